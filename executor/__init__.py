@@ -1,0 +1,40 @@
+"""AceFarm's executor: run one untrusted program against its tests, sandboxed.
+
+    from executor import Pool, Job
+
+    with Pool() as pool:
+        result = pool.run(Job.from_dict({"id": "q1", "program": "...", "tests": ["assert f(1) == 2"]}))
+        print(result.verdict, result.pass_rate)
+
+Layers: Pool (one thread per Slot) -> Slot (one zygote inside firejail) ->
+zygote (sandbox/zygote.py, forks a child per program) -> child
+(sandbox/runner.py). Verdicts are decided here, on the trusted side (judge.py).
+"""
+
+from .config import ExecutorConfig
+from .errors import ExecutorError, InvalidJob, PoolClosed, SandboxUnavailable, SlotCrashed
+from .job import AssertTest, CallTest, Job, JobRules, StdioTest, Test
+from .limits import Limits
+from .pool import Pool
+from .result import JobResult, TestResult
+from .verdict import Verdict
+
+__all__ = [
+    "AssertTest",
+    "CallTest",
+    "ExecutorConfig",
+    "ExecutorError",
+    "InvalidJob",
+    "Job",
+    "JobResult",
+    "JobRules",
+    "Limits",
+    "Pool",
+    "PoolClosed",
+    "SandboxUnavailable",
+    "SlotCrashed",
+    "StdioTest",
+    "Test",
+    "TestResult",
+    "Verdict",
+]

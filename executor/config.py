@@ -1,0 +1,44 @@
+"""The executor's configuration: one frozen object, built at the entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from .job import JobRules
+from .limits import Limits
+
+
+def _default_slots() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """How slots are built and what jobs may ask for.
+
+    python:      the interpreter programs run under, inside the sandbox (its
+                 stdlib is all they see); Debian's /usr/bin/python3 by default.
+    firejail:    path to firejail; None when it is not installed.
+    sandbox_user: the unprivileged user the sandbox runs as when we are root.
+    insecure_no_sandbox: run zygotes without firejail. Never the default.
+    slots:       concurrent zygotes (one per core by default).
+    """
+
+    python: str = "/usr/bin/python3"
+    firejail: str | None = field(default_factory=lambda: shutil.which("firejail"))
+    sandbox_user: str = "acefarm-sandbox"
+    insecure_no_sandbox: bool = False
+    slots: int = field(default_factory=_default_slots)
+    limits: Limits = Limits()
+    rules: JobRules = JobRules()
+    start_timeout_s: float = 20.0
+    preimport: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.slots < 1:
+            raise ValueError("slots must be >= 1")

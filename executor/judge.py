@@ -1,0 +1,109 @@
+"""The trusted side's verdicts: a zygote's raw answer + the job -> JobResult.
+
+Everything the sandbox reports is treated as a claim about what the program
+did (a value, an exception, some stdout); whether that passes is decided
+here, against expectations that never entered the sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import checkers
+from .asserts import _short
+from .job import AssertTest, CallTest, Job, StdioTest
+from .result import JobResult, TestResult
+from .sandbox.codec import DecodeError, decode
+from .verdict import Verdict
+
+# Raw phase status -> verdict, for everything but "ok".
+_STATUS = {
+    "fail": Verdict.FAILED,
+    "error": Verdict.RUNTIME_ERROR,
+    "crash": Verdict.RUNTIME_ERROR,
+    "memory": Verdict.MEMORY_EXCEEDED,
+    "timeout": Verdict.TIMEOUT,
+    "output": Verdict.OUTPUT_EXCEEDED,
+    "disk": Verdict.OUTPUT_EXCEEDED,
+    "syntax": Verdict.SYNTAX_ERROR,
+    "protocol": Verdict.FAILED,
+    "skipped": Verdict.SKIPPED,
+}
+
+
+def judge(job: Job, answer: dict[str, Any]) -> JobResult:
+    """Turn the zygote's answer for `job` into a JobResult."""
+    load = answer.get("load")
+    phases = answer.get("tests") or []
+    if len(phases) != len(job.tests):
+        raise ValueError("answer has %d test phases for %d tests" % (len(phases), len(job.tests)))
+    if load is not None and load.get("s") != "ok":
+        verdict = _STATUS.get(load.get("s"), Verdict.RUNTIME_ERROR)
+        message = _message(load, "while loading the program")
+        tests = tuple(TestResult(verdict, message) for _ in job.tests)
+        job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
+        return _result(job, job_verdict, tests, answer, message)
+    results = [_judge_test(test, phase) for test, phase in zip(job.tests, phases)]
+    if job.first_failure:
+        for i, r in enumerate(results):
+            if r.verdict is not Verdict.PASSED:
+                results[i + 1:] = [TestResult(Verdict.SKIPPED, "not run: an earlier test failed")
+                                   for _ in results[i + 1:]]
+                break
+    _explain_skips(results)
+    verdict = Verdict.PASSED if all(r.verdict is Verdict.PASSED for r in results) else Verdict.FAILED
+    return _result(job, verdict, tuple(results), answer, None)
+
+
+def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
+    status = phase.get("s")
+    cpu_ms = phase.get("cpu_ms")
+    if status != "ok":
+        return TestResult(_STATUS.get(status, Verdict.RUNTIME_ERROR), _message(phase, None), cpu_ms)
+    if isinstance(test, StdioTest):
+        ok = checkers.get(test.checker, test.tolerance)(test.expected_stdout, phase.get("stdout", ""))
+        msg = None if ok else f"wrong output ({test.checker} checker): got {_short(phase.get('stdout', ''), 200)}"
+        return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
+    if isinstance(test, CallTest):
+        try:
+            value = decode(phase.get("v"))
+        except DecodeError as exc:
+            return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", cpu_ms)
+        ok = _json_shape(value) == _json_shape(test.expected)
+        msg = None if ok else f"{test.func}(...) returned {_short(value)}; expected {_short(test.expected)}"
+        return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
+    assert isinstance(test, AssertTest)
+    if test.check is None:  # snippet ran to its end
+        return TestResult(Verdict.PASSED, None, cpu_ms)
+    ok, msg = test.check.judge(phase.get("v"))
+    return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
+
+
+def _json_shape(value: Any) -> Any:
+    """Call tests compare as JSON would: tuples are lists (expected came from JSON)."""
+    if isinstance(value, (list, tuple)):
+        return [_json_shape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_shape(v) for k, v in value.items()}
+    return value
+
+
+def _explain_skips(results: list[TestResult]) -> None:
+    for i, r in enumerate(results):
+        if r.verdict is Verdict.SKIPPED and not r.message and i:
+            cause = next((p for p in reversed(results[:i]) if p.verdict is not Verdict.SKIPPED), None)
+            why = f"the program died in an earlier test ({cause.verdict.value})" if cause else "not run"
+            results[i] = TestResult(Verdict.SKIPPED, f"not run: {why}")
+
+
+def _message(phase: dict[str, Any], context: str | None) -> str | None:
+    msg = phase.get("m")
+    if msg and context:
+        return f"{msg} ({context})"
+    return msg
+
+
+def _result(job: Job, verdict: Verdict, tests: tuple[TestResult, ...], answer: dict[str, Any],
+            message: str | None) -> JobResult:
+    return JobResult(job.id, verdict, tests, float(answer.get("cpu_ms", 0.0)),
+                     int(answer.get("peak_kb", 0)), message=message)

@@ -1,0 +1,62 @@
+"""Resource limits for one job, with the bounds a server will accept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping
+
+from .errors import InvalidJob
+
+# (minimum, maximum) accepted for each limit; a job asking outside is rejected.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "cpu_s": (0.05, 60.0),
+    "wall_s": (0.1, 300.0),
+    "memory_mb": (32, 16384),
+    "output_kb": (1, 65536),
+    "disk_mb": (0, 4096),
+    "files": (16, 4096),
+    "processes": (0, 256),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-test limits. CPU time is the real limit; wall time is a backstop.
+
+    cpu_s and wall_s apply to loading the program and to each test separately;
+    memory_mb is the address-space cap; output_kb caps stdout+stderr of a job
+    (of each run, for stdin/stdout tests); disk_mb caps scratch files;
+    processes is how many extra processes/threads a program may start (0: none).
+    """
+
+    cpu_s: float = 2.0
+    wall_s: float = 6.0
+    memory_mb: int = 512
+    output_kb: int = 256
+    disk_mb: int = 64
+    files: int = 64
+    processes: int = 0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            lo, hi = BOUNDS[f.name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidJob(f"limits.{f.name}", f"must be a number, got {value!r}")
+            if not lo <= value <= hi:
+                raise InvalidJob(f"limits.{f.name}", f"must be between {lo:g} and {hi:g}, got {value!r}")
+
+    def merged(self, overrides: Mapping[str, Any] | None) -> "Limits":
+        """These limits with `overrides` applied (unknown keys are an error)."""
+        if not overrides:
+            return self
+        if not isinstance(overrides, Mapping):
+            raise InvalidJob("limits", "must be an object")
+        known = {f.name for f in fields(self)}
+        for key in overrides:
+            if key not in known:
+                raise InvalidJob(f"limits.{key}", f"unknown limit (known: {', '.join(sorted(known))})")
+        return replace(self, **dict(overrides))
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

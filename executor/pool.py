@@ -1,0 +1,181 @@
+"""A Pool of slots: runs many jobs concurrently on this machine.
+
+One worker thread per slot (the work happens in the zygotes; the threads only
+move frames, so the GIL is not the bottleneck). A zygote that dies or stalls
+is replaced; the job in flight is retried once on the fresh slot and reported
+as `infra_error` if that fails too.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from typing import Iterable, Iterator
+
+from .config import ExecutorConfig
+from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
+from .job import Job
+from .judge import judge
+from .result import JobResult
+from .slot import Slot
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+RETRIES = 1  # extra attempts after an infrastructure fault
+SLACK_S = 5.0
+
+
+def answer_timeout(job: Job) -> float:
+    """Host-side backstop: every phase may use its whole wall limit, plus slack."""
+    phases = len(job.tests) + (0 if job.stdio else 1)
+    return job.limits.wall_s * phases + SLACK_S
+
+
+class Pool:
+    """Runs jobs on `config.slots` sandboxed zygotes.
+
+    Use as a context manager, or call `start()` / `close()`:
+
+        with Pool(ExecutorConfig()) as pool:
+            for result in pool.map(jobs):
+                ...
+    """
+
+    def __init__(self, config: ExecutorConfig | None = None) -> None:
+        self.config = config or ExecutorConfig()
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._lock = threading.Lock()
+        self.runtime: str = ""
+        self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> "Pool":
+        """Start every slot now (raises SandboxUnavailable if the sandbox cannot start)."""
+        if self._threads:
+            return self
+        if self.config.insecure_no_sandbox:
+            log.warning("!!! INSECURE: running untrusted programs WITHOUT the firejail sandbox !!!")
+        slots = [Slot(self.config, i) for i in range(self.config.slots)]
+        errors: list[BaseException] = []
+
+        def boot(slot: Slot) -> None:
+            try:
+                slot.start()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        starters = [threading.Thread(target=boot, args=(s,)) for s in slots]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+        if errors:
+            for s in slots:
+                s.close()
+            raise errors[0] if isinstance(errors[0], SandboxUnavailable) else SandboxUnavailable(str(errors[0]))
+        self.runtime = "python-" + slots[0].info.get("python", "unknown")
+        for slot in slots:
+            t = threading.Thread(target=self._work, args=(slot,), name=f"acefarm-slot-{slot.index}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def close(self) -> None:
+        """Finish queued work, then stop every zygote."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for t in self._threads:
+            t.join()
+
+    def __enter__(self) -> "Pool":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- submitting work ----------------------------------------------------------
+    def submit(self, job: Job) -> "Future[JobResult]":
+        """Queue `job`; the future resolves to its JobResult (never raises for verdicts)."""
+        if self._closed:
+            raise PoolClosed("pool is closed")
+        if not self._threads:
+            self.start()
+        fut: Future[JobResult] = Future()
+        self._queue.put((job, fut))
+        return fut
+
+    def run(self, job: Job) -> JobResult:
+        """Run one job and wait for its result."""
+        return self.submit(job).result()
+
+    def map(self, jobs: Iterable[Job], window: int | None = None) -> Iterator[JobResult]:
+        """Results in input order, keeping at most `window` jobs in flight."""
+        window = window or max(4, self.config.slots * 8)
+        pending: list[Future[JobResult]] = []
+        for job in jobs:
+            pending.append(self.submit(job))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
+    # -- the slot worker -----------------------------------------------------------
+    def _work(self, slot: Slot) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+                job, fut = item  # type: ignore[misc]
+                if not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    fut.set_result(self._run_on(slot, job))
+                except BaseException as exc:  # noqa: BLE001 - a bug must not kill the slot
+                    log.exception("job %s failed unexpectedly", job.id)
+                    fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"internal error: {exc}"))
+        finally:
+            slot.close()
+
+    def _run_on(self, slot: Slot, job: Job) -> JobResult:
+        request = job.sandbox_request()
+        reason = ""
+        for attempt in range(1, RETRIES + 2):
+            try:
+                if not slot.alive:
+                    self._restart(slot)
+                answer = slot.run(request, answer_timeout(job))
+                if "infra" in answer:
+                    raise SlotCrashed(answer["infra"])
+                result = judge(job, answer)
+                self.stats["jobs"] += 1
+                return result
+            except (SlotCrashed, SandboxUnavailable) as exc:
+                reason = str(exc)
+                log.warning("slot %d: infrastructure fault on job %s (attempt %d): %s",
+                            slot.index, job.id, attempt, reason)
+                slot.close()
+        self.stats["infra_errors"] += 1
+        return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)
+
+    def _restart(self, slot: Slot) -> None:
+        self.stats["slot_restarts"] += 1
+        delay = 0.05
+        for _ in range(5):
+            try:
+                slot.start()
+                return
+            except SandboxUnavailable:
+                time.sleep(delay)
+                delay *= 4
+        slot.start()

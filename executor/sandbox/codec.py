@@ -1,0 +1,217 @@
+"""Safe value codec: the only way a program's values leave the sandbox.
+
+Runs on both sides. Inside the child, `encode` turns a value produced by
+untrusted code into JSON-able data *without calling any method the program
+could have defined*: dispatch is on the exact built-in type, subclasses of
+built-ins are reduced to their underlying built-in value through the base
+type's own C-level methods, and anything else becomes an opaque marker that
+never compares equal. On the trusted side, `decode` rebuilds plain built-in
+objects, so `==` there is CPython's own comparison of built-ins.
+
+Standard library only (this file is shipped into the sandbox).
+
+Wire shape (JSON):
+    null, true/false, numbers, strings, lists  -> themselves
+    {"I": hex}        int too large for a plain JSON number
+    {"F": "nan"|"inf"|"-inf"}
+    {"T": [..]} tuple   {"S": [..]} set   {"FS": [..]} frozenset
+    {"D": [[k, v], ..]} dict (keys in insertion order)
+    {"B": hex} bytes    {"BA": hex} bytearray   {"C": [re, im]} complex
+    {"Q": [num, den]} fractions.Fraction   {"DEC": str} decimal.Decimal
+    {"X": "type name"}  opaque: cannot be compared on the trusted side
+"""
+
+import math as _math
+
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+_BIG = 1 << 52
+
+_type = type
+_int_int = int.__int__
+_float_float = float.__float__
+_str_str = str.__str__
+_list_iter = list.__iter__
+_tuple_iter = tuple.__iter__
+_set_iter = set.__iter__
+_frozenset_iter = frozenset.__iter__
+_dict_items = dict.items
+_bytes_hex = bytes.hex
+_bytearray_hex = bytearray.hex
+_isfinite = _math.isfinite
+_float_repr = float.__repr__
+
+try:  # optional stdlib numeric types
+    from fractions import Fraction as _Fraction
+except Exception:  # pragma: no cover
+    _Fraction = None
+try:
+    from decimal import Decimal as _Decimal
+    _decimal_str = _Decimal.__str__
+except Exception:  # pragma: no cover
+    _Decimal = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _is_sub(cls, base):
+    # type.__mro__ is fixed at class creation; no user hook runs here.
+    try:
+        return base in _type.__dict__["__mro__"].__get__(cls)
+    except Exception:
+        return False
+
+
+def _float(v):
+    if _isfinite(v):
+        return v
+    return {"F": _float_repr(v)}
+
+
+def _int(v):
+    if -_BIG < v < _BIG:
+        return v
+    return {"I": int.__format__(v, "x")}
+
+
+def encode(value, max_nodes=MAX_NODES):
+    """Encode `value` into JSON-able data, never running the program's code."""
+    budget = [max_nodes]
+
+    def enc(v, depth):
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_DEPTH:
+            raise _TooLarge()
+        t = _type(v)
+        if v is None or t is bool:
+            return v
+        if t is int:
+            return _int(v)
+        if t is float:
+            return _float(v)
+        if t is str:
+            return v
+        if t is list:
+            return [enc(x, depth + 1) for x in _list_iter(v)]
+        if t is tuple:
+            return {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}
+        if t is dict:
+            return {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}
+        if t is set:
+            return {"S": [enc(x, depth + 1) for x in _set_iter(v)]}
+        if t is frozenset:
+            return {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}
+        if t is bytes:
+            return {"B": _bytes_hex(v)}
+        if t is bytearray:
+            return {"BA": _bytearray_hex(v)}
+        if t is complex:
+            return {"C": [_float(complex.real.__get__(v)), _float(complex.imag.__get__(v))]}
+        if _Fraction is not None and t is _Fraction:
+            return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
+        if _Decimal is not None and t is _Decimal:
+            return {"DEC": _decimal_str(v)}
+        # Subclasses of built-ins (namedtuple, IntEnum, Counter, a hostile
+        # `class X(int)` with a rigged __eq__): keep only the built-in value.
+        if _is_sub(t, bool):
+            return bool(_int_int(v))
+        if _is_sub(t, int):
+            return _int(_int_int(v))
+        if _is_sub(t, float):
+            return _float(_float_float(v))
+        if _is_sub(t, str):
+            return _str_str(v)
+        if _is_sub(t, tuple):
+            return {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}
+        if _is_sub(t, list):
+            return [enc(x, depth + 1) for x in _list_iter(v)]
+        if _is_sub(t, dict):
+            return {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}
+        if _is_sub(t, frozenset):
+            return {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}
+        if _is_sub(t, set):
+            return {"S": [enc(x, depth + 1) for x in _set_iter(v)]}
+        return {"X": _type.__dict__["__qualname__"].__get__(t)}
+
+    try:
+        return enc(value, 0)
+    except _TooLarge:
+        return {"X": "<value too large or too deep>"}
+    except Exception:
+        return {"X": "<value could not be read>"}
+
+
+class Opaque:
+    """A value that could not be carried across safely: never equal to anything."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name):
+        self.type_name = type_name
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        raise ValueError("opaque value has no trusted truth value: " + self.type_name)
+
+    def __repr__(self):
+        return "<opaque " + self.type_name + ">"
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode(data, depth=0):
+    """Rebuild plain built-in objects from `encode`'s output (trusted side)."""
+    if depth > MAX_DEPTH + 2:
+        raise DecodeError("value nested too deeply")
+    t = type(data)
+    if data is None or t in (bool, int, float, str):
+        return data
+    if t is list:
+        return [decode(x, depth + 1) for x in data]
+    if t is not dict or len(data) != 1:
+        raise DecodeError("malformed value")
+    (tag, body), = data.items()
+    try:
+        if tag == "I":
+            return int(body, 16)
+        if tag == "F":
+            return float(body)
+        if tag == "T":
+            return tuple(decode(x, depth + 1) for x in body)
+        if tag == "D":
+            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in body}
+        if tag == "S":
+            return {decode(x, depth + 1) for x in body}
+        if tag == "FS":
+            return frozenset(decode(x, depth + 1) for x in body)
+        if tag == "B":
+            return bytes.fromhex(body)
+        if tag == "BA":
+            return bytearray.fromhex(body)
+        if tag == "C":
+            return complex(decode(body[0]), decode(body[1]))
+        if tag == "Q":
+            from fractions import Fraction
+            return Fraction(decode(body[0]), decode(body[1]))
+        if tag == "DEC":
+            from decimal import Decimal
+            return Decimal(body)
+        if tag == "X":
+            return Opaque(str(body))
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError("malformed value: %s" % exc) from None
+    raise DecodeError("unknown value tag %r" % tag)

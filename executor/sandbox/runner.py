@@ -1,0 +1,250 @@
+"""What a child does after fork: run one program, then its tests, in one process.
+
+Everything here runs next to untrusted code, so nothing here is trusted with a
+verdict. It reports raw facts (a value, an exception, "ran to the end") on the
+result pipe, each frame tagged with a nonce the zygote sent just before that
+phase; the zygote and the host decide what they mean. Standard library only.
+
+Helpers are bound into closures when this module is imported (in the zygote,
+before any program exists), so a program that patches `builtins` later does
+not change what the runner calls.
+"""
+
+import ast
+import builtins
+import json
+import operator
+import os
+import sys
+
+from . import codec  # noqa: F401  (rebound below; the zygote loads us as a package)
+
+NONCE_LEN = 32  # hex characters, then "\n"
+MESSAGE_MAX = 600
+_MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
+
+
+def _bind():
+    _type = type
+    _os_read, _os_write, _os_exit = os.read, os.write, os._exit
+    _dumps = json.dumps
+    _encode, _decode = codec.encode, codec.decode
+    _Opaque = codec.Opaque
+    _BaseException = BaseException
+    _AssertionError = AssertionError
+    _MemoryError = MemoryError
+    _RecursionError = RecursionError
+    _SyntaxError = SyntaxError
+    _SystemExit = SystemExit
+    _exc_str = BaseException.__str__
+    _qualname = type.__dict__["__qualname__"].__get__
+    _compile, _eval, _exec = compile, eval, exec
+    _len, _isinstance, _str, _tuple = len, isinstance, str, tuple
+    _settrace, _setprofile = sys.settrace, sys.setprofile
+    _ops = {
+        "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+        ">": operator.gt, ">=": operator.ge, "in": lambda a, b: a in b,
+        "not in": lambda a, b: a not in b,
+    }
+
+    class StrictAssertionError(_AssertionError):
+        pass
+
+    def describe(exc):
+        try:
+            name = _qualname(_type(exc))
+        except _BaseException:
+            name = "Exception"
+        try:
+            text = _exc_str(exc)
+        except _BaseException:
+            text = ""
+        msg = name + (": " + text if text else "")
+        return msg[:MESSAGE_MAX]
+
+    def read_nonce(fd):
+        buf = b""
+        while _len(buf) < NONCE_LEN + 1:
+            chunk = _os_read(fd, NONCE_LEN + 1 - _len(buf))
+            if not chunk:
+                _os_exit(0)  # the zygote has no more work for us
+            buf += chunk
+        return buf[:NONCE_LEN].decode("ascii")
+
+    def send(fd, frame):
+        data = _dumps(frame, separators=(",", ":")).encode("utf-8")
+        data = _len(data).to_bytes(4, "big") + data
+        while data:
+            n = _os_write(fd, data)
+            data = data[n:]
+
+    def trusted(value):
+        """A program value rebuilt as plain built-ins (opaque if it is not one)."""
+        return _decode(_encode(value))
+
+    def strict(kind, ops, *operands):
+        # Called from assert statements rewritten by StrictAsserts.
+        if kind == "cmp":
+            left = operands[0]
+            for op, right in zip(ops, operands[1:]):
+                if op == "is":
+                    ok = left is right
+                elif op == "is not":
+                    ok = left is not right
+                else:
+                    a, b = trusted(left), trusted(right)
+                    if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
+                        ok = False  # never decided by a program-defined __eq__
+                    else:
+                        ok = _ops[op](a, b)
+                if ok is not True:
+                    return False
+                left = right
+            return True
+        value = trusted(operands[0])
+        if _isinstance(value, _Opaque):
+            raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)
+        truth = not value if kind == "falsy" else not not value
+        if not truth:
+            raise StrictAssertionError("assertion failed")
+        return True
+
+    def prepare_snippet(source, helper):
+        tree = ast.parse(source, "<test>", "exec")
+        tree = StrictAsserts(helper).visit(tree)
+        ast.fix_missing_locations(tree)
+        return _compile(tree, "<test>", "exec")
+
+    def run_phase(fn):
+        """Run `fn()`; return (status, payload)."""
+        try:
+            return "ok", fn()
+        except StrictAssertionError as exc:
+            return "fail", describe(exc)
+        except _AssertionError as exc:
+            return "fail", describe(exc)
+        except _MemoryError:
+            return "memory", "MemoryError"
+        except _RecursionError as exc:
+            return "error", describe(exc)
+        except _SystemExit as exc:
+            return "error", "SystemExit: the program exited (" + describe(exc) + ")"
+        except _BaseException as exc:
+            return "error", describe(exc)
+
+    def run_tests(job, ctl_fd, res_fd):
+        """Tests mode: program once, then each test with a fresh nonce."""
+        ns = {"__name__": "__main__", "__builtins__": builtins}
+        helper = "_acefarm_" + os.urandom(8).hex()
+        nonce = read_nonce(ctl_fd)
+        try:
+            code = _compile(job["program"], "<program>", "exec")
+        except (_SyntaxError, ValueError) as exc:
+            send(res_fd, {"n": nonce, "s": "syntax", "m": describe(exc)})
+            _os_exit(0)
+        except _MemoryError:
+            send(res_fd, {"n": nonce, "s": "memory", "m": "MemoryError while compiling"})
+            _os_exit(0)
+        status, msg = run_phase(lambda: _exec(code, ns))
+        send(res_fd, {"n": nonce, "s": status, "m": msg if status != "ok" else None})
+        for test in job["tests"]:
+            nonce = read_nonce(ctl_fd)
+            _settrace(None)
+            _setprofile(None)
+            kind = test["kind"]
+            if kind == "value":
+                status, out = run_phase(lambda: _encode(_eval(_compile(test["expr"], "<test>", "eval"), ns)))
+            elif kind == "call":
+                def call(name=test["func"], args=test["args"]):
+                    fn = ns.get(name)
+                    if fn is None:
+                        raise NameError("name %r is not defined by the program" % name)
+                    return _encode(fn(*args))
+                status, out = run_phase(call)
+            else:
+                def snippet(source=test["code"]):
+                    code = prepare_snippet(source, helper)
+                    ns[helper] = strict
+                    _exec(code, ns)
+                status, out = run_phase(snippet)
+            if status == "ok":
+                frame = {"n": nonce, "s": "ok", "v": out if kind != "snippet" else None}
+            else:
+                frame = {"n": nonce, "s": status, "m": out}
+            send(res_fd, frame)
+        _os_exit(0)
+
+    def run_stdio(job):
+        """Stdio mode: run the program as a script; the exit status is the report."""
+        ns = {"__name__": "__main__", "__builtins__": builtins}
+        try:
+            code = _compile(job["program"], "<program>", "exec")
+        except (_SyntaxError, ValueError) as exc:
+            os.write(2, describe(exc).encode("utf-8", "replace"))
+            _os_exit(_SYNTAX_EXIT)
+        status = 0
+        try:
+            _exec(code, ns)
+        except _SystemExit as exc:
+            arg = exc.code
+            status = 0 if arg is None else (arg if _type(arg) is int else 1)
+        except _MemoryError:
+            status = _MEMORY_EXIT
+        except _BaseException as exc:
+            try:
+                os.write(2, describe(exc).encode("utf-8", "replace"))
+            except _BaseException:
+                pass
+            status = 1
+        try:
+            sys.stdout.flush()
+        except _BaseException:
+            pass
+        _os_exit(status & 0xFF)
+
+    return run_tests, run_stdio
+
+
+class StrictAsserts(ast.NodeTransformer):
+    """Rewrite `assert` statements so comparisons run on trusted copies.
+
+    Every comparison inside an assert becomes `helper("cmp", ops, *operands)`,
+    which compares values rebuilt by the codec (a program-defined `__eq__`,
+    `__lt__` or `__bool__` never decides it); the assert itself becomes a call
+    that raises unless the trusted truth value holds.
+    """
+
+    _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+            ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
+
+    def __init__(self, helper):
+        self.helper = helper
+
+    def _call(self, kind, ops, operands):
+        return ast.Call(
+            func=ast.Name(id=self.helper, ctx=ast.Load()),
+            args=[ast.Constant(kind), ast.Constant(tuple(ops))] + operands, keywords=[])
+
+    def visit_Assert(self, node):
+        test = _CompareRewriter(self).visit(node.test)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            call = self._call("falsy", (), [test.operand])
+        else:
+            call = self._call("truth", (), [test])
+        return ast.copy_location(ast.Expr(call), node)
+
+
+class _CompareRewriter(ast.NodeTransformer):
+    def __init__(self, outer):
+        self.outer = outer
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        ops = [StrictAsserts._OPS[type(op)] for op in node.ops]
+        return ast.copy_location(self.outer._call("cmp", ops, [node.left] + node.comparators), node)
+
+
+_SYNTAX_EXIT = 87  # stdio mode: the program does not compile
+run_tests, run_stdio = _bind()
+MEMORY_EXIT = _MEMORY_EXIT
+SYNTAX_EXIT = _SYNTAX_EXIT

@@ -1,0 +1,170 @@
+"""A Slot: the host's handle on one zygote running inside firejail.
+
+Started once and reused for many jobs (starting firejail costs tens of ms, so
+it never happens per program). `run` sends one job and waits for the answer
+with a deadline; a zygote that dies or stalls raises SlotCrashed and the slot
+must be restarted. The wire protocol is specified in sandbox/zygote.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from importlib import resources
+from typing import Any
+
+from . import firejail
+from .config import ExecutorConfig
+from .errors import SandboxUnavailable, SlotCrashed
+from .languages import python as python_lang
+from .sandbox import zygote
+
+log = logging.getLogger(__name__)
+
+SANDBOX_MODULES = ("codec", "seccomp", "runner", "zygote")
+SANDBOX_PACKAGE = "acefarm_sandbox"
+MAX_ANSWER = 256 << 20
+_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _sandbox_sources() -> list[list[str]]:
+    pkg = resources.files("executor.sandbox")
+    return [[m, pkg.joinpath(m + ".py").read_text("utf-8")] for m in SANDBOX_MODULES]
+
+
+class Slot:
+    """One zygote process. Not thread-safe: one caller at a time."""
+
+    def __init__(self, config: ExecutorConfig, index: int = 0) -> None:
+        self.config = config
+        self.index = index
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
+        self._scratch: str | None = None
+        self.jobs_run = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> dict[str, Any]:
+        """Start the zygote and wait until it is ready. Returns its boot info."""
+        self.close()
+        argv = [self.config.python, "-I", "-S", "-c", zygote.BOOTSTRAP]
+        if self.config.insecure_no_sandbox:
+            self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
+            cmd = argv
+        else:
+            cmd = firejail.command(self.config, argv)
+        if not os.access(self.config.python, os.X_OK):
+            raise SandboxUnavailable(f"sandbox interpreter {self.config.python} not found (apt-get install python3)")
+        errlog = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog,
+                                         env=dict(_ENV), start_new_session=True, close_fds=True, cwd="/")
+        except OSError as exc:
+            raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        boot = {
+            "name": SANDBOX_PACKAGE,
+            "package": _sandbox_sources(),
+            "preimport": list(self.config.preimport or python_lang.PREIMPORT),
+            "scratch": self._scratch or "/tmp",
+            "own_pid_namespace": not self.config.insecure_no_sandbox,
+        }
+        try:
+            self._send(boot)
+            info = self._receive(time.monotonic() + self.config.start_timeout_s)
+        except SlotCrashed as exc:
+            errlog.seek(0)
+            detail = errlog.read().decode("utf-8", "replace").strip()[-2000:]
+            self.close()
+            raise SandboxUnavailable(f"sandbox failed to start: {exc}; {detail or 'no output'}") from None
+        finally:
+            errlog.close()
+        if not info.get("ready"):
+            self.close()
+            raise SandboxUnavailable(f"sandbox sent an unexpected boot answer: {info!r}")
+        self.info = info
+        return info
+
+    def run(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Send one job (zygote form) and return the zygote's answer."""
+        if not self.alive:
+            raise SlotCrashed("slot is not running")
+        self._send(request)
+        answer = self._receive(time.monotonic() + timeout_s)
+        self.jobs_run += 1
+        return answer
+
+    def close(self) -> None:
+        """Kill the zygote and everything in its sandbox."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()  # type: ignore[union-attr]
+                except OSError:
+                    pass
+            proc.wait()
+        if self._scratch:
+            import shutil
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        try:
+            self.proc.stdin.write(len(data).to_bytes(4, "big") + data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise SlotCrashed(f"zygote is gone: {exc}") from None
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        head = self._read_exact(fd, 4, deadline)
+        n = int.from_bytes(head, "big")
+        if n > MAX_ANSWER:
+            raise SlotCrashed("zygote sent an oversized frame")
+        try:
+            return json.loads(self._read_exact(fd, n, deadline))
+        except ValueError as exc:
+            raise SlotCrashed(f"zygote sent a malformed frame: {exc}") from None
+
+    def _read_exact(self, fd: int, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close()
+                raise SlotCrashed("zygote did not answer in time")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, min(n - got, 1 << 20))
+            if not chunk:
+                code = self.proc.poll() if self.proc else None
+                raise SlotCrashed(f"zygote exited (status {code})")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+
+def python_version(config: ExecutorConfig) -> str:
+    """Version of the sandbox interpreter (part of the runtime identity)."""
+    out = subprocess.run([config.python, "-I", "-S", "-c", "import sys; print(sys.version.split()[0])"],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.strip() or "unknown"
+
+
