@@ -16,6 +16,7 @@ import json
 import operator
 import os
 import sys
+import warnings
 
 from . import codec  # noqa: F401  (rebound below; the zygote loads us as a package)
 
@@ -51,6 +52,8 @@ def _bind():
         pass
 
     def describe(exc):
+        if _type(exc) in (_SyntaxError, IndentationError, TabError):
+            return ("%s: %s (line %s)" % (_type(exc).__name__, exc.msg, exc.lineno))[:MESSAGE_MAX]
         try:
             name = _qualname(_type(exc))
         except _BaseException:
@@ -109,12 +112,6 @@ def _bind():
             raise StrictAssertionError("assertion failed")
         return True
 
-    def prepare_snippet(source, helper):
-        tree = ast.parse(source, "<test>", "exec")
-        tree = StrictAsserts(helper).visit(tree)
-        ast.fix_missing_locations(tree)
-        return _compile(tree, "<test>", "exec")
-
     def run_phase(fn):
         """Run `fn()`; return (status, payload)."""
         try:
@@ -132,10 +129,12 @@ def _bind():
         except _BaseException as exc:
             return "error", describe(exc)
 
-    def run_tests(job, ctl_fd, res_fd):
-        """Tests mode: program once, then each test with a fresh nonce."""
+    def run_tests(job, tests, ctl_fd, res_fd):
+        """Tests mode: program once, then each prepared test with a fresh nonce.
+
+        `tests` come from `prepare_test` (compiled in the zygote, before fork).
+        """
         ns = {"__name__": "__main__", "__builtins__": builtins}
-        helper = "_acefarm_" + os.urandom(8).hex()
         nonce = read_nonce(ctl_fd)
         try:
             code = _compile(job["program"], "<program>", "exec")
@@ -147,26 +146,23 @@ def _bind():
             _os_exit(0)
         status, msg = run_phase(lambda: _exec(code, ns))
         send(res_fd, {"n": nonce, "s": status, "m": msg if status != "ok" else None})
-        for test in job["tests"]:
+        for kind, test_code, extra in tests:
             nonce = read_nonce(ctl_fd)
             _settrace(None)
             _setprofile(None)
-            kind = test["kind"]
-            if kind == "value":
-                status, out = run_phase(lambda: _encode(_eval(_compile(test["expr"], "<test>", "eval"), ns)))
+            if test_code is None:
+                status, out = "error", "the test itself does not compile: " + extra
+            elif kind == "value":
+                status, out = run_phase(lambda: _encode(_eval(test_code, ns)))
             elif kind == "call":
-                def call(name=test["func"], args=test["args"]):
+                def call(name=extra[0], args=extra[1]):
                     fn = ns.get(name)
                     if fn is None:
                         raise NameError("name %r is not defined by the program" % name)
                     return _encode(fn(*args))
                 status, out = run_phase(call)
             else:
-                def snippet(source=test["code"]):
-                    code = prepare_snippet(source, helper)
-                    ns[helper] = strict
-                    _exec(code, ns)
-                status, out = run_phase(snippet)
+                status, out = run_phase(lambda: _exec(test_code, ns))
             if status == "ok":
                 frame = {"n": nonce, "s": "ok", "v": out if kind != "snippet" else None}
             else:
@@ -202,7 +198,43 @@ def _bind():
             pass
         _os_exit(status & 0xFF)
 
-    return run_tests, run_stdio
+    def prepare_test(spec):
+        """(kind, code or None, extra) for one test spec; runs in the zygote.
+
+        Snippets get their asserts rewritten (StrictAsserts) and the strict
+        helper bound as a constant of the code object, so no global name a
+        program could rebind stands between a test and its comparisons.
+        """
+        kind = spec["kind"]
+        try:
+            if kind == "value":
+                return kind, _compile(spec["expr"], "<test>", "eval"), None
+            if kind == "call":
+                return kind, True, (spec["func"], spec["args"])
+            tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))
+            ast.fix_missing_locations(tree)
+            with warnings.catch_warnings():  # "'str' object is not callable": it will be
+                warnings.simplefilter("ignore")
+                code = _compile(tree, "<test>", "exec")
+            return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
+        except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
+            return kind, None, describe(exc)
+
+    return run_tests, run_stdio, prepare_test
+
+
+_HELPER_PLACEHOLDER = "<acefarm strict helper>"
+
+
+def _bind_const(code, placeholder, value):
+    """`code` with every `placeholder` constant (nested code too) replaced by `value`."""
+    consts = tuple(
+        value if type(c) is str and c == placeholder
+        else _bind_const(c, placeholder, value) if type(c) is type(code)
+        else c
+        for c in code.co_consts
+    )
+    return code.replace(co_consts=consts)
 
 
 class StrictAsserts(ast.NodeTransformer):
@@ -222,7 +254,7 @@ class StrictAsserts(ast.NodeTransformer):
 
     def _call(self, kind, ops, operands):
         return ast.Call(
-            func=ast.Name(id=self.helper, ctx=ast.Load()),
+            func=ast.Constant(self.helper),  # replaced by the helper itself after compile
             args=[ast.Constant(kind), ast.Constant(tuple(ops))] + operands, keywords=[])
 
     def visit_Assert(self, node):
@@ -245,6 +277,6 @@ class _CompareRewriter(ast.NodeTransformer):
 
 
 _SYNTAX_EXIT = 87  # stdio mode: the program does not compile
-run_tests, run_stdio = _bind()
+run_tests, run_stdio, prepare_test = _bind()
 MEMORY_EXIT = _MEMORY_EXIT
 SYNTAX_EXIT = _SYNTAX_EXIT

@@ -1,10 +1,12 @@
-"""A seccomp filter installed in each child, on top of firejail's.
+"""A seccomp filter the zygote installs on itself, inherited by every child.
 
-firejail's filter is shared by the zygote and its children, so it cannot stop
-a child from signalling the zygote (same uid, same sandbox). This filter,
-built after fork with the child's own pid as a constant, lets the child signal
-only itself and processes newer than itself (its own descendants), and denies
-ptrace-like and signal-by-other-means calls outright. Standard library only.
+firejail's filter cannot stop a child from signalling the zygote (same uid,
+same sandbox). This one lets a process signal only pid 0 (its own group) and
+pids/groups newer than the zygote: in the sandbox's pid namespace those are
+exactly the children and their descendants (pids below the zygote's, such as
+the namespace's init, are never reused). It also denies ptrace-like calls,
+signals sent by other means (sigqueue, pidfd, F_SETOWN/SIGIO), and the x32
+and foreign-architecture syscall ABIs. Standard library only.
 """
 
 import ctypes
@@ -15,6 +17,7 @@ import platform
 _LD_W_ABS = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
+_JGT_K = 0x25
 _RET_K = 0x06
 
 _RET_ALLOW = 0x7FFF0000
@@ -60,7 +63,7 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _program(my_pid):
+def _program(zygote_pid):
     machine = platform.machine()
     if machine not in _ARCH:
         raise OSError("no child seccomp filter for architecture " + machine)
@@ -69,7 +72,6 @@ def _program(my_pid):
                             "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
                             "pidfd_open", "pidfd_getfd", "kcmp")]
     signal_calls = [nr["kill"], nr["tkill"], nr["tgkill"]]
-    neg_self = (-my_pid) & 0xFFFFFFFF
 
     # Assembled with symbolic labels, then resolved to relative jumps.
     ins = []  # (code, jt_label, jf_label, k) or ("label", name)
@@ -94,9 +96,10 @@ def _program(my_pid):
     label("check_pid")
     op(_LD_W_ABS, 16)                                  # low word of args[0]
     op(_JEQ_K, 0, "allow", None)                       # own process group
-    op(_JEQ_K, neg_self, "allow", None)                # -pgid == own group
-    op(_JGE_K, 0x80000000, "eperm", None)              # -1 and other groups
-    op(_JGE_K, my_pid, "allow", "eperm")               # self and descendants
+    op(_JGE_K, 0x80000000, "negative", None)
+    op(_JGT_K, zygote_pid, "allow", "eperm")           # children and their descendants
+    label("negative")                                  # -pgid; -1 means everyone
+    op(_JGE_K, (1 << 32) - zygote_pid, "eperm", "allow")
     label("check_fcntl")
     op(_LD_W_ABS, 24)                                  # low word of args[1]
     op(_JEQ_K, _F_SETOWN, "eperm", None)               # SIGIO to another pid
@@ -127,9 +130,9 @@ def _program(my_pid):
     return out
 
 
-def install(my_pid=None):
-    """Install the child filter on the calling process (irreversible)."""
-    prog = _program(os.getpid() if my_pid is None else my_pid)
+def install(zygote_pid=None):
+    """Install the filter on the calling process (the zygote); irreversible."""
+    prog = _program(os.getpid() if zygote_pid is None else zygote_pid)
     arr = (_SockFilter * len(prog))(*[_SockFilter(c, t, f, k) for c, t, f, k in prog])
     fprog = _SockFprog(len(prog), arr)
     if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

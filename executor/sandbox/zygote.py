@@ -42,7 +42,7 @@ Zygote <-> child (one child per program in tests mode, one per test in stdio
 mode), over two pipes the child sees as fds 3 (control, read) and 4 (results,
 write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
 
-1. The child finishes its own set-up (session, rlimits, seccomp, working dir)
+1. The child finishes its own set-up (session, rlimits, working dir)
    before any program code exists in it, then writes ``{"ready": true}``. EOF
    before that frame is an infrastructure fault; anything after it is the
    program's doing.
@@ -65,7 +65,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
@@ -85,6 +84,9 @@ STDERR_TAIL = 2048
 SANDBOX_PACKAGE = __name__.rpartition(".")[0]
 
 _PR_SET_DUMPABLE = 4
+_READY = {"ready": True}
+_READY_FRAME = len(json.dumps(_READY).encode()).to_bytes(4, "big") + json.dumps(_READY).encode()
+_devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
 _CHILD_FDS = (3, 4)
 
 
@@ -195,14 +197,16 @@ class Child:
             raise _Phase("protocol", "malformed result frame")
         return frame
 
-    def wait(self, want_frame, cpu_s, wall_s):
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None):
         """Pump pipes until a frame arrives (want_frame) or the child is done.
 
-        Returns (frame or None, cpu_ns used, wall seconds used). Raises _Phase
-        when a limit is hit.
+        c0/t0 are the child's CPU ns and the monotonic time when the phase
+        started (taken before the nonce that starts it was sent). Returns
+        (frame or None, cpu_ns used, wall seconds used). Raises _Phase when a
+        limit is hit.
         """
-        t0 = time.monotonic()
-        c0 = self.cpu_ns()
+        t0 = time.monotonic() if t0 is None else t0
+        c0 = self.cpu_ns() if c0 is None else c0
         cpu_budget = cpu_s * 1e9
         deadline = t0 + wall_s
         while True:
@@ -273,16 +277,36 @@ def _kill_strays(child_pid):
 
 
 def _wipe_scratch():
+    """Leave SCRATCH holding only an empty WORKDIR (cheap when already clean).
+
+    Everything in SCRATCH belongs to our uid, so a child's chmod tricks are
+    undone before removal; a scratch that still cannot be cleaned is an
+    infrastructure fault (the slot is replaced, with a fresh private /tmp).
+    """
+    try:
+        if os.listdir(SCRATCH) == ["w"] and not os.listdir(WORKDIR):
+            return
+    except OSError:
+        pass
     for name in os.listdir(SCRATCH):
-        path = os.path.join(SCRATCH, name)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
-    os.mkdir(WORKDIR, 0o700)
+        _remove(os.path.join(SCRATCH, name))
+    try:
+        os.mkdir(WORKDIR, 0o700)
+    except OSError as exc:
+        raise _Infra("cannot reset the scratch directory: %s" % exc) from None
+
+
+def _remove(path):
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            for name in os.listdir(path):
+                _remove(os.path.join(path, name))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _describe_exit(status):
@@ -321,7 +345,6 @@ def _child_setup(limits, n_phases, fds):
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["files"]),) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    seccomp.install(os.getpid())
     for name in [m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + ".")]:
         del sys.modules[name]
     os.environ.clear()
@@ -333,7 +356,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
     ctl_r, ctl_w = os.pipe() if tests_mode else (None, None)
-    stdin_fd = os.memfd_create("stdin") if stdin_data else os.open(os.devnull, os.O_RDONLY)
+    stdin_fd = os.memfd_create("stdin") if stdin_data else _devnull
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
@@ -341,7 +364,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
     if pid == 0:
         try:
             _child_setup(limits, n_phases, (stdin_fd, out_w, err_w, ctl_r, res_w))
-            write_frame(4, {"ready": True})
+            os.write(4, _READY_FRAME)  # pre-encoded: json here would cost COW faults
         except BaseException as exc:
             try:
                 os.write(2, ("set-up failed: %r" % (exc,)).encode("utf-8", "replace"))
@@ -350,7 +373,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
             os._exit(70)
         return None
     for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
-        if fd is not None:
+        if fd is not None and fd != _devnull:
             os.close(fd)
     return Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
 
@@ -363,7 +386,7 @@ def _ready(child):
         reason = exc.message
     else:
         reason = "child exited during set-up"
-    if frame != {"ready": True}:
+    if frame != _READY:
         status, _, _ = child.finish()
         _wipe_scratch()
         raise _Infra("sandbox child failed to start: %s (%s) %s" % (
@@ -386,18 +409,34 @@ def _phase_result(frame, nonce, cpu_ns, wall):
     return out
 
 
+_compiled = {}  # test spec (as JSON) -> prepared test; RL groups share suites
+_COMPILED_MAX = 8192
+
+
+def _prepare(spec):
+    key = json.dumps(spec, sort_keys=True)
+    hit = _compiled.get(key)
+    if hit is None:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
+        hit = _compiled[key] = runner.prepare_test(spec)
+    return hit
+
+
 def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
+    prepared = [_prepare(spec) for spec in tests]
     child = _fork(limits, len(tests) + 1, None, False, True)
     if child is None:  # in the child
-        runner.run_tests(job, 3, 4)
+        runner.run_tests(job, prepared, 3, 4)
     _ready(child)
     phases, ended = [], False
     for i in range(len(tests) + 1):
+        c0, t0 = child.cpu_ns(), time.monotonic()
         nonce = child.send_nonce()
         try:
-            frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"])
+            frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0)
             if frame is None:
                 ended = True
                 break
@@ -432,7 +471,7 @@ def run_stdio_job(job):
             runner.run_stdio(job)
         _ready(child)
         try:
-            _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"])
+            _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
             phase = {"s": "ok", "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
         except _Phase as exc:
             phase = {"s": exc.status, "m": exc.message}
@@ -471,18 +510,20 @@ def _preimport(names):
 
 def main(boot):
     """Serve jobs from the host until EOF. `boot` is the host's boot frame."""
-    global SCRATCH, WORKDIR, OWN_PID_NAMESPACE, SCRATCH_QUOTA
+    global SCRATCH, WORKDIR, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _devnull
     SCRATCH = boot.get("scratch", SCRATCH)
     WORKDIR = os.path.join(SCRATCH, "w")
     OWN_PID_NAMESPACE = bool(boot.get("own_pid_namespace", True))
     SCRATCH_QUOTA = OWN_PID_NAMESPACE
     host_in = os.dup(0)
     host_out = os.dup(1)
+    _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
     seccomp._libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    seccomp.install(os.getpid())
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     preimported = _preimport(boot.get("preimport", []))
     _wipe_scratch()

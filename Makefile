@@ -1,0 +1,50 @@
+# Two commands on a fresh Debian machine (as root, or with sudo):
+#   make run    set everything up, then score the bundled examples in embedded mode
+#   make test   set everything up, then run the whole test suite
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := firejail redis-server python3 python3-venv util-linux passwd
+SANDBOX_USER := acefarm-sandbox
+
+.PHONY: setup run test bench clean system-packages sandbox-user
+
+setup: system-packages sandbox-user $(VENV)/.installed
+
+# apt only when something is missing, so repeated runs are fast and offline.
+system-packages:
+	@if ! command -v firejail >/dev/null || ! command -v redis-server >/dev/null \
+	    || [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null \
+	    || ! command -v setpriv >/dev/null; then \
+	  echo ">> installing system packages: $(APT_PACKAGES)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+# The sandbox runs programs as this unprivileged user when the farm runs as root.
+sandbox-user:
+	@if [ "$$(id -u)" = 0 ] && ! id -u $(SANDBOX_USER) >/dev/null 2>&1; then \
+	  echo ">> creating sandbox user $(SANDBOX_USER)"; \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(SANDBOX_USER); \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+run: setup
+	@mkdir -p out
+	$(VENV)/bin/acefarm score broker/examples/demo.jsonl -o out/demo.results.jsonl
+	@echo ">> results: out/demo.results.jsonl"
+
+test: setup
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) bench/humaneval.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache *.egg-info

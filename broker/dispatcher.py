@@ -1,0 +1,47 @@
+"""Where jobs run: one seam, several implementations (the way httpx swaps transports).
+
+The CLI and (later) the gRPC server only see `Dispatcher`: submit a job, get a
+future of its result. `LocalDispatcher` runs jobs on an in-process executor
+Pool (embedded mode).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Protocol
+
+from executor import ExecutorConfig, Job, JobResult, Pool
+
+
+class Dispatcher(Protocol):
+    """Runs jobs somewhere and resolves each future with its JobResult."""
+
+    #: identity of the runtime that produced results (part of cache keys)
+    runtime: str
+    #: how many jobs it can usefully run at once
+    capacity: int
+
+    def submit(self, job: Job) -> "Future[JobResult]": ...
+
+    def close(self) -> None: ...
+
+
+class LocalDispatcher:
+    """Embedded mode: a local Pool of sandboxed slots in this process."""
+
+    def __init__(self, config: ExecutorConfig) -> None:
+        self.pool = Pool(config).start()
+        self.runtime = self.pool.runtime
+        self.capacity = config.slots
+
+    def submit(self, job: Job) -> "Future[JobResult]":
+        return self.pool.submit(job)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> "LocalDispatcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,170 @@
+"""Score a JSONL file through a Dispatcher: ordered, resumable, loss-free.
+
+One output line per input line, in input order: a result (or a rewritten
+AceCode row), or a rejection naming the line and field. Lines are written
+as soon as they and all before them are done, and flushed, so a crashed run
+leaves a clean prefix; `resume=True` skips ids (and rejected line numbers)
+already in the output and appends the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter, deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Iterator
+
+from executor import JobResult, JobRules, Limits, Verdict
+
+from .dispatcher import Dispatcher
+from .records import LineRejected, Record, parse_line
+
+
+@dataclass
+class Summary:
+    """What a scoring run did; rendered as the CLI's closing table."""
+
+    lines: int = 0
+    jobs: int = 0
+    jobs_passed: int = 0
+    pass_rate_sum: float = 0.0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    rejected: list[LineRejected] = field(default_factory=list)
+    resumed: int = 0
+    infra_errors: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+    @property
+    def mean_pass_rate(self) -> float:
+        scored = self.jobs - self.infra_errors
+        return self.pass_rate_sum / scored if scored else 0.0
+
+    @property
+    def programs_per_s(self) -> float:
+        return self.jobs / self.seconds if self.seconds else 0.0
+
+    def add(self, result: JobResult) -> None:
+        self.jobs += 1
+        self.verdicts[result.verdict.value] += 1
+        if result.verdict is Verdict.INFRA_ERROR:
+            self.infra_errors += 1
+            return
+        self.pass_rate_sum += result.pass_rate
+        self.jobs_passed += result.verdict is Verdict.PASSED
+        self.cached += result.cached
+
+
+def done_keys(path: str) -> tuple[set[str], set[int]]:
+    """Ids and rejected line numbers already in `path`; trims a torn last line."""
+    ids: set[str] = set()
+    lines: set[int] = set()
+    if not os.path.exists(path):
+        return ids, lines
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):  # a crash mid-write: drop the partial line
+            fh.truncate(end)
+    for raw in data[:end].splitlines():
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            continue
+        if "error" in rec and isinstance(rec.get("line"), int):
+            lines.add(rec["line"])
+        elif isinstance(rec.get("id"), str):
+            ids.add(rec["id"])
+    return ids, lines
+
+
+def count_lines(path: str) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for raw in fh if raw.strip())
+
+
+def score_file(
+    src: str,
+    dst: str,
+    dispatcher: Dispatcher,
+    limits: Limits = Limits(),
+    rules: JobRules = JobRules(),
+    resume: bool = False,
+    on_line: Callable[[], None] | None = None,
+) -> Summary:
+    """Score every line of `src` into `dst`. Returns the run's Summary."""
+    summary = Summary()
+    skip_ids, skip_lines = done_keys(dst) if resume else (set(), set())
+    window = max(16, dispatcher.capacity * 16)
+    t0 = time.monotonic()
+    with open(src, "rb") as inp, \
+            open(dst, "a" if resume else "w", encoding="utf-8") as out:
+        pending: deque[tuple[Record | LineRejected, list[Future[JobResult]]]] = deque()
+        in_flight = 0
+        for item in _records(inp, limits, rules, skip_ids, skip_lines, summary):
+            futures = [dispatcher.submit(job) for job in item.jobs] if isinstance(item, Record) else []
+            pending.append((item, futures))
+            in_flight += len(futures)
+            while pending and (in_flight > window or _head_done(pending)):
+                in_flight -= _write_head(pending, out, summary, on_line)
+        while pending:
+            in_flight -= _write_head(pending, out, summary, on_line)
+    summary.seconds = time.monotonic() - t0
+    return summary
+
+
+def _records(inp: IO[bytes], limits: Limits, rules: JobRules, skip_ids: set[str], skip_lines: set[int],
+             summary: Summary) -> Iterator[Record | LineRejected]:
+    seen: set[str] = set()
+    for line_no, raw in enumerate(inp, 1):
+        if not raw.strip():
+            continue
+        summary.lines += 1
+        if line_no in skip_lines:
+            summary.resumed += 1
+            continue
+        try:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise LineRejected(line_no, "encoding", f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+            record = parse_line(line_no, text, limits, rules)
+        except LineRejected as exc:
+            if exc.key is not None and exc.key in skip_ids:
+                summary.resumed += 1
+                continue
+            yield exc
+            continue
+        if record.key in skip_ids:
+            summary.resumed += 1
+            continue
+        if record.key in seen:
+            yield LineRejected(line_no, "id", f"duplicate id {record.key!r} (ids must be unique)", None)
+            continue
+        seen.add(record.key)
+        yield record
+
+
+def _head_done(pending: deque[tuple[Any, list[Future[JobResult]]]]) -> bool:
+    return all(f.done() for f in pending[0][1])
+
+
+def _write_head(pending: deque[tuple[Any, list[Future[JobResult]]]], out: IO[str], summary: Summary,
+                on_line: Callable[[], None] | None) -> int:
+    item, futures = pending.popleft()
+    if isinstance(item, LineRejected):
+        summary.rejected.append(item)
+        payload = item.to_dict()
+    else:
+        results = [f.result() for f in futures]
+        for r in results:
+            summary.add(r)
+        payload = item.assemble(results)
+    out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    out.flush()
+    if on_line:
+        on_line()
+    return len(futures)
