@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Iterable, Iterator
 
 from .config import ExecutorConfig
@@ -49,10 +50,12 @@ class Pool:
         self.config = config or ExecutorConfig()
         self._queue: queue.Queue[object] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self.slots: list[Slot] = []
         self._closed = False
         self._lock = threading.Lock()
         self.runtime: str = ""
         self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
+        self._stats_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> "Pool":
@@ -80,6 +83,7 @@ class Pool:
                 s.close()
             raise errors[0] if isinstance(errors[0], SandboxUnavailable) else SandboxUnavailable(str(errors[0]))
         self.runtime = "python-" + slots[0].info.get("python", "unknown")
+        self.slots = slots
         for slot in slots:
             t = threading.Thread(target=self._work, args=(slot,), name=f"acefarm-slot-{slot.index}", daemon=True)
             t.start()
@@ -158,18 +162,22 @@ class Pool:
                 if "infra" in answer:
                     raise SlotCrashed(answer["infra"])
                 result = judge(job, answer)
-                self.stats["jobs"] += 1
-                return result
+                self._count("jobs")
+                return result if attempt == 1 else replace(result, attempts=attempt)
             except (SlotCrashed, SandboxUnavailable) as exc:
                 reason = str(exc)
                 log.warning("slot %d: infrastructure fault on job %s (attempt %d): %s",
                             slot.index, job.id, attempt, reason)
                 slot.close()
-        self.stats["infra_errors"] += 1
+        self._count("infra_errors")
         return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)
 
+    def _count(self, key: str) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
     def _restart(self, slot: Slot) -> None:
-        self.stats["slot_restarts"] += 1
+        self._count("slot_restarts")
         delay = 0.05
         for _ in range(5):
             try:

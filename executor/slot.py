@@ -48,6 +48,7 @@ class Slot:
         self.info: dict[str, Any] = {}
         self._scratch: str | None = None
         self.jobs_run = 0
+        self.busy = False  # a job is in flight
 
     @property
     def alive(self) -> bool:
@@ -97,8 +98,12 @@ class Slot:
         """Send one job (zygote form) and return the zygote's answer."""
         if not self.alive:
             raise SlotCrashed("slot is not running")
-        self._send(request)
-        answer = self._receive(time.monotonic() + timeout_s)
+        self.busy = True
+        try:
+            self._send(request)
+            answer = self._receive(time.monotonic() + timeout_s)
+        finally:
+            self.busy = False
         self.jobs_run += 1
         return answer
 

@@ -1,0 +1,175 @@
+"""The executor end to end, under real firejail: verdicts, limits, slot failures."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from executor import ExecutorConfig, Job, Pool, SandboxUnavailable, Verdict
+
+P, F = Verdict.PASSED, Verdict.FAILED
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+def verdicts(result):
+    return [t.verdict for t in result.tests]
+
+
+def test_assert_tests_pass_rate_and_messages(run):
+    r = run(ADD, ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "assert add('a', 'b') == 'ab'",
+                  "assert add(1) == 1"])
+    assert verdicts(r) == [P, F, P, Verdict.RUNTIME_ERROR]
+    assert (r.passed, r.total, r.pass_rate, r.verdict) == (2, 4, 0.5, F)
+    assert "gave 3" in r.tests[1].message and "TypeError" in r.tests[3].message
+    assert r.cpu_ms > 0 and r.peak_kb > 0
+
+
+def test_snippet_tests_humaneval_style(run):
+    check = "def check(candidate):\n    assert candidate(2, 2) == 4\n    assert candidate(0, 0) == 0\n\ncheck(add)"
+    assert run(ADD, [check]).verdict is P
+    wrong = ADD.replace("a + b", "a - b")
+    r = run(wrong, [check])
+    assert r.verdict is F and r.tests[0].verdict is F
+
+
+def test_each_test_gets_its_own_cpu_limit(run):
+    burn = "def burn(s):\n    import time\n    t = time.process_time()\n    while time.process_time() - t < s:\n        pass\n    return True\n"
+    r = run(burn, ["assert burn(0.6)", "assert burn(0.6)", "assert burn(0.6)"], limits={"cpu_s": 1, "wall_s": 5})
+    assert verdicts(r) == [P, P, P]
+    r = run(burn, ["assert burn(0.1)", "assert burn(5)", "assert burn(0.1)"], limits={"cpu_s": 1, "wall_s": 5})
+    assert verdicts(r) == [P, Verdict.TIMEOUT, Verdict.SKIPPED]  # AceCoder: a crash fails the rest
+    assert "earlier test" in r.tests[2].message
+
+
+def test_wall_clock_backstop(run):
+    r = run("import time\n", ["assert time.sleep(30) is None"], limits={"cpu_s": 1, "wall_s": 1})
+    assert verdicts(r) == [Verdict.TIMEOUT] and "wall-clock" in r.tests[0].message
+
+
+def test_load_failures_fail_every_test(run):
+    r = run("def f(:\n  pass", ["assert f() == 1", "assert f() == 2"])
+    assert r.verdict is Verdict.SYNTAX_ERROR and verdicts(r) == [Verdict.SYNTAX_ERROR] * 2
+    r = run("raise ValueError('boom')\n", ["assert 1 == 1"])
+    assert verdicts(r) == [Verdict.RUNTIME_ERROR] and "boom" in r.tests[0].message
+    r = run("while True:\n    pass\n", ["assert 1 == 1"], limits={"cpu_s": 0.5})
+    assert verdicts(r) == [Verdict.TIMEOUT]
+
+
+def test_memory_and_output_limits(run):
+    r = run("def big():\n    return bytearray(400 * 2**20)\n", ["assert len(big()) > 0"], limits={"memory_mb": 256})
+    assert verdicts(r) == [Verdict.MEMORY_EXCEEDED]
+    r = run("def spam():\n    print('y' * 4096 * 100)\n", ["assert spam() is None"], limits={"output_kb": 64})
+    assert verdicts(r) == [Verdict.OUTPUT_EXCEEDED]
+
+
+def test_call_tests(run):
+    prog = "def pair(a, b):\n    return (a, b)\n"
+    r = run(prog, [{"call": "pair", "args": [1, [2]], "expected": [1, [2]]},
+                   {"call": "pair", "args": [1, 2], "expected": [2, 1]},
+                   {"call": "nope", "args": [], "expected": None}])
+    assert verdicts(r) == [P, F, Verdict.RUNTIME_ERROR]
+
+
+def test_stdio_tests_and_checkers(run):
+    prog = "import sys\nnums = list(map(float, sys.stdin.read().split()))\nprint(sum(nums) / len(nums))\n"
+    r = run(prog, [
+        {"stdin": "1 2 3\n", "expected_stdout": "2.0\n", "checker": "exact"},
+        {"stdin": "1 2\n", "expected_stdout": "1.5000001", "checker": "float", "tolerance": 1e-6},
+        {"stdin": "1 2\n", "expected_stdout": "1.6", "checker": "float", "tolerance": 1e-6},
+        {"stdin": "", "expected_stdout": "0"},
+    ])
+    assert verdicts(r) == [P, P, F, Verdict.RUNTIME_ERROR]
+    assert "ZeroDivisionError" in r.tests[3].message
+
+
+def test_stdio_exit_codes(run):
+    r = run("print('ok')\nraise SystemExit(0)\n", [{"stdin": "", "expected_stdout": "ok"}])
+    assert r.verdict is P
+    r = run("print('ok')\nraise SystemExit(3)\n", [{"stdin": "", "expected_stdout": "ok"}])
+    assert verdicts(r) == [Verdict.RUNTIME_ERROR]
+
+
+def test_first_failure_mode(run):
+    r = run(ADD, ["assert add(1, 1) == 2", "assert add(1, 1) == 3", "assert add(2, 2) == 4"], mode="first_failure")
+    assert verdicts(r) == [P, F, Verdict.SKIPPED]
+
+
+def test_programs_do_not_share_state(run):
+    assert run("import math\nmath.pi = 3\n", ["assert math.pi == 3"]).verdict is P
+    assert run("import math\n", ["assert math.pi > 3.14"]).verdict is P
+    assert run("open('left.txt', 'w').write('x')\n", ["assert 1 == 1"]).verdict is P
+    r = run("import os\n", ["assert os.listdir('.') == []"])
+    assert r.verdict is P
+
+
+def test_many_jobs_in_order(pool):
+    jobs = [Job.from_dict({"id": f"m{i}", "program": f"X = {i}\n", "tests": [f"assert X == {i}", f"assert X == {i + 1}"]})
+            for i in range(60)]
+    results = list(pool.map(jobs))
+    assert [r.id for r in results] == [j.id for j in jobs]
+    assert all(verdicts(r) == [P, F] for r in results)
+
+
+def _kill_busy_slots(pool, stop):
+    while not stop.is_set():
+        for slot in pool.slots:
+            proc = slot.proc
+            if slot.busy and proc is not None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_dead_zygote_is_replaced_and_the_job_retried_once():
+    sleepy = {"id": "sleepy", "program": "import time\n", "tests": ["assert time.sleep(1.5) is None"],
+              "limits": {"wall_s": 5}}
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        fut = pool.submit(Job.from_dict(sleepy))
+        deadline = time.monotonic() + 10
+        while not pool.slots[0].busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        os.killpg(pool.slots[0].proc.pid, signal.SIGKILL)  # the zygote dies mid-job, once
+        r = fut.result(timeout=30)
+        assert r.verdict is P and r.attempts == 2
+        assert pool.stats["slot_restarts"] >= 1
+
+        stop = threading.Event()  # now it dies on every attempt
+        killer = threading.Thread(target=_kill_busy_slots, args=(pool, stop))
+        killer.start()
+        try:
+            r = pool.run(Job.from_dict(dict(sleepy, id="doomed")))
+        finally:
+            stop.set()
+            killer.join()
+        assert r.verdict is Verdict.INFRA_ERROR and r.attempts == 2
+        assert all(t.verdict is Verdict.INFRA_ERROR for t in r.tests) and r.pass_rate == 0
+        # ...and the pool recovers for the next job
+        assert pool.run(Job.from_dict({"id": "after", "program": ADD, "tests": ["assert add(1, 1) == 2"]})).verdict is P
+
+
+def test_missing_firejail_refuses_to_start():
+    with pytest.raises(SandboxUnavailable, match="insecure-no-sandbox"):
+        Pool(ExecutorConfig(firejail=None, slots=1)).start()
+    with pytest.raises(SandboxUnavailable, match="firejail"):
+        Pool(ExecutorConfig(firejail="/nonexistent/firejail", slots=1)).start()
+
+
+def test_missing_sandbox_user_refuses_to_start():
+    if os.geteuid() != 0:
+        pytest.skip("only root switches to the sandbox user")
+    with pytest.raises(SandboxUnavailable, match="sandbox user"):
+        Pool(ExecutorConfig(sandbox_user="no-such-user-acefarm", slots=1)).start()
+
+
+def test_insecure_mode_runs_without_firejail_and_says_so(caplog, tmp_path):
+    with caplog.at_level("WARNING"):
+        with Pool(ExecutorConfig(insecure_no_sandbox=True, firejail=None, slots=1)) as pool:
+            r = pool.run(Job.from_dict({"id": "i", "program": ADD, "tests": ["assert add(2, 3) == 5"]}))
+    assert r.verdict is P
+    assert "INSECURE" in caplog.text

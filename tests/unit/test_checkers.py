@@ -1,0 +1,31 @@
+import pytest
+
+from executor import checkers
+
+
+def test_exact_ignores_only_trailing_whitespace():
+    assert checkers.exact("3\n", "3")
+    assert not checkers.exact("1 2\n", "1  2\n")
+
+
+def test_tokens():
+    assert checkers.tokens("1 2\n3\n", "1\n2 3")
+    assert not checkers.tokens("1 2", "1 2 3")
+
+
+@pytest.mark.parametrize("expected, actual, ok", [
+    ("3.14159265", "3.141592653589793", True),
+    ("1e9", "1000000000.5", True),       # relative tolerance
+    ("0.5 yes", "0.5000001 yes", True),
+    ("0.5 yes", "0.5 no", False),
+    ("1.0", "1.1", False),
+    ("1.0", "abc", False),
+    ("1 2", "1", False),
+])
+def test_float(expected, actual, ok):
+    assert checkers.get("float", 1e-6)(expected, actual) is ok
+
+
+def test_unknown_checker():
+    with pytest.raises(KeyError):
+        checkers.get("regex")

@@ -1,0 +1,90 @@
+"""The value codec: program values cross to the trusted side as plain built-ins."""
+
+import collections
+import enum
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from executor.sandbox.codec import DecodeError, Opaque, decode, encode
+
+
+@pytest.mark.parametrize("value", [
+    None, True, False, 0, -7, 2**53, -(2**200), 1.5, -0.0, "héllo", "", [1, [2, [3]]], (1, "a"), (),
+    {"a": 1, 2: [3]}, {1, 2}, frozenset({(1, 2)}), b"\x00\xff", bytearray(b"ab"), 3 + 4j,
+    Fraction(1, 3), Decimal("1.10"), [(), {}, set()],
+])
+def test_round_trip(value):
+    assert decode(encode(value)) == value
+    assert type(decode(encode(value))) is type(value)
+
+
+def test_non_finite_floats():
+    assert math.isnan(decode(encode(float("nan"))))
+    assert decode(encode(float("inf"))) == float("inf")
+    assert decode(encode(float("-inf"))) == float("-inf")
+
+
+def test_rigged_eq_object_is_opaque_and_never_equal():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    out = decode(encode(AlwaysEqual()))
+    assert isinstance(out, Opaque)
+    assert out != out and not (out == 1)
+    assert decode(encode([AlwaysEqual()])) != [1]
+    assert decode(encode({"k": AlwaysEqual()})) != {"k": 1}
+
+
+def test_subclasses_reduce_to_their_builtin_value_without_running_their_methods():
+    class EvilInt(int):
+        def __eq__(self, other):
+            return True
+
+        def __int__(self):
+            raise RuntimeError("must not be called")
+
+    class EvilList(list):
+        def __iter__(self):
+            return iter([42])
+
+    class EvilStr(str):
+        def __str__(self):
+            return "forged"
+
+    assert decode(encode(EvilInt(5))) == 5 and decode(encode(EvilInt(5))) != 6
+    assert decode(encode(EvilList([1, 2]))) == [1, 2]
+    assert decode(encode(EvilStr("real"))) == "real"
+
+
+def test_common_stdlib_subclasses_compare_like_python():
+    Point = collections.namedtuple("Point", "x y")
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    assert decode(encode(Point(1, 2))) == (1, 2)
+    assert decode(encode(Color.RED)) == 1
+    assert decode(encode(collections.Counter("aab"))) == {"a": 2, "b": 1}
+    assert decode(encode(collections.OrderedDict(a=1))) == {"a": 1}
+
+
+def test_too_large_and_cyclic_values_become_opaque():
+    cyclic = []
+    cyclic.append(cyclic)
+    assert isinstance(decode(encode(cyclic)), Opaque) or decode(encode(cyclic)) != cyclic
+    assert isinstance(decode(encode(list(range(10)), max_nodes=5)), Opaque)
+
+
+def test_opaque_has_no_truth_value():
+    with pytest.raises(ValueError):
+        bool(decode({"X": "Thing"}))
+
+
+@pytest.mark.parametrize("bad", [{"Z": 1}, {"T": 5}, {"a": 1, "b": 2}, {"I": "zz"}, object()])
+def test_malformed_input_is_a_decode_error(bad):
+    with pytest.raises(DecodeError):
+        decode(bad)

@@ -1,0 +1,88 @@
+"""Job validation: every bad field is named."""
+
+import pytest
+
+from executor import AssertTest, CallTest, InvalidJob, Job, JobRules, Limits, StdioTest
+
+
+def make(**over):
+    data = {"id": "q1/s0", "program": "def f(x):\n    return x\n", "tests": ["assert f(1) == 1"]}
+    data.update(over)
+    return data
+
+
+def test_valid_job_round_trip():
+    job = Job.from_dict(make(limits={"cpu_s": 1}, mode="first_failure"))
+    assert job.id == "q1/s0" and job.first_failure and job.limits.cpu_s == 1
+    assert isinstance(job.tests[0], AssertTest) and job.tests[0].check is not None
+
+
+def test_sandbox_request_never_carries_expectations():
+    job = Job.from_dict(make(tests=["assert f(1) == 'SECRET-LITERAL'", {"call": "f", "args": [1], "expected": "SECRET-CALL"}]))
+    req = str(job.sandbox_request())
+    assert "SECRET" not in req
+    stdio = Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}]))
+    assert "SECRET" not in str(stdio.sandbox_request())
+
+
+@pytest.mark.parametrize("data, field", [
+    ("not a dict", "job"),
+    ({"program": "x", "tests": ["assert 1"]}, "id"),
+    (make(id=""), "id"),
+    (make(program=None), "program"),
+    (make(language="cobol"), "language"),
+    (make(tests=[]), "tests"),
+    (make(tests="assert 1"), "tests"),
+    (make(tests=["assert 1", 5]), "tests[1]"),
+    (make(tests=["   "]), "tests[0]"),
+    (make(tests=[{"stdin": "1"}]), "tests[0].expected_stdout"),
+    (make(tests=[{"stdin": "", "expected_stdout": "", "checker": "regex"}]), "tests[0].checker"),
+    (make(tests=[{"stdin": "", "expected_stdout": "", "tolerance": 2}]), "tests[0].tolerance"),
+    (make(tests=[{"call": "f"}]), "tests[0].expected"),
+    (make(tests=[{"call": "1bad", "expected": 1}]), "tests[0].call"),
+    (make(tests=[{"call": "f", "args": 3, "expected": 1}]), "tests[0].args"),
+    (make(tests=[{"call": "f", "expected": 1, "kwargs": {}}]), "tests[0].kwargs"),
+    (make(tests=[{"foo": 1}]), "tests[0]"),
+    (make(tests=["assert 1", {"stdin": "", "expected_stdout": ""}]), "tests"),
+    (make(limits={"cpu_s": 0}), "limits.cpu_s"),
+    (make(limits={"cpu_s": "2"}), "limits.cpu_s"),
+    (make(limits={"gpu": 1}), "limits.gpu"),
+    (make(limits=[1]), "limits"),
+    (make(mode="fast"), "mode"),
+    (make(extra=1), "extra"),
+])
+def test_invalid_jobs_name_the_field(data, field):
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict(data)
+    assert err.value.field == field
+
+
+def test_size_rules():
+    rules = JobRules(max_program_bytes=40, max_tests=2, max_test_bytes=50)
+    with pytest.raises(InvalidJob, match="program"):
+        Job.from_dict(make(program="x" * 41), rules=rules)
+    with pytest.raises(InvalidJob, match="at most 2"):
+        Job.from_dict(make(tests=["assert 1"] * 3), rules=rules)
+    with pytest.raises(InvalidJob, match=r"tests\[0\]"):
+        Job.from_dict(make(tests=["assert '" + "x" * 60 + "'"]), rules=rules)
+
+
+def test_default_limits_come_from_the_caller():
+    job = Job.from_dict(make(limits={"memory_mb": 128}), defaults=Limits(cpu_s=0.5))
+    assert job.limits.cpu_s == 0.5 and job.limits.memory_mb == 128
+
+
+def test_test_kinds():
+    job = Job.from_dict(make(tests=[{"call": "f", "args": [1, [2]], "expected": 1}]))
+    assert job.tests[0] == CallTest("f", (1, [2]), 1)
+    job = Job.from_dict(make(tests=[{"stdin": "1", "expected_stdout": "1", "checker": "exact"}]))
+    assert job.tests[0] == StdioTest("1", "1", "exact") and job.stdio
+
+
+def test_content_hash_depends_on_everything_that_decides_the_result():
+    a = Job.from_dict(make())
+    assert a.content_hash("py-3.11") == Job.from_dict(make(id="other")).content_hash("py-3.11")
+    assert a.content_hash("py-3.11") != a.content_hash("py-3.12")
+    assert a.content_hash("x") != Job.from_dict(make(program="def f(x): return 2")).content_hash("x")
+    assert a.content_hash("x") != Job.from_dict(make(limits={"cpu_s": 1})).content_hash("x")
+    assert a.content_hash("x") != Job.from_dict(make(tests=["assert f(1) == 2"])).content_hash("x")
