@@ -129,20 +129,28 @@ def _bind():
         except _BaseException as exc:
             return "error", describe(exc)
 
-    def run_tests(job, tests, ctl_fd, res_fd):
+    def compile_program(source):
+        """(code, None) or (None, (status, message)); runs in the zygote."""
+        try:
+            return _compile(source, "<program>", "exec"), None
+        except (_SyntaxError, ValueError) as exc:
+            return None, ("syntax", describe(exc))
+        except _MemoryError:
+            return None, ("memory", "MemoryError while compiling the program")
+        except Exception as exc:  # RecursionError, OverflowError...: the program's fault
+            return None, ("syntax", "the program cannot be compiled: " + describe(exc))
+
+    def run_tests(program, tests, ctl_fd, res_fd):
         """Tests mode: program once, then each prepared test with a fresh nonce.
 
-        `tests` come from `prepare_test` (compiled in the zygote, before fork).
+        `program` comes from `compile_program` and `tests` from `prepare_test`
+        (both done in the zygote, before fork).
         """
         ns = {"__name__": "__main__", "__builtins__": builtins}
         nonce = read_nonce(ctl_fd)
-        try:
-            code = _compile(job["program"], "<program>", "exec")
-        except (_SyntaxError, ValueError) as exc:
-            send(res_fd, {"n": nonce, "s": "syntax", "m": describe(exc)})
-            _os_exit(0)
-        except _MemoryError:
-            send(res_fd, {"n": nonce, "s": "memory", "m": "MemoryError while compiling"})
+        code, error = program
+        if error is not None:
+            send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
             _os_exit(0)
         status, msg = run_phase(lambda: _exec(code, ns))
         send(res_fd, {"n": nonce, "s": status, "m": msg if status != "ok" else None})
@@ -170,14 +178,13 @@ def _bind():
             send(res_fd, frame)
         _os_exit(0)
 
-    def run_stdio(job):
+    def run_stdio(program):
         """Stdio mode: run the program as a script; the exit status is the report."""
         ns = {"__name__": "__main__", "__builtins__": builtins}
-        try:
-            code = _compile(job["program"], "<program>", "exec")
-        except (_SyntaxError, ValueError) as exc:
-            os.write(2, describe(exc).encode("utf-8", "replace"))
-            _os_exit(_SYNTAX_EXIT)
+        code, error = program
+        if error is not None:
+            os.write(2, error[1].encode("utf-8", "replace"))
+            _os_exit(_MEMORY_EXIT if error[0] == "memory" else _SYNTAX_EXIT)
         status = 0
         try:
             _exec(code, ns)
@@ -220,7 +227,7 @@ def _bind():
         except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
             return kind, None, describe(exc)
 
-    return run_tests, run_stdio, prepare_test
+    return compile_program, run_tests, run_stdio, prepare_test
 
 
 _HELPER_PLACEHOLDER = "<acefarm strict helper>"
@@ -277,6 +284,6 @@ class _CompareRewriter(ast.NodeTransformer):
 
 
 _SYNTAX_EXIT = 87  # stdio mode: the program does not compile
-run_tests, run_stdio, prepare_test = _bind()
+compile_program, run_tests, run_stdio, prepare_test = _bind()
 MEMORY_EXIT = _MEMORY_EXIT
 SYNTAX_EXIT = _SYNTAX_EXIT

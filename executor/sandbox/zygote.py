@@ -1,7 +1,9 @@
 """The zygote: one long-lived process per slot, started once inside firejail.
 
 It imports what programs commonly import, freezes the GC, and forks one child
-per program. It never runs program code itself. Standard library only.
+per program. It compiles programs and tests (compiling runs no code, and doing
+it here spares each child the copy-on-write faults of the compiler's
+allocations) but never runs them. Standard library only.
 
 Protocol (the spec; executor/slot.py is the other end)
 =====================================================
@@ -79,6 +81,7 @@ OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
 SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
 POLL_S = 0.01
 READY_TIMEOUT_S = 5.0
+ZYGOTE_MEMORY = 4 << 30
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
 SANDBOX_PACKAGE = __name__.rpartition(".")[0]
@@ -87,6 +90,7 @@ _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
 _READY_FRAME = len(json.dumps(_READY).encode()).to_bytes(4, "big") + json.dumps(_READY).encode()
 _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
+_SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 _CHILD_FDS = (3, 4)
 
 
@@ -345,10 +349,9 @@ def _child_setup(limits, n_phases, fds):
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["files"]),) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    for name in [m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + ".")]:
-        del sys.modules[name]
-    os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR})
+    # Listed at boot: walking sys.modules here would touch (and copy) every page it sits on.
+    for name in _SANDBOX_MODULES:
+        sys.modules.pop(name, None)
 
 
 def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
@@ -427,9 +430,10 @@ def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
     prepared = [_prepare(spec) for spec in tests]
+    program = runner.compile_program(job["program"])
     child = _fork(limits, len(tests) + 1, None, False, True)
     if child is None:  # in the child
-        runner.run_tests(job, prepared, 3, 4)
+        runner.run_tests(program, prepared, 3, 4)
     _ready(child)
     phases, ended = [], False
     for i in range(len(tests) + 1):
@@ -460,6 +464,7 @@ def run_tests_job(job):
 
 def run_stdio_job(job):
     limits = job["limits"]
+    program = runner.compile_program(job["program"])
     results, cpu_total, peak = [], 0.0, 0
     for test in job["tests"]:
         if results and results[-1]["s"] != "ok" and job.get("first_failure"):
@@ -468,7 +473,7 @@ def run_stdio_job(job):
         child = _fork(limits, 1, test.get("stdin", ""), True, False)
         if child is None:
             os.close(4)  # stdio mode reports through the exit status only
-            runner.run_stdio(job)
+            runner.run_stdio(program)
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
@@ -510,7 +515,7 @@ def _preimport(names):
 
 def main(boot):
     """Serve jobs from the host until EOF. `boot` is the host's boot frame."""
-    global SCRATCH, WORKDIR, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _devnull
+    global SCRATCH, WORKDIR, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _devnull, _SANDBOX_MODULES
     SCRATCH = boot.get("scratch", SCRATCH)
     WORKDIR = os.path.join(SCRATCH, "w")
     OWN_PID_NAMESPACE = bool(boot.get("own_pid_namespace", True))
@@ -526,6 +531,11 @@ def main(boot):
     seccomp.install(os.getpid())
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     preimported = _preimport(boot.get("preimport", []))
+    _SANDBOX_MODULES = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
+    os.environ.clear()  # children inherit this environment: nothing from the host
+    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR})
+    # A backstop for compiling hostile sources here; children set their own, lower.
+    resource.setrlimit(resource.RLIMIT_AS, (ZYGOTE_MEMORY, resource.RLIM_INFINITY))
     _wipe_scratch()
     gc.collect()
     gc.freeze()
