@@ -10,6 +10,7 @@ child runs with its asserts rewritten to compare trusted copies.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -86,6 +87,7 @@ class ValueCheck:
         return bool(fn(value, self.literal))
 
 
+@functools.lru_cache(maxsize=16384)  # test suites repeat across a question's samples
 def split_assert(source: str) -> ValueCheck | None:
     """A `ValueCheck` if `source` is one assert of a shape judged here, else None."""
     try:

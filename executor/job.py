@@ -148,7 +148,7 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> tuple[Test, ...]:
     tests: list[Test] = []
     for i, item in enumerate(raw):
         where = f"tests[{i}]"
-        size = len(json.dumps(item, ensure_ascii=False, default=repr))
+        size = len(item) if isinstance(item, str) else len(json.dumps(item, ensure_ascii=False, default=repr))
         if size > rules.max_test_bytes:
             raise InvalidJob(where, f"larger than {rules.max_test_bytes} bytes")
         tests.append(_parse_test(item, where))

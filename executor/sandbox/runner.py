@@ -42,6 +42,7 @@ def _bind():
     _compile, _eval, _exec = compile, eval, exec
     _len, _isinstance, _str, _tuple = len, isinstance, str, tuple
     _settrace, _setprofile = sys.settrace, sys.setprofile
+    _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
     _ops = {
         "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge, "in": lambda a, b: a in b,
@@ -94,6 +95,8 @@ def _bind():
                     ok = left is right
                 elif op == "is not":
                     ok = left is not right
+                elif _type(left) in _scalars and _type(right) in _scalars:
+                    ok = _ops[op](left, right)  # C-level comparison of exact built-ins
                 else:
                     a, b = trusted(left), trusted(right)
                     if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
@@ -104,7 +107,9 @@ def _bind():
                     return False
                 left = right
             return True
-        value = trusted(operands[0])
+        value = operands[0]
+        if _type(value) not in _scalars:
+            value = trusted(value)
         if _isinstance(value, _Opaque):
             raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)
         truth = not value if kind == "falsy" else not not value
