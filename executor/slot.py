@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 SANDBOX_MODULES = ("codec", "seccomp", "runner", "zygote")
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
-_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+# The zygote's whole environment. A fixed hash seed (with the zygote's fixed
+# `random` seed) makes a program's behaviour the same in every slot and run.
+_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
 
 
 def _sandbox_sources() -> list[list[str]]:
@@ -57,7 +59,9 @@ class Slot:
     def start(self) -> dict[str, Any]:
         """Start the zygote and wait until it is ready. Returns its boot info."""
         self.close()
-        argv = [self.config.python, "-I", "-S", "-c", zygote.BOOTSTRAP]
+        # Not -I: it would ignore PYTHONHASHSEED. -s -P -S give the same isolation
+        # from the host's site-packages and cwd; the environment is ours entirely.
+        argv = [self.config.python, "-s", "-P", "-S", "-B", "-c", zygote.BOOTSTRAP]
         if self.config.insecure_no_sandbox:
             self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
             cmd = argv

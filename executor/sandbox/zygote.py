@@ -51,9 +51,11 @@ write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
 2. Tests mode: for each phase (loading the program, then each test in order)
    the zygote writes a fresh random nonce (32 hex chars + "\\n") and waits for
    one frame ``{"n": nonce, "s": status, "v"?, "m"?}``. Nonces are made after
-   the fork and sent only when their phase starts, so a program cannot write a
-   valid frame for a phase ahead of time; a frame with a wrong nonce, a
-   malformed frame, or extra bytes end the child with status ``protocol``.
+   the fork and sent only when their phase starts (the load phase's is queued
+   right after the fork; the runner consumes it before the program exists), so
+   a program cannot write a valid frame for a phase ahead of time; a frame
+   with a wrong nonce, a malformed frame, or extra bytes after a phase's frame
+   end the child with status ``protocol``.
    Stdio mode: the child closes fd 4 after ``ready``; its exit status and
    stdout are the whole report.
 3. Per phase the zygote enforces CPU time (from /proc/PID/schedstat), wall
@@ -202,13 +204,14 @@ class Child:
             raise _Phase("protocol", "malformed result frame")
         return frame
 
-    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None):
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True):
         """Pump pipes until a frame arrives (want_frame) or the child is done.
 
         c0/t0 are the child's CPU ns and the monotonic time when the phase
         started (taken before the nonce that starts it was sent). Returns
         (frame or None, cpu_ns used, wall seconds used). Raises _Phase when a
-        limit is hit.
+        limit is hit. `strict`: bytes after the frame are a protocol violation
+        (only the ready frame may be followed at once by the load frame).
         """
         t0 = time.monotonic() if t0 is None else t0
         c0 = self.cpu_ns() if c0 is None else c0
@@ -218,7 +221,7 @@ class Child:
             if want_frame:
                 frame = self._take_frame()
                 if frame is not None:
-                    if self.res_buf:
+                    if strict and self.res_buf:
                         raise _Phase("protocol", "unexpected extra result bytes")
                     return frame, self.cpu_ns() - c0, time.monotonic() - t0
                 if self.res_r not in self.open:
@@ -399,7 +402,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
 
 def _ready(child):
     try:
-        frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S)
+        frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S, strict=False)
     except _Phase as exc:
         frame = None
         reason = exc.message
@@ -452,11 +455,16 @@ def run_tests_job(job):
     child = _fork(limits, len(tests) + 1, None, False, True)
     if child is None:  # in the child
         runner.run_tests(program, prepared, 3, 4)
+    # The load phase's nonce is queued at once: the runner reads it only after
+    # its set-up (and the ready frame), before any program code runs.
+    c0, t0 = 0, time.monotonic()
+    nonce = child.send_nonce()
     _ready(child)
     phases, ended = [], False
     for i in range(len(tests) + 1):
-        c0, t0 = child.cpu_ns(), time.monotonic()
-        nonce = child.send_nonce()
+        if i:
+            c0, t0 = child.cpu_ns(), time.monotonic()
+            nonce = child.send_nonce()
         try:
             frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0)
             if frame is None:
@@ -555,6 +563,8 @@ def main(boot):
     # A backstop for compiling hostile sources here; children set their own, lower.
     resource.setrlimit(resource.RLIMIT_AS, (ZYGOTE_MEMORY, resource.RLIM_INFINITY))
     _wipe_scratch()
+    if "random" in sys.modules:  # children inherit this state (no reseed at fork)
+        sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
     write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),

@@ -173,3 +173,16 @@ def test_insecure_mode_runs_without_firejail_and_says_so(caplog, tmp_path):
             r = pool.run(Job.from_dict({"id": "i", "program": ADD, "tests": ["assert add(2, 3) == 5"]}))
     assert r.verdict is P
     assert "INSECURE" in caplog.text
+
+
+def test_programs_are_deterministic_across_runs_and_slots(pool):
+    prog = "import random\nR = random.random()\nS = list({'apple', 'kiwi', 'fig', 'plum', 'pear'})\n"
+    jobs = [Job.from_dict({"id": f"d{i}", "program": prog, "tests": ["assert (R, S) == 1"]}) for i in range(6)]
+    messages = {r.tests[0].message for r in pool.map(jobs)}
+    assert len(messages) == 1, messages
+
+
+def test_sandbox_sees_a_minimal_environment(run):
+    r = run("import os, sys\nENV = dict(os.environ)\nP = sys.path\n", ["assert ENV == 1", "assert os.getuid() == 0"])
+    assert "ENV gave {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'HOME': '/tmp/w'};" in r.tests[0].message
+    assert r.tests[1].verdict is F  # never root inside
