@@ -130,3 +130,12 @@ def test_limit_flags_and_usage_errors(tmp_path):
     assert proc.returncode == 2 and "cpu_s" in proc.stderr
     proc = acefarm("score", tmp_path / "missing.jsonl", "-o", out)
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_insecure_flag_is_loud(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "program": "x = 1", "tests": ["assert x == 1"]}) + "\n")
+    proc = acefarm("score", src, "-o", tmp_path / "out.jsonl", "--insecure-no-sandbox")
+    assert proc.returncode == 0, proc.stderr
+    assert "WITHOUT isolation" in proc.stderr
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["verdict"] == "passed"

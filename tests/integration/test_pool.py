@@ -186,3 +186,10 @@ def test_sandbox_sees_a_minimal_environment(run):
     r = run("import os, sys\nENV = dict(os.environ)\nP = sys.path\n", ["assert ENV == 1", "assert os.getuid() == 0"])
     assert "ENV gave {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'HOME': '/tmp/w'};" in r.tests[0].message
     assert r.tests[1].verdict is F  # never root inside
+
+
+def test_children_are_non_dumpable_in_their_own_session(run):
+    prog = ("import ctypes, os\nlibc = ctypes.CDLL(None)\n"
+            "DUMPABLE = libc.prctl(3, 0, 0, 0, 0)\nSESSION_LEADER = os.getsid(0) == os.getpid()\n")
+    r = run(prog, ["assert DUMPABLE == 0", "assert SESSION_LEADER"])
+    assert verdicts(r) == [P, P]
