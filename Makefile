@@ -10,7 +10,7 @@ SANDBOX_USER := acefarm-sandbox
 
 .PHONY: setup run test bench clean system-packages sandbox-user
 
-setup: system-packages sandbox-user $(VENV)/.installed
+setup: system-packages sandbox-user $(VENV)/.installed broker/_generated/farm_pb2_grpc.py
 
 # apt only when something is missing, so repeated runs are fast and offline.
 system-packages:
@@ -34,6 +34,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
+
+# gRPC stubs are generated from proto/, never committed.
+broker/_generated/farm_pb2_grpc.py: proto/acefarm/v1/farm.proto $(VENV)/.installed
+	$(PY) -m broker.protos
 
 run: setup
 	@mkdir -p out

@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from typing import Iterable, Iterator
 
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 _STOP = object()
 RETRIES = 1  # extra attempts after an infrastructure fault
 SLACK_S = 5.0
+
+
+class _Cancelled(Exception):
+    """The job in flight was cancelled (Pool.cancel)."""
 
 
 def answer_timeout(job: Job) -> float:
@@ -56,6 +60,7 @@ class Pool:
         self.runtime: str = ""
         self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
         self._stats_lock = threading.Lock()
+        self._running: dict[Future[JobResult], Slot] = {}
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> "Pool":
@@ -118,6 +123,22 @@ class Pool:
         self._queue.put((job, fut))
         return fut
 
+    def cancel(self, fut: "Future[JobResult]") -> bool:
+        """Cancel a submitted job. A job already running is stopped in the sandbox.
+
+        The running program is killed with its whole sandbox (the slot restarts,
+        which costs tens of ms), and the future raises CancelledError.
+        """
+        if fut.cancel():
+            return True
+        with self._stats_lock:
+            slot = self._running.get(fut)
+            if slot is None:
+                return False
+            slot.cancel_requested = True
+        slot.kill()
+        return True
+
     def run(self, job: Job) -> JobResult:
         """Run one job and wait for its result."""
         return self.submit(job).result()
@@ -143,11 +164,19 @@ class Pool:
                 job, fut = item  # type: ignore[misc]
                 if not fut.set_running_or_notify_cancel():
                     continue
+                with self._stats_lock:
+                    self._running[fut] = slot
                 try:
                     fut.set_result(self._run_on(slot, job))
+                except _Cancelled:
+                    fut.set_exception(CancelledError(f"job {job.id} was cancelled while running"))
                 except BaseException as exc:  # noqa: BLE001 - a bug must not kill the slot
                     log.exception("job %s failed unexpectedly", job.id)
                     fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"internal error: {exc}"))
+                finally:
+                    with self._stats_lock:
+                        self._running.pop(fut, None)
+                    slot.cancel_requested = False
         finally:
             slot.close()
 
@@ -165,6 +194,9 @@ class Pool:
                 self._count("jobs")
                 return result if attempt == 1 else replace(result, attempts=attempt)
             except (SlotCrashed, SandboxUnavailable) as exc:
+                if slot.cancel_requested:
+                    slot.close()
+                    raise _Cancelled() from None
                 reason = str(exc)
                 log.warning("slot %d: infrastructure fault on job %s (attempt %d): %s",
                             slot.index, job.id, attempt, reason)

@@ -51,6 +51,7 @@ class Slot:
         self._scratch: str | None = None
         self.jobs_run = 0
         self.busy = False  # a job is in flight
+        self.cancel_requested = False
 
     @property
     def alive(self) -> bool:
@@ -110,6 +111,15 @@ class Slot:
             self.busy = False
         self.jobs_run += 1
         return answer
+
+    def kill(self) -> None:
+        """Kill the sandbox now (from any thread); the owner's pending read sees EOF."""
+        proc = self.proc
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Kill the zygote and everything in its sandbox."""

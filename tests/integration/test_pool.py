@@ -193,3 +193,21 @@ def test_children_are_non_dumpable_in_their_own_session(run):
             "DUMPABLE = libc.prctl(3, 0, 0, 0, 0)\nSESSION_LEADER = os.getsid(0) == os.getpid()\n")
     r = run(prog, ["assert DUMPABLE == 0", "assert SESSION_LEADER"])
     assert verdicts(r) == [P, P]
+
+
+def test_cancel_stops_a_running_program_and_the_pool_recovers():
+    import concurrent.futures
+
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        spin = Job.from_dict({"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
+                              "limits": {"cpu_s": 30, "wall_s": 60}})
+        queued = Job.from_dict({"id": "queued", "program": ADD, "tests": ["assert add(1, 1) == 2"]})
+        running, waiting = pool.submit(spin), pool.submit(queued)
+        deadline = time.monotonic() + 10
+        while not pool.slots[0].busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.cancel(waiting) and waiting.cancelled()
+        assert pool.cancel(running)
+        with pytest.raises(concurrent.futures.CancelledError):
+            running.result(timeout=10)  # long before the 30 s the program may use
+        assert pool.run(Job.from_dict({"id": "next", "program": ADD, "tests": ["assert add(2, 2) == 4"]})).verdict is P
