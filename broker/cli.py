@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 import sys
+import threading
 
 import click
+import grpc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -68,18 +71,29 @@ def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None,
 @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False),
               help="Where results go (JSONL, one line per input line).")
 @click.option("--resume", is_flag=True, help="Skip ids already in OUTPUT and append the rest.")
+@click.option("--server", default=None, metavar="HOST:PORT",
+              help="Score through a farm's gRPC API instead of a local sandbox pool.")
+@click.option("--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server (env ACEFARM_TOKEN).")
+@click.option("--tls-ca", default=None, help="CA certificate (PEM) to verify the --server's TLS certificate.")
 @executor_options
-def score(src: str, dst: str, resume: bool, **opts: object) -> None:
+def score(src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None,
+          **opts: object) -> None:
     """Score SRC (jobs or AceCode-87K rows, JSONL) into OUTPUT."""
     if opts["insecure_no_sandbox"]:
-        err.print("[bold red]WARNING: --insecure-no-sandbox: untrusted programs run WITHOUT isolation. "
-                  "They can read and destroy this machine's files and reach its network.[/]")
+        _warn_insecure()
     config = build_config(**opts)  # type: ignore[arg-type]
     total = count_lines(src)
     try:
-        dispatcher = LocalDispatcher(config)
+        if server:
+            from .remote import RemoteDispatcher
+            dispatcher = RemoteDispatcher(server, token=token, tls=tls_ca)
+        else:
+            dispatcher = LocalDispatcher(config)
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
+    except grpc.RpcError as exc:
+        err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
         sys.exit(1)
     with dispatcher, Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
                               TimeElapsedColumn(), console=err, transient=False,
@@ -92,6 +106,67 @@ def score(src: str, dst: str, resume: bool, **opts: object) -> None:
     err.print(summary_table(summary))
     if summary.rejected:
         sys.exit(EXIT_REJECTED)
+
+
+def _warn_insecure() -> None:
+    err.print("[bold red]WARNING: --insecure-no-sandbox: untrusted programs run WITHOUT isolation. "
+              "They can read and destroy this machine's files and reach its network.[/]")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", default=50051, show_default=True, type=click.IntRange(0, 65535), help="gRPC port (0: any free).")
+@click.option("--broker", "broker_url", default=None, metavar="redis://HOST:PORT/DB",
+              help="Cluster mode: send jobs to `acefarm worker`s through this Redis. Default: embedded pool.")
+@click.option("--token", envvar="ACEFARM_TOKEN", default=None,
+              help="Require this bearer token from clients (env ACEFARM_TOKEN).")
+@click.option("--tls-cert", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM).")
+@click.option("--tls-key", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
+@click.option("--metrics-port", default=0, type=click.IntRange(0, 65535), help="Prometheus metrics port (0: off).")
+@click.option("--max-queue", default=20_000, show_default=True, type=click.IntRange(1),
+              help="Jobs in flight before RESOURCE_EXHAUSTED.")
+@click.option("--max-batch-jobs", default=4096, show_default=True, type=click.IntRange(1), help="Jobs per request.")
+@click.option("--port-file", default=None, type=click.Path(dir_okay=False),
+              help="Write the bound port here once serving (useful with --port 0).")
+@executor_options
+def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_cert: str | None,
+          tls_key: str | None, metrics_port: int, max_queue: int, max_batch_jobs: int, port_file: str | None,
+          **opts: object) -> None:
+    """Serve the farm's gRPC API (embedded sandbox pool, or a Celery cluster with --broker)."""
+    import signal as _signal
+
+    from .config import ServerConfig
+    from .server import FarmServer
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    if opts["insecure_no_sandbox"]:
+        _warn_insecure()
+    executor_config = build_config(**opts)  # type: ignore[arg-type]
+    config = ServerConfig(host=host, port=port, broker_url=broker_url, token=token, tls_cert=tls_cert,
+                          tls_key=tls_key, metrics_port=metrics_port, max_queue=max_queue,
+                          max_batch_jobs=max_batch_jobs, executor=executor_config)
+    try:
+        if broker_url:
+            from .cluster import CeleryDispatcher
+            dispatcher = CeleryDispatcher(broker_url, executor_config)
+        else:
+            dispatcher = LocalDispatcher(executor_config)
+    except SandboxUnavailable as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
+    server = FarmServer(config, dispatcher).start()
+    mode = f"cluster via {broker_url}" if broker_url else f"embedded, {dispatcher.capacity} slots"
+    err.print(f"acefarm serving on {host}:{server.port} ({mode}{', TLS' if tls_cert else ''}"
+              f"{', token auth' if token else ''})")
+    if port_file:
+        pathlib.Path(port_file).write_text(str(server.port))
+    stop = threading.Event()
+    for sig in (_signal.SIGTERM, _signal.SIGINT):
+        _signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    dispatcher.close()
 
 
 def summary_table(s: Summary) -> Table:

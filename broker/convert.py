@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from executor import InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
+from executor import AssertTest, CallTest, InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
 
 from .protos import pb
 
@@ -113,3 +113,19 @@ def _json(text: str, field: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InvalidJob(field, f"not valid JSON: {exc}") from None
+
+
+def job_domain_to_pb(job: Job) -> Any:
+    """A validated Job as a Job message (what the SDK sends)."""
+    tests = []
+    for t in job.tests:
+        if isinstance(t, AssertTest):
+            tests.append(pb.Test(snippet=t.code))
+        elif isinstance(t, CallTest):
+            tests.append(pb.Test(call=pb.CallTest(func=t.func, args_json=json.dumps(list(t.args)),
+                                                  expected_json=json.dumps(t.expected))))
+        else:
+            tests.append(pb.Test(stdio=pb.StdioTest(stdin=t.stdin, expected_stdout=t.expected_stdout,
+                                                    checker=t.checker, tolerance=t.tolerance)))
+    return pb.Job(id=job.id, language=job.language, program=job.program, tests=tests,
+                  limits=limits_to_pb(job.limits), mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL)

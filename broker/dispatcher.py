@@ -8,7 +8,7 @@ Pool (embedded mode).
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Callable, Protocol
 
 from executor import ExecutorConfig, Job, JobResult, Pool
 
@@ -21,7 +21,9 @@ class Dispatcher(Protocol):
     #: how many jobs it can usefully run at once
     capacity: int
 
-    def submit(self, job: Job) -> "Future[JobResult]": ...
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]": ...
+
+    def cancel(self, fut: "Future[JobResult]") -> bool: ...
 
     def close(self) -> None: ...
 
@@ -34,8 +36,11 @@ class LocalDispatcher:
         self.runtime = self.pool.runtime
         self.capacity = config.slots
 
-    def submit(self, job: Job) -> "Future[JobResult]":
-        return self.pool.submit(job)
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+        return self.pool.submit(job, on_start)
+
+    def cancel(self, fut: "Future[JobResult]") -> bool:
+        return self.pool.cancel(fut)
 
     def close(self) -> None:
         self.pool.close()

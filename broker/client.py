@@ -1,0 +1,211 @@
+"""The farm's Python SDK: `Client` (sync) and `AsyncClient` (asyncio).
+
+    from broker.client import Client
+
+    with Client("localhost:50051") as farm:
+        result = farm.execute({"id": "q1", "program": "...", "tests": ["assert f(1) == 2"]})
+        group = farm.score(programs, tests)          # a GRPO group: pass matrix + rates
+
+Jobs are JSONL-style dicts (DESIGN section 4) or `executor.Job` objects.
+Transient failures (UNAVAILABLE, RESOURCE_EXHAUSTED, a broken stream) are
+retried with exponential backoff, resending the same job ids, and results
+are keyed by id, so a retry never counts a job twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
+
+import grpc
+
+from executor import Job, JobResult, Limits
+
+from .convert import job_domain_to_pb, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb
+from .errors import FarmUnavailable
+from .protos import pb, rpc
+
+RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED}
+_OPTIONS = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
+            ("grpc.keepalive_time_ms", 30_000)]
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """A Score answer: one result per program, the programs x tests verdict matrix, pass rates."""
+
+    results: list[JobResult]
+    matrix: list[list[str]]
+    pass_rates: list[float]
+
+
+def _job_pb(job: Any) -> Any:
+    if isinstance(job, Job):
+        return job_domain_to_pb(job)
+    return job_to_pb(job)
+
+
+def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | None:
+    if not tls:
+        return None
+    if tls is True:
+        return grpc.ssl_channel_credentials()
+    ca = tls if isinstance(tls, bytes) else open(tls, "rb").read()
+    return grpc.ssl_channel_credentials(root_certificates=ca)
+
+
+def _score_request(programs: Sequence[str], tests: list[Any], group_id: str, limits: Limits | dict | None,
+                   first_failure: bool) -> Any:
+    req = pb.ScoreRequest(group_id=group_id, programs=list(programs), tests=tests_to_pb(tests), language="python",
+                          mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL)
+    if limits:
+        req.limits.CopyFrom(limits_to_pb(limits) if isinstance(limits, Limits) else pb.Limits(**limits))
+    return req
+
+
+def _group(resp: Any) -> GroupScore:
+    results = [result_from_pb(r) for r in resp.results]
+    matrix = [[pb.Verdict.Name(v).lower() for v in row.verdicts] for row in resp.matrix]
+    return GroupScore(results, matrix, list(resp.pass_rates))
+
+
+class Client:
+    """A blocking client. Thread-safe; one channel per client."""
+
+    def __init__(self, target: str, token: str | None = None, tls: bool | str | bytes | None = None,
+                 retries: int = 6, backoff_s: float = 0.1, timeout_s: float | None = None) -> None:
+        creds = _credentials(tls)
+        self.channel = (grpc.secure_channel(target, creds, _OPTIONS) if creds
+                        else grpc.insecure_channel(target, _OPTIONS))
+        self.stub = rpc.FarmStub(self.channel)
+        self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, method: Any, request: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return method(request, timeout=self.timeout_s, metadata=self.metadata, wait_for_ready=attempt > 0)
+            except grpc.RpcError as exc:
+                if exc.code() not in RETRYABLE or attempt == self.retries:
+                    raise
+                time.sleep(_delay(self.backoff_s, attempt))
+        raise AssertionError("unreachable")
+
+    def execute(self, job: dict | Job) -> JobResult:
+        """Run one job."""
+        return result_from_pb(self._call(self.stub.Execute, pb.ExecuteRequest(job=_job_pb(job))))
+
+    def execute_batch(self, jobs: Iterable[dict | Job], chunk: int = 512) -> Iterator[JobResult]:
+        """Run many jobs; results come back in input order, chunk by chunk.
+
+        Each chunk is one streaming ExecuteBatch call. If the stream breaks
+        (server restart, network), the jobs without a result yet are sent again
+        with the same ids after a backoff.
+        """
+        batch: list[Any] = []
+        for job in jobs:
+            batch.append(_job_pb(job))
+            if len(batch) >= chunk:
+                yield from self._run_chunk(batch)
+                batch = []
+        if batch:
+            yield from self._run_chunk(batch)
+
+    def _run_chunk(self, batch: list[Any]) -> Iterator[JobResult]:
+        results: dict[str, JobResult] = {}
+        for attempt in range(self.retries + 1):
+            todo = [j for j in batch if j.id not in results]
+            if not todo:
+                break
+            try:
+                stream = self.stub.ExecuteBatch(pb.BatchRequest(jobs=todo), timeout=self.timeout_s,
+                                                metadata=self.metadata, wait_for_ready=attempt > 0)
+                for msg in stream:
+                    results.setdefault(msg.id, result_from_pb(msg))  # first answer wins
+            except grpc.RpcError as exc:
+                if exc.code() not in RETRYABLE or attempt == self.retries:
+                    raise
+                time.sleep(_delay(self.backoff_s, attempt))
+        missing = [j.id for j in batch if j.id not in results]
+        if missing:
+            raise FarmUnavailable(f"no result for {len(missing)} jobs (first: {missing[0]}) after retries")
+        for j in batch:
+            yield results[j.id]
+
+    def score(self, programs: Sequence[str], tests: list[Any], group_id: str = "group",
+              limits: Limits | dict | None = None, first_failure: bool = False) -> GroupScore:
+        """Score a group of programs against one test suite (sent once)."""
+        return _group(self._call(self.stub.Score, _score_request(programs, tests, group_id, limits, first_failure)))
+
+    def info(self) -> Any:
+        return self._call(self.stub.GetInfo, pb.GetInfoRequest())
+
+
+class AsyncClient:
+    """The asyncio twin of Client (grpc.aio)."""
+
+    def __init__(self, target: str, token: str | None = None, tls: bool | str | bytes | None = None,
+                 retries: int = 6, backoff_s: float = 0.1, timeout_s: float | None = None) -> None:
+        creds = _credentials(tls)
+        self.channel = (grpc.aio.secure_channel(target, creds, _OPTIONS) if creds
+                        else grpc.aio.insecure_channel(target, _OPTIONS))
+        self.stub = rpc.FarmStub(self.channel)
+        self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def _call(self, method: Any, request: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return await method(request, timeout=self.timeout_s, metadata=self.metadata,
+                                    wait_for_ready=attempt > 0)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in RETRYABLE or attempt == self.retries:
+                    raise
+                await asyncio.sleep(_delay(self.backoff_s, attempt))
+        raise AssertionError("unreachable")
+
+    async def execute(self, job: dict | Job) -> JobResult:
+        return result_from_pb(await self._call(self.stub.Execute, pb.ExecuteRequest(job=_job_pb(job))))
+
+    async def execute_batch(self, jobs: Iterable[dict | Job]) -> list[JobResult]:
+        """Run many jobs in one unary call; results in input order."""
+        batch = [_job_pb(j) for j in jobs]
+        resp = await self._call(self.stub.ExecuteBatchUnary, pb.BatchRequest(jobs=batch))
+        return [result_from_pb(r) for r in resp.results]
+
+    async def score(self, programs: Sequence[str], tests: list[Any], group_id: str = "group",
+                    limits: Limits | dict | None = None, first_failure: bool = False) -> GroupScore:
+        return _group(await self._call(self.stub.Score,
+                                       _score_request(programs, tests, group_id, limits, first_failure)))
+
+    async def info(self) -> Any:
+        return await self._call(self.stub.GetInfo, pb.GetInfoRequest())
+
+
+def _delay(base: float, attempt: int) -> float:
+    return min(5.0, base * (2 ** attempt)) * (0.5 + random.random())

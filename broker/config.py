@@ -1,0 +1,33 @@
+"""The broker's configuration: one frozen object, built by the CLI and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from executor import ExecutorConfig
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How `acefarm serve` listens and what it accepts.
+
+    broker_url:     Redis URL for cluster mode; None runs an embedded Pool.
+    max_queue:      jobs admitted but not finished; more get RESOURCE_EXHAUSTED.
+    max_batch_jobs: jobs in one ExecuteBatch/Score request.
+    token:          bearer token clients must send (None: no auth).
+    tls_cert/key:   PEM files; both set turns TLS on.
+    metrics_port:   Prometheus metrics over HTTP (0: off).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    broker_url: str | None = None
+    max_queue: int = 20_000
+    max_batch_jobs: int = 4096
+    max_message_bytes: int = 64 << 20
+    token: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    metrics_port: int = 0
+    rpc_threads: int = 32
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)

@@ -1,0 +1,49 @@
+"""Errors of the broker, and the one table that maps exceptions to gRPC statuses."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import grpc
+
+from executor import ExecutorError, InvalidJob, PoolClosed, SandboxUnavailable
+
+
+class BrokerError(Exception):
+    """Base of the broker's own errors."""
+
+
+class RequestRejected(BrokerError):
+    """A request refused with a definite gRPC status and a message for the caller."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class FarmUnavailable(BrokerError):
+    """The client could not get an answer from the farm (after its retries)."""
+
+
+# Exception type -> status, most specific first.
+STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (InvalidJob, grpc.StatusCode.INVALID_ARGUMENT),
+    (PoolClosed, grpc.StatusCode.UNAVAILABLE),
+    (SandboxUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (ExecutorError, grpc.StatusCode.INTERNAL),
+)
+
+
+def status_for(exc: BaseException) -> grpc.StatusCode:
+    if isinstance(exc, RequestRejected):
+        return exc.code
+    for kind, code in STATUS_TABLE:
+        if isinstance(exc, kind):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def abort_for(exc: BaseException, context: grpc.ServicerContext) -> NoReturn:
+    context.abort(status_for(exc), str(exc))
+    raise AssertionError("unreachable")  # context.abort raises

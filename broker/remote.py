@@ -1,0 +1,78 @@
+"""A Dispatcher that sends jobs to a farm over gRPC (`acefarm score --server`)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Callable
+
+from executor import Job, JobResult
+
+from .client import Client
+
+_STOP = object()
+
+
+class RemoteDispatcher:
+    """Batches submitted jobs into streaming ExecuteBatch calls on a few threads."""
+
+    def __init__(self, target: str, token: str | None = None, tls: bool | str | None = None,
+                 chunk: int = 256, parallel: int = 4) -> None:
+        self.client = Client(target, token=token, tls=tls)
+        info = self.client.info()
+        self.runtime = info.runtime
+        self.capacity = max(1, info.slots)
+        self.chunk = chunk
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(parallel)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+        fut: Future[JobResult] = Future()
+        self._queue.put((job, fut))
+        return fut
+
+    def cancel(self, fut: "Future[JobResult]") -> bool:
+        return fut.cancel()
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for t in self._threads:
+            t.join()
+        self.client.close()
+
+    def __enter__(self) -> "RemoteDispatcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _work(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            items = [first]
+            while len(items) < self.chunk:
+                try:
+                    nxt = self._queue.get(timeout=0.005)
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    self._queue.put(_STOP)
+                    break
+                items.append(nxt)
+            live = [(job, fut) for job, fut in items if fut.set_running_or_notify_cancel()]  # type: ignore[misc]
+            if not live:
+                continue
+            try:
+                results = list(self.client.execute_batch([job for job, _ in live], chunk=len(live)))
+            except Exception as exc:  # noqa: BLE001 - delivered to every waiting caller
+                for _, fut in live:
+                    fut.set_exception(exc)
+                continue
+            for (_, fut), result in zip(live, results):
+                fut.set_result(result)
