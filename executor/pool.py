@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import CancelledError, Future
 from dataclasses import replace
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
@@ -113,14 +113,17 @@ class Pool:
         self.close()
 
     # -- submitting work ----------------------------------------------------------
-    def submit(self, job: Job) -> "Future[JobResult]":
-        """Queue `job`; the future resolves to its JobResult (never raises for verdicts)."""
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+        """Queue `job`; the future resolves to its JobResult (never raises for verdicts).
+
+        `on_start`, if given, is called (in a pool thread) when the job leaves the queue.
+        """
         if self._closed:
             raise PoolClosed("pool is closed")
         if not self._threads:
             self.start()
         fut: Future[JobResult] = Future()
-        self._queue.put((job, fut))
+        self._queue.put((job, fut, on_start))
         return fut
 
     def cancel(self, fut: "Future[JobResult]") -> bool:
@@ -161,9 +164,11 @@ class Pool:
                 item = self._queue.get()
                 if item is _STOP:
                     return
-                job, fut = item  # type: ignore[misc]
+                job, fut, on_start = item  # type: ignore[misc]
                 if not fut.set_running_or_notify_cancel():
                     continue
+                if on_start is not None:
+                    on_start()
                 with self._stats_lock:
                     self._running[fut] = slot
                 try:
