@@ -128,10 +128,12 @@ def _warn_insecure() -> None:
 @click.option("--max-batch-jobs", default=4096, show_default=True, type=click.IntRange(1), help="Jobs per request.")
 @click.option("--port-file", default=None, type=click.Path(dir_okay=False),
               help="Write the bound port here once serving (useful with --port 0).")
+@click.option("--visibility-timeout", default=120, show_default=True, type=click.IntRange(1),
+              help="Cluster mode: must match the workers' --visibility-timeout.")
 @executor_options
 def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_cert: str | None,
           tls_key: str | None, metrics_port: int, max_queue: int, max_batch_jobs: int, port_file: str | None,
-          **opts: object) -> None:
+          visibility_timeout: int, **opts: object) -> None:
     """Serve the farm's gRPC API (embedded sandbox pool, or a Celery cluster with --broker)."""
     import signal as _signal
 
@@ -149,7 +151,7 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
     try:
         if broker_url:
             from .cluster import CeleryDispatcher
-            dispatcher = CeleryDispatcher(broker_url, executor_config)
+            dispatcher = CeleryDispatcher(broker_url, executor_config, visibility_timeout_s=visibility_timeout)
         else:
             dispatcher = LocalDispatcher(executor_config)
     except SandboxUnavailable as exc:
@@ -167,6 +169,29 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
     stop.wait()
     server.stop()
     dispatcher.close()
+
+
+@main.command()
+@click.option("--broker", "broker_url", required=True, metavar="redis://HOST:PORT/DB",
+              help="The Redis that `acefarm serve --broker` uses.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Chunks run at once (their jobs share this worker's sandbox slots).")
+@click.option("--visibility-timeout", default=120, show_default=True, type=click.IntRange(1),
+              help="Seconds before Redis hands an unacknowledged chunk to another worker.")
+@click.option("--name", default=None, help="Worker name (default: host-pid).")
+@executor_options
+def worker(broker_url: str, threads: int, visibility_timeout: int, name: str | None, **opts: object) -> None:
+    """Run chunks of jobs from the cluster's Redis on this machine's sandbox slots."""
+    from .cluster import run_worker
+
+    if opts["insecure_no_sandbox"]:
+        _warn_insecure()
+    config = build_config(**opts)  # type: ignore[arg-type]
+    try:
+        run_worker(broker_url, config, threads=threads, visibility_timeout_s=visibility_timeout, name=name)
+    except SandboxUnavailable as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
 
 
 def summary_table(s: Summary) -> Table:

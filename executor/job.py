@@ -100,6 +100,12 @@ class Job:
             "tests": [t.sandbox_spec() for t in self.tests],
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """The job in the DESIGN section 4 shape (`Job.from_dict` reads it back)."""
+        return {"id": self.id, "language": self.language, "program": self.program,
+                "tests": [_test_dict(t) for t in self.tests], "limits": self.limits.to_dict(),
+                "mode": "first_failure" if self.first_failure else "all"}
+
     def content_hash(self, runtime: str) -> str:
         """Stable hash of everything that decides the result (for caching)."""
         body = json.dumps(
@@ -202,3 +208,12 @@ def _test_key(test: Test) -> Any:
     if isinstance(test, CallTest):
         return ["call", test.func, list(test.args), test.expected]
     return ["stdio", test.stdin, test.expected_stdout, test.checker, test.tolerance]
+
+
+def _test_dict(test: Test) -> Any:
+    if isinstance(test, AssertTest):
+        return test.code
+    if isinstance(test, CallTest):
+        return {"call": test.func, "args": list(test.args), "expected": test.expected}
+    return {"stdin": test.stdin, "expected_stdout": test.expected_stdout, "checker": test.checker,
+            "tolerance": test.tolerance}

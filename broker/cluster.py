@@ -1,0 +1,370 @@
+"""Cluster mode: jobs travel as Celery tasks over Redis to `acefarm worker`s.
+
+Rules (DESIGN section 5):
+
+- A task carries a chunk of jobs (tens), as JSON, never pickle.
+- `acks_late`, prefetch 1, `reject_on_worker_lost`, a hard time limit and a
+  Redis visibility timeout: a worker killed mid-chunk loses nothing, its task
+  is delivered again and finished elsewhere. Deliveries are counted per task
+  and bounded: past MAX_DELIVERIES the remaining jobs get `infra_error`.
+- Tasks are idempotent: each result is published through one Redis script
+  that records (batch, job id) with SET NX and only then pushes the result to
+  the dispatcher's reply list, so a job is answered at most once however often
+  its task runs; a redelivered task skips jobs already answered.
+- Results are cached by content hash (runtime, language, program, tests,
+  limits) in Redis; a hit is answered without running, marked `cached`.
+- Cancellation (a client that went away, a deadline that passed) travels
+  through a Redis set the worker polls; it stops the job in its sandbox.
+- A job without an answer long after it was sent (its result lost with a
+  Redis that restarted without persistence, say) is sent again, twice at
+  most, then answered `infra_error`.
+
+Keys (prefix `acefarm:`): `reply:<dispatcher>` (list of result JSON),
+`seen:<batch>:<job id>`, `cancel:<batch>` (set), `cache:<hash>`,
+`deliveries:<task id>`, `worker:<name>` (heartbeat: slots, runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import Any, Callable
+
+import redis
+from celery import Celery
+
+from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
+
+
+log = logging.getLogger(__name__)
+
+PREFIX = "acefarm:"
+TASK = "acefarm.run_chunk"
+QUEUE = "acefarm"
+CHUNK = 32
+MAX_DELIVERIES = 3
+RESULT_TTL_S = 3600
+CACHE_TTL_S = 7 * 24 * 3600
+HEARTBEAT_S = 5
+CANCEL_POLL_S = 0.25
+
+# Publish a result at most once per (batch, job): SET NX, then RPUSH.
+_PUBLISH = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+def make_app(broker_url: str, visibility_timeout_s: int = 120, task_time_limit_s: int = 900) -> Celery:
+    """The Celery app shared by `acefarm serve --broker` and `acefarm worker`."""
+    app = Celery("acefarm", broker=broker_url)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,  # results travel through our own reply lists
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=task_time_limit_s,
+        task_default_queue=QUEUE,
+        broker_transport_options={"visibility_timeout": visibility_timeout_s},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK, bind=True, acks_late=True)(_run_chunk_task)
+    return app
+
+
+def result_to_dict(result: JobResult) -> dict[str, Any]:
+    return result.to_dict() | {"attempts": result.attempts}
+
+
+def result_from_dict(d: dict[str, Any]) -> JobResult:
+    tests = tuple(TestResult(Verdict(t["verdict"]), t.get("message"), t.get("cpu_ms")) for t in d["tests"])
+    return JobResult(d["id"], Verdict(d["verdict"]), tests, d.get("cpu_ms", 0.0), d.get("peak_kb", 0),
+                     d.get("cached", False), d.get("message"), d.get("attempts", 1))
+
+
+# -- the worker side --------------------------------------------------------------------
+
+class WorkerState:
+    """What one `acefarm worker` process holds: its Pool and its Redis client."""
+
+    pool: Pool | None = None
+    redis: redis.Redis | None = None
+    config: ExecutorConfig = ExecutorConfig()
+    name: str = ""
+    lock = threading.Lock()
+
+    @classmethod
+    def get(cls, broker_url: str) -> tuple[Pool, redis.Redis]:
+        with cls.lock:
+            if cls.pool is None:
+                cls.redis = redis.Redis.from_url(broker_url)
+                cls.pool = Pool(cls.config).start()
+            return cls.pool, cls.redis  # type: ignore[return-value]
+
+
+def _run_chunk_task(task: Any, payload: dict[str, Any]) -> int:
+    pool, r = WorkerState.get(task.app.conf.broker_url)
+    return run_chunk(payload, pool, r, task.request.id)
+
+
+def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str) -> int:
+    """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
+    batch, reply = payload["batch"], payload["reply"]
+    deliveries = r.incr(f"{PREFIX}deliveries:{task_id}")
+    r.expire(f"{PREFIX}deliveries:{task_id}", RESULT_TTL_S)
+    publish = r.register_script(_PUBLISH)
+    todo = [d for d in payload["jobs"] if not r.exists(f"{PREFIX}seen:{batch}:{d['id']}")]
+    if deliveries > MAX_DELIVERIES:
+        log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
+        for d in todo:
+            res = JobResult.infra_error(d["id"], len(d["tests"]), f"task redelivered {deliveries} times")
+            publish(keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply],
+                    args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S])
+        return len(todo)
+    jobs = [Job.from_dict({k: v for k, v in d.items() if k != "hash"}) for d in todo]
+    futures = {pool.submit(job): (job, d.get("hash")) for job, d in zip(jobs, todo)}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, pool, stop), daemon=True)
+    watcher.start()
+    published = 0
+    try:
+        for fut, (job, content_hash) in futures.items():
+            try:
+                result = fut.result()
+            except Exception:  # cancelled: the dispatcher no longer wants it
+                continue
+            if content_hash and result.verdict is not Verdict.INFRA_ERROR:
+                cached = result_to_dict(replace(result, id="")) | {"cached": True}
+                r.set(f"{PREFIX}cache:{content_hash}", json.dumps(cached), ex=CACHE_TTL_S)
+            published += publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply],
+                                 args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S])
+    finally:
+        stop.set()
+        watcher.join()
+    return published
+
+
+def _watch_cancellations(r: redis.Redis, batch: str, futures: dict[Future, Any], pool: Pool,
+                         stop: threading.Event) -> None:
+    """Stop jobs the dispatcher cancelled (its client went away or its deadline passed)."""
+    by_id = {job.id: fut for fut, (job, _) in futures.items()}
+    while not stop.wait(CANCEL_POLL_S):
+        try:
+            cancelled = {m.decode() for m in r.smembers(f"{PREFIX}cancel:{batch}")}
+        except redis.RedisError:
+            cancelled = set()
+        for job_id, fut in by_id.items():
+            if not fut.done() and job_id in cancelled:
+                pool.cancel(fut)
+
+
+def heartbeat(r: redis.Redis, name: str, slots: int, runtime: str, stop: threading.Event) -> None:
+    """Advertise this worker (slots, runtime) until `stop` is set."""
+    key = f"{PREFIX}worker:{name}"
+    while True:
+        try:
+            r.set(key, json.dumps({"slots": slots, "runtime": runtime}), ex=HEARTBEAT_S * 3)
+        except redis.RedisError as exc:
+            log.warning("heartbeat failed: %s", exc)
+        if stop.wait(HEARTBEAT_S):
+            r.delete(key)
+            return
+
+
+def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 120,
+               name: str | None = None) -> None:
+    """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
+    WorkerState.config = config
+    app = make_app(broker_url, visibility_timeout_s)
+    pool, r = WorkerState.get(broker_url)
+    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    stop = threading.Event()
+    beat = threading.Thread(target=heartbeat, args=(r, name, config.slots, pool.runtime, stop), daemon=True)
+    beat.start()
+    try:
+        app.worker_main(["worker", "--pool=threads", f"--concurrency={threads}", "--loglevel=WARNING",
+                         f"--hostname={name}@%h", "-Q", QUEUE, "--without-gossip", "--without-mingle",
+                         "--without-heartbeat"])
+    finally:
+        stop.set()
+        pool.close()
+
+
+# -- the server side ----------------------------------------------------------------------
+
+class CeleryDispatcher:
+    """Sends jobs to workers in chunks and resolves futures from the reply list."""
+
+    def __init__(self, broker_url: str, config: ExecutorConfig, visibility_timeout_s: int = 120,
+                 chunk: int = CHUNK, resend_after_s: float | None = None) -> None:
+        self.app = make_app(broker_url, visibility_timeout_s)
+        self.redis = redis.Redis.from_url(broker_url)
+        self.config = config
+        self.chunk = chunk
+        self.resend_after_s = resend_after_s or 2 * visibility_timeout_s + 30
+        self.reply = f"{PREFIX}reply:{uuid.uuid4().hex}"
+        # (batch, job id) -> (future, job, sent at, attempt)
+        self._pending: dict[tuple[str, str], tuple[Future[JobResult], Job, float, int]] = {}
+        self._lock = threading.Lock()
+        self._outbox: queue.Queue[tuple[Job, Future[JobResult]] | None] = queue.Queue()
+        self._closed = threading.Event()
+        self._threads = [threading.Thread(target=self._send_loop, daemon=True),
+                         threading.Thread(target=self._receive_loop, daemon=True),
+                         threading.Thread(target=self._resend_loop, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    # The runtime and capacity come from the workers' heartbeats.
+    def _workers(self) -> list[dict[str, Any]]:
+        try:
+            keys = list(self.redis.scan_iter(f"{PREFIX}worker:*"))
+            return [json.loads(v) for v in self.redis.mget(keys) if v] if keys else []
+        except redis.RedisError:
+            return []
+
+    @property
+    def runtime(self) -> str:
+        runtimes = sorted({w["runtime"] for w in self._workers()})
+        return runtimes[0] if len(runtimes) == 1 else ",".join(runtimes) or "python-unknown"
+
+    @property
+    def capacity(self) -> int:
+        return max(1, sum(w["slots"] for w in self._workers()))
+
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+        fut: Future[JobResult] = Future()
+        self._outbox.put((job, fut))
+        return fut
+
+    def cancel(self, fut: "Future[JobResult]") -> bool:
+        if fut.cancel():
+            return True
+        with self._lock:
+            keys = [k for k, v in self._pending.items() if v[0] is fut]
+            for key in keys:
+                self._pending.pop(key, None)
+        for batch, job_id in keys:
+            try:
+                self.redis.sadd(f"{PREFIX}cancel:{batch}", job_id)
+                self.redis.expire(f"{PREFIX}cancel:{batch}", RESULT_TTL_S)
+            except redis.RedisError:
+                pass
+        if keys:
+            fut.set_exception(_cancelled())
+        return bool(keys)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._outbox.put(None)
+        for t in self._threads:
+            t.join(timeout=5)
+        with self._lock:
+            for fut, *_ in self._pending.values():
+                if not fut.done():
+                    fut.set_exception(_cancelled())
+            self._pending.clear()
+
+    def _send_loop(self) -> None:
+        while not self._closed.is_set():
+            item = self._outbox.get()
+            if item is None:
+                return
+            items = [item]
+            while len(items) < self.chunk:
+                try:
+                    nxt = self._outbox.get(timeout=0.003)
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._outbox.put(None)
+                    break
+                items.append(nxt)
+            live = [(job, fut) for job, fut in items if fut.set_running_or_notify_cancel()]
+            if live:
+                self._send(live)
+
+    def _send(self, items: list[tuple[Job, Future[JobResult]]], attempt: int = 1) -> None:
+        runtime = self.runtime
+        hashes = [job.content_hash(runtime) for job, _ in items]
+        try:
+            cached = self.redis.mget([f"{PREFIX}cache:{h}" for h in hashes])
+        except redis.RedisError:
+            cached = [None] * len(items)
+        batch = uuid.uuid4().hex
+        jobs = []
+        for (job, fut), h, hit in zip(items, hashes, cached):
+            if hit:
+                fut.set_result(replace(result_from_dict(json.loads(hit)), id=job.id, cached=True))
+                continue
+            with self._lock:
+                self._pending[(batch, job.id)] = (fut, job, time.monotonic(), attempt)
+            jobs.append(job.to_dict() | {"hash": h})
+        if not jobs:
+            return
+        payload = {"batch": batch, "reply": self.reply, "jobs": jobs}
+        for attempt in range(8):
+            try:
+                self.app.send_task(TASK, args=[payload], queue=QUEUE)
+                return
+            except Exception as exc:  # noqa: BLE001 - Redis down: retry, then fail the jobs as infra
+                log.warning("cannot send a chunk (attempt %d): %s", attempt + 1, exc)
+                time.sleep(min(5.0, 0.1 * 2 ** attempt))
+        for d in jobs:
+            self._resolve(JobResult.infra_error(d["id"], len(d["tests"]), "cannot reach the broker"), batch)
+
+    def _resolve(self, result: JobResult, batch: str) -> None:
+        with self._lock:
+            entry = self._pending.pop((batch, result.id), None)
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(result)
+
+    def _resend_loop(self) -> None:
+        while not self._closed.wait(1.0):
+            now = time.monotonic()
+            with self._lock:
+                late = [(k, v) for k, v in self._pending.items() if now - v[2] > self.resend_after_s]
+                for k, _ in late:
+                    del self._pending[k]
+            for (batch, job_id), (fut, job, _, attempt) in late:
+                if attempt > 2:
+                    fut.set_result(JobResult.infra_error(job_id, len(job.tests), "no answer from any worker"))
+                else:
+                    log.warning("job %s unanswered after %.0fs; sending it again", job_id, self.resend_after_s)
+                    self._send([(job, fut)], attempt + 1)
+
+    def _receive_loop(self) -> None:
+        conn = redis.Redis.from_url(self.app.conf.broker_url)
+        while not self._closed.is_set():
+            try:
+                item = conn.blpop([self.reply], timeout=1)
+            except redis.RedisError as exc:  # Redis restarting: keep trying
+                log.warning("reply list unavailable: %s", exc)
+                time.sleep(0.5)
+                continue
+            if item is None:
+                continue
+            data = json.loads(item[1])
+            self._resolve(result_from_dict(data), data.get("batch", ""))
+
+
+def _cancelled() -> BaseException:
+    from concurrent.futures import CancelledError
+
+    return CancelledError("cancelled")
