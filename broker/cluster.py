@@ -21,7 +21,8 @@ Rules (DESIGN section 5):
 
 Keys (prefix `acefarm:`): `reply:<dispatcher>` (list of result JSON),
 `seen:<batch>:<job id>`, `cancel:<batch>` (set), `cache:<hash>`,
-`deliveries:<task id>`, `worker:<name>` (heartbeat: slots, runtime).
+`deliveries:<task id>`, `worker:<name>` (heartbeat: slots, runtime),
+`stats:jobs` (hash: jobs published per worker).
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
     finally:
         stop.set()
         watcher.join()
+    if published:
+        r.hincrby(f"{PREFIX}stats:jobs", WorkerState.name or "unnamed", published)
     return published
 
 
@@ -195,6 +198,7 @@ def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibi
     app = make_app(broker_url, visibility_timeout_s)
     pool, r = WorkerState.get(broker_url)
     name = name or f"{socket.gethostname()}-{os.getpid()}"
+    WorkerState.name = name
     stop = threading.Event()
     beat = threading.Thread(target=heartbeat, args=(r, name, config.slots, pool.runtime, stop), daemon=True)
     beat.start()

@@ -1,0 +1,217 @@
+"""`acefarm serve` (embedded pool) through the SDK and raw gRPC: real server processes."""
+
+import asyncio
+import json
+import subprocess
+import urllib.request
+
+import grpc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from broker.client import AsyncClient, Client
+from broker.protos import pb
+from executor import Verdict
+
+from .procs import ACEFARM, ROOT, free_port, start_server, wait_healthy
+
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+def raw_call(port, method, data, timeout=30, metadata=()):
+    """Send raw bytes to a Farm method; returns (status code, details, response bytes)."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        call = ch.unary_unary(f"/acefarm.v1.Farm/{method}")
+        try:
+            return grpc.StatusCode.OK, "", call(data, timeout=timeout, metadata=metadata)
+        except grpc.RpcError as exc:
+            return exc.code(), exc.details(), b""
+
+
+def test_execute_batch_score_and_info(embedded_server):
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        info = farm.info()
+        assert info.mode == "embedded" and info.slots == 2 and info.runtime.startswith("python-3")
+        r = farm.execute({"id": "e1", "program": ADD, "tests": ["assert add(1, 2) == 3", "assert add(1, 2) == 4"]})
+        assert r.id == "e1" and r.pass_rate == 0.5 and [t.verdict for t in r.tests] == [Verdict.PASSED, Verdict.FAILED]
+        jobs = [{"id": f"b{i}", "program": f"X = {i}", "tests": [f"assert X == {i % 3}"]} for i in range(40)]
+        results = list(farm.execute_batch(jobs, chunk=16))
+        assert [r.id for r in results] == [j["id"] for j in jobs]
+        assert [r.pass_rate for r in results] == [1.0 if i % 3 == i else 0.0 for i in range(40)]
+        group = farm.score([ADD, ADD.replace("+", "-"), "def add(a, b) return"], ["assert add(1, 1) == 2",
+                           "assert add(2, 0) == 2", {"call": "add", "args": [3, 4], "expected": 7}], group_id="g")
+        assert group.pass_rates == [1.0, pytest.approx(1 / 3), 0.0]
+        assert group.matrix[1] == ["failed", "passed", "failed"] and group.matrix[2] == ["syntax_error"] * 3
+        assert [r.id for r in group.results] == ["g/0", "g/1", "g/2"]
+
+
+def test_async_client(embedded_server):
+    async def go():
+        async with AsyncClient(f"127.0.0.1:{embedded_server}") as farm:
+            one, many = await asyncio.gather(
+                farm.execute({"id": "a1", "program": ADD, "tests": ["assert add(2, 2) == 4"]}),
+                farm.execute_batch([{"id": f"a{i}", "program": ADD, "tests": [f"assert add({i}, 0) == {i}"]}
+                                    for i in range(2, 8)]))
+            group = await farm.score([ADD], ["assert add(0, 0) == 0"])
+            return one, many, group
+
+    one, many, group = asyncio.run(go())
+    assert one.verdict is Verdict.PASSED and all(r.verdict is Verdict.PASSED for r in many)
+    assert [r.id for r in many] == [f"a{i}" for i in range(2, 8)] and group.pass_rates == [1.0]
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: pb.ExecuteRequest(), "request.job: missing"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x = 1")), "job.tests: is empty"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x = 1", tests=[pb.Test(snippet="assert 1")] * 10_000)),
+     "job.tests: has 10000 tests"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x" * 300_000, tests=[pb.Test(snippet="assert 1")])),
+     "job.program: larger than"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="", program="x", tests=[pb.Test(snippet="assert 1")])), "job.id"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", language="cobol", program="x", tests=[pb.Test(snippet="1")])),
+     "job.language: unknown language"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test()])), "job.tests[0]: empty test"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test(call=pb.CallTest(func="f", args_json="[1,"))])),
+     "job.tests[0].call.args_json: not valid JSON"),
+    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test(snippet="assert 1")],
+                                          limits=pb.Limits(cpu_s=1e9))), "job.limits.cpu_s: must be between"),
+])
+def test_invalid_requests_get_clear_errors(embedded_server, make, field):
+    code, details, _ = raw_call(embedded_server, "Execute", make().SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and field in details, details
+
+
+def test_undecodable_unknown_and_oversize_requests(embedded_server):
+    port = embedded_server
+    code, details, _ = raw_call(port, "Execute", b"\xff\xff\xff\xff not protobuf")
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "not a valid acefarm.v1.ExecuteRequest" in details
+    job = pb.Job(id="x", program="x = 1", tests=[pb.Test(snippet="assert x == 1")])
+    bad_utf8 = pb.ExecuteRequest(job=job).SerializeToString().replace(b"x = 1", b"x\xff= 1")
+    code, details, _ = raw_call(port, "Execute", bad_utf8)
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "UTF-8" in details
+    unknown = pb.ExecuteRequest(job=job).SerializeToString() + b"\xf8\x01\x05"  # field 31, varint
+    code, details, _ = raw_call(port, "Execute", unknown)
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "unknown field number 31" in details
+    code, details, _ = raw_call(port, "ExecuteBatchUnary",
+                                pb.BatchRequest(jobs=[pb.Job(id=f"j{i}", program="x", tests=[pb.Test(snippet="1")])
+                                                      for i in range(5000)]).SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "at most 4096" in details
+    code, details, _ = raw_call(port, "ExecuteBatchUnary", pb.BatchRequest(jobs=[job, job]).SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "duplicate id" in details
+    code, details, _ = raw_call(port, "Execute", b"\x0a" + b"\xff\xff\xff\x3f" + b"x" * (65 << 20))
+    assert code is grpc.StatusCode.RESOURCE_EXHAUSTED  # over the message size limit
+    wait_healthy(port, timeout=5)  # and the server is still up
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda job, cut, junk: pb.ExecuteRequest(job=job).SerializeToString()[:cut] + junk,
+              st.builds(pb.Job, id=st.text(max_size=8), program=st.text(max_size=40),
+                        tests=st.lists(st.builds(pb.Test, snippet=st.text(max_size=30)), max_size=3)),
+              st.integers(0, 200), st.binary(max_size=8)),
+))
+def test_fuzzed_requests_never_break_the_server(embedded_server, data):
+    code, details, _ = raw_call(embedded_server, "Execute", data, timeout=30)
+    assert code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT), (code, details)
+
+
+def test_fuzzing_left_the_server_healthy(embedded_server):
+    wait_healthy(embedded_server, timeout=5)
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        assert farm.execute({"id": "after-fuzz", "program": ADD, "tests": ["assert add(1, 1) == 2"]}).pass_rate == 1
+
+
+def test_bearer_token_and_metrics(tmp_path):
+    metrics_port = free_port()
+    proc, port = start_server(tmp_path, "--workers", "1", "--token", "s3cret", "--metrics-port", str(metrics_port))
+    try:
+        with Client(f"127.0.0.1:{port}") as anonymous:
+            with pytest.raises(grpc.RpcError) as err:
+                anonymous.info()
+            assert err.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        with Client(f"127.0.0.1:{port}", token="wrong") as wrong:
+            with pytest.raises(grpc.RpcError) as err:
+                list(wrong.execute_batch([{"id": "x", "program": "x = 1", "tests": ["assert x == 1"]}]))
+            assert err.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        with Client(f"127.0.0.1:{port}", token="s3cret") as farm:
+            assert farm.execute({"id": "ok", "program": ADD, "tests": ["assert add(1, 1) == 2"]}).pass_rate == 1.0
+            assert farm.execute({"id": "no", "program": ADD, "tests": ["assert add(1, 1) == 3"]}).pass_rate == 0.0
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        assert 'acefarm_jobs_total{verdict="passed"} 1.0' in text
+        assert 'acefarm_jobs_total{verdict="failed"} 1.0' in text
+        assert 'acefarm_rejected_total{code="UNAUTHENTICATED"} 2.0' in text
+        for name in ("acefarm_queue_depth", "acefarm_queue_wait_seconds_bucket", "acefarm_run_seconds_bucket",
+                     "acefarm_infra_errors_total", "acefarm_tests_total"):
+            assert name in text
+    finally:
+        proc.kill()
+
+
+def test_tls(tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    proc, port = None, free_port()
+    p = subprocess.Popen([*ACEFARM, "serve", "--port", str(port), "--workers", "1", "--tls-cert", str(cert),
+                          "--tls-key", str(key)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with Client(f"localhost:{port}", tls=str(cert), timeout_s=30) as farm:
+            r = farm.execute({"id": "tls", "program": ADD, "tests": ["assert add(2, 3) == 5"]})
+            assert r.pass_rate == 1.0
+        with Client(f"localhost:{port}", retries=0, timeout_s=5) as plaintext:
+            with pytest.raises(grpc.RpcError):
+                plaintext.info()
+    finally:
+        p.kill()
+        p.wait()
+        del proc
+
+
+def test_full_queue_is_resource_exhausted(tmp_path):
+    proc, port = start_server(tmp_path, "--workers", "1", "--max-queue", "3")
+    try:
+        with Client(f"127.0.0.1:{port}", retries=0) as farm:
+            jobs = [{"id": f"q{i}", "program": "x = 1", "tests": ["assert x == 1"]} for i in range(4)]
+            with pytest.raises(grpc.RpcError) as err:
+                list(farm.execute_batch(jobs))
+            assert err.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and "queue is full" in err.value.details()
+            assert [r.pass_rate for r in farm.execute_batch(jobs[:3])] == [1.0] * 3  # fits: admitted
+    finally:
+        proc.kill()
+
+
+def test_deadline_stops_the_running_program(tmp_path):
+    proc, port = start_server(tmp_path, "--workers", "1")
+    try:
+        spin = {"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
+                "limits": {"cpu_s": 60, "wall_s": 120}}
+        with Client(f"127.0.0.1:{port}", retries=0, timeout_s=1.0) as impatient:
+            with pytest.raises(grpc.RpcError) as err:
+                impatient.execute(spin)
+            assert err.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        # The only slot was running `spin`; it answers this within its own 20 s
+        # deadline only if the deadline above reached the sandbox and killed it.
+        with Client(f"127.0.0.1:{port}", retries=0, timeout_s=20) as farm:
+            r = farm.execute({"id": "next", "program": ADD, "tests": ["assert add(1, 2) == 3"]})
+            assert r.pass_rate == 1.0
+    finally:
+        proc.kill()
+
+
+def test_score_cli_through_the_server_matches_embedded(embedded_server, tmp_path):
+    demo = ROOT / "broker" / "examples" / "demo.jsonl"
+    local, remote = tmp_path / "local.jsonl", tmp_path / "remote.jsonl"
+    for out, extra in ((local, []), (remote, ["--server", f"127.0.0.1:{embedded_server}"])):
+        proc = subprocess.run([*ACEFARM, "score", str(demo), "-o", str(out), *extra], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+
+    def verdicts(path):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return [(r["id"], r.get("verdict"), r.get("pass_rate"),
+                 [i["pass_rate"] for i in r.get("inferences", [])]) for r in rows]
+
+    assert verdicts(local) == verdicts(remote)
