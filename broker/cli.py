@@ -130,10 +130,13 @@ def _warn_insecure() -> None:
               help="Write the bound port here once serving (useful with --port 0).")
 @click.option("--visibility-timeout", default=120, show_default=True, type=click.IntRange(1),
               help="Cluster mode: must match the workers' --visibility-timeout.")
+@click.option("--resend-after", default=None, type=click.FloatRange(1),
+              help="Cluster mode: resend a job unanswered this long (default 2 x visibility timeout + 30 s); "
+                   "covers chunks lost with a frozen worker or a Redis that lost its data.")
 @executor_options
 def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_cert: str | None,
           tls_key: str | None, metrics_port: int, max_queue: int, max_batch_jobs: int, port_file: str | None,
-          visibility_timeout: int, **opts: object) -> None:
+          visibility_timeout: int, resend_after: float | None, **opts: object) -> None:
     """Serve the farm's gRPC API (embedded sandbox pool, or a Celery cluster with --broker)."""
     import signal as _signal
 
@@ -151,7 +154,8 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
     try:
         if broker_url:
             from .cluster import CeleryDispatcher
-            dispatcher = CeleryDispatcher(broker_url, executor_config, visibility_timeout_s=visibility_timeout)
+            dispatcher = CeleryDispatcher(broker_url, executor_config, visibility_timeout_s=visibility_timeout,
+                                          resend_after_s=resend_after)
         else:
             dispatcher = LocalDispatcher(executor_config)
     except SandboxUnavailable as exc:

@@ -5,7 +5,8 @@ Rules (DESIGN section 5):
 - A task carries a chunk of jobs (tens), as JSON, never pickle.
 - `acks_late`, prefetch 1, `reject_on_worker_lost`, a hard time limit and a
   Redis visibility timeout: a worker killed mid-chunk loses nothing, its task
-  is delivered again and finished elsewhere. Deliveries are counted per task
+  is delivered again (the dispatcher restores unacknowledged chunks past the
+  visibility timeout) and finished elsewhere. Deliveries are counted per task
   and bounded: past MAX_DELIVERIES the remaining jobs get `infra_error`.
 - Tasks are idempotent: each result is published through one Redis script
   that records (batch, job id) with SET NX and only then pushes the result to
@@ -229,9 +230,11 @@ class CeleryDispatcher:
         self._lock = threading.Lock()
         self._outbox: queue.Queue[tuple[Job, Future[JobResult]] | None] = queue.Queue()
         self._closed = threading.Event()
+        self.visibility_timeout_s = visibility_timeout_s
         self._threads = [threading.Thread(target=self._send_loop, daemon=True),
                          threading.Thread(target=self._receive_loop, daemon=True),
-                         threading.Thread(target=self._resend_loop, daemon=True)]
+                         threading.Thread(target=self._resend_loop, daemon=True),
+                         threading.Thread(target=self._restore_loop, daemon=True)]
         for t in self._threads:
             t.start()
 
@@ -338,6 +341,20 @@ class CeleryDispatcher:
             entry = self._pending.pop((batch, result.id), None)
         if entry is not None and not entry[0].done():
             entry[0].set_result(result)
+
+    def _restore_loop(self) -> None:
+        """Put chunks whose worker died (unacked past the visibility timeout) back on the queue.
+
+        kombu does this itself only inside an event loop, which Celery's thread
+        pool does not run, so the dispatcher does it (under kombu's own mutex).
+        """
+        period = max(1.0, self.visibility_timeout_s / 2)
+        while not self._closed.wait(period):
+            try:
+                with self.app.connection_for_write() as conn:
+                    conn.default_channel.qos.restore_visible(num=100, interval=1)
+            except Exception as exc:  # noqa: BLE001 - Redis restarting: next round
+                log.warning("cannot restore unacknowledged chunks: %s", exc)
 
     def _resend_loop(self) -> None:
         while not self._closed.wait(1.0):

