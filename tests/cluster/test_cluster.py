@@ -178,3 +178,25 @@ def test_programs_cannot_reach_the_workers_redis(redis_server, tmp_path):
     finally:
         server.kill()
         worker.kill()
+
+
+def test_a_deadline_stops_the_program_on_the_worker(redis_server, tmp_path):
+    import grpc
+
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "1", "--threads", "1")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        spin = {"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
+                "limits": {"cpu_s": 60, "wall_s": 120}}
+        with Client(f"127.0.0.1:{port}", retries=0, timeout_s=2.0) as impatient:
+            with pytest.raises(grpc.RpcError) as err:
+                impatient.execute(spin)
+            assert err.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        # The worker's only slot and thread were busy with `spin`: this answers
+        # within 30 s only if the cancellation reached the sandbox over there.
+        with Client(f"127.0.0.1:{port}", retries=0, timeout_s=30) as farm:
+            r = farm.execute({"id": "next", "program": "x = 1", "tests": ["assert x == 1"]})
+        assert r.pass_rate == 1.0
+    finally:
+        server.kill()
+        worker.kill()
