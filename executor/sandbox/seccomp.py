@@ -1,16 +1,26 @@
 """A seccomp filter the zygote installs on itself, inherited by every child.
 
-firejail's filter cannot stop a child from signalling the zygote (same uid,
-same sandbox). This one lets a process signal only pid 0 (its own group) and
-pids/groups newer than the zygote: in the sandbox's pid namespace those are
-exactly the children and their descendants (pids below the zygote's, such as
-the namespace's init, are never reused). It also denies ptrace-like calls,
-signals sent by other means (sigqueue, pidfd, F_SETOWN/SIGIO), and the x32
-and foreign-architecture syscall ABIs. Standard library only.
+firejail's filter is shared by the zygote and its children, so it cannot stop
+a child from acting on the zygote (same uid, same sandbox) or from leaving
+state behind for the next program. This one, on top of it:
+
+- lets a process signal only pid 0 (its own group) and pids/groups newer than
+  the zygote: in the sandbox's pid namespace those are exactly the children
+  and their descendants (pids below the zygote's, such as the namespace's
+  init, are never reused);
+- lets a process change resource limits, scheduling, I/O priority and CPU
+  affinity only of itself (pid 0), never of the zygote or the whole user;
+- denies ptrace-like calls, signals sent by other means (sigqueue, pidfd,
+  F_SETOWN/FIOSETOWN/SIOCSPGRP for SIGIO), SysV IPC and POSIX message queues
+  (they would outlive a run), the kernel keyring (per-user, shared across
+  runs), io_uring (it creates sockets around --protocol), bpf, perf events,
+  userfaultfd and page migration of other processes;
+- kills a process that uses the x32 or a foreign-architecture syscall ABI.
+
+Standard library only.
 """
 
 import ctypes
-import os
 import platform
 
 # BPF opcodes
@@ -23,6 +33,7 @@ _RET_K = 0x06
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL_PROCESS = 0x80000000
 _RET_ERRNO_EPERM = 0x00050000 | 1
+_RET_ERRNO_ENOSYS = 0x00050000 | 38
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
@@ -31,22 +42,49 @@ _SECCOMP_MODE_FILTER = 2
 _F_SETOWN = 8
 _F_SETOWN_EX = 15
 _F_SETSIG = 10
+_FIOSETOWN = 0x8901
+_SIOCSPGRP = 0x8902
+_TIOCSPGRP = 0x5410
+
+# seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8 i (low word first on both arches)
+_ARG = [16 + 8 * i for i in range(6)]
+
+_DENY = ("ptrace", "process_vm_readv", "process_vm_writev", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+         "pidfd_send_signal", "pidfd_open", "pidfd_getfd", "kcmp", "shmget", "shmat", "shmctl", "shmdt",
+         "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open",
+         "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr", "add_key", "keyctl",
+         "request_key", "bpf", "perf_event_open", "userfaultfd", "migrate_pages", "move_pages",
+         "process_madvise", "process_mrelease")
+_ENOSYS = ("io_uring_setup", "io_uring_enter", "io_uring_register")
+_SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
 
 # (audit arch, {name: syscall number})
 _ARCH = {
     "x86_64": (0xC000003E, {
-        "kill": 62, "tkill": 200, "tgkill": 234, "ptrace": 101,
-        "process_vm_readv": 310, "process_vm_writev": 311,
-        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
-        "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
-        "fcntl": 72, "kcmp": 312,
+        "kill": 62, "tkill": 200, "tgkill": 234, "ptrace": 101, "process_vm_readv": 310,
+        "process_vm_writev": 311, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424,
+        "pidfd_open": 434, "pidfd_getfd": 438, "fcntl": 72, "ioctl": 16, "kcmp": 312,
+        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
+        "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
+        "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
+        "mq_getsetattr": 245, "add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
+        "perf_event_open": 298, "userfaultfd": 323, "migrate_pages": 256, "move_pages": 279,
+        "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
+        "sched_setparam": 142, "sched_setattr": 314, "setpriority": 141, "ioprio_set": 251,
     }),
     "aarch64": (0xC00000B7, {
-        "kill": 129, "tkill": 130, "tgkill": 131, "ptrace": 117,
-        "process_vm_readv": 270, "process_vm_writev": 271,
-        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
-        "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
-        "fcntl": 25, "kcmp": 272,
+        "kill": 129, "tkill": 130, "tgkill": 131, "ptrace": 117, "process_vm_readv": 270,
+        "process_vm_writev": 271, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424,
+        "pidfd_open": 434, "pidfd_getfd": 438, "fcntl": 25, "ioctl": 29, "kcmp": 272,
+        "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197, "semget": 190, "semctl": 191,
+        "semtimedop": 192, "semop": 193, "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189,
+        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
+        "mq_getsetattr": 185, "add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280,
+        "perf_event_open": 241, "userfaultfd": 282, "migrate_pages": 238, "move_pages": 239,
+        "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
+        "sched_setparam": 118, "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30,
     }),
 }
 
@@ -66,12 +104,8 @@ class _SockFprog(ctypes.Structure):
 def _program(zygote_pid):
     machine = platform.machine()
     if machine not in _ARCH:
-        raise OSError("no child seccomp filter for architecture " + machine)
+        raise OSError("no seccomp filter for architecture " + machine)
     audit_arch, nr = _ARCH[machine]
-    deny = [nr[n] for n in ("ptrace", "process_vm_readv", "process_vm_writev",
-                            "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
-                            "pidfd_open", "pidfd_getfd", "kcmp")]
-    signal_calls = [nr["kill"], nr["tkill"], nr["tgkill"]]
 
     # Assembled with symbolic labels, then resolved to relative jumps.
     ins = []  # (code, jt_label, jf_label, k) or ("label", name)
@@ -87,28 +121,62 @@ def _program(zygote_pid):
     op(_LD_W_ABS, 0)                                   # syscall nr
     if machine == "x86_64":
         op(_JGE_K, 0x40000000, "kill", None)           # x32 ABI
-    for n in signal_calls:
-        op(_JEQ_K, n, "check_pid", None)
-    for n in deny:
-        op(_JEQ_K, n, "eperm", None)
+    for name in ("kill", "tkill", "tgkill"):
+        op(_JEQ_K, nr[name], "check_pid", None)
+    for name in _DENY:
+        op(_JEQ_K, nr[name], "eperm", None)
+    for name in _ENOSYS:
+        op(_JEQ_K, nr[name], "enosys", None)
+    for name in _SELF_ONLY:
+        op(_JEQ_K, nr[name], "check_self", None)
+    op(_JEQ_K, nr["setpriority"], "check_setpriority", None)
+    op(_JEQ_K, nr["ioprio_set"], "check_ioprio", None)
     op(_JEQ_K, nr["fcntl"], "check_fcntl", None)
+    op(_JEQ_K, nr["ioctl"], "check_ioctl", None)
     op(_RET_K, _RET_ALLOW)
-    label("check_pid")
-    op(_LD_W_ABS, 16)                                  # low word of args[0]
+
+    label("check_pid")                                 # kill(pid, ...), tkill/tgkill(id, ...)
+    op(_LD_W_ABS, _ARG[0])
     op(_JEQ_K, 0, "allow", None)                       # own process group
     op(_JGE_K, 0x80000000, "negative", None)
     op(_JGT_K, zygote_pid, "allow", "eperm")           # children and their descendants
     label("negative")                                  # -pgid; -1 means everyone
     op(_JGE_K, (1 << 32) - zygote_pid, "eperm", "allow")
-    label("check_fcntl")
-    op(_LD_W_ABS, 24)                                  # low word of args[1]
-    op(_JEQ_K, _F_SETOWN, "eperm", None)               # SIGIO to another pid
+
+    label("check_self")                                # prlimit64/sched_*(pid, ...): only 0
+    op(_LD_W_ABS, _ARG[0])
+    op(_JEQ_K, 0, "allow", "eperm")
+
+    label("check_setpriority")                         # setpriority(PRIO_PROCESS=0, 0, prio) only
+    op(_LD_W_ABS, _ARG[0])
+    op(_JEQ_K, 0, None, "eperm")
+    op(_LD_W_ABS, _ARG[1])
+    op(_JEQ_K, 0, "allow", "eperm")
+
+    label("check_ioprio")                              # ioprio_set(IOPRIO_WHO_PROCESS=1, 0, ...) only
+    op(_LD_W_ABS, _ARG[0])
+    op(_JEQ_K, 1, None, "eperm")
+    op(_LD_W_ABS, _ARG[1])
+    op(_JEQ_K, 0, "allow", "eperm")
+
+    label("check_fcntl")                               # SIGIO to another process
+    op(_LD_W_ABS, _ARG[1])
+    op(_JEQ_K, _F_SETOWN, "eperm", None)
     op(_JEQ_K, _F_SETOWN_EX, "eperm", None)
-    op(_JEQ_K, _F_SETSIG, "eperm", None)
+    op(_JEQ_K, _F_SETSIG, "eperm", "allow")
+
+    label("check_ioctl")
+    op(_LD_W_ABS, _ARG[1])
+    op(_JEQ_K, _FIOSETOWN, "eperm", None)
+    op(_JEQ_K, _SIOCSPGRP, "eperm", None)
+    op(_JEQ_K, _TIOCSPGRP, "eperm", "allow")
+
     label("allow")
     op(_RET_K, _RET_ALLOW)
     label("eperm")
     op(_RET_K, _RET_ERRNO_EPERM)
+    label("enosys")
+    op(_RET_K, _RET_ERRNO_ENOSYS)
     label("kill")
     op(_RET_K, _RET_KILL_PROCESS)
 
@@ -125,14 +193,16 @@ def _program(zygote_pid):
         code, jt, jf, k = item
         jt_off = positions[jt] - n - 1 if jt else 0
         jf_off = positions[jf] - n - 1 if jf else 0
+        if not (0 <= jt_off < 256 and 0 <= jf_off < 256):
+            raise OSError("seccomp filter too long for 8-bit jumps")
         out.append((code, jt_off, jf_off, k))
         n += 1
     return out
 
 
-def install(zygote_pid=None):
+def install(zygote_pid):
     """Install the filter on the calling process (the zygote); irreversible."""
-    prog = _program(os.getpid() if zygote_pid is None else zygote_pid)
+    prog = _program(zygote_pid)
     arr = (_SockFilter * len(prog))(*[_SockFilter(c, t, f, k) for c, t, f, k in prog])
     fprog = _SockFprog(len(prog), arr)
     if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

@@ -65,6 +65,7 @@ write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
 """
 
 import ctypes
+import fcntl
 import gc
 import json
 import os
@@ -339,8 +340,9 @@ def _child_setup(limits, n_phases, fds):
     os.dup2(stdin_fd, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
-    if ctl_r is not None:
-        os.dup2(ctl_r, 3)
+    # fd 3 must be replaced even in stdio mode: left alone it would be whatever
+    # the zygote had there (its end of the host's job pipe).
+    os.dup2(ctl_r if ctl_r is not None else _devnull, 3)
     os.dup2(res_w, 4)
     os.closerange(5, 1 << 16)
     os.chdir(WORKDIR)
@@ -498,7 +500,8 @@ def run_stdio_job(job):
             continue
         child = _fork(limits, 1, test.get("stdin", ""), True, False)
         if child is None:
-            os.close(4)  # stdio mode reports through the exit status only
+            os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
+            os.close(4)  # reports through the exit status only
             runner.run_stdio(program)
         _ready(child)
         try:
@@ -546,8 +549,9 @@ def main(boot):
     WORKDIR = os.path.join(SCRATCH, "w")
     OWN_PID_NAMESPACE = bool(boot.get("own_pid_namespace", True))
     SCRATCH_QUOTA = OWN_PID_NAMESPACE
-    host_in = os.dup(0)
-    host_out = os.dup(1)
+    # Far from the fds children get (0-4); children close everything from 5 up.
+    host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
+    host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
