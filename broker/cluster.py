@@ -22,7 +22,8 @@ Rules (DESIGN section 5):
 
 Keys (prefix `acefarm:`): `reply:<dispatcher>` (list of result JSON),
 `seen:<batch>:<job id>`, `cancel:<batch>` (set), `cache:<hash>`,
-`deliveries:<task id>`, `worker:<name>` (heartbeat: slots, runtime),
+`deliveries:<task id>`, `worker:<name>` and the hash `workers` (heartbeats: slots,
+runtime, expiry),
 `stats:jobs` (hash: jobs published per worker).
 """
 
@@ -51,15 +52,20 @@ log = logging.getLogger(__name__)
 PREFIX = "acefarm:"
 TASK = "acefarm.run_chunk"
 QUEUE = "acefarm"
-CHUNK = 32
+CHUNK = 16
+WORKERS = PREFIX + "workers"  # hash: worker name -> {"slots", "runtime", "until"}
 MAX_DELIVERIES = 3
 RESULT_TTL_S = 3600
 CACHE_TTL_S = 7 * 24 * 3600
 HEARTBEAT_S = 5
 CANCEL_POLL_S = 0.25
 
-# Publish a result at most once per (batch, job): SET NX, then RPUSH.
+# Publish a result at most once per (batch, job): SET NX, then RPUSH; and, in
+# the same round trip, fill the result cache (KEYS[3], unless empty).
 _PUBLISH = """
+if KEYS[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
+end
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
   redis.call('EXPIRE', KEYS[2], ARGV[2])
@@ -129,16 +135,20 @@ def _run_chunk_task(task: Any, payload: dict[str, Any]) -> int:
 def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str) -> int:
     """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
     batch, reply = payload["batch"], payload["reply"]
-    deliveries = r.incr(f"{PREFIX}deliveries:{task_id}")
-    r.expire(f"{PREFIX}deliveries:{task_id}", RESULT_TTL_S)
     publish = r.register_script(_PUBLISH)
-    todo = [d for d in payload["jobs"] if not r.exists(f"{PREFIX}seen:{batch}:{d['id']}")]
+    with r.pipeline() as p:  # one round trip: count this delivery, see what is already answered
+        p.incr(f"{PREFIX}deliveries:{task_id}")
+        p.expire(f"{PREFIX}deliveries:{task_id}", RESULT_TTL_S)
+        for d in payload["jobs"]:
+            p.exists(f"{PREFIX}seen:{batch}:{d['id']}")
+        deliveries, _, *seen = p.execute()
+    todo = [d for d, done in zip(payload["jobs"], seen) if not done]
     if deliveries > MAX_DELIVERIES:
         log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
         for d in todo:
             res = JobResult.infra_error(d["id"], len(d["tests"]), f"task redelivered {deliveries} times")
-            publish(keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply],
-                    args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S])
+            publish(keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply, ""],
+                    args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S, "", 0])
         return len(todo)
     jobs = [Job.from_dict({k: v for k, v in d.items() if k != "hash"}) for d in todo]
     futures = {pool.submit(job): (job, d.get("hash")) for job, d in zip(jobs, todo)}
@@ -152,11 +162,13 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
                 result = fut.result()
             except Exception:  # cancelled: the dispatcher no longer wants it
                 continue
+            cache_key, cached = "", ""
             if content_hash and result.verdict is not Verdict.INFRA_ERROR:
-                cached = result_to_dict(replace(result, id="")) | {"cached": True}
-                r.set(f"{PREFIX}cache:{content_hash}", json.dumps(cached), ex=CACHE_TTL_S)
-            published += publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply],
-                                 args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S])
+                cache_key = f"{PREFIX}cache:{content_hash}"
+                cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
+            published += publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
+                                 args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S,
+                                       cached, CACHE_TTL_S])
     finally:
         stop.set()
         watcher.join()
@@ -183,12 +195,17 @@ def heartbeat(r: redis.Redis, name: str, slots: int, runtime: str, stop: threadi
     """Advertise this worker (slots, runtime) until `stop` is set."""
     key = f"{PREFIX}worker:{name}"
     while True:
+        info = {"slots": slots, "runtime": runtime, "until": time.time() + HEARTBEAT_S * 3}
         try:
-            r.set(key, json.dumps({"slots": slots, "runtime": runtime}), ex=HEARTBEAT_S * 3)
+            with r.pipeline() as p:
+                p.set(key, json.dumps(info), ex=HEARTBEAT_S * 3)
+                p.hset(WORKERS, name, json.dumps(info))  # one read for the dispatchers, no SCAN
+                p.execute()
         except redis.RedisError as exc:
             log.warning("heartbeat failed: %s", exc)
         if stop.wait(HEARTBEAT_S):
             r.delete(key)
+            r.hdel(WORKERS, name)
             return
 
 
@@ -223,6 +240,8 @@ class CeleryDispatcher:
         self.redis = redis.Redis.from_url(broker_url)
         self.config = config
         self.chunk = chunk
+        self._workers_cache: list[dict[str, Any]] = []
+        self._workers_at = float("-inf")
         self.resend_after_s = resend_after_s or 2 * visibility_timeout_s + 30
         self.reply = f"{PREFIX}reply:{uuid.uuid4().hex}"
         # (batch, job id) -> (future, job, sent at, attempt)
@@ -238,13 +257,18 @@ class CeleryDispatcher:
         for t in self._threads:
             t.start()
 
-    # The runtime and capacity come from the workers' heartbeats.
+    # The runtime and capacity come from the workers' heartbeats (re-read every 2 s).
     def _workers(self) -> list[dict[str, Any]]:
-        try:
-            keys = list(self.redis.scan_iter(f"{PREFIX}worker:*"))
-            return [json.loads(v) for v in self.redis.mget(keys) if v] if keys else []
-        except redis.RedisError:
-            return []
+        now = time.monotonic()
+        if now - self._workers_at > 2.0:
+            try:
+                raw = self.redis.hgetall(WORKERS)
+                wall = time.time()
+                self._workers_cache = [w for w in map(json.loads, raw.values()) if w.get("until", 0) > wall]
+                self._workers_at = now
+            except redis.RedisError:
+                pass
+        return self._workers_cache
 
     @property
     def runtime(self) -> str:
@@ -375,14 +399,16 @@ class CeleryDispatcher:
         while not self._closed.is_set():
             try:
                 item = conn.blpop([self.reply], timeout=1)
+                more = conn.lpop(self.reply, 256) if item is not None else None  # drain in one trip
             except redis.RedisError as exc:  # Redis restarting: keep trying
                 log.warning("reply list unavailable: %s", exc)
                 time.sleep(0.5)
                 continue
             if item is None:
                 continue
-            data = json.loads(item[1])
-            self._resolve(result_from_dict(data), data.get("batch", ""))
+            for raw in [item[1], *(more or [])]:
+                data = json.loads(raw)
+                self._resolve(result_from_dict(data), data.get("batch", ""))
 
 
 def _cancelled() -> BaseException:

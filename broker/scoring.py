@@ -98,7 +98,9 @@ def score_file(
     """Score every line of `src` into `dst`. Returns the run's Summary."""
     summary = Summary()
     skip_ids, skip_lines = done_keys(dst) if resume else (set(), set())
-    window = max(16, dispatcher.capacity * 16)
+    # Enough in flight to keep every slot busy through the dispatcher's own
+    # batching (a remote farm chunks jobs by the hundred).
+    window = max(512, dispatcher.capacity * 16)
     t0 = time.monotonic()
     with open(src, "rb") as inp, \
             open(dst, "a" if resume else "w", encoding="utf-8") as out:
