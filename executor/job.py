@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from . import checkers
-from .asserts import ValueCheck, split_assert
+from .asserts import TrustedAssert, plan_assert
 from .errors import InvalidJob
 from .limits import Limits
 
@@ -22,19 +22,20 @@ class AssertTest:
 
     It runs in the program's namespace after the program, and passes when it
     runs to its end. `check` is set when the snippet is an assert the trusted
-    side can judge from a value alone (the literal then stays here).
+    side judges itself from the program values it needs (asserts.py): only
+    those probes enter the sandbox.
     """
 
     code: str
-    check: ValueCheck | None = field(default=None, compare=False)
+    check: TrustedAssert | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, code: str) -> "AssertTest":
-        return cls(code, split_assert(code))
+        return cls(code, plan_assert(code))
 
     def sandbox_spec(self) -> dict[str, Any]:
         if self.check is not None:
-            return {"kind": "value", "expr": self.check.expr}
+            return {"kind": "value", "exprs": list(self.check.probes)}
         return {"kind": "snippet", "code": self.code}
 
 

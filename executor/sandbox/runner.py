@@ -165,8 +165,8 @@ def _bind():
             _setprofile(None)
             if test_code is None:
                 status, out = "error", "the test itself does not compile: " + extra
-            elif kind == "value":
-                status, out = run_phase(lambda: _encode(_eval(test_code, ns)))
+            elif kind == "value":  # the probes of a trusted assert, in order
+                status, out = run_phase(lambda: [_encode(_eval(c, ns)) for c in test_code])
             elif kind == "call":
                 def call(name=extra[0], args=extra[1]):
                     fn = ns.get(name)
@@ -220,7 +220,7 @@ def _bind():
         kind = spec["kind"]
         try:
             if kind == "value":
-                return kind, _compile(spec["expr"], "<test>", "eval"), None
+                return kind, tuple(_compile(e, "<test>", "eval") for e in spec["exprs"]), None
             if kind == "call":
                 return kind, True, (spec["func"], spec["args"])
             tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))

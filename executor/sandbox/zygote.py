@@ -439,7 +439,7 @@ _COMPILED_MAX = 8192
 
 def _prepare(spec):
     kind = spec["kind"]
-    key = (kind, spec["expr"] if kind == "value" else spec["code"] if kind == "snippet"
+    key = (kind, tuple(spec["exprs"]) if kind == "value" else spec["code"] if kind == "snippet"
            else json.dumps([spec["func"], spec["args"]]))
     hit = _compiled.get(key)
     if hit is None:

@@ -533,12 +533,12 @@ def test_hole_snippet_tests(pool, host, request, name):
 
 
 @pytest.mark.parametrize("name", ["steal the nonce from the runner's frame", "patch json.encoder"])
-def test_hole_truth_value_tests(pool, host, request, name):
-    """Value tests keep the literal on the trusted side, but a bare `assert f(x)` only needs
-    the value True, which a forged frame can carry."""
-    program, why = HOLES[name]
-    request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
-    result = pool.run(make_job(program, ["assert solve(1)", "assert solve(2)"]))
+def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
+    """Trusted asserts keep every literal and every comparison on the host: a program that
+    forges result frames only chooses probe values, and cannot know which ones pass."""
+    program, _why = HOLES[name]
+    result = pool.run(make_job(program, ["assert solve(1) == 41", "assert solve(2) == 'x7'",
+                                         "assert abs(solve(3) - 2.5) < 1e-9", "assert sorted(solve(4)) == [1, 5]"]))
     host.check()
     assert_no_reward(result)
 
@@ -562,12 +562,9 @@ BUILTIN_PATCHES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: for `assert <expr> <op> <literal>` only <expr> is evaluated in the sandbox, in the "
-    "program's namespace, so a program that patches builtins.abs (or shadows abs, or patches "
-    "math.isclose/math.fabs) decides the value of the tolerance checks that float tests use"))
 @pytest.mark.parametrize("name", sorted(BUILTIN_PATCHES))
-def test_hole_patched_builtins_in_value_tests(pool, host, name):
+def test_patched_builtins_do_not_decide_trusted_asserts(pool, host, name):
+    """Only the probe `solve(1)` runs in the sandbox; abs/isclose/fabs run on the host."""
     patch, test = BUILTIN_PATCHES[name]
     program = patch + "def solve(x):\n    return 123.0\n"
     result = pool.run(make_job(program, [test]))
