@@ -403,7 +403,8 @@ def test_forged_frame_then_exit(pool, host):
      "import os, json\ndef solve(x):\n    os.set_blocking(3, False)\n    try:\n"
      "        nonce = os.read(3, 33)[:32].decode()\n    except OSError:\n        return None\n"
      "    body = json.dumps({'n': nonce, 's': 'ok', 'v': 42}).encode()\n"
-     "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return None\n", [F, F, F]),
+     "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return None\n",
+     None),  # failed or runtime_error, by timing (whether the next nonce is queued yet): never a pass
     ("block on fd 3 for the next nonce",
      "import os\ndef solve(x):\n    os.read(3, 33)\n    return 42\n", [TO, SK, SK]),
     ("write to every pipe in /proc/self/fd",
