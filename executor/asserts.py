@@ -9,9 +9,11 @@ evaluates the plan here, with real built-ins (`abs`, `sorted`, `len`,
 and a program that patches `builtins`, shadows `abs` or rewrites
 `math.isclose` changes nothing but its own return values.
 
-Anything the plan cannot express (comprehensions over program values, lambdas,
-several statements) is not an assert we judge here: such tests stay snippets,
-run in the child with strict comparisons (runner.StrictAsserts).
+A test made only of asserts - several in a row, or HumanEval's
+`def check(candidate): assert ...` followed by `check(fn)` - is judged the same
+way, assert by assert (TrustedSnippet). Anything the plan cannot express
+(loops, comprehensions over program values, lambdas, helper code) stays a
+snippet, run in the child with strict comparisons (runner.StrictAsserts).
 
 The evaluator runs test text from datasets, so it is bounded: whitelisted
 callables only, no attribute access but whitelisted modules and public
@@ -85,8 +87,7 @@ class _Planner(ast.NodeTransformer):
                   ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Constant, ast.Attribute, ast.Name,
                   ast.keyword, ast.Load) + tuple(_BINOPS) + tuple(_UNARY) + tuple(_CMP) + (ast.And, ast.Or)
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self) -> None:
         self.probes: list[str] = []
 
     def program_dependent(self, node: ast.AST) -> bool:
@@ -97,10 +98,7 @@ class _Planner(ast.NodeTransformer):
         return False
 
     def probe(self, node: ast.expr) -> _Probe:
-        text = ast.get_source_segment(self.source, node)
-        if text is None:
-            raise Unsupported("no source for a probe")
-        self.probes.append(text)
+        self.probes.append(ast.unparse(node))  # not the source text: names may have been inlined
         return ast.copy_location(_Probe(len(self.probes) - 1), node)
 
     def plan(self, node: ast.expr) -> ast.expr:
@@ -320,23 +318,106 @@ class _Evaluator:
         return func(*args, **kwargs)
 
 
+@dataclass(frozen=True)
+class TrustedSnippet:
+    """A test made only of asserts (one, several, or HumanEval's `def check(candidate)`
+    of asserts followed by `check(fn)`), each judged here; it passes if all do, in order."""
+
+    asserts: tuple[TrustedAssert, ...]
+
+    @property
+    def probes(self) -> tuple[str, ...]:
+        return tuple(p for a in self.asserts for p in a.probes)
+
+    def judge(self, encoded: Any) -> tuple[bool, str | None]:
+        if not isinstance(encoded, list) or len(encoded) != len(self.probes):
+            return False, "unreadable value from the sandbox: wrong number of values"
+        at = 0
+        for a in self.asserts:
+            ok, msg = a.judge(encoded[at:at + len(a.probes)])
+            if not ok:
+                return False, msg
+            at += len(a.probes)
+        return True, None
+
+
+def _plan_one(source: str, test: ast.expr) -> TrustedAssert:
+    if sum(1 for _ in ast.walk(test)) > MAX_NODES:
+        raise Unsupported("too large")
+    planner = _Planner()
+    plan = planner.plan(test)
+    return TrustedAssert(ast.get_source_segment(source, test) or source, tuple(planner.probes), plan)
+
+
+def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
+    """The asserts of a flat test, with `check(fn)` inlined; Unsupported otherwise."""
+    body = [s for s in tree.body if not _ignorable(s)]
+    constants = {}  # `METADATA = {...}` and the like: literal assignments, inlined below
+    for stmt in list(body):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            try:
+                ast.literal_eval(stmt.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            constants[stmt.targets[0].id] = stmt.value
+            body.remove(stmt)
+    if body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call) \
+            and len(body) == 2 and isinstance(body[0], ast.FunctionDef):
+        fn, call = body[0], body[-1].value
+        if not (isinstance(call.func, ast.Name) and call.func.id == fn.name and len(call.args) == 1
+                and not call.keywords and isinstance(call.args[0], ast.Name) and len(fn.args.args) == 1
+                and not (fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.posonlyargs
+                         or fn.decorator_list)):
+            raise Unsupported("not a check(candidate) function")
+        param, target = fn.args.args[0].arg, call.args[0].id
+        stmts = [s for s in fn.body if not _ignorable(s)]
+        for s in stmts:
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and n.id == param:
+                    n.id = target  # candidate -> the program's function
+        body = stmts
+    if not body or not all(isinstance(s, ast.Assert) for s in body):
+        raise Unsupported("not only asserts")
+    if constants:
+        body = [_Inline(constants).visit(s) for s in body]
+    return body  # type: ignore[return-value]
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, constants: dict[str, ast.expr]) -> None:
+        self.constants = constants
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if isinstance(node.ctx, ast.Load) and node.id in self.constants:
+            return ast.copy_location(ast.Constant(ast.literal_eval(self.constants[node.id])), node)
+        return node
+
+
+def _ignorable(stmt: ast.stmt) -> bool:
+    """Docstrings, `pass`, and imports of modules the host evaluator provides itself."""
+    if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+        return True
+    if isinstance(stmt, ast.Import):
+        return all(a.name in SAFE_MODULES and a.asname is None for a in stmt.names)
+    return False
+
+
 @functools.lru_cache(maxsize=16384)  # test suites repeat across a question's samples
-def plan_assert(source: str) -> TrustedAssert | None:
-    """A TrustedAssert if `source` is one assert we can judge here, else None."""
+def plan_snippet(source: str) -> TrustedSnippet | None:
+    """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
     try:
         tree = ast.parse(source, "<test>", "exec")
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        asserts = tuple(_plan_one(source, s.test) for s in _assert_statements(tree))
+    except (SyntaxError, ValueError, MemoryError, RecursionError, Unsupported):
         return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
-        return None
-    test = tree.body[0].test
-    if sum(1 for _ in ast.walk(test)) > MAX_NODES:
-        return None
-    planner = _Planner(source)
-    try:
-        plan = planner.plan(test)
-    except (Unsupported, RecursionError):
-        return None
-    if not planner.probes:
+    if not any(a.probes for a in asserts):
         return None  # nothing from the program: let the child run it as written
-    return TrustedAssert(source, tuple(planner.probes), plan)
+    return TrustedSnippet(asserts)
+
+
+def plan_assert(source: str) -> TrustedAssert | None:
+    """The TrustedAssert for a test that is exactly one judgeable assert, else None."""
+    snippet = plan_snippet(source)
+    if snippet is None or len(snippet.asserts) != 1:
+        return None
+    return snippet.asserts[0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from . import checkers
-from .asserts import TrustedAssert, plan_assert
+from .asserts import TrustedSnippet, plan_snippet
 from .errors import InvalidJob
 from .limits import Limits
 
@@ -27,11 +27,11 @@ class AssertTest:
     """
 
     code: str
-    check: TrustedAssert | None = field(default=None, compare=False)
+    check: TrustedSnippet | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, code: str) -> "AssertTest":
-        return cls(code, plan_assert(code))
+        return cls(code, plan_snippet(code))
 
     def sandbox_spec(self) -> dict[str, Any]:
         if self.check is not None:

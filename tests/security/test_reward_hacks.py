@@ -524,11 +524,29 @@ HOLES = {
 }
 
 
+# A check function with a loop: not judged on the trusted side, so it runs in the child,
+# in the program's process, where these in-process attacks reach the runner.
+LOOP_SNIPPET_TEST = ("def check(candidate):\n"
+                     "    for x, want in [(1, 42), (2, [1, 2]), (3, 'abc')]:\n"
+                     "        assert candidate(x) == want\n"
+                     "check(solve)\n")
+
+
 @pytest.mark.parametrize("name", sorted(HOLES))
 def test_hole_snippet_tests(pool, host, request, name):
     program, why = HOLES[name]
     request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
-    result = pool.run(make_job(program, [SNIPPET_TEST, "x = solve(1)\nassert x == 42\nassert x"]))
+    result = pool.run(make_job(program, [LOOP_SNIPPET_TEST, "x = solve(1)\nassert x == 42\nassert x"]))
+    host.check()
+    assert_no_reward(result)
+
+
+@pytest.mark.parametrize("name", sorted(HOLES))
+def test_in_process_attacks_do_not_reach_trusted_snippets(pool, host, name):
+    """The same attacks against asserts-only snippets (a HumanEval-style check of plain asserts):
+    those are judged on the host from probe values, so forging or patching the runner gains nothing."""
+    program, _why = HOLES[name]
+    result = pool.run(make_job(program, [SNIPPET_TEST, VALUE_TESTS[0]]))
     host.check()
     assert_no_reward(result)
 
@@ -545,11 +563,23 @@ def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
 
 
 @pytest.mark.parametrize("name", sorted(HOLES))
-def test_hole_humaneval(pool, host, request, name):
-    program, why = HOLES[name]
-    request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
+def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name):
+    """HumanEval/0's check is plain asserts: judged on the host (157 of 164 HumanEval checks are)."""
+    program, _why = HOLES[name]
     program = program.replace("def solve(x):", "def has_close_elements(numbers, threshold):")
     result = pool.run(make_job(program, [humaneval_test("HumanEval/0")]))
+    host.check()
+    assert_no_reward(result)
+
+
+@pytest.mark.parametrize("name", sorted(HOLES))
+def test_hole_humaneval_loop_checks(pool, host, request, name):
+    """HumanEval/53's check loops over random inputs: it runs in the child, so the in-process
+    attacks still work there."""
+    program, why = HOLES[name]
+    request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
+    program = program.replace("def solve(x):", "def add(x, y):")
+    result = pool.run(make_job(program, [humaneval_test("HumanEval/53")]))
     host.check()
     assert_no_reward(result)
 
@@ -573,10 +603,8 @@ def test_patched_builtins_do_not_decide_trusted_asserts(pool, host, name):
     assert_no_reward(result, [F])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: HumanEval's float checks (`assert abs(candidate(..) - x) < 1e-6`) run in the program's "
-    "namespace; patching builtins.abs makes mean_absolute_deviation (HumanEval/4) pass"))
-def test_hole_patched_abs_humaneval(pool, host):
+def test_patched_abs_earns_nothing_on_humaneval(pool, host):
+    """HumanEval/4's float checks (`assert abs(candidate(..) - x) < 1e-6`) are judged on the host."""
     program = "import builtins\nbuiltins.abs = lambda x: 0\ndef mean_absolute_deviation(numbers):\n    return 0.0\n"
     result = pool.run(make_job(program, [humaneval_test("HumanEval/4")]))
     host.check()

