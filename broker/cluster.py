@@ -46,6 +46,8 @@ from celery import Celery
 
 from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
 
+from .batching import STOP, next_batch
+
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +249,7 @@ class CeleryDispatcher:
         # (batch, job id) -> (future, job, sent at, attempt)
         self._pending: dict[tuple[str, str], tuple[Future[JobResult], Job, float, int]] = {}
         self._lock = threading.Lock()
-        self._outbox: queue.Queue[tuple[Job, Future[JobResult]] | None] = queue.Queue()
+        self._outbox: queue.Queue[Any] = queue.Queue()
         self._closed = threading.Event()
         self.visibility_timeout_s = visibility_timeout_s
         self._threads = [threading.Thread(target=self._send_loop, daemon=True),
@@ -303,7 +305,7 @@ class CeleryDispatcher:
 
     def close(self) -> None:
         self._closed.set()
-        self._outbox.put(None)
+        self._outbox.put(STOP)
         for t in self._threads:
             t.join(timeout=5)
         with self._lock:
@@ -314,20 +316,9 @@ class CeleryDispatcher:
 
     def _send_loop(self) -> None:
         while not self._closed.is_set():
-            item = self._outbox.get()
-            if item is None:
+            live = next_batch(self._outbox, self.chunk, 0.003)
+            if live is None:
                 return
-            items = [item]
-            while len(items) < self.chunk:
-                try:
-                    nxt = self._outbox.get(timeout=0.003)
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._outbox.put(None)
-                    break
-                items.append(nxt)
-            live = [(job, fut) for job, fut in items if fut.set_running_or_notify_cancel()]
             if live:
                 self._send(live)
 

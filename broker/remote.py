@@ -9,9 +9,9 @@ from typing import Callable
 
 from executor import Job, JobResult
 
+from .batching import STOP, next_batch
 from .client import Client
 
-_STOP = object()
 
 
 class RemoteDispatcher:
@@ -38,8 +38,7 @@ class RemoteDispatcher:
         return fut.cancel()
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(_STOP)
+        self._queue.put(STOP)
         for t in self._threads:
             t.join()
         self.client.close()
@@ -52,20 +51,9 @@ class RemoteDispatcher:
 
     def _work(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is _STOP:
+            live = next_batch(self._queue, self.chunk, 0.005)
+            if live is None:
                 return
-            items = [first]
-            while len(items) < self.chunk:
-                try:
-                    nxt = self._queue.get(timeout=0.005)
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                items.append(nxt)
-            live = [(job, fut) for job, fut in items if fut.set_running_or_notify_cancel()]  # type: ignore[misc]
             if not live:
                 continue
             try:
