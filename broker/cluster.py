@@ -87,6 +87,7 @@ def make_app(broker_url: str, visibility_timeout_s: int = 120, task_time_limit_s
         task_ignore_result=True,  # results travel through our own reply lists
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=False,  # a chunk that failed (Redis away) goes back on the queue
         worker_prefetch_multiplier=1,
         task_time_limit=task_time_limit_s,
         task_default_queue=QUEUE,
@@ -138,12 +139,15 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
     """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
     batch, reply = payload["batch"], payload["reply"]
     publish = r.register_script(_PUBLISH)
-    with r.pipeline() as p:  # one round trip: count this delivery, see what is already answered
-        p.incr(f"{PREFIX}deliveries:{task_id}")
-        p.expire(f"{PREFIX}deliveries:{task_id}", RESULT_TTL_S)
-        for d in payload["jobs"]:
-            p.exists(f"{PREFIX}seen:{batch}:{d['id']}")
-        deliveries, _, *seen = p.execute()
+    def check() -> list[Any]:  # one round trip: count this delivery, see what is already answered
+        with r.pipeline() as p:
+            p.incr(f"{PREFIX}deliveries:{task_id}")
+            p.expire(f"{PREFIX}deliveries:{task_id}", RESULT_TTL_S)
+            for d in payload["jobs"]:
+                p.exists(f"{PREFIX}seen:{batch}:{d['id']}")
+            return p.execute()
+
+    deliveries, _, *seen = _retrying(check)
     todo = [d for d, done in zip(payload["jobs"], seen) if not done]
     if deliveries > MAX_DELIVERIES:
         log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
@@ -168,15 +172,28 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
             if content_hash and result.verdict is not Verdict.INFRA_ERROR:
                 cache_key = f"{PREFIX}cache:{content_hash}"
                 cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
-            published += publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
-                                 args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S,
-                                       cached, CACHE_TTL_S])
+            published += _retrying(lambda: publish(
+                keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
+                args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S]))
     finally:
         stop.set()
         watcher.join()
     if published:
         r.hincrby(f"{PREFIX}stats:jobs", WorkerState.name or "unnamed", published)
     return published
+
+
+def _retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
+    """Run a Redis call, retrying through a short outage (a Redis restart) with backoff."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except redis.RedisError as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("redis unavailable (%s); retrying", exc)
+            time.sleep(min(5.0, 0.1 * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 def _watch_cancellations(r: redis.Redis, batch: str, futures: dict[Future, Any], pool: Pool,
