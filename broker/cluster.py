@@ -29,6 +29,7 @@ runtime, expiry),
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -61,6 +62,7 @@ RESULT_TTL_S = 3600
 CACHE_TTL_S = 7 * 24 * 3600
 HEARTBEAT_S = 5
 CANCEL_POLL_S = 0.25
+PUBLISH_LINGER_S = 0.01
 
 # Publish a result at most once per (batch, job): SET NX, then RPUSH; and, in
 # the same round trip, fill the result cache (KEYS[3], unless empty).
@@ -162,25 +164,40 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
     watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, pool, stop), daemon=True)
     watcher.start()
     published = 0
+    pending = set(futures)
     try:
-        for fut, (job, content_hash) in futures.items():
-            try:
-                result = fut.result()
-            except Exception:  # cancelled: the dispatcher no longer wants it
-                continue
-            cache_key, cached = "", ""
-            if content_hash and result.verdict is not Verdict.INFRA_ERROR:
-                cache_key = f"{PREFIX}cache:{content_hash}"
-                cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
-            published += _retrying(lambda: publish(
-                keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
-                args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S]))
+        while pending:
+            # Publish what is done, a few at a time: one round trip for several results, and
+            # one wake-up of the dispatcher for them, at the cost of PUBLISH_LINGER_S latency.
+            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            if pending:
+                more, pending = concurrent.futures.wait(pending, timeout=PUBLISH_LINGER_S)
+                done |= more
+            # A cancelled job (its client went away) is not answered at all.
+            ready = [(futures[f][0], futures[f][1], f.result()) for f in done
+                     if not f.cancelled() and f.exception() is None]
+            published += _retrying(lambda: _publish(publish, r, batch, reply, ready))
     finally:
         stop.set()
         watcher.join()
     if published:
         r.hincrby(f"{PREFIX}stats:jobs", WorkerState.name or "unnamed", published)
     return published
+
+
+def _publish(publish: Any, r: redis.Redis, batch: str, reply: str,
+             ready: list[tuple[Job, str | None, JobResult]]) -> int:
+    """Publish finished results (and fill the cache) in one pipelined round trip."""
+    with r.pipeline(transaction=False) as p:
+        for job, content_hash, result in ready:
+            cache_key, cached = "", ""
+            if content_hash and result.verdict is not Verdict.INFRA_ERROR:
+                cache_key = f"{PREFIX}cache:{content_hash}"
+                cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
+            publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
+                    args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S],
+                    client=p)
+        return sum(p.execute())
 
 
 def _retrying(call: Callable[[], Any], attempts: int = 8) -> Any:

@@ -57,7 +57,7 @@ class RemoteDispatcher:
             if not live:
                 continue
             try:
-                results = list(self.client.execute_batch([job for job, _ in live], chunk=len(live)))
+                results = self.client.execute_many([job for job, _ in live])
             except Exception as exc:  # noqa: BLE001 - delivered to every waiting caller
                 for _, fut in live:
                     fut.set_exception(exc)

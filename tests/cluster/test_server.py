@@ -39,6 +39,9 @@ def test_execute_batch_score_and_info(embedded_server):
         results = list(farm.execute_batch(jobs, chunk=16))
         assert [r.id for r in results] == [j["id"] for j in jobs]
         assert [r.pass_rate for r in results] == [1.0 if i % 3 == i else 0.0 for i in range(40)]
+        many = farm.execute_many(jobs[:10])
+        assert [r.id for r in many] == [j["id"] for j in jobs[:10]] and [r.pass_rate for r in many] == \
+            [r.pass_rate for r in results[:10]]
         group = farm.score([ADD, ADD.replace("+", "-"), "def add(a, b) return"], ["assert add(1, 1) == 2",
                            "assert add(2, 0) == 2", {"call": "add", "args": [3, 4], "expected": 7}], group_id="g")
         assert group.pass_rates == [1.0, pytest.approx(1 / 3), 0.0]
