@@ -218,3 +218,30 @@ def test_score_cli_through_the_server_matches_embedded(embedded_server, tmp_path
                  [i["pass_rate"] for i in r.get("inferences", [])]) for r in rows]
 
     assert verdicts(local) == verdicts(remote)
+
+
+def test_health_and_reflection(embedded_server):
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+    with grpc.insecure_channel(f"127.0.0.1:{embedded_server}") as ch:
+        services = set(ProtoReflectionDescriptorDatabase(ch).get_services())
+    assert {"acefarm.v1.Farm", "grpc.health.v1.Health"} <= services
+    wait_healthy(embedded_server, timeout=5)
+
+
+def test_a_client_cancellation_stops_the_running_program(tmp_path):
+    proc, port = start_server(tmp_path, "--workers", "1")
+    try:
+        spin = pb.ExecuteRequest(job=pb.Job(id="spin", program="while True:\n    pass\n",
+                                            tests=[pb.Test(snippet="assert 1")], limits=pb.Limits(cpu_s=60, wall_s=120)))
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            from broker.protos import rpc
+
+            call = rpc.FarmStub(ch).Execute.future(spin)
+            import time
+            time.sleep(1.0)  # let it reach the sandbox
+            call.cancel()
+        with Client(f"127.0.0.1:{port}", retries=0, timeout_s=20) as farm:  # the only slot is free again
+            assert farm.execute({"id": "next", "program": ADD, "tests": ["assert add(1, 2) == 3"]}).pass_rate == 1.0
+    finally:
+        proc.kill()
