@@ -1,3 +1,19 @@
-"""AceFarm's trainer clients (the AceCoder pipeline). Not built yet: see the issue tracker."""
+"""AceFarm's trainer: thin clients of the farm that run the AceCoder pipeline.
 
-__all__: list[str] = []
+synth -> filter -> sample -> score (`acefarm score`) -> pairs, each a library function here and
+a CLI verb (trainer/cli.py). Rows follow the AceCode-87K schema (data.py).
+"""
+
+from .data import RowError, read_rows, validate_row
+from .farm import EmbeddedFarm, Farm, RemoteFarm, open_farm
+from .llm import Backend, BackendError, OpenAIBackend, VLLMBackend
+from .pairs import PairRule, make_pairs
+from .replay import ReplayServer
+from .steps import filter_row, sample_rows, score_row
+from .synth import ParseError, parse_answer, synth_rows
+
+__all__ = [
+    "Backend", "BackendError", "EmbeddedFarm", "Farm", "OpenAIBackend", "PairRule", "ParseError",
+    "RemoteFarm", "ReplayServer", "RowError", "VLLMBackend", "filter_row", "make_pairs", "open_farm",
+    "parse_answer", "read_rows", "sample_rows", "score_row", "synth_rows", "validate_row",
+]

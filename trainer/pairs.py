@@ -1,0 +1,45 @@
+"""Preference pairs from pass rates: AceCoder's rule, in trl's preference format.
+
+A pair (chosen, rejected) of two inferences of one question qualifies when
+chosen pass rate >= `min_chosen` (0.8), chosen - rejected >= `min_gap` (0.4)
+and rejected > `min_rejected` (0). All qualifying pairs per question are kept,
+de-duplicated by program text. Inferences whose pass rate is unknown
+(`None`: the farm could not score them) never take part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+
+@dataclass(frozen=True)
+class PairRule:
+    min_chosen: float = 0.8
+    min_gap: float = 0.4
+    min_rejected: float = 0.0
+
+    def qualifies(self, chosen: float, rejected: float) -> bool:
+        return chosen >= self.min_chosen and chosen - rejected >= self.min_gap - 1e-12 and rejected > self.min_rejected
+
+
+def make_pairs(row: dict[str, Any], rule: PairRule = PairRule()) -> Iterator[dict[str, Any]]:
+    """trl preference rows (prompt/chosen/rejected as chat messages, plus pass rates)."""
+    seen: set[str] = set()
+    scored = []
+    for inf in row.get("inferences", []):
+        rate, text = inf.get("pass_rate"), inf.get("completion", "")
+        if isinstance(rate, (int, float)) and not isinstance(rate, bool) and text.strip() and text not in seen:
+            seen.add(text)
+            scored.append((float(rate), text))
+    prompt = row.get("context_messages") or [{"role": "user", "content": row["question"]}]
+    done: set[tuple[str, str]] = set()
+    for rate_c, chosen in scored:
+        for rate_r, rejected in scored:
+            if chosen == rejected or (chosen, rejected) in done or not rule.qualifies(rate_c, rate_r):
+                continue
+            done.add((chosen, rejected))
+            yield {"id": f"{row['id']}/{len(done) - 1}", "question_id": row["id"], "prompt": prompt,
+                   "chosen": [{"role": "assistant", "content": chosen}],
+                   "rejected": [{"role": "assistant", "content": rejected}],
+                   "chosen_pass_rate": rate_c, "rejected_pass_rate": rate_r}

@@ -1,0 +1,65 @@
+"""The farm-backed steps of the AceCoder pipeline: filter, sample, score (DESIGN section 7).
+
+Each takes validated rows and returns rows; the CLI (trainer/cli.py) streams files through
+them with trainer/pipeline.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.extract import extract_code
+from executor import Verdict
+
+from .farm import Farm
+from .llm import Backend
+
+
+def filter_row(row: dict[str, Any], farm: Farm, min_tests: int = 5,
+               reference: str | None = None) -> dict[str, Any] | None:
+    """Keep the tests a reference solution passes; None when fewer than `min_tests` remain.
+
+    The reference is `reference`, else the row's `reference` field, else its best inference.
+    """
+    program = reference or row.get("reference") or _best_inference(row)
+    if not program:
+        return None
+    tests = row["test_cases"]
+    (result,) = farm.score([extract_code(program, tests)], tests, f"{row['id']}/ref")
+    if result.verdict is Verdict.INFRA_ERROR:
+        raise RuntimeError(f"{row['id']}: the farm could not run the reference ({result.message})")
+    kept = [t for t, r in zip(tests, result.tests) if r.verdict is Verdict.PASSED]
+    if len(kept) < min_tests:
+        return None
+    return dict(row, test_cases=kept)
+
+
+def _best_inference(row: dict[str, Any]) -> str | None:
+    rated = [i for i in row.get("inferences", []) if isinstance(i.get("pass_rate"), (int, float))]
+    return max(rated, key=lambda i: i["pass_rate"])["completion"] if rated else None
+
+
+def sample_rows(rows: list[dict[str, Any]], backend: Backend, n: int = 16, temperature: float = 0.7,
+                max_tokens: int = 1024) -> list[dict[str, Any]]:
+    """Append `n` completions per question to its `inferences` (pass rates unknown until scored)."""
+    prompts = [row.get("context_messages") or [{"role": "user", "content": row["question"]}] for row in rows]
+    answers = backend.complete(prompts, n=n, temperature=temperature, max_tokens=max_tokens)
+    out = []
+    for row, completions in zip(rows, answers):
+        start = len(row.get("inferences", []))
+        new = [{"model_name": backend.model, "completion_id": start + i, "completion": c, "pass_rate": None}
+               for i, c in enumerate(completions)]
+        out.append(dict(row, inferences=list(row.get("inferences", [])) + new))
+    return out
+
+
+def score_row(row: dict[str, Any], farm: Farm) -> dict[str, Any]:
+    """Recompute every inference's pass rate through the farm (one group per question)."""
+    tests = row["test_cases"]
+    inferences = [dict(i) for i in row.get("inferences", [])]
+    if inferences:
+        programs = [extract_code(i["completion"], tests) for i in inferences]
+        for inf, res in zip(inferences, farm.score(programs, tests, row["id"])):
+            inf["pass_rate"] = None if res.verdict is Verdict.INFRA_ERROR else res.pass_rate
+            inf["test_verdicts"] = [t.verdict.value for t in res.tests]
+    return dict(row, inferences=inferences)
