@@ -43,6 +43,9 @@ run: setup
 	@mkdir -p out
 	$(VENV)/bin/acefarm score broker/examples/demo.jsonl -o out/demo.results.jsonl
 	@echo ">> results: out/demo.results.jsonl"
+	$(VENV)/bin/acefarm score trainer/examples/acecode_sample.jsonl -o out/acecode.scored.jsonl
+	$(VENV)/bin/acefarm pairs out/acecode.scored.jsonl -o out/acecode.pairs.jsonl
+	@echo ">> AceCode example: out/acecode.scored.jsonl (pass rates recomputed), out/acecode.pairs.jsonl"
 
 test: setup
 	$(VENV)/bin/pytest

@@ -96,3 +96,20 @@ class ReplayServer:
                 self._send(*server.answer(body))
 
         return Handler
+
+
+def main() -> None:  # python -m trainer.replay RECORDINGS.json [--port 8000]
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Replay recorded chat-completions answers (no model).")
+    parser.add_argument("recordings")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    with open(args.recordings) as fh, ReplayServer(json.load(fh), args.host, args.port) as server:
+        print(f"replaying {args.recordings} at {server.url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
