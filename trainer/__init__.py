@@ -9,11 +9,12 @@ from .farm import EmbeddedFarm, Farm, RemoteFarm, open_farm
 from .llm import Backend, BackendError, OpenAIBackend, VLLMBackend
 from .pairs import PairRule, make_pairs
 from .replay import ReplayServer
+from .rewards import FarmReward, compute_score
 from .steps import filter_row, sample_rows, score_row
 from .synth import ParseError, parse_answer, synth_rows
 
 __all__ = [
-    "Backend", "BackendError", "EmbeddedFarm", "Farm", "OpenAIBackend", "PairRule", "ParseError",
+    "Backend", "BackendError", "EmbeddedFarm", "Farm", "FarmReward", "compute_score", "OpenAIBackend", "PairRule", "ParseError",
     "RemoteFarm", "ReplayServer", "RowError", "VLLMBackend", "filter_row", "make_pairs", "open_farm",
     "parse_answer", "read_rows", "sample_rows", "score_row", "synth_rows", "validate_row",
 ]

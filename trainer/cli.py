@@ -69,9 +69,9 @@ def _run(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume
         task = bar.add_task("rows", total=total)
         report = run_step(src, dst, step, resume, batch, need_tests, progress=lambda n: bar.advance(task, n))
     for e in report.errors:
-        err.print(f"skipped {e}", markup=False)
-    err.print(f"rows in {report.rows_in}, out {report.rows_out}, dropped {report.dropped}, "
-              f"already done {report.skipped}, errors {len(report.errors)}")
+        click.echo(f"skipped {e}", err=True)
+    click.echo(f"rows in {report.rows_in}, out {report.rows_out}, dropped {report.dropped}, "
+               f"already done {report.skipped}, errors {len(report.errors)}", err=True)
     return report
 
 
@@ -137,6 +137,76 @@ def pairs(src: str, dst: str, min_chosen: float, min_gap: float, min_rejected: f
     """Scored rows -> preference pairs (trl format) by AceCoder's rule."""
     rule = PairRule(min_chosen, min_gap, min_rejected)
     _exit(_run(src, dst, lambda rows: [p for r in rows for p in make_pairs(r, rule)], resume, batch=64))
+
+
+@main.command(name="train-rm")
+@click.argument("pairs_path", metavar="PAIRS", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--model", required=True, help="Base model (path or hub id) for the reward model.")
+@click.option("--epochs", default=1.0, show_default=True)
+@click.option("--lr", default=1e-5, show_default=True)
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--max-steps", default=-1, show_default=True, help="Stop after this many steps (-1: epochs).")
+@click.option("--max-length", default=2048, show_default=True)
+def train_rm_cmd(pairs_path: str, output_dir: str, model: str, epochs: float, lr: float, batch_size: int,
+                 max_steps: int, max_length: int) -> None:
+    """Train a Bradley-Terry reward model on preference pairs (trl RewardTrainer, cosine schedule)."""
+    from .train import train_rm
+
+    out = train_rm(pairs_path, model, output_dir, epochs, lr, batch_size, max_steps, max_length)
+    click.echo(f"reward model saved to {output_dir}: {out['steps']} steps, final loss {out['loss']:.4f}", err=True)
+
+
+@main.command(name="train-rl")
+@click.argument("rows_path", metavar="ROWS", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--model", required=True, help="Policy model (path or hub id).")
+@click.option("--reward", type=click.Choice(["pass_rate", "binary"]), default="pass_rate", show_default=True,
+              help="Farm-backed reward: fractional pass rate, or 1 only when every test passes.")
+@click.option("--reward-model", default=None, help="Use this trained reward model instead of the farm.")
+@click.option("--num-generations", default=8, show_default=True)
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--max-steps", default=-1, show_default=True)
+@click.option("--max-completion-length", default=1024, show_default=True)
+@click.option("--lr", default=1e-6, show_default=True)
+@farm_options
+def train_rl_cmd(rows_path: str, output_dir: str, model: str, reward: str, reward_model: str | None,
+                 num_generations: int, batch_size: int, max_steps: int, max_completion_length: int, lr: float,
+                 server: str | None, token: str | None, **opts: Any) -> None:
+    """GRPO (trl GRPOTrainer) with rewards from the farm, or from a reward model."""
+    from .train import train_rl
+
+    farm = None if reward_model else _open(server, token, opts)
+    try:
+        out = train_rl(rows_path, model, output_dir, farm, reward, reward_model, num_generations, batch_size,
+                       max_steps, max_completion_length, lr)
+    finally:
+        if farm is not None:
+            farm.close()
+    click.echo(f"policy saved to {output_dir}: {out['steps']} steps, final loss {out['loss']:.4f}", err=True)
+
+
+@main.command()
+@click.argument("rows_path", metavar="ROWS", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reward-model", required=True, help="The trained reward model that ranks the samples.")
+@farm_options
+def bon(rows_path: str, reward_model: str, server: str | None, token: str | None, **opts: Any) -> None:
+    """Best-of-N: rank each question's samples by the reward model; greedy vs best-of-N pass@1."""
+    from rich.table import Table
+
+    from .train import best_of_n
+
+    farm = _open(server, token, opts)
+    try:
+        res = best_of_n(rows_path, reward_model, farm)
+    finally:
+        farm.close()
+    table = Table(title=f"best-of-N ({res.questions} questions, N = {res.n:.1f})")
+    table.add_column("policy")
+    table.add_column("pass@1", justify="right")
+    table.add_row("greedy (completion 0)", f"{res.greedy_pass_at_1:.3f}")
+    table.add_row("best-of-N by the reward model", f"{res.best_of_n_pass_at_1:.3f}")
+    err.print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover
