@@ -101,13 +101,28 @@ def synth(src: str, dst: str, n_tests: int, resume: bool, **llm: Any) -> None:
 @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False))
 @click.option("--min-tests", default=5, show_default=True, help="Drop questions with fewer tests left.")
 @click.option("--resume", is_flag=True)
+@click.option("--reference-model", default=None,
+              help="Sample a reference from this (strong) model for rows without one (needs --base-url).")
+@click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="Endpoint of --reference-model.")
+@click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
 @farm_options
-def filter_cmd(src: str, dst: str, min_tests: int, resume: bool, server: str | None, token: str | None,
-               **opts: Any) -> None:
-    """Keep the tests each question's reference solution passes."""
+def filter_cmd(src: str, dst: str, min_tests: int, resume: bool, reference_model: str | None, base_url: str | None,
+               api_key: str, server: str | None, token: str | None, **opts: Any) -> None:
+    """Keep the tests each question's reference solution passes (given, or sampled from a strong model)."""
+    backend = make_backend(base_url, reference_model, api_key, 8, False) if reference_model else None
     farm = _open(server, token, opts)
+
+    def step(rows: list[dict[str, Any]]) -> list[Any]:
+        if backend is not None:
+            need = [r for r in rows if not r.get("reference")]
+            for row, (answer,) in zip(need, backend.complete(
+                    [r.get("context_messages") or [{"role": "user", "content": r["question"]}] for r in need],
+                    n=1, temperature=0.0) if need else []):
+                row["reference"] = answer
+        return [filter_row(r, farm, min_tests) for r in rows]
+
     try:
-        _exit(_run(src, dst, lambda rows: [filter_row(r, farm, min_tests) for r in rows], resume, batch=8))
+        _exit(_run(src, dst, step, resume, batch=8))
     finally:
         farm.close()
 

@@ -89,3 +89,29 @@ def test_filter_reports_bad_rows_and_drops_small_questions(tmp_path):
     assert proc.returncode == 3 and "line 3: row: must be a JSON object" in proc.stderr
     (kept,) = read(tmp_path / "out.jsonl")
     assert kept["id"] == "ok" and len(kept["test_cases"]) == 6
+
+
+def test_filter_with_a_sampled_reference_on_parquet_through_a_farm_server(tmp_path):
+    """Parquet in (through `datasets`), references sampled from a 'strong model' (the replay
+    server), and the farm reached over gRPC (a real `acefarm serve`)."""
+    import datasets
+
+    from tests.cluster.procs import start_server
+
+    rows = [json.loads(line) for line in (EXAMPLES / "acecode_sample.jsonl").read_text().splitlines()][:3]
+    for r in rows:
+        r["test_cases"] = r["test_cases"] + [r["test_cases"][0].rsplit("==", 1)[0] + "== 'wrong'"]
+    datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "rows.parquet"))
+    strong = [{"match": r["question"], "answers": [r["inferences"][0]["completion"]]} for r in rows]
+    server, port = start_server(tmp_path, "--workers", "1")
+    try:
+        with ReplayServer(strong) as model:
+            proc = acefarm("filter", tmp_path / "rows.parquet", "-o", tmp_path / "out.jsonl", "--min-tests", "5",
+                           "--reference-model", "strong", "--base-url", model.url,
+                           "--server", f"127.0.0.1:{port}")
+        assert proc.returncode == 0, proc.stderr
+        out = read(tmp_path / "out.jsonl")
+        assert [r["id"] for r in out] == [r["id"] for r in rows]
+        assert all(len(r["test_cases"]) == 8 and r["reference"].startswith("```python") for r in out)
+    finally:
+        server.kill()
