@@ -69,6 +69,14 @@ def test_train_rm_then_best_of_n(tiny_model, pairs_file, tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "greedy (completion 0)" in proc.stderr and "best-of-N by the reward model" in proc.stderr
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join((EXAMPLES / "acecode_sample.jsonl").read_text().splitlines()[:4]) + "\n")
+    proc = subprocess.run([*cli, "train-rl", str(rows), "-o", str(tmp_path / "policy"), "--model", str(tiny_model),
+                           "--reward-model", str(rm), "--num-generations", "2", "--batch-size", "4",
+                           "--max-steps", "1", "--max-completion-length", "8"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]  # GRPO with the trained reward model
+    assert math.isfinite(float(proc.stderr.split("final loss ")[1].split()[0]))
 
 
 def test_train_rl_rewards_come_from_the_farm(tiny_model, tmp_path):
@@ -116,3 +124,16 @@ def test_verl_compute_score():
     assert compute_score("acecode", "```python\ndef f(x):\n    return 2 * x\n```", tests) == 1.0
     assert compute_score("acecode", "def f(x):\n    return x + 1\n", json.dumps(tests)) == 0.5
     assert compute_score("acecode", "def f(x):\n    return x + 1\n", tests, {"binary": True}) == 0.0
+
+
+def test_score_row_recomputes_pass_rates_per_question():
+    from trainer.steps import score_row
+
+    row = json.loads((EXAMPLES / "acecode_sample.jsonl").read_text().splitlines()[0])
+    farm = EmbeddedFarm()
+    try:
+        scored = score_row(row, farm)
+    finally:
+        farm.close()
+    assert [i["pass_rate"] for i in scored["inferences"]] == [1.0, 1.0, 0.125, 0.25]  # input said 1.0 for all
+    assert len(scored["inferences"][2]["test_verdicts"]) == 8 and scored["inferences"][2]["test_verdicts"].count("passed") == 1
