@@ -9,13 +9,14 @@ already in the output and appends the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from executor import JobResult, JobRules, Limits, Verdict
 
@@ -82,8 +83,27 @@ def done_keys(path: str) -> tuple[set[str], set[int]]:
 
 
 def count_lines(path: str) -> int:
+    if path.endswith(".parquet"):
+        return len(_parquet(path))
     with open(path, "rb") as fh:
         return sum(1 for raw in fh if raw.strip())
+
+
+def _parquet(path: str) -> Any:
+    import datasets  # heavy: only for Parquet input
+
+    return datasets.load_dataset("parquet", data_files=path, split="train")
+
+
+def _source_lines(path: str) -> Iterator[bytes]:
+    """Input lines as bytes: a JSONL file's lines, or a Parquet file's rows as JSON (row = line)."""
+    if path.endswith(".parquet"):
+        for row in _parquet(path):  # a column a row lacks reads as None: drop it
+            row = {k: v for k, v in row.items() if v is not None}
+            yield json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+        return
+    with open(path, "rb") as fh:
+        yield from fh
 
 
 def score_file(
@@ -102,7 +122,7 @@ def score_file(
     # batching (a remote farm chunks jobs by the hundred).
     window = max(512, dispatcher.capacity * 16)
     t0 = time.monotonic()
-    with open(src, "rb") as inp, \
+    with contextlib.closing(_source_lines(src)) as inp, \
             open(dst, "a" if resume else "w", encoding="utf-8") as out:
         pending: deque[tuple[Record | LineRejected, list[Future[JobResult]]]] = deque()
         in_flight = 0
@@ -118,7 +138,7 @@ def score_file(
     return summary
 
 
-def _records(inp: IO[bytes], limits: Limits, rules: JobRules, skip_ids: set[str], skip_lines: set[int],
+def _records(inp: Iterable[bytes], limits: Limits, rules: JobRules, skip_ids: set[str], skip_lines: set[int],
              summary: Summary) -> Iterator[Record | LineRejected]:
     seen: set[str] = set()
     for line_no, raw in enumerate(inp, 1):

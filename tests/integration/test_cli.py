@@ -139,3 +139,15 @@ def test_insecure_flag_is_loud(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "WITHOUT isolation" in proc.stderr
     assert read_jsonl(tmp_path / "out.jsonl")[0]["verdict"] == "passed"
+
+
+def test_score_reads_parquet(tmp_path):
+    import datasets
+
+    rows = [json.loads(line) for line in DEMO.read_text().splitlines()][:6]
+    rows = [r for r in rows if all(isinstance(t, str) for t in r["tests"])]
+    rows[0].pop("language")  # absent in one row: None in the Parquet column, dropped on read
+    datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "jobs.parquet"))
+    proc = acefarm("score", tmp_path / "jobs.parquet", "-o", tmp_path / "out.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
