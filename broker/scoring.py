@@ -95,12 +95,19 @@ def _parquet(path: str) -> Any:
     return datasets.load_dataset("parquet", data_files=path, split="train")
 
 
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
 def _source_lines(path: str) -> Iterator[bytes]:
     """Input lines as bytes: a JSONL file's lines, or a Parquet file's rows as JSON (row = line)."""
     if path.endswith(".parquet"):
-        for row in _parquet(path):  # a column a row lacks reads as None: drop it
-            row = {k: v for k, v in row.items() if v is not None}
-            yield json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+        for row in _parquet(path):  # a field a row lacks reads as None: drop it
+            yield json.dumps(_drop_none(row), ensure_ascii=False, default=str).encode("utf-8")
         return
     with open(path, "rb") as fh:
         yield from fh

@@ -147,6 +147,7 @@ def test_score_reads_parquet(tmp_path):
     rows = [json.loads(line) for line in DEMO.read_text().splitlines()][:6]
     rows = [r for r in rows if all(isinstance(t, str) for t in r["tests"])]
     rows[0].pop("language")  # absent in one row: None in the Parquet column, dropped on read
+    rows[1]["limits"] = {"cpu_s": 1}  # a struct column: the other rows' limits read as all-None
     datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "jobs.parquet"))
     proc = acefarm("score", tmp_path / "jobs.parquet", "-o", tmp_path / "out.jsonl")
     assert proc.returncode == 0, proc.stderr
