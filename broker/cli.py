@@ -157,7 +157,8 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
             dispatcher = CeleryDispatcher(broker_url, executor_config, visibility_timeout_s=visibility_timeout,
                                           resend_after_s=resend_after)
         else:
-            dispatcher = LocalDispatcher(executor_config)
+            from .cache import CachingDispatcher
+            dispatcher = CachingDispatcher(LocalDispatcher(executor_config))
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)

@@ -49,6 +49,15 @@ def test_execute_batch_score_and_info(embedded_server):
         assert [r.id for r in group.results] == ["g/0", "g/1", "g/2"]
 
 
+def test_repeats_are_answered_from_the_cache(embedded_server):
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        job = {"id": "c1", "program": ADD + "# cache test\n", "tests": ["assert add(2, 2) == 4", "assert add(0, 1) == 2"]}
+        first = farm.execute(job)
+        again = farm.execute(dict(job, id="c2"))
+    assert not first.cached and again.cached and again.id == "c2"
+    assert [t.verdict for t in again.tests] == [t.verdict for t in first.tests]
+
+
 def test_async_client(embedded_server):
     async def go():
         async with AsyncClient(f"127.0.0.1:{embedded_server}") as farm:
