@@ -59,22 +59,29 @@ class Summary:
         self.cached += result.cached
 
 
-def done_keys(path: str) -> tuple[set[str], set[int]]:
-    """Ids and rejected line numbers already in `path`; trims a torn last line."""
-    ids: set[str] = set()
-    lines: set[int] = set()
+def output_records(path: str) -> Iterator[dict[str, Any]]:
+    """The records already in an output file, after trimming a torn last line (a crash mid-write)."""
     if not os.path.exists(path):
-        return ids, lines
+        return
     with open(path, "rb+") as fh:
         data = fh.read()
         end = data.rfind(b"\n") + 1
-        if end != len(data):  # a crash mid-write: drop the partial line
+        if end != len(data):
             fh.truncate(end)
     for raw in data[:end].splitlines():
         try:
             rec = json.loads(raw)
         except ValueError:
             continue
+        if isinstance(rec, dict):
+            yield rec
+
+
+def done_keys(path: str) -> tuple[set[str], set[int]]:
+    """Ids and rejected line numbers already in `path`."""
+    ids: set[str] = set()
+    lines: set[int] = set()
+    for rec in output_records(path):
         if "error" in rec and isinstance(rec.get("line"), int):
             lines.add(rec["line"])
         elif isinstance(rec.get("id"), str):

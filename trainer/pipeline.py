@@ -8,9 +8,10 @@ such as pairs) are skipped and the rest appended; a torn last line is trimmed fi
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
+
+from broker.scoring import output_records
 
 from .data import RowError, read_rows
 
@@ -25,19 +26,9 @@ class StepReport:
 
 
 def done_ids(path: str) -> set[str]:
+    """Input ids already answered in `path` (`question_id` for steps with several rows per input)."""
     ids: set[str] = set()
-    if not os.path.exists(path):
-        return ids
-    with open(path, "rb+") as fh:
-        data = fh.read()
-        end = data.rfind(b"\n") + 1
-        if end != len(data):
-            fh.truncate(end)
-    for raw in data[:end].splitlines():
-        try:
-            rec = json.loads(raw)
-        except ValueError:
-            continue
+    for rec in output_records(path):
         for key in ("question_id", "id"):
             if isinstance(rec.get(key), str):
                 ids.add(rec[key])
