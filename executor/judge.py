@@ -43,7 +43,7 @@ def judge(job: Job, answer: dict[str, Any]) -> JobResult:
         tests = tuple(TestResult(verdict, message) for _ in job.tests)
         job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
         return _result(job, job_verdict, tests, answer, message)
-    results = [_judge_test(test, phase) for test, phase in zip(job.tests, phases)]
+    results = [_judge_safely(test, phase) for test, phase in zip(job.tests, phases)]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
@@ -53,6 +53,15 @@ def judge(job: Job, answer: dict[str, Any]) -> JobResult:
     _explain_skips(results)
     verdict = Verdict.PASSED if all(r.verdict is Verdict.PASSED for r in results) else Verdict.FAILED
     return _result(job, verdict, tuple(results), answer, None)
+
+
+def _judge_safely(test: Any, phase: dict[str, Any]) -> TestResult:
+    """A value the program chose must never turn its failure into an infra_error (no reward)."""
+    try:
+        return _judge_test(test, phase)
+    except Exception as exc:  # noqa: BLE001
+        return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
+                          phase.get("cpu_ms"))
 
 
 def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:

@@ -171,6 +171,12 @@ class DecodeError(ValueError):
     pass
 
 
+# The trusted side does arithmetic on decoded values: numbers beyond these sizes (a program's
+# Decimal('1e1000000'), a 10**10**6) would cost it unbounded CPU, so they arrive opaque.
+MAX_INT_HEX_DIGITS = 2_500      # ~10,000 bits
+MAX_DECIMAL_EXPONENT = 4_000
+
+
 def decode(data, depth=0):
     """Rebuild plain built-in objects from `encode`'s output (trusted side)."""
     if depth > MAX_DEPTH + 2:
@@ -185,6 +191,8 @@ def decode(data, depth=0):
     (tag, body), = data.items()
     try:
         if tag == "I":
+            if len(body) > MAX_INT_HEX_DIGITS:
+                return Opaque("int (too large to judge)")
             return int(body, 16)
         if tag == "F":
             return float(body)
@@ -204,10 +212,17 @@ def decode(data, depth=0):
             return complex(decode(body[0]), decode(body[1]))
         if tag == "Q":
             from fractions import Fraction
-            return Fraction(decode(body[0]), decode(body[1]))
+            num, den = decode(body[0], depth + 1), decode(body[1], depth + 1)
+            if isinstance(num, Opaque) or isinstance(den, Opaque):
+                return Opaque("Fraction (too large to judge)")
+            return Fraction(num, den)
         if tag == "DEC":
             from decimal import Decimal
-            return Decimal(body)
+            value = Decimal(body)
+            if value.is_finite() and (abs(value.adjusted()) > MAX_DECIMAL_EXPONENT
+                                      or len(value.as_tuple().digits) > MAX_DECIMAL_EXPONENT):
+                return Opaque("Decimal (too large to judge)")
+            return value
         if tag == "X":
             return Opaque(str(body))
     except DecodeError:

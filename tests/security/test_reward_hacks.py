@@ -629,3 +629,14 @@ def test_results_are_json_clean(pool, host):
     json.dumps(result.to_dict())
     assert_no_reward(result, [RE, RE, RE])
     host.check()
+
+
+@pytest.mark.parametrize("value", ["10 ** 5000", "__import__('decimal').Decimal('1e1000000')",
+                                   "__import__('fractions').Fraction(10 ** 30000, 7)"])
+def test_huge_values_fail_instead_of_becoming_infra_errors(pool, host, value):
+    """A value the trusted side cannot print or compute with must fail the test, not turn the job
+    into infra_error (which an RL trainer reads as no reward instead of a low one)."""
+    program = f"def solve(x):\n    return {value}\n"
+    result = pool.run(make_job(program, ["assert solve(1) == 3", "assert int(solve(2)) == 5"]))
+    host.check()
+    assert_no_reward(result, [F, F])

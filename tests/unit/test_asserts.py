@@ -24,7 +24,9 @@ def judge(src, *values):
     ("assert len(Solution().solve('ab')) == 2", ("Solution().solve('ab')",)),
     ("assert result == 5", ("result",)),
     ("assert node.val == 3", ("node.val",)),
-    ("assert f(x)[0] == 1 and f(y).count(2) == 1", ("f(x)", "f(y).count(2)")),  # a method of a program value: a probe
+    ("assert f(x)[0] == 1", ("f(x)",)),
+    ("assert f(y).count(2) == 1", ("f(y).count(2)",)),  # a method of a program value: a probe
+    ("assert isinstance(mk(1), P)", ("isinstance(mk(1), P)",)),  # a program's class: the child answers
     ("assert 1 < f() < 3", ("f()",)),
 ])
 def test_probes_are_the_program_dependent_parts(src, probes):
@@ -39,6 +41,11 @@ def test_probes_are_the_program_dependent_parts(src, probes):
     "def check(c):\n    for i in range(3):\n        assert c(i) == i\ncheck(f)",  # a loop
     "assert 1 == 1",                              # nothing from the program
     "assert max(*f()) == 1",                      # starred argument of a host call
+    "assert empty([]) or top([]) == 1",           # short-circuit over program values
+    "assert top(x) if x else True",
+    "N = 3\nassert g() == 30",                   # the program may read N
+    "assert f() == math",                         # a module as a value
+    "assert f() == math.factorial(10 ** 6)",      # not on the allowlist
     "assert (",                                   # does not parse: the child reports it
     "assert str.isdigit(f())",
     "print(1)",
@@ -48,7 +55,7 @@ def test_other_tests_stay_snippets(src):
 
 
 def test_literals_never_enter_the_sandbox():
-    plan = plan_assert("assert abs(f(1) - 3.14159) < 0.001 and g() == 'SECRET'")
+    plan = plan_snippet("assert abs(f(1) - 3.14159) < 0.001\nassert g() == 'SECRET'")
     assert plan.probes == ("f(1)", "g()")
     assert not any("3.14159" in p or "SECRET" in p for p in plan.probes)
 
@@ -68,7 +75,7 @@ def test_python_semantics_on_plain_values():
     assert judge("assert math.isclose(f(2), 1.4142, rel_tol=1e-3)", 2 ** 0.5)[0]
     assert judge("assert sorted(f()) == [1, 2, 3]", (3, 1, 2))[0]
     assert judge("assert set(f()) == {1, 2}", [2, 1, 1])[0]
-    assert judge("assert f(x)[0] == 1 and f(y).count(2) == 1", [1], 1)[0]
+    assert judge("assert f(x)[0] == 1", [1])[0] and judge("assert f(y).count(2) == 1", 1)[0]
     assert judge("assert 1 < f() < 3", 2)[0] and not judge("assert 1 < f() < 3", 3)[0]
     assert judge("assert f() == g()", {"a": 1}, {"a": 1})[0]
     assert judge("assert round(f(), 2) == 0.33", 1 / 3)[0]
@@ -92,7 +99,7 @@ def test_opaque_and_incomparable_values_fail():
     "assert f() == 10 ** 10 ** 10",
     "assert f() == 'x' * 10 ** 9",
     "assert f() in range(10 ** 12)",
-    "assert f() == 'y'.ljust(10 ** 10)",
+    "assert f() == len(list(range(10 ** 9)))",
     "assert f() == [0] * (1 << 40)",
 ])
 def test_the_host_evaluator_is_bounded(src):
@@ -138,10 +145,11 @@ def test_other_check_shapes_stay_snippets(src):
     assert plan_snippet(src) is None
 
 
-def test_literal_assignments_are_inlined():
-    plan = plan_snippet("EXPECTED = [1, 2]\nMETADATA = {'a': 1}\nassert f() == EXPECTED\n")
+def test_only_metadata_assignments_are_dropped():
+    plan = plan_snippet("METADATA = {'a': 1}\nassert f() == [1, 2]\n")
     assert plan.probes == ("f()",) and plan.judge([encode([1, 2])])[0]
-    assert "[1, 2]" not in plan.probes[0]
+    assert plan_snippet("EXPECTED = [1, 2]\nassert f() == EXPECTED\n") is None
+    assert plan_snippet("METADATA = {}\nassert f() == METADATA\n") is None
 
 
 def test_most_humaneval_checks_are_trusted():
@@ -155,3 +163,30 @@ def test_most_humaneval_checks_are_trusted():
     problems = [json.loads(line) for line in gzip.open(path, "rt")]
     trusted = sum(plan_snippet(p["test"] + f"\ncheck({p['entry_point']})") is not None for p in problems)
     assert trusted >= 140, trusted  # the rest (loops, helpers, random inputs) run as snippets
+
+
+@pytest.mark.parametrize("src", [
+    # reading host objects through format strings or attributes of built-ins
+    "assert f(0) == 0\nassert {}['{0.__self__.__loader__.find_spec.__func__.__globals__[sys].modules[os]"
+    ".environ[ACEFARM_TEST_SECRET]}'.format(len)]",
+    "assert f() == 'x'.format_map({})",
+    "assert f() == '%0300000000d' % 1",
+    "assert f() == ('a' * 300).replace('a', 'b' * 1000)",
+    "assert f() == sum([[0] * 1000] * 3000, [])",
+])
+def test_the_host_evaluator_reaches_nothing_and_stays_small(src, monkeypatch):
+    monkeypatch.setenv("ACEFARM_TEST_SECRET", "s3cret-value")
+    plan = plan_snippet(src)
+    if plan is not None:  # planned: then judging must fail fast, revealing only an exception type
+        ok, msg = plan.judge([encode(0)] * len(plan.probes))
+        assert not ok and "s3cret-value" not in msg
+
+
+def test_unknown_callables_are_computed_in_the_sandbox():
+    # bytes() is not a host built-in here: bytes(300000000) would be computed (and limited) in the child
+    assert plan_snippet("assert f() == bytes(3)").probes == ("f()", "bytes(3)")
+
+
+def test_failure_messages_never_raise_on_huge_values():
+    ok, msg = plan_assert("assert f() == 3").judge([encode(10 ** 5000)])
+    assert not ok and "too large" in msg

@@ -88,3 +88,13 @@ def test_opaque_has_no_truth_value():
 def test_malformed_input_is_a_decode_error(bad):
     with pytest.raises(DecodeError):
         decode(bad)
+
+
+def test_numbers_too_large_to_judge_arrive_opaque():
+    from decimal import Decimal
+
+    assert isinstance(decode(encode(10 ** 20000)), Opaque)
+    assert decode(encode(10 ** 200)) == 10 ** 200
+    assert isinstance(decode(encode(Decimal("1e1000000"))), Opaque)
+    assert isinstance(decode(encode(Fraction(10 ** 20000, 3))), Opaque)
+    assert decode(encode(Decimal("1.5e10"))) == Decimal("1.5e10")
