@@ -128,7 +128,7 @@ def _warn_insecure() -> None:
 @click.option("--max-batch-jobs", default=4096, show_default=True, type=click.IntRange(1), help="Jobs per request.")
 @click.option("--port-file", default=None, type=click.Path(dir_okay=False),
               help="Write the bound port here once serving (useful with --port 0).")
-@click.option("--visibility-timeout", default=120, show_default=True, type=click.IntRange(1),
+@click.option("--visibility-timeout", default=600, show_default=True, type=click.IntRange(1),
               help="Cluster mode: must match the workers' --visibility-timeout.")
 @click.option("--resend-after", default=None, type=click.FloatRange(1),
               help="Cluster mode: resend a job unanswered this long (default 2 x visibility timeout + 30 s); "
@@ -181,7 +181,7 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
               help="The Redis that `acefarm serve --broker` uses.")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Chunks run at once (their jobs share this worker's sandbox slots).")
-@click.option("--visibility-timeout", default=120, show_default=True, type=click.IntRange(1),
+@click.option("--visibility-timeout", default=600, show_default=True, type=click.IntRange(1),
               help="Seconds before Redis hands an unacknowledged chunk to another worker.")
 @click.option("--name", default=None, help="Worker name (default: host-pid).")
 @executor_options

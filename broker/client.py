@@ -29,6 +29,12 @@ from .errors import FarmUnavailable
 from .protos import pb, rpc
 
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED}
+
+
+def _retryable(exc: grpc.RpcError) -> bool:
+    """Transient failures only: a request over the message-size limit will not shrink by retrying."""
+    details = (exc.details() or "").lower()
+    return exc.code() in RETRYABLE and "larger than max" not in details and "message too large" not in details
 _OPTIONS = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
             ("grpc.keepalive_time_ms", 30_000)]
 
@@ -53,7 +59,11 @@ def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | No
         return None
     if tls is True:
         return grpc.ssl_channel_credentials()
-    ca = tls if isinstance(tls, bytes) else open(tls, "rb").read()
+    if isinstance(tls, bytes):
+        ca = tls
+    else:
+        with open(tls, "rb") as fh:
+            ca = fh.read()
     return grpc.ssl_channel_credentials(root_certificates=ca)
 
 
@@ -98,9 +108,9 @@ class Client:
     def _call(self, method: Any, request: Any) -> Any:
         for attempt in range(self.retries + 1):
             try:
-                return method(request, timeout=self.timeout_s, metadata=self.metadata, wait_for_ready=attempt > 0)
+                return method(request, timeout=self.timeout_s, metadata=self.metadata)
             except grpc.RpcError as exc:
-                if exc.code() not in RETRYABLE or attempt == self.retries:
+                if not _retryable(exc) or attempt == self.retries:
                     raise
                 time.sleep(_delay(self.backoff_s, attempt))
         raise AssertionError("unreachable")
@@ -133,11 +143,11 @@ class Client:
                 break
             try:
                 stream = self.stub.ExecuteBatch(pb.BatchRequest(jobs=todo), timeout=self.timeout_s,
-                                                metadata=self.metadata, wait_for_ready=attempt > 0)
+                                                metadata=self.metadata)
                 for msg in stream:
                     results.setdefault(msg.id, result_from_pb(msg))  # first answer wins
             except grpc.RpcError as exc:
-                if exc.code() not in RETRYABLE or attempt == self.retries:
+                if not _retryable(exc) or attempt == self.retries:
                     raise
                 time.sleep(_delay(self.backoff_s, attempt))
         missing = [j.id for j in batch if j.id not in results]
@@ -190,10 +200,9 @@ class AsyncClient:
     async def _call(self, method: Any, request: Any) -> Any:
         for attempt in range(self.retries + 1):
             try:
-                return await method(request, timeout=self.timeout_s, metadata=self.metadata,
-                                    wait_for_ready=attempt > 0)
+                return await method(request, timeout=self.timeout_s, metadata=self.metadata)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() not in RETRYABLE or attempt == self.retries:
+                if not _retryable(exc) or attempt == self.retries:
                     raise
                 await asyncio.sleep(_delay(self.backoff_s, attempt))
         raise AssertionError("unreachable")

@@ -79,7 +79,7 @@ return 0
 """
 
 
-def make_app(broker_url: str, visibility_timeout_s: int = 120, task_time_limit_s: int = 900) -> Celery:
+def make_app(broker_url: str, visibility_timeout_s: int = 600, task_time_limit_s: int = 900) -> Celery:
     """The Celery app shared by `acefarm serve --broker` and `acefarm worker`."""
     app = Celery("acefarm", broker=broker_url)
     app.conf.update(
@@ -89,7 +89,6 @@ def make_app(broker_url: str, visibility_timeout_s: int = 120, task_time_limit_s
         task_ignore_result=True,  # results travel through our own reply lists
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=False,  # a chunk that failed (Redis away) goes back on the queue
         worker_prefetch_multiplier=1,
         task_time_limit=task_time_limit_s,
         task_default_queue=QUEUE,
@@ -245,7 +244,7 @@ def heartbeat(r: redis.Redis, name: str, slots: int, runtime: str, stop: threadi
             return
 
 
-def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 120,
+def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 600,
                name: str | None = None) -> None:
     """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
     WorkerState.config = config
@@ -270,7 +269,7 @@ def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibi
 class CeleryDispatcher:
     """Sends jobs to workers in chunks and resolves futures from the reply list."""
 
-    def __init__(self, broker_url: str, config: ExecutorConfig, visibility_timeout_s: int = 120,
+    def __init__(self, broker_url: str, config: ExecutorConfig, visibility_timeout_s: int = 600,
                  chunk: int = CHUNK, resend_after_s: float | None = None) -> None:
         self.app = make_app(broker_url, visibility_timeout_s)
         self.redis = redis.Redis.from_url(broker_url)
@@ -353,8 +352,14 @@ class CeleryDispatcher:
             live = next_batch(self._outbox, self.chunk, 0.003)
             if live is None:
                 return
-            if live:
-                self._send(live)
+            try:
+                if live:
+                    self._send(live)
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive one bad chunk
+                log.exception("cannot send a chunk")
+                for job, fut in live:
+                    if not fut.done():
+                        fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
     def _send(self, items: list[tuple[Job, Future[JobResult]]], attempt: int = 1) -> None:
         runtime = self.runtime
@@ -365,23 +370,26 @@ class CeleryDispatcher:
             cached = [None] * len(items)
         batch = uuid.uuid4().hex
         jobs = []
-        for (job, fut), h, hit in zip(items, hashes, cached):
+        for n, ((job, fut), h, hit) in enumerate(zip(items, hashes, cached)):
             if hit:
                 fut.set_result(replace(result_from_dict(json.loads(hit)), id=job.id, cached=True))
                 continue
+            # On the wire a job is known by its place in the chunk: callers' ids need not be
+            # unique across requests (two GRPO groups may both say "group/0").
+            wire = str(n)
             with self._lock:
-                self._pending[(batch, job.id)] = (fut, job, time.monotonic(), attempt)
-            jobs.append(job.to_dict() | {"hash": h})
+                self._pending[(batch, wire)] = (fut, job, time.monotonic(), attempt)
+            jobs.append(job.to_dict() | {"id": wire, "hash": h})
         if not jobs:
             return
         payload = {"batch": batch, "reply": self.reply, "jobs": jobs}
-        for attempt in range(8):
+        for tries in range(8):
             try:
                 self.app.send_task(TASK, args=[payload], queue=QUEUE)
                 return
             except Exception as exc:  # noqa: BLE001 - Redis down: retry, then fail the jobs as infra
-                log.warning("cannot send a chunk (attempt %d): %s", attempt + 1, exc)
-                time.sleep(min(5.0, 0.1 * 2 ** attempt))
+                log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
+                time.sleep(min(5.0, 0.1 * 2 ** tries))
         for d in jobs:
             self._resolve(JobResult.infra_error(d["id"], len(d["tests"]), "cannot reach the broker"), batch)
 
@@ -389,7 +397,7 @@ class CeleryDispatcher:
         with self._lock:
             entry = self._pending.pop((batch, result.id), None)
         if entry is not None and not entry[0].done():
-            entry[0].set_result(result)
+            entry[0].set_result(replace(result, id=entry[1].id))
 
     def _restore_loop(self) -> None:
         """Put chunks whose worker died (unacked past the visibility timeout) back on the queue.
@@ -412,11 +420,11 @@ class CeleryDispatcher:
                 late = [(k, v) for k, v in self._pending.items() if now - v[2] > self.resend_after_s]
                 for k, _ in late:
                     del self._pending[k]
-            for (batch, job_id), (fut, job, _, attempt) in late:
+            for _key, (fut, job, _, attempt) in late:
                 if attempt > 2:
-                    fut.set_result(JobResult.infra_error(job_id, len(job.tests), "no answer from any worker"))
+                    fut.set_result(JobResult.infra_error(job.id, len(job.tests), "no answer from any worker"))
                 else:
-                    log.warning("job %s unanswered after %.0fs; sending it again", job_id, self.resend_after_s)
+                    log.warning("job %s unanswered after %.0fs; sending it again", job.id, self.resend_after_s)
                     self._send([(job, fut)], attempt + 1)
 
     def _receive_loop(self) -> None:
@@ -432,8 +440,11 @@ class CeleryDispatcher:
             if item is None:
                 continue
             for raw in [item[1], *(more or [])]:
-                data = json.loads(raw)
-                self._resolve(result_from_dict(data), data.get("batch", ""))
+                try:
+                    data = json.loads(raw)
+                    self._resolve(result_from_dict(data), data.get("batch", ""))
+                except Exception:  # noqa: BLE001 - one bad reply must not stop the loop
+                    log.exception("unreadable reply on %s", self.reply)
 
 
 def _cancelled() -> BaseException:

@@ -29,5 +29,5 @@ class ServerConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     metrics_port: int = 0
-    rpc_threads: int = 32
+    rpc_threads: int = 256  # most handlers just wait on futures; health checks need a free one
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)

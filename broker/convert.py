@@ -113,6 +113,8 @@ def _json(text: str, field: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InvalidJob(field, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJob(field, "JSON nested too deeply") from None
 
 
 def job_domain_to_pb(job: Job) -> Any:
@@ -127,5 +129,8 @@ def job_domain_to_pb(job: Job) -> Any:
         else:
             tests.append(pb.Test(stdio=pb.StdioTest(stdin=t.stdin, expected_stdout=t.expected_stdout,
                                                     checker=t.checker, tolerance=t.tolerance)))
+    # Only limits that differ from the defaults travel: the server's own defaults apply to the rest.
+    default = Limits().to_dict()
+    chosen = {k: v for k, v in job.limits.to_dict().items() if v != default[k]}
     return pb.Job(id=job.id, language=job.language, program=job.program, tests=tests,
-                  limits=limits_to_pb(job.limits), mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL)
+                  limits=pb.Limits(**chosen), mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL)

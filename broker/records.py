@@ -49,6 +49,8 @@ def parse_line(line: int, text: str, limits: Limits, rules: JobRules) -> Record:
         data = json.loads(text)
     except ValueError as exc:
         raise LineRejected(line, "json", f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise LineRejected(line, "json", "nested too deeply") from None
     if not isinstance(data, dict):
         raise LineRejected(line, "json", "each line must be a JSON object")
     key = data.get("id") if isinstance(data.get("id"), str) else None
@@ -71,7 +73,7 @@ def _acecode_row(line: int, row: dict[str, Any], limits: Limits, rules: JobRules
     inferences = row.get("inferences")
     if not isinstance(inferences, list):
         raise InvalidJob("inferences", "missing or not a list")
-    jobs = []
+    jobs, cids = [], set()
     for i, inf in enumerate(inferences):
         where = f"inferences[{i}]"
         if not isinstance(inf, dict):
@@ -83,6 +85,9 @@ def _acecode_row(line: int, row: dict[str, Any], limits: Limits, rules: JobRules
         if len(program.encode("utf-8", "surrogatepass")) > rules.max_program_bytes:
             raise InvalidJob(f"{where}.completion", f"larger than {rules.max_program_bytes} bytes")
         cid = inf.get("completion_id", i)
+        if str(cid) in cids:
+            raise InvalidJob(f"{where}.completion_id", f"duplicate completion_id {cid!r} in this row")
+        cids.add(str(cid))
         jobs.append(Job(f"{row_id}/{cid}", program, tests, "python", limits))
 
     def assemble(results: list[JobResult]) -> dict[str, Any]:

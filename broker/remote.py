@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from concurrent.futures import Future
@@ -54,13 +55,28 @@ class RemoteDispatcher:
             live = next_batch(self._queue, self.chunk, 0.005)
             if live is None:
                 return
-            if not live:
-                continue
-            try:
-                results = self.client.execute_many([job for job, _ in live])
-            except Exception as exc:  # noqa: BLE001 - delivered to every waiting caller
-                for _, fut in live:
-                    fut.set_exception(exc)
-                continue
-            for (_, fut), result in zip(live, results):
-                fut.set_result(result)
+            for part in _by_size(live, MAX_REQUEST_BYTES):
+                try:
+                    results = self.client.execute_many([job for job, _ in part])
+                except Exception as exc:  # noqa: BLE001 - each job gets the failure, the run goes on
+                    message = f"the farm did not score this job: {getattr(exc, 'details', lambda: exc)()}"
+                    results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]
+                for (_, fut), result in zip(part, results):
+                    fut.set_result(result)
+
+
+MAX_REQUEST_BYTES = 16 << 20  # well under the server's 64 MiB message limit
+
+
+def _by_size(items: list, limit: int) -> list[list]:
+    """Split (job, future) pairs into requests of at most ~`limit` bytes of program and tests."""
+    parts: list[list] = [[]]
+    size = 0
+    for job, fut in items:
+        n = len(job.program) + sum(len(json.dumps(t, default=str)) for t in job.to_dict()["tests"])
+        if parts[-1] and size + n > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append((job, fut))
+        size += n
+    return parts

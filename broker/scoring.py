@@ -155,6 +155,7 @@ def score_file(
 def _records(inp: Iterable[bytes], limits: Limits, rules: JobRules, skip_ids: set[str], skip_lines: set[int],
              summary: Summary) -> Iterator[Record | LineRejected]:
     seen: set[str] = set()
+    seen_jobs: set[str] = set()
     for line_no, raw in enumerate(inp, 1):
         if not raw.strip():
             continue
@@ -174,13 +175,17 @@ def _records(inp: Iterable[bytes], limits: Limits, rules: JobRules, skip_ids: se
                 continue
             yield exc
             continue
+        # Duplicates are decided before resuming, so a resumed run rejects the same lines.
+        job_ids = [j.id for j in record.jobs]
+        if record.key in seen or any(j in seen_jobs for j in job_ids):
+            what = record.key if record.key in seen else next(j for j in job_ids if j in seen_jobs)
+            yield LineRejected(line_no, "id", f"duplicate id {what!r} (ids must be unique)", None)
+            continue
+        seen.add(record.key)
+        seen_jobs.update(job_ids)
         if record.key in skip_ids:
             summary.resumed += 1
             continue
-        if record.key in seen:
-            yield LineRejected(line_no, "id", f"duplicate id {record.key!r} (ids must be unique)", None)
-            continue
-        seen.add(record.key)
         yield record
 
 

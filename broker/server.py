@@ -171,7 +171,7 @@ class FarmService:
             try:
                 yield result_to_pb(fut.result()).SerializeToString()
             except concurrent.futures.CancelledError:
-                return
+                raise RequestRejected(grpc.StatusCode.CANCELLED, "the batch was cancelled") from None
 
     def ExecuteBatchUnary(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.BatchRequest, data, "request")

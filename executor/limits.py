@@ -19,6 +19,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
+FLOAT_LIMITS = frozenset({"cpu_s", "wall_s"})
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-test limits. CPU time is the real limit; wall time is a backstop.
@@ -43,6 +46,11 @@ class Limits:
             lo, hi = BOUNDS[f.name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InvalidJob(f"limits.{f.name}", f"must be a number, got {value!r}")
+            if f.name not in FLOAT_LIMITS:
+                if isinstance(value, float) and not value.is_integer():
+                    raise InvalidJob(f"limits.{f.name}", f"must be a whole number, got {value!r}")
+                object.__setattr__(self, f.name, int(value))  # 512.0 -> 512 (JSON does not say)
+                value = int(value)
             if not lo <= value <= hi:
                 raise InvalidJob(f"limits.{f.name}", f"must be between {lo:g} and {hi:g}, got {value!r}")
 

@@ -74,8 +74,8 @@ def read_rows(path: str, need_tests: bool = True) -> Iterator[tuple[int, dict[st
                 continue
             try:
                 row = json.loads(raw.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                yield i, RowError(i, "json", f"malformed: {exc}")
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                yield i, RowError(i, "json", f"malformed: {type(exc).__name__}: {exc}"[:300])
                 continue
             try:
                 yield i, validate_row(row, i, need_tests)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from typing import Any
 
 from broker.errors import FarmUnavailable
@@ -40,6 +41,7 @@ class FarmReward:
         self.calls = 0
         self.scored = 0
         self.infra_errors = 0
+        self._token = uuid.uuid4().hex[:12]  # distinct group ids per process (one per data-parallel rank)
 
     def __call__(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
         if self.tests_column not in columns:
@@ -52,7 +54,7 @@ class FarmReward:
         for n, (_, idx) in enumerate(groups.items()):
             tests = suites[idx[0]]
             programs = [extract_code(completion_text(completions[i]), tests) for i in idx]
-            for i, res in zip(idx, self.farm.score(programs, tests, f"grpo/{self.calls}/{n}")):
+            for i, res in zip(idx, self.farm.score(programs, tests, f"grpo/{self._token}/{self.calls}/{n}")):
                 if res.verdict is Verdict.INFRA_ERROR:
                     self.infra_errors += 1
                 elif self.binary:
@@ -83,7 +85,8 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
     `extra_info={"binary": True}` gives 1.0/0.0. Raises FarmUnavailable on an infra error.
     """
     tests = json.loads(ground_truth) if isinstance(ground_truth, str) else list(ground_truth)
-    (res,) = _default_farm().score([extract_code(solution_str, tests)], tests, f"verl/{data_source}")
+    (res,) = _default_farm().score([extract_code(solution_str, tests)], tests,
+                                   f"verl/{data_source}/{uuid.uuid4().hex[:12]}")
     if res.verdict is Verdict.INFRA_ERROR:
         raise FarmUnavailable(f"the farm could not score this sample: {res.message}")
     if extra_info and extra_info.get("binary"):

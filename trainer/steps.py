@@ -16,10 +16,11 @@ from .llm import Backend
 
 
 def filter_row(row: dict[str, Any], farm: Farm, min_tests: int = 5,
-               reference: str | None = None) -> dict[str, Any] | None:
+               reference: str | None = None) -> dict[str, Any] | str | None:
     """Keep the tests a reference solution passes; None when fewer than `min_tests` remain.
 
     The reference is `reference`, else the row's `reference` field, else its best inference.
+    A row the farm could not run is returned as an error message (reported, the run goes on).
     """
     program = reference or row.get("reference") or _best_inference(row)
     if not program:
@@ -27,7 +28,7 @@ def filter_row(row: dict[str, Any], farm: Farm, min_tests: int = 5,
     tests = row["test_cases"]
     (result,) = farm.score([extract_code(program, tests)], tests, f"{row['id']}/ref")
     if result.verdict is Verdict.INFRA_ERROR:
-        raise RuntimeError(f"{row['id']}: the farm could not run the reference ({result.message})")
+        return f"{row['id']}: the farm could not run the reference ({result.message})"
     kept = [t for t, r in zip(tests, result.tests) if r.verdict is Verdict.PASSED]
     if len(kept) < min_tests:
         return None

@@ -200,3 +200,28 @@ def test_a_deadline_stops_the_program_on_the_worker(redis_server, tmp_path):
     finally:
         server.kill()
         worker.kill()
+
+
+def test_requests_with_the_same_job_ids_get_their_own_results(redis_server, tmp_path):
+    """Two GRPO groups both called "group": their jobs share ids and may share a chunk."""
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "2")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        tests = ["assert f(1) == 2", "assert f(2) == 4"]
+        right = [f"def f(x):\n    return 2 * x  # {i}\n" for i in range(8)]
+        wrong = [f"def f(x):\n    return x + 1  # {i}\n" for i in range(8)]
+        out = {}
+
+        def run(name, programs):
+            with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+                out[name] = farm.score(programs, tests, group_id="group").pass_rates
+
+        threads = [threading.Thread(target=run, args=(n, p)) for n, p in (("right", right), ("wrong", wrong))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert out == {"right": [1.0] * 8, "wrong": [0.5] * 8}
+    finally:
+        server.kill()
+        worker.kill()

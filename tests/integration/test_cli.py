@@ -152,3 +152,29 @@ def test_score_reads_parquet(tmp_path):
     proc = acefarm("score", tmp_path / "jobs.parquet", "-o", tmp_path / "out.jsonl")
     assert proc.returncode == 0, proc.stderr
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
+
+
+def test_duplicates_are_rejected_the_same_way_after_a_resume(tmp_path):
+    lines = [{"id": "a", "program": "x = 1", "tests": ["assert x == 1"]},
+             {"id": "b", "program": "x = 2", "tests": ["assert x == 2"]},
+             {"id": "a", "program": "x = 3", "tests": ["assert x == 3"]}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": "a", "verdict": "passed"}) + "\n")  # a run that died after line 1
+    proc = acefarm("score", src, "-o", out, "--resume")
+    assert proc.returncode == 3, proc.stderr
+    rows = read_jsonl(out)
+    assert [r.get("id") for r in rows] == ["a", "b", None] and rows[2]["error"]["field"] == "id"
+
+
+def test_float_limits_and_duplicate_completion_ids(tmp_path):
+    row = {"id": "r", "question": "Q", "test_cases": ["assert f() == 1"],
+           "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n"},
+                          {"completion_id": 0, "completion": "def f():\n    return 2\n"}]}
+    job = {"id": "j", "program": "x = 1", "tests": ["assert x == 1"], "limits": {"memory_mb": 256.0}}
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(row) + "\n" + json.dumps(job) + "\n")
+    proc = acefarm("score", src, "-o", tmp_path / "out.jsonl")
+    assert proc.returncode == 3 and "inferences[1].completion_id: duplicate" in proc.stderr
+    assert read_jsonl(tmp_path / "out.jsonl")[1]["verdict"] == "passed"
