@@ -24,7 +24,7 @@ import grpc
 
 from executor import Job, JobResult, Limits
 
-from .convert import job_domain_to_pb, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb
+from .convert import job_domain_to_pb, job_to_pb, result_from_pb, tests_to_pb
 from .errors import FarmUnavailable
 from .protos import pb, rpc
 
@@ -71,8 +71,11 @@ def _score_request(programs: Sequence[str], tests: list[Any], group_id: str, lim
                    first_failure: bool) -> Any:
     req = pb.ScoreRequest(group_id=group_id, programs=list(programs), tests=tests_to_pb(tests), language="python",
                           mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL)
+    if isinstance(limits, Limits):  # only what differs from the defaults: the server's apply otherwise
+        default = Limits().to_dict()
+        limits = {k: v for k, v in limits.to_dict().items() if v != default[k]}
     if limits:
-        req.limits.CopyFrom(limits_to_pb(limits) if isinstance(limits, Limits) else pb.Limits(**limits))
+        req.limits.CopyFrom(pb.Limits(**limits))
     return req
 
 

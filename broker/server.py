@@ -119,6 +119,24 @@ class FarmService:
     def _submit(self, jobs: list[Job], context: grpc.ServicerContext) -> list[Future[JobResult]]:
         self.admission.take(len(jobs))
         futures: list[Future[JobResult]] = []
+        try:
+            self._submit_all(jobs, futures)
+        except BaseException:
+            self.admission.give(len(jobs) - len(futures))  # the ones never submitted
+            for f in futures:
+                self.dispatcher.cancel(f)
+            raise
+
+        def on_rpc_end() -> None:  # cancelled, deadline passed, or simply done
+            for f in futures:
+                if not f.done():
+                    self.dispatcher.cancel(f)
+
+        if not context.add_callback(on_rpc_end):  # the RPC is already over
+            on_rpc_end()
+        return futures
+
+    def _submit_all(self, jobs: list[Job], futures: list[Future[JobResult]]) -> None:
         for job in jobs:
             admitted = time.monotonic()
             started = [admitted]
@@ -128,16 +146,8 @@ class FarmService:
                 self.metrics.queue_wait.observe(started[0] - admitted)
 
             fut = self.dispatcher.submit(job, on_start)
-            fut.add_done_callback(lambda f, s=started: self._finished(f, s[0]))
             futures.append(fut)
-
-        def on_rpc_end() -> None:  # cancelled, deadline passed, or simply done
-            for f in futures:
-                if not f.done():
-                    self.dispatcher.cancel(f)
-
-        context.add_callback(on_rpc_end)
-        return futures
+            fut.add_done_callback(lambda f, s=started: self._finished(f, s[0]))
 
     def _finished(self, fut: Future[JobResult], started: float) -> None:
         self.admission.give()

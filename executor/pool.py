@@ -134,12 +134,12 @@ class Pool:
         """
         if fut.cancel():
             return True
-        with self._stats_lock:
+        with self._stats_lock:  # held while killing: the slot cannot move on to another job meanwhile
             slot = self._running.get(fut)
             if slot is None:
                 return False
             slot.cancel_requested = True
-        slot.kill()
+            slot.kill()
         return True
 
     def run(self, job: Job) -> JobResult:
@@ -181,7 +181,7 @@ class Pool:
                 finally:
                     with self._stats_lock:
                         self._running.pop(fut, None)
-                    slot.cancel_requested = False
+                        slot.cancel_requested = False
         finally:
             slot.close()
 

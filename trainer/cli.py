@@ -51,6 +51,7 @@ def make_backend(base_url: str | None, model: str, api_key: str, concurrency: in
 
 
 def farm_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--tls-ca", default=None, help="CA certificate (PEM) of a TLS --server.")(fn)
     fn = click.option("--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server.")(fn)
     fn = click.option("--server", default=None, metavar="HOST:PORT",
                       help="A farm server; default: an embedded sandbox pool.")(fn)
@@ -58,7 +59,8 @@ def farm_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(server: str | None, token: str | None, opts: dict[str, Any]) -> Farm:
-    return open_farm(server, token, config=build_config(**opts))
+    tls_ca = opts.pop("tls_ca", None)
+    return open_farm(server, token, tls_ca, config=build_config(**opts))
 
 
 def _run(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int,
