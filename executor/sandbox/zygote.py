@@ -433,14 +433,17 @@ def _phase_result(frame, nonce, cpu_ns, wall):
     return out
 
 
-_compiled = {}  # test spec (as JSON) -> prepared test; RL groups share suites
+_compiled = {}  # probe/call spec -> prepared test (no literals in them); RL groups share suites
 _COMPILED_MAX = 8192
 
 
 def _prepare(spec):
     kind = spec["kind"]
-    key = (kind, tuple(spec["exprs"]) if kind == "value" else spec["code"] if kind == "snippet"
-           else json.dumps([spec["func"], spec["args"]]))
+    if kind == "snippet":
+        # Snippets run in the child hold their expected values: never kept past this job, so a
+        # later program on this slot cannot find them among the zygote's objects.
+        return runner.prepare_test(spec)
+    key = (kind, tuple(spec["exprs"]) if kind == "value" else json.dumps([spec["func"], spec["args"]]))
     hit = _compiled.get(key)
     if hit is None:
         if len(_compiled) >= _COMPILED_MAX:
