@@ -47,7 +47,7 @@ def _sum(values: Any, start: Any = 0) -> Any:
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
     "abs", "all", "any", "bin", "bool", "chr", "complex", "dict", "divmod", "enumerate", "filter", "float",
     "frozenset", "hex", "int", "isinstance", "len", "list", "max", "min", "oct", "ord", "range",
-    "reversed", "round", "set", "sorted", "str", "tuple", "zip",
+    "reversed", "round", "set", "sorted", "str", "tuple", "type", "zip",
 )} | {"sum": _sum}
 SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 SAFE_MODULES: dict[str, Any] = {"math": math}
@@ -253,6 +253,12 @@ class TrustedAssert:
         return f"assertion failed: {self.source.strip()[:200]}" + (f" (with {shown})" if shown else "")
 
 
+def _is_number(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
 def _truth(value: Any) -> bool:
     if isinstance(value, Opaque):
         raise ValueError(f"no trusted truth value for {value!r}")
@@ -303,9 +309,13 @@ class _Evaluator:
         op = type(node.op)
         if op not in _BINOPS:
             raise Unsupported(op.__name__)
-        if op is ast.Pow and isinstance(left, int) and isinstance(right, int) \
-                and right > 0 and abs(left) > 1 and right * max(1, abs(left).bit_length()) > POW_MAX_BITS:
-            raise OverflowError("power too large to evaluate")
+        if op is ast.Pow and _is_number(right) and _is_number(left):
+            try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
+                big = abs(right) > 1 and abs(left) > 1 and abs(right) * max(1, int(abs(left)).bit_length()) > POW_MAX_BITS
+            except (OverflowError, ValueError):
+                big = True
+            if big and not isinstance(right, float) and not isinstance(left, float):
+                raise OverflowError("power too large to evaluate")
         if op is ast.LShift and isinstance(right, int) and right > POW_MAX_BITS:
             raise OverflowError("shift too large to evaluate")
         if op is ast.Mod and isinstance(left, (str, bytes)):

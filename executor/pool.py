@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 _STOP = object()
 RETRIES = 1  # extra attempts after an infrastructure fault
 SLACK_S = 5.0
+PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at worst
 
 
 class _Cancelled(Exception):
@@ -35,9 +36,10 @@ class _Cancelled(Exception):
 
 
 def answer_timeout(job: Job) -> float:
-    """Host-side backstop: every phase may use its whole wall limit, plus slack."""
+    """Host-side backstop: every phase may use its whole wall limit, plus set-up and wipe time."""
     phases = len(job.tests) + (0 if job.stdio else 1)
-    return job.limits.wall_s * phases + SLACK_S
+    forks = len(job.tests) if job.stdio else 1
+    return job.limits.wall_s * phases + forks * PER_CHILD_S + SLACK_S
 
 
 class Pool:
@@ -193,6 +195,8 @@ class Pool:
                 if not slot.alive:
                     self._restart(slot)
                 answer = slot.run(request, answer_timeout(job))
+                if answer.get("restart"):
+                    slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                 if "infra" in answer:
                     raise SlotCrashed(answer["infra"])
                 result = judge(job, answer)

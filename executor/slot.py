@@ -158,8 +158,8 @@ class Slot:
             raise SlotCrashed("zygote sent an oversized frame")
         try:
             return json.loads(self._read_exact(fd, n, deadline))
-        except ValueError as exc:
-            raise SlotCrashed(f"zygote sent a malformed frame: {exc}") from None
+        except (ValueError, RecursionError, MemoryError) as exc:
+            raise SlotCrashed(f"zygote sent a malformed frame: {type(exc).__name__}") from None
 
     def _read_exact(self, fd: int, n: int, deadline: float) -> bytes:
         chunks, got = [], 0

@@ -175,6 +175,8 @@ class DecodeError(ValueError):
 # Decimal('1e1000000'), a 10**10**6) would cost it unbounded CPU, so they arrive opaque.
 MAX_INT_HEX_DIGITS = 2_500      # ~10,000 bits
 MAX_DECIMAL_EXPONENT = 4_000
+# Rebuilding a set or dict from keys a program chose to collide is quadratic: keep them small.
+MAX_HASHED_ITEMS = 5_000
 
 
 def decode(data, depth=0):
@@ -198,6 +200,8 @@ def decode(data, depth=0):
             return float(body)
         if tag == "T":
             return tuple(decode(x, depth + 1) for x in body)
+        if tag in ("D", "S", "FS") and len(body) > MAX_HASHED_ITEMS:
+            return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
         if tag == "D":
             return {decode(k, depth + 1): decode(v, depth + 1) for k, v in body}
         if tag == "S":

@@ -10,6 +10,8 @@ state behind for the next program. This one, on top of it:
   init, are never reused);
 - lets a process change resource limits, scheduling, I/O priority and CPU
   affinity only of itself (pid 0), never of the zygote or the whole user;
+- refuses clone(CLONE_PARENT) (siblings of the zygote's children, which it would have to reap)
+  and clone3 (its flags sit in memory a filter cannot read; glibc falls back to clone);
 - denies ptrace-like calls, signals sent by other means (sigqueue, pidfd,
   F_SETOWN/FIOSETOWN/SIOCSPGRP for SIGIO), SysV IPC and POSIX message queues
   (they would outlive a run), the kernel keyring (per-user, shared across
@@ -28,6 +30,7 @@ _LD_W_ABS = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
 _JGT_K = 0x25
+_JSET_K = 0x45
 _RET_K = 0x06
 
 _RET_ALLOW = 0x7FFF0000
@@ -55,7 +58,8 @@ _DENY = ("ptrace", "process_vm_readv", "process_vm_writev", "rt_sigqueueinfo", "
          "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr", "add_key", "keyctl",
          "request_key", "bpf", "perf_event_open", "userfaultfd", "migrate_pages", "move_pages",
          "process_madvise", "process_mrelease")
-_ENOSYS = ("io_uring_setup", "io_uring_enter", "io_uring_register")
+_ENOSYS = ("io_uring_setup", "io_uring_enter", "io_uring_register", "clone3")  # clone3: flags unreadable
+_CLONE_PARENT = 0x00008000
 _SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
 
 # (audit arch, {name: syscall number})
@@ -70,7 +74,7 @@ _ARCH = {
         "mq_getsetattr": 245, "add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
         "perf_event_open": 298, "userfaultfd": 323, "migrate_pages": 256, "move_pages": 279,
         "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
+        "io_uring_register": 427, "clone": 56, "clone3": 435, "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
         "sched_setparam": 142, "sched_setattr": 314, "setpriority": 141, "ioprio_set": 251,
     }),
     "aarch64": (0xC00000B7, {
@@ -83,7 +87,7 @@ _ARCH = {
         "mq_getsetattr": 185, "add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280,
         "perf_event_open": 241, "userfaultfd": 282, "migrate_pages": 238, "move_pages": 239,
         "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
+        "io_uring_register": 427, "clone": 220, "clone3": 435, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
         "sched_setparam": 118, "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30,
     }),
 }
@@ -133,7 +137,12 @@ def _program(zygote_pid):
     op(_JEQ_K, nr["ioprio_set"], "check_ioprio", None)
     op(_JEQ_K, nr["fcntl"], "check_fcntl", None)
     op(_JEQ_K, nr["ioctl"], "check_ioctl", None)
+    op(_JEQ_K, nr["clone"], "check_clone", None)
     op(_RET_K, _RET_ALLOW)
+
+    label("check_clone")                               # CLONE_PARENT: children the zygote never asked for
+    op(_LD_W_ABS, _ARG[0])
+    op(_JSET_K, _CLONE_PARENT, "eperm", "allow")
 
     label("check_pid")                                 # kill(pid, ...), tkill/tgkill(id, ...)
     op(_LD_W_ABS, _ARG[0])

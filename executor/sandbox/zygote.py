@@ -1,9 +1,9 @@
 """The zygote: one long-lived process per slot, started once inside firejail.
 
 It imports what programs commonly import, freezes the GC, and forks one child
-per program. It compiles programs and tests (compiling runs no code, and doing
-it here spares each child the copy-on-write faults of the compiler's
-allocations) but never runs them. Standard library only.
+per program. It compiles tests (cached: a GRPO group shares its suite), never
+programs: a program is compiled in its child, under its own CPU and memory
+limits (constant folding can take seconds and gigabytes). Standard library only.
 
 Protocol (the spec; executor/slot.py is the other end)
 =====================================================
@@ -85,7 +85,11 @@ OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
 SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
 POLL_S = 0.01
 READY_TIMEOUT_S = 5.0
-ZYGOTE_MEMORY = 4 << 30
+MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
+MAX_VALUE_DEPTH = 220  # the codec nests to 100 (tags double it); deeper is forged
+MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
+WIPE_BUDGET_S = 2.0
+ZYGOTE_MEMORY = 1 << 30
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
 SANDBOX_PACKAGE = __name__.rpartition(".")[0]
@@ -94,6 +98,7 @@ _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
 _READY_FRAME = len(json.dumps(_READY).encode()).to_bytes(4, "big") + json.dumps(_READY).encode()
 _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
+NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 _CHILD_FDS = (3, 4)
 
@@ -152,6 +157,7 @@ class Child:
         self.stdout = bytearray()
         self.stderr_tail = b""
         self.output_bytes = 0
+        self.answer_bytes = 0
         self.output_cap = int(limits["output_kb"] * 1024)
         self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
@@ -197,12 +203,15 @@ class Child:
         if len(self.res_buf) < 4 + n:
             return None
         body, self.res_buf = self.res_buf[4:4 + n], self.res_buf[4 + n:]
+        self.answer_bytes += n
+        if self.answer_bytes > MAX_ANSWER_BYTES:
+            raise _Phase("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
         try:
             frame = json.loads(body)
-        except ValueError:
+            if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:
+                raise ValueError("bad frame")
+        except Exception:  # malformed, too deep (RecursionError), too big: the program's doing
             raise _Phase("protocol", "malformed result frame") from None
-        if type(frame) is not dict:
-            raise _Phase("protocol", "malformed result frame")
         return frame
 
     def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True):
@@ -238,8 +247,12 @@ class Child:
             if not ready or len(ready) < len(self.open):
                 if self.cpu_ns() - c0 > cpu_budget:
                     raise _Phase("timeout", "CPU time limit of %gs exceeded" % cpu_s)
-                if self.disk_cap and _scratch_used() > self.disk_cap:
-                    raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
+                if self.disk_cap:
+                    used, files = _scratch_used()
+                    if used > self.disk_cap:
+                        raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
+                    if files > MAX_SCRATCH_FILES:
+                        raise _Phase("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
 
     def send_nonce(self):
         nonce = os.urandom(16).hex()
@@ -264,58 +277,105 @@ class Child:
         _, status, ru = os.wait4(self.pid, 0)
         if strays and OWN_PID_NAMESPACE:
             _kill_strays(self.pid)
+        _reap()
         return status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
 
 
+def _depth(value, level):
+    """Nesting depth of a decoded frame value, without recursion."""
+    deepest, todo = level, [(value, level)]
+    while todo:
+        v, d = todo.pop()
+        if d > deepest:
+            deepest = d
+            if deepest > MAX_VALUE_DEPTH:
+                return deepest
+        if type(v) is list:
+            todo.extend((x, d + 1) for x in v)
+        elif type(v) is dict:
+            todo.extend((x, d + 1) for x in v.values())
+    return deepest
+
+
 def _scratch_used():
+    """(bytes, inodes) in use in the scratch filesystem."""
     st = os.statvfs(SCRATCH)
-    return (st.f_blocks - st.f_bfree) * st.f_frsize
+    return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
 
 
 def _kill_strays(child_pid):
-    """Kill the child's descendants that left its process group (newer pids)."""
+    """Kill the child's descendants that left its process group (newer pids).
+
+    Repeated until a pass finds none: a process that forks and exits in a loop changes pid
+    between one listing and the next.
+    """
+    for _ in range(200):
+        found = _kill_newer(child_pid)
+        _reap()
+        if not found:
+            return
+
+
+def _reap():
+    """Collect every exited child of ours (clone(CLONE_PARENT) can make them ours too)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_newer(child_pid):
+    found = False
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            pid = int(name)
-            if pid > child_pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, os.WNOHANG)
-                except (OSError, ChildProcessError):
-                    pass
+        if name.isdigit() and int(name) > child_pid:
+            try:
+                with open("/proc/%s/stat" % name, "rb") as fh:
+                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                        continue  # already dead, waiting for its parent
+                os.kill(int(name), signal.SIGKILL)
+                found = True
+            except (OSError, IndexError):
+                pass
+    return found
 
 
 def _wipe_scratch():
     """Leave SCRATCH holding only an empty WORKDIR (cheap when already clean).
 
-    Everything in SCRATCH belongs to our uid, so a child's chmod tricks are
-    undone before removal; a scratch that still cannot be cleaned is an
-    infrastructure fault (the slot is replaced, with a fresh private /tmp).
+    Everything in SCRATCH belongs to our uid, so a child's chmod tricks are undone before
+    removal. The walk is iterative (a 1000-deep chain is fine) and has a time budget: a scratch
+    that cannot be cleaned in time sets NEEDS_RESTART, and the zygote exits after answering the
+    job, so the slot comes back with a fresh private /tmp and nobody's job is charged for it.
     """
+    global NEEDS_RESTART
     try:
         if os.listdir(SCRATCH) == ["w"] and not os.listdir(WORKDIR):
             return
     except OSError:
         pass
-    for name in os.listdir(SCRATCH):
-        _remove(os.path.join(SCRATCH, name))
+    deadline = time.monotonic() + WIPE_BUDGET_S
+    stack = [(os.path.join(SCRATCH, n), False) for n in os.listdir(SCRATCH)]
+    while stack:
+        if time.monotonic() > deadline:
+            NEEDS_RESTART = True
+            return
+        path, emptied = stack.pop()
+        try:
+            if emptied or not os.path.isdir(path) or os.path.islink(path):
+                (os.rmdir if emptied else os.unlink)(path)
+                continue
+            os.chmod(path, 0o700)
+            stack.append((path, True))
+            stack.extend((os.path.join(path, n), False) for n in os.listdir(path))
+        except OSError:
+            pass
     try:
         os.mkdir(WORKDIR, 0o700)
-    except OSError as exc:
-        raise _Infra("cannot reset the scratch directory: %s" % exc) from None
-
-
-def _remove(path):
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
-            for name in os.listdir(path):
-                _remove(os.path.join(path, name))
-            os.rmdir(path)
-        else:
-            os.unlink(path)
     except OSError:
-        pass
+        NEEDS_RESTART = True
 
 
 def _describe_exit(status):
@@ -349,7 +409,7 @@ def _child_setup(limits, n_phases, fds):
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
     nproc = 0 if limits.get("processes", 0) <= 0 else int(limits["processes"]) + 64
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
     resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["disk_mb"] * mb),) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["files"]),) * 2)
@@ -456,10 +516,9 @@ def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
     prepared = [_prepare(spec) for spec in tests]
-    program = runner.compile_program(job["program"])
     child = _fork(limits, len(tests) + 1, None, False, True)
-    if child is None:  # in the child
-        runner.run_tests(program, prepared, 3, 4)
+    if child is None:  # in the child: compiled here, under the program's own limits
+        runner.run_tests(runner.compile_program(job["program"]), prepared, 3, 4)
     # The load phase's nonce is queued at once: the runner reads it only after
     # its set-up (and the ready frame), before any program code runs.
     c0, t0 = 0, time.monotonic()
@@ -495,7 +554,6 @@ def run_tests_job(job):
 
 def run_stdio_job(job):
     limits = job["limits"]
-    program = runner.compile_program(job["program"])
     results, cpu_total, peak = [], 0.0, 0
     for test in job["tests"]:
         if results and results[-1]["s"] != "ok" and job.get("first_failure"):
@@ -505,7 +563,7 @@ def run_stdio_job(job):
         if child is None:
             os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
             os.close(4)  # reports through the exit status only
-            runner.run_stdio(program)
+            runner.run_stdio(runner.compile_program(job["program"]))
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
@@ -532,6 +590,23 @@ def run_stdio_job(job):
         results.append(phase)
         _wipe_scratch()
     return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
+
+
+_BOOT_RSS_KB = 0
+GROWTH_LIMIT_KB = 256 * 1024
+
+
+def _rss_kb():
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _grown():
+    """True when the zygote holds much more memory than at boot (children would inherit it)."""
+    return _BOOT_RSS_KB and _rss_kb() > _BOOT_RSS_KB + GROWTH_LIMIT_KB
 
 
 def _preimport(names):
@@ -574,6 +649,8 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
+    global _BOOT_RSS_KB
+    _BOOT_RSS_KB = _rss_kb()
     write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),
                            "preimported": preimported})
     while True:
@@ -587,7 +664,11 @@ def main(boot):
                 answer = run_tests_job(job)
         except _Infra as exc:
             answer = {"infra": str(exc)}
+        if NEEDS_RESTART or _grown():
+            answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
         write_frame(host_out, answer)
+        if answer.get("restart"):
+            os._exit(0)
 
 
 BOOTSTRAP = r"""
