@@ -101,3 +101,12 @@ def test_type_checks_on_program_values(pool, host):
                                ["assert type(f(1)) == int", "assert type(f(1)) is int", "assert type(f('a')) is int"]))
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, F], show(result)
     host.check()
+
+
+def test_cpu_in_other_processes_counts_against_the_test(pool, host):
+    program = ("import os, time\ndef burn():\n    for _ in range(2):\n        if os.fork() == 0:\n"
+               "            t = time.process_time()\n            while time.process_time() - t < 3:\n"
+               "                pass\n            os._exit(0)\n    os.wait(); os.wait()\n    return 1\n")
+    result = pool.run(make_job(program, ["assert burn() == 1"], processes=4, cpu_s=1, wall_s=10))
+    assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
+    host.check()
