@@ -85,19 +85,25 @@ def _group(resp: Any) -> GroupScore:
     return GroupScore(results, matrix, list(resp.pass_rates))
 
 
-class Client:
-    """A blocking client. Thread-safe; one channel per client."""
+class _Connection:
+    """What both clients hold: a channel (sync or asyncio), the stub, auth metadata, retry policy."""
+
+    _channels: Any = grpc  # grpc or grpc.aio: the same secure_channel/insecure_channel pair
 
     def __init__(self, target: str, token: str | None = None, tls: bool | str | bytes | None = None,
                  retries: int = 6, backoff_s: float = 0.1, timeout_s: float | None = None) -> None:
         creds = _credentials(tls)
-        self.channel = (grpc.secure_channel(target, creds, _OPTIONS) if creds
-                        else grpc.insecure_channel(target, _OPTIONS))
+        self.channel = (self._channels.secure_channel(target, creds, _OPTIONS) if creds
+                        else self._channels.insecure_channel(target, _OPTIONS))
         self.stub = rpc.FarmStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.retries = retries
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
+
+
+class Client(_Connection):
+    """A blocking client. Thread-safe; one channel per client."""
 
     def __enter__(self) -> "Client":
         return self
@@ -177,19 +183,10 @@ class Client:
         return self._call(self.stub.GetInfo, pb.GetInfoRequest())
 
 
-class AsyncClient:
+class AsyncClient(_Connection):
     """The asyncio twin of Client (grpc.aio)."""
 
-    def __init__(self, target: str, token: str | None = None, tls: bool | str | bytes | None = None,
-                 retries: int = 6, backoff_s: float = 0.1, timeout_s: float | None = None) -> None:
-        creds = _credentials(tls)
-        self.channel = (grpc.aio.secure_channel(target, creds, _OPTIONS) if creds
-                        else grpc.aio.insecure_channel(target, _OPTIONS))
-        self.stub = rpc.FarmStub(self.channel)
-        self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.timeout_s = timeout_s
+    _channels = grpc.aio
 
     async def __aenter__(self) -> "AsyncClient":
         return self

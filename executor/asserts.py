@@ -107,7 +107,7 @@ class _Probe(ast.expr):
         self.index = index
 
 
-def _short(value: Any, limit: int = 160) -> str:
+def short_repr(value: Any, limit: int = 160) -> str:
     """A bounded repr that cannot fail (repr of a 5000-digit int raises)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 512:
         return f"<int of {value.bit_length()} bits>"
@@ -248,8 +248,8 @@ class TrustedAssert:
             name = _CMP[type(node.ops[0])][0]
             if isinstance(got, Opaque):
                 return f"{self.probes[node.left.index]} returned {got!r}, which cannot be compared on the trusted side"
-            return f"{self.probes[node.left.index]} gave {_short(got)}; expected {name} {_short(node.comparators[0].value)}"
-        shown = ", ".join(f"{p} = {_short(v, 80)}" for p, v in zip(self.probes, values))
+            return f"{self.probes[node.left.index]} gave {short_repr(got)}; expected {name} {short_repr(node.comparators[0].value)}"
+        shown = ", ".join(f"{p} = {short_repr(v, 80)}" for p, v in zip(self.probes, values))
         return f"assertion failed: {self.source.strip()[:200]}" + (f" (with {shown})" if shown else "")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import checkers
-from .asserts import _short
+from .asserts import short_repr
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
 from .sandbox.codec import DecodeError, decode
@@ -71,7 +71,7 @@ def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
         return TestResult(_STATUS.get(status, Verdict.RUNTIME_ERROR), _message(phase, None), cpu_ms)
     if isinstance(test, StdioTest):
         ok = checkers.get(test.checker, test.tolerance)(test.expected_stdout, phase.get("stdout", ""))
-        msg = None if ok else f"wrong output ({test.checker} checker): got {_short(phase.get('stdout', ''), 200)}"
+        msg = None if ok else f"wrong output ({test.checker} checker): got {short_repr(phase.get('stdout', ''), 200)}"
         return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
     if isinstance(test, CallTest):
         try:
@@ -79,7 +79,7 @@ def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
         except DecodeError as exc:
             return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", cpu_ms)
         ok = _json_shape(value) == _json_shape(test.expected)
-        msg = None if ok else f"{test.func}(...) returned {_short(value)}; expected {_short(test.expected)}"
+        msg = None if ok else f"{test.func}(...) returned {short_repr(value)}; expected {short_repr(test.expected)}"
         return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
     assert isinstance(test, AssertTest)
     if test.check is None:  # snippet ran to its end

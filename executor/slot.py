@@ -179,11 +179,3 @@ class Slot:
             got += len(chunk)
         return b"".join(chunks)
 
-
-def python_version(config: ExecutorConfig) -> str:
-    """Version of the sandbox interpreter (part of the runtime identity)."""
-    out = subprocess.run([config.python, "-I", "-S", "-c", "import sys; print(sys.version.split()[0])"],
-                         capture_output=True, text=True, timeout=30)
-    return out.stdout.strip() or "unknown"
-
-
