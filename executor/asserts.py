@@ -401,6 +401,24 @@ class TrustedSnippet:
             at += len(a.probes)
         return True, None
 
+    def first_failure(self, encoded: list[Any], start: int = 0) -> tuple[int, str | None]:
+        """Judge, from assert number `start`, the asserts whose probes `encoded` (the values of
+        a prefix of the probes) fully covers. Returns (the number of asserts judged passed in
+        a row, the first failure's message or None). A failure here fails the test, whatever
+        the rest of it would have done: the check stops at its first failed assert."""
+        at = sum(len(a.probes) for a in self.asserts[:start])
+        i = start
+        while i < len(self.asserts):
+            n = len(self.asserts[i].probes)
+            if at + n > len(encoded):
+                break
+            ok, msg = self.asserts[i].judge(encoded[at:at + n])
+            if not ok:
+                return i, msg
+            at += n
+            i += 1
+        return i, None
+
 
 def _plan_one(source: str, test: ast.expr) -> TrustedAssert:
     if sum(1 for _ in ast.walk(test)) > MAX_NODES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import checkers
-from .asserts import short_repr
+from .asserts import TrustedSnippet, short_repr
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
 from .sandbox.codec import DecodeError, decode
@@ -27,6 +27,7 @@ _STATUS = {
     "disk": Verdict.OUTPUT_EXCEEDED,
     "syntax": Verdict.SYNTAX_ERROR,
     "protocol": Verdict.FAILED,
+    "stopped": Verdict.FAILED,  # the host stopped a test whose earlier assert had failed
     "skipped": Verdict.SKIPPED,
 }
 
@@ -68,6 +69,9 @@ def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
     status = phase.get("s")
     cpu_ms = phase.get("cpu_ms")
     if status != "ok":
+        failure = _earlier_failure(test, phase)
+        if failure is not None:  # as the check itself would: it stops at its first failed assert
+            return TestResult(Verdict.FAILED, failure, cpu_ms)
         return TestResult(_STATUS.get(status, Verdict.RUNTIME_ERROR), _message(phase, None), cpu_ms)
     if isinstance(test, StdioTest):
         ok = checkers.get(test.checker, test.tolerance)(test.expected_stdout, phase.get("stdout", ""))
@@ -86,6 +90,45 @@ def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
         return TestResult(Verdict.PASSED, None, cpu_ms)
     ok, msg = test.check.judge(phase.get("v"))
     return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
+
+
+def _earlier_failure(test: Any, phase: dict[str, Any]) -> str | None:
+    """The failure message of an assert that the values sent before a phase ended cover."""
+    values = phase.get("v")
+    if isinstance(test, AssertTest) and isinstance(test.check, TrustedSnippet) and isinstance(values, list):
+        return test.check.first_failure(values)[1]
+    return None
+
+
+class EarlyStop:
+    """Decides, from the values a slow phase streams out, when to stop it: as soon as an
+    assert of a trusted snippet has failed, where stopping changes no other test's verdict
+    (the job's last test, or any test when the job stops at its first failure)."""
+
+    def __init__(self, job: Job) -> None:
+        last = len(job.tests) - 1
+        self._checks = {i: t.check for i, t in enumerate(job.tests)
+                        if isinstance(t, AssertTest) and isinstance(t.check, TrustedSnippet)
+                        and len(t.check.asserts) > 1 and (i == last or job.first_failure)}
+        self._values: dict[int, list[Any]] = {}
+        self._judged: dict[int, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._checks)
+
+    def __call__(self, test_index: Any, values: Any) -> bool:
+        """Take the next values of test `test_index`; True means stop it now."""
+        check = self._checks.get(test_index) if isinstance(test_index, int) else None
+        if check is None or not isinstance(values, list):
+            return False
+        seen = self._values.setdefault(test_index, [])
+        seen.extend(values)
+        try:
+            judged, failure = check.first_failure(seen, self._judged.get(test_index, 0))
+        except Exception:  # noqa: BLE001  a value that cannot be judged: let the phase finish
+            return False
+        self._judged[test_index] = judged
+        return failure is not None
 
 
 def _json_shape(value: Any) -> Any:

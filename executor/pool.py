@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
 from .job import Job
-from .judge import judge
+from .judge import EarlyStop, judge
 from .result import JobResult
 from .slot import Slot
 
@@ -194,7 +194,8 @@ class Pool:
             try:
                 if not slot.alive:
                     self._restart(slot)
-                answer = slot.run(request, answer_timeout(job))
+                stop = EarlyStop(job)
+                answer = slot.run(request, answer_timeout(job), stop if stop else None)
                 if answer.get("restart"):
                     slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                 if "infra" in answer:

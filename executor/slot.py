@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
 from . import firejail
 from .config import ExecutorConfig
@@ -99,14 +99,25 @@ class Slot:
         self.info = info
         return info
 
-    def run(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Send one job (zygote form) and return the zygote's answer."""
+    def run(self, request: dict[str, Any], timeout_s: float,
+            on_part: Callable[[Any, Any], bool] | None = None) -> dict[str, Any]:
+        """Send one job (zygote form) and return the zygote's answer.
+
+        `on_part(test index, values)` sees the values a slow phase streams before the
+        answer; when it returns True the zygote is told to stop that phase.
+        """
         if not self.alive:
             raise SlotCrashed("slot is not running")
         self.busy = True
+        deadline = time.monotonic() + timeout_s
         try:
             self._send(request)
-            answer = self._receive(time.monotonic() + timeout_s)
+            while True:
+                answer = self._receive(deadline)
+                if "part" not in answer:
+                    break
+                if on_part is not None and on_part(answer["part"], answer.get("v")):
+                    self._send({"stop": answer["part"]})
         finally:
             self.busy = False
         self.jobs_run += 1

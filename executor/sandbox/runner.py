@@ -13,22 +13,44 @@ not change what the runner calls.
 import ast
 import builtins
 import json
+import json.encoder
 import operator
 import os
 import sys
+import time
 import warnings
 
 from . import codec  # noqa: F401  (rebound below; the zygote loads us as a package)
 
 NONCE_LEN = 32  # hex characters, then "\n"
 MESSAGE_MAX = 600
+# A slow value phase sends the values it has at most this often, so the host can stop a
+# phase whose earlier asserts already failed (a fast phase sends one frame at its end).
+PART_EVERY_S = 0.002
 _MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
+
+
+def _unencodable(obj):
+    raise TypeError("not JSON data")
 
 
 def _bind():
     _type = type
     _os_read, _os_write, _os_exit = os.read, os.write, os._exit
-    _dumps = json.dumps
+    # The C encoder, built once: json.dumps would build an encoder per call (dozens of
+    # copy-on-write pages in every child) and run Python code that looks up `isinstance` in
+    # builtins, which a program may have replaced.
+    _c_encode = json.encoder.c_make_encoder(
+        None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+    _join = "".join
+
+    def _dumps(obj):
+        return _join(_c_encode(obj, 0))
+
+    # A copy of the builtins as they were before any program ran: snippet tests look names up
+    # in a fresh copy of it, so `builtins.isinstance = ...` in a program changes its own code only.
+    _pristine = dict(builtins.__dict__)
+    _dict_copy = dict.copy
     _encode, _decode = codec.encode, codec.decode
     _Opaque = codec.Opaque
     _BaseException = BaseException
@@ -42,6 +64,7 @@ def _bind():
     _compile, _eval, _exec = compile, eval, exec
     _len, _isinstance, _str, _tuple = len, isinstance, str, tuple
     _settrace, _setprofile = sys.settrace, sys.setprofile
+    _monotonic = time.monotonic
     _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
     _ops = {
         "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -51,6 +74,8 @@ def _bind():
 
     class StrictAssertionError(_AssertionError):
         pass
+
+    StrictAssertionError.__qualname__ = "AssertionError"  # what a test author wrote
 
     def describe(exc):
         if _type(exc) in (_SyntaxError, IndentationError, TabError):
@@ -76,8 +101,15 @@ def _bind():
         return buf[:NONCE_LEN].decode("ascii")
 
     def send(fd, frame):
-        data = _dumps(frame, separators=(",", ":")).encode("utf-8")
-        data = _len(data).to_bytes(4, "big") + data
+        data = _dumps(frame).encode("utf-8")
+        _write_all(fd, _len(data).to_bytes(4, "big") + data)
+
+    def send_ok(fd, nonce):
+        # The common frame, without the JSON encoder (cold in every new child).
+        body = b'{"n":"' + nonce.encode("ascii") + b'","s":"ok"}'
+        _write_all(fd, _len(body).to_bytes(4, "big") + body)
+
+    def _write_all(fd, data):
         while data:
             n = _os_write(fd, data)
             data = data[n:]
@@ -145,6 +177,17 @@ def _bind():
         except Exception as exc:  # RecursionError, OverflowError...: the program's fault
             return None, ("syntax", "the program cannot be compiled: " + describe(exc))
 
+    def probe_values(codes, ns, values, sent, nonce, res_fd):
+        """Evaluate probes in order into `values`; return the ones not sent as parts yet."""
+        last = _monotonic()
+        for c in codes:
+            if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
+                send(res_fd, {"n": nonce, "s": "part", "v": values[sent[0]:]})
+                sent[0] = _len(values)
+                last = _monotonic()
+            values.append(_encode(_eval(c, ns)))
+        return values[sent[0]:]
+
     def run_tests(program, tests, ctl_fd, res_fd):
         """Tests mode: program once, then each prepared test with a fresh nonce.
 
@@ -158,7 +201,10 @@ def _bind():
             send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
             _os_exit(0)
         status, msg = run_phase(lambda: _exec(code, ns))
-        send(res_fd, {"n": nonce, "s": status, "m": msg if status != "ok" else None})
+        if status != "ok":
+            send(res_fd, {"n": nonce, "s": status, "m": msg})
+            _os_exit(0)  # the zygote stops here: no test runs after a failed load
+        send_ok(res_fd, nonce)
         for kind, test_code, extra in tests:
             nonce = read_nonce(ctl_fd)
             _settrace(None)
@@ -166,7 +212,11 @@ def _bind():
             if test_code is None:
                 status, out = "error", "the test itself does not compile: " + extra
             elif kind == "value":  # the probes of a trusted assert, in order
-                status, out = run_phase(lambda: [_encode(_eval(c, ns)) for c in test_code])
+                values, sent = [], [0]
+                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd))
+                if status != "ok":  # the values before the failure still count (an earlier assert
+                    send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0]:]})  # may fail)
+                    continue
             elif kind == "call":
                 def call(name=extra[0], args=extra[1]):
                     fn = ns.get(name)
@@ -175,12 +225,14 @@ def _bind():
                     return _encode(fn(*args))
                 status, out = run_phase(call)
             else:
+                ns["__builtins__"] = _dict_copy(_pristine)
                 status, out = run_phase(lambda: _exec(test_code, ns))
-            if status == "ok":
-                frame = {"n": nonce, "s": "ok", "v": out if kind != "snippet" else None}
+            if status != "ok":
+                send(res_fd, {"n": nonce, "s": status, "m": out})
+            elif kind == "snippet":
+                send_ok(res_fd, nonce)
             else:
-                frame = {"n": nonce, "s": status, "m": out}
-            send(res_fd, frame)
+                send(res_fd, {"n": nonce, "s": "ok", "v": out})
         _os_exit(0)
 
     def run_stdio(program):

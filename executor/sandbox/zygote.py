@@ -34,10 +34,20 @@ Host <-> zygote, over the zygote's stdin/stdout:
    phase  = {"s": status, "m": message?, "v": encoded value?, "stdout": str?,
              "cpu_ms": float, "wall_ms": float}
    status = ok | fail | error | memory | syntax | timeout | output | disk
-          | crash | protocol | skipped | infra
+          | crash | protocol | stopped | skipped | infra
 
+   A value phase that did not end "ok" still carries, in "v", the values
+   computed before it ended (the host judges the asserts they cover first).
    Expected outputs and assert literals never appear in a job: the host keeps
    them and judges the values and stdout that come back.
+
+   While a slow value phase runs, the zygote may write any number of
+   ``{"part": test index, "v": [values]}`` frames before the answer (the
+   phase's values so far, in order, each sent once). The host may answer one
+   with ``{"stop": test index}``: the zygote then ends that phase with status
+   ``stopped`` (the host sends it only when an assert those values cover has
+   failed, and the phase is the job's last or the job stops at its first
+   failure). A stop that arrives after its job ended is ignored.
 3. A zygote that cannot go on exits; the host sees EOF and replaces the slot.
 
 Zygote <-> child (one child per program in tests mode, one per test in stdio
@@ -51,11 +61,17 @@ write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
 2. Tests mode: for each phase (loading the program, then each test in order)
    the zygote writes a fresh random nonce (32 hex chars + "\\n") and waits for
    one frame ``{"n": nonce, "s": status, "v"?, "m"?}``. Nonces are made after
-   the fork and sent only when their phase starts (the load phase's is queued
+   the fork and sent when their phase starts (the load phase's is queued
    right after the fork; the runner consumes it before the program exists), so
    a program cannot write a valid frame for a phase ahead of time; a frame
    with a wrong nonce, a malformed frame, or extra bytes after a phase's frame
    end the child with status ``protocol``.
+   A value phase may also send ``{"n": nonce, "s": "part", "v": [values]}``
+   frames before its last one (at most every PART_EVERY_S of runner.py).
+   The nonces of value and call phases may be queued ahead (at most
+   NONCE_QUEUE): their frames carry values the host judges, so a program that
+   writes one itself gains nothing it could not return. A snippet phase's
+   nonce is sent only when that phase starts, since its frame is its verdict.
    Stdio mode: the child closes fd 4 after ``ready``; its exit status and
    stdout are the whole report.
 3. Per phase the zygote enforces CPU time (from /proc/PID/schedstat), wall
@@ -89,6 +105,8 @@ MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host t
 MAX_VALUE_DEPTH = 220  # the codec nests to 100 (tags double it); deeper is forged
 MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 WIPE_BUDGET_S = 2.0
+PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
+NONCE_QUEUE = 64  # nonces queued ahead of the child: 2 KiB, far below a pipe's buffer
 ZYGOTE_MEMORY = 1 << 30
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
@@ -101,6 +119,7 @@ _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty s
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 _CHILD_FDS = (3, 4)
+_host_in = _host_out = -1  # the job pipe from the host and the answer pipe to it (set at boot)
 
 
 class _Phase(Exception):
@@ -135,8 +154,11 @@ def _read_exact(fd, n):
     return buf
 
 
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per frame
+
+
 def write_frame(fd, obj):
-    data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
+    data = _encode_json(obj).encode("utf-8")
     data = len(data).to_bytes(4, "big") + data
     while data:
         data = data[os.write(fd, data):]
@@ -163,6 +185,10 @@ class Child:
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
         self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
         self._cpu_seen = 0
+        self.test_index = -1  # the test whose phase is running (-1: loading)
+        self.part = []  # values the running phase has sent ahead of its last frame
+        self._forwarded = 0  # how many of them went to the host
+        self._forwarded_at = 0.0
         try:
             self.sched_fd = os.open("/proc/%d/schedstat" % pid, os.O_RDONLY)
         except OSError:
@@ -234,7 +260,7 @@ class Child:
             raise _Phase("protocol", "malformed result frame") from None
         return frame
 
-    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True):
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None):
         """Pump pipes until a frame arrives (want_frame) or the child is done.
 
         c0/t0 are the child's CPU ns and the monotonic time when the phase
@@ -242,6 +268,7 @@ class Child:
         (frame or None, cpu_ns used, wall seconds used). Raises _Phase when a
         limit is hit. `strict`: bytes after the frame are a protocol violation
         (only the ready frame may be followed at once by the load frame).
+        `nonce`: the running phase's, which its "part" frames must carry.
         """
         t0 = time.monotonic() if t0 is None else t0
         c0 = self.cpu_ns() if c0 is None else c0
@@ -250,6 +277,9 @@ class Child:
         while True:
             if want_frame:
                 frame = self._take_frame()
+                if frame is not None and frame.get("s") == "part":
+                    self._take_part(frame, nonce)
+                    continue
                 if frame is not None:
                     if strict and self.res_buf:
                         raise _Phase("protocol", "unexpected extra result bytes")
@@ -261,7 +291,13 @@ class Child:
             now = time.monotonic()
             if now >= deadline:
                 raise _Phase("timeout", "wall-clock limit of %gs exceeded" % wall_s)
-            ready, _, _ = select.select(list(self.open), [], [], min(POLL_S, deadline - now))
+            watch = list(self.open)
+            if self._forwarded:  # the host may answer a forwarded part with a stop
+                watch.append(_host_in)
+            ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
+            if _host_in in ready:
+                ready.remove(_host_in)
+                self._host_says()
             for fd in ready:
                 self._drain(fd)
             if not ready or len(ready) < len(self.open):
@@ -273,6 +309,30 @@ class Child:
                         raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
                     if files > MAX_SCRATCH_FILES:
                         raise _Phase("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+
+    def _take_part(self, frame, nonce):
+        """A value phase's values so far: kept for its result, and passed on to the host
+        (at most every PART_FORWARD_S) so it can stop a test that has already failed."""
+        values = frame.get("v")
+        if nonce is None or frame.get("n") != nonce or type(values) is not list:
+            raise _Phase("protocol", "malformed part frame")
+        self.part.extend(values)
+        now = time.monotonic()
+        if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
+            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded:]})
+            self._forwarded, self._forwarded_at = len(self.part), now
+
+    def _host_says(self):
+        """The host wrote while a job runs: only {"stop": test index} is expected."""
+        frame = read_frame(_host_in)
+        if frame is None:
+            os._exit(0)  # the host is gone
+        if type(frame) is dict and frame.get("stop") == self.test_index:
+            raise _Phase("stopped", "stopped: an earlier assert of this test already failed")
+
+    def start_phase(self, test_index):
+        self.test_index = test_index
+        self.part, self._forwarded, self._forwarded_at = [], 0, 0.0
 
     def send_nonce(self):
         nonce = os.urandom(16).hex()
@@ -501,7 +561,7 @@ class _Infra(Exception):
     pass
 
 
-def _phase_result(frame, nonce, cpu_ns, wall):
+def _phase_result(frame, nonce, cpu_ns, wall, part):
     out = {"cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
     if frame.get("n") != nonce or frame.get("s") not in ("ok", "fail", "error", "memory", "syntax"):
         raise _Phase("protocol", "result frame with a wrong nonce or status")
@@ -509,7 +569,12 @@ def _phase_result(frame, nonce, cpu_ns, wall):
     if frame.get("m") is not None:
         out["m"] = str(frame["m"])[:runner.MESSAGE_MAX]
     if "v" in frame and frame["v"] is not None:
-        out["v"] = frame["v"]
+        if part:
+            if type(frame["v"]) is not list:
+                raise _Phase("protocol", "result frame with a malformed value")
+            out["v"] = part + frame["v"]
+        else:
+            out["v"] = frame["v"]
     return out
 
 
@@ -532,44 +597,75 @@ def _prepare(spec):
     return hit
 
 
+def _pipelined(spec):
+    """May this test's nonce be queued before its phase starts?
+
+    Value and call tests report values the host judges: a program that reads a queued nonce
+    and writes that phase's frame itself only reports values it could have returned anyway.
+    A snippet's frame is its verdict, so its nonce is sent only when its phase starts.
+    """
+    return spec["kind"] != "snippet"
+
+
 def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
     prepared = [_prepare(spec) for spec in tests]
     child = _fork(limits, len(tests) + 1, None, False, True)
     if child is None:  # in the child: compiled here, under the program's own limits
-        runner.run_tests(runner.compile_program(job["program"]), prepared, 3, 4)
+        try:
+            runner.run_tests(runner.compile_program(job["program"]), prepared, 3, 4)
+        finally:  # never back into the zygote's loop, whatever was raised
+            os._exit(71)
+    n_phases = len(tests) + 1
     # The load phase's nonce is queued at once: the runner reads it only after
     # its set-up (and the ready frame), before any program code runs.
     c0, t0 = 0, time.monotonic()
-    nonce = child.send_nonce()
+    sent = [child.send_nonce()]
     _ready(child)
+    _queue_nonces(child, sent, tests, 1)
     phases, ended = [], False
-    for i in range(len(tests) + 1):
-        if i:
+    for i in range(n_phases):
+        if i >= len(sent):  # a snippet (or the queue ran dry): its nonce starts the phase
             c0, t0 = child.cpu_ns(), time.monotonic()
-            nonce = child.send_nonce()
+            sent.append(child.send_nonce())
+        child.start_phase(i - 1)
         try:
-            frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0)
+            # Bytes after this phase's frame may only be the next phase's, if its nonce is out.
+            frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0,
+                                             strict=i + 1 >= len(sent), nonce=sent[i])
             if frame is None:
                 ended = True
                 break
-            phases.append(_phase_result(frame, nonce, cpu_ns, wall))
+            phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
         except _Phase as exc:
             phases.append({"s": exc.status, "m": exc.message})
+            if child.part:  # what a value phase computed before the limit: an earlier
+                phases[-1]["v"] = child.part  # assert may have failed already
             break
         if phases[-1]["s"] != "ok" and (i == 0 or job.get("first_failure")):
             break
+        c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
+        _queue_nonces(child, sent, tests, i + 1)
     status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
     if ended:
         kind, why = _describe_exit(status)
         phases.append({"s": kind, "m": "program ended during this phase: " + why})
+        if child.part:
+            phases[-1]["v"] = child.part
     if child.stderr_tail and phases and phases[-1]["s"] == "crash":
         phases[-1]["m"] += "; stderr: " + child.stderr_tail.decode("utf-8", "replace")[-400:]
     _wipe_scratch()
     load, rest = phases[0], phases[1:]
     rest += [{"s": "skipped"}] * (len(tests) - len(rest))
     return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
+
+
+def _queue_nonces(child, sent, tests, done):
+    """Send the nonces of the value/call phases that follow phase `done` - 1, up to a
+    bounded queue (a program that never reads them cannot block the zygote on a full pipe)."""
+    while len(sent) <= len(tests) and len(sent) < done + NONCE_QUEUE and _pipelined(tests[len(sent) - 1]):
+        sent.append(child.send_nonce())
 
 
 def run_stdio_job(job):
@@ -583,7 +679,10 @@ def run_stdio_job(job):
         if child is None:
             os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
             os.close(4)  # reports through the exit status only
-            runner.run_stdio(runner.compile_program(job["program"]))
+            try:
+                runner.run_stdio(runner.compile_program(job["program"]))
+            finally:
+                os._exit(71)
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
@@ -616,11 +715,14 @@ _BOOT_RSS_KB = 0
 GROWTH_LIMIT_KB = 256 * 1024
 
 
+_statm_fd = None  # /proc/self/statm, opened at boot: a file object per job costs page faults
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def _rss_kb():
     try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    except (OSError, ValueError, IndexError):
+        return int(os.pread(_statm_fd, 256, 0).split()[1]) * _PAGE_KB
+    except (OSError, TypeError, ValueError, IndexError):
         return 0
 
 
@@ -648,8 +750,9 @@ def main(boot):
     OWN_PID_NAMESPACE = bool(boot.get("own_pid_namespace", True))
     SCRATCH_QUOTA = OWN_PID_NAMESPACE
     # Far from the fds children get (0-4); children close everything from 5 up.
-    host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
-    host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
+    global _host_in, _host_out
+    host_in = _host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
+    host_out = _host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -669,7 +772,8 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
-    global _BOOT_RSS_KB
+    global _BOOT_RSS_KB, _statm_fd
+    _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     _BOOT_RSS_KB = _rss_kb()
     write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),
                            "preimported": preimported})
@@ -677,6 +781,8 @@ def main(boot):
         job = read_frame(host_in)
         if job is None:
             os._exit(0)
+        if "stop" in job:
+            continue  # a stop that crossed the end of its job: nothing left to stop
         try:
             if job.get("mode") == "stdio":
                 answer = run_stdio_job(job)

@@ -252,7 +252,7 @@ PATCHES = {
         ["x = solve(1)\nassert x == 42", "assert solve(2) == [1, 2]"], [F, F]),
     "builtins.isinstance": (
         "import builtins\nbuiltins.isinstance = lambda *a: True\ndef solve(x):\n    return 'no'\n",
-        ["assert isinstance(solve(1), int)", "x = solve(1)\nassert isinstance(x, int)"], [RE, RE]),
+        ["assert isinstance(solve(1), int)", "x = solve(1)\nassert isinstance(x, int)"], [F, F]),
     "builtins.sorted returns AlwaysEqual": (
         LIARS + "import builtins\nbuiltins.sorted = lambda *a, **k: AlwaysEqual()\n"
                 "def solve(x):\n    return [3]\n",
@@ -405,8 +405,8 @@ def test_forged_frame_then_exit(pool, host):
      "    body = json.dumps({'n': nonce, 's': 'ok', 'v': 42}).encode()\n"
      "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return None\n",
      None),  # failed or runtime_error, by timing (whether the next nonce is queued yet): never a pass
-    ("block on fd 3 for the next nonce",
-     "import os\ndef solve(x):\n    os.read(3, 33)\n    return 42\n", [TO, SK, SK]),
+    ("read fd 3 until it blocks (every queued nonce)",
+     "import os\ndef solve(x):\n    while True:\n        os.read(3, 33)\n", [TO, SK, SK]),
     ("write to every pipe in /proc/self/fd",
      "import os, json\ndef solve(x):\n    for fd in os.listdir('/proc/self/fd'):\n        try:\n"
      "            if os.readlink('/proc/self/fd/' + fd).startswith('pipe:'):\n"
@@ -517,10 +517,12 @@ HOLES = {
         TRACE_JUMPER + "def solve(x):\n    sys.settrace(_tracer)\n    return None\n",
         "settrace is only reset before each test; a candidate that installs a tracer during the "
         "test can jump the strict helper straight to its `return True`"),
-    "patch json.encoder": (
-        JSON_REWRITER + "def solve(x):\n    return None\n",
-        "the runner's send() goes through json.dumps -> JSONEncoder.encode, looked up on the "
-        "class at call time; a program replaces it and rewrites every result frame to 'ok'"),
+}
+
+# Closed holes, kept as attacks every test below runs: the runner now encodes its frames with
+# the C encoder it bound at import, so a patched JSONEncoder.encode never sees them.
+ATTACKS = HOLES | {
+    "patch json.encoder": (JSON_REWRITER + "def solve(x):\n    return None\n", ""),
 }
 
 
@@ -541,11 +543,21 @@ def test_hole_snippet_tests(pool, host, request, name):
     assert_no_reward(result)
 
 
-@pytest.mark.parametrize("name", sorted(HOLES))
+def test_patched_json_encoder_earns_nothing_on_snippets(pool, host):
+    """Formerly a hole: snippet tests (run in the child) were reported through json.dumps."""
+    program, _why = ATTACKS["patch json.encoder"]
+    result = pool.run(make_job(program, [LOOP_SNIPPET_TEST, "x = solve(1)\nassert x == 42\nassert x"]))
+    host.check()
+    assert_no_reward(result, [F, F])
+    result = pool.run(make_job(program.replace("def solve(x):", "def add(x, y):"), [humaneval_test("HumanEval/53")]))
+    assert_no_reward(result, [F])
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_in_process_attacks_do_not_reach_trusted_snippets(pool, host, name):
     """The same attacks against asserts-only snippets (a HumanEval-style check of plain asserts):
     those are judged on the host from probe values, so forging or patching the runner gains nothing."""
-    program, _why = HOLES[name]
+    program, _why = ATTACKS[name]
     result = pool.run(make_job(program, [SNIPPET_TEST, VALUE_TESTS[0]]))
     host.check()
     assert_no_reward(result)
@@ -555,17 +567,17 @@ def test_in_process_attacks_do_not_reach_trusted_snippets(pool, host, name):
 def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
     """Trusted asserts keep every literal and every comparison on the host: a program that
     forges result frames only chooses probe values, and cannot know which ones pass."""
-    program, _why = HOLES[name]
+    program, _why = ATTACKS[name]
     result = pool.run(make_job(program, ["assert solve(1) == 41", "assert solve(2) == 'x7'",
                                          "assert abs(solve(3) - 2.5) < 1e-9", "assert sorted(solve(4)) == [1, 5]"]))
     host.check()
     assert_no_reward(result)
 
 
-@pytest.mark.parametrize("name", sorted(HOLES))
+@pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name):
     """HumanEval/0's check is plain asserts: judged on the host (157 of 164 HumanEval checks are)."""
-    program, _why = HOLES[name]
+    program, _why = ATTACKS[name]
     program = program.replace("def solve(x):", "def has_close_elements(numbers, threshold):")
     result = pool.run(make_job(program, [humaneval_test("HumanEval/0")]))
     host.check()

@@ -190,3 +190,31 @@ def test_unknown_callables_are_computed_in_the_sandbox():
 def test_failure_messages_never_raise_on_huge_values():
     ok, msg = plan_assert("assert f() == 3").judge([encode(10 ** 5000)])
     assert not ok and "too large" in msg
+
+
+def test_first_failure_judges_only_covered_asserts():
+    plan = plan_snippet("def check(c):\n    assert c(1) == 1\n    assert c(2) == 2\n    assert c(3) + c(4) == 7\ncheck(f)")
+    assert plan is not None and len(plan.probes) == 4
+    assert plan.first_failure([]) == (0, None)
+    assert plan.first_failure([1]) == (1, None)
+    assert plan.first_failure([1, 2, 3]) == (2, None)  # the third assert needs two values
+    judged, msg = plan.first_failure([1, 5])
+    assert judged == 1 and "gave 5" in msg
+    assert plan.first_failure([1, 2, 3, 4], start=2) == (3, None)
+    assert plan.first_failure([1, 2, 3, 5], start=2)[1] is not None
+
+
+def test_early_stop_only_where_no_other_verdict_changes():
+    from executor import Job
+    from executor.judge import EarlyStop
+
+    check = "def check(c):\n    assert c(1) == 1\n    assert c(2) == 2\ncheck(f)"
+    stop = EarlyStop(Job.from_dict({"id": "a", "program": "f = int", "tests": [check, check]}))
+    assert stop(0, [0]) is False  # not the last test: never stopped
+    assert stop(1, [1]) is False
+    assert stop(1, [3]) is True
+    assert stop("1", [3]) is False and stop(1, "junk") is False
+    first = EarlyStop(Job.from_dict({"id": "b", "program": "f = int", "tests": [check, "assert f(1) == 1"],
+                                     "mode": "first_failure"}))
+    assert first(0, [0]) is True
+    assert not EarlyStop(Job.from_dict({"id": "c", "program": "f = int", "tests": ["assert f(1) == 1"]}))

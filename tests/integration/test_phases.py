@@ -1,0 +1,79 @@
+"""How test phases flow: queued nonces for value tests, values streamed from slow phases,
+and a check stopped as soon as one of its asserts has failed (real sandbox)."""
+
+from executor import Verdict
+
+P, F, SK, TO = Verdict.PASSED, Verdict.FAILED, Verdict.SKIPPED, Verdict.TIMEOUT
+
+# slow(n) burns about n ms of CPU and returns n; forever() never returns.
+SLOW = (
+    "import time\n"
+    "def slow(n):\n"
+    "    t = time.process_time()\n"
+    "    while time.process_time() - t < n / 1000:\n"
+    "        pass\n"
+    "    return n\n"
+    "def forever():\n"
+    "    while True:\n"
+    "        pass\n"
+    "def boom():\n"
+    "    raise KeyError('boom')\n"
+)
+
+
+def check(*asserts):
+    return "def check(candidate):\n" + "".join(f"    {a}\n" for a in asserts) + "check(slow)\n"
+
+
+def verdicts(result):
+    return [t.verdict for t in result.tests]
+
+
+def test_many_value_tests_with_queued_nonces(run):
+    """More value tests than the nonce queue holds, with snippets in between: all in order."""
+    tests = [f"assert slow(0) + {i} == {i}" for i in range(150)]
+    tests[70] = "x = slow(0)\nassert x == 0"
+    tests[71] = "assert slow(0) == 1"
+    r = run(SLOW, tests)
+    assert verdicts(r) == [P] * 71 + [F] + [P] * 78
+
+
+def test_failed_assert_stops_the_rest_of_its_check(run):
+    """The first assert fails after 20 ms; the next one would never end. The check stops at
+    the failed assert, as it would run anywhere, instead of burning the CPU limit."""
+    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0")],
+            limits={"cpu_s": 5, "wall_s": 10})
+    assert verdicts(r) == [F]
+    assert "slow(20) gave 20; expected == 21" in r.tests[0].message
+    assert r.cpu_ms < 2500  # stopped, not killed at the 5 s limit
+
+
+def test_first_failure_mode_stops_any_test(run):
+    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
+            mode="first_failure", limits={"cpu_s": 5, "wall_s": 10})
+    assert verdicts(r) == [F, SK]
+    assert r.cpu_ms < 2500
+
+
+def test_a_check_that_is_not_last_runs_to_its_end(run):
+    """Stopping a middle test would kill the program and fail the tests after it: it is not
+    stopped, and its verdict still comes from the assert that failed first."""
+    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
+            limits={"cpu_s": 0.5, "wall_s": 5})
+    assert r.tests[0].verdict is F and "expected == 21" in r.tests[0].message
+    assert r.tests[1].verdict is SK
+
+
+def test_error_after_a_failed_assert_is_a_failure(run):
+    """Values computed before an exception are judged first: the check failed at its first
+    assert, whatever a later one raises (the reference evaluator says the same)."""
+    r = run(SLOW, [check("assert candidate(0) == 1", "assert boom() == 0")])
+    assert verdicts(r) == [F] and "expected == 1" in r.tests[0].message
+    r = run(SLOW, [check("assert candidate(0) == 0", "assert boom() == 0")])
+    assert verdicts(r) == [Verdict.RUNTIME_ERROR] and "KeyError" in r.tests[0].message
+
+
+def test_a_passing_slow_check_streams_and_passes(run):
+    """Parts are sent while a slow check runs; when every assert holds, nothing is stopped."""
+    r = run(SLOW, [check(*[f"assert candidate({n}) == {n}" for n in (5, 5, 5, 5, 5, 5)])])
+    assert verdicts(r) == [P]
