@@ -50,6 +50,8 @@ SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
     "reversed", "round", "set", "sorted", "str", "tuple", "type", "zip",
 )} | {"sum": _sum}
 SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
+# Built-ins that turn an iterable into a value: over a program value they run in the child.
+MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 SAFE_MODULES: dict[str, Any] = {"math": math}
 # What a test may use of a module (no factorial/prod/comb/perm: unbounded big-int work).
 MODULE_ATTRS: dict[str, frozenset[str]] = {"math": frozenset({
@@ -154,6 +156,12 @@ class _Planner(ast.NodeTransformer):
                 return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
             if self.program_dependent(node.func):
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
+            if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS and len(node.args) == 1 \
+                    and not node.keywords and self.program_dependent(node.args[0]) \
+                    and not _has_local_scope(node) and not _literal_inside(node.args[0]):
+                # list(gen(3)): a generator does not cross as a value; its items do. The child
+                # computes the whole call (no literal of the test goes with it) and we judge it.
+                return self.probe(node)
             if any(isinstance(a, ast.Starred) for a in node.args):
                 raise Unsupported("starred argument")
             node.func = self.plan_callee(node.func)
@@ -199,6 +207,48 @@ class _Planner(ast.NodeTransformer):
             func.value = self.plan(func.value)  # a method of a plain value, checked when judged
             return func
         raise Unsupported("callee")
+
+
+def bound_names(source: str) -> set[str]:
+    """Names a snippet binds at its top level (defs, classes, assignments, imports, loops)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names: set[str] = set()
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue  # their bodies bind locals
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def free_names(expr: str) -> set[str]:
+    """Every name an expression reads."""
+    try:
+        return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+
+
+def _literal_inside(node: ast.AST) -> bool:
+    """Does a literal sit in `node` outside the arguments of a program call? (Those are inputs
+    the program sees anyway; a literal elsewhere may be an expected value.)"""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call):
+        return _literal_inside(node.func)
+    return any(_literal_inside(child) for child in ast.iter_child_nodes(node))
 
 
 def _refuse(node: ast.AST) -> ast.expr:
@@ -476,9 +526,9 @@ def plan_snippet(source: str) -> TrustedSnippet | None:
         asserts = tuple(_plan_one(source, s.test) for s in _assert_statements(tree))
     except (SyntaxError, ValueError, MemoryError, RecursionError, Unsupported):
         return None
-    if not any(a.probes for a in asserts):
-        return None  # nothing from the program: let the child run it as written
-    return TrustedSnippet(asserts)
+    if not asserts:
+        return None
+    return TrustedSnippet(asserts)  # with no probes at all it is still judged here, in order
 
 
 def plan_assert(source: str) -> TrustedAssert | None:

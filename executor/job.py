@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from . import checkers
-from .asserts import TrustedSnippet, plan_snippet
+from .asserts import TrustedSnippet, bound_names, free_names, plan_snippet
 from .errors import InvalidJob
 from .limits import Limits
 
@@ -36,7 +36,7 @@ class AssertTest:
     def sandbox_spec(self) -> dict[str, Any]:
         if self.check is not None:
             return {"kind": "value", "exprs": list(self.check.probes)}
-        return {"kind": "snippet", "code": self.code}
+        return {"kind": "snippet"}  # its source goes to the test process only (Job.sandbox_snippets)
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,11 @@ class Job:
             "tests": [t.sandbox_spec() for t in self.tests],
         }
 
+    def sandbox_snippets(self) -> list[str]:
+        """The sources of the snippet tests the host cannot judge, in order: they go to the
+        sandbox's test process, never to the zygote or the program's process."""
+        return [t.code for t in self.tests if isinstance(t, AssertTest) and t.check is None]
+
     def to_dict(self) -> dict[str, Any]:
         """The job in the DESIGN section 4 shape (`Job.from_dict` reads it back)."""
         return {"id": self.id, "language": self.language, "program": self.program,
@@ -161,7 +166,22 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> tuple[Test, ...]:
         tests.append(_parse_test(item, where))
     if any(isinstance(t, StdioTest) for t in tests) and not all(isinstance(t, StdioTest) for t in tests):
         raise InvalidJob("tests", "stdin/stdout tests cannot be mixed with assert or call tests in one job")
-    return tuple(tests)
+    return _after_snippet_names(tests)
+
+
+def _after_snippet_names(tests: list[Test]) -> tuple[Test, ...]:
+    """An assert that uses a name an earlier snippet test defined runs where that name lives:
+    in the sandbox's test process, as a snippet, not as probes in the program's process."""
+    defined: set[str] = set()
+    out: list[Test] = []
+    for t in tests:
+        if isinstance(t, AssertTest):
+            if t.check is None:
+                defined |= bound_names(t.code)
+            elif defined and any(defined & free_names(p) for p in t.check.probes):
+                t = AssertTest(t.code, None)
+        out.append(t)
+    return tuple(out)
 
 
 def _parse_test(item: Any, where: str) -> Test:

@@ -189,13 +189,14 @@ class Pool:
 
     def _run_on(self, slot: Slot, job: Job) -> JobResult:
         request = job.sandbox_request()
+        snippets = job.sandbox_snippets()
         reason = ""
         for attempt in range(1, RETRIES + 2):
             try:
                 if not slot.alive:
                     self._restart(slot)
                 stop = EarlyStop(job)
-                answer = slot.run(request, answer_timeout(job), stop if stop else None)
+                answer = slot.run(request, answer_timeout(job), stop if stop else None, snippets)
                 if answer.get("restart"):
                     slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                 if "infra" in answer:

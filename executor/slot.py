@@ -27,7 +27,7 @@ from .sandbox import zygote
 
 log = logging.getLogger(__name__)
 
-SANDBOX_MODULES = ("codec", "seccomp", "runner", "zygote")
+SANDBOX_MODULES = ("codec", "frames", "seccomp", "rpc", "runner", "tester", "zygote")  # in import order
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed
@@ -100,9 +100,12 @@ class Slot:
         return info
 
     def run(self, request: dict[str, Any], timeout_s: float,
-            on_part: Callable[[Any, Any], bool] | None = None) -> dict[str, Any]:
+            on_part: Callable[[Any, Any], bool] | None = None,
+            snippets: list[str] | None = None) -> dict[str, Any]:
         """Send one job (zygote form) and return the zygote's answer.
 
+        `snippets`: the sources of the job's snippet tests, sent as a frame of their own
+        right after the job; the zygote leaves it to the test process, which reads it itself.
         `on_part(test index, values)` sees the values a slow phase streams before the
         answer; when it returns True the zygote is told to stop that phase.
         """
@@ -112,6 +115,8 @@ class Slot:
         deadline = time.monotonic() + timeout_s
         try:
             self._send(request)
+            if snippets:
+                self._send(snippets)
             while True:
                 answer = self._receive(deadline)
                 if "part" not in answer:

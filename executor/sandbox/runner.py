@@ -12,17 +12,18 @@ not change what the runner calls.
 
 import ast
 import builtins
-import json
-import json.encoder
 import operator
 import os
 import sys
 import time
 import warnings
 
-from . import codec  # noqa: F401  (rebound below; the zygote loads us as a package)
+from . import codec, frames, rpc  # noqa: F401  (bound below; the zygote loads us as a package)
 
 NONCE_LEN = 32  # hex characters, then "\n"
+# In place of a nonce: "this phase is a snippet the test process runs; serve its requests".
+SERVE_TOKEN = b"s" * NONCE_LEN + b"\n"
+RPC_IN, RPC_OUT = 5, 6  # the program's child: requests from, replies to the test process
 MESSAGE_MAX = 600
 # A slow value phase sends the values it has at most this often, so the host can stop a
 # phase whose earlier asserts already failed (a fast phase sends one frame at its end).
@@ -30,27 +31,11 @@ PART_EVERY_S = 0.002
 _MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
 
 
-def _unencodable(obj):
-    raise TypeError("not JSON data")
-
-
 def _bind():
     _type = type
-    _os_read, _os_write, _os_exit = os.read, os.write, os._exit
-    # The C encoder, built once: json.dumps would build an encoder per call (dozens of
-    # copy-on-write pages in every child) and run Python code that looks up `isinstance` in
-    # builtins, which a program may have replaced.
-    _c_encode = json.encoder.c_make_encoder(
-        None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
-    _join = "".join
-
-    def _dumps(obj):
-        return _join(_c_encode(obj, 0))
-
-    # A copy of the builtins as they were before any program ran: snippet tests look names up
-    # in a fresh copy of it, so `builtins.isinstance = ...` in a program changes its own code only.
-    _pristine = dict(builtins.__dict__)
-    _dict_copy = dict.copy
+    _os_read, _os_exit = os.read, os._exit
+    _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
+    _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _encode, _decode = codec.encode, codec.decode
     _Opaque = codec.Opaque
     _BaseException = BaseException
@@ -101,18 +86,11 @@ def _bind():
         return buf[:NONCE_LEN].decode("ascii")
 
     def send(fd, frame):
-        data = _dumps(frame).encode("utf-8")
-        _write_all(fd, _len(data).to_bytes(4, "big") + data)
+        _write_frame(fd, frame)
 
     def send_ok(fd, nonce):
         # The common frame, without the JSON encoder (cold in every new child).
-        body = b'{"n":"' + nonce.encode("ascii") + b'","s":"ok"}'
-        _write_all(fd, _len(body).to_bytes(4, "big") + body)
-
-    def _write_all(fd, data):
-        while data:
-            n = _os_write(fd, data)
-            data = data[n:]
+        _write_raw(fd, b'{"n":"' + nonce.encode("ascii") + b'","s":"ok"}')
 
     def trusted(value):
         """A program value rebuilt as plain built-ins (opaque if it is not one)."""
@@ -205,7 +183,19 @@ def _bind():
             send(res_fd, {"n": nonce, "s": status, "m": msg})
             _os_exit(0)  # the zygote stops here: no test runs after a failed load
         send_ok(res_fd, nonce)
+        endpoint = None
         for kind, test_code, extra in tests:
+            if kind == "remote":  # run by the test process: only its requests are ours
+                if _read_exact(ctl_fd, NONCE_LEN + 1) != SERVE_TOKEN:
+                    _os_exit(0)
+                if endpoint is None:
+                    endpoint = _Endpoint(RPC_IN, RPC_OUT, _ALL_OPS, ns)
+                try:
+                    if not endpoint.serve():
+                        _os_exit(0)
+                except _BaseException:  # a malformed request: not from the test process
+                    _os_exit(0)
+                continue
             nonce = read_nonce(ctl_fd)
             _settrace(None)
             _setprofile(None)
@@ -225,12 +215,9 @@ def _bind():
                     return _encode(fn(*args))
                 status, out = run_phase(call)
             else:
-                ns["__builtins__"] = _dict_copy(_pristine)
-                status, out = run_phase(lambda: _exec(test_code, ns))
+                status, out = "error", "unknown test kind %r" % (kind,)
             if status != "ok":
                 send(res_fd, {"n": nonce, "s": status, "m": out})
-            elif kind == "snippet":
-                send_ok(res_fd, nonce)
             else:
                 send(res_fd, {"n": nonce, "s": "ok", "v": out})
         _os_exit(0)
@@ -263,13 +250,16 @@ def _bind():
         _os_exit(status & 0xFF)
 
     def prepare_test(spec):
-        """(kind, code or None, extra) for one test spec; runs in the zygote.
+        """(kind, code or None, extra) for one test spec; runs in the zygote (snippets: in
+        the test process).
 
         Snippets get their asserts rewritten (StrictAsserts) and the strict
-        helper bound as a constant of the code object, so no global name a
-        program could rebind stands between a test and its comparisons.
+        helper bound as a constant of the code object: comparisons run on codec
+        copies, so no object from the program decides one.
         """
         kind = spec["kind"]
+        if kind == "remote":
+            return kind, True, None
         try:
             if kind == "value":
                 return kind, tuple(_compile(e, "<test>", "eval") for e in spec["exprs"]), None
@@ -284,7 +274,11 @@ def _bind():
         except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
             return kind, None, describe(exc)
 
-    return compile_program, run_tests, run_stdio, prepare_test
+    return {
+        "compile_program": compile_program, "run_tests": run_tests, "run_stdio": run_stdio,
+        "prepare_test": prepare_test, "read_nonce": read_nonce, "send": send, "send_ok": send_ok,
+        "run_phase": run_phase, "describe": describe,
+    }
 
 
 _HELPER_PLACEHOLDER = "<acefarm strict helper>"
@@ -341,6 +335,6 @@ class _CompareRewriter(ast.NodeTransformer):
 
 
 _SYNTAX_EXIT = 87  # stdio mode: the program does not compile
-compile_program, run_tests, run_stdio, prepare_test = _bind()
+globals().update(_bind())
 MEMORY_EXIT = _MEMORY_EXIT
 SYNTAX_EXIT = _SYNTAX_EXIT

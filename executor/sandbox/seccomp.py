@@ -189,6 +189,11 @@ def _program(zygote_pid):
     label("kill")
     op(_RET_K, _RET_KILL_PROCESS)
 
+    return _assemble(ins)
+
+
+def _assemble(ins):
+    """Resolve symbolic labels to relative jumps."""
     positions, n = {}, 0
     for item in ins:
         if item[0] == "label":
@@ -209,15 +214,62 @@ def _program(zygote_pid):
     return out
 
 
-def install(zygote_pid):
-    """Install the filter on the calling process (the zygote); irreversible."""
-    prog = _program(zygote_pid)
+def _signal_floor_program(floor):
+    """kill/tkill/tgkill only of pid 0 (own group) and of pids and groups above `floor`."""
+    machine = platform.machine()
+    audit_arch, nr = _ARCH[machine]
+    ins = []
+
+    def op(code, k, jt=None, jf=None):
+        ins.append((code, jt, jf, k))
+
+    op(_LD_W_ABS, 4)
+    op(_JEQ_K, audit_arch, None, "allow")              # the zygote's filter kills foreign ABIs
+    op(_LD_W_ABS, 0)
+    for name in ("kill", "tkill", "tgkill"):
+        op(_JEQ_K, nr[name], "check_pid", None)
+    op(_RET_K, _RET_ALLOW)
+    ins.append(("label", "check_pid"))
+    op(_LD_W_ABS, _ARG[0])
+    op(_JEQ_K, 0, "allow", None)
+    op(_JGE_K, 0x80000000, "negative", None)
+    op(_JGT_K, floor, "allow", "eperm")
+    ins.append(("label", "negative"))
+    op(_JGE_K, (1 << 32) - floor, "eperm", "allow")
+    ins.append(("label", "allow"))
+    op(_RET_K, _RET_ALLOW)
+    ins.append(("label", "eperm"))
+    op(_RET_K, _RET_ERRNO_EPERM)
+    return _assemble(ins)
+
+
+def _fprog(prog):
     arr = (_SockFilter * len(prog))(*[_SockFilter(c, t, f, k) for c, t, f, k in prog])
-    fprog = _SockFprog(len(prog), arr)
-    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
+    return _SockFprog(len(prog), arr), arr
+
+
+def _set_filter(fprog):
     if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(SET_SECCOMP) failed")
 
 
-__all__ = ["install"]
+def install(zygote_pid):
+    """Install the filter on the calling process (the zygote); irreversible."""
+    fprog, _keep = _fprog(_program(zygote_pid))
+    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
+    _set_filter(fprog)
+
+
+class SignalFloor:
+    """A filter, built in the zygote and installed by a child, that forbids signalling any pid
+    up to `floor`: a program's child may not signal the test process forked before it."""
+
+    def __init__(self, floor):
+        self._fprog, self._keep = _fprog(_signal_floor_program(floor))
+
+    def install(self):
+        _set_filter(self._fprog)  # stacked on the zygote's: the stricter answer wins
+
+
+__all__ = ["install", "SignalFloor"]

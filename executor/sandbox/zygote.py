@@ -91,7 +91,7 @@ import signal
 import sys
 import time
 
-from . import runner, seccomp
+from . import frames, runner, seccomp, tester
 
 # Set from the boot frame: "/tmp" is firejail's private tmpfs; the unsandboxed
 # (insecure) mode gets a fresh private directory instead.
@@ -114,7 +114,7 @@ SANDBOX_PACKAGE = __name__.rpartition(".")[0]
 
 _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
-_READY_FRAME = len(json.dumps(_READY).encode()).to_bytes(4, "big") + json.dumps(_READY).encode()
+_READY_FRAME = frames.READY_FRAME
 _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
@@ -131,37 +131,7 @@ class _Phase(Exception):
         self.message = message
 
 
-def read_frame(fd, limit=MAX_FRAME):
-    head = _read_exact(fd, 4)
-    if head is None:
-        return None
-    n = int.from_bytes(head, "big")
-    if n > limit:
-        raise ValueError("frame too large")
-    body = _read_exact(fd, n)
-    if body is None:
-        return None
-    return json.loads(body)
-
-
-def _read_exact(fd, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per frame
-
-
-def write_frame(fd, obj):
-    data = _encode_json(obj).encode("utf-8")
-    data = len(data).to_bytes(4, "big") + data
-    while data:
-        data = data[os.write(fd, data):]
+read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
 class Child:
@@ -253,14 +223,15 @@ class Child:
         if self.answer_bytes > MAX_ANSWER_BYTES:
             raise _Phase("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
         try:
-            frame = json.loads(body)
+            frame = frames.loads(body)
             if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:
                 raise ValueError("bad frame")
         except Exception:  # malformed, too deep (RecursionError), too big: the program's doing
             raise _Phase("protocol", "malformed result frame") from None
         return frame
 
-    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None):
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None,
+             reporter=None):
         """Pump pipes until a frame arrives (want_frame) or the child is done.
 
         c0/t0 are the child's CPU ns and the monotonic time when the phase
@@ -269,7 +240,11 @@ class Child:
         limit is hit. `strict`: bytes after the frame are a protocol violation
         (only the ready frame may be followed at once by the load frame).
         `nonce`: the running phase's, which its "part" frames must carry.
+        `reporter`: the test process, when it runs this phase: the frame comes from it, and
+        the CPU time of both counts.
         """
+        if reporter is not None:
+            return self._wait_with(reporter, cpu_s, wall_s, c0, t0)
         t0 = time.monotonic() if t0 is None else t0
         c0 = self.cpu_ns() if c0 is None else c0
         cpu_budget = cpu_s * 1e9
@@ -303,12 +278,39 @@ class Child:
             if not ready or len(ready) < len(self.open):
                 if self.cpu_ns() - c0 > cpu_budget:
                     raise _Phase("timeout", "CPU time limit of %gs exceeded" % cpu_s)
-                if self.disk_cap:
-                    used, files = _scratch_used()
-                    if used > self.disk_cap:
-                        raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
-                    if files > MAX_SCRATCH_FILES:
-                        raise _Phase("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+                self._check_disk()
+
+    def _check_disk(self):
+        if self.disk_cap:
+            used, files = _scratch_used()
+            if used > self.disk_cap:
+                raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
+            if files > MAX_SCRATCH_FILES:
+                raise _Phase("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+
+    def _wait_with(self, reporter, cpu_s, wall_s, c0, t0):
+        """A snippet phase: the test process reports, this child serves it (its output still
+        counts against its caps)."""
+        cpu_budget = cpu_s * 1e9
+        deadline = t0 + wall_s
+        while True:
+            frame = reporter._take_frame()
+            if frame is not None:
+                if reporter.res_buf:
+                    raise _Phase("protocol", "unexpected extra result bytes")
+                return frame, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
+            if reporter.res_r not in reporter.open:
+                return None, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
+            now = time.monotonic()
+            if now >= deadline:
+                raise _Phase("timeout", "wall-clock limit of %gs exceeded" % wall_s)
+            ready, _, _ = select.select(list(self.open) + list(reporter.open), [], [],
+                                        min(POLL_S, deadline - now))
+            for fd in ready:
+                (self if fd in self.open else reporter)._drain(fd)
+            if self.cpu_ns() + reporter.cpu_ns() - c0 > cpu_budget:
+                raise _Phase("timeout", "CPU time limit of %gs exceeded" % cpu_s)
+            self._check_disk()
 
     def _take_part(self, frame, nonce):
         """A value phase's values so far: kept for its result, and passed on to the host
@@ -334,6 +336,12 @@ class Child:
         self.test_index = test_index
         self.part, self._forwarded, self._forwarded_at = [], 0, 0.0
 
+    def send_token(self, token):
+        try:
+            os.write(self.ctl_w, token)
+        except OSError:
+            pass
+
     def send_nonce(self):
         nonce = os.urandom(16).hex()
         try:
@@ -342,8 +350,9 @@ class Child:
             pass  # the child is gone; the wait that follows sees EOF
         return nonce
 
-    def finish(self, strays=False):
-        """Kill whatever is left, reap, close pipes. Returns (status, cpu_ms, peak_kb)."""
+    def finish(self, strays=False, reap=True):
+        """Kill whatever is left, reap (with `reap`, every exited child: a job's other child
+        must be finished first), close pipes. Returns (status, cpu_ms, peak_kb)."""
         for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd):
             if fd is not None:
                 try:
@@ -357,7 +366,8 @@ class Child:
         _, status, ru = os.wait4(self.pid, 0)
         if strays and OWN_PID_NAMESPACE:
             _kill_strays(self.pid)
-        _reap()
+        if reap:
+            _reap()
         return status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
 
 
@@ -473,28 +483,37 @@ def _describe_exit(status):
     return "crash", "exited with status %d" % os.WEXITSTATUS(status)
 
 
-def _child_setup(limits, n_phases, fds):
-    """In the child, before any program code: isolate and limit ourselves."""
-    os.setsid()
-    stdin_fd, out_w, err_w, ctl_r, res_w = fds
-    os.dup2(stdin_fd, 0)
-    os.dup2(out_w, 1)
-    os.dup2(err_w, 2)
-    # fd 3 must be replaced even in stdio mode: left alone it would be whatever
-    # the zygote had there (its end of the host's job pipe).
-    os.dup2(ctl_r if ctl_r is not None else _devnull, 3)
-    os.dup2(res_w, 4)
-    os.closerange(5, 1 << 16)
-    os.chdir(WORKDIR)
+def _place_fds(fds):
+    """Make `fds` the process's 0, 1, 2, ... and close every other descriptor."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in fds]  # no source clobbered below
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(len(fds), 1 << 16)
+
+
+def _set_limits(limits, n_phases, files, disk_mb, processes):
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
-    nproc = 0 if limits.get("processes", 0) <= 0 else int(limits["processes"]) + 64
+    nproc = 0 if processes <= 0 else int(processes) + 64
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
     resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["disk_mb"] * mb),) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["files"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(disk_mb * mb),) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(files),) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _child_setup(limits, n_phases, fds):
+    """In the child, before any program code: isolate and limit ourselves.
+
+    `fds` become 0.. (stdin, stdout, stderr, control, results[, requests from and replies to
+    the test process]); fd 3 is always replaced, even in stdio mode: left alone it would be
+    whatever the zygote had there."""
+    os.setsid()
+    _place_fds(fds)
+    os.chdir(WORKDIR)
+    _set_limits(limits, n_phases, max(int(limits["files"]), len(fds) + 1), limits["disk_mb"],
+                limits.get("processes", 0))
     # Listed at boot: walking sys.modules here would touch (and copy) every page it sits on.
     for name in _SANDBOX_MODULES:
         sys.modules.pop(name, None)
@@ -515,7 +534,9 @@ def _fork_raw():
     return pid
 
 
-def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
+def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, rpc=(), floor=None):
+    """Fork the program's child; `rpc`: its ends of the pipes to the test process, whose
+    pid is the `floor` (a seccomp.SignalFloor) the child may not signal."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -527,7 +548,10 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
     pid = _fork_raw()
     if pid == 0:
         try:
-            _child_setup(limits, n_phases, (stdin_fd, out_w, err_w, ctl_r, res_w))
+            _child_setup(limits, n_phases,
+                         (stdin_fd, out_w, err_w, _devnull if ctl_r is None else ctl_r, res_w) + tuple(rpc))
+            if floor is not None:
+                floor.install()
             os.write(4, _READY_FRAME)  # pre-encoded: json here would cost COW faults
         except BaseException as exc:
             try:
@@ -540,6 +564,34 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode):
         if fd is not None and fd != _devnull:
             os.close(fd)
     return Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
+
+
+def _fork_tester(limits, n_phases, to_program, from_program):
+    """Fork the test process (see tester.py) before the program's child exists, so the
+    program can never signal it (seccomp lets a child signal only newer pids). It reads the
+    snippets from the host's pipe itself: they never pass through the zygote's memory."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    res_r, res_w = os.pipe()
+    ctl_r, ctl_w = os.pipe()
+    pid = _fork_raw()
+    if pid == 0:
+        try:
+            os.setsid()
+            _place_fds((_devnull, out_w, err_w, ctl_r, res_w, to_program, from_program, _host_in))
+            os.chdir(WORKDIR)
+            _set_limits(limits, n_phases, 16, 0, 0)
+            tester.main(7, 3, 4, 5, 6)
+        except BaseException as exc:
+            try:
+                os.write(2, ("test process failed: %r" % (exc,)).encode("utf-8", "replace"))
+            except BaseException:
+                pass
+        finally:
+            os._exit(70)
+    for fd in (out_w, err_w, res_w, ctl_r):
+        os.close(fd)
+    return Child(pid, ctl_w, res_r, out_r, err_r, limits, False)
 
 
 def _ready(child):
@@ -584,10 +636,8 @@ _COMPILED_MAX = 8192
 
 def _prepare(spec):
     kind = spec["kind"]
-    if kind == "snippet":
-        # Snippets run in the child hold their expected values: never kept past this job, so a
-        # later program on this slot cannot find them among the zygote's objects.
-        return runner.prepare_test(spec)
+    if kind == "snippet":  # its source goes from the host to the test process, never here
+        return "remote", True, None
     key = (kind, tuple(spec["exprs"]) if kind == "value" else json.dumps([spec["func"], spec["args"]]))
     hit = _compiled.get(key)
     if hit is None:
@@ -611,12 +661,18 @@ def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
     prepared = [_prepare(spec) for spec in tests]
-    child = _fork(limits, len(tests) + 1, None, False, True)
+    checker, rpc, floor = None, (), None
+    if any(spec["kind"] == "snippet" for spec in tests):
+        checker, rpc = _start_tester(limits, len(tests) + 1)
+        floor = seccomp.SignalFloor(checker.pid)
+    child = _fork(limits, len(tests) + 1, None, False, True, rpc, floor)
     if child is None:  # in the child: compiled here, under the program's own limits
         try:
             runner.run_tests(runner.compile_program(job["program"]), prepared, 3, 4)
         finally:  # never back into the zygote's loop, whatever was raised
             os._exit(71)
+    for fd in rpc:
+        os.close(fd)
     n_phases = len(tests) + 1
     # The load phase's nonce is queued at once: the runner reads it only after
     # its set-up (and the ready frame), before any program code runs.
@@ -626,14 +682,24 @@ def run_tests_job(job):
     _queue_nonces(child, sent, tests, 1)
     phases, ended = [], False
     for i in range(n_phases):
-        if i >= len(sent):  # a snippet (or the queue ran dry): its nonce starts the phase
+        remote = i > 0 and tests[i - 1]["kind"] == "snippet"
+        if remote:  # the test process runs it; the program's child serves its requests
+            c0, t0 = child.cpu_ns() + checker.cpu_ns(), time.monotonic()
+            child.send_token(runner.SERVE_TOKEN)
+            sent.append(checker.send_nonce())
+        elif i >= len(sent):  # the queue ran dry: this nonce starts the phase
             c0, t0 = child.cpu_ns(), time.monotonic()
             sent.append(child.send_nonce())
         child.start_phase(i - 1)
         try:
             # Bytes after this phase's frame may only be the next phase's, if its nonce is out.
             frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0,
-                                             strict=i + 1 >= len(sent), nonce=sent[i])
+                                             strict=i + 1 >= len(sent), nonce=sent[i],
+                                             reporter=checker if remote else None)
+            if frame is None and remote:
+                phases.append({"s": "crash", "m": "the test process ended during this test: "
+                               + checker.stderr_tail.decode("utf-8", "replace")[-300:]})
+                break
             if frame is None:
                 ended = True
                 break
@@ -645,8 +711,13 @@ def run_tests_job(job):
             break
         if phases[-1]["s"] != "ok" and (i == 0 or job.get("first_failure")):
             break
-        c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
+        if remote:
+            c0, t0 = child.cpu_ns(), time.monotonic()
+        else:
+            c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
         _queue_nonces(child, sent, tests, i + 1)
+    if checker is not None:  # first: the program child's finish reaps every exited child
+        checker.finish(reap=False)
     status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
     if ended:
         kind, why = _describe_exit(status)
@@ -659,6 +730,25 @@ def run_tests_job(job):
     load, rest = phases[0], phases[1:]
     rest += [{"s": "skipped"}] * (len(tests) - len(rest))
     return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
+
+
+def _start_tester(limits, n_phases):
+    """Fork the test process and wait until it has read the job's snippets from the host.
+    Returns (its Child, the program child's ends of the pipes between them)."""
+    global NEEDS_RESTART
+    to_program_r, to_program_w = os.pipe()
+    from_program_r, from_program_w = os.pipe()
+    checker = _fork_tester(limits, n_phases, to_program_w, from_program_r)
+    os.close(to_program_w)
+    os.close(from_program_r)
+    try:
+        _ready(checker)
+    except _Infra:
+        NEEDS_RESTART = True  # unread snippet bytes may be left on the host's pipe
+        os.close(to_program_r)
+        os.close(from_program_w)
+        raise
+    return checker, (to_program_r, from_program_w)
 
 
 def _queue_nonces(child, sent, tests, done):

@@ -499,58 +499,46 @@ def _lie(self, obj):
 json.encoder.JSONEncoder.encode = _lie
 '''
 
-HOLES = {
+# In-process attacks on the runner, formerly holes for snippet tests (which ran in the
+# program's process). Snippets now run in the sandbox's test process (sandbox/tester.py) and
+# the runner reports through a C encoder bound at import; each attack must earn nothing.
+ATTACKS = {
     "steal the nonce from the runner's frame": (
         NONCE_THIEF + "def solve(x):\n    _steal()\n",
         "the current phase's nonce is a local of the runner's frame (sys._getframe().f_back...); "
-        "with it a program writes valid 'ok' frames for every remaining test and exits, so snippet "
-        "tests and bare `assert f(x)` tests pass"),
+        "with it a program writes 'ok' frames for every remaining test and exits"),
     "replace the runner's prepared tests": (
         TEST_SWAPPER + "def solve(x):\n    return None\n",
         "the runner's list of compiled tests is reachable from the program's frames while it "
-        "loads; replacing each entry with `pass` makes every snippet test run to its end"),
+        "loads; replacing each entry with `pass` would make every snippet test run to its end"),
     "patch the strict helper's comparison table": (
         HELPER_PATCHER + "def solve(x):\n    _patch_helper()\n    return None\n",
-        "the strict helper sits in the test code's co_consts and its comparison table (_ops) is a "
-        "mutable dict in its closure; a candidate function patches it from the caller's frame"),
+        "the strict helper's comparison table (_ops) is a mutable dict in its closure; a "
+        "candidate function patches it from the caller's frame"),
     "sys.settrace inside the candidate": (
         TRACE_JUMPER + "def solve(x):\n    sys.settrace(_tracer)\n    return None\n",
-        "settrace is only reset before each test; a candidate that installs a tracer during the "
-        "test can jump the strict helper straight to its `return True`"),
-}
-
-# Closed holes, kept as attacks every test below runs: the runner now encodes its frames with
-# the C encoder it bound at import, so a patched JSONEncoder.encode never sees them.
-ATTACKS = HOLES | {
-    "patch json.encoder": (JSON_REWRITER + "def solve(x):\n    return None\n", ""),
+        "a candidate that installs a tracer during the test jumps the strict helper straight "
+        "to its `return True`"),
+    "patch json.encoder": (
+        JSON_REWRITER + "def solve(x):\n    return None\n",
+        "replace JSONEncoder.encode and rewrite every result frame to 'ok'"),
 }
 
 
-# A check function with a loop: not judged on the trusted side, so it runs in the child,
-# in the program's process, where these in-process attacks reach the runner.
+# A check function with a loop: not judged on the trusted side, so it runs in the sandbox's
+# test process, which the program reaches only through requests for its own functions.
 LOOP_SNIPPET_TEST = ("def check(candidate):\n"
                      "    for x, want in [(1, 42), (2, [1, 2]), (3, 'abc')]:\n"
                      "        assert candidate(x) == want\n"
                      "check(solve)\n")
 
 
-@pytest.mark.parametrize("name", sorted(HOLES))
-def test_hole_snippet_tests(pool, host, request, name):
-    program, why = HOLES[name]
-    request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_in_process_attacks_earn_nothing_on_snippet_tests(pool, host, name):
+    program, _why = ATTACKS[name]
     result = pool.run(make_job(program, [LOOP_SNIPPET_TEST, "x = solve(1)\nassert x == 42\nassert x"]))
     host.check()
     assert_no_reward(result)
-
-
-def test_patched_json_encoder_earns_nothing_on_snippets(pool, host):
-    """Formerly a hole: snippet tests (run in the child) were reported through json.dumps."""
-    program, _why = ATTACKS["patch json.encoder"]
-    result = pool.run(make_job(program, [LOOP_SNIPPET_TEST, "x = solve(1)\nassert x == 42\nassert x"]))
-    host.check()
-    assert_no_reward(result, [F, F])
-    result = pool.run(make_job(program.replace("def solve(x):", "def add(x, y):"), [humaneval_test("HumanEval/53")]))
-    assert_no_reward(result, [F])
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -584,12 +572,10 @@ def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name):
     assert_no_reward(result)
 
 
-@pytest.mark.parametrize("name", sorted(HOLES))
-def test_hole_humaneval_loop_checks(pool, host, request, name):
-    """HumanEval/53's check loops over random inputs: it runs in the child, so the in-process
-    attacks still work there."""
-    program, why = HOLES[name]
-    request.applymarker(pytest.mark.xfail(strict=True, reason="HOLE: " + why))
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_in_process_attacks_earn_nothing_on_humaneval_loop_checks(pool, host, name):
+    """HumanEval/53's check loops over random inputs: it runs in the test process."""
+    program, _why = ATTACKS[name]
     program = program.replace("def solve(x):", "def add(x, y):")
     result = pool.run(make_job(program, [humaneval_test("HumanEval/53")]))
     host.check()

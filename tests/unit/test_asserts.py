@@ -19,7 +19,10 @@ def judge(src, *values):
     ("assert not f()", ("f()",)),
     ("assert abs(f(1.5) - 0.5) < 1e-6", ("f(1.5)",)),
     ("assert math.isclose(f(2), 1.41, rel_tol=1e-3)", ("f(2)",)),
-    ("assert sorted(f([3, 1])) == [1, 3]", ("f([3, 1])",)),
+    ("assert sorted(f([3, 1])) == [1, 3]", ("sorted(f([3, 1]))",)),  # materialized in the child
+    ("assert sorted(f(x), reverse=True) == [3, 1]", ("f(x)",)),
+    ("assert list(f(x) + [1]) == [1]", ("f(x)",)),  # a literal inside: judged here
+    ("assert len(list(g(2))) == 2", ("list(g(2))",)),
     ("assert f(1) == g(2)", ("f(1)", "g(2)")),
     ("assert len(Solution().solve('ab')) == 2", ("Solution().solve('ab')",)),
     ("assert result == 5", ("result",)),
@@ -39,7 +42,6 @@ def test_probes_are_the_program_dependent_parts(src, probes):
     "assert f(lambda x: x) == 1",
     "x = f()\nassert x == 1",                     # an assignment
     "def check(c):\n    for i in range(3):\n        assert c(i) == i\ncheck(f)",  # a loop
-    "assert 1 == 1",                              # nothing from the program
     "assert max(*f()) == 1",                      # starred argument of a host call
     "assert empty([]) or top([]) == 1",           # short-circuit over program values
     "assert top(x) if x else True",
@@ -52,6 +54,12 @@ def test_probes_are_the_program_dependent_parts(src, probes):
 ])
 def test_other_tests_stay_snippets(src):
     assert plan_assert(src) is None
+
+
+def test_an_assert_with_nothing_from_the_program_is_judged_here():
+    plan = plan_snippet("assert 1 == 1\nassert True")
+    assert plan is not None and plan.probes == () and plan.judge([]) == (True, None)
+    assert not plan_snippet("assert 1 == 2").judge([])[0]
 
 
 def test_literals_never_enter_the_sandbox():
@@ -73,8 +81,9 @@ def test_python_semantics_on_plain_values():
     assert judge("assert abs(f(1.5) - 0.5) < 1e-6", 0.5000000001)[0]
     assert not judge("assert abs(f(1.5) - 0.5) < 1e-6", 0.6)[0]
     assert judge("assert math.isclose(f(2), 1.4142, rel_tol=1e-3)", 2 ** 0.5)[0]
-    assert judge("assert sorted(f()) == [1, 2, 3]", (3, 1, 2))[0]
-    assert judge("assert set(f()) == {1, 2}", [2, 1, 1])[0]
+    assert judge("assert sorted(f(), reverse=True) == [3, 2, 1]", (3, 1, 2))[0]
+    assert judge("assert sorted(f()) == [1, 2, 3]", [1, 2, 3])[0]  # sorted(f()) is the probe
+    assert judge("assert set(f()) == {1, 2}", {2, 1})[0]
     assert judge("assert f(x)[0] == 1", [1])[0] and judge("assert f(y).count(2) == 1", 1)[0]
     assert judge("assert 1 < f() < 3", 2)[0] and not judge("assert 1 < f() < 3", 3)[0]
     assert judge("assert f() == g()", {"a": 1}, {"a": 1})[0]

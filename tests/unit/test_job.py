@@ -23,6 +23,9 @@ def test_sandbox_request_never_carries_expectations():
     assert "SECRET" not in req
     stdio = Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}]))
     assert "SECRET" not in str(stdio.sandbox_request())
+    snippet = Job.from_dict(make(tests=["for x in [1]:\n    assert f(x) == 'SECRET-SNIPPET'"]))
+    assert "SECRET" not in str(snippet.sandbox_request())  # it goes to the test process only
+    assert "SECRET-SNIPPET" in snippet.sandbox_snippets()[0]
 
 
 @pytest.mark.parametrize("data, field", [
@@ -86,3 +89,13 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
     assert a.content_hash("x") != Job.from_dict(make(program="def f(x): return 2")).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(limits={"cpu_s": 1})).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(tests=["assert f(1) == 2"])).content_hash("x")
+
+
+def test_asserts_using_names_a_snippet_defined_become_snippets():
+    job = Job.from_dict(make(tests=["def helper():\n    return f(1)\nassert helper() == 2",
+                                    "assert helper() == 2", "assert f(1) == 2",
+                                    "import math as m\nx = m.pi", "assert x > 3"]))
+    checks = [t.check is not None for t in job.tests]
+    assert checks == [False, False, True, False, False]
+    assert job.sandbox_snippets() == [job.tests[i].code for i in (0, 1, 3, 4)]
+    assert job.sandbox_request()["tests"][1] == {"kind": "snippet"}  # no source to the zygote

@@ -1,0 +1,249 @@
+"""Calls between the test process and the program's process (see tester.py for why).
+
+Each side holds an `Endpoint` on a pair of pipes. Values cross as plain data through the
+codec; anything else crosses as a handle, and the other side sees a `Remote` proxy for it.
+So a test can call the program's functions and use the objects they return, and the program
+can call functions the test hands it (a lambda, a key function), each running where it was
+defined. Both sides answer requests while waiting for a reply, so such calls nest.
+
+Wire (4-byte length + UTF-8 JSON, both directions):
+    request  {"op": "call", "h": id, "a": [ref], "k": {name: ref}}
+           | {"op": "names"} | {"op": "attr", "h": id, "n": name} | {"op": "list", "h": id}
+           | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref}
+           | {"op": "done"}                    (the test process: the phase is over; no reply)
+    ref      {"v": encoded value}              plain data
+           | {"m": id, "t": type name}         an object of the sender's
+           | {"p": id}                         an object of the receiver's, handed back
+    reply    {"ok": ref, "c": [[position or name, encoded], ...]}   "c": arguments the callee
+           | {"err": [built-in exception class name, message]}      changed in place
+The program's process answers every request; the test process answers only "call", "list",
+"len" and "item" on what the test handed over (TEST_OPS), so nothing else of it is reachable.
+Standard library only.
+"""
+
+import builtins
+
+from . import codec, frames
+
+MAX_FRAME = 64 << 20
+MESSAGE_MAX = 600
+_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
+               if isinstance(obj, type) and issubclass(obj, BaseException)}
+_IN_PLACE = (list, dict, set, bytearray)
+ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item"})  # the program's process
+# The test process answers for what the test handed over, but never "attr": an attribute walk
+# (a generator's gi_frame.f_code.co_consts) would reach the test's literals.
+TEST_OPS = frozenset({"call", "list", "len", "item"})
+
+
+class PeerGone(Exception):
+    """The other process closed its end while we waited for its reply."""
+
+
+class Remote:
+    """An object that lives in the other process."""
+
+    __slots__ = ("_ep", "_h", "_t")
+
+    def __init__(self, endpoint, handle, type_name):
+        self._ep = endpoint
+        self._h = handle
+        self._t = type_name
+
+    def __call__(self, *args, **kwargs):
+        return self._ep.call(self, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._ep.request({"op": "attr", "h": self._h, "n": name})
+
+    def __iter__(self):
+        value = self._ep.request({"op": "list", "h": self._h})
+        if type(value) is not list:
+            raise TypeError("%s object is not iterable here" % self._t)
+        return iter(value)
+
+    def __len__(self):
+        n = self._ep.request({"op": "len", "h": self._h})
+        if type(n) is not int:
+            raise TypeError("%s object has no length" % self._t)
+        return n
+
+    def __getitem__(self, key):
+        return self._ep.request({"op": "item", "h": self._h, "i": self._ep.ref(key)})
+
+    def __eq__(self, other):
+        return type(other) is Remote and other._ep is self._ep and other._h == self._h
+
+    def __hash__(self):
+        return hash((id(self._ep), self._h))
+
+    def __repr__(self):
+        return "<%s from the other process>" % self._t
+
+
+class Endpoint:
+    """One side of the pipes: makes requests, answers the other side's."""
+
+    def __init__(self, rfd, wfd, ops, namespace=None):
+        self.rfd, self.wfd = rfd, wfd
+        self.ops = ops  # the requests this side answers
+        self.namespace = namespace  # what "names" lists (the program's globals)
+        self.table = {}  # handle -> our object the other side holds
+        self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
+
+    # -- values across ---------------------------------------------------------------
+
+    def ref(self, obj):
+        if type(obj) is Remote and obj._ep is self:
+            return {"p": obj._h}
+        encoded = codec.encode(obj)
+        if type(encoded) is not dict or "X" not in encoded:
+            return {"v": encoded}
+        handle = self.handles.get(id(obj))
+        if handle is None:
+            handle = self.handles[id(obj)] = len(self.table) + 1
+            self.table[handle] = obj
+        return {"m": handle, "t": encoded["X"]}
+
+    def deref(self, ref):
+        if type(ref) is not dict:
+            raise TypeError("malformed reference from the other process")
+        if "v" in ref:
+            return codec.decode(ref["v"])
+        if "m" in ref:
+            return Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
+        if "p" in ref:
+            return self.table[ref["p"]]
+        raise TypeError("malformed reference from the other process")
+
+    # -- requests ------------------------------------------------------------------
+
+    def request(self, req):
+        """Send `req`; answer the other side's requests until its reply comes; its value."""
+        return self.deref(self._exchange(req).get("ok"))
+
+    def call(self, remote, args, kwargs):
+        reply = self._exchange({"op": "call", "h": remote._h, "a": [self.ref(a) for a in args],
+                                "k": {k: self.ref(v) for k, v in kwargs.items()}})
+        changed = reply.get("c", [])
+        if type(changed) is not list:
+            raise TypeError("malformed reply from the other process")
+        for where, encoded in changed:
+            target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
+            _apply_in_place(target, codec.decode(encoded))
+        return self.deref(reply.get("ok"))
+
+    def _exchange(self, req):
+        frames.write_frame(self.wfd, req)
+        while True:
+            msg = frames.read_frame(self.rfd, MAX_FRAME)
+            if msg is None:
+                raise PeerGone("the other process ended during this call")
+            if type(msg) is not dict:
+                raise TypeError("malformed reply from the other process")
+            if "op" in msg:
+                self.answer(msg)
+                continue
+            if "err" in msg:
+                raise _exception(msg["err"])
+            return msg
+
+    def serve(self):
+        """Answer requests until the other side says done (or leaves)."""
+        while True:
+            msg = frames.read_frame(self.rfd, MAX_FRAME)
+            if msg is None or type(msg) is not dict or msg.get("op") == "done":
+                return msg is not None
+            self.answer(msg)
+
+    def answer(self, msg):
+        try:
+            reply = self._handle(msg)
+        except BaseException as exc:  # the callee's exception, for the caller to raise
+            reply = {"err": [_base_name(exc), _describe(exc)]}
+        frames.write_frame(self.wfd, reply)
+
+    def _handle(self, msg):
+        op = msg.get("op")
+        if op not in self.ops:
+            raise PermissionError("%r is not answered here" % (op,))
+        if op == "names":
+            return {"ok": {"v": None}, "names": {
+                k: self.ref(v) for k, v in list(self.namespace.items())
+                if type(k) is str and not k.startswith("__")}}
+        target = self.table[msg["h"]]
+        if op == "call":
+            args = [self.deref(a) for a in msg["a"]]
+            kwargs = {k: self.deref(a) for k, a in msg["k"].items()}
+            value = target(*args, **kwargs)
+            changed = [[i, codec.encode(a)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
+            changed += [[k, codec.encode(a)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
+            return {"ok": self.ref(value), "c": changed}
+        if op == "attr":
+            return {"ok": self.ref(getattr(target, msg["n"]))}
+        if op == "list":
+            return {"ok": {"v": codec.encode(list(target))}}
+        if op == "len":
+            return {"ok": {"v": len(target)}}
+        return {"ok": self.ref(target[self.deref(msg["i"])])}  # item
+
+    def names(self):
+        """The other side's globals, as values and Remotes."""
+        reply = self._exchange({"op": "names"})
+        names = reply.get("names")
+        if type(names) is not dict:
+            raise TypeError("malformed globals from the program")
+        return {k: self.deref(r) for k, r in names.items() if type(k) is str}
+
+    def done(self):
+        frames.write_frame(self.wfd, {"op": "done"})
+
+
+def _apply_in_place(target, value):
+    """The callee changed an argument in place: make the caller's object match."""
+    t = type(target)
+    if t is not type(value) or t not in _IN_PLACE:
+        return
+    if t is dict or t is set:
+        target.clear()
+        target.update(value)
+    else:
+        target[:] = value
+
+
+def _base_name(exc):
+    """The first built-in exception class in `exc`'s MRO (read without running its code)."""
+    try:
+        for cls in type.__dict__["__mro__"].__get__(type(exc)):
+            if _EXCEPTIONS.get(type.__dict__["__name__"].__get__(cls)) is cls:
+                return cls.__name__
+    except BaseException:
+        pass
+    return "Exception"
+
+
+def _describe(exc):
+    """'Type: message', without running code the exception's class may define."""
+    try:
+        name = type.__dict__["__qualname__"].__get__(type(exc))
+        text = BaseException.__str__(exc)
+    except BaseException:
+        return "Exception"
+    return (name + (": " + text if text else ""))[:MESSAGE_MAX]
+
+
+def _exception(err):
+    try:
+        name, message = str(err[0]), str(err[1])[:MESSAGE_MAX]
+    except Exception:
+        name, message = "Exception", "malformed error from the other process"
+    cls = _EXCEPTIONS.get(name, Exception)
+    if cls in (KeyboardInterrupt, GeneratorExit):
+        cls = RuntimeError
+    try:
+        return cls(message)
+    except Exception:
+        return RuntimeError(message)
+

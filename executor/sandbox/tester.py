@@ -1,0 +1,71 @@
+"""The test process: runs the snippet tests the host could not judge, and never program code.
+
+A snippet such as HumanEval's `check(candidate)` with a loop over random inputs cannot be
+planned into probes on the host, so it runs in the sandbox. Run in the program's own
+process, a program could reach the runner there (steal the phase nonce, swap the prepared
+tests, trace over the strict helper). So it runs here, in a second child forked from the
+zygote before the program's child: an older pid the program may not signal (seccomp), a
+non-dumpable process it may not read. The snippet sources come from the host's pipe straight
+into this process (`main`): neither the zygote nor the program's process ever holds them, so
+the literals they compare against are nowhere a program can look.
+
+Test code sees the program through `rpc`: each of the program's globals arrives as a value
+(plain data, copied by the codec) or as a `Remote` proxy whose calls, attributes, items and
+iteration are requests to the program's process. Lists, dicts and sets a call changes in
+place come back changed; functions the test hands the program run here when it calls them.
+Every comparison runs here, on plain values, under StrictAsserts. Standard library only.
+"""
+
+import builtins
+import os
+
+from . import frames, rpc, runner
+
+SECRETS_MAX = 64 << 20
+# The builtins as they were before any program ran (this module is imported by the zygote).
+_PRISTINE_BUILTINS = dict(builtins.__dict__)
+
+
+def main(host_fd, ctl_fd, res_fd, to_program, from_program):
+    """Read the snippets from the host, then run one per nonce the zygote sends."""
+    sources = frames.read_frame(host_fd, SECRETS_MAX)
+    os.close(host_fd)  # nothing else of the host's is ever read here
+    if type(sources) is not list:
+        os._exit(72)
+    program = rpc.Endpoint(from_program, to_program, rpc.TEST_OPS)
+    os.write(res_fd, frames.READY_FRAME)
+    ns, own = {"__name__": "__main__"}, {}
+    for source in sources:
+        nonce = runner.read_nonce(ctl_fd)
+        status, out = _run_snippet(program, source, ns, own)
+        try:
+            program.done()
+        except OSError:
+            pass  # the program is gone; the zygote sees to it
+        if status == "ok":
+            runner.send_ok(res_fd, nonce)
+        else:
+            runner.send(res_fd, {"n": nonce, "s": status, "m": out})
+    os._exit(0)
+
+
+def _run_snippet(program, source, ns, own):
+    """Run one snippet in `ns`: the program's globals (refreshed) under the names the tests
+    defined themselves (`own`, kept from test to test as in one shared namespace)."""
+    _, code, error = runner.prepare_test({"kind": "snippet", "code": source})
+    if code is None:
+        return "error", "the test itself does not compile: " + error
+    try:
+        ns.update({k: v for k, v in program.names().items() if k not in own})
+    except BaseException as exc:
+        return "error", runner.describe(exc)
+    ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
+    before = dict(ns)
+    status, out = runner.run_phase(lambda: exec(code, ns))
+    own.update({k: v for k, v in ns.items() if before.get(k, before) is not v})
+    if status == "error" and out.startswith("PeerGone"):
+        out = "the program ended during this test"
+    return status, out
+
+
+__all__ = ["main"]

@@ -1,0 +1,133 @@
+"""Snippet tests the host cannot judge run in the sandbox's test process and reach the program
+only through requests (executor/sandbox/tester.py, rpc.py): what still works, what cannot leak."""
+
+from executor import Verdict
+
+P, F, RE = Verdict.PASSED, Verdict.FAILED, Verdict.RUNTIME_ERROR
+
+PROGRAM = '''
+CONST = 5
+
+def sort_in_place(xs):
+    xs.sort()
+
+def fill(d, key):
+    d[key] = len(d)
+
+def apply(fn, x):
+    return fn(x)
+
+def twice(fn):
+    return lambda x: fn(fn(x))
+
+class Stack:
+    def __init__(self):
+        self.items = []
+    def push(self, x):
+        self.items.append(x)
+    def pop(self):
+        return self.items.pop()
+    def __len__(self):
+        return len(self.items)
+
+class BadInput(ValueError):
+    pass
+
+def check_positive(n):
+    if n < 0:
+        raise BadInput("negative: %d" % n)
+    return n
+
+def gen(n):
+    for i in range(n):
+        yield i
+'''
+
+
+def verdicts(result):
+    return [t.verdict for t in result.tests]
+
+
+def test_program_functions_objects_and_globals(run):
+    r = run(PROGRAM, [
+        "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",     # changed in place, seen here
+        "d = {}\nfill(d, 'a')\nfill(d, 'b')\nassert d == {'a': 0, 'b': 1}",
+        "s = Stack()\ns.push(1)\ns.push(2)\nassert s.pop() == 2\nassert len(s) == 1",
+        "x = CONST\nassert x * 2 == 10",
+        "assert list(gen(3)) == [0, 1, 2]",
+        "total = 0\nfor i in gen(4):\n    total += i\nassert total == 6",
+    ])
+    assert verdicts(r) == [P] * 6, r
+
+
+def test_functions_from_the_test_run_in_the_test_process(run):
+    r = run(PROGRAM, [
+        "assert apply(lambda x: x * 2, 21) == 42",
+        "inc = lambda x: x + 1\nassert twice(inc)(5) == 7",       # the program's closure over ours
+        "seen = []\napply(seen.append, 'hi')\nassert seen == ['hi']",
+    ])
+    assert verdicts(r) == [P] * 3, r
+
+
+def test_exceptions_cross_as_their_builtin_class(run):
+    r = run(PROGRAM, [
+        "try:\n    check_positive(-1)\nexcept ValueError as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
+        "assert check_positive(-2) == 0",
+    ])
+    assert verdicts(r) == [P, RE], r
+    assert "negative: -2" in r.tests[1].message
+
+
+def test_names_the_tests_define_persist_from_test_to_test(run):
+    r = run(PROGRAM, ["def helper():\n    return CONST + 1\nassert helper() == 6", "assert helper() == 6"])
+    assert verdicts(r) == [P, P], r
+
+
+def test_wrong_programs_fail_and_a_crash_mid_test_is_an_error(run):
+    wrong = PROGRAM.replace("xs.sort()", "xs.reverse()")
+    r = run(wrong, ["xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]"])
+    assert verdicts(r) == [F]
+    dies = PROGRAM + "import os\ndef die():\n    os._exit(0)\n"
+    r = run(dies, ["x = die()\nassert x is None", "y = CONST\nassert y == 5"])
+    assert r.tests[0].verdict is RE and r.tests[1].verdict is not P
+
+
+def test_snippet_sources_never_reach_the_program(run):
+    """The program searches all its objects (strings, code constants) for a test's literal."""
+    finder = '''
+import gc
+def find(marker):
+    for obj in gc.get_objects():
+        try:
+            if type(obj) is str and marker in obj and obj != marker:
+                return "found"
+            if type(obj).__name__ == "code" and any(type(c) is str and marker in c and c != marker
+                                                    for c in obj.co_consts):
+                return "found"
+        except Exception:
+            pass
+    return "not found"
+'''
+    # The literal below sits in the snippet; the program is only ever asked about a fragment.
+    test = "secret = 'XQ-' + '7731-ZZ'\nassert find('7731') == 'not found'\nassert secret == 'XQ-7731-ZZ'"
+    r = run(finder, [test])
+    assert verdicts(r) == [P], r
+
+
+def test_the_program_cannot_kill_the_test_process(run):
+    """The test process is older than the program's child: its kill attempts are refused, and
+    the test is judged (here: failed on its own assert) instead of crashing."""
+    killer = '''
+import os, signal
+def kill_all():
+    me = os.getpid()
+    for pid in range(2, me + 200):
+        if pid != me:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return 1
+'''
+    r = run(killer, ["x = kill_all()\nassert x == 2"])
+    assert verdicts(r) == [F], r
