@@ -59,7 +59,8 @@ class RemoteDispatcher:
                 try:
                     results = self.client.execute_many([job for job, _ in part])
                 except Exception as exc:  # noqa: BLE001 - each job gets the failure, the run goes on
-                    message = f"the farm did not score this job: {getattr(exc, 'details', lambda: exc)()}"
+                    detail = exc.details() if callable(getattr(exc, "details", None)) else exc
+                    message = f"the farm did not score this job: {detail}"
                     results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]
                 for (_, fut), result in zip(part, results):
                     fut.set_result(result)

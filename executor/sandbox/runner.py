@@ -47,7 +47,7 @@ def _bind():
     _exc_str = BaseException.__str__
     _qualname = type.__dict__["__qualname__"].__get__
     _compile, _eval, _exec = compile, eval, exec
-    _len, _isinstance, _str, _tuple = len, isinstance, str, tuple
+    _len, _isinstance = len, isinstance
     _settrace, _setprofile = sys.settrace, sys.setprofile
     _monotonic = time.monotonic
     _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})

@@ -25,9 +25,9 @@ Host <-> zygote, over the zygote's stdin/stdout:
              "limits": {"cpu_s", "wall_s", "memory_mb", "output_kb", "disk_mb",
                         "files", "processes"},
              "tests": [test, ...]}
-   test   = {"kind": "value", "expr": str}              (tests mode)
+   test   = {"kind": "value", "exprs": [str, ...]}     (tests mode)
           | {"kind": "call", "func": str, "args": [...]}
-          | {"kind": "snippet", "code": str}
+          | {"kind": "snippet"}                         (its source: see below)
           | {"stdin": str}                              (stdio mode)
    answer = {"load": phase | null, "tests": [phase, ...],
              "cpu_ms": float, "peak_kb": int}
@@ -36,6 +36,9 @@ Host <-> zygote, over the zygote's stdin/stdout:
    status = ok | fail | error | memory | syntax | timeout | output | disk
           | crash | protocol | stopped | skipped | infra
 
+   A job with snippet tests is followed at once by one more frame, the list of
+   their sources in order. The zygote never reads it: the test process it
+   forks for the job reads it from the same pipe (see below).
    A value phase that did not end "ok" still carries, in "v", the values
    computed before it ended (the host judges the asserts they cover first).
    Expected outputs and assert literals never appear in a job: the host keeps
@@ -72,12 +75,26 @@ write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
    NONCE_QUEUE): their frames carry values the host judges, so a program that
    writes one itself gains nothing it could not return. A snippet phase's
    nonce is sent only when that phase starts, since its frame is its verdict.
+   Snippet phases are run by the test process: the program's child gets
+   SERVE_TOKEN (runner.py) in place of a nonce and answers the test process's
+   requests on fds 5 (in) and 6 (out) until it is told the phase is done;
+   the test process gets the nonce and writes the phase's frame.
    Stdio mode: the child closes fd 4 after ``ready``; its exit status and
    stdout are the whole report.
 3. Per phase the zygote enforces CPU time (from /proc/PID/schedstat), wall
    time, output bytes and scratch-disk use, and kills the child's process
    group on any limit. After the job it kills the group, reaps the child
    (rusage: CPU time, peak RSS) and wipes the scratch directory.
+
+Zygote <-> test process (tester.py; only for a job with snippet tests). It is
+forked before the program's child, in its own session, and sees fds 3
+(control: a nonce per snippet phase), 4 (its frames), 5 and 6 (requests to and
+replies from the program's child, rpc.py) and 7 (the host's job pipe, read for
+the snippets frame and closed). It writes ``{"ready": true}`` once it has read
+the snippets; only then does the zygote read that pipe again. The program's
+child gets a second seccomp filter (seccomp.SignalFloor) that refuses to
+signal the test process's pid or anything older. A snippet phase's CPU time is
+both processes'. The test process is killed and reaped with the job.
 """
 
 import ctypes
@@ -86,30 +103,20 @@ import gc
 import json
 import os
 import resource
-import select
 import signal
 import sys
 import time
 
-from . import frames, runner, seccomp, tester
+from . import frames, process, runner, seccomp, tester
 
 # Set from the boot frame: "/tmp" is firejail's private tmpfs; the unsandboxed
 # (insecure) mode gets a fresh private directory instead.
 SCRATCH = "/tmp"
 WORKDIR = "/tmp/w"
-OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
-SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
-POLL_S = 0.01
 READY_TIMEOUT_S = 5.0
-MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
-MAX_VALUE_DEPTH = 220  # the codec nests to 100 (tags double it); deeper is forged
-MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 WIPE_BUDGET_S = 2.0
-PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
 NONCE_QUEUE = 64  # nonces queued ahead of the child: 2 KiB, far below a pipe's buffer
 ZYGOTE_MEMORY = 1 << 30
-MAX_FRAME = 16 << 20
-STDERR_TAIL = 2048
 SANDBOX_PACKAGE = __name__.rpartition(".")[0]
 
 _PR_SET_DUMPABLE = 4
@@ -119,317 +126,7 @@ _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty s
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 _CHILD_FDS = (3, 4)
-_host_in = _host_out = -1  # the job pipe from the host and the answer pipe to it (set at boot)
-
-
-class _Phase(Exception):
-    """Ends a phase early with a status decided here."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-read_frame, write_frame = frames.read_frame, frames.write_frame
-
-
-class Child:
-    """The zygote's view of one forked child and its pipes."""
-
-    def __init__(self, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout):
-        self.pid = pid
-        self.ctl_w = ctl_w
-        self.res_r = res_r
-        self.out_r = out_r
-        self.err_r = err_r
-        self.limits = limits
-        self.keep_stdout = keep_stdout
-        self.res_buf = b""
-        self.stdout = bytearray()
-        self.stderr_tail = b""
-        self.output_bytes = 0
-        self.answer_bytes = 0
-        self.output_cap = int(limits["output_kb"] * 1024)
-        self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
-        self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
-        self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
-        self._cpu_seen = 0
-        self.test_index = -1  # the test whose phase is running (-1: loading)
-        self.part = []  # values the running phase has sent ahead of its last frame
-        self._forwarded = 0  # how many of them went to the host
-        self._forwarded_at = 0.0
-        try:
-            self.sched_fd = os.open("/proc/%d/schedstat" % pid, os.O_RDONLY)
-        except OSError:
-            self.sched_fd = None
-
-    def cpu_ns(self):
-        if self.all_processes:
-            return self._cpu_all()
-        if self.sched_fd is None:
-            return 0
-        try:
-            os.lseek(self.sched_fd, 0, 0)
-            return int(os.read(self.sched_fd, 128).split()[0])
-        except (OSError, ValueError, IndexError):
-            return 0
-
-    def _cpu_all(self):
-        """CPU of every thread of the child and of its descendants (processes > 0), so work
-        moved into other processes or threads still counts; kept at its maximum so a process
-        that exits does not give its time back."""
-        total = 0
-        for name in os.listdir("/proc"):
-            if name.isdigit() and int(name) >= self.pid:
-                try:
-                    for tid in os.listdir("/proc/%s/task" % name):
-                        with open("/proc/%s/task/%s/schedstat" % (name, tid), "rb") as fh:
-                            total += int(fh.read().split()[0])
-                except (OSError, ValueError, IndexError):
-                    pass
-        self._cpu_seen = max(self._cpu_seen, total)
-        return self._cpu_seen
-
-    def _drain(self, fd):
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            data = b""
-        if not data:
-            self.open.discard(fd)
-            return
-        if fd == self.res_r:
-            self.res_buf += data
-            if len(self.res_buf) > MAX_FRAME + 4:
-                raise _Phase("output", "result frame too large")
-            return
-        self.output_bytes += len(data)
-        if fd == self.out_r and self.keep_stdout:
-            self.stdout += data[: max(0, self.output_cap - len(self.stdout))]
-        elif fd == self.err_r:
-            self.stderr_tail = (self.stderr_tail + data)[-STDERR_TAIL:]
-        if self.output_bytes > self.output_cap:
-            raise _Phase("output", "output exceeded %d KiB" % self.limits["output_kb"])
-
-    def _take_frame(self):
-        if len(self.res_buf) < 4:
-            return None
-        n = int.from_bytes(self.res_buf[:4], "big")
-        if len(self.res_buf) < 4 + n:
-            return None
-        body, self.res_buf = self.res_buf[4:4 + n], self.res_buf[4 + n:]
-        self.answer_bytes += n
-        if self.answer_bytes > MAX_ANSWER_BYTES:
-            raise _Phase("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
-        try:
-            frame = frames.loads(body)
-            if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:
-                raise ValueError("bad frame")
-        except Exception:  # malformed, too deep (RecursionError), too big: the program's doing
-            raise _Phase("protocol", "malformed result frame") from None
-        return frame
-
-    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None,
-             reporter=None):
-        """Pump pipes until a frame arrives (want_frame) or the child is done.
-
-        c0/t0 are the child's CPU ns and the monotonic time when the phase
-        started (taken before the nonce that starts it was sent). Returns
-        (frame or None, cpu_ns used, wall seconds used). Raises _Phase when a
-        limit is hit. `strict`: bytes after the frame are a protocol violation
-        (only the ready frame may be followed at once by the load frame).
-        `nonce`: the running phase's, which its "part" frames must carry.
-        `reporter`: the test process, when it runs this phase: the frame comes from it, and
-        the CPU time of both counts.
-        """
-        if reporter is not None:
-            return self._wait_with(reporter, cpu_s, wall_s, c0, t0)
-        t0 = time.monotonic() if t0 is None else t0
-        c0 = self.cpu_ns() if c0 is None else c0
-        cpu_budget = cpu_s * 1e9
-        deadline = t0 + wall_s
-        while True:
-            if want_frame:
-                frame = self._take_frame()
-                if frame is not None and frame.get("s") == "part":
-                    self._take_part(frame, nonce)
-                    continue
-                if frame is not None:
-                    if strict and self.res_buf:
-                        raise _Phase("protocol", "unexpected extra result bytes")
-                    return frame, self.cpu_ns() - c0, time.monotonic() - t0
-                if self.res_r not in self.open:
-                    return None, self.cpu_ns() - c0, time.monotonic() - t0
-            elif not self.open:
-                return None, self.cpu_ns() - c0, time.monotonic() - t0
-            now = time.monotonic()
-            if now >= deadline:
-                raise _Phase("timeout", "wall-clock limit of %gs exceeded" % wall_s)
-            watch = list(self.open)
-            if self._forwarded:  # the host may answer a forwarded part with a stop
-                watch.append(_host_in)
-            ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
-            if _host_in in ready:
-                ready.remove(_host_in)
-                self._host_says()
-            for fd in ready:
-                self._drain(fd)
-            if not ready or len(ready) < len(self.open):
-                if self.cpu_ns() - c0 > cpu_budget:
-                    raise _Phase("timeout", "CPU time limit of %gs exceeded" % cpu_s)
-                self._check_disk()
-
-    def _check_disk(self):
-        if self.disk_cap:
-            used, files = _scratch_used()
-            if used > self.disk_cap:
-                raise _Phase("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
-            if files > MAX_SCRATCH_FILES:
-                raise _Phase("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
-
-    def _wait_with(self, reporter, cpu_s, wall_s, c0, t0):
-        """A snippet phase: the test process reports, this child serves it (its output still
-        counts against its caps)."""
-        cpu_budget = cpu_s * 1e9
-        deadline = t0 + wall_s
-        while True:
-            frame = reporter._take_frame()
-            if frame is not None:
-                if reporter.res_buf:
-                    raise _Phase("protocol", "unexpected extra result bytes")
-                return frame, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
-            if reporter.res_r not in reporter.open:
-                return None, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
-            now = time.monotonic()
-            if now >= deadline:
-                raise _Phase("timeout", "wall-clock limit of %gs exceeded" % wall_s)
-            ready, _, _ = select.select(list(self.open) + list(reporter.open), [], [],
-                                        min(POLL_S, deadline - now))
-            for fd in ready:
-                (self if fd in self.open else reporter)._drain(fd)
-            if self.cpu_ns() + reporter.cpu_ns() - c0 > cpu_budget:
-                raise _Phase("timeout", "CPU time limit of %gs exceeded" % cpu_s)
-            self._check_disk()
-
-    def _take_part(self, frame, nonce):
-        """A value phase's values so far: kept for its result, and passed on to the host
-        (at most every PART_FORWARD_S) so it can stop a test that has already failed."""
-        values = frame.get("v")
-        if nonce is None or frame.get("n") != nonce or type(values) is not list:
-            raise _Phase("protocol", "malformed part frame")
-        self.part.extend(values)
-        now = time.monotonic()
-        if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
-            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded:]})
-            self._forwarded, self._forwarded_at = len(self.part), now
-
-    def _host_says(self):
-        """The host wrote while a job runs: only {"stop": test index} is expected."""
-        frame = read_frame(_host_in)
-        if frame is None:
-            os._exit(0)  # the host is gone
-        if type(frame) is dict and frame.get("stop") == self.test_index:
-            raise _Phase("stopped", "stopped: an earlier assert of this test already failed")
-
-    def start_phase(self, test_index):
-        self.test_index = test_index
-        self.part, self._forwarded, self._forwarded_at = [], 0, 0.0
-
-    def send_token(self, token):
-        try:
-            os.write(self.ctl_w, token)
-        except OSError:
-            pass
-
-    def send_nonce(self):
-        nonce = os.urandom(16).hex()
-        try:
-            os.write(self.ctl_w, (nonce + "\n").encode("ascii"))
-        except OSError:
-            pass  # the child is gone; the wait that follows sees EOF
-        return nonce
-
-    def finish(self, strays=False, reap=True):
-        """Kill whatever is left, reap (with `reap`, every exited child: a job's other child
-        must be finished first), close pipes. Returns (status, cpu_ms, peak_kb)."""
-        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        _, status, ru = os.wait4(self.pid, 0)
-        if strays and OWN_PID_NAMESPACE:
-            _kill_strays(self.pid)
-        if reap:
-            _reap()
-        return status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
-
-
-def _depth(value, level):
-    """Nesting depth of a decoded frame value, without recursion."""
-    deepest, todo = level, [(value, level)]
-    while todo:
-        v, d = todo.pop()
-        if d > deepest:
-            deepest = d
-            if deepest > MAX_VALUE_DEPTH:
-                return deepest
-        if type(v) is list:
-            todo.extend((x, d + 1) for x in v)
-        elif type(v) is dict:
-            todo.extend((x, d + 1) for x in v.values())
-    return deepest
-
-
-def _scratch_used():
-    """(bytes, inodes) in use in the scratch filesystem."""
-    st = os.statvfs(SCRATCH)
-    return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
-
-
-def _kill_strays(child_pid):
-    """Kill the child's descendants that left its process group (newer pids).
-
-    Repeated until a pass finds none: a process that forks and exits in a loop changes pid
-    between one listing and the next.
-    """
-    for _ in range(200):
-        found = _kill_newer(child_pid)
-        _reap()
-        if not found:
-            return
-
-
-def _reap():
-    """Collect every exited child of ours (clone(CLONE_PARENT) can make them ours too)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _kill_newer(child_pid):
-    found = False
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) > child_pid:
-            try:
-                with open("/proc/%s/stat" % name, "rb") as fh:
-                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                        continue  # already dead, waiting for its parent
-                os.kill(int(name), signal.SIGKILL)
-                found = True
-            except (OSError, IndexError):
-                pass
-    return found
+_host_in = -1  # the job pipe from the host (set at boot); the test process reads snippets from it
 
 
 def _wipe_scratch():
@@ -466,21 +163,6 @@ def _wipe_scratch():
         os.mkdir(WORKDIR, 0o700)
     except OSError:
         NEEDS_RESTART = True
-
-
-def _describe_exit(status):
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = str(sig)
-        if sig == signal.SIGXCPU:
-            return "timeout", "CPU time limit exceeded (SIGXCPU)"
-        if sig == signal.SIGXFSZ:
-            return "disk", "file size limit exceeded (SIGXFSZ)"
-        return "crash", "killed by " + name
-    return "crash", "exited with status %d" % os.WEXITSTATUS(status)
 
 
 def _place_fds(fds):
@@ -563,7 +245,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, rpc=(), floor=N
     for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
         if fd is not None and fd != _devnull:
             os.close(fd)
-    return Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
+    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
 
 
 def _fork_tester(limits, n_phases, to_program, from_program):
@@ -591,13 +273,13 @@ def _fork_tester(limits, n_phases, to_program, from_program):
             os._exit(70)
     for fd in (out_w, err_w, res_w, ctl_r):
         os.close(fd)
-    return Child(pid, ctl_w, res_r, out_r, err_r, limits, False)
+    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, False)
 
 
 def _ready(child):
     try:
         frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S, strict=False)
-    except _Phase as exc:
+    except process.PhaseEnd as exc:
         frame = None
         reason = exc.message
     else:
@@ -606,7 +288,7 @@ def _ready(child):
         status, _, _ = child.finish()
         _wipe_scratch()
         raise _Infra("sandbox child failed to start: %s (%s) %s" % (
-            reason, _describe_exit(status)[1], child.stderr_tail.decode("utf-8", "replace")))
+            reason, process.describe_exit(status)[1], child.stderr_tail.decode("utf-8", "replace")))
 
 
 class _Infra(Exception):
@@ -616,14 +298,14 @@ class _Infra(Exception):
 def _phase_result(frame, nonce, cpu_ns, wall, part):
     out = {"cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
     if frame.get("n") != nonce or frame.get("s") not in ("ok", "fail", "error", "memory", "syntax"):
-        raise _Phase("protocol", "result frame with a wrong nonce or status")
+        raise process.PhaseEnd("protocol", "result frame with a wrong nonce or status")
     out["s"] = frame["s"]
     if frame.get("m") is not None:
         out["m"] = str(frame["m"])[:runner.MESSAGE_MAX]
     if "v" in frame and frame["v"] is not None:
         if part:
             if type(frame["v"]) is not list:
-                raise _Phase("protocol", "result frame with a malformed value")
+                raise process.PhaseEnd("protocol", "result frame with a malformed value")
             out["v"] = part + frame["v"]
         else:
             out["v"] = frame["v"]
@@ -704,7 +386,7 @@ def run_tests_job(job):
                 ended = True
                 break
             phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
-        except _Phase as exc:
+        except process.PhaseEnd as exc:
             phases.append({"s": exc.status, "m": exc.message})
             if child.part:  # what a value phase computed before the limit: an earlier
                 phases[-1]["v"] = child.part  # assert may have failed already
@@ -720,7 +402,7 @@ def run_tests_job(job):
         checker.finish(reap=False)
     status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
     if ended:
-        kind, why = _describe_exit(status)
+        kind, why = process.describe_exit(status)
         phases.append({"s": kind, "m": "program ended during this phase: " + why})
         if child.part:
             phases[-1]["v"] = child.part
@@ -777,7 +459,7 @@ def run_stdio_job(job):
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
             phase = {"s": "ok", "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-        except _Phase as exc:
+        except process.PhaseEnd as exc:
             phase = {"s": exc.status, "m": exc.message}
         status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
         cpu_total += cpu_ms
@@ -789,7 +471,7 @@ def run_stdio_job(job):
             elif code == runner.SYNTAX_EXIT:
                 phase = {"s": "syntax", "m": child.stderr_tail.decode("utf-8", "replace")[-400:]}
             else:
-                phase["s"], phase["m"] = _describe_exit(status)
+                phase["s"], phase["m"] = process.describe_exit(status)
                 tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
                 if tail:
                     phase["m"] += ": " + tail
@@ -834,15 +516,14 @@ def _preimport(names):
 
 def main(boot):
     """Serve jobs from the host until EOF. `boot` is the host's boot frame."""
-    global SCRATCH, WORKDIR, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _devnull, _SANDBOX_MODULES
+    global SCRATCH, WORKDIR, _devnull, _SANDBOX_MODULES
     SCRATCH = boot.get("scratch", SCRATCH)
     WORKDIR = os.path.join(SCRATCH, "w")
-    OWN_PID_NAMESPACE = bool(boot.get("own_pid_namespace", True))
-    SCRATCH_QUOTA = OWN_PID_NAMESPACE
     # Far from the fds children get (0-4); children close everything from 5 up.
-    global _host_in, _host_out
+    global _host_in
     host_in = _host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
-    host_out = _host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
+    host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
+    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out)
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -865,10 +546,10 @@ def main(boot):
     global _BOOT_RSS_KB, _statm_fd
     _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     _BOOT_RSS_KB = _rss_kb()
-    write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),
+    frames.write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),
                            "preimported": preimported})
     while True:
-        job = read_frame(host_in)
+        job = frames.read_frame(host_in)
         if job is None:
             os._exit(0)
         if "stop" in job:
@@ -882,7 +563,7 @@ def main(boot):
             answer = {"infra": str(exc)}
         if NEEDS_RESTART or _grown():
             answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
-        write_frame(host_out, answer)
+        frames.write_frame(host_out, answer)
         if answer.get("restart"):
             os._exit(0)
 

@@ -1,0 +1,361 @@
+"""A forked child as the zygote sees it: its pipes, its limits, its end.
+
+`Child.wait` pumps a child's pipes until its phase's frame arrives, enforcing the phase's
+CPU time (from /proc/PID/schedstat), wall time, output and scratch-disk caps, and takes the
+values a slow value phase streams (passing them on to the host, which may answer with a
+stop). `Child.finish` kills the child's process group, reaps it and hunts strays. The
+protocol these speak is specified in zygote.py. Standard library only.
+"""
+
+import os
+import select
+import signal
+import time
+
+from . import frames
+
+SCRATCH = "/tmp"  # set by the zygote at boot (the insecure mode has its own directory)
+OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
+SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
+POLL_S = 0.01
+MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
+MAX_VALUE_DEPTH = 220  # the codec nests to 100 (tags double it); deeper is forged
+MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
+PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
+MAX_FRAME = 16 << 20
+STDERR_TAIL = 2048
+_host_in = _host_out = -1  # the job pipe from the host and the answer pipe to it (set at boot)
+
+read_frame, write_frame = frames.read_frame, frames.write_frame
+
+
+def configure(scratch, own_pid_namespace, host_in, host_out):
+    """The zygote's boot settings: its scratch directory, whether the sandbox has its own pid
+    namespace (only then are newer pids strays to kill), and the host's pipes."""
+    global SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _host_in, _host_out
+    SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA = scratch, own_pid_namespace, own_pid_namespace
+    _host_in, _host_out = host_in, host_out
+
+
+class PhaseEnd(Exception):
+    """Ends a phase early with a status decided by the zygote (a limit, a protocol fault)."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+
+
+class Child:
+    """The zygote's view of one forked child and its pipes."""
+
+    def __init__(self, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout):
+        self.pid = pid
+        self.ctl_w = ctl_w
+        self.res_r = res_r
+        self.out_r = out_r
+        self.err_r = err_r
+        self.limits = limits
+        self.keep_stdout = keep_stdout
+        self.res_buf = b""
+        self.stdout = bytearray()
+        self.stderr_tail = b""
+        self.output_bytes = 0
+        self.answer_bytes = 0
+        self.output_cap = int(limits["output_kb"] * 1024)
+        self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
+        self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
+        self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
+        self._cpu_seen = 0
+        self.test_index = -1  # the test whose phase is running (-1: loading)
+        self.part = []  # values the running phase has sent ahead of its last frame
+        self._forwarded = 0  # how many of them went to the host
+        self._forwarded_at = 0.0
+        try:
+            self.sched_fd = os.open("/proc/%d/schedstat" % pid, os.O_RDONLY)
+        except OSError:
+            self.sched_fd = None
+
+    def cpu_ns(self):
+        if self.all_processes:
+            return self._cpu_all()
+        if self.sched_fd is None:
+            return 0
+        try:
+            os.lseek(self.sched_fd, 0, 0)
+            return int(os.read(self.sched_fd, 128).split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _cpu_all(self):
+        """CPU of every thread of the child and of its descendants (processes > 0), so work
+        moved into other processes or threads still counts; kept at its maximum so a process
+        that exits does not give its time back."""
+        total = 0
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) >= self.pid:
+                try:
+                    for tid in os.listdir("/proc/%s/task" % name):
+                        with open("/proc/%s/task/%s/schedstat" % (name, tid), "rb") as fh:
+                            total += int(fh.read().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pass
+        self._cpu_seen = max(self._cpu_seen, total)
+        return self._cpu_seen
+
+    def _drain(self, fd):
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.open.discard(fd)
+            return
+        if fd == self.res_r:
+            self.res_buf += data
+            if len(self.res_buf) > MAX_FRAME + 4:
+                raise PhaseEnd("output", "result frame too large")
+            return
+        self.output_bytes += len(data)
+        if fd == self.out_r and self.keep_stdout:
+            self.stdout += data[: max(0, self.output_cap - len(self.stdout))]
+        elif fd == self.err_r:
+            self.stderr_tail = (self.stderr_tail + data)[-STDERR_TAIL:]
+        if self.output_bytes > self.output_cap:
+            raise PhaseEnd("output", "output exceeded %d KiB" % self.limits["output_kb"])
+
+    def _take_frame(self):
+        if len(self.res_buf) < 4:
+            return None
+        n = int.from_bytes(self.res_buf[:4], "big")
+        if len(self.res_buf) < 4 + n:
+            return None
+        body, self.res_buf = self.res_buf[4:4 + n], self.res_buf[4 + n:]
+        self.answer_bytes += n
+        if self.answer_bytes > MAX_ANSWER_BYTES:
+            raise PhaseEnd("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
+        try:
+            frame = frames.loads(body)
+            if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:
+                raise ValueError("bad frame")
+        except Exception:  # malformed, too deep (RecursionError), too big: the program's doing
+            raise PhaseEnd("protocol", "malformed result frame") from None
+        return frame
+
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None,
+             reporter=None):
+        """Pump pipes until a frame arrives (want_frame) or the child is done.
+
+        c0/t0 are the child's CPU ns and the monotonic time when the phase
+        started (taken before the nonce that starts it was sent). Returns
+        (frame or None, cpu_ns used, wall seconds used). Raises PhaseEnd when a
+        limit is hit. `strict`: bytes after the frame are a protocol violation
+        (only the ready frame may be followed at once by the load frame).
+        `nonce`: the running phase's, which its "part" frames must carry.
+        `reporter`: the test process, when it runs this phase: the frame comes from it, and
+        the CPU time of both counts.
+        """
+        if reporter is not None:
+            return self._wait_with(reporter, cpu_s, wall_s, c0, t0)
+        t0 = time.monotonic() if t0 is None else t0
+        c0 = self.cpu_ns() if c0 is None else c0
+        cpu_budget = cpu_s * 1e9
+        deadline = t0 + wall_s
+        while True:
+            if want_frame:
+                frame = self._take_frame()
+                if frame is not None and frame.get("s") == "part":
+                    self._take_part(frame, nonce)
+                    continue
+                if frame is not None:
+                    if strict and self.res_buf:
+                        raise PhaseEnd("protocol", "unexpected extra result bytes")
+                    return frame, self.cpu_ns() - c0, time.monotonic() - t0
+                if self.res_r not in self.open:
+                    return None, self.cpu_ns() - c0, time.monotonic() - t0
+            elif not self.open:
+                return None, self.cpu_ns() - c0, time.monotonic() - t0
+            now = time.monotonic()
+            if now >= deadline:
+                raise PhaseEnd("timeout", "wall-clock limit of %gs exceeded" % wall_s)
+            watch = list(self.open)
+            if self._forwarded:  # the host may answer a forwarded part with a stop
+                watch.append(_host_in)
+            ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
+            if _host_in in ready:
+                ready.remove(_host_in)
+                self._host_says()
+            for fd in ready:
+                self._drain(fd)
+            if not ready or len(ready) < len(self.open):
+                if self.cpu_ns() - c0 > cpu_budget:
+                    raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
+                self._check_disk()
+
+    def _check_disk(self):
+        if self.disk_cap:
+            used, files = _scratch_used()
+            if used > self.disk_cap:
+                raise PhaseEnd("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
+            if files > MAX_SCRATCH_FILES:
+                raise PhaseEnd("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+
+    def _wait_with(self, reporter, cpu_s, wall_s, c0, t0):
+        """A snippet phase: the test process reports, this child serves it (its output still
+        counts against its caps)."""
+        cpu_budget = cpu_s * 1e9
+        deadline = t0 + wall_s
+        while True:
+            frame = reporter._take_frame()
+            if frame is not None:
+                if reporter.res_buf:
+                    raise PhaseEnd("protocol", "unexpected extra result bytes")
+                return frame, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
+            if reporter.res_r not in reporter.open:
+                return None, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
+            now = time.monotonic()
+            if now >= deadline:
+                raise PhaseEnd("timeout", "wall-clock limit of %gs exceeded" % wall_s)
+            ready, _, _ = select.select(list(self.open) + list(reporter.open), [], [],
+                                        min(POLL_S, deadline - now))
+            for fd in ready:
+                (self if fd in self.open else reporter)._drain(fd)
+            if self.cpu_ns() + reporter.cpu_ns() - c0 > cpu_budget:
+                raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
+            self._check_disk()
+
+    def _take_part(self, frame, nonce):
+        """A value phase's values so far: kept for its result, and passed on to the host
+        (at most every PART_FORWARD_S) so it can stop a test that has already failed."""
+        values = frame.get("v")
+        if nonce is None or frame.get("n") != nonce or type(values) is not list:
+            raise PhaseEnd("protocol", "malformed part frame")
+        self.part.extend(values)
+        now = time.monotonic()
+        if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
+            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded:]})
+            self._forwarded, self._forwarded_at = len(self.part), now
+
+    def _host_says(self):
+        """The host wrote while a job runs: only {"stop": test index} is expected."""
+        frame = read_frame(_host_in)
+        if frame is None:
+            os._exit(0)  # the host is gone
+        if type(frame) is dict and frame.get("stop") == self.test_index:
+            raise PhaseEnd("stopped", "stopped: an earlier assert of this test already failed")
+
+    def start_phase(self, test_index):
+        self.test_index = test_index
+        self.part, self._forwarded, self._forwarded_at = [], 0, 0.0
+
+    def send_token(self, token):
+        try:
+            os.write(self.ctl_w, token)
+        except OSError:
+            pass
+
+    def send_nonce(self):
+        nonce = os.urandom(16).hex()
+        try:
+            os.write(self.ctl_w, (nonce + "\n").encode("ascii"))
+        except OSError:
+            pass  # the child is gone; the wait that follows sees EOF
+        return nonce
+
+    def finish(self, strays=False, reap=True):
+        """Kill whatever is left, reap (with `reap`, every exited child: a job's other child
+        must be finished first), close pipes. Returns (status, cpu_ms, peak_kb)."""
+        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _, status, ru = os.wait4(self.pid, 0)
+        if strays and OWN_PID_NAMESPACE:
+            _kill_strays(self.pid)
+        if reap:
+            _reap()
+        return status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
+
+
+def _depth(value, level):
+    """Nesting depth of a decoded frame value, without recursion."""
+    deepest, todo = level, [(value, level)]
+    while todo:
+        v, d = todo.pop()
+        if d > deepest:
+            deepest = d
+            if deepest > MAX_VALUE_DEPTH:
+                return deepest
+        if type(v) is list:
+            todo.extend((x, d + 1) for x in v)
+        elif type(v) is dict:
+            todo.extend((x, d + 1) for x in v.values())
+    return deepest
+
+
+def _scratch_used():
+    """(bytes, inodes) in use in the scratch filesystem."""
+    st = os.statvfs(SCRATCH)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
+
+
+def _kill_strays(child_pid):
+    """Kill the child's descendants that left its process group (newer pids).
+
+    Repeated until a pass finds none: a process that forks and exits in a loop changes pid
+    between one listing and the next.
+    """
+    for _ in range(200):
+        found = _kill_newer(child_pid)
+        _reap()
+        if not found:
+            return
+
+
+def _reap():
+    """Collect every exited child of ours (clone(CLONE_PARENT) can make them ours too)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_newer(child_pid):
+    found = False
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) > child_pid:
+            try:
+                with open("/proc/%s/stat" % name, "rb") as fh:
+                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                        continue  # already dead, waiting for its parent
+                os.kill(int(name), signal.SIGKILL)
+                found = True
+            except (OSError, IndexError):
+                pass
+    return found
+
+
+def describe_exit(status):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        if sig == signal.SIGXCPU:
+            return "timeout", "CPU time limit exceeded (SIGXCPU)"
+        if sig == signal.SIGXFSZ:
+            return "disk", "file size limit exceeded (SIGXFSZ)"
+        return "crash", "killed by " + name
+    return "crash", "exited with status %d" % os.WEXITSTATUS(status)
