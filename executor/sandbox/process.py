@@ -277,12 +277,16 @@ class Child:
             os.killpg(self.pid, signal.SIGKILL)
         except OSError:
             pass
-        _, status, ru = os.wait4(self.pid, 0)
+        try:
+            _, status, ru = os.wait4(self.pid, 0)
+            cpu_ms, peak_kb = (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
+        except ChildProcessError:  # already reaped with a job's other child
+            status, cpu_ms, peak_kb = signal.SIGKILL, 0.0, 0
         if strays and OWN_PID_NAMESPACE:
             _kill_strays(self.pid)
         if reap:
             _reap()
-        return status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
+        return status, cpu_ms, peak_kb
 
 
 def _depth(value, level):

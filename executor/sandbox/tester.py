@@ -34,10 +34,12 @@ def main(host_fd, ctl_fd, res_fd, to_program, from_program):
         os._exit(72)
     program = rpc.Endpoint(from_program, to_program, rpc.TEST_OPS)
     os.write(res_fd, frames.READY_FRAME)
+    # Compiled now, while the program's child forks and loads, not in each test's phase.
+    prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
     ns, own = {"__name__": "__main__"}, {}
-    for source in sources:
+    for _, code, error in prepared:
         nonce = runner.read_nonce(ctl_fd)
-        status, out = _run_snippet(program, source, ns, own)
+        status, out = _run_snippet(program, code, error, ns, own)
         try:
             program.done()
         except OSError:
@@ -49,10 +51,9 @@ def main(host_fd, ctl_fd, res_fd, to_program, from_program):
     os._exit(0)
 
 
-def _run_snippet(program, source, ns, own):
-    """Run one snippet in `ns`: the program's globals (refreshed) under the names the tests
-    defined themselves (`own`, kept from test to test as in one shared namespace)."""
-    _, code, error = runner.prepare_test({"kind": "snippet", "code": source})
+def _run_snippet(program, code, error, ns, own):
+    """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
+    tests defined themselves (`own`, kept from test to test as in one shared namespace)."""
     if code is None:
         return "error", "the test itself does not compile: " + error
     try:

@@ -360,7 +360,7 @@ def run_tests_job(job):
     # its set-up (and the ready frame), before any program code runs.
     c0, t0 = 0, time.monotonic()
     sent = [child.send_nonce()]
-    _ready(child)
+    _both_ready(child, checker)
     _queue_nonces(child, sent, tests, 1)
     phases, ended = [], False
     for i in range(n_phases):
@@ -415,22 +415,36 @@ def run_tests_job(job):
 
 
 def _start_tester(limits, n_phases):
-    """Fork the test process and wait until it has read the job's snippets from the host.
+    """Fork the test process (it starts while the program's child is forked and loads).
     Returns (its Child, the program child's ends of the pipes between them)."""
-    global NEEDS_RESTART
     to_program_r, to_program_w = os.pipe()
     from_program_r, from_program_w = os.pipe()
     checker = _fork_tester(limits, n_phases, to_program_w, from_program_r)
     os.close(to_program_w)
     os.close(from_program_r)
+    return checker, (to_program_r, from_program_w)
+
+
+def _both_ready(child, checker):
+    """Wait for the program's child and, if there is one, the test process (which has then
+    read the job's snippets: only after that may the zygote read the host's pipe again)."""
+    global NEEDS_RESTART
+    try:
+        _ready(child)
+    except _Infra:
+        if checker is not None:
+            NEEDS_RESTART = True  # the test process may not have read the snippets
+            checker.finish(reap=False)
+        raise
+    if checker is None:
+        return
     try:
         _ready(checker)
     except _Infra:
         NEEDS_RESTART = True  # unread snippet bytes may be left on the host's pipe
-        os.close(to_program_r)
-        os.close(from_program_w)
+        child.finish()
+        _wipe_scratch()
         raise
-    return checker, (to_program_r, from_program_w)
 
 
 def _queue_nonces(child, sent, tests, done):

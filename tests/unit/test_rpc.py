@@ -1,0 +1,129 @@
+"""rpc.Endpoint between two threads over real pipes (the same code the test process and the
+program's process run, there in two processes)."""
+
+import os
+import threading
+
+import pytest
+
+from executor.sandbox import frames, rpc
+
+
+class Pair:
+    """`program` serves in a thread (as the program's child does); `tests` makes requests."""
+
+    def __init__(self, namespace):
+        a_r, a_w = os.pipe()
+        b_r, b_w = os.pipe()
+        self.fds = (a_r, a_w, b_r, b_w)
+        self.program = rpc.Endpoint(a_r, b_w, rpc.ALL_OPS, namespace)
+        self.tests = rpc.Endpoint(b_r, a_w, rpc.TEST_OPS)
+        self.thread = threading.Thread(target=self.program.serve, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.tests.done()
+        self.thread.join(5)
+        for fd in self.fds:
+            os.close(fd)
+
+
+PROGRAM = {}
+exec('''
+CONST = [1, 2]
+
+class Stack:
+    def __init__(self):
+        self.items = []
+    def push(self, x):
+        self.items.append(x)
+        return self
+    def __len__(self):
+        return len(self.items)
+    def __getitem__(self, i):
+        return self.items[i]
+
+def sort_in_place(xs, key=None):
+    xs.sort(key=key)
+
+def apply(fn, *args):
+    return fn(*args)
+
+class Oops(KeyError):
+    pass
+
+def boom():
+    raise Oops("nope")
+
+def gen(n):
+    yield from range(n)
+''', PROGRAM)
+
+
+@pytest.fixture
+def pair():
+    p = Pair(PROGRAM)
+    yield p
+    p.close()
+
+
+def test_globals_cross_as_values_or_proxies(pair):
+    names = pair.tests.names()
+    assert names["CONST"] == [1, 2]
+    assert isinstance(names["Stack"], rpc.Remote) and isinstance(names["boom"], rpc.Remote)
+
+
+def test_objects_stay_in_the_program_and_answer_requests(pair):
+    stack = pair.tests.names()["Stack"]()
+    assert isinstance(stack, rpc.Remote)
+    same = stack.push(3)
+    assert same == stack  # the same object keeps its handle
+    stack.push(4)
+    assert len(stack) == 2 and stack[1] == 4 and list(stack) == [3, 4]
+    assert stack.items == [3, 4]
+
+
+def test_in_place_changes_come_back_and_callbacks_run_here(pair):
+    names = pair.tests.names()
+    xs = [3, 1, 2]
+    names["sort_in_place"](xs)
+    assert xs == [1, 2, 3]
+    here = []
+    names["sort_in_place"](xs, key=lambda v: (here.append(v), -v)[1])
+    assert xs == [3, 2, 1] and sorted(here) == [1, 2, 3]  # the key ran in this thread's endpoint
+    assert names["apply"](lambda a, b: a * b, 6, 7) == 42
+
+
+def test_exceptions_cross_as_their_builtin_class(pair):
+    with pytest.raises(KeyError, match="nope"):
+        pair.tests.names()["boom"]()
+    assert list(pair.tests.names()["gen"](3)) == [0, 1, 2]
+
+
+def test_the_test_side_answers_only_for_what_it_handed_over():
+    """A program asking the test process for attributes, names or unknown handles gets errors."""
+    a_r, a_w = os.pipe()
+    b_r, b_w = os.pipe()
+    tests = rpc.Endpoint(b_r, a_w, rpc.TEST_OPS)
+    secret = lambda: "SECRET"  # noqa: E731
+    tests.ref(secret)  # handed over as handle 1
+    for req in ({"op": "attr", "h": 1, "n": "__code__"}, {"op": "names"},
+                {"op": "call", "h": 99, "a": [], "k": {}}):
+        tests.answer(req)
+        reply = frames.read_frame(a_r)
+        assert "err" in reply and "SECRET" not in str(reply)
+    tests.answer({"op": "call", "h": 1, "a": [], "k": {}})
+    assert frames.read_frame(a_r) == {"ok": {"v": "SECRET"}, "c": []}  # what it was given: callable
+    for fd in (a_r, a_w, b_r, b_w):
+        os.close(fd)
+
+
+def test_a_gone_peer_is_an_error_not_a_value():
+    a_r, a_w = os.pipe()
+    b_r, b_w = os.pipe()
+    tests = rpc.Endpoint(b_r, a_w, rpc.TEST_OPS)
+    os.close(b_w)  # nobody will ever answer
+    with pytest.raises(rpc.PeerGone):
+        tests.names()
+    for fd in (a_r, a_w, b_r):
+        os.close(fd)
