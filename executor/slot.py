@@ -114,9 +114,7 @@ class Slot:
         self.busy = True
         deadline = time.monotonic() + timeout_s
         try:
-            self._send(request)
-            if snippets:
-                self._send(snippets)
+            self._send_job(request, snippets)
             while True:
                 answer = self._receive(deadline)
                 if "part" not in answer:
@@ -156,11 +154,25 @@ class Slot:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
-    def _send(self, obj: dict[str, Any]) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
+    def _send_job(self, request: dict[str, Any], snippets: list[str] | None) -> None:
+        """The job frame, then the program's source and the snippets as raw bytes (the zygote
+        moves those into memfds for its children without reading them)."""
+        head = dict(request)
+        program = str(head.pop("program", "")).encode("utf-8", "surrogatepass")
+        sources = json.dumps(snippets).encode("ascii") if snippets else b""
+        head["program_bytes"] = len(program)
+        head["snippets_bytes"] = len(sources)
+        data = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        self._write(len(data).to_bytes(4, "big") + data + program + sources)
+
+    def _send(self, obj: Any) -> None:
         data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        self._write(len(data).to_bytes(4, "big") + data)
+
+    def _write(self, data: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
         try:
-            self.proc.stdin.write(len(data).to_bytes(4, "big") + data)
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise SlotCrashed(f"zygote is gone: {exc}") from None

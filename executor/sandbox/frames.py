@@ -70,3 +70,16 @@ def write_raw(fd, body):
 
 def write_frame(fd, obj):
     write_raw(fd, dumps(obj).encode("utf-8"))
+
+
+def read_all(fd):
+    """The whole content of a file descriptor (a memfd), from its start, whatever its offset."""
+    size = os.fstat(fd).st_size
+    chunks, got = [], 0
+    while got < size:
+        chunk = os.pread(fd, size - got, got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)

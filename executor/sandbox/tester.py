@@ -6,8 +6,9 @@ process, a program could reach the runner there (steal the phase nonce, swap the
 tests, trace over the strict helper). So it runs here, in a second child forked from the
 zygote before the program's child: an older pid the program may not signal (seccomp), a
 non-dumpable process it may not read. The snippet sources come from the host's pipe straight
-into this process (`main`): neither the zygote nor the program's process ever holds them, so
-the literals they compare against are nowhere a program can look.
+into this process (a memfd the kernel filled from the host's pipe: see zygote._splice_in):
+neither the zygote nor the program's process ever holds them, so the literals they compare
+against are nowhere a program can look.
 
 Test code sees the program through `rpc`: each of the program's globals arrives as a value
 (plain data, copied by the codec) or as a `Remote` proxy whose calls, attributes, items and
@@ -21,15 +22,15 @@ import os
 
 from . import frames, rpc, runner
 
-SECRETS_MAX = 64 << 20
 # The builtins as they were before any program ran (this module is imported by the zygote).
 _PRISTINE_BUILTINS = dict(builtins.__dict__)
 
 
-def main(host_fd, ctl_fd, res_fd, to_program, from_program):
-    """Read the snippets from the host, then run one per nonce the zygote sends."""
-    sources = frames.read_frame(host_fd, SECRETS_MAX)
-    os.close(host_fd)  # nothing else of the host's is ever read here
+def main(snippets_fd, ctl_fd, res_fd, to_program, from_program):
+    """Read the snippets (a JSON list the host sent, in a memfd), then run one per nonce the
+    zygote sends."""
+    sources = frames.loads(frames.read_all(snippets_fd))
+    os.close(snippets_fd)
     if type(sources) is not list:
         os._exit(72)
     program = rpc.Endpoint(from_program, to_program, rpc.TEST_OPS)

@@ -126,7 +126,7 @@ _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty s
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 _CHILD_FDS = (3, 4)
-_host_in = -1  # the job pipe from the host (set at boot); the test process reads snippets from it
+MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 
 
 def _wipe_scratch():
@@ -216,9 +216,11 @@ def _fork_raw():
     return pid
 
 
-def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, rpc=(), floor=None):
-    """Fork the program's child; `rpc`: its ends of the pipes to the test process, whose
-    pid is the `floor` (a seccomp.SignalFloor) the child may not signal."""
+def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, program_fd, rpc=(), floor=None):
+    """Fork the program's child. Returns (Child, None) in the zygote and (None, the program's
+    source) in the child, which reads it from `program_fd` (see _splice_in). `rpc`: its ends of
+    the pipes to the test process, whose pid is the `floor` (a seccomp.SignalFloor) it may not
+    signal."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -230,6 +232,7 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, rpc=(), floor=N
     pid = _fork_raw()
     if pid == 0:
         try:
+            source = frames.read_all(program_fd).decode("utf-8", "surrogatepass")
             _child_setup(limits, n_phases,
                          (stdin_fd, out_w, err_w, _devnull if ctl_r is None else ctl_r, res_w) + tuple(rpc))
             if floor is not None:
@@ -241,17 +244,17 @@ def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, rpc=(), floor=N
             except BaseException:
                 pass
             os._exit(70)
-        return None
+        return None, source
     for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
         if fd is not None and fd != _devnull:
             os.close(fd)
-    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
+    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout), None
 
 
-def _fork_tester(limits, n_phases, to_program, from_program):
+def _fork_tester(limits, n_phases, to_program, from_program, snippets_fd):
     """Fork the test process (see tester.py) before the program's child exists, so the
     program can never signal it (seccomp lets a child signal only newer pids). It reads the
-    snippets from the host's pipe itself: they never pass through the zygote's memory."""
+    snippets from `snippets_fd` (see _splice_in): they never pass through the zygote's memory."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -260,7 +263,7 @@ def _fork_tester(limits, n_phases, to_program, from_program):
     if pid == 0:
         try:
             os.setsid()
-            _place_fds((_devnull, out_w, err_w, ctl_r, res_w, to_program, from_program, _host_in))
+            _place_fds((_devnull, out_w, err_w, ctl_r, res_w, to_program, from_program, snippets_fd))
             os.chdir(WORKDIR)
             _set_limits(limits, n_phases, 16, 0, 0)
             tester.main(7, 3, 4, 5, 6)
@@ -345,12 +348,12 @@ def run_tests_job(job):
     prepared = [_prepare(spec) for spec in tests]
     checker, rpc, floor = None, (), None
     if any(spec["kind"] == "snippet" for spec in tests):
-        checker, rpc = _start_tester(limits, len(tests) + 1)
+        checker, rpc = _start_tester(limits, len(tests) + 1, job["snippets_fd"])
         floor = seccomp.SignalFloor(checker.pid)
-    child = _fork(limits, len(tests) + 1, None, False, True, rpc, floor)
+    child, source = _fork(limits, len(tests) + 1, None, False, True, job["program_fd"], rpc, floor)
     if child is None:  # in the child: compiled here, under the program's own limits
         try:
-            runner.run_tests(runner.compile_program(job["program"]), prepared, 3, 4)
+            runner.run_tests(runner.compile_program(source), prepared, 3, 4)
         finally:  # never back into the zygote's loop, whatever was raised
             os._exit(71)
     for fd in rpc:
@@ -414,26 +417,23 @@ def run_tests_job(job):
     return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
 
 
-def _start_tester(limits, n_phases):
+def _start_tester(limits, n_phases, snippets_fd):
     """Fork the test process (it starts while the program's child is forked and loads).
     Returns (its Child, the program child's ends of the pipes between them)."""
     to_program_r, to_program_w = os.pipe()
     from_program_r, from_program_w = os.pipe()
-    checker = _fork_tester(limits, n_phases, to_program_w, from_program_r)
+    checker = _fork_tester(limits, n_phases, to_program_w, from_program_r, snippets_fd)
     os.close(to_program_w)
     os.close(from_program_r)
     return checker, (to_program_r, from_program_w)
 
 
 def _both_ready(child, checker):
-    """Wait for the program's child and, if there is one, the test process (which has then
-    read the job's snippets: only after that may the zygote read the host's pipe again)."""
-    global NEEDS_RESTART
+    """Wait for the program's child and, if there is one, the test process."""
     try:
         _ready(child)
     except _Infra:
         if checker is not None:
-            NEEDS_RESTART = True  # the test process may not have read the snippets
             checker.finish(reap=False)
         raise
     if checker is None:
@@ -441,10 +441,25 @@ def _both_ready(child, checker):
     try:
         _ready(checker)
     except _Infra:
-        NEEDS_RESTART = True  # unread snippet bytes may be left on the host's pipe
         child.finish()
         _wipe_scratch()
         raise
+
+
+def _splice_in(host_in, n):
+    """A memfd holding the next `n` bytes of the host's pipe, moved by the kernel (splice):
+    the program's source and the snippets' sources never pass through the zygote's memory,
+    where freed bytes would stay for later children to find."""
+    if type(n) is not int or not 0 <= n <= MAX_SPLICED:
+        raise ValueError("bad length")
+    fd = os.memfd_create("job", os.MFD_CLOEXEC)
+    while n:
+        moved = os.splice(host_in, fd, n)
+        if not moved:
+            os.close(fd)
+            raise OSError("the host's pipe ended")
+        n -= moved
+    return fd
 
 
 def _queue_nonces(child, sent, tests, done):
@@ -461,12 +476,12 @@ def run_stdio_job(job):
         if results and results[-1]["s"] != "ok" and job.get("first_failure"):
             results.append({"s": "skipped"})
             continue
-        child = _fork(limits, 1, test.get("stdin", ""), True, False)
+        child, source = _fork(limits, 1, test.get("stdin", ""), True, False, job["program_fd"])
         if child is None:
             os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
             os.close(4)  # reports through the exit status only
             try:
-                runner.run_stdio(runner.compile_program(job["program"]))
+                runner.run_stdio(runner.compile_program(source))
             finally:
                 os._exit(71)
         _ready(child)
@@ -534,8 +549,7 @@ def main(boot):
     SCRATCH = boot.get("scratch", SCRATCH)
     WORKDIR = os.path.join(SCRATCH, "w")
     # Far from the fds children get (0-4); children close everything from 5 up.
-    global _host_in
-    host_in = _host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
+    host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
     host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
     process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out)
     _devnull = os.open(os.devnull, os.O_RDONLY)
@@ -569,12 +583,19 @@ def main(boot):
         if "stop" in job:
             continue  # a stop that crossed the end of its job: nothing left to stop
         try:
+            job["program_fd"] = _splice_in(host_in, job.get("program_bytes", 0))
+            job["snippets_fd"] = _splice_in(host_in, job.get("snippets_bytes", 0))
+        except (OSError, TypeError, ValueError):
+            os._exit(3)  # out of step with the host: it sees EOF and replaces the slot
+        try:
             if job.get("mode") == "stdio":
                 answer = run_stdio_job(job)
             else:
                 answer = run_tests_job(job)
         except _Infra as exc:
             answer = {"infra": str(exc)}
+        for fd in (job["program_fd"], job["snippets_fd"]):
+            os.close(fd)
         if NEEDS_RESTART or _grown():
             answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
         frames.write_frame(host_out, answer)
