@@ -154,11 +154,11 @@ class _Planner(ast.NodeTransformer):
             if isinstance(node.func, ast.Name) and node.func.id == "isinstance" and len(node.args) == 2 \
                     and self.program_dependent(node.args[1]):
                 return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
-            if self.program_dependent(node.func):
+            if self.program_dependent(node.func) and not self.host_method(node.func):
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
             if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS and len(node.args) == 1 \
                     and not node.keywords and self.program_dependent(node.args[0]) \
-                    and not _has_local_scope(node) and not _literal_inside(node.args[0]):
+                    and not _has_local_scope(node) and not self.literal_inside(node.args[0]):
                 # list(gen(3)): a generator does not cross as a value; its items do. The child
                 # computes the whole call (no literal of the test goes with it) and we judge it.
                 return self.probe(node)
@@ -194,6 +194,31 @@ class _Planner(ast.NodeTransformer):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
 
+    def program_rooted(self, node: ast.expr) -> bool:
+        """Is `node` a program object or something reached from one (f(x), obj.attr, f(x)[0])?
+        Its methods may be the program's own: such a call is one probe."""
+        if isinstance(node, ast.Name):
+            return node.id not in SAFE_BUILTINS and node.id not in SAFE_CONSTANTS and node.id not in SAFE_MODULES
+        if isinstance(node, ast.Call):
+            return self.program_dependent(node.func)
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self.program_rooted(node.value)
+        return False
+
+    def host_method(self, func: ast.expr) -> bool:
+        """`set(f(x)).issubset({1, 2})`: a method of a value built here from program values is
+        called here (its literal arguments never go to the program)."""
+        return isinstance(func, ast.Attribute) and not self.program_rooted(func.value)
+
+    def literal_inside(self, node: ast.AST) -> bool:
+        """Does a literal sit in `node` other than as an argument of a program call? (Those
+        are inputs the program is given anyway; a literal elsewhere may be an expected value.)"""
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Call) and self.program_dependent(node.func) and not self.host_method(node.func):
+            return self.literal_inside(node.func)
+        return any(self.literal_inside(child) for child in ast.iter_child_nodes(node))
+
     def plan_callee(self, func: ast.expr) -> ast.expr:
         if isinstance(func, ast.Name) and func.id in SAFE_BUILTINS:
             return func
@@ -209,12 +234,25 @@ class _Planner(ast.NodeTransformer):
         raise Unsupported("callee")
 
 
-def bound_names(source: str) -> set[str]:
-    """Names a snippet binds at its top level (defs, classes, assignments, imports, loops)."""
+_BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "__import__",
+                                 "compile", "delattr"})
+
+
+def bound_names(source: str) -> set[str] | None:
+    """Names a snippet binds at its top level (defs, classes, assignments, imports, loops), or
+    None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
+    and the like can bind any name."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
+        return set()  # it will not run, so it binds nothing
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.NamedExpr, ast.Match)):
+            return None
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return None
+        if isinstance(node, ast.Name) and node.id in _BINDS_DYNAMICALLY:
+            return None
     names: set[str] = set()
     todo: list[ast.AST] = list(tree.body)
     while todo:
@@ -239,16 +277,6 @@ def free_names(expr: str) -> set[str]:
         return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-
-
-def _literal_inside(node: ast.AST) -> bool:
-    """Does a literal sit in `node` outside the arguments of a program call? (Those are inputs
-    the program sees anyway; a literal elsewhere may be an expected value.)"""
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Call):
-        return _literal_inside(node.func)
-    return any(_literal_inside(child) for child in ast.iter_child_nodes(node))
 
 
 def _refuse(node: ast.AST) -> ast.expr:

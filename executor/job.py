@@ -173,12 +173,17 @@ def _after_snippet_names(tests: list[Test]) -> tuple[Test, ...]:
     """An assert that uses a name an earlier snippet test defined runs where that name lives:
     in the sandbox's test process, as a snippet, not as probes in the program's process."""
     defined: set[str] = set()
+    anything = False  # an earlier snippet may have bound any name
     out: list[Test] = []
     for t in tests:
         if isinstance(t, AssertTest):
             if t.check is None:
-                defined |= bound_names(t.code)
-            elif defined and any(defined & free_names(p) for p in t.check.probes):
+                names = bound_names(t.code)
+                if names is None:
+                    anything = True
+                else:
+                    defined |= names
+            elif anything or (defined and any(defined & free_names(p) for p in t.check.probes)):
                 t = AssertTest(t.code, None)
         out.append(t)
     return tuple(out)

@@ -162,7 +162,7 @@ class Endpoint:
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
-            reply = {"err": [_base_name(exc), _describe(exc)]}
+            reply = {"err": [_base_name(exc), _message(exc)]}
         frames.write_frame(self.wfd, reply)
 
     def _handle(self, msg):
@@ -224,14 +224,12 @@ def _base_name(exc):
     return "Exception"
 
 
-def _describe(exc):
-    """'Type: message', without running code the exception's class may define."""
+def _message(exc):
+    """str(exc) as BaseException makes it, without running code the exception's class defines."""
     try:
-        name = type.__dict__["__qualname__"].__get__(type(exc))
-        text = BaseException.__str__(exc)
+        return BaseException.__str__(exc)[:MESSAGE_MAX]
     except BaseException:
-        return "Exception"
-    return (name + (": " + text if text else ""))[:MESSAGE_MAX]
+        return ""
 
 
 def _exception(err):
@@ -240,8 +238,10 @@ def _exception(err):
     except Exception:
         name, message = "Exception", "malformed error from the other process"
     cls = _EXCEPTIONS.get(name, Exception)
-    if cls in (KeyboardInterrupt, GeneratorExit):
+    if cls in (KeyboardInterrupt, GeneratorExit, StopIteration, StopAsyncIteration):
+        # A StopIteration from the other side would silently end a loop over map(...) here.
         cls = RuntimeError
+        message = "%s from the other process: %s" % (name, message)
     try:
         return cls(message)
     except Exception:

@@ -110,9 +110,11 @@ def _bind():
                 else:
                     a, b = trusted(left), trusted(right)
                     if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
-                        ok = False  # never decided by a program-defined __eq__
-                    else:
-                        ok = _ops[op](a, b)
+                        # Never decided by a program-defined __eq__, and never False either
+                        # (`assert not (x != y)` would then pass): the assert fails here.
+                        raise StrictAssertionError("%r cannot be compared on the trusted side"
+                                                   % (a if _isinstance(a, _Opaque) else b,))
+                    ok = _ops[op](a, b)
                 if ok is not True:
                     return False
                 left = right

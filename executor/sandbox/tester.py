@@ -19,6 +19,7 @@ Every comparison runs here, on plain values, under StrictAsserts. Standard libra
 
 import builtins
 import os
+import sys
 
 from . import frames, rpc, runner
 
@@ -52,13 +53,24 @@ def main(snippets_fd, ctl_fd, res_fd, to_program, from_program):
     os._exit(0)
 
 
+def _trusted_module(name, value):
+    """A module the program imported is this process's own copy of it, where there is one:
+    a test calling `math.isclose` must not run the program's (maybe patched) math."""
+    if type(value) is rpc.Remote and value._t == "module":
+        own_copy = sys.modules.get(name)
+        if own_copy is not None:
+            return own_copy
+    return value
+
+
 def _run_snippet(program, code, error, ns, own):
     """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
     tests defined themselves (`own`, kept from test to test as in one shared namespace)."""
     if code is None:
         return "error", "the test itself does not compile: " + error
     try:
-        ns.update({k: v for k, v in program.names().items() if k not in own})
+        ns.update({k: _trusted_module(k, v) for k, v in program.names().items()
+                   if k not in own and k not in _PRISTINE_BUILTINS and not k.startswith("__")})
     except BaseException as exc:
         return "error", runner.describe(exc)
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)

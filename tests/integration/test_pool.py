@@ -97,8 +97,9 @@ def test_first_failure_mode(run):
 
 
 def test_programs_do_not_share_state(run):
-    assert run("import math\nmath.pi = 3\n", ["assert math.pi == 3"]).verdict is P
-    assert run("import math\n", ["assert math.pi > 3.14"]).verdict is P
+    patched = "import math\nmath.pi = 3\ndef pi():\n    return math.pi\n"
+    assert run(patched, ["assert pi() == 3"]).verdict is P
+    assert run("import math\ndef pi():\n    return math.pi\n", ["assert pi() > 3.14"]).verdict is P
     assert run("open('left.txt', 'w').write('x')\n", ["assert 1 == 1"]).verdict is P
     r = run("import os\n", ["assert os.listdir('.') == []"])
     assert r.verdict is P

@@ -114,3 +114,12 @@ def describe_processes(pids: list[int]) -> list[str]:
         except (OSError, IndexError):
             out.append(f"{pid} (gone)")
     return out
+
+
+def assert_no_reward(result: JobResult, expected: list[Verdict] | None = None) -> None:
+    """The hostile program earned nothing (and, if given, got exactly these verdicts)."""
+    assert result.passed == 0, "a reward hack earned a pass:\n" + show(result)
+    assert result.pass_rate == 0.0
+    assert result.verdict is Verdict.FAILED, show(result)
+    if expected is not None:
+        assert verdicts(result) == expected, show(result)

@@ -14,7 +14,7 @@ from functools import lru_cache
 import pytest
 
 from executor import Verdict
-from .security_support import make_job, show, verdicts
+from .security_support import assert_no_reward, make_job, show, verdicts
 
 pytestmark = pytest.mark.security
 
@@ -29,14 +29,6 @@ SNIPPET_TEST = ("def check(candidate):\n"
                 "    assert candidate(2) == [1, 2]\n"
                 "    assert candidate(3) == 'abc'\n"
                 "check(solve)\n")
-
-
-def assert_no_reward(result, expected: list[Verdict] | None = None) -> None:
-    assert result.passed == 0, "a reward hack earned a pass:\n" + show(result)
-    assert result.pass_rate == 0.0
-    assert result.verdict is Verdict.FAILED, show(result)
-    if expected is not None:
-        assert verdicts(result) == expected, show(result)
 
 
 @lru_cache(maxsize=None)
