@@ -29,12 +29,16 @@ _host_in = _host_out = -1  # the job pipe from the host and the answer pipe to i
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
-def configure(scratch, own_pid_namespace, host_in, host_out):
+def configure(scratch, own_pid_namespace, host_in, host_out, reap):
     """The zygote's boot settings: its scratch directory, whether the sandbox has its own pid
-    namespace (only then are newer pids strays to kill), and the host's pipes."""
-    global SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _host_in, _host_out
+    namespace (only then are newer pids strays to kill), the host's pipes, and how a killed
+    child is reaped (by the fork server, its parent): reap(pid) -> (status, CPU ms, peak KiB)."""
+    global SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _host_in, _host_out, _reap_child
     SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA = scratch, own_pid_namespace, own_pid_namespace
-    _host_in, _host_out = host_in, host_out
+    _host_in, _host_out, _reap_child = host_in, host_out, reap
+
+
+_reap_child = None
 
 
 class PhaseEnd(Exception):
@@ -264,9 +268,14 @@ class Child:
             pass  # the child is gone; the wait that follows sees EOF
         return nonce
 
-    def finish(self, strays=False, reap=True):
-        """Kill whatever is left, reap (with `reap`, every exited child: a job's other child
-        must be finished first), close pipes. Returns (status, cpu_ms, peak_kb)."""
+    def finish(self, strays=False, status=True):
+        """Kill whatever is left, close pipes. Returns (status, cpu_ms, peak_kb). With `status`
+        the exit is asked of the fork server (a child that ended on its own, a stdio run);
+        without, the child is still running: its CPU and peak memory are read before the kill
+        and it is reaped in passing."""
+        cpu_ms = peak_kb = 0
+        if not status:
+            cpu_ms, peak_kb = self.cpu_ns() / 1e6, _peak_kb(self.pid)
         for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd):
             if fd is not None:
                 try:
@@ -277,16 +286,25 @@ class Child:
             os.killpg(self.pid, signal.SIGKILL)
         except OSError:
             pass
-        try:
-            _, status, ru = os.wait4(self.pid, 0)
-            cpu_ms, peak_kb = (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss
-        except ChildProcessError:  # already reaped with a job's other child
-            status, cpu_ms, peak_kb = signal.SIGKILL, 0.0, 0
+        if status:
+            status, cpu_ms, peak_kb = _reap_child(self.pid)
+        else:
+            status = signal.SIGKILL
         if strays and OWN_PID_NAMESPACE:
             _kill_strays(self.pid)
-        if reap:
-            _reap()
         return status, cpu_ms, peak_kb
+
+
+def _peak_kb(pid):
+    """Peak resident memory of a live process (VmHWM), 0 if unknown."""
+    try:
+        with open("/proc/%d/status" % pid, "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _depth(value, level):
@@ -315,23 +333,10 @@ def _kill_strays(child_pid):
     """Kill the child's descendants that left its process group (newer pids).
 
     Repeated until a pass finds none: a process that forks and exits in a loop changes pid
-    between one listing and the next.
+    between one listing and the next. (Orphans are reaped by the sandbox's init.)
     """
     for _ in range(200):
-        found = _kill_newer(child_pid)
-        _reap()
-        if not found:
-            return
-
-
-def _reap():
-    """Collect every exited child of ours (clone(CLONE_PARENT) can make them ours too)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
+        if not _kill_newer(child_pid):
             return
 
 

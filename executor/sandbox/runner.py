@@ -222,6 +222,7 @@ def _bind():
                 send(res_fd, {"n": nonce, "s": status, "m": out})
             else:
                 send(res_fd, {"n": nonce, "s": "ok", "v": out})
+        read_nonce(ctl_fd)  # stay until the zygote has read our peak memory and lets go (EOF)
         _os_exit(0)
 
     def run_stdio(program):

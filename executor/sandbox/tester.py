@@ -27,11 +27,10 @@ from . import frames, rpc, runner
 _PRISTINE_BUILTINS = dict(builtins.__dict__)
 
 
-def main(snippets_fd, ctl_fd, res_fd, to_program, from_program):
-    """Read the snippets (a JSON list the host sent, in a memfd), then run one per nonce the
-    zygote sends."""
-    sources = frames.loads(frames.read_all(snippets_fd))
-    os.close(snippets_fd)
+def main(snippets, ctl_fd, res_fd, to_program, from_program):
+    """Take the snippets (the JSON list the host sent), then run one per nonce the zygote
+    sends."""
+    sources = frames.loads(snippets)
     if type(sources) is not list:
         os._exit(72)
     program = rpc.Endpoint(from_program, to_program, rpc.TEST_OPS)

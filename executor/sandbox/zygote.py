@@ -97,17 +97,19 @@ signal the test process's pid or anything older. A snippet phase's CPU time is
 both processes'. The test process is killed and reaped with the job.
 """
 
-import ctypes
 import fcntl
 import gc
 import json
+import marshal
 import os
 import resource
 import signal
+import socket
+import struct
 import sys
 import time
 
-from . import frames, process, runner, seccomp, tester
+from . import forker, frames, process, runner, seccomp
 
 # Set from the boot frame: "/tmp" is firejail's private tmpfs; the unsandboxed
 # (insecure) mode gets a fresh private directory instead.
@@ -125,7 +127,6 @@ _READY_FRAME = frames.READY_FRAME
 _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
-_CHILD_FDS = (3, 4)
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 
 
@@ -165,118 +166,87 @@ def _wipe_scratch():
         NEEDS_RESTART = True
 
 
-def _place_fds(fds):
-    """Make `fds` the process's 0, 1, 2, ... and close every other descriptor."""
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in fds]  # no source clobbered below
-    for target, fd in enumerate(high):
-        os.dup2(fd, target)
-    os.closerange(len(fds), 1 << 16)
+_forker = None  # the socket to the fork server (forker.py), set at boot
 
 
-def _set_limits(limits, n_phases, files, disk_mb, processes):
-    mb = 1 << 20
-    cpu_total = int(limits["cpu_s"] * n_phases) + 2
-    nproc = 0 if processes <= 0 else int(processes) + 64
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
-    resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(disk_mb * mb),) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (int(files),) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _spawn(role, fds, payload, sources_fd):
+    """Have the fork server fork a child with `fds` as its 0..4 (+ the rpc pipes), `payload`
+    (marshalled into a memfd) as its 5 and `sources_fd` as its 6. Returns its pid."""
+    global NEEDS_RESTART
+    payload_fd = os.memfd_create("payload", os.MFD_CLOEXEC)
+    try:
+        data = marshal.dumps(payload)
+        while data:
+            data = data[os.write(payload_fd, data):]
+        all_fds = list(fds[:5]) + [payload_fd, sources_fd] + list(fds[5:])
+        socket.send_fds(_forker, [b"F" + role], all_fds)
+        reply = _forker.recv(16)
+    except (OSError, ValueError) as exc:
+        NEEDS_RESTART = True
+        raise _Infra("the fork server is gone: %s" % (exc,)) from None
+    finally:
+        os.close(payload_fd)
+    if reply[:1] != b"P":
+        NEEDS_RESTART = True
+        raise _Infra("the fork server answered out of step")
+    return int.from_bytes(reply[1:5], "big")
 
 
-def _child_setup(limits, n_phases, fds):
-    """In the child, before any program code: isolate and limit ourselves.
-
-    `fds` become 0.. (stdin, stdout, stderr, control, results[, requests from and replies to
-    the test process]); fd 3 is always replaced, even in stdio mode: left alone it would be
-    whatever the zygote had there."""
-    os.setsid()
-    _place_fds(fds)
-    os.chdir(WORKDIR)
-    _set_limits(limits, n_phases, max(int(limits["files"]), len(fds) + 1), limits["disk_mb"],
-                limits.get("processes", 0))
-    # Listed at boot: walking sys.modules here would touch (and copy) every page it sits on.
-    for name in _SANDBOX_MODULES:
-        sys.modules.pop(name, None)
+def _reaped(pid):
+    """Ask the fork server to reap `pid` (already killed): (status, CPU ms, peak KiB)."""
+    try:
+        _forker.send(b"W" + pid.to_bytes(4, "big"))
+        reply = _forker.recv(64)
+        if reply[:1] == b"W":
+            return forker.REAPED.unpack(reply[1:1 + forker.REAPED.size])
+    except (OSError, struct.error):
+        pass
+    global NEEDS_RESTART
+    NEEDS_RESTART = True
+    return signal.SIGKILL, 0.0, 0
 
 
-def _fork_raw():
-    """fork(2) through libc, without CPython's at-fork hooks.
-
-    os.fork() would re-initialise interpreter state and run Python-level hooks
-    (random's reseed, threading's bookkeeping) in both processes: ~60 extra
-    copy-on-write faults per child. The zygote is single-threaded, so there
-    is nothing to re-initialise; children inherit the zygote's fixed random
-    seed, which makes programs that use `random` reproducible.
-    """
-    pid = seccomp._libc.fork()
-    if pid < 0:
-        raise OSError(ctypes.get_errno(), "fork failed")
-    return pid
-
-
-def _fork(limits, n_phases, stdin_data, keep_stdout, tests_mode, program_fd, rpc=(), floor=None):
-    """Fork the program's child. Returns (Child, None) in the zygote and (None, the program's
-    source) in the child, which reads it from `program_fd` (see _splice_in). `rpc`: its ends of
-    the pipes to the test process, whose pid is the `floor` (a seccomp.SignalFloor) it may not
-    signal."""
+def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None):
+    """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`;
+    `rpc`: its ends of the pipes to the test process, whose pid is the `floor` it may not
+    signal (seccomp.SignalFloor)."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
-    ctl_r, ctl_w = os.pipe() if tests_mode else (None, None)
+    ctl_r, ctl_w = os.pipe() if prepared is not None else (_devnull, None)
     stdin_fd = os.memfd_create("stdin") if stdin_data else _devnull
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
-    pid = _fork_raw()
-    if pid == 0:
-        try:
-            source = frames.read_all(program_fd).decode("utf-8", "surrogatepass")
-            _child_setup(limits, n_phases,
-                         (stdin_fd, out_w, err_w, _devnull if ctl_r is None else ctl_r, res_w) + tuple(rpc))
-            if floor is not None:
-                floor.install()
-            os.write(4, _READY_FRAME)  # pre-encoded: json here would cost COW faults
-        except BaseException as exc:
-            try:
-                os.write(2, ("set-up failed: %r" % (exc,)).encode("utf-8", "replace"))
-            except BaseException:
-                pass
-            os._exit(70)
-        return None, source
-    for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
-        if fd is not None and fd != _devnull:
-            os.close(fd)
-    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout), None
+    payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor}
+    try:
+        pid = _spawn(b"P" if prepared is not None else b"S",
+                     (stdin_fd, out_w, err_w, ctl_r, res_w) + tuple(rpc), payload, program_fd)
+    finally:
+        for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
+            if fd != _devnull:
+                os.close(fd)
+    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
 
 
-def _fork_tester(limits, n_phases, to_program, from_program, snippets_fd):
-    """Fork the test process (see tester.py) before the program's child exists, so the
-    program can never signal it (seccomp lets a child signal only newer pids). It reads the
-    snippets from `snippets_fd` (see _splice_in): they never pass through the zygote's memory."""
+def _start_tester(limits, n_phases, snippets_fd):
+    """The test process (see tester.py), forked before the program's child, so the program
+    can never signal it. It reads the snippets from `snippets_fd`: they never pass through
+    the zygote's memory. Returns (its Child, the program child's ends of the pipes between
+    them)."""
+    to_program_r, to_program_w = os.pipe()
+    from_program_r, from_program_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
     ctl_r, ctl_w = os.pipe()
-    pid = _fork_raw()
-    if pid == 0:
-        try:
-            os.setsid()
-            _place_fds((_devnull, out_w, err_w, ctl_r, res_w, to_program, from_program, snippets_fd))
-            os.chdir(WORKDIR)
-            _set_limits(limits, n_phases, 16, 0, 0)
-            tester.main(7, 3, 4, 5, 6)
-        except BaseException as exc:
-            try:
-                os.write(2, ("test process failed: %r" % (exc,)).encode("utf-8", "replace"))
-            except BaseException:
-                pass
-        finally:
-            os._exit(70)
-    for fd in (out_w, err_w, res_w, ctl_r):
-        os.close(fd)
-    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, False)
+    try:
+        pid = _spawn(b"T", (_devnull, out_w, err_w, ctl_r, res_w, to_program_w, from_program_r),
+                     {"limits": limits, "phases": n_phases}, snippets_fd)
+    finally:
+        for fd in (out_w, err_w, res_w, ctl_r, to_program_w, from_program_r):
+            os.close(fd)
+    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, False), (to_program_r, from_program_w)
 
 
 def _ready(child):
@@ -349,13 +319,13 @@ def run_tests_job(job):
     checker, rpc, floor = None, (), None
     if any(spec["kind"] == "snippet" for spec in tests):
         checker, rpc = _start_tester(limits, len(tests) + 1, job["snippets_fd"])
-        floor = seccomp.SignalFloor(checker.pid)
-    child, source = _fork(limits, len(tests) + 1, None, False, True, job["program_fd"], rpc, floor)
-    if child is None:  # in the child: compiled here, under the program's own limits
-        try:
-            runner.run_tests(runner.compile_program(source), prepared, 3, 4)
-        finally:  # never back into the zygote's loop, whatever was raised
-            os._exit(71)
+        floor = checker.pid
+    try:
+        child = _start_program(limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor)
+    except _Infra:
+        if checker is not None:
+            checker.finish()
+        raise
     for fd in rpc:
         os.close(fd)
     n_phases = len(tests) + 1
@@ -402,8 +372,8 @@ def run_tests_job(job):
             c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
         _queue_nonces(child, sent, tests, i + 1)
     if checker is not None:  # first: the program child's finish reaps every exited child
-        checker.finish(reap=False)
-    status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
+        checker.finish(status=False)
+    status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0, status=ended)
     if ended:
         kind, why = process.describe_exit(status)
         phases.append({"s": kind, "m": "program ended during this phase: " + why})
@@ -417,24 +387,13 @@ def run_tests_job(job):
     return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
 
 
-def _start_tester(limits, n_phases, snippets_fd):
-    """Fork the test process (it starts while the program's child is forked and loads).
-    Returns (its Child, the program child's ends of the pipes between them)."""
-    to_program_r, to_program_w = os.pipe()
-    from_program_r, from_program_w = os.pipe()
-    checker = _fork_tester(limits, n_phases, to_program_w, from_program_r, snippets_fd)
-    os.close(to_program_w)
-    os.close(from_program_r)
-    return checker, (to_program_r, from_program_w)
-
-
 def _both_ready(child, checker):
     """Wait for the program's child and, if there is one, the test process."""
     try:
         _ready(child)
     except _Infra:
         if checker is not None:
-            checker.finish(reap=False)
+            checker.finish()
         raise
     if checker is None:
         return
@@ -476,14 +435,7 @@ def run_stdio_job(job):
         if results and results[-1]["s"] != "ok" and job.get("first_failure"):
             results.append({"s": "skipped"})
             continue
-        child, source = _fork(limits, 1, test.get("stdin", ""), True, False, job["program_fd"])
-        if child is None:
-            os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
-            os.close(4)  # reports through the exit status only
-            try:
-                runner.run_stdio(runner.compile_program(source))
-            finally:
-                os._exit(71)
+        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"])
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
@@ -543,6 +495,26 @@ def _preimport(names):
     return done
 
 
+def _start_forker(host_in, host_out):
+    """Fork the fork server now, before any job: every child is a copy of it, never of us."""
+    global _forker
+    forker.WORKDIR = WORKDIR
+    forker.SANDBOX_MODULES = _SANDBOX_MODULES
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = forker._fork_raw()
+    if pid == 0:
+        try:
+            ours.close()
+            for fd in (host_in, host_out, _devnull):
+                os.close(fd)
+            seccomp.SignalFloor(os.getpid()).install()  # its children may not signal it, nor us
+            forker.serve(theirs)
+        finally:
+            os._exit(70)
+    theirs.close()
+    _forker = ours
+
+
 def main(boot):
     """Serve jobs from the host until EOF. `boot` is the host's boot frame."""
     global SCRATCH, WORKDIR, _devnull, _SANDBOX_MODULES
@@ -551,7 +523,7 @@ def main(boot):
     # Far from the fds children get (0-4); children close everything from 5 up.
     host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
     host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
-    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out)
+    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out, _reaped)
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -571,6 +543,7 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
+    _start_forker(host_in, host_out)
     global _BOOT_RSS_KB, _statm_fd
     _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     _BOOT_RSS_KB = _rss_kb()

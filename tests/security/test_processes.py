@@ -358,10 +358,12 @@ def spawn():
     probe = r'''
 import os, time
 def others():
-    """Live processes besides init, the zygote and us. A stray that was sent SIGKILL may
-    take a moment to die (or linger as a zombie until init reaps it), so look for up to
-    a second; the daemon sleeps for 30 s, so if it was spared it is still here."""
-    mine = {1, os.getpid(), os.getppid()}
+    """Live processes besides init, the zygote, the fork server and us. A stray that was sent
+    SIGKILL may take a moment to die (or linger as a zombie until init reaps it), so look for
+    up to a second; the daemon sleeps for 30 s, so if it was spared it is still here."""
+    with open("/proc/%d/stat" % os.getppid()) as fh:
+        zygote = int(fh.read().rsplit(")", 1)[1].split()[1])
+    mine = {1, os.getpid(), os.getppid(), zygote}
     for _ in range(20):
         alive = []
         for p in os.listdir("/proc"):

@@ -1,0 +1,167 @@
+"""The fork server: a copy of the zygote made at boot, before any job, that forks every child.
+
+A child is a copy of the process that forks it. The zygote reads jobs, parses the values
+programs return and keeps its caches; had it forked the children, all of that - freed or
+not - would be in their memory, for a program to read. The fork server holds nothing of any
+job: it gets a role and file descriptors, forks, and reports pids and exit statuses. Each
+child then reads what it needs from two memfds the zygote filled (the payload, marshalled,
+and the program or snippet sources the kernel moved there from the host's pipe).
+
+It is also what makes forking cheap: a fork write-protects every page of the forking
+process, and the next write to each costs a fault. This loop writes few pages; the zygote's
+own work (JSON, pipes, limits) now runs in a process that never forks.
+
+Protocol with the zygote (a SOCK_SEQPACKET socket pair, one message each way):
+    zygote -> forker  b"F" + role, with the child's fds in order (role P: a program's tests,
+                      S: a program run on stdin, T: the test process), see `_child`
+                    | b"W" + pid (4 bytes, big-endian): that child's exit (it waits if need be)
+    forker -> zygote  b"P" + pid (4 bytes) | b"W" + status, CPU ms and peak KiB (struct "=idq")
+Children the zygote killed and does not ask about are reaped at the next message.
+Standard library only.
+"""
+
+import fcntl
+import marshal
+import os
+import resource
+import socket
+import struct
+import sys
+
+from . import frames, runner, seccomp, tester
+
+REAPED = struct.Struct("=idq")
+_READY_FRAME = frames.READY_FRAME
+WORKDIR = "/tmp/w"  # set at boot
+SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
+
+
+_exited = {}  # pid -> packed status of children reaped before the zygote asked (bounded)
+
+
+def serve(sock):
+    """The fork server's loop (it never returns)."""
+    recv_fds, fork = socket.recv_fds, _fork_raw
+    while True:
+        try:
+            msg, fds, _, _ = recv_fds(sock, 16, 16)
+        except OSError:
+            os._exit(0)
+        if not msg:
+            os._exit(0)  # the zygote is gone
+        _collect()
+        if msg[:1] == b"F":
+            pid = fork()
+            if pid == 0:
+                _child(msg[1:2], fds)
+            for fd in fds:
+                os.close(fd)
+            sock.send(b"P" + pid.to_bytes(4, "big"))
+        elif msg[:1] == b"W":
+            sock.send(b"W" + _wait(int.from_bytes(msg[1:5], "big")))
+
+
+def _wait(pid):
+    """The exit of `pid`, waiting for it if need be. The zygote asks only when it needs the
+    status (a child that ended on its own, a stdio run); others are collected in passing."""
+    packed = _exited.pop(pid, None)
+    if packed is not None:
+        return packed
+    try:
+        _, status, ru = os.wait4(pid, 0)
+    except ChildProcessError:  # not ours, or asked twice
+        return REAPED.pack(9, 0.0, 0)
+    return REAPED.pack(status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss)
+
+
+def _collect():
+    """Reap every child that has exited, keeping the last statuses for the zygote to ask."""
+    while True:
+        try:
+            pid, status, ru = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if len(_exited) >= 256:
+            _exited.pop(next(iter(_exited)))
+        _exited[pid] = REAPED.pack(status, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss)
+
+
+def _fork_raw():
+    """fork(2) through libc, without CPython's at-fork hooks.
+
+    os.fork() would re-initialise interpreter state and run Python-level hooks
+    (random's reseed, threading's bookkeeping) in both processes: ~60 extra
+    copy-on-write faults per child. The fork server is single-threaded, so
+    there is nothing to re-initialise; children inherit its fixed random seed,
+    which makes programs that use `random` reproducible.
+    """
+    pid = seccomp._libc.fork()
+    if pid < 0:
+        raise OSError("fork failed")
+    return pid
+
+
+def _child(role, fds):
+    """In a new child: fds arrive as 0 stdin, 1 stdout, 2 stderr, 3 control, 4 results,
+    5 payload, 6 sources[, 7 and 8 the pipes between the program and the test process]."""
+    try:
+        os.setsid()
+        _place_fds(fds)
+        payload = marshal.loads(frames.read_all(5))
+        sources = frames.read_all(6)
+        if len(fds) > 7:  # the rpc pipes become 5 and 6
+            os.dup2(7, 5)
+            os.dup2(8, 6)
+            os.closerange(7, 1 << 16)
+        else:
+            os.closerange(5, 1 << 16)
+        os.chdir(WORKDIR)
+        limits = payload["limits"]
+        if role == b"T":
+            _set_limits(limits, payload["phases"], 16, 0, 0)
+            tester.main(sources, 3, 4, 5, 6)
+        _set_limits(limits, payload["phases"], max(int(limits["files"]), 8), limits["disk_mb"],
+                    limits.get("processes", 0))
+        if payload.get("floor"):
+            seccomp.SignalFloor(payload["floor"]).install()
+        # Listed at boot: walking sys.modules here would touch (and copy) every page it sits on.
+        for name in SANDBOX_MODULES:
+            sys.modules.pop(name, None)
+        os.write(4, _READY_FRAME)  # pre-encoded: json here would cost copy-on-write faults
+    except BaseException as exc:
+        try:
+            os.write(2, ("set-up failed: %r" % (exc,)).encode("utf-8", "replace"))
+        except BaseException:
+            pass
+        os._exit(70)
+    try:  # compiled here, after set-up: under the program's own limits
+        program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
+        if role == b"P":
+            runner.run_tests(program, payload["tests"], 3, 4)
+        os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
+        os.close(4)  # reports through the exit status only
+        runner.run_stdio(program)
+    finally:  # never back into the fork server's loop, whatever was raised
+        os._exit(71)
+
+
+def _place_fds(fds):
+    """Make `fds` the process's 0, 1, 2, ... and close every other descriptor."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in fds]  # no source clobbered below
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(len(fds), 1 << 16)
+
+
+def _set_limits(limits, n_phases, files, disk_mb, processes):
+    mb = 1 << 20
+    cpu_total = int(limits["cpu_s"] * n_phases) + 2
+    nproc = 0 if processes <= 0 else int(processes) + 64
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
+    resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(disk_mb * mb),) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(files),) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
