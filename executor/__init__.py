@@ -7,8 +7,10 @@
         print(result.verdict, result.pass_rate)
 
 Layers: Pool (one thread per Slot) -> Slot (one zygote inside firejail) ->
-zygote (sandbox/zygote.py, forks a child per program) -> child
-(sandbox/runner.py). Verdicts are decided here, on the trusted side (judge.py).
+zygote (sandbox/zygote.py: runs each job's phases) -> fork server (sandbox/forker.py:
+forks the children) -> child (sandbox/runner.py: the program) and, for snippet tests
+the host cannot judge, a test process (sandbox/tester.py). Verdicts are decided here,
+on the trusted side (judge.py).
 """
 
 from .config import ExecutorConfig

@@ -147,7 +147,7 @@ def _bind():
             return "error", describe(exc)
 
     def compile_program(source):
-        """(code, None) or (None, (status, message)); runs in the zygote."""
+        """(code, None) or (None, (status, message)); runs in the child, under its limits."""
         try:
             return _compile(source, "<program>", "exec"), None
         except (_SyntaxError, ValueError) as exc:

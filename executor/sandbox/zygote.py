@@ -1,9 +1,13 @@
 """The zygote: one long-lived process per slot, started once inside firejail.
 
-It imports what programs commonly import, freezes the GC, and forks one child
-per program. It compiles tests (cached: a GRPO group shares its suite), never
-programs: a program is compiled in its child, under its own CPU and memory
-limits (constant folding can take seconds and gigabytes). Standard library only.
+It imports what programs commonly import, freezes the GC, and then, before any
+job, forks the fork server (forker.py): every child of every job is a copy of
+that process, which never sees a job's data, never of the zygote, which reads
+jobs, parses what programs return and holds its caches. The zygote compiles
+test probes (cached: a GRPO group shares its suite; they reach children
+marshalled), never programs: a program is compiled in its child, under its own
+CPU and memory limits. It runs each job's phases (nonces, limits, frames) and
+answers the host. Standard library only.
 
 Protocol (the spec; executor/slot.py is the other end)
 =====================================================
@@ -21,7 +25,8 @@ Host <-> zygote, over the zygote's stdin/stdout:
 2. Jobs. The host writes one job frame at a time and reads exactly one
    answer frame before sending the next:
 
-   job    = {"program": str, "mode": "tests" | "stdio", "first_failure": bool,
+   job    = {"program_bytes": int, "snippets_bytes": int,
+             "mode": "tests" | "stdio", "first_failure": bool,
              "limits": {"cpu_s", "wall_s", "memory_mb", "output_kb", "disk_mb",
                         "files", "processes"},
              "tests": [test, ...]}
@@ -36,9 +41,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
    status = ok | fail | error | memory | syntax | timeout | output | disk
           | crash | protocol | stopped | skipped | infra
 
-   A job with snippet tests is followed at once by one more frame, the list of
-   their sources in order. The zygote never reads it: the test process it
-   forks for the job reads it from the same pipe (see below).
+   The job frame holds neither the program nor the snippets' sources: it gives
+   their sizes ("program_bytes", "snippets_bytes"), and those bytes follow it
+   raw on the pipe (the program as UTF-8, the snippets as a JSON list). The
+   zygote has the kernel move them into memfds (splice) for the children that
+   read them, so they never enter its memory.
    A value phase that did not end "ok" still carries, in "v", the values
    computed before it ended (the host judges the asserts they cover first).
    Expected outputs and assert literals never appear in a job: the host keeps
@@ -54,8 +61,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
 3. A zygote that cannot go on exits; the host sees EOF and replaces the slot.
 
 Zygote <-> child (one child per program in tests mode, one per test in stdio
-mode), over two pipes the child sees as fds 3 (control, read) and 4 (results,
-write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
+mode, forked by the fork server with the fds the zygote sent it; see forker.py),
+over two pipes the child sees as fds 3 (control, read) and 4 (results, write);
+fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes. The child
+reads its payload (limits, prepared tests) and its program from two memfds
+first:
 
 1. The child finishes its own set-up (session, rlimits, working dir)
    before any program code exists in it, then writes ``{"ready": true}``. EOF
@@ -89,12 +99,12 @@ write); fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes:
 Zygote <-> test process (tester.py; only for a job with snippet tests). It is
 forked before the program's child, in its own session, and sees fds 3
 (control: a nonce per snippet phase), 4 (its frames), 5 and 6 (requests to and
-replies from the program's child, rpc.py) and 7 (the host's job pipe, read for
-the snippets frame and closed). It writes ``{"ready": true}`` once it has read
-the snippets; only then does the zygote read that pipe again. The program's
+replies from the program's child, rpc.py); it reads the snippets from the memfd
+the zygote spliced them into, and writes ``{"ready": true}``. The program's
 child gets a second seccomp filter (seccomp.SignalFloor) that refuses to
-signal the test process's pid or anything older. A snippet phase's CPU time is
-both processes'. The test process is killed and reaped with the job.
+signal the test process's pid or anything older (the fork server has one at
+its own pid: no child may signal it or the zygote). A snippet phase's CPU time
+is both processes'. The test process is killed with the job.
 """
 
 import fcntl
