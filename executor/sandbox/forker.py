@@ -136,8 +136,10 @@ def _child(role, fds):
         except BaseException:
             pass
         os._exit(70)
-    try:  # compiled here, after set-up: under the program's own limits
-        program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
+    try:
+        program = payload.get("program")  # compiled by the zygote (small programs)
+        if program is None:  # compiled here, after set-up: under the program's own limits
+            program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
         if role == b"P":
             runner.run_tests(program, payload["tests"], 3, 4)
         os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and

@@ -112,6 +112,7 @@ import gc
 import json
 import marshal
 import os
+import re
 import resource
 import signal
 import socket
@@ -138,6 +139,8 @@ _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty s
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
+COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
+_SEQUENCE_TIMES = re.compile(r"""['")\]]\s*\*|\*\s*[bBrRuUfF]*['"(\[]""")
 
 
 def _wipe_scratch():
@@ -216,10 +219,24 @@ def _reaped(pid):
     return signal.SIGKILL, 0.0, 0
 
 
-def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None):
-    """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`;
-    `rpc`: its ends of the pipes to the test process, whose pid is the `floor` it may not
-    signal (seccomp.SignalFloor)."""
+def _compiled_program(job):
+    """The program compiled here, where the compiler is warm, if that is safe; else None: its
+    child compiles it, under the program's own limits. Safe: small, and no string, bytes or
+    tuple literal multiplied (CPython folds `'A' * 4096 + 'A' * 4096 + ...` at compile time,
+    quadratically: 8 KiB of such source costs 0.6 s and 800 MB)."""
+    if job.get("program_bytes", 0) > COMPILE_HERE_MAX:
+        return None
+    source = frames.read_all(job["program_fd"]).decode("utf-8", "surrogatepass")
+    if _SEQUENCE_TIMES.search(source):
+        return None
+    return runner.compile_program(source)
+
+
+def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None,
+                   program=None):
+    """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
+    (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
+    pid is the `floor` it may not signal (seccomp.SignalFloor)."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -228,7 +245,7 @@ def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
-    payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor}
+    payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
     try:
         pid = _spawn(b"P" if prepared is not None else b"S",
                      (stdin_fd, out_w, err_w, ctl_r, res_w) + tuple(rpc), payload, program_fd)
@@ -331,7 +348,8 @@ def run_tests_job(job):
         checker, rpc = _start_tester(limits, len(tests) + 1, job["snippets_fd"])
         floor = checker.pid
     try:
-        child = _start_program(limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor)
+        child = _start_program(limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor,
+                               _compiled_program(job))
     except _Infra:
         if checker is not None:
             checker.finish()
@@ -441,11 +459,13 @@ def _queue_nonces(child, sent, tests, done):
 def run_stdio_job(job):
     limits = job["limits"]
     results, cpu_total, peak = [], 0.0, 0
+    program = _compiled_program(job)  # once for all its runs
     for test in job["tests"]:
         if results and results[-1]["s"] != "ok" and job.get("first_failure"):
             results.append({"s": "skipped"})
             continue
-        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"])
+        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"],
+                               program=program)
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)

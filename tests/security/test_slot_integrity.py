@@ -87,6 +87,19 @@ def test_compile_time_blowups_are_charged_to_the_program(fresh_pool, host):
     host.check()
 
 
+def test_small_compile_time_blowups_are_charged_to_the_program_too(fresh_pool, host):
+    """Small programs are compiled in the zygote, but not this one: 8 KiB of folding that would
+    cost the zygote 0.6 s and 800 MB, uncharged."""
+    leaves = " + ".join(["'A' * 4096"] * 600)
+    program = f"X = ({leaves})\ndef solve(x):\n    return 1\n"
+    assert len(program) < 16 << 10
+    result = fresh_pool.run(make_job(program, ["assert solve(1) == 2"], memory_mb=128))
+    not_infra(result)
+    assert result.tests[0].verdict is not Verdict.PASSED
+    still_correct(fresh_pool)
+    host.check()
+
+
 def test_hash_colliding_sets_fail_without_rebuilding_them(pool, host):
     program = ("M = (1 << 61) - 1\nclass H(int):\n    def __hash__(self):\n        return 1\n"
                "def solve(x):\n    return {H(k * M) for k in range(1, 20000)}\n")
