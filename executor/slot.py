@@ -82,6 +82,8 @@ class Slot:
             "preimport": list(self.config.preimport or python_lang.PREIMPORT),
             "scratch": self._scratch or "/tmp",
             "own_pid_namespace": not self.config.insecure_no_sandbox,
+            # Room in the shared per-user process count for every slot's own processes.
+            "nproc_slack": 64 + 8 * self.config.slots,
         }
         try:
             self._send(boot)

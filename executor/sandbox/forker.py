@@ -34,6 +34,9 @@ REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
 WORKDIR = "/tmp/w"  # set at boot
 SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
+# RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job allowed N
+# processes gets N plus room for the slots' own (set at boot from the pool's size).
+NPROC_SLACK = 64
 
 
 _exited = {}  # pid -> packed status of children reaped before the zygote asked (bounded)
@@ -54,6 +57,7 @@ def serve(sock):
             pid = fork()
             if pid == 0:
                 _child(msg[1:2], fds)
+            _exited.pop(pid, None)  # an older child's status under a reused pid is stale
             for fd in fds:
                 os.close(fd)
             sock.send(b"P" + pid.to_bytes(4, "big"))
@@ -160,7 +164,7 @@ def _place_fds(fds):
 def _set_limits(limits, n_phases, files, disk_mb, processes):
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
-    nproc = 0 if processes <= 0 else int(processes) + 64
+    nproc = 0 if processes <= 0 else int(processes) + NPROC_SLACK
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
     resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(disk_mb * mb),) * 2)

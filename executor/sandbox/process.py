@@ -98,14 +98,13 @@ class Child:
         moved into other processes or threads still counts; kept at its maximum so a process
         that exits does not give its time back."""
         total = 0
-        for name in os.listdir("/proc"):
-            if name.isdigit() and int(name) >= self.pid:
-                try:
-                    for tid in os.listdir("/proc/%s/task" % name):
-                        with open("/proc/%s/task/%s/schedstat" % (name, tid), "rb") as fh:
-                            total += int(fh.read().split()[0])
-                except (OSError, ValueError, IndexError):
-                    pass
+        for pid in _job_pids():
+            try:
+                for tid in os.listdir("/proc/%d/task" % pid):
+                    with open("/proc/%d/task/%s/schedstat" % (pid, tid), "rb") as fh:
+                        total += int(fh.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
         self._cpu_seen = max(self._cpu_seen, total)
         return self._cpu_seen
 
@@ -329,30 +328,56 @@ def _scratch_used():
     return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
 
 
-def _kill_strays(child_pid):
-    """Kill the child's descendants that left its process group (newer pids).
+_protected = frozenset()  # the slot's own processes (init, firejail's, the zygote, the fork server)
 
-    Repeated until a pass finds none: a process that forks and exits in a loop changes pid
+
+def protect(pids):
+    """Record the processes that belong to the slot itself, not to any job (set at boot)."""
+    global _protected
+    _protected = frozenset(pids)
+
+
+def _kill_strays(child_pid):
+    """Kill every process of this slot's sandbox that is not one of the slot's own: the job's
+    descendants that left its process group, whatever their pid (pids wrap around).
+
+    Repeated until a pass finds none alive: a process that forks in a loop changes pid
     between one listing and the next. (Orphans are reaped by the sandbox's init.)
     """
     for _ in range(200):
-        if not _kill_newer(child_pid):
+        if not _kill_job_processes():
             return
 
 
-def _kill_newer(child_pid):
-    found = False
+def _job_pids():
     for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) > child_pid:
-            try:
-                with open("/proc/%s/stat" % name, "rb") as fh:
-                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                        continue  # already dead, waiting for its parent
-                os.kill(int(name), signal.SIGKILL)
-                found = True
-            except (OSError, IndexError):
-                pass
+        if name.isdigit() and int(name) not in _protected:
+            yield int(name)
+
+
+def _kill_job_processes():
+    found = False
+    for pid in _job_pids():
+        if _dead(pid):
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            found = True
+        except OSError:
+            pass
     return found
+
+
+def _dead(pid):
+    """Gone, or a zombie with no live thread left (a zombie thread-group leader whose other
+    threads still run is alive: a signal to its pid still reaches them)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            if fh.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                return False
+        return len(os.listdir("/proc/%d/task" % pid)) <= 1
+    except (OSError, IndexError):
+        return True
 
 
 def describe_exit(status):

@@ -140,7 +140,10 @@ NEEDS_RESTART = False  # set when this zygote should not take another job (see _
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
-_SEQUENCE_TIMES = re.compile(r"""['")\]]\s*\*|\*\s*[bBrRuUfF]*['"(\[]""")
+# A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
+# skip between them: blanks, newlines, backslash continuations, comments.
+_GAP = r"""(?:\s|\\\n|\\\r\n|#[^\n]*)*"""
+_SEQUENCE_TIMES = re.compile(r"""['")\]]""" + _GAP + r"""\*|\*""" + _GAP + r"""[bBrRuUfF]*['"(\[]""")
 
 
 def _wipe_scratch():
@@ -525,10 +528,11 @@ def _preimport(names):
     return done
 
 
-def _start_forker(host_in, host_out):
+def _start_forker(host_in, host_out, nproc_slack):
     """Fork the fork server now, before any job: every child is a copy of it, never of us."""
     global _forker
     forker.WORKDIR = WORKDIR
+    forker.NPROC_SLACK = nproc_slack
     forker.SANDBOX_MODULES = _SANDBOX_MODULES
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = forker._fork_raw()
@@ -573,7 +577,8 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
-    _start_forker(host_in, host_out)
+    _start_forker(host_in, host_out, int(boot.get("nproc_slack", forker.NPROC_SLACK)))
+    process.protect(int(n) for n in os.listdir("/proc") if n.isdigit())
     global _BOOT_RSS_KB, _statm_fd
     _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     _BOOT_RSS_KB = _rss_kb()

@@ -337,10 +337,9 @@ def spin():
 
 # -- processes that try to outlive their run ---------------------------------------------
 
-def test_stray_processes_do_not_outlive_the_job(solo_pool, host):
-    """With processes allowed, a program double-forks a setsid()ed daemon that sleeps; the
-    next job on the same zygote must not see it, and the host must not either."""
-    daemon = r'''
+STRAYS = {
+    # A setsid()ed grandchild that sleeps: out of the job's process group.
+    "double-forked daemon": r'''
 import os, time
 def spawn():
     pid = os.fork()
@@ -352,32 +351,55 @@ def spawn():
         os._exit(0)
     os.waitpid(pid, 0)
     return "spawned"
-'''
-    a = solo_pool.run(make_job(daemon, ["assert spawn() == 'spawned'"], processes=4))
+''',
+    # Its main thread leaves with a raw exit(2) while another thread runs: /proc shows the
+    # process as a zombie ("Z"), yet it is alive.
+    "zombie-looking leader with a live thread": r'''
+import ctypes, os, threading, time
+def spawn():
+    if os.fork() == 0:
+        os.setsid()
+        threading.Thread(target=time.sleep, args=(30,)).start()
+        time.sleep(0.05)
+        ctypes.CDLL(None).syscall(60, 0)
+    time.sleep(0.2)
+    return "spawned"
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRAYS))
+def test_stray_processes_do_not_outlive_the_job(solo_pool, host, name):
+    """With processes allowed, a program leaves a process behind; the next job on the same
+    zygote must not see it, and the host must not either."""
+    a = solo_pool.run(make_job(STRAYS[name], ["assert spawn() == 'spawned'"], processes=4))
     assert a.verdict is Verdict.PASSED, show(a)
     probe = r'''
 import os, time
+def alive(pid):
+    """Not a zombie, or a zombie thread-group leader with threads still running."""
+    state = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X") or len(os.listdir("/proc/%d/task" % pid)) > 1
 def others():
     """Live processes besides init, the zygote, the fork server and us. A stray that was sent
     SIGKILL may take a moment to die (or linger as a zombie until init reaps it), so look for
-    up to a second; the daemon sleeps for 30 s, so if it was spared it is still here."""
+    up to a second; the strays sleep for 30 s, so one that was spared is still here."""
     with open("/proc/%d/stat" % os.getppid()) as fh:
         zygote = int(fh.read().rsplit(")", 1)[1].split()[1])
     mine = {1, os.getpid(), os.getppid(), zygote}
     for _ in range(20):
-        alive = []
+        found = []
         for p in os.listdir("/proc"):
             if p.isdigit() and int(p) not in mine:
                 try:
-                    state = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[0]
+                    if alive(int(p)):
+                        found.append(int(p))
                 except (OSError, IndexError):
                     continue
-                if state not in ("Z", "X"):
-                    alive.append((int(p), state))
-        if not alive:
+        if not found:
             break
         time.sleep(0.05)
-    return sorted(alive)
+    return sorted(found)
 '''
     b = solo_pool.run(make_job(probe, ["assert others() == []"]))
     assert b.verdict is Verdict.PASSED, show(b)

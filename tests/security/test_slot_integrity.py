@@ -100,6 +100,19 @@ def test_small_compile_time_blowups_are_charged_to_the_program_too(fresh_pool, h
     host.check()
 
 
+def test_folding_hidden_behind_line_continuations_is_charged_to_the_program(fresh_pool, host):
+    """The same folding, with a backslash continuation and a comment between each literal
+    and its `*` (found in a review: the zygote compiled it, uncharged)."""
+    leaves = " +\n".join(["'AAAA' \\\n# more\n* 1024"] * 600)
+    program = f"x = ({leaves})\ndef solve(a):\n    return 42\n"
+    assert len(program) < 16 << 10
+    result = fresh_pool.run(make_job(program, ["assert solve(1) == 42"], memory_mb=64, cpu_s=0.5))
+    not_infra(result)
+    assert result.tests[0].verdict is not Verdict.PASSED, show(result)
+    still_correct(fresh_pool)
+    host.check()
+
+
 def test_hash_colliding_sets_fail_without_rebuilding_them(pool, host):
     program = ("M = (1 << 61) - 1\nclass H(int):\n    def __hash__(self):\n        return 1\n"
                "def solve(x):\n    return {H(k * M) for k in range(1, 20000)}\n")
