@@ -73,6 +73,7 @@ class Child:
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
         self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
         self._cpu_seen = 0
+        self._init_reaped_at_start = _init_reaped() if self.all_processes else 0
         self.test_index = -1  # the test whose phase is running (-1: loading)
         self.part = []  # values the running phase has sent ahead of its last frame
         self._forwarded = 0  # how many of them went to the host
@@ -94,18 +95,14 @@ class Child:
             return 0
 
     def _cpu_all(self):
-        """CPU of every thread of the child and of its descendants (processes > 0), so work
-        moved into other processes or threads still counts; kept at its maximum so a process
-        that exits does not give its time back."""
-        total = 0
+        """CPU of the whole job (processes > 0): every job process's own time, its exited
+        threads' and its reaped children's (utime, stime, cutime, cstime of /proc/PID/stat),
+        plus what the sandbox's init has reaped since the job began (orphans). Kept at its
+        maximum: a process moving from one account to the next never gives time back."""
+        total = _init_reaped() - self._init_reaped_at_start
         for pid in _job_pids():
-            try:
-                for tid in os.listdir("/proc/%d/task" % pid):
-                    with open("/proc/%d/task/%s/schedstat" % (pid, tid), "rb") as fh:
-                        total += int(fh.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-        self._cpu_seen = max(self._cpu_seen, total)
+            total += _process_ticks(pid)
+        self._cpu_seen = max(self._cpu_seen, total * _NS_PER_TICK)
         return self._cpu_seen
 
     def _drain(self, fd):
@@ -347,6 +344,25 @@ def _kill_strays(child_pid):
     for _ in range(200):
         if not _kill_job_processes():
             return
+
+
+_NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def _process_ticks(pid, fields=(11, 12, 13, 14)):
+    """utime + stime + cutime + cstime of `pid` (its own threads, exited ones too, and the
+    children it reaped), in clock ticks; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            parts = fh.read().rsplit(b")", 1)[1].split()
+        return sum(int(parts[i]) for i in fields)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _init_reaped():
+    """CPU ticks of the processes the sandbox's init (pid 1) has reaped: orphans end there."""
+    return _process_ticks(1, (13, 14))
 
 
 def _job_pids():

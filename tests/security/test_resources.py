@@ -393,3 +393,33 @@ def hog():
     result = run_bomb(pool, program, ["assert hog() is True"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
+
+
+@pytest.mark.parametrize("reaped_by", ["the program", "the sandbox's init"])
+def test_cpu_of_exited_helper_processes_counts(pool, host, reaped_by):
+    """With processes allowed, CPU burned in short-lived helper processes counts against the
+    test's CPU limit (found in a review: exited workers' time used to vanish)."""
+    program = r'''
+import os, time
+def burn(seconds):
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+def solve(wait):
+    for _ in range(12):
+        pid = os.fork()
+        if pid == 0:
+            if not wait and os.fork() != 0:
+                os._exit(0)  # the grandchild burns as an orphan, reaped by init
+            burn(0.25)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        if not wait:
+            time.sleep(0.3)
+    return 1
+'''
+    wait = reaped_by == "the program"
+    result = pool.run(make_job(program, [f"assert solve({wait}) == 1"], processes=4, cpu_s=1, wall_s=30))
+    assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
+    assert "CPU time limit" in (result.tests[0].message or ""), show(result)
+    host.check()
