@@ -155,6 +155,9 @@ def _child(role, fds):
 
 def _place_fds(fds):
     """Make `fds` the process's 0, 1, 2, ... and close every other descriptor."""
+    if fds == list(range(len(fds))):  # the usual case: they arrived there (see the zygote)
+        os.closerange(len(fds), 1 << 16)
+        return
     high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in fds]  # no source clobbered below
     for target, fd in enumerate(high):
         os.dup2(fd, target)

@@ -538,9 +538,12 @@ def _start_forker(host_in, host_out, nproc_slack):
     pid = forker._fork_raw()
     if pid == 0:
         try:
-            ours.close()
-            for fd in (host_in, host_out, _devnull):
-                os.close(fd)
+            # Nothing below its socket: the fds of each request then arrive as 0, 1, 2, ...,
+            # where the child wants them (recvmsg takes the lowest free numbers, in order).
+            keep = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 1000)
+            os.closerange(0, keep)
+            os.closerange(keep + 1, 1 << 16)
+            theirs = socket.socket(fileno=keep)
             seccomp.SignalFloor(os.getpid()).install()  # its children may not signal it, nor us
             forker.serve(theirs)
         finally:
