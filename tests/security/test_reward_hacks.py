@@ -3,7 +3,7 @@
 Every program here is wrong (its functions never compute the expected answer), so the
 only way it could pass is by fooling the judge. Each test asserts that it scored
 nothing (`result.passed == 0`), the precise verdict it got, and that the host is
-untouched. Hacks that currently work are strict xfails: real holes.
+untouched. A hack that works would be a strict xfail until fixed; none is open.
 """
 
 from __future__ import annotations
