@@ -22,11 +22,16 @@ system-packages:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
 
-# The sandbox runs programs as this unprivileged user when the farm runs as root.
+# The sandbox runs programs as unprivileged users when the farm runs as root: slot N as
+# $(SANDBOX_USER)-N (N < SLOT_USERS; the per-user process limit is then each slot's own),
+# $(SANDBOX_USER) when those are missing.
+SLOT_USERS := 32
 sandbox-user:
-	@if [ "$$(id -u)" = 0 ] && ! id -u $(SANDBOX_USER) >/dev/null 2>&1; then \
-	  echo ">> creating sandbox user $(SANDBOX_USER)"; \
-	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(SANDBOX_USER); \
+	@if [ "$$(id -u)" = 0 ]; then \
+	  for u in $(SANDBOX_USER) $$(seq -f '$(SANDBOX_USER)-%g' 0 $$(($(SLOT_USERS) - 1))); do \
+	    id -u $$u >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
+	      --shell /usr/sbin/nologin --user-group $$u || exit 1; \
+	  done; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

@@ -24,7 +24,8 @@ class ExecutorConfig:
     python:      the interpreter programs run under, inside the sandbox (its
                  stdlib is all they see); Debian's /usr/bin/python3 by default.
     firejail:    path to firejail; None when it is not installed.
-    sandbox_user: the unprivileged user the sandbox runs as when we are root.
+    sandbox_user: the unprivileged user the sandbox runs as when we are root; slot N runs as
+                 `<sandbox_user>-N` where `make setup` made those (a process budget per slot).
     insecure_no_sandbox: run zygotes without firejail. Never the default.
     slots:       concurrent zygotes (one per core by default).
     """

@@ -67,26 +67,42 @@ def hidden_paths(interpreter: str) -> list[str]:
     return hidden
 
 
-def user_prefix(config: ExecutorConfig) -> list[str]:
-    """`setpriv` to the sandbox user when we are root; nothing otherwise."""
-    if os.geteuid() != 0:
-        return []
+SLOT_USERS = 32  # `make setup` creates <sandbox_user>-0 .. -31
+
+
+def slot_user(config: ExecutorConfig, slot: int) -> tuple[pwd.struct_passwd, int]:
+    """The user slot `slot` runs as, and how many slots of the pool share it.
+
+    Its own user where `make setup` made one (`<sandbox_user>-N`): the kernel's per-user
+    process count (RLIMIT_NPROC) is then the slot's alone. Else the shared sandbox user.
+    """
     try:
-        pw = pwd.getpwnam(config.sandbox_user)
+        return pwd.getpwnam(f"{config.sandbox_user}-{slot % SLOT_USERS}"), -(-config.slots // SLOT_USERS)
+    except KeyError:
+        pass
+    try:
+        return pwd.getpwnam(config.sandbox_user), config.slots
     except KeyError:
         raise SandboxUnavailable(
             f"running as root but the sandbox user {config.sandbox_user!r} does not exist; "
             "create it with `make setup` (useradd --system acefarm-sandbox)") from None
+
+
+def user_prefix(config: ExecutorConfig, slot: int = 0) -> list[str]:
+    """`setpriv` to the slot's sandbox user when we are root; nothing otherwise."""
+    if os.geteuid() != 0:
+        return []
+    pw, _ = slot_user(config, slot)
     # firejail is setuid root and needs its capabilities; it drops them itself.
     return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
 
 
-def command(config: ExecutorConfig, argv: list[str]) -> list[str]:
-    """The full command that starts `argv` inside the sandbox."""
+def command(config: ExecutorConfig, argv: list[str], slot: int = 0) -> list[str]:
+    """The full command that starts `argv` inside the sandbox, for slot number `slot`."""
     if not config.firejail or not os.access(config.firejail, os.X_OK):
         raise SandboxUnavailable(
             "firejail is not installed (apt-get install firejail, or `make setup`); "
             "refusing to run untrusted code without it (see --insecure-no-sandbox)")
     blacklist = [f"--blacklist={p}" for p in hidden_paths(argv[0])]
     # No "--": with it firejail runs the command through the user's login shell.
-    return user_prefix(config) + [config.firejail, *FLAGS, *blacklist, *argv]
+    return user_prefix(config, slot) + [config.firejail, *FLAGS, *blacklist, *argv]

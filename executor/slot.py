@@ -67,7 +67,7 @@ class Slot:
             self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
             cmd = argv
         else:
-            cmd = firejail.command(self.config, argv)
+            cmd = firejail.command(self.config, argv, self.index)
         if not os.access(self.config.python, os.X_OK):
             raise SandboxUnavailable(f"sandbox interpreter {self.config.python} not found (apt-get install python3)")
         errlog = tempfile.TemporaryFile()
@@ -82,8 +82,8 @@ class Slot:
             "preimport": list(self.config.preimport or python_lang.PREIMPORT),
             "scratch": self._scratch or "/tmp",
             "own_pid_namespace": not self.config.insecure_no_sandbox,
-            # Room in the shared per-user process count for every slot's own processes.
-            "nproc_slack": 64 + 8 * self.config.slots,
+            # Room in the per-user process count for the processes of the slots sharing it.
+            "nproc_slack": 16 + 8 * self._sharing(),
         }
         try:
             self._send(boot)
@@ -100,6 +100,12 @@ class Slot:
             raise SandboxUnavailable(f"sandbox sent an unexpected boot answer: {info!r}")
         self.info = info
         return info
+
+    def _sharing(self) -> int:
+        """How many slots of the pool run as this slot's user."""
+        if self.config.insecure_no_sandbox or os.geteuid() != 0:
+            return self.config.slots
+        return firejail.slot_user(self.config, self.index)[1]
 
     def run(self, request: dict[str, Any], timeout_s: float,
             on_part: Callable[[Any, Any], bool] | None = None,

@@ -212,3 +212,19 @@ def test_cancel_stops_a_running_program_and_the_pool_recovers():
         with pytest.raises(concurrent.futures.CancelledError):
             running.result(timeout=10)  # long before the 30 s the program may use
         assert pool.run(Job.from_dict({"id": "next", "program": ADD, "tests": ["assert add(2, 2) == 4"]})).verdict is P
+
+
+def test_slots_run_as_their_own_users_when_there_are_some():
+    import pwd
+
+    from executor.firejail import SLOT_USERS, slot_user
+
+    config = ExecutorConfig(slots=40)
+    try:
+        pwd.getpwnam(f"{config.sandbox_user}-0")
+    except KeyError:
+        pytest.skip("no per-slot sandbox users on this machine")
+    assert slot_user(config, 0)[0].pw_name == f"{config.sandbox_user}-0"
+    assert slot_user(config, SLOT_USERS + 1)[0].pw_name == f"{config.sandbox_user}-1"
+    assert slot_user(config, 3)[1] == 2  # 40 slots over 32 users: two share each of the first ones
+    assert slot_user(ExecutorConfig(slots=4), 3)[1] == 1

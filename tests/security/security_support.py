@@ -68,15 +68,16 @@ def _stat(pid: str) -> tuple[str, int, int] | None:
 
 
 def sandbox_processes() -> list[int]:
-    """Live (non-zombie) processes of the sandbox user that belong to this test run.
+    """Live (non-zombie) processes of the sandbox users (shared and per slot) that belong to
+    this test run.
 
     That is the ones descending from this process (our pools' slots and whatever runs
     in them) plus orphans re-parented to the host's init, which is where an escaped
     process would end up. Other AceFarm pools on this machine are not counted.
     """
-    try:
-        uid = pwd.getpwnam(SANDBOX_USER).pw_uid
-    except KeyError:
+    uids = {pw.pw_uid for pw in pwd.getpwall()
+            if pw.pw_name == SANDBOX_USER or pw.pw_name.startswith(SANDBOX_USER + "-")}
+    if not uids:
         return []
     table = {}
     for name in os.listdir("/proc"):
@@ -87,7 +88,7 @@ def sandbox_processes() -> list[int]:
     me = os.getpid()
     ours = []
     for pid, (state, ppid, owner) in table.items():
-        if owner != uid or state in ("Z", "X"):
+        if owner not in uids or state in ("Z", "X"):
             continue
         if ppid == 1:
             ours.append(pid)

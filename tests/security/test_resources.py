@@ -423,3 +423,30 @@ def solve(wait):
     assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
     assert "CPU time limit" in (result.tests[0].message or ""), show(result)
     host.check()
+
+
+def test_one_slots_processes_do_not_use_up_anothers(host):
+    """Each slot runs as its own user (`make setup` makes them), so the kernel's per-user
+    process count of one slot's job does not starve a job on another slot (found in a review:
+    with one shared user, a job holding 150 processes made another's single fork fail)."""
+    import time
+
+    from executor import ExecutorConfig, Job, Pool
+    from executor.firejail import slot_user
+
+    config = ExecutorConfig(slots=2)
+    if slot_user(config, 0)[0].pw_uid == slot_user(config, 1)[0].pw_uid:
+        pytest.skip("no per-slot sandbox users on this machine (run `make setup`)")
+    hog = ("import os, time\ndef hold(n):\n    for _ in range(n):\n        if os.fork() == 0:\n"
+           "            time.sleep(3)\n            os._exit(0)\n    time.sleep(2)\n    return n\n")
+    fork_once = ("import os\ndef once():\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
+                 "    os.waitpid(pid, 0)\n    return 'forked'\n")
+    with Pool(config) as pool:
+        held = pool.submit(Job.from_dict({"id": "hog", "program": hog, "tests": ["assert hold(150) == 150"],
+                                          "limits": {"processes": 200, "cpu_s": 5, "wall_s": 10}}))
+        time.sleep(1.0)
+        victim = pool.run(Job.from_dict({"id": "victim", "program": fork_once, "tests": ["assert once() == 'forked'"],
+                                         "limits": {"processes": 4}}))
+        assert victim.verdict is Verdict.PASSED, show(victim)
+        assert held.result(timeout=30).verdict is Verdict.PASSED
+    host.check()
