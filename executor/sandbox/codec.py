@@ -179,15 +179,17 @@ MAX_DECIMAL_EXPONENT = 4_000
 MAX_HASHED_ITEMS = 5_000
 
 
-def decode(data, depth=0):
-    """Rebuild plain built-in objects from `encode`'s output (trusted side)."""
+def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
+    """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
+    over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
+    takes more)."""
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     t = type(data)
     if data is None or t in (bool, int, float, str):
         return data
     if t is list:
-        return [decode(x, depth + 1) for x in data]
+        return [decode(x, depth + 1, hashed_max) for x in data]
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
     (tag, body), = data.items()
@@ -199,15 +201,15 @@ def decode(data, depth=0):
         if tag == "F":
             return float(body)
         if tag == "T":
-            return tuple(decode(x, depth + 1) for x in body)
-        if tag in ("D", "S", "FS") and len(body) > MAX_HASHED_ITEMS:
+            return tuple(decode(x, depth + 1, hashed_max) for x in body)
+        if tag in ("D", "S", "FS") and len(body) > hashed_max:
             return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
         if tag == "D":
-            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in body}
+            return {decode(k, depth + 1, hashed_max): decode(v, depth + 1, hashed_max) for k, v in body}
         if tag == "S":
-            return {decode(x, depth + 1) for x in body}
+            return {decode(x, depth + 1, hashed_max) for x in body}
         if tag == "FS":
-            return frozenset(decode(x, depth + 1) for x in body)
+            return frozenset(decode(x, depth + 1, hashed_max) for x in body)
         if tag == "B":
             return bytes.fromhex(body)
         if tag == "BA":
@@ -216,7 +218,7 @@ def decode(data, depth=0):
             return complex(decode(body[0]), decode(body[1]))
         if tag == "Q":
             from fractions import Fraction
-            num, den = decode(body[0], depth + 1), decode(body[1], depth + 1)
+            num, den = decode(body[0], depth + 1, hashed_max), decode(body[1], depth + 1, hashed_max)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
             return Fraction(num, den)

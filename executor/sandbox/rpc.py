@@ -27,6 +27,8 @@ from . import codec, frames
 
 MAX_FRAME = 64 << 20
 MESSAGE_MAX = 600
+# Values as big as tests hand programs (a list of a million numbers), within MAX_FRAME.
+VALUE_NODES = 4_000_000
 _EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                if isinstance(obj, type) and issubclass(obj, BaseException)}
 _IN_PLACE = (list, dict, set, bytearray)
@@ -98,7 +100,7 @@ class Endpoint:
     def ref(self, obj):
         if type(obj) is Remote and obj._ep is self:
             return {"p": obj._h}
-        encoded = codec.encode(obj)
+        encoded = codec.encode(obj, VALUE_NODES)
         if type(encoded) is not dict or "X" not in encoded:
             return {"v": encoded}
         handle = self.handles.get(id(obj))
@@ -111,7 +113,7 @@ class Endpoint:
         if type(ref) is not dict:
             raise TypeError("malformed reference from the other process")
         if "v" in ref:
-            return codec.decode(ref["v"])
+            return codec.decode(ref["v"], 0, VALUE_NODES)
         if "m" in ref:
             return Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
         if "p" in ref:
@@ -132,7 +134,7 @@ class Endpoint:
             raise TypeError("malformed reply from the other process")
         for where, encoded in changed:
             target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
-            _apply_in_place(target, codec.decode(encoded))
+            _apply_in_place(target, codec.decode(encoded, 0, VALUE_NODES))
         return self.deref(reply.get("ok"))
 
     def _exchange(self, req):
@@ -178,13 +180,13 @@ class Endpoint:
             args = [self.deref(a) for a in msg["a"]]
             kwargs = {k: self.deref(a) for k, a in msg["k"].items()}
             value = target(*args, **kwargs)
-            changed = [[i, codec.encode(a)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
-            changed += [[k, codec.encode(a)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
+            changed = [[i, codec.encode(a, VALUE_NODES)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
+            changed += [[k, codec.encode(a, VALUE_NODES)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
             return {"ok": self.ref(value), "c": changed}
         if op == "attr":
             return {"ok": self.ref(getattr(target, msg["n"]))}
         if op == "list":
-            return {"ok": {"v": codec.encode(list(target))}}
+            return {"ok": {"v": codec.encode(list(target), VALUE_NODES)}}
         if op == "len":
             return {"ok": {"v": len(target)}}
         return {"ok": self.ref(target[self.deref(msg["i"])])}  # item

@@ -131,3 +131,17 @@ def kill_all():
 '''
     r = run(killer, ["x = kill_all()\nassert x == 2"])
     assert verdicts(r) == [F], r
+
+
+def test_big_values_cross_both_ways(run):
+    program = "def total(xs):\n    return sum(xs)\ndef make(n):\n    return list(range(n))\n"
+    r = run(program, ["xs = list(range(1_000_000))\nassert total(xs) == 499999500000",
+                      "ys = make(1_000_000)\nassert len(ys) == 1_000_000 and ys[-1] == 999999"],
+            limits={"cpu_s": 10, "wall_s": 20, "memory_mb": 1024})
+    assert verdicts(r) == [P, P], r
+
+
+def test_big_dicts_from_the_program_are_usable_in_the_test(run):
+    program = "def counts(n):\n    return {i: i * i for i in range(n)}\n"
+    r = run(program, ["d = counts(20000)\nassert d[100] == 10000 and len(d) == 20000"])
+    assert verdicts(r) == [P], r
