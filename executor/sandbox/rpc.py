@@ -12,10 +12,12 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref}
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
-           | {"m": id, "t": type name}         an object of the sender's
+           | {"m": id, "t": type name}         an object of the sender's ("exc": lineage
+                                               when it is an exception class)
            | {"p": id}                         an object of the receiver's, handed back
     reply    {"ok": ref, "c": [[position or name, encoded], ...]}   "c": arguments the callee
-           | {"err": [built-in exception class name, message]}      changed in place
+           | {"err": [built-in base class name, message, lineage]}   changed in place
+    lineage  [[the sender's own exception class names, most derived first], built-in base name]
 The program's process answers every request; the test process answers only "call", "list",
 "len" and "item" on what the test handed over (TEST_OPS), so nothing else of it is reachable.
 Standard library only.
@@ -94,6 +96,7 @@ class Endpoint:
         self.namespace = namespace  # what "names" lists (the program's globals)
         self.table = {}  # handle -> our object the other side holds
         self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
+        self._stand_ins = {}  # the other side's exception classes, as local classes
 
     # -- values across ---------------------------------------------------------------
 
@@ -107,13 +110,18 @@ class Endpoint:
         if handle is None:
             handle = self.handles[id(obj)] = len(self.table) + 1
             self.table[handle] = obj
-        return {"m": handle, "t": encoded["X"]}
+        ref = {"m": handle, "t": encoded["X"]}
+        if type(obj) is type and issubclass(obj, BaseException):
+            ref["exc"] = _lineage(obj)  # so `except ProgramError:` works on the other side
+        return ref
 
     def deref(self, ref):
         if type(ref) is not dict:
             raise TypeError("malformed reference from the other process")
         if "v" in ref:
             return codec.decode(ref["v"], 0, VALUE_NODES)
+        if "exc" in ref:
+            return self.stand_in(ref["exc"])
         if "m" in ref:
             return Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
         if "p" in ref:
@@ -149,7 +157,7 @@ class Endpoint:
                 self.answer(msg)
                 continue
             if "err" in msg:
-                raise _exception(msg["err"])
+                raise self.exception(msg["err"])
             return msg
 
     def serve(self):
@@ -164,7 +172,7 @@ class Endpoint:
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
-            reply = {"err": [_base_name(exc), _message(exc)]}
+            reply = {"err": [_base_name(exc), _message(exc), _lineage(type(exc))]}
         frames.write_frame(self.wfd, reply)
 
     def _handle(self, msg):
@@ -202,6 +210,35 @@ class Endpoint:
     def done(self):
         frames.write_frame(self.wfd, {"op": "done"})
 
+    def stand_in(self, lineage):
+        """A local exception class for one of the other side's: its own name, under the same
+        chain of that side's classes, down to the same built-in base (`except` needs a class)."""
+        try:
+            names, base = [str(n)[:80] for n in lineage[0]][:8], _EXCEPTIONS.get(str(lineage[1]), Exception)
+        except Exception:
+            return Exception
+        key = (tuple(names), base)
+        cls = self._stand_ins.get(key)
+        if cls is None:
+            parent = self.stand_in([names[1:], base.__name__]) if len(names) > 1 else base
+            cls = self._stand_ins[key] = type(names[0] if names else base.__name__, (parent,), {})
+        return cls
+
+    def exception(self, err):
+        """The exception to raise here for the other side's error reply."""
+        exc = _exception(err)
+        try:
+            lineage = err[2]
+        except (IndexError, TypeError, KeyError):
+            return exc
+        if type(lineage) is list and len(lineage) == 2 and lineage[0] and issubclass(type(exc), Exception) \
+                and lineage[1] == type(exc).__name__:
+            try:
+                return self.stand_in(lineage)(*exc.args)
+            except Exception:
+                return exc
+        return exc
+
 
 def _apply_in_place(target, value):
     """The callee changed an argument in place: make the caller's object match."""
@@ -224,6 +261,21 @@ def _base_name(exc):
     except BaseException:
         pass
     return "Exception"
+
+
+def _lineage(cls):
+    """[[names of the non-built-in classes from `cls` up], name of the first built-in base]."""
+    names = []
+    try:
+        for c in type.__dict__["__mro__"].__get__(cls):
+            name = type.__dict__["__name__"].__get__(c)
+            if _EXCEPTIONS.get(name) is c:
+                return [names[:8], name]
+            if issubclass(c, BaseException):
+                names.append(name)
+    except BaseException:
+        pass
+    return [[], "Exception"]
 
 
 def _message(exc):

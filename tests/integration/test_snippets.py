@@ -145,3 +145,15 @@ def test_big_dicts_from_the_program_are_usable_in_the_test(run):
     program = "def counts(n):\n    return {i: i * i for i in range(n)}\n"
     r = run(program, ["d = counts(20000)\nassert d[100] == 10000 and len(d) == 20000"])
     assert verdicts(r) == [P], r
+
+
+def test_program_exception_classes_can_be_caught_by_name(run):
+    program = ("class InvalidInput(ValueError):\n    pass\nclass Negative(InvalidInput):\n    pass\n"
+               "def check(n):\n    if n < 0:\n        raise Negative('negative: %d' % n)\n    return n\n")
+    r = run(program, [
+        "try:\n    check(-1)\nexcept Negative as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
+        "try:\n    check(-2)\nexcept InvalidInput:\n    pass\nelse:\n    assert False",
+        "try:\n    check(-3)\nexcept ValueError:\n    pass\nelse:\n    assert False",
+        "try:\n    check(-4)\nexcept KeyError:\n    pass",
+    ])
+    assert verdicts(r) == [P, P, P, RE], r
