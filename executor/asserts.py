@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import functools
 import math
 import operator
@@ -528,6 +529,7 @@ def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
                 if isinstance(n, ast.Name) and n.id == param:
                     n.id = target  # candidate -> the program's function
         body = stmts
+    body = _unrolled(body)
     if not body or not all(isinstance(s, ast.Assert) for s in body):
         raise Unsupported("not only asserts")
     if any(isinstance(n, ast.Name) and n.id == "METADATA" for s in body for n in ast.walk(s)):
@@ -535,9 +537,77 @@ def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
     return body  # type: ignore[return-value]
 
 
+UNROLL_MAX = 1000  # asserts a test's literal loops may unroll into
+
+
+def _unrolled(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`for x, want in [(1, 2), ...]:` / `for i in range(2, 8):` over asserts only, with literal
+    items: the asserts once per item, the loop variables replaced by the items' literals."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if not isinstance(stmt, ast.For):
+            out.append(stmt)
+            continue
+        items = _literal_items(stmt.iter)
+        inner = _unrolled([s for s in stmt.body if not _ignorable(s)])
+        if items is None or stmt.orelse or not inner or not all(isinstance(s, ast.Assert) for s in inner):
+            raise Unsupported("loop")
+        for item in items:
+            binding = _bind_target(stmt.target, item)
+            for s in inner:
+                out.append(_Substitute(binding).visit(copy.deepcopy(s)))
+            if len(out) > UNROLL_MAX:
+                raise Unsupported("loop too long")
+    return out
+
+
+def _literal_items(node: ast.expr) -> list[ast.expr] | None:
+    """The items of a literal list/tuple/set, or of range() over int literals; else None."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        if all(not _names_in(e) for e in node.elts):
+            return list(node.elts)
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
+            and not node.keywords and 1 <= len(node.args) <= 3:
+        args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+        if all(type(a) is int for a in args) and len(range(*args)) <= UNROLL_MAX:
+            return [ast.Constant(i) for i in range(*args)]
+    return None
+
+
+def _names_in(node: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Name, ast.Call, ast.Attribute)) for n in ast.walk(node))
+
+
+def _bind_target(target: ast.expr, item: ast.expr) -> dict[str, ast.expr]:
+    if isinstance(target, ast.Name):
+        return {target.id: item}
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(item, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(item.elts):
+        binding: dict[str, ast.expr] = {}
+        for t, i in zip(target.elts, item.elts):
+            binding.update(_bind_target(t, i))
+        return binding
+    raise Unsupported("loop target")
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, binding: dict[str, ast.expr]) -> None:
+        self.binding = binding
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        item = self.binding.get(node.id)
+        if item is None or not isinstance(node.ctx, ast.Load):
+            return node
+        return ast.copy_location(copy.deepcopy(item), node)
+
+
 def _ignorable(stmt: ast.stmt) -> bool:
-    """Docstrings, `pass`, and imports of modules the host evaluator provides itself."""
+    """Docstrings, `pass`, a bare built-in's name (HumanEval/129 has a lone `print`), and
+    imports of modules the host evaluator provides itself."""
     if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and hasattr(builtins, stmt.value.id):
         return True
     if isinstance(stmt, ast.Import):
         return all(a.name in SAFE_MODULES and a.asname is None for a in stmt.names)

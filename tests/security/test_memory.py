@@ -54,10 +54,10 @@ def test_earlier_programs_are_not_in_a_later_childs_memory(solo_pool, host):
 
 def test_earlier_snippet_sources_are_not_in_a_later_childs_memory(solo_pool, host):
     head, tail = "acefarm-snippet-", secrets.token_hex(8)
-    snippet = f"for x in [1]:\n    assert solve(x) == {head + tail!r}\n"
+    snippet = f"xs = [1]\nfor x in xs:\n    assert solve(x) == {head + tail!r}\n"  # the test process's
     solo_pool.run(make_job("def solve(x):\n    return None\n", [snippet]))
     result = solo_pool.run(make_job(SCANNER, [f"assert scan({head!r}, {tail!r}) == []",
-                                              f"for x in [1]:\n    assert scan({head!r}, {tail!r}) == []"]))
+                                              f"xs = [1]\nfor x in xs:\n    assert scan({head!r}, {tail!r}) == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 

@@ -520,7 +520,8 @@ ATTACKS = {
 # A check function with a loop: not judged on the trusted side, so it runs in the sandbox's
 # test process, which the program reaches only through requests for its own functions.
 LOOP_SNIPPET_TEST = ("def check(candidate):\n"
-                     "    for x, want in [(1, 42), (2, [1, 2]), (3, 'abc')]:\n"
+                     "    cases = [(1, 42), (2, [1, 2]), (3, 'abc')]\n"
+                     "    for x, want in cases:\n"
                      "        assert candidate(x) == want\n"
                      "check(solve)\n")
 
@@ -556,7 +557,7 @@ def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name):
-    """HumanEval/0's check is plain asserts: judged on the host (157 of 164 HumanEval checks are)."""
+    """HumanEval/0's check is plain asserts: judged on the host (159 of 164 HumanEval checks are)."""
     program, _why = ATTACKS[name]
     program = program.replace("def solve(x):", "def has_close_elements(numbers, threshold):")
     result = pool.run(make_job(program, [humaneval_test("HumanEval/0")]))

@@ -41,7 +41,7 @@ def test_probes_are_the_program_dependent_parts(src, probes):
     "assert all(f(i) == i for i in range(3))",   # comprehension over program values
     "assert f(lambda x: x) == 1",
     "x = f()\nassert x == 1",                     # an assignment
-    "def check(c):\n    for i in range(3):\n        assert c(i) == i\ncheck(f)",  # a loop
+    "def check(c):\n    for i in range(n):\n        assert c(i) == i\ncheck(f)",  # a loop over a variable
     "assert max(*f()) == 1",                      # starred argument of a host call
     "assert empty([]) or top([]) == 1",           # short-circuit over program values
     "assert top(x) if x else True",
@@ -227,3 +227,15 @@ def test_early_stop_only_where_no_other_verdict_changes():
                                      "mode": "first_failure"}))
     assert first(0, [0]) is True
     assert not EarlyStop(Job.from_dict({"id": "c", "program": "f = int", "tests": ["assert f(1) == 1"]}))
+
+
+def test_loops_over_literals_are_unrolled():
+    plan = plan_snippet("def check(c):\n    for x, want in [(1, 42), (2, [1, 2])]:\n        assert c(x) == want\n"
+                        "    for i in range(2, 4):\n        assert c(i, i + 1) == str(i)\ncheck(f)")
+    assert plan is not None and plan.probes == ("f(1)", "f(2)", "f(2, 2 + 1)", "f(3, 3 + 1)")
+    assert plan.judge([42, [1, 2], "2", "3"]) == (True, None)
+    assert not plan.judge([42, [1, 2], "2", "4"])[0]
+    assert plan_snippet("for i in range(10 ** 6):\n    assert f(i) == i") is None  # too long to unroll
+    assert plan_snippet("for i in g():\n    assert f(i) == i") is None  # not literal
+    assert plan_snippet("for i in [1]:\n    assert f(i)\nelse:\n    pass") is None
+    assert plan_snippet("print\nassert f(1) == 1") is not None  # a bare built-in name does nothing

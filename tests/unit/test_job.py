@@ -23,7 +23,7 @@ def test_sandbox_request_never_carries_expectations():
     assert "SECRET" not in req
     stdio = Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}]))
     assert "SECRET" not in str(stdio.sandbox_request())
-    snippet = Job.from_dict(make(tests=["for x in [1]:\n    assert f(x) == 'SECRET-SNIPPET'"]))
+    snippet = Job.from_dict(make(tests=["xs = [1]\nfor x in xs:\n    assert f(x) == 'SECRET-SNIPPET'"]))
     assert "SECRET" not in str(snippet.sandbox_request())  # it goes to the test process only
     assert "SECRET-SNIPPET" in snippet.sandbox_snippets()[0]
 
