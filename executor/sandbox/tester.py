@@ -3,18 +3,19 @@
 A snippet such as HumanEval's `check(candidate)` with a loop over random inputs cannot be
 planned into probes on the host, so it runs in the sandbox. Run in the program's own
 process, a program could reach the runner there (steal the phase nonce, swap the prepared
-tests, trace over the strict helper). So it runs here, in a second child forked from the
-zygote before the program's child: an older pid the program may not signal (seccomp), a
-non-dumpable process it may not read. The snippet sources come from the host's pipe straight
-into this process (a memfd the kernel filled from the host's pipe: see zygote._splice_in):
-neither the zygote nor the program's process ever holds them, so the literals they compare
-against are nowhere a program can look.
+tests, trace over the strict helper). So it runs here, in a second child the fork server
+forks before the program's child: an older pid the program may not signal (seccomp), a
+non-dumpable process it may not read. The snippet sources reach only this process (a memfd
+the kernel filled from the host's pipe: see zygote._splice_in): neither the zygote nor the
+program's process ever holds them, so the literals they compare against are nowhere a
+program can look.
 
 Test code sees the program through `rpc`: each of the program's globals arrives as a value
 (plain data, copied by the codec) or as a `Remote` proxy whose calls, attributes, items and
-iteration are requests to the program's process. Lists, dicts and sets a call changes in
-place come back changed; functions the test hands the program run here when it calls them.
-Every comparison runs here, on plain values, under StrictAsserts. Standard library only.
+iteration are requests to the program's process; its exception classes arrive as local
+stand-ins. Lists, dicts and sets a call changes in place come back changed; functions the
+test hands the program run here when it calls them. Every comparison runs here, on plain
+values, under StrictAsserts. Standard library only.
 """
 
 import builtins
@@ -23,7 +24,7 @@ import sys
 
 from . import frames, rpc, runner
 
-# The builtins as they were before any program ran (this module is imported by the zygote).
+# The builtins as they were before any program ran (imported by the zygote at boot).
 _PRISTINE_BUILTINS = dict(builtins.__dict__)
 
 
