@@ -20,6 +20,7 @@ from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
 from .job import Job
 from .judge import EarlyStop, judge
+from .languages import python as python_lang
 from .result import JobResult
 from .slot import Slot
 
@@ -33,6 +34,22 @@ PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at w
 
 class _Cancelled(Exception):
     """The job in flight was cancelled (Pool.cancel)."""
+
+
+def self_test(slot: Slot) -> None:
+    """Score the language's self-test jobs on a freshly started slot; SandboxUnavailable (and
+    the slot closed) unless every verdict is the expected one."""
+    for data, expected in python_lang.SELF_TEST:
+        job = Job.from_dict(data)
+        try:
+            got = tuple(t.verdict.value for t in judge(job, slot.run(
+                job.sandbox_request(), answer_timeout(job), None, job.sandbox_snippets())).tests)
+        except SlotCrashed as exc:
+            got = ("crashed: %s" % exc,)
+        if got != expected:
+            slot.close()
+            raise SandboxUnavailable(f"slot {slot.index} failed its self-test ({job.id}): verdicts {got}, "
+                                     f"expected {expected}")
 
 
 def answer_timeout(job: Job) -> float:
@@ -77,6 +94,7 @@ class Pool:
         def boot(slot: Slot) -> None:
             try:
                 slot.start()
+                self_test(slot)
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
@@ -225,8 +243,10 @@ class Pool:
         for _ in range(5):
             try:
                 slot.start()
+                self_test(slot)
                 return
             except SandboxUnavailable:
                 time.sleep(delay)
                 delay *= 4
         slot.start()
+        self_test(slot)

@@ -228,3 +228,15 @@ def test_slots_run_as_their_own_users_when_there_are_some():
     assert slot_user(config, SLOT_USERS + 1)[0].pw_name == f"{config.sandbox_user}-1"
     assert slot_user(config, 3)[1] == 2  # 40 slots over 32 users: two share each of the first ones
     assert slot_user(ExecutorConfig(slots=4), 3)[1] == 1
+
+
+def test_a_slot_that_fails_its_self_test_is_refused(monkeypatch):
+    """Every slot scores the language's self-test jobs before any real job; verdicts other than
+    the expected ones (here: expectations flipped, as a broken sandbox would answer) refuse it."""
+    from executor.languages import python as python_lang
+
+    (job, expected), *rest = python_lang.SELF_TEST
+    flipped = tuple("failed" if v == "passed" else "passed" for v in expected)
+    monkeypatch.setattr(python_lang, "SELF_TEST", ((job, flipped), *rest))
+    with pytest.raises(SandboxUnavailable, match="self-test"):
+        Pool(ExecutorConfig(slots=1)).start()
