@@ -93,8 +93,9 @@ first:
    stdout are the whole report.
 3. Per phase the zygote enforces CPU time (from /proc/PID/schedstat), wall
    time, output bytes and scratch-disk use, and kills the child's process
-   group on any limit. After the job it kills the group, reaps the child
-   (rusage: CPU time, peak RSS) and wipes the scratch directory.
+   group on any limit. After the job it reads the child's CPU time and peak
+   memory, kills the group (the fork server reaps it; its exit status is asked
+   for when the child ended on its own) and wipes the scratch directory.
 
 Zygote <-> test process (tester.py; only for a job with snippet tests). It is
 forked before the program's child, in its own session, and sees fds 3
@@ -134,7 +135,6 @@ SANDBOX_PACKAGE = __name__.rpartition(".")[0]
 
 _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
-_READY_FRAME = frames.READY_FRAME
 _devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
 NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
 _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
@@ -240,23 +240,29 @@ def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_
     """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
     (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
     pid is the `floor` it may not signal (seccomp.SignalFloor)."""
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
-    ctl_r, ctl_w = os.pipe() if prepared is not None else (_devnull, None)
     stdin_fd = os.memfd_create("stdin") if stdin_data else _devnull
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
+    theirs, ours = _child_pipes(control=prepared is not None)
     payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
     try:
-        pid = _spawn(b"P" if prepared is not None else b"S",
-                     (stdin_fd, out_w, err_w, ctl_r, res_w) + tuple(rpc), payload, program_fd)
+        pid = _spawn(b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd)
     finally:
-        for fd in (out_w, err_w, res_w, ctl_r, stdin_fd):
+        for fd in (*theirs, stdin_fd):
             if fd != _devnull:
                 os.close(fd)
-    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout)
+    return process.Child(pid, *ours, limits, keep_stdout)
+
+
+def _child_pipes(control=True):
+    """A child's stdout, stderr, control and results pipes: (its ends in its fd order 1-4,
+    ours in process.Child's order). Without `control` (stdio mode) its fd 3 is /dev/null."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    res_r, res_w = os.pipe()
+    ctl_r, ctl_w = os.pipe() if control else (_devnull, None)
+    return (out_w, err_w, ctl_r, res_w), (ctl_w, res_r, out_r, err_r)
 
 
 def _start_tester(limits, n_phases, snippets_fd):
@@ -266,17 +272,14 @@ def _start_tester(limits, n_phases, snippets_fd):
     them)."""
     to_program_r, to_program_w = os.pipe()
     from_program_r, from_program_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
-    ctl_r, ctl_w = os.pipe()
+    theirs, ours = _child_pipes()
     try:
-        pid = _spawn(b"T", (_devnull, out_w, err_w, ctl_r, res_w, to_program_w, from_program_r),
+        pid = _spawn(b"T", (_devnull, *theirs, to_program_w, from_program_r),
                      {"limits": limits, "phases": n_phases}, snippets_fd)
     finally:
-        for fd in (out_w, err_w, res_w, ctl_r, to_program_w, from_program_r):
+        for fd in (*theirs, to_program_w, from_program_r):
             os.close(fd)
-    return process.Child(pid, ctl_w, res_r, out_r, err_r, limits, False), (to_program_r, from_program_w)
+    return process.Child(pid, *ours, limits, False), (to_program_r, from_program_w)
 
 
 def _ready(child):
@@ -402,7 +405,7 @@ def run_tests_job(job):
         else:
             c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
         _queue_nonces(child, sent, tests, i + 1)
-    if checker is not None:  # first: the program child's finish reaps every exited child
+    if checker is not None:
         checker.finish(status=False)
     status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0, status=ended)
     if ended:
@@ -501,7 +504,7 @@ _BOOT_RSS_KB = 0
 GROWTH_LIMIT_KB = 256 * 1024
 
 
-_statm_fd = None  # /proc/self/statm, opened at boot: a file object per job costs page faults
+_statm_fd = None  # /proc/self/statm, opened at boot and read again for each job
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -513,7 +516,7 @@ def _rss_kb():
 
 
 def _grown():
-    """True when the zygote holds much more memory than at boot (children would inherit it)."""
+    """True when the zygote holds much more memory than at boot (a leak would only grow)."""
     return _BOOT_RSS_KB and _rss_kb() > _BOOT_RSS_KB + GROWTH_LIMIT_KB
 
 
