@@ -157,30 +157,33 @@ class Child:
         `reporter`: the test process, when it runs this phase: the frame comes from it, and
         the CPU time of both counts.
         """
-        if reporter is not None:
-            return self._wait_with(reporter, cpu_s, wall_s, c0, t0)
+        source = reporter or self  # where this phase's frame comes from
+
+        def cpu_used():
+            return self.cpu_ns() + (reporter.cpu_ns() if reporter is not None else 0) - c0
+
         t0 = time.monotonic() if t0 is None else t0
         c0 = self.cpu_ns() if c0 is None else c0
         cpu_budget = cpu_s * 1e9
         deadline = t0 + wall_s
         while True:
             if want_frame:
-                frame = self._take_frame()
-                if frame is not None and frame.get("s") == "part":
+                frame = source._take_frame()
+                if frame is not None and reporter is None and frame.get("s") == "part":
                     self._take_part(frame, nonce)
                     continue
                 if frame is not None:
-                    if strict and self.res_buf:
+                    if strict and source.res_buf:
                         raise PhaseEnd("protocol", "unexpected extra result bytes")
-                    return frame, self.cpu_ns() - c0, time.monotonic() - t0
-                if self.res_r not in self.open:
-                    return None, self.cpu_ns() - c0, time.monotonic() - t0
+                    return frame, cpu_used(), time.monotonic() - t0
+                if source.res_r not in source.open:
+                    return None, cpu_used(), time.monotonic() - t0
             elif not self.open:
-                return None, self.cpu_ns() - c0, time.monotonic() - t0
+                return None, cpu_used(), time.monotonic() - t0
             now = time.monotonic()
             if now >= deadline:
                 raise PhaseEnd("timeout", "wall-clock limit of %gs exceeded" % wall_s)
-            watch = list(self.open)
+            watch = list(self.open) + (list(reporter.open) if reporter is not None else [])
             if self._forwarded:  # the host may answer a forwarded part with a stop
                 watch.append(_host_in)
             ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
@@ -188,9 +191,9 @@ class Child:
                 ready.remove(_host_in)
                 self._host_says()
             for fd in ready:
-                self._drain(fd)
-            if not ready or len(ready) < len(self.open):
-                if self.cpu_ns() - c0 > cpu_budget:
+                (self if fd in self.open else reporter)._drain(fd)
+            if reporter is not None or not ready or len(ready) < len(self.open):
+                if cpu_used() > cpu_budget:
                     raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
                 self._check_disk()
 
@@ -201,30 +204,6 @@ class Child:
                 raise PhaseEnd("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
             if files > MAX_SCRATCH_FILES:
                 raise PhaseEnd("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
-
-    def _wait_with(self, reporter, cpu_s, wall_s, c0, t0):
-        """A snippet phase: the test process reports, this child serves it (its output still
-        counts against its caps)."""
-        cpu_budget = cpu_s * 1e9
-        deadline = t0 + wall_s
-        while True:
-            frame = reporter._take_frame()
-            if frame is not None:
-                if reporter.res_buf:
-                    raise PhaseEnd("protocol", "unexpected extra result bytes")
-                return frame, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
-            if reporter.res_r not in reporter.open:
-                return None, self.cpu_ns() + reporter.cpu_ns() - c0, time.monotonic() - t0
-            now = time.monotonic()
-            if now >= deadline:
-                raise PhaseEnd("timeout", "wall-clock limit of %gs exceeded" % wall_s)
-            ready, _, _ = select.select(list(self.open) + list(reporter.open), [], [],
-                                        min(POLL_S, deadline - now))
-            for fd in ready:
-                (self if fd in self.open else reporter)._drain(fd)
-            if self.cpu_ns() + reporter.cpu_ns() - c0 > cpu_budget:
-                raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
-            self._check_disk()
 
     def _take_part(self, frame, nonce):
         """A value phase's values so far: kept for its result, and passed on to the host
