@@ -111,14 +111,8 @@ def _program(zygote_pid):
         raise OSError("no seccomp filter for architecture " + machine)
     audit_arch, nr = _ARCH[machine]
 
-    # Assembled with symbolic labels, then resolved to relative jumps.
-    ins = []  # (code, jt_label, jf_label, k) or ("label", name)
-
-    def op(code, k, jt=None, jf=None):
-        ins.append((code, jt, jf, k))
-
-    def label(name):
-        ins.append(("label", name))
+    asm = _Asm()
+    op, label = asm.op, asm.label
 
     op(_LD_W_ABS, 4)                                   # arch
     op(_JEQ_K, audit_arch, None, "kill")
@@ -144,13 +138,7 @@ def _program(zygote_pid):
     op(_LD_W_ABS, _ARG[0])
     op(_JSET_K, _CLONE_PARENT, "eperm", "allow")
 
-    label("check_pid")                                 # kill(pid, ...), tkill/tgkill(id, ...)
-    op(_LD_W_ABS, _ARG[0])
-    op(_JEQ_K, 0, "allow", None)                       # own process group
-    op(_JGE_K, 0x80000000, "negative", None)
-    op(_JGT_K, zygote_pid, "allow", "eperm")           # children and their descendants
-    label("negative")                                  # -pgid; -1 means everyone
-    op(_JGE_K, (1 << 32) - zygote_pid, "eperm", "allow")
+    asm.signal_check(zygote_pid)                       # children and their descendants
 
     label("check_self")                                # prlimit64/sched_*(pid, ...): only 0
     op(_LD_W_ABS, _ARG[0])
@@ -189,7 +177,34 @@ def _program(zygote_pid):
     label("kill")
     op(_RET_K, _RET_KILL_PROCESS)
 
-    return _assemble(ins)
+    return asm.code()
+
+
+class _Asm:
+    """A BPF program written with symbolic labels, resolved to relative jumps by `code`."""
+
+    def __init__(self):
+        self.ins = []  # (code, jt_label, jf_label, k) or ("label", name)
+
+    def op(self, code, k, jt=None, jf=None):
+        self.ins.append((code, jt, jf, k))
+
+    def label(self, name):
+        self.ins.append(("label", name))
+
+    def signal_check(self, floor):
+        """At label check_pid (kill(pid, ...), tkill/tgkill(id, ...)): to "allow" for pid 0
+        (own group) and for pids and groups above `floor`, to "eperm" for the rest."""
+        self.label("check_pid")
+        self.op(_LD_W_ABS, _ARG[0])
+        self.op(_JEQ_K, 0, "allow", None)
+        self.op(_JGE_K, 0x80000000, "negative", None)
+        self.op(_JGT_K, floor, "allow", "eperm")
+        self.label("negative")                          # -pgid; -1 means everyone
+        self.op(_JGE_K, (1 << 32) - floor, "eperm", "allow")
+
+    def code(self):
+        return _assemble(self.ins)
 
 
 def _assemble(ins):
@@ -216,31 +231,20 @@ def _assemble(ins):
 
 def _signal_floor_program(floor):
     """kill/tkill/tgkill only of pid 0 (own group) and of pids and groups above `floor`."""
-    machine = platform.machine()
-    audit_arch, nr = _ARCH[machine]
-    ins = []
-
-    def op(code, k, jt=None, jf=None):
-        ins.append((code, jt, jf, k))
-
-    op(_LD_W_ABS, 4)
-    op(_JEQ_K, audit_arch, None, "allow")              # the zygote's filter kills foreign ABIs
-    op(_LD_W_ABS, 0)
+    audit_arch, nr = _ARCH[platform.machine()]
+    asm = _Asm()
+    asm.op(_LD_W_ABS, 4)
+    asm.op(_JEQ_K, audit_arch, None, "allow")          # the zygote's filter kills foreign ABIs
+    asm.op(_LD_W_ABS, 0)
     for name in ("kill", "tkill", "tgkill"):
-        op(_JEQ_K, nr[name], "check_pid", None)
-    op(_RET_K, _RET_ALLOW)
-    ins.append(("label", "check_pid"))
-    op(_LD_W_ABS, _ARG[0])
-    op(_JEQ_K, 0, "allow", None)
-    op(_JGE_K, 0x80000000, "negative", None)
-    op(_JGT_K, floor, "allow", "eperm")
-    ins.append(("label", "negative"))
-    op(_JGE_K, (1 << 32) - floor, "eperm", "allow")
-    ins.append(("label", "allow"))
-    op(_RET_K, _RET_ALLOW)
-    ins.append(("label", "eperm"))
-    op(_RET_K, _RET_ERRNO_EPERM)
-    return _assemble(ins)
+        asm.op(_JEQ_K, nr[name], "check_pid", None)
+    asm.op(_RET_K, _RET_ALLOW)
+    asm.signal_check(floor)
+    asm.label("allow")
+    asm.op(_RET_K, _RET_ALLOW)
+    asm.label("eperm")
+    asm.op(_RET_K, _RET_ERRNO_EPERM)
+    return asm.code()
 
 
 def _fprog(prog):
