@@ -555,22 +555,18 @@ def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
     assert_no_reward(result)
 
 
-@pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name):
-    """HumanEval/0's check is plain asserts: judged on the host (159 of 164 HumanEval checks are)."""
-    program, _why = ATTACKS[name]
-    program = program.replace("def solve(x):", "def has_close_elements(numbers, threshold):")
-    result = pool.run(make_job(program, [humaneval_test("HumanEval/0")]))
-    host.check()
-    assert_no_reward(result)
+# HumanEval/0's check is plain asserts, judged on the host (159 of 164 HumanEval checks are);
+# HumanEval/53's loops over random inputs, so it runs in the test process.
+HUMANEVAL_TARGETS = {"HumanEval/0": "def has_close_elements(numbers, threshold):",
+                     "HumanEval/53": "def add(x, y):"}
 
 
+@pytest.mark.parametrize("task", sorted(HUMANEVAL_TARGETS))
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_in_process_attacks_earn_nothing_on_humaneval_loop_checks(pool, host, name):
-    """HumanEval/53's check loops over random inputs: it runs in the test process."""
+def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name, task):
     program, _why = ATTACKS[name]
-    program = program.replace("def solve(x):", "def add(x, y):")
-    result = pool.run(make_job(program, [humaneval_test("HumanEval/53")]))
+    program = program.replace("def solve(x):", HUMANEVAL_TARGETS[task])
+    result = pool.run(make_job(program, [humaneval_test(task)]))
     host.check()
     assert_no_reward(result)
 
