@@ -33,7 +33,7 @@ _MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
 
 def _bind():
     _type = type
-    _os_read, _os_exit = os.read, os._exit
+    _os_exit = os._exit
     _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _encode, _decode = codec.encode, codec.decode
@@ -77,12 +77,9 @@ def _bind():
         return msg[:MESSAGE_MAX]
 
     def read_nonce(fd):
-        buf = b""
-        while _len(buf) < NONCE_LEN + 1:
-            chunk = _os_read(fd, NONCE_LEN + 1 - _len(buf))
-            if not chunk:
-                _os_exit(0)  # the zygote has no more work for us
-            buf += chunk
+        buf = _read_exact(fd, NONCE_LEN + 1)
+        if buf is None:
+            _os_exit(0)  # the zygote has no more work for us
         return buf[:NONCE_LEN].decode("ascii")
 
     def send(fd, frame):

@@ -210,6 +210,7 @@ def _spawn(role, fds, payload, sources_fd):
 
 def _reaped(pid):
     """Ask the fork server to reap `pid` (already killed): (status, CPU ms, peak KiB)."""
+    global NEEDS_RESTART
     try:
         _forker.send(b"W" + pid.to_bytes(4, "big"))
         reply = _forker.recv(64)
@@ -217,7 +218,6 @@ def _reaped(pid):
             return forker.REAPED.unpack(reply[1:1 + forker.REAPED.size])
     except (OSError, struct.error):
         pass
-    global NEEDS_RESTART
     NEEDS_RESTART = True
     return signal.SIGKILL, 0.0, 0
 
