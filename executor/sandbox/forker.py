@@ -114,7 +114,8 @@ def _child(role, fds):
         os.setsid()
         _place_fds(fds)
         payload = marshal.loads(frames.read_all(5))
-        sources = frames.read_all(6)
+        # The sources: the snippets, or the program unless the zygote compiled it already.
+        sources = frames.read_all(6) if role == b"T" or payload.get("program") is None else None
         if len(fds) > 7:  # the rpc pipes become 5 and 6
             os.dup2(7, 5)
             os.dup2(8, 6)
