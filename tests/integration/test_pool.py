@@ -240,3 +240,15 @@ def test_a_slot_that_fails_its_self_test_is_refused(monkeypatch):
     monkeypatch.setattr(python_lang, "SELF_TEST", ((job, flipped), *rest))
     with pytest.raises(SandboxUnavailable, match="self-test"):
         Pool(ExecutorConfig(slots=1)).start()
+
+
+def test_a_slot_runs_on_the_cpu_it_is_pinned_to():
+    """Every process of a pinned slot, the program's included, runs on that one CPU; an
+    unpinned slot's program may run on any usable CPU."""
+    usable = sorted(os.sched_getaffinity(0))
+    probe = "import os\nCPUS = sorted(os.sched_getaffinity(0))\n"
+    for config, expected in ((ExecutorConfig(slots=1, cpus=(usable[-1],)), [usable[-1]]),
+                             (ExecutorConfig(slots=1, pin_slots=False), usable)):
+        with Pool(config) as pool:
+            r = pool.run(Job.from_dict({"id": "cpu", "program": probe, "tests": [f"assert CPUS == {expected!r}"]}))
+        assert r.verdict is P, (config.cpus, r)
