@@ -239,14 +239,15 @@ _BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "se
                                  "compile", "delattr"})
 
 
-def bound_names(source: str) -> set[str] | None:
+@functools.lru_cache(maxsize=4096)  # like plan_snippet: suites repeat across samples
+def bound_names(source: str) -> frozenset[str] | None:
     """Names a snippet binds at its top level (defs, classes, assignments, imports, loops), or
     None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
     and the like can bind any name."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()  # it will not run, so it binds nothing
+        return frozenset()  # it will not run, so it binds nothing
     for node in ast.walk(tree):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.NamedExpr, ast.Match)):
             return None
@@ -269,15 +270,16 @@ def bound_names(source: str) -> set[str] | None:
         if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             continue
         todo.extend(ast.iter_child_nodes(node))
-    return names
+    return frozenset(names)
 
 
-def free_names(expr: str) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def free_names(expr: str) -> frozenset[str]:
     """Every name an expression reads."""
     try:
-        return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+        return frozenset(n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
+        return frozenset()
 
 
 def _refuse(node: ast.AST) -> ast.expr:

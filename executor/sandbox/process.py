@@ -273,13 +273,15 @@ class Child:
 def _peak_kb(pid):
     """Peak resident memory of a live process (VmHWM), 0 if unknown."""
     try:
-        with open("/proc/%d/status" % pid, "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        fd = os.open("/proc/%d/status" % pid, os.O_RDONLY)
+        try:
+            text = os.read(fd, 8192)  # the whole file: VmHWM is in its first 2 KiB
+        finally:
+            os.close(fd)
+        at = text.index(b"VmHWM:")
+        return int(text[at + 6:text.index(b"kB", at)])
+    except (OSError, ValueError):
+        return 0
 
 
 def _depth(value, level):

@@ -366,11 +366,13 @@ def run_tests_job(job):
         os.close(fd)
     n_phases = len(tests) + 1
     # The load phase's nonce is queued at once: the runner reads it only after
-    # its set-up (and the ready frame), before any program code runs.
+    # its set-up (and the ready frame), before any program code runs. So are those
+    # of the value and call tests that follow (see _pipelined): the child can then
+    # run every phase without waiting for us.
     c0, t0 = 0, time.monotonic()
     sent = [child.send_nonce()]
-    _both_ready(child, checker)
     _queue_nonces(child, sent, tests, 1)
+    _both_ready(child, checker)
     phases, ended = [], False
     for i in range(n_phases):
         remote = i > 0 and tests[i - 1]["kind"] == "snippet"
