@@ -34,7 +34,7 @@ from typing import Any, Callable
 from .sandbox.codec import DecodeError, Opaque, decode
 
 POW_MAX_BITS = 1 << 16
-SEQ_MAX = 1 << 17
+SEQ_MAX = 1 << 20  # a million items: as large as a value the sandbox sends back
 MAX_NODES = 2000
 
 def _sum(values: Any, start: Any = 0) -> Any:
@@ -53,6 +53,10 @@ SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
 SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 # Built-ins that turn an iterable into a value: over a program value they run in the child.
 MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
+# Built-ins that reduce a program value to a small one run in the child too: the value itself
+# may be far too large to cross (`len(primes(10**6))`), or to sum here (`sum(rows, [])`). What
+# they answer, with whatever the program patched, is no more than it could have returned.
+REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all"})
 SAFE_MODULES: dict[str, Any] = {"math": math}
 # What a test may use of a module (no factorial/prod/comb/perm: unbounded big-int work).
 MODULE_ATTRS: dict[str, frozenset[str]] = {"math": frozenset({
@@ -157,8 +161,9 @@ class _Planner(ast.NodeTransformer):
                 return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
             if self.program_dependent(node.func) and not self.host_method(node.func):
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
-            if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS and len(node.args) == 1 \
-                    and not node.keywords and self.program_dependent(node.args[0]) \
+            if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS | REDUCERS \
+                    and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred) and not node.keywords \
+                    and self.program_dependent(node.args[0]) \
                     and not _has_local_scope(node) and not self.literal_inside(node.args[0]):
                 # list(gen(3)): a generator does not cross as a value; its items do. The child
                 # computes the whole call (no literal of the test goes with it) and we judge it.

@@ -252,3 +252,12 @@ def test_a_slot_runs_on_the_cpu_it_is_pinned_to():
         with Pool(config) as pool:
             r = pool.run(Job.from_dict({"id": "cpu", "program": probe, "tests": [f"assert CPUS == {expected!r}"]}))
         assert r.verdict is P, (config.cpus, r)
+
+
+def test_large_values_are_judged(run):
+    """A right program with a large answer passes: a size or a sum is taken where the value is
+    (the child), and a million numbers still cross to be compared whole."""
+    r = run("def f(n):\n    return list(range(n))\n",
+            ["assert len(f(10 ** 6)) == 10 ** 6", "assert sum(f(10 ** 6)) == 499999500000",
+             "assert f(10 ** 6) == list(range(10 ** 6))", "assert len(f(10)) == 11"])
+    assert [t.verdict for t in r.tests] == [P, P, P, Verdict.FAILED], r
