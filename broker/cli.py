@@ -80,7 +80,10 @@ def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None,
               "cpus": cpus}
     if workers:
         kwargs["slots"] = workers
-    return ExecutorConfig(**kwargs)
+    try:
+        return ExecutorConfig(**kwargs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @main.command()

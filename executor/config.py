@@ -51,6 +51,14 @@ class ExecutorConfig:
     def __post_init__(self) -> None:
         if self.slots < 1:
             raise ValueError("slots must be >= 1")
+        try:
+            usable = os.sched_getaffinity(0)
+        except AttributeError:  # pragma: no cover - non-Linux
+            usable = set(self.cpus)
+        unusable = sorted(set(self.cpus) - usable)
+        if unusable:
+            raise ValueError(f"cpus {','.join(map(str, unusable))} not usable here "
+                             f"(usable: {','.join(map(str, sorted(usable)))})")
 
     def slot_cpu(self, index: int) -> int | None:
         """The CPU slot `index` is pinned to, or None (see `pin_slots`)."""

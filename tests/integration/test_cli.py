@@ -132,6 +132,8 @@ def test_limit_flags_and_usage_errors(tmp_path):
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     proc = acefarm("score", src, "-o", out, "--cpus", "0,x")
     assert proc.returncode == 2 and "--cpus" in proc.stderr and "'0,x'" in proc.stderr
+    proc = acefarm("score", src, "-o", out, "--cpus", "4096")
+    assert proc.returncode == 2 and "cpus 4096 not usable here" in proc.stderr
 
 
 def test_insecure_flag_is_loud(tmp_path):

@@ -21,8 +21,14 @@ def test_a_pool_not_covering_the_machine_is_not_pinned_unless_asked():
 
 
 def test_explicit_cpus_are_used_round_robin():
-    config = ExecutorConfig(slots=3, cpus=(5, 7))
-    assert [config.slot_cpu(i) for i in range(3)] == [5, 7, 5]
+    cpus = (USABLE[-1], USABLE[0])
+    config = ExecutorConfig(slots=3, cpus=cpus)
+    assert [config.slot_cpu(i) for i in range(3)] == [cpus[0], cpus[1], cpus[0]]
+
+
+def test_cpus_this_process_cannot_use_are_refused():
+    with pytest.raises(ValueError, match=f"cpus {max(USABLE) + 1} not usable here"):
+        ExecutorConfig(cpus=(USABLE[0], max(USABLE) + 1))
 
 
 @pytest.mark.parametrize("cpus", [(), (0,)])
