@@ -34,7 +34,7 @@ from typing import Any, Callable
 from .sandbox.codec import DecodeError, Opaque, decode
 
 POW_MAX_BITS = 1 << 16
-SEQ_MAX = 1 << 20  # a million items: as large as a value the sandbox sends back
+SEQ_MAX = 1 << 17
 MAX_NODES = 2000
 
 def _sum(values: Any, start: Any = 0) -> Any:
@@ -54,8 +54,10 @@ SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 # Built-ins that turn an iterable into a value: over a program value they run in the child.
 MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 # Built-ins that reduce a program value to a small one run in the child too: the value itself
-# may be far too large to cross (`len(primes(10**6))`), or to sum here (`sum(rows, [])`). What
-# they answer, with whatever the program patched, is no more than it could have returned.
+# may be far too large to cross (`len(primes(10**6))`, `sum(f(10**6))`). What they answer, with
+# whatever the program patched, is no more than it could have returned - as long as their
+# argument is the program's value itself (see Planner.plan), not a comparison or a container
+# built around it, where the program's `__eq__` would decide.
 REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all"})
 SAFE_MODULES: dict[str, Any] = {"math": math}
 # What a test may use of a module (no factorial/prod/comb/perm: unbounded big-int work).
@@ -162,11 +164,12 @@ class _Planner(ast.NodeTransformer):
             if self.program_dependent(node.func) and not self.host_method(node.func):
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
             if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS | REDUCERS \
-                    and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred) and not node.keywords \
-                    and self.program_dependent(node.args[0]) \
+                    and len(node.args) == 1 and not node.keywords and self.program_rooted(node.args[0]) \
                     and not _has_local_scope(node) and not self.literal_inside(node.args[0]):
                 # list(gen(3)): a generator does not cross as a value; its items do. The child
                 # computes the whole call (no literal of the test goes with it) and we judge it.
+                # Only over a program value itself: in all([f(1) == [], ...]) the comparisons,
+                # and so the program's __eq__, would be the child's to decide.
                 return self.probe(node)
             if any(isinstance(a, ast.Starred) for a in node.args):
                 raise Unsupported("starred argument")

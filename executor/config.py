@@ -33,7 +33,9 @@ class ExecutorConfig:
                  wake-up of another CPU, which costs far more (on a VM above all).
     cpus:        the CPUs slots are pinned to, slot N on cpus[N % len(cpus)]. Empty (the
                  default): the usable CPUs, and only when there are exactly as many slots,
-                 so that pools sharing a machine never pile onto the same CPUs unasked.
+                 so that a pool smaller than the machine does not crowd its first CPUs. (Two
+                 full pools on one machine both pin slot N to CPU N: each CPU gets two slots,
+                 as it would unpinned. A job with `processes` > 0 has its slot's one CPU.)
     """
 
     python: str = "/usr/bin/python3"

@@ -23,7 +23,7 @@ Wire shape (JSON):
 
 import math as _math
 
-MAX_NODES = 1 << 20  # a list of 10**6 numbers crosses (about 7 MB, under the frame cap)
+MAX_NODES = 200_000
 MAX_DEPTH = 100
 _BIG = 1 << 52
 

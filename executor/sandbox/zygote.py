@@ -76,9 +76,10 @@ first:
 2. Tests mode: for each phase (loading the program, then each test in order)
    the zygote writes a fresh random nonce (32 hex chars + "\\n") and waits for
    one frame ``{"n": nonce, "s": status, "v"?, "m"?}``. Nonces are made after
-   the fork and sent when their phase starts (the load phase's is queued
-   right after the fork; the runner consumes it before the program exists), so
-   a program cannot write a valid frame for a phase ahead of time; a frame
+   the fork. The load phase's is queued right after the fork (the runner
+   consumes it before the program exists), with those of the value and call
+   phases that follow it (see below); a snippet phase's is sent only when that
+   phase starts, so a program cannot write a valid frame for it ahead of time; a frame
    with a wrong nonce, a malformed frame, or extra bytes after a phase's frame
    end the child with status ``protocol``.
    A value phase may also send ``{"n": nonce, "s": "part", "v": [values]}``

@@ -255,9 +255,9 @@ def test_a_slot_runs_on_the_cpu_it_is_pinned_to():
 
 
 def test_large_values_are_judged(run):
-    """A right program with a large answer passes: a size or a sum is taken where the value is
-    (the child), and a million numbers still cross to be compared whole."""
+    """A right program with a large answer passes where the test reduces it: a size or a sum
+    is taken where the value is (the child), so the value never has to cross."""
     r = run("def f(n):\n    return list(range(n))\n",
             ["assert len(f(10 ** 6)) == 10 ** 6", "assert sum(f(10 ** 6)) == 499999500000",
-             "assert f(10 ** 6) == list(range(10 ** 6))", "assert len(f(10)) == 11"])
+             "assert max(f(10 ** 6)) == 10 ** 6 - 1", "assert len(f(10)) == 11"])
     assert [t.verdict for t in r.tests] == [P, P, P, Verdict.FAILED], r

@@ -172,6 +172,13 @@ LIAR_CASES = {
     "falsy test, truthy liar": ("AlwaysEqual()", "assert not solve(1)"),
     "list subclass in a list": ("[LyingList()]", "assert solve(1) == [[1, 2]]"),
     "int subclass in a dict": ("{'a': LyingInt(0)}", "assert solve(1) == {'a': 1}"),
+    # A built-in over comparisons: the comparisons (the program's __eq__) are judged here.
+    "AlwaysEqual under all()": ("AlwaysEqual()", "assert all([solve(1) == [], solve(2) == ()])"),
+    "AlwaysEqual under any()": ("AlwaysEqual()", "assert any([solve(1) == {}, solve(2) == set()])"),
+    "AlwaysEqual under all() of a tuple": ("AlwaysEqual()", "assert all((solve(1) == [[]], solve(1) == str()))"),
+    "AlwaysEqual vs inf under all()": ("AlwaysEqual()", "assert all([solve(1) == float('inf')])"),
+    "AlwaysEqual under sum()": ("AlwaysEqual()", "assert sum([solve(1) == [], solve(2) == ()]) == 2"),
+    "AlwaysEqual under set()": ("AlwaysEqual()", "assert set([solve(1) == [], solve(2) == []]) == {True}"),
 }
 
 
