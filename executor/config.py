@@ -10,11 +10,17 @@ from .job import JobRules
 from .limits import Limits
 
 
-def _default_slots() -> int:
+def _usable_cpus() -> list[int] | None:
+    """The CPUs this process may run on, in order; None where the OS cannot say (non-Linux)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        return sorted(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
+        return None
+
+
+def _default_slots() -> int:
+    usable = _usable_cpus()
+    return max(1, len(usable) if usable is not None else os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -53,14 +59,11 @@ class ExecutorConfig:
     def __post_init__(self) -> None:
         if self.slots < 1:
             raise ValueError("slots must be >= 1")
-        try:
-            usable = os.sched_getaffinity(0)
-        except AttributeError:  # pragma: no cover - non-Linux
-            usable = set(self.cpus)
-        unusable = sorted(set(self.cpus) - usable)
+        usable = _usable_cpus()
+        unusable = sorted(set(self.cpus) - set(usable)) if usable is not None else []
         if unusable:
             raise ValueError(f"cpus {','.join(map(str, unusable))} not usable here "
-                             f"(usable: {','.join(map(str, sorted(usable)))})")
+                             f"(usable: {','.join(map(str, usable or []))})")
 
     def slot_cpu(self, index: int) -> int | None:
         """The CPU slot `index` is pinned to, or None (see `pin_slots`)."""
@@ -68,8 +71,5 @@ class ExecutorConfig:
             return None
         if self.cpus:
             return self.cpus[index % len(self.cpus)]
-        try:
-            cpus = sorted(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - non-Linux
-            return None
-        return cpus[index] if len(cpus) == self.slots else None
+        usable = _usable_cpus()
+        return usable[index] if usable is not None and len(usable) == self.slots else None
