@@ -479,16 +479,13 @@ class TrustedSnippet:
     def probes(self) -> tuple[str, ...]:
         return tuple(p for a in self.asserts for p in a.probes)
 
-    def judge(self, encoded: Any) -> tuple[bool, str | None]:
+    def judge(self, encoded: Any, start: int = 0) -> tuple[bool, str | None]:
+        """(passed, failure message) for the values of all the probes. `start`: how many
+        asserts are known to pass on these values already (EarlyStop judged them)."""
         if not isinstance(encoded, list) or len(encoded) != len(self.probes):
             return False, "unreadable value from the sandbox: wrong number of values"
-        at = 0
-        for a in self.asserts:
-            ok, msg = a.judge(encoded[at:at + len(a.probes)])
-            if not ok:
-                return False, msg
-            at += len(a.probes)
-        return True, None
+        _, failure = self.first_failure(encoded, start)
+        return failure is None, failure
 
     def first_failure(self, encoded: list[Any], start: int = 0) -> tuple[int, str | None]:
         """Judge, from assert number `start`, the asserts whose probes `encoded` (the values of

@@ -32,8 +32,9 @@ _STATUS = {
 }
 
 
-def judge(job: Job, answer: dict[str, Any]) -> JobResult:
-    """Turn the zygote's answer for `job` into a JobResult."""
+def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> JobResult:
+    """Turn the zygote's answer for `job` into a JobResult. `early`: the EarlyStop that saw
+    the job's streamed values; the asserts it judged passed are not judged again."""
     load = answer.get("load")
     phases = answer.get("tests") or []
     if len(phases) != len(job.tests):
@@ -44,7 +45,8 @@ def judge(job: Job, answer: dict[str, Any]) -> JobResult:
         tests = tuple(TestResult(verdict, message) for _ in job.tests)
         job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
         return _result(job, job_verdict, tests, answer, message)
-    results = [_judge_safely(test, phase) for test, phase in zip(job.tests, phases)]
+    results = [_judge_safely(test, phase, early.passed(i, phase.get("v")) if early else 0)
+               for i, (test, phase) in enumerate(zip(job.tests, phases))]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
@@ -56,20 +58,21 @@ def judge(job: Job, answer: dict[str, Any]) -> JobResult:
     return _result(job, verdict, tuple(results), answer, None)
 
 
-def _judge_safely(test: Any, phase: dict[str, Any]) -> TestResult:
-    """A value the program chose must never turn its failure into an infra_error (no reward)."""
+def _judge_safely(test: Any, phase: dict[str, Any], start: int = 0) -> TestResult:
+    """A value the program chose must never turn its failure into an infra_error (no reward).
+    `start`: how many of a trusted snippet's asserts are known to pass on these values."""
     try:
-        return _judge_test(test, phase)
+        return _judge_test(test, phase, start)
     except Exception as exc:  # noqa: BLE001
         return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
                           phase.get("cpu_ms"))
 
 
-def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
+def _judge_test(test: Any, phase: dict[str, Any], start: int) -> TestResult:
     status = phase.get("s")
     cpu_ms = phase.get("cpu_ms")
     if status != "ok":
-        failure = _earlier_failure(test, phase)
+        failure = _earlier_failure(test, phase, start)
         if failure is not None:  # as the check itself would: it stops at its first failed assert
             return TestResult(Verdict.FAILED, failure, cpu_ms)
         return TestResult(_STATUS.get(status, Verdict.RUNTIME_ERROR), _message(phase, None), cpu_ms)
@@ -88,15 +91,18 @@ def _judge_test(test: Any, phase: dict[str, Any]) -> TestResult:
     assert isinstance(test, AssertTest)
     if test.check is None:  # snippet ran to its end
         return TestResult(Verdict.PASSED, None, cpu_ms)
-    ok, msg = test.check.judge(phase.get("v"))
+    if start and isinstance(test.check, TrustedSnippet):
+        ok, msg = test.check.judge(phase.get("v"), start)
+    else:
+        ok, msg = test.check.judge(phase.get("v"))
     return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
 
 
-def _earlier_failure(test: Any, phase: dict[str, Any]) -> str | None:
+def _earlier_failure(test: Any, phase: dict[str, Any], start: int = 0) -> str | None:
     """The failure message of an assert that the values sent before a phase ended cover."""
     values = phase.get("v")
     if isinstance(test, AssertTest) and isinstance(test.check, TrustedSnippet) and isinstance(values, list):
-        return test.check.first_failure(values)[1]
+        return test.check.first_failure(values, start)[1]
     return None
 
 
@@ -129,6 +135,17 @@ class EarlyStop:
             return False
         self._judged[test_index] = judged
         return failure is not None
+
+    def passed(self, test_index: int, values: Any) -> int:
+        """How many asserts of test `test_index` were judged passed here on exactly the first
+        of `values` (the phase's final values, which begin with those it streamed): judge()
+        starts after them instead of decoding and judging large values twice."""
+        check, judged = self._checks.get(test_index), self._judged.get(test_index, 0)
+        if check is None or not judged or not isinstance(values, list):
+            return 0
+        at = sum(len(a.probes) for a in check.asserts[:judged])
+        # Plain JSON data on both sides: a C-level comparison, far cheaper than judging again.
+        return judged if values[:at] == self._values[test_index][:at] else 0
 
 
 def _json_shape(value: Any) -> Any:

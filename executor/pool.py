@@ -219,7 +219,7 @@ class Pool:
                     slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                 if "infra" in answer:
                     raise SlotCrashed(answer["infra"])
-                result = judge(job, answer)
+                result = judge(job, answer, stop if stop else None)
                 self._count("jobs")
                 return result if attempt == 1 else replace(result, attempts=attempt)
             except (SlotCrashed, SandboxUnavailable) as exc:

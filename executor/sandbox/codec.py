@@ -22,6 +22,8 @@ Wire shape (JSON):
 """
 
 import math as _math
+import operator as _operator
+from itertools import repeat as _repeat
 
 MAX_NODES = 200_000
 MAX_DEPTH = 100
@@ -40,6 +42,8 @@ _bytes_hex = bytes.hex
 _bytearray_hex = bytearray.hex
 _isfinite = _math.isfinite
 _float_repr = float.__repr__
+_is = _operator.is_
+_all, _map, _min, _max, _len, _list = all, map, min, max, len, list
 
 try:  # optional stdlib numeric types
     from fractions import Fraction as _Fraction
@@ -76,6 +80,26 @@ def _int(v):
     return {"I": int.__format__(v, "x")}
 
 
+def _flat(items):
+    """A copy of `items` (an exact list or tuple) when every item is its own encoding - all
+    exact str, all exact int within JSON's exact range, all exact finite float, or all exact
+    bool - else None. The copy is taken first and only it is checked (a thread of the program
+    cannot swap an item in between); every check is one C-level pass (type identity, int and
+    float compares), so a large value costs little and nothing the program defined runs."""
+    snap = _list(items)
+    if not snap:
+        return snap
+    first = _type(snap[0])
+    if not (first is str or first is int or first is float or first is bool) \
+            or not _all(_map(_is, _map(_type, snap), _repeat(first))):
+        return None
+    if first is int and not (-_BIG < _min(snap) and _max(snap) < _BIG):
+        return None
+    if first is float and not _all(_map(_isfinite, snap)):
+        return None
+    return snap
+
+
 def encode(value, max_nodes=MAX_NODES):
     """Encode `value` into JSON-able data, never running the program's code."""
     budget = [max_nodes]
@@ -93,9 +117,15 @@ def encode(value, max_nodes=MAX_NODES):
             return _float(v)
         if t is str:
             return v
-        if t is list:
-            return [enc(x, depth + 1) for x in _list_iter(v)]
-        if t is tuple:
+        if t is list or t is tuple:
+            flat = _flat(v)
+            if flat is not None:
+                budget[0] -= _len(flat)
+                if budget[0] < 0 or (flat and depth >= MAX_DEPTH):
+                    raise _TooLarge()
+                return flat if t is list else {"T": flat}
+            if t is list:
+                return [enc(x, depth + 1) for x in _list_iter(v)]
             return {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}
         if t is dict:
             return {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}
@@ -179,6 +209,14 @@ MAX_DECIMAL_EXPONENT = 4_000
 MAX_HASHED_ITEMS = 5_000
 
 
+_SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
+
+
+def _all_scalars(items):
+    """Every item decodes to itself (one C-level pass; decoded data holds JSON's types only)."""
+    return _all(_map(_SCALAR_TYPES.__contains__, _map(_type, items)))
+
+
 def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
     """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
     over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
@@ -189,6 +227,8 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
     if data is None or t in (bool, int, float, str):
         return data
     if t is list:
+        if depth <= MAX_DEPTH and _all_scalars(data):
+            return data[:]
         return [decode(x, depth + 1, hashed_max) for x in data]
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
@@ -201,6 +241,8 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
         if tag == "F":
             return float(body)
         if tag == "T":
+            if depth <= MAX_DEPTH and type(body) is list and _all_scalars(body):
+                return tuple(body)
             return tuple(decode(x, depth + 1, hashed_max) for x in body)
         if tag in ("D", "S", "FS") and len(body) > hashed_max:
             return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))

@@ -284,6 +284,10 @@ def _peak_kb(pid):
         return 0
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # what JSON decodes to, but containers
+_all, _map = all, map
+
+
 def _depth(value, level):
     """Nesting depth of a decoded frame value, without recursion."""
     deepest, todo = level, [(value, level)]
@@ -294,7 +298,10 @@ def _depth(value, level):
             if deepest > MAX_VALUE_DEPTH:
                 return deepest
         if type(v) is list:
-            todo.extend((x, d + 1) for x in v)
+            if v and _all(_map(_LEAVES.__contains__, _map(type, v))):  # one C-level pass
+                todo.append((None, d + 1))  # a flat list: its items are one level down
+            else:
+                todo.extend((x, d + 1) for x in v)
         elif type(v) is dict:
             todo.extend((x, d + 1) for x in v.values())
     return deepest

@@ -247,3 +247,22 @@ def test_loops_over_literals_are_unrolled():
     assert plan_snippet("for i in g():\n    assert f(i) == i") is None  # not literal
     assert plan_snippet("for i in [1]:\n    assert f(i)\nelse:\n    pass") is None
     assert plan_snippet("print\nassert f(1) == 1") is not None  # a bare built-in name does nothing
+
+
+def test_asserts_the_early_stop_judged_are_not_judged_again():
+    from executor import Job
+    from executor.judge import EarlyStop, judge
+
+    check = "def check(c):\n    assert c(1) == 1\n    assert c(2) == 2\n    assert c(3) == 3\ncheck(f)"
+    job = Job.from_dict({"id": "a", "program": "f = int", "tests": [check]})
+    stop = EarlyStop(job)
+    assert stop(0, [1, 2]) is False
+    assert stop.passed(0, [1, 2, 3]) == 2
+    assert stop.passed(0, [1, 5, 3]) == 0  # not the values it judged: everything is judged again
+    assert stop.passed(0, "junk") == 0 and stop.passed(1, [1, 2, 3]) == 0
+    answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [1, 2, 4]}]}
+    result = judge(job, answer, stop)
+    assert result.tests[0].verdict.value == "failed" and "f(3)" in (result.tests[0].message or "")
+    assert judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [1, 2, 3]}]}, stop).verdict.value == "passed"
+    # A forged final frame whose prefix differs from what was streamed is judged in full.
+    assert judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [9, 2, 3]}]}, stop).verdict.value == "failed"

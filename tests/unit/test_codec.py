@@ -98,3 +98,44 @@ def test_numbers_too_large_to_judge_arrive_opaque():
     assert isinstance(decode(encode(Decimal("1e1000000"))), Opaque)
     assert isinstance(decode(encode(Fraction(10 ** 20000, 3))), Opaque)
     assert decode(encode(Decimal("1.5e10"))) == Decimal("1.5e10")
+
+
+@pytest.mark.parametrize("value", [
+    list(range(1000)), [-(1 << 52) + 1, (1 << 52) - 1], [0.5, -2.0, 1e300], ["a", "b"], [True, False],
+    tuple(range(50)), (), [], [[1, 2], [3, 4]], [1, "a", None, 2.5],
+])
+def test_flat_sequences_encode_as_themselves_and_round_trip(value):
+    encoded = encode(value)
+    back = decode(encoded)
+    assert back == value and type(back) is type(value)
+    if isinstance(value, list):
+        assert encoded is not value and back is not encoded  # copies: a snapshot, not the program's list
+
+
+@pytest.mark.parametrize("value", [
+    [1, 1 << 60], [1.0, float("nan")], [2.0, float("inf")], [1, True], [True, 1], [1, 2.0],
+])
+def test_sequences_that_are_not_flat_take_the_item_by_item_path(value):
+    back = decode(encode(value))
+    assert repr(back) == repr(value)  # nan, inf, big ints and mixed types all come back as they were
+    assert [type(x) for x in back] == [type(x) for x in value]
+
+
+def test_subclass_items_in_a_list_are_reduced_too():
+    class EvilInt(int):
+        def __eq__(self, other):
+            return True
+
+    encoded = encode([1, EvilInt(5), 3])
+    assert encoded == [1, 5, 3] and all(type(x) is int for x in encoded)
+    assert decode(encode((EvilInt(2),))) == (2,) and type(decode(encode((EvilInt(2),)))[0]) is int
+
+
+def test_flat_sequences_count_against_the_node_budget_and_depth():
+    assert isinstance(decode(encode([list(range(10))], max_nodes=8)), Opaque)
+    assert encode([list(range(5))], max_nodes=7) == [[0, 1, 2, 3, 4]]
+    deep = [1]
+    for _ in range(99):
+        deep = [deep]
+    assert decode(encode(deep)) == deep  # a flat list as deep as the codec allows
+    assert isinstance(decode(encode([deep])), Opaque)  # one level more
