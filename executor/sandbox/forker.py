@@ -26,14 +26,12 @@ import os
 import resource
 import socket
 import struct
-import sys
 
 from . import frames, runner, seccomp, tester
 
 REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
 WORKDIR = "/tmp/w"  # set at boot
-SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 # RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job allowed N
 # processes gets N plus room for the slots' own (set at boot from the pool's size).
 NPROC_SLACK = 64
@@ -131,9 +129,6 @@ def _child(role, fds):
                     limits.get("processes", 0))
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
-        # Listed at boot: walking sys.modules here would touch (and copy) every page it sits on.
-        for name in SANDBOX_MODULES:
-            sys.modules.pop(name, None)
         os.write(4, _READY_FRAME)  # pre-encoded: json here would cost copy-on-write faults
     except BaseException as exc:
         try:

@@ -551,7 +551,6 @@ def _start_forker(host_in, host_out, nproc_slack):
     global _forker
     forker.WORKDIR = WORKDIR
     forker.NPROC_SLACK = nproc_slack
-    forker.SANDBOX_MODULES = _SANDBOX_MODULES
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = forker._fork_raw()
     if pid == 0:
@@ -563,6 +562,10 @@ def _start_forker(host_in, host_out, nproc_slack):
             os.closerange(keep + 1, 1 << 16)
             theirs = socket.socket(fileno=keep)
             seccomp.SignalFloor(os.getpid()).install()  # its children may not signal it, nor us
+            # Our modules are hidden from programs: dropped here once, so that no child writes
+            # to (and copies) the pages of sys.modules to drop them itself.
+            for name in _SANDBOX_MODULES:
+                sys.modules.pop(name, None)
             forker.serve(theirs)
         finally:
             os._exit(70)

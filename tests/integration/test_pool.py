@@ -189,6 +189,12 @@ def test_sandbox_sees_a_minimal_environment(run):
     assert r.tests[1].verdict is F  # never root inside
 
 
+def test_the_sandbox_package_is_hidden_from_programs(run):
+    r = run("import sys\nMODS = sorted(m for m in sys.modules if 'acefarm' in m or 'sandbox' in m)\n",
+            ["assert MODS == []", "assert len(sys.modules) > 50"])
+    assert [t.verdict for t in r.tests] == [P, P], r.tests
+
+
 def test_children_are_non_dumpable_in_their_own_session(run):
     prog = ("import ctypes, os\nlibc = ctypes.CDLL(None)\n"
             "DUMPABLE = libc.prctl(3, 0, 0, 0, 0)\nSESSION_LEADER = os.getsid(0) == os.getpid()\n")
