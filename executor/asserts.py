@@ -36,6 +36,10 @@ from .sandbox.codec import DecodeError, Opaque, decode
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 17
 MAX_NODES = 2000
+# What one assert's evaluation may build, in value nodes (a string or bytes counts one per 16
+# characters): `[0] * SEQ_MAX + [0] * SEQ_MAX + ...` or `str([[0] * SEQ_MAX] * SEQ_MAX)` in a
+# test's text would otherwise cost the host minutes and gigabytes, holding the GIL.
+WORK_MAX = 1 << 21
 
 def _sum(values: Any, start: Any = 0) -> Any:
     """sum() over numbers only: summing lists or strings is quadratic."""
@@ -354,11 +358,43 @@ def _truth(value: Any) -> bool:
     return bool(value)
 
 
+_FLAT_ITEMS = frozenset({int, float, bool, complex, type(None)})
+
+
+def _size(value: Any, limit: int) -> int:
+    """Nodes in `value` (shared parts counted each time they are reached: what str() or ==
+    would walk), counted up to a little past `limit`."""
+    total, todo = 0, [value]
+    while todo and total <= limit:
+        v = todo.pop()
+        t = type(v)
+        total += 1
+        if t is str or t is bytes or t is bytearray:
+            total += len(v) >> 4
+        elif t is list or t is tuple or t is set or t is frozenset:
+            if all(map(_FLAT_ITEMS.__contains__, map(type, v))):  # one C-level pass
+                total += len(v)
+            else:
+                todo.extend(v)
+        elif t is dict:
+            todo.extend(v.keys())
+            todo.extend(v.values())
+    return total
+
+
 class _Evaluator:
-    """Evaluates a plan over plain values, with bounded work."""
+    """Evaluates a plan over plain values, with bounded work: every value the plan builds
+    (not the probes' values, which the codec bounds) is charged to a budget of WORK_MAX."""
 
     def __init__(self, values: list[Any]) -> None:
         self.values = values
+        self.work = WORK_MAX
+
+    def _built(self, value: Any) -> Any:
+        self.work -= _size(value, self.work)
+        if self.work < 0:
+            raise OverflowError("the test builds values too large to evaluate")
+        return value
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "do_" + type(node).__name__, None)
@@ -380,18 +416,18 @@ class _Evaluator:
         return SAFE_MODULES[node.id]
 
     def do_Tuple(self, node: ast.Tuple) -> Any:
-        return tuple(self.eval(e) for e in node.elts)
+        return self._built(tuple(self.eval(e) for e in node.elts))
 
     def do_List(self, node: ast.List) -> Any:
-        return [self.eval(e) for e in node.elts]
+        return self._built([self.eval(e) for e in node.elts])
 
     def do_Set(self, node: ast.Set) -> Any:
-        return {self.eval(e) for e in node.elts}
+        return self._built({self.eval(e) for e in node.elts})
 
     def do_Dict(self, node: ast.Dict) -> Any:
         if any(k is None for k in node.keys):
             raise Unsupported("**mapping")
-        return {self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values)}
+        return self._built({self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values)})
 
     def do_BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
@@ -413,7 +449,7 @@ class _Evaluator:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
                     raise OverflowError("sequence too large to evaluate")
-        return _BINOPS[op](left, right)
+        return self._built(_BINOPS[op](left, right))
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
@@ -465,7 +501,9 @@ class _Evaluator:
         if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX
                for a in [*args, *kwargs.values()]) and (func is range or hasattr(func, "__self__")):
             raise OverflowError("argument too large to evaluate")  # range(10**12), 'x'.ljust(10**10)
-        return func(*args, **kwargs)
+        if func is str and args:  # the string it would build is as large as its argument's walk
+            self._built(args[0])
+        return self._built(func(*args, **kwargs))
 
 
 @dataclass(frozen=True)

@@ -266,3 +266,25 @@ def test_asserts_the_early_stop_judged_are_not_judged_again():
     assert judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [1, 2, 3]}]}, stop).verdict.value == "passed"
     # A forged final frame whose prefix differs from what was streamed is judged in full.
     assert judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [9, 2, 3]}]}, stop).verdict.value == "failed"
+
+
+@pytest.mark.parametrize("literal", [
+    " + ".join(["[0] * 131072"] * 200),         # quadratic concatenation (20 s before the budget)
+    "str([[0] * 131072] * 131072)",              # a 51 GB string
+    "[[0] * 131072] * 131072",                   # 17 billion comparisons
+    "[[1] * 131072, [2] * 131072] * 20",
+])
+def test_a_test_cannot_make_the_host_build_huge_values(literal):
+    plan = plan_assert(f"assert f(1) == {literal}")
+    assert plan is not None
+    ok, msg = plan.judge([[1, 2, 3]])
+    assert not ok and "OverflowError" in msg
+
+
+def test_large_values_a_test_really_needs_are_still_built():
+    plan = plan_assert("assert f(1) == list(range(100000)) + [1] * 1000")
+    assert plan.judge([list(range(100000)) + [1] * 1000]) == (True, None)
+    grid = [list(range(300))] * 300
+    assert plan_assert("assert f(1) == [list(range(300))] * 300").judge([grid]) == (True, None)
+    many = sorted(list(range(300)) * 300)
+    assert plan_assert("assert f(2) == sorted(list(range(300)) * 300)").judge([many]) == (True, None)
