@@ -31,15 +31,17 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .sandbox.codec import DecodeError, Opaque, decode
+from .sandbox.codec import MAX_HASHED_ITEMS, DecodeError, Opaque, decode
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 17
 MAX_NODES = 2000
-# What one assert's evaluation may build, in value nodes (a string or bytes counts one per 16
-# characters): `[0] * SEQ_MAX + [0] * SEQ_MAX + ...` or `str([[0] * SEQ_MAX] * SEQ_MAX)` in a
-# test's text would otherwise cost the host minutes and gigabytes, holding the GIL.
-WORK_MAX = 1 << 21
+# What one assert's evaluation may build, and all the asserts of one job together, in value
+# nodes (strings count one per 16 characters, ints one per 16 bits, ranges their length):
+# `[0] * SEQ_MAX + [0] * SEQ_MAX + ...` or `str([[0] * SEQ_MAX] * SEQ_MAX)` in a test's text
+# would otherwise cost the host minutes and gigabytes, holding the GIL.
+WORK_MAX = 1 << 22
+JOB_WORK_MAX = 1 << 24
 
 def _sum(values: Any, start: Any = 0) -> Any:
     """sum() over numbers only: summing lists or strings is quadratic."""
@@ -316,8 +318,9 @@ class TrustedAssert:
     probes: tuple[str, ...]
     plan: ast.expr
 
-    def judge(self, encoded: Any) -> tuple[bool, str | None]:
-        """(passed, failure message) for the probe values the child sent back."""
+    def judge(self, encoded: Any, work: list[int] | None = None) -> tuple[bool, str | None]:
+        """(passed, failure message) for the probe values the child sent back. `work`: the
+        job's shared budget (see _Evaluator)."""
         try:
             if not isinstance(encoded, list) or len(encoded) != len(self.probes):
                 raise DecodeError("wrong number of values")
@@ -325,7 +328,7 @@ class TrustedAssert:
         except DecodeError as exc:
             return False, f"unreadable value from the sandbox: {exc}"
         try:
-            ok = _truth(_Evaluator(values).eval(self.plan))
+            ok = _truth(_Evaluator(values, work).eval(self.plan))
         except Exception as exc:  # ordering str vs int, opaque truth, size caps...
             # The type only: a message could carry data the test reached on the host.
             return False, f"{self.source.strip()[:200]}: could not be evaluated ({type(exc).__name__})"
@@ -358,12 +361,14 @@ def _truth(value: Any) -> bool:
     return bool(value)
 
 
-_FLAT_ITEMS = frozenset({int, float, bool, complex, type(None)})
+_SCALARS = frozenset({float, bool, complex, type(None)})
+_INTS = frozenset({int, bool})
+_STRS = frozenset({str})
 
 
 def _size(value: Any, limit: int) -> int:
-    """Nodes in `value` (shared parts counted each time they are reached: what str() or ==
-    would walk), counted up to a little past `limit`."""
+    """Nodes in `value` (shared parts counted each time they are reached: what str(), == or
+    sorted() would walk), counted up to a little past `limit`. Only built-in values get here."""
     total, todo = 0, [value]
     while todo and total <= limit:
         v = todo.pop()
@@ -371,9 +376,18 @@ def _size(value: Any, limit: int) -> int:
         total += 1
         if t is str or t is bytes or t is bytearray:
             total += len(v) >> 4
+        elif t is int:
+            total += v.bit_length() >> 4
+        elif t is range:
+            total += len(v)
         elif t is list or t is tuple or t is set or t is frozenset:
-            if all(map(_FLAT_ITEMS.__contains__, map(type, v))):  # one C-level pass
+            kinds = set(map(type, v))  # one C-level pass for the usual flat values
+            if kinds <= _SCALARS:
                 total += len(v)
+            elif kinds <= _INTS:
+                total += len(v) + (sum(map(int.bit_length, v)) >> 4)
+            elif kinds <= _STRS:
+                total += len(v) + (sum(map(len, v)) >> 4)
             else:
                 todo.extend(v)
         elif t is dict:
@@ -383,18 +397,55 @@ def _size(value: Any, limit: int) -> int:
 
 
 class _Evaluator:
-    """Evaluates a plan over plain values, with bounded work: every value the plan builds
-    (not the probes' values, which the codec bounds) is charged to a budget of WORK_MAX."""
+    """Evaluates a plan over plain values, with bounded work: every value the plan builds is
+    charged to this assert's WORK_MAX and to its job's `work` (a shared [remaining] list). The
+    probes' values are bounded by the codec; they are charged where the plan copies or walks
+    them (f(1) + f(2), str(f(1))), not where it only holds them ((f(1), f(2)) == ...)."""
 
-    def __init__(self, values: list[Any]) -> None:
+    def __init__(self, values: list[Any], work: list[int] | None = None) -> None:
         self.values = values
         self.work = WORK_MAX
+        self.job = work if work is not None else [JOB_WORK_MAX]
+
+    def _charge(self, n: int) -> None:
+        self.work -= n
+        self.job[0] -= n
+        if self.work < 0 or self.job[0] < 0:
+            raise OverflowError("the test builds values too large to evaluate")
 
     def _built(self, value: Any) -> Any:
-        self.work -= _size(value, self.work)
-        if self.work < 0:
-            raise OverflowError("the test builds values too large to evaluate")
+        self._charge(_size(value, min(self.work, self.job[0])))
+        if type(value) in (set, frozenset, dict) and len(value) > MAX_HASHED_ITEMS:
+            raise OverflowError("set or dict too large to evaluate")
         return value
+
+    def _display(self, nodes: list[ast.expr], build: Callable[[list[Any]], Any]) -> Any:
+        """A tuple/list/set display: its items are charged, but a probe's value only as one
+        node (it is held, not copied); what later copies or walks the display is charged."""
+        items = [self.eval(e) for e in nodes]
+        self._charge(1 + sum(1 if isinstance(e, _Probe) else _size(v, self.work) for e, v in zip(nodes, items)))
+        value = build(items)
+        if type(value) in (set, frozenset, dict) and len(value) > MAX_HASHED_ITEMS:
+            raise OverflowError("set or dict too large to evaluate")
+        return value
+
+    @staticmethod
+    def _hashed(func: Any, args: list[Any]) -> list[Any]:
+        """set(xs), dict(pairs), {...}.issubset(xs) build hash tables from items a program may
+        have chosen to collide (quadratic): at most MAX_HASHED_ITEMS items each. Decoded and
+        built sets and dicts are capped already."""
+        owner = getattr(func, "__self__", None)
+        if not (func is set or func is frozenset or func is dict or type(owner) in (set, frozenset)):
+            return args
+        out = []
+        for a in args:
+            if not isinstance(a, (set, frozenset, dict)):
+                if not hasattr(a, "__len__"):  # zip, enumerate, filter, reversed...
+                    a = list(a)
+                if len(a) > MAX_HASHED_ITEMS:
+                    raise OverflowError("too many items to hash on the trusted side")
+            out.append(a)
+        return out
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "do_" + type(node).__name__, None)
@@ -416,18 +467,19 @@ class _Evaluator:
         return SAFE_MODULES[node.id]
 
     def do_Tuple(self, node: ast.Tuple) -> Any:
-        return self._built(tuple(self.eval(e) for e in node.elts))
+        return self._display(node.elts, tuple)
 
     def do_List(self, node: ast.List) -> Any:
-        return self._built([self.eval(e) for e in node.elts])
+        return self._display(node.elts, list)
 
     def do_Set(self, node: ast.Set) -> Any:
-        return self._built({self.eval(e) for e in node.elts})
+        return self._display(node.elts, set)
 
     def do_Dict(self, node: ast.Dict) -> Any:
         if any(k is None for k in node.keys):
             raise Unsupported("**mapping")
-        return self._built({self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values)})
+        n = len(node.keys)
+        return self._display([*node.keys, *node.values], lambda kv: dict(zip(kv[:n], kv[n:])))  # type: ignore[list-item]
 
     def do_BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
@@ -449,7 +501,10 @@ class _Evaluator:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
                     raise OverflowError("sequence too large to evaluate")
-        return self._built(_BINOPS[op](left, right))
+        result = _BINOPS[op](left, right)
+        if type(result) is int and result.bit_length() > POW_MAX_BITS:  # (1 << 65536 << ...) // ...
+            raise OverflowError("number too large to evaluate")
+        return self._built(result)
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
@@ -503,7 +558,10 @@ class _Evaluator:
             raise OverflowError("argument too large to evaluate")  # range(10**12), 'x'.ljust(10**10)
         if func is str and args:  # the string it would build is as large as its argument's walk
             self._built(args[0])
-        return self._built(func(*args, **kwargs))
+        owner = getattr(func, "__self__", None)
+        if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
+            self._charge(len(owner))  # up to one string per character
+        return self._built(func(*self._hashed(func, args), **kwargs))
 
 
 @dataclass(frozen=True)
@@ -517,26 +575,29 @@ class TrustedSnippet:
     def probes(self) -> tuple[str, ...]:
         return tuple(p for a in self.asserts for p in a.probes)
 
-    def judge(self, encoded: Any, start: int = 0) -> tuple[bool, str | None]:
+    def judge(self, encoded: Any, start: int = 0, work: list[int] | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the values of all the probes. `start`: how many
-        asserts are known to pass on these values already (EarlyStop judged them)."""
+        asserts are known to pass on these values already (EarlyStop judged them); `work`:
+        the job's shared budget (see _Evaluator)."""
         if not isinstance(encoded, list) or len(encoded) != len(self.probes):
             return False, "unreadable value from the sandbox: wrong number of values"
-        _, failure = self.first_failure(encoded, start)
+        _, failure = self.first_failure(encoded, start, work)
         return failure is None, failure
 
-    def first_failure(self, encoded: list[Any], start: int = 0) -> tuple[int, str | None]:
+    def first_failure(self, encoded: list[Any], start: int = 0,
+                      work: list[int] | None = None) -> tuple[int, str | None]:
         """Judge, from assert number `start`, the asserts whose probes `encoded` (the values of
         a prefix of the probes) fully covers. Returns (the number of asserts judged passed in
         a row, the first failure's message or None). A failure here fails the test, whatever
         the rest of it would have done: the check stops at its first failed assert."""
         at = sum(len(a.probes) for a in self.asserts[:start])
+        work = work if work is not None else [JOB_WORK_MAX]  # one budget for all its asserts
         i = start
         while i < len(self.asserts):
             n = len(self.asserts[i].probes)
             if at + n > len(encoded):
                 break
-            ok, msg = self.asserts[i].judge(encoded[at:at + n])
+            ok, msg = self.asserts[i].judge(encoded[at:at + n], work)
             if not ok:
                 return i, msg
             at += n

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import checkers
-from .asserts import TrustedSnippet, short_repr
+from .asserts import JOB_WORK_MAX, TrustedSnippet, short_repr
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
 from .sandbox.codec import DecodeError, decode
@@ -45,8 +45,8 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> J
         tests = tuple(TestResult(verdict, message) for _ in job.tests)
         job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
         return _result(job, job_verdict, tests, answer, message)
-    results = [_judge_safely(test, phase, early.passed(i, phase.get("v")) if early else 0)
-               for i, (test, phase) in enumerate(zip(job.tests, phases))]
+    work = [JOB_WORK_MAX]  # what judging this job's asserts may build, all together
+    results = [_judge_safely(test, phase, work, early, i) for i, (test, phase) in enumerate(zip(job.tests, phases))]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
@@ -58,21 +58,24 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> J
     return _result(job, verdict, tuple(results), answer, None)
 
 
-def _judge_safely(test: Any, phase: dict[str, Any], start: int = 0) -> TestResult:
+def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: EarlyStop | None = None,
+                  index: int = 0) -> TestResult:
     """A value the program chose must never turn its failure into an infra_error (no reward).
-    `start`: how many of a trusted snippet's asserts are known to pass on these values."""
+    `early`: the job's EarlyStop, which may have judged this test's (number `index`) first
+    asserts already; `work`: the job's budget for what its asserts build (asserts.py)."""
     try:
-        return _judge_test(test, phase, start)
+        start = early.passed(index, phase.get("v")) if early else 0
+        return _judge_test(test, phase, start, work)
     except Exception as exc:  # noqa: BLE001
         return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
                           phase.get("cpu_ms"))
 
 
-def _judge_test(test: Any, phase: dict[str, Any], start: int) -> TestResult:
+def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> TestResult:
     status = phase.get("s")
     cpu_ms = phase.get("cpu_ms")
     if status != "ok":
-        failure = _earlier_failure(test, phase, start)
+        failure = _earlier_failure(test, phase, start, work)
         if failure is not None:  # as the check itself would: it stops at its first failed assert
             return TestResult(Verdict.FAILED, failure, cpu_ms)
         return TestResult(_STATUS.get(status, Verdict.RUNTIME_ERROR), _message(phase, None), cpu_ms)
@@ -91,18 +94,18 @@ def _judge_test(test: Any, phase: dict[str, Any], start: int) -> TestResult:
     assert isinstance(test, AssertTest)
     if test.check is None:  # snippet ran to its end
         return TestResult(Verdict.PASSED, None, cpu_ms)
-    if start and isinstance(test.check, TrustedSnippet):
-        ok, msg = test.check.judge(phase.get("v"), start)
+    if isinstance(test.check, TrustedSnippet):
+        ok, msg = test.check.judge(phase.get("v"), start, work)
     else:
-        ok, msg = test.check.judge(phase.get("v"))
+        ok, msg = test.check.judge(phase.get("v"), work)
     return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
 
 
-def _earlier_failure(test: Any, phase: dict[str, Any], start: int = 0) -> str | None:
+def _earlier_failure(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> str | None:
     """The failure message of an assert that the values sent before a phase ended cover."""
     values = phase.get("v")
     if isinstance(test, AssertTest) and isinstance(test.check, TrustedSnippet) and isinstance(values, list):
-        return test.check.first_failure(values, start)[1]
+        return test.check.first_failure(values, start, work)[1]
     return None
 
 
@@ -118,6 +121,7 @@ class EarlyStop:
                         and len(t.check.asserts) > 1 and (i == last or job.first_failure)}
         self._values: dict[int, list[Any]] = {}
         self._judged: dict[int, int] = {}
+        self._work = [JOB_WORK_MAX]  # its own budget: the final judging has another
 
     def __bool__(self) -> bool:
         return bool(self._checks)
@@ -130,7 +134,7 @@ class EarlyStop:
         seen = self._values.setdefault(test_index, [])
         seen.extend(values)
         try:
-            judged, failure = check.first_failure(seen, self._judged.get(test_index, 0))
+            judged, failure = check.first_failure(seen, self._judged.get(test_index, 0), self._work)
         except Exception:  # noqa: BLE001  a value that cannot be judged: let the phase finish
             return False
         self._judged[test_index] = judged

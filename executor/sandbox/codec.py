@@ -86,6 +86,10 @@ def _flat(items):
     bool - else None. The copy is taken first and only it is checked (a thread of the program
     cannot swap an item in between); every check is one C-level pass (type identity, int and
     float compares), so a large value costs little and nothing the program defined runs."""
+    if items:  # a pre-check (nested values are never copied); the copy decides
+        t = _type(items[0])
+        if not (t is str or t is int or t is float or t is bool):
+            return None
     snap = _list(items)
     if not snap:
         return snap
@@ -118,6 +122,8 @@ def encode(value, max_nodes=MAX_NODES):
         if t is str:
             return v
         if t is list or t is tuple:
+            if _len(v) > budget[0]:  # as the item-by-item path would end, before copying anything
+                raise _TooLarge()
             flat = _flat(v)
             if flat is not None:
                 budget[0] -= _len(flat)

@@ -288,3 +288,43 @@ def test_large_values_a_test_really_needs_are_still_built():
     assert plan_assert("assert f(1) == [list(range(300))] * 300").judge([grid]) == (True, None)
     many = sorted(list(range(300)) * 300)
     assert plan_assert("assert f(2) == sorted(list(range(300)) * 300)").judge([many]) == (True, None)
+
+
+@pytest.mark.parametrize("literal", [
+    "len(max([range(131072)] * 131072, key=max))",  # ranges count their length
+    "len(sorted([1 << 65536] * 131072, key=bin))",  # an int over POW_MAX_BITS; ints count their bits
+    "len(str([10 ** 4299] * 131072))",               # 4300-digit ints, each one node before
+    "(1 << 65536 << 65536 << 65536) // ((1 << 65536 << 65536) + 1)",  # quadratic long division
+])
+def test_test_text_cannot_smuggle_work_past_the_budget(literal):
+    ok, msg = plan_assert(f"assert f(1) == {literal}").judge([0])
+    assert not ok and "OverflowError" in msg
+
+
+def test_one_budget_covers_all_the_asserts_of_a_job():
+    from executor import Job
+    from executor.judge import judge
+
+    loop = "def check(c):\n    for i in range(300):\n        assert len(str([0] * 131072 + [0] * 131072)) > i\ncheck(f)"
+    plan = plan_snippet(loop)
+    assert plan is not None and len(plan.asserts) == 300
+    ok, msg = plan.judge([])
+    assert not ok and "OverflowError" in msg  # each assert fits its own budget; all 300 do not
+    test = "assert len(str([0] * 131072 + [0] * 131072)) > 0"
+    job = Job.from_dict({"id": "j", "program": "f = 1", "tests": [test] * 40})
+    answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": []} for _ in range(40)]}
+    verdicts = [t.verdict.value for t in judge(job, answer).tests]
+    assert verdicts[0] == "passed" and verdicts[-1] == "failed"
+
+
+def test_hash_tables_built_from_program_values_are_capped():
+    # k * (2**61 - 1) all hash to 0: a set of n of them costs n**2 / 2 comparisons to build.
+    from executor.sandbox.codec import encode
+
+    colliding = encode([k * (2 ** 61 - 1) for k in range(1, 30001)], max_nodes=10 ** 6)
+    for src in ("assert {1, 2}.issubset(f(1))", "assert set(f(1) + []) == {1}", "assert dict(zip(f(1), f(1))) == {}",
+                "assert len(set(f(1)[0:])) == 1"):
+        plan = plan_assert(src)
+        ok, msg = plan.judge([colliding] * len(plan.probes))
+        assert not ok and "OverflowError" in msg, src
+    assert plan_assert("assert set(f(1) + []) == set(range(5000))").judge([list(range(5000))]) == (True, None)

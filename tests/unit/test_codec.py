@@ -139,3 +139,17 @@ def test_flat_sequences_count_against_the_node_budget_and_depth():
         deep = [deep]
     assert decode(encode(deep)) == deep  # a flat list as deep as the codec allows
     assert isinstance(decode(encode([deep])), Opaque)  # one level more
+
+
+def test_a_list_over_the_node_budget_is_refused_before_it_is_copied():
+    import tracemalloc
+
+    big = [True] * 5_000_000
+    tracemalloc.start()
+    try:
+        out = encode(big, max_nodes=1000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out == {"X": "<value too large or too deep>"}
+    assert peak < 1 << 20  # a copy would be 40 MB
