@@ -28,10 +28,15 @@ import copy
 import functools
 import math
 import operator
+import reprlib
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from itertools import islice
+from types import BuiltinFunctionType
 from typing import Any, Callable
 
-from .sandbox.codec import MAX_HASHED_ITEMS, DecodeError, Opaque, decode
+from .sandbox.codec import MAX_HASH_COLLISIONS, DecodeError, Opaque, decode, hash_collisions
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 17
@@ -122,12 +127,39 @@ class _Probe(ast.expr):
         self.index = index
 
 
+class _ShortRepr(reprlib.Repr):
+    """reprlib's bounded repr (a few items per container, a few levels), with large ints by
+    their size: repr(value) of a program's value could be 16 MB of digits, a second of CPU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 4
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdeque = self.maxarray = 16
+        self.maxdict = 10
+        self.maxstring = self.maxother = 200
+        self.maxlong = 100
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 512:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:  # in insertion order, as Python shows it
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in islice(x.items(), self.maxdict)]
+        return "{" + ", ".join(items) + (", ..." if len(x) > self.maxdict else "") + "}"
+
+
+_SHORT_REPR = _ShortRepr()
+
+
 def short_repr(value: Any, limit: int = 160) -> str:
-    """A bounded repr that cannot fail (repr of a 5000-digit int raises)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 512:
-        return f"<int of {value.bit_length()} bits>"
+    """A bounded repr that cannot fail, whose cost does not grow with the value."""
     try:
-        text = repr(value)
+        text = _SHORT_REPR.repr(value)
     except Exception as exc:  # noqa: BLE001
         return f"<{type(value).__name__}: unprintable ({type(exc).__name__})>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -366,6 +398,12 @@ _INTS = frozenset({int, bool})
 _STRS = frozenset({str})
 
 
+def _int_cost(bits: int) -> int:
+    """An int's nodes: one per 16 bits, and more past 4096 bits, where turning it into text
+    (str, a key function) grows with the square of its length."""
+    return (bits >> 4) * (1 + (bits >> 12))
+
+
 def _size(value: Any, limit: int) -> int:
     """Nodes in `value` (shared parts counted each time they are reached: what str(), == or
     sorted() would walk), counted up to a little past `limit`. Only built-in values get here."""
@@ -377,7 +415,11 @@ def _size(value: Any, limit: int) -> int:
         if t is str or t is bytes or t is bytearray:
             total += len(v) >> 4
         elif t is int:
-            total += v.bit_length() >> 4
+            total += _int_cost(v.bit_length())
+        elif t is Fraction:
+            total += _int_cost(v.numerator.bit_length()) + _int_cost(v.denominator.bit_length())
+        elif t is Decimal:
+            total += len(v.as_tuple().digits) >> 2
         elif t is range:
             total += len(v)
         elif t is list or t is tuple or t is set or t is frozenset:
@@ -385,7 +427,8 @@ def _size(value: Any, limit: int) -> int:
             if kinds <= _SCALARS:
                 total += len(v)
             elif kinds <= _INTS:
-                total += len(v) + (sum(map(int.bit_length, v)) >> 4)
+                bits = max(map(int.bit_length, v), default=0)
+                total += len(v) * (1 + _int_cost(bits))
             elif kinds <= _STRS:
                 total += len(v) + (sum(map(len, v)) >> 4)
             else:
@@ -394,6 +437,26 @@ def _size(value: Any, limit: int) -> int:
             todo.extend(v.keys())
             todo.extend(v.values())
     return total
+
+
+def _hash_guard(items: Any, keys: bool = False) -> Any:
+    """`items` (an iterator is listed first) unless a hash table built from them would be
+    slow: more than SEQ_MAX of them, or more than MAX_HASH_COLLISIONS that share a hash (a
+    program's k * (2**61 - 1) all hash to 0, and n of them cost n**2 / 2 comparisons).
+    `keys`: dict()'s argument, whose pairs' first items are what is hashed."""
+    if isinstance(items, (set, frozenset, dict)):
+        return items  # decoded or built here: checked when they were made
+    if not hasattr(items, "__len__"):  # zip, enumerate, filter, reversed...
+        items = list(items)
+    if len(items) > SEQ_MAX:
+        raise OverflowError("too many items to hash on the trusted side")
+    try:
+        hashed = [k for k, _ in items] if keys else items
+    except (TypeError, ValueError):
+        return items  # not pairs: dict() raises for them
+    if hash_collisions(hashed) > MAX_HASH_COLLISIONS:
+        raise OverflowError("items whose hashes collide: too costly to hash on the trusted side")
+    return items
 
 
 class _Evaluator:
@@ -415,8 +478,6 @@ class _Evaluator:
 
     def _built(self, value: Any) -> Any:
         self._charge(_size(value, min(self.work, self.job[0])))
-        if type(value) in (set, frozenset, dict) and len(value) > MAX_HASHED_ITEMS:
-            raise OverflowError("set or dict too large to evaluate")
         return value
 
     def _display(self, nodes: list[ast.expr], build: Callable[[list[Any]], Any]) -> Any:
@@ -424,28 +485,36 @@ class _Evaluator:
         node (it is held, not copied); what later copies or walks the display is charged."""
         items = [self.eval(e) for e in nodes]
         self._charge(1 + sum(1 if isinstance(e, _Probe) else _size(v, self.work) for e, v in zip(nodes, items)))
-        value = build(items)
-        if type(value) in (set, frozenset, dict) and len(value) > MAX_HASHED_ITEMS:
-            raise OverflowError("set or dict too large to evaluate")
-        return value
+        if build is set:
+            _hash_guard(items)
+        return build(items)
 
-    @staticmethod
-    def _hashed(func: Any, args: list[Any]) -> list[Any]:
-        """set(xs), dict(pairs), {...}.issubset(xs) build hash tables from items a program may
-        have chosen to collide (quadratic): at most MAX_HASHED_ITEMS items each. Decoded and
-        built sets and dicts are capped already."""
+    def _call(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """Call a whitelisted callable with bounded work: directly from the plan, or as a
+        key function or filter a built-in calls for each item (see _callback)."""
         owner = getattr(func, "__self__", None)
-        if not (func is set or func is frozenset or func is dict or type(owner) in (set, frozenset)):
-            return args
-        out = []
-        for a in args:
-            if not isinstance(a, (set, frozenset, dict)):
-                if not hasattr(a, "__len__"):  # zip, enumerate, filter, reversed...
-                    a = list(a)
-                if len(a) > MAX_HASHED_ITEMS:
-                    raise OverflowError("too many items to hash on the trusted side")
-            out.append(a)
-        return out
+        # range(10**12) and round(x, -10**9) are the calls a large int makes slow (the methods
+        # a test may call cannot grow their result, and ints here have at most 65537 bits).
+        sized = args if func is range else [*args[1:2], *kwargs.values()] if func is round else []
+        if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX for a in sized):
+            raise OverflowError("argument too large to evaluate")
+        if func is str and args:  # the string it would build is as large as its argument's walk
+            self._built(args[0])
+        if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
+            self._charge(len(owner))  # up to one string per character
+        if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
+            args = [_hash_guard(a, keys=func is dict) for a in args]
+            _hash_guard([x for a in args for x in a])  # all of them together: {1}.union(a, b, ...)
+        args = [self._callback(a) for a in args]
+        kwargs = {k: self._callback(v) for k, v in kwargs.items()}
+        return self._built(func(*args, **kwargs))
+
+    def _callback(self, value: Any) -> Any:
+        """A built-in passed as a value (`key=str`, `filter(bool, ...)`) is called through
+        _call, so each of its results is checked and charged like a direct call's."""
+        if isinstance(value, (BuiltinFunctionType, type)):
+            return lambda *a: self._call(value, list(a), {})
+        return value
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "do_" + type(node).__name__, None)
@@ -479,7 +548,8 @@ class _Evaluator:
         if any(k is None for k in node.keys):
             raise Unsupported("**mapping")
         n = len(node.keys)
-        return self._display([*node.keys, *node.values], lambda kv: dict(zip(kv[:n], kv[n:])))  # type: ignore[list-item]
+        return self._display([*node.keys, *node.values],  # type: ignore[list-item]
+                             lambda kv: dict(zip(kv[:n], kv[n:])))
 
     def do_BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
@@ -488,7 +558,12 @@ class _Evaluator:
             raise Unsupported(op.__name__)
         if op is ast.Pow and _is_number(right) and _is_number(left):
             try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
-                big = abs(right) > 1 and abs(left) > 1 and abs(right) * max(1, int(abs(left)).bit_length()) > POW_MAX_BITS
+                bits = max(1, int(abs(left)).bit_length())
+                if isinstance(left, Fraction):  # (q - 1) / q grows in both parts, below 1 too
+                    bits = max(left.numerator.bit_length(), left.denominator.bit_length())
+                    big = abs(right) > 1 and abs(right) * bits > POW_MAX_BITS
+                else:
+                    big = abs(right) > 1 and abs(left) > 1 and abs(right) * bits > POW_MAX_BITS
             except (OverflowError, ValueError):
                 big = True
             if big and not isinstance(right, float) and not isinstance(left, float):
@@ -501,9 +576,12 @@ class _Evaluator:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
                     raise OverflowError("sequence too large to evaluate")
+        if isinstance(left, (set, frozenset, dict)) and isinstance(right, (set, frozenset, dict)):
+            _hash_guard([*left, *right])  # f(1) | f(2) | ...: each alone may be fine
         result = _BINOPS[op](left, right)
-        if type(result) is int and result.bit_length() > POW_MAX_BITS:  # (1 << 65536 << ...) // ...
-            raise OverflowError("number too large to evaluate")
+        if (type(result) is int and result.bit_length() > POW_MAX_BITS + 1) or (type(result) is Fraction and max(
+                result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1):
+            raise OverflowError("number too large to evaluate")  # (1 << 65536 << ...) // ...
         return self._built(result)
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
@@ -553,15 +631,9 @@ class _Evaluator:
         func = self.eval(node.func)
         args = [self.eval(a) for a in node.args]
         kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
-        if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX
-               for a in [*args, *kwargs.values()]) and (func is range or hasattr(func, "__self__")):
-            raise OverflowError("argument too large to evaluate")  # range(10**12), 'x'.ljust(10**10)
-        if func is str and args:  # the string it would build is as large as its argument's walk
-            self._built(args[0])
-        owner = getattr(func, "__self__", None)
-        if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
-            self._charge(len(owner))  # up to one string per character
-        return self._built(func(*self._hashed(func, args), **kwargs))
+        if func is isinstance:  # its second argument is a type, not a callback
+            return func(*args)
+        return self._call(func, args, kwargs)
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,21 @@ MAX_INT_HEX_DIGITS = 2_500      # ~10,000 bits
 MAX_DECIMAL_EXPONENT = 4_000
 # Rebuilding a set or dict from keys a program chose to collide is quadratic: keep them small.
 MAX_HASHED_ITEMS = 5_000
+# Distinct values that share a hash make each insert into a set or dict walk all the others:
+# n of them cost n**2 / 2 comparisons (a program's k * (2**61 - 1) all hash to 0). Legitimate
+# data has a handful at most (hash(-1) == hash(-2)); past this many, a set or dict is opaque.
+MAX_HASH_COLLISIONS = 64
+
+
+def hash_collisions(items):
+    """How many of `items` share their hash with an earlier one: one C-level pass, over the
+    hashes, which are distinct ints where it matters (a set of 200,000 of them, spread to
+    collide as much as they can, takes under 0.1 s). Unhashable items count 0: building the
+    set raises for them anyway."""
+    try:
+        return _len(items) - _len(set(_map(hash, items)))
+    except TypeError:
+        return 0
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
@@ -253,11 +268,15 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
         if tag in ("D", "S", "FS") and len(body) > hashed_max:
             return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
         if tag == "D":
-            return {decode(k, depth + 1, hashed_max): decode(v, depth + 1, hashed_max) for k, v in body}
-        if tag == "S":
-            return {decode(x, depth + 1, hashed_max) for x in body}
-        if tag == "FS":
-            return frozenset(decode(x, depth + 1, hashed_max) for x in body)
+            pairs = [(decode(k, depth + 1, hashed_max), decode(v, depth + 1, hashed_max)) for k, v in body]
+            if hash_collisions([k for k, _ in pairs]) > MAX_HASH_COLLISIONS:
+                return Opaque("dict whose keys' hashes collide (too costly to judge)")
+            return dict(pairs)
+        if tag in ("S", "FS"):
+            items = [decode(x, depth + 1, hashed_max) for x in body]
+            if hash_collisions(items) > MAX_HASH_COLLISIONS:
+                return Opaque("set whose items' hashes collide (too costly to judge)")
+            return set(items) if tag == "S" else frozenset(items)
         if tag == "B":
             return bytes.fromhex(body)
         if tag == "BA":

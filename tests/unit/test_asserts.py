@@ -328,3 +328,34 @@ def test_hash_tables_built_from_program_values_are_capped():
         ok, msg = plan.judge([colliding] * len(plan.probes))
         assert not ok and "OverflowError" in msg, src
     assert plan_assert("assert set(f(1) + []) == set(range(5000))").judge([list(range(5000))]) == (True, None)
+
+
+def test_hash_tables_over_many_values_or_key_functions_are_guarded_too():
+    from fractions import Fraction
+
+    from executor.sandbox.codec import encode
+
+    colliding = encode([k * (2 ** 61 - 1) for k in range(1, 3001)])
+    union = plan_assert("assert {1}.union(f(0), f(1), f(2), f(3)) == {1}")
+    assert "OverflowError" in union.judge([colliding] * 4)[1]  # 3000 each is fine, together not
+    keyed = plan_assert("assert sorted([f(1), f(2)], key=frozenset) == []")
+    assert "OverflowError" in keyed.judge([colliding] * 2)[1]
+    q = (1 << 9000) + 1
+    power = plan_assert("assert f(1) ** 1024 == 0")  # below 1, and still 9 million bits
+    assert "OverflowError" in power.judge([encode(Fraction(q - 1, q))])[1]
+
+
+def test_large_numbers_as_arguments_are_not_refused_where_they_cost_nothing():
+    assert plan_assert("assert f(1) == abs(-1000000)").judge([1000000]) == (True, None)
+    assert plan_assert("assert f(1) == max(10 ** 9, 5) + len(str(10 ** 6))").judge([10 ** 9 + 7]) == (True, None)
+    assert plan_assert("assert sorted(f(1), key=abs) == [1, -5]").judge([[-5, 1]]) == (True, None)
+    assert "OverflowError" in plan_assert("assert f(1) == round(25, -10 ** 6)").judge([0])[1]
+    assert "OverflowError" in plan_assert("assert len(f(1)) == len(range(10 ** 12))").judge([[]])[1]
+
+
+def test_failure_messages_cost_little_however_large_the_value():
+    from executor.asserts import short_repr
+
+    text = short_repr([10 ** 3000] * 100_000)
+    assert text.startswith("[<int of 9966 bits>, ") and len(text) <= 160
+    assert len(short_repr("x" * 10 ** 7)) <= 160 and short_repr({"k": [1, 2]}) == "{'k': [1, 2]}"

@@ -153,3 +153,13 @@ def test_a_list_over_the_node_budget_is_refused_before_it_is_copied():
         tracemalloc.stop()
     assert out == {"X": "<value too large or too deep>"}
     assert peak < 1 << 20  # a copy would be 40 MB
+
+
+def test_sets_and_dicts_whose_items_collide_arrive_opaque():
+    colliding = {k * (2 ** 61 - 1) for k in range(1, 2001)}  # all hash to 0
+    assert isinstance(decode(encode(colliding)), Opaque)
+    assert isinstance(decode(encode(frozenset(colliding))), Opaque)
+    assert isinstance(decode(encode(dict.fromkeys(colliding, 1))), Opaque)
+    few = set(list(colliding)[:60]) | set(range(4000))  # a few collisions: still judged
+    assert decode(encode(few)) == few
+    assert decode(encode({-1: "a", -2: "b"})) == {-1: "a", -2: "b"}  # hash(-1) == hash(-2)
