@@ -36,7 +36,8 @@ from itertools import islice
 from types import BuiltinFunctionType
 from typing import Any, Callable
 
-from .sandbox.codec import MAX_HASH_COLLISIONS, DecodeError, Opaque, decode, hash_collisions
+from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, decode,
+                            hash_collisions)
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 17
@@ -439,10 +440,15 @@ def _size(value: Any, limit: int) -> int:
     return total
 
 
+_SET_OPS = frozenset({ast.BitOr, ast.BitAnd, ast.Sub, ast.BitXor})
+_HASHED = (set, frozenset, dict, type({}.keys()), type({}.items()))  # what those ops hash the other side into
+
+
 def _hash_guard(items: Any, keys: bool = False) -> Any:
     """`items` (an iterator is listed first) unless a hash table built from them would be
-    slow: more than SEQ_MAX of them, or more than MAX_HASH_COLLISIONS that share a hash (a
-    program's k * (2**61 - 1) all hash to 0, and n of them cost n**2 / 2 comparisons).
+    slow: more than SEQ_MAX of them, or more than MAX_HASH_COLLISIONS distinct values that
+    share a hash (a program's k * (2**61 - 1) all hash to 0; n of them cost n**2 / 2
+    comparisons). Unhashable items raise TypeError here, before that work, as the build would.
     `keys`: dict()'s argument, whose pairs' first items are what is hashed."""
     if isinstance(items, (set, frozenset, dict)):
         return items  # decoded or built here: checked when they were made
@@ -505,13 +511,16 @@ class _Evaluator:
         if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
             args = [_hash_guard(a, keys=func is dict) for a in args]
             _hash_guard([x for a in args for x in a])  # all of them together: {1}.union(a, b, ...)
-        args = [self._callback(a) for a in args]
-        kwargs = {k: self._callback(v) for k, v in kwargs.items()}
+        if "key" in kwargs:  # sorted, min, max
+            kwargs["key"] = self._callback(kwargs["key"])
+        if func is filter and args:
+            args[0] = self._callback(args[0])
         return self._built(func(*args, **kwargs))
 
     def _callback(self, value: Any) -> Any:
-        """A built-in passed as a value (`key=str`, `filter(bool, ...)`) is called through
-        _call, so each of its results is checked and charged like a direct call's."""
+        """A built-in that another calls for each item (`key=str`, `filter(bool, ...)`) is
+        called through _call, so each of its results is checked and charged like a direct
+        call's."""
         if isinstance(value, (BuiltinFunctionType, type)):
             return lambda *a: self._call(value, list(a), {})
         return value
@@ -576,12 +585,13 @@ class _Evaluator:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
                     raise OverflowError("sequence too large to evaluate")
-        if isinstance(left, (set, frozenset, dict)) and isinstance(right, (set, frozenset, dict)):
-            _hash_guard([*left, *right])  # f(1) | f(2) | ...: each alone may be fine
+        if op in _SET_OPS and (isinstance(left, _HASHED) or isinstance(right, _HASHED)):
+            _hash_guard([*left, *right])  # f(1) | f(2), d.keys() | f(2): each alone may be fine
         result = _BINOPS[op](left, right)
         if (type(result) is int and result.bit_length() > POW_MAX_BITS + 1) or (type(result) is Fraction and max(
-                result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1):
-            raise OverflowError("number too large to evaluate")  # (1 << 65536 << ...) // ...
+                result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1) or (
+                type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT):
+            raise OverflowError("number too large to evaluate")  # (1 << 65536 << ...) // ..., int(d ** -249)
         return self._built(result)
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:

@@ -220,14 +220,27 @@ MAX_HASH_COLLISIONS = 64
 
 
 def hash_collisions(items):
-    """How many of `items` share their hash with an earlier one: one C-level pass, over the
-    hashes, which are distinct ints where it matters (a set of 200,000 of them, spread to
-    collide as much as they can, takes under 0.1 s). Unhashable items count 0: building the
-    set raises for them anyway."""
-    try:
-        return _len(items) - _len(set(_map(hash, items)))
-    except TypeError:
-        return 0
+    """How many distinct values among `items` share their hash with another (equal values do
+    not count: a set keeps one of them, cheaply). One C-level pass when the hashes are
+    distinct; otherwise each item is compared with at most MAX_HASH_COLLISIONS + 1 others
+    of its hash before the count is known to be too high. An unhashable item raises
+    TypeError, as building the set would - but before any quadratic work."""
+    n = _len(items)
+    if n - _len(set(_map(hash, items))) <= MAX_HASH_COLLISIONS:
+        return 0  # the usual case: no hash shared by more than a handful of items
+    buckets, extra = {}, 0
+    for x in items:
+        seen = buckets.setdefault(hash(x), [])
+        for y in seen:
+            if y is x or y == x:
+                break
+        else:
+            seen.append(x)
+            if _len(seen) > 1:
+                extra += 1
+                if extra > MAX_HASH_COLLISIONS:
+                    return extra
+    return extra
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})

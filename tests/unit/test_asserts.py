@@ -359,3 +359,30 @@ def test_failure_messages_cost_little_however_large_the_value():
     text = short_repr([10 ** 3000] * 100_000)
     assert text.startswith("[<int of 9966 bits>, ") and len(text) <= 160
     assert len(short_repr("x" * 10 ** 7)) <= 160 and short_repr({"k": [1, 2]}) == "{'k': [1, 2]}"
+
+
+def test_equal_values_are_not_hash_collisions():
+    from executor.sandbox.codec import encode
+
+    a, b = encode(set(range(200))), encode(set(range(100)))
+    assert plan_assert("assert f(1) | f(2) == set(range(200))").judge([a, b]) == (True, None)
+    assert plan_assert("assert f(1) - f(2) == set(range(100, 200))").judge([a, b]) == (True, None)
+    assert plan_assert("assert set(f(1) + f(2)) == set(range(100))").judge([list(range(100))] * 2) == (True, None)
+    assert plan_assert("assert dict(zip(f(1), f(2))) == {0: 1}").judge([[0] * 100, [1] * 100]) == (True, None)
+    assert plan_assert("assert f(1) == set(range(-100, 100)) | set(range(-50, 50))").judge(
+        [encode(set(range(-100, 100)))]) == (True, None)
+
+
+def test_colliding_items_are_refused_before_the_hash_table_is_built():
+    from decimal import Decimal
+
+    from executor.sandbox.codec import encode
+
+    colliding = encode([k * (2 ** 61 - 1) for k in range(1, 60001)] + [[]], max_nodes=10 ** 6)
+    ok, msg = plan_assert("assert set(list(f(1))) == set()").judge([colliding])  # 33 s before
+    assert not ok and "TypeError" in msg  # the unhashable item is found first, in one pass
+    keys = encode([k * (2 ** 61 - 1) for k in range(1, 20001)], max_nodes=10 ** 6)
+    ok, msg = plan_assert("assert dict(f(1)).keys() | f(2) == set()").judge([encode({}), keys])
+    assert not ok and "OverflowError" in msg
+    ok, msg = plan_assert("assert int(f(1) ** -249) == 0").judge([encode(Decimal("1e-4000"))])
+    assert not ok and "OverflowError" in msg  # a 10**996000 int before

@@ -163,3 +163,12 @@ def test_sets_and_dicts_whose_items_collide_arrive_opaque():
     few = set(list(colliding)[:60]) | set(range(4000))  # a few collisions: still judged
     assert decode(encode(few)) == few
     assert decode(encode({-1: "a", -2: "b"})) == {-1: "a", -2: "b"}  # hash(-1) == hash(-2)
+
+
+def test_duplicates_and_unhashable_items_in_a_forged_set():
+    from executor.sandbox.codec import hash_collisions
+
+    assert hash_collisions([1, 2] * 1000) == 0 and hash_collisions([1, 1.0, True]) == 0
+    assert hash_collisions([k * (2 ** 61 - 1) for k in range(1, 100)]) > 64
+    with pytest.raises(DecodeError):
+        decode({"S": [{"I": format(k * (2 ** 61 - 1), "x")} for k in range(1, 3000)] + [[1]]})
