@@ -427,9 +427,9 @@ def _size(value: Any, limit: int) -> int:
             kinds = set(map(type, v))  # one C-level pass for the usual flat values
             if kinds <= _SCALARS:
                 total += len(v)
-            elif kinds <= _INTS:
-                bits = max(map(int.bit_length, v), default=0)
-                total += len(v) * (1 + _int_cost(bits))
+            elif kinds <= _INTS:  # each int's bits, and the square's factor of the largest
+                bits = sum(map(int.bit_length, v))
+                total += len(v) + (bits >> 4) * (1 + (max(map(int.bit_length, v), default=0) >> 12))
             elif kinds <= _STRS:
                 total += len(v) + (sum(map(len, v)) >> 4)
             else:
@@ -510,7 +510,8 @@ class _Evaluator:
             self._charge(len(owner))  # up to one string per character
         if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
             args = [_hash_guard(a, keys=func is dict) for a in args]
-            _hash_guard([x for a in args for x in a])  # all of them together: {1}.union(a, b, ...)
+            if len(args) > 1:  # all of them together: {1}.union(a, b, ...)
+                _hash_guard([x for a in args for x in a])
         if "key" in kwargs:  # sorted, min, max
             kwargs["key"] = self._callback(kwargs["key"])
         if func is filter and args:

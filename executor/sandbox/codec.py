@@ -43,7 +43,7 @@ _bytearray_hex = bytearray.hex
 _isfinite = _math.isfinite
 _float_repr = float.__repr__
 _is = _operator.is_
-_all, _map, _min, _max, _len, _list = all, map, min, max, len, list
+_all, _any, _map, _min, _max, _len, _list = all, any, map, min, max, len, list
 
 try:  # optional stdlib numeric types
     from fractions import Fraction as _Fraction
@@ -61,9 +61,10 @@ class _TooLarge(Exception):
 
 
 def _is_sub(cls, base):
-    # type.__mro__ is fixed at class creation; no user hook runs here.
+    # type.__mro__ is fixed at class creation; compared by identity (`in` would call a
+    # metaclass's __eq__), so no user hook runs here.
     try:
-        return base in _type.__dict__["__mro__"].__get__(cls)
+        return _any(_map(_is, _type.__dict__["__mro__"].__get__(cls), _repeat(base)))
     except Exception:
         return False
 
@@ -219,20 +220,43 @@ MAX_HASHED_ITEMS = 5_000
 MAX_HASH_COLLISIONS = 64
 
 
+# Values whose == costs little (linear in their size, in C). Others - Fractions and Decimals
+# with thousands of digits, tuples of them - may cost a fraction of a millisecond per
+# comparison: past MAX_COSTLY_COMPARES of those in one set or dict, it is refused too.
+_CHEAP_EQ = frozenset({int, float, str, bool, type(None)})
+MAX_COSTLY_COMPARES = 16
+
+
+def _cheap_eq(x):
+    t = _type(x)
+    return t in _CHEAP_EQ or (t is tuple and _len(x) <= 16 and _all(_map(_CHEAP_EQ.__contains__, _map(_type, x))))
+
+
 def hash_collisions(items):
     """How many distinct values among `items` share their hash with another (equal values do
-    not count: a set keeps one of them, cheaply). One C-level pass when the hashes are
-    distinct; otherwise each item is compared with at most MAX_HASH_COLLISIONS + 1 others
-    of its hash before the count is known to be too high. An unhashable item raises
-    TypeError, as building the set would - but before any quadratic work."""
-    n = _len(items)
-    if n - _len(set(_map(hash, items))) <= MAX_HASH_COLLISIONS:
-        return 0  # the usual case: no hash shared by more than a handful of items
-    buckets, extra = {}, 0
+    not count: a set keeps one of them). None share a hash: one C-level pass, 0. Otherwise
+    the items are grouped by hash, each compared with the distinct ones of its group, as a
+    set would; past MAX_HASH_COLLISIONS distinct values in groups, MAX_COSTLY_COMPARES
+    comparisons that involve a value that is not cheap to compare, or four comparisons per
+    item, the count returned is over MAX_HASH_COLLISIONS. An unhashable item raises TypeError, as building the set
+    would - but before any quadratic work."""
+    if _len(items) == _len(set(_map(hash, items))):
+        return 0
+    buckets, extra, costly = {}, 0, 0
+    compares = 4 * _len(items) + 256  # an item's duplicates cost one each; collisions more
     for x in items:
         seen = buckets.setdefault(hash(x), [])
         for y in seen:
-            if y is x or y == x:
+            compares -= 1
+            if compares < 0:
+                return MAX_HASH_COLLISIONS + 1
+            if y is x:
+                break
+            if not (_cheap_eq(x) and _cheap_eq(y)):
+                costly += 1
+                if costly > MAX_COSTLY_COMPARES:
+                    return MAX_HASH_COLLISIONS + 1
+            if y == x:
                 break
         else:
             seen.append(x)

@@ -386,3 +386,10 @@ def test_colliding_items_are_refused_before_the_hash_table_is_built():
     assert not ok and "OverflowError" in msg
     ok, msg = plan_assert("assert int(f(1) ** -249) == 0").judge([encode(Decimal("1e-4000"))])
     assert not ok and "OverflowError" in msg  # a 10**996000 int before
+
+
+def test_a_list_with_one_big_int_is_charged_for_its_bits_not_its_length_times_them():
+    from executor.sandbox.codec import encode
+
+    value = encode([3 ** 6000] + list(range(2600)))
+    assert plan_assert("assert f(1) + [] == f(2)").judge([value, value]) == (True, None)

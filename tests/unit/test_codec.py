@@ -172,3 +172,28 @@ def test_duplicates_and_unhashable_items_in_a_forged_set():
     assert hash_collisions([k * (2 ** 61 - 1) for k in range(1, 100)]) > 64
     with pytest.raises(DecodeError):
         decode({"S": [{"I": format(k * (2 ** 61 - 1), "x")} for k in range(1, 3000)] + [[1]]})
+
+
+def test_colliding_values_that_are_costly_to_compare_arrive_opaque():
+    from decimal import Decimal
+
+    m, d = 2 ** 61 - 1, (1 << 10_000) + 1
+    costly = {Decimal(k * m).scaleb(3900) for k in range(1, 33)} | {Fraction(k * m, d) for k in range(1, 33)}
+    assert isinstance(decode(encode(costly)), Opaque)  # 64 sharing a hash, each == up to 0.2 ms
+    assert decode(encode({Fraction(1, 3), Fraction(2, 3), 0.5})) == {Fraction(1, 3), Fraction(2, 3), 0.5}
+
+
+def test_encode_never_calls_a_metaclass_eq():
+    calls = []
+
+    class Meta(type):
+        def __eq__(cls, other):
+            calls.append(other)
+            return True
+
+        __hash__ = type.__hash__
+
+    class I(int, metaclass=Meta):
+        pass
+
+    assert encode([I(5), 1]) == [5, 1] and encode(I(5)) == 5 and calls == []
