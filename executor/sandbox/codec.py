@@ -220,51 +220,71 @@ MAX_HASHED_ITEMS = 5_000
 MAX_HASH_COLLISIONS = 64
 
 
-# Values whose == costs little (linear in their size, in C). Others - Fractions and Decimals
-# with thousands of digits, tuples of them - may cost a fraction of a millisecond per
-# comparison: past MAX_COSTLY_COMPARES of those in one set or dict, it is refused too.
-_CHEAP_EQ = frozenset({int, float, str, bool, type(None)})
+# Values whose == costs little: small scalars, and small tuples and frozensets of them. Others
+# - Fractions and Decimals with thousands of digits, long or nested containers - may cost a
+# fraction of a millisecond per comparison, and few such comparisons are allowed.
+_CHEAP_EQ = frozenset({int, float, str, bool, type(None), complex})
 MAX_COSTLY_COMPARES = 16
+# What hash_collisions may spend on one decoded value, all its sets and dicts together
+# (a value may hold thousands of small sets, each just under the limits of one).
+VALUE_COMPARES = 200_000
+VALUE_COSTLY_COMPARES = 64
 
 
-def _cheap_eq(x):
+def _cheap_eq(x, depth=0):
     t = _type(x)
-    return t in _CHEAP_EQ or (t is tuple and _len(x) <= 16 and _all(_map(_CHEAP_EQ.__contains__, _map(_type, x))))
+    if t in _CHEAP_EQ:
+        return True
+    if t is _Fraction:
+        return x.numerator.bit_length() <= 1024 and x.denominator.bit_length() <= 1024
+    if t is _Decimal:
+        return not x.is_finite() or (len(x.as_tuple().digits) <= 100 and abs(x.adjusted()) <= 100)
+    if (t is tuple or t is frozenset) and depth < 3 and _len(x) <= 16:
+        return _all(_cheap_eq(y, depth + 1) for y in x)
+    return False
 
 
-def hash_collisions(items):
+def hash_collisions(items, budget=None):
     """How many distinct values among `items` share their hash with another (equal values do
     not count: a set keeps one of them). None share a hash: one C-level pass, 0. Otherwise
     the items are grouped by hash, each compared with the distinct ones of its group, as a
-    set would; past MAX_HASH_COLLISIONS distinct values in groups, MAX_COSTLY_COMPARES
-    comparisons that involve a value that is not cheap to compare, or four comparisons per
-    item, the count returned is over MAX_HASH_COLLISIONS. An unhashable item raises TypeError, as building the set
-    would - but before any quadratic work."""
+    set would. Past MAX_HASH_COLLISIONS distinct values in groups, or past the comparisons
+    allowed - four per item, MAX_COSTLY_COMPARES that involve a value costly to compare, and
+    what is left of `budget` ([comparisons, costly ones], shared by the sets and dicts of
+    one value) - the count returned is over MAX_HASH_COLLISIONS. An unhashable item raises
+    TypeError, as building the set would - but before any quadratic work."""
     if _len(items) == _len(set(_map(hash, items))):
         return 0
-    buckets, extra, costly = {}, 0, 0
-    compares = 4 * _len(items) + 256  # an item's duplicates cost one each; collisions more
-    for x in items:
-        seen = buckets.setdefault(hash(x), [])
-        for y in seen:
-            compares -= 1
-            if compares < 0:
-                return MAX_HASH_COLLISIONS + 1
-            if y is x:
-                break
-            if not (_cheap_eq(x) and _cheap_eq(y)):
-                costly += 1
-                if costly > MAX_COSTLY_COMPARES:
+    if budget is None:
+        budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
+    buckets, extra = {}, 0
+    compares = min(4 * _len(items) + 256, budget[0])  # a duplicate costs one; collisions more
+    costly = min(MAX_COSTLY_COMPARES, budget[1])
+    try:
+        for x in items:
+            seen = buckets.setdefault(hash(x), [])
+            for y in seen:
+                compares -= 1
+                if compares < 0:
                     return MAX_HASH_COLLISIONS + 1
-            if y == x:
-                break
-        else:
-            seen.append(x)
-            if _len(seen) > 1:
-                extra += 1
-                if extra > MAX_HASH_COLLISIONS:
-                    return extra
-    return extra
+                if y is x:
+                    break
+                if not (_cheap_eq(x) and _cheap_eq(y)):
+                    costly -= 1
+                    if costly < 0:
+                        return MAX_HASH_COLLISIONS + 1
+                if y == x:
+                    break
+            else:
+                seen.append(x)
+                if _len(seen) > 1:
+                    extra += 1
+                    if extra > MAX_HASH_COLLISIONS:
+                        return extra
+        return extra
+    finally:
+        budget[0] -= min(4 * _len(items) + 256, budget[0]) - max(compares, 0)
+        budget[1] -= min(MAX_COSTLY_COMPARES, budget[1]) - max(costly, 0)
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
@@ -275,10 +295,13 @@ def _all_scalars(items):
     return _all(_map(_SCALAR_TYPES.__contains__, _map(_type, items)))
 
 
-def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
+def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
     """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
     over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
-    takes more)."""
+    takes more). `budget`: what hash_collisions may still spend on this value (one per
+    top-level call)."""
+    if budget is None:
+        budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     t = type(data)
@@ -287,7 +310,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
     if t is list:
         if depth <= MAX_DEPTH and _all_scalars(data):
             return data[:]
-        return [decode(x, depth + 1, hashed_max) for x in data]
+        return [decode(x, depth + 1, hashed_max, budget) for x in data]
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
     (tag, body), = data.items()
@@ -301,17 +324,17 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
         if tag == "T":
             if depth <= MAX_DEPTH and type(body) is list and _all_scalars(body):
                 return tuple(body)
-            return tuple(decode(x, depth + 1, hashed_max) for x in body)
+            return tuple(decode(x, depth + 1, hashed_max, budget) for x in body)
         if tag in ("D", "S", "FS") and len(body) > hashed_max:
             return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
         if tag == "D":
-            pairs = [(decode(k, depth + 1, hashed_max), decode(v, depth + 1, hashed_max)) for k, v in body]
-            if hash_collisions([k for k, _ in pairs]) > MAX_HASH_COLLISIONS:
+            pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget)) for k, v in body]
+            if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
                 return Opaque("dict whose keys' hashes collide (too costly to judge)")
             return dict(pairs)
         if tag in ("S", "FS"):
-            items = [decode(x, depth + 1, hashed_max) for x in body]
-            if hash_collisions(items) > MAX_HASH_COLLISIONS:
+            items = [decode(x, depth + 1, hashed_max, budget) for x in body]
+            if hash_collisions(items, budget) > MAX_HASH_COLLISIONS:
                 return Opaque("set whose items' hashes collide (too costly to judge)")
             return set(items) if tag == "S" else frozenset(items)
         if tag == "B":
@@ -322,7 +345,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS):
             return complex(decode(body[0]), decode(body[1]))
         if tag == "Q":
             from fractions import Fraction
-            num, den = decode(body[0], depth + 1, hashed_max), decode(body[1], depth + 1, hashed_max)
+            num, den = decode(body[0], depth + 1, hashed_max, budget), decode(body[1], depth + 1, hashed_max, budget)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
             return Fraction(num, den)

@@ -197,3 +197,21 @@ def test_encode_never_calls_a_metaclass_eq():
         pass
 
     assert encode([I(5), 1]) == [5, 1] and encode(I(5)) == 5 and calls == []
+
+
+def test_one_budget_covers_all_the_sets_of_a_value():
+    from decimal import Decimal
+
+    m = 2 ** 61 - 1
+    sets = [{Decimal(k * m).scaleb(-2000) for k in range(3)} for _ in range(200)]  # each alone is fine
+    back = decode(encode(sets))
+    assert back[0] == sets[0] and isinstance(back[-1], Opaque)  # together they run out
+
+
+def test_overlapping_sets_of_small_values_still_combine():
+    from executor.asserts import plan_assert
+
+    a = encode({Fraction(i, 7) for i in range(20)})
+    assert plan_assert("assert len(f(1) | f(2)) == 20").judge([a, a]) == (True, None)
+    edges = encode({((i, 0), (i, 1)) for i in range(30)})
+    assert plan_assert("assert f(1) - f(2) == set()").judge([edges, edges]) == (True, None)
