@@ -328,7 +328,8 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag in ("D", "S", "FS") and len(body) > hashed_max:
             return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
         if tag == "D":
-            pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget)) for k, v in body]
+            pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget))
+                     for k, v in body]
             if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
                 return Opaque("dict whose keys' hashes collide (too costly to judge)")
             return dict(pairs)
