@@ -45,7 +45,9 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> J
         tests = tuple(TestResult(verdict, message) for _ in job.tests)
         job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
         return _result(job, job_verdict, tests, answer, message)
-    work = [JOB_WORK_MAX]  # what judging this job's asserts may build, all together
+    # What judging this job's asserts may build, all together: what the EarlyStop that judged
+    # its streamed values left, or a whole budget.
+    work = early.work if early else [JOB_WORK_MAX]
     results = [_judge_safely(test, phase, work, early, i) for i, (test, phase) in enumerate(zip(job.tests, phases))]
     if job.first_failure:
         for i, r in enumerate(results):
@@ -121,7 +123,7 @@ class EarlyStop:
                         and len(t.check.asserts) > 1 and (i == last or job.first_failure)}
         self._values: dict[int, list[Any]] = {}
         self._judged: dict[int, int] = {}
-        self._work = [JOB_WORK_MAX]  # its own budget: the final judging has another
+        self.work = [JOB_WORK_MAX]  # the job's budget; judge() goes on with what is left
 
     def __bool__(self) -> bool:
         return bool(self._checks)
@@ -134,7 +136,7 @@ class EarlyStop:
         seen = self._values.setdefault(test_index, [])
         seen.extend(values)
         try:
-            judged, failure = check.first_failure(seen, self._judged.get(test_index, 0), self._work)
+            judged, failure = check.first_failure(seen, self._judged.get(test_index, 0), self.work)
         except Exception:  # noqa: BLE001  a value that cannot be judged: let the phase finish
             return False
         self._judged[test_index] = judged

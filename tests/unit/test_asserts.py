@@ -393,3 +393,19 @@ def test_a_list_with_one_big_int_is_charged_for_its_bits_not_its_length_times_th
 
     value = encode([3 ** 6000] + list(range(2600)))
     assert plan_assert("assert f(1) + [] == f(2)").judge([value, value]) == (True, None)
+
+
+def test_the_early_stop_and_the_final_judging_share_the_jobs_budget():
+    from executor import Job
+    from executor.judge import EarlyStop, judge
+
+    build = "len(str([0] * 131072 + [0] * 131072)) > 0"
+    check = "def check(c):\n" + "".join(f"    assert c({i}) == {i}\n    assert {build}\n" for i in range(40)) + "check(f)"
+    job = Job.from_dict({"id": "a", "program": "f = int", "tests": [check]})
+    stop = EarlyStop(job)
+    assert stop(0, list(range(4))) is False  # the first asserts, judged on streamed values
+    left = stop.work[0]
+    assert 0 < left < 2 ** 24
+    result = judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": list(range(40))}]}, stop)
+    assert stop.work[0] < left  # the final judging went on with what the early stop left
+    assert result.tests[0].verdict.value == "failed" and "OverflowError" in result.tests[0].message
