@@ -428,8 +428,8 @@ def _size(value: Any, limit: int) -> int:
             if kinds <= _SCALARS:
                 total += len(v)
             elif kinds <= _INTS:  # each int's bits, and the square's factor of the largest
-                bits = sum(map(int.bit_length, v))
-                total += len(v) + (bits >> 4) * (1 + (max(map(int.bit_length, v), default=0) >> 12))
+                bits = list(map(int.bit_length, v))
+                total += len(v) + (sum(bits) >> 4) * (1 + (max(bits, default=0) >> 12))
             elif kinds <= _STRS:
                 total += len(v) + (sum(map(len, v)) >> 4)
             else:
@@ -568,11 +568,11 @@ class _Evaluator:
             raise Unsupported(op.__name__)
         if op is ast.Pow and _is_number(right) and _is_number(left):
             try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
-                bits = max(1, int(abs(left)).bit_length())
                 if isinstance(left, Fraction):  # (q - 1) / q grows in both parts, below 1 too
                     bits = max(left.numerator.bit_length(), left.denominator.bit_length())
                     big = abs(right) > 1 and abs(right) * bits > POW_MAX_BITS
                 else:
+                    bits = max(1, int(abs(left)).bit_length())
                     big = abs(right) > 1 and abs(left) > 1 and abs(right) * bits > POW_MAX_BITS
             except (OverflowError, ValueError):
                 big = True
@@ -658,6 +658,10 @@ class TrustedSnippet:
     def probes(self) -> tuple[str, ...]:
         return tuple(p for a in self.asserts for p in a.probes)
 
+    def values_before(self, n: int) -> int:
+        """How many probe values the first `n` asserts take."""
+        return sum(len(a.probes) for a in self.asserts[:n])
+
     def judge(self, encoded: Any, start: int = 0, work: list[int] | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the values of all the probes. `start`: how many
         asserts are known to pass on these values already (EarlyStop judged them); `work`:
@@ -673,7 +677,7 @@ class TrustedSnippet:
         a prefix of the probes) fully covers. Returns (the number of asserts judged passed in
         a row, the first failure's message or None). A failure here fails the test, whatever
         the rest of it would have done: the check stops at its first failed assert."""
-        at = sum(len(a.probes) for a in self.asserts[:start])
+        at = self.values_before(start)
         work = work if work is not None else [JOB_WORK_MAX]  # one budget for all its asserts
         i = start
         while i < len(self.asserts):

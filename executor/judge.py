@@ -149,7 +149,7 @@ class EarlyStop:
         check, judged = self._checks.get(test_index), self._judged.get(test_index, 0)
         if check is None or not judged or not isinstance(values, list):
             return 0
-        at = sum(len(a.probes) for a in check.asserts[:judged])
+        at = check.values_before(judged)
         # Plain JSON data on both sides: a C-level comparison, far cheaper than judging again.
         return judged if values[:at] == self._values[test_index][:at] else 0
 

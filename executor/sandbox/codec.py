@@ -258,8 +258,9 @@ def hash_collisions(items, budget=None):
     if budget is None:
         budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
     buckets, extra = {}, 0
-    compares = min(4 * _len(items) + 256, budget[0])  # a duplicate costs one; collisions more
-    costly = min(MAX_COSTLY_COMPARES, budget[1])
+    allowed = min(4 * _len(items) + 256, budget[0])  # a duplicate costs one; collisions more
+    allowed_costly = min(MAX_COSTLY_COMPARES, budget[1])
+    compares, costly = allowed, allowed_costly
     try:
         for x in items:
             seen = buckets.setdefault(hash(x), [])
@@ -283,14 +284,14 @@ def hash_collisions(items, budget=None):
                         return extra
         return extra
     finally:
-        budget[0] -= min(4 * _len(items) + 256, budget[0]) - max(compares, 0)
-        budget[1] -= min(MAX_COSTLY_COMPARES, budget[1]) - max(costly, 0)
+        budget[0] -= allowed - max(compares, 0)
+        budget[1] -= allowed_costly - max(costly, 0)
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
 
 
-def _all_scalars(items):
+def all_scalars(items):
     """Every item decodes to itself (one C-level pass; decoded data holds JSON's types only)."""
     return _all(_map(_SCALAR_TYPES.__contains__, _map(_type, items)))
 
@@ -308,7 +309,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
     if data is None or t in (bool, int, float, str):
         return data
     if t is list:
-        if depth <= MAX_DEPTH and _all_scalars(data):
+        if depth <= MAX_DEPTH and all_scalars(data):
             return data[:]
         return [decode(x, depth + 1, hashed_max, budget) for x in data]
     if t is not dict or len(data) != 1:
@@ -322,7 +323,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "F":
             return float(body)
         if tag == "T":
-            if depth <= MAX_DEPTH and type(body) is list and _all_scalars(body):
+            if depth <= MAX_DEPTH and type(body) is list and all_scalars(body):
                 return tuple(body)
             return tuple(decode(x, depth + 1, hashed_max, budget) for x in body)
         if tag in ("D", "S", "FS") and len(body) > hashed_max:

@@ -12,7 +12,7 @@ import select
 import signal
 import time
 
-from . import frames
+from . import codec, frames
 
 SCRATCH = "/tmp"  # set by the zygote at boot (the insecure mode has its own directory)
 OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
@@ -284,10 +284,6 @@ def _peak_kb(pid):
         return 0
 
 
-_LEAVES = frozenset({str, int, float, bool, type(None)})  # what JSON decodes to, but containers
-_all, _map = all, map
-
-
 def _depth(value, level):
     """Nesting depth of a decoded frame value, without recursion."""
     deepest, todo = level, [(value, level)]
@@ -298,7 +294,7 @@ def _depth(value, level):
             if deepest > MAX_VALUE_DEPTH:
                 return deepest
         if type(v) is list:
-            if v and _all(_map(_LEAVES.__contains__, _map(type, v))):  # one C-level pass
+            if v and codec.all_scalars(v):  # one C-level pass
                 todo.append((None, d + 1))  # a flat list: its items are one level down
             else:
                 todo.extend((x, d + 1) for x in v)
