@@ -144,8 +144,10 @@ _SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
 # A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
-# skip between them: blanks, newlines, backslash continuations, comments.
-_GAP = r"""(?:\s|\\\n|\\\r\n|#[^\n]*)*"""
+# skip between them: blanks, newlines, backslash continuations, comments. Possessive: the
+# source is the program's, and a backtracking gap (a comment is `#` and the rest of its line,
+# never part of it) would let a line of `#`s hang the zygote for minutes.
+_GAP = r"""(?:\s|\\\r?\n|#[^\n]*+)*+"""
 _SEQUENCE_TIMES = re.compile(r"""['")\]]""" + _GAP + r"""\*|\*""" + _GAP + r"""[bBrRuUfF]*['"(\[]""")
 
 

@@ -1,0 +1,41 @@
+"""Wrong programs that try to turn their 0 into "no result" (infra_error), or into a crash
+of the run that scores them. The tri-state belongs to the farm: whatever a program does to
+the sandbox's own machinery, it gets a failing verdict of its own, on the first attempt.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from executor import Verdict
+from .security_support import make_job, show
+
+pytestmark = pytest.mark.security
+
+WRONG_ADD = "def add(a, b):\n    return a - b\n"
+
+# Program sources that a backtracking scan of the source (the zygote checks small programs
+# for literal sequences multiplied at compile time) would take exponential time over.
+HOSTILE_SOURCES = {
+    "a line of #s after a call": WRONG_ADD + "print(add(1, 2))\n" + "#" * 40,
+    "a line of #s after a string": WRONG_ADD + "x = 'a'\n" + "#" * 60 + "\n",
+    "#s after a bracket and continuations": WRONG_ADD + "y = [1]\\\n" + ("#" * 30 + "\n") * 3 + "#" * 40,
+    "#s after a star": WRONG_ADD + "z = (2 *\n" + "#" * 50 + "\n 3)\n",
+    "many brackets each followed by #s": WRONG_ADD + ("w = (1)\n" + "#" * 35 + "\n") * 40,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_SOURCES))
+def test_program_source_cannot_hang_the_zygote(pool, name):
+    before = dict(pool.stats)
+    result = pool.run(make_job(HOSTILE_SOURCES[name], ["assert add(1, 2) == 3", "assert add(2, 2) == 4"]))
+    assert result.verdict is Verdict.FAILED, show(result)
+    assert [t.verdict for t in result.tests] == [Verdict.FAILED, Verdict.FAILED], show(result)
+    assert result.attempts == 1, show(result)
+    assert pool.stats["slot_restarts"] == before["slot_restarts"], show(result)
+
+
+def test_a_right_program_with_such_comments_passes(pool):
+    program = "def add(a, b):\n    return a + b\nprint(add(1, 2))\n" + "#" * 40
+    result = pool.run(make_job(program, ["assert add(1, 2) == 3"]))
+    assert result.verdict is Verdict.PASSED, show(result)
