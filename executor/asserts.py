@@ -28,7 +28,10 @@ import copy
 import functools
 import math
 import operator
+import re
 import reprlib
+import string
+from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -36,11 +39,12 @@ from itertools import islice
 from types import BuiltinFunctionType
 from typing import Any, Callable
 
-from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, decode,
+from .judging import names
+from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared, decode,
                             hash_collisions)
 
 POW_MAX_BITS = 1 << 16
-SEQ_MAX = 1 << 17
+SEQ_MAX = 1 << 18  # a value's items (the codec carries 200,000 nodes)
 MAX_NODES = 2000
 # What one assert's evaluation may build, and all the asserts of one job together, in value
 # nodes (strings count one per 16 characters, ints one per 16 bits, ranges their length):
@@ -57,46 +61,85 @@ def _sum(values: Any, start: Any = 0) -> Any:
     return builtins.sum(items, start)
 
 
-SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
-    "abs", "all", "any", "bin", "bool", "chr", "complex", "dict", "divmod", "enumerate", "filter", "float",
-    "frozenset", "hex", "int", "isinstance", "len", "list", "max", "min", "oct", "ord", "range",
-    "reversed", "round", "set", "sorted", "str", "tuple", "type", "zip",
+# Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
+# built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
+# (names.py), but a test using it is not judged here: it runs in the test process.
+HOST_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "complex", "dict", "divmod", "enumerate",
+    "filter", "float", "format", "frozenset", "hex", "int", "isinstance", "len", "list", "map", "max", "min",
+    "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "tuple",
+    "type", "zip",
 )} | {"sum": _sum}
-SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
 # Built-ins that turn an iterable into a value: over a program value they run in the child.
 MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 # Built-ins that reduce a program value to a small one run in the child too: the value itself
-# may be far too large to cross (`len(primes(10**6))`, `sum(f(10**6))`). What they answer, with
-# whatever the program patched, is no more than it could have returned - as long as their
-# argument is the program's value itself (see Planner.plan), not a comparison or a container
-# built around it, where the program's `__eq__` would decide.
-REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all"})
-SAFE_MODULES: dict[str, Any] = {"math": math}
-# What a test may use of a module (no factorial/prod/comb/perm: unbounded big-int work).
-MODULE_ATTRS: dict[str, frozenset[str]] = {"math": frozenset({
-    "isclose", "fabs", "sqrt", "floor", "ceil", "trunc", "log", "log2", "log10", "exp", "pow", "sin", "cos",
-    "tan", "asin", "acos", "atan", "atan2", "hypot", "pi", "e", "tau", "inf", "nan", "isnan", "isinf",
-    "isfinite", "copysign", "fsum", "gcd", "degrees", "radians", "fmod", "modf",
-})}
-# Methods a test may call on plain values: none that can grow their result past their inputs
-# (format, replace, center, ljust, expandtabs, zfill, join...) or reach other objects (format).
+# may be far too large to cross (`len(primes(10**6))`, `sum(f(10**6))`), or a program object
+# whose own text is the answer (`str(Node(3)) == 'Node(3)'`). What they answer, with whatever
+# the program patched, is no more than it could have returned - as long as their argument is
+# the program's value itself (see Planner.plan), not a comparison or a container built around
+# it, where the program's `__eq__` would decide.
+REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all", "str", "repr"})
+# Built-ins that call a function for each item: with a program's function there, the whole
+# call is the program's to compute (its values cross; the literal items are its inputs).
+HIGHER_ORDER = frozenset({"map", "filter"})
+_MUTATING = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear", "popitem",
+                       "setdefault", "update", "add", "discard", "intersection_update", "difference_update",
+                       "symmetric_difference_update", "appendleft", "extendleft", "popleft", "rotate",
+                       "move_to_end", "subtract"})
+_SET_METHODS = frozenset({"issubset", "issuperset", "isdisjoint", "union", "intersection", "difference",
+                          "symmetric_difference", "copy"})
+_DICT_METHODS = frozenset({"keys", "values", "items", "get", "copy", "pop", "popitem", "setdefault", "update",
+                           "clear"})
+# Methods of str and bytes that cannot grow their result past their inputs; the ones that
+# can (center, ljust, rjust, zfill, expandtabs, replace, join, format) are checked in _call.
+_TEXT_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "startswith", "endswith", "count", "find",
+    "rfind", "index", "rindex", "isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper", "isdecimal",
+    "isnumeric", "istitle", "isascii", "isidentifier", "isprintable", "title", "capitalize", "casefold",
+    "splitlines", "swapcase", "partition", "rpartition", "removeprefix", "removesuffix", "encode", "decode",
+    "hex"})
+_GROWING_TEXT = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "format"})
+# Methods a test may call on plain values, by type (looked up along the value's MRO, so a
+# reduced subclass has its base's). Mutating ones act on the copy this evaluation holds.
 VALUE_METHODS: dict[type, frozenset[str]] = {
-    str: frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "startswith", "endswith",
-                    "count", "find", "rfind", "index", "rindex", "isdigit", "isalpha", "isalnum", "isspace",
-                    "islower", "isupper", "isdecimal", "isnumeric", "istitle", "title", "capitalize", "casefold",
-                    "splitlines", "swapcase"}),
-    list: frozenset({"count", "index"}),
+    str: _TEXT_METHODS | _GROWING_TEXT,
+    bytes: (_TEXT_METHODS | _GROWING_TEXT) - {"format", "encode"},
+    bytearray: (_TEXT_METHODS | _GROWING_TEXT) - {"format", "encode"},
+    list: frozenset({"count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort",
+                     "clear"}),
     tuple: frozenset({"count", "index"}),
-    dict: frozenset({"keys", "values", "items", "get"}),
-    set: frozenset({"issubset", "issuperset", "isdisjoint", "union", "intersection", "difference",
-                    "symmetric_difference"}),
-    frozenset: frozenset({"issubset", "issuperset", "isdisjoint", "union", "intersection", "difference",
-                          "symmetric_difference"}),
-    int: frozenset({"bit_length", "real", "imag"}),
-    float: frozenset({"is_integer", "real", "imag"}),
-    complex: frozenset({"real", "imag", "conjugate"}),
+    range: frozenset({"count", "index", "start", "stop", "step"}),
+    Counter: _DICT_METHODS | {"most_common", "elements", "total", "subtract"},
+    OrderedDict: _DICT_METHODS | {"move_to_end"},
+    defaultdict: _DICT_METHODS | {"default_factory"},
+    dict: _DICT_METHODS,
+    set: _SET_METHODS | {"add", "discard", "remove", "pop", "clear", "update", "intersection_update",
+                         "difference_update", "symmetric_difference_update"},
+    frozenset: _SET_METHODS,
+    deque: frozenset({"count", "index", "copy", "maxlen", "append", "appendleft", "extend", "extendleft", "pop",
+                      "popleft", "remove", "reverse", "rotate", "clear", "insert"}),
     bool: frozenset(),
+    int: frozenset({"bit_length", "bit_count", "conjugate", "as_integer_ratio", "real", "imag", "numerator",
+                    "denominator"}),
+    float: frozenset({"is_integer", "hex", "as_integer_ratio", "conjugate", "real", "imag"}),
+    complex: frozenset({"real", "imag", "conjugate"}),
+    Fraction: frozenset({"numerator", "denominator", "limit_denominator", "as_integer_ratio", "conjugate", "real",
+                         "imag"}),
+    Decimal: frozenset({"is_nan", "is_infinite", "is_finite", "is_signed", "is_zero", "adjusted", "copy_abs",
+                        "copy_negate", "normalize", "as_tuple", "real", "imag", "conjugate"}),
 }
+
+
+def _methods_of(value: Any) -> frozenset[str]:
+    """The methods a test may call on `value`: its type's, or the nearest listed base's."""
+    for cls in type(value).__mro__:
+        methods = VALUE_METHODS.get(cls)
+        if methods is not None:
+            return methods
+    if isinstance(value, Opaque):
+        raise OpaqueCompared(f"{value!r} cannot be used on the trusted side")
+    return frozenset()
+
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -112,6 +155,9 @@ _CMP: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
     ast.In: ("in", lambda a, b: a in b), ast.NotIn: ("not in", lambda a, b: a not in b),
     ast.Is: ("is", operator.is_), ast.IsNot: ("is not", operator.is_not),
 }
+
+
+_string_formatter = string.Formatter()
 
 
 class Unsupported(Exception):
@@ -177,64 +223,48 @@ class _Planner(ast.NodeTransformer):
         self.probes: list[str] = []
 
     def program_dependent(self, node: ast.AST) -> bool:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and n.id not in SAFE_BUILTINS and n.id not in SAFE_CONSTANTS \
-                    and n.id not in SAFE_MODULES:
-                return True
-        return False
+        """Does `node` use a name of the program's? (Test text's built-in and standard-library
+        names are the genuine ones, never the program's: names.py.)"""
+        return any(isinstance(n, ast.Name) and not names.is_trusted(n.id) for n in ast.walk(node))
 
     def probe(self, node: ast.expr) -> _Probe:
         self.probes.append(ast.unparse(node))  # not the source text: names may have been inlined
         return ast.copy_location(_Probe(len(self.probes) - 1), node)
 
     def plan(self, node: ast.expr) -> ast.expr:
-        # A call or attribute whose callee/base depends on the program is one
-        # probe: the child computes it, with whatever it patched.
         if isinstance(node, ast.Name):
-            if node.id in SAFE_MODULES:
-                raise Unsupported("a module as a value")
-            if node.id in SAFE_CONSTANTS or node.id in SAFE_BUILTINS:
-                return node
-            return self.probe(node)
-        if isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id == "isinstance" and len(node.args) == 2 \
-                    and self.program_dependent(node.args[1]):
-                return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
-            if self.program_dependent(node.func) and not self.host_method(node.func):
-                return self.probe(node) if not _has_local_scope(node) else _refuse(node)
-            if isinstance(node.func, ast.Name) and node.func.id in MATERIALIZERS | REDUCERS \
-                    and len(node.args) == 1 and not node.keywords and self.program_rooted(node.args[0]) \
-                    and not _has_local_scope(node) and not self.literal_inside(node.args[0]):
-                # list(gen(3)): a generator does not cross as a value; its items do. The child
-                # computes the whole call (no literal of the test goes with it) and we judge it.
-                # Only over a program value itself: in all([f(1) == [], ...]) the comparisons,
-                # and so the program's __eq__, would be the child's to decide.
+            if not names.is_trusted(node.id):
                 return self.probe(node)
-            if any(isinstance(a, ast.Starred) for a in node.args):
-                raise Unsupported("starred argument")
-            node.func = self.plan_callee(node.func)
-            node.args = [self.plan(a) for a in node.args]
-            for kw in node.keywords:
-                if kw.arg is None:
-                    raise Unsupported("**kwargs")
-                kw.value = self.plan(kw.value)
-            return node
+            if node.id in names.MODULES:
+                raise Unsupported("a module as a value")
+            if node.id in names.CONSTANTS or node.id in names.FROM_IMPORTS or node.id in HOST_BUILTINS:
+                return node
+            raise Unsupported(f"{node.id} is not evaluated on the trusted side")  # print, np, re...
+        if isinstance(node, ast.Call):
+            return self.plan_call(node)
         if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.value.id in SAFE_BUILTINS:
+            if isinstance(node.value, ast.Name) and names.is_trusted(node.value.id) \
+                    and node.value.id not in names.MODULES:
                 raise Unsupported("attribute of a built-in")
-            if self.program_dependent(node.value) and not _plain_base(node.value):
+            if self.program_dependent(node.value):
+                # node.val, f(x).attr: the child reads it, with whatever the program defined.
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
-            if _plain_base(node.value) and node.attr not in MODULE_ATTRS[node.value.id]:  # type: ignore[attr-defined]
-                raise Unsupported(f"{node.value.id}.{node.attr}")  # type: ignore[attr-defined]
             if node.attr.startswith("_"):
                 raise Unsupported("private attribute")
+            if _plain_base(node.value):
+                if node.attr not in names.MODULE_ATTRS[node.value.id]:  # type: ignore[attr-defined]
+                    raise Unsupported(f"{node.value.id}.{node.attr}")  # type: ignore[attr-defined]
+                return node
             node.value = self.plan(node.value)
             return node
         if isinstance(node, (ast.BoolOp, ast.IfExp)) and self.program_dependent(node):
             # Probes are computed up front: `a or f()` would call f() when Python does not.
             raise Unsupported("short-circuit over program values")
-        if not isinstance(node, self.HOST_NODES):  # comprehensions, lambdas, f-strings...
+        if not isinstance(node, self.HOST_NODES):  # comprehensions, lambdas...
             raise Unsupported(type(node).__name__)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) \
+                and isinstance(node.left.value, str):
+            _check_percent(node.left.value)
         for name, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
                 setattr(node, name, self.plan(value))
@@ -242,44 +272,99 @@ class _Planner(ast.NodeTransformer):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
 
+    def plan_call(self, node: ast.Call) -> ast.expr:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2 \
+                and self.program_dependent(node.args[1]):
+            return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
+        if self.program_dependent(func) and not self.value_method(func):
+            # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
+            return self.probe(node) if not _has_local_scope(node) else _refuse(node)
+        if isinstance(func, ast.Name) and not _has_local_scope(node) and not node.keywords and (
+                (func.id in MATERIALIZERS | REDUCERS and len(node.args) == 1 and self.program_rooted(node.args[0])
+                 and not self.literal_inside(node.args[0]))
+                or (func.id in HIGHER_ORDER and node.args and self.program_dependent(node.args[0]))):
+            # list(gen(3)), len(f(10**6)), str(Node(3)): the child computes the whole call (no
+            # literal of the test goes with it) and we judge its value. Only over a program
+            # value itself: in all([f(1) == [], ...]) the comparisons, and so the program's
+            # __eq__, would be the child's to decide. map(f, [1, 2]) applies the program's f to
+            # inputs: its items cross as a list.
+            if func.id in HIGHER_ORDER:
+                return self.probe(ast.Call(ast.Name("list", ast.Load()), [node], []))
+            return self.probe(node)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise Unsupported("starred argument")
+        node.func = self.plan_callee(func)
+        node.args = [self.plan(a) for a in node.args]
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise Unsupported("**kwargs")
+            if kw.arg == "key" and self.program_dependent(kw.value):
+                raise Unsupported("a program's function as a key")  # the test process calls it
+            kw.value = self.plan(kw.value)
+        return node
+
+    def value_method(self, func: ast.expr) -> bool:
+        """Is `func` a method of a value, called here on the value?
+
+        `set(f(x)).issubset({1, 2})`: a method of a value built here from program values (its
+        literal arguments never go to the program). `f(x).startswith('ab')`, `f(x).keys()`: a
+        method of a built-in value type on a program value: the value crosses and its genuine
+        method is called here, so a program object that answers every name (`__getattr__`)
+        or defines `startswith` itself cannot decide the test. Not on `Solution().count(...)`:
+        a method of an object the test builds from a program class (CapWords, LeetCode's
+        shape) is that class's own API, computed in the child."""
+        if not isinstance(func, ast.Attribute) or func.attr.startswith("_"):
+            return False
+        if not self.program_rooted(func.value):
+            return True
+        return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value)
+
     def program_rooted(self, node: ast.expr) -> bool:
-        """Is `node` a program object or something reached from one (f(x), obj.attr, f(x)[0])?
-        Its methods may be the program's own: such a call is one probe."""
+        """Is `node` a program object or something reached from one (f(x), obj.attr, f(x)[0])?"""
         if isinstance(node, ast.Name):
-            return node.id not in SAFE_BUILTINS and node.id not in SAFE_CONSTANTS and node.id not in SAFE_MODULES
+            return not names.is_trusted(node.id)
         if isinstance(node, ast.Call):
-            return self.program_dependent(node.func)
+            return self.program_dependent(node.func) and not self.value_method(node.func)
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             return self.program_rooted(node.value)
         return False
-
-    def host_method(self, func: ast.expr) -> bool:
-        """`set(f(x)).issubset({1, 2})`: a method of a value built here from program values is
-        called here (its literal arguments never go to the program)."""
-        return isinstance(func, ast.Attribute) and not self.program_rooted(func.value)
 
     def literal_inside(self, node: ast.AST) -> bool:
         """Does a literal sit in `node` other than as an argument of a program call? (Those
         are inputs the program is given anyway; a literal elsewhere may be an expected value.)"""
         if isinstance(node, ast.Constant):
             return True
-        if isinstance(node, ast.Call) and self.program_dependent(node.func) and not self.host_method(node.func):
+        if isinstance(node, ast.Call) and self.program_dependent(node.func) and not self.value_method(node.func):
             return self.literal_inside(node.func)
         return any(self.literal_inside(child) for child in ast.iter_child_nodes(node))
 
     def plan_callee(self, func: ast.expr) -> ast.expr:
-        if isinstance(func, ast.Name) and func.id in SAFE_BUILTINS:
+        if isinstance(func, ast.Name) and (func.id in HOST_BUILTINS or func.id in names.FROM_IMPORTS):
+            if not callable(names.genuine(func.id)):
+                raise Unsupported("not callable")
             return func
         if isinstance(func, ast.Attribute):
-            if isinstance(func.value, ast.Name) and func.value.id in SAFE_MODULES:
-                if func.attr not in MODULE_ATTRS[func.value.id]:
-                    raise Unsupported(f"{func.value.id}.{func.attr}")
+            if _plain_base(func.value):
+                if func.attr not in names.MODULE_ATTRS[func.value.id]:  # type: ignore[attr-defined]
+                    raise Unsupported(f"{func.value.id}.{func.attr}")  # type: ignore[attr-defined]
                 return func
-            if func.attr.startswith("_") or (isinstance(func.value, ast.Name) and func.value.id in SAFE_BUILTINS):
+            if func.attr.startswith("_") or (isinstance(func.value, ast.Name) and names.is_trusted(func.value.id)):
                 raise Unsupported("method")
+            if isinstance(func.value, ast.Constant):
+                if func.attr not in _methods_of(func.value.value):
+                    raise Unsupported(f"{type(func.value.value).__name__}.{func.attr}")
+                if func.attr == "format" and isinstance(func.value.value, str):
+                    _check_format(func.value.value)  # its fields are known now: refuse them now
             func.value = self.plan(func.value)  # a method of a plain value, checked when judged
             return func
         raise Unsupported("callee")
+
+
+def _constructed(node: ast.expr) -> bool:
+    """`Solution()`, `MinStack(3)`: an instance the test makes of a program class (CapWords)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper() \
+        and not names.is_trusted(node.func.id)
 
 
 _BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "__import__",
@@ -340,7 +425,7 @@ def _has_local_scope(node: ast.AST) -> bool:
 
 def _plain_base(node: ast.expr) -> bool:
     """`f(x).attr` is a probe; `math.pi` is not (handled by the caller)."""
-    return isinstance(node, ast.Name) and node.id in SAFE_MODULES
+    return isinstance(node, ast.Name) and node.id in names.MODULES
 
 
 @dataclass(frozen=True)
@@ -362,7 +447,9 @@ class TrustedAssert:
             return False, f"unreadable value from the sandbox: {exc}"
         try:
             ok = _truth(_Evaluator(values, work).eval(self.plan))
-        except Exception as exc:  # ordering str vs int, opaque truth, size caps...
+        except OpaqueCompared as exc:
+            return False, f"{self.source.strip()[:200]}: {short_repr(str(exc), 300)}"
+        except Exception as exc:  # ordering str vs int, size caps...
             # The type only: a message could carry data the test reached on the host.
             return False, f"{self.source.strip()[:200]}: could not be evaluated ({type(exc).__name__})"
         if ok:
@@ -465,6 +552,97 @@ def _hash_guard(items: Any, keys: bool = False) -> Any:
     return items
 
 
+TEXT_MAX = SEQ_MAX * 16  # characters a string method or format may build at once
+# str.format fields: a position or a name, never an attribute or an index (`{0.__class__}`
+# would walk from a value to anything reachable from it).
+_FORMAT_FIELD = re.compile(r"\d*|[A-Za-z_]\w*")
+_FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[bcdeEfFgGnosxX%]?", re.S)
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.)", re.S)
+
+
+def _check_spec(spec: Any) -> None:
+    """A format spec whose width and precision stay within TEXT_MAX (`'{:>999999999}'`)."""
+    if not isinstance(spec, str):
+        raise TypeError("format spec must be a str")
+    match = _FORMAT_SPEC.fullmatch(spec)
+    if match is None:
+        raise ValueError("invalid format spec")
+    if any(part and int(part) > TEXT_MAX for part in match.groups()):
+        raise OverflowError("format width too large to evaluate")
+
+
+def _check_format(template: str) -> None:
+    total = 0
+    for _, field, spec, _ in _string_formatter.parse(template):
+        if field is None:
+            continue
+        if not _FORMAT_FIELD.fullmatch(field) or (spec and "{" in spec):
+            raise Unsupported("a format field other than a position or a name")
+        _check_spec(spec or "")
+        total += int(_FORMAT_SPEC.fullmatch(spec or "").group(1) or 0)  # type: ignore[union-attr]
+    if total > TEXT_MAX:
+        raise OverflowError("format widths too large to evaluate")
+
+
+def _check_percent(template: str) -> None:
+    """`'%d items' % 5`: widths and precisions within TEXT_MAX in all (no `*`)."""
+    total = 0
+    for width, precision, _ in _PERCENT_SPEC.findall(template):
+        if width == "*" or precision == "*":
+            raise Unsupported("%-format with * widths")
+        total += int(width or 0) + int(precision or 0)
+    if total > TEXT_MAX:
+        raise OverflowError("format widths too large to evaluate")
+
+
+def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Refuse, before it runs, a string method whose result would exceed TEXT_MAX."""
+    if name in ("center", "ljust", "rjust", "zfill"):
+        size = args[0] if args and isinstance(args[0], int) else 0
+    elif name == "expandtabs":
+        tab = args[0] if args else kwargs.get("tabsize", 8)
+        size = len(owner) + owner.count("\t" if isinstance(owner, str) else b"\t") * max(0, int(tab))
+    elif name == "replace" and len(args) >= 2:
+        old, new = args[0], args[1]
+        hits = owner.count(old) + (1 if not old else 0)
+        if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
+            hits = min(hits, args[2])
+        size = len(owner) + hits * max(0, len(new) - len(old))
+    elif name == "join" and args:
+        items = args[0] = list(args[0])
+        size = sum(len(x) for x in items if isinstance(x, (str, bytes, bytearray))) + len(owner) * len(items)
+    elif name == "format":
+        _check_format(owner)
+        size = 0
+    else:
+        size = 0
+    if size > TEXT_MAX:
+        raise OverflowError("string too large to evaluate")
+
+
+def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
+    """Refuse a power whose exact result would be huge (`10 ** 10 ** 10`, a Fraction `** 16384`),
+    or a modular power whose work is (pow(a, 2 ** 60000, m) of big m)."""
+    if modulus is not None:
+        if isinstance(modulus, int) and isinstance(exponent, int) and (
+                modulus.bit_length() > 2048 or exponent.bit_length() > 4096):
+            raise OverflowError("power too large to evaluate")
+        return
+    if not (_is_number(exponent) and _is_number(base)) or isinstance(exponent, float) or isinstance(base, float):
+        return
+    try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
+        if isinstance(base, Fraction):  # (q - 1) / q grows in both parts, below 1 too
+            bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+            big = abs(exponent) > 1 and abs(exponent) * bits > POW_MAX_BITS
+        else:
+            bits = max(1, int(abs(base)).bit_length())
+            big = abs(exponent) > 1 and abs(base) > 1 and abs(exponent) * bits > POW_MAX_BITS
+    except (OverflowError, ValueError):
+        big = True
+    if big:
+        raise OverflowError("power too large to evaluate")
+
+
 class _Evaluator:
     """Evaluates a plan over plain values, with bounded work: every value the plan builds is
     charged to this assert's WORK_MAX and to its job's `work` (a shared [remaining] list). The
@@ -504,8 +682,16 @@ class _Evaluator:
         sized = args if func is range else [*args[1:2], *kwargs.values()] if func is round else []
         if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX for a in sized):
             raise OverflowError("argument too large to evaluate")
-        if func is str and args:  # the string it would build is as large as its argument's walk
+        if (func is str or func is repr or func is ascii) and args:  # as large as its argument's walk
             self._built(args[0])
+        if type(owner) in (str, bytes, bytearray) and getattr(func, "__name__", "") in _GROWING_TEXT:
+            _check_growth(owner, func.__name__, args, kwargs)
+        if func is format and len(args) == 2:
+            _check_spec(args[1])
+        if func is bytes and args and isinstance(args[0], int) and args[0] > TEXT_MAX:
+            raise OverflowError("bytes too large to evaluate")
+        if func is pow:
+            _check_pow(*args[:3])
         if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
             self._charge(len(owner))  # up to one string per character
         if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
@@ -514,7 +700,7 @@ class _Evaluator:
                 _hash_guard([x for a in args for x in a])
         if "key" in kwargs:  # sorted, min, max
             kwargs["key"] = self._callback(kwargs["key"])
-        if func is filter and args:
+        if (func is filter or func is map) and args:
             args[0] = self._callback(args[0])
         return self._built(func(*args, **kwargs))
 
@@ -539,11 +725,9 @@ class _Evaluator:
         return node.value
 
     def do_Name(self, node: ast.Name) -> Any:
-        if node.id in SAFE_CONSTANTS:
-            return SAFE_CONSTANTS[node.id]
-        if node.id in SAFE_BUILTINS:
-            return SAFE_BUILTINS[node.id]
-        return SAFE_MODULES[node.id]
+        if node.id in HOST_BUILTINS:
+            return HOST_BUILTINS[node.id]
+        return names.genuine(node.id)
 
     def do_Tuple(self, node: ast.Tuple) -> Any:
         return self._display(node.elts, tuple)
@@ -566,22 +750,14 @@ class _Evaluator:
         op = type(node.op)
         if op not in _BINOPS:
             raise Unsupported(op.__name__)
-        if op is ast.Pow and _is_number(right) and _is_number(left):
-            try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
-                if isinstance(left, Fraction):  # (q - 1) / q grows in both parts, below 1 too
-                    bits = max(left.numerator.bit_length(), left.denominator.bit_length())
-                    big = abs(right) > 1 and abs(right) * bits > POW_MAX_BITS
-                else:
-                    bits = max(1, int(abs(left)).bit_length())
-                    big = abs(right) > 1 and abs(left) > 1 and abs(right) * bits > POW_MAX_BITS
-            except (OverflowError, ValueError):
-                big = True
-            if big and not isinstance(right, float) and not isinstance(left, float):
-                raise OverflowError("power too large to evaluate")
+        if op is ast.Pow:
+            _check_pow(left, right)
         if op is ast.LShift and isinstance(right, int) and right > POW_MAX_BITS:
             raise OverflowError("shift too large to evaluate")
-        if op is ast.Mod and isinstance(left, (str, bytes)):
-            raise Unsupported("%-formatting")
+        if op is ast.Mod and isinstance(left, (bytes, bytearray)):
+            raise Unsupported("%-formatting of bytes")
+        if op is ast.Mod and isinstance(left, str):
+            _check_percent(left)
         if op is ast.Mult:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
@@ -631,10 +807,10 @@ class _Evaluator:
         return slice(part(node.lower), part(node.upper), part(node.step))
 
     def do_Attribute(self, node: ast.Attribute) -> Any:
-        if isinstance(node.value, ast.Name) and node.value.id in SAFE_MODULES:
-            return getattr(SAFE_MODULES[node.value.id], node.attr)  # allowlisted when planned
+        if isinstance(node.value, ast.Name) and node.value.id in names.MODULES:
+            return getattr(names.MODULES[node.value.id], node.attr)  # allowlisted when planned
         base = self.eval(node.value)
-        if node.attr not in VALUE_METHODS.get(type(base), frozenset()):
+        if node.attr not in _methods_of(base):
             raise Unsupported(f"attribute {node.attr!r} of {type(base).__name__}")
         return getattr(base, node.attr)
 
@@ -803,7 +979,7 @@ def _ignorable(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and hasattr(builtins, stmt.value.id):
         return True
     if isinstance(stmt, ast.Import):
-        return all(a.name in SAFE_MODULES and a.asname is None for a in stmt.names)
+        return all(a.name in names.MODULES and a.asname is None for a in stmt.names)
     return False
 
 
@@ -815,8 +991,8 @@ def plan_snippet(source: str) -> TrustedSnippet | None:
         if sum(1 for _ in ast.walk(tree)) > 20 * MAX_NODES:
             return None
         asserts = tuple(_plan_one(source, s.test) for s in _assert_statements(tree))
-    except (SyntaxError, ValueError, MemoryError, RecursionError, Unsupported):
-        return None
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError, Unsupported):
+        return None  # an over-long format in the test's own text: the test process computes it
     if not asserts:
         return None
     return TrustedSnippet(asserts)  # with no probes at all it is still judged here, in order

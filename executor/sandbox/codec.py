@@ -18,9 +18,16 @@ Wire shape (JSON):
     {"D": [[k, v], ..]} dict (keys in insertion order)
     {"B": hex} bytes    {"BA": hex} bytearray   {"C": [re, im]} complex
     {"Q": [num, den]} fractions.Fraction   {"DEC": str} decimal.Decimal
+    {"OD": [[k, v], ..]} collections.OrderedDict   {"CT": [[k, v], ..]} Counter
+    {"DD": [factory, [[k, v], ..]]} defaultdict (factory: a built-in type's name or null)
+    {"DQ": [[..], maxlen]} deque
+    {"R": [type name, value]}  an instance of a program's subclass of one of the types
+                      above, reduced to that type's value (its real type is not the
+                      built-in: decoded as a trusted stand-in subclass, see `reduced`)
     {"X": "type name"}  opaque: cannot be compared on the trusted side
 """
 
+import collections as _collections
 import math as _math
 import operator as _operator
 from itertools import repeat as _repeat
@@ -54,6 +61,16 @@ try:
     _decimal_str = _Decimal.__str__
 except Exception:  # pragma: no cover
     _Decimal = None
+
+
+_OrderedDict, _Counter = _collections.OrderedDict, _collections.Counter
+_defaultdict, _deque = _collections.defaultdict, _collections.deque
+_deque_iter = _deque.__iter__
+_deque_maxlen = _deque.maxlen.__get__
+_defaultdict_factory = _defaultdict.default_factory.__get__
+# A defaultdict's factory crosses by name when it is one of these (else as null).
+_FACTORIES = {int: "int", float: "float", str: "str", list: "list", dict: "dict", set: "set", tuple: "tuple",
+              bool: "bool", frozenset: "frozenset"}
 
 
 class _TooLarge(Exception):
@@ -136,6 +153,9 @@ def encode(value, max_nodes=MAX_NODES):
             return {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}
         if t is dict:
             return {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}
+        collection = _collection(t, v, depth)
+        if collection is not None:
+            return collection
         if t is set:
             return {"S": [enc(x, depth + 1) for x in _set_iter(v)]}
         if t is frozenset:
@@ -150,27 +170,46 @@ def encode(value, max_nodes=MAX_NODES):
             return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
         if _Decimal is not None and t is _Decimal:
             return {"DEC": _decimal_str(v)}
-        # Subclasses of built-ins (namedtuple, IntEnum, Counter, a hostile
-        # `class X(int)` with a rigged __eq__): keep only the built-in value.
-        if _is_sub(t, bool):
-            return bool(_int_int(v))
+        # Subclasses of built-ins (namedtuple, IntEnum, a hostile `class X(int)` with a
+        # rigged __eq__): keep only the built-in value, read through the base type's own
+        # C-level methods, and say that the real type was another.
+        name = _type.__dict__["__qualname__"].__get__(t)
+        depth += 1  # the reduced value sits one level below its marker
         if _is_sub(t, int):
-            return _int(_int_int(v))
+            return {"R": [name, _int(_int_int(v))]}
         if _is_sub(t, float):
-            return _float(_float_float(v))
+            return {"R": [name, _float(_float_float(v))]}
         if _is_sub(t, str):
-            return _str_str(v)
+            return {"R": [name, _str_str(v)]}
         if _is_sub(t, tuple):
-            return {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}
+            return {"R": [name, {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}]}
         if _is_sub(t, list):
-            return [enc(x, depth + 1) for x in _list_iter(v)]
+            return {"R": [name, [enc(x, depth + 1) for x in _list_iter(v)]]}
+        for base in (_Counter, _OrderedDict, _defaultdict, _deque):
+            if _is_sub(t, base):
+                return {"R": [name, _collection(base, v, depth)]}
         if _is_sub(t, dict):
-            return {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}
+            return {"R": [name, {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}]}
         if _is_sub(t, frozenset):
-            return {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}
+            return {"R": [name, {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}]}
         if _is_sub(t, set):
-            return {"S": [enc(x, depth + 1) for x in _set_iter(v)]}
-        return {"X": _type.__dict__["__qualname__"].__get__(t)}
+            return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
+        return {"X": name}
+
+    def _collection(t, v, depth):
+        """The collections types the codec carries with their type (order, counts and
+        factories matter to comparisons): `v` read through `t`'s own methods."""
+        if t is _Counter or t is _OrderedDict:
+            return {"CT" if t is _Counter else "OD": [[enc(k, depth + 1), enc(x, depth + 1)]
+                                                      for k, x in _dict_items(v)]}
+        if t is _defaultdict:
+            factory = _defaultdict_factory(v)
+            return {"DD": [_FACTORIES.get(factory) if _type(factory) is type else None,
+                           [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]]}
+        if t is _deque:
+            maxlen = _deque_maxlen(v)
+            return {"DQ": [[enc(x, depth + 1) for x in _deque_iter(v)], maxlen if _type(maxlen) is int else None]}
+        return None
 
     try:
         return enc(value, 0)
@@ -180,28 +219,42 @@ def encode(value, max_nodes=MAX_NODES):
         return {"X": "<value could not be read>"}
 
 
+class OpaqueCompared(TypeError):
+    """An opaque value was compared, hashed or tested for truth: the assert fails."""
+
+
 class Opaque:
-    """A value that could not be carried across safely: never equal to anything."""
+    """A value that could not be carried across safely. It satisfies no comparison: `==`,
+    `!=`, ordering, membership, hashing and truth all raise OpaqueCompared, so `f() != 3`
+    and `not (f() == 3)` fail as surely as `f() == 3` (were `!=` True, a rigged object would
+    pass every `!=` test)."""
 
     __slots__ = ("type_name",)
 
     def __init__(self, type_name):
         self.type_name = type_name
 
-    def __eq__(self, other):
-        return False
+    def _refuse(self, *args):
+        raise OpaqueCompared("%r cannot be compared on the trusted side" % (self,))
 
-    def __ne__(self, other):
-        return True
-
-    def __hash__(self):
-        return id(self)
-
-    def __bool__(self):
-        raise ValueError("opaque value has no trusted truth value: " + self.type_name)
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = __contains__ = _refuse
 
     def __repr__(self):
         return "<opaque " + self.type_name + ">"
+
+
+_REDUCED = {}
+
+
+def reduced(base):
+    """The trusted stand-in for an instance of a program's subclass of `base`: it compares,
+    hashes and computes as `base` does (its methods are base's own), but its type is not
+    `base`, as the real value's was not: `type(x) is tuple` is False for a namedtuple,
+    `isinstance(x, tuple)` True."""
+    cls = _REDUCED.get(base)
+    if cls is None:
+        cls = _REDUCED[base] = type("reduced_" + base.__name__, (base,), {"__slots__": ()})
+    return cls
 
 
 class DecodeError(ValueError):
@@ -210,10 +263,10 @@ class DecodeError(ValueError):
 
 # The trusted side does arithmetic on decoded values: numbers beyond these sizes (a program's
 # Decimal('1e1000000'), a 10**10**6) would cost it unbounded CPU, so they arrive opaque.
-MAX_INT_HEX_DIGITS = 2_500      # ~10,000 bits
+MAX_INT_HEX_DIGITS = 16_384     # 65,536 bits: 2 ** 20000 is judged
 MAX_DECIMAL_EXPONENT = 4_000
 # Rebuilding a set or dict from keys a program chose to collide is quadratic: keep them small.
-MAX_HASHED_ITEMS = 5_000
+MAX_HASHED_ITEMS = 1 << 16
 # Distinct values that share a hash make each insert into a set or dict walk all the others:
 # n of them cost n**2 / 2 comparisons (a program's k * (2**61 - 1) all hash to 0). Legitimate
 # data has a handful at most (hash(-1) == hash(-2)); past this many, a set or dict is opaque.
@@ -296,6 +349,26 @@ def all_scalars(items):
     return _all(_map(_SCALAR_TYPES.__contains__, _map(_type, items)))
 
 
+_KINDS = {"D": "dict", "S": "set", "FS": "frozenset", "OD": "OrderedDict", "CT": "Counter"}
+_FACTORY_TYPES = {name: t for t, name in _FACTORIES.items()}
+_REDUCIBLE = frozenset({int, float, str, tuple, list, dict, set, frozenset, _Counter, _OrderedDict, _defaultdict,
+                        _deque})
+
+
+def _pairs(body, depth, hashed_max, budget):
+    """Decoded (key, value) pairs of a mapping, or an Opaque when its keys cannot be hashed
+    safely here (an opaque key, or keys whose hashes collide)."""
+    if type(body) is not list or len(body) > hashed_max:
+        return Opaque("mapping (too large to judge)")
+    pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget))
+             for k, v in body]
+    if any(isinstance(k, Opaque) for k, _ in pairs):
+        return Opaque("mapping with a key that cannot be compared")
+    if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
+        return Opaque("dict whose keys' hashes collide (too costly to judge)")
+    return pairs
+
+
 def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
     """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
     over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
@@ -326,16 +399,41 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
             if depth <= MAX_DEPTH and type(body) is list and all_scalars(body):
                 return tuple(body)
             return tuple(decode(x, depth + 1, hashed_max, budget) for x in body)
-        if tag in ("D", "S", "FS") and len(body) > hashed_max:
-            return Opaque("%s of %d items (too large to judge)" % ({"D": "dict", "S": "set", "FS": "frozenset"}[tag], len(body)))
-        if tag == "D":
-            pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget))
-                     for k, v in body]
-            if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
-                return Opaque("dict whose keys' hashes collide (too costly to judge)")
-            return dict(pairs)
+        if tag == "R":
+            name, inner = body
+            value = decode(inner, depth + 1, hashed_max, budget)
+            if isinstance(value, Opaque):
+                return value
+            base = type(value)
+            if base not in _REDUCIBLE:
+                raise DecodeError("malformed reduced value")
+            if base is _defaultdict:
+                return reduced(base)(value.default_factory, value)
+            if base is _deque:
+                return reduced(base)(value, value.maxlen)
+            return reduced(base)(value)
+        if tag == "DD":
+            factory, body = body
+            if factory is not None and factory not in _FACTORY_TYPES:
+                raise DecodeError("unknown defaultdict factory")
+            pairs = _pairs(body, depth, hashed_max, budget)
+            return pairs if isinstance(pairs, Opaque) else _defaultdict(_FACTORY_TYPES.get(factory), pairs)
+        if tag == "DQ":
+            items, maxlen = body
+            if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
+                raise DecodeError("malformed deque")
+            return _deque([decode(x, depth + 1, hashed_max, budget) for x in items], maxlen)
+        if tag in ("D", "S", "FS", "OD", "CT") and len(body) > hashed_max:
+            return Opaque("%s of %d items (too large to judge)" % (_KINDS[tag], len(body)))
+        if tag in ("D", "OD", "CT"):
+            pairs = _pairs(body, depth, hashed_max, budget)
+            if isinstance(pairs, Opaque):
+                return pairs
+            return dict(pairs) if tag == "D" else _OrderedDict(pairs) if tag == "OD" else _Counter(dict(pairs))
         if tag in ("S", "FS"):
             items = [decode(x, depth + 1, hashed_max, budget) for x in body]
+            if any(isinstance(x, Opaque) for x in items):  # unhashable here, as unequal to all
+                return Opaque("set with an item that cannot be compared")
             if hash_collisions(items, budget) > MAX_HASH_COLLISIONS:
                 return Opaque("set whose items' hashes collide (too costly to judge)")
             return set(items) if tag == "S" else frozenset(items)

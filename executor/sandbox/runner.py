@@ -37,7 +37,7 @@ def _bind():
     _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _encode, _decode = codec.encode, codec.decode
-    _Opaque = codec.Opaque
+    _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
     _BaseException = BaseException
     _AssertionError = AssertionError
     _MemoryError = MemoryError
@@ -111,7 +111,10 @@ def _bind():
                         # (`assert not (x != y)` would then pass): the assert fails here.
                         raise StrictAssertionError("%r cannot be compared on the trusted side"
                                                    % (a if _isinstance(a, _Opaque) else b,))
-                    ok = _ops[op](a, b)
+                    try:
+                        ok = _ops[op](a, b)
+                    except _OpaqueCompared as exc:  # an opaque value nested in either side
+                        raise StrictAssertionError(_exc_str(exc)) from None
                 if ok is not True:
                     return False
                 left = right

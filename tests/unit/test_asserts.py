@@ -36,7 +36,12 @@ def judge(src, *values):
     ("assert result == 5", ("result",)),
     ("assert node.val == 3", ("node.val",)),
     ("assert f(x)[0] == 1", ("f(x)",)),
-    ("assert f(y).count(2) == 1", ("f(y).count(2)",)),  # a method of a program value: a probe
+    ("assert f(y).count(2) == 1", ("f(y)",)),  # a built-in value's method: called here on the value
+    ("assert f('ab').startswith('a')", ("f('ab')",)),
+    ("assert Solution().count(2) == 1", ("Solution().count(2)",)),  # a program class's own API
+    ("assert f(y).solve(2) == 1", ("f(y).solve(2)",)),  # not a built-in value's method: a probe
+    ("assert count('aab') == Counter({'a': 2})", ("count('aab')",)),  # the genuine Counter
+    ("assert list(map(f, [1, 2])) == [2, 3]", ("list(map(f, [1, 2]))",)),  # the program's f on inputs
     ("assert isinstance(mk(1), P)", ("isinstance(mk(1), P)",)),  # a program's class: the child answers
     ("assert 1 < f() < 3", ("f()",)),
 ])
@@ -92,7 +97,7 @@ def test_python_semantics_on_plain_values():
     assert judge("assert sorted(f(), reverse=True) == [3, 2, 1]", (3, 1, 2))[0]
     assert judge("assert sorted(f()) == [1, 2, 3]", [1, 2, 3])[0]  # sorted(f()) is the probe
     assert judge("assert set(f()) == {1, 2}", {2, 1})[0]
-    assert judge("assert f(x)[0] == 1", [1])[0] and judge("assert f(y).count(2) == 1", 1)[0]
+    assert judge("assert f(x)[0] == 1", [1])[0] and judge("assert f(y).count(2) == 1", [2, 1])[0]
     assert judge("assert 1 < f() < 3", 2)[0] and not judge("assert 1 < f() < 3", 3)[0]
     assert judge("assert f() == g()", {"a": 1}, {"a": 1})[0]
     assert judge("assert round(f(), 2) == 0.33", 1 / 3)[0]
@@ -199,13 +204,18 @@ def test_the_host_evaluator_reaches_nothing_and_stays_small(src, monkeypatch):
         assert not ok and "s3cret-value" not in msg
 
 
-def test_unknown_callables_are_computed_in_the_sandbox():
-    # bytes() is not a host built-in here: bytes(300000000) would be computed (and limited) in the child
-    assert plan_snippet("assert f() == bytes(3)").probes == ("f()", "bytes(3)")
+def test_builtin_names_in_a_test_are_the_genuine_ones_and_bounded():
+    # bytes is the genuine built-in, whatever the program defines: judged here, its size checked
+    assert plan_snippet("assert f() == bytes(3)").probes == ("f()",)
+    assert not plan_assert("assert f() == bytes(3)").judge([encode(b"\x00\x00")])[0]
+    ok, msg = plan_assert("assert f() == bytes(10 ** 9)").judge([encode(b"")])
+    assert not ok and "OverflowError" in msg
+    # Built-ins the host does not evaluate make the test a snippet (the test process binds its own).
+    assert plan_snippet("assert f() == hash(3)") is None and plan_snippet("assert np.all(f())") is None
 
 
 def test_failure_messages_never_raise_on_huge_values():
-    ok, msg = plan_assert("assert f() == 3").judge([encode(10 ** 5000)])
+    ok, msg = plan_assert("assert f() == 3").judge([encode(10 ** 30000)])
     assert not ok and "too large" in msg
 
 
