@@ -6,7 +6,9 @@
         result = farm.execute({"id": "q1", "program": "...", "tests": ["assert f(1) == 2"]})
         group = farm.score(programs, tests)          # a GRPO group: pass matrix + rates
 
-Jobs are JSONL-style dicts (DESIGN section 4) or `executor.Job` objects.
+Jobs are JSONL-style dicts (DESIGN section 4) or `executor.Job` objects. Text protobuf cannot
+carry (a lone surrogate; a NUL in an id) is refused before sending, with InvalidJob naming the
+field; results arrive writable (executor/text.py).
 Transient failures (UNAVAILABLE, RESOURCE_EXHAUSTED, a broken stream) are
 retried with exponential backoff, resending the same job ids, and results
 are keyed by id, so a retry never counts a job twice.
@@ -23,6 +25,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import grpc
 
 from executor import Job, JobResult, Limits
+from executor.text import check_writable
 
 from .convert import job_domain_to_pb, job_to_pb, result_from_pb, tests_to_pb
 from .errors import FarmUnavailable
@@ -69,6 +72,9 @@ def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | No
 
 def _score_request(programs: Sequence[str], tests: list[Any], group_id: str, limits: Limits | dict | None,
                    first_failure: bool) -> Any:
+    check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
+    check_writable(list(programs), "programs")
+    check_writable(tests, "tests")
     req = pb.ScoreRequest(group_id=group_id, programs=list(programs), tests=tests_to_pb(tests), language="python",
                           mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL)
     if isinstance(limits, Limits):  # only what differs from the defaults: the server's apply otherwise

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from executor import AssertTest, CallTest, InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
+from executor.text import check_job_text
 
 from .protos import pb
 
@@ -70,11 +71,14 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
                             "tests": tests_to_list(msg.tests), "mode": _MODES.get(msg.mode, "all")}
     if msg.HasField("limits"):
         data["limits"] = limits_to_dict(msg.limits)
+    check_job_text(data)  # protobuf strings are UTF-8, but JSON in call tests may hold "\ud800"
     return Job.from_dict(data, defaults, rules)
 
 
 def job_to_pb(data: dict[str, Any]) -> Any:
-    """A JSONL job dict (DESIGN section 4) as a Job message, for clients."""
+    """A JSONL job dict (DESIGN section 4) as a Job message, for clients. Raises InvalidJob
+    naming the field for text protobuf cannot carry (lone surrogates) or an id with a NUL."""
+    check_job_text(data)
     msg = pb.Job(id=data["id"], language=data.get("language", "python"), program=data["program"],
                  tests=tests_to_pb(data["tests"]),
                  mode=pb.MODE_FIRST_FAILURE if data.get("mode") == "first_failure" else pb.MODE_ALL)
@@ -118,7 +122,8 @@ def _json(text: str, field: str) -> Any:
 
 
 def job_domain_to_pb(job: Job) -> Any:
-    """A validated Job as a Job message (what the SDK sends)."""
+    """A validated Job as a Job message (what the SDK sends); raises InvalidJob as job_to_pb."""
+    check_job_text(job.to_dict())
     tests = []
     for t in job.tests:
         if isinstance(t, AssertTest):

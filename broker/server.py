@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection
 
 from executor import InvalidJob, Job, JobResult
 from executor.limits import BOUNDS
+from executor.text import check_writable
 
 from . import __version__
 from .config import ServerConfig
@@ -196,6 +197,7 @@ class FarmService:
         group = req.group_id or "group"
         try:
             tests = tests_to_list(req.tests)
+            check_writable(tests, "tests")  # JSON in call tests may hold "\ud800"
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}")
         jobs_pb = []

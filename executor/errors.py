@@ -11,6 +11,9 @@ class InvalidJob(ExecutorError, ValueError):
     """A job that cannot be run as given. `field` names the offending field."""
 
     def __init__(self, field: str, message: str) -> None:
+        from .text import writable  # both may quote input: keep them writable by every front end
+
+        field, message = writable(field, 1024), writable(message, 4096)
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message

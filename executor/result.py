@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .text import JOB_MESSAGES_MAX, MESSAGE_MAX, MESSAGE_SHARE_MIN, writable
 from .verdict import Verdict
 
 
@@ -13,6 +14,10 @@ class TestResult:
     verdict: Verdict
     message: str | None = None
     cpu_ms: float | None = None
+
+    def __post_init__(self) -> None:  # what a program chose is writable by every front end (text.py)
+        if self.message is not None:
+            object.__setattr__(self, "message", writable(self.message, MESSAGE_MAX))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"verdict": self.verdict.value}
@@ -35,6 +40,15 @@ class JobResult:
     cached: bool = False
     message: str | None = None
     attempts: int = field(default=1, compare=False)
+
+    def __post_init__(self) -> None:  # writable by every front end, bounded in size (text.py)
+        object.__setattr__(self, "id", writable(self.id))
+        if self.message is not None:
+            object.__setattr__(self, "message", writable(self.message, MESSAGE_MAX))
+        if sum(len(t.message or "") for t in self.tests) > JOB_MESSAGES_MAX:
+            share = max(MESSAGE_SHARE_MIN, JOB_MESSAGES_MAX // len(self.tests))
+            object.__setattr__(self, "tests", tuple(replace(t, message=writable(t.message, share))
+                                                    if t.message else t for t in self.tests))
 
     @property
     def passed(self) -> int:

@@ -12,6 +12,7 @@ import redis
 
 from broker.client import Client
 from executor import ExecutorConfig, Job, Pool, Verdict
+from tests import unwritable_support
 
 from .procs import start_server, start_worker
 
@@ -222,6 +223,32 @@ def test_requests_with_the_same_job_ids_get_their_own_results(redis_server, tmp_
         for t in threads:
             t.join(timeout=120)
         assert out == {"right": [1.0] * 8, "wrong": [0.5] * 8}
+    finally:
+        server.kill()
+        worker.kill()
+
+
+def test_unwritable_results_cross_the_cluster(redis_server, tmp_path):
+    """Lone surrogates, NULs and huge messages travel as escaped text in the Celery JSON payloads,
+    the Redis reply lists and the Redis result cache; the other jobs' results are intact."""
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "2")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        jobs = unwritable_support.jobs()
+        with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+            first = list(farm.execute_batch(jobs, chunk=64))
+            again = farm.execute_many(jobs)  # from the Redis cache
+            group = farm.score([j["program"] for j in unwritable_support.HOSTILE[:3]], ["assert f() == 1"])
+        for results in (first, again):
+            unwritable_support.check_results([r.to_dict() for r in results])
+        assert all(r.cached for r in again)
+        assert [(t.verdict, t.message) for r in again for t in r.tests] == \
+            [(t.verdict, t.message) for r in first for t in r.tests]
+        assert group.pass_rates == [0.0] * 3 and "\\ud800" in group.results[0].tests[0].message
+        r = redis.Redis.from_url(redis_server.url)
+        cached = [r.get(key) for key in r.scan_iter("acefarm:cache:*")]
+        assert len(cached) == len(jobs)
+        assert unwritable_support.unwritable([json.loads(c.decode("utf-8")) for c in cached]) == []
     finally:
         server.kill()
         worker.kill()

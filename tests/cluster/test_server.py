@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from broker.client import AsyncClient, Client
 from broker.protos import pb
 from executor import Verdict
+from tests import unwritable_support
 
 from .procs import ACEFARM, ROOT, free_port, start_server, wait_healthy
 
@@ -254,3 +255,66 @@ def test_a_client_cancellation_stops_the_running_program(tmp_path):
             assert farm.execute({"id": "next", "program": ADD, "tests": ["assert add(1, 2) == 3"]}).pass_rate == 1.0
     finally:
         proc.kill()
+
+
+def test_every_rpc_answers_unwritable_results_escaped(embedded_server):
+    """Lone surrogates, NULs and huge messages from programs reach the client through Execute,
+    ExecuteBatch (stream and unary) and Score as escaped text; the other jobs are intact."""
+    jobs = unwritable_support.jobs()
+    with Client(f"127.0.0.1:{embedded_server}", timeout_s=120) as farm:
+        one_by_one = [farm.execute(j) for j in jobs]
+        streamed = list(farm.execute_batch(jobs, chunk=5))
+        unary = farm.execute_many(jobs)
+        group = farm.score([j["program"] for j in unwritable_support.HOSTILE[:6]] + [ADD],
+                           ["assert f() == 1", "assert add(1, 2) == 3"], group_id="hostile")
+    for results in (one_by_one, streamed, unary):
+        unwritable_support.check_results([r.to_dict() for r in results])
+    assert group.pass_rates == [0.0] * 6 + [0.5]
+    assert group.matrix[0] == ["runtime_error", "runtime_error"] and group.matrix[6] == ["runtime_error", "passed"]
+    assert "\\ud800" in group.results[0].tests[0].message and "a\\x00b" in group.results[1].tests[0].message
+    assert unwritable_support.unwritable([r.to_dict() for r in group.results]) == []
+    # what a client of another language reads: the raw response bytes parse (protobuf checks UTF-8)
+    request = pb.BatchRequest(jobs=[pb.Job(id=j["id"], program=j["program"], tests=[pb.Test(snippet=t) for t in j["tests"]])
+                                    for j in unwritable_support.HOSTILE if all(isinstance(t, str) for t in j["tests"])])
+    code, details, data = raw_call(embedded_server, "ExecuteBatchUnary", request.SerializeToString(), timeout=120)
+    assert code is grpc.StatusCode.OK, details
+    assert [r.id for r in pb.BatchResponse.FromString(data).results] == [j.id for j in request.jobs]
+
+
+def test_text_no_writer_takes_is_refused_naming_the_field(embedded_server):
+    from executor import InvalidJob
+
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        for job, field in [({"id": "\ud800", "program": ADD, "tests": ["assert 1"]}, "id"),
+                           ({"id": "a\x00", "program": ADD, "tests": ["assert 1"]}, "id"),
+                           ({"id": "p", "program": "x = '\udc00'", "tests": ["assert 1"]}, "program")]:
+            with pytest.raises(InvalidJob) as exc:
+                farm.execute(job)
+            assert exc.value.field == field
+        with pytest.raises(InvalidJob) as exc:
+            farm.score([ADD, "x = '\ud800'"], ["assert add(1, 2) == 3"])
+        assert exc.value.field == "programs[1]"
+        assert farm.execute({"id": "after", "program": ADD, "tests": ["assert add(1, 2) == 3"]}).pass_rate == 1.0
+    # JSON in a call test can spell a lone surrogate that protobuf's UTF-8 check cannot see
+    call = pb.Test(call=pb.CallTest(func="add", args_json='["\\ud800", 1]', expected_json="1"))
+    code, details, _ = raw_call(embedded_server, "Execute",
+                                pb.ExecuteRequest(job=pb.Job(id="x", program=ADD, tests=[call])).SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "job.tests[0].args[0]: not valid UTF-8 text" in details
+    code, details, _ = raw_call(embedded_server, "Score", pb.ScoreRequest(programs=[ADD], tests=[call]).SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "tests[0].args[0]: not valid UTF-8 text" in details
+
+
+def test_score_cli_through_the_server_writes_unwritable_results(embedded_server, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(j) + "\n" for j in unwritable_support.jobs()))
+    outputs = []
+    for extra in ([], ["--server", f"127.0.0.1:{embedded_server}"]):
+        out = tmp_path / f"out{len(outputs)}.jsonl"
+        proc = subprocess.run([*ACEFARM, "score", str(src), "-o", str(out), *extra], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        results = [json.loads(line) for line in out.read_bytes().decode("utf-8").splitlines()]
+        unwritable_support.check_results(results)
+        outputs.append([(r["id"], r["verdict"], [(t["verdict"], t.get("message")) for t in r["tests"]])
+                        for r in results])
+    assert outputs[0] == outputs[1]  # the same results, embedded or through the farm
