@@ -11,6 +11,7 @@ import threading
 import click
 import grpc
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -18,7 +19,9 @@ from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
 
 from .dispatcher import LocalDispatcher
-from .scoring import Summary, count_lines, score_file
+from .records import LineParser, parse_job
+from .scoring import Summary, score_file
+from .sources import count_lines
 
 EXIT_REJECTED = 3  # some input lines were rejected (the rest was scored)
 err = Console(stderr=True)
@@ -83,46 +86,55 @@ def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None,
         raise click.BadParameter(str(exc)) from None
 
 
-@main.command()
-@click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False),
-              help="Where results go (JSONL, one line per input line).")
-@click.option("--resume", is_flag=True, help="Skip ids already in OUTPUT and append the rest.")
-@click.option("--server", default=None, metavar="HOST:PORT",
-              help="Score through a farm's gRPC API instead of a local sandbox pool.")
-@click.option("--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server (env ACEFARM_TOKEN).")
-@click.option("--tls-ca", default=None, help="CA certificate (PEM) to verify the --server's TLS certificate.")
-@executor_options
-def score(src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None,
-          **opts: object) -> None:
-    """Score SRC (jobs or AceCode-87K rows, JSONL) into OUTPUT."""
-    if opts["insecure_no_sandbox"]:
-        _warn_insecure()
-    config = build_config(**opts)  # type: ignore[arg-type]
-    total = count_lines(src)
-    try:
-        if server:
-            from .remote import RemoteDispatcher
-            dispatcher = RemoteDispatcher(server, token=token, tls=tls_ca)
-        else:
-            dispatcher = LocalDispatcher(config)
-    except SandboxUnavailable as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(1)
-    except grpc.RpcError as exc:
-        err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
-        sys.exit(1)
-    with dispatcher, Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
-                              TimeElapsedColumn(), console=err, transient=False,
-                              disable=not err.is_terminal and not os.environ.get("ACEFARM_PROGRESS")) as bar:
-        task = bar.add_task("score", total=total)
-        summary = score_file(src, dst, dispatcher, config.limits, config.rules, resume,
-                             on_line=lambda: bar.advance(task))
-    for rej in summary.rejected:
-        err.print(f"[red]rejected[/] line {rej.line}: {rej.field}: {rej.message}", markup=False)
-    err.print(summary_table(summary))
-    if summary.rejected:
-        sys.exit(EXIT_REJECTED)
+def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Command:
+    """The `score` verb over a line parser: the broker's reads jobs; the trainer's (trainer/cli.py)
+    adds AceCode-87K rows and puts its own `score` in this command group."""
+
+    @click.command(name="score", help=f"Score SRC ({what}; JSONL or Parquet) into OUTPUT.")
+    @click.argument("src", type=click.Path(exists=True, dir_okay=False))
+    @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False),
+                  help="Where results go (JSONL, one line per input line).")
+    @click.option("--resume", is_flag=True, help="Skip ids already in OUTPUT and append the rest.")
+    @click.option("--server", default=None, metavar="HOST:PORT",
+                  help="Score through a farm's gRPC API instead of a local sandbox pool.")
+    @click.option("--token", envvar="ACEFARM_TOKEN", default=None,
+                  help="Bearer token for --server (env ACEFARM_TOKEN).")
+    @click.option("--tls-ca", default=None, help="CA certificate (PEM) to verify the --server's TLS certificate.")
+    @executor_options
+    def score(src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None,
+              **opts: object) -> None:
+        if opts["insecure_no_sandbox"]:
+            _warn_insecure()
+        config = build_config(**opts)  # type: ignore[arg-type]
+        total = count_lines(src)
+        try:
+            if server:
+                from .remote import RemoteDispatcher
+                dispatcher = RemoteDispatcher(server, token=token, tls=tls_ca)
+            else:
+                dispatcher = LocalDispatcher(config)
+        except SandboxUnavailable as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            sys.exit(1)
+        except grpc.RpcError as exc:
+            err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
+            sys.exit(1)
+        with dispatcher, Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=err, transient=False,
+                                  disable=not err.is_terminal and not os.environ.get("ACEFARM_PROGRESS")) as bar:
+            task = bar.add_task("score", total=total)
+            summary = score_file(src, dst, dispatcher, config.limits, config.rules, resume,
+                                 on_line=lambda: bar.advance(task), parse=parse)
+        for rej in summary.rejected:
+            err.print(f"[red]rejected[/] {escape(f'line {rej.line}: {rej.field}: {rej.message}')}", soft_wrap=True)
+        err.print(summary_table(summary))
+        if summary.rejected:
+            sys.exit(EXIT_REJECTED)
+
+    return score
+
+
+main.add_command(score_command())
 
 
 def _warn_insecure() -> None:

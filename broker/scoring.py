@@ -1,4 +1,4 @@
-"""Score a JSONL file through a Dispatcher: ordered, resumable, loss-free.
+"""Score a JSONL (or Parquet) file through a Dispatcher: ordered, resumable, loss-free.
 
 One output line per input line, in input order: a result (or a rewritten
 AceCode row), or a rejection naming the line and field. Lines are written
@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from executor import JobResult, JobRules, Limits, Verdict
+from executor.text import writable_tree
 
 from .dispatcher import Dispatcher
-from .records import LineRejected, Record, parse_line
+from .records import LineParser, LineRejected, Record, parse_job
+from .sources import source_items
 
 
 @dataclass
@@ -89,35 +91,36 @@ def done_keys(path: str) -> tuple[set[str], set[int]]:
     return ids, lines
 
 
-def count_lines(path: str) -> int:
-    if path.endswith(".parquet"):
-        return len(_parquet(path))
-    with open(path, "rb") as fh:
-        return sum(1 for raw in fh if raw.strip())
+def json_line(payload: Any) -> str:
+    """`payload` as one JSON line that any UTF-8 writer accepts. Results are writable already
+    (executor/text.py); anything else with a string no encoder takes (a lone surrogate) gets
+    it as backslash text instead of crashing the run."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(writable_tree(payload), ensure_ascii=False, default=str)
+    return text + "\n"
 
 
-def _parquet(path: str) -> Any:
-    import datasets  # heavy: only for Parquet input
-
-    return datasets.load_dataset("parquet", data_files=path, split="train")
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
-
-
-def _source_lines(path: str) -> Iterator[bytes]:
-    """Input lines as bytes: a JSONL file's lines, or a Parquet file's rows as JSON (row = line)."""
-    if path.endswith(".parquet"):
-        for row in _parquet(path):  # a field a row lacks reads as None: drop it
-            yield json.dumps(_drop_none(row), ensure_ascii=False, default=str).encode("utf-8")
-        return
-    with open(path, "rb") as fh:
-        yield from fh
+def decode_line(line: int, raw: bytes | dict[str, Any]) -> dict[str, Any]:
+    """An input line's JSON object (a Parquet row is one already); raises LineRejected."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LineRejected(line, "encoding", f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise LineRejected(line, "json", f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise LineRejected(line, "json", "nested too deeply") from None
+    if not isinstance(data, dict):
+        raise LineRejected(line, "json", "each line must be a JSON object")
+    return data
 
 
 def score_file(
@@ -128,19 +131,21 @@ def score_file(
     rules: JobRules = JobRules(),
     resume: bool = False,
     on_line: Callable[[], None] | None = None,
+    parse: LineParser = parse_job,
 ) -> Summary:
-    """Score every line of `src` into `dst`. Returns the run's Summary."""
+    """Score every line of `src` (JSONL or Parquet) into `dst`; `parse` turns each line's
+    JSON object into a Record (broker's: jobs). Returns the run's Summary."""
     summary = Summary()
     skip_ids, skip_lines = done_keys(dst) if resume else (set(), set())
     # Enough in flight to keep every slot busy through the dispatcher's own
     # batching (a remote farm chunks jobs by the hundred).
     window = max(512, dispatcher.capacity * 16)
     t0 = time.monotonic()
-    with contextlib.closing(_source_lines(src)) as inp, \
+    with contextlib.closing(source_items(src)) as inp, \
             open(dst, "a" if resume else "w", encoding="utf-8") as out:
         pending: deque[tuple[Record | LineRejected, list[Future[JobResult]]]] = deque()
         in_flight = 0
-        for item in _records(inp, limits, rules, skip_ids, skip_lines, summary):
+        for item in _records(inp, parse, limits, rules, skip_ids, skip_lines, summary):
             futures = [dispatcher.submit(job) for job in item.jobs] if isinstance(item, Record) else []
             pending.append((item, futures))
             in_flight += len(futures)
@@ -152,23 +157,19 @@ def score_file(
     return summary
 
 
-def _records(inp: Iterable[bytes], limits: Limits, rules: JobRules, skip_ids: set[str], skip_lines: set[int],
-             summary: Summary) -> Iterator[Record | LineRejected]:
+def _records(inp: Iterable[bytes | dict[str, Any]], parse: LineParser, limits: Limits, rules: JobRules,
+             skip_ids: set[str], skip_lines: set[int], summary: Summary) -> Iterator[Record | LineRejected]:
     seen: set[str] = set()
     seen_jobs: set[str] = set()
     for line_no, raw in enumerate(inp, 1):
-        if not raw.strip():
+        if not isinstance(raw, dict) and not raw.strip():
             continue
         summary.lines += 1
         if line_no in skip_lines:
             summary.resumed += 1
             continue
         try:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise LineRejected(line_no, "encoding", f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-            record = parse_line(line_no, text, limits, rules)
+            record = parse(line_no, decode_line(line_no, raw), limits, rules)
         except LineRejected as exc:
             if exc.key is not None and exc.key in skip_ids:
                 summary.resumed += 1
@@ -204,7 +205,7 @@ def _write_head(pending: deque[tuple[Any, list[Future[JobResult]]]], out: IO[str
         for r in results:
             summary.add(r)
         payload = item.assemble(results)
-    out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    out.write(json_line(payload))
     out.flush()
     if on_line:
         on_line()

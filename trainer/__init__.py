@@ -5,6 +5,7 @@ a CLI verb (trainer/cli.py). Rows follow the AceCode-87K schema (data.py).
 """
 
 from .data import RowError, read_rows, validate_row
+from .extract import extract_code
 from .farm import EmbeddedFarm, Farm, RemoteFarm, open_farm
 from .llm import Backend, BackendError, OpenAIBackend, VLLMBackend
 from .pairs import PairRule, make_pairs
@@ -15,6 +16,6 @@ from .synth import ParseError, parse_answer, synth_rows
 
 __all__ = [
     "Backend", "BackendError", "EmbeddedFarm", "Farm", "FarmReward", "compute_score", "OpenAIBackend", "PairRule", "ParseError",
-    "RemoteFarm", "ReplayServer", "RowError", "VLLMBackend", "filter_row", "make_pairs", "open_farm",
+    "RemoteFarm", "ReplayServer", "RowError", "VLLMBackend", "extract_code", "filter_row", "make_pairs", "open_farm",
     "parse_answer", "read_rows", "sample_rows", "score_row", "synth_rows", "validate_row",
 ]

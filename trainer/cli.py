@@ -3,8 +3,11 @@
     acefarm synth  SEEDS.jsonl -o rows.jsonl --base-url http://localhost:8000/v1 --model M
     acefarm filter rows.jsonl -o filtered.jsonl [--min-tests 5] [--server HOST:PORT]
     acefarm sample filtered.jsonl -o sampled.jsonl --base-url ... --model M [--n 16]
-    acefarm score  sampled.jsonl -o scored.jsonl          (broker: recomputes pass rates)
+    acefarm score  sampled.jsonl -o scored.jsonl          (recomputes pass rates)
     acefarm pairs  scored.jsonl -o pairs.jsonl
+
+`acefarm score` is broker's resumable runner with this package's line parser (acecode.py):
+jobs, and AceCode-87K rows. This module is the console script's (`acefarm = trainer.cli:main`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any, Callable
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from broker.cli import build_config, err, executor_options, main
+from broker.cli import build_config, err, executor_options, main, score_command
 
+from .acecode import parse_line
 from .data import read_rows
 from .farm import Farm, open_farm
 from .llm import Backend, OpenAIBackend, VLLMBackend
@@ -24,6 +28,10 @@ from .pairs import PairRule, make_pairs
 from .pipeline import StepReport, run_step
 from .steps import filter_row, sample_rows
 from .synth import ParseError, synth_rows
+
+
+# `acefarm score` takes AceCode-87K rows too: the same verb, over the trainer's line parser.
+main.add_command(score_command(parse_line, "jobs or AceCode-87K rows"))
 
 
 def llm_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,9 +3,9 @@
     id, source, question, test_cases, inferences[{model_name, completion_id, completion,
     pass_rate}], context_messages
 
-Rows are plain dicts (what JSONL and `datasets` give); `validate_row` checks them
-and `read_rows` yields (line, row) or (line, RowError) so a run reports bad rows
-and goes on with the rest.
+Rows are plain dicts (what JSONL and `datasets` give); `validate_row` checks them (the one
+place that says what a row is: every step and `acefarm score` use it) and `read_rows` yields
+(line, row) or (line, RowError) so a run reports bad rows and goes on with the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator
+
+from broker.sources import is_parquet, parquet_rows
+from executor import InvalidJob
+from executor.text import check_writable
 
 FIELDS = ("id", "source", "question", "test_cases", "inferences", "context_messages")
 
@@ -29,17 +33,27 @@ class RowError(Exception):
         return f"line {self.line}: {self.field}: {self.message}"
 
 
-def validate_row(row: Any, line: int, need_tests: bool = True) -> dict[str, Any]:
-    """Check one row; returns it with defaults filled in (raises RowError)."""
+def validate_row(row: Any, line: int, need_tests: bool = True, need_question: bool = True) -> dict[str, Any]:
+    """Check one row; returns a copy with defaults filled in (raises RowError).
+
+    Every string in the row must be writable text (no lone surrogates; no NUL in the id):
+    rows are written back by every step. `test_cases` are tests in any shape the farm takes
+    (assert strings, stdin/stdout or call objects); the farm checks each one when it scores.
+    """
     if not isinstance(row, dict):
         raise RowError(line, "row", "must be a JSON object")
+    try:
+        check_writable(row, "")
+        check_writable(row.get("id"), "id", nul=True)
+    except InvalidJob as exc:
+        raise RowError(line, exc.field, exc.message) from None
     if not isinstance(row.get("id"), (str, int)) or isinstance(row.get("id"), bool) or row.get("id") == "":
         raise RowError(line, "id", "missing or not a string")
-    if not isinstance(row.get("question"), str) or not row["question"].strip():
+    if need_question and (not isinstance(row.get("question"), str) or not row["question"].strip()):
         raise RowError(line, "question", "missing or empty")
     tests = row.get("test_cases", [])
-    if not isinstance(tests, list) or not all(isinstance(t, str) for t in tests):
-        raise RowError(line, "test_cases", "must be a list of assert strings")
+    if not isinstance(tests, list) or not all(isinstance(t, (str, dict)) for t in tests):
+        raise RowError(line, "test_cases", "must be a list of tests (assert strings, stdin/stdout or call objects)")
     if need_tests and not tests:
         raise RowError(line, "test_cases", "is empty")
     inferences = row.get("inferences", [])
@@ -53,16 +67,15 @@ def validate_row(row: Any, line: int, need_tests: bool = True) -> dict[str, Any]
     out.setdefault("source", "")
     out.setdefault("test_cases", [])
     out.setdefault("inferences", [])
-    out.setdefault("context_messages", [{"role": "user", "content": row["question"]}])
+    if isinstance(row.get("question"), str):
+        out.setdefault("context_messages", [{"role": "user", "content": row["question"]}])
     return out
 
 
 def read_rows(path: str, need_tests: bool = True) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """Rows of a JSONL or Parquet file, validated, with their line (row) numbers."""
-    if path.endswith(".parquet"):
-        import datasets  # heavy: only for Parquet
-
-        for i, row in enumerate(datasets.load_dataset("parquet", data_files=path, split="train"), 1):
+    if is_parquet(path):
+        for i, row in enumerate(parquet_rows(path), 1):
             try:
                 yield i, validate_row(row, i, need_tests)
             except RowError as exc:

@@ -7,11 +7,10 @@ such as pairs) are skipped and the rest appended; a torn last line is trimmed fi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from broker.scoring import output_records
+from broker.scoring import json_line, output_records
 
 from .data import RowError, read_rows
 
@@ -50,7 +49,7 @@ def run_step(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Iterable
                 elif isinstance(item, str):
                     report.errors.append(item)
                 else:
-                    out.write(json.dumps(item, ensure_ascii=False) + "\n")
+                    out.write(json_line(item))  # writable whatever a model or a farm put in it
                     report.rows_out += 1
             out.flush()
             if progress:

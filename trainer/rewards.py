@@ -15,9 +15,9 @@ import uuid
 from typing import Any
 
 from broker.errors import FarmUnavailable
-from broker.extract import extract_code
 from executor import Verdict
 
+from .extract import extract_code
 from .farm import Farm, open_farm
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.extract import extract_code
 from executor import Verdict
 
+from .acecode import with_results
+from .extract import extract_code
 from .farm import Farm
 from .llm import Backend
 
@@ -57,10 +58,8 @@ def sample_rows(rows: list[dict[str, Any]], backend: Backend, n: int = 16, tempe
 def score_row(row: dict[str, Any], farm: Farm) -> dict[str, Any]:
     """Recompute every inference's pass rate through the farm (one group per question)."""
     tests = row["test_cases"]
-    inferences = [dict(i) for i in row.get("inferences", [])]
-    if inferences:
-        programs = [extract_code(i["completion"], tests) for i in inferences]
-        for inf, res in zip(inferences, farm.score(programs, tests, row["id"])):
-            inf["pass_rate"] = None if res.verdict is Verdict.INFRA_ERROR else res.pass_rate
-            inf["test_verdicts"] = [t.verdict.value for t in res.tests]
-    return dict(row, inferences=inferences)
+    inferences = row.get("inferences", [])
+    if not inferences:
+        return dict(row, inferences=[])
+    programs = [extract_code(i["completion"], tests) for i in inferences]
+    return with_results(row, farm.score(programs, tests, row["id"]))

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from broker.extract import extract_code
 from executor import Verdict
 
+from .extract import extract_code
 from .farm import Farm
 from .rewards import FarmReward
 

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
+from tests import unwritable_support
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-ACEFARM = [sys.executable, "-m", "broker.cli"]
+ACEFARM = [sys.executable, "-m", "trainer.cli"]  # the console script `acefarm` (trainer.cli:main)
 DEMO = ROOT / "broker" / "examples" / "demo.jsonl"
 
 
@@ -182,3 +184,80 @@ def test_float_limits_and_duplicate_completion_ids(tmp_path):
     proc = acefarm("score", src, "-o", tmp_path / "out.jsonl")
     assert proc.returncode == 3 and "inferences[1].completion_id: duplicate" in proc.stderr
     assert read_jsonl(tmp_path / "out.jsonl")[1]["verdict"] == "passed"
+
+
+def read_strict(path):
+    """Output lines as a strict reader takes them: UTF-8 (no lone surrogates), JSON each."""
+    return [json.loads(line) for line in pathlib.Path(path).read_bytes().decode("utf-8").splitlines()]
+
+
+def test_results_with_unwritable_text_are_written_escaped(tmp_path):
+    """Programs raising, printing and returning lone surrogates, NULs and huge messages: the run
+    completes, every result is written (escaped), and the good jobs between them are intact."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(j) + "\n" for j in unwritable_support.jobs()))
+    out = tmp_path / "out.jsonl"
+    proc = acefarm("score", src, "-o", out, "--workers", 2)
+    assert proc.returncode == 0, proc.stderr
+    unwritable_support.check_results(read_strict(out))
+
+
+def test_input_that_would_echo_unwritable_text_is_rejected_by_field(tmp_path):
+    good = {"id": "good", "program": "x = 1", "tests": ["assert x == 1"]}
+    row = {"id": "row", "question": "Q", "test_cases": ["assert f() == 1"],
+           "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n"}]}
+    lines = [
+        {"id": "\ud800", "program": "x = 1", "tests": ["assert x == 1"]},
+        {"id": "nul\x00", "program": "x = 1", "tests": ["assert x == 1"]},
+        {"id": "prog", "program": "x = '\udcff'", "tests": ["assert x == 1"]},
+        {"id": "args", "program": "def f(s):\n    return s\n", "tests": [{"call": "f", "args": ["\ud800"], "expected": 1}]},
+        {"id": "key", "program": "x = 1", "tests": ["assert x == 1"], "\udfff": 1},
+        good,
+        dict(row, question="Q \ud800"),
+        dict(row, id="row2", inferences=[{"completion_id": 0, "completion": "def f():\n    return '\udc00'\n"}]),
+        dict(row, id="row3", inferences=[{"completion_id": "a\x00", "completion": "def f():\n    return 1\n"}]),
+        row,
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines))  # JSON escapes: "\ud800" in the text
+    out = tmp_path / "out.jsonl"
+    proc = acefarm("score", src, "-o", out)
+    assert proc.returncode == 3, proc.stderr
+    results = read_strict(out)
+    assert unwritable_support.unwritable(results) == []
+    errors = {r["line"]: r["error"]["field"] for r in results if "error" in r}
+    assert errors == {1: "id", 2: "id", 3: "program", 4: "tests[0].args[0]", 5: "\\udfff", 7: "question",
+                      8: "inferences[0].completion", 9: "inferences[0].completion_id"}
+    assert results[0]["id"] == "\\ud800" and "lone surrogate \\ud800" in results[0]["error"]["message"]
+    assert results[5]["verdict"] == "passed" and results[9]["inferences"][0]["pass_rate"] == 1.0
+    assert "line 4: tests[0].args[0]: not valid UTF-8 text" in proc.stderr
+
+
+def test_acecode_rows_with_stdio_and_call_tests(tmp_path):
+    """Rows whose tests are stdin/stdout or call tests: the program is extracted and scored too."""
+    fenced = "Here you go:\n```python\n{}```\nThat reads both numbers."
+    rows = [
+        {"id": "stdio", "question": "Add two numbers read from stdin.",
+         "test_cases": [{"stdin": "1 2\n", "expected_stdout": "3\n"}, {"stdin": "5 5\n", "expected_stdout": "10\n"}],
+         "inferences": [{"completion_id": 0, "completion": fenced.format("a, b = map(int, input().split())\nprint(a + b)\n")},
+                        {"completion_id": 1, "completion": fenced.format("print(3)\n")}]},
+        {"id": "call", "question": "add(a, b)",
+         "test_cases": [{"call": "add", "args": [1, 2], "expected": 3}, {"call": "add", "args": [2, 2], "expected": 4}],
+         "inferences": [{"completion_id": 0, "completion": "```python\ndef helper():\n    pass\n```\n"
+                                                            "```python\ndef add(a, b):\n    return a + b\n```\n"},
+                        {"completion_id": 1, "completion": "def add(a, b):\n    return a * b\n"}]},
+        {"id": "mixed", "question": "Q", "test_cases": ["assert 1", {"stdin": "", "expected_stdout": ""}],
+         "inferences": [{"completion": "x = 1"}]},
+        {"id": "badtest", "question": "Q", "test_cases": [{"stdin": "1"}], "inferences": [{"completion": "x = 1"}]},
+    ]
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    proc = acefarm("score", src, "-o", out)
+    assert proc.returncode == 3, proc.stderr
+    stdio, call, mixed, bad = read_jsonl(out)
+    assert [i["pass_rate"] for i in stdio["inferences"]] == [1.0, 0.5]
+    assert [i["pass_rate"] for i in call["inferences"]] == [1.0, 0.5]
+    assert call["inferences"][1]["test_verdicts"] == ["failed", "passed"]
+    assert mixed["error"]["field"] == "test_cases" and mixed["id"] == "mixed"
+    assert bad["error"]["field"] == "test_cases[0].expected_stdout"

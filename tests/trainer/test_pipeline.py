@@ -115,3 +115,35 @@ def test_filter_with_a_sampled_reference_on_parquet_through_a_farm_server(tmp_pa
         assert all(len(r["test_cases"]) == 8 and r["reference"].startswith("```python") for r in out)
     finally:
         server.kill()
+
+
+def test_model_text_no_encoder_takes_is_written_escaped(tmp_path):
+    """A model answer that decodes to lone surrogates (JSON "\\ud800" from the endpoint) is
+    written as backslash text, not a crash of the step."""
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "s1", "question": "Add two ints.", "program": "def add(a, b):\n    return a + b\n"})
+                     + "\n")
+    answer = json.dumps({"question": "Add \ud800 two ints.", "tests": ["assert add(1, 2) == 3 # \udfff"]})
+    with ReplayServer([{"match": "Add two ints", "answers": [answer]}]) as server:
+        proc = acefarm("synth", seeds, "-o", tmp_path / "synth.jsonl", "--base-url", server.url, "--model", "replay")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [json.loads(line) for line in (tmp_path / "synth.jsonl").read_bytes().decode("utf-8").splitlines()]
+    assert row["question"] == "Add \\ud800 two ints." and row["test_cases"] == ["assert add(1, 2) == 3 # \\udfff"]
+
+
+def test_rows_with_text_no_encoder_takes_are_reported_by_field(tmp_path):
+    good = {"id": "good", "question": "Q", "test_cases": ["assert f() == 1"],
+            "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n", "pass_rate": 1.0},
+                           {"completion_id": 1, "completion": "def f():\n    return 2\n", "pass_rate": 0.5}]}
+    bad = dict(good, id="bad", inferences=[good["inferences"][0],
+                                           dict(good["inferences"][1], completion="def f():\n    return '\ud800'\n")])
+    src = tmp_path / "rows.jsonl"
+    src.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    pairs = acefarm("pairs", src, "-o", tmp_path / "pairs.jsonl", "--min-rejected", "0.1")
+    assert pairs.returncode == 3 and "line 2: inferences[1].completion: not valid UTF-8 text" in pairs.stderr
+    assert [p["question_id"] for p in read(tmp_path / "pairs.jsonl")] == ["good"]
+    score = acefarm("score", src, "-o", tmp_path / "scored.jsonl")
+    assert score.returncode == 3 and "line 2: inferences[1].completion: not valid UTF-8 text" in score.stderr
+    scored = read(tmp_path / "scored.jsonl")
+    assert [i["pass_rate"] for i in scored[0]["inferences"]] == [1.0, 0.0]
+    assert (scored[1]["line"], scored[1]["id"], scored[1]["error"]["field"]) == (2, "bad", "inferences[1].completion")

@@ -46,3 +46,39 @@ def test_rows_are_validated_with_the_field_named(tmp_path):
 def test_a_later_object_can_be_the_answer():
     text = 'Example input: {"n": 3}. Answer: {"question": "Add.", "tests": ["assert add(1, 2) == 3"]}'
     assert parse_answer(text)["question"] == "Add."
+
+
+def test_one_row_validator_for_every_step_and_score():
+    """validate_row is the only AceCode row check: any test shape the farm takes, writable text."""
+    row = {"id": 7, "question": "Q", "test_cases": ["assert f() == 1", {"call": "f", "args": [], "expected": 1},
+                                                   {"stdin": "", "expected_stdout": "1"}],
+           "inferences": [{"completion": "x"}]}
+    assert validate_row(row, 1)["id"] == "7"
+    for bad, field in [(dict(row, question="Q\ud800"), "question"),
+                       (dict(row, inferences=[{"completion": "ok"}, {"completion": "\udc80"}]), "inferences[1].completion"),
+                       (dict(row, id="a\x00"), "id"),
+                       (dict(row, test_cases=[1]), "test_cases"),
+                       ({"\ud800": 1, **row}, "\\ud800")]:
+        with pytest.raises(RowError) as exc:
+            validate_row(bad, 3)
+        assert exc.value.field == field, (field, exc.value)
+    without_question = {k: v for k, v in row.items() if k != "question"}
+    with pytest.raises(RowError, match="question"):
+        validate_row(without_question, 1)
+    assert "context_messages" not in validate_row(without_question, 1, need_question=False)
+
+
+def test_score_and_the_steps_share_the_row_parser():
+    """`acefarm score`'s AceCode-row parser reports the same fields as read_rows."""
+    from broker.records import LineRejected
+    from executor import JobRules, Limits
+    from trainer.acecode import parse_line
+
+    row = {"id": "r", "question": "Q", "test_cases": [], "inferences": [{"completion": "x = 1"}]}
+    with pytest.raises(LineRejected) as exc:
+        parse_line(4, row, Limits(), JobRules())
+    assert (exc.value.line, exc.value.field, exc.value.message, exc.value.key) == (4, "test_cases", "is empty", "r")
+    record = parse_line(5, dict(row, test_cases=["assert x == 1"]), Limits(), JobRules())
+    assert [j.id for j in record.jobs] == ["r/0"] and record.jobs[0].program == "x = 1"
+    job = parse_line(6, {"id": "j", "program": "x = 1", "tests": ["assert x == 1"]}, Limits(), JobRules())
+    assert [j.id for j in job.jobs] == ["j"]  # not a row: broker's job parser

@@ -45,3 +45,11 @@ def test_executor_imports_nothing_from_broker_or_trainer():
         text = path.read_text()
         assert "import broker" not in text and "from broker" not in text, path
         assert "import trainer" not in text and "from trainer" not in text, path
+
+
+def test_broker_imports_nothing_from_trainer():
+    """trainer -> broker -> executor: extraction and AceCode rows live in trainer/ and plug into
+    broker's scoring runner, never the other way round."""
+    for path in (ROOT / "broker").rglob("*.py"):
+        text = path.read_text()
+        assert "import trainer" not in text and "from trainer" not in text, path

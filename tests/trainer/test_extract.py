@@ -1,0 +1,98 @@
+"""trainer/extract.py: the program in a model completion."""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trainer.extract import called_names, extract_code, fenced_blocks
+
+
+def test_plain_code_is_taken_as_is():
+    assert extract_code("def f():\n    return 1\n") == "def f():\n    return 1\n"
+
+
+def test_fenced_python_block_wins_over_prose():
+    text = "Sure!\n```python\ndef f():\n    return 1\n```\nHope it helps."
+    assert extract_code(text) == "def f():\n    return 1\n"
+
+
+def test_picks_the_block_defining_the_called_function():
+    text = ("```python\ndef helper():\n    return 0\n\n\n\n\n\n```\n"
+            "```py\ndef solve(x):\n    return x\n```\n")
+    assert extract_code(text, ["assert solve(1) == 1"]).startswith("def solve")
+
+
+def test_bare_fence_and_longest_fallback():
+    text = "```\nx = 1\n```\n```python\ny = 2\nz = 3\n```"
+    assert extract_code(text) == "y = 2\nz = 3\n"
+
+
+def test_unterminated_fence():
+    assert extract_code("```python\ndef f():\n    return 1\n") == "def f():\n    return 1\n"
+
+
+def test_non_python_fence_only():
+    assert extract_code("```bash\nls\n```") == "ls\n"
+
+
+def test_called_names_handles_methods_and_garbage():
+    assert called_names(["assert Solution().solve(1) == 2", "assert (", "f(1)"]) == {"Solution", "solve", "f"}
+
+
+# -- hostile shapes: a backtracking scan would be quadratic on them; results are asserted ----------
+
+def test_many_fences_without_newlines():
+    text = "```" * 16_000
+    assert fenced_blocks(text) == []
+    assert extract_code(text) == text  # no block: the completion is taken as code
+
+
+def test_many_fences_with_newlines_and_an_unclosed_last_one():
+    text = "```python\n" * 16_001 + "def f():\n    return 1\n"  # 8,000 empty blocks, then one to the end
+    blocks = fenced_blocks(text)
+    assert len(blocks) == 8_001 and all(b == ("python", "") for b in blocks[:-1])
+    assert extract_code(text) == "def f():\n    return 1\n"
+
+
+def test_a_megabyte_completion():
+    body = "def solve(x):\n    return x\n" + "# filler line\n" * 70_000
+    text = "Sure.\n" + "word " * 50_000 + "\n```python\n" + body + "```\nDone." + "`" * 100_000
+    assert len(text) > 1_000_000
+    assert extract_code(text, ["assert solve(1) == 1"]) == body
+
+
+def test_nested_and_unclosed_fences():
+    # a fence inside a block closes it, wherever it is on its line; scanning goes on after it
+    text = "```python\ndef f():\n    s = '''\n```bash\nls\n```\n'''\n    return 1\n```"
+    assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("", "'''\n    return 1\n")]
+    assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]
+    assert fenced_blocks("text ```python\ncode\n") == [("python", "code\n")]  # unclosed: to the end
+    assert fenced_blocks("```python") == []  # an opening fence needs the end of its line
+
+
+def test_call_and_stdio_tests_pick_blocks_too():
+    text = "```python\ndef helper():\n    return 0\n```\n```python\ndef add(a, b):\n    return a + b\n```\n"
+    assert extract_code(text, [{"call": "add", "args": [1, 2], "expected": 3}]).startswith("def add")
+    assert extract_code(text, [{"inputs": ["1"], "outputs": ["2"], "fn_name": "helper"}]).startswith("def helper")
+    stdio = [{"stdin": "1 2\n", "expected_stdout": "3\n"}]
+    assert extract_code(text, stdio).startswith("def add")  # nothing named: the longest block
+    assert called_names([{"call": "f"}, {"stdin": ""}, "assert g(1)", 3, None]) == {"f", "g"}
+
+
+def test_unparseable_blocks_and_tests_are_skipped():
+    deep = "(" * 100_000 + ")" * 100_000
+    text = f"```python\nx = {deep}\n```\n```python\ndef f():\n    return 1\n```\n"
+    assert extract_code(text, ["assert f() == 1", "assert " + deep]) == "def f():\n    return 1\n"
+
+
+# -- the same blocks as the regex this scan replaced, on every small input -----------------------
+
+_OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["`", "``", "```", "\n", " ", "\t", "py", "Python", "x-1", "\r", "é",
+                                 "def f(): pass", "\u2028"]), max_size=16).map("".join))
+def test_same_blocks_as_the_old_regex(text):
+    assert fenced_blocks(text) == [(tag.lower(), body) for tag, body in _OLD_FENCE.findall(text)]
