@@ -27,7 +27,8 @@ from .sandbox import zygote
 
 log = logging.getLogger(__name__)
 
-SANDBOX_MODULES = ("codec", "frames", "seccomp", "rpc", "runner", "tester", "process", "forker", "zygote")  # in import order
+# In import order.
+SANDBOX_MODULES = ("codec", "frames", "seccomp", "trusted", "rpc", "runner", "tester", "process", "forker", "zygote")
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed

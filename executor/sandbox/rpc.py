@@ -19,13 +19,15 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
 The program's process answers every request; the test process answers only "call", "list",
-"len" and "item" on what the test handed over (TEST_OPS), so nothing else of it is reachable.
+"len" and "item" on what the test handed over (TEST_OPS), and "attr" only for the public
+attributes of instances of the test's own classes (a linked list the test built, which the
+program walks: `node.val`, `node.next`), so nothing else of it is reachable.
 Standard library only.
 """
 
 import builtins
 
-from . import codec, frames
+from . import codec, frames, trusted
 
 MAX_FRAME = 64 << 20
 MESSAGE_MAX = 600
@@ -35,9 +37,29 @@ _EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                if isinstance(obj, type) and issubclass(obj, BaseException)}
 _IN_PLACE = (list, dict, set, bytearray)
 ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item"})  # the program's process
-# The test process answers for what the test handed over, but never "attr": an attribute walk
-# (a generator's gi_frame.f_code.co_consts) would reach the test's literals.
-TEST_OPS = frozenset({"call", "list", "len", "item"})
+# The test process answers for what the test handed over, and "attr" only through
+# test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
+# a function's __globals__) would reach the test's literals.
+TEST_OPS = frozenset({"call", "list", "len", "item", "attr"})
+_type_module = type.__dict__["__module__"].__get__
+_object_dict = object.__getattribute__
+
+
+def test_attribute(target, name):
+    """May the program read attribute `name` of the test's object `target`? Only a public one
+    of an instance of a class the test defined itself (its module is the snippets' __main__),
+    as found on the instance or its class, never of functions, methods, generators, frames,
+    modules or classes."""
+    cls = type(target)
+    if name.startswith("_") or type(cls) is not type:
+        return False
+    try:
+        if _type_module(cls) != "__main__":
+            return False
+        own = _object_dict(target, "__dict__") if hasattr(cls, "__dict__") else {}
+    except (AttributeError, TypeError):
+        own = {}
+    return name in own or any(name in vars(c) for c in type.__dict__["__mro__"].__get__(cls)[:-1])
 
 
 class PeerGone(Exception):
@@ -45,21 +67,35 @@ class PeerGone(Exception):
 
 
 class Remote:
-    """An object that lives in the other process."""
+    """An object that lives in the other process.
 
-    __slots__ = ("_ep", "_h", "_t")
+    In the test process a Remote is a program object the codec could not carry as a value.
+    Its methods named like a built-in value's (`startswith`, `keys`, `issubset`) are refused:
+    the test means a value there, and a program object answering them would decide the test.
+    Objects the test makes by calling a program class by a CapWords name (`Solution()`,
+    `MinStack()`: `_api`) keep all their methods, their own API."""
+
+    __slots__ = ("_ep", "_h", "_t", "_ctor", "_api")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
         self._h = handle
         self._t = type_name
+        self._ctor = False  # a program class named in CapWords (see Endpoint.names)
+        self._api = False  # made by calling such a class
 
     def __call__(self, *args, **kwargs):
-        return self._ep.call(self, args, kwargs)
+        value = self._ep.call(self, args, kwargs)
+        if self._ctor and type(value) is Remote:
+            value._api = True
+        return value
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if self._ep.ops is TEST_OPS and not self._api and name in trusted.VALUE_METHOD_NAMES:
+            raise TypeError("a %s from the program is not a built-in value: .%s is not judged on it"
+                            % (self._t, name))
         return self._ep.request({"op": "attr", "h": self._h, "n": name})
 
     def __iter__(self):
@@ -179,6 +215,8 @@ class Endpoint:
         op = msg.get("op")
         if op not in self.ops:
             raise PermissionError("%r is not answered here" % (op,))
+        if op == "attr" and self.ops is TEST_OPS and not test_attribute(self.table[msg["h"]], msg["n"]):
+            raise PermissionError("this attribute is not answered here")
         if op == "names":
             return {"ok": {"v": None}, "names": {
                 k: self.ref(v) for k, v in list(self.namespace.items())
@@ -205,7 +243,11 @@ class Endpoint:
         names = reply.get("names")
         if type(names) is not dict:
             raise TypeError("malformed globals from the program")
-        return {k: self.deref(r) for k, r in names.items() if type(k) is str}
+        out = {k: self.deref(r) for k, r in names.items() if type(k) is str}
+        for name, value in out.items():
+            if type(value) is Remote and value._t == "type" and name[:1].isupper():
+                value._ctor = True
+        return out
 
     def done(self):
         frames.write_frame(self.wfd, {"op": "done"})

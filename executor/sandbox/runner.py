@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 
-from . import codec, frames, rpc  # noqa: F401  (bound below; the zygote loads us as a package)
+from . import codec, frames, rpc, trusted  # noqa: F401  (bound below; the zygote loads us as a package)
 
 NONCE_LEN = 32  # hex characters, then "\n"
 # In place of a nonce: "this phase is a snippet the test process runs; serve its requests".
@@ -158,14 +158,16 @@ def _bind():
             return None, ("syntax", "the program cannot be compiled: " + describe(exc))
 
     def probe_values(codes, ns, values, sent, nonce, res_fd):
-        """Evaluate probes in order into `values`; return the ones not sent as parts yet."""
+        """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
+        probe's standard-library names (`list`, `map`, `Counter`) are the ones this process
+        imported before the program ran (TRUSTED), not the program's."""
         last = _monotonic()
         for c in codes:
             if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
                 send(res_fd, {"n": nonce, "s": "part", "v": values[sent[0]:]})
                 sent[0] = _len(values)
                 last = _monotonic()
-            values.append(_encode(_eval(c, ns)))
+            values.append(_encode(_eval(c, ns, TRUSTED)))
         return values[sent[0]:]
 
     def run_tests(program, tests, ctl_fd, res_fd):
@@ -282,6 +284,14 @@ def _bind():
         "prepare_test": prepare_test, "read_nonce": read_nonce, "send": send, "send_ok": send_ok,
         "run_phase": run_phase, "describe": describe,
     }
+
+
+TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zygote's imports are done
+
+
+def bind_trusted():
+    """Bind TRUSTED, in the zygote after its imports and before the fork server is copied."""
+    TRUSTED.update(trusted.bindings())
 
 
 _HELPER_PLACEHOLDER = "<acefarm strict helper>"

@@ -22,7 +22,7 @@ import builtins
 import os
 import sys
 
-from . import frames, rpc, runner
+from . import frames, rpc, runner, trusted
 
 # The builtins as they were before any program ran (imported by the zygote at boot).
 _PRISTINE_BUILTINS = dict(builtins.__dict__)
@@ -39,9 +39,11 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     # Compiled now, while the program's child forks and loads, not in each test's phase.
     prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
     ns, own = {"__name__": "__main__"}, {}
+    # A test's `math`, `Counter` or `np` are this process's own, never the program's.
+    genuine = {k: v for k, v in trusted.bindings().items() if k not in _PRISTINE_BUILTINS}
     for _, code, error in prepared:
         nonce = runner.read_nonce(ctl_fd)
-        status, out = _run_snippet(program, code, error, ns, own)
+        status, out = _run_snippet(program, code, error, ns, own, genuine)
         try:
             program.done()
         except OSError:
@@ -63,16 +65,19 @@ def _trusted_module(name, value):
     return value
 
 
-def _run_snippet(program, code, error, ns, own):
+def _run_snippet(program, code, error, ns, own, genuine):
     """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
-    tests defined themselves (`own`, kept from test to test as in one shared namespace)."""
+    tests defined themselves (`own`, kept from test to test as in one shared namespace), with
+    the standard library's names (`genuine`) bound to this process's objects whatever the
+    program defined under them."""
     if code is None:
         return "error", "the test itself does not compile: " + error
     try:
         ns.update({k: _trusted_module(k, v) for k, v in program.names().items()
-                   if k not in own and k not in _PRISTINE_BUILTINS and not k.startswith("__")})
+                   if k not in own and not trusted.is_trusted(k) and not k.startswith("__")})
     except BaseException as exc:
         return "error", runner.describe(exc)
+    ns.update({k: v for k, v in genuine.items() if k not in own})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)
     status, out = runner.run_phase(lambda: exec(code, ns))

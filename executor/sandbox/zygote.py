@@ -594,6 +594,7 @@ def main(boot):
     seccomp.install(os.getpid())
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     preimported = _preimport(boot.get("preimport", []))
+    runner.bind_trusted()
     _SANDBOX_MODULES = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
     os.environ.clear()  # children inherit this environment: nothing from the host
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR})

@@ -1,0 +1,72 @@
+"""Which names in test text are the standard library's, never the program's. Stdlib only.
+
+A test's `Counter`, `map`, `math` or `OrderedDict` mean the genuine objects, whatever a program
+defines under those names: resolved in the program's namespace, a program defining
+`def Counter(*a, **k): return {}` would choose what its answer is compared with. Every other
+name a test uses (`f`, `Solution`, `ListNode`) is the program's.
+
+One table for every place test text is evaluated: the host's evaluator (judging/names.py),
+the test process (tester.py) and the probes a child computes (runner.py). In the sandbox each
+process binds these names to its own copies, imported before any program ran.
+"""
+
+import builtins
+import collections
+import decimal
+import fractions
+import sys
+
+# Standard-library modules a test may name (bound to the process's own copy).
+MODULES = frozenset({"math", "cmath", "collections", "fractions", "decimal", "string", "re", "itertools",
+                     "functools", "operator", "heapq", "bisect", "random", "statistics", "json", "datetime",
+                     "sys", "os"})
+# Aliases of well-known packages: a test's `np` is numpy, never a program's class named np.
+ALIASES = {"np": "numpy", "numpy": "numpy", "pd": "pandas", "pandas": "pandas", "torch": "torch",
+           "scipy": "scipy", "sympy": "sympy"}
+# Names tests use bare after `from M import name` (in AceCoder the program's imports are the
+# test's): the genuine objects.
+FROM_IMPORTS = {
+    "Counter": ("collections", "Counter"), "OrderedDict": ("collections", "OrderedDict"),
+    "defaultdict": ("collections", "defaultdict"), "deque": ("collections", "deque"),
+    "Fraction": ("fractions", "Fraction"), "Decimal": ("decimal", "Decimal"),
+    "isclose": ("math", "isclose"), "inf": ("math", "inf"),
+}
+# Not `pi`, `gcd`, `sqrt`, `floor`: programs define functions by those names, which their tests
+# call (`assert gcd(12, 8) == 4`); those stay the program's.
+_BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+
+
+def is_trusted(name):
+    """Does `name` in test text mean a built-in or the standard library's object?"""
+    return name in _BUILTIN_NAMES or name in MODULES or name in ALIASES or name in FROM_IMPORTS
+
+
+def bindings():
+    """This process's genuine objects for the trusted names it has (modules it imported
+    already; numpy where it is not installed is simply absent)."""
+    out = {name: getattr(builtins, name) for name in _BUILTIN_NAMES}
+    for name in MODULES:
+        if name in sys.modules:
+            out[name] = sys.modules[name]
+    for name, module in ALIASES.items():
+        if module in sys.modules:
+            out[name] = sys.modules[module]
+    for name, (module, attr) in FROM_IMPORTS.items():
+        if module in sys.modules:
+            out[name] = getattr(sys.modules[module], attr)
+    return out
+
+
+def _public(*types):
+    return frozenset(n for t in types for n in dir(t) if not n.startswith("_"))
+
+
+# Every public method or attribute name of the built-in value types (and the collections the
+# codec carries). `r.m(...)` with such an `m` on a program's value is the value's own method:
+# judged on the value, never answered by a program object, so an object whose `__getattr__`
+# answers every name with `lambda *a: True` cannot pass `r.startswith('ab')` or
+# `r.issubset({1, 2})`. (Objects the test makes from a program class, `Solution()`, keep their
+# own methods: see judging/names.py and rpc.Remote.)
+VALUE_METHOD_NAMES = _public(str, bytes, bytearray, list, tuple, dict, set, frozenset, int, float, complex,
+                             bool, range, collections.Counter, collections.OrderedDict,
+                             collections.defaultdict, collections.deque, fractions.Fraction, decimal.Decimal)

@@ -1,0 +1,212 @@
+"""Wrong programs that try to choose both sides of a comparison.
+
+A program chooses only its own return values, output and exit. The expected side of a
+comparison - literals, the test's own expressions over them, a built-in value's methods, and
+the standard library's names (`Counter`, `map`, `math`) - is the trusted side's, whatever the
+program defines. Every program here is wrong; each case is run on the host path (a plain
+assert, judged from probe values) and, where it makes sense, as a snippet in the test process.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from executor import Verdict
+from .security_support import assert_no_reward, make_job, show
+
+pytestmark = pytest.mark.security
+
+F = Verdict.FAILED
+
+# Program objects that answer every method a test may call on a built-in value with True.
+ANSWERERS = {
+    "__getattr__": "class Yes:\n    def __getattr__(self, name):\n        return lambda *a, **k: True\n",
+    "__getattribute__": ("class Yes:\n    def __getattribute__(self, name):\n"
+                         "        return lambda *a, **k: True\n"),
+    "explicit methods": ("class Yes:\n    startswith = endswith = isdigit = issubset = keys = count = "
+                         "lambda *a, **k: True\n    isupper = isalpha = issuperset = get = index = "
+                         "lambda *a, **k: True\n"),
+    "metaclass __getattr__": ("class Meta(type):\n    def __getattr__(cls, name):\n"
+                              "        return lambda *a, **k: True\n"
+                              "class Yes(metaclass=Meta):\n    def __getattr__(self, name):\n"
+                              "        return lambda *a, **k: True\n"),
+}
+METHOD_TESTS = [
+    "assert f('abcdef').startswith('abc')",
+    "assert f('x').isdigit()",
+    "assert f([1]).issubset({1, 2})",
+    "assert f('abc').endswith('bc') and f('q').isalpha()",
+    "assert f({1: 2}).get(1) == 2",
+    "assert f([3, 1]).index(1) == 1",
+    "assert f('aab').count('a') == 2",
+    "assert f(1).keys() == {1}",
+]
+
+
+@pytest.mark.parametrize("kind", sorted(ANSWERERS))
+def test_an_object_answering_every_method_passes_nothing(pool, host, kind):
+    program = ANSWERERS[kind] + "def f(x):\n    return Yes()\n"
+    result = pool.run(make_job(program, METHOD_TESTS))
+    assert_no_reward(result)
+    # Judged on the trusted side (the `and` one runs in the test process, which refuses it too).
+    assert all(t.verdict in (F, Verdict.RUNTIME_ERROR) for t in result.tests), show(result)
+    host.check()
+
+
+@pytest.mark.parametrize("kind", sorted(ANSWERERS))
+def test_an_object_answering_every_method_passes_no_snippet(pool, host, kind):
+    program = ANSWERERS[kind] + "def f(x):\n    return Yes()\n"
+    snippets = ["r = f('abcdef')\nassert r.startswith('abc')",
+                "def check(candidate):\n    r = candidate([1])\n    assert r.issubset({1, 2})\ncheck(f)",
+                "values = [f(i) for i in range(3)]\nassert all(v.isdigit() for v in values)"]
+    result = pool.run(make_job(program, snippets))
+    assert_no_reward(result)
+    host.check()
+
+
+def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, host):
+    program = ("class S(str):\n    def startswith(self, *a, **k):\n        return True\n"
+               "    def isdigit(self):\n        return True\n"
+               "class L(set):\n    def issubset(self, other):\n        return True\n"
+               "def f(x):\n    return S('zzz')\ndef g(x):\n    return L({9})\n")
+    tests = ["assert f('abcdef').startswith('abc')", "assert f('x').isdigit()", "assert g([1]).issubset({1, 2})"]
+    result = pool.run(make_job(program, tests))
+    assert_no_reward(result, [F, F, F])
+    host.check()
+
+
+# The program defines a name the test's expected side uses.
+SHADOWS = {
+    "Counter": ("def Counter(*a, **k):\n    return {}\ndef count(s):\n    return {}\n",
+                "assert count('aab') == Counter({'a': 2, 'b': 1})"),
+    "Counter class": ("class Counter(dict):\n    def __init__(self, *a, **k):\n        pass\n"
+                      "def count(s):\n    return {}\n", "assert count('aab') == Counter('aab')"),
+    "map": ("def map(*a, **k):\n    return iter([])\ndef f(xs):\n    return []\n",
+            "assert f([1, 2]) == list(map(str, [1, 2]))"),
+    "sorted": ("def sorted(*a, **k):\n    return 'x'\ndef f(xs):\n    return 'x'\n",
+               "assert f([2, 1]) == sorted([2, 1])"),
+    "OrderedDict": ("OrderedDict = lambda *a: {}\ndef f():\n    return {}\n",
+                    "assert f() == OrderedDict([('b', 2), ('a', 1)])"),
+    "math module": ("class math:\n    isclose = staticmethod(lambda *a, **k: True)\n    pi = 0\n"
+                    "def f(x):\n    return 0\n", "assert math.isclose(f(1), math.pi)"),
+    "Fraction": ("def Fraction(*a):\n    return 0\ndef f():\n    return 0\n", "assert f() == Fraction(1, 3)"),
+    "builtins patched": ("import builtins\nbuiltins.len = lambda x: 3\nbuiltins.sum = lambda *a: 3\n"
+                         "def f():\n    return [1]\n", "assert len(f()) == 3 and sum(f()) == 3 or f() == [1, 2, 3]"),
+    "str shadowed": ("str = lambda x: 'x'\ndef f(n):\n    return 'x'\n", "assert f(5) == str(5)"),
+    "abs shadowed": ("abs = lambda x: 0\ndef f(x):\n    return 3\n", "assert abs(f(1) - 1.5) < 0.01"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHADOWS))
+def test_the_program_does_not_choose_the_expected_side(pool, host, name):
+    program, test = SHADOWS[name]
+    result = pool.run(make_job(program, [test]))
+    assert_no_reward(result, [F])
+    host.check()
+
+
+@pytest.mark.parametrize("name", ["Counter", "map", "math module", "OrderedDict", "Fraction"])
+def test_the_program_does_not_choose_the_expected_side_of_a_snippet(pool, host, name):
+    program, test = SHADOWS[name]
+    snippet = "x = 1\n" + test  # an assignment: judged in the test process
+    result = pool.run(make_job(program, [snippet]))
+    assert_no_reward(result)
+    host.check()
+
+
+def test_a_snippet_cannot_be_fooled_by_a_program_math(pool, host):
+    program = ("class math:\n    isclose = staticmethod(lambda *a, **k: True)\n"
+               "def f(x):\n    return 0.0\n")
+    snippet = "xs = [f(i) for i in range(3)]\nassert all(math.isclose(a, b) for a, b in zip(xs, [0.5, 1.5, 2.5]))"
+    result = pool.run(make_job(program, [snippet]))
+    assert_no_reward(result, [F])
+    host.check()
+
+
+def test_ordered_dict_order_is_compared(pool, host):
+    program = "from collections import OrderedDict\ndef f():\n    return OrderedDict([('a', 1), ('b', 2)])\n"
+    result = pool.run(make_job(program, ["assert f() == OrderedDict([('b', 2), ('a', 1)])",
+                                         "x = f()\nassert x == OrderedDict([('b', 2), ('a', 1)])"]))
+    assert_no_reward(result, [F, F])
+    host.check()
+
+
+# Opaque values satisfy no comparison, negated ones included.
+NEGATIONS = ["assert f() != 3", "assert not (f() == 3)", "assert f() not in [1, 2]", "assert not f() < 0",
+             "assert [f()] != [1]", "assert {'k': f()} != {'k': 1}", "assert f() is not None and f() != 0"]
+
+
+@pytest.mark.parametrize("test", NEGATIONS)
+def test_an_opaque_value_satisfies_no_negated_comparison(pool, host, test):
+    program = ("class Odd:\n    def __eq__(self, o):\n        return False\n    def __ne__(self, o):\n"
+               "        return True\n    def __lt__(self, o):\n        return False\n    __hash__ = object.__hash__\n"
+               "def f():\n    return Odd()\n")
+    result = pool.run(make_job(program, [test, "x = f()\n" + test]))
+    assert_no_reward(result, [F, F])
+    host.check()
+
+
+def test_type_checks_see_the_real_type(pool, host):
+    program = ("from collections import namedtuple\nP = namedtuple('P', 'a b')\nclass L(list):\n    pass\n"
+               "def f():\n    return P(1, 2)\ndef g():\n    return L([1])\n")
+    result = pool.run(make_job(program, ["assert type(f()) is tuple", "assert type(g()) == list",
+                                         "assert isinstance(f(), tuple) and f() == (1, 2)"]))
+    assert [t.verdict for t in result.tests] == [F, F, Verdict.PASSED], show(result)
+    host.check()
+
+
+# Right programs whose answers are judged on the trusted side with the same rules.
+RIGHT = {
+    "startswith": ("def f(s):\n    return s\n", "assert f('abcdef').startswith('abc')"),
+    "str subclass": ("class S(str):\n    pass\ndef f(s):\n    return S(s)\n", "assert f('abc').startswith('a')"),
+    "keys": ("def f():\n    return {1: 'a', 2: 'b'}\n", "assert f().keys() == {1, 2}"),
+    "Counter": ("from collections import Counter\ndef count(s):\n    return Counter(s)\n",
+                "assert count('aab') == Counter({'a': 2, 'b': 1})"),
+    "Counter without import": ("def count(s):\n    d = {}\n    for c in s:\n        d[c] = d.get(c, 0) + 1\n"
+                               "    return d\n", "assert count('aab') == Counter({'a': 2, 'b': 1})"),
+    "join": ("def f(xs):\n    return ', '.join(xs)\n", "assert f(['a', 'b']) == ', '.join(['a', 'b'])"),
+    "percent": ("def f(n):\n    return '%d items' % n\n", "assert f(5) == '%d items' % 5"),
+    "format": ("def f(n):\n    return str(n).rjust(4)\n", "assert f(5) == '{:>4}'.format(5)"),
+    "str of a program class": ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
+                               "    def __str__(self):\n        return 'Node(%d)' % self.v\n",
+                               "assert str(Node(3)) == 'Node(3)'"),
+    "Solution API named like a method": ("class Solution:\n    def count(self, n):\n        return n + 1\n",
+                                         "assert Solution().count(2) == 3"),
+    "large list": ("def f():\n    return [0] * 150000\n", "assert f() == [0] * 150000"),
+    "large set": ("def f():\n    return set(range(6000))\n", "assert f() == set(range(6000))"),
+    "large int": ("def f(n):\n    return 2 ** n\n", "assert f(20000) == 2 ** 20000"),
+    "map of the program's function": ("def f(x):\n    return x + 1\n", "assert list(map(f, [1, 2])) == [2, 3]"),
+    "OrderedDict": ("from collections import OrderedDict\ndef f():\n    return OrderedDict([('b', 2), ('a', 1)])\n",
+                    "assert f() == OrderedDict([('b', 2), ('a', 1)])"),
+    "namedtuple": ("from collections import namedtuple\nP = namedtuple('P', 'x y')\ndef f():\n    return P(1, 2)\n",
+                   "assert f() == (1, 2)\nassert f().x == 1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_right_programs_pass(pool, host, name):
+    program, test = RIGHT[name]
+    result = pool.run(make_job(program, [test], memory_mb=512))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
+
+
+def test_a_snippet_can_hand_the_program_its_own_linked_list(pool, host):
+    program = ("def total(node):\n    s = 0\n    while node is not None:\n        s += node.val\n"
+               "        node = node.next\n    return s\n")
+    snippet = ("class ListNode:\n    def __init__(self, val, next=None):\n        self.val = val\n"
+               "        self.next = next\n"
+               "head = ListNode(1, ListNode(2, ListNode(3)))\nassert total(head) == 6\n")
+    result = pool.run(make_job(program, [snippet]))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
+
+
+def test_design_problem_objects_keep_their_methods_in_snippets(pool, host):
+    program = ("class MyHashMap:\n    def __init__(self):\n        self.d = {}\n"
+               "    def put(self, k, v):\n        self.d[k] = v\n    def get(self, k):\n        return self.d.get(k, -1)\n"
+               "    def remove(self, k):\n        self.d.pop(k, None)\n")
+    snippet = "m = MyHashMap()\nm.put(1, 2)\nassert m.get(1) == 2\nm.remove(1)\nassert m.get(1) == -1\n"
+    result = pool.run(make_job(program, [snippet]))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
