@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable
 
 Checker = Callable[[str, str], bool]
@@ -18,8 +19,22 @@ def tokens(expected: str, actual: str) -> bool:
     return expected.split() == actual.split()
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _integer_text(token: str) -> str:
+    """An integer token's value as text, without a sign of zero or leading zeros ("-007" ->
+    "-7", "+0" -> "0"): compared exactly, however many digits it has."""
+    sign = "-" if token[0] == "-" else ""
+    digits = token.lstrip("+-").lstrip("0") or "0"
+    return ("" if digits == "0" else sign) + digits
+
+
 def make_float(tolerance: float = 1e-6) -> Checker:
-    """Tokens equal, numeric tokens within `tolerance` (absolute or relative)."""
+    """Tokens equal; numeric tokens within `tolerance` (absolute or relative) where either side
+    has a decimal point or an exponent. Tokens that are integers on both sides compare exactly:
+    with a tolerance, 1000000 and 1000001 would pass as equal."""
 
     def check(expected: str, actual: str) -> bool:
         want, got = expected.split(), actual.split()
@@ -28,9 +43,15 @@ def make_float(tolerance: float = 1e-6) -> Checker:
         for w, g in zip(want, got):
             if w == g:
                 continue
+            if _INTEGER.fullmatch(w) and _INTEGER.fullmatch(g):
+                if _integer_text(w) != _integer_text(g):
+                    return False
+                continue
+            if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
+                return False  # words, nan, inf: equal only as text
             try:
                 fw, fg = float(w), float(g)
-            except ValueError:
+            except (ValueError, OverflowError):
                 return False
             if not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
                 return False

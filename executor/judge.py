@@ -7,13 +7,14 @@ here, against expectations that never entered the sandbox.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import checkers
 from .asserts import JOB_WORK_MAX, TrustedSnippet, short_repr
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
-from .sandbox.codec import DecodeError, decode
+from .sandbox.codec import DecodeError, OpaqueCompared, decode
 from .verdict import Verdict
 
 # Raw phase status -> verdict, for everything but "ok".
@@ -90,7 +91,10 @@ def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -
             value = decode(phase.get("v"))
         except DecodeError as exc:
             return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", cpu_ms)
-        ok = _json_shape(value) == _json_shape(test.expected)
+        try:
+            ok = _as_json(value) == _as_json(test.expected)
+        except (RecursionError, OpaqueCompared):
+            ok = False
         msg = None if ok else f"{test.func}(...) returned {short_repr(value)}; expected {short_repr(test.expected)}"
         return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
     assert isinstance(test, AssertTest)
@@ -154,13 +158,32 @@ class EarlyStop:
         return judged if values[:at] == self._values[test_index][:at] else 0
 
 
-def _json_shape(value: Any) -> Any:
-    """Call tests compare as JSON would: tuples are lists (expected came from JSON)."""
+def _as_json(value: Any) -> Any:
+    """A call test's value as JSON sees it, tagged by JSON type (the expected side came from
+    JSON): tuples are lists, dict keys are their JSON text, ints and floats are numbers, and
+    the comparison is type-strict - `True` is not `1`, `None` is not `0`, a complex, a set or
+    a program object equals nothing."""
+    if value is None:
+        return ("null",)
+    if isinstance(value, bool):
+        return ("bool", bool(value))
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, str):
+        return ("string", str(value))
     if isinstance(value, (list, tuple)):
-        return [_json_shape(v) for v in value]
+        return ("array", [_as_json(v) for v in value])
     if isinstance(value, dict):
-        return {k: _json_shape(v) for k, v in value.items()}
-    return value
+        return ("object", {_json_key(k): _as_json(v) for k, v in value.items()})
+    return ("not JSON", object())  # equal to nothing, itself included
+
+
+def _json_key(key: Any) -> Any:
+    if isinstance(key, str):
+        return str(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)  # how JSON writes a non-string key: 1 -> "1", True -> "true"
+    return object()
 
 
 def _explain_skips(results: list[TestResult]) -> None:

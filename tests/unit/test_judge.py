@@ -1,0 +1,33 @@
+"""The trusted side's verdicts from raw answers (executor/judge.py)."""
+
+import pytest
+
+from executor import Job, Verdict
+from executor.judge import judge
+from executor.sandbox.codec import encode
+
+
+def call_verdict(expected, returned):
+    job = Job.from_dict({"id": "c", "program": "def f(): pass", "tests": [{"call": "f", "expected": expected}]})
+    answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": encode(returned)}]}
+    return judge(job, answer).tests[0].verdict
+
+
+@pytest.mark.parametrize("expected, returned, ok", [
+    (3, 3, True), (3, 3.0, True), ([1, [2]], (1, (2,)), True), ({"a": [1]}, {"a": (1,)}, True),
+    ({"1": 2}, {1: 2}, True),            # JSON writes the key 1 as "1"
+    (1, True, False), (True, 1, False), (0, None, False), (None, 0, False), (0, False, False),
+    ([True], [1], False), (1, 1 + 0j, False), ([1, 2], {1, 2}, False), ("a", b"a", False),
+    ({"a": 1}, {"a": 1, "b": 2}, False), (None, None, True), ("x", "x", True),
+])
+def test_call_tests_compare_like_json_and_are_type_strict(expected, returned, ok):
+    assert (call_verdict(expected, returned) is Verdict.PASSED) is ok
+
+
+def test_an_opaque_value_fails_a_call_test():
+    class Rigged:
+        def __eq__(self, other):
+            return True
+
+    assert call_verdict(1, Rigged()) is Verdict.FAILED
+    assert call_verdict([1], [Rigged()]) is Verdict.FAILED
