@@ -40,6 +40,7 @@ from types import BuiltinFunctionType
 from typing import Any, Callable
 
 from .judging import names
+from .judging.cache import source_cache
 from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared, decode,
                             hash_collisions)
 
@@ -371,7 +372,7 @@ _BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "se
                                  "compile", "delattr"})
 
 
-@functools.lru_cache(maxsize=4096)  # like plan_snippet: suites repeat across samples
+@source_cache(4 << 20)  # like plan_snippet: suites repeat across samples
 def bound_names(source: str) -> frozenset[str] | None:
     """Names a snippet binds at its top level (defs, classes, assignments, imports, loops), or
     None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
@@ -405,7 +406,7 @@ def bound_names(source: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
-@functools.lru_cache(maxsize=16384)
+@source_cache(4 << 20)
 def free_names(expr: str) -> frozenset[str]:
     """Every name an expression reads."""
     try:
@@ -868,12 +869,40 @@ class TrustedSnippet:
         return i, None
 
 
-def _plan_one(source: str, test: ast.expr) -> TrustedAssert:
+def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     if sum(1 for _ in ast.walk(test)) > MAX_NODES:
         raise Unsupported("too large")
     planner = _Planner()
     plan = planner.plan(test)
-    return TrustedAssert(ast.get_source_segment(source, test) or source, tuple(planner.probes), plan)
+    return TrustedAssert(_segment(lines, test) or "".join(lines), tuple(planner.probes), plan)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(source: str) -> list[str]:
+    """`source`'s lines with their ends, split as the parser splits them."""
+    out, start = [], 0
+    for match in _LINE_END.finditer(source):
+        out.append(source[start:match.end()])
+        start = match.end()
+    out.append(source[start:])
+    return out
+
+
+def _segment(lines: list[str], node: ast.expr) -> str:
+    """The source text of `node` (ast.get_source_segment, but from lines split once: that
+    function splits the whole source again for every node, so a test of 1,000 asserts cost
+    seconds to plan)."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    start, end = node.col_offset, node.end_col_offset
+    if end is None or not 0 <= first <= last < len(lines):
+        return ""
+    data = [line.encode("utf-8", "surrogatepass") for line in lines[first:last + 1]]  # offsets are UTF-8 bytes
+    if first == last:
+        return data[0][start:end].decode("utf-8", "surrogatepass")
+    text = data[0][start:] + b"".join(data[1:-1]) + data[-1][:end]
+    return text.decode("utf-8", "surrogatepass")
 
 
 def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
@@ -983,14 +1012,15 @@ def _ignorable(stmt: ast.stmt) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=4096)  # test suites repeat across a question's samples
+@source_cache(8 << 20)  # test suites repeat across a question's samples; bounded by bytes
 def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
     try:
         tree = ast.parse(source, "<test>", "exec")
         if sum(1 for _ in ast.walk(tree)) > 20 * MAX_NODES:
             return None
-        asserts = tuple(_plan_one(source, s.test) for s in _assert_statements(tree))
+        lines = _lines(source)
+        asserts = tuple(_plan_one(lines, s.test) for s in _assert_statements(tree))
     except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError, Unsupported):
         return None  # an over-long format in the test's own text: the test process computes it
     if not asserts:

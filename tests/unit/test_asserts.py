@@ -419,3 +419,18 @@ def test_the_early_stop_and_the_final_judging_share_the_jobs_budget():
     result = judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": list(range(40))}]}, stop)
     assert stop.work[0] < left  # the final judging went on with what the early stop left
     assert result.tests[0].verdict.value == "failed" and "OverflowError" in result.tests[0].message
+
+
+def test_planning_is_linear_in_the_number_of_asserts():
+    # 1,000 short asserts: each assert's source is cut from lines split once (the parser's
+    # helper split the whole test again per assert: seconds per test).
+    src = "\n".join(f"assert f({i}) == {i}" for i in range(1000))
+    plan = plan_snippet(src)
+    assert plan is not None and len(plan.asserts) == 1000 and plan.asserts[999].source == "f(999) == 999"
+    assert plan.asserts[0].source == "f(0) == 0"
+
+
+def test_plan_caches_are_bounded_by_bytes():
+    from executor.judging.cache import SourceCache
+
+    assert isinstance(plan_snippet, SourceCache) and plan_snippet.bytes <= 8 << 20
