@@ -220,13 +220,17 @@ class _Planner(ast.NodeTransformer):
                   ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Constant, ast.Attribute, ast.Name,
                   ast.keyword, ast.Load) + tuple(_BINOPS) + tuple(_UNARY) + tuple(_CMP) + (ast.And, ast.Or)
 
-    def __init__(self) -> None:
+    def __init__(self, own: frozenset[str] = frozenset()) -> None:
         self.probes: list[str] = []
+        self.own = own  # trusted names that are the program's in this assert (see _plan_one)
+
+    def trusted(self, name: str) -> bool:
+        return names.is_trusted(name) and name not in self.own
 
     def program_dependent(self, node: ast.AST) -> bool:
         """Does `node` use a name of the program's? (Test text's built-in and standard-library
         names are the genuine ones, never the program's: names.py.)"""
-        return any(isinstance(n, ast.Name) and not names.is_trusted(n.id) for n in ast.walk(node))
+        return any(isinstance(n, ast.Name) and not self.trusted(n.id) for n in ast.walk(node))
 
     def probe(self, node: ast.expr) -> _Probe:
         self.probes.append(ast.unparse(node))  # not the source text: names may have been inlined
@@ -234,7 +238,7 @@ class _Planner(ast.NodeTransformer):
 
     def plan(self, node: ast.expr) -> ast.expr:
         if isinstance(node, ast.Name):
-            if not names.is_trusted(node.id):
+            if not self.trusted(node.id):
                 return self.probe(node)
             if node.id in names.MODULES:
                 raise Unsupported("a module as a value")
@@ -244,7 +248,7 @@ class _Planner(ast.NodeTransformer):
         if isinstance(node, ast.Call):
             return self.plan_call(node)
         if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and names.is_trusted(node.value.id) \
+            if isinstance(node.value, ast.Name) and self.trusted(node.value.id) \
                     and node.value.id not in names.MODULES:
                 raise Unsupported("attribute of a built-in")
             if self.program_dependent(node.value):
@@ -319,12 +323,12 @@ class _Planner(ast.NodeTransformer):
             return False
         if not self.program_rooted(func.value):
             return True
-        return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value)
+        return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value, self.own)
 
     def program_rooted(self, node: ast.expr) -> bool:
         """Is `node` a program object or something reached from one (f(x), obj.attr, f(x)[0])?"""
         if isinstance(node, ast.Name):
-            return not names.is_trusted(node.id)
+            return not self.trusted(node.id)
         if isinstance(node, ast.Call):
             return self.program_dependent(node.func) and not self.value_method(node.func)
         if isinstance(node, (ast.Attribute, ast.Subscript)):
@@ -350,7 +354,7 @@ class _Planner(ast.NodeTransformer):
                 if func.attr not in names.MODULE_ATTRS[func.value.id]:  # type: ignore[attr-defined]
                     raise Unsupported(f"{func.value.id}.{func.attr}")  # type: ignore[attr-defined]
                 return func
-            if func.attr.startswith("_") or (isinstance(func.value, ast.Name) and names.is_trusted(func.value.id)):
+            if func.attr.startswith("_") or (isinstance(func.value, ast.Name) and self.trusted(func.value.id)):
                 raise Unsupported("method")
             if isinstance(func.value, ast.Constant):
                 if func.attr not in _methods_of(func.value.value):
@@ -362,10 +366,10 @@ class _Planner(ast.NodeTransformer):
         raise Unsupported("callee")
 
 
-def _constructed(node: ast.expr) -> bool:
+def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
     """`Solution()`, `MinStack(3)`: an instance the test makes of a program class (CapWords)."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper() \
-        and not names.is_trusted(node.func.id)
+        and (not names.is_trusted(node.func.id) or node.func.id in own)
 
 
 _BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "__import__",
@@ -436,6 +440,7 @@ class TrustedAssert:
     source: str
     probes: tuple[str, ...]
     plan: ast.expr
+    own: bool = False  # its probes use the program's names, not the genuine ones (_plan_one)
 
     def judge(self, encoded: Any, work: list[int] | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the probe values the child sent back. `work`: the
@@ -835,6 +840,11 @@ class TrustedSnippet:
     def probes(self) -> tuple[str, ...]:
         return tuple(p for a in self.asserts for p in a.probes)
 
+    @property
+    def own(self) -> tuple[bool, ...]:
+        """Per probe: is it computed with the program's names rather than the genuine ones?"""
+        return tuple(a.own for a in self.asserts for _ in a.probes)
+
     def values_before(self, n: int) -> int:
         """How many probe values the first `n` asserts take."""
         return sum(len(a.probes) for a in self.asserts[:n])
@@ -870,11 +880,24 @@ class TrustedSnippet:
 
 
 def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
+    """The assert's plan. Its built-in and standard-library names are the genuine ones - unless
+    that leaves nothing of the program in it: `assert gcd(12, 18) == 6` or `assert sum([1, 2])
+    == 3` test a program's own `gcd` or `sum` (bound genuine, every program would pass), so
+    there the functions it calls by such names are the program's, computed in the child in the
+    program's namespace (`own`)."""
     if sum(1 for _ in ast.walk(test)) > MAX_NODES:
         raise Unsupported("too large")
+    source = _segment(lines, test) or "".join(lines)
     planner = _Planner()
-    plan = planner.plan(test)
-    return TrustedAssert(_segment(lines, test) or "".join(lines), tuple(planner.probes), plan)
+    plan = planner.plan(copy.deepcopy(test))
+    if not planner.probes:
+        called = frozenset(n.func.id for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                           and n.func.id not in names.MODULES and n.func.id not in names.CONSTANTS)
+        if called:
+            planner = _Planner(called)
+            plan = planner.plan(test)
+            return TrustedAssert(source, tuple(planner.probes), plan, own=True)
+    return TrustedAssert(source, tuple(planner.probes), plan)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")

@@ -36,7 +36,10 @@ class AssertTest:
 
     def sandbox_spec(self) -> dict[str, Any]:
         if self.check is not None:
-            return {"kind": "value", "exprs": list(self.check.probes)}
+            spec: dict[str, Any] = {"kind": "value", "exprs": list(self.check.probes)}
+            if any(self.check.own):
+                spec["own"] = list(self.check.own)
+            return spec
         return {"kind": "snippet"}  # its source goes to the test process only (Job.sandbox_snippets)
 
 

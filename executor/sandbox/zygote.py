@@ -331,7 +331,8 @@ def _prepare(spec):
     kind = spec["kind"]
     if kind == "snippet":  # its source goes from the host to the test process, never here
         return "remote", True, None
-    key = (kind, tuple(spec["exprs"]) if kind == "value" else json.dumps([spec["func"], spec["args"]]))
+    key = (kind, (tuple(spec["exprs"]), tuple(spec.get("own", ()))) if kind == "value"
+           else json.dumps([spec["func"], spec["args"]]))
     hit = _compiled.get(key)
     if hit is None:
         if len(_compiled) >= _COMPILED_MAX:

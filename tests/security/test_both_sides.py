@@ -210,3 +210,26 @@ def test_design_problem_objects_keep_their_methods_in_snippets(pool, host):
     result = pool.run(make_job(program, [snippet]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
+
+
+# A program's own function named like a built-in, tested by an assert with nothing else of
+# the program in it: the program's function is what is tested, never the genuine built-in
+# (which would pass every program, wrong ones included).
+OWN_BUILTIN_NAMES = {
+    "sum": ("def sum(xs):\n    return 0\n", "assert sum([1, 2]) == 3", "def sum(xs):\n    return 3\n"),
+    "gcd": ("def gcd(a, b):\n    return a * b\n", "assert gcd(12, 18) == 6",
+            "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n"),
+    "max": ("def max(xs):\n    return xs[0]\n", "assert max([1, 5, 2]) == 5",
+            "def max(xs):\n    return sorted(xs)[-1]\n"),
+    "Counter": ("def Counter(s):\n    return {}\n", "assert Counter('ab') == {'a': 1, 'b': 1}",
+                "def Counter(s):\n    return {c: s.count(c) for c in s}\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_BUILTIN_NAMES))
+def test_a_program_function_named_like_a_builtin_is_what_is_tested(pool, host, name):
+    wrong, test, right = OWN_BUILTIN_NAMES[name]
+    assert_no_reward(pool.run(make_job(wrong, [test])), [F])
+    result = pool.run(make_job(right, [test]))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()

@@ -315,16 +315,26 @@ def test_one_budget_covers_all_the_asserts_of_a_job():
     from executor import Job
     from executor.judge import judge
 
-    loop = "def check(c):\n    for i in range(300):\n        assert len(str([0] * 131072 + [0] * 131072)) > i\ncheck(f)"
+    loop = "def check(c):\n    for i in range(300):\n        assert len(str([0] * 131072 + [0] * 131072)) > c(i)\ncheck(f)"
     plan = plan_snippet(loop)
     assert plan is not None and len(plan.asserts) == 300
-    ok, msg = plan.judge([])
+    ok, msg = plan.judge([encode(0)] * 300)
     assert not ok and "OverflowError" in msg  # each assert fits its own budget; all 300 do not
-    test = "assert len(str([0] * 131072 + [0] * 131072)) > 0"
+    test = "assert len(str([0] * 131072 + [0] * 131072)) > f(0)"
     job = Job.from_dict({"id": "j", "program": "f = 1", "tests": [test] * 40})
-    answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": []} for _ in range(40)]}
+    answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [0]} for _ in range(40)]}
     verdicts = [t.verdict.value for t in judge(job, answer).tests]
     assert verdicts[0] == "passed" and verdicts[-1] == "failed"
+
+
+def test_an_assert_with_nothing_of_the_program_but_builtins_is_computed_in_the_child():
+    # Nothing in it is the program's if `len` and `str` are the genuine ones, so either the
+    # program defines them (its own `sum`, `gcd`: what the assert tests) or the assert costs
+    # only the test's text: both are computed in the child, under the test's own limits.
+    plan = plan_snippet("assert len(str([0] * 131072 + [0] * 131072)) > 0")
+    assert plan.probes == ("len(str([0] * 131072 + [0] * 131072))",) and plan.own == (True,)
+    assert plan.judge([encode(786430)]) == (True, None)
+    assert plan_snippet("assert math.sqrt(4) == 2").probes == ()  # modules stay the genuine ones
 
 
 def test_hash_tables_built_from_program_values_are_capped():
@@ -409,8 +419,8 @@ def test_the_early_stop_and_the_final_judging_share_the_jobs_budget():
     from executor import Job
     from executor.judge import EarlyStop, judge
 
-    build = "len(str([0] * 131072 + [0] * 131072)) > 0"
-    check = "def check(c):\n" + "".join(f"    assert c({i}) == {i}\n    assert {build}\n" for i in range(40)) + "check(f)"
+    build = "len(str([0] * 131072 + [0] * 131072))"
+    check = "def check(c):\n" + "".join(f"    assert c({i}) + {build} > {i}\n" for i in range(40)) + "check(f)"
     job = Job.from_dict({"id": "a", "program": "f = int", "tests": [check]})
     stop = EarlyStop(job)
     assert stop(0, list(range(4))) is False  # the first asserts, judged on streamed values
