@@ -161,6 +161,12 @@ _CMP: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
 _string_formatter = string.Formatter()
 
 
+class TooCostly(OverflowError):
+    """Evaluating this here would cost more than the in-process bounds allow (a huge literal,
+    power, string or hash table). Not a verdict: the test is judged again in a process of its
+    own under the job's CPU and memory limits (judging/bounded.py)."""
+
+
 class Unsupported(Exception):
     """This expression is not judged on the trusted side."""
 
@@ -170,7 +176,7 @@ class _Probe(ast.expr):
 
     _fields = ("index",)
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int = 0) -> None:  # a default: copy.deepcopy rebuilds nodes bare
         super().__init__()
         self.index = index
 
@@ -455,6 +461,8 @@ class TrustedAssert:
             ok = _truth(_Evaluator(values, work).eval(self.plan))
         except OpaqueCompared as exc:
             return False, f"{self.source.strip()[:200]}: {short_repr(str(exc), 300)}"
+        except TooCostly:
+            raise  # judged again under the job's own limits (judging/bounded.py)
         except Exception as exc:  # ordering str vs int, size caps...
             # The type only: a message could carry data the test reached on the host.
             return False, f"{self.source.strip()[:200]}: could not be evaluated ({type(exc).__name__})"
@@ -548,13 +556,13 @@ def _hash_guard(items: Any, keys: bool = False) -> Any:
     if not hasattr(items, "__len__"):  # zip, enumerate, filter, reversed...
         items = list(items)
     if len(items) > SEQ_MAX:
-        raise OverflowError("too many items to hash on the trusted side")
+        raise TooCostly("too many items to hash on the trusted side")
     try:
         hashed = [k for k, _ in items] if keys else items
     except (TypeError, ValueError):
         return items  # not pairs: dict() raises for them
     if hash_collisions(hashed) > MAX_HASH_COLLISIONS:
-        raise OverflowError("items whose hashes collide: too costly to hash on the trusted side")
+        raise TooCostly("items whose hashes collide: too costly to hash on the trusted side")
     return items
 
 
@@ -574,7 +582,7 @@ def _check_spec(spec: Any) -> None:
     if match is None:
         raise ValueError("invalid format spec")
     if any(part and int(part) > TEXT_MAX for part in match.groups()):
-        raise OverflowError("format width too large to evaluate")
+        raise TooCostly("format width too large to evaluate")
 
 
 def _check_format(template: str) -> None:
@@ -587,7 +595,7 @@ def _check_format(template: str) -> None:
         _check_spec(spec or "")
         total += int(_FORMAT_SPEC.fullmatch(spec or "").group(1) or 0)  # type: ignore[union-attr]
     if total > TEXT_MAX:
-        raise OverflowError("format widths too large to evaluate")
+        raise TooCostly("format widths too large to evaluate")
 
 
 def _check_percent(template: str) -> None:
@@ -598,7 +606,7 @@ def _check_percent(template: str) -> None:
             raise Unsupported("%-format with * widths")
         total += int(width or 0) + int(precision or 0)
     if total > TEXT_MAX:
-        raise OverflowError("format widths too large to evaluate")
+        raise TooCostly("format widths too large to evaluate")
 
 
 def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
@@ -623,7 +631,7 @@ def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]
     else:
         size = 0
     if size > TEXT_MAX:
-        raise OverflowError("string too large to evaluate")
+        raise TooCostly("string too large to evaluate")
 
 
 def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
@@ -632,7 +640,7 @@ def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
     if modulus is not None:
         if isinstance(modulus, int) and isinstance(exponent, int) and (
                 modulus.bit_length() > 2048 or exponent.bit_length() > 4096):
-            raise OverflowError("power too large to evaluate")
+            raise TooCostly("power too large to evaluate")
         return
     if not (_is_number(exponent) and _is_number(base)) or isinstance(exponent, float) or isinstance(base, float):
         return
@@ -646,7 +654,7 @@ def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
     except (OverflowError, ValueError):
         big = True
     if big:
-        raise OverflowError("power too large to evaluate")
+        raise TooCostly("power too large to evaluate")
 
 
 class _Evaluator:
@@ -664,7 +672,7 @@ class _Evaluator:
         self.work -= n
         self.job[0] -= n
         if self.work < 0 or self.job[0] < 0:
-            raise OverflowError("the test builds values too large to evaluate")
+            raise TooCostly("the test builds values too large to evaluate")
 
     def _built(self, value: Any) -> Any:
         self._charge(_size(value, min(self.work, self.job[0])))
@@ -687,7 +695,9 @@ class _Evaluator:
         # a test may call cannot grow their result, and ints here have at most 65537 bits).
         sized = args if func is range else [*args[1:2], *kwargs.values()] if func is round else []
         if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX for a in sized):
-            raise OverflowError("argument too large to evaluate")
+            raise TooCostly("argument too large to evaluate")
+        if any(type(a) is int and a.bit_length() > POW_MAX_BITS for a in (*args, *kwargs.values())):
+            raise TooCostly("argument too large to evaluate here")  # gcd, isqrt, str of huge ints
         if (func is str or func is repr or func is ascii) and args:  # as large as its argument's walk
             self._built(args[0])
         if type(owner) in (str, bytes, bytearray) and getattr(func, "__name__", "") in _GROWING_TEXT:
@@ -695,7 +705,7 @@ class _Evaluator:
         if func is format and len(args) == 2:
             _check_spec(args[1])
         if func is bytes and args and isinstance(args[0], int) and args[0] > TEXT_MAX:
-            raise OverflowError("bytes too large to evaluate")
+            raise TooCostly("bytes too large to evaluate")
         if func is pow:
             _check_pow(*args[:3])
         if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
@@ -727,8 +737,16 @@ class _Evaluator:
     def do__Probe(self, node: _Probe) -> Any:
         return self.values[node.index]
 
-    def do_Constant(self, node: ast.Constant) -> Any:
+    def do__Value(self, node: _Value) -> Any:
         return node.value
+
+    def do_Constant(self, node: ast.Constant) -> Any:
+        value = node.value
+        if type(value) is int and value.bit_length() > POW_MAX_BITS:
+            raise TooCostly("a literal too large to evaluate here")  # math.gcd of two 800k-bit literals
+        if type(value) in (str, bytes) and len(value) > 4096:
+            self._charge(len(value) >> 4)  # a literal's size is the test's work too
+        return value
 
     def do_Name(self, node: ast.Name) -> Any:
         if node.id in HOST_BUILTINS:
@@ -759,7 +777,7 @@ class _Evaluator:
         if op is ast.Pow:
             _check_pow(left, right)
         if op is ast.LShift and isinstance(right, int) and right > POW_MAX_BITS:
-            raise OverflowError("shift too large to evaluate")
+            raise TooCostly("shift too large to evaluate")
         if op is ast.Mod and isinstance(left, (bytes, bytearray)):
             raise Unsupported("%-formatting of bytes")
         if op is ast.Mod and isinstance(left, str):
@@ -767,14 +785,16 @@ class _Evaluator:
         if op is ast.Mult:
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
-                    raise OverflowError("sequence too large to evaluate")
+                    raise TooCostly("sequence too large to evaluate")
         if op in _SET_OPS and (isinstance(left, _HASHED) or isinstance(right, _HASHED)):
             _hash_guard([*left, *right])  # f(1) | f(2), d.keys() | f(2): each alone may be fine
+        if any(type(v) is int and v.bit_length() > 2 * POW_MAX_BITS for v in (left, right)):
+            raise TooCostly("numbers too large to evaluate here")
         result = _BINOPS[op](left, right)
         if (type(result) is int and result.bit_length() > POW_MAX_BITS + 1) or (type(result) is Fraction and max(
                 result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1) or (
                 type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT):
-            raise OverflowError("number too large to evaluate")  # (1 << 65536 << ...) // ..., int(d ** -249)
+            raise TooCostly("number too large to evaluate")  # (1 << 65536 << ...) // ..., int(d ** -249)
         return self._built(result)
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
@@ -829,6 +849,40 @@ class _Evaluator:
         return self._call(func, args, kwargs)
 
 
+class _Value(ast.expr):
+    """A value the test's own text computed already (see TrustedSnippet.folded)."""
+
+    _fields = ()
+
+    def __init__(self, value: Any = None) -> None:
+        super().__init__()
+        self.value = value
+
+
+class _Folder(ast.NodeTransformer):
+    """Replace each largest subtree with no probe in it by its value: the work the test's
+    text alone demands, done first (a limit hit here is the test's, never the program's).
+    Not inside `and`/`or`/`if`-`else`, which Python would not evaluate whole."""
+
+    def __init__(self, evaluator: _Evaluator) -> None:
+        self.evaluator = evaluator
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.expr) and not isinstance(node, (ast.Constant, _Probe, _Value)) \
+                and not any(isinstance(n, _Probe) for n in ast.walk(node)):
+            return ast.copy_location(_Value(self.evaluator.eval(node)), node)
+        if isinstance(node, (ast.BoolOp, ast.IfExp)):
+            return node
+        return self.generic_visit(node)
+
+
+def unbounded() -> None:
+    """Lift this module's in-process bounds, in a process whose CPU and memory the kernel
+    bounds instead (judging/bounded.py runs it in its child, never in a serving process)."""
+    global POW_MAX_BITS, SEQ_MAX, TEXT_MAX, WORK_MAX, JOB_WORK_MAX
+    POW_MAX_BITS = SEQ_MAX = TEXT_MAX = WORK_MAX = JOB_WORK_MAX = 1 << 62
+
+
 @dataclass(frozen=True)
 class TrustedSnippet:
     """A test made only of asserts (one, several, or HumanEval's `def check(candidate)`
@@ -844,6 +898,14 @@ class TrustedSnippet:
     def own(self) -> tuple[bool, ...]:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
         return tuple(a.own for a in self.asserts for _ in a.probes)
+
+    def folded(self) -> "TrustedSnippet":
+        """This snippet with the test's own work done: each assert's probe-free subtrees
+        replaced by their values. Raises what that work raises (MemoryError...)."""
+        evaluator = _Evaluator([], [JOB_WORK_MAX])
+        return TrustedSnippet(tuple(
+            TrustedAssert(a.source, a.probes, _Folder(evaluator).visit(copy.deepcopy(a.plan)), a.own)
+            for a in self.asserts))
 
     def values_before(self, n: int) -> int:
         """How many probe values the first `n` asserts take."""

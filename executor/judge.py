@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 from . import checkers
-from .asserts import JOB_WORK_MAX, TrustedSnippet, short_repr
+from .asserts import JOB_WORK_MAX, TooCostly, TrustedSnippet, short_repr
+from .judging import bounded
+from .limits import Limits
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
 from .sandbox.codec import DecodeError, OpaqueCompared, decode
@@ -33,9 +35,11 @@ _STATUS = {
 }
 
 
-def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> JobResult:
+def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None, bounded: bool = True) -> JobResult:
     """Turn the zygote's answer for `job` into a JobResult. `early`: the EarlyStop that saw
-    the job's streamed values; the asserts it judged passed are not judged again."""
+    the job's streamed values; the asserts it judged passed are not judged again. `bounded`:
+    a test too costly to judge in this process is judged again under the job's limits in a
+    process of its own (judging/bounded.py); without it, such a test fails."""
     load = answer.get("load")
     phases = answer.get("tests") or []
     if len(phases) != len(job.tests):
@@ -49,7 +53,9 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> J
     # What judging this job's asserts may build, all together: what the EarlyStop that judged
     # its streamed values left, or a whole budget.
     work = early.work if early else [JOB_WORK_MAX]
-    results = [_judge_safely(test, phase, work, early, i) for i, (test, phase) in enumerate(zip(job.tests, phases))]
+    limits = job.limits if bounded else None
+    results = [_judge_safely(test, phase, work, early, i, limits)
+               for i, (test, phase) in enumerate(zip(job.tests, phases))]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
@@ -57,18 +63,32 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None) -> J
                                    for _ in results[i + 1:]]
                 break
     _explain_skips(results)
+    if any(r.verdict is Verdict.INFRA_ERROR for r in results):  # a test the job's limits cannot judge
+        return _result(job, Verdict.INFRA_ERROR, tuple(results), answer,
+                       "a test could not be judged within the job's limits (no reward)")
     verdict = Verdict.PASSED if all(r.verdict is Verdict.PASSED for r in results) else Verdict.FAILED
     return _result(job, verdict, tuple(results), answer, None)
 
 
+def judge_one(test: Any, phase: dict[str, Any]) -> TestResult:
+    """One test's verdict from its phase, with a budget of its own (judging/bounded.py)."""
+    return _judge_test(test, phase, 0, [JOB_WORK_MAX])
+
+
 def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: EarlyStop | None = None,
-                  index: int = 0) -> TestResult:
+                  index: int = 0, limits: Limits | None = None) -> TestResult:
     """A value the program chose must never turn its failure into an infra_error (no reward).
     `early`: the job's EarlyStop, which may have judged this test's (number `index`) first
-    asserts already; `work`: the job's budget for what its asserts build (asserts.py)."""
+    asserts already; `work`: the job's budget for what its asserts build (asserts.py);
+    `limits`: the job's, under which a test too costly to judge here is judged again."""
     try:
         start = early.passed(index, phase.get("v")) if early else 0
         return _judge_test(test, phase, start, work)
+    except TooCostly as exc:
+        if limits is None or not isinstance(test, AssertTest):
+            return TestResult(Verdict.FAILED, f"too costly to judge here ({exc})", phase.get("cpu_ms"))
+        result = bounded.judge(test.code, phase, limits)
+        return TestResult(result.verdict, result.message, phase.get("cpu_ms"))
     except Exception as exc:  # noqa: BLE001
         return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
                           phase.get("cpu_ms"))

@@ -1,0 +1,209 @@
+"""The kernel bound under the trusted evaluator: judging a test in a process of its own.
+
+The host judges assert plans in its own process while every value stays small (asserts.py's
+in-process bounds). A test those bounds refuse (`TooCostly`: a huge literal, power, string or
+hash table) is judged again here, in a child forked by a judge server that has imported the
+judge and never runs program code, under the job's own limits: RLIMIT_CPU of the test's
+`cpu_s`, RLIMIT_AS of `memory_mb` over the server's size, and the test's `wall_s`, kept by
+the caller. So a cost vector nobody thought of costs one test's limits, not the server.
+
+Who pays is decided by where the limit is hit (DESIGN section 9, "Cost"):
+1. the test's own text first - its probe-free parts folded to values (TrustedSnippet.folded):
+   a limit hit there means the test cannot be judged within the job's limits: `infra_error`
+   ("not judgeable", no reward), never the program's failure;
+2. then the program's values against them: a limit hit there is the program's doing (huge,
+   deep or colliding values): `failed`.
+
+Protocol (a SOCK_SEQPACKET socket pair; `serve` is the server, started on first use):
+    caller -> server  b"J" with two fds (SCM_RIGHTS): a memfd holding one JSON request
+                      {"code", "phase", "cpu_s", "memory_mb"}, and the write end of a pipe on
+                      which the child answers
+    server -> caller  the child's pid, 4 bytes big-endian (0: the fork failed)
+    child -> pipe     b"F" once the test's own values are folded, then one line of JSON
+                      [verdict, message]; EOF before it: a limit ended the child
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from ..limits import Limits
+from ..result import TestResult
+from ..verdict import Verdict
+
+_server: tuple[subprocess.Popen[bytes], socket.socket] | None = None
+_lock = threading.Lock()
+
+
+def _connection() -> socket.socket:
+    """The socket to the judge server, started on first use (and again if it died)."""
+    global _server
+    if _server is not None and _server[0].poll() is None:
+        return _server[1]
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from executor.judging.bounded import serve; "
+                             "serve(int(sys.argv[1]))", str(theirs.fileno())],
+                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+    theirs.close()
+    _server = (proc, ours)
+    return ours
+
+
+def judge(code: str, phase: dict[str, Any], limits: Limits) -> TestResult:
+    """The verdict of assert test `code` on the values in `phase`, judged in a child process
+    under `limits` (see the module's docstring for who pays for a limit)."""
+    read_end, write_end = os.pipe()
+    request = os.memfd_create("judge-request", os.MFD_CLOEXEC)  # tests and values may be megabytes
+    try:
+        data = json.dumps({"code": code, "phase": phase, "cpu_s": limits.cpu_s,
+                           "memory_mb": limits.memory_mb}).encode("utf-8", "surrogatepass")
+        while data:
+            data = data[os.write(request, data):]
+        with _lock:
+            conn = _connection()
+            try:
+                socket.send_fds(conn, [b"J"], [request, write_end])
+                reply = conn.recv(4)
+            except OSError:
+                reply = b""
+        os.close(write_end)
+        write_end = -1
+        pid = int.from_bytes(reply, "big") if len(reply) == 4 else 0
+        if not pid:
+            return TestResult(Verdict.INFRA_ERROR, "the judge server could not start a judge")
+        return _outcome(read_end, pid, limits)
+    finally:
+        os.close(read_end)
+        os.close(request)
+        if write_end >= 0:
+            os.close(write_end)
+
+
+def _outcome(fd: int, pid: int, limits: Limits) -> TestResult:
+    deadline = time.monotonic() + limits.wall_s
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            try:
+                os.kill(pid, signal.SIGKILL)  # still holds the pipe open: it has not exited
+            except OSError:
+                pass
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        data += chunk
+    folded = data.startswith(b"F")
+    body = data[1:] if folded else data
+    if body.endswith(b"\n"):
+        try:
+            verdict, message = json.loads(body)
+            return TestResult(Verdict(verdict), message)
+        except (ValueError, TypeError):
+            pass
+    if not folded:
+        return TestResult(Verdict.INFRA_ERROR, "not judgeable: the test's own values exceed the job's limits "
+                                               f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)")
+    return TestResult(Verdict.FAILED, "the program's values cost more than the job's limits to judge "
+                                      f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)")
+
+
+# -- the server and its children ------------------------------------------------------------
+
+def serve(fd: int) -> None:
+    """The judge server's loop, on the socket `fd` (it returns when the caller is gone)."""
+    from .. import judge as _judge  # noqa: F401  imported once here, before any fork
+
+    sock = socket.socket(fileno=fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    baseline = _address_space()
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 16, 2)
+        except OSError:
+            return
+        if not msg:
+            return  # the caller is gone
+        try:
+            pid = os.fork() if len(fds) == 2 else 0
+        except OSError:
+            pid = 0
+        if pid == 0 and len(fds) == 2:
+            sock.close()
+            code = 70
+            try:
+                _judge_in_child(json.loads(_read_all(fds[0])), fds[1], baseline)
+                code = 0
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        sock.send(pid.to_bytes(4, "big"))
+
+
+def _read_all(fd: int) -> bytes:
+    size, chunks, got = os.fstat(fd).st_size, [], 0
+    while got < size:
+        chunk = os.pread(fd, size - got, got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _address_space() -> int:
+    """This process's virtual size in bytes (what RLIMIT_AS counts)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * resource.getpagesize()
+
+
+def _judge_in_child(request: dict[str, Any], out: int, baseline: int) -> None:
+    from .. import asserts, judge as judge_module
+    from ..job import AssertTest
+
+    seconds = max(1, math.ceil(float(request["cpu_s"])))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))  # SIGXCPU ends the child
+    room = baseline + int(request["memory_mb"]) * (1 << 20)
+    resource.setrlimit(resource.RLIMIT_AS, (room, room))
+    asserts.unbounded()  # the kernel bounds this process; the in-process bounds would refuse
+    code = request["code"]
+    try:
+        snippet = asserts.plan_snippet(code)
+        if snippet is None:
+            raise ValueError("the test is not an assert the trusted side plans")
+        snippet = snippet.folded()
+    except MemoryError:
+        return  # EOF before "F": the test's own values exceed the job's memory
+    except Exception as exc:  # noqa: BLE001 - the test's own expression raises, for every program
+        _answer(out, Verdict.FAILED, f"the test itself raises {type(exc).__name__}")
+        return
+    os.write(out, b"F")
+    try:
+        result = judge_module.judge_one(AssertTest(code, snippet), request["phase"])
+    except MemoryError:
+        _answer(out, Verdict.FAILED, f"the program's values exceed {request['memory_mb']} MB when judged")
+        return
+    _answer(out, result.verdict, result.message)
+
+
+def _answer(out: int, verdict: Verdict, message: str | None) -> None:
+    line = json.dumps([verdict.value, message]).encode("utf-8", "surrogatepass") + b"\n"
+    while line:
+        line = line[os.write(out, line):]
+
