@@ -41,8 +41,8 @@ from typing import Any, Callable
 
 from .judging import names
 from .judging.cache import source_cache
-from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared, decode,
-                            hash_collisions)
+from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared,
+                            TooCostlyToDecode, decode, decode_bounded, hash_collisions)
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 18  # a value's items (the codec carries 200,000 nodes)
@@ -53,6 +53,7 @@ MAX_NODES = 2000
 # would otherwise cost the host minutes and gigabytes, holding the GIL.
 WORK_MAX = 1 << 22
 JOB_WORK_MAX = 1 << 24
+DECODE_WORK = 4_000  # per probe value: 4,000 Fractions or Decimals, or 1 MB of big ints' digits
 
 def _sum(values: Any, start: Any = 0) -> Any:
     """sum() over numbers only: summing lists or strings is quadratic."""
@@ -454,9 +455,11 @@ class TrustedAssert:
         try:
             if not isinstance(encoded, list) or len(encoded) != len(self.probes):
                 raise DecodeError("wrong number of values")
-            values = [decode(v) for v in encoded]
+            values = [decode_bounded(v, DECODE_WORK) for v in encoded]
         except DecodeError as exc:
             return False, f"unreadable value from the sandbox: {exc}"
+        except TooCostlyToDecode:
+            raise TooCostly("values too costly to rebuild here") from None
         try:
             ok = _truth(_Evaluator(values, work).eval(self.plan))
         except OpaqueCompared as exc:
@@ -879,8 +882,8 @@ class _Folder(ast.NodeTransformer):
 def unbounded() -> None:
     """Lift this module's in-process bounds, in a process whose CPU and memory the kernel
     bounds instead (judging/bounded.py runs it in its child, never in a serving process)."""
-    global POW_MAX_BITS, SEQ_MAX, TEXT_MAX, WORK_MAX, JOB_WORK_MAX
-    POW_MAX_BITS = SEQ_MAX = TEXT_MAX = WORK_MAX = JOB_WORK_MAX = 1 << 62
+    global POW_MAX_BITS, SEQ_MAX, TEXT_MAX, WORK_MAX, JOB_WORK_MAX, DECODE_WORK
+    POW_MAX_BITS = SEQ_MAX = TEXT_MAX = WORK_MAX = JOB_WORK_MAX = DECODE_WORK = 1 << 62
 
 
 @dataclass(frozen=True)

@@ -369,11 +369,30 @@ def _pairs(body, depth, hashed_max, budget):
     return pairs
 
 
+class TooCostlyToDecode(Exception):
+    """Rebuilding this value would cost more than the caller allowed (`work`): not a verdict,
+    the caller judges it where the job's own limits bound it."""
+
+
+def decode_bounded(data, work):
+    """`decode` of one value whose rebuilding may cost at most `work` units: a Fraction or a
+    Decimal is one (each is a gcd or a parse: 66,000 Fractions cost 0.2 s), a big int one per
+    256 hex digits. Raises TooCostlyToDecode past that."""
+    return decode(data, 0, MAX_HASHED_ITEMS, [VALUE_COMPARES, VALUE_COSTLY_COMPARES, work])
+
+
+def _spend(budget, units):
+    if len(budget) > 2:
+        budget[2] -= units
+        if budget[2] < 0:
+            raise TooCostlyToDecode("value too costly to rebuild here")
+
+
 def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
     """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
     over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
     takes more). `budget`: what hash_collisions may still spend on this value (one per
-    top-level call)."""
+    top-level call), and, as a third item, the work its rebuilding may cost (decode_bounded)."""
     if budget is None:
         budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
     if depth > MAX_DEPTH + 2:
@@ -392,6 +411,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "I":
             if len(body) > MAX_INT_HEX_DIGITS:
                 return Opaque("int (too large to judge)")
+            _spend(budget, len(body) >> 8)
             return int(body, 16)
         if tag == "F":
             return float(body)
@@ -444,12 +464,14 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "C":
             return complex(decode(body[0]), decode(body[1]))
         if tag == "Q":
+            _spend(budget, 1)
             from fractions import Fraction
             num, den = decode(body[0], depth + 1, hashed_max, budget), decode(body[1], depth + 1, hashed_max, budget)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
             return Fraction(num, den)
         if tag == "DEC":
+            _spend(budget, 1 + (len(body) >> 6))
             from decimal import Decimal
             value = Decimal(body)
             if value.is_finite() and (abs(value.adjusted()) > MAX_DECIMAL_EXPONENT
@@ -458,7 +480,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
             return value
         if tag == "X":
             return Opaque(str(body))
-    except DecodeError:
+    except (DecodeError, TooCostlyToDecode):
         raise
     except Exception as exc:
         raise DecodeError("malformed value: %s" % exc) from None

@@ -69,3 +69,14 @@ def test_concurrent_judgings_and_a_dead_server_recover():
     proc.kill()
     proc.wait()
     assert run("assert f() == [0] * 300_000", [0] * 3).tests[0].verdict is Verdict.FAILED  # a new server
+
+
+def test_values_too_costly_to_rebuild_here_are_rebuilt_under_the_jobs_limits():
+    from fractions import Fraction
+
+    halves = [Fraction(i, i + 1) for i in range(1, 30_000)]
+    before = time.thread_time()
+    assert run("assert f()[-1] == Fraction(29999, 30000)", halves).verdict is Verdict.PASSED
+    assert run("assert f()[5] == Fraction(6, 7)", halves).verdict is Verdict.PASSED
+    assert run("assert f()[5] == Fraction(1, 7)", halves).verdict is Verdict.FAILED
+    assert time.thread_time() - before < 1.0  # 30,000 Fractions are rebuilt in the judging child
