@@ -42,6 +42,9 @@ class ExecutorConfig:
                  so that a pool smaller than the machine does not crowd its first CPUs. (Two
                  full pools on one machine both pin slot N to CPU N: each CPU gets two slots,
                  as it would unpinned. A job with `processes` > 0 has its slot's one CPU.)
+    memory_cgroup: give each slot a memory cgroup (executor/memcg.py) where the machine has one
+                 we may use, so that all a job's processes hold counts against its memory_mb.
+                 Without one, rlimits and the sandbox's filters bound memory per process.
     """
 
     python: str = "/usr/bin/python3"
@@ -51,6 +54,7 @@ class ExecutorConfig:
     slots: int = field(default_factory=_default_slots)
     pin_slots: bool = True
     cpus: tuple[int, ...] = ()
+    memory_cgroup: bool = True
     limits: Limits = Limits()
     rules: JobRules = JobRules()
     start_timeout_s: float = 20.0

@@ -97,12 +97,14 @@ def user_prefix(config: ExecutorConfig, slot: int = 0) -> list[str]:
     return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
 
 
-def command(config: ExecutorConfig, argv: list[str], slot: int = 0) -> list[str]:
-    """The full command that starts `argv` inside the sandbox, for slot number `slot`."""
+def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tuple[int, ...] = ()) -> list[str]:
+    """The full command that starts `argv` inside the sandbox, for slot number `slot`.
+    `keep_fds`: descriptors firejail leaves open for it (it closes every other one above 2)."""
     if not config.firejail or not os.access(config.firejail, os.X_OK):
         raise SandboxUnavailable(
             "firejail is not installed (apt-get install firejail, or `make setup`); "
             "refusing to run untrusted code without it (see --insecure-no-sandbox)")
     blacklist = [f"--blacklist={p}" for p in hidden_paths(argv[0])]
     # No "--": with it firejail runs the command through the user's login shell.
-    return user_prefix(config, slot) + [config.firejail, *FLAGS, *blacklist, *argv]
+    keep = [f"--keep-fd={','.join(map(str, sorted(keep_fds)))}"] if keep_fds else []
+    return user_prefix(config, slot) + [config.firejail, *FLAGS, *keep, *blacklist, *argv]

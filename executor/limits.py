@@ -27,7 +27,8 @@ class Limits:
     """Per-test limits. CPU time is the real limit; wall time is a backstop.
 
     cpu_s and wall_s apply to loading the program and to each test separately;
-    memory_mb is the address-space cap; output_kb caps stdout+stderr of a job
+    memory_mb caps the memory a job's processes hold (heap, scratch files, with a memory
+    cgroup all of it; each process's address space too); output_kb caps stdout+stderr of a job
     (of each run, for stdin/stdout tests); disk_mb caps scratch files;
     processes is how many extra processes/threads a program may start (0: none).
     """

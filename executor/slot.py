@@ -1,4 +1,5 @@
-"""A Slot: the host's handle on one zygote running inside firejail.
+"""A Slot: the host's handle on one zygote running inside firejail (and, where the machine
+allows, in a memory cgroup of its own: memcg.py).
 
 Started once and reused for many jobs (starting firejail costs tens of ms, so
 it never happens per program). `run` sends one job and waits for the answer
@@ -19,7 +20,7 @@ import time
 from importlib import resources
 from typing import Any, Callable
 
-from . import firejail
+from . import firejail, memcg
 from .config import ExecutorConfig
 from .errors import SandboxUnavailable, SlotCrashed
 from .languages import python as python_lang
@@ -36,6 +37,15 @@ MAX_ANSWER = 256 << 20
 _ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
+
+
 def _sandbox_sources() -> list[list[str]]:
     pkg = resources.files("executor.sandbox")
     return [[m, pkg.joinpath(m + ".py").read_text("utf-8")] for m in SANDBOX_MODULES]
@@ -50,6 +60,7 @@ class Slot:
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self._scratch: str | None = None
+        self.cgroup: memcg.SlotCgroup | None = None  # where the job's processes' memory counts
         self.jobs_run = 0
         self.busy = False  # a job is in flight
         self.cancel_requested = False
@@ -64,19 +75,28 @@ class Slot:
         # Not -I: it would ignore PYTHONHASHSEED. -s -P -S give the same isolation
         # from the host's site-packages and cwd; the environment is ours entirely.
         argv = [self.config.python, "-s", "-P", "-S", "-B", "-c", zygote.BOOTSTRAP]
+        if not os.access(self.config.python, os.X_OK):
+            raise SandboxUnavailable(f"sandbox interpreter {self.config.python} not found (apt-get install python3)")
+        memory = self._make_cgroup()
+        fds = self.cgroup.sandbox_fds() if self.cgroup is not None else {}
         if self.config.insecure_no_sandbox:
             self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
             cmd = argv
         else:
-            cmd = firejail.command(self.config, argv, self.index)
-        if not os.access(self.config.python, os.X_OK):
-            raise SandboxUnavailable(f"sandbox interpreter {self.config.python} not found (apt-get install python3)")
+            cmd = firejail.command(self.config, argv, self.index, tuple(fds.values()))
+        if self.cgroup is not None:
+            cmd = self.cgroup.wrap(cmd)
         errlog = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog,
-                                         env=dict(_ENV), start_new_session=True, close_fds=True, cwd="/")
+                                         env=dict(_ENV), start_new_session=True, close_fds=True, cwd="/",
+                                         pass_fds=tuple(fds.values()))
         except OSError as exc:
+            self.close()
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.started()
         boot = {
             "name": SANDBOX_PACKAGE,
             "package": _sandbox_sources(),
@@ -86,6 +106,8 @@ class Slot:
             "cpu": self.config.slot_cpu(self.index),
             # Room in the per-user process count for the processes of the slots sharing it.
             "nproc_slack": 16 + 8 * self._sharing(),
+            # The job cgroup's fds, as the sandbox has them (see memcg.SlotCgroup.sandbox_fds).
+            "memcg": fds or None,
         }
         try:
             self._send(boot)
@@ -100,8 +122,28 @@ class Slot:
         if not info.get("ready"):
             self.close()
             raise SandboxUnavailable(f"sandbox sent an unexpected boot answer: {info!r}")
+        info["memory"] = memory
+        if self.cgroup is not None:
+            info["oom_protected"] = self.cgroup.protect()
         self.info = info
         return info
+
+    def _make_cgroup(self) -> str:
+        """The slot's memory cgroup, where the machine has one we may use. Returns how memory
+        is bounded, for the slot's info."""
+        if self.config.insecure_no_sandbox or not self.config.memory_cgroup:
+            return "rlimits (memory cgroup off)"
+        try:
+            self.cgroup = memcg.SlotCgroup()
+            self.cgroup.set_limit(self.config.limits.memory_mb)
+        except (memcg.Unavailable, OSError) as exc:
+            if self.cgroup is not None:
+                self.cgroup.close()
+                self.cgroup = None
+            _warn_once(f"no memory cgroup ({exc}): a job's memory is bounded per process "
+                       "(address space, scratch files), not across its processes")
+            return f"rlimits (no memory cgroup: {exc})"
+        return self.cgroup.describe()
 
     def _sharing(self) -> int:
         """How many slots of the pool run as this slot's user."""
@@ -121,6 +163,11 @@ class Slot:
         """
         if not self.alive:
             raise SlotCrashed("slot is not running")
+        if self.cgroup is not None:
+            try:
+                self.cgroup.set_limit(request["limits"]["memory_mb"])
+            except OSError as exc:  # the job runs under the last one's limit; retried next job
+                log.warning("slot %d: cannot set the job's memory limit: %s", self.index, exc)
         self.busy = True
         deadline = time.monotonic() + timeout_s
         try:
@@ -159,6 +206,9 @@ class Slot:
                 except OSError:
                     pass
             proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.close()
+            self.cgroup = None
         if self._scratch:
             import shutil
             shutil.rmtree(self._scratch, ignore_errors=True)

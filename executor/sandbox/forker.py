@@ -17,7 +17,10 @@ Protocol with the zygote (a SOCK_SEQPACKET socket pair, one message each way):
                     | b"W" + pid (4 bytes, big-endian): that child's exit (it waits if need be)
     forker -> zygote  b"P" + pid (4 bytes) | b"W" + status, CPU ms and peak KiB (struct "=idq")
 Children the zygote killed and does not ask about are reaped at the next message.
-Standard library only.
+
+A child's first act is to leave the slot's memory cgroup for the job's (executor/memcg.py), and
+the fork server's seccomp filter (seccomp.SignalFloor, inherited) refuses memfds, whose pages
+no address-space limit sees. Standard library only.
 """
 
 import fcntl
@@ -35,6 +38,8 @@ WORKDIR = "/tmp/w"  # set at boot
 # RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job allowed N
 # processes gets N plus room for the slots' own (set at boot from the pool's size).
 NPROC_SLACK = 64
+JOIN_FD = None  # the job memory cgroup's cgroup.procs (see executor/memcg.py), set at boot
+_PR_SET_DUMPABLE = 4
 
 
 _exited = {}  # pid -> packed status of children reaped before the zygote asked (bounded)
@@ -109,6 +114,7 @@ def _child(role, fds):
     """In a new child: fds arrive as 0 stdin, 1 stdout, 2 stderr, 3 control, 4 results,
     5 payload, 6 sources[, 7 and 8 the pipes between the program and the test process]."""
     try:
+        _leave_the_slot()
         os.setsid()
         _place_fds(fds)
         payload = marshal.loads(frames.read_all(5))
@@ -149,6 +155,26 @@ def _child(role, fds):
         os._exit(71)
 
 
+def _leave_the_slot():
+    """A new child's first act: join the job's memory cgroup, where all it allocates from here
+    on counts against the job's limit (the slot's own processes are outside it), and become the
+    OOM killer's first choice."""
+    if JOIN_FD is not None:
+        os.write(JOIN_FD, b"0")
+    # A non-dumpable process's /proc files are root's: dumpable just long enough to write ours.
+    # Raising is always allowed; a program may lower it again only to the floor the host left (0).
+    prctl = seccomp._libc.prctl
+    prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    finally:
+        prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def _place_fds(fds):
     """Make `fds` the process's 0, 1, 2, ... and close every other descriptor."""
     if fds == list(range(len(fds))):  # the usual case: they arrived there (see the zygote)
@@ -166,7 +192,9 @@ def _set_limits(limits, n_phases, files, disk_mb, processes):
     nproc = 0 if processes <= 0 else int(processes) + NPROC_SLACK
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
     resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(disk_mb * mb),) * 2)
+    # Scratch files are tmpfs, memory: no single file past memory_mb either.
+    fsize = int(min(disk_mb, limits["memory_mb"]) * mb)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(files),) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

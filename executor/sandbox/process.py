@@ -1,10 +1,12 @@
 """A forked child as the zygote sees it: its pipes, its limits, its end.
 
 `Child.wait` pumps a child's pipes until its phase's frame arrives, enforcing the phase's
-CPU time (from /proc/PID/schedstat), wall time, output and scratch-disk caps, and takes the
-values a slow value phase streams (passing them on to the host, which may answer with a
-stop). `Child.finish` kills the child's process group, reaps it and hunts strays. The
-protocol these speak is specified in zygote.py. Standard library only.
+CPU time (from /proc/PID/schedstat), wall time, output and scratch-disk caps (scratch files
+are memory too: without a memory cgroup they count against memory_mb with the child's
+resident memory), and takes the values a slow value phase streams (passing them on to the
+host, which may answer with a stop). `Child.finish` kills the child's process group, reaps
+it and hunts strays. The job's memory cgroup, where there is one, is read here too: its OOM
+kills and its peak. The protocol these speak is specified in zygote.py. Standard library only.
 """
 
 import os
@@ -29,16 +31,62 @@ _host_in = _host_out = -1  # the job pipe from the host and the answer pipe to i
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
-def configure(scratch, own_pid_namespace, host_in, host_out, reap):
+def configure(scratch, own_pid_namespace, host_in, host_out, reap, oom_fd=None, usage_fd=None,
+              peak_fd=None):
     """The zygote's boot settings: its scratch directory, whether the sandbox has its own pid
-    namespace (only then are newer pids strays to kill), the host's pipes, and how a killed
-    child is reaped (by the fork server, its parent): reap(pid) -> (status, CPU ms, peak KiB)."""
+    namespace (only then are newer pids strays to kill), the host's pipes, how a killed
+    child is reaped (by the fork server, its parent): reap(pid) -> (status, CPU ms, peak KiB),
+    and the job memory cgroup's OOM-kill counter, usage and peak (fds; None without one)."""
     global SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _host_in, _host_out, _reap_child
+    global _oom_fd, _usage_fd, _peak_fd
     SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA = scratch, own_pid_namespace, own_pid_namespace
     _host_in, _host_out, _reap_child = host_in, host_out, reap
+    _oom_fd, _usage_fd, _peak_fd = oom_fd, usage_fd, peak_fd
 
 
 _reap_child = None
+_oom_fd = _usage_fd = _peak_fd = None
+_oom_base = _usage_base = 0
+
+
+def _cgroup_number(fd, key=None):
+    """An integer from a cgroup file: its whole content, or the `key` line's value."""
+    try:
+        text = os.pread(fd, 512, 0)
+        if key is not None:
+            at = text.index(key) + len(key)
+            text = text[at:text.index(b"\n", at)]
+        return int(text)
+    except (OSError, ValueError):
+        return 0
+
+
+def job_started():
+    """Mark a job's start in its memory cgroup: the OOM kills so far, the peak reset."""
+    global _oom_base, _usage_base
+    if _oom_fd is None:
+        return
+    _oom_base = _cgroup_number(_oom_fd, b"oom_kill ")
+    if _peak_fd is not None:
+        try:
+            os.pwrite(_peak_fd, b"0", 0)  # v1: max := usage; v2: this fd's peak := current
+        except OSError:
+            pass
+        _usage_base = _cgroup_number(_usage_fd)
+
+
+def oom_killed():
+    """Has the kernel's OOM killer ended one of this job's processes (its cgroup's limit)?"""
+    return _oom_fd is not None and _cgroup_number(_oom_fd, b"oom_kill ") > _oom_base
+
+
+def job_peak_kb(fallback):
+    """The most memory the job's processes held together (its cgroup's peak, less what the
+    cgroup held when the job began), or `fallback` (its children's own peak RSS) without one."""
+    if _peak_fd is None:
+        return fallback
+    peak = (_cgroup_number(_peak_fd) - _usage_base) >> 10
+    return peak if peak > 0 else fallback
 
 
 class PhaseEnd(Exception):
@@ -70,6 +118,7 @@ class Child:
         self.answer_bytes = 0
         self.output_cap = int(limits["output_kb"] * 1024)
         self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
+        self.memory_cap = int(limits["memory_mb"] * (1 << 20))
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
         self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
         self._cpu_seen = 0
@@ -204,6 +253,10 @@ class Child:
                 raise PhaseEnd("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
             if files > MAX_SCRATCH_FILES:
                 raise PhaseEnd("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+            # Scratch files are tmpfs: memory, counted with the program's own. A memory cgroup
+            # counts both exactly; without one, its resident anonymous memory stands in.
+            if used and _oom_fd is None and used + _anon_bytes(self.pid) > self.memory_cap:
+                raise PhaseEnd("memory", "scratch files and memory exceeded %g MiB" % self.limits["memory_mb"])
 
     def _take_part(self, frame, nonce):
         """A value phase's values so far: kept for its result, and passed on to the host
@@ -268,6 +321,19 @@ class Child:
         if strays and OWN_PID_NAMESPACE:
             _kill_strays(self.pid)
         return status, cpu_ms, peak_kb
+
+
+def _anon_bytes(pid):
+    """Resident memory of `pid` that is not file-backed or shared memory (statm), 0 if gone."""
+    try:
+        with open("/proc/%d/statm" % pid, "rb") as fh:
+            fields = fh.read().split()
+        return (int(fields[1]) - int(fields[2])) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _peak_kb(pid):
@@ -391,5 +457,7 @@ def describe_exit(status):
             return "timeout", "CPU time limit exceeded (SIGXCPU)"
         if sig == signal.SIGXFSZ:
             return "disk", "file size limit exceeded (SIGXFSZ)"
+        if sig == signal.SIGKILL and oom_killed():
+            return "memory", "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
         return "crash", "killed by " + name
     return "crash", "exited with status %d" % os.WEXITSTATUS(status)

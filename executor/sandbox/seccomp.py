@@ -19,6 +19,9 @@ state behind for the next program. This one, on top of it:
   userfaultfd and page migration of other processes;
 - kills a process that uses the x32 or a foreign-architecture syscall ABI.
 
+The fork server stacks a second filter on itself (SignalFloor), inherited by every child: no
+signals to it or the zygote, and no memfds (UNMAPPED_MEMORY).
+
 Standard library only.
 """
 
@@ -76,6 +79,7 @@ _ARCH = {
         "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
         "io_uring_register": 427, "clone": 56, "clone3": 435, "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
         "sched_setparam": 142, "sched_setattr": 314, "setpriority": 141, "ioprio_set": 251,
+        "memfd_create": 319, "memfd_secret": 447,
     }),
     "aarch64": (0xC00000B7, {
         "kill": 129, "tkill": 130, "tgkill": 131, "ptrace": 117, "process_vm_readv": 270,
@@ -89,6 +93,7 @@ _ARCH = {
         "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
         "io_uring_register": 427, "clone": 220, "clone3": 435, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
         "sched_setparam": 118, "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30,
+        "memfd_create": 279, "memfd_secret": 447,
     }),
 }
 
@@ -229,8 +234,9 @@ def _assemble(ins):
     return out
 
 
-def _signal_floor_program(floor):
-    """kill/tkill/tgkill only of pid 0 (own group) and of pids and groups above `floor`."""
+def _signal_floor_program(floor, deny=()):
+    """kill/tkill/tgkill only of pid 0 (own group) and of pids and groups above `floor`;
+    the syscalls in `deny` fail with EPERM."""
     audit_arch, nr = _ARCH[platform.machine()]
     asm = _Asm()
     asm.op(_LD_W_ABS, 4)
@@ -238,6 +244,8 @@ def _signal_floor_program(floor):
     asm.op(_LD_W_ABS, 0)
     for name in ("kill", "tkill", "tgkill"):
         asm.op(_JEQ_K, nr[name], "check_pid", None)
+    for name in deny:
+        asm.op(_JEQ_K, nr[name], "eperm", None)
     asm.op(_RET_K, _RET_ALLOW)
     asm.signal_check(floor)
     asm.label("allow")
@@ -265,12 +273,19 @@ def install(zygote_pid):
     _set_filter(fprog)
 
 
+# Memory that no address-space limit sees: a memfd's pages count in RLIMIT_AS only while
+# mapped (60 memfds of 64 MiB, filled with posix_fallocate, held 3.8 GB under a 512 MB limit).
+# The fork server denies these to itself and so to every child; the zygote still makes memfds.
+UNMAPPED_MEMORY = ("memfd_create", "memfd_secret")
+
+
 class SignalFloor:
     """A filter, built in the zygote and installed by a child, that forbids signalling any pid
-    up to `floor`: a program's child may not signal the test process forked before it."""
+    up to `floor`: a program's child may not signal the test process forked before it. The
+    syscalls in `deny` fail with EPERM (the fork server's: UNMAPPED_MEMORY)."""
 
-    def __init__(self, floor):
-        self._fprog, self._keep = _fprog(_signal_floor_program(floor))
+    def __init__(self, floor, deny=()):
+        self._fprog, self._keep = _fprog(_signal_floor_program(floor, deny))
 
     def install(self):
         _set_filter(self._fprog)  # stacked on the zygote's: the stricter answer wins

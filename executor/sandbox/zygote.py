@@ -19,9 +19,13 @@ Host <-> zygote, over the zygote's stdin/stdout:
 
 1. Boot. The host starts `python3 -I -S -c BOOTSTRAP` and writes one frame
    ``{"name": pkg, "package": [[module, source], ...], "preimport": [names],
-   "scratch": "/tmp", "own_pid_namespace": true, "cpu": N | null}``. With a
+   "scratch": "/tmp", "own_pid_namespace": true, "cpu": N | null,
+   "memcg": {"join": fd, "oom": fd, "usage": fd, "peak": fd?} | null}``. With a
    "cpu", the zygote pins itself, and so every process of the slot, to that
-   CPU (see ExecutorConfig.pin_slots). The bootstrap
+   CPU (see ExecutorConfig.pin_slots). "memcg": descriptors of the job's memory
+   cgroup the sandbox was started with (executor/memcg.py): every child joins it
+   through "join"; a child the kernel's OOM killer ended gets status ``memory``,
+   and "peak_kb" is the cgroup's. The bootstrap
    builds the package from those sources and calls `main()`, which answers
    ``{"ready": true, "python": "3.11.2", "pid": N}``.
 2. Jobs. The host writes one job frame at a time and reads exactly one
@@ -245,10 +249,13 @@ def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_
     """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
     (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
     pid is the `floor` it may not signal (seccomp.SignalFloor)."""
-    stdin_fd = os.memfd_create("stdin") if stdin_data else _devnull
+    stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else _devnull
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
+        # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
+        fcntl.fcntl(stdin_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
+                    | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
     theirs, ours = _child_pipes(control=prepared is not None)
     payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
     try:
@@ -394,7 +401,8 @@ def run_tests_job(job):
                                              strict=i + 1 >= len(sent), nonce=sent[i],
                                              reporter=checker if remote else None)
             if frame is None and remote:
-                phases.append({"s": "crash", "m": "the test process ended during this test: "
+                phases.append({"s": "memory" if process.oom_killed() else "crash",
+                               "m": "the test process ended during this test: "
                                + checker.stderr_tail.decode("utf-8", "replace")[-300:]})
                 break
             if frame is None:
@@ -549,8 +557,9 @@ def _preimport(names):
     return done
 
 
-def _start_forker(host_in, host_out, nproc_slack):
-    """Fork the fork server now, before any job: every child is a copy of it, never of us."""
+def _start_forker(host_in, host_out, nproc_slack, join_fd=None):
+    """Fork the fork server now, before any job: every child is a copy of it, never of us.
+    `join_fd`: the job memory cgroup's cgroup.procs, for the fork server's children only."""
     global _forker
     forker.WORKDIR = WORKDIR
     forker.NPROC_SLACK = nproc_slack
@@ -560,11 +569,14 @@ def _start_forker(host_in, host_out, nproc_slack):
         try:
             # Nothing below its socket: the fds of each request then arrive as 0, 1, 2, ...,
             # where the child wants them (recvmsg takes the lowest free numbers, in order).
-            keep = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 1000)
+            keep = top = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 1000)
+            if join_fd is not None:
+                forker.JOIN_FD = top = fcntl.fcntl(join_fd, fcntl.F_DUPFD_CLOEXEC, keep + 1)
             os.closerange(0, keep)
-            os.closerange(keep + 1, 1 << 16)
+            os.closerange(top + 1, 1 << 16)
             theirs = socket.socket(fileno=keep)
-            seccomp.SignalFloor(os.getpid()).install()  # its children may not signal it, nor us
+            # Its children may not signal it, nor us, nor make memfds.
+            seccomp.SignalFloor(os.getpid(), seccomp.UNMAPPED_MEMORY).install()
             # Our modules are hidden from programs: dropped here once, so that no child writes
             # to (and copies) the pages of sys.modules to drop them itself.
             for name in _SANDBOX_MODULES:
@@ -573,6 +585,8 @@ def _start_forker(host_in, host_out, nproc_slack):
         finally:
             os._exit(70)
     theirs.close()
+    if join_fd is not None:
+        os.close(join_fd)  # the children's, not ours
     _forker = ours
 
 
@@ -584,7 +598,9 @@ def main(boot):
     # Far from the fds children get (0-4); children close everything from 5 up.
     host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
     host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
-    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out, _reaped)
+    memcg = boot.get("memcg") or {}
+    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out, _reaped,
+                      memcg.get("oom"), memcg.get("usage"), memcg.get("peak"))
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -606,7 +622,7 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
-    _start_forker(host_in, host_out, int(boot.get("nproc_slack", forker.NPROC_SLACK)))
+    _start_forker(host_in, host_out, int(boot.get("nproc_slack", forker.NPROC_SLACK)), memcg.get("join"))
     process.protect(int(n) for n in os.listdir("/proc") if n.isdigit())
     global _BOOT_RSS_KB, _statm_fd
     _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
@@ -624,11 +640,13 @@ def main(boot):
             job["snippets_fd"] = _splice_in(host_in, job.get("snippets_bytes", 0))
         except (OSError, TypeError, ValueError):
             os._exit(3)  # out of step with the host: it sees EOF and replaces the slot
+        process.job_started()
         try:
             if job.get("mode") == "stdio":
                 answer = run_stdio_job(job)
             else:
                 answer = run_tests_job(job)
+            answer["peak_kb"] = process.job_peak_kb(answer["peak_kb"])
         except _Infra as exc:
             answer = {"infra": str(exc)}
         for fd in (job["program_fd"], job["snippets_fd"]):
