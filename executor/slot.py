@@ -79,11 +79,15 @@ class Slot:
             raise SandboxUnavailable(f"sandbox interpreter {self.config.python} not found (apt-get install python3)")
         memory = self._make_cgroup()
         fds = self.cgroup.sandbox_fds() if self.cgroup is not None else {}
-        if self.config.insecure_no_sandbox:
-            self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
-            cmd = argv
-        else:
-            cmd = firejail.command(self.config, argv, self.index, tuple(fds.values()))
+        try:
+            if self.config.insecure_no_sandbox:
+                self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
+                cmd = argv
+            else:
+                cmd = firejail.command(self.config, argv, self.index, tuple(fds.values()))
+        except BaseException:
+            self.close()  # the cgroup just made
+            raise
         if self.cgroup is not None:
             cmd = self.cgroup.wrap(cmd)
         errlog = tempfile.TemporaryFile()

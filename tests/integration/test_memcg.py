@@ -106,3 +106,18 @@ def test_without_a_cgroup_the_slot_says_so():
         assert slot.cgroup is None and slot.info["memory"].startswith("rlimits")
         r = pool.run(_job(128, WHERE, ["assert where() == []"]))
         assert "acefarm-" not in (r.tests[0].message or ""), r.to_dict()
+
+
+@needs_cgroup
+def test_a_slot_that_cannot_start_leaves_no_cgroup():
+    from executor import SandboxUnavailable
+
+    parent = memcg.base()[1]
+    mine = f"{memcg.PREFIX}{os.getpid()}-"
+    before = {n for n in os.listdir(parent) if n.startswith(mine)}
+    with pytest.raises(SandboxUnavailable):
+        Pool(ExecutorConfig(firejail="/nonexistent/firejail", slots=1)).start()
+    if os.geteuid() == 0:
+        with pytest.raises(SandboxUnavailable):
+            Pool(ExecutorConfig(sandbox_user="no-such-user-acefarm", slots=1)).start()
+    assert {n for n in os.listdir(parent) if n.startswith(mine)} == before
