@@ -124,6 +124,7 @@ class Child:
         self._cpu_seen = 0
         self._init_reaped_at_start = _init_reaped() if self.all_processes else 0
         self.test_index = -1  # the test whose phase is running (-1: loading)
+        self.undrained = False  # output came with the ready frame: drained before any later frame
         self.part = []  # values the running phase has sent ahead of its last frame
         self._forwarded = 0  # how many of them went to the host
         self._forwarded_at = 0.0
@@ -216,7 +217,7 @@ class Child:
         cpu_budget = cpu_s * 1e9
         deadline = t0 + wall_s
         while True:
-            if want_frame:
+            if want_frame and not self.undrained:
                 frame = source._take_frame()
                 if frame is not None and reporter is None and frame.get("s") == "part":
                     self._take_part(frame, nonce)
@@ -239,8 +240,20 @@ class Child:
             if _host_in in ready:
                 ready.remove(_host_in)
                 self._host_says()
+            if want_frame and not source.answer_bytes and source.res_r in ready:
+                # The ready frame first: no program code runs before it, so output that came
+                # with it is the program's, for the next wait to drain and count first.
+                ready.remove(source.res_r)
+                source._drain(source.res_r)
+                frame = source._take_frame()
+                if frame is not None:
+                    if strict and source.res_buf:
+                        raise PhaseEnd("protocol", "unexpected extra result bytes")
+                    self.undrained = bool(ready)
+                    return frame, cpu_used(), time.monotonic() - t0
             for fd in ready:
                 (self if fd in self.open else reporter)._drain(fd)
+            self.undrained = False
             if reporter is not None or not ready or len(ready) < len(self.open):
                 if cpu_used() > cpu_budget:
                     raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
