@@ -24,6 +24,7 @@ the slot's own processes to -1000 where it may (`protect`).
 
 from __future__ import annotations
 
+import atexit
 import errno
 import itertools
 import logging
@@ -39,6 +40,7 @@ PREFIX = "acefarm-"
 _serial = itertools.count()
 _base: tuple[int, str] | None = None  # (version, our memory cgroup's directory), found once
 _base_lock = threading.Lock()  # slots start in threads of their own
+_open: set["SlotCgroup"] = set()  # not closed yet: removed at exit if a pool was never closed
 
 
 class Unavailable(Exception):
@@ -174,10 +176,12 @@ class SlotCgroup:
         self.job = os.path.join(self.path, "job")
         self._fds: dict[str, int] = {}
         self._limit_mb: int | None = None
+        self._owner = os.getpid()
         try:
             os.mkdir(self.path, 0o755)
         except OSError as exc:
             raise Unavailable(f"cannot make a memory cgroup in {parent}: {exc}") from None
+        _open.add(self)
         try:
             if self.version == 2:
                 _write(os.path.join(self.path, "cgroup.subtree_control"), "+memory")
@@ -277,8 +281,12 @@ class SlotCgroup:
     def describe(self) -> str:
         return f"cgroup v{self.version} {self.path}"
 
-    def close(self, wait_s: float = 5.0) -> None:
-        """Remove the cgroups once the sandbox's processes are gone (killing any that linger)."""
+    def close(self, wait_s: float = 5.0, grace_s: float = 0.5) -> None:
+        """Remove the cgroups once the sandbox's processes are gone (killing any that linger
+        past `grace_s`)."""
+        _open.discard(self)
+        if os.getpid() != self._owner:
+            return  # a forked copy of the host: the sandbox is its parent's
         self.started()
         start = time.monotonic()
         for leaf in (self.job, self.sandbox):
@@ -291,7 +299,7 @@ class SlotCgroup:
                 waited = time.monotonic() - start
                 if not pids or waited > wait_s:
                     break
-                if waited > 0.5 and not killed:  # the slot's own: its sandbox's init is gone
+                if waited >= grace_s and not killed:  # the slot's own: its sandbox's init is gone
                     for pid in pids:
                         try:
                             os.kill(int(pid), signal.SIGKILL)
@@ -306,3 +314,11 @@ class SlotCgroup:
                 pass
             except OSError as exc:
                 log.warning("could not remove the memory cgroup %s: %s", path, exc)
+
+
+@atexit.register
+def _close_all() -> None:
+    """A pool never closed leaves its sandboxes running until their stdin closes: end them and
+    remove their cgroups as the host exits."""
+    for cgroup in list(_open):
+        cgroup.close(wait_s=2.0, grace_s=0.0)
