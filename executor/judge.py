@@ -16,9 +16,10 @@ from .judging import bounded
 from .limits import Limits
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
-from .sandbox.codec import DecodeError, OpaqueCompared, decode
+from .sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
 from .verdict import Verdict
 
+CALL_DECODE_WORK = 16_000  # a call test's value: 256,000 containers (JSON has no Fractions)
 # Raw phase status -> verdict, for everything but "ok".
 _STATUS = {
     "fail": Verdict.FAILED,
@@ -108,9 +109,11 @@ def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -
         return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
     if isinstance(test, CallTest):
         try:
-            value = decode(phase.get("v"))
+            value = decode_bounded(phase.get("v"), CALL_DECODE_WORK)
         except DecodeError as exc:
             return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", cpu_ms)
+        except TooCostlyToDecode:  # nothing JSON expects costs that much to rebuild
+            return TestResult(Verdict.FAILED, "the returned value is too costly to judge", cpu_ms)
         try:
             ok = _as_json(value) == _as_json(test.expected)
         except (RecursionError, OpaqueCompared):

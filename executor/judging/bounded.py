@@ -52,9 +52,12 @@ def _connection() -> socket.socket:
     if _server is not None and _server[0].poll() is None:
         return _server[1]
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    # This package is importable there as it is here, however the caller's sys.path was made.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from executor.judging.bounded import serve; "
                              "serve(int(sys.argv[1]))", str(theirs.fileno())],
-                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True, env=env)
     theirs.close()
     _server = (proc, ours)
     return ours

@@ -377,8 +377,9 @@ class TooCostlyToDecode(Exception):
 def decode_bounded(data, work):
     """`decode` of one value whose rebuilding may cost at most `work` units: a Fraction or a
     Decimal is one (each is a gcd or a parse: 66,000 Fractions cost 0.2 s), a big int one per
-    256 hex digits. Raises TooCostlyToDecode past that."""
-    return decode(data, 0, MAX_HASHED_ITEMS, [VALUE_COMPARES, VALUE_COSTLY_COMPARES, work])
+    256 hex digits, sixteen tagged values (dicts, sets, tuples) one. Raises TooCostlyToDecode
+    past that."""
+    return decode(data, 0, MAX_HASHED_ITEMS, [VALUE_COMPARES, VALUE_COSTLY_COMPARES, work, 0])
 
 
 def _spend(budget, units):
@@ -407,6 +408,10 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
     (tag, body), = data.items()
+    if len(budget) > 3:  # decode_bounded: a tagged value costs 1/16 of a unit (200,000 dicts: 12,500)
+        budget[3] += 1
+        if budget[3] & 15 == 0:
+            _spend(budget, 1)
     try:
         if tag == "I":
             if len(body) > MAX_INT_HEX_DIGITS:

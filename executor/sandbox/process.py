@@ -21,6 +21,11 @@ OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
 SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
 POLL_S = 0.01
 MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
+# What parsing a job's frames may build, counted before parsing them: JSON's structural
+# tokens (`[`, `{`, `,`), an upper bound on its values. Bytes alone do not bound it: 20 values
+# of 200,000 references to one empty dict are 36 MB of JSON but 4 million dicts, which took
+# the zygote past its address space (infra_error) and the host several seconds to read.
+MAX_ANSWER_NODES = 1 << 20
 MAX_VALUE_DEPTH = 220  # the codec nests to 100 (tags double it); deeper is forged
 MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
@@ -116,6 +121,7 @@ class Child:
         self.stderr_tail = b""
         self.output_bytes = 0
         self.answer_bytes = 0
+        self.answer_nodes = 0
         self.output_cap = int(limits["output_kb"] * 1024)
         self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
         self.memory_cap = int(limits["memory_mb"] * (1 << 20))
@@ -186,6 +192,9 @@ class Child:
         self.answer_bytes += n
         if self.answer_bytes > MAX_ANSWER_BYTES:
             raise PhaseEnd("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
+        self.answer_nodes += body.count(b",") + body.count(b"[") + body.count(b"{")
+        if self.answer_nodes > MAX_ANSWER_NODES:
+            raise PhaseEnd("output", "result values exceeded %d nodes" % MAX_ANSWER_NODES)
         try:
             frame = frames.loads(body)
             if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:

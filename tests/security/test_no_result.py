@@ -39,3 +39,18 @@ def test_a_right_program_with_such_comments_passes(pool):
     program = "def add(a, b):\n    return a + b\nprint(add(1, 2))\n" + "#" * 40
     result = pool.run(make_job(program, ["assert add(1, 2) == 3"]))
     assert result.verdict is Verdict.PASSED, show(result)
+
+
+def test_values_that_are_cheap_as_bytes_but_costly_to_parse_fail(solo_pool):
+    # 20 answers of 200,000 references to one empty dict: 36 MB of JSON, 4 million dicts to
+    # build. They took the zygote past its address space (infra_error on both attempts) and
+    # the host seconds to read; the job's node budget ends them as the program's own output.
+    program = "def f(i):\n    return [{}] * 199990\n"
+    for tests in (["assert f(%d) == []" % i for i in range(20)],
+                  [{"call": "f", "args": [i], "expected": []} for i in range(20)]):
+        before = dict(solo_pool.stats)
+        result = solo_pool.run(make_job(program, tests, cpu_s=2, memory_mb=256))
+        assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+        assert result.tests[0].verdict is Verdict.FAILED, show(result)
+        assert Verdict.OUTPUT_EXCEEDED in [t.verdict for t in result.tests], show(result)
+        assert solo_pool.stats["slot_restarts"] == before["slot_restarts"]
