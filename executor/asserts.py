@@ -956,13 +956,29 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     planner = _Planner()
     plan = planner.plan(copy.deepcopy(test))
     if not planner.probes:
-        called = frozenset(n.func.id for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                           and n.func.id not in names.MODULES and n.func.id not in names.CONSTANTS)
-        if called:
-            planner = _Planner(called)
+        own = frozenset(n.id for n in ast.walk(_tested_side(test)) if isinstance(n, ast.Name) and _maybe_own(n.id))
+        if own:
+            planner = _Planner(own)
             plan = planner.plan(test)
             return TrustedAssert(source, tuple(planner.probes), plan, own=True)
     return TrustedAssert(source, tuple(planner.probes), plan)
+
+
+def _maybe_own(name: str) -> bool:
+    """A trusted name a program might define as its own (not a module, not True/None)."""
+    return names.is_trusted(name) and name not in names.MODULES and name not in names.CONSTANTS
+
+
+def _tested_side(test: ast.expr) -> ast.expr:
+    """The side of `a == b` that tests the program when nothing names it otherwise: the left
+    one (`assert gcd(12, 18) == 6`) if it uses a name that might be the program's, else the
+    right (`assert 6 == gcd(12, 18)`). The other side stays genuine: `assert max([]) ==
+    float('-inf')` tests the program's `max` against the genuine `float`."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        for side in (test.left, test.comparators[0]):
+            if any(isinstance(n, ast.Name) and _maybe_own(n.id) for n in ast.walk(side)):
+                return side
+    return test
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")

@@ -48,7 +48,8 @@ MODULE_ATTRS: dict[str, frozenset[str]] = {
 }
 # Bare names from `from M import name` (sandbox/trusted.py): the host's genuine objects.
 FROM_IMPORTS: dict[str, Any] = {name: getattr(MODULES[module], attr)
-                                for name, (module, attr) in trusted.FROM_IMPORTS.items()}
+                                for name, (module, attr) in trusted.FROM_IMPORTS.items()
+                                if module in MODULES and attr in MODULE_ATTRS[module]}
 CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None, "Ellipsis": Ellipsis}
 
 
@@ -66,7 +67,8 @@ def genuine(name: str) -> Any:
         return MODULES[name]
     if name in FROM_IMPORTS:
         return FROM_IMPORTS[name]
-    if name in trusted.MODULES or name in trusted.ALIASES or name.startswith("_") or not hasattr(builtins, name):
+    if name in trusted.MODULES or name in trusted.ALIASES or name in trusted.FROM_IMPORTS or name.startswith("_") \
+            or not hasattr(builtins, name):
         raise KeyError(name)
     return getattr(builtins, name)
 

@@ -18,6 +18,7 @@ test hands the program run here when it calls them. Every comparison runs here, 
 values, under StrictAsserts. Standard library only.
 """
 
+import ast
 import builtins
 import os
 import sys
@@ -38,12 +39,13 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     os.write(res_fd, frames.READY_FRAME)
     # Compiled now, while the program's child forks and loads, not in each test's phase.
     prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
+    used = [_names(source) for source in sources]
     ns, own = {"__name__": "__main__"}, {}
     # A test's `math`, `Counter` or `np` are this process's own, never the program's.
     genuine = {k: v for k, v in trusted.bindings().items() if k not in _PRISTINE_BUILTINS}
-    for _, code, error in prepared:
+    for (_, code, error), names in zip(prepared, used):
         nonce = runner.read_nonce(ctl_fd)
-        status, out = _run_snippet(program, code, error, ns, own, genuine)
+        status, out = _run_snippet(program, code, error, ns, own, genuine, names)
         try:
             program.done()
         except OSError:
@@ -65,19 +67,32 @@ def _trusted_module(name, value):
     return value
 
 
-def _run_snippet(program, code, error, ns, own, genuine):
+def _names(source):
+    """Every name a snippet reads."""
+    try:
+        return frozenset(n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+
+
+def _run_snippet(program, code, error, ns, own, genuine, used):
     """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
     tests defined themselves (`own`, kept from test to test as in one shared namespace), with
     the standard library's names (`genuine`) bound to this process's objects whatever the
-    program defined under them."""
+    program defined under them - unless the snippet uses no other name of the program's
+    (`used`): then the program's own `sorted` or `gcd` is what it tests."""
     if code is None:
         return "error", "the test itself does not compile: " + error
     try:
-        ns.update({k: _trusted_module(k, v) for k, v in program.names().items()
-                   if k not in own and not trusted.is_trusted(k) and not k.startswith("__")})
+        theirs = program.names()
     except BaseException as exc:
         return "error", runner.describe(exc)
-    ns.update({k: v for k, v in genuine.items() if k not in own})
+    mine = set()
+    if not any(k in theirs and not trusted.is_trusted(k) for k in used):
+        mine = {k for k in used if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES}
+    ns.update({k: _trusted_module(k, v) for k, v in theirs.items()
+               if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")})
+    ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)
     status, out = runner.run_phase(lambda: exec(code, ns))

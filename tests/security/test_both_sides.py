@@ -233,3 +233,36 @@ def test_a_program_function_named_like_a_builtin_is_what_is_tested(pool, host, n
     result = pool.run(make_job(right, [test]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
+
+
+# A review's findings: names the expected side uses are the genuine ones when the test also
+# names the program otherwise; a program's own function by a built-in's name is what a test
+# that names nothing else of the program tests - on the host and in the test process alike.
+REVIEW_CASES = {
+    "pi": ("pi = 0\ndef area(r):\n    return 0\n", "assert area(1) == pi"),
+    "sqrt": ("def sqrt(x):\n    return 5\ndef dist(a, b):\n    return 5\n", "assert dist((0, 0), (1, 1)) == sqrt(2)"),
+    "floor": ("def floor(x):\n    return 0\ndef f(x):\n    return 0\n", "assert f(7.5) == floor(7.5)"),
+    "reduce": ("def reduce(*a):\n    return 0\ndef product(xs):\n    return 0\n",
+               "assert product([1, 2, 3]) == reduce(lambda a, b: a * b, [1, 2, 3])"),
+    "own max, genuine float": ("def max(x):\n    return 7\ndef float(s):\n    return 7\n",
+                               "assert max([]) == float('-inf')"),
+    "own sorted, genuine list": ("def sorted(x):\n    return 9\ndef list(x):\n    return 9\n",
+                                 "assert sorted([3, 1, 2]) == list((1, 2, 3))"),
+    "own sorted in a snippet": ("def sorted(x):\n    return x\n", "x = [3, 1, 2]\nassert sorted(x) == [1, 2, 3]"),
+    "own max in a snippet": ("def max(xs):\n    return 0\n",
+                             "import random\nxs = [random.randint(1, 9) for _ in range(5)]\nassert max(xs) == sorted(xs)[-1]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_CASES))
+def test_review_cases_earn_nothing(pool, host, name):
+    program, test = REVIEW_CASES[name]
+    assert_no_reward(pool.run(make_job(program, [test])))
+    host.check()
+
+
+def test_a_right_program_function_named_like_a_builtin_passes_in_a_snippet(pool, host):
+    program = "def sorted(x):\n    out = list(x)\n    out.sort()\n    return out\n"
+    result = pool.run(make_job(program, ["x = [3, 1, 2]\nassert sorted(x) == [1, 2, 3]"]))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
