@@ -456,6 +456,11 @@ def _kill_job_processes():
     return found
 
 
+def gone(pid):
+    """Has process `pid` ended (see _dead)?"""
+    return _dead(pid)
+
+
 def _dead(pid):
     """Gone, or a zombie with no live thread left (a zombie thread-group leader whose other
     threads still run is alive: a signal to its pid still reaches them)."""

@@ -25,6 +25,7 @@ import sys
 
 from . import frames, rpc, runner, trusted
 
+PROGRAM_GONE = "the program ended during this test"
 # The builtins as they were before any program ran (imported by the zygote at boot).
 _PRISTINE_BUILTINS = dict(builtins.__dict__)
 
@@ -52,6 +53,8 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
             pass  # the program is gone; the zygote sees to it
         if status == "ok":
             runner.send_ok(res_fd, nonce)
+        elif out == PROGRAM_GONE:  # the zygote then reports how the program ended; the rest is skipped
+            runner.send(res_fd, {"n": nonce, "s": status, "m": out, "gone": True})
         else:
             runner.send(res_fd, {"n": nonce, "s": status, "m": out})
     os._exit(0)
@@ -98,7 +101,7 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     status, out = runner.run_phase(lambda: exec(code, ns))
     own.update({k: v for k, v in ns.items() if before.get(k, before) is not v})
     if status == "error" and out.startswith("PeerGone"):
-        out = "the program ended during this test"
+        out = PROGRAM_GONE
     return status, out
 
 

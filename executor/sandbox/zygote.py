@@ -112,7 +112,9 @@ the zygote spliced them into, and writes ``{"ready": true}``. The program's
 child gets a second seccomp filter (seccomp.SignalFloor) that refuses to
 signal the test process's pid or anything older (the fork server has one at
 its own pid: no child may signal it or the zygote). A snippet phase's CPU time
-is both processes'. The test process is killed with the job.
+is both processes'. A snippet frame with ``"gone": true`` says the program's
+process ended while serving it: that phase takes the program's exit, and the
+tests after it are skipped. The test process is killed with the job.
 """
 
 import fcntl
@@ -409,6 +411,10 @@ def run_tests_job(job):
                 ended = True
                 break
             phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
+            if remote and (frame.get("gone") is True or process.gone(child.pid)):  # the program died:
+                phases.pop()  # its end is this test's verdict, and the tests after it are skipped
+                ended = True
+                break
         except process.PhaseEnd as exc:
             phases.append({"s": exc.status, "m": exc.message})
             if child.part:  # what a value phase computed before the limit: an earlier

@@ -77,3 +77,13 @@ def test_a_passing_slow_check_streams_and_passes(run):
     """Parts are sent while a slow check runs; when every assert holds, nothing is stopped."""
     r = run(SLOW, [check(*[f"assert candidate({n}) == {n}" for n in (5, 5, 5, 5, 5, 5)])])
     assert verdicts(r) == [P]
+
+
+def test_after_the_program_dies_in_a_snippet_the_tests_after_it_are_skipped(pool):
+    from executor import Job
+
+    program = "import os\ndef f(x):\n    if x == 2:\n        os._exit(3)\n    return x\n"
+    tests = ["y = f(1)\nassert y == 1", "y = f(2)\nassert y == 2", "y = f(3)\nassert y == 3", "assert f(4) == 4"]
+    result = pool.run(Job.from_dict({"id": "dies", "program": program, "tests": tests}))
+    assert verdicts(result) == [P, Verdict.RUNTIME_ERROR, SK, SK], result
+    assert "exited with status 3" in result.tests[1].message
