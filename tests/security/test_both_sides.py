@@ -266,3 +266,13 @@ def test_a_right_program_function_named_like_a_builtin_passes_in_a_snippet(pool,
     result = pool.run(make_job(program, ["x = [3, 1, 2]\nassert sorted(x) == [1, 2, 3]"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
+
+
+def test_str_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
+    program = ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
+               "    def __str__(self):\n        return 'Node(%d)' % self.v\n")
+    result = pool.run(make_job(program, ["n = Node(3)\nassert str(n) == 'Node(3)'",
+                                         "n = Node(4)\nassert f'{n}' == 'Node(4)'",
+                                         "n = Node(5)\nassert str(n) == 'Node(3)'"]))
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, F], show(result)
+    host.check()
