@@ -112,7 +112,8 @@ def _fork_raw():
 
 def _child(role, fds):
     """In a new child: fds arrive as 0 stdin, 1 stdout, 2 stderr, 3 control, 4 results,
-    5 payload, 6 sources[, 7 and 8 the pipes between the program and the test process]."""
+    5 payload, 6 sources[, 7 the values log (role P)][, then the two pipes between the program
+    and the test process, which become 5 and 6]."""
     try:
         _leave_the_slot()
         os.setsid()
@@ -120,12 +121,14 @@ def _child(role, fds):
         payload = marshal.loads(frames.read_all(5))
         # The sources: the snippets, or the program unless the zygote compiled it already.
         sources = frames.read_all(6) if role == b"T" or payload.get("program") is None else None
-        if len(fds) > 7:  # the rpc pipes become 5 and 6
-            os.dup2(7, 5)
-            os.dup2(8, 6)
-            os.closerange(7, 1 << 16)
+        first_rpc = 8 if role == b"P" else 7  # a program's child keeps its values log at 7
+        if len(fds) > first_rpc:  # the rpc pipes become 5 and 6
+            os.dup2(first_rpc, 5)
+            os.dup2(first_rpc + 1, 6)
         else:
-            os.closerange(5, 1 << 16)
+            os.close(5)
+            os.close(6)
+        os.closerange(first_rpc, 1 << 16)
         os.chdir(WORKDIR)
         limits = payload["limits"]
         if role == b"T":

@@ -24,6 +24,8 @@ NONCE_LEN = 32  # hex characters, then "\n"
 # In place of a nonce: "this phase is a snippet the test process runs; serve its requests".
 SERVE_TOKEN = b"s" * NONCE_LEN + b"\n"
 RPC_IN, RPC_OUT = 5, 6  # the program's child: requests from, replies to the test process
+LOG_FD = 7  # the program's child: its values log (zygote._values_log)
+LOG_VALUE_MAX = 1 << 16  # a value's JSON past this is not logged (it would be written twice)
 MESSAGE_MAX = 600
 # A slow value phase sends the values it has at most this often, so the host can stop a
 # phase whose earlier asserts already failed (a fast phase sends one frame at its end).
@@ -35,6 +37,7 @@ def _bind():
     _type = type
     _os_exit = os._exit
     _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
+    _dumps, _pwrite = frames.dumps, os.pwrite
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _encode, _decode = codec.encode, codec.decode
     _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
@@ -157,18 +160,38 @@ def _bind():
         except Exception as exc:  # RecursionError, OverflowError...: the program's fault
             return None, ("syntax", "the program cannot be compiled: " + describe(exc))
 
-    def probe_values(codes, ns, values, sent, nonce, res_fd):
+    def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
         """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
         probe's standard-library names (`list`, `map`, `Counter`) are the ones this process
-        imported before the program ran (TRUSTED), not the program's."""
+        imported before the program ran (TRUSTED), not the program's. Before each probe but the
+        first, the value before it goes to the values log (`log`: [offset], or None once it
+        fails): a later probe that loops, exits or crashes the process leaves it judged."""
         last = _monotonic()
         for c, own in codes:
+            if values and log[0] is not None:
+                log_value(log, index, values[-1])
             if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
                 send(res_fd, {"n": nonce, "s": "part", "v": values[sent[0]:]})
                 sent[0] = _len(values)
                 last = _monotonic()
             values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
         return values[sent[0]:]
+
+    def log_value(log, index, value):
+        """Append [index, value] to the values log at log[0] (its offset); a value too large to
+        write twice, or a log that is full or gone, ends logging (log[0] = None)."""
+        try:
+            body = _dumps([index, value]).encode("utf-8")
+            if _len(body) > LOG_VALUE_MAX:
+                log[0] = None
+                return
+            record = _len(body).to_bytes(4, "big") + body
+            if _pwrite(LOG_FD, record, log[0]) != _len(record):
+                log[0] = None
+                return
+            log[0] += _len(record)
+        except _BaseException:
+            log[0] = None
 
     def run_tests(program, tests, ctl_fd, res_fd):
         """Tests mode: program once, then each prepared test with a fresh nonce.
@@ -188,7 +211,8 @@ def _bind():
             _os_exit(0)  # the zygote stops here: no test runs after a failed load
         send_ok(res_fd, nonce)
         endpoint = None
-        for kind, test_code, extra in tests:
+        log = [0]  # the values log's offset (see log_value)
+        for index, (kind, test_code, extra) in enumerate(tests):
             if kind == "remote":  # run by the test process: only its requests are ours
                 if _read_exact(ctl_fd, NONCE_LEN + 1) != SERVE_TOKEN:
                     _os_exit(0)
@@ -207,7 +231,7 @@ def _bind():
                 status, out = "error", "the test itself does not compile: " + extra
             elif kind == "value":  # the probes of a trusted assert, in order
                 values, sent = [], [0]
-                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd))
+                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))
                 if status != "ok":  # the values before the failure still count (an earlier assert
                     send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0]:]})  # may fail)
                     continue

@@ -196,16 +196,17 @@ def _wipe_scratch():
 _forker = None  # the socket to the fork server (forker.py), set at boot
 
 
-def _spawn(role, fds, payload, sources_fd):
+def _spawn(role, fds, payload, sources_fd, log_fd=None):
     """Have the fork server fork a child with `fds` as its 0..4 (+ the rpc pipes), `payload`
-    (marshalled into a memfd) as its 5 and `sources_fd` as its 6. Returns its pid."""
+    (marshalled into a memfd) as its 5, `sources_fd` as its 6 and, for a program's tests,
+    `log_fd` (its values log) as its 7. Returns its pid."""
     global NEEDS_RESTART
     payload_fd = os.memfd_create("payload", os.MFD_CLOEXEC)
     try:
         data = marshal.dumps(payload)
         while data:
             data = data[os.write(payload_fd, data):]
-        all_fds = list(fds[:5]) + [payload_fd, sources_fd] + list(fds[5:])
+        all_fds = list(fds[:5]) + [payload_fd, sources_fd] + ([log_fd] if log_fd is not None else []) + list(fds[5:])
         socket.send_fds(_forker, [b"F" + role], all_fds)
         reply = _forker.recv(16)
     except (OSError, ValueError) as exc:
@@ -247,10 +248,10 @@ def _compiled_program(job):
 
 
 def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None,
-                   program=None):
+                   program=None, log_fd=None):
     """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
     (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
-    pid is the `floor` it may not signal (seccomp.SignalFloor)."""
+    pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log."""
     stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else _devnull
     if stdin_data:
         os.write(stdin_fd, stdin_data.encode("utf-8"))
@@ -261,7 +262,7 @@ def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_
     theirs, ours = _child_pipes(control=prepared is not None)
     payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
     try:
-        pid = _spawn(b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd)
+        pid = _spawn(b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd, log_fd)
     finally:
         for fd in (*theirs, stdin_fd):
             if fd != _devnull:
@@ -360,6 +361,42 @@ def _pipelined(spec):
     return spec["kind"] != "snippet"
 
 
+LOG_MAX = 16 << 20  # bytes of a job's values log (runner.py): a sparse memfd, sealed at this size
+
+
+def _values_log():
+    """A fresh values log for a program's child (see runner.log_value): sealed at LOG_MAX so the
+    program cannot grow it into memory no limit sees; pages exist only where it writes."""
+    fd = os.memfd_create("values", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, LOG_MAX)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    return fd
+
+
+def _logged(log_fd, test_index, known):
+    """The values a value phase logged before it ended abnormally (a limit, a crash, an
+    os._exit in a later probe), or `known` (what its part frames brought) if those are as many.
+    Records: a 4-byte length, then JSON [test index, encoded value]; a zero length ends the
+    log. What the program wrote there itself only claims values it could have returned."""
+    values, at, nodes = [], 0, 0
+    try:
+        while at + 4 <= LOG_MAX:
+            n = int.from_bytes(os.pread(log_fd, 4, at), "big")
+            if not n or at + 4 + n > LOG_MAX:
+                break
+            body = os.pread(log_fd, n, at + 4)
+            nodes += body.count(b",") + body.count(b"[") + body.count(b"{")
+            if nodes > process.MAX_ANSWER_NODES:
+                break
+            record = frames.loads(body)
+            if type(record) is list and len(record) == 2 and record[0] == test_index:
+                values.append(record[1])
+            at += 4 + n
+    except Exception:  # a log the program scribbled on: what was read before stands
+        pass
+    return values if len(values) > len(known) else known
+
+
 def run_tests_job(job):
     limits = job["limits"]
     tests = job["tests"]
@@ -368,10 +405,12 @@ def run_tests_job(job):
     if any(spec["kind"] == "snippet" for spec in tests):
         checker, rpc = _start_tester(limits, len(tests) + 1, job["snippets_fd"])
         floor = checker.pid
+    log_fd = _values_log()
     try:
         child = _start_program(limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor,
-                               _compiled_program(job))
+                               _compiled_program(job), log_fd)
     except _Infra:
+        os.close(log_fd)
         if checker is not None:
             checker.finish()
         raise
@@ -417,8 +456,9 @@ def run_tests_job(job):
                 break
         except process.PhaseEnd as exc:
             phases.append({"s": exc.status, "m": exc.message})
-            if child.part:  # what a value phase computed before the limit: an earlier
-                phases[-1]["v"] = child.part  # assert may have failed already
+            values = _logged(log_fd, i - 1, child.part)
+            if values:  # what a value phase computed before the limit: an earlier
+                phases[-1]["v"] = values  # assert may have failed already
             break
         if phases[-1]["s"] != "ok" and (i == 0 or job.get("first_failure")):
             break
@@ -433,8 +473,10 @@ def run_tests_job(job):
     if ended:
         kind, why = process.describe_exit(status)
         phases.append({"s": kind, "m": "program ended during this phase: " + why})
-        if child.part:
-            phases[-1]["v"] = child.part
+        values = _logged(log_fd, len(phases) - 2, child.part)
+        if values:
+            phases[-1]["v"] = values
+    os.close(log_fd)
     if child.stderr_tail and phases and phases[-1]["s"] == "crash":
         phases[-1]["m"] += "; stderr: " + child.stderr_tail.decode("utf-8", "replace")[-400:]
     _wipe_scratch()

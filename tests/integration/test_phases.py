@@ -87,3 +87,26 @@ def test_after_the_program_dies_in_a_snippet_the_tests_after_it_are_skipped(pool
     result = pool.run(Job.from_dict({"id": "dies", "program": program, "tests": tests}))
     assert verdicts(result) == [P, Verdict.RUNTIME_ERROR, SK, SK], result
     assert "exited with status 3" in result.tests[1].message
+
+
+LEAVES = ("import os\ndef f(x):\n    return x + 1\ndef loop():\n    while True:\n        pass\n"
+          "def die():\n    os._exit(0)\n")
+
+
+def test_a_check_stops_at_its_first_failing_assert_whatever_comes_after(run):
+    # Not the job's last test (no early stop there): the later assert loops, or ends the
+    # process, before the phase's frame is written. The failed assert's value is in the
+    # child's values log and is judged first: `failed`, not `timeout` or `runtime_error`.
+    for later in ("loop()", "die()"):
+        r = run(LEAVES, [f"assert f(1) == 5\nassert {later} == 1", "assert f(2) == 3"],
+                limits={"cpu_s": 1, "wall_s": 3})
+        assert verdicts(r) == [F, SK], r
+        assert "f(1) gave 2" in r.tests[0].message
+    r = run(LEAVES, ["def check(c):\n    assert c(1) == 2\n    assert c(2) == 9\n    assert die()\ncheck(f)",
+                     "assert f(2) == 3"])
+    assert verdicts(r) == [F, SK] and "f(2) gave 3" in r.tests[0].message, r
+
+
+def test_a_crash_after_passing_asserts_is_the_crash(run):
+    r = run(LEAVES, ["assert f(1) == 2\nassert die() == 1", "assert f(2) == 3"])
+    assert verdicts(r) == [Verdict.RUNTIME_ERROR, SK], r

@@ -634,3 +634,22 @@ def test_huge_values_fail_instead_of_becoming_infra_errors(pool, host, value):
     result = pool.run(make_job(program, ["assert solve(1) == 3", "assert int(solve(2)) == 5"]))
     host.check()
     assert_no_reward(result, [F, F])
+
+
+def test_a_forged_values_log_earns_nothing(pool, host):
+    # fd 7 is the child's values log (values before a crash are judged first). A program that
+    # writes it - claiming right answers, flooding it, growing it - then dies only ever claims
+    # values of a phase that did not end well: never a pass, never infra_error.
+    forge = ("import os, json\n"
+             "def rec(i, v):\n    b = json.dumps([i, v]).encode()\n    return len(b).to_bytes(4, 'big') + b\n"
+             "def f(x):\n    return 0\n"
+             "def die():\n    os.pwrite(7, rec(0, 5) + rec(0, 1) + rec(1, 3), 0)\n    os._exit(0)\n"
+             "def flood():\n    try:\n        os.pwrite(7, b'\\xff' * (1 << 20), 0)\n        os.pwrite(7, b'x', 1 << 30)\n"
+             "    except OSError as e:\n        pass\n    os._exit(0)\n")
+    result = pool.run(make_job(forge, ["assert f(1) == 5\nassert die() == 1", "assert f(2) == 3"]))
+    assert_no_reward(result)
+    assert result.tests[0].verdict is RE and result.tests[1].verdict is SK, show(result)
+    result = pool.run(make_job(forge, ["assert f(1) == 5\nassert flood() == 1", "assert f(2) == 3"]))
+    assert_no_reward(result)
+    assert result.verdict is not Verdict.INFRA_ERROR, show(result)
+    host.check()
