@@ -71,7 +71,11 @@ mode, forked by the fork server with the fds the zygote sent it; see forker.py),
 over two pipes the child sees as fds 3 (control, read) and 4 (results, write);
 fds 0/1/2 are the child's own stdin and capped stdout/stderr pipes. The child
 reads its payload (limits, prepared tests) and its program from two memfds
-first:
+first. In tests mode it also keeps fd 7, its values log: a memfd sealed at
+LOG_MAX where it appends each probe value before computing the next (records
+of a 4-byte length and JSON [test index, value]); the zygote reads it only when
+a value phase ends without its frame, so the values before a loop or a crash
+are judged first:
 
 1. The child finishes its own set-up (session, rlimits, working dir)
    before any program code exists in it, then writes ``{"ready": true}``. EOF
