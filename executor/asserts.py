@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 from .judging import names
 from .judging.cache import source_cache
+from .sandbox import trusted
 from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared,
                             TooCostlyToDecode, decode, decode_bounded, hash_collisions)
 
@@ -956,7 +957,7 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     planner = _Planner()
     plan = planner.plan(copy.deepcopy(test))
     if not planner.probes:
-        own = frozenset(n.id for n in ast.walk(_tested_side(test)) if isinstance(n, ast.Name) and _maybe_own(n.id))
+        own = _own_names(test)
         if own:
             planner = _Planner(own)
             plan = planner.plan(test)
@@ -964,21 +965,32 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     return TrustedAssert(source, tuple(planner.probes), plan)
 
 
-def _maybe_own(name: str) -> bool:
-    """A trusted name a program might define as its own (not a module, not True/None)."""
-    return names.is_trusted(name) and name not in names.MODULES and name not in names.CONSTANTS
+def _own_candidates(side: ast.expr) -> frozenset[str]:
+    """Names on `side` a program might define as the function a test tests: called on
+    literals only (`gcd(12, 18)`, `sqrt(2)`, not the `abs` or `isclose` around them), or bare
+    (`pi`); never a module, a constant or a built-in tests drive with (trusted.NEVER_OWN)."""
+    found = set()
+    for node in ast.walk(side):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not any(
+                isinstance(n, ast.Name) for a in [*node.args, *(k.value for k in node.keywords)]
+                for n in ast.walk(a)):
+            found.add(node.func.id)
+        elif isinstance(node, ast.Name) and not any(isinstance(p, ast.Call) and p.func is node
+                                                    for p in ast.walk(side)):
+            found.add(node.id)
+    return frozenset(n for n in found if names.is_trusted(n) and n not in names.MODULES
+                     and n not in trusted.NEVER_OWN)
 
 
-def _tested_side(test: ast.expr) -> ast.expr:
-    """The side of `a == b` that tests the program when nothing names it otherwise: the left
-    one (`assert gcd(12, 18) == 6`) if it uses a name that might be the program's, else the
-    right (`assert 6 == gcd(12, 18)`). The other side stays genuine: `assert max([]) ==
-    float('-inf')` tests the program's `max` against the genuine `float`."""
+def _own_names(test: ast.expr) -> frozenset[str]:
+    """The names of an assert that names nothing of the program otherwise which are the
+    program's own (asserts._plan_one): the candidates of its tested side - the one side of a
+    comparison that has any; none when both have (`max([]) == float('-inf')`: which one the
+    program owns is not the program's to say)."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        for side in (test.left, test.comparators[0]):
-            if any(isinstance(n, ast.Name) and _maybe_own(n.id) for n in ast.walk(side)):
-                return side
-    return test
+        left, right = _own_candidates(test.left), _own_candidates(test.comparators[0])
+        return frozenset() if left and right else left or right
+    return _own_candidates(test)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")

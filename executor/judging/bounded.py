@@ -15,9 +15,9 @@ Who pays is decided by where the limit is hit (DESIGN section 9, "Cost"):
    deep or colliding values): `failed`.
 
 Protocol (a SOCK_SEQPACKET socket pair; `serve` is the server, started on first use):
-    caller -> server  b"J" with two fds (SCM_RIGHTS): a memfd holding one JSON request
-                      {"code", "phase", "cpu_s", "memory_mb"}, and the write end of a pipe on
-                      which the child answers
+    caller -> server  b"J" with two fds (SCM_RIGHTS): a memfd holding the request - JSON
+                      {"code", "cpu_s", "memory_mb"}, a newline, the phase's JSON (the values) -
+                      and the write end of a pipe on which the child answers
     server -> caller  the child's pid, 4 bytes big-endian (0: the fork failed)
     child -> pipe     b"F" once the test's own values are folded, then one line of JSON
                       [verdict, message]; EOF before it: a limit ended the child
@@ -69,8 +69,10 @@ def judge(code: str, phase: dict[str, Any], limits: Limits) -> TestResult:
     read_end, write_end = os.pipe()
     request = os.memfd_create("judge-request", os.MFD_CLOEXEC)  # tests and values may be megabytes
     try:
-        data = json.dumps({"code": code, "phase": phase, "cpu_s": limits.cpu_s,
-                           "memory_mb": limits.memory_mb}).encode("utf-8", "surrogatepass")
+        # The test and the limits, a newline, then the program's values: the child reads the
+        # values only after the test's own text is computed, under the limits (see serve).
+        data = (json.dumps({"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb})
+                + "\n" + json.dumps(phase)).encode("utf-8", "surrogatepass")
         while data:
             data = data[os.write(request, data):]
         with _lock:
@@ -134,7 +136,6 @@ def serve(fd: int) -> None:
 
     sock = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-    baseline = _address_space()
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(sock, 16, 2)
@@ -150,7 +151,7 @@ def serve(fd: int) -> None:
             sock.close()
             code = 70
             try:
-                _judge_in_child(json.loads(_read_all(fds[0])), fds[1], baseline)
+                _judge_in_child(_read_all(fds[0]), fds[1])
                 code = 0
             finally:
                 os._exit(code)
@@ -176,13 +177,20 @@ def _address_space() -> int:
         return int(fh.read().split()[0]) * resource.getpagesize()
 
 
-def _judge_in_child(request: dict[str, Any], out: int, baseline: int) -> None:
+def _judge_in_child(data: bytes, out: int) -> None:
+    """Judge one request: the test's own text first (a limit there: nothing written before
+    EOF), then, after b"F", the program's values, parsed only now so that their cost is
+    theirs. The limits count from here: the raw bytes are read, nothing of them parsed."""
     from .. import asserts, judge as judge_module
     from ..job import AssertTest
 
+    head, _, values = data.partition(b"\n")
+    request = json.loads(head)
     seconds = max(1, math.ceil(float(request["cpu_s"])))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    seconds += math.ceil(used.ru_utime + used.ru_stime)  # RLIMIT_CPU counts from the fork
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))  # SIGXCPU ends the child
-    room = baseline + int(request["memory_mb"]) * (1 << 20)
+    room = _address_space() + int(request["memory_mb"]) * (1 << 20)
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
     asserts.unbounded()  # the kernel bounds this process; the in-process bounds would refuse
     code = request["code"]
@@ -198,7 +206,7 @@ def _judge_in_child(request: dict[str, Any], out: int, baseline: int) -> None:
         return
     os.write(out, b"F")
     try:
-        result = judge_module.judge_one(AssertTest(code, snippet), request["phase"])
+        result = judge_module.judge_one(AssertTest(code, snippet), json.loads(values))
     except MemoryError:
         _answer(out, Verdict.FAILED, f"the program's values exceed {request['memory_mb']} MB when judged")
         return

@@ -456,6 +456,11 @@ def _kill_job_processes():
     return found
 
 
+def too_deep(value):
+    """Is a decoded value nested deeper than any the codec makes (see MAX_VALUE_DEPTH)?"""
+    return _depth(value, 0) > MAX_VALUE_DEPTH
+
+
 def gone(pid):
     """Has process `pid` ended (see _dead)?"""
     return _dead(pid)

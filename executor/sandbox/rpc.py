@@ -9,7 +9,7 @@ defined. Both sides answer requests while waiting for a reply, so such calls nes
 Wire (4-byte length + UTF-8 JSON, both directions):
     request  {"op": "call", "h": id, "a": [ref], "k": {name: ref}}
            | {"op": "names"} | {"op": "attr", "h": id, "n": name} | {"op": "list", "h": id}
-           | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref} | {"op": "str", "h": id}
+           | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref} | {"op": "str" | "repr", "h": id}
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"m": id, "t": type name}         an object of the sender's ("exc": lineage
@@ -36,7 +36,7 @@ VALUE_NODES = 4_000_000
 _EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                if isinstance(obj, type) and issubclass(obj, BaseException)}
 _IN_PLACE = (list, dict, set, bytearray)
-ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str"})  # the program's process
+ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "repr"})  # the program's process
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
 # a function's __globals__) would reach the test's literals.
@@ -105,9 +105,12 @@ class Remote:
         return iter(value)
 
     def __str__(self):  # str(node) == 'Node(3)': the program's own text for its object
-        value = self._ep.request({"op": "str", "h": self._h})
+        return self._text("str")
+
+    def _text(self, op):
+        value = self._ep.request({"op": op, "h": self._h})
         if not isinstance(value, str):
-            raise TypeError("__str__ returned a %s" % type(value).__name__)
+            raise TypeError("__%s__ returned a %s" % (op, type(value).__name__))
         return value
 
     def __format__(self, spec):
@@ -131,6 +134,8 @@ class Remote:
         return hash((id(self._ep), self._h))
 
     def __repr__(self):
+        if self._ep.ops is TEST_OPS:  # repr(node) in a test: the program's own text
+            return self._text("repr")
         return "<%s from the other process>" % self._t
 
 
@@ -246,8 +251,8 @@ class Endpoint:
             return {"ok": {"v": codec.encode(list(target), VALUE_NODES)}}
         if op == "len":
             return {"ok": {"v": len(target)}}
-        if op == "str":
-            return {"ok": {"v": codec.encode(str(target), VALUE_NODES)}}
+        if op == "str" or op == "repr":
+            return {"ok": {"v": codec.encode(str(target) if op == "str" else repr(target), VALUE_NODES)}}
         return {"ok": self.ref(target[self.deref(msg["i"])])}  # item
 
     def names(self):

@@ -83,7 +83,8 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     tests defined themselves (`own`, kept from test to test as in one shared namespace), with
     the standard library's names (`genuine`) bound to this process's objects whatever the
     program defined under them - unless the snippet uses no other name of the program's
-    (`used`): then the program's own `sorted` or `gcd` is what it tests."""
+    (`used`): then the program's own `sorted` or `gcd` is what it tests (never its `range`,
+    `list` or `float`: trusted.NEVER_OWN)."""
     if code is None:
         return "error", "the test itself does not compile: " + error
     try:
@@ -92,7 +93,8 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
         return "error", runner.describe(exc)
     mine = set()
     if not any(k in theirs and not trusted.is_trusted(k) for k in used):
-        mine = {k for k in used if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES}
+        mine = {k for k in used if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES
+                and k not in trusted.NEVER_OWN}
     ns.update({k: _trusted_module(k, v) for k, v in theirs.items()
                if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")})
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})

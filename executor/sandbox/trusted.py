@@ -34,11 +34,22 @@ FROM_IMPORTS = {
         "log10", "exp", "sin", "cos", "tan", "atan2", "hypot", "fabs", "factorial", "comb", "perm")},
 }
 # A program's own function by one of these names (`def gcd(a, b)`) is still what a test of it
-# tests: where a test uses no other name of the program's, the names it uses are the
-# program's (asserts._plan_one on the host, tester._run_snippet in the test process). Not
+# tests: where a test uses no other name of the program's, the names it calls on literals are
+# the program's (asserts._plan_one on the host, tester._run_snippet in the test process),
+# except those in NEVER_OWN. Not
 # itertools' `product` or `chain`: tasks name their functions so, and their tests then use
 # other such names on the expected side.
 _BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# Built-ins a test uses to drive or convert, never the function it tests: they stay genuine
+# even where a program defines them (a program's `range` returning [] would make a test's loop
+# check nothing; its `float` or `int` would choose an expected side).
+NEVER_OWN = frozenset({
+    "range", "len", "list", "tuple", "dict", "set", "frozenset", "str", "int", "float", "bool", "complex",
+    "bytes", "bytearray", "isinstance", "issubclass", "type", "print", "enumerate", "zip", "reversed", "iter",
+    "next", "abs", "round", "all", "any", "repr", "ascii", "hash", "id", "callable", "getattr", "setattr",
+    "hasattr", "delattr", "map", "filter", "open", "input", "object", "super", "slice", "divmod", "chr", "ord",
+    "format", "vars", "globals", "locals", "exec", "eval", "compile", "isclose", "inf", "nan",
+    "True", "False", "None"})
 
 
 def is_trusted(name):

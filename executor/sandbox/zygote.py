@@ -377,28 +377,40 @@ def _values_log():
     return fd
 
 
-def _logged(log_fd, test_index, known):
+def _logged(log_fd, test_index, known, probes):
     """The values a value phase logged before it ended abnormally (a limit, a crash, an
     os._exit in a later probe), or `known` (what its part frames brought) if those are as many.
     Records: a 4-byte length, then JSON [test index, encoded value]; a zero length ends the
-    log. What the program wrote there itself only claims values it could have returned."""
-    values, at, nodes = [], 0, 0
+    log. What the program wrote there itself only claims values it could have returned; it
+    costs the zygote no more than a frame of the same size: at most `probes` values are taken,
+    at most 4 records per probe read, each counted as a node, and none deeper than a frame."""
+    values, at, nodes, records = [], 0, 0, 0
     try:
-        while at + 4 <= LOG_MAX:
+        while at + 4 <= LOG_MAX and len(values) < probes and records < 4 * probes + 16:
             n = int.from_bytes(os.pread(log_fd, 4, at), "big")
             if not n or at + 4 + n > LOG_MAX:
                 break
             body = os.pread(log_fd, n, at + 4)
-            nodes += body.count(b",") + body.count(b"[") + body.count(b"{")
+            records += 1
+            nodes += 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
             if nodes > process.MAX_ANSWER_NODES:
                 break
             record = frames.loads(body)
-            if type(record) is list and len(record) == 2 and record[0] == test_index:
+            if type(record) is not list or len(record) != 2 or process.too_deep(record[1]):
+                break
+            if record[0] == test_index:
                 values.append(record[1])
             at += 4 + n
     except Exception:  # a log the program scribbled on: what was read before stands
         pass
     return values if len(values) > len(known) else known
+
+
+def _probes(tests, index):
+    """How many values test `index` computes (0 for the load phase and non-value tests)."""
+    if 0 <= index < len(tests) and tests[index]["kind"] == "value":
+        return len(tests[index]["exprs"])
+    return 0
 
 
 def run_tests_job(job):
@@ -460,7 +472,7 @@ def run_tests_job(job):
                 break
         except process.PhaseEnd as exc:
             phases.append({"s": exc.status, "m": exc.message})
-            values = _logged(log_fd, i - 1, child.part)
+            values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1))
             if values:  # what a value phase computed before the limit: an earlier
                 phases[-1]["v"] = values  # assert may have failed already
             break
@@ -477,7 +489,7 @@ def run_tests_job(job):
     if ended:
         kind, why = process.describe_exit(status)
         phases.append({"s": kind, "m": "program ended during this phase: " + why})
-        values = _logged(log_fd, len(phases) - 2, child.part)
+        values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2))
         if values:
             phases[-1]["v"] = values
     os.close(log_fd)

@@ -251,6 +251,20 @@ REVIEW_CASES = {
     "own sorted in a snippet": ("def sorted(x):\n    return x\n", "x = [3, 1, 2]\nassert sorted(x) == [1, 2, 3]"),
     "own max in a snippet": ("def max(xs):\n    return 0\n",
                              "import random\nxs = [random.randint(1, 9) for _ in range(5)]\nassert max(xs) == sorted(xs)[-1]"),
+    # A second review: names that wrap or drive the tested function stay genuine.
+    "own abs around sqrt": ("def sqrt(x):\n    return 0\ndef abs(x):\n    return 0\n",
+                            "assert abs(sqrt(2) - 1.41421356) < 1e-6"),
+    "own isclose around sqrt": ("def sqrt(x):\n    return 0\ndef isclose(*a, **k):\n    return True\n",
+                                "assert isclose(sqrt(2), 1.4142135623730951)"),
+    "own round around sqrt": ("def sqrt(x):\n    return 0\ndef round(*a):\n    return 1.4142\n",
+                              "assert round(sqrt(2), 4) == 1.4142"),
+    "own int against gcd": ("def gcd(a, b):\n    return 1\ndef int(x):\n    return 6\n", "assert int('6') == gcd(12, 18)"),
+    "own float in a snippet": ("def max(x):\n    return 7\ndef float(s):\n    return 7\n",
+                               "import random\nfor _ in range(3):\n    xs = [random.random() for _ in range(0)]\n"
+                               "    assert max(xs) == float('-inf')"),
+    "own range in a snippet": ("def sorted(x):\n    return x\ndef range(*a):\n    return []\n",
+                               "for n in range(6):\n    x = list(reversed(list(range(n))))\n"
+                               "    assert sorted(x) == list(range(n))"),
 }
 
 
@@ -275,4 +289,13 @@ def test_str_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
                                          "n = Node(4)\nassert f'{n}' == 'Node(4)'",
                                          "n = Node(5)\nassert str(n) == 'Node(3)'"]))
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, F], show(result)
+    host.check()
+
+
+def test_repr_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
+    program = ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
+               "    def __repr__(self):\n        return 'Node(%d)' % self.v\n")
+    result = pool.run(make_job(program, ["n = Node(3)\nassert repr(n) == 'Node(3)'",
+                                         "n = Node(5)\nassert repr(n) == 'Node(3)'"]))
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED, F], show(result)
     host.check()

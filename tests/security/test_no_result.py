@@ -54,3 +54,42 @@ def test_values_that_are_cheap_as_bytes_but_costly_to_parse_fail(solo_pool):
         assert result.tests[0].verdict is Verdict.FAILED, show(result)
         assert Verdict.OUTPUT_EXCEEDED in [t.verdict for t in result.tests], show(result)
         assert solo_pool.stats["slot_restarts"] == before["slot_restarts"]
+
+
+# The child's values log (fd 7) is the program's to scribble on; what it writes there must cost
+# the zygote no more than a frame and never make a result infra_error.
+LOG_ATTACKS = {
+    "records nested 900-1000 deep, then a loop": (
+        "import os\ndef f(x):\n    log = b''\n    for d in range(900, 1001):\n"
+        "        body = b'[0,' + b'[' * d + b']' * d + b']'\n        log += len(body).to_bytes(4, 'big') + body\n"
+        "    os.pwrite(7, log, 0)\n    while True:\n        pass\n"),
+    "records nested 900-1000 deep, then an exit": (
+        "import os\ndef f(x):\n    log = b''\n    for d in range(900, 1001):\n"
+        "        body = b'[0,' + b'[' * d + b']' * d + b']'\n        log += len(body).to_bytes(4, 'big') + body\n"
+        "    os.pwrite(7, log, 0)\n    os._exit(0)\n"),
+    "3 million tiny records": (
+        "import os\ndef f(x):\n    rec = (1).to_bytes(4, 'big') + b'0'\n"
+        "    os.pwrite(7, rec * ((16 << 20) // 5 - 1), 0)\n    os._exit(1)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOG_ATTACKS))
+def test_a_scribbled_values_log_is_the_programs_own_failure(solo_pool, name):
+    before = dict(solo_pool.stats)
+    result = solo_pool.run(make_job(LOG_ATTACKS[name], ["assert f(1) == 2", "assert f(3) == 3"], cpu_s=1, wall_s=3))
+    assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+    assert result.tests[0].verdict in (Verdict.TIMEOUT, Verdict.RUNTIME_ERROR), show(result)
+    assert solo_pool.stats["slot_restarts"] == before["slot_restarts"]
+
+
+def test_the_bounded_judge_charges_the_program_only_for_its_values(solo_pool):
+    # The test's own text ('ab' * 400000) is computed first, under the job's limits; the
+    # program's 11 MB values are parsed only after, so their memory is the program's: failed.
+    test = "assert f(0) == 'ab' * 400000\n" + "".join(f"assert big({i}) == 0\n" for i in range(5))
+    wrong = ("import time\nS = 'x' * 60\ndef big(i):\n    t = time.process_time()\n"
+             "    while time.process_time() - t < 0.01:\n        pass\n    return [S] * 180000\n"
+             "def f(i):\n    return [1]\n")
+    result = solo_pool.run(make_job(wrong, [test], cpu_s=2, memory_mb=64))
+    assert result.verdict is Verdict.FAILED, show(result)
+    right = "def f(i):\n    return 'ab' * 400000\ndef big(i):\n    return 0\n"
+    assert solo_pool.run(make_job(right, [test], cpu_s=2, memory_mb=64)).verdict is Verdict.PASSED

@@ -333,13 +333,19 @@ def test_one_budget_covers_all_the_asserts_of_a_job():
     assert [t.verdict.value for t in judge(job, answer).tests] == ["passed"] * 40
 
 
-def test_an_assert_with_nothing_of_the_program_but_builtins_is_computed_in_the_child():
-    # Nothing in it is the program's if `len` and `str` are the genuine ones, so either the
-    # program defines them (its own `sum`, `gcd`: what the assert tests) or the assert costs
-    # only the test's text: both are computed in the child, under the test's own limits.
-    plan = plan_snippet("assert len(str([0] * 131072 + [0] * 131072)) > 0")
-    assert plan.probes == ("len(str([0] * 131072 + [0] * 131072))",) and plan.own == (True,)
-    assert plan.judge([encode(786430)]) == (True, None)
+def test_an_assert_naming_nothing_of_the_program_tests_its_own_function():
+    # `gcd(12, 18)` names nothing of the program if `gcd` is math's: then it tests the program's
+    # own gcd, called on literals, in the child; what wraps it and the other side stay genuine.
+    for src, probe in (("assert gcd(12, 18) == 6", "gcd(12, 18)"), ("assert 6 == gcd(12, 18)", "gcd(12, 18)"),
+                       ("assert abs(sqrt(2) - 1.41421356) < 1e-6", "sqrt(2)"),
+                       ("assert isclose(sqrt(2), 1.4142135623730951)", "sqrt(2)"),
+                       ("assert int('6') == gcd(12, 18)", "gcd(12, 18)"), ("assert max([]) == float('-inf')", "max([])"),
+                       ("assert pi == 3.14", "pi")):
+        plan = plan_snippet(src)
+        assert plan.probes == (probe,) and plan.own == (True,), src
+    # Built-ins tests drive with are never the program's, and when both sides could be, none is.
+    assert plan_snippet("assert len(str([0] * 131072 + [0] * 131072)) > 0").probes == ()
+    assert plan_snippet("assert gcd(4, 6) == sqrt(4)").probes == ()
     assert plan_snippet("assert math.sqrt(4) == 2").probes == ()  # modules stay the genuine ones
 
 
