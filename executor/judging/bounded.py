@@ -40,6 +40,7 @@ from typing import Any
 
 from ..limits import Limits
 from ..result import TestResult
+from ..sandbox.frames import read_all
 from ..verdict import Verdict
 
 _server: tuple[subprocess.Popen[bytes], socket.socket] | None = None
@@ -151,24 +152,13 @@ def serve(fd: int) -> None:
             sock.close()
             code = 70
             try:
-                _judge_in_child(_read_all(fds[0]), fds[1])
+                _judge_in_child(read_all(fds[0]), fds[1])
                 code = 0
             finally:
                 os._exit(code)
         for fd in fds:
             os.close(fd)
         sock.send(pid.to_bytes(4, "big"))
-
-
-def _read_all(fd: int) -> bytes:
-    size, chunks, got = os.fstat(fd).st_size, [], 0
-    while got < size:
-        chunk = os.pread(fd, size - got, got)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 def _address_space() -> int:
