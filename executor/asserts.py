@@ -25,8 +25,6 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import functools
-import math
 import operator
 import re
 import reprlib
@@ -43,7 +41,7 @@ from .judging import names
 from .judging.cache import source_cache
 from .sandbox import trusted
 from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared,
-                            TooCostlyToDecode, decode, decode_bounded, hash_collisions)
+                            TooCostlyToDecode, decode_bounded, hash_collisions)
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 18  # a value's items (the codec carries 200,000 nodes)
