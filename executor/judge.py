@@ -16,23 +16,24 @@ from .judging import bounded
 from .limits import Limits
 from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
+from .sandbox import statuses
 from .sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
 from .verdict import Verdict
 
 CALL_DECODE_WORK = 16_000  # a call test's value: 256,000 containers (JSON has no Fractions)
-# Raw phase status -> verdict, for everything but "ok".
+# Phase status (sandbox/statuses.py) -> verdict, for everything but OK.
 _STATUS = {
-    "fail": Verdict.FAILED,
-    "error": Verdict.RUNTIME_ERROR,
-    "crash": Verdict.RUNTIME_ERROR,
-    "memory": Verdict.MEMORY_EXCEEDED,
-    "timeout": Verdict.TIMEOUT,
-    "output": Verdict.OUTPUT_EXCEEDED,
-    "disk": Verdict.OUTPUT_EXCEEDED,
-    "syntax": Verdict.SYNTAX_ERROR,
-    "protocol": Verdict.FAILED,
-    "stopped": Verdict.FAILED,  # the host stopped a test whose earlier assert had failed
-    "skipped": Verdict.SKIPPED,
+    statuses.FAIL: Verdict.FAILED,
+    statuses.ERROR: Verdict.RUNTIME_ERROR,
+    statuses.CRASH: Verdict.RUNTIME_ERROR,
+    statuses.MEMORY: Verdict.MEMORY_EXCEEDED,
+    statuses.TIMEOUT: Verdict.TIMEOUT,
+    statuses.OUTPUT: Verdict.OUTPUT_EXCEEDED,
+    statuses.DISK: Verdict.OUTPUT_EXCEEDED,
+    statuses.SYNTAX: Verdict.SYNTAX_ERROR,
+    statuses.PROTOCOL: Verdict.FAILED,
+    statuses.STOPPED: Verdict.FAILED,  # the host stopped a test whose earlier assert had failed
+    statuses.SKIPPED: Verdict.SKIPPED,
 }
 
 
@@ -45,7 +46,7 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None, boun
     phases = answer.get("tests") or []
     if len(phases) != len(job.tests):
         raise ValueError("answer has %d test phases for %d tests" % (len(phases), len(job.tests)))
-    if load is not None and load.get("s") != "ok":
+    if load is not None and load.get("s") != statuses.OK:
         verdict = _STATUS.get(load.get("s"), Verdict.RUNTIME_ERROR)
         message = _message(load, "while loading the program")
         tests = tuple(TestResult(verdict, message) for _ in job.tests)
@@ -98,7 +99,7 @@ def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: Earl
 def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> TestResult:
     status = phase.get("s")
     cpu_ms = phase.get("cpu_ms")
-    if status != "ok":
+    if status != statuses.OK:
         failure = _earlier_failure(test, phase, start, work)
         if failure is not None:  # as the check itself would: it stops at its first failed assert
             return TestResult(Verdict.FAILED, failure, cpu_ms)

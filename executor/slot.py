@@ -29,7 +29,8 @@ from .sandbox import zygote
 log = logging.getLogger(__name__)
 
 # In import order.
-SANDBOX_MODULES = ("codec", "frames", "seccomp", "trusted", "rpc", "runner", "tester", "process", "forker", "zygote")
+SANDBOX_MODULES = ("codec", "frames", "seccomp", "trusted", "statuses", "rpc", "runner", "tester", "process", "forker",
+                   "zygote")
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed

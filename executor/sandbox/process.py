@@ -15,6 +15,7 @@ import signal
 import time
 
 from . import codec, frames
+from .statuses import CRASH, DISK, MEMORY, OUTPUT, PART, PROTOCOL, STOPPED, TIMEOUT
 
 SCRATCH = "/tmp"  # set by the zygote at boot (the insecure mode has its own directory)
 OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
@@ -172,7 +173,7 @@ class Child:
         if fd == self.res_r:
             self.res_buf += data
             if len(self.res_buf) > MAX_FRAME + 4:
-                raise PhaseEnd("output", "result frame too large")
+                raise PhaseEnd(OUTPUT, "result frame too large")
             return
         self.output_bytes += len(data)
         if fd == self.out_r and self.keep_stdout:
@@ -180,7 +181,7 @@ class Child:
         elif fd == self.err_r:
             self.stderr_tail = (self.stderr_tail + data)[-STDERR_TAIL:]
         if self.output_bytes > self.output_cap:
-            raise PhaseEnd("output", "output exceeded %d KiB" % self.limits["output_kb"])
+            raise PhaseEnd(OUTPUT, "output exceeded %d KiB" % self.limits["output_kb"])
 
     def _take_frame(self):
         if len(self.res_buf) < 4:
@@ -191,16 +192,16 @@ class Child:
         body, self.res_buf = self.res_buf[4:4 + n], self.res_buf[4 + n:]
         self.answer_bytes += n
         if self.answer_bytes > MAX_ANSWER_BYTES:
-            raise PhaseEnd("output", "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
+            raise PhaseEnd(OUTPUT, "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
         self.answer_nodes += body.count(b",") + body.count(b"[") + body.count(b"{")
         if self.answer_nodes > MAX_ANSWER_NODES:
-            raise PhaseEnd("output", "result values exceeded %d nodes" % MAX_ANSWER_NODES)
+            raise PhaseEnd(OUTPUT, "result values exceeded %d nodes" % MAX_ANSWER_NODES)
         try:
             frame = frames.loads(body)
             if type(frame) is not dict or _depth(frame.get("v"), 0) > MAX_VALUE_DEPTH:
                 raise ValueError("bad frame")
         except Exception:  # malformed, too deep (RecursionError), too big: the program's doing
-            raise PhaseEnd("protocol", "malformed result frame") from None
+            raise PhaseEnd(PROTOCOL, "malformed result frame") from None
         return frame
 
     def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None,
@@ -228,12 +229,12 @@ class Child:
         while True:
             if want_frame and not self.undrained:
                 frame = source._take_frame()
-                if frame is not None and reporter is None and frame.get("s") == "part":
+                if frame is not None and reporter is None and frame.get("s") == PART:
                     self._take_part(frame, nonce)
                     continue
                 if frame is not None:
                     if strict and source.res_buf:
-                        raise PhaseEnd("protocol", "unexpected extra result bytes")
+                        raise PhaseEnd(PROTOCOL, "unexpected extra result bytes")
                     return frame, cpu_used(), time.monotonic() - t0
                 if source.res_r not in source.open:
                     return None, cpu_used(), time.monotonic() - t0
@@ -241,7 +242,7 @@ class Child:
                 return None, cpu_used(), time.monotonic() - t0
             now = time.monotonic()
             if now >= deadline:
-                raise PhaseEnd("timeout", "wall-clock limit of %gs exceeded" % wall_s)
+                raise PhaseEnd(TIMEOUT, "wall-clock limit of %gs exceeded" % wall_s)
             watch = list(self.open) + (list(reporter.open) if reporter is not None else [])
             if self._forwarded:  # the host may answer a forwarded part with a stop
                 watch.append(_host_in)
@@ -257,7 +258,7 @@ class Child:
                 frame = source._take_frame()
                 if frame is not None:
                     if strict and source.res_buf:
-                        raise PhaseEnd("protocol", "unexpected extra result bytes")
+                        raise PhaseEnd(PROTOCOL, "unexpected extra result bytes")
                     self.undrained = bool(ready)
                     return frame, cpu_used(), time.monotonic() - t0
             for fd in ready:
@@ -265,27 +266,27 @@ class Child:
             self.undrained = False
             if reporter is not None or not ready or len(ready) < len(self.open):
                 if cpu_used() > cpu_budget:
-                    raise PhaseEnd("timeout", "CPU time limit of %gs exceeded" % cpu_s)
+                    raise PhaseEnd(TIMEOUT, "CPU time limit of %gs exceeded" % cpu_s)
                 self._check_disk()
 
     def _check_disk(self):
         if self.disk_cap:
             used, files = _scratch_used()
             if used > self.disk_cap:
-                raise PhaseEnd("disk", "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
+                raise PhaseEnd(DISK, "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
             if files > MAX_SCRATCH_FILES:
-                raise PhaseEnd("disk", "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
+                raise PhaseEnd(DISK, "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
             # Scratch files are tmpfs: memory, counted with the program's own. A memory cgroup
             # counts both exactly; without one, its resident anonymous memory stands in.
             if used and _oom_fd is None and used + _anon_bytes(self.pid) > self.memory_cap:
-                raise PhaseEnd("memory", "scratch files and memory exceeded %g MiB" % self.limits["memory_mb"])
+                raise PhaseEnd(MEMORY, "scratch files and memory exceeded %g MiB" % self.limits["memory_mb"])
 
     def _take_part(self, frame, nonce):
         """A value phase's values so far: kept for its result, and passed on to the host
         (at most every PART_FORWARD_S) so it can stop a test that has already failed."""
         values = frame.get("v")
         if nonce is None or frame.get("n") != nonce or type(values) is not list:
-            raise PhaseEnd("protocol", "malformed part frame")
+            raise PhaseEnd(PROTOCOL, "malformed part frame")
         self.part.extend(values)
         now = time.monotonic()
         if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
@@ -298,7 +299,7 @@ class Child:
         if frame is None:
             os._exit(0)  # the host is gone
         if type(frame) is dict and frame.get("stop") == self.test_index:
-            raise PhaseEnd("stopped", "stopped: an earlier assert of this test already failed")
+            raise PhaseEnd(STOPPED, "stopped: an earlier assert of this test already failed")
 
     def start_phase(self, test_index):
         self.test_index = test_index
@@ -486,10 +487,10 @@ def describe_exit(status):
         except ValueError:
             name = str(sig)
         if sig == signal.SIGXCPU:
-            return "timeout", "CPU time limit exceeded (SIGXCPU)"
+            return TIMEOUT, "CPU time limit exceeded (SIGXCPU)"
         if sig == signal.SIGXFSZ:
-            return "disk", "file size limit exceeded (SIGXFSZ)"
+            return DISK, "file size limit exceeded (SIGXFSZ)"
         if sig == signal.SIGKILL and oom_killed():
-            return "memory", "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
-        return "crash", "killed by " + name
-    return "crash", "exited with status %d" % os.WEXITSTATUS(status)
+            return MEMORY, "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
+        return CRASH, "killed by " + name
+    return CRASH, "exited with status %d" % os.WEXITSTATUS(status)

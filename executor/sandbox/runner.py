@@ -19,6 +19,7 @@ import time
 import warnings
 
 from . import codec, frames, rpc, trusted  # noqa: F401  (bound below; the zygote loads us as a package)
+from .statuses import ERROR, FAIL, MEMORY, OK, PART, SYNTAX
 
 NONCE_LEN = 32  # hex characters, then "\n"
 # In place of a nonce: "this phase is a snippet the test process runs; serve its requests".
@@ -38,6 +39,7 @@ def _bind():
     _os_exit = os._exit
     _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
     _dumps, _pwrite = frames.dumps, os.pwrite
+    _OK = OK.encode("ascii")
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _encode, _decode = codec.encode, codec.decode
     _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
@@ -90,7 +92,7 @@ def _bind():
 
     def send_ok(fd, nonce):
         # The common frame, without the JSON encoder (cold in every new child).
-        _write_raw(fd, b'{"n":"' + nonce.encode("ascii") + b'","s":"ok"}')
+        _write_raw(fd, b'{"n":"' + nonce.encode("ascii") + b'","s":"' + _OK + b'"}')
 
     def trusted(value):
         """A program value rebuilt as plain built-ins (opaque if it is not one)."""
@@ -135,30 +137,30 @@ def _bind():
     def run_phase(fn):
         """Run `fn()`; return (status, payload)."""
         try:
-            return "ok", fn()
+            return OK, fn()
         except StrictAssertionError as exc:
-            return "fail", describe(exc)
+            return FAIL, describe(exc)
         except _AssertionError as exc:
-            return "fail", describe(exc)
+            return FAIL, describe(exc)
         except _MemoryError:
-            return "memory", "MemoryError"
+            return MEMORY, "MemoryError"
         except _RecursionError as exc:
-            return "error", describe(exc)
+            return ERROR, describe(exc)
         except _SystemExit as exc:
-            return "error", "SystemExit: the program exited (" + describe(exc) + ")"
+            return ERROR, "SystemExit: the program exited (" + describe(exc) + ")"
         except _BaseException as exc:
-            return "error", describe(exc)
+            return ERROR, describe(exc)
 
     def compile_program(source):
         """(code, None) or (None, (status, message)); runs in the child, under its limits."""
         try:
             return _compile(source, "<program>", "exec"), None
         except (_SyntaxError, ValueError) as exc:
-            return None, ("syntax", describe(exc))
+            return None, (SYNTAX, describe(exc))
         except _MemoryError:
-            return None, ("memory", "MemoryError while compiling the program")
+            return None, (MEMORY, "MemoryError while compiling the program")
         except Exception as exc:  # RecursionError, OverflowError...: the program's fault
-            return None, ("syntax", "the program cannot be compiled: " + describe(exc))
+            return None, (SYNTAX, "the program cannot be compiled: " + describe(exc))
 
     def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
         """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
@@ -171,7 +173,7 @@ def _bind():
             if values and log[0] is not None:
                 log_value(log, index, values[-1])
             if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
-                send(res_fd, {"n": nonce, "s": "part", "v": values[sent[0]:]})
+                send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0]:]})
                 sent[0] = _len(values)
                 last = _monotonic()
             values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
@@ -206,7 +208,7 @@ def _bind():
             send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
             _os_exit(0)
         status, msg = run_phase(lambda: _exec(code, ns))
-        if status != "ok":
+        if status != OK:
             send(res_fd, {"n": nonce, "s": status, "m": msg})
             _os_exit(0)  # the zygote stops here: no test runs after a failed load
         send_ok(res_fd, nonce)
@@ -228,11 +230,11 @@ def _bind():
             _settrace(None)
             _setprofile(None)
             if test_code is None:
-                status, out = "error", "the test itself does not compile: " + extra
+                status, out = ERROR, "the test itself does not compile: " + extra
             elif kind == "value":  # the probes of a trusted assert, in order
                 values, sent = [], [0]
                 status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))
-                if status != "ok":  # the values before the failure still count (an earlier assert
+                if status != OK:  # the values before the failure still count (an earlier assert
                     send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0]:]})  # may fail)
                     continue
             elif kind == "call":
@@ -243,11 +245,11 @@ def _bind():
                     return _encode(fn(*args))
                 status, out = run_phase(call)
             else:
-                status, out = "error", "unknown test kind %r" % (kind,)
-            if status != "ok":
+                status, out = ERROR, "unknown test kind %r" % (kind,)
+            if status != OK:
                 send(res_fd, {"n": nonce, "s": status, "m": out})
             else:
-                send(res_fd, {"n": nonce, "s": "ok", "v": out})
+                send(res_fd, {"n": nonce, "s": OK, "v": out})
         read_nonce(ctl_fd)  # stay until the zygote has read our peak memory and lets go (EOF)
         _os_exit(0)
 
@@ -257,7 +259,7 @@ def _bind():
         code, error = program
         if error is not None:
             os.write(2, error[1].encode("utf-8", "replace"))
-            _os_exit(_MEMORY_EXIT if error[0] == "memory" else _SYNTAX_EXIT)
+            _os_exit(_MEMORY_EXIT if error[0] == MEMORY else _SYNTAX_EXIT)
         status = 0
         try:
             _exec(code, ns)

@@ -24,6 +24,7 @@ import os
 import sys
 
 from . import frames, rpc, runner, trusted
+from .statuses import ERROR, OK
 
 PROGRAM_GONE = "the program ended during this test"
 # The builtins as they were before any program ran (imported by the zygote at boot).
@@ -51,7 +52,7 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
             program.done()
         except OSError:
             pass  # the program is gone; the zygote sees to it
-        if status == "ok":
+        if status == OK:
             runner.send_ok(res_fd, nonce)
         elif out == PROGRAM_GONE:  # the zygote then reports how the program ended; the rest is skipped
             runner.send(res_fd, {"n": nonce, "s": status, "m": out, "gone": True})
@@ -86,11 +87,11 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     (`used`): then the program's own `sorted` or `gcd` is what it tests (never its `range`,
     `list` or `float`: trusted.NEVER_OWN)."""
     if code is None:
-        return "error", "the test itself does not compile: " + error
+        return ERROR, "the test itself does not compile: " + error
     try:
         theirs = program.names()
     except BaseException as exc:
-        return "error", runner.describe(exc)
+        return ERROR, runner.describe(exc)
     mine = set()
     if not any(k in theirs and not trusted.is_trusted(k) for k in used):
         mine = {k for k in used if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES
@@ -102,7 +103,7 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     before = dict(ns)
     status, out = runner.run_phase(lambda: exec(code, ns))
     own.update({k: v for k, v in ns.items() if before.get(k, before) is not v})
-    if status == "error" and out.startswith("PeerGone"):
+    if status == ERROR and out.startswith("PeerGone"):
         out = PROGRAM_GONE
     return status, out
 

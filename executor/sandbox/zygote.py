@@ -134,7 +134,7 @@ import struct
 import sys
 import time
 
-from . import forker, frames, process, runner, seccomp
+from . import forker, frames, process, runner, seccomp, statuses
 
 # Set from the boot frame: "/tmp" is firejail's private tmpfs; the unsandboxed
 # (insecure) mode gets a fresh private directory instead.
@@ -322,15 +322,15 @@ class _Infra(Exception):
 
 def _phase_result(frame, nonce, cpu_ns, wall, part):
     out = {"cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-    if frame.get("n") != nonce or frame.get("s") not in ("ok", "fail", "error", "memory", "syntax"):
-        raise process.PhaseEnd("protocol", "result frame with a wrong nonce or status")
+    if frame.get("n") != nonce or frame.get("s") not in statuses.CHILD:
+        raise process.PhaseEnd(statuses.PROTOCOL, "result frame with a wrong nonce or status")
     out["s"] = frame["s"]
     if frame.get("m") is not None:
         out["m"] = str(frame["m"])[:runner.MESSAGE_MAX]
     if "v" in frame and frame["v"] is not None:
         if part:
             if type(frame["v"]) is not list:
-                raise process.PhaseEnd("protocol", "result frame with a malformed value")
+                raise process.PhaseEnd(statuses.PROTOCOL, "result frame with a malformed value")
             out["v"] = part + frame["v"]
         else:
             out["v"] = frame["v"]
@@ -458,7 +458,7 @@ def run_tests_job(job):
                                              strict=i + 1 >= len(sent), nonce=sent[i],
                                              reporter=checker if remote else None)
             if frame is None and remote:
-                phases.append({"s": "memory" if process.oom_killed() else "crash",
+                phases.append({"s": statuses.MEMORY if process.oom_killed() else statuses.CRASH,
                                "m": "the test process ended during this test: "
                                + checker.stderr_tail.decode("utf-8", "replace")[-300:]})
                 break
@@ -476,7 +476,7 @@ def run_tests_job(job):
             if values:  # what a value phase computed before the limit: an earlier
                 phases[-1]["v"] = values  # assert may have failed already
             break
-        if phases[-1]["s"] != "ok" and (i == 0 or job.get("first_failure")):
+        if phases[-1]["s"] != statuses.OK and (i == 0 or job.get("first_failure")):
             break
         if remote:
             c0, t0 = child.cpu_ns(), time.monotonic()
@@ -493,11 +493,11 @@ def run_tests_job(job):
         if values:
             phases[-1]["v"] = values
     os.close(log_fd)
-    if child.stderr_tail and phases and phases[-1]["s"] == "crash":
+    if child.stderr_tail and phases and phases[-1]["s"] == statuses.CRASH:
         phases[-1]["m"] += "; stderr: " + child.stderr_tail.decode("utf-8", "replace")[-400:]
     _wipe_scratch()
     load, rest = phases[0], phases[1:]
-    rest += [{"s": "skipped"}] * (len(tests) - len(rest))
+    rest += [{"s": statuses.SKIPPED}] * (len(tests) - len(rest))
     return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
 
 
@@ -547,33 +547,33 @@ def run_stdio_job(job):
     results, cpu_total, peak = [], 0.0, 0
     program = _compiled_program(job)  # once for all its runs
     for test in job["tests"]:
-        if results and results[-1]["s"] != "ok" and job.get("first_failure"):
-            results.append({"s": "skipped"})
+        if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
+            results.append({"s": statuses.SKIPPED})
             continue
         child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"],
                                program=program)
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
-            phase = {"s": "ok", "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
+            phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
         except process.PhaseEnd as exc:
             phase = {"s": exc.status, "m": exc.message}
         status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
         cpu_total += cpu_ms
         peak = max(peak, peak_kb)
-        if phase["s"] == "ok" and status != 0:
+        if phase["s"] == statuses.OK and status != 0:
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             if code == runner.MEMORY_EXIT:
-                phase = {"s": "memory", "m": "MemoryError"}
+                phase = {"s": statuses.MEMORY, "m": "MemoryError"}
             elif code == runner.SYNTAX_EXIT:
-                phase = {"s": "syntax", "m": child.stderr_tail.decode("utf-8", "replace")[-400:]}
+                phase = {"s": statuses.SYNTAX, "m": child.stderr_tail.decode("utf-8", "replace")[-400:]}
             else:
                 phase["s"], phase["m"] = process.describe_exit(status)
                 tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
                 if tail:
                     phase["m"] += ": " + tail
-                phase["s"] = "error" if code is not None else phase["s"]
-        if phase["s"] == "ok":
+                phase["s"] = statuses.ERROR if code is not None else phase["s"]
+        if phase["s"] == statuses.OK:
             phase["stdout"] = child.stdout.decode("utf-8", "replace")
         results.append(phase)
         _wipe_scratch()
