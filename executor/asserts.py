@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import operator
 import re
 import reprlib
@@ -901,12 +902,25 @@ class TrustedSnippet:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
         return tuple(a.own for a in self.asserts for _ in a.probes)
 
+    @functools.cached_property
+    def cheap_text(self) -> bool:
+        """Does the test's own text (its probe-free parts) fit the in-process bounds? Then a
+        limit the kernel-bounded judge hits with this test is the program's values' doing
+        (judging/bounded.py), whatever stage it is in. Computed once per plan."""
+        try:
+            self.folded()
+        except (TooCostly, MemoryError, RecursionError):
+            return False
+        except Exception:  # noqa: BLE001 - the test's text raises: cheap, and the same for all
+            pass
+        return True
+
     def folded(self) -> "TrustedSnippet":
         """This snippet with the test's own work done: each assert's probe-free subtrees
         replaced by their values. Raises what that work raises (MemoryError...)."""
-        evaluator = _Evaluator([], [JOB_WORK_MAX])
+        work = [JOB_WORK_MAX]  # one job budget; each assert its own, as when judged
         return TrustedSnippet(tuple(
-            TrustedAssert(a.source, a.probes, _Folder(evaluator).visit(copy.deepcopy(a.plan)), a.own)
+            TrustedAssert(a.source, a.probes, _Folder(_Evaluator([], work)).visit(copy.deepcopy(a.plan)), a.own)
             for a in self.asserts))
 
     def values_before(self, n: int) -> int:

@@ -12,6 +12,7 @@ from . import checkers
 from .asserts import TrustedSnippet, bound_names, free_names, plan_snippet
 from .errors import InvalidJob
 from .limits import Limits
+from .text import check_writable
 
 LANGUAGES = ("python",)
 MODES = ("all", "first_failure")
@@ -149,6 +150,9 @@ class Job:
         if mode not in MODES:
             raise InvalidJob("mode", f"must be one of {', '.join(MODES)}")
         limits = defaults.merged(data.get("limits"))
+        # Test data travels to the sandbox as JSON text: a lone surrogate in a stdin or an
+        # argument cannot (it took the zygote down: infra_error). Refused here, naming it.
+        check_writable(data.get("tests"), "tests")
         tests = parse_tests(data.get("tests"), rules)
         return cls(job_id, program, tests, language, limits, mode == "first_failure")
 

@@ -89,7 +89,7 @@ def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: Earl
     except TooCostly as exc:
         if limits is None or not isinstance(test, AssertTest):
             return TestResult(Verdict.FAILED, f"too costly to judge here ({exc})", phase.get("cpu_ms"))
-        result = bounded.judge(test.code, phase, limits)
+        result = bounded.judge(test.code, phase, limits, program_pays=test.check.cheap_text)
         return TestResult(result.verdict, result.message, phase.get("cpu_ms"))
     except Exception as exc:  # noqa: BLE001
         return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
@@ -165,7 +165,9 @@ class EarlyStop:
         seen.extend(values)
         try:
             judged, failure = check.first_failure(seen, self._judged.get(test_index, 0), self.work)
-        except Exception:  # noqa: BLE001  a value that cannot be judged: let the phase finish
+        except Exception:  # noqa: BLE001  a value that cannot be judged here: let the phase finish,
+            del self._checks[test_index]  # and judge it once at the end, not again at every part
+            self._judged.pop(test_index, None)
             return False
         self._judged[test_index] = judged
         return failure is not None

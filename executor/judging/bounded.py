@@ -13,6 +13,10 @@ Who pays is decided by where the limit is hit (DESIGN section 9, "Cost"):
    ("not judgeable", no reward), never the program's failure;
 2. then the program's values against them: a limit hit there is the program's doing (huge,
    deep or colliding values): `failed`.
+A test whose own text fits the host's in-process bounds (TrustedSnippet.cheap_text) came here
+for the program's values alone: any limit it hits is the program's (`failed`), so a program
+cannot make a test not judgeable by sending it here (a child holds all the test's folded
+values at once, which the host never needed).
 
 Protocol (a SOCK_SEQPACKET socket pair; `serve` is the server, started on first use):
     caller -> server  b"J" with two fds (SCM_RIGHTS): a memfd holding the request - JSON
@@ -64,15 +68,18 @@ def _connection() -> socket.socket:
     return ours
 
 
-def judge(code: str, phase: dict[str, Any], limits: Limits) -> TestResult:
+def judge(code: str, phase: dict[str, Any], limits: Limits, program_pays: bool = False) -> TestResult:
     """The verdict of assert test `code` on the values in `phase`, judged in a child process
-    under `limits` (see the module's docstring for who pays for a limit)."""
+    under `limits` (see the module's docstring for who pays for a limit). `program_pays`: the
+    test's own text fits the host's in-process bounds (TrustedSnippet.cheap_text), so it came
+    here for the program's values: any limit is theirs."""
     read_end, write_end = os.pipe()
     request = os.memfd_create("judge-request", os.MFD_CLOEXEC)  # tests and values may be megabytes
     try:
         # The test and the limits, a newline, then the program's values: the child reads the
         # values only after the test's own text is computed, under the limits (see serve).
-        data = (json.dumps({"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb})
+        data = (json.dumps({"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb,
+                            "program_pays": program_pays})
                 + "\n" + json.dumps(phase)).encode("utf-8", "surrogatepass")
         while data:
             data = data[os.write(request, data):]
@@ -183,6 +190,8 @@ def _judge_in_child(data: bytes, out: int) -> None:
     room = _address_space() + int(request["memory_mb"]) * (1 << 20)
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
     asserts.unbounded()  # the kernel bounds this process; the in-process bounds would refuse
+    if request.get("program_pays"):
+        os.write(out, b"F")  # the host computed the test's text within its bounds: limits are the values'
     code = request["code"]
     try:
         snippet = asserts.plan_snippet(code)
@@ -194,7 +203,8 @@ def _judge_in_child(data: bytes, out: int) -> None:
     except Exception as exc:  # noqa: BLE001 - the test's own expression raises, for every program
         _answer(out, Verdict.FAILED, f"the test itself raises {type(exc).__name__}")
         return
-    os.write(out, b"F")
+    if not request.get("program_pays"):
+        os.write(out, b"F")
     try:
         result = judge_module.judge_one(AssertTest(code, snippet), json.loads(values))
     except MemoryError:

@@ -5,6 +5,8 @@ the sandbox's own machinery, it gets a failing verdict of its own, on the first 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from executor import Verdict
@@ -93,3 +95,28 @@ def test_the_bounded_judge_charges_the_program_only_for_its_values(solo_pool):
     assert result.verdict is Verdict.FAILED, show(result)
     right = "def f(i):\n    return 'ab' * 400000\ndef big(i):\n    return 0\n"
     assert solo_pool.run(make_job(right, [test], cpu_s=2, memory_mb=64)).verdict is Verdict.PASSED
+
+
+def test_a_program_cannot_make_a_cheap_test_not_judgeable(solo_pool):
+    # The test's own text fits the host's bounds; a program's costly values send it to the
+    # kernel-bounded judge, whose child holds all its folded sets at once: any limit hit there
+    # is the program's (failed), never "not judgeable".
+    test = "".join(f"assert f({i}) in set(range({250000 - i}))\n" for i in range(6))
+    costly = "from fractions import Fraction\ndef f(i):\n    return [Fraction(1, 3)] * 5000\n"
+    result = solo_pool.run(make_job(costly, [test], cpu_s=2, memory_mb=32))
+    assert result.verdict is Verdict.FAILED, show(result)
+    assert solo_pool.run(make_job("def f(i):\n    return i\n", [test], cpu_s=2, memory_mb=32)).verdict is Verdict.PASSED
+
+
+def test_streamed_values_too_costly_to_judge_early_are_judged_once(solo_pool):
+    # Values too costly for the host's early stop, then a flood of part frames: the early stop
+    # gives up on the test once instead of decoding it again for every part.
+    program = ("import sys, time, json\nfrom fractions import Fraction\n"
+               "def f(x):\n    if x == 1:\n        t = time.process_time()\n"
+               "        while time.process_time() - t < 0.005:\n            pass\n"
+               "        return [Fraction(1, 3)] * 5000\n"
+               "    t = time.process_time()\n    while time.process_time() - t < 1:\n        pass\n    return 2\n")
+    before = time.process_time()
+    result = solo_pool.run(make_job(program, ["assert f(1) == [1]\nassert f(2) == 2"], cpu_s=2, wall_s=6))
+    assert result.verdict is Verdict.FAILED, show(result)
+    assert time.process_time() - before < 2  # the job's own CPU limit bounds the host's work
