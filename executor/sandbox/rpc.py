@@ -10,12 +10,15 @@ Wire (4-byte length + UTF-8 JSON, both directions):
     request  {"op": "call", "h": id, "a": [ref], "k": {name: ref}}
            | {"op": "names"} | {"op": "attr", "h": id, "n": name} | {"op": "list", "h": id}
            | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref} | {"op": "str" | "repr", "h": id}
+           | {"op": "bool" | "iter" | "next", "h": id} | {"op": "setattr", "h": id, "n": name, "v": ref}
+           | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"m": id, "t": type name}         an object of the sender's ("exc": lineage
                                                when it is an exception class)
            | {"p": id}                         an object of the receiver's, handed back
     reply    {"ok": ref, "c": [[position or name, encoded], ...]}   "c": arguments the callee
+           | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
 The program's process answers every request; the test process answers only "call", "list",
@@ -36,7 +39,11 @@ VALUE_NODES = 4_000_000
 _EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                if isinstance(obj, type) and issubclass(obj, BaseException)}
 _IN_PLACE = (list, dict, set, bytearray)
-ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "repr"})  # the program's process
+# The program's process answers all of these; "bool", "setattr", "isinstance", "iter" and "next"
+# serve test code that walks the program's objects (`while node:`, `head.next = ...`,
+# `isinstance(n, ListNode)`, `next(gen)`).
+ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "repr", "bool", "setattr", "isinstance",
+                     "iter", "next"})
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
 # a function's __globals__) would reach the test's literals.
@@ -99,10 +106,38 @@ class Remote:
         return self._ep.request({"op": "attr", "h": self._h, "n": name})
 
     def __iter__(self):
+        if self._ep.ops is TEST_OPS:  # a program's iterable, walked item by item (it may be endless)
+            it = self._ep.request({"op": "iter", "h": self._h})
+            if type(it) is not Remote:
+                return iter(it) if type(it) is list else iter(())
+            return it
         value = self._ep.request({"op": "list", "h": self._h})
         if type(value) is not list:
             raise TypeError("%s object is not iterable here" % self._t)
         return iter(value)
+
+    def __next__(self):
+        reply = self._ep._exchange({"op": "next", "h": self._h})
+        if reply.get("stop") is True:
+            raise StopIteration
+        return self._ep.deref(reply.get("ok"))
+
+    def __bool__(self):  # test code's `while node:`; an assert's truth never asks (StrictAsserts)
+        value = self._ep.request({"op": "bool", "h": self._h})
+        if type(value) is not bool:
+            raise TypeError("__bool__ returned a %s" % type(value).__name__)
+        return value
+
+    def __setattr__(self, name, value):
+        if name in Remote.__slots__:
+            object.__setattr__(self, name, value)
+        elif name.startswith("_") or self._ep.ops is not TEST_OPS:
+            raise AttributeError("cannot set %r on a %s from the other process" % (name, self._t))
+        else:  # head.next = ListNode(2): set on the program's object
+            self._ep.request({"op": "setattr", "h": self._h, "n": name, "v": self._ep.ref(value)})
+
+    def __instancecheck__(self, obj):  # isinstance(n, ListNode), ListNode a program class
+        return self._ep.request({"op": "isinstance", "h": self._h, "a": self._ep.ref(obj)}) is True
 
     def __str__(self):  # str(node) == 'Node(3)': the program's own text for its object
         return self._text("str")
@@ -249,6 +284,23 @@ class Endpoint:
             return {"ok": self.ref(getattr(target, msg["n"]))}
         if op == "list":
             return {"ok": {"v": codec.encode(list(target), VALUE_NODES)}}
+        if op == "iter":
+            return {"ok": self.ref(iter(target))}
+        if op == "next":
+            try:
+                return {"ok": self.ref(next(target))}
+            except StopIteration:
+                return {"ok": {"v": None}, "stop": True}
+        if op == "bool":
+            return {"ok": {"v": bool(target)}}
+        if op == "setattr":
+            name = msg["n"]
+            if type(name) is not str or name.startswith("_"):
+                raise AttributeError("cannot set %r here" % (name,))
+            setattr(target, name, self.deref(msg["v"]))
+            return {"ok": {"v": None}}
+        if op == "isinstance":
+            return {"ok": {"v": isinstance(self.deref(msg["a"]), target)}}
         if op == "len":
             return {"ok": {"v": len(target)}}
         if op == "str" or op == "repr":

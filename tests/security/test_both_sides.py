@@ -299,3 +299,28 @@ def test_repr_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
                                          "n = Node(5)\nassert repr(n) == 'Node(3)'"]))
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, F], show(result)
     host.check()
+
+
+LINKED = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n"
+          "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
+          "def reverse(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n"
+          "    return prev\n"
+          "def fib():\n    a, b = 0, 1\n    while True:\n        yield a\n        a, b = b, a + b\n")
+WALKS = ["node = reverse(build([1, 2, 3]))\nout = []\nwhile node:\n    out.append(node.val)\n    node = node.next\n"
+         "assert out == [3, 2, 1]",
+         "head = ListNode(1)\nhead.next = ListNode(2)\nassert reverse(head).val == 2",
+         "n = build([1])\nassert isinstance(n, ListNode)",
+         "g = fib()\nassert next(g) == 0 and next(g) == 1 and next(g) == 1",
+         "import itertools\nassert list(itertools.islice(fib(), 6)) == [0, 1, 1, 2, 3, 5]"]
+
+
+def test_snippets_walk_the_programs_objects_as_python_would(pool, host):
+    # Linked lists and trees (truth, setting attributes, isinstance of the program's class) and
+    # endless generators (next(), islice: walked item by item) in the test process.
+    result = pool.run(make_job(LINKED, WALKS))
+    assert result.verdict is Verdict.PASSED, show(result)
+    wrong = LINKED.replace("head.next, prev, head = prev, head, head.next", "head = head.next")
+    assert pool.run(make_job(wrong, WALKS[:2])).passed == 0
+    # The truth of a program object in an assert is still no trusted truth value.
+    assert_no_reward(pool.run(make_job(LINKED, ["node = build([1])\nassert node"])), [F])
+    host.check()
