@@ -6,11 +6,14 @@ from executor import checkers
 def test_exact_ignores_only_trailing_whitespace():
     assert checkers.exact("3\n", "3")
     assert not checkers.exact("1 2\n", "1  2\n")
+    assert checkers.exact("1\r\n2\r\n", "1\n2\n") and not checkers.exact("1\r\n2", "1\n3")
 
 
 def test_tokens():
     assert checkers.tokens("1 2\n3\n", "1\n2 3")
+    assert checkers.tokens("1 2\r\n", "1\t2")
     assert not checkers.tokens("1 2", "1 2 3")
+    assert not checkers.tokens("1 2", "1\xa02") and not checkers.tokens("1 2", "1\x1c2")  # ASCII blanks only
 
 
 @pytest.mark.parametrize("expected, actual, ok", [
@@ -27,6 +30,7 @@ def test_tokens():
     ("1" * 5000, "1" * 4999 + "2", False),  # however many digits
     ("nan", "nan", True), ("nan", "1.0", False), ("inf", "1e400", False),
     ("1_000", "1000", False),            # float() would read it; a checker does not
+    ("3.5", "\u0663.\u0665", False),        # Arabic-Indic digits: float() reads them too
 ])
 def test_float(expected, actual, ok):
     assert checkers.get("float", 1e-6)(expected, actual) is ok
