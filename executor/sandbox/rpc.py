@@ -49,6 +49,11 @@ ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "rep
 # a function's __globals__) would reach the test's literals.
 TEST_OPS = frozenset({"call", "list", "len", "item", "attr"})
 _type_module = type.__dict__["__module__"].__get__
+# In the test process: the containers that came from the program's process as copies, by id
+# (kept alive here so their ids stay theirs). `c is not orig` on one of them says nothing of
+# the program's own object (runner.strict refuses to judge it).
+COPIES = {}
+_CONTAINERS = (list, dict, set, frozenset, tuple, bytearray)
 _object_dict = object.__getattribute__
 
 
@@ -184,6 +189,7 @@ class Endpoint:
         self.table = {}  # handle -> our object the other side holds
         self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
         self._stand_ins = {}  # the other side's exception classes, as local classes
+        self._remotes = {}  # handle -> the one Remote for it
 
     # -- values across ---------------------------------------------------------------
 
@@ -206,11 +212,17 @@ class Endpoint:
         if type(ref) is not dict:
             raise TypeError("malformed reference from the other process")
         if "v" in ref:
-            return codec.decode(ref["v"], 0, VALUE_NODES)
+            value = codec.decode(ref["v"], 0, VALUE_NODES)
+            if self.ops is TEST_OPS:
+                _remember_copies(value)
+            return value
         if "exc" in ref:
             return self.stand_in(ref["exc"])
-        if "m" in ref:
-            return Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
+        if "m" in ref:  # one proxy per object, so that `is` holds between them
+            remote = self._remotes.get(ref["m"])
+            if remote is None:
+                remote = self._remotes[ref["m"]] = Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
+            return remote
         if "p" in ref:
             return self.table[ref["p"]]
         raise TypeError("malformed reference from the other process")
@@ -350,6 +362,20 @@ class Endpoint:
             except Exception:
                 return exc
         return exc
+
+
+def _remember_copies(value):
+    """Record every container in `value` (decoded here: a copy) in COPIES."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, _CONTAINERS) and id(v) not in COPIES:
+            COPIES[id(v)] = v
+            if isinstance(v, dict):
+                todo.extend(v.keys())
+                todo.extend(v.values())
+            elif not isinstance(v, bytearray) and not codec.all_scalars(v):  # a flat list: one pass
+                todo.extend(v)
 
 
 def _apply_in_place(target, value):

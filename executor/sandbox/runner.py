@@ -41,6 +41,7 @@ def _bind():
     _dumps, _pwrite = frames.dumps, os.pwrite
     _OK = OK.encode("ascii")
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
+    _copies, _id = rpc.COPIES, id
     _encode, _decode = codec.encode, codec.decode
     _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
     _BaseException = BaseException
@@ -103,10 +104,12 @@ def _bind():
         if kind == "cmp":
             left = operands[0]
             for op, right in zip(ops, operands[1:]):
-                if op == "is":
-                    ok = left is right
-                elif op == "is not":
-                    ok = left is not right
+                if op == "is" or op == "is not":
+                    for x in (left, right):  # a copy's identity says nothing of the program's object
+                        if _copies.get(_id(x), _copies) is x:
+                            raise StrictAssertionError("the identity of a value from the program cannot be "
+                                                       "judged: it crossed as a copy")
+                    ok = (left is right) if op == "is" else (left is not right)
                 elif _type(left) in _scalars and _type(right) in _scalars:
                     ok = _ops[op](left, right)  # C-level comparison of exact built-ins
                 else:

@@ -324,3 +324,17 @@ def test_snippets_walk_the_programs_objects_as_python_would(pool, host):
     # The truth of a program object in an assert is still no trusted truth value.
     assert_no_reward(pool.run(make_job(LINKED, ["node = build([1])\nassert node"])), [F])
     host.check()
+
+
+def test_identity_of_a_copy_from_the_program_is_not_judged(pool, host):
+    # Values cross to the test process as copies: `c is not orig` would hold for a deep_copy
+    # that returns its argument. Such identity is refused (the assert fails for every program);
+    # program objects keep theirs (one proxy each), and the test's own values too.
+    tests = ["orig = [[1, 2], [3]]\nc = deep_copy(orig)\nassert c == orig\nassert c is not orig"]
+    assert_no_reward(pool.run(make_job("def deep_copy(x):\n    return x\n", tests)), [F])
+    single = ("class Singleton:\n    _i = None\n    def __new__(cls):\n        if cls._i is None:\n"
+              "            cls._i = super().__new__(cls)\n        return cls._i\n")
+    result = pool.run(make_job(single, ["a = Singleton()\nb = Singleton()\nassert a is b",
+                                        "x = [1]\ny = x\nassert x is y", "s = Singleton()\nassert s is not None"]))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
