@@ -14,7 +14,7 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
-           | {"m": id, "t": type name}         an object of the sender's ("exc": lineage
+           | {"m": id, "t": type name, "c": callable?}   an object of the sender's ("exc": lineage
                                                when it is an exception class)
            | {"p": id}                         an object of the receiver's, handed back
     reply    {"ok": ref, "c": [[position or name, encoded], ...]}   "c": arguments the callee
@@ -39,6 +39,9 @@ VALUE_NODES = 4_000_000
 _EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                if isinstance(obj, type) and issubclass(obj, BaseException)}
 _IN_PLACE = (list, dict, set, bytearray)
+# Bound when the zygote imports us, before any program: a program that patches `builtins`
+# must not make its endpoint's handles collide.
+_len, _callable, _id, _isinstance = len, callable, id, isinstance
 # The program's process answers all of these; "bool", "setattr", "isinstance", "iter" and "next"
 # serve test code that walks the program's objects (`while node:`, `head.next = ...`,
 # `isinstance(n, ListNode)`, `next(gen)`).
@@ -96,12 +99,6 @@ class Remote:
         self._ctor = False  # a program class named in CapWords (see Endpoint.names)
         self._api = False  # made by calling such a class
 
-    def __call__(self, *args, **kwargs):
-        value = self._ep.call(self, args, kwargs)
-        if self._ctor and type(value) is Remote:
-            value._api = True
-        return value
-
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
@@ -113,7 +110,7 @@ class Remote:
     def __iter__(self):
         if self._ep.ops is TEST_OPS:  # a program's iterable, walked item by item (it may be endless)
             it = self._ep.request({"op": "iter", "h": self._h})
-            if type(it) is not Remote:
+            if not _isinstance(it, Remote):
                 return iter(it) if type(it) is list else iter(())
             return it
         value = self._ep.request({"op": "list", "h": self._h})
@@ -168,7 +165,7 @@ class Remote:
         return self._ep.request({"op": "item", "h": self._h, "i": self._ep.ref(key)})
 
     def __eq__(self, other):
-        return type(other) is Remote and other._ep is self._ep and other._h == self._h
+        return _isinstance(other, Remote) and other._ep is self._ep and other._h == self._h
 
     def __hash__(self):
         return hash((id(self._ep), self._h))
@@ -177,6 +174,19 @@ class Remote:
         if self._ep.ops is TEST_OPS:  # repr(node) in a test: the program's own text
             return self._text("repr")
         return "<%s from the other process>" % self._t
+
+
+class CallableRemote(Remote):
+    """A Remote of a callable object (a function, a class, a bound method): only these can be
+    called, so `callable(x)` tells the truth about the program's object."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        value = self._ep.call(self, args, kwargs)
+        if self._ctor and _isinstance(value, Remote):
+            value._api = True
+        return value
 
 
 class Endpoint:
@@ -194,16 +204,16 @@ class Endpoint:
     # -- values across ---------------------------------------------------------------
 
     def ref(self, obj):
-        if type(obj) is Remote and obj._ep is self:
+        if _isinstance(obj, Remote) and obj._ep is self:
             return {"p": obj._h}
         encoded = codec.encode(obj, VALUE_NODES)
         if type(encoded) is not dict or "X" not in encoded:
             return {"v": encoded}
-        handle = self.handles.get(id(obj))
+        handle = self.handles.get(_id(obj))
         if handle is None:
-            handle = self.handles[id(obj)] = len(self.table) + 1
+            handle = self.handles[_id(obj)] = _len(self.table) + 1
             self.table[handle] = obj
-        ref = {"m": handle, "t": encoded["X"]}
+        ref = {"m": handle, "t": encoded["X"], "c": _callable(obj)}  # callable(): a type slot, no code of obj's
         if type(obj) is type and issubclass(obj, BaseException):
             ref["exc"] = _lineage(obj)  # so `except ProgramError:` works on the other side
         return ref
@@ -221,7 +231,8 @@ class Endpoint:
         if "m" in ref:  # one proxy per object, so that `is` holds between them
             remote = self._remotes.get(ref["m"])
             if remote is None:
-                remote = self._remotes[ref["m"]] = Remote(self, ref["m"], str(ref.get("t", "object"))[:80])
+                kind = CallableRemote if ref.get("c") is True else Remote
+                remote = self._remotes[ref["m"]] = kind(self, ref["m"], str(ref.get("t", "object"))[:80])
             return remote
         if "p" in ref:
             return self.table[ref["p"]]
@@ -327,7 +338,7 @@ class Endpoint:
             raise TypeError("malformed globals from the program")
         out = {k: self.deref(r) for k, r in names.items() if type(k) is str}
         for name, value in out.items():
-            if type(value) is Remote and value._t == "type" and name[:1].isupper():
+            if _isinstance(value, Remote) and value._t == "type" and name[:1].isupper():
                 value._ctor = True
         return out
 

@@ -64,7 +64,7 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
 def _trusted_module(name, value):
     """A module the program imported is this process's own copy of it, where there is one:
     a test calling `math.isclose` must not run the program's (maybe patched) math."""
-    if type(value) is rpc.Remote and value._t == "module":
+    if isinstance(value, rpc.Remote) and value._t == "module":
         own_copy = sys.modules.get(name)
         if own_copy is not None:
             return own_copy

@@ -338,3 +338,12 @@ def test_identity_of_a_copy_from_the_program_is_not_judged(pool, host):
                                         "x = [1]\ny = x\nassert x is y", "s = Singleton()\nassert s is not None"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
+
+
+def test_callable_tells_the_truth_about_a_program_object(pool, host):
+    test = "f = make_adder(2)\nassert callable(f)"
+    wrong = "class X:\n    def __getattr__(self, name):\n        return lambda *a: True\ndef make_adder(n):\n    return X()\n"
+    assert_no_reward(pool.run(make_job(wrong, [test])), [F])
+    right = "def make_adder(n):\n    return lambda x: x + n\n"
+    assert pool.run(make_job(right, [test + "\nassert f(1) == 3"])).verdict is Verdict.PASSED
+    host.check()
