@@ -395,6 +395,9 @@ def bound_names(source: str) -> frozenset[str] | None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.NamedExpr, ast.Match)):
             return None
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store) \
+                and not isinstance(node.value, ast.Subscript):
+            return None  # builtins.expected = 3, sys.modules['__main__'].x = 3: any name
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return None
         if isinstance(node, ast.Name) and node.id in _BINDS_DYNAMICALLY:

@@ -29,6 +29,7 @@ Standard library only.
 """
 
 import builtins
+import collections
 
 from . import codec, frames, trusted
 
@@ -52,11 +53,25 @@ ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "rep
 # a function's __globals__) would reach the test's literals.
 TEST_OPS = frozenset({"call", "list", "len", "item", "attr"})
 _type_module = type.__dict__["__module__"].__get__
-# In the test process: the containers that came from the program's process as copies, by id
-# (kept alive here so their ids stay theirs). `c is not orig` on one of them says nothing of
-# the program's own object (runner.strict refuses to judge it).
-COPIES = {}
-_CONTAINERS = (list, dict, set, frozenset, tuple, bytearray)
+# In the test process: the ids of the containers that came from the program's process as
+# copies. `c is not orig` on one of them says nothing of the program's own object
+# (runner.strict refuses to judge it). Ids only: holding the copies would keep every value a
+# test ever received alive (a loop over 100,000-item answers ran out of memory); an id a
+# freed copy leaves may be refused for a later object of the test's, never the reverse.
+COPIES = set()
+_CONTAINERS = (list, dict, set, frozenset, tuple, bytearray, collections.deque)
+
+
+class Singletons:
+    """`x in Singletons(...)` by identity, never calling x's __eq__."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, objects):
+        self.ids = frozenset(map(id, objects))
+
+    def __contains__(self, x):
+        return id(x) in self.ids
 _object_dict = object.__getattribute__
 
 
@@ -381,7 +396,7 @@ def _remember_copies(value):
     while todo:
         v = todo.pop()
         if isinstance(v, _CONTAINERS) and id(v) not in COPIES:
-            COPIES[id(v)] = v
+            COPIES.add(id(v))
             if isinstance(v, dict):
                 todo.extend(v.keys())
                 todo.extend(v.values())

@@ -42,6 +42,7 @@ def _bind():
     _OK = OK.encode("ascii")
     _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
     _copies, _id = rpc.COPIES, id
+    _singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
     _encode, _decode = codec.encode, codec.decode
     _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
     _BaseException = BaseException
@@ -105,10 +106,13 @@ def _bind():
             left = operands[0]
             for op, right in zip(ops, operands[1:]):
                 if op == "is" or op == "is not":
-                    for x in (left, right):  # a copy's identity says nothing of the program's object
-                        if _copies.get(_id(x), _copies) is x:
-                            raise StrictAssertionError("the identity of a value from the program cannot be "
-                                                       "judged: it crossed as a copy")
+                    # A copy's identity says nothing of the program's object - but `is None`
+                    # (or True, False...) says what it is, copy or not.
+                    if not (left in _singletons or right in _singletons):
+                        for x in (left, right):
+                            if _id(x) in _copies:
+                                raise StrictAssertionError("the identity of a value from the program cannot "
+                                                           "be judged: it crossed as a copy")
                     ok = (left is right) if op == "is" else (left is not right)
                 elif _type(left) in _scalars and _type(right) in _scalars:
                     ok = _ops[op](left, right)  # C-level comparison of exact built-ins

@@ -347,3 +347,18 @@ def test_callable_tells_the_truth_about_a_program_object(pool, host):
     right = "def make_adder(n):\n    return lambda x: x + n\n"
     assert pool.run(make_job(right, [test + "\nassert f(1) == 3"])).verdict is Verdict.PASSED
     host.check()
+
+
+def test_is_none_on_a_copy_is_judged_and_copies_are_not_kept(pool, host):
+    # `is None` says what a value is, copy or not; and the record of copies holds ids only, so
+    # a loop over large answers stays within the job's memory.
+    program = "def f(i):\n    return list(range(100000))\n"
+    tests = ["r = f(1)\nassert r is not None",
+             "for i in range(60):\n    r = f(i)\n    assert len(r) == 100000 and r is not None"]
+    result = pool.run(make_job(program, tests, memory_mb=256, cpu_s=5, wall_s=15))
+    assert result.verdict is Verdict.PASSED, show(result)
+    from collections import deque  # noqa: F401  a deque crosses as a copy too
+    wrong = "def deep_copy(x):\n    return x\n"
+    assert_no_reward(pool.run(make_job(wrong, ["from collections import deque\norig = deque([1, 2])\n"
+                                               "c = deep_copy(orig)\nassert c is not orig"])), [F])
+    host.check()
