@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := firejail redis-server python3 python3-venv util-linux passwd
 SANDBOX_USER := acefarm-sandbox
 
-.PHONY: setup run test bench clean system-packages sandbox-user
+.PHONY: setup run test lint bench clean system-packages sandbox-user
 
 setup: system-packages sandbox-user $(VENV)/.installed broker/_generated/farm_pb2_grpc.py
 
@@ -52,8 +52,13 @@ run: setup
 	$(VENV)/bin/acefarm pairs out/acecode.scored.jsonl -o out/acecode.pairs.jsonl
 	@echo ">> AceCode example: out/acecode.scored.jsonl (pass rates recomputed), out/acecode.pairs.jsonl"
 
-test: setup
+test: setup lint
 	$(VENV)/bin/pytest
+
+# ruff (lint + format) over the whole tree; settings in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: setup
 	$(PY) bench/humaneval.py

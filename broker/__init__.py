@@ -12,8 +12,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
-from .dispatcher import Dispatcher, LocalDispatcher  # noqa: E402
-from .records import LineRejected  # noqa: E402
-from .scoring import Summary, score_file  # noqa: E402
+from .dispatcher import Dispatcher, LocalDispatcher
+from .records import LineRejected
+from .scoring import Summary, score_file
 
 __all__ = ["Dispatcher", "LineRejected", "LocalDispatcher", "Summary", "score_file"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Callable
 
 from executor import Job, JobResult, Verdict
 
@@ -24,7 +24,7 @@ class CachingDispatcher:
         self._lock = threading.Lock()
         self.hits = 0
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         key = job.content_hash(self.runtime)
         with self._lock:
             hit = self._results.get(key)
@@ -39,7 +39,7 @@ class CachingDispatcher:
         fut.add_done_callback(lambda f: self._store(key, f))
         return fut
 
-    def _store(self, key: str, fut: "Future[JobResult]") -> None:
+    def _store(self, key: str, fut: Future[JobResult]) -> None:
         if fut.cancelled() or fut.exception() is not None or fut.result().verdict is Verdict.INFRA_ERROR:
             return
         with self._lock:
@@ -47,7 +47,7 @@ class CachingDispatcher:
             while len(self._results) > self.max_entries:
                 self._results.popitem(last=False)
 
-    def cancel(self, fut: "Future[JobResult]") -> bool:
+    def cancel(self, fut: Future[JobResult]) -> bool:
         return self.inner.cancel(fut)
 
     def close(self) -> None:

@@ -38,19 +38,32 @@ def main(verbose: int) -> None:
 def executor_options(fn):  # type: ignore[no-untyped-def]
     """Flags shared by every command that runs programs locally."""
     opts = [
-        click.option("--workers", type=click.IntRange(1, 512), default=None,
-                     help="Sandbox slots (default: one per core)."),
+        click.option(
+            "--workers", type=click.IntRange(1, 512), default=None, help="Sandbox slots (default: one per core)."
+        ),
         click.option("--cpu-s", type=float, default=None, help="CPU seconds per test (default 2)."),
         click.option("--wall-s", type=float, default=None, help="Wall-clock seconds per test (default 6)."),
         click.option("--memory-mb", type=int, default=None, help="Address-space limit in MiB (default 512)."),
         click.option("--output-kb", type=int, default=None, help="stdout+stderr cap in KiB (default 256)."),
-        click.option("--cpus", default=None, metavar="LIST",
-                     help="CPUs to pin the slots to, e.g. 0,1 (default: one slot per usable CPU, "
-                          "pinned, when --workers is the CPU count; else unpinned).", callback=_cpu_list),
-        click.option("--sandbox-python", default="/usr/bin/python3", show_default=True,
-                     help="Interpreter that runs programs inside the sandbox."),
-        click.option("--insecure-no-sandbox", is_flag=True,
-                     help="Run WITHOUT firejail. Only for trusted code on a throwaway machine."),
+        click.option(
+            "--cpus",
+            default=None,
+            metavar="LIST",
+            help="CPUs to pin the slots to, e.g. 0,1 (default: one slot per usable CPU, "
+            "pinned, when --workers is the CPU count; else unpinned).",
+            callback=_cpu_list,
+        ),
+        click.option(
+            "--sandbox-python",
+            default="/usr/bin/python3",
+            show_default=True,
+            help="Interpreter that runs programs inside the sandbox.",
+        ),
+        click.option(
+            "--insecure-no-sandbox",
+            is_flag=True,
+            help="Run WITHOUT firejail. Only for trusted code on a throwaway machine.",
+        ),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
@@ -66,9 +79,16 @@ def _cpu_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"not a comma-separated list of CPU numbers: {value!r}") from None
 
 
-def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None, memory_mb: int | None,
-                 output_kb: int | None, cpus: tuple[int, ...], sandbox_python: str,
-                 insecure_no_sandbox: bool) -> ExecutorConfig:
+def build_config(
+    workers: int | None,
+    cpu_s: float | None,
+    wall_s: float | None,
+    memory_mb: int | None,
+    output_kb: int | None,
+    cpus: tuple[int, ...],
+    sandbox_python: str,
+    insecure_no_sandbox: bool,
+) -> ExecutorConfig:
     given = {"cpu_s": cpu_s, "wall_s": wall_s, "memory_mb": memory_mb, "output_kb": output_kb}
     try:
         limits = Limits().merged({k: v for k, v in given.items() if v is not None})
@@ -76,8 +96,7 @@ def build_config(workers: int | None, cpu_s: float | None, wall_s: float | None,
         raise click.BadParameter(str(exc)) from None
     if cpu_s is not None and wall_s is None:
         limits = limits.merged({"wall_s": max(limits.wall_s, min(300.0, cpu_s * 3))})
-    kwargs = {"limits": limits, "python": sandbox_python, "insecure_no_sandbox": insecure_no_sandbox,
-              "cpus": cpus}
+    kwargs = {"limits": limits, "python": sandbox_python, "insecure_no_sandbox": insecure_no_sandbox, "cpus": cpus}
     if workers:
         kwargs["slots"] = workers
     try:
@@ -92,17 +111,29 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
 
     @click.command(name="score", help=f"Score SRC ({what}; JSONL or Parquet) into OUTPUT.")
     @click.argument("src", type=click.Path(exists=True, dir_okay=False))
-    @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False),
-                  help="Where results go (JSONL, one line per input line).")
+    @click.option(
+        "-o",
+        "--output",
+        "dst",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="Where results go (JSONL, one line per input line).",
+    )
     @click.option("--resume", is_flag=True, help="Skip ids already in OUTPUT and append the rest.")
-    @click.option("--server", default=None, metavar="HOST:PORT",
-                  help="Score through a farm's gRPC API instead of a local sandbox pool.")
-    @click.option("--token", envvar="ACEFARM_TOKEN", default=None,
-                  help="Bearer token for --server (env ACEFARM_TOKEN).")
+    @click.option(
+        "--server",
+        default=None,
+        metavar="HOST:PORT",
+        help="Score through a farm's gRPC API instead of a local sandbox pool.",
+    )
+    @click.option(
+        "--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server (env ACEFARM_TOKEN)."
+    )
     @click.option("--tls-ca", default=None, help="CA certificate (PEM) to verify the --server's TLS certificate.")
     @executor_options
-    def score(src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None,
-              **opts: object) -> None:
+    def score(
+        src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None, **opts: object
+    ) -> None:
         if opts["insecure_no_sandbox"]:
             _warn_insecure()
         config = build_config(**opts)  # type: ignore[arg-type]
@@ -110,6 +141,7 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
         try:
             if server:
                 from .remote import RemoteDispatcher
+
                 dispatcher = RemoteDispatcher(server, token=token, tls=tls_ca)
             else:
                 dispatcher = LocalDispatcher(config)
@@ -119,12 +151,29 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
         except grpc.RpcError as exc:
             err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
             sys.exit(1)
-        with dispatcher, Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=err, transient=False,
-                                  disable=not err.is_terminal and not os.environ.get("ACEFARM_PROGRESS")) as bar:
+        with (
+            dispatcher,
+            Progress(
+                TextColumn("scoring"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=False,
+                disable=not err.is_terminal and not os.environ.get("ACEFARM_PROGRESS"),
+            ) as bar,
+        ):
             task = bar.add_task("score", total=total)
-            summary = score_file(src, dst, dispatcher, config.limits, config.rules, resume,
-                                 on_line=lambda: bar.advance(task), parse=parse)
+            summary = score_file(
+                src,
+                dst,
+                dispatcher,
+                config.limits,
+                config.rules,
+                resume,
+                on_line=lambda: bar.advance(task),
+                parse=parse,
+            )
         for rej in summary.rejected:
             err.print(f"[red]rejected[/] {escape(f'line {rej.line}: {rej.field}: {rej.message}')}", soft_wrap=True)
         err.print(summary_table(summary))
@@ -138,34 +187,74 @@ main.add_command(score_command())
 
 
 def _warn_insecure() -> None:
-    err.print("[bold red]WARNING: --insecure-no-sandbox: untrusted programs run WITHOUT isolation. "
-              "They can read and destroy this machine's files and reach its network.[/]")
+    err.print(
+        "[bold red]WARNING: --insecure-no-sandbox: untrusted programs run WITHOUT isolation. "
+        "They can read and destroy this machine's files and reach its network.[/]"
+    )
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
-@click.option("--port", default=50051, show_default=True, type=click.IntRange(0, 65535), help="gRPC port (0: any free).")
-@click.option("--broker", "broker_url", default=None, metavar="redis://HOST:PORT/DB",
-              help="Cluster mode: send jobs to `acefarm worker`s through this Redis. Default: embedded pool.")
-@click.option("--token", envvar="ACEFARM_TOKEN", default=None,
-              help="Require this bearer token from clients (env ACEFARM_TOKEN).")
+@click.option(
+    "--port", default=50051, show_default=True, type=click.IntRange(0, 65535), help="gRPC port (0: any free)."
+)
+@click.option(
+    "--broker",
+    "broker_url",
+    default=None,
+    metavar="redis://HOST:PORT/DB",
+    help="Cluster mode: send jobs to `acefarm worker`s through this Redis. Default: embedded pool.",
+)
+@click.option(
+    "--token", envvar="ACEFARM_TOKEN", default=None, help="Require this bearer token from clients (env ACEFARM_TOKEN)."
+)
 @click.option("--tls-cert", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM).")
 @click.option("--tls-key", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
 @click.option("--metrics-port", default=0, type=click.IntRange(0, 65535), help="Prometheus metrics port (0: off).")
-@click.option("--max-queue", default=20_000, show_default=True, type=click.IntRange(1),
-              help="Jobs in flight before RESOURCE_EXHAUSTED.")
+@click.option(
+    "--max-queue",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Jobs in flight before RESOURCE_EXHAUSTED.",
+)
 @click.option("--max-batch-jobs", default=4096, show_default=True, type=click.IntRange(1), help="Jobs per request.")
-@click.option("--port-file", default=None, type=click.Path(dir_okay=False),
-              help="Write the bound port here once serving (useful with --port 0).")
-@click.option("--visibility-timeout", default=600, show_default=True, type=click.IntRange(1),
-              help="Cluster mode: must match the workers' --visibility-timeout.")
-@click.option("--resend-after", default=None, type=click.FloatRange(1),
-              help="Cluster mode: resend a job unanswered this long (default 2 x visibility timeout + 30 s); "
-                   "covers chunks lost with a frozen worker or a Redis that lost its data.")
+@click.option(
+    "--port-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the bound port here once serving (useful with --port 0).",
+)
+@click.option(
+    "--visibility-timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Cluster mode: must match the workers' --visibility-timeout.",
+)
+@click.option(
+    "--resend-after",
+    default=None,
+    type=click.FloatRange(1),
+    help="Cluster mode: resend a job unanswered this long (default 2 x visibility timeout + 30 s); "
+    "covers chunks lost with a frozen worker or a Redis that lost its data.",
+)
 @executor_options
-def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_cert: str | None,
-          tls_key: str | None, metrics_port: int, max_queue: int, max_batch_jobs: int, port_file: str | None,
-          visibility_timeout: int, resend_after: float | None, **opts: object) -> None:
+def serve(
+    host: str,
+    port: int,
+    broker_url: str | None,
+    token: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    metrics_port: int,
+    max_queue: int,
+    max_batch_jobs: int,
+    port_file: str | None,
+    visibility_timeout: int,
+    resend_after: float | None,
+    **opts: object,
+) -> None:
     """Serve the farm's gRPC API (embedded sandbox pool, or a Celery cluster with --broker)."""
     import signal as _signal
 
@@ -177,24 +266,38 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
     executor_config = build_config(**opts)  # type: ignore[arg-type]
-    config = ServerConfig(host=host, port=port, broker_url=broker_url, token=token, tls_cert=tls_cert,
-                          tls_key=tls_key, metrics_port=metrics_port, max_queue=max_queue,
-                          max_batch_jobs=max_batch_jobs, executor=executor_config)
+    config = ServerConfig(
+        host=host,
+        port=port,
+        broker_url=broker_url,
+        token=token,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        metrics_port=metrics_port,
+        max_queue=max_queue,
+        max_batch_jobs=max_batch_jobs,
+        executor=executor_config,
+    )
     try:
         if broker_url:
             from .cluster import CeleryDispatcher
-            dispatcher = CeleryDispatcher(broker_url, executor_config, visibility_timeout_s=visibility_timeout,
-                                          resend_after_s=resend_after)
+
+            dispatcher = CeleryDispatcher(
+                broker_url, executor_config, visibility_timeout_s=visibility_timeout, resend_after_s=resend_after
+            )
         else:
             from .cache import CachingDispatcher
+
             dispatcher = CachingDispatcher(LocalDispatcher(executor_config))
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
     server = FarmServer(config, dispatcher).start()
     mode = f"cluster via {broker_url}" if broker_url else f"embedded, {dispatcher.capacity} slots"
-    err.print(f"acefarm serving on {host}:{server.port} ({mode}{', TLS' if tls_cert else ''}"
-              f"{', token auth' if token else ''})")
+    err.print(
+        f"acefarm serving on {host}:{server.port} ({mode}{', TLS' if tls_cert else ''}"
+        f"{', token auth' if token else ''})"
+    )
     if port_file:
         pathlib.Path(port_file).write_text(str(server.port))
     stop = threading.Event()
@@ -206,12 +309,27 @@ def serve(host: str, port: int, broker_url: str | None, token: str | None, tls_c
 
 
 @main.command()
-@click.option("--broker", "broker_url", required=True, metavar="redis://HOST:PORT/DB",
-              help="The Redis that `acefarm serve --broker` uses.")
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Chunks run at once (their jobs share this worker's sandbox slots).")
-@click.option("--visibility-timeout", default=600, show_default=True, type=click.IntRange(1),
-              help="Seconds before Redis hands an unacknowledged chunk to another worker.")
+@click.option(
+    "--broker",
+    "broker_url",
+    required=True,
+    metavar="redis://HOST:PORT/DB",
+    help="The Redis that `acefarm serve --broker` uses.",
+)
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Chunks run at once (their jobs share this worker's sandbox slots).",
+)
+@click.option(
+    "--visibility-timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds before Redis hands an unacknowledged chunk to another worker.",
+)
 @click.option("--name", default=None, help="Worker name (default: host-pid).")
 @executor_options
 def worker(broker_url: str, threads: int, visibility_timeout: int, name: str | None, **opts: object) -> None:

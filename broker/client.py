@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import grpc
 
@@ -38,8 +39,13 @@ def _retryable(exc: grpc.RpcError) -> bool:
     """Transient failures only: a request over the message-size limit will not shrink by retrying."""
     details = (exc.details() or "").lower()
     return exc.code() in RETRYABLE and "larger than max" not in details and "message too large" not in details
-_OPTIONS = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
-            ("grpc.keepalive_time_ms", 30_000)]
+
+
+_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 << 20),
+    ("grpc.max_send_message_length", 64 << 20),
+    ("grpc.keepalive_time_ms", 30_000),
+]
 
 
 @dataclass(frozen=True)
@@ -70,13 +76,19 @@ def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | No
     return grpc.ssl_channel_credentials(root_certificates=ca)
 
 
-def _score_request(programs: Sequence[str], tests: list[Any], group_id: str, limits: Limits | dict | None,
-                   first_failure: bool) -> Any:
+def _score_request(
+    programs: Sequence[str], tests: list[Any], group_id: str, limits: Limits | dict | None, first_failure: bool
+) -> Any:
     check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
     check_writable(list(programs), "programs")
     check_writable(tests, "tests")
-    req = pb.ScoreRequest(group_id=group_id, programs=list(programs), tests=tests_to_pb(tests), language="python",
-                          mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL)
+    req = pb.ScoreRequest(
+        group_id=group_id,
+        programs=list(programs),
+        tests=tests_to_pb(tests),
+        language="python",
+        mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL,
+    )
     if isinstance(limits, Limits):  # only what differs from the defaults: the server's apply otherwise
         default = Limits().to_dict()
         limits = {k: v for k, v in limits.to_dict().items() if v != default[k]}
@@ -96,11 +108,21 @@ class _Connection:
 
     _channels: Any = grpc  # grpc or grpc.aio: the same secure_channel/insecure_channel pair
 
-    def __init__(self, target: str, token: str | None = None, tls: bool | str | bytes | None = None,
-                 retries: int = 6, backoff_s: float = 0.1, timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        token: str | None = None,
+        tls: bool | str | bytes | None = None,
+        retries: int = 6,
+        backoff_s: float = 0.1,
+        timeout_s: float | None = None,
+    ) -> None:
         creds = _credentials(tls)
-        self.channel = (self._channels.secure_channel(target, creds, _OPTIONS) if creds
-                        else self._channels.insecure_channel(target, _OPTIONS))
+        self.channel = (
+            self._channels.secure_channel(target, creds, _OPTIONS)
+            if creds
+            else self._channels.insecure_channel(target, _OPTIONS)
+        )
         self.stub = rpc.FarmStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.retries = retries
@@ -111,7 +133,7 @@ class _Connection:
 class Client(_Connection):
     """A blocking client. Thread-safe; one channel per client."""
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -157,8 +179,9 @@ class Client(_Connection):
             if not todo:
                 break
             try:
-                stream = self.stub.ExecuteBatch(pb.BatchRequest(jobs=todo), timeout=self.timeout_s,
-                                                metadata=self.metadata)
+                stream = self.stub.ExecuteBatch(
+                    pb.BatchRequest(jobs=todo), timeout=self.timeout_s, metadata=self.metadata
+                )
                 for msg in stream:
                     results.setdefault(msg.id, result_from_pb(msg))  # first answer wins
             except grpc.RpcError as exc:
@@ -180,8 +203,14 @@ class Client(_Connection):
         resp = self._call(self.stub.ExecuteBatchUnary, pb.BatchRequest(jobs=[_job_pb(j) for j in jobs]))
         return [result_from_pb(r) for r in resp.results]
 
-    def score(self, programs: Sequence[str], tests: list[Any], group_id: str = "group",
-              limits: Limits | dict | None = None, first_failure: bool = False) -> GroupScore:
+    def score(
+        self,
+        programs: Sequence[str],
+        tests: list[Any],
+        group_id: str = "group",
+        limits: Limits | dict | None = None,
+        first_failure: bool = False,
+    ) -> GroupScore:
         """Score a group of programs against one test suite (sent once)."""
         return _group(self._call(self.stub.Score, _score_request(programs, tests, group_id, limits, first_failure)))
 
@@ -194,7 +223,7 @@ class AsyncClient(_Connection):
 
     _channels = grpc.aio
 
-    async def __aenter__(self) -> "AsyncClient":
+    async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -222,14 +251,21 @@ class AsyncClient(_Connection):
         resp = await self._call(self.stub.ExecuteBatchUnary, pb.BatchRequest(jobs=batch))
         return [result_from_pb(r) for r in resp.results]
 
-    async def score(self, programs: Sequence[str], tests: list[Any], group_id: str = "group",
-                    limits: Limits | dict | None = None, first_failure: bool = False) -> GroupScore:
-        return _group(await self._call(self.stub.Score,
-                                       _score_request(programs, tests, group_id, limits, first_failure)))
+    async def score(
+        self,
+        programs: Sequence[str],
+        tests: list[Any],
+        group_id: str = "group",
+        limits: Limits | dict | None = None,
+        first_failure: bool = False,
+    ) -> GroupScore:
+        return _group(
+            await self._call(self.stub.Score, _score_request(programs, tests, group_id, limits, first_failure))
+        )
 
     async def info(self) -> Any:
         return await self._call(self.stub.GetInfo, pb.GetInfoRequest())
 
 
 def _delay(base: float, attempt: int) -> float:
-    return min(5.0, base * (2 ** attempt)) * (0.5 + random.random())
+    return min(5.0, base * (2**attempt)) * (0.5 + random.random())

@@ -38,9 +38,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import redis
 from celery import Celery
@@ -48,7 +49,6 @@ from celery import Celery
 from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
 
 from .batching import STOP, next_batch
-
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +107,20 @@ def result_to_dict(result: JobResult) -> dict[str, Any]:
 
 def result_from_dict(d: dict[str, Any]) -> JobResult:
     tests = tuple(TestResult(Verdict(t["verdict"]), t.get("message"), t.get("cpu_ms")) for t in d["tests"])
-    return JobResult(d["id"], Verdict(d["verdict"]), tests, d.get("cpu_ms", 0.0), d.get("peak_kb", 0),
-                     d.get("cached", False), d.get("message"), d.get("attempts", 1))
+    return JobResult(
+        d["id"],
+        Verdict(d["verdict"]),
+        tests,
+        d.get("cpu_ms", 0.0),
+        d.get("peak_kb", 0),
+        d.get("cached", False),
+        d.get("message"),
+        d.get("attempts", 1),
+    )
 
 
 # -- the worker side --------------------------------------------------------------------
+
 
 class WorkerState:
     """What one `acefarm worker` process holds: its Pool and its Redis client."""
@@ -140,6 +149,7 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
     """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
     batch, reply = payload["batch"], payload["reply"]
     publish = r.register_script(_PUBLISH)
+
     def check() -> list[Any]:  # one round trip: count this delivery, see what is already answered
         with r.pipeline() as p:
             p.incr(f"{PREFIX}deliveries:{task_id}")
@@ -154,8 +164,10 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
         log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
         for d in todo:
             res = JobResult.infra_error(d["id"], len(d["tests"]), f"task redelivered {deliveries} times")
-            publish(keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply, ""],
-                    args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S, "", 0])
+            publish(
+                keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply, ""],
+                args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S, "", 0],
+            )
         return len(todo)
     jobs = [Job.from_dict({k: v for k, v in d.items() if k != "hash"}) for d in todo]
     futures = {pool.submit(job): (job, d.get("hash")) for job, d in zip(jobs, todo)}
@@ -173,9 +185,10 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
                 more, pending = concurrent.futures.wait(pending, timeout=PUBLISH_LINGER_S)
                 done |= more
             # A cancelled job (its client went away) is not answered at all.
-            ready = [(futures[f][0], futures[f][1], f.result()) for f in done
-                     if not f.cancelled() and f.exception() is None]
-            published += _retrying(lambda: _publish(publish, r, batch, reply, ready))
+            ready = [
+                (futures[f][0], futures[f][1], f.result()) for f in done if not f.cancelled() and f.exception() is None
+            ]
+            published += _retrying(lambda: _publish(publish, r, batch, reply, ready))  # noqa: B023  called at once
     finally:
         stop.set()
         watcher.join()
@@ -184,8 +197,9 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
     return published
 
 
-def _publish(publish: Any, r: redis.Redis, batch: str, reply: str,
-             ready: list[tuple[Job, str | None, JobResult]]) -> int:
+def _publish(
+    publish: Any, r: redis.Redis, batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult]]
+) -> int:
     """Publish finished results (and fill the cache) in one pipelined round trip."""
     with r.pipeline(transaction=False) as p:
         for job, content_hash, result in ready:
@@ -193,9 +207,11 @@ def _publish(publish: Any, r: redis.Redis, batch: str, reply: str,
             if content_hash and result.verdict is not Verdict.INFRA_ERROR:
                 cache_key = f"{PREFIX}cache:{content_hash}"
                 cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
-            publish(keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
-                    args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S],
-                    client=p)
+            publish(
+                keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
+                args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S],
+                client=p,
+            )
         return sum(p.execute())
 
 
@@ -208,12 +224,13 @@ def _retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
             if attempt == attempts - 1:
                 raise
             log.warning("redis unavailable (%s); retrying", exc)
-            time.sleep(min(5.0, 0.1 * 2 ** attempt))
+            time.sleep(min(5.0, 0.1 * 2**attempt))
     raise AssertionError("unreachable")
 
 
-def _watch_cancellations(r: redis.Redis, batch: str, futures: dict[Future, Any], pool: Pool,
-                         stop: threading.Event) -> None:
+def _watch_cancellations(
+    r: redis.Redis, batch: str, futures: dict[Future, Any], pool: Pool, stop: threading.Event
+) -> None:
     """Stop jobs the dispatcher cancelled (its client went away or its deadline passed)."""
     by_id = {job.id: fut for fut, (job, _) in futures.items()}
     while not stop.wait(CANCEL_POLL_S):
@@ -244,8 +261,9 @@ def heartbeat(r: redis.Redis, name: str, slots: int, runtime: str, stop: threadi
             return
 
 
-def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 600,
-               name: str | None = None) -> None:
+def run_worker(
+    broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 600, name: str | None = None
+) -> None:
     """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
     WorkerState.config = config
     app = make_app(broker_url, visibility_timeout_s)
@@ -256,9 +274,20 @@ def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibi
     beat = threading.Thread(target=heartbeat, args=(r, name, config.slots, pool.runtime, stop), daemon=True)
     beat.start()
     try:
-        app.worker_main(["worker", "--pool=threads", f"--concurrency={threads}", "--loglevel=WARNING",
-                         f"--hostname={name}@%h", "-Q", QUEUE, "--without-gossip", "--without-mingle",
-                         "--without-heartbeat"])
+        app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={threads}",
+                "--loglevel=WARNING",
+                f"--hostname={name}@%h",
+                "-Q",
+                QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        )
     finally:
         stop.set()
         pool.close()
@@ -266,11 +295,18 @@ def run_worker(broker_url: str, config: ExecutorConfig, threads: int = 2, visibi
 
 # -- the server side ----------------------------------------------------------------------
 
+
 class CeleryDispatcher:
     """Sends jobs to workers in chunks and resolves futures from the reply list."""
 
-    def __init__(self, broker_url: str, config: ExecutorConfig, visibility_timeout_s: int = 600,
-                 chunk: int = CHUNK, resend_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        config: ExecutorConfig,
+        visibility_timeout_s: int = 600,
+        chunk: int = CHUNK,
+        resend_after_s: float | None = None,
+    ) -> None:
         self.app = make_app(broker_url, visibility_timeout_s)
         self.redis = redis.Redis.from_url(broker_url)
         self.config = config
@@ -285,10 +321,12 @@ class CeleryDispatcher:
         self._outbox: queue.Queue[Any] = queue.Queue()
         self._closed = threading.Event()
         self.visibility_timeout_s = visibility_timeout_s
-        self._threads = [threading.Thread(target=self._send_loop, daemon=True),
-                         threading.Thread(target=self._receive_loop, daemon=True),
-                         threading.Thread(target=self._resend_loop, daemon=True),
-                         threading.Thread(target=self._restore_loop, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._send_loop, daemon=True),
+            threading.Thread(target=self._receive_loop, daemon=True),
+            threading.Thread(target=self._resend_loop, daemon=True),
+            threading.Thread(target=self._restore_loop, daemon=True),
+        ]
         for t in self._threads:
             t.start()
 
@@ -314,12 +352,12 @@ class CeleryDispatcher:
     def capacity(self) -> int:
         return max(1, sum(w["slots"] for w in self._workers()))
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         fut: Future[JobResult] = Future()
         self._outbox.put((job, fut))
         return fut
 
-    def cancel(self, fut: "Future[JobResult]") -> bool:
+    def cancel(self, fut: Future[JobResult]) -> bool:
         if fut.cancel():
             return True
         with self._lock:
@@ -355,7 +393,7 @@ class CeleryDispatcher:
             try:
                 if live:
                     self._send(live)
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive one bad chunk
+            except Exception as exc:
                 log.exception("cannot send a chunk")
                 for job, fut in live:
                     if not fut.done():
@@ -387,9 +425,9 @@ class CeleryDispatcher:
             try:
                 self.app.send_task(TASK, args=[payload], queue=QUEUE)
                 return
-            except Exception as exc:  # noqa: BLE001 - Redis down: retry, then fail the jobs as infra
+            except Exception as exc:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
-                time.sleep(min(5.0, 0.1 * 2 ** tries))
+                time.sleep(min(5.0, 0.1 * 2**tries))
         for d in jobs:
             self._resolve(JobResult.infra_error(d["id"], len(d["tests"]), "cannot reach the broker"), batch)
 
@@ -410,7 +448,7 @@ class CeleryDispatcher:
             try:
                 with self.app.connection_for_write() as conn:
                     conn.default_channel.qos.restore_visible(num=100, interval=1)
-            except Exception as exc:  # noqa: BLE001 - Redis restarting: next round
+            except Exception as exc:
                 log.warning("cannot restore unacknowledged chunks: %s", exc)
 
     def _resend_loop(self) -> None:
@@ -443,7 +481,7 @@ class CeleryDispatcher:
                 try:
                     data = json.loads(raw)
                     self._resolve(result_from_dict(data), data.get("batch", ""))
-                except Exception:  # noqa: BLE001 - one bad reply must not stop the loop
+                except Exception:
                     log.exception("unreadable reply on %s", self.reply)
 
 

@@ -7,8 +7,9 @@ Pool (embedded mode).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable, Protocol
+from typing import Protocol
 
 from executor import ExecutorConfig, Job, JobResult, Pool
 
@@ -21,9 +22,9 @@ class Dispatcher(Protocol):
     #: how many jobs it can usefully run at once
     capacity: int
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]": ...
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]: ...
 
-    def cancel(self, fut: "Future[JobResult]") -> bool: ...
+    def cancel(self, fut: Future[JobResult]) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -36,16 +37,16 @@ class LocalDispatcher:
         self.runtime = self.pool.runtime
         self.capacity = config.slots
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         return self.pool.submit(job, on_start)
 
-    def cancel(self, fut: "Future[JobResult]") -> bool:
+    def cancel(self, fut: Future[JobResult]) -> bool:
         return self.pool.cancel(fut)
 
     def close(self) -> None:
         self.pool.close()
 
-    def __enter__(self) -> "LocalDispatcher":
+    def __enter__(self) -> LocalDispatcher:
         return self
 
     def __exit__(self, *exc: object) -> None:

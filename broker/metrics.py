@@ -21,8 +21,9 @@ class Metrics:
         self.cache_hits = Counter("acefarm_cache_hits_total", "Jobs answered from the result cache.", registry=r)
         self.rejected = Counter("acefarm_rejected_total", "Requests refused, by gRPC status.", ["code"], registry=r)
         self.queue_depth = Gauge("acefarm_queue_depth", "Jobs admitted and not finished.", registry=r)
-        self.queue_wait = Histogram("acefarm_queue_wait_seconds", "Admission to start of run.",
-                                    buckets=_TIME_BUCKETS, registry=r)
+        self.queue_wait = Histogram(
+            "acefarm_queue_wait_seconds", "Admission to start of run.", buckets=_TIME_BUCKETS, registry=r
+        )
         self.run_time = Histogram("acefarm_run_seconds", "Start of run to result.", buckets=_TIME_BUCKETS, registry=r)
 
     def observe(self, result: JobResult) -> None:

@@ -9,8 +9,9 @@ reports it and goes on with the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from executor import InvalidJob, Job, JobResult, JobRules, Limits
 from executor.text import check_job_text, writable

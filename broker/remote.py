@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 from executor import Job, JobResult
 
@@ -14,12 +14,12 @@ from .batching import STOP, next_batch
 from .client import Client
 
 
-
 class RemoteDispatcher:
     """Batches submitted jobs into streaming ExecuteBatch calls on a few threads."""
 
-    def __init__(self, target: str, token: str | None = None, tls: bool | str | None = None,
-                 chunk: int = 256, parallel: int = 4) -> None:
+    def __init__(
+        self, target: str, token: str | None = None, tls: bool | str | None = None, chunk: int = 256, parallel: int = 4
+    ) -> None:
         self.client = Client(target, token=token, tls=tls)
         info = self.client.info()
         self.runtime = info.runtime
@@ -30,12 +30,12 @@ class RemoteDispatcher:
         for t in self._threads:
             t.start()
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         fut: Future[JobResult] = Future()
         self._queue.put((job, fut))
         return fut
 
-    def cancel(self, fut: "Future[JobResult]") -> bool:
+    def cancel(self, fut: Future[JobResult]) -> bool:
         return fut.cancel()
 
     def close(self) -> None:
@@ -44,7 +44,7 @@ class RemoteDispatcher:
             t.join()
         self.client.close()
 
-    def __enter__(self) -> "RemoteDispatcher":
+    def __enter__(self) -> RemoteDispatcher:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -58,7 +58,7 @@ class RemoteDispatcher:
             for part in _by_size(live, MAX_REQUEST_BYTES):
                 try:
                     results = self.client.execute_many([job for job, _ in part])
-                except Exception as exc:  # noqa: BLE001 - each job gets the failure, the run goes on
+                except Exception as exc:
                     detail = exc.details() if callable(getattr(exc, "details", None)) else exc
                     message = f"the farm did not score this job: {detail}"
                     results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]

@@ -14,9 +14,10 @@ import json
 import os
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 from executor import JobResult, JobRules, Limits, Verdict
 from executor.text import writable_tree
@@ -141,8 +142,7 @@ def score_file(
     # batching (a remote farm chunks jobs by the hundred).
     window = max(512, dispatcher.capacity * 16)
     t0 = time.monotonic()
-    with contextlib.closing(source_items(src)) as inp, \
-            open(dst, "a" if resume else "w", encoding="utf-8") as out:
+    with contextlib.closing(source_items(src)) as inp, open(dst, "a" if resume else "w", encoding="utf-8") as out:
         pending: deque[tuple[Record | LineRejected, list[Future[JobResult]]]] = deque()
         in_flight = 0
         for item in _records(inp, parse, limits, rules, skip_ids, skip_lines, summary):
@@ -157,8 +157,15 @@ def score_file(
     return summary
 
 
-def _records(inp: Iterable[bytes | dict[str, Any]], parse: LineParser, limits: Limits, rules: JobRules,
-             skip_ids: set[str], skip_lines: set[int], summary: Summary) -> Iterator[Record | LineRejected]:
+def _records(
+    inp: Iterable[bytes | dict[str, Any]],
+    parse: LineParser,
+    limits: Limits,
+    rules: JobRules,
+    skip_ids: set[str],
+    skip_lines: set[int],
+    summary: Summary,
+) -> Iterator[Record | LineRejected]:
     seen: set[str] = set()
     seen_jobs: set[str] = set()
     for line_no, raw in enumerate(inp, 1):
@@ -194,8 +201,12 @@ def _head_done(pending: deque[tuple[Any, list[Future[JobResult]]]]) -> bool:
     return all(f.done() for f in pending[0][1])
 
 
-def _write_head(pending: deque[tuple[Any, list[Future[JobResult]]]], out: IO[str], summary: Summary,
-                on_line: Callable[[], None] | None) -> int:
+def _write_head(
+    pending: deque[tuple[Any, list[Future[JobResult]]]],
+    out: IO[str],
+    summary: Summary,
+    on_line: Callable[[], None] | None,
+) -> int:
     item, futures = pending.popleft()
     if isinstance(item, LineRejected):
         summary.rejected.append(item)

@@ -14,8 +14,9 @@ import concurrent.futures
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import grpc
 from google.protobuf import message as pb_message
@@ -51,9 +52,10 @@ class Admission:
     def take(self, n: int) -> None:
         with self._lock:
             if self.used + n > self.limit:
-                raise RequestRejected(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                      f"farm queue is full ({self.used} of {self.limit} jobs in flight); "
-                                      f"retry later with backoff")
+                raise RequestRejected(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"farm queue is full ({self.used} of {self.limit} jobs in flight); retry later with backoff",
+                )
             self.used += n
             self._metrics.queue_depth.set(self.used)
 
@@ -67,7 +69,9 @@ def _parse(cls: Any, data: bytes, what: str) -> Any:
     try:
         msg = cls.FromString(data)
     except pb_message.DecodeError as exc:
-        raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{what} is not a valid {cls.DESCRIPTOR.full_name}: {exc}")
+        raise RequestRejected(
+            grpc.StatusCode.INVALID_ARGUMENT, f"{what} is not a valid {cls.DESCRIPTOR.full_name}: {exc}"
+        ) from None
     _no_unknown_fields(msg, what)
     return msg
 
@@ -75,9 +79,10 @@ def _parse(cls: Any, data: bytes, what: str) -> Any:
 def _no_unknown_fields(msg: Any, where: str) -> None:
     unknown = list(unknown_fields.UnknownFieldSet(msg))
     if unknown:
-        raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT,
-                              f"{where}: unknown field number {unknown[0].field_number} "
-                              f"(client and server disagree on acefarm.v1?)")
+        raise RequestRejected(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{where}: unknown field number {unknown[0].field_number} (client and server disagree on acefarm.v1?)",
+        )
     for field, value in msg.ListFields():
         if field.message_type is None:
             continue
@@ -102,15 +107,17 @@ class FarmService:
     # -- helpers -----------------------------------------------------------------
     def _jobs(self, messages: Any, where: str, single: bool = False) -> list[Job]:
         if len(messages) > self.config.max_batch_jobs:
-            raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT,
-                                  f"{where}: {len(messages)} jobs; at most {self.config.max_batch_jobs} per request")
+            raise RequestRejected(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{where}: {len(messages)} jobs; at most {self.config.max_batch_jobs} per request",
+            )
         jobs, seen = [], set()
         for i, msg in enumerate(messages):
             try:
                 job = job_from_pb(msg, self.limits, self.rules)
             except InvalidJob as exc:
                 at = where if single else f"{where}[{i}]"
-                raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{at}.{exc.field}: {exc.message}")
+                raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{at}.{exc.field}: {exc.message}") from None
             if job.id in seen:
                 raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{where}[{i}].id: duplicate id {job.id!r}")
             seen.add(job.id)
@@ -163,9 +170,9 @@ class FarmService:
         try:
             return fut.result(timeout=remaining)
         except concurrent.futures.TimeoutError:
-            raise RequestRejected(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed before the job finished")
+            raise RequestRejected(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed before the job ended") from None
         except concurrent.futures.CancelledError:
-            raise RequestRejected(grpc.StatusCode.CANCELLED, "the job was cancelled")
+            raise RequestRejected(grpc.StatusCode.CANCELLED, "the job was cancelled") from None
 
     # -- methods -------------------------------------------------------------------
     def Execute(self, data: bytes, context: grpc.ServicerContext) -> bytes:
@@ -199,7 +206,7 @@ class FarmService:
             tests = tests_to_list(req.tests)
             check_writable(tests, "tests")  # JSON in call tests may hold "\ud800"
         except InvalidJob as exc:
-            raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}")
+            raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
         jobs_pb = []
         for i, program in enumerate(req.programs):
             msg = pb.Job(id=f"{group}/{i}", language=req.language, program=program, tests=req.tests, mode=req.mode)
@@ -218,11 +225,17 @@ class FarmService:
     def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")
         return pb.Info(
-            version=__version__, runtime=self.dispatcher.runtime, languages=["python"],
-            default_limits=limits_to_pb(self.limits), max_limits=_max_limits(),
-            slots=self.dispatcher.capacity, mode="cluster" if self.config.broker_url else "embedded",
-            max_batch_jobs=self.config.max_batch_jobs, max_tests_per_job=self.rules.max_tests,
-            max_program_bytes=self.rules.max_program_bytes, max_message_bytes=self.config.max_message_bytes,
+            version=__version__,
+            runtime=self.dispatcher.runtime,
+            languages=["python"],
+            default_limits=limits_to_pb(self.limits),
+            max_limits=_max_limits(),
+            slots=self.dispatcher.capacity,
+            mode="cluster" if self.config.broker_url else "embedded",
+            max_batch_jobs=self.config.max_batch_jobs,
+            max_tests_per_job=self.rules.max_tests,
+            max_program_bytes=self.rules.max_program_bytes,
+            max_message_bytes=self.config.max_message_bytes,
         ).SerializeToString()
 
 
@@ -246,7 +259,7 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
         except RequestRejected as exc:
             metrics.rejected.labels(exc.code.name).inc()
             abort_for(exc, context)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("internal error")
             metrics.rejected.labels("INTERNAL").inc()
             context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
@@ -260,7 +273,7 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
         except concurrent.futures.TimeoutError:
             metrics.rejected.labels("DEADLINE_EXCEEDED").inc()
             context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed before the batch finished")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
 
@@ -287,8 +300,9 @@ class _BearerAuth(grpc.ServerInterceptor):
                 return continuation(details)
         self._metrics.rejected.labels("UNAUTHENTICATED").inc()
         if details.method.endswith("/ExecuteBatch"):
-            return grpc.unary_stream_rpc_method_handler(lambda r, c: c.abort(
-                grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token"))
+            return grpc.unary_stream_rpc_method_handler(
+                lambda r, c: c.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+            )
         return self._deny
 
 
@@ -306,10 +320,13 @@ class FarmServer:
         self.metrics = Metrics()
         self.service = FarmService(dispatcher, config, self.metrics)
         interceptors = [_BearerAuth(config.token, self.metrics)] if config.token else []
-        options = [("grpc.max_receive_message_length", config.max_message_bytes),
-                   ("grpc.max_send_message_length", config.max_message_bytes)]
-        self.server = grpc.server(concurrent.futures.ThreadPoolExecutor(config.rpc_threads),
-                                  interceptors=interceptors, options=options)
+        options = [
+            ("grpc.max_receive_message_length", config.max_message_bytes),
+            ("grpc.max_send_message_length", config.max_message_bytes),
+        ]
+        self.server = grpc.server(
+            concurrent.futures.ThreadPoolExecutor(config.rpc_threads), interceptors=interceptors, options=options
+        )
         s, m = self.service, self.metrics
         handlers = {
             "Execute": grpc.unary_unary_rpc_method_handler(_guard(s.Execute, m, False)),
@@ -322,8 +339,8 @@ class FarmServer:
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
-            [SERVICE, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-            self.server)
+            [SERVICE, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], self.server
+        )
         address = f"{config.host}:{config.port}"
         if config.tls_cert and config.tls_key:
             with open(config.tls_key, "rb") as k, open(config.tls_cert, "rb") as c:
@@ -332,7 +349,7 @@ class FarmServer:
         else:
             self.port = self.server.add_insecure_port(address)
 
-    def start(self) -> "FarmServer":
+    def start(self) -> FarmServer:
         self.server.start()
         if self.config.metrics_port:
             self.metrics.serve(self.config.metrics_port, self.config.host)

@@ -6,7 +6,8 @@ line, and a field a row lacks (None in its column) is dropped, as if the line ha
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 def is_parquet(path: str) -> bool:

@@ -31,18 +31,27 @@ import re
 import reprlib
 import string
 from collections import Counter, OrderedDict, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from itertools import islice
 from types import BuiltinFunctionType
-from typing import Any, Callable
+from typing import Any
 
 from .judging import names
 from .judging.cache import source_cache
 from .sandbox import trusted
-from .sandbox.codec import (MAX_DECIMAL_EXPONENT, MAX_HASH_COLLISIONS, DecodeError, Opaque, OpaqueCompared,
-                            TooCostlyToDecode, decode_bounded, hash_collisions)
+from .sandbox.codec import (
+    MAX_DECIMAL_EXPONENT,
+    MAX_HASH_COLLISIONS,
+    DecodeError,
+    Opaque,
+    OpaqueCompared,
+    TooCostlyToDecode,
+    decode_bounded,
+    hash_collisions,
+)
 
 POW_MAX_BITS = 1 << 16
 SEQ_MAX = 1 << 18  # a value's items (the codec carries 200,000 nodes)
@@ -55,6 +64,7 @@ WORK_MAX = 1 << 22
 JOB_WORK_MAX = 1 << 24
 DECODE_WORK = 4_000  # per probe value: 4,000 Fractions or Decimals, or 1 MB of big ints' digits
 
+
 def _sum(values: Any, start: Any = 0) -> Any:
     """sum() over numbers only: summing lists or strings is quadratic."""
     items = list(values)
@@ -66,12 +76,49 @@ def _sum(values: Any, start: Any = 0) -> Any:
 # Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
 # built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
 # (names.py), but a test using it is not judged here: it runs in the test process.
-HOST_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in (
-    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "complex", "dict", "divmod", "enumerate",
-    "filter", "float", "format", "frozenset", "hex", "int", "isinstance", "len", "list", "map", "max", "min",
-    "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "tuple",
-    "type", "zip",
-)} | {"sum": _sum}
+HOST_BUILTINS: dict[str, Any] = {
+    name: getattr(builtins, name)
+    for name in (
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "bytes",
+        "chr",
+        "complex",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "format",
+        "frozenset",
+        "hex",
+        "int",
+        "isinstance",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "oct",
+        "ord",
+        "pow",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "slice",
+        "sorted",
+        "str",
+        "tuple",
+        "type",
+        "zip",
+    )
+} | {"sum": _sum}
 # Built-ins that turn an iterable into a value: over a program value they run in the child.
 MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 # Built-ins that reduce a program value to a small one run in the child too: the value itself
@@ -84,22 +131,80 @@ REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all", "str", "repr"})
 # Built-ins that call a function for each item: with a program's function there, the whole
 # call is the program's to compute (its values cross; the literal items are its inputs).
 HIGHER_ORDER = frozenset({"map", "filter"})
-_MUTATING = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear", "popitem",
-                       "setdefault", "update", "add", "discard", "intersection_update", "difference_update",
-                       "symmetric_difference_update", "appendleft", "extendleft", "popleft", "rotate",
-                       "move_to_end", "subtract"})
-_SET_METHODS = frozenset({"issubset", "issuperset", "isdisjoint", "union", "intersection", "difference",
-                          "symmetric_difference", "copy"})
-_DICT_METHODS = frozenset({"keys", "values", "items", "get", "copy", "pop", "popitem", "setdefault", "update",
-                           "clear"})
+_MUTATING = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "reverse",
+        "sort",
+        "clear",
+        "popitem",
+        "setdefault",
+        "update",
+        "add",
+        "discard",
+        "intersection_update",
+        "difference_update",
+        "symmetric_difference_update",
+        "appendleft",
+        "extendleft",
+        "popleft",
+        "rotate",
+        "move_to_end",
+        "subtract",
+    }
+)
+_SET_METHODS = frozenset(
+    {"issubset", "issuperset", "isdisjoint", "union", "intersection", "difference", "symmetric_difference", "copy"}
+)
+_DICT_METHODS = frozenset({"keys", "values", "items", "get", "copy", "pop", "popitem", "setdefault", "update", "clear"})
 # Methods of str and bytes that cannot grow their result past their inputs; the ones that
 # can (center, ljust, rjust, zfill, expandtabs, replace, join, format) are checked in _call.
-_TEXT_METHODS = frozenset({
-    "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "startswith", "endswith", "count", "find",
-    "rfind", "index", "rindex", "isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper", "isdecimal",
-    "isnumeric", "istitle", "isascii", "isidentifier", "isprintable", "title", "capitalize", "casefold",
-    "splitlines", "swapcase", "partition", "rpartition", "removeprefix", "removesuffix", "encode", "decode",
-    "hex"})
+_TEXT_METHODS = frozenset(
+    {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "startswith",
+        "endswith",
+        "count",
+        "find",
+        "rfind",
+        "index",
+        "rindex",
+        "isdigit",
+        "isalpha",
+        "isalnum",
+        "isspace",
+        "islower",
+        "isupper",
+        "isdecimal",
+        "isnumeric",
+        "istitle",
+        "isascii",
+        "isidentifier",
+        "isprintable",
+        "title",
+        "capitalize",
+        "casefold",
+        "splitlines",
+        "swapcase",
+        "partition",
+        "rpartition",
+        "removeprefix",
+        "removesuffix",
+        "encode",
+        "decode",
+        "hex",
+    }
+)
 _GROWING_TEXT = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "format"})
 # Methods a test may call on plain values, by type (looked up along the value's MRO, so a
 # reduced subclass has its base's). Mutating ones act on the copy this evaluation holds.
@@ -107,28 +212,73 @@ VALUE_METHODS: dict[type, frozenset[str]] = {
     str: _TEXT_METHODS | _GROWING_TEXT,
     bytes: (_TEXT_METHODS | _GROWING_TEXT) - {"format", "encode"},
     bytearray: (_TEXT_METHODS | _GROWING_TEXT) - {"format", "encode"},
-    list: frozenset({"count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort",
-                     "clear"}),
+    list: frozenset(
+        {"count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"}
+    ),
     tuple: frozenset({"count", "index"}),
     range: frozenset({"count", "index", "start", "stop", "step"}),
     Counter: _DICT_METHODS | {"most_common", "elements", "total", "subtract"},
     OrderedDict: _DICT_METHODS | {"move_to_end"},
     defaultdict: _DICT_METHODS | {"default_factory"},
     dict: _DICT_METHODS,
-    set: _SET_METHODS | {"add", "discard", "remove", "pop", "clear", "update", "intersection_update",
-                         "difference_update", "symmetric_difference_update"},
+    set: _SET_METHODS
+    | {
+        "add",
+        "discard",
+        "remove",
+        "pop",
+        "clear",
+        "update",
+        "intersection_update",
+        "difference_update",
+        "symmetric_difference_update",
+    },
     frozenset: _SET_METHODS,
-    deque: frozenset({"count", "index", "copy", "maxlen", "append", "appendleft", "extend", "extendleft", "pop",
-                      "popleft", "remove", "reverse", "rotate", "clear", "insert"}),
+    deque: frozenset(
+        {
+            "count",
+            "index",
+            "copy",
+            "maxlen",
+            "append",
+            "appendleft",
+            "extend",
+            "extendleft",
+            "pop",
+            "popleft",
+            "remove",
+            "reverse",
+            "rotate",
+            "clear",
+            "insert",
+        }
+    ),
     bool: frozenset(),
-    int: frozenset({"bit_length", "bit_count", "conjugate", "as_integer_ratio", "real", "imag", "numerator",
-                    "denominator"}),
+    int: frozenset(
+        {"bit_length", "bit_count", "conjugate", "as_integer_ratio", "real", "imag", "numerator", "denominator"}
+    ),
     float: frozenset({"is_integer", "hex", "as_integer_ratio", "conjugate", "real", "imag"}),
     complex: frozenset({"real", "imag", "conjugate"}),
-    Fraction: frozenset({"numerator", "denominator", "limit_denominator", "as_integer_ratio", "conjugate", "real",
-                         "imag"}),
-    Decimal: frozenset({"is_nan", "is_infinite", "is_finite", "is_signed", "is_zero", "adjusted", "copy_abs",
-                        "copy_negate", "normalize", "as_tuple", "real", "imag", "conjugate"}),
+    Fraction: frozenset(
+        {"numerator", "denominator", "limit_denominator", "as_integer_ratio", "conjugate", "real", "imag"}
+    ),
+    Decimal: frozenset(
+        {
+            "is_nan",
+            "is_infinite",
+            "is_finite",
+            "is_signed",
+            "is_zero",
+            "adjusted",
+            "copy_abs",
+            "copy_negate",
+            "normalize",
+            "as_tuple",
+            "real",
+            "imag",
+            "conjugate",
+        }
+    ),
 }
 
 
@@ -144,18 +294,36 @@ def _methods_of(value: Any) -> frozenset[str]:
 
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.BitAnd: operator.and_,
-    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {
-    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Invert: operator.invert,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Not: operator.not_,
+    ast.Invert: operator.invert,
 }
 _CMP: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
-    ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne), ast.Lt: ("<", operator.lt),
-    ast.LtE: ("<=", operator.le), ast.Gt: (">", operator.gt), ast.GtE: (">=", operator.ge),
-    ast.In: ("in", lambda a, b: a in b), ast.NotIn: ("not in", lambda a, b: a not in b),
-    ast.Is: ("is", operator.is_), ast.IsNot: ("is not", operator.is_not),
+    ast.Eq: ("==", operator.eq),
+    ast.NotEq: ("!=", operator.ne),
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
+    ast.In: ("in", lambda a, b: a in b),
+    ast.NotIn: ("not in", lambda a, b: a not in b),
+    ast.Is: ("is", operator.is_),
+    ast.IsNot: ("is not", operator.is_not),
 }
 
 
@@ -215,7 +383,7 @@ def short_repr(value: Any, limit: int = 160) -> str:
     """A bounded repr that cannot fail, whose cost does not grow with the value."""
     try:
         text = _SHORT_REPR.repr(value)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"<{type(value).__name__}: unprintable ({type(exc).__name__})>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -223,9 +391,31 @@ def short_repr(value: Any, limit: int = 160) -> str:
 class _Planner(ast.NodeTransformer):
     """Replace program-dependent subtrees with probes; refuse what we cannot judge."""
 
-    HOST_NODES = (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.Subscript,
-                  ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Constant, ast.Attribute, ast.Name,
-                  ast.keyword, ast.Load) + tuple(_BINOPS) + tuple(_UNARY) + tuple(_CMP) + (ast.And, ast.Or)
+    HOST_NODES = (
+        (
+            ast.BinOp,
+            ast.UnaryOp,
+            ast.BoolOp,
+            ast.Compare,
+            ast.IfExp,
+            ast.Call,
+            ast.Subscript,
+            ast.Slice,
+            ast.Tuple,
+            ast.List,
+            ast.Set,
+            ast.Dict,
+            ast.Constant,
+            ast.Attribute,
+            ast.Name,
+            ast.keyword,
+            ast.Load,
+        )
+        + tuple(_BINOPS)
+        + tuple(_UNARY)
+        + tuple(_CMP)
+        + (ast.And, ast.Or)
+    )
 
     def __init__(self, own: frozenset[str] = frozenset()) -> None:
         self.probes: list[str] = []
@@ -255,8 +445,7 @@ class _Planner(ast.NodeTransformer):
         if isinstance(node, ast.Call):
             return self.plan_call(node)
         if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and self.trusted(node.value.id) \
-                    and node.value.id not in names.MODULES:
+            if isinstance(node.value, ast.Name) and self.trusted(node.value.id) and node.value.id not in names.MODULES:
                 raise Unsupported("attribute of a built-in")
             if self.program_dependent(node.value):
                 # node.val, f(x).attr: the child reads it, with whatever the program defined.
@@ -274,8 +463,12 @@ class _Planner(ast.NodeTransformer):
             raise Unsupported("short-circuit over program values")
         if not isinstance(node, self.HOST_NODES):  # comprehensions, lambdas...
             raise Unsupported(type(node).__name__)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) \
-                and isinstance(node.left.value, str):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+        ):
             _check_percent(node.left.value)
         for name, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
@@ -286,16 +479,30 @@ class _Planner(ast.NodeTransformer):
 
     def plan_call(self, node: ast.Call) -> ast.expr:
         func = node.func
-        if isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2 \
-                and self.program_dependent(node.args[1]):
+        if (
+            isinstance(func, ast.Name)
+            and func.id == "isinstance"
+            and len(node.args) == 2
+            and self.program_dependent(node.args[1])
+        ):
             return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
         if self.program_dependent(func) and not self.value_method(func):
             # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)
-        if isinstance(func, ast.Name) and not _has_local_scope(node) and not node.keywords and (
-                (func.id in MATERIALIZERS | REDUCERS and len(node.args) == 1 and self.program_rooted(node.args[0])
-                 and not self.literal_inside(node.args[0]))
-                or (func.id in HIGHER_ORDER and node.args and self.program_dependent(node.args[0]))):
+        if (
+            isinstance(func, ast.Name)
+            and not _has_local_scope(node)
+            and not node.keywords
+            and (
+                (
+                    func.id in MATERIALIZERS | REDUCERS
+                    and len(node.args) == 1
+                    and self.program_rooted(node.args[0])
+                    and not self.literal_inside(node.args[0])
+                )
+                or (func.id in HIGHER_ORDER and node.args and self.program_dependent(node.args[0]))
+            )
+        ):
             # list(gen(3)), len(f(10**6)), str(Node(3)): the child computes the whole call (no
             # literal of the test goes with it) and we judge its value. Only over a program
             # value itself: in all([f(1) == [], ...]) the comparisons, and so the program's
@@ -375,12 +582,17 @@ class _Planner(ast.NodeTransformer):
 
 def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
     """`Solution()`, `MinStack(3)`: an instance the test makes of a program class (CapWords)."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper() \
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id[:1].isupper()
         and (not names.is_trusted(node.func.id) or node.func.id in own)
+    )
 
 
-_BINDS_DYNAMICALLY = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "__import__",
-                                 "compile", "delattr"})
+_BINDS_DYNAMICALLY = frozenset(
+    {"exec", "eval", "globals", "vars", "locals", "setattr", "__import__", "compile", "delattr"}
+)
 
 
 @source_cache(4 << 20)  # like plan_snippet: suites repeat across samples
@@ -395,8 +607,11 @@ def bound_names(source: str) -> frozenset[str] | None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.NamedExpr, ast.Match)):
             return None
-        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store) \
-                and not isinstance(node.value, ast.Subscript):
+        if (
+            isinstance(node, (ast.Attribute, ast.Subscript))
+            and isinstance(node.ctx, ast.Store)
+            and not isinstance(node.value, ast.Subscript)
+        ):
             return None  # builtins.expected = 3, sys.modules['__main__'].x = 3: any name
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return None
@@ -434,8 +649,10 @@ def _refuse(node: ast.AST) -> ast.expr:
 
 
 def _has_local_scope(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
-                              ast.NamedExpr)) for n in ast.walk(node))
+    return any(
+        isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr))
+        for n in ast.walk(node)
+    )
 
 
 def _plain_base(node: ast.expr) -> bool:
@@ -478,13 +695,18 @@ class TrustedAssert:
 
     def _explain(self, values: list[Any]) -> str:
         node = self.plan
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, _Probe) \
-                and isinstance(node.comparators[0], ast.Constant):
+        if (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.left, _Probe)
+            and isinstance(node.comparators[0], ast.Constant)
+        ):
             got = values[node.left.index]
             name = _CMP[type(node.ops[0])][0]
             if isinstance(got, Opaque):
                 return f"{self.probes[node.left.index]} returned {got!r}, which cannot be compared on the trusted side"
-            return f"{self.probes[node.left.index]} gave {short_repr(got)}; expected {name} {short_repr(node.comparators[0].value)}"
+            expected = short_repr(node.comparators[0].value)
+            return f"{self.probes[node.left.index]} gave {short_repr(got)}; expected {name} {expected}"
         shown = ", ".join(f"{p} = {short_repr(v, 80)}" for p, v in zip(self.probes, values))
         return f"assertion failed: {self.source.strip()[:200]}" + (f" (with {shown})" if shown else "")
 
@@ -644,8 +866,11 @@ def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
     """Refuse a power whose exact result would be huge (`10 ** 10 ** 10`, a Fraction `** 16384`),
     or a modular power whose work is (pow(a, 2 ** 60000, m) of big m)."""
     if modulus is not None:
-        if isinstance(modulus, int) and isinstance(exponent, int) and (
-                modulus.bit_length() > 2048 or exponent.bit_length() > 4096):
+        if (
+            isinstance(modulus, int)
+            and isinstance(exponent, int)
+            and (modulus.bit_length() > 2048 or exponent.bit_length() > 4096)
+        ):
             raise TooCostly("power too large to evaluate")
         return
     if not (_is_number(exponent) and _is_number(base)) or isinstance(exponent, float) or isinstance(base, float):
@@ -772,8 +997,10 @@ class _Evaluator:
         if any(k is None for k in node.keys):
             raise Unsupported("**mapping")
         n = len(node.keys)
-        return self._display([*node.keys, *node.values],  # type: ignore[list-item]
-                             lambda kv: dict(zip(kv[:n], kv[n:])))
+        return self._display(
+            [*node.keys, *node.values],  # type: ignore[list-item]
+            lambda kv: dict(zip(kv[:n], kv[n:])),
+        )
 
     def do_BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
@@ -797,9 +1024,14 @@ class _Evaluator:
         if any(type(v) is int and v.bit_length() > 2 * POW_MAX_BITS for v in (left, right)):
             raise TooCostly("numbers too large to evaluate here")
         result = _BINOPS[op](left, right)
-        if (type(result) is int and result.bit_length() > POW_MAX_BITS + 1) or (type(result) is Fraction and max(
-                result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1) or (
-                type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT):
+        if (
+            (type(result) is int and result.bit_length() > POW_MAX_BITS + 1)
+            or (
+                type(result) is Fraction
+                and max(result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1
+            )
+            or (type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT)
+        ):
             raise TooCostly("number too large to evaluate")  # (1 << 65536 << ...) // ..., int(d ** -249)
         return self._built(result)
 
@@ -874,8 +1106,11 @@ class _Folder(ast.NodeTransformer):
         self.evaluator = evaluator
 
     def visit(self, node: ast.AST) -> Any:
-        if isinstance(node, ast.expr) and not isinstance(node, (ast.Constant, _Probe, _Value)) \
-                and not any(isinstance(n, _Probe) for n in ast.walk(node)):
+        if (
+            isinstance(node, ast.expr)
+            and not isinstance(node, (ast.Constant, _Probe, _Value))
+            and not any(isinstance(n, _Probe) for n in ast.walk(node))
+        ):
             return ast.copy_location(_Value(self.evaluator.eval(node)), node)
         if isinstance(node, (ast.BoolOp, ast.IfExp)):
             return node
@@ -914,17 +1149,20 @@ class TrustedSnippet:
             self.folded()
         except (TooCostly, MemoryError, RecursionError):
             return False
-        except Exception:  # noqa: BLE001 - the test's text raises: cheap, and the same for all
+        except Exception:
             pass
         return True
 
-    def folded(self) -> "TrustedSnippet":
+    def folded(self) -> TrustedSnippet:
         """This snippet with the test's own work done: each assert's probe-free subtrees
         replaced by their values. Raises what that work raises (MemoryError...)."""
         work = [JOB_WORK_MAX]  # one job budget; each assert its own, as when judged
-        return TrustedSnippet(tuple(
-            TrustedAssert(a.source, a.probes, _Folder(_Evaluator([], work)).visit(copy.deepcopy(a.plan)), a.own)
-            for a in self.asserts))
+        return TrustedSnippet(
+            tuple(
+                TrustedAssert(a.source, a.probes, _Folder(_Evaluator([], work)).visit(copy.deepcopy(a.plan)), a.own)
+                for a in self.asserts
+            )
+        )
 
     def values_before(self, n: int) -> int:
         """How many probe values the first `n` asserts take."""
@@ -939,8 +1177,9 @@ class TrustedSnippet:
         _, failure = self.first_failure(encoded, start, work)
         return failure is None, failure
 
-    def first_failure(self, encoded: list[Any], start: int = 0,
-                      work: list[int] | None = None) -> tuple[int, str | None]:
+    def first_failure(
+        self, encoded: list[Any], start: int = 0, work: list[int] | None = None
+    ) -> tuple[int, str | None]:
         """Judge, from assert number `start`, the asserts whose probes `encoded` (the values of
         a prefix of the probes) fully covers. Returns (the number of asserts judged passed in
         a row, the first failure's message or None). A failure here fails the test, whatever
@@ -952,7 +1191,7 @@ class TrustedSnippet:
             n = len(self.asserts[i].probes)
             if at + n > len(encoded):
                 break
-            ok, msg = self.asserts[i].judge(encoded[at:at + n], work)
+            ok, msg = self.asserts[i].judge(encoded[at : at + n], work)
             if not ok:
                 return i, msg
             at += n
@@ -986,15 +1225,17 @@ def _own_candidates(side: ast.expr) -> frozenset[str]:
     (`pi`); never a module, a constant or a built-in tests drive with (trusted.NEVER_OWN)."""
     found = set()
     for node in ast.walk(side):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not any(
-                isinstance(n, ast.Name) for a in [*node.args, *(k.value for k in node.keywords)]
-                for n in ast.walk(a)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and not any(
+                isinstance(n, ast.Name) for a in [*node.args, *(k.value for k in node.keywords)] for n in ast.walk(a)
+            )
+        ):
             found.add(node.func.id)
-        elif isinstance(node, ast.Name) and not any(isinstance(p, ast.Call) and p.func is node
-                                                    for p in ast.walk(side)):
+        elif isinstance(node, ast.Name) and not any(isinstance(p, ast.Call) and p.func is node for p in ast.walk(side)):
             found.add(node.id)
-    return frozenset(n for n in found if names.is_trusted(n) and n not in names.MODULES
-                     and n not in trusted.NEVER_OWN)
+    return frozenset(n for n in found if names.is_trusted(n) and n not in names.MODULES and n not in trusted.NEVER_OWN)
 
 
 def _own_names(test: ast.expr) -> frozenset[str]:
@@ -1015,7 +1256,7 @@ def _lines(source: str) -> list[str]:
     """`source`'s lines with their ends, split as the parser splits them."""
     out, start = [], 0
     for match in _LINE_END.finditer(source):
-        out.append(source[start:match.end()])
+        out.append(source[start : match.end()])
         start = match.end()
     out.append(source[start:])
     return out
@@ -1029,7 +1270,7 @@ def _segment(lines: list[str], node: ast.expr) -> str:
     start, end = node.col_offset, node.end_col_offset
     if end is None or not 0 <= first <= last < len(lines):
         return ""
-    data = [line.encode("utf-8", "surrogatepass") for line in lines[first:last + 1]]  # offsets are UTF-8 bytes
+    data = [line.encode("utf-8", "surrogatepass") for line in lines[first : last + 1]]  # offsets are UTF-8 bytes
     if first == last:
         return data[0][start:end].decode("utf-8", "surrogatepass")
     text = data[0][start:] + b"".join(data[1:-1]) + data[-1][:end]
@@ -1041,15 +1282,33 @@ def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
     body = [s for s in tree.body if not _ignorable(s)]
     # HumanEval's `METADATA = {...}`: a literal nobody reads. Any other assignment could be read
     # by the program (a global it uses), so such tests run as written, in the child.
-    body = [st for st in body if not (isinstance(st, ast.Assign) and len(st.targets) == 1
-                                      and isinstance(st.targets[0], ast.Name) and st.targets[0].id == "METADATA")]
-    if body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call) \
-            and len(body) == 2 and isinstance(body[0], ast.FunctionDef):
+    body = [
+        st
+        for st in body
+        if not (
+            isinstance(st, ast.Assign)
+            and len(st.targets) == 1
+            and isinstance(st.targets[0], ast.Name)
+            and st.targets[0].id == "METADATA"
+        )
+    ]
+    if (
+        body
+        and isinstance(body[-1], ast.Expr)
+        and isinstance(body[-1].value, ast.Call)
+        and len(body) == 2
+        and isinstance(body[0], ast.FunctionDef)
+    ):
         fn, call = body[0], body[-1].value
-        if not (isinstance(call.func, ast.Name) and call.func.id == fn.name and len(call.args) == 1
-                and not call.keywords and isinstance(call.args[0], ast.Name) and len(fn.args.args) == 1
-                and not (fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.posonlyargs
-                         or fn.decorator_list)):
+        if not (
+            isinstance(call.func, ast.Name)
+            and call.func.id == fn.name
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], ast.Name)
+            and len(fn.args.args) == 1
+            and not (fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.posonlyargs or fn.decorator_list)
+        ):
             raise Unsupported("not a check(candidate) function")
         param, target = fn.args.args[0].arg, call.args[0].id
         stmts = [s for s in fn.body if not _ignorable(s)]
@@ -1096,8 +1355,13 @@ def _literal_items(node: ast.expr) -> list[ast.expr] | None:
         if all(not _names_in(e) for e in node.elts):
             return list(node.elts)
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
-            and not node.keywords and 1 <= len(node.args) <= 3:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "range"
+        and not node.keywords
+        and 1 <= len(node.args) <= 3
+    ):
         args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
         if all(type(a) is int for a in args) and len(range(*args)) <= UNROLL_MAX:
             return [ast.Constant(i) for i in range(*args)]
@@ -1111,8 +1375,11 @@ def _names_in(node: ast.AST) -> bool:
 def _bind_target(target: ast.expr, item: ast.expr) -> dict[str, ast.expr]:
     if isinstance(target, ast.Name):
         return {target.id: item}
-    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(item, (ast.Tuple, ast.List)) \
-            and len(target.elts) == len(item.elts):
+    if (
+        isinstance(target, (ast.Tuple, ast.List))
+        and isinstance(item, (ast.Tuple, ast.List))
+        and len(target.elts) == len(item.elts)
+    ):
         binding: dict[str, ast.expr] = {}
         for t, i in zip(target.elts, item.elts):
             binding.update(_bind_target(t, i))

@@ -66,8 +66,9 @@ class ExecutorConfig:
         usable = _usable_cpus()
         unusable = sorted(set(self.cpus) - set(usable)) if usable is not None else []
         if unusable:
-            raise ValueError(f"cpus {','.join(map(str, unusable))} not usable here "
-                             f"(usable: {','.join(map(str, usable or []))})")
+            raise ValueError(
+                f"cpus {','.join(map(str, unusable))} not usable here (usable: {','.join(map(str, usable or []))})"
+            )
 
     def slot_cpu(self, index: int) -> int | None:
         """The CPU slot `index` is pinned to, or None (see `pin_slots`)."""

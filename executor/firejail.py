@@ -85,7 +85,8 @@ def slot_user(config: ExecutorConfig, slot: int) -> tuple[pwd.struct_passwd, int
     except KeyError:
         raise SandboxUnavailable(
             f"running as root but the sandbox user {config.sandbox_user!r} does not exist; "
-            "create it with `make setup` (useradd --system acefarm-sandbox)") from None
+            "create it with `make setup` (useradd --system acefarm-sandbox)"
+        ) from None
 
 
 def user_prefix(config: ExecutorConfig, slot: int = 0) -> list[str]:
@@ -103,7 +104,8 @@ def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tu
     if not config.firejail or not os.access(config.firejail, os.X_OK):
         raise SandboxUnavailable(
             "firejail is not installed (apt-get install firejail, or `make setup`); "
-            "refusing to run untrusted code without it (see --insecure-no-sandbox)")
+            "refusing to run untrusted code without it (see --insecure-no-sandbox)"
+        )
     blacklist = [f"--blacklist={p}" for p in hidden_paths(argv[0])]
     # No "--": with it firejail runs the command through the user's login shell.
     keep = [f"--keep-fd={','.join(map(str, sorted(keep_fds)))}"] if keep_fds else []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any, Union
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import checkers
 from .asserts import TrustedSnippet, bound_names, free_names, plan_snippet
@@ -32,7 +32,7 @@ class AssertTest:
     check: TrustedSnippet | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, code: str) -> "AssertTest":
+    def of(cls, code: str) -> AssertTest:
         return cls(code, plan_snippet(code))
 
     def sandbox_spec(self) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class StdioTest:
         return {"stdin": self.stdin}
 
 
-Test = Union[AssertTest, CallTest, StdioTest]
+Test = AssertTest | CallTest | StdioTest
 
 
 @dataclass(frozen=True)
@@ -113,21 +113,34 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         """The job in the DESIGN section 4 shape (`Job.from_dict` reads it back)."""
-        return {"id": self.id, "language": self.language, "program": self.program,
-                "tests": [_test_dict(t) for t in self.tests], "limits": self.limits.to_dict(),
-                "mode": "first_failure" if self.first_failure else "all"}
+        return {
+            "id": self.id,
+            "language": self.language,
+            "program": self.program,
+            "tests": [_test_dict(t) for t in self.tests],
+            "limits": self.limits.to_dict(),
+            "mode": "first_failure" if self.first_failure else "all",
+        }
 
     def content_hash(self, runtime: str) -> str:
         """Stable hash of everything that decides the result (for caching)."""
         body = json.dumps(
-            [runtime, self.language, self.program, [_test_key(t) for t in self.tests],
-             self.limits.to_dict(), self.first_failure],
-            sort_keys=True, ensure_ascii=False, default=repr,
+            [
+                runtime,
+                self.language,
+                self.program,
+                [_test_key(t) for t in self.tests],
+                self.limits.to_dict(),
+                self.first_failure,
+            ],
+            sort_keys=True,
+            ensure_ascii=False,
+            default=repr,
         )
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
     @classmethod
-    def from_dict(cls, data: Any, defaults: Limits = Limits(), rules: JobRules = JobRules()) -> "Job":
+    def from_dict(cls, data: Any, defaults: Limits = Limits(), rules: JobRules = JobRules()) -> Job:
         """Validate a job in the DESIGN section 4 shape; raise InvalidJob naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidJob("job", "must be a JSON object")
@@ -249,5 +262,9 @@ def _test_dict(test: Test) -> Any:
         return test.code
     if isinstance(test, CallTest):
         return {"call": test.func, "args": list(test.args), "expected": test.expected}
-    return {"stdin": test.stdin, "expected_stdout": test.expected_stdout, "checker": test.checker,
-            "tolerance": test.tolerance}
+    return {
+        "stdin": test.stdin,
+        "expected_stdout": test.expected_stdout,
+        "checker": test.checker,
+        "tolerance": test.tolerance,
+    }

@@ -12,9 +12,9 @@ from typing import Any
 
 from . import checkers
 from .asserts import JOB_WORK_MAX, TooCostly, TrustedSnippet, short_repr
+from .job import AssertTest, CallTest, Job, StdioTest
 from .judging import bounded
 from .limits import Limits
-from .job import AssertTest, CallTest, Job, StdioTest
 from .result import JobResult, TestResult
 from .sandbox import statuses
 from .sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
@@ -56,18 +56,25 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None, boun
     # its streamed values left, or a whole budget.
     work = early.work if early else [JOB_WORK_MAX]
     limits = job.limits if bounded else None
-    results = [_judge_safely(test, phase, work, early, i, limits)
-               for i, (test, phase) in enumerate(zip(job.tests, phases))]
+    results = [
+        _judge_safely(test, phase, work, early, i, limits) for i, (test, phase) in enumerate(zip(job.tests, phases))
+    ]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
-                results[i + 1:] = [TestResult(Verdict.SKIPPED, "not run: an earlier test failed")
-                                   for _ in results[i + 1:]]
+                results[i + 1 :] = [
+                    TestResult(Verdict.SKIPPED, "not run: an earlier test failed") for _ in results[i + 1 :]
+                ]
                 break
     _explain_skips(results)
     if any(r.verdict is Verdict.INFRA_ERROR for r in results):  # a test the job's limits cannot judge
-        return _result(job, Verdict.INFRA_ERROR, tuple(results), answer,
-                       "a test could not be judged within the job's limits (no reward)")
+        return _result(
+            job,
+            Verdict.INFRA_ERROR,
+            tuple(results),
+            answer,
+            "a test could not be judged within the job's limits (no reward)",
+        )
     verdict = Verdict.PASSED if all(r.verdict is Verdict.PASSED for r in results) else Verdict.FAILED
     return _result(job, verdict, tuple(results), answer, None)
 
@@ -77,8 +84,14 @@ def judge_one(test: Any, phase: dict[str, Any]) -> TestResult:
     return _judge_test(test, phase, 0, [JOB_WORK_MAX])
 
 
-def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: EarlyStop | None = None,
-                  index: int = 0, limits: Limits | None = None) -> TestResult:
+def _judge_safely(
+    test: Any,
+    phase: dict[str, Any],
+    work: list[int],
+    early: EarlyStop | None = None,
+    index: int = 0,
+    limits: Limits | None = None,
+) -> TestResult:
     """A value the program chose must never turn its failure into an infra_error (no reward).
     `early`: the job's EarlyStop, which may have judged this test's (number `index`) first
     asserts already; `work`: the job's budget for what its asserts build (asserts.py);
@@ -91,9 +104,10 @@ def _judge_safely(test: Any, phase: dict[str, Any], work: list[int], early: Earl
             return TestResult(Verdict.FAILED, f"too costly to judge here ({exc})", phase.get("cpu_ms"))
         result = bounded.judge(test.code, phase, limits, program_pays=test.check.cheap_text)
         return TestResult(result.verdict, result.message, phase.get("cpu_ms"))
-    except Exception as exc:  # noqa: BLE001
-        return TestResult(Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})",
-                          phase.get("cpu_ms"))
+    except Exception as exc:
+        return TestResult(
+            Verdict.FAILED, f"the program's value could not be judged ({type(exc).__name__})", phase.get("cpu_ms")
+        )
 
 
 def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> TestResult:
@@ -146,9 +160,14 @@ class EarlyStop:
 
     def __init__(self, job: Job) -> None:
         last = len(job.tests) - 1
-        self._checks = {i: t.check for i, t in enumerate(job.tests)
-                        if isinstance(t, AssertTest) and isinstance(t.check, TrustedSnippet)
-                        and len(t.check.asserts) > 1 and (i == last or job.first_failure)}
+        self._checks = {
+            i: t.check
+            for i, t in enumerate(job.tests)
+            if isinstance(t, AssertTest)
+            and isinstance(t.check, TrustedSnippet)
+            and len(t.check.asserts) > 1
+            and (i == last or job.first_failure)
+        }
         self._values: dict[int, list[Any]] = {}
         self._judged: dict[int, int] = {}
         self.work = [JOB_WORK_MAX]  # the job's budget; judge() goes on with what is left
@@ -165,7 +184,7 @@ class EarlyStop:
         seen.extend(values)
         try:
             judged, failure = check.first_failure(seen, self._judged.get(test_index, 0), self.work)
-        except Exception:  # noqa: BLE001  a value that cannot be judged here: let the phase finish,
+        except Exception:
             del self._checks[test_index]  # and judge it once at the end, not again at every part
             self._judged.pop(test_index, None)
             return False
@@ -229,7 +248,9 @@ def _message(phase: dict[str, Any], context: str | None) -> str | None:
     return msg
 
 
-def _result(job: Job, verdict: Verdict, tests: tuple[TestResult, ...], answer: dict[str, Any],
-            message: str | None) -> JobResult:
-    return JobResult(job.id, verdict, tests, float(answer.get("cpu_ms", 0.0)),
-                     int(answer.get("peak_kb", 0)), message=message)
+def _result(
+    job: Job, verdict: Verdict, tests: tuple[TestResult, ...], answer: dict[str, Any], message: str | None
+) -> JobResult:
+    return JobResult(
+        job.id, verdict, tests, float(answer.get("cpu_ms", 0.0)), int(answer.get("peak_kb", 0)), message=message
+    )

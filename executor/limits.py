@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import InvalidJob
 
@@ -55,7 +56,7 @@ class Limits:
             if not lo <= value <= hi:
                 raise InvalidJob(f"limits.{f.name}", f"must be between {lo:g} and {hi:g}, got {value!r}")
 
-    def merged(self, overrides: Mapping[str, Any] | None) -> "Limits":
+    def merged(self, overrides: Mapping[str, Any] | None) -> Limits:
         """These limits with `overrides` applied (unknown keys are an error)."""
         if not overrides:
             return self

@@ -40,7 +40,7 @@ PREFIX = "acefarm-"
 _serial = itertools.count()
 _base: tuple[int, str] | None = None  # (version, our memory cgroup's directory), found once
 _base_lock = threading.Lock()  # slots start in threads of their own
-_open: set["SlotCgroup"] = set()  # not closed yet: removed at exit if a pool was never closed
+_open: set[SlotCgroup] = set()  # not closed yet: removed at exit if a pool was never closed
 
 
 class Unavailable(Exception):
@@ -75,7 +75,7 @@ def _mounts() -> list[tuple[str, str, str, list[str]]]:
 def _below(mount: str, root: str, path: str) -> str:
     """The directory of cgroup `path` (as /proc/self/cgroup says it) in a mount of `root`."""
     if root != "/" and (path == root or path.startswith(root + "/")):
-        path = path[len(root):]
+        path = path[len(root) :]
     return os.path.join(mount, path.lstrip("/")).rstrip("/")
 
 
@@ -157,7 +157,7 @@ def _remove_stale(parent: str) -> None:
     except OSError:
         return
     for name in names:
-        pid = name[len(PREFIX):].split("-")[0]
+        pid = name[len(PREFIX) :].split("-")[0]
         if name.startswith(PREFIX) and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
             for leaf in ("job", "sandbox", ""):
                 try:

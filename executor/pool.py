@@ -12,9 +12,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future
 from dataclasses import replace
-from typing import Callable, Iterable, Iterator
 
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
@@ -42,14 +42,19 @@ def self_test(slot: Slot) -> None:
     for data, expected in python_lang.SELF_TEST:
         job = Job.from_dict(data)
         try:
-            got = tuple(t.verdict.value for t in judge(job, slot.run(
-                job.sandbox_request(), answer_timeout(job), None, job.sandbox_snippets())).tests)
+            got = tuple(
+                t.verdict.value
+                for t in judge(
+                    job, slot.run(job.sandbox_request(), answer_timeout(job), None, job.sandbox_snippets())
+                ).tests
+            )
         except SlotCrashed as exc:
             got = ("crashed: %s" % exc,)
         if got != expected:
             slot.close()
-            raise SandboxUnavailable(f"slot {slot.index} failed its self-test ({job.id}): verdicts {got}, "
-                                     f"expected {expected}")
+            raise SandboxUnavailable(
+                f"slot {slot.index} failed its self-test ({job.id}): verdicts {got}, expected {expected}"
+            )
 
 
 def answer_timeout(job: Job) -> float:
@@ -82,7 +87,7 @@ class Pool:
         self._running: dict[Future[JobResult], Slot] = {}
 
     # -- lifecycle -----------------------------------------------------------------
-    def start(self) -> "Pool":
+    def start(self) -> Pool:
         """Start every slot now (raises SandboxUnavailable if the sandbox cannot start)."""
         if self._threads:
             return self
@@ -95,7 +100,7 @@ class Pool:
             try:
                 slot.start()
                 self_test(slot)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         starters = [threading.Thread(target=boot, args=(s,)) for s in slots]
@@ -126,14 +131,14 @@ class Pool:
         for t in self._threads:
             t.join()
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- submitting work ----------------------------------------------------------
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> "Future[JobResult]":
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         """Queue `job`; the future resolves to its JobResult (never raises for verdicts).
 
         `on_start`, if given, is called (in a pool thread) when the job leaves the queue.
@@ -146,7 +151,7 @@ class Pool:
         self._queue.put((job, fut, on_start))
         return fut
 
-    def cancel(self, fut: "Future[JobResult]") -> bool:
+    def cancel(self, fut: Future[JobResult]) -> bool:
         """Cancel a submitted job. A job already running is stopped in the sandbox.
 
         The running program is killed with its whole sandbox (the slot restarts,
@@ -195,7 +200,7 @@ class Pool:
                     fut.set_result(self._run_on(slot, job))
                 except _Cancelled:
                     fut.set_exception(CancelledError(f"job {job.id} was cancelled while running"))
-                except BaseException as exc:  # noqa: BLE001 - a bug must not kill the slot
+                except BaseException as exc:
                     log.exception("job %s failed unexpectedly", job.id)
                     fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"internal error: {exc}"))
                 finally:
@@ -227,8 +232,9 @@ class Pool:
                     slot.close()
                     raise _Cancelled() from None
                 reason = str(exc)
-                log.warning("slot %d: infrastructure fault on job %s (attempt %d): %s",
-                            slot.index, job.id, attempt, reason)
+                log.warning(
+                    "slot %d: infrastructure fault on job %s (attempt %d): %s", slot.index, job.id, attempt, reason
+                )
                 slot.close()
         self._count("infra_errors")
         return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)

@@ -47,8 +47,11 @@ class JobResult:
             object.__setattr__(self, "message", writable(self.message, MESSAGE_MAX))
         if sum(len(t.message or "") for t in self.tests) > JOB_MESSAGES_MAX:
             share = max(MESSAGE_SHARE_MIN, JOB_MESSAGES_MAX // len(self.tests))
-            object.__setattr__(self, "tests", tuple(replace(t, message=writable(t.message, share))
-                                                    if t.message else t for t in self.tests))
+            object.__setattr__(
+                self,
+                "tests",
+                tuple(replace(t, message=writable(t.message, share)) if t.message else t for t in self.tests),
+            )
 
     @property
     def passed(self) -> int:
@@ -79,6 +82,6 @@ class JobResult:
         return out
 
     @classmethod
-    def infra_error(cls, job_id: str, n_tests: int, message: str, attempts: int = 1) -> "JobResult":
+    def infra_error(cls, job_id: str, n_tests: int, message: str, attempts: int = 1) -> JobResult:
         tests = tuple(TestResult(Verdict.INFRA_ERROR) for _ in range(n_tests))
         return cls(job_id, Verdict.INFRA_ERROR, tests, message=message, attempts=attempts)

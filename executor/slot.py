@@ -17,8 +17,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from . import firejail, memcg
 from .config import ExecutorConfig
@@ -29,8 +30,19 @@ from .sandbox import zygote
 log = logging.getLogger(__name__)
 
 # In import order.
-SANDBOX_MODULES = ("codec", "frames", "seccomp", "trusted", "statuses", "rpc", "runner", "tester", "process", "forker",
-                   "zygote")
+SANDBOX_MODULES = (
+    "codec",
+    "frames",
+    "seccomp",
+    "trusted",
+    "statuses",
+    "rpc",
+    "runner",
+    "tester",
+    "process",
+    "forker",
+    "zygote",
+)
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed
@@ -93,9 +105,17 @@ class Slot:
             cmd = self.cgroup.wrap(cmd)
         errlog = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog,
-                                         env=dict(_ENV), start_new_session=True, close_fds=True, cwd="/",
-                                         pass_fds=tuple(fds.values()))
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errlog,
+                env=dict(_ENV),
+                start_new_session=True,
+                close_fds=True,
+                cwd="/",
+                pass_fds=tuple(fds.values()),
+            )
         except OSError as exc:
             self.close()
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
@@ -145,8 +165,10 @@ class Slot:
             if self.cgroup is not None:
                 self.cgroup.close()
                 self.cgroup = None
-            _warn_once(f"no memory cgroup ({exc}): a job's memory is bounded per process "
-                       "(address space, scratch files), not across its processes")
+            _warn_once(
+                f"no memory cgroup ({exc}): a job's memory is bounded per process "
+                "(address space, scratch files), not across its processes"
+            )
             return f"rlimits (no memory cgroup: {exc})"
         return self.cgroup.describe()
 
@@ -156,9 +178,13 @@ class Slot:
             return self.config.slots
         return firejail.slot_user(self.config, self.index)[1]
 
-    def run(self, request: dict[str, Any], timeout_s: float,
-            on_part: Callable[[Any, Any], bool] | None = None,
-            snippets: list[str] | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        request: dict[str, Any],
+        timeout_s: float,
+        on_part: Callable[[Any, Any], bool] | None = None,
+        snippets: list[str] | None = None,
+    ) -> dict[str, Any]:
         """Send one job (zygote form) and return the zygote's answer.
 
         `snippets`: the sources of the job's snippet tests, sent as a frame of their own
@@ -216,6 +242,7 @@ class Slot:
             self.cgroup = None
         if self._scratch:
             import shutil
+
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
@@ -271,4 +298,3 @@ class Slot:
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
-

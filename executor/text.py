@@ -45,7 +45,7 @@ def writable(text: Any, limit: int | None = None) -> str:
         text = _SURROGATE_OR_NUL.sub(_escape, text)
     if limit is not None and (size > limit or len(text) > limit):
         note = f"... [{size} characters, cut]"
-        text = text[:max(0, limit - len(note))] + note[:limit]
+        text = text[: max(0, limit - len(note))] + note[:limit]
     return text
 
 

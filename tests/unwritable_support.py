@@ -16,22 +16,43 @@ HOSTILE: list[dict[str, Any]] = [
     {"id": "raise-surrogate", "program": F + "raise ValueError('\\ud800')\n", "tests": ["assert f() == 1"]},
     {"id": "raise-nul", "program": F + "raise ValueError('a\\x00b')\n", "tests": ["assert f() == 1"]},
     {"id": "raise-huge", "program": F + "raise ValueError('\\udfff' * 10 ** 6)\n", "tests": ["assert f() == 1"]},
-    {"id": "str-surrogate", "program": "class E(Exception):\n    def __str__(self):\n        return '\\ud800' * 50\n"
-                                       + F + "raise E()\n", "tests": ["assert f() == 1"]},
+    {
+        "id": "str-surrogate",
+        "program": "class E(Exception):\n    def __str__(self):\n        return '\\ud800' * 50\n" + F + "raise E()\n",
+        "tests": ["assert f() == 1"],
+    },
     {"id": "key-surrogate", "program": F + "return {}['\\udc80\\x00']\n", "tests": ["assert f() == 1"]},
     {"id": "return-surrogate", "program": F + "return '\\ud800\\x00'\n", "tests": ["assert f() == 1"]},
-    {"id": "load-surrogate", "program": "raise ValueError('\\ud800\\x00' * 1000)\n",
-     "tests": ["assert f() == 1", "assert f() == 2"]},
-    {"id": "stderr-bytes", "program": "import os\nos.write(2, b'\\xed\\xa0\\x80\\x00\\xff' * 20000)\nos._exit(3)\n",
-     "tests": ["assert True"]},
-    {"id": "stdout-bytes", "program": "import sys\nsys.stdout.buffer.write(b'\\xed\\xa0\\x80\\x00\\xff' * 1000)\n",
-     "tests": [{"stdin": "", "expected_stdout": "1"}]},
-    {"id": "call-surrogate", "program": F + "return '\\ud800' * 1000\n",
-     "tests": [{"call": "f", "args": [], "expected": "x"}]},
-    {"id": "snippet-surrogate", "program": F + "raise ValueError('\\ud800\\x00' * 1000)\n",
-     "tests": ["import random\nassert f() == random.random()"]},
-    {"id": "many-messages", "program": "def f(i):\n    raise ValueError(str(i) + '\\ud800' * 5000)\n",
-     "tests": [f"assert f({i}) == 1" for i in range(150)]},
+    {
+        "id": "load-surrogate",
+        "program": "raise ValueError('\\ud800\\x00' * 1000)\n",
+        "tests": ["assert f() == 1", "assert f() == 2"],
+    },
+    {
+        "id": "stderr-bytes",
+        "program": "import os\nos.write(2, b'\\xed\\xa0\\x80\\x00\\xff' * 20000)\nos._exit(3)\n",
+        "tests": ["assert True"],
+    },
+    {
+        "id": "stdout-bytes",
+        "program": "import sys\nsys.stdout.buffer.write(b'\\xed\\xa0\\x80\\x00\\xff' * 1000)\n",
+        "tests": [{"stdin": "", "expected_stdout": "1"}],
+    },
+    {
+        "id": "call-surrogate",
+        "program": F + "return '\\ud800' * 1000\n",
+        "tests": [{"call": "f", "args": [], "expected": "x"}],
+    },
+    {
+        "id": "snippet-surrogate",
+        "program": F + "raise ValueError('\\ud800\\x00' * 1000)\n",
+        "tests": ["import random\nassert f() == random.random()"],
+    },
+    {
+        "id": "many-messages",
+        "program": "def f(i):\n    raise ValueError(str(i) + '\\ud800' * 5000)\n",
+        "tests": [f"assert f({i}) == 1" for i in range(150)],
+    },
 ]
 
 GOOD: list[dict[str, Any]] = [
@@ -75,8 +96,9 @@ def check_results(results: list[dict[str, Any]]) -> None:
         assert all(len(t.get("message", "")) <= 4096 for t in r["tests"])
         assert sum(len(t.get("message", "")) for t in r["tests"]) <= 64 * 1024 + 160 * len(r["tests"])
     for name in ("raise-surrogate", "raise-huge", "load-surrogate", "snippet-surrogate", "many-messages"):
-        assert "\\ud800" in by_id[name]["tests"][0]["message"] or "\\udfff" in by_id[name]["tests"][0]["message"], \
+        assert "\\ud800" in by_id[name]["tests"][0]["message"] or "\\udfff" in by_id[name]["tests"][0]["message"], (
             by_id[name]
+        )
     assert "a\\x00b" in by_id["raise-nul"]["tests"][0]["message"]
     assert "\\ud800" in by_id["load-surrogate"]["message"]
     assert by_id["many-messages"]["tests"][149]["message"].startswith("ValueError: 149")

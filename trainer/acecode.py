@@ -44,7 +44,7 @@ def row_record(line: int, row: dict[str, Any], limits: Limits, rules: JobRules) 
     try:
         tests = parse_tests(row["test_cases"], rules)
     except InvalidJob as exc:  # parse_tests names its list `tests`
-        field = "test_cases" + exc.field[len("tests"):] if exc.field.startswith("tests") else exc.field
+        field = "test_cases" + exc.field[len("tests") :] if exc.field.startswith("tests") else exc.field
         raise RowError(line, field, exc.message) from None
     jobs: list[Job] = []
     cids: set[str] = set()

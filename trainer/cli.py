@@ -13,7 +13,8 @@ jobs, and AceCode-87K rows. This module is the console script's (`acefarm = trai
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,20 +30,29 @@ from .pipeline import StepReport, run_step
 from .steps import filter_row, sample_rows
 from .synth import ParseError, synth_rows
 
-
 # `acefarm score` takes AceCode-87K rows too: the same verb, over the trainer's line parser.
 main.add_command(score_command(parse_line, "jobs or AceCode-87K rows"))
 
 
 def llm_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
-        click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
-                     help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (vllm serve)."),
+        click.option(
+            "--base-url",
+            envvar="OPENAI_BASE_URL",
+            default=None,
+            help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (vllm serve).",
+        ),
         click.option("--model", required=True, help="Model name at the endpoint (or a path with --vllm)."),
-        click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False,
-                     help="API key (env OPENAI_API_KEY)."),
-        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 512),
-                     help="Requests in flight."),
+        click.option(
+            "--api-key",
+            envvar="OPENAI_API_KEY",
+            default="EMPTY",
+            show_default=False,
+            help="API key (env OPENAI_API_KEY).",
+        ),
+        click.option(
+            "--concurrency", default=8, show_default=True, type=click.IntRange(1, 512), help="Requests in flight."
+        ),
         click.option("--vllm", "in_process", is_flag=True, help="Run vLLM in this process (GPU) instead."),
     ]
     for opt in reversed(opts):
@@ -61,8 +71,9 @@ def make_backend(base_url: str | None, model: str, api_key: str, concurrency: in
 def farm_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--tls-ca", default=None, help="CA certificate (PEM) of a TLS --server.")(fn)
     fn = click.option("--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server.")(fn)
-    fn = click.option("--server", default=None, metavar="HOST:PORT",
-                      help="A farm server; default: an embedded sandbox pool.")(fn)
+    fn = click.option(
+        "--server", default=None, metavar="HOST:PORT", help="A farm server; default: an embedded sandbox pool."
+    )(fn)
     return executor_options(fn)
 
 
@@ -71,17 +82,27 @@ def _open(server: str | None, token: str | None, opts: dict[str, Any]) -> Farm:
     return open_farm(server, token, tls_ca, config=build_config(**opts))
 
 
-def _run(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int,
-         need_tests: bool = True) -> StepReport:
+def _run(
+    src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int, need_tests: bool = True
+) -> StepReport:
     total = sum(1 for _ in read_rows(src, need_tests=False))
-    with Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("rows"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("rows", total=total)
         report = run_step(src, dst, step, resume, batch, need_tests, progress=lambda n: bar.advance(task, n))
     for e in report.errors:
         click.echo(f"skipped {e}", err=True)
-    click.echo(f"rows in {report.rows_in}, out {report.rows_out}, dropped {report.dropped}, "
-               f"already done {report.skipped}, errors {len(report.errors)}", err=True)
+    click.echo(
+        f"rows in {report.rows_in}, out {report.rows_out}, dropped {report.dropped}, "
+        f"already done {report.skipped}, errors {len(report.errors)}",
+        err=True,
+    )
     return report
 
 
@@ -111,13 +132,26 @@ def synth(src: str, dst: str, n_tests: int, resume: bool, **llm: Any) -> None:
 @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False))
 @click.option("--min-tests", default=5, show_default=True, help="Drop questions with fewer tests left.")
 @click.option("--resume", is_flag=True)
-@click.option("--reference-model", default=None,
-              help="Sample a reference from this (strong) model for rows without one (needs --base-url).")
+@click.option(
+    "--reference-model",
+    default=None,
+    help="Sample a reference from this (strong) model for rows without one (needs --base-url).",
+)
 @click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="Endpoint of --reference-model.")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
 @farm_options
-def filter_cmd(src: str, dst: str, min_tests: int, resume: bool, reference_model: str | None, base_url: str | None,
-               api_key: str, server: str | None, token: str | None, **opts: Any) -> None:
+def filter_cmd(
+    src: str,
+    dst: str,
+    min_tests: int,
+    resume: bool,
+    reference_model: str | None,
+    base_url: str | None,
+    api_key: str,
+    server: str | None,
+    token: str | None,
+    **opts: Any,
+) -> None:
     """Keep the tests each question's reference solution passes (given, or sampled from a strong model)."""
     backend = make_backend(base_url, reference_model, api_key, 8, False) if reference_model else None
     farm = _open(server, token, opts)
@@ -125,9 +159,16 @@ def filter_cmd(src: str, dst: str, min_tests: int, resume: bool, reference_model
     def step(rows: list[dict[str, Any]]) -> list[Any]:
         if backend is not None:
             need = [r for r in rows if not r.get("reference")]
-            for row, (answer,) in zip(need, backend.complete(
+            for row, (answer,) in zip(
+                need,
+                backend.complete(
                     [r.get("context_messages") or [{"role": "user", "content": r["question"]}] for r in need],
-                    n=1, temperature=0.0) if need else []):
+                    n=1,
+                    temperature=0.0,
+                )
+                if need
+                else [],
+            ):
                 row["reference"] = answer
         return [filter_row(r, farm, min_tests) for r in rows]
 
@@ -173,8 +214,16 @@ def pairs(src: str, dst: str, min_chosen: float, min_gap: float, min_rejected: f
 @click.option("--batch-size", default=8, show_default=True)
 @click.option("--max-steps", default=-1, show_default=True, help="Stop after this many steps (-1: epochs).")
 @click.option("--max-length", default=2048, show_default=True)
-def train_rm_cmd(pairs_path: str, output_dir: str, model: str, epochs: float, lr: float, batch_size: int,
-                 max_steps: int, max_length: int) -> None:
+def train_rm_cmd(
+    pairs_path: str,
+    output_dir: str,
+    model: str,
+    epochs: float,
+    lr: float,
+    batch_size: int,
+    max_steps: int,
+    max_length: int,
+) -> None:
     """Train a Bradley-Terry reward model on preference pairs (trl RewardTrainer, cosine schedule)."""
     from .train import train_rm
 
@@ -186,8 +235,13 @@ def train_rm_cmd(pairs_path: str, output_dir: str, model: str, epochs: float, lr
 @click.argument("rows_path", metavar="ROWS", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--model", required=True, help="Policy model (path or hub id).")
-@click.option("--reward", type=click.Choice(["pass_rate", "binary"]), default="pass_rate", show_default=True,
-              help="Farm-backed reward: fractional pass rate, or 1 only when every test passes.")
+@click.option(
+    "--reward",
+    type=click.Choice(["pass_rate", "binary"]),
+    default="pass_rate",
+    show_default=True,
+    help="Farm-backed reward: fractional pass rate, or 1 only when every test passes.",
+)
 @click.option("--reward-model", default=None, help="Use this trained reward model instead of the farm.")
 @click.option("--num-generations", default=8, show_default=True)
 @click.option("--batch-size", default=8, show_default=True)
@@ -195,16 +249,39 @@ def train_rm_cmd(pairs_path: str, output_dir: str, model: str, epochs: float, lr
 @click.option("--max-completion-length", default=1024, show_default=True)
 @click.option("--lr", default=1e-6, show_default=True)
 @farm_options
-def train_rl_cmd(rows_path: str, output_dir: str, model: str, reward: str, reward_model: str | None,
-                 num_generations: int, batch_size: int, max_steps: int, max_completion_length: int, lr: float,
-                 server: str | None, token: str | None, **opts: Any) -> None:
+def train_rl_cmd(
+    rows_path: str,
+    output_dir: str,
+    model: str,
+    reward: str,
+    reward_model: str | None,
+    num_generations: int,
+    batch_size: int,
+    max_steps: int,
+    max_completion_length: int,
+    lr: float,
+    server: str | None,
+    token: str | None,
+    **opts: Any,
+) -> None:
     """GRPO (trl GRPOTrainer) with rewards from the farm, or from a reward model."""
     from .train import train_rl
 
     farm = None if reward_model else _open(server, token, opts)
     try:
-        out = train_rl(rows_path, model, output_dir, farm, reward, reward_model, num_generations, batch_size,
-                       max_steps, max_completion_length, lr)
+        out = train_rl(
+            rows_path,
+            model,
+            output_dir,
+            farm,
+            reward,
+            reward_model,
+            num_generations,
+            batch_size,
+            max_steps,
+            max_completion_length,
+            lr,
+        )
     finally:
         if farm is not None:
             farm.close()

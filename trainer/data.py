@@ -11,8 +11,9 @@ place that says what a row is: every step and `acefarm score` use it) and `read_
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from broker.sources import is_parquet, parquet_rows
 from executor import InvalidJob

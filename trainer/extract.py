@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 FENCE = "```"
 _TAG = re.compile(r"[ \t]*([A-Za-z0-9_+-]*)")  # anchored at the fence's end; no backtracking
@@ -33,9 +34,9 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
         tag = _TAG.match(text, start + len(FENCE)).group(1).lower()  # type: ignore[union-attr]
         end = text.find(FENCE, eol + 1)
         if end < 0:  # unclosed: the block runs to the end
-            blocks.append((tag, text[eol + 1:]))
+            blocks.append((tag, text[eol + 1 :]))
             break
-        blocks.append((tag, text[eol + 1:end]))
+        blocks.append((tag, text[eol + 1 : end]))
         pos = end + len(FENCE)
     return blocks
 

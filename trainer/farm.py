@@ -22,8 +22,10 @@ class EmbeddedFarm:
         self.limits = self.pool.config.limits
 
     def score(self, programs: list[str], tests: list[Any], group_id: str) -> list[JobResult]:
-        jobs = [Job.from_dict({"id": f"{group_id}/{i}", "program": p, "tests": tests}, self.limits)
-                for i, p in enumerate(programs)]
+        jobs = [
+            Job.from_dict({"id": f"{group_id}/{i}", "program": p, "tests": tests}, self.limits)
+            for i, p in enumerate(programs)
+        ]
         return list(self.pool.map(jobs))
 
     def close(self) -> None:
@@ -31,8 +33,9 @@ class EmbeddedFarm:
 
 
 class RemoteFarm:
-    def __init__(self, target: str, token: str | None = None, tls: str | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self, target: str, token: str | None = None, tls: str | None = None, limits: Limits | None = None
+    ) -> None:
         self.client = Client(target, token=token, tls=tls)
         self.limits = limits
 
@@ -43,8 +46,9 @@ class RemoteFarm:
         self.client.close()
 
 
-def open_farm(server: str | None = None, token: str | None = None, tls: str | None = None,
-              config: ExecutorConfig | None = None) -> Farm:
+def open_farm(
+    server: str | None = None, token: str | None = None, tls: str | None = None, config: ExecutorConfig | None = None
+) -> Farm:
     """The farm at `server`, or an embedded pool when there is none."""
     if server:
         return RemoteFarm(server, token, tls, config.limits if config else None)

@@ -9,8 +9,9 @@ de-duplicated by program text. Inferences whose pass rate is unknown
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,12 @@ def make_pairs(row: dict[str, Any], rule: PairRule = PairRule()) -> Iterator[dic
             if chosen == rejected or (chosen, rejected) in done or not rule.qualifies(rate_c, rate_r):
                 continue
             done.add((chosen, rejected))
-            yield {"id": f"{row['id']}/{len(done) - 1}", "question_id": row["id"], "prompt": prompt,
-                   "chosen": [{"role": "assistant", "content": chosen}],
-                   "rejected": [{"role": "assistant", "content": rejected}],
-                   "chosen_pass_rate": rate_c, "rejected_pass_rate": rate_r}
+            yield {
+                "id": f"{row['id']}/{len(done) - 1}",
+                "question_id": row["id"],
+                "prompt": prompt,
+                "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}],
+                "chosen_pass_rate": rate_c,
+                "rejected_pass_rate": rate_r,
+            }

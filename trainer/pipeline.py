@@ -7,8 +7,9 @@ such as pairs) are skipped and the rest appended; a torn last line is trimmed fi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from broker.scoring import json_line, output_records
 
@@ -35,13 +36,21 @@ def done_ids(path: str) -> set[str]:
     return ids
 
 
-def run_step(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Iterable[Any]], resume: bool = False,
-             batch: int = 16, need_tests: bool = True, progress: Callable[[int], None] | None = None) -> StepReport:
+def run_step(
+    src: str,
+    dst: str,
+    step: Callable[[list[dict[str, Any]]], Iterable[Any]],
+    resume: bool = False,
+    batch: int = 16,
+    need_tests: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> StepReport:
     """Feed rows of `src` to `step` in batches; `step` yields rows, None (dropped) or errors (str)."""
     report = StepReport()
     skip = done_ids(dst) if resume else set()
     pending: list[dict[str, Any]] = []
     with open(dst, "a" if resume else "w", encoding="utf-8") as out:
+
         def flush() -> None:
             for item in step(pending):
                 if item is None:
@@ -56,7 +65,7 @@ def run_step(src: str, dst: str, step: Callable[[list[dict[str, Any]]], Iterable
                 progress(len(pending))
             pending.clear()
 
-        for line, row in read_rows(src, need_tests):
+        for _line, row in read_rows(src, need_tests):
             if isinstance(row, RowError):
                 report.errors.append(str(row))
                 continue

@@ -19,8 +19,9 @@ from typing import Any
 
 
 class ReplayServer:
-    def __init__(self, recordings: list[dict[str, Any]], host: str = "127.0.0.1", port: int = 0,
-                 fail_first: int = 0) -> None:
+    def __init__(
+        self, recordings: list[dict[str, Any]], host: str = "127.0.0.1", port: int = 0, fail_first: int = 0
+    ) -> None:
         self.recordings = recordings
         self.requests: list[dict[str, Any]] = []
         self._fail = fail_first
@@ -32,7 +33,7 @@ class ReplayServer:
         self.url = f"http://{host}:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         self._thread.start()
         return self
 
@@ -53,14 +54,17 @@ class ReplayServer:
                 start = next(self._ids)
                 answers = [rec["answers"][(start + i) % len(rec["answers"])] for i in range(n)]
                 return 200, {
-                    "id": f"replay-{start}", "object": "chat.completion", "created": int(time.time()),
+                    "id": f"replay-{start}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
                     "model": body.get("model", "replay"),
-                    "choices": [{"index": i, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": a}} for i, a in enumerate(answers)],
+                    "choices": [
+                        {"index": i, "finish_reason": "stop", "message": {"role": "assistant", "content": a}}
+                        for i, a in enumerate(answers)
+                    ],
                     "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 }
-        return 404, {"error": {"message": f"replay server: no recording matches {prompt[:80]!r}",
-                               "type": "not_found"}}
+        return 404, {"error": {"message": f"replay server: no recording matches {prompt[:80]!r}", "type": "not_found"}}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -85,8 +85,9 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
     `extra_info={"binary": True}` gives 1.0/0.0. Raises FarmUnavailable on an infra error.
     """
     tests = json.loads(ground_truth) if isinstance(ground_truth, str) else list(ground_truth)
-    (res,) = _default_farm().score([extract_code(solution_str, tests)], tests,
-                                   f"verl/{data_source}/{uuid.uuid4().hex[:12]}")
+    (res,) = _default_farm().score(
+        [extract_code(solution_str, tests)], tests, f"verl/{data_source}/{uuid.uuid4().hex[:12]}"
+    )
     if res.verdict is Verdict.INFRA_ERROR:
         raise FarmUnavailable(f"the farm could not score this sample: {res.message}")
     if extra_info and extra_info.get("binary"):

@@ -16,8 +16,9 @@ from .farm import Farm
 from .llm import Backend
 
 
-def filter_row(row: dict[str, Any], farm: Farm, min_tests: int = 5,
-               reference: str | None = None) -> dict[str, Any] | str | None:
+def filter_row(
+    row: dict[str, Any], farm: Farm, min_tests: int = 5, reference: str | None = None
+) -> dict[str, Any] | str | None:
     """Keep the tests a reference solution passes; None when fewer than `min_tests` remain.
 
     The reference is `reference`, else the row's `reference` field, else its best inference.
@@ -41,16 +42,19 @@ def _best_inference(row: dict[str, Any]) -> str | None:
     return max(rated, key=lambda i: i["pass_rate"])["completion"] if rated else None
 
 
-def sample_rows(rows: list[dict[str, Any]], backend: Backend, n: int = 16, temperature: float = 0.7,
-                max_tokens: int = 1024) -> list[dict[str, Any]]:
+def sample_rows(
+    rows: list[dict[str, Any]], backend: Backend, n: int = 16, temperature: float = 0.7, max_tokens: int = 1024
+) -> list[dict[str, Any]]:
     """Append `n` completions per question to its `inferences` (pass rates unknown until scored)."""
     prompts = [row.get("context_messages") or [{"role": "user", "content": row["question"]}] for row in rows]
     answers = backend.complete(prompts, n=n, temperature=temperature, max_tokens=max_tokens)
     out = []
     for row, completions in zip(rows, answers):
         start = len(row.get("inferences", []))
-        new = [{"model_name": backend.model, "completion_id": start + i, "completion": c, "pass_rate": None}
-               for i, c in enumerate(completions)]
+        new = [
+            {"model_name": backend.model, "completion_id": start + i, "completion": c, "pass_rate": None}
+            for i, c in enumerate(completions)
+        ]
         out.append(dict(row, inferences=list(row.get("inferences", [])) + new))
     return out
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .llm import Backend
 
@@ -76,7 +77,7 @@ def _objects(text: str) -> Iterator[str]:
             elif ch == "}":
                 depth -= 1
                 if depth == 0:
-                    yield text[start:i + 1]
+                    yield text[start : i + 1]
                     break
         start = text.find("{", start + 1)
 
@@ -92,11 +93,14 @@ def _load(blob: str) -> dict[str, Any] | None:
     return None
 
 
-def synth_rows(seeds: list[dict[str, Any]], backend: Backend, n_tests: int = 20,
-               temperature: float = 0.2) -> list[dict[str, Any] | ParseError]:
+def synth_rows(
+    seeds: list[dict[str, Any]], backend: Backend, n_tests: int = 20, temperature: float = 0.2
+) -> list[dict[str, Any] | ParseError]:
     """One AceCode row (or the ParseError) per seed {id, question, program}."""
-    prompts = [[{"role": "user", "content": PROMPT.format(n=n_tests, question=s["question"],
-                                                          program=s.get("program", ""))}] for s in seeds]
+    prompts = [
+        [{"role": "user", "content": PROMPT.format(n=n_tests, question=s["question"], program=s.get("program", ""))}]
+        for s in seeds
+    ]
     answers = backend.complete(prompts, n=1, temperature=temperature, max_tokens=4096)
     out: list[dict[str, Any] | ParseError] = []
     for seed, (answer,) in zip(seeds, answers):
@@ -105,7 +109,15 @@ def synth_rows(seeds: list[dict[str, Any]], backend: Backend, n_tests: int = 20,
         except ParseError as exc:
             out.append(ParseError(f"{seed['id']}: {exc}"))
             continue
-        out.append({"id": seed["id"], "source": seed.get("source", "synth"), "question": parsed["question"],
-                    "test_cases": parsed["tests"], "inferences": [], "reference": seed.get("program", ""),
-                    "context_messages": [{"role": "user", "content": parsed["question"]}]})
+        out.append(
+            {
+                "id": seed["id"],
+                "source": seed.get("source", "synth"),
+                "question": parsed["question"],
+                "test_cases": parsed["tests"],
+                "inferences": [],
+                "reference": seed.get("program", ""),
+                "context_messages": [{"role": "user", "content": parsed["question"]}],
+            }
+        )
     return out

@@ -31,8 +31,16 @@ def _rows(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def train_rm(pairs_path: str, model: str, output_dir: str, epochs: float = 1.0, lr: float = 1e-5,
-             batch_size: int = 8, max_steps: int = -1, max_length: int = 2048) -> dict[str, Any]:
+def train_rm(
+    pairs_path: str,
+    model: str,
+    output_dir: str,
+    epochs: float = 1.0,
+    lr: float = 1e-5,
+    batch_size: int = 8,
+    max_steps: int = -1,
+    max_length: int = 2048,
+) -> dict[str, Any]:
     """Bradley-Terry reward model with trl's RewardTrainer (AceCoder defaults: 1 epoch, lr 1e-5, cosine)."""
     from datasets import Dataset
     from transformers import AutoTokenizer
@@ -42,9 +50,19 @@ def train_rm(pairs_path: str, model: str, output_dir: str, epochs: float = 1.0, 
     if not pairs:
         raise ValueError(f"{pairs_path}: no preference pairs")
     tokenizer = AutoTokenizer.from_pretrained(model)
-    args = RewardConfig(output_dir=output_dir, num_train_epochs=epochs, max_steps=max_steps, learning_rate=lr,
-                        lr_scheduler_type="cosine", per_device_train_batch_size=batch_size, max_length=max_length,
-                        logging_steps=1, save_strategy="no", report_to=[], **_device())
+    args = RewardConfig(
+        output_dir=output_dir,
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        learning_rate=lr,
+        lr_scheduler_type="cosine",
+        per_device_train_batch_size=batch_size,
+        max_length=max_length,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        **_device(),
+    )
     trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)
     out = trainer.train()
     trainer.save_model(output_dir)
@@ -52,17 +70,33 @@ def train_rm(pairs_path: str, model: str, output_dir: str, epochs: float = 1.0, 
     return {"loss": out.training_loss, "steps": out.global_step, "history": trainer.state.log_history}
 
 
-def train_rl(rows_path: str, model: str, output_dir: str, farm: Farm | None = None, reward: str = "pass_rate",
-             reward_model: str | None = None, num_generations: int = 8, batch_size: int = 8, max_steps: int = -1,
-             max_completion_length: int = 1024, lr: float = 1e-6, temperature: float = 1.0) -> dict[str, Any]:
+def train_rl(
+    rows_path: str,
+    model: str,
+    output_dir: str,
+    farm: Farm | None = None,
+    reward: str = "pass_rate",
+    reward_model: str | None = None,
+    num_generations: int = 8,
+    batch_size: int = 8,
+    max_steps: int = -1,
+    max_completion_length: int = 1024,
+    lr: float = 1e-6,
+    temperature: float = 1.0,
+) -> dict[str, Any]:
     """GRPO with a farm-backed reward (`pass_rate` or `binary`), or with a trained reward model."""
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
     rows = _rows(rows_path)
-    data = [{"prompt": r.get("context_messages") or [{"role": "user", "content": r["question"]}],
-             "test_cases": r["test_cases"]} for r in rows]
+    data = [
+        {
+            "prompt": r.get("context_messages") or [{"role": "user", "content": r["question"]}],
+            "test_cases": r["test_cases"],
+        }
+        for r in rows
+    ]
     if reward_model:
         reward_funcs: Any = reward_model
     else:
@@ -70,16 +104,34 @@ def train_rl(rows_path: str, model: str, output_dir: str, farm: Farm | None = No
             raise ValueError("a farm is needed for a farm-backed reward")
         reward_funcs = FarmReward(farm, binary=(reward == "binary"))
     tokenizer = AutoTokenizer.from_pretrained(model)
-    args = GRPOConfig(output_dir=output_dir, max_steps=max_steps, per_device_train_batch_size=batch_size,
-                      num_generations=num_generations, max_completion_length=max_completion_length,
-                      learning_rate=lr, temperature=temperature, logging_steps=1, save_strategy="no", report_to=[],
-                      **_device())
-    trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=Dataset.from_list(data),
-                          processing_class=tokenizer)
+    args = GRPOConfig(
+        output_dir=output_dir,
+        max_steps=max_steps,
+        per_device_train_batch_size=batch_size,
+        num_generations=num_generations,
+        max_completion_length=max_completion_length,
+        learning_rate=lr,
+        temperature=temperature,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        **_device(),
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=Dataset.from_list(data),
+        processing_class=tokenizer,
+    )
     out = trainer.train()
     trainer.save_model(output_dir)
-    return {"loss": out.training_loss, "steps": out.global_step, "history": trainer.state.log_history,
-            "reward": reward_funcs if not reward_model else None}
+    return {
+        "loss": out.training_loss,
+        "steps": out.global_step,
+        "history": trainer.state.log_history,
+        "reward": reward_funcs if not reward_model else None,
+    }
 
 
 @dataclass
@@ -109,15 +161,19 @@ def best_of_n(rows_path: str, reward_model: str, farm: Farm) -> BestOfN:
         with torch.no_grad():
             scores = []
             for inf in infs:
-                text = tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": inf["completion"]}],
-                                                     tokenize=False)
+                text = tokenizer.apply_chat_template(
+                    prompt + [{"role": "assistant", "content": inf["completion"]}], tokenize=False
+                )
                 enc = tokenizer(text, return_tensors="pt", truncation=True, max_length=2048)
                 scores.append(float(rm(**enc).logits[0, 0]))
         top = infs[max(range(len(infs)), key=scores.__getitem__)]
         greedy = next((i for i in infs if i.get("completion_id") == 0), infs[0])
         tests = row["test_cases"]
-        res_greedy, res_top = farm.score([extract_code(greedy["completion"], tests), extract_code(top["completion"], tests)],
-                                         tests, f"bon/{row['id']}")
+        res_greedy, res_top = farm.score(
+            [extract_code(greedy["completion"], tests), extract_code(top["completion"], tests)],
+            tests,
+            f"bon/{row['id']}",
+        )
         greedy_hits += res_greedy.verdict is Verdict.PASSED
         best_hits += res_top.verdict is Verdict.PASSED
         questions += 1

@@ -60,9 +60,18 @@ def _connection() -> socket.socket:
     # This package is importable there as it is here, however the caller's sys.path was made.
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from executor.judging.bounded import serve; "
-                             "serve(int(sys.argv[1]))", str(theirs.fileno())],
-                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from executor.judging.bounded import serve; serve(int(sys.argv[1]))",
+            str(theirs.fileno()),
+        ],
+        pass_fds=[theirs.fileno()],
+        stdin=subprocess.DEVNULL,
+        close_fds=True,
+        env=env,
+    )
     theirs.close()
     _server = (proc, ours)
     return ours
@@ -78,11 +87,15 @@ def judge(code: str, phase: dict[str, Any], limits: Limits, program_pays: bool =
     try:
         # The test and the limits, a newline, then the program's values: the child reads the
         # values only after the test's own text is computed, under the limits (see serve).
-        data = (json.dumps({"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb,
-                            "program_pays": program_pays})
-                + "\n" + json.dumps(phase)).encode("utf-8", "surrogatepass")
+        data = (
+            json.dumps(
+                {"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb, "program_pays": program_pays}
+            )
+            + "\n"
+            + json.dumps(phase)
+        ).encode("utf-8", "surrogatepass")
         while data:
-            data = data[os.write(request, data):]
+            data = data[os.write(request, data) :]
         with _lock:
             conn = _connection()
             try:
@@ -130,13 +143,20 @@ def _outcome(fd: int, pid: int, limits: Limits) -> TestResult:
         except (ValueError, TypeError):
             pass
     if not folded:
-        return TestResult(Verdict.INFRA_ERROR, "not judgeable: the test's own values exceed the job's limits "
-                                               f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)")
-    return TestResult(Verdict.FAILED, "the program's values cost more than the job's limits to judge "
-                                      f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)")
+        return TestResult(
+            Verdict.INFRA_ERROR,
+            "not judgeable: the test's own values exceed the job's limits "
+            f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)",
+        )
+    return TestResult(
+        Verdict.FAILED,
+        "the program's values cost more than the job's limits to judge "
+        f"({limits.cpu_s:g} s CPU, {limits.memory_mb} MB)",
+    )
 
 
 # -- the server and its children ------------------------------------------------------------
+
 
 def serve(fd: int) -> None:
     """The judge server's loop, on the socket `fd` (it returns when the caller is gone)."""
@@ -178,7 +198,8 @@ def _judge_in_child(data: bytes, out: int) -> None:
     """Judge one request: the test's own text first (a limit there: nothing written before
     EOF), then, after b"F", the program's values, parsed only now so that their cost is
     theirs. The limits count from here: the raw bytes are read, nothing of them parsed."""
-    from .. import asserts, judge as judge_module
+    from .. import asserts
+    from .. import judge as judge_module
     from ..job import AssertTest
 
     head, _, values = data.partition(b"\n")
@@ -200,7 +221,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
         snippet = snippet.folded()
     except MemoryError:
         return  # EOF before "F": the test's own values exceed the job's memory
-    except Exception as exc:  # noqa: BLE001 - the test's own expression raises, for every program
+    except Exception as exc:
         _answer(out, Verdict.FAILED, f"the test itself raises {type(exc).__name__}")
         return
     if not request.get("program_pays"):
@@ -216,5 +237,4 @@ def _judge_in_child(data: bytes, out: int) -> None:
 def _answer(out: int, verdict: Verdict, message: str | None) -> None:
     line = json.dumps([verdict.value, message]).encode("utf-8", "surrogatepass") + b"\n"
     while line:
-        line = line[os.write(out, line):]
-
+        line = line[os.write(out, line) :]

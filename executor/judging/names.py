@@ -28,28 +28,115 @@ from ..sandbox import trusted
 
 # Modules the host evaluator provides, and the attributes of each it allows (a test naming
 # another module of trusted.MODULES runs in the test process, which binds its own copy).
-MODULES: dict[str, ModuleType] = {"math": math, "cmath": cmath, "collections": collections,
-                                  "fractions": fractions, "decimal": decimal, "string": string}
+MODULES: dict[str, ModuleType] = {
+    "math": math,
+    "cmath": cmath,
+    "collections": collections,
+    "fractions": fractions,
+    "decimal": decimal,
+    "string": string,
+}
 MODULE_ATTRS: dict[str, frozenset[str]] = {
     # No factorial/prod/comb/perm: their big-int work is unbounded by their arguments' size.
-    "math": frozenset({
-        "isclose", "fabs", "sqrt", "isqrt", "floor", "ceil", "trunc", "log", "log2", "log10", "log1p", "exp",
-        "expm1", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "hypot",
-        "pi", "e", "tau", "inf", "nan", "isnan", "isinf", "isfinite", "copysign", "fsum", "gcd", "lcm",
-        "degrees", "radians", "fmod", "modf", "remainder", "dist", "erf", "erfc", "gamma", "lgamma", "frexp",
-        "ldexp", "ulp", "nextafter"}),
-    "cmath": frozenset({"isclose", "phase", "polar", "rect", "sqrt", "exp", "log", "log10", "pi", "e", "inf",
-                        "nan", "infj", "nanj", "isnan", "isinf", "isfinite"}),
+    "math": frozenset(
+        {
+            "isclose",
+            "fabs",
+            "sqrt",
+            "isqrt",
+            "floor",
+            "ceil",
+            "trunc",
+            "log",
+            "log2",
+            "log10",
+            "log1p",
+            "exp",
+            "expm1",
+            "pow",
+            "sin",
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "atan2",
+            "sinh",
+            "cosh",
+            "tanh",
+            "hypot",
+            "pi",
+            "e",
+            "tau",
+            "inf",
+            "nan",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "copysign",
+            "fsum",
+            "gcd",
+            "lcm",
+            "degrees",
+            "radians",
+            "fmod",
+            "modf",
+            "remainder",
+            "dist",
+            "erf",
+            "erfc",
+            "gamma",
+            "lgamma",
+            "frexp",
+            "ldexp",
+            "ulp",
+            "nextafter",
+        }
+    ),
+    "cmath": frozenset(
+        {
+            "isclose",
+            "phase",
+            "polar",
+            "rect",
+            "sqrt",
+            "exp",
+            "log",
+            "log10",
+            "pi",
+            "e",
+            "inf",
+            "nan",
+            "infj",
+            "nanj",
+            "isnan",
+            "isinf",
+            "isfinite",
+        }
+    ),
     "collections": frozenset({"Counter", "OrderedDict", "defaultdict", "deque"}),
     "fractions": frozenset({"Fraction"}),
     "decimal": frozenset({"Decimal"}),
-    "string": frozenset({"ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
-                         "octdigits", "punctuation", "whitespace", "printable"}),
+    "string": frozenset(
+        {
+            "ascii_letters",
+            "ascii_lowercase",
+            "ascii_uppercase",
+            "digits",
+            "hexdigits",
+            "octdigits",
+            "punctuation",
+            "whitespace",
+            "printable",
+        }
+    ),
 }
 # Bare names from `from M import name` (sandbox/trusted.py): the host's genuine objects.
-FROM_IMPORTS: dict[str, Any] = {name: getattr(MODULES[module], attr)
-                                for name, (module, attr) in trusted.FROM_IMPORTS.items()
-                                if module in MODULES and attr in MODULE_ATTRS[module]}
+FROM_IMPORTS: dict[str, Any] = {
+    name: getattr(MODULES[module], attr)
+    for name, (module, attr) in trusted.FROM_IMPORTS.items()
+    if module in MODULES and attr in MODULE_ATTRS[module]
+}
 CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None, "Ellipsis": Ellipsis}
 
 
@@ -67,8 +154,13 @@ def genuine(name: str) -> Any:
         return MODULES[name]
     if name in FROM_IMPORTS:
         return FROM_IMPORTS[name]
-    if name in trusted.MODULES or name in trusted.ALIASES or name in trusted.FROM_IMPORTS or name.startswith("_") \
-            or not hasattr(builtins, name):
+    if (
+        name in trusted.MODULES
+        or name in trusted.ALIASES
+        or name in trusted.FROM_IMPORTS
+        or name.startswith("_")
+        or not hasattr(builtins, name)
+    ):
         raise KeyError(name)
     return getattr(builtins, name)
 

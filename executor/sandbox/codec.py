@@ -58,6 +58,7 @@ except Exception:  # pragma: no cover
     _Fraction = None
 try:
     from decimal import Decimal as _Decimal
+
     _decimal_str = _Decimal.__str__
 except Exception:  # pragma: no cover
     _Decimal = None
@@ -69,8 +70,17 @@ _deque_iter = _deque.__iter__
 _deque_maxlen = _deque.maxlen.__get__
 _defaultdict_factory = _defaultdict.default_factory.__get__
 # A defaultdict's factory crosses by name when it is one of these (else as null).
-_FACTORIES = {int: "int", float: "float", str: "str", list: "list", dict: "dict", set: "set", tuple: "tuple",
-              bool: "bool", frozenset: "frozenset"}
+_FACTORIES = {
+    int: "int",
+    float: "float",
+    str: "str",
+    list: "list",
+    dict: "dict",
+    set: "set",
+    tuple: "tuple",
+    bool: "bool",
+    frozenset: "frozenset",
+}
 
 
 class _TooLarge(Exception):
@@ -112,8 +122,9 @@ def _flat(items):
     if not snap:
         return snap
     first = _type(snap[0])
-    if not (first is str or first is int or first is float or first is bool) \
-            or not _all(_map(_is, _map(_type, snap), _repeat(first))):
+    if not (first is str or first is int or first is float or first is bool) or not _all(
+        _map(_is, _map(_type, snap), _repeat(first))
+    ):
         return None
     if first is int and not (-_BIG < _min(snap) and _max(snap) < _BIG):
         return None
@@ -200,12 +211,17 @@ def encode(value, max_nodes=MAX_NODES):
         """The collections types the codec carries with their type (order, counts and
         factories matter to comparisons): `v` read through `t`'s own methods."""
         if t is _Counter or t is _OrderedDict:
-            return {"CT" if t is _Counter else "OD": [[enc(k, depth + 1), enc(x, depth + 1)]
-                                                      for k, x in _dict_items(v)]}
+            return {
+                "CT" if t is _Counter else "OD": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]
+            }
         if t is _defaultdict:
             factory = _defaultdict_factory(v)
-            return {"DD": [_FACTORIES.get(factory) if _type(factory) is type else None,
-                           [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]]}
+            return {
+                "DD": [
+                    _FACTORIES.get(factory) if _type(factory) is type else None,
+                    [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)],
+                ]
+            }
         if t is _deque:
             maxlen = _deque_maxlen(v)
             return {"DQ": [[enc(x, depth + 1) for x in _deque_iter(v)], maxlen if _type(maxlen) is int else None]}
@@ -263,7 +279,7 @@ class DecodeError(ValueError):
 
 # The trusted side does arithmetic on decoded values: numbers beyond these sizes (a program's
 # Decimal('1e1000000'), a 10**10**6) would cost it unbounded CPU, so they arrive opaque.
-MAX_INT_HEX_DIGITS = 16_384     # 65,536 bits: 2 ** 20000 is judged
+MAX_INT_HEX_DIGITS = 16_384  # 65,536 bits: 2 ** 20000 is judged
 MAX_DECIMAL_EXPONENT = 4_000
 # Rebuilding a set or dict from keys a program chose to collide is quadratic: keep them small.
 MAX_HASHED_ITEMS = 1 << 16
@@ -351,8 +367,9 @@ def all_scalars(items):
 
 _KINDS = {"D": "dict", "S": "set", "FS": "frozenset", "OD": "OrderedDict", "CT": "Counter"}
 _FACTORY_TYPES = {name: t for t, name in _FACTORIES.items()}
-_REDUCIBLE = frozenset({int, float, str, tuple, list, dict, set, frozenset, _Counter, _OrderedDict, _defaultdict,
-                        _deque})
+_REDUCIBLE = frozenset(
+    {int, float, str, tuple, list, dict, set, frozenset, _Counter, _OrderedDict, _defaultdict, _deque}
+)
 
 
 def _pairs(body, depth, hashed_max, budget):
@@ -360,8 +377,7 @@ def _pairs(body, depth, hashed_max, budget):
     safely here (an opaque key, or keys whose hashes collide)."""
     if type(body) is not list or len(body) > hashed_max:
         return Opaque("mapping (too large to judge)")
-    pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget))
-             for k, v in body]
+    pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget)) for k, v in body]
     if any(isinstance(k, Opaque) for k, _ in pairs):
         return Opaque("mapping with a key that cannot be compared")
     if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
@@ -407,7 +423,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         return [decode(x, depth + 1, hashed_max, budget) for x in data]
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if len(budget) > 3:  # decode_bounded: a tagged value costs 1/16 of a unit (200,000 dicts: 12,500)
         budget[3] += 1
         if budget[3] & 15 == 0:
@@ -425,7 +441,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
                 return tuple(body)
             return tuple(decode(x, depth + 1, hashed_max, budget) for x in body)
         if tag == "R":
-            name, inner = body
+            _name, inner = body
             value = decode(inner, depth + 1, hashed_max, budget)
             if isinstance(value, Opaque):
                 return value
@@ -471,6 +487,7 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "Q":
             _spend(budget, 1)
             from fractions import Fraction
+
             num, den = decode(body[0], depth + 1, hashed_max, budget), decode(body[1], depth + 1, hashed_max, budget)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
@@ -478,9 +495,11 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "DEC":
             _spend(budget, 1 + (len(body) >> 6))
             from decimal import Decimal
+
             value = Decimal(body)
-            if value.is_finite() and (abs(value.adjusted()) > MAX_DECIMAL_EXPONENT
-                                      or len(value.as_tuple().digits) > MAX_DECIMAL_EXPONENT):
+            if value.is_finite() and (
+                abs(value.adjusted()) > MAX_DECIMAL_EXPONENT or len(value.as_tuple().digits) > MAX_DECIMAL_EXPONENT
+            ):
                 return Opaque("Decimal (too large to judge)")
             return value
         if tag == "X":

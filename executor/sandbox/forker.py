@@ -134,8 +134,9 @@ def _child(role, fds):
         if role == b"T":
             _set_limits(limits, payload["phases"], 16, 0, 0)
             tester.main(sources, 3, 4, 5, 6)
-        _set_limits(limits, payload["phases"], max(int(limits["files"]), 8), limits["disk_mb"],
-                    limits.get("processes", 0))
+        _set_limits(
+            limits, payload["phases"], max(int(limits["files"]), 8), limits["disk_mb"], limits.get("processes", 0)
+        )
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
         os.write(4, _READY_FRAME)  # pre-encoded: json here would cost copy-on-write faults

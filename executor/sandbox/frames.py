@@ -19,7 +19,8 @@ def _unencodable(obj):
 
 
 _encode = json.encoder.c_make_encoder(
-    None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+    None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True
+)
 _scan = json.scanner.c_make_scanner(json.JSONDecoder())
 _join = "".join
 _len = len
@@ -65,7 +66,7 @@ def read_frame(fd, limit=MAX_FRAME):
 def write_raw(fd, body):
     data = _len(body).to_bytes(4, "big") + body
     while data:
-        data = data[_write(fd, data):]
+        data = data[_write(fd, data) :]
 
 
 def write_frame(fd, obj):

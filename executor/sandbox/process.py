@@ -37,8 +37,7 @@ _host_in = _host_out = -1  # the job pipe from the host and the answer pipe to i
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
-def configure(scratch, own_pid_namespace, host_in, host_out, reap, oom_fd=None, usage_fd=None,
-              peak_fd=None):
+def configure(scratch, own_pid_namespace, host_in, host_out, reap, oom_fd=None, usage_fd=None, peak_fd=None):
     """The zygote's boot settings: its scratch directory, whether the sandbox has its own pid
     namespace (only then are newer pids strays to kill), the host's pipes, how a killed
     child is reaped (by the fork server, its parent): reap(pid) -> (status, CPU ms, peak KiB),
@@ -61,7 +60,7 @@ def _cgroup_number(fd, key=None):
         text = os.pread(fd, 512, 0)
         if key is not None:
             at = text.index(key) + len(key)
-            text = text[at:text.index(b"\n", at)]
+            text = text[at : text.index(b"\n", at)]
         return int(text)
     except (OSError, ValueError):
         return 0
@@ -102,8 +101,6 @@ class PhaseEnd(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
 
 
 class Child:
@@ -189,7 +186,7 @@ class Child:
         n = int.from_bytes(self.res_buf[:4], "big")
         if len(self.res_buf) < 4 + n:
             return None
-        body, self.res_buf = self.res_buf[4:4 + n], self.res_buf[4 + n:]
+        body, self.res_buf = self.res_buf[4 : 4 + n], self.res_buf[4 + n :]
         self.answer_bytes += n
         if self.answer_bytes > MAX_ANSWER_BYTES:
             raise PhaseEnd(OUTPUT, "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
@@ -204,8 +201,7 @@ class Child:
             raise PhaseEnd(PROTOCOL, "malformed result frame") from None
         return frame
 
-    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None,
-             reporter=None):
+    def wait(self, want_frame, cpu_s, wall_s, c0=None, t0=None, strict=True, nonce=None, reporter=None):
         """Pump pipes until a frame arrives (want_frame) or the child is done.
 
         c0/t0 are the child's CPU ns and the monotonic time when the phase
@@ -290,7 +286,7 @@ class Child:
         self.part.extend(values)
         now = time.monotonic()
         if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
-            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded:]})
+            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded :]})
             self._forwarded, self._forwarded_at = len(self.part), now
 
     def _host_says(self):
@@ -368,7 +364,7 @@ def _peak_kb(pid):
         finally:
             os.close(fd)
         at = text.index(b"VmHWM:")
-        return int(text[at + 6:text.index(b"kB", at)])
+        return int(text[at + 6 : text.index(b"kB", at)])
     except (OSError, ValueError):
         return 0
 

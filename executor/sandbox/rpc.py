@@ -37,8 +37,9 @@ MAX_FRAME = 64 << 20
 MESSAGE_MAX = 600
 # Values as big as tests hand programs (a list of a million numbers), within MAX_FRAME.
 VALUE_NODES = 4_000_000
-_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
-               if isinstance(obj, type) and issubclass(obj, BaseException)}
+_EXCEPTIONS = {
+    name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, BaseException)
+}
 _IN_PLACE = (list, dict, set, bytearray)
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
@@ -46,8 +47,9 @@ _len, _callable, _id, _isinstance = len, callable, id, isinstance
 # The program's process answers all of these; "bool", "setattr", "isinstance", "iter" and "next"
 # serve test code that walks the program's objects (`while node:`, `head.next = ...`,
 # `isinstance(n, ListNode)`, `next(gen)`).
-ALL_OPS = frozenset({"call", "names", "attr", "list", "len", "item", "str", "repr", "bool", "setattr", "isinstance",
-                     "iter", "next"})
+ALL_OPS = frozenset(
+    {"call", "names", "attr", "list", "len", "item", "str", "repr", "bool", "setattr", "isinstance", "iter", "next"}
+)
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
 # a function's __globals__) would reach the test's literals.
@@ -72,6 +74,8 @@ class Singletons:
 
     def __contains__(self, x):
         return id(x) in self.ids
+
+
 _object_dict = object.__getattribute__
 
 
@@ -105,7 +109,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_ep", "_h", "_t", "_ctor", "_api")
+    __slots__ = ("_api", "_ctor", "_ep", "_h", "_t")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -118,8 +122,7 @@ class Remote:
         if name.startswith("__"):
             raise AttributeError(name)
         if self._ep.ops is TEST_OPS and not self._api and name in trusted.VALUE_METHOD_NAMES:
-            raise TypeError("a %s from the program is not a built-in value: .%s is not judged on it"
-                            % (self._t, name))
+            raise TypeError("a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name))
         return self._ep.request({"op": "attr", "h": self._h, "n": name})
 
     def __iter__(self):
@@ -260,8 +263,14 @@ class Endpoint:
         return self.deref(self._exchange(req).get("ok"))
 
     def call(self, remote, args, kwargs):
-        reply = self._exchange({"op": "call", "h": remote._h, "a": [self.ref(a) for a in args],
-                                "k": {k: self.ref(v) for k, v in kwargs.items()}})
+        reply = self._exchange(
+            {
+                "op": "call",
+                "h": remote._h,
+                "a": [self.ref(a) for a in args],
+                "k": {k: self.ref(v) for k, v in kwargs.items()},
+            }
+        )
         changed = reply.get("c", [])
         if type(changed) is not list:
             raise TypeError("malformed reply from the other process")
@@ -307,9 +316,12 @@ class Endpoint:
         if op == "attr" and self.ops is TEST_OPS and not test_attribute(self.table[msg["h"]], msg["n"]):
             raise PermissionError("this attribute is not answered here")
         if op == "names":
-            return {"ok": {"v": None}, "names": {
-                k: self.ref(v) for k, v in list(self.namespace.items())
-                if type(k) is str and not k.startswith("__")}}
+            return {
+                "ok": {"v": None},
+                "names": {
+                    k: self.ref(v) for k, v in list(self.namespace.items()) if type(k) is str and not k.startswith("__")
+                },
+            }
         target = self.table[msg["h"]]
         if op == "call":
             args = [self.deref(a) for a in msg["a"]]
@@ -381,8 +393,13 @@ class Endpoint:
             lineage = err[2]
         except (IndexError, TypeError, KeyError):
             return exc
-        if type(lineage) is list and len(lineage) == 2 and lineage[0] and issubclass(type(exc), Exception) \
-                and lineage[1] == type(exc).__name__:
+        if (
+            type(lineage) is list
+            and len(lineage) == 2
+            and lineage[0]
+            and issubclass(type(exc), Exception)
+            and lineage[1] == type(exc).__name__
+        ):
             try:
                 return self.stand_in(lineage)(*exc.args)
             except Exception:
@@ -464,4 +481,3 @@ def _exception(err):
         return cls(message)
     except Exception:
         return RuntimeError(message)
-

@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 
-from . import codec, frames, rpc, trusted  # noqa: F401  (bound below; the zygote loads us as a package)
+from . import codec, frames, rpc, trusted
 from .statuses import ERROR, FAIL, MEMORY, OK, PART, SYNTAX
 
 NONCE_LEN = 32  # hex characters, then "\n"
@@ -59,8 +59,13 @@ def _bind():
     _monotonic = time.monotonic
     _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
     _ops = {
-        "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-        ">": operator.gt, ">=": operator.ge, "in": lambda a, b: a in b,
+        "==": operator.eq,
+        "!=": operator.ne,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+        "in": lambda a, b: a in b,
         "not in": lambda a, b: a not in b,
     }
 
@@ -111,8 +116,9 @@ def _bind():
                     if not (left in _singletons or right in _singletons):
                         for x in (left, right):
                             if _id(x) in _copies:
-                                raise StrictAssertionError("the identity of a value from the program cannot "
-                                                           "be judged: it crossed as a copy")
+                                raise StrictAssertionError(
+                                    "the identity of a value from the program cannot be judged: it crossed as a copy"
+                                )
                     ok = (left is right) if op == "is" else (left is not right)
                 elif _type(left) in _scalars and _type(right) in _scalars:
                     ok = _ops[op](left, right)  # C-level comparison of exact built-ins
@@ -121,8 +127,9 @@ def _bind():
                     if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
                         # Never decided by a program-defined __eq__, and never False either
                         # (`assert not (x != y)` would then pass): the assert fails here.
-                        raise StrictAssertionError("%r cannot be compared on the trusted side"
-                                                   % (a if _isinstance(a, _Opaque) else b,))
+                        raise StrictAssertionError(
+                            "%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,)
+                        )
                     try:
                         ok = _ops[op](a, b)
                     except _OpaqueCompared as exc:  # an opaque value nested in either side
@@ -180,11 +187,11 @@ def _bind():
             if values and log[0] is not None:
                 log_value(log, index, values[-1])
             if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
-                send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0]:]})
+                send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
                 sent[0] = _len(values)
                 last = _monotonic()
             values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
-        return values[sent[0]:]
+        return values[sent[0] :]
 
     def log_value(log, index, value):
         """Append [index, value] to the values log at log[0] (its offset); a value too large to
@@ -240,16 +247,18 @@ def _bind():
                 status, out = ERROR, "the test itself does not compile: " + extra
             elif kind == "value":  # the probes of a trusted assert, in order
                 values, sent = [], [0]
-                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))
+                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))  # noqa: B023
                 if status != OK:  # the values before the failure still count (an earlier assert
-                    send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0]:]})  # may fail)
+                    send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0] :]})  # may fail)
                     continue
             elif kind == "call":
+
                 def call(name=extra[0], args=extra[1]):
                     fn = ns.get(name)
                     if fn is None:
                         raise NameError("name %r is not defined by the program" % name)
                     return _encode(fn(*args))
+
                 status, out = run_phase(call)
             else:
                 status, out = ERROR, "unknown test kind %r" % (kind,)
@@ -314,9 +323,15 @@ def _bind():
             return kind, None, describe(exc)
 
     return {
-        "compile_program": compile_program, "run_tests": run_tests, "run_stdio": run_stdio,
-        "prepare_test": prepare_test, "read_nonce": read_nonce, "send": send, "send_ok": send_ok,
-        "run_phase": run_phase, "describe": describe,
+        "compile_program": compile_program,
+        "run_tests": run_tests,
+        "run_stdio": run_stdio,
+        "prepare_test": prepare_test,
+        "read_nonce": read_nonce,
+        "send": send,
+        "send_ok": send_ok,
+        "run_phase": run_phase,
+        "describe": describe,
     }
 
 
@@ -334,8 +349,10 @@ _HELPER_PLACEHOLDER = "<acefarm strict helper>"
 def _bind_const(code, placeholder, value):
     """`code` with every `placeholder` constant (nested code too) replaced by `value`."""
     consts = tuple(
-        value if type(c) is str and c == placeholder
-        else _bind_const(c, placeholder, value) if type(c) is type(code)
+        value
+        if type(c) is str and c == placeholder
+        else _bind_const(c, placeholder, value)
+        if type(c) is type(code)
         else c
         for c in code.co_consts
     )
@@ -351,8 +368,18 @@ class StrictAsserts(ast.NodeTransformer):
     that raises unless the trusted truth value holds.
     """
 
-    _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-            ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
+    _OPS = {  # noqa: RUF012  read only
+        ast.Eq: "==",
+        ast.NotEq: "!=",
+        ast.Lt: "<",
+        ast.LtE: "<=",
+        ast.Gt: ">",
+        ast.GtE: ">=",
+        ast.In: "in",
+        ast.NotIn: "not in",
+        ast.Is: "is",
+        ast.IsNot: "is not",
+    }
 
     def __init__(self, helper):
         self.helper = helper
@@ -360,7 +387,9 @@ class StrictAsserts(ast.NodeTransformer):
     def _call(self, kind, ops, operands):
         return ast.Call(
             func=ast.Constant(self.helper),  # replaced by the helper itself after compile
-            args=[ast.Constant(kind), ast.Constant(tuple(ops))] + operands, keywords=[])
+            args=[ast.Constant(kind), ast.Constant(tuple(ops))] + operands,
+            keywords=[],
+        )
 
     def visit_Assert(self, node):
         test = _CompareRewriter(self).visit(node.test)

@@ -55,46 +55,173 @@ _TIOCSPGRP = 0x5410
 # seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8 i (low word first on both arches)
 _ARG = [16 + 8 * i for i in range(6)]
 
-_DENY = ("ptrace", "process_vm_readv", "process_vm_writev", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-         "pidfd_send_signal", "pidfd_open", "pidfd_getfd", "kcmp", "shmget", "shmat", "shmctl", "shmdt",
-         "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open",
-         "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr", "add_key", "keyctl",
-         "request_key", "bpf", "perf_event_open", "userfaultfd", "migrate_pages", "move_pages",
-         "process_madvise", "process_mrelease")
+_DENY = (
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "pidfd_send_signal",
+    "pidfd_open",
+    "pidfd_getfd",
+    "kcmp",
+    "shmget",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "semget",
+    "semop",
+    "semctl",
+    "semtimedop",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    "add_key",
+    "keyctl",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "migrate_pages",
+    "move_pages",
+    "process_madvise",
+    "process_mrelease",
+)
 _ENOSYS = ("io_uring_setup", "io_uring_enter", "io_uring_register", "clone3")  # clone3: flags unreadable
 _CLONE_PARENT = 0x00008000
 _SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
 
 # (audit arch, {name: syscall number})
 _ARCH = {
-    "x86_64": (0xC000003E, {
-        "kill": 62, "tkill": 200, "tgkill": 234, "ptrace": 101, "process_vm_readv": 310,
-        "process_vm_writev": 311, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424,
-        "pidfd_open": 434, "pidfd_getfd": 438, "fcntl": 72, "ioctl": 16, "kcmp": 312,
-        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
-        "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
-        "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
-        "mq_getsetattr": 245, "add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
-        "perf_event_open": 298, "userfaultfd": 323, "migrate_pages": 256, "move_pages": 279,
-        "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "clone": 56, "clone3": 435, "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
-        "sched_setparam": 142, "sched_setattr": 314, "setpriority": 141, "ioprio_set": 251,
-        "memfd_create": 319, "memfd_secret": 447,
-    }),
-    "aarch64": (0xC00000B7, {
-        "kill": 129, "tkill": 130, "tgkill": 131, "ptrace": 117, "process_vm_readv": 270,
-        "process_vm_writev": 271, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424,
-        "pidfd_open": 434, "pidfd_getfd": 438, "fcntl": 25, "ioctl": 29, "kcmp": 272,
-        "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197, "semget": 190, "semctl": 191,
-        "semtimedop": 192, "semop": 193, "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189,
-        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
-        "mq_getsetattr": 185, "add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280,
-        "perf_event_open": 241, "userfaultfd": 282, "migrate_pages": 238, "move_pages": 239,
-        "process_madvise": 440, "process_mrelease": 448, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "clone": 220, "clone3": 435, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
-        "sched_setparam": 118, "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30,
-        "memfd_create": 279, "memfd_secret": 447,
-    }),
+    "x86_64": (
+        0xC000003E,
+        {
+            "kill": 62,
+            "tkill": 200,
+            "tgkill": 234,
+            "ptrace": 101,
+            "process_vm_readv": 310,
+            "process_vm_writev": 311,
+            "rt_sigqueueinfo": 129,
+            "rt_tgsigqueueinfo": 297,
+            "pidfd_send_signal": 424,
+            "pidfd_open": 434,
+            "pidfd_getfd": 438,
+            "fcntl": 72,
+            "ioctl": 16,
+            "kcmp": 312,
+            "shmget": 29,
+            "shmat": 30,
+            "shmctl": 31,
+            "shmdt": 67,
+            "semget": 64,
+            "semop": 65,
+            "semctl": 66,
+            "semtimedop": 220,
+            "msgget": 68,
+            "msgsnd": 69,
+            "msgrcv": 70,
+            "msgctl": 71,
+            "mq_open": 240,
+            "mq_unlink": 241,
+            "mq_timedsend": 242,
+            "mq_timedreceive": 243,
+            "mq_notify": 244,
+            "mq_getsetattr": 245,
+            "add_key": 248,
+            "request_key": 249,
+            "keyctl": 250,
+            "bpf": 321,
+            "perf_event_open": 298,
+            "userfaultfd": 323,
+            "migrate_pages": 256,
+            "move_pages": 279,
+            "process_madvise": 440,
+            "process_mrelease": 448,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "clone": 56,
+            "clone3": 435,
+            "prlimit64": 302,
+            "sched_setaffinity": 203,
+            "sched_setscheduler": 144,
+            "sched_setparam": 142,
+            "sched_setattr": 314,
+            "setpriority": 141,
+            "ioprio_set": 251,
+            "memfd_create": 319,
+            "memfd_secret": 447,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {
+            "kill": 129,
+            "tkill": 130,
+            "tgkill": 131,
+            "ptrace": 117,
+            "process_vm_readv": 270,
+            "process_vm_writev": 271,
+            "rt_sigqueueinfo": 138,
+            "rt_tgsigqueueinfo": 240,
+            "pidfd_send_signal": 424,
+            "pidfd_open": 434,
+            "pidfd_getfd": 438,
+            "fcntl": 25,
+            "ioctl": 29,
+            "kcmp": 272,
+            "shmget": 194,
+            "shmctl": 195,
+            "shmat": 196,
+            "shmdt": 197,
+            "semget": 190,
+            "semctl": 191,
+            "semtimedop": 192,
+            "semop": 193,
+            "msgget": 186,
+            "msgctl": 187,
+            "msgrcv": 188,
+            "msgsnd": 189,
+            "mq_open": 180,
+            "mq_unlink": 181,
+            "mq_timedsend": 182,
+            "mq_timedreceive": 183,
+            "mq_notify": 184,
+            "mq_getsetattr": 185,
+            "add_key": 217,
+            "request_key": 218,
+            "keyctl": 219,
+            "bpf": 280,
+            "perf_event_open": 241,
+            "userfaultfd": 282,
+            "migrate_pages": 238,
+            "move_pages": 239,
+            "process_madvise": 440,
+            "process_mrelease": 448,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "clone": 220,
+            "clone3": 435,
+            "prlimit64": 261,
+            "sched_setaffinity": 122,
+            "sched_setscheduler": 119,
+            "sched_setparam": 118,
+            "sched_setattr": 274,
+            "setpriority": 140,
+            "ioprio_set": 30,
+            "memfd_create": 279,
+            "memfd_secret": 447,
+        },
+    ),
 }
 
 
@@ -102,8 +229,7 @@ _libc = ctypes.CDLL(None, use_errno=True)  # loaded once, in the zygote
 
 
 class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
-                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
 
 
 class _SockFprog(ctypes.Structure):
@@ -119,11 +245,11 @@ def _program(zygote_pid):
     asm = _Asm()
     op, label = asm.op, asm.label
 
-    op(_LD_W_ABS, 4)                                   # arch
+    op(_LD_W_ABS, 4)  # arch
     op(_JEQ_K, audit_arch, None, "kill")
-    op(_LD_W_ABS, 0)                                   # syscall nr
+    op(_LD_W_ABS, 0)  # syscall nr
     if machine == "x86_64":
-        op(_JGE_K, 0x40000000, "kill", None)           # x32 ABI
+        op(_JGE_K, 0x40000000, "kill", None)  # x32 ABI
     for name in ("kill", "tkill", "tgkill"):
         op(_JEQ_K, nr[name], "check_pid", None)
     for name in _DENY:
@@ -139,29 +265,29 @@ def _program(zygote_pid):
     op(_JEQ_K, nr["clone"], "check_clone", None)
     op(_RET_K, _RET_ALLOW)
 
-    label("check_clone")                               # CLONE_PARENT: children the zygote never asked for
+    label("check_clone")  # CLONE_PARENT: children the zygote never asked for
     op(_LD_W_ABS, _ARG[0])
     op(_JSET_K, _CLONE_PARENT, "eperm", "allow")
 
-    asm.signal_check(zygote_pid)                       # children and their descendants
+    asm.signal_check(zygote_pid)  # children and their descendants
 
-    label("check_self")                                # prlimit64/sched_*(pid, ...): only 0
+    label("check_self")  # prlimit64/sched_*(pid, ...): only 0
     op(_LD_W_ABS, _ARG[0])
     op(_JEQ_K, 0, "allow", "eperm")
 
-    label("check_setpriority")                         # setpriority(PRIO_PROCESS=0, 0, prio) only
+    label("check_setpriority")  # setpriority(PRIO_PROCESS=0, 0, prio) only
     op(_LD_W_ABS, _ARG[0])
     op(_JEQ_K, 0, None, "eperm")
     op(_LD_W_ABS, _ARG[1])
     op(_JEQ_K, 0, "allow", "eperm")
 
-    label("check_ioprio")                              # ioprio_set(IOPRIO_WHO_PROCESS=1, 0, ...) only
+    label("check_ioprio")  # ioprio_set(IOPRIO_WHO_PROCESS=1, 0, ...) only
     op(_LD_W_ABS, _ARG[0])
     op(_JEQ_K, 1, None, "eperm")
     op(_LD_W_ABS, _ARG[1])
     op(_JEQ_K, 0, "allow", "eperm")
 
-    label("check_fcntl")                               # SIGIO to another process
+    label("check_fcntl")  # SIGIO to another process
     op(_LD_W_ABS, _ARG[1])
     op(_JEQ_K, _F_SETOWN, "eperm", None)
     op(_JEQ_K, _F_SETOWN_EX, "eperm", None)
@@ -205,7 +331,7 @@ class _Asm:
         self.op(_JEQ_K, 0, "allow", None)
         self.op(_JGE_K, 0x80000000, "negative", None)
         self.op(_JGT_K, floor, "allow", "eperm")
-        self.label("negative")                          # -pgid; -1 means everyone
+        self.label("negative")  # -pgid; -1 means everyone
         self.op(_JGE_K, (1 << 32) - floor, "eperm", "allow")
 
     def code(self):
@@ -240,7 +366,7 @@ def _signal_floor_program(floor, deny=()):
     audit_arch, nr = _ARCH[platform.machine()]
     asm = _Asm()
     asm.op(_LD_W_ABS, 4)
-    asm.op(_JEQ_K, audit_arch, None, "allow")          # the zygote's filter kills foreign ABIs
+    asm.op(_JEQ_K, audit_arch, None, "allow")  # the zygote's filter kills foreign ABIs
     asm.op(_LD_W_ABS, 0)
     for name in ("kill", "tkill", "tgkill"):
         asm.op(_JEQ_K, nr[name], "check_pid", None)
@@ -291,4 +417,4 @@ class SignalFloor:
         _set_filter(self._fprog)  # stacked on the zygote's: the stricter answer wins
 
 
-__all__ = ["install", "SignalFloor"]
+__all__ = ["SignalFloor", "install"]

@@ -8,19 +8,19 @@ program died. Where several causes end one phase, PRECEDENCE names it: the first
 (`first`): a process the OOM killer ended is MEMORY, not CRASH.
 """
 
-OK = "ok"              # ran to its end
-FAIL = "fail"          # an assert failed
-ERROR = "error"        # an exception (SystemExit included) in the program or the test
-MEMORY = "memory"      # MemoryError, the address-space limit, or the memory cgroup's OOM kill
-SYNTAX = "syntax"      # the program does not compile
-TIMEOUT = "timeout"    # the CPU or wall-clock limit
-OUTPUT = "output"      # output_kb, or result values past their bounds
-DISK = "disk"          # the scratch disk limit
-CRASH = "crash"        # killed by a signal, or exited, during a phase
+OK = "ok"  # ran to its end
+FAIL = "fail"  # an assert failed
+ERROR = "error"  # an exception (SystemExit included) in the program or the test
+MEMORY = "memory"  # MemoryError, the address-space limit, or the memory cgroup's OOM kill
+SYNTAX = "syntax"  # the program does not compile
+TIMEOUT = "timeout"  # the CPU or wall-clock limit
+OUTPUT = "output"  # output_kb, or result values past their bounds
+DISK = "disk"  # the scratch disk limit
+CRASH = "crash"  # killed by a signal, or exited, during a phase
 PROTOCOL = "protocol"  # a frame that is not the phase's (a wrong nonce, a malformed frame)
-STOPPED = "stopped"    # the host stopped a check whose earlier assert had already failed
-SKIPPED = "skipped"    # not run: the program died in an earlier test
-PART = "part"          # not an end: the values a slow phase sends ahead of its frame
+STOPPED = "stopped"  # the host stopped a check whose earlier assert had already failed
+SKIPPED = "skipped"  # not run: the program died in an earlier test
+PART = "part"  # not an end: the values a slow phase sends ahead of its frame
 
 CHILD = frozenset({OK, FAIL, ERROR, MEMORY, SYNTAX})
 PRECEDENCE = (MEMORY, TIMEOUT, OUTPUT, DISK, SYNTAX, PROTOCOL, CRASH, ERROR, STOPPED, FAIL, SKIPPED, OK)

@@ -94,10 +94,18 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
         return ERROR, runner.describe(exc)
     mine = set()
     if not any(k in theirs and not trusted.is_trusted(k) for k in used):
-        mine = {k for k in used if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES
-                and k not in trusted.NEVER_OWN}
-    ns.update({k: _trusted_module(k, v) for k, v in theirs.items()
-               if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")})
+        mine = {
+            k
+            for k in used
+            if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN
+        }
+    ns.update(
+        {
+            k: _trusted_module(k, v)
+            for k, v in theirs.items()
+            if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")
+        }
+    )
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)

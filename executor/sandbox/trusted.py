@@ -17,21 +17,77 @@ import fractions
 import sys
 
 # Standard-library modules a test may name (bound to the process's own copy).
-MODULES = frozenset({"math", "cmath", "collections", "fractions", "decimal", "string", "re", "itertools",
-                     "functools", "operator", "heapq", "bisect", "random", "statistics", "json", "datetime",
-                     "sys", "os"})
+MODULES = frozenset(
+    {
+        "math",
+        "cmath",
+        "collections",
+        "fractions",
+        "decimal",
+        "string",
+        "re",
+        "itertools",
+        "functools",
+        "operator",
+        "heapq",
+        "bisect",
+        "random",
+        "statistics",
+        "json",
+        "datetime",
+        "sys",
+        "os",
+    }
+)
 # Aliases of well-known packages: a test's `np` is numpy, never a program's class named np.
-ALIASES = {"np": "numpy", "numpy": "numpy", "pd": "pandas", "pandas": "pandas", "torch": "torch",
-           "scipy": "scipy", "sympy": "sympy"}
+ALIASES = {
+    "np": "numpy",
+    "numpy": "numpy",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "torch": "torch",
+    "scipy": "scipy",
+    "sympy": "sympy",
+}
 # Names tests use bare after `from M import name` (in AceCoder the program's imports are the
 # test's): the genuine objects.
 FROM_IMPORTS = {
-    "Counter": ("collections", "Counter"), "OrderedDict": ("collections", "OrderedDict"),
-    "defaultdict": ("collections", "defaultdict"), "deque": ("collections", "deque"),
-    "Fraction": ("fractions", "Fraction"), "Decimal": ("decimal", "Decimal"), "reduce": ("functools", "reduce"),
-    **{name: ("math", name) for name in (
-        "isclose", "inf", "nan", "pi", "tau", "sqrt", "isqrt", "floor", "ceil", "gcd", "lcm", "log", "log2",
-        "log10", "exp", "sin", "cos", "tan", "atan2", "hypot", "fabs", "factorial", "comb", "perm")},
+    "Counter": ("collections", "Counter"),
+    "OrderedDict": ("collections", "OrderedDict"),
+    "defaultdict": ("collections", "defaultdict"),
+    "deque": ("collections", "deque"),
+    "Fraction": ("fractions", "Fraction"),
+    "Decimal": ("decimal", "Decimal"),
+    "reduce": ("functools", "reduce"),
+    **{
+        name: ("math", name)
+        for name in (
+            "isclose",
+            "inf",
+            "nan",
+            "pi",
+            "tau",
+            "sqrt",
+            "isqrt",
+            "floor",
+            "ceil",
+            "gcd",
+            "lcm",
+            "log",
+            "log2",
+            "log10",
+            "exp",
+            "sin",
+            "cos",
+            "tan",
+            "atan2",
+            "hypot",
+            "fabs",
+            "factorial",
+            "comb",
+            "perm",
+        )
+    },
 }
 # A program's own function by one of these names (`def gcd(a, b)`) is still what a test of it
 # tests: where a test uses no other name of the program's, the names it calls on literals are
@@ -43,13 +99,69 @@ _BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Built-ins a test uses to drive or convert, never the function it tests: they stay genuine
 # even where a program defines them (a program's `range` returning [] would make a test's loop
 # check nothing; its `float` or `int` would choose an expected side).
-NEVER_OWN = frozenset({
-    "range", "len", "list", "tuple", "dict", "set", "frozenset", "str", "int", "float", "bool", "complex",
-    "bytes", "bytearray", "isinstance", "issubclass", "type", "print", "enumerate", "zip", "reversed", "iter",
-    "next", "abs", "round", "all", "any", "repr", "ascii", "hash", "id", "callable", "getattr", "setattr",
-    "hasattr", "delattr", "map", "filter", "open", "input", "object", "super", "slice", "divmod", "chr", "ord",
-    "format", "vars", "globals", "locals", "exec", "eval", "compile", "isclose", "inf", "nan",
-    "True", "False", "None"})
+NEVER_OWN = frozenset(
+    {
+        "range",
+        "len",
+        "list",
+        "tuple",
+        "dict",
+        "set",
+        "frozenset",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "complex",
+        "bytes",
+        "bytearray",
+        "isinstance",
+        "issubclass",
+        "type",
+        "print",
+        "enumerate",
+        "zip",
+        "reversed",
+        "iter",
+        "next",
+        "abs",
+        "round",
+        "all",
+        "any",
+        "repr",
+        "ascii",
+        "hash",
+        "id",
+        "callable",
+        "getattr",
+        "setattr",
+        "hasattr",
+        "delattr",
+        "map",
+        "filter",
+        "open",
+        "input",
+        "object",
+        "super",
+        "slice",
+        "divmod",
+        "chr",
+        "ord",
+        "format",
+        "vars",
+        "globals",
+        "locals",
+        "exec",
+        "eval",
+        "compile",
+        "isclose",
+        "inf",
+        "nan",
+        "True",
+        "False",
+        "None",
+    }
+)
 
 
 def is_trusted(name):
@@ -83,6 +195,24 @@ def _public(*types):
 # answers every name with `lambda *a: True` cannot pass `r.startswith('ab')` or
 # `r.issubset({1, 2})`. (Objects the test makes from a program class, `Solution()`, keep their
 # own methods: see judging/names.py and rpc.Remote.)
-VALUE_METHOD_NAMES = _public(str, bytes, bytearray, list, tuple, dict, set, frozenset, int, float, complex,
-                             bool, range, collections.Counter, collections.OrderedDict,
-                             collections.defaultdict, collections.deque, fractions.Fraction, decimal.Decimal)
+VALUE_METHOD_NAMES = _public(
+    str,
+    bytes,
+    bytearray,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    int,
+    float,
+    complex,
+    bool,
+    range,
+    collections.Counter,
+    collections.OrderedDict,
+    collections.defaultdict,
+    collections.deque,
+    fractions.Fraction,
+    decimal.Decimal,
+)

@@ -209,7 +209,7 @@ def _spawn(role, fds, payload, sources_fd, log_fd=None):
     try:
         data = marshal.dumps(payload)
         while data:
-            data = data[os.write(payload_fd, data):]
+            data = data[os.write(payload_fd, data) :]
         all_fds = list(fds[:5]) + [payload_fd, sources_fd] + ([log_fd] if log_fd is not None else []) + list(fds[5:])
         socket.send_fds(_forker, [b"F" + role], all_fds)
         reply = _forker.recv(16)
@@ -231,7 +231,7 @@ def _reaped(pid):
         _forker.send(b"W" + pid.to_bytes(4, "big"))
         reply = _forker.recv(64)
         if reply[:1] == b"W":
-            return forker.REAPED.unpack(reply[1:1 + forker.REAPED.size])
+            return forker.REAPED.unpack(reply[1 : 1 + forker.REAPED.size])
     except (OSError, struct.error):
         pass
     NEEDS_RESTART = True
@@ -251,8 +251,9 @@ def _compiled_program(job):
     return runner.compile_program(source)
 
 
-def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None,
-                   program=None, log_fd=None):
+def _start_program(
+    limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None, program=None, log_fd=None
+):
     """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
     (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
     pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log."""
@@ -261,8 +262,11 @@ def _start_program(limits, n_phases, stdin_data, keep_stdout, prepared, program_
         os.write(stdin_fd, stdin_data.encode("utf-8"))
         os.lseek(stdin_fd, 0, 0)
         # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
-        fcntl.fcntl(stdin_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
-                    | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        fcntl.fcntl(
+            stdin_fd,
+            fcntl.F_ADD_SEALS,
+            fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
+        )
     theirs, ours = _child_pipes(control=prepared is not None)
     payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
     try:
@@ -293,8 +297,9 @@ def _start_tester(limits, n_phases, snippets_fd):
     from_program_r, from_program_w = os.pipe()
     theirs, ours = _child_pipes()
     try:
-        pid = _spawn(b"T", (_devnull, *theirs, to_program_w, from_program_r),
-                     {"limits": limits, "phases": n_phases}, snippets_fd)
+        pid = _spawn(
+            b"T", (_devnull, *theirs, to_program_w, from_program_r), {"limits": limits, "phases": n_phases}, snippets_fd
+        )
     finally:
         for fd in (*theirs, to_program_w, from_program_r):
             os.close(fd)
@@ -312,8 +317,10 @@ def _ready(child):
     if frame != _READY:
         status, _, _ = child.finish()
         _wipe_scratch()
-        raise _Infra("sandbox child failed to start: %s (%s) %s" % (
-            reason, process.describe_exit(status)[1], child.stderr_tail.decode("utf-8", "replace")))
+        raise _Infra(
+            "sandbox child failed to start: %s (%s) %s"
+            % (reason, process.describe_exit(status)[1], child.stderr_tail.decode("utf-8", "replace"))
+        )
 
 
 class _Infra(Exception):
@@ -326,7 +333,7 @@ def _phase_result(frame, nonce, cpu_ns, wall, part):
         raise process.PhaseEnd(statuses.PROTOCOL, "result frame with a wrong nonce or status")
     out["s"] = frame["s"]
     if frame.get("m") is not None:
-        out["m"] = str(frame["m"])[:runner.MESSAGE_MAX]
+        out["m"] = str(frame["m"])[: runner.MESSAGE_MAX]
     if "v" in frame and frame["v"] is not None:
         if part:
             if type(frame["v"]) is not list:
@@ -345,8 +352,12 @@ def _prepare(spec):
     kind = spec["kind"]
     if kind == "snippet":  # its source goes from the host to the test process, never here
         return "remote", True, None
-    key = (kind, (tuple(spec["exprs"]), tuple(spec.get("own", ()))) if kind == "value"
-           else json.dumps([spec["func"], spec["args"]]))
+    key = (
+        kind,
+        (tuple(spec["exprs"]), tuple(spec.get("own", ())))
+        if kind == "value"
+        else json.dumps([spec["func"], spec["args"]]),
+    )
     hit = _compiled.get(key)
     if hit is None:
         if len(_compiled) >= _COMPILED_MAX:
@@ -423,8 +434,9 @@ def run_tests_job(job):
         floor = checker.pid
     log_fd = _values_log()
     try:
-        child = _start_program(limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor,
-                               _compiled_program(job), log_fd)
+        child = _start_program(
+            limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor, _compiled_program(job), log_fd
+        )
     except _Infra:
         os.close(log_fd)
         if checker is not None:
@@ -454,13 +466,24 @@ def run_tests_job(job):
         child.start_phase(i - 1)
         try:
             # Bytes after this phase's frame may only be the next phase's, if its nonce is out.
-            frame, cpu_ns, wall = child.wait(True, limits["cpu_s"], limits["wall_s"], c0, t0,
-                                             strict=i + 1 >= len(sent), nonce=sent[i],
-                                             reporter=checker if remote else None)
+            frame, cpu_ns, wall = child.wait(
+                True,
+                limits["cpu_s"],
+                limits["wall_s"],
+                c0,
+                t0,
+                strict=i + 1 >= len(sent),
+                nonce=sent[i],
+                reporter=checker if remote else None,
+            )
             if frame is None and remote:
-                phases.append({"s": statuses.MEMORY if process.oom_killed() else statuses.CRASH,
-                               "m": "the test process ended during this test: "
-                               + checker.stderr_tail.decode("utf-8", "replace")[-300:]})
+                phases.append(
+                    {
+                        "s": statuses.MEMORY if process.oom_killed() else statuses.CRASH,
+                        "m": "the test process ended during this test: "
+                        + checker.stderr_tail.decode("utf-8", "replace")[-300:],
+                    }
+                )
                 break
             if frame is None:
                 ended = True
@@ -550,8 +573,7 @@ def run_stdio_job(job):
         if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
             results.append({"s": statuses.SKIPPED})
             continue
-        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"],
-                               program=program)
+        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program)
         _ready(child)
         try:
             _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
@@ -663,8 +685,16 @@ def main(boot):
     host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
     host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
     memcg = boot.get("memcg") or {}
-    process.configure(SCRATCH, bool(boot.get("own_pid_namespace", True)), host_in, host_out, _reaped,
-                      memcg.get("oom"), memcg.get("usage"), memcg.get("peak"))
+    process.configure(
+        SCRATCH,
+        bool(boot.get("own_pid_namespace", True)),
+        host_in,
+        host_out,
+        _reaped,
+        memcg.get("oom"),
+        memcg.get("usage"),
+        memcg.get("peak"),
+    )
     _devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -691,8 +721,9 @@ def main(boot):
     global _BOOT_RSS_KB, _statm_fd
     _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     _BOOT_RSS_KB = _rss_kb()
-    frames.write_frame(host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(),
-                           "preimported": preimported})
+    frames.write_frame(
+        host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(), "preimported": preimported}
+    )
     while True:
         job = frames.read_frame(host_in)
         if job is None:

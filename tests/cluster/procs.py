@@ -48,8 +48,19 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                "--save", "", "--protected-mode", "yes"]
+        args = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+        ]
         args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(self.ping, 10, "redis-server")
@@ -74,8 +85,9 @@ class Proc:
     def __init__(self, args: list[str], log: pathlib.Path) -> None:
         self.log = log
         self.fh = open(log, "wb")
-        self.proc = subprocess.Popen([*ACEFARM, *args], cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*ACEFARM, *args], cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         try:
@@ -95,8 +107,10 @@ class Proc:
 
 
 def start_worker(redis: RedisServer, tmp: pathlib.Path, name: str, *extra: str) -> Proc:
-    w = Proc(["worker", "--broker", redis.url, "--name", name, "--visibility-timeout", "5", *extra],
-             tmp / f"worker-{name}.log")
+    w = Proc(
+        ["worker", "--broker", redis.url, "--name", name, "--visibility-timeout", "5", *extra],
+        tmp / f"worker-{name}.log",
+    )
     import redis as redis_lib
 
     r = redis_lib.Redis.from_url(redis.url)

@@ -34,8 +34,15 @@ def humaneval_jobs():
 
 
 def slow_jobs(n, seconds=0.3):
-    return [{"id": f"s{i}", "program": f"import time\ntime.sleep({seconds})\nX = {i}\n",
-             "tests": [f"assert X == {i}", f"assert X == {i + 1}"], "limits": {"wall_s": 10}} for i in range(n)]
+    return [
+        {
+            "id": f"s{i}",
+            "program": f"import time\ntime.sleep({seconds})\nX = {i}\n",
+            "tests": [f"assert X == {i}", f"assert X == {i + 1}"],
+            "limits": {"wall_s": 10},
+        }
+        for i in range(n)
+    ]
 
 
 def check_slow_results(results, n):
@@ -122,7 +129,7 @@ def test_server_restart_during_a_client_batch(redis_server, tmp_path):
             try:
                 with Client(f"127.0.0.1:{port}", timeout_s=120, retries=10, backoff_s=0.3) as farm:
                     results.extend(farm.execute_batch(slow_jobs(n, 0.2), chunk=n))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(exc)
 
         thread = threading.Thread(target=run)
@@ -143,8 +150,9 @@ def test_a_stalled_worker_does_not_stall_the_others(redis_server, tmp_path):
     healthy = start_worker(redis_server, tmp_path, "healthy", "--workers", "2")
     # A frozen worker's BRPOP takes a chunk off Redis that it never acknowledges
     # or even records: the dispatcher's resend is what recovers it.
-    server, port = start_server(tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5",
-                                "--resend-after", "8")
+    server, port = start_server(
+        tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5", "--resend-after", "8"
+    )
     try:
         r = redis.Redis.from_url(redis_server.url)
         stalled.kill(signal.SIGSTOP)  # frozen: holds whatever it reserved
@@ -164,16 +172,20 @@ def test_programs_cannot_reach_the_workers_redis(redis_server, tmp_path):
     worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
     server, port = start_server(tmp_path, "--broker", redis_server.url)
     try:
-        probe = ("import socket\n"
-                 "def probe(port):\n"
-                 "    try:\n"
-                 "        s = socket.create_connection(('127.0.0.1', port), timeout=2)\n"
-                 "        s.sendall(b'PING\\r\\n')\n"
-                 "        return s.recv(16).decode()\n"
-                 "    except OSError as exc:\n"
-                 "        return 'blocked: ' + type(exc).__name__\n")
+        probe = (
+            "import socket\n"
+            "def probe(port):\n"
+            "    try:\n"
+            "        s = socket.create_connection(('127.0.0.1', port), timeout=2)\n"
+            "        s.sendall(b'PING\\r\\n')\n"
+            "        return s.recv(16).decode()\n"
+            "    except OSError as exc:\n"
+            "        return 'blocked: ' + type(exc).__name__\n"
+        )
         with Client(f"127.0.0.1:{port}", timeout_s=60) as farm:
-            r = farm.execute({"id": "reach", "program": probe, "tests": [f"assert probe({redis_server.port}) == '+PONG\\r\\n'"]})
+            r = farm.execute(
+                {"id": "reach", "program": probe, "tests": [f"assert probe({redis_server.port}) == '+PONG\\r\\n'"]}
+            )
         assert r.verdict is Verdict.FAILED and "blocked" in r.tests[0].message, r.tests[0].message
         assert redis_server.ping()
     finally:
@@ -187,8 +199,12 @@ def test_a_deadline_stops_the_program_on_the_worker(redis_server, tmp_path):
     worker = start_worker(redis_server, tmp_path, "w", "--workers", "1", "--threads", "1")
     server, port = start_server(tmp_path, "--broker", redis_server.url)
     try:
-        spin = {"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
-                "limits": {"cpu_s": 60, "wall_s": 120}}
+        spin = {
+            "id": "spin",
+            "program": "while True:\n    pass\n",
+            "tests": ["assert 1"],
+            "limits": {"cpu_s": 60, "wall_s": 120},
+        }
         with Client(f"127.0.0.1:{port}", retries=0, timeout_s=2.0) as impatient:
             with pytest.raises(grpc.RpcError) as err:
                 impatient.execute(spin)
@@ -242,8 +258,9 @@ def test_unwritable_results_cross_the_cluster(redis_server, tmp_path):
         for results in (first, again):
             unwritable_support.check_results([r.to_dict() for r in results])
         assert all(r.cached for r in again)
-        assert [(t.verdict, t.message) for r in again for t in r.tests] == \
-            [(t.verdict, t.message) for r in first for t in r.tests]
+        assert [(t.verdict, t.message) for r in again for t in r.tests] == [
+            (t.verdict, t.message) for r in first for t in r.tests
+        ]
         assert group.pass_rates == [0.0] * 3 and "\\ud800" in group.results[0].tests[0].message
         r = redis.Redis.from_url(redis_server.url)
         cached = [r.get(key) for key in r.scan_iter("acefarm:cache:*")]

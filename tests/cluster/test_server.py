@@ -41,10 +41,14 @@ def test_execute_batch_score_and_info(embedded_server):
         assert [r.id for r in results] == [j["id"] for j in jobs]
         assert [r.pass_rate for r in results] == [1.0 if i % 3 == i else 0.0 for i in range(40)]
         many = farm.execute_many(jobs[:10])
-        assert [r.id for r in many] == [j["id"] for j in jobs[:10]] and [r.pass_rate for r in many] == \
-            [r.pass_rate for r in results[:10]]
-        group = farm.score([ADD, ADD.replace("+", "-"), "def add(a, b) return"], ["assert add(1, 1) == 2",
-                           "assert add(2, 0) == 2", {"call": "add", "args": [3, 4], "expected": 7}], group_id="g")
+        assert [r.id for r in many] == [j["id"] for j in jobs[:10]] and [r.pass_rate for r in many] == [
+            r.pass_rate for r in results[:10]
+        ]
+        group = farm.score(
+            [ADD, ADD.replace("+", "-"), "def add(a, b) return"],
+            ["assert add(1, 1) == 2", "assert add(2, 0) == 2", {"call": "add", "args": [3, 4], "expected": 7}],
+            group_id="g",
+        )
         assert group.pass_rates == [1.0, pytest.approx(1 / 3), 0.0]
         assert group.matrix[1] == ["failed", "passed", "failed"] and group.matrix[2] == ["syntax_error"] * 3
         assert [r.id for r in group.results] == ["g/0", "g/1", "g/2"]
@@ -52,7 +56,11 @@ def test_execute_batch_score_and_info(embedded_server):
 
 def test_repeats_are_answered_from_the_cache(embedded_server):
     with Client(f"127.0.0.1:{embedded_server}") as farm:
-        job = {"id": "c1", "program": ADD + "# cache test\n", "tests": ["assert add(2, 2) == 4", "assert add(0, 1) == 2"]}
+        job = {
+            "id": "c1",
+            "program": ADD + "# cache test\n",
+            "tests": ["assert add(2, 2) == 4", "assert add(0, 1) == 2"],
+        }
         first = farm.execute(job)
         again = farm.execute(dict(job, id="c2"))
     assert not first.cached and again.cached and again.id == "c2"
@@ -64,8 +72,10 @@ def test_async_client(embedded_server):
         async with AsyncClient(f"127.0.0.1:{embedded_server}") as farm:
             one, many = await asyncio.gather(
                 farm.execute({"id": "a1", "program": ADD, "tests": ["assert add(2, 2) == 4"]}),
-                farm.execute_batch([{"id": f"a{i}", "program": ADD, "tests": [f"assert add({i}, 0) == {i}"]}
-                                    for i in range(2, 8)]))
+                farm.execute_batch(
+                    [{"id": f"a{i}", "program": ADD, "tests": [f"assert add({i}, 0) == {i}"]} for i in range(2, 8)]
+                ),
+            )
             group = await farm.score([ADD], ["assert add(0, 0) == 0"])
             return one, many, group
 
@@ -74,22 +84,41 @@ def test_async_client(embedded_server):
     assert [r.id for r in many] == [f"a{i}" for i in range(2, 8)] and group.pass_rates == [1.0]
 
 
-@pytest.mark.parametrize("make, field", [
-    (lambda: pb.ExecuteRequest(), "request.job: missing"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x = 1")), "job.tests: is empty"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x = 1", tests=[pb.Test(snippet="assert 1")] * 10_000)),
-     "job.tests: has 10000 tests"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x" * 300_000, tests=[pb.Test(snippet="assert 1")])),
-     "job.program: larger than"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="", program="x", tests=[pb.Test(snippet="assert 1")])), "job.id"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", language="cobol", program="x", tests=[pb.Test(snippet="1")])),
-     "job.language: unknown language"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test()])), "job.tests[0]: empty test"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test(call=pb.CallTest(func="f", args_json="[1,"))])),
-     "job.tests[0].call.args_json: not valid JSON"),
-    (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test(snippet="assert 1")],
-                                          limits=pb.Limits(cpu_s=1e9))), "job.limits.cpu_s: must be between"),
-])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: pb.ExecuteRequest(), "request.job: missing"),
+        (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x = 1")), "job.tests: is empty"),
+        (
+            lambda: pb.ExecuteRequest(
+                job=pb.Job(id="x", program="x = 1", tests=[pb.Test(snippet="assert 1")] * 10_000)
+            ),
+            "job.tests: has 10000 tests",
+        ),
+        (
+            lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x" * 300_000, tests=[pb.Test(snippet="assert 1")])),
+            "job.program: larger than",
+        ),
+        (lambda: pb.ExecuteRequest(job=pb.Job(id="", program="x", tests=[pb.Test(snippet="assert 1")])), "job.id"),
+        (
+            lambda: pb.ExecuteRequest(job=pb.Job(id="x", language="cobol", program="x", tests=[pb.Test(snippet="1")])),
+            "job.language: unknown language",
+        ),
+        (lambda: pb.ExecuteRequest(job=pb.Job(id="x", program="x", tests=[pb.Test()])), "job.tests[0]: empty test"),
+        (
+            lambda: pb.ExecuteRequest(
+                job=pb.Job(id="x", program="x", tests=[pb.Test(call=pb.CallTest(func="f", args_json="[1,"))])
+            ),
+            "job.tests[0].call.args_json: not valid JSON",
+        ),
+        (
+            lambda: pb.ExecuteRequest(
+                job=pb.Job(id="x", program="x", tests=[pb.Test(snippet="assert 1")], limits=pb.Limits(cpu_s=1e9))
+            ),
+            "job.limits.cpu_s: must be between",
+        ),
+    ],
+)
 def test_invalid_requests_get_clear_errors(embedded_server, make, field):
     code, details, _ = raw_call(embedded_server, "Execute", make().SerializeToString())
     assert code is grpc.StatusCode.INVALID_ARGUMENT and field in details, details
@@ -106,9 +135,13 @@ def test_undecodable_unknown_and_oversize_requests(embedded_server):
     unknown = pb.ExecuteRequest(job=job).SerializeToString() + b"\xf8\x01\x05"  # field 31, varint
     code, details, _ = raw_call(port, "Execute", unknown)
     assert code is grpc.StatusCode.INVALID_ARGUMENT and "unknown field number 31" in details
-    code, details, _ = raw_call(port, "ExecuteBatchUnary",
-                                pb.BatchRequest(jobs=[pb.Job(id=f"j{i}", program="x", tests=[pb.Test(snippet="1")])
-                                                      for i in range(5000)]).SerializeToString())
+    code, details, _ = raw_call(
+        port,
+        "ExecuteBatchUnary",
+        pb.BatchRequest(
+            jobs=[pb.Job(id=f"j{i}", program="x", tests=[pb.Test(snippet="1")]) for i in range(5000)]
+        ).SerializeToString(),
+    )
     assert code is grpc.StatusCode.INVALID_ARGUMENT and "at most 4096" in details
     code, details, _ = raw_call(port, "ExecuteBatchUnary", pb.BatchRequest(jobs=[job, job]).SerializeToString())
     assert code is grpc.StatusCode.INVALID_ARGUMENT and "duplicate id" in details
@@ -118,13 +151,22 @@ def test_undecodable_unknown_and_oversize_requests(embedded_server):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(
-    st.binary(max_size=300),
-    st.builds(lambda job, cut, junk: pb.ExecuteRequest(job=job).SerializeToString()[:cut] + junk,
-              st.builds(pb.Job, id=st.text(max_size=8), program=st.text(max_size=40),
-                        tests=st.lists(st.builds(pb.Test, snippet=st.text(max_size=30)), max_size=3)),
-              st.integers(0, 200), st.binary(max_size=8)),
-))
+@given(
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda job, cut, junk: pb.ExecuteRequest(job=job).SerializeToString()[:cut] + junk,
+            st.builds(
+                pb.Job,
+                id=st.text(max_size=8),
+                program=st.text(max_size=40),
+                tests=st.lists(st.builds(pb.Test, snippet=st.text(max_size=30)), max_size=3),
+            ),
+            st.integers(0, 200),
+            st.binary(max_size=8),
+        ),
+    )
+)
 def test_fuzzed_requests_never_break_the_server(embedded_server, data):
     code, details, _ = raw_call(embedded_server, "Execute", data, timeout=30)
     assert code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT), (code, details)
@@ -155,8 +197,13 @@ def test_bearer_token_and_metrics(tmp_path):
         assert 'acefarm_jobs_total{verdict="passed"} 1.0' in text
         assert 'acefarm_jobs_total{verdict="failed"} 1.0' in text
         assert 'acefarm_rejected_total{code="UNAUTHENTICATED"} 2.0' in text
-        for name in ("acefarm_queue_depth", "acefarm_queue_wait_seconds_bucket", "acefarm_run_seconds_bucket",
-                     "acefarm_infra_errors_total", "acefarm_tests_total"):
+        for name in (
+            "acefarm_queue_depth",
+            "acefarm_queue_wait_seconds_bucket",
+            "acefarm_run_seconds_bucket",
+            "acefarm_infra_errors_total",
+            "acefarm_tests_total",
+        ):
             assert name in text
     finally:
         proc.kill()
@@ -164,12 +211,35 @@ def test_bearer_token_and_metrics(tmp_path):
 
 def test_tls(tmp_path):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     proc, port = None, free_port()
-    p = subprocess.Popen([*ACEFARM, "serve", "--port", str(port), "--workers", "1", "--tls-cert", str(cert),
-                          "--tls-key", str(key)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(
+        [*ACEFARM, "serve", "--port", str(port), "--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         with Client(f"localhost:{port}", tls=str(cert), timeout_s=30) as farm:
             r = farm.execute({"id": "tls", "program": ADD, "tests": ["assert add(2, 3) == 5"]})
@@ -199,8 +269,12 @@ def test_full_queue_is_resource_exhausted(tmp_path):
 def test_deadline_stops_the_running_program(tmp_path):
     proc, port = start_server(tmp_path, "--workers", "1")
     try:
-        spin = {"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
-                "limits": {"cpu_s": 60, "wall_s": 120}}
+        spin = {
+            "id": "spin",
+            "program": "while True:\n    pass\n",
+            "tests": ["assert 1"],
+            "limits": {"cpu_s": 60, "wall_s": 120},
+        }
         with Client(f"127.0.0.1:{port}", retries=0, timeout_s=1.0) as impatient:
             with pytest.raises(grpc.RpcError) as err:
                 impatient.execute(spin)
@@ -218,14 +292,21 @@ def test_score_cli_through_the_server_matches_embedded(embedded_server, tmp_path
     demo = ROOT / "broker" / "examples" / "demo.jsonl"
     local, remote = tmp_path / "local.jsonl", tmp_path / "remote.jsonl"
     for out, extra in ((local, []), (remote, ["--server", f"127.0.0.1:{embedded_server}"])):
-        proc = subprocess.run([*ACEFARM, "score", str(demo), "-o", str(out), *extra], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [*ACEFARM, "score", str(demo), "-o", str(out), *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
 
     def verdicts(path):
         rows = [json.loads(line) for line in path.read_text().splitlines()]
-        return [(r["id"], r.get("verdict"), r.get("pass_rate"),
-                 [i["pass_rate"] for i in r.get("inferences", [])]) for r in rows]
+        return [
+            (r["id"], r.get("verdict"), r.get("pass_rate"), [i["pass_rate"] for i in r.get("inferences", [])])
+            for r in rows
+        ]
 
     assert verdicts(local) == verdicts(remote)
 
@@ -242,13 +323,20 @@ def test_health_and_reflection(embedded_server):
 def test_a_client_cancellation_stops_the_running_program(tmp_path):
     proc, port = start_server(tmp_path, "--workers", "1")
     try:
-        spin = pb.ExecuteRequest(job=pb.Job(id="spin", program="while True:\n    pass\n",
-                                            tests=[pb.Test(snippet="assert 1")], limits=pb.Limits(cpu_s=60, wall_s=120)))
+        spin = pb.ExecuteRequest(
+            job=pb.Job(
+                id="spin",
+                program="while True:\n    pass\n",
+                tests=[pb.Test(snippet="assert 1")],
+                limits=pb.Limits(cpu_s=60, wall_s=120),
+            )
+        )
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
             from broker.protos import rpc
 
             call = rpc.FarmStub(ch).Execute.future(spin)
             import time
+
             time.sleep(1.0)  # let it reach the sandbox
             call.cancel()
         with Client(f"127.0.0.1:{port}", retries=0, timeout_s=20) as farm:  # the only slot is free again
@@ -265,8 +353,11 @@ def test_every_rpc_answers_unwritable_results_escaped(embedded_server):
         one_by_one = [farm.execute(j) for j in jobs]
         streamed = list(farm.execute_batch(jobs, chunk=5))
         unary = farm.execute_many(jobs)
-        group = farm.score([j["program"] for j in unwritable_support.HOSTILE[:6]] + [ADD],
-                           ["assert f() == 1", "assert add(1, 2) == 3"], group_id="hostile")
+        group = farm.score(
+            [j["program"] for j in unwritable_support.HOSTILE[:6]] + [ADD],
+            ["assert f() == 1", "assert add(1, 2) == 3"],
+            group_id="hostile",
+        )
     for results in (one_by_one, streamed, unary):
         unwritable_support.check_results([r.to_dict() for r in results])
     assert group.pass_rates == [0.0] * 6 + [0.5]
@@ -274,8 +365,13 @@ def test_every_rpc_answers_unwritable_results_escaped(embedded_server):
     assert "\\ud800" in group.results[0].tests[0].message and "a\\x00b" in group.results[1].tests[0].message
     assert unwritable_support.unwritable([r.to_dict() for r in group.results]) == []
     # what a client of another language reads: the raw response bytes parse (protobuf checks UTF-8)
-    request = pb.BatchRequest(jobs=[pb.Job(id=j["id"], program=j["program"], tests=[pb.Test(snippet=t) for t in j["tests"]])
-                                    for j in unwritable_support.HOSTILE if all(isinstance(t, str) for t in j["tests"])])
+    request = pb.BatchRequest(
+        jobs=[
+            pb.Job(id=j["id"], program=j["program"], tests=[pb.Test(snippet=t) for t in j["tests"]])
+            for j in unwritable_support.HOSTILE
+            if all(isinstance(t, str) for t in j["tests"])
+        ]
+    )
     code, details, data = raw_call(embedded_server, "ExecuteBatchUnary", request.SerializeToString(), timeout=120)
     assert code is grpc.StatusCode.OK, details
     assert [r.id for r in pb.BatchResponse.FromString(data).results] == [j.id for j in request.jobs]
@@ -285,9 +381,11 @@ def test_text_no_writer_takes_is_refused_naming_the_field(embedded_server):
     from executor import InvalidJob
 
     with Client(f"127.0.0.1:{embedded_server}") as farm:
-        for job, field in [({"id": "\ud800", "program": ADD, "tests": ["assert 1"]}, "id"),
-                           ({"id": "a\x00", "program": ADD, "tests": ["assert 1"]}, "id"),
-                           ({"id": "p", "program": "x = '\udc00'", "tests": ["assert 1"]}, "program")]:
+        for job, field in [
+            ({"id": "\ud800", "program": ADD, "tests": ["assert 1"]}, "id"),
+            ({"id": "a\x00", "program": ADD, "tests": ["assert 1"]}, "id"),
+            ({"id": "p", "program": "x = '\udc00'", "tests": ["assert 1"]}, "program"),
+        ]:
             with pytest.raises(InvalidJob) as exc:
                 farm.execute(job)
             assert exc.value.field == field
@@ -297,10 +395,13 @@ def test_text_no_writer_takes_is_refused_naming_the_field(embedded_server):
         assert farm.execute({"id": "after", "program": ADD, "tests": ["assert add(1, 2) == 3"]}).pass_rate == 1.0
     # JSON in a call test can spell a lone surrogate that protobuf's UTF-8 check cannot see
     call = pb.Test(call=pb.CallTest(func="add", args_json='["\\ud800", 1]', expected_json="1"))
-    code, details, _ = raw_call(embedded_server, "Execute",
-                                pb.ExecuteRequest(job=pb.Job(id="x", program=ADD, tests=[call])).SerializeToString())
+    code, details, _ = raw_call(
+        embedded_server, "Execute", pb.ExecuteRequest(job=pb.Job(id="x", program=ADD, tests=[call])).SerializeToString()
+    )
     assert code is grpc.StatusCode.INVALID_ARGUMENT and "job.tests[0].args[0]: not valid UTF-8 text" in details
-    code, details, _ = raw_call(embedded_server, "Score", pb.ScoreRequest(programs=[ADD], tests=[call]).SerializeToString())
+    code, details, _ = raw_call(
+        embedded_server, "Score", pb.ScoreRequest(programs=[ADD], tests=[call]).SerializeToString()
+    )
     assert code is grpc.StatusCode.INVALID_ARGUMENT and "tests[0].args[0]: not valid UTF-8 text" in details
 
 
@@ -310,11 +411,13 @@ def test_score_cli_through_the_server_writes_unwritable_results(embedded_server,
     outputs = []
     for extra in ([], ["--server", f"127.0.0.1:{embedded_server}"]):
         out = tmp_path / f"out{len(outputs)}.jsonl"
-        proc = subprocess.run([*ACEFARM, "score", str(src), "-o", str(out), *extra], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [*ACEFARM, "score", str(src), "-o", str(out), *extra], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr
         results = [json.loads(line) for line in out.read_bytes().decode("utf-8").splitlines()]
         unwritable_support.check_results(results)
-        outputs.append([(r["id"], r["verdict"], [(t["verdict"], t.get("message")) for t in r["tests"]])
-                        for r in results])
+        outputs.append(
+            [(r["id"], r["verdict"], [(t["verdict"], t.get("message")) for t in r["tests"]]) for r in results]
+        )
     assert outputs[0] == outputs[1]  # the same results, embedded or through the farm

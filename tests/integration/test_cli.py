@@ -83,8 +83,17 @@ def test_bad_lines_are_reported_and_the_rest_is_scored(tmp_path):
     results = read_jsonl(out)
     assert len(results) == 11
     errors = {r["line"]: r["error"]["field"] for r in results if "error" in r}
-    assert errors == {2: "json", 3: "program", 4: "language", 5: "tests", 6: "tests", 7: "program",
-                      8: "id", 9: "json", 11: "encoding"}
+    assert errors == {
+        2: "json",
+        3: "program",
+        4: "language",
+        5: "tests",
+        6: "tests",
+        7: "program",
+        8: "id",
+        9: "json",
+        11: "encoding",
+    }
     assert results[0]["verdict"] == "passed" and results[9]["verdict"] == "failed"
     for n in errors:
         assert f"line {n}:" in proc.stderr
@@ -94,12 +103,23 @@ def test_bad_lines_are_reported_and_the_rest_is_scored(tmp_path):
 @pytest.mark.slow
 def test_a_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     src = tmp_path / "in.jsonl"
-    jobs = [{"id": f"j{i}", "program": f"import time\ntime.sleep(0.05)\nX = {i}\n",
-             "tests": [f"assert X == {i}", f"assert X * 2 == {2 * i if i % 3 else -1}"]} for i in range(80)]
+    jobs = [
+        {
+            "id": f"j{i}",
+            "program": f"import time\ntime.sleep(0.05)\nX = {i}\n",
+            "tests": [f"assert X == {i}", f"assert X * 2 == {2 * i if i % 3 else -1}"],
+        }
+        for i in range(80)
+    ]
     src.write_text("".join(json.dumps(j) + "\n" for j in jobs))
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen([*ACEFARM, "score", str(src), "-o", str(out), "--workers", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [*ACEFARM, "score", str(src), "-o", str(out), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if out.exists() and out.read_text().count("\n") >= 15:
@@ -161,9 +181,11 @@ def test_score_reads_parquet(tmp_path):
 
 
 def test_duplicates_are_rejected_the_same_way_after_a_resume(tmp_path):
-    lines = [{"id": "a", "program": "x = 1", "tests": ["assert x == 1"]},
-             {"id": "b", "program": "x = 2", "tests": ["assert x == 2"]},
-             {"id": "a", "program": "x = 3", "tests": ["assert x == 3"]}]
+    lines = [
+        {"id": "a", "program": "x = 1", "tests": ["assert x == 1"]},
+        {"id": "b", "program": "x = 2", "tests": ["assert x == 2"]},
+        {"id": "a", "program": "x = 3", "tests": ["assert x == 3"]},
+    ]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "out.jsonl"
@@ -175,9 +197,15 @@ def test_duplicates_are_rejected_the_same_way_after_a_resume(tmp_path):
 
 
 def test_float_limits_and_duplicate_completion_ids(tmp_path):
-    row = {"id": "r", "question": "Q", "test_cases": ["assert f() == 1"],
-           "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n"},
-                          {"completion_id": 0, "completion": "def f():\n    return 2\n"}]}
+    row = {
+        "id": "r",
+        "question": "Q",
+        "test_cases": ["assert f() == 1"],
+        "inferences": [
+            {"completion_id": 0, "completion": "def f():\n    return 1\n"},
+            {"completion_id": 0, "completion": "def f():\n    return 2\n"},
+        ],
+    }
     job = {"id": "j", "program": "x = 1", "tests": ["assert x == 1"], "limits": {"memory_mb": 256.0}}
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(row) + "\n" + json.dumps(job) + "\n")
@@ -204,13 +232,21 @@ def test_results_with_unwritable_text_are_written_escaped(tmp_path):
 
 def test_input_that_would_echo_unwritable_text_is_rejected_by_field(tmp_path):
     good = {"id": "good", "program": "x = 1", "tests": ["assert x == 1"]}
-    row = {"id": "row", "question": "Q", "test_cases": ["assert f() == 1"],
-           "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n"}]}
+    row = {
+        "id": "row",
+        "question": "Q",
+        "test_cases": ["assert f() == 1"],
+        "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n"}],
+    }
     lines = [
         {"id": "\ud800", "program": "x = 1", "tests": ["assert x == 1"]},
         {"id": "nul\x00", "program": "x = 1", "tests": ["assert x == 1"]},
         {"id": "prog", "program": "x = '\udcff'", "tests": ["assert x == 1"]},
-        {"id": "args", "program": "def f(s):\n    return s\n", "tests": [{"call": "f", "args": ["\ud800"], "expected": 1}]},
+        {
+            "id": "args",
+            "program": "def f(s):\n    return s\n",
+            "tests": [{"call": "f", "args": ["\ud800"], "expected": 1}],
+        },
         {"id": "key", "program": "x = 1", "tests": ["assert x == 1"], "\udfff": 1},
         good,
         dict(row, question="Q \ud800"),
@@ -226,8 +262,16 @@ def test_input_that_would_echo_unwritable_text_is_rejected_by_field(tmp_path):
     results = read_strict(out)
     assert unwritable_support.unwritable(results) == []
     errors = {r["line"]: r["error"]["field"] for r in results if "error" in r}
-    assert errors == {1: "id", 2: "id", 3: "program", 4: "tests[0].args[0]", 5: "\\udfff", 7: "question",
-                      8: "inferences[0].completion", 9: "inferences[0].completion_id"}
+    assert errors == {
+        1: "id",
+        2: "id",
+        3: "program",
+        4: "tests[0].args[0]",
+        5: "\\udfff",
+        7: "question",
+        8: "inferences[0].completion",
+        9: "inferences[0].completion_id",
+    }
     assert results[0]["id"] == "\\ud800" and "lone surrogate \\ud800" in results[0]["error"]["message"]
     assert results[5]["verdict"] == "passed" and results[9]["inferences"][0]["pass_rate"] == 1.0
     assert "line 4: tests[0].args[0]: not valid UTF-8 text" in proc.stderr
@@ -237,17 +281,37 @@ def test_acecode_rows_with_stdio_and_call_tests(tmp_path):
     """Rows whose tests are stdin/stdout or call tests: the program is extracted and scored too."""
     fenced = "Here you go:\n```python\n{}```\nThat reads both numbers."
     rows = [
-        {"id": "stdio", "question": "Add two numbers read from stdin.",
-         "test_cases": [{"stdin": "1 2\n", "expected_stdout": "3\n"}, {"stdin": "5 5\n", "expected_stdout": "10\n"}],
-         "inferences": [{"completion_id": 0, "completion": fenced.format("a, b = map(int, input().split())\nprint(a + b)\n")},
-                        {"completion_id": 1, "completion": fenced.format("print(3)\n")}]},
-        {"id": "call", "question": "add(a, b)",
-         "test_cases": [{"call": "add", "args": [1, 2], "expected": 3}, {"call": "add", "args": [2, 2], "expected": 4}],
-         "inferences": [{"completion_id": 0, "completion": "```python\ndef helper():\n    pass\n```\n"
-                                                            "```python\ndef add(a, b):\n    return a + b\n```\n"},
-                        {"completion_id": 1, "completion": "def add(a, b):\n    return a * b\n"}]},
-        {"id": "mixed", "question": "Q", "test_cases": ["assert 1", {"stdin": "", "expected_stdout": ""}],
-         "inferences": [{"completion": "x = 1"}]},
+        {
+            "id": "stdio",
+            "question": "Add two numbers read from stdin.",
+            "test_cases": [{"stdin": "1 2\n", "expected_stdout": "3\n"}, {"stdin": "5 5\n", "expected_stdout": "10\n"}],
+            "inferences": [
+                {"completion_id": 0, "completion": fenced.format("a, b = map(int, input().split())\nprint(a + b)\n")},
+                {"completion_id": 1, "completion": fenced.format("print(3)\n")},
+            ],
+        },
+        {
+            "id": "call",
+            "question": "add(a, b)",
+            "test_cases": [
+                {"call": "add", "args": [1, 2], "expected": 3},
+                {"call": "add", "args": [2, 2], "expected": 4},
+            ],
+            "inferences": [
+                {
+                    "completion_id": 0,
+                    "completion": "```python\ndef helper():\n    pass\n```\n"
+                    "```python\ndef add(a, b):\n    return a + b\n```\n",
+                },
+                {"completion_id": 1, "completion": "def add(a, b):\n    return a * b\n"},
+            ],
+        },
+        {
+            "id": "mixed",
+            "question": "Q",
+            "test_cases": ["assert 1", {"stdin": "", "expected_stdout": ""}],
+            "inferences": [{"completion": "x = 1"}],
+        },
         {"id": "badtest", "question": "Q", "test_cases": [{"stdin": "1"}], "inferences": [{"completion": "x = 1"}]},
     ]
     src = tmp_path / "rows.jsonl"

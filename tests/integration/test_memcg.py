@@ -11,8 +11,10 @@ import pytest
 from executor import ExecutorConfig, Job, Pool, Verdict, memcg
 
 P = Verdict.PASSED
-WHERE = ("def where():\n    return [l.split(':', 2)[2] for l in open('/proc/self/cgroup')\n"
-         "            if ':memory:' in l or l.startswith('0::')]\n")
+WHERE = (
+    "def where():\n    return [l.split(':', 2)[2] for l in open('/proc/self/cgroup')\n"
+    "            if ':memory:' in l or l.startswith('0::')]\n"
+)
 
 
 def _available() -> str | None:
@@ -32,8 +34,9 @@ def _pids(path: str) -> list[int]:
 
 
 def _job(memory_mb: int, program: str = "def f():\n    return 1\n", tests=("assert f() == 1",)) -> Job:
-    return Job.from_dict({"id": f"m{memory_mb}", "program": program, "tests": list(tests),
-                          "limits": {"memory_mb": memory_mb}})
+    return Job.from_dict(
+        {"id": f"m{memory_mb}", "program": program, "tests": list(tests), "limits": {"memory_mb": memory_mb}}
+    )
 
 
 @needs_cgroup
@@ -84,12 +87,22 @@ def test_cgroup_lifecycle(monkeypatch):
 
 @needs_cgroup
 def test_a_child_killed_by_the_cgroup_gets_memory_exceeded_and_the_peak_is_the_cgroups():
-    hog = ("import os\ndef fill():\n    for i in range(64):\n"
-           "        fd = os.open('/tmp/f%d' % i, os.O_CREAT | os.O_WRONLY)\n"
-           "        os.posix_fallocate(fd, 0, 16 << 20)\n    return 1\n")
+    hog = (
+        "import os\ndef fill():\n    for i in range(64):\n"
+        "        fd = os.open('/tmp/f%d' % i, os.O_CREAT | os.O_WRONLY)\n"
+        "        os.posix_fallocate(fd, 0, 16 << 20)\n    return 1\n"
+    )
     with Pool(ExecutorConfig(slots=1)) as pool:
-        r = pool.run(Job.from_dict({"id": "hog", "program": hog, "tests": ["assert fill() == 1", "assert 1 == 1"],
-                                    "limits": {"memory_mb": 128, "disk_mb": 4096}}))
+        r = pool.run(
+            Job.from_dict(
+                {
+                    "id": "hog",
+                    "program": hog,
+                    "tests": ["assert fill() == 1", "assert 1 == 1"],
+                    "limits": {"memory_mb": 128, "disk_mb": 4096},
+                }
+            )
+        )
         assert [t.verdict for t in r.tests] == [Verdict.MEMORY_EXCEEDED, Verdict.SKIPPED], r.to_dict()
         assert "OOM killer" in r.tests[0].message
         # The peak is what the job's cgroup held: its files too, up to the limit.

@@ -41,16 +41,19 @@ def test_many_value_tests_with_queued_nonces(run):
 def test_failed_assert_stops_the_rest_of_its_check(run):
     """The first assert fails after 20 ms; the next one would never end. The check stops at
     the failed assert, as it would run anywhere, instead of burning the CPU limit."""
-    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0")],
-            limits={"cpu_s": 5, "wall_s": 10})
+    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0")], limits={"cpu_s": 5, "wall_s": 10})
     assert verdicts(r) == [F]
     assert "slow(20) gave 20; expected == 21" in r.tests[0].message
     assert r.cpu_ms < 2500  # stopped, not killed at the 5 s limit
 
 
 def test_first_failure_mode_stops_any_test(run):
-    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
-            mode="first_failure", limits={"cpu_s": 5, "wall_s": 10})
+    r = run(
+        SLOW,
+        [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
+        mode="first_failure",
+        limits={"cpu_s": 5, "wall_s": 10},
+    )
     assert verdicts(r) == [F, SK]
     assert r.cpu_ms < 2500
 
@@ -58,8 +61,11 @@ def test_first_failure_mode_stops_any_test(run):
 def test_a_check_that_is_not_last_runs_to_its_end(run):
     """Stopping a middle test would kill the program and fail the tests after it: it is not
     stopped, and its verdict still comes from the assert that failed first."""
-    r = run(SLOW, [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
-            limits={"cpu_s": 0.5, "wall_s": 5})
+    r = run(
+        SLOW,
+        [check("assert candidate(20) == 21", "assert forever() == 0"), "assert slow(0) == 0"],
+        limits={"cpu_s": 0.5, "wall_s": 5},
+    )
     assert r.tests[0].verdict is F and "expected == 21" in r.tests[0].message
     assert r.tests[1].verdict is SK
 
@@ -89,8 +95,9 @@ def test_after_the_program_dies_in_a_snippet_the_tests_after_it_are_skipped(pool
     assert "exited with status 3" in result.tests[1].message
 
 
-LEAVES = ("import os\ndef f(x):\n    return x + 1\ndef loop():\n    while True:\n        pass\n"
-          "def die():\n    os._exit(0)\n")
+LEAVES = (
+    "import os\ndef f(x):\n    return x + 1\ndef loop():\n    while True:\n        pass\ndef die():\n    os._exit(0)\n"
+)
 
 
 def test_a_check_stops_at_its_first_failing_assert_whatever_comes_after(run):
@@ -98,12 +105,15 @@ def test_a_check_stops_at_its_first_failing_assert_whatever_comes_after(run):
     # process, before the phase's frame is written. The failed assert's value is in the
     # child's values log and is judged first: `failed`, not `timeout` or `runtime_error`.
     for later in ("loop()", "die()"):
-        r = run(LEAVES, [f"assert f(1) == 5\nassert {later} == 1", "assert f(2) == 3"],
-                limits={"cpu_s": 1, "wall_s": 3})
+        r = run(
+            LEAVES, [f"assert f(1) == 5\nassert {later} == 1", "assert f(2) == 3"], limits={"cpu_s": 1, "wall_s": 3}
+        )
         assert verdicts(r) == [F, SK], r
         assert "f(1) gave 2" in r.tests[0].message
-    r = run(LEAVES, ["def check(c):\n    assert c(1) == 2\n    assert c(2) == 9\n    assert die()\ncheck(f)",
-                     "assert f(2) == 3"])
+    r = run(
+        LEAVES,
+        ["def check(c):\n    assert c(1) == 2\n    assert c(2) == 9\n    assert die()\ncheck(f)", "assert f(2) == 3"],
+    )
     assert verdicts(r) == [F, SK] and "f(2) gave 3" in r.tests[0].message, r
 
 

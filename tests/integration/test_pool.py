@@ -18,8 +18,9 @@ def verdicts(result):
 
 
 def test_assert_tests_pass_rate_and_messages(run):
-    r = run(ADD, ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "assert add('a', 'b') == 'ab'",
-                  "assert add(1) == 1"])
+    r = run(
+        ADD, ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "assert add('a', 'b') == 'ab'", "assert add(1) == 1"]
+    )
     assert verdicts(r) == [P, F, P, Verdict.RUNTIME_ERROR]
     assert (r.passed, r.total, r.pass_rate, r.verdict) == (2, 4, 0.5, F)
     assert "gave 3" in r.tests[1].message and "TypeError" in r.tests[3].message
@@ -66,20 +67,28 @@ def test_memory_and_output_limits(run):
 
 def test_call_tests(run):
     prog = "def pair(a, b):\n    return (a, b)\n"
-    r = run(prog, [{"call": "pair", "args": [1, [2]], "expected": [1, [2]]},
-                   {"call": "pair", "args": [1, 2], "expected": [2, 1]},
-                   {"call": "nope", "args": [], "expected": None}])
+    r = run(
+        prog,
+        [
+            {"call": "pair", "args": [1, [2]], "expected": [1, [2]]},
+            {"call": "pair", "args": [1, 2], "expected": [2, 1]},
+            {"call": "nope", "args": [], "expected": None},
+        ],
+    )
     assert verdicts(r) == [P, F, Verdict.RUNTIME_ERROR]
 
 
 def test_stdio_tests_and_checkers(run):
     prog = "import sys\nnums = list(map(float, sys.stdin.read().split()))\nprint(sum(nums) / len(nums))\n"
-    r = run(prog, [
-        {"stdin": "1 2 3\n", "expected_stdout": "2.0\n", "checker": "exact"},
-        {"stdin": "1 2\n", "expected_stdout": "1.5000001", "checker": "float", "tolerance": 1e-6},
-        {"stdin": "1 2\n", "expected_stdout": "1.6", "checker": "float", "tolerance": 1e-6},
-        {"stdin": "", "expected_stdout": "0"},
-    ])
+    r = run(
+        prog,
+        [
+            {"stdin": "1 2 3\n", "expected_stdout": "2.0\n", "checker": "exact"},
+            {"stdin": "1 2\n", "expected_stdout": "1.5000001", "checker": "float", "tolerance": 1e-6},
+            {"stdin": "1 2\n", "expected_stdout": "1.6", "checker": "float", "tolerance": 1e-6},
+            {"stdin": "", "expected_stdout": "0"},
+        ],
+    )
     assert verdicts(r) == [P, P, F, Verdict.RUNTIME_ERROR]
     assert "ZeroDivisionError" in r.tests[3].message
 
@@ -106,8 +115,10 @@ def test_programs_do_not_share_state(run):
 
 
 def test_many_jobs_in_order(pool):
-    jobs = [Job.from_dict({"id": f"m{i}", "program": f"X = {i}\n", "tests": [f"assert X == {i}", f"assert X == {i + 1}"]})
-            for i in range(60)]
+    jobs = [
+        Job.from_dict({"id": f"m{i}", "program": f"X = {i}\n", "tests": [f"assert X == {i}", f"assert X == {i + 1}"]})
+        for i in range(60)
+    ]
     results = list(pool.map(jobs))
     assert [r.id for r in results] == [j.id for j in jobs]
     assert all(verdicts(r) == [P, F] for r in results)
@@ -127,8 +138,12 @@ def _kill_busy_slots(pool, stop):
 
 @pytest.mark.slow
 def test_dead_zygote_is_replaced_and_the_job_retried_once():
-    sleepy = {"id": "sleepy", "program": "import time\n", "tests": ["assert time.sleep(1.5) is None"],
-              "limits": {"wall_s": 5}}
+    sleepy = {
+        "id": "sleepy",
+        "program": "import time\n",
+        "tests": ["assert time.sleep(1.5) is None"],
+        "limits": {"wall_s": 5},
+    }
     with Pool(ExecutorConfig(slots=1)) as pool:
         fut = pool.submit(Job.from_dict(sleepy))
         deadline = time.monotonic() + 10
@@ -190,14 +205,18 @@ def test_sandbox_sees_a_minimal_environment(run):
 
 
 def test_the_sandbox_package_is_hidden_from_programs(run):
-    r = run("import sys\nMODS = sorted(m for m in sys.modules if 'acefarm' in m or 'sandbox' in m)\n",
-            ["assert MODS == []", "assert len(sys.modules) > 50"])
+    r = run(
+        "import sys\nMODS = sorted(m for m in sys.modules if 'acefarm' in m or 'sandbox' in m)\n",
+        ["assert MODS == []", "assert len(sys.modules) > 50"],
+    )
     assert [t.verdict for t in r.tests] == [P, P], r.tests
 
 
 def test_children_are_non_dumpable_in_their_own_session(run):
-    prog = ("import ctypes, os\nlibc = ctypes.CDLL(None)\n"
-            "DUMPABLE = libc.prctl(3, 0, 0, 0, 0)\nSESSION_LEADER = os.getsid(0) == os.getpid()\n")
+    prog = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None)\n"
+        "DUMPABLE = libc.prctl(3, 0, 0, 0, 0)\nSESSION_LEADER = os.getsid(0) == os.getpid()\n"
+    )
     r = run(prog, ["assert DUMPABLE == 0", "assert SESSION_LEADER"])
     assert verdicts(r) == [P, P]
 
@@ -206,8 +225,14 @@ def test_cancel_stops_a_running_program_and_the_pool_recovers():
     import concurrent.futures
 
     with Pool(ExecutorConfig(slots=1)) as pool:
-        spin = Job.from_dict({"id": "spin", "program": "while True:\n    pass\n", "tests": ["assert 1"],
-                              "limits": {"cpu_s": 30, "wall_s": 60}})
+        spin = Job.from_dict(
+            {
+                "id": "spin",
+                "program": "while True:\n    pass\n",
+                "tests": ["assert 1"],
+                "limits": {"cpu_s": 30, "wall_s": 60},
+            }
+        )
         queued = Job.from_dict({"id": "queued", "program": ADD, "tests": ["assert add(1, 1) == 2"]})
         running, waiting = pool.submit(spin), pool.submit(queued)
         deadline = time.monotonic() + 10
@@ -253,8 +278,10 @@ def test_a_slot_runs_on_the_cpu_it_is_pinned_to():
     unpinned slot's program may run on any usable CPU."""
     usable = sorted(os.sched_getaffinity(0))
     probe = "import os\nCPUS = sorted(os.sched_getaffinity(0))\n"
-    for config, expected in ((ExecutorConfig(slots=1, cpus=(usable[-1],)), [usable[-1]]),
-                             (ExecutorConfig(slots=1, pin_slots=False), usable)):
+    for config, expected in (
+        (ExecutorConfig(slots=1, cpus=(usable[-1],)), [usable[-1]]),
+        (ExecutorConfig(slots=1, pin_slots=False), usable),
+    ):
         with Pool(config) as pool:
             r = pool.run(Job.from_dict({"id": "cpu", "program": probe, "tests": [f"assert CPUS == {expected!r}"]}))
         assert r.verdict is P, (config.cpus, r)
@@ -263,7 +290,13 @@ def test_a_slot_runs_on_the_cpu_it_is_pinned_to():
 def test_large_values_are_judged(run):
     """A right program with a large answer passes where the test reduces it: a size or a sum
     is taken where the value is (the child), so the value never has to cross."""
-    r = run("def f(n):\n    return list(range(n))\n",
-            ["assert len(f(10 ** 6)) == 10 ** 6", "assert sum(f(10 ** 6)) == 499999500000",
-             "assert max(f(10 ** 6)) == 10 ** 6 - 1", "assert len(f(10)) == 11"])
+    r = run(
+        "def f(n):\n    return list(range(n))\n",
+        [
+            "assert len(f(10 ** 6)) == 10 ** 6",
+            "assert sum(f(10 ** 6)) == 499999500000",
+            "assert max(f(10 ** 6)) == 10 ** 6 - 1",
+            "assert len(f(10)) == 11",
+        ],
+    )
     assert [t.verdict for t in r.tests] == [P, P, P, Verdict.FAILED], r

@@ -5,7 +5,7 @@ from executor import Verdict
 
 P, F, RE = Verdict.PASSED, Verdict.FAILED, Verdict.RUNTIME_ERROR
 
-PROGRAM = '''
+PROGRAM = """
 CONST = 5
 
 def sort_in_place(xs):
@@ -41,7 +41,7 @@ def check_positive(n):
 def gen(n):
     for i in range(n):
         yield i
-'''
+"""
 
 
 def verdicts(result):
@@ -49,31 +49,40 @@ def verdicts(result):
 
 
 def test_program_functions_objects_and_globals(run):
-    r = run(PROGRAM, [
-        "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",     # changed in place, seen here
-        "d = {}\nfill(d, 'a')\nfill(d, 'b')\nassert d == {'a': 0, 'b': 1}",
-        "s = Stack()\ns.push(1)\ns.push(2)\nassert s.pop() == 2\nassert len(s) == 1",
-        "x = CONST\nassert x * 2 == 10",
-        "assert list(gen(3)) == [0, 1, 2]",
-        "total = 0\nfor i in gen(4):\n    total += i\nassert total == 6",
-    ])
+    r = run(
+        PROGRAM,
+        [
+            "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",  # changed in place, seen here
+            "d = {}\nfill(d, 'a')\nfill(d, 'b')\nassert d == {'a': 0, 'b': 1}",
+            "s = Stack()\ns.push(1)\ns.push(2)\nassert s.pop() == 2\nassert len(s) == 1",
+            "x = CONST\nassert x * 2 == 10",
+            "assert list(gen(3)) == [0, 1, 2]",
+            "total = 0\nfor i in gen(4):\n    total += i\nassert total == 6",
+        ],
+    )
     assert verdicts(r) == [P] * 6, r
 
 
 def test_functions_from_the_test_run_in_the_test_process(run):
-    r = run(PROGRAM, [
-        "assert apply(lambda x: x * 2, 21) == 42",
-        "inc = lambda x: x + 1\nassert twice(inc)(5) == 7",       # the program's closure over ours
-        "seen = []\napply(seen.append, 'hi')\nassert seen == ['hi']",
-    ])
+    r = run(
+        PROGRAM,
+        [
+            "assert apply(lambda x: x * 2, 21) == 42",
+            "inc = lambda x: x + 1\nassert twice(inc)(5) == 7",  # the program's closure over ours
+            "seen = []\napply(seen.append, 'hi')\nassert seen == ['hi']",
+        ],
+    )
     assert verdicts(r) == [P] * 3, r
 
 
 def test_exceptions_cross_as_their_builtin_class(run):
-    r = run(PROGRAM, [
-        "try:\n    check_positive(-1)\nexcept ValueError as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
-        "assert check_positive(-2) == 0",
-    ])
+    r = run(
+        PROGRAM,
+        [
+            "try:\n    check_positive(-1)\nexcept ValueError as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
+            "assert check_positive(-2) == 0",
+        ],
+    )
     assert verdicts(r) == [P, RE], r
     assert "negative: -2" in r.tests[1].message
 
@@ -94,7 +103,7 @@ def test_wrong_programs_fail_and_a_crash_mid_test_is_an_error(run):
 
 def test_snippet_sources_never_reach_the_program(run):
     """The program searches all its objects (strings, code constants) for a test's literal."""
-    finder = '''
+    finder = """
 import gc
 def find(marker):
     for obj in gc.get_objects():
@@ -107,7 +116,7 @@ def find(marker):
         except Exception:
             pass
     return "not found"
-'''
+"""
     # The literal below sits in the snippet; the program is only ever asked about a fragment.
     test = "secret = 'XQ-' + '7731-ZZ'\nassert find('7731') == 'not found'\nassert secret == 'XQ-7731-ZZ'"
     r = run(finder, [test])
@@ -117,7 +126,7 @@ def find(marker):
 def test_the_program_cannot_kill_the_test_process(run):
     """The test process is older than the program's child: its kill attempts are refused, and
     the test is judged (here: failed on its own assert) instead of crashing."""
-    killer = '''
+    killer = """
 import os, signal
 def kill_all():
     me = os.getpid()
@@ -128,16 +137,21 @@ def kill_all():
             except OSError:
                 pass
     return 1
-'''
+"""
     r = run(killer, ["x = kill_all()\nassert x == 2"])
     assert verdicts(r) == [F], r
 
 
 def test_big_values_cross_both_ways(run):
     program = "def total(xs):\n    return sum(xs)\ndef make(n):\n    return list(range(n))\n"
-    r = run(program, ["xs = list(range(1_000_000))\nassert total(xs) == 499999500000",
-                      "ys = make(1_000_000)\nassert len(ys) == 1_000_000 and ys[-1] == 999999"],
-            limits={"cpu_s": 10, "wall_s": 20, "memory_mb": 1024})
+    r = run(
+        program,
+        [
+            "xs = list(range(1_000_000))\nassert total(xs) == 499999500000",
+            "ys = make(1_000_000)\nassert len(ys) == 1_000_000 and ys[-1] == 999999",
+        ],
+        limits={"cpu_s": 10, "wall_s": 20, "memory_mb": 1024},
+    )
     assert verdicts(r) == [P, P], r
 
 
@@ -148,12 +162,17 @@ def test_big_dicts_from_the_program_are_usable_in_the_test(run):
 
 
 def test_program_exception_classes_can_be_caught_by_name(run):
-    program = ("class InvalidInput(ValueError):\n    pass\nclass Negative(InvalidInput):\n    pass\n"
-               "def check(n):\n    if n < 0:\n        raise Negative('negative: %d' % n)\n    return n\n")
-    r = run(program, [
-        "try:\n    check(-1)\nexcept Negative as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
-        "try:\n    check(-2)\nexcept InvalidInput:\n    pass\nelse:\n    assert False",
-        "try:\n    check(-3)\nexcept ValueError:\n    pass\nelse:\n    assert False",
-        "try:\n    check(-4)\nexcept KeyError:\n    pass",
-    ])
+    program = (
+        "class InvalidInput(ValueError):\n    pass\nclass Negative(InvalidInput):\n    pass\n"
+        "def check(n):\n    if n < 0:\n        raise Negative('negative: %d' % n)\n    return n\n"
+    )
+    r = run(
+        program,
+        [
+            "try:\n    check(-1)\nexcept Negative as e:\n    assert 'negative' in str(e)\nelse:\n    assert False",
+            "try:\n    check(-2)\nexcept InvalidInput:\n    pass\nelse:\n    assert False",
+            "try:\n    check(-3)\nexcept ValueError:\n    pass\nelse:\n    assert False",
+            "try:\n    check(-4)\nexcept KeyError:\n    pass",
+        ],
+    )
     assert verdicts(r) == [P, P, P, RE], r

@@ -16,18 +16,18 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from executor import ExecutorConfig, Pool
-from .security_support import (SECRET_ENV, WATCHED_DIRS, WATCHED_FILES, describe_processes, digest,
-                              sandbox_processes)
 
+from .security_support import SECRET_ENV, WATCHED_DIRS, WATCHED_FILES, describe_processes, digest, sandbox_processes
 
 # -- the sandbox -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def host_secret() -> Iterator[str]:
@@ -69,6 +69,7 @@ def solo_pool(host_secret: str) -> Iterator[Pool]:
 
 # -- host canaries ---------------------------------------------------------------------
 
+
 @dataclass
 class Canary:
     path: Path
@@ -96,17 +97,18 @@ def host_tmp_canary() -> Iterator[Canary]:
 class HostWatch:
     """What a test checks on the host after its hostile program ran."""
 
-    pwn: str                      # a unique name programs try to create everywhere
-    canary: Canary                # a world-writable canary in a per-test host tmp dir
-    tmp_canary: Canary            # the session canary in the host's real /tmp
+    pwn: str  # a unique name programs try to create everywhere
+    canary: Canary  # a world-writable canary in a per-test host tmp dir
+    tmp_canary: Canary  # the session canary in the host's real /tmp
     files: dict[str, str | None] = field(default_factory=dict)
     procs: int = 0
 
     def check(self) -> None:
         """Assert the host is untouched; call after every hostile job."""
         assert self.canary.intact(), "the per-test host canary was changed or removed"
-        assert sorted(p.name for p in self.canary.path.parent.iterdir()) == [self.canary.path.name], \
+        assert sorted(p.name for p in self.canary.path.parent.iterdir()) == [self.canary.path.name], (
             "something appeared next to the host canary"
+        )
         assert self.tmp_canary.intact(), "the canary in the host's /tmp was changed or removed"
         for d in WATCHED_DIRS:
             try:
@@ -122,8 +124,9 @@ class HostWatch:
         while len(sandbox_processes()) > self.procs and time.monotonic() < deadline:
             time.sleep(0.05)
         now = sandbox_processes()
-        assert len(now) <= self.procs, \
+        assert len(now) <= self.procs, (
             f"sandbox user processes grew from {self.procs} to {len(now)}: {describe_processes(now)}"
+        )
 
 
 @pytest.fixture
@@ -140,8 +143,13 @@ def host(tmp_path: Path, host_tmp_canary: Canary, pool: Pool, solo_pool: Pool) -
     canary = Canary(path, "test canary " + secrets.token_hex(16))
     path.write_text(canary.content)
     os.chmod(path, 0o666)
-    watch = HostWatch("acefarm-pwn-" + secrets.token_hex(6), canary, host_tmp_canary,
-                      {p: digest(p) for p in WATCHED_FILES}, len(sandbox_processes()))
+    watch = HostWatch(
+        "acefarm-pwn-" + secrets.token_hex(6),
+        canary,
+        host_tmp_canary,
+        {p: digest(p) for p in WATCHED_FILES},
+        len(sandbox_processes()),
+    )
     yield watch
     # Clean up anything a broken sandbox might have left, after the test has judged it.
     for d in WATCHED_DIRS:
@@ -162,6 +170,7 @@ def host(tmp_path: Path, host_tmp_canary: Canary, pool: Pool, solo_pool: Pool) -
 
 # -- a real Redis on 127.0.0.1 ---------------------------------------------------------
 
+
 @dataclass
 class Redis:
     port: int
@@ -169,8 +178,7 @@ class Redis:
     proc: subprocess.Popen
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), *args],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, timeout=10)
         return out.stdout.strip()
 
     def alive(self) -> bool:
@@ -193,9 +201,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
     unixsocket = str(sockdir / "redis.sock")
     port = _free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--daemonize", "no", "--unixsocket", unixsocket, "--unixsocketperm", "777"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--unixsocket",
+            unixsocket,
+            "--unixsocketperm",
+            "777",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     redis = Redis(port, unixsocket, proc)
     deadline = time.monotonic() + 10
     while not redis.alive():

@@ -20,8 +20,20 @@ SECRET_ENV = "ACEFARM_SECURITY_SECRET"
 SMALL = {"cpu_s": 1, "wall_s": 3, "memory_mb": 256, "output_kb": 64, "disk_mb": 16}
 
 # Directories a program might try to drop files into; none may ever get one.
-WATCHED_DIRS = ("/", "/tmp", "/etc", "/root", "/var/tmp", "/dev", "/dev/shm", "/home", "/usr/local", "/run",
-                str(REPO), str(REPO / "executor"))
+WATCHED_DIRS = (
+    "/",
+    "/tmp",
+    "/etc",
+    "/root",
+    "/var/tmp",
+    "/dev",
+    "/dev/shm",
+    "/home",
+    "/usr/local",
+    "/run",
+    str(REPO),
+    str(REPO / "executor"),
+)
 # Host files whose content must never change. (Repository files are not listed: the
 # repository may legitimately change while the suite runs; a program's files appearing
 # in it is caught through WATCHED_DIRS.)
@@ -30,12 +42,14 @@ WATCHED_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/hosts")
 
 def make_job(program: str, tests: list[Any], *, job_id: str | None = None, **limits: Any) -> Job:
     """A job with the suite's small limits (overridable per keyword)."""
-    return Job.from_dict({
-        "id": job_id or "sec-" + secrets.token_hex(4),
-        "program": program,
-        "tests": tests,
-        "limits": {**SMALL, **limits},
-    })
+    return Job.from_dict(
+        {
+            "id": job_id or "sec-" + secrets.token_hex(4),
+            "program": program,
+            "tests": tests,
+            "limits": {**SMALL, **limits},
+        }
+    )
 
 
 def show(result: JobResult) -> str:
@@ -75,8 +89,9 @@ def sandbox_processes() -> list[int]:
     in them) plus orphans re-parented to the host's init, which is where an escaped
     process would end up. Other AceFarm pools on this machine are not counted.
     """
-    uids = {pw.pw_uid for pw in pwd.getpwall()
-            if pw.pw_name == SANDBOX_USER or pw.pw_name.startswith(SANDBOX_USER + "-")}
+    uids = {
+        pw.pw_uid for pw in pwd.getpwall() if pw.pw_name == SANDBOX_USER or pw.pw_name.startswith(SANDBOX_USER + "-")
+    }
     if not uids:
         return []
     table = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from executor import Verdict
+
 from .security_support import assert_no_reward, make_job, show
 
 pytestmark = pytest.mark.security
@@ -21,15 +22,18 @@ F = Verdict.FAILED
 # Program objects that answer every method a test may call on a built-in value with True.
 ANSWERERS = {
     "__getattr__": "class Yes:\n    def __getattr__(self, name):\n        return lambda *a, **k: True\n",
-    "__getattribute__": ("class Yes:\n    def __getattribute__(self, name):\n"
-                         "        return lambda *a, **k: True\n"),
-    "explicit methods": ("class Yes:\n    startswith = endswith = isdigit = issubset = keys = count = "
-                         "lambda *a, **k: True\n    isupper = isalpha = issuperset = get = index = "
-                         "lambda *a, **k: True\n"),
-    "metaclass __getattr__": ("class Meta(type):\n    def __getattr__(cls, name):\n"
-                              "        return lambda *a, **k: True\n"
-                              "class Yes(metaclass=Meta):\n    def __getattr__(self, name):\n"
-                              "        return lambda *a, **k: True\n"),
+    "__getattribute__": ("class Yes:\n    def __getattribute__(self, name):\n        return lambda *a, **k: True\n"),
+    "explicit methods": (
+        "class Yes:\n    startswith = endswith = isdigit = issubset = keys = count = "
+        "lambda *a, **k: True\n    isupper = isalpha = issuperset = get = index = "
+        "lambda *a, **k: True\n"
+    ),
+    "metaclass __getattr__": (
+        "class Meta(type):\n    def __getattr__(cls, name):\n"
+        "        return lambda *a, **k: True\n"
+        "class Yes(metaclass=Meta):\n    def __getattr__(self, name):\n"
+        "        return lambda *a, **k: True\n"
+    ),
 }
 METHOD_TESTS = [
     "assert f('abcdef').startswith('abc')",
@@ -56,19 +60,23 @@ def test_an_object_answering_every_method_passes_nothing(pool, host, kind):
 @pytest.mark.parametrize("kind", sorted(ANSWERERS))
 def test_an_object_answering_every_method_passes_no_snippet(pool, host, kind):
     program = ANSWERERS[kind] + "def f(x):\n    return Yes()\n"
-    snippets = ["r = f('abcdef')\nassert r.startswith('abc')",
-                "def check(candidate):\n    r = candidate([1])\n    assert r.issubset({1, 2})\ncheck(f)",
-                "values = [f(i) for i in range(3)]\nassert all(v.isdigit() for v in values)"]
+    snippets = [
+        "r = f('abcdef')\nassert r.startswith('abc')",
+        "def check(candidate):\n    r = candidate([1])\n    assert r.issubset({1, 2})\ncheck(f)",
+        "values = [f(i) for i in range(3)]\nassert all(v.isdigit() for v in values)",
+    ]
     result = pool.run(make_job(program, snippets))
     assert_no_reward(result)
     host.check()
 
 
 def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, host):
-    program = ("class S(str):\n    def startswith(self, *a, **k):\n        return True\n"
-               "    def isdigit(self):\n        return True\n"
-               "class L(set):\n    def issubset(self, other):\n        return True\n"
-               "def f(x):\n    return S('zzz')\ndef g(x):\n    return L({9})\n")
+    program = (
+        "class S(str):\n    def startswith(self, *a, **k):\n        return True\n"
+        "    def isdigit(self):\n        return True\n"
+        "class L(set):\n    def issubset(self, other):\n        return True\n"
+        "def f(x):\n    return S('zzz')\ndef g(x):\n    return L({9})\n"
+    )
     tests = ["assert f('abcdef').startswith('abc')", "assert f('x').isdigit()", "assert g([1]).issubset({1, 2})"]
     result = pool.run(make_job(program, tests))
     assert_no_reward(result, [F, F, F])
@@ -77,21 +85,35 @@ def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, hos
 
 # The program defines a name the test's expected side uses.
 SHADOWS = {
-    "Counter": ("def Counter(*a, **k):\n    return {}\ndef count(s):\n    return {}\n",
-                "assert count('aab') == Counter({'a': 2, 'b': 1})"),
-    "Counter class": ("class Counter(dict):\n    def __init__(self, *a, **k):\n        pass\n"
-                      "def count(s):\n    return {}\n", "assert count('aab') == Counter('aab')"),
-    "map": ("def map(*a, **k):\n    return iter([])\ndef f(xs):\n    return []\n",
-            "assert f([1, 2]) == list(map(str, [1, 2]))"),
-    "sorted": ("def sorted(*a, **k):\n    return 'x'\ndef f(xs):\n    return 'x'\n",
-               "assert f([2, 1]) == sorted([2, 1])"),
-    "OrderedDict": ("OrderedDict = lambda *a: {}\ndef f():\n    return {}\n",
-                    "assert f() == OrderedDict([('b', 2), ('a', 1)])"),
-    "math module": ("class math:\n    isclose = staticmethod(lambda *a, **k: True)\n    pi = 0\n"
-                    "def f(x):\n    return 0\n", "assert math.isclose(f(1), math.pi)"),
+    "Counter": (
+        "def Counter(*a, **k):\n    return {}\ndef count(s):\n    return {}\n",
+        "assert count('aab') == Counter({'a': 2, 'b': 1})",
+    ),
+    "Counter class": (
+        "class Counter(dict):\n    def __init__(self, *a, **k):\n        pass\ndef count(s):\n    return {}\n",
+        "assert count('aab') == Counter('aab')",
+    ),
+    "map": (
+        "def map(*a, **k):\n    return iter([])\ndef f(xs):\n    return []\n",
+        "assert f([1, 2]) == list(map(str, [1, 2]))",
+    ),
+    "sorted": (
+        "def sorted(*a, **k):\n    return 'x'\ndef f(xs):\n    return 'x'\n",
+        "assert f([2, 1]) == sorted([2, 1])",
+    ),
+    "OrderedDict": (
+        "OrderedDict = lambda *a: {}\ndef f():\n    return {}\n",
+        "assert f() == OrderedDict([('b', 2), ('a', 1)])",
+    ),
+    "math module": (
+        "class math:\n    isclose = staticmethod(lambda *a, **k: True)\n    pi = 0\ndef f(x):\n    return 0\n",
+        "assert math.isclose(f(1), math.pi)",
+    ),
     "Fraction": ("def Fraction(*a):\n    return 0\ndef f():\n    return 0\n", "assert f() == Fraction(1, 3)"),
-    "builtins patched": ("import builtins\nbuiltins.len = lambda x: 3\nbuiltins.sum = lambda *a: 3\n"
-                         "def f():\n    return [1]\n", "assert len(f()) == 3 and sum(f()) == 3 or f() == [1, 2, 3]"),
+    "builtins patched": (
+        "import builtins\nbuiltins.len = lambda x: 3\nbuiltins.sum = lambda *a: 3\ndef f():\n    return [1]\n",
+        "assert len(f()) == 3 and sum(f()) == 3 or f() == [1, 2, 3]",
+    ),
     "str shadowed": ("str = lambda x: 'x'\ndef f(n):\n    return 'x'\n", "assert f(5) == str(5)"),
     "abs shadowed": ("abs = lambda x: 0\ndef f(x):\n    return 3\n", "assert abs(f(1) - 1.5) < 0.01"),
 }
@@ -115,8 +137,7 @@ def test_the_program_does_not_choose_the_expected_side_of_a_snippet(pool, host, 
 
 
 def test_a_snippet_cannot_be_fooled_by_a_program_math(pool, host):
-    program = ("class math:\n    isclose = staticmethod(lambda *a, **k: True)\n"
-               "def f(x):\n    return 0.0\n")
+    program = "class math:\n    isclose = staticmethod(lambda *a, **k: True)\ndef f(x):\n    return 0.0\n"
     snippet = "xs = [f(i) for i in range(3)]\nassert all(math.isclose(a, b) for a, b in zip(xs, [0.5, 1.5, 2.5]))"
     result = pool.run(make_job(program, [snippet]))
     assert_no_reward(result, [F])
@@ -125,32 +146,58 @@ def test_a_snippet_cannot_be_fooled_by_a_program_math(pool, host):
 
 def test_ordered_dict_order_is_compared(pool, host):
     program = "from collections import OrderedDict\ndef f():\n    return OrderedDict([('a', 1), ('b', 2)])\n"
-    result = pool.run(make_job(program, ["assert f() == OrderedDict([('b', 2), ('a', 1)])",
-                                         "x = f()\nassert x == OrderedDict([('b', 2), ('a', 1)])"]))
+    result = pool.run(
+        make_job(
+            program,
+            [
+                "assert f() == OrderedDict([('b', 2), ('a', 1)])",
+                "x = f()\nassert x == OrderedDict([('b', 2), ('a', 1)])",
+            ],
+        )
+    )
     assert_no_reward(result, [F, F])
     host.check()
 
 
 # Opaque values satisfy no comparison, negated ones included.
-NEGATIONS = ["assert f() != 3", "assert not (f() == 3)", "assert f() not in [1, 2]", "assert not f() < 0",
-             "assert [f()] != [1]", "assert {'k': f()} != {'k': 1}", "assert f() is not None and f() != 0"]
+NEGATIONS = [
+    "assert f() != 3",
+    "assert not (f() == 3)",
+    "assert f() not in [1, 2]",
+    "assert not f() < 0",
+    "assert [f()] != [1]",
+    "assert {'k': f()} != {'k': 1}",
+    "assert f() is not None and f() != 0",
+]
 
 
 @pytest.mark.parametrize("test", NEGATIONS)
 def test_an_opaque_value_satisfies_no_negated_comparison(pool, host, test):
-    program = ("class Odd:\n    def __eq__(self, o):\n        return False\n    def __ne__(self, o):\n"
-               "        return True\n    def __lt__(self, o):\n        return False\n    __hash__ = object.__hash__\n"
-               "def f():\n    return Odd()\n")
+    program = (
+        "class Odd:\n    def __eq__(self, o):\n        return False\n    def __ne__(self, o):\n"
+        "        return True\n    def __lt__(self, o):\n        return False\n    __hash__ = object.__hash__\n"
+        "def f():\n    return Odd()\n"
+    )
     result = pool.run(make_job(program, [test, "x = f()\n" + test]))
     assert_no_reward(result, [F, F])
     host.check()
 
 
 def test_type_checks_see_the_real_type(pool, host):
-    program = ("from collections import namedtuple\nP = namedtuple('P', 'a b')\nclass L(list):\n    pass\n"
-               "def f():\n    return P(1, 2)\ndef g():\n    return L([1])\n")
-    result = pool.run(make_job(program, ["assert type(f()) is tuple", "assert type(g()) == list",
-                                         "assert isinstance(f(), tuple) and f() == (1, 2)"]))
+    program = (
+        "from collections import namedtuple\nP = namedtuple('P', 'a b')\nclass L(list):\n    pass\n"
+        "def f():\n    return P(1, 2)\ndef g():\n    return L([1])\n"
+    )
+    result = pool.run(
+        make_job(
+            program,
+            [
+                "assert type(f()) is tuple",
+                "assert type(g()) == list",
+                "assert isinstance(f(), tuple) and f() == (1, 2)",
+            ],
+        )
+    )
     assert [t.verdict for t in result.tests] == [F, F, Verdict.PASSED], show(result)
     host.check()
 
@@ -160,26 +207,38 @@ RIGHT = {
     "startswith": ("def f(s):\n    return s\n", "assert f('abcdef').startswith('abc')"),
     "str subclass": ("class S(str):\n    pass\ndef f(s):\n    return S(s)\n", "assert f('abc').startswith('a')"),
     "keys": ("def f():\n    return {1: 'a', 2: 'b'}\n", "assert f().keys() == {1, 2}"),
-    "Counter": ("from collections import Counter\ndef count(s):\n    return Counter(s)\n",
-                "assert count('aab') == Counter({'a': 2, 'b': 1})"),
-    "Counter without import": ("def count(s):\n    d = {}\n    for c in s:\n        d[c] = d.get(c, 0) + 1\n"
-                               "    return d\n", "assert count('aab') == Counter({'a': 2, 'b': 1})"),
+    "Counter": (
+        "from collections import Counter\ndef count(s):\n    return Counter(s)\n",
+        "assert count('aab') == Counter({'a': 2, 'b': 1})",
+    ),
+    "Counter without import": (
+        "def count(s):\n    d = {}\n    for c in s:\n        d[c] = d.get(c, 0) + 1\n    return d\n",
+        "assert count('aab') == Counter({'a': 2, 'b': 1})",
+    ),
     "join": ("def f(xs):\n    return ', '.join(xs)\n", "assert f(['a', 'b']) == ', '.join(['a', 'b'])"),
     "percent": ("def f(n):\n    return '%d items' % n\n", "assert f(5) == '%d items' % 5"),
     "format": ("def f(n):\n    return str(n).rjust(4)\n", "assert f(5) == '{:>4}'.format(5)"),
-    "str of a program class": ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
-                               "    def __str__(self):\n        return 'Node(%d)' % self.v\n",
-                               "assert str(Node(3)) == 'Node(3)'"),
-    "Solution API named like a method": ("class Solution:\n    def count(self, n):\n        return n + 1\n",
-                                         "assert Solution().count(2) == 3"),
+    "str of a program class": (
+        "class Node:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __str__(self):\n        return 'Node(%d)' % self.v\n",
+        "assert str(Node(3)) == 'Node(3)'",
+    ),
+    "Solution API named like a method": (
+        "class Solution:\n    def count(self, n):\n        return n + 1\n",
+        "assert Solution().count(2) == 3",
+    ),
     "large list": ("def f():\n    return [0] * 150000\n", "assert f() == [0] * 150000"),
     "large set": ("def f():\n    return set(range(6000))\n", "assert f() == set(range(6000))"),
     "large int": ("def f(n):\n    return 2 ** n\n", "assert f(20000) == 2 ** 20000"),
     "map of the program's function": ("def f(x):\n    return x + 1\n", "assert list(map(f, [1, 2])) == [2, 3]"),
-    "OrderedDict": ("from collections import OrderedDict\ndef f():\n    return OrderedDict([('b', 2), ('a', 1)])\n",
-                    "assert f() == OrderedDict([('b', 2), ('a', 1)])"),
-    "namedtuple": ("from collections import namedtuple\nP = namedtuple('P', 'x y')\ndef f():\n    return P(1, 2)\n",
-                   "assert f() == (1, 2)\nassert f().x == 1"),
+    "OrderedDict": (
+        "from collections import OrderedDict\ndef f():\n    return OrderedDict([('b', 2), ('a', 1)])\n",
+        "assert f() == OrderedDict([('b', 2), ('a', 1)])",
+    ),
+    "namedtuple": (
+        "from collections import namedtuple\nP = namedtuple('P', 'x y')\ndef f():\n    return P(1, 2)\n",
+        "assert f() == (1, 2)\nassert f().x == 1",
+    ),
 }
 
 
@@ -192,20 +251,26 @@ def test_right_programs_pass(pool, host, name):
 
 
 def test_a_snippet_can_hand_the_program_its_own_linked_list(pool, host):
-    program = ("def total(node):\n    s = 0\n    while node is not None:\n        s += node.val\n"
-               "        node = node.next\n    return s\n")
-    snippet = ("class ListNode:\n    def __init__(self, val, next=None):\n        self.val = val\n"
-               "        self.next = next\n"
-               "head = ListNode(1, ListNode(2, ListNode(3)))\nassert total(head) == 6\n")
+    program = (
+        "def total(node):\n    s = 0\n    while node is not None:\n        s += node.val\n"
+        "        node = node.next\n    return s\n"
+    )
+    snippet = (
+        "class ListNode:\n    def __init__(self, val, next=None):\n        self.val = val\n"
+        "        self.next = next\n"
+        "head = ListNode(1, ListNode(2, ListNode(3)))\nassert total(head) == 6\n"
+    )
     result = pool.run(make_job(program, [snippet]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_design_problem_objects_keep_their_methods_in_snippets(pool, host):
-    program = ("class MyHashMap:\n    def __init__(self):\n        self.d = {}\n"
-               "    def put(self, k, v):\n        self.d[k] = v\n    def get(self, k):\n        return self.d.get(k, -1)\n"
-               "    def remove(self, k):\n        self.d.pop(k, None)\n")
+    program = (
+        "class MyHashMap:\n    def __init__(self):\n        self.d = {}\n"
+        "    def put(self, k, v):\n        self.d[k] = v\n    def get(self, k):\n        return self.d.get(k, -1)\n"
+        "    def remove(self, k):\n        self.d.pop(k, None)\n"
+    )
     snippet = "m = MyHashMap()\nm.put(1, 2)\nassert m.get(1) == 2\nm.remove(1)\nassert m.get(1) == -1\n"
     result = pool.run(make_job(program, [snippet]))
     assert result.verdict is Verdict.PASSED, show(result)
@@ -217,12 +282,21 @@ def test_design_problem_objects_keep_their_methods_in_snippets(pool, host):
 # (which would pass every program, wrong ones included).
 OWN_BUILTIN_NAMES = {
     "sum": ("def sum(xs):\n    return 0\n", "assert sum([1, 2]) == 3", "def sum(xs):\n    return 3\n"),
-    "gcd": ("def gcd(a, b):\n    return a * b\n", "assert gcd(12, 18) == 6",
-            "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n"),
-    "max": ("def max(xs):\n    return xs[0]\n", "assert max([1, 5, 2]) == 5",
-            "def max(xs):\n    return sorted(xs)[-1]\n"),
-    "Counter": ("def Counter(s):\n    return {}\n", "assert Counter('ab') == {'a': 1, 'b': 1}",
-                "def Counter(s):\n    return {c: s.count(c) for c in s}\n"),
+    "gcd": (
+        "def gcd(a, b):\n    return a * b\n",
+        "assert gcd(12, 18) == 6",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
+    "max": (
+        "def max(xs):\n    return xs[0]\n",
+        "assert max([1, 5, 2]) == 5",
+        "def max(xs):\n    return sorted(xs)[-1]\n",
+    ),
+    "Counter": (
+        "def Counter(s):\n    return {}\n",
+        "assert Counter('ab') == {'a': 1, 'b': 1}",
+        "def Counter(s):\n    return {c: s.count(c) for c in s}\n",
+    ),
 }
 
 
@@ -242,29 +316,49 @@ REVIEW_CASES = {
     "pi": ("pi = 0\ndef area(r):\n    return 0\n", "assert area(1) == pi"),
     "sqrt": ("def sqrt(x):\n    return 5\ndef dist(a, b):\n    return 5\n", "assert dist((0, 0), (1, 1)) == sqrt(2)"),
     "floor": ("def floor(x):\n    return 0\ndef f(x):\n    return 0\n", "assert f(7.5) == floor(7.5)"),
-    "reduce": ("def reduce(*a):\n    return 0\ndef product(xs):\n    return 0\n",
-               "assert product([1, 2, 3]) == reduce(lambda a, b: a * b, [1, 2, 3])"),
-    "own max, genuine float": ("def max(x):\n    return 7\ndef float(s):\n    return 7\n",
-                               "assert max([]) == float('-inf')"),
-    "own sorted, genuine list": ("def sorted(x):\n    return 9\ndef list(x):\n    return 9\n",
-                                 "assert sorted([3, 1, 2]) == list((1, 2, 3))"),
+    "reduce": (
+        "def reduce(*a):\n    return 0\ndef product(xs):\n    return 0\n",
+        "assert product([1, 2, 3]) == reduce(lambda a, b: a * b, [1, 2, 3])",
+    ),
+    "own max, genuine float": (
+        "def max(x):\n    return 7\ndef float(s):\n    return 7\n",
+        "assert max([]) == float('-inf')",
+    ),
+    "own sorted, genuine list": (
+        "def sorted(x):\n    return 9\ndef list(x):\n    return 9\n",
+        "assert sorted([3, 1, 2]) == list((1, 2, 3))",
+    ),
     "own sorted in a snippet": ("def sorted(x):\n    return x\n", "x = [3, 1, 2]\nassert sorted(x) == [1, 2, 3]"),
-    "own max in a snippet": ("def max(xs):\n    return 0\n",
-                             "import random\nxs = [random.randint(1, 9) for _ in range(5)]\nassert max(xs) == sorted(xs)[-1]"),
+    "own max in a snippet": (
+        "def max(xs):\n    return 0\n",
+        "import random\nxs = [random.randint(1, 9) for _ in range(5)]\nassert max(xs) == sorted(xs)[-1]",
+    ),
     # A second review: names that wrap or drive the tested function stay genuine.
-    "own abs around sqrt": ("def sqrt(x):\n    return 0\ndef abs(x):\n    return 0\n",
-                            "assert abs(sqrt(2) - 1.41421356) < 1e-6"),
-    "own isclose around sqrt": ("def sqrt(x):\n    return 0\ndef isclose(*a, **k):\n    return True\n",
-                                "assert isclose(sqrt(2), 1.4142135623730951)"),
-    "own round around sqrt": ("def sqrt(x):\n    return 0\ndef round(*a):\n    return 1.4142\n",
-                              "assert round(sqrt(2), 4) == 1.4142"),
-    "own int against gcd": ("def gcd(a, b):\n    return 1\ndef int(x):\n    return 6\n", "assert int('6') == gcd(12, 18)"),
-    "own float in a snippet": ("def max(x):\n    return 7\ndef float(s):\n    return 7\n",
-                               "import random\nfor _ in range(3):\n    xs = [random.random() for _ in range(0)]\n"
-                               "    assert max(xs) == float('-inf')"),
-    "own range in a snippet": ("def sorted(x):\n    return x\ndef range(*a):\n    return []\n",
-                               "for n in range(6):\n    x = list(reversed(list(range(n))))\n"
-                               "    assert sorted(x) == list(range(n))"),
+    "own abs around sqrt": (
+        "def sqrt(x):\n    return 0\ndef abs(x):\n    return 0\n",
+        "assert abs(sqrt(2) - 1.41421356) < 1e-6",
+    ),
+    "own isclose around sqrt": (
+        "def sqrt(x):\n    return 0\ndef isclose(*a, **k):\n    return True\n",
+        "assert isclose(sqrt(2), 1.4142135623730951)",
+    ),
+    "own round around sqrt": (
+        "def sqrt(x):\n    return 0\ndef round(*a):\n    return 1.4142\n",
+        "assert round(sqrt(2), 4) == 1.4142",
+    ),
+    "own int against gcd": (
+        "def gcd(a, b):\n    return 1\ndef int(x):\n    return 6\n",
+        "assert int('6') == gcd(12, 18)",
+    ),
+    "own float in a snippet": (
+        "def max(x):\n    return 7\ndef float(s):\n    return 7\n",
+        "import random\nfor _ in range(3):\n    xs = [random.random() for _ in range(0)]\n"
+        "    assert max(xs) == float('-inf')",
+    ),
+    "own range in a snippet": (
+        "def sorted(x):\n    return x\ndef range(*a):\n    return []\n",
+        "for n in range(6):\n    x = list(reversed(list(range(n))))\n    assert sorted(x) == list(range(n))",
+    ),
 }
 
 
@@ -283,35 +377,51 @@ def test_a_right_program_function_named_like_a_builtin_passes_in_a_snippet(pool,
 
 
 def test_str_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
-    program = ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
-               "    def __str__(self):\n        return 'Node(%d)' % self.v\n")
-    result = pool.run(make_job(program, ["n = Node(3)\nassert str(n) == 'Node(3)'",
-                                         "n = Node(4)\nassert f'{n}' == 'Node(4)'",
-                                         "n = Node(5)\nassert str(n) == 'Node(3)'"]))
+    program = (
+        "class Node:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __str__(self):\n        return 'Node(%d)' % self.v\n"
+    )
+    result = pool.run(
+        make_job(
+            program,
+            [
+                "n = Node(3)\nassert str(n) == 'Node(3)'",
+                "n = Node(4)\nassert f'{n}' == 'Node(4)'",
+                "n = Node(5)\nassert str(n) == 'Node(3)'",
+            ],
+        )
+    )
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, F], show(result)
     host.check()
 
 
 def test_repr_of_a_program_object_in_a_snippet_is_the_programs_text(pool, host):
-    program = ("class Node:\n    def __init__(self, v):\n        self.v = v\n"
-               "    def __repr__(self):\n        return 'Node(%d)' % self.v\n")
-    result = pool.run(make_job(program, ["n = Node(3)\nassert repr(n) == 'Node(3)'",
-                                         "n = Node(5)\nassert repr(n) == 'Node(3)'"]))
+    program = (
+        "class Node:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __repr__(self):\n        return 'Node(%d)' % self.v\n"
+    )
+    result = pool.run(
+        make_job(program, ["n = Node(3)\nassert repr(n) == 'Node(3)'", "n = Node(5)\nassert repr(n) == 'Node(3)'"])
+    )
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, F], show(result)
     host.check()
 
 
-LINKED = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n"
-          "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
-          "def reverse(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n"
-          "    return prev\n"
-          "def fib():\n    a, b = 0, 1\n    while True:\n        yield a\n        a, b = b, a + b\n")
-WALKS = ["node = reverse(build([1, 2, 3]))\nout = []\nwhile node:\n    out.append(node.val)\n    node = node.next\n"
-         "assert out == [3, 2, 1]",
-         "head = ListNode(1)\nhead.next = ListNode(2)\nassert reverse(head).val == 2",
-         "n = build([1])\nassert isinstance(n, ListNode)",
-         "g = fib()\nassert next(g) == 0 and next(g) == 1 and next(g) == 1",
-         "import itertools\nassert list(itertools.islice(fib(), 6)) == [0, 1, 1, 2, 3, 5]"]
+LINKED = (
+    "class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n"
+    "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
+    "def reverse(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n"
+    "    return prev\n"
+    "def fib():\n    a, b = 0, 1\n    while True:\n        yield a\n        a, b = b, a + b\n"
+)
+WALKS = [
+    "node = reverse(build([1, 2, 3]))\nout = []\nwhile node:\n    out.append(node.val)\n    node = node.next\n"
+    "assert out == [3, 2, 1]",
+    "head = ListNode(1)\nhead.next = ListNode(2)\nassert reverse(head).val == 2",
+    "n = build([1])\nassert isinstance(n, ListNode)",
+    "g = fib()\nassert next(g) == 0 and next(g) == 1 and next(g) == 1",
+    "import itertools\nassert list(itertools.islice(fib(), 6)) == [0, 1, 1, 2, 3, 5]",
+]
 
 
 def test_snippets_walk_the_programs_objects_as_python_would(pool, host):
@@ -332,10 +442,20 @@ def test_identity_of_a_copy_from_the_program_is_not_judged(pool, host):
     # program objects keep theirs (one proxy each), and the test's own values too.
     tests = ["orig = [[1, 2], [3]]\nc = deep_copy(orig)\nassert c == orig\nassert c is not orig"]
     assert_no_reward(pool.run(make_job("def deep_copy(x):\n    return x\n", tests)), [F])
-    single = ("class Singleton:\n    _i = None\n    def __new__(cls):\n        if cls._i is None:\n"
-              "            cls._i = super().__new__(cls)\n        return cls._i\n")
-    result = pool.run(make_job(single, ["a = Singleton()\nb = Singleton()\nassert a is b",
-                                        "x = [1]\ny = x\nassert x is y", "s = Singleton()\nassert s is not None"]))
+    single = (
+        "class Singleton:\n    _i = None\n    def __new__(cls):\n        if cls._i is None:\n"
+        "            cls._i = super().__new__(cls)\n        return cls._i\n"
+    )
+    result = pool.run(
+        make_job(
+            single,
+            [
+                "a = Singleton()\nb = Singleton()\nassert a is b",
+                "x = [1]\ny = x\nassert x is y",
+                "s = Singleton()\nassert s is not None",
+            ],
+        )
+    )
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
@@ -353,12 +473,22 @@ def test_is_none_on_a_copy_is_judged_and_copies_are_not_kept(pool, host):
     # `is None` says what a value is, copy or not; and the record of copies holds ids only, so
     # a loop over large answers stays within the job's memory.
     program = "def f(i):\n    return list(range(100000))\n"
-    tests = ["r = f(1)\nassert r is not None",
-             "for i in range(60):\n    r = f(i)\n    assert len(r) == 100000 and r is not None"]
+    tests = [
+        "r = f(1)\nassert r is not None",
+        "for i in range(60):\n    r = f(i)\n    assert len(r) == 100000 and r is not None",
+    ]
     result = pool.run(make_job(program, tests, memory_mb=256, cpu_s=5, wall_s=15))
     assert result.verdict is Verdict.PASSED, show(result)
     from collections import deque  # noqa: F401  a deque crosses as a copy too
+
     wrong = "def deep_copy(x):\n    return x\n"
-    assert_no_reward(pool.run(make_job(wrong, ["from collections import deque\norig = deque([1, 2])\n"
-                                               "c = deep_copy(orig)\nassert c is not orig"])), [F])
+    assert_no_reward(
+        pool.run(
+            make_job(
+                wrong,
+                ["from collections import deque\norig = deque([1, 2])\nc = deep_copy(orig)\nassert c is not orig"],
+            )
+        ),
+        [F],
+    )
     host.check()

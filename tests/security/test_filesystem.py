@@ -46,8 +46,19 @@ def probe(target, name):
 
 # Host directories a program must not be able to write into (the sandbox's root is
 # read-only, the rest is hidden or owned by root). All of them are in WATCHED_DIRS.
-WRITE_TARGETS = ["/", "/etc", "/root", str(REPO), str(REPO / "executor"), "/var/tmp", "/usr/local",
-                 "/home", "/dev", "/dev/shm", "/run"]
+WRITE_TARGETS = [
+    "/",
+    "/etc",
+    "/root",
+    str(REPO),
+    str(REPO / "executor"),
+    "/var/tmp",
+    "/usr/local",
+    "/home",
+    "/dev",
+    "/dev/shm",
+    "/run",
+]
 
 
 @pytest.mark.parametrize("target", WRITE_TARGETS)
@@ -59,7 +70,7 @@ def test_write_outside_workdir_is_blocked(pool, host, target):
 
 def test_write_to_tmp_outside_workdir_stays_in_the_sandbox(pool, host):
     """/tmp is the sandbox's own tmpfs: writing there works, but never reaches the host's /tmp."""
-    program = r'''
+    program = r"""
 import os
 def tmp_write(name):
     path = "/tmp/" + name
@@ -67,14 +78,14 @@ def tmp_write(name):
         fh.write("pwned")
     os.makedirs(path + ".d/sub")
     return open(path).read()
-'''
+"""
     result = pool.run(make_job(program, [f"assert tmp_write({host.pwn!r}) == 'pwned'"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_host_tmp_canary_is_invisible_and_untouchable(pool, host):
-    program = r'''
+    program = r"""
 import os
 def probe(path):
     seen = "present" if os.path.exists(path) else "absent"
@@ -89,7 +100,7 @@ def probe(path):
         except OSError:
             pass
     return seen
-'''
+"""
     path = str(host.tmp_canary.path)
     result = pool.run(make_job(program, [f"assert probe({path!r}) == 'absent'"]))
     assert result.verdict is Verdict.PASSED, show(result)
@@ -97,7 +108,7 @@ def probe(path):
 
 
 def test_test_tmp_canary_cannot_be_read_changed_or_removed(pool, host):
-    program = r'''
+    program = r"""
 import os
 def probe(path):
     done = []
@@ -115,14 +126,14 @@ def probe(path):
         except OSError:
             pass
     return done
-'''
+"""
     path = str(host.canary.path)
     result = pool.run(make_job(program, [f"assert probe({path!r}) == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
-READ_PROBE = r'''
+READ_PROBE = r"""
 import os
 def probe(path):
     try:
@@ -132,13 +143,26 @@ def probe(path):
             return "read %d bytes" % len(fh.read())
     except OSError:
         return "blocked"
-'''
+"""
 
 # Host files with secrets or repo content; the sandbox must not read (or even see) them.
-READ_TARGETS = ["/etc/shadow", "/etc/passwd", "/etc/hostname", "/root", "/root/.bashrc",
-                str(REPO / "pyproject.toml"), str(REPO / "executor" / "sandbox" / "zygote.py"),
-                "/proc/1/environ", "/proc/1/root/etc/shadow", "/proc/1/cwd", "/home",
-                "/var/run/redis", "/run/user", "/proc/kcore", "/sys/kernel"]
+READ_TARGETS = [
+    "/etc/shadow",
+    "/etc/passwd",
+    "/etc/hostname",
+    "/root",
+    "/root/.bashrc",
+    str(REPO / "pyproject.toml"),
+    str(REPO / "executor" / "sandbox" / "zygote.py"),
+    "/proc/1/environ",
+    "/proc/1/root/etc/shadow",
+    "/proc/1/cwd",
+    "/home",
+    "/var/run/redis",
+    "/run/user",
+    "/proc/kcore",
+    "/sys/kernel",
+]
 
 
 @pytest.mark.parametrize("path", READ_TARGETS)
@@ -149,7 +173,7 @@ def test_host_secrets_are_unreadable(pool, host, path):
 
 
 def test_symlink_escapes_lead_nowhere(pool, host):
-    program = r'''
+    program = r"""
 import os
 def probe(targets):
     read = []
@@ -163,10 +187,16 @@ def probe(targets):
         except OSError:
             pass
     return read
-'''
-    targets = ["/etc/shadow", str(REPO / "pyproject.toml"), str(host.canary.path),
-               str(host.tmp_canary.path), "/proc/1/root" + str(REPO / "pyproject.toml"),
-               "/proc/1/cwd/etc/shadow", "/root/.bashrc"]
+"""
+    targets = [
+        "/etc/shadow",
+        str(REPO / "pyproject.toml"),
+        str(host.canary.path),
+        str(host.tmp_canary.path),
+        "/proc/1/root" + str(REPO / "pyproject.toml"),
+        "/proc/1/cwd/etc/shadow",
+        "/root/.bashrc",
+    ]
     result = pool.run(make_job(program, [f"assert probe({targets!r}) == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
@@ -176,7 +206,8 @@ def test_leftovers_of_one_run_are_gone_for_the_next(solo_pool, host):
     """Job A hides a secret all over its scratch space (and tries /dev/shm); job B, on the
     same zygote, must find nothing: the scratch dir is wiped between runs."""
     secret = "leftover-" + secrets.token_hex(12)
-    plant = r'''
+    plant = (
+        r"""
 import os, socket
 SECRET = %r
 def plant():
@@ -206,11 +237,14 @@ def plant():
     put("/dev/secret.txt")
     put("/var/tmp/secret.txt")
     return sorted(planted)
-''' % secret
+"""
+        % secret
+    )
     a = solo_pool.run(make_job(plant, ["assert len(plant()) >= 5"]))
     assert a.verdict is Verdict.PASSED, show(a)
 
-    search = r'''
+    search = (
+        r"""
 import os
 SECRET = %r
 def search():
@@ -228,14 +262,16 @@ def search():
                 except OSError:
                     pass
     return sorted(set(found))
-''' % secret
+"""
+        % secret
+    )
     b = solo_pool.run(make_job(search, ["assert search() == []"]))
     assert b.verdict is Verdict.PASSED, show(b)
     host.check()
 
 
 def test_proc_shows_no_host_processes(pool, host, redis_server):
-    program = r'''
+    program = r"""
 import os
 def probe():
     # The sandbox's own: its init, this child, the fork server (parent) and the zygote above it.
@@ -250,7 +286,7 @@ def probe():
             except OSError:
                 others.append(name)
     return others
-'''
+"""
     result = pool.run(make_job(program, ["assert probe() == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     assert redis_server.alive()
@@ -260,7 +296,7 @@ def probe():
 def test_host_environment_is_not_visible(pool, host, host_secret):
     """A secret set in the worker's environment before the Pool started is nowhere in
     the sandbox: not in os.environ, not in any /proc/*/environ it can read."""
-    program = r'''
+    program = r"""
 import os
 def probe(name, value):
     hits = []
@@ -277,8 +313,12 @@ def probe(name, value):
     return hits
 def env_names():
     return sorted(os.environ)
-'''
-    result = pool.run(make_job(program, [f"assert probe({SECRET_ENV!r}, {host_secret!r}) == []",
-                                         "assert env_names() == ['HOME', 'LANG', 'PATH']"]))
+"""
+    result = pool.run(
+        make_job(
+            program,
+            [f"assert probe({SECRET_ENV!r}, {host_secret!r}) == []", "assert env_names() == ['HOME', 'LANG', 'PATH']"],
+        )
+    )
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()

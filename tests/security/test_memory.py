@@ -11,7 +11,7 @@ from .security_support import make_job, show
 
 # Scans every readable mapping of its own process for `needle` (built at run time, so the
 # scanner's own source never holds it).
-SCANNER = r'''
+SCANNER = r"""
 import ctypes
 def scan(head, tail):
     # /proc/self/mem is closed to a non-dumpable process; ctypes reads the mappings directly.
@@ -34,18 +34,21 @@ def scan(head, tail):
                 break
             at = data.find(head, at + 1)
     return found
-'''
+"""
 
 
 def test_earlier_programs_are_not_in_a_later_childs_memory(solo_pool, host):
     head, tail = "acefarm-program-", secrets.token_hex(8)
     secret_program = f"KEY = {head + tail!r}\ndef solve(x):\n    return len(KEY) + x\n"
     for i in range(3):
-        assert solo_pool.run(make_job(secret_program, [f"assert solve({i}) == {len(head + tail) + i}"])).verdict \
+        assert (
+            solo_pool.run(make_job(secret_program, [f"assert solve({i}) == {len(head + tail) + i}"])).verdict
             is Verdict.PASSED
+        )
     # The scanner must find something it knows is there, or finding nothing proves nothing.
-    probe = solo_pool.run(make_job(SCANNER + "MINE = 'acefarm-self-' + 'check'\n",
-                                   ["assert scan('acefarm-self-', 'check') != []"]))
+    probe = solo_pool.run(
+        make_job(SCANNER + "MINE = 'acefarm-self-' + 'check'\n", ["assert scan('acefarm-self-', 'check') != []"])
+    )
     assert probe.verdict is Verdict.PASSED, show(probe)
     result = solo_pool.run(make_job(SCANNER, [f"assert scan({head!r}, {tail!r}) == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
@@ -56,8 +59,15 @@ def test_earlier_snippet_sources_are_not_in_a_later_childs_memory(solo_pool, hos
     head, tail = "acefarm-snippet-", secrets.token_hex(8)
     snippet = f"xs = [1]\nfor x in xs:\n    assert solve(x) == {head + tail!r}\n"  # the test process's
     solo_pool.run(make_job("def solve(x):\n    return None\n", [snippet]))
-    result = solo_pool.run(make_job(SCANNER, [f"assert scan({head!r}, {tail!r}) == []",
-                                              f"xs = [1]\nfor x in xs:\n    assert scan({head!r}, {tail!r}) == []"]))
+    result = solo_pool.run(
+        make_job(
+            SCANNER,
+            [
+                f"assert scan({head!r}, {tail!r}) == []",
+                f"xs = [1]\nfor x in xs:\n    assert scan({head!r}, {tail!r}) == []",
+            ],
+        )
+    )
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 

@@ -15,12 +15,12 @@ import threading
 import pytest
 
 from executor import ExecutorConfig, Pool, Verdict
+
 from .security_support import make_job, show, verdicts
 
 pytestmark = pytest.mark.security
 
-MEM, RE, F, P, SK = (Verdict.MEMORY_EXCEEDED, Verdict.RUNTIME_ERROR, Verdict.FAILED, Verdict.PASSED,
-                     Verdict.SKIPPED)
+MEM, RE, F, P, SK = (Verdict.MEMORY_EXCEEDED, Verdict.RUNTIME_ERROR, Verdict.FAILED, Verdict.PASSED, Verdict.SKIPPED)
 LIMITS = {"memory_mb": 512, "disk_mb": 4096, "cpu_s": 5, "wall_s": 20}
 
 
@@ -69,7 +69,7 @@ def run_hostile(farm, program, tests, **limits):
 
 # The issue's find: 60 memfds of 64 MiB, filled with posix_fallocate, are never mapped, so the
 # address-space limit never saw them: 3.8 GB of the host's memory under memory_mb=512.
-MEMFDS = r'''
+MEMFDS = r"""
 import os
 def hold():
     fds = []
@@ -78,7 +78,7 @@ def hold():
         os.posix_fallocate(fd, 0, 64 << 20)
         fds.append(fd)
     return len(fds)
-'''
+"""
 
 
 def test_memfds_filled_with_fallocate(farm, host):
@@ -90,14 +90,14 @@ def test_memfds_filled_with_fallocate(farm, host):
 
 
 def test_memfd_secret_is_refused_and_the_program_can_tell(farm, host):
-    program = r'''
+    program = r"""
 import ctypes, errno
 def try_secret():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.syscall(447, 0) >= 0:
         return "created"
     return errno.errorcode[ctypes.get_errno()]
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert try_secret() == 'EPERM'"])
     assert result.verdict is P, show(result)
     host.check()
@@ -105,7 +105,7 @@ def try_secret():
 
 # Each holds (or tries to) 60 x 64 MiB = 3.8 GB, with memory_mb=512 and disk_mb=4096.
 HOLDERS = {
-    "shared anonymous mmap": r'''
+    "shared anonymous mmap": r"""
 import mmap
 def hold():
     maps = []
@@ -115,8 +115,8 @@ def hold():
             m[at:at + 1] = b"x"
         maps.append(m)
     return len(maps)
-''',
-    "tmpfs files in /tmp, fallocated": r'''
+""",
+    "tmpfs files in /tmp, fallocated": r"""
 import os
 def hold():
     os.makedirs("/tmp/hoard", exist_ok=True)
@@ -125,8 +125,8 @@ def hold():
         os.posix_fallocate(fd, 0, 64 << 20)
         os.close(fd)
     return 60
-''',
-    "tmpfs files in the work dir, written": r'''
+""",
+    "tmpfs files in the work dir, written": r"""
 def hold():
     block = b"x" * (16 << 20)
     for i in range(60):
@@ -134,8 +134,8 @@ def hold():
             for _ in range(4):
                 fh.write(block)
     return 60
-''',
-    "unlinked tmpfs files held open": r'''
+""",
+    "unlinked tmpfs files held open": r"""
 import os
 def hold():
     fds = []
@@ -144,7 +144,7 @@ def hold():
         os.posix_fallocate(fd, 0, 64 << 20)
         fds.append(fd)
     return len(fds)
-''',
+""",
 }
 
 
@@ -169,7 +169,7 @@ def test_a_killed_childs_tmpfs_does_not_reach_the_next_job(farm, host):
 def test_many_pipes_filled(farm, host):
     """Pipe buffers are kernel memory no address-space limit sees. With 4096 files a program
     tries to hold twice its memory_mb in them."""
-    program = r'''
+    program = r"""
 import fcntl, os
 def hold():
     held, pipes = 0, []
@@ -190,7 +190,7 @@ def hold():
     except OSError:
         pass
     return held >> 20
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert hold() >= 128"], memory_mb=64, files=4096)
     assert verdicts(result)[0] in (F, MEM, RE), show(result)
     host.check()
@@ -198,7 +198,7 @@ def hold():
 
 def test_threads_share_one_limit(farm, host):
     """With processes allowed, threads share the job's address space and its limit."""
-    program = r'''
+    program = r"""
 import threading
 held = []
 def grab():
@@ -216,7 +216,7 @@ def hold():
     for t in workers:
         t.join()
     return len(held) * 200
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert hold() >= 1000"], processes=64)
     assert verdicts(result)[0] in (F, MEM), show(result)
     host.check()
@@ -227,7 +227,7 @@ def test_processes_share_one_limit(farm, host):
     cgroup bounds what they hold together (4 x 300 MiB under memory_mb=512)."""
     if farm.slots[0].cgroup is None:
         pytest.skip("without a memory cgroup each process has its own memory_mb (README, Known limits)")
-    program = r'''
+    program = r"""
 import os, time
 def hold():
     pids = []
@@ -249,7 +249,7 @@ def hold():
         if os.waitpid(pid, os.WNOHANG) == (0, 0):
             alive += 1
     return alive
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert hold() == 4"], processes=64)
     assert verdicts(result)[0] in (F, MEM), show(result)
     host.check()
@@ -257,7 +257,7 @@ def hold():
 
 def test_stdin_cannot_grow(farm, host):
     """A stdin/stdout run's fd 0 is a sealed memfd: no writing, no growing it."""
-    program = r'''
+    program = r"""
 import errno, os
 out = []
 for how in (lambda: os.write(0, b"x"), lambda: os.ftruncate(0, 1 << 30),
@@ -268,7 +268,7 @@ for how in (lambda: os.write(0, b"x"), lambda: os.ftruncate(0, 1 << 30),
     except OSError as e:
         out.append(errno.errorcode[e.errno])
 print(" ".join(out))
-'''
+"""
     result, _ = run_hostile(farm, program, [{"stdin": "hello\n", "expected_stdout": "x"}])
     assert result.tests[0].verdict is F, show(result)
     assert "grew" not in result.tests[0].message, show(result)
@@ -276,8 +276,10 @@ print(" ".join(out))
 
 
 def test_stdio_run_filling_tmpfs(farm, host):
-    program = "import os\nfor i in range(60):\n    fd = os.open('/tmp/f%d' % i, os.O_CREAT | os.O_WRONLY)\n" \
-              "    os.posix_fallocate(fd, 0, 64 << 20)\nprint('held')\n"
+    program = (
+        "import os\nfor i in range(60):\n    fd = os.open('/tmp/f%d' % i, os.O_CREAT | os.O_WRONLY)\n"
+        "    os.posix_fallocate(fd, 0, 64 << 20)\nprint('held')\n"
+    )
     result, rise = run_hostile(farm, program, [{"stdin": "", "expected_stdout": "held\n"}] * 2)
     assert verdicts(result) == [MEM, MEM], show(result)
     assert rise < 1024, f"host shared memory rose by {rise} MiB"
@@ -285,13 +287,13 @@ def test_stdio_run_filling_tmpfs(farm, host):
 
 
 def test_a_right_program_with_half_its_memory_passes(farm, host):
-    program = r'''
+    program = r"""
 def use(mb):
     block = bytearray(mb << 20)
     for at in range(0, len(block), 4096):
         block[at] = 1
     return len(block) >> 20
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert use(256) == 256"])
     assert result.verdict is P, show(result)
     assert result.peak_kb >= 256 << 10, show(result)
@@ -300,7 +302,7 @@ def use(mb):
 
 def test_a_right_program_with_files_and_heap_passes(farm, host):
     """Scratch files and heap together within memory_mb are fine."""
-    program = r'''
+    program = r"""
 def use():
     with open("data", "wb") as fh:
         fh.write(b"x" * (128 << 20))
@@ -308,7 +310,7 @@ def use():
     for at in range(0, len(block), 4096):
         block[at] = 1
     return len(block) >> 20
-'''
+"""
     result, _ = run_hostile(farm, program, ["assert use() == 128"])
     assert result.verdict is P, show(result)
     host.check()

@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from executor import Verdict
+
 from .security_support import make_job, show
 
 pytestmark = pytest.mark.security
@@ -89,11 +90,25 @@ def _no_connection(srv: socket.socket) -> bool:
     return False
 
 
-ATTEMPT_NAMES = ["tcp4", "tcp4-other-loopback", "tcp6", "tcp6-mapped", "udp4", "udp6", "create_connection",
-                 "unix-test-redis", "unix-var-run-redis", "unix-run-redis", "unix-abstract",
-                 "unix-abstract-dgram", "netlink-route", "packet", "raw-icmp"]
+ATTEMPT_NAMES = [
+    "tcp4",
+    "tcp4-other-loopback",
+    "tcp6",
+    "tcp6-mapped",
+    "udp4",
+    "udp6",
+    "create_connection",
+    "unix-test-redis",
+    "unix-var-run-redis",
+    "unix-run-redis",
+    "unix-abstract",
+    "unix-abstract-dgram",
+    "netlink-route",
+    "packet",
+    "raw-icmp",
+]
 
-CREATE_CONNECTION = r'''
+CREATE_CONNECTION = r"""
 def attempt_cc(port):
     for host in ("localhost", "127.0.0.1", "::1"):
         try:
@@ -102,7 +117,7 @@ def attempt_cc(port):
         except OSError:
             pass
     return "blocked"
-'''
+"""
 
 
 @pytest.mark.parametrize("name", ATTEMPT_NAMES)
@@ -119,7 +134,7 @@ def test_cannot_reach_local_services(pool, host, redis_server, abstract_listener
 
 def test_raw_socket_syscall_is_refused(pool, host, redis_server):
     """socket(2) through ctypes, bypassing the socket module: AF_INET/AF_INET6/AF_NETLINK/AF_PACKET."""
-    program = r'''
+    program = r"""
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 def probe():
@@ -129,7 +144,7 @@ def probe():
         if fd >= 0:
             made.append((family, kind))
     return made
-'''
+"""
     result = pool.run(make_job(program, ["assert probe() == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     _redis_untouched(redis_server)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from executor import Verdict
+
 from .security_support import make_job, show
 
 pytestmark = pytest.mark.security
@@ -48,8 +49,10 @@ def test_values_that_are_cheap_as_bytes_but_costly_to_parse_fail(solo_pool):
     # build. They took the zygote past its address space (infra_error on both attempts) and
     # the host seconds to read; the job's node budget ends them as the program's own output.
     program = "def f(i):\n    return [{}] * 199990\n"
-    for tests in (["assert f(%d) == []" % i for i in range(20)],
-                  [{"call": "f", "args": [i], "expected": []} for i in range(20)]):
+    for tests in (
+        ["assert f(%d) == []" % i for i in range(20)],
+        [{"call": "f", "args": [i], "expected": []} for i in range(20)],
+    ):
         before = dict(solo_pool.stats)
         result = solo_pool.run(make_job(program, tests, cpu_s=2, memory_mb=256))
         assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
@@ -64,14 +67,17 @@ LOG_ATTACKS = {
     "records nested 900-1000 deep, then a loop": (
         "import os\ndef f(x):\n    log = b''\n    for d in range(900, 1001):\n"
         "        body = b'[0,' + b'[' * d + b']' * d + b']'\n        log += len(body).to_bytes(4, 'big') + body\n"
-        "    os.pwrite(7, log, 0)\n    while True:\n        pass\n"),
+        "    os.pwrite(7, log, 0)\n    while True:\n        pass\n"
+    ),
     "records nested 900-1000 deep, then an exit": (
         "import os\ndef f(x):\n    log = b''\n    for d in range(900, 1001):\n"
         "        body = b'[0,' + b'[' * d + b']' * d + b']'\n        log += len(body).to_bytes(4, 'big') + body\n"
-        "    os.pwrite(7, log, 0)\n    os._exit(0)\n"),
+        "    os.pwrite(7, log, 0)\n    os._exit(0)\n"
+    ),
     "3 million tiny records": (
         "import os\ndef f(x):\n    rec = (1).to_bytes(4, 'big') + b'0'\n"
-        "    os.pwrite(7, rec * ((16 << 20) // 5 - 1), 0)\n    os._exit(1)\n"),
+        "    os.pwrite(7, rec * ((16 << 20) // 5 - 1), 0)\n    os._exit(1)\n"
+    ),
 }
 
 
@@ -88,9 +94,11 @@ def test_the_bounded_judge_charges_the_program_only_for_its_values(solo_pool):
     # The test's own text ('ab' * 400000) is computed first, under the job's limits; the
     # program's 11 MB values are parsed only after, so their memory is the program's: failed.
     test = "assert f(0) == 'ab' * 400000\n" + "".join(f"assert big({i}) == 0\n" for i in range(5))
-    wrong = ("import time\nS = 'x' * 60\ndef big(i):\n    t = time.process_time()\n"
-             "    while time.process_time() - t < 0.01:\n        pass\n    return [S] * 180000\n"
-             "def f(i):\n    return [1]\n")
+    wrong = (
+        "import time\nS = 'x' * 60\ndef big(i):\n    t = time.process_time()\n"
+        "    while time.process_time() - t < 0.01:\n        pass\n    return [S] * 180000\n"
+        "def f(i):\n    return [1]\n"
+    )
     result = solo_pool.run(make_job(wrong, [test], cpu_s=2, memory_mb=64))
     assert result.verdict is Verdict.FAILED, show(result)
     right = "def f(i):\n    return 'ab' * 400000\ndef big(i):\n    return 0\n"
@@ -111,11 +119,13 @@ def test_a_program_cannot_make_a_cheap_test_not_judgeable(solo_pool):
 def test_streamed_values_too_costly_to_judge_early_are_judged_once(solo_pool):
     # Values too costly for the host's early stop, then a flood of part frames: the early stop
     # gives up on the test once instead of decoding it again for every part.
-    program = ("import sys, time, json\nfrom fractions import Fraction\n"
-               "def f(x):\n    if x == 1:\n        t = time.process_time()\n"
-               "        while time.process_time() - t < 0.005:\n            pass\n"
-               "        return [Fraction(1, 3)] * 5000\n"
-               "    t = time.process_time()\n    while time.process_time() - t < 1:\n        pass\n    return 2\n")
+    program = (
+        "import sys, time, json\nfrom fractions import Fraction\n"
+        "def f(x):\n    if x == 1:\n        t = time.process_time()\n"
+        "        while time.process_time() - t < 0.005:\n            pass\n"
+        "        return [Fraction(1, 3)] * 5000\n"
+        "    t = time.process_time()\n    while time.process_time() - t < 1:\n        pass\n    return 2\n"
+    )
     before = time.process_time()
     result = solo_pool.run(make_job(program, ["assert f(1) == [1]\nassert f(2) == 2"], cpu_s=2, wall_s=6))
     assert result.verdict is Verdict.FAILED, show(result)

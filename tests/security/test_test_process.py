@@ -6,7 +6,7 @@ import pytest
 
 from .security_support import assert_no_reward, make_job
 
-FORGE_DUNDER = r'''
+FORGE_DUNDER = r"""
 import sys
 f = sys._getframe()
 while f is not None and 'rpc' not in f.f_globals:
@@ -22,44 +22,65 @@ if f is not None:
     E._handle = _handle
 def solve(x):
     return 0
-'''
+"""
 
 OPAQUE = "class O:\n    pass\ndef solve(x):\n    return O()\n"
 
 CASES = {
-    "program shadows range": ("def solve(x):\n    return 0\nrange = lambda *a: []\n",
-                              ["for i in range(5):\n    assert solve(i) == i * 2"]),
-    "program shadows abs": ("def solve(x):\n    return 0.0\nabs = lambda x: 0\n",
-                            ["for i in range(3):\n    assert abs(solve(i) - i * 2.5) < 1e-6"]),
+    "program shadows range": (
+        "def solve(x):\n    return 0\nrange = lambda *a: []\n",
+        ["for i in range(5):\n    assert solve(i) == i * 2"],
+    ),
+    "program shadows abs": (
+        "def solve(x):\n    return 0.0\nabs = lambda x: 0\n",
+        ["for i in range(3):\n    assert abs(solve(i) - i * 2.5) < 1e-6"],
+    ),
     "program shadows sorted (and would see the expected list)": (
         "def solve(x):\n    return [0]\ndef sorted(v):\n    raise ValueError('leaked %r' % (v,))\n",
-        ["for x, want in [(1, [3, 1, 2])]:\n    got = solve(x)\n    assert sorted(got) == sorted(want)"]),
+        ["for x, want in [(1, [3, 1, 2])]:\n    got = solve(x)\n    assert sorted(got) == sorted(want)"],
+    ),
     "program patches the math it imported": (
         "import math\nmath.isclose = lambda *a, **k: True\ndef solve(x):\n    return 0.0\n",
-        ["for x in [1, 2]:\n    assert math.isclose(solve(x), x * 1.5)"]),
+        ["for x in [1, 2]:\n    assert math.isclose(solve(x), x * 1.5)"],
+    ),
     "forged __name__ in the names reply": (
-        FORGE_DUNDER, ['def check(candidate):\n    assert candidate(1) == 42\nif __name__ == "__main__":\n'
-                       '    check(solve)\nelse:\n    assert False']),
+        FORGE_DUNDER,
+        [
+            'def check(candidate):\n    assert candidate(1) == 42\nif __name__ == "__main__":\n'
+            "    check(solve)\nelse:\n    assert False"
+        ],
+    ),
     "opaque value under `not !=`": (OPAQUE, ["for x, want in [(1, 42), (2, 43)]:\n    assert not (solve(x) != want)"]),
-    "opaque value under `not any(!=)`": (OPAQUE, ["cases = [(1, 42), (2, 43)]\n"
-                                                  "assert not any(solve(x) != w for x, w in cases)"]),
+    "opaque value under `not any(!=)`": (
+        OPAQUE,
+        ["cases = [(1, 42), (2, 43)]\nassert not any(solve(x) != w for x, w in cases)"],
+    ),
     "opaque value summed": (OPAQUE, ["cases = [(1, 42), (2, 43)]\nassert sum(solve(x) != w for x, w in cases) == 0"]),
-    "huge int under `not !=`": ("def solve(x):\n    return 10 ** 20000\n",
-                                ["for x, want in [(1, 42)]:\n    assert not (solve(x) != want)"]),
+    "huge int under `not !=`": (
+        "def solve(x):\n    return 10 ** 20000\n",
+        ["for x, want in [(1, 42)]:\n    assert not (solve(x) != want)"],
+    ),
     "set subclass with a rigged issubset": (
         "class S(set):\n    def issubset(self, o):\n        raise ValueError('leaked %r' % (o,))\nset = S\n"
-        "def solve(x):\n    return [99]\n", ["assert set(solve(3)).issubset({1, 2, 3})"]),
+        "def solve(x):\n    return [99]\n",
+        ["assert set(solve(3)).issubset({1, 2, 3})"],
+    ),
     "name bound by `global` in an earlier snippet": (
         "expected = 0\ndef solve(x):\n    return 0\n",
-        ["def setup():\n    global expected\n    expected = 42\nsetup()", "assert solve(1) == expected"]),
+        ["def setup():\n    global expected\n    expected = 42\nsetup()", "assert solve(1) == expected"],
+    ),
     "name bound by a walrus in an earlier snippet": (
         "expected = 0\ndef solve(x):\n    return 0\n",
-        ["[(expected := 42) for _ in range(1)]", "assert solve(1) == expected"]),
+        ["[(expected := 42) for _ in range(1)]", "assert solve(1) == expected"],
+    ),
     "name bound by exec in an earlier snippet": (
-        "expected = 0\ndef solve(x):\n    return 0\n", ["exec('expected = 42')", "assert solve(1) == expected"]),
+        "expected = 0\ndef solve(x):\n    return 0\n",
+        ["exec('expected = 42')", "assert solve(1) == expected"],
+    ),
     "StopIteration ends the test's loop early": (
         "def solve(x):\n    raise StopIteration\n",
-        ["assert all(map(lambda x: solve(x) == x + 1, [1, 2, 3]))"]),
+        ["assert all(map(lambda x: solve(x) == x + 1, [1, 2, 3]))"],
+    ),
 }
 
 

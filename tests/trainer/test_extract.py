@@ -18,8 +18,7 @@ def test_fenced_python_block_wins_over_prose():
 
 
 def test_picks_the_block_defining_the_called_function():
-    text = ("```python\ndef helper():\n    return 0\n\n\n\n\n\n```\n"
-            "```py\ndef solve(x):\n    return x\n```\n")
+    text = "```python\ndef helper():\n    return 0\n\n\n\n\n\n```\n```py\ndef solve(x):\n    return x\n```\n"
     assert extract_code(text, ["assert solve(1) == 1"]).startswith("def solve")
 
 
@@ -41,6 +40,7 @@ def test_called_names_handles_methods_and_garbage():
 
 
 # -- hostile shapes: a backtracking scan would be quadratic on them; results are asserted ----------
+
 
 def test_many_fences_without_newlines():
     text = "```" * 16_000
@@ -92,7 +92,13 @@ _OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(["`", "``", "```", "\n", " ", "\t", "py", "Python", "x-1", "\r", "é",
-                                 "def f(): pass", "\u2028"]), max_size=16).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["`", "``", "```", "\n", " ", "\t", "py", "Python", "x-1", "\r", "é", "def f(): pass", "\u2028"]
+        ),
+        max_size=16,
+    ).map("".join)
+)
 def test_same_blocks_as_the_old_regex(text):
     assert fenced_blocks(text) == [(tag.lower(), body) for tag, body in _OLD_FENCE.findall(text)]

@@ -3,7 +3,11 @@ from trainer.pairs import PairRule, make_pairs
 
 def row(*rates, texts=None):
     texts = texts or [f"prog{i}" for i in range(len(rates))]
-    return {"id": "q", "question": "Q?", "inferences": [{"completion": t, "pass_rate": r} for t, r in zip(texts, rates)]}
+    return {
+        "id": "q",
+        "question": "Q?",
+        "inferences": [{"completion": t, "pass_rate": r} for t, r in zip(texts, rates)],
+    }
 
 
 def pairs_of(r, rule=PairRule()):
@@ -11,10 +15,10 @@ def pairs_of(r, rule=PairRule()):
 
 
 def test_acecoder_rule_at_the_thresholds():
-    assert pairs_of(row(0.8, 0.4)) == [(0.8, 0.4)]          # exactly 0.8 and a gap of exactly 0.4
-    assert pairs_of(row(0.79, 0.1)) == []                    # chosen below 0.8
-    assert pairs_of(row(0.8, 0.41)) == []                    # gap below 0.4
-    assert pairs_of(row(1.0, 0.0)) == []                     # rejected must be > 0
+    assert pairs_of(row(0.8, 0.4)) == [(0.8, 0.4)]  # exactly 0.8 and a gap of exactly 0.4
+    assert pairs_of(row(0.79, 0.1)) == []  # chosen below 0.8
+    assert pairs_of(row(0.8, 0.41)) == []  # gap below 0.4
+    assert pairs_of(row(1.0, 0.0)) == []  # rejected must be > 0
     assert pairs_of(row(1.0, 0.6)) == [(1.0, 0.6)]
 
 
@@ -26,8 +30,8 @@ def test_all_qualifying_pairs_and_no_ties():
 
 def test_duplicates_and_unknown_rates():
     r = row(1.0, 1.0, 0.2, 0.2, None, texts=["a", "a", "b", "b", "c"])
-    assert pairs_of(r) == [(1.0, 0.2)]                       # duplicate programs count once
-    assert pairs_of(row(1.0, None)) == []                    # unscored (infra_error) never pairs
+    assert pairs_of(r) == [(1.0, 0.2)]  # duplicate programs count once
+    assert pairs_of(row(1.0, None)) == []  # unscored (infra_error) never pairs
 
 
 def test_trl_format_and_custom_thresholds():

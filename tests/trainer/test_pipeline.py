@@ -43,7 +43,7 @@ def test_synth_filter_sample_score_pairs(tmp_path):
     with ReplayServer(recordings()) as server:
         llm = ["--base-url", server.url, "--model", "replay"]
         synth = acefarm("synth", EXAMPLES / "seeds.jsonl", "-o", tmp_path / "synth.jsonl", *llm)
-        assert synth.returncode == 3, synth.stderr          # one answer is unparseable: reported, kept out
+        assert synth.returncode == 3, synth.stderr  # one answer is unparseable: reported, kept out
         assert "example/29-title_case_count: no JSON object" in synth.stderr
         rows = read(tmp_path / "synth.jsonl")
         assert len(rows) == 29 and all(len(r["test_cases"]) >= 8 for r in rows)
@@ -52,7 +52,7 @@ def test_synth_filter_sample_score_pairs(tmp_path):
         assert filt.returncode == 0, filt.stderr
         filtered = read(tmp_path / "filtered.jsonl")
         assert len(filtered) == 29
-        assert all(len(r["test_cases"]) == 8 for r in filtered)   # the planted wrong tests are gone
+        assert all(len(r["test_cases"]) == 8 for r in filtered)  # the planted wrong tests are gone
         assert not any("not the answer" in t for r in filtered for t in r["test_cases"])
 
         samp = acefarm("sample", tmp_path / "filtered.jsonl", "-o", tmp_path / "sampled.jsonl", *llm, "--n", "4")
@@ -71,18 +71,32 @@ def test_synth_filter_sample_score_pairs(tmp_path):
     pairs = acefarm("pairs", tmp_path / "scored.jsonl", "-o", tmp_path / "pairs.jsonl")
     assert pairs.returncode == 0, pairs.stderr
     out = read(tmp_path / "pairs.jsonl")
-    assert out and all(p["chosen_pass_rate"] >= 0.8 and p["chosen_pass_rate"] - p["rejected_pass_rate"] >= 0.4
-                       and p["rejected_pass_rate"] > 0 for p in out)
+    assert out and all(
+        p["chosen_pass_rate"] >= 0.8
+        and p["chosen_pass_rate"] - p["rejected_pass_rate"] >= 0.4
+        and p["rejected_pass_rate"] > 0
+        for p in out
+    )
     again = acefarm("pairs", tmp_path / "scored.jsonl", "-o", tmp_path / "pairs.jsonl", "--resume")
     assert again.returncode == 0 and len(read(tmp_path / "pairs.jsonl")) == len(out)  # nothing twice
 
 
 def test_filter_reports_bad_rows_and_drops_small_questions(tmp_path):
-    rows = [{"id": "ok", "question": "Q", "reference": "def f():\n    return 1\n",
-             "test_cases": [f"assert f() == {1 if i < 6 else 2}" for i in range(8)]},
-            {"id": "few", "question": "Q", "reference": "def f():\n    return 1\n",
-             "test_cases": ["assert f() == 1", "assert f() == 2"]},
-            "not a row"]
+    rows = [
+        {
+            "id": "ok",
+            "question": "Q",
+            "reference": "def f():\n    return 1\n",
+            "test_cases": [f"assert f() == {1 if i < 6 else 2}" for i in range(8)],
+        },
+        {
+            "id": "few",
+            "question": "Q",
+            "reference": "def f():\n    return 1\n",
+            "test_cases": ["assert f() == 1", "assert f() == 2"],
+        },
+        "not a row",
+    ]
     src = tmp_path / "rows.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     proc = acefarm("filter", src, "-o", tmp_path / "out.jsonl", "--min-tests", "5")
@@ -106,9 +120,20 @@ def test_filter_with_a_sampled_reference_on_parquet_through_a_farm_server(tmp_pa
     server, port = start_server(tmp_path, "--workers", "1")
     try:
         with ReplayServer(strong) as model:
-            proc = acefarm("filter", tmp_path / "rows.parquet", "-o", tmp_path / "out.jsonl", "--min-tests", "5",
-                           "--reference-model", "strong", "--base-url", model.url,
-                           "--server", f"127.0.0.1:{port}")
+            proc = acefarm(
+                "filter",
+                tmp_path / "rows.parquet",
+                "-o",
+                tmp_path / "out.jsonl",
+                "--min-tests",
+                "5",
+                "--reference-model",
+                "strong",
+                "--base-url",
+                model.url,
+                "--server",
+                f"127.0.0.1:{port}",
+            )
         assert proc.returncode == 0, proc.stderr
         out = read(tmp_path / "out.jsonl")
         assert [r["id"] for r in out] == [r["id"] for r in rows]
@@ -121,8 +146,9 @@ def test_model_text_no_encoder_takes_is_written_escaped(tmp_path):
     """A model answer that decodes to lone surrogates (JSON "\\ud800" from the endpoint) is
     written as backslash text, not a crash of the step."""
     seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text(json.dumps({"id": "s1", "question": "Add two ints.", "program": "def add(a, b):\n    return a + b\n"})
-                     + "\n")
+    seeds.write_text(
+        json.dumps({"id": "s1", "question": "Add two ints.", "program": "def add(a, b):\n    return a + b\n"}) + "\n"
+    )
     answer = json.dumps({"question": "Add \ud800 two ints.", "tests": ["assert add(1, 2) == 3 # \udfff"]})
     with ReplayServer([{"match": "Add two ints", "answers": [answer]}]) as server:
         proc = acefarm("synth", seeds, "-o", tmp_path / "synth.jsonl", "--base-url", server.url, "--model", "replay")
@@ -132,11 +158,20 @@ def test_model_text_no_encoder_takes_is_written_escaped(tmp_path):
 
 
 def test_rows_with_text_no_encoder_takes_are_reported_by_field(tmp_path):
-    good = {"id": "good", "question": "Q", "test_cases": ["assert f() == 1"],
-            "inferences": [{"completion_id": 0, "completion": "def f():\n    return 1\n", "pass_rate": 1.0},
-                           {"completion_id": 1, "completion": "def f():\n    return 2\n", "pass_rate": 0.5}]}
-    bad = dict(good, id="bad", inferences=[good["inferences"][0],
-                                           dict(good["inferences"][1], completion="def f():\n    return '\ud800'\n")])
+    good = {
+        "id": "good",
+        "question": "Q",
+        "test_cases": ["assert f() == 1"],
+        "inferences": [
+            {"completion_id": 0, "completion": "def f():\n    return 1\n", "pass_rate": 1.0},
+            {"completion_id": 1, "completion": "def f():\n    return 2\n", "pass_rate": 0.5},
+        ],
+    }
+    bad = dict(
+        good,
+        id="bad",
+        inferences=[good["inferences"][0], dict(good["inferences"][1], completion="def f():\n    return '\ud800'\n")],
+    )
     src = tmp_path / "rows.jsonl"
     src.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     pairs = acefarm("pairs", src, "-o", tmp_path / "pairs.jsonl", "--min-rejected", "0.1")

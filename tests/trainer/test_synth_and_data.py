@@ -6,23 +6,29 @@ from trainer.data import RowError, read_rows, validate_row
 from trainer.synth import ParseError, parse_answer
 
 
-@pytest.mark.parametrize("text", [
-    '{"question": "Add.", "tests": ["assert add(1, 2) == 3"]}',
-    'Sure!\n```json\n{"question": "Add.", "tests": ["assert add(1, 2) == 3"]}\n```\nDone.',
-    "Here: {'question': 'Add.', 'tests': ['assert add(1, 2) == 3']} -- enjoy",
-    '```\n{"question": "Add.", "test_cases": ["assert add(1, 2) == 3", "print(1)"]}\n```',
-    'Note {braces} first. {"question": "Add.", "tests": ["assert add(1, 2) == 3"]}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"question": "Add.", "tests": ["assert add(1, 2) == 3"]}',
+        'Sure!\n```json\n{"question": "Add.", "tests": ["assert add(1, 2) == 3"]}\n```\nDone.',
+        "Here: {'question': 'Add.', 'tests': ['assert add(1, 2) == 3']} -- enjoy",
+        '```\n{"question": "Add.", "test_cases": ["assert add(1, 2) == 3", "print(1)"]}\n```',
+        'Note {braces} first. {"question": "Add.", "tests": ["assert add(1, 2) == 3"]}',
+    ],
+)
 def test_parse_answer_is_robust(text):
     assert parse_answer(text) == {"question": "Add.", "tests": ["assert add(1, 2) == 3"]}
 
 
-@pytest.mark.parametrize("text, why", [
-    ("no json here", "no JSON object"),
-    ('{"question": "", "tests": ["assert 1"]}', "question"),
-    ('{"question": "Q", "tests": "assert 1"}', "tests"),
-    ('{"question": "Q", "tests": ["print(1)"]}', "no assert"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("no json here", "no JSON object"),
+        ('{"question": "", "tests": ["assert 1"]}', "question"),
+        ('{"question": "Q", "tests": "assert 1"}', "tests"),
+        ('{"question": "Q", "tests": ["print(1)"]}', "no assert"),
+    ],
+)
 def test_parse_answer_errors(text, why):
     with pytest.raises(ParseError, match=why):
         parse_answer(text)
@@ -30,9 +36,13 @@ def test_parse_answer_errors(text, why):
 
 def test_rows_are_validated_with_the_field_named(tmp_path):
     good = {"id": "a", "question": "Q", "test_cases": ["assert f() == 1"], "inferences": []}
-    lines = [json.dumps(good), "{bad json", json.dumps({"id": "b", "question": "Q", "test_cases": []}),
-             json.dumps({"id": "c", "question": "Q", "test_cases": ["assert 1"], "inferences": [{"x": 1}]}),
-             json.dumps({"question": "Q"})]
+    lines = [
+        json.dumps(good),
+        "{bad json",
+        json.dumps({"id": "b", "question": "Q", "test_cases": []}),
+        json.dumps({"id": "c", "question": "Q", "test_cases": ["assert 1"], "inferences": [{"x": 1}]}),
+        json.dumps({"question": "Q"}),
+    ]
     path = tmp_path / "rows.jsonl"
     path.write_text("\n".join(lines) + "\n")
     got = list(read_rows(str(path)))
@@ -50,15 +60,24 @@ def test_a_later_object_can_be_the_answer():
 
 def test_one_row_validator_for_every_step_and_score():
     """validate_row is the only AceCode row check: any test shape the farm takes, writable text."""
-    row = {"id": 7, "question": "Q", "test_cases": ["assert f() == 1", {"call": "f", "args": [], "expected": 1},
-                                                   {"stdin": "", "expected_stdout": "1"}],
-           "inferences": [{"completion": "x"}]}
+    row = {
+        "id": 7,
+        "question": "Q",
+        "test_cases": [
+            "assert f() == 1",
+            {"call": "f", "args": [], "expected": 1},
+            {"stdin": "", "expected_stdout": "1"},
+        ],
+        "inferences": [{"completion": "x"}],
+    }
     assert validate_row(row, 1)["id"] == "7"
-    for bad, field in [(dict(row, question="Q\ud800"), "question"),
-                       (dict(row, inferences=[{"completion": "ok"}, {"completion": "\udc80"}]), "inferences[1].completion"),
-                       (dict(row, id="a\x00"), "id"),
-                       (dict(row, test_cases=[1]), "test_cases"),
-                       ({"\ud800": 1, **row}, "\\ud800")]:
+    for bad, field in [
+        (dict(row, question="Q\ud800"), "question"),
+        (dict(row, inferences=[{"completion": "ok"}, {"completion": "\udc80"}]), "inferences[1].completion"),
+        (dict(row, id="a\x00"), "id"),
+        (dict(row, test_cases=[1]), "test_cases"),
+        ({"\ud800": 1, **row}, "\\ud800"),
+    ]:
         with pytest.raises(RowError) as exc:
             validate_row(bad, 3)
         assert exc.value.field == field, (field, exc.value)

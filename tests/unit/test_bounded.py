@@ -20,13 +20,15 @@ def run(test, value, **limits):
 def test_honest_costly_tests_are_judged_under_the_jobs_limits():
     assert run("assert f() == [0] * 90_000 + [1] * 90_000", [0] * 90_000 + [1] * 90_000).verdict is Verdict.PASSED
     assert run("assert f() == [0] * 90_000 + [1] * 90_000", [1]).verdict is Verdict.FAILED
-    big_literals = f"assert f() == math.gcd({hex(3 ** 200_000)}, {hex(5 ** 150_000)})"
+    big_literals = f"assert f() == math.gcd({hex(3**200_000)}, {hex(5**150_000)})"
     assert run(big_literals, 1).verdict is Verdict.PASSED and run(big_literals, 2).verdict is Verdict.FAILED
 
 
 def test_a_test_whose_own_text_exceeds_the_limits_is_not_judgeable():
-    for test, limits in (("assert f() == 10 ** 10 ** 10", {"cpu_s": 0.5, "wall_s": 5}),
-                         ("assert f() == 'x' * 10 ** 10", {"memory_mb": 64})):
+    for test, limits in (
+        ("assert f() == 10 ** 10 ** 10", {"cpu_s": 0.5, "wall_s": 5}),
+        ("assert f() == 'x' * 10 ** 10", {"memory_mb": 64}),
+    ):
         result = run(test, 5, **limits)
         assert result.verdict is Verdict.INFRA_ERROR and result.tests[0].verdict is Verdict.INFRA_ERROR, result
         assert "not judgeable" in result.tests[0].message

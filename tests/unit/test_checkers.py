@@ -16,22 +16,29 @@ def test_tokens():
     assert not checkers.tokens("1 2", "1\xa02") and not checkers.tokens("1 2", "1\x1c2")  # ASCII blanks only
 
 
-@pytest.mark.parametrize("expected, actual, ok", [
-    ("3.14159265", "3.141592653589793", True),
-    ("1e9", "1000000000.5", True),       # relative tolerance
-    ("0.5 yes", "0.5000001 yes", True),
-    ("0.5 yes", "0.5 no", False),
-    ("1.0", "1.1", False),
-    ("1.0", "abc", False),
-    ("1 2", "1", False),
-    ("1000000", "1000001", False),       # integers on both sides compare exactly
-    ("1000000", "1000000.0", True),      # a decimal point on one side: the tolerance applies
-    ("-007", "-7", True), ("0", "-0", True), ("+5", "5", True),
-    ("1" * 5000, "1" * 4999 + "2", False),  # however many digits
-    ("nan", "nan", True), ("nan", "1.0", False), ("inf", "1e400", False),
-    ("1_000", "1000", False),            # float() would read it; a checker does not
-    ("3.5", "\u0663.\u0665", False),        # Arabic-Indic digits: float() reads them too
-])
+@pytest.mark.parametrize(
+    "expected, actual, ok",
+    [
+        ("3.14159265", "3.141592653589793", True),
+        ("1e9", "1000000000.5", True),  # relative tolerance
+        ("0.5 yes", "0.5000001 yes", True),
+        ("0.5 yes", "0.5 no", False),
+        ("1.0", "1.1", False),
+        ("1.0", "abc", False),
+        ("1 2", "1", False),
+        ("1000000", "1000001", False),  # integers on both sides compare exactly
+        ("1000000", "1000000.0", True),  # a decimal point on one side: the tolerance applies
+        ("-007", "-7", True),
+        ("0", "-0", True),
+        ("+5", "5", True),
+        ("1" * 5000, "1" * 4999 + "2", False),  # however many digits
+        ("nan", "nan", True),
+        ("nan", "1.0", False),
+        ("inf", "1e400", False),
+        ("1_000", "1000", False),  # float() would read it; a checker does not
+        ("3.5", "\u0663.\u0665", False),  # Arabic-Indic digits: float() reads them too
+    ],
+)
 def test_float(expected, actual, ok):
     assert checkers.get("float", 1e-6)(expected, actual) is ok
 

@@ -11,11 +11,34 @@ import pytest
 from executor.sandbox.codec import DecodeError, Opaque, OpaqueCompared, decode, encode
 
 
-@pytest.mark.parametrize("value", [
-    None, True, False, 0, -7, 2**53, -(2**200), 1.5, -0.0, "héllo", "", [1, [2, [3]]], (1, "a"), (),
-    {"a": 1, 2: [3]}, {1, 2}, frozenset({(1, 2)}), b"\x00\xff", bytearray(b"ab"), 3 + 4j,
-    Fraction(1, 3), Decimal("1.10"), [(), {}, set()],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        False,
+        0,
+        -7,
+        2**53,
+        -(2**200),
+        1.5,
+        -0.0,
+        "héllo",
+        "",
+        [1, [2, [3]]],
+        (1, "a"),
+        (),
+        {"a": 1, 2: [3]},
+        {1, 2},
+        frozenset({(1, 2)}),
+        b"\x00\xff",
+        bytearray(b"ab"),
+        3 + 4j,
+        Fraction(1, 3),
+        Decimal("1.10"),
+        [(), {}, set()],
+    ],
+)
 def test_round_trip(value):
     assert decode(encode(value)) == value
     assert type(decode(encode(value))) is type(value)
@@ -37,8 +60,16 @@ def test_rigged_eq_object_is_opaque_and_never_equal():
     out = decode(encode(AlwaysEqual()))
     assert isinstance(out, Opaque)
     # It satisfies no comparison at all: ==, !=, ordering, membership, hashing, truth.
-    for compare in (lambda: out == 1, lambda: out != 1, lambda: out < 1, lambda: 1 in [out], lambda: {out},
-                    lambda: not out, lambda: [out] != [1], lambda: {"k": out} != {"k": 1}):
+    for compare in (
+        lambda: out == 1,
+        lambda: out != 1,
+        lambda: out < 1,
+        lambda: 1 in [out],
+        lambda: {out},
+        lambda: not out,
+        lambda: [out] != [1],
+        lambda: {"k": out} != {"k": 1},
+    ):
         with pytest.raises(OpaqueCompared):
             compare()
     assert isinstance(decode(encode({AlwaysEqual(): 1})), Opaque)  # an opaque key: the dict is opaque
@@ -99,17 +130,28 @@ def test_malformed_input_is_a_decode_error(bad):
 def test_numbers_too_large_to_judge_arrive_opaque():
     from decimal import Decimal
 
-    assert isinstance(decode(encode(10 ** 20000)), Opaque)
-    assert decode(encode(10 ** 200)) == 10 ** 200
+    assert isinstance(decode(encode(10**20000)), Opaque)
+    assert decode(encode(10**200)) == 10**200
     assert isinstance(decode(encode(Decimal("1e1000000"))), Opaque)
-    assert isinstance(decode(encode(Fraction(10 ** 20000, 3))), Opaque)
+    assert isinstance(decode(encode(Fraction(10**20000, 3))), Opaque)
     assert decode(encode(Decimal("1.5e10"))) == Decimal("1.5e10")
 
 
-@pytest.mark.parametrize("value", [
-    list(range(1000)), [-(1 << 52) + 1, (1 << 52) - 1], [0.5, -2.0, 1e300], ["a", "b"], [True, False],
-    tuple(range(50)), (), [], [[1, 2], [3, 4]], [1, "a", None, 2.5],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        list(range(1000)),
+        [-(1 << 52) + 1, (1 << 52) - 1],
+        [0.5, -2.0, 1e300],
+        ["a", "b"],
+        [True, False],
+        tuple(range(50)),
+        (),
+        [],
+        [[1, 2], [3, 4]],
+        [1, "a", None, 2.5],
+    ],
+)
 def test_flat_sequences_encode_as_themselves_and_round_trip(value):
     encoded = encode(value)
     back = decode(encoded)
@@ -118,9 +160,17 @@ def test_flat_sequences_encode_as_themselves_and_round_trip(value):
         assert encoded is not value and back is not encoded  # copies: a snapshot, not the program's list
 
 
-@pytest.mark.parametrize("value", [
-    [1, 1 << 60], [1.0, float("nan")], [2.0, float("inf")], [1, True], [True, 1], [1, 2.0],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        [1, 1 << 60],
+        [1.0, float("nan")],
+        [2.0, float("inf")],
+        [1, True],
+        [True, 1],
+        [1, 2.0],
+    ],
+)
 def test_sequences_that_are_not_flat_take_the_item_by_item_path(value):
     back = decode(encode(value))
     assert repr(back) == repr(value)  # nan, inf, big ints and mixed types all come back as they were
@@ -164,7 +214,7 @@ def test_a_list_over_the_node_budget_is_refused_before_it_is_copied():
 
 
 def test_sets_and_dicts_whose_items_collide_arrive_opaque():
-    colliding = {k * (2 ** 61 - 1) for k in range(1, 2001)}  # all hash to 0
+    colliding = {k * (2**61 - 1) for k in range(1, 2001)}  # all hash to 0
     assert isinstance(decode(encode(colliding)), Opaque)
     assert isinstance(decode(encode(frozenset(colliding))), Opaque)
     assert isinstance(decode(encode(dict.fromkeys(colliding, 1))), Opaque)
@@ -177,15 +227,15 @@ def test_duplicates_and_unhashable_items_in_a_forged_set():
     from executor.sandbox.codec import hash_collisions
 
     assert hash_collisions([1, 2] * 1000) == 0 and hash_collisions([1, 1.0, True]) == 0
-    assert hash_collisions([k * (2 ** 61 - 1) for k in range(1, 100)]) > 64
+    assert hash_collisions([k * (2**61 - 1) for k in range(1, 100)]) > 64
     with pytest.raises(DecodeError):
-        decode({"S": [{"I": format(k * (2 ** 61 - 1), "x")} for k in range(1, 3000)] + [[1]]})
+        decode({"S": [{"I": format(k * (2**61 - 1), "x")} for k in range(1, 3000)] + [[1]]})
 
 
 def test_colliding_values_that_are_costly_to_compare_arrive_opaque():
     from decimal import Decimal
 
-    m, d = 2 ** 61 - 1, (1 << 10_000) + 1
+    m, d = 2**61 - 1, (1 << 10_000) + 1
     costly = {Decimal(k * m).scaleb(3900) for k in range(1, 33)} | {Fraction(k * m, d) for k in range(1, 33)}
     assert isinstance(decode(encode(costly)), Opaque)  # 64 sharing a hash, each == up to 0.2 ms
     assert decode(encode({Fraction(1, 3), Fraction(2, 3), 0.5})) == {Fraction(1, 3), Fraction(2, 3), 0.5}
@@ -210,7 +260,7 @@ def test_encode_never_calls_a_metaclass_eq():
 def test_one_budget_covers_all_the_sets_of_a_value():
     from decimal import Decimal
 
-    m = 2 ** 61 - 1
+    m = 2**61 - 1
     sets = [{Decimal(k * m).scaleb(-2000) for k in range(3)} for _ in range(200)]  # each alone is fine
     back = decode(encode(sets))
     assert back[0] == sets[0] and isinstance(back[-1], Opaque)  # together they run out

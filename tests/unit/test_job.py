@@ -18,7 +18,9 @@ def test_valid_job_round_trip():
 
 
 def test_sandbox_request_never_carries_expectations():
-    job = Job.from_dict(make(tests=["assert f(1) == 'SECRET-LITERAL'", {"call": "f", "args": [1], "expected": "SECRET-CALL"}]))
+    job = Job.from_dict(
+        make(tests=["assert f(1) == 'SECRET-LITERAL'", {"call": "f", "args": [1], "expected": "SECRET-CALL"}])
+    )
     req = str(job.sandbox_request())
     assert "SECRET" not in req
     stdio = Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}]))
@@ -28,32 +30,35 @@ def test_sandbox_request_never_carries_expectations():
     assert "SECRET-SNIPPET" in snippet.sandbox_snippets()[0]
 
 
-@pytest.mark.parametrize("data, field", [
-    ("not a dict", "job"),
-    ({"program": "x", "tests": ["assert 1"]}, "id"),
-    (make(id=""), "id"),
-    (make(program=None), "program"),
-    (make(language="cobol"), "language"),
-    (make(tests=[]), "tests"),
-    (make(tests="assert 1"), "tests"),
-    (make(tests=["assert 1", 5]), "tests[1]"),
-    (make(tests=["   "]), "tests[0]"),
-    (make(tests=[{"stdin": "1"}]), "tests[0].expected_stdout"),
-    (make(tests=[{"stdin": "", "expected_stdout": "", "checker": "regex"}]), "tests[0].checker"),
-    (make(tests=[{"stdin": "", "expected_stdout": "", "tolerance": 2}]), "tests[0].tolerance"),
-    (make(tests=[{"call": "f"}]), "tests[0].expected"),
-    (make(tests=[{"call": "1bad", "expected": 1}]), "tests[0].call"),
-    (make(tests=[{"call": "f", "args": 3, "expected": 1}]), "tests[0].args"),
-    (make(tests=[{"call": "f", "expected": 1, "kwargs": {}}]), "tests[0].kwargs"),
-    (make(tests=[{"foo": 1}]), "tests[0]"),
-    (make(tests=["assert 1", {"stdin": "", "expected_stdout": ""}]), "tests"),
-    (make(limits={"cpu_s": 0}), "limits.cpu_s"),
-    (make(limits={"cpu_s": "2"}), "limits.cpu_s"),
-    (make(limits={"gpu": 1}), "limits.gpu"),
-    (make(limits=[1]), "limits"),
-    (make(mode="fast"), "mode"),
-    (make(extra=1), "extra"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ("not a dict", "job"),
+        ({"program": "x", "tests": ["assert 1"]}, "id"),
+        (make(id=""), "id"),
+        (make(program=None), "program"),
+        (make(language="cobol"), "language"),
+        (make(tests=[]), "tests"),
+        (make(tests="assert 1"), "tests"),
+        (make(tests=["assert 1", 5]), "tests[1]"),
+        (make(tests=["   "]), "tests[0]"),
+        (make(tests=[{"stdin": "1"}]), "tests[0].expected_stdout"),
+        (make(tests=[{"stdin": "", "expected_stdout": "", "checker": "regex"}]), "tests[0].checker"),
+        (make(tests=[{"stdin": "", "expected_stdout": "", "tolerance": 2}]), "tests[0].tolerance"),
+        (make(tests=[{"call": "f"}]), "tests[0].expected"),
+        (make(tests=[{"call": "1bad", "expected": 1}]), "tests[0].call"),
+        (make(tests=[{"call": "f", "args": 3, "expected": 1}]), "tests[0].args"),
+        (make(tests=[{"call": "f", "expected": 1, "kwargs": {}}]), "tests[0].kwargs"),
+        (make(tests=[{"foo": 1}]), "tests[0]"),
+        (make(tests=["assert 1", {"stdin": "", "expected_stdout": ""}]), "tests"),
+        (make(limits={"cpu_s": 0}), "limits.cpu_s"),
+        (make(limits={"cpu_s": "2"}), "limits.cpu_s"),
+        (make(limits={"gpu": 1}), "limits.gpu"),
+        (make(limits=[1]), "limits"),
+        (make(mode="fast"), "mode"),
+        (make(extra=1), "extra"),
+    ],
+)
 def test_invalid_jobs_name_the_field(data, field):
     with pytest.raises(InvalidJob) as err:
         Job.from_dict(data)
@@ -92,9 +97,17 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
 
 
 def test_asserts_using_names_a_snippet_defined_become_snippets():
-    job = Job.from_dict(make(tests=["def helper():\n    return f(1)\nassert helper() == 2",
-                                    "assert helper() == 2", "assert f(1) == 2",
-                                    "import math as m\nx = m.pi", "assert x > 3"]))
+    job = Job.from_dict(
+        make(
+            tests=[
+                "def helper():\n    return f(1)\nassert helper() == 2",
+                "assert helper() == 2",
+                "assert f(1) == 2",
+                "import math as m\nx = m.pi",
+                "assert x > 3",
+            ]
+        )
+    )
     checks = [t.check is not None for t in job.tests]
     assert checks == [False, False, True, False, False]
     assert job.sandbox_snippets() == [job.tests[i].code for i in (0, 1, 3, 4)]

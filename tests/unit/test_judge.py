@@ -13,14 +13,31 @@ def call_verdict(expected, returned):
     return judge(job, answer).tests[0].verdict
 
 
-@pytest.mark.parametrize("expected, returned, ok", [
-    (3, 3, True), (3, 3.0, True), ([1, [2]], (1, (2,)), True), ({"a": [1]}, {"a": (1,)}, True),
-    ({"1": 2}, {1: 2}, True),            # JSON writes the key 1 as "1"
-    (1, True, False), (True, 1, False), (0, None, False), (None, 0, False), (0, False, False),
-    ([True], [1], False), (1, 1 + 0j, False), ([1, 2], {1, 2}, False), ("a", b"a", False),
-    ({"a": 1}, {"a": 1, "b": 2}, False), (None, None, True), ("x", "x", True),
-    (float("nan"), float("nan"), True), ([float("nan")], [1.0], False), (float("inf"), float("inf"), True),
-])
+@pytest.mark.parametrize(
+    "expected, returned, ok",
+    [
+        (3, 3, True),
+        (3, 3.0, True),
+        ([1, [2]], (1, (2,)), True),
+        ({"a": [1]}, {"a": (1,)}, True),
+        ({"1": 2}, {1: 2}, True),  # JSON writes the key 1 as "1"
+        (1, True, False),
+        (True, 1, False),
+        (0, None, False),
+        (None, 0, False),
+        (0, False, False),
+        ([True], [1], False),
+        (1, 1 + 0j, False),
+        ([1, 2], {1, 2}, False),
+        ("a", b"a", False),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        (None, None, True),
+        ("x", "x", True),
+        (float("nan"), float("nan"), True),
+        ([float("nan")], [1.0], False),
+        (float("inf"), float("inf"), True),
+    ],
+)
 def test_call_tests_compare_like_json_and_are_type_strict(expected, returned, ok):
     assert (call_verdict(expected, returned) is Verdict.PASSED) is ok
 

@@ -29,7 +29,8 @@ class Pair:
 
 
 PROGRAM = {}
-exec('''
+exec(
+    """
 CONST = [1, 2]
 
 class Stack:
@@ -57,7 +58,9 @@ def boom():
 
 def gen(n):
     yield from range(n)
-''', PROGRAM)
+""",
+    PROGRAM,
+)
 
 
 @pytest.fixture
@@ -107,8 +110,7 @@ def test_the_test_side_answers_only_for_what_it_handed_over():
     tests = rpc.Endpoint(b_r, a_w, rpc.TEST_OPS)
     secret = lambda: "SECRET"  # noqa: E731
     tests.ref(secret)  # handed over as handle 1
-    for req in ({"op": "attr", "h": 1, "n": "__code__"}, {"op": "names"},
-                {"op": "call", "h": 99, "a": [], "k": {}}):
+    for req in ({"op": "attr", "h": 1, "n": "__code__"}, {"op": "names"}, {"op": "call", "h": 99, "a": [], "k": {}}):
         tests.answer(req)
         reply = frames.read_frame(a_r)
         assert "err" in reply and "SECRET" not in str(reply)

@@ -31,16 +31,22 @@ def _code_lines(path):
         for tok in tokenize.tokenize(fh.readline):
             if tok.type == tokenize.STRING and tok.string.lstrip("rbuRBU").startswith(('"""', "'''")):
                 docs.update(range(tok.start[0], tok.end[0] + 1))
-    return [(n, line) for n, line in enumerate(path.read_text().splitlines(), 1)
-            if n not in docs and not line.lstrip().startswith("#")]
+    return [
+        (n, line)
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if n not in docs and not line.lstrip().startswith("#")
+    ]
 
 
 def test_no_status_string_is_written_outside_the_vocabulary():
     # verdict.py is the verdicts' own vocabulary; rpc.py's "ok" is a reply's field, not a status.
     words = "|".join(sorted(statuses.ALL | {statuses.PART}))
     minted = re.compile(r'(PhaseEnd\(|"s": |return |\(|== |!= |= )"(%s)"' % words)
-    offenders = [f"{path.name}:{n}: {line.strip()}"
-                 for path in [*ROOT.glob("*.py"), *ROOT.glob("sandbox/*.py"), *ROOT.glob("judging/*.py")]
-                 if path.name not in ("statuses.py", "verdict.py", "rpc.py")
-                 for n, line in _code_lines(path) if minted.search(line)]
+    offenders = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in [*ROOT.glob("*.py"), *ROOT.glob("sandbox/*.py"), *ROOT.glob("judging/*.py")]
+        if path.name not in ("statuses.py", "verdict.py", "rpc.py")
+        for n, line in _code_lines(path)
+        if minted.search(line)
+    ]
     assert offenders == []

@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 
 from executor import InvalidJob, JobResult, Verdict
 from executor import TestResult as Outcome  # (not a pytest class)
-from executor.text import (JOB_MESSAGES_MAX, MESSAGE_MAX, check_job_text, check_writable, problem, writable,
-                           writable_tree)
+from executor.text import (
+    JOB_MESSAGES_MAX,
+    MESSAGE_MAX,
+    check_job_text,
+    check_writable,
+    problem,
+    writable,
+    writable_tree,
+)
 
 # Any code point, lone surrogates and NUL included (hypothesis leaves surrogates out by default).
 ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=300)
@@ -54,16 +61,21 @@ def test_check_writable_names_the_field():
     check_writable({"x": ["a\x00", 1, None, {"y": 2.5}]}, "")  # NUL is text unless refused
 
 
-@pytest.mark.parametrize("job, field", [
-    ({"id": "\ud800", "program": "x", "tests": ["assert 1"]}, "id"),
-    ({"id": "a\x00b", "program": "x", "tests": ["assert 1"]}, "id"),
-    ({"id": "a", "program": "x = '\udcff'", "tests": ["assert 1"]}, "program"),
-    ({"id": "a", "program": "x", "tests": ["assert 1", "assert x != '\ud800'"]}, "tests[1]"),
-    ({"id": "a", "program": "x", "tests": [{"stdin": "\ud800", "expected_stdout": ""}]}, "tests[0].stdin"),
-    ({"id": "a", "program": "x", "tests": [{"call": "f", "args": [], "expected": {"k": "\ud800"}}]},
-     "tests[0].expected.k"),
-    ({"id": "a", "program": "x", "tests": ["assert 1"], "\ud800": 1}, "\\ud800"),
-])
+@pytest.mark.parametrize(
+    "job, field",
+    [
+        ({"id": "\ud800", "program": "x", "tests": ["assert 1"]}, "id"),
+        ({"id": "a\x00b", "program": "x", "tests": ["assert 1"]}, "id"),
+        ({"id": "a", "program": "x = '\udcff'", "tests": ["assert 1"]}, "program"),
+        ({"id": "a", "program": "x", "tests": ["assert 1", "assert x != '\ud800'"]}, "tests[1]"),
+        ({"id": "a", "program": "x", "tests": [{"stdin": "\ud800", "expected_stdout": ""}]}, "tests[0].stdin"),
+        (
+            {"id": "a", "program": "x", "tests": [{"call": "f", "args": [], "expected": {"k": "\ud800"}}]},
+            "tests[0].expected.k",
+        ),
+        ({"id": "a", "program": "x", "tests": ["assert 1"], "\ud800": 1}, "\\ud800"),
+    ],
+)
 def test_job_text_is_checked_before_a_job_is_built(job, field):
     with pytest.raises(InvalidJob) as exc:
         check_job_text(job)
