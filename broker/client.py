@@ -25,10 +25,11 @@ from typing import Any
 
 import grpc
 
-from executor import Job, JobResult, Limits
+from executor import Job, JobResult, JobRules, Limits
+from executor.job import parse_tests
 from executor.text import check_writable
 
-from .convert import job_domain_to_pb, job_to_pb, result_from_pb, tests_to_pb
+from .convert import chosen_limits, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb
 from .errors import FarmUnavailable
 from .protos import pb, rpc
 
@@ -57,9 +58,7 @@ class GroupScore:
     pass_rates: list[float]
 
 
-def _job_pb(job: Any) -> Any:
-    if isinstance(job, Job):
-        return job_domain_to_pb(job)
+def _job_pb(job: dict | Job) -> Any:
     return job_to_pb(job)
 
 
@@ -85,15 +84,14 @@ def _score_request(
     req = pb.ScoreRequest(
         group_id=group_id,
         programs=list(programs),
-        tests=tests_to_pb(tests),
+        tests=tests_to_pb(parse_tests(tests, JobRules.unbounded())),
         language="python",
         mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL,
     )
     if isinstance(limits, Limits):  # only what differs from the defaults: the server's apply otherwise
-        default = Limits().to_dict()
-        limits = {k: v for k, v in limits.to_dict().items() if v != default[k]}
+        limits = chosen_limits(limits)
     if limits:
-        req.limits.CopyFrom(pb.Limits(**limits))
+        req.limits.CopyFrom(limits_to_pb(limits))
     return req
 
 

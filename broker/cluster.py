@@ -46,7 +46,7 @@ from typing import Any
 import redis
 from celery import Celery
 
-from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
+from executor import ExecutorConfig, Job, JobResult, Pool, Verdict
 
 from .batching import STOP, next_batch
 
@@ -101,24 +101,6 @@ def make_app(broker_url: str, visibility_timeout_s: int = 600, task_time_limit_s
     return app
 
 
-def result_to_dict(result: JobResult) -> dict[str, Any]:
-    return result.to_dict() | {"attempts": result.attempts}
-
-
-def result_from_dict(d: dict[str, Any]) -> JobResult:
-    tests = tuple(TestResult(Verdict(t["verdict"]), t.get("message"), t.get("cpu_ms")) for t in d["tests"])
-    return JobResult(
-        d["id"],
-        Verdict(d["verdict"]),
-        tests,
-        d.get("cpu_ms", 0.0),
-        d.get("peak_kb", 0),
-        d.get("cached", False),
-        d.get("message"),
-        d.get("attempts", 1),
-    )
-
-
 # -- the worker side --------------------------------------------------------------------
 
 
@@ -166,7 +148,7 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
             res = JobResult.infra_error(d["id"], len(d["tests"]), f"task redelivered {deliveries} times")
             publish(
                 keys=[f"{PREFIX}seen:{batch}:{d['id']}", reply, ""],
-                args=[json.dumps(result_to_dict(res) | {"batch": batch}), RESULT_TTL_S, "", 0],
+                args=[json.dumps(res.to_dict() | {"batch": batch}), RESULT_TTL_S, "", 0],
             )
         return len(todo)
     jobs = [Job.from_dict({k: v for k, v in d.items() if k != "hash"}) for d in todo]
@@ -206,10 +188,10 @@ def _publish(
             cache_key, cached = "", ""
             if content_hash and result.verdict is not Verdict.INFRA_ERROR:
                 cache_key = f"{PREFIX}cache:{content_hash}"
-                cached = json.dumps(result_to_dict(replace(result, id="")) | {"cached": True})
+                cached = json.dumps(replace(result, id="").to_dict() | {"cached": True})
             publish(
                 keys=[f"{PREFIX}seen:{batch}:{job.id}", reply, cache_key],
-                args=[json.dumps(result_to_dict(result) | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S],
+                args=[json.dumps(result.to_dict() | {"batch": batch}), RESULT_TTL_S, cached, CACHE_TTL_S],
                 client=p,
             )
         return sum(p.execute())
@@ -410,7 +392,7 @@ class CeleryDispatcher:
         jobs = []
         for n, ((job, fut), h, hit) in enumerate(zip(items, hashes, cached)):
             if hit:
-                fut.set_result(replace(result_from_dict(json.loads(hit)), id=job.id, cached=True))
+                fut.set_result(replace(JobResult.from_dict(json.loads(hit)), id=job.id, cached=True))
                 continue
             # On the wire a job is known by its place in the chunk: callers' ids need not be
             # unique across requests (two GRPO groups may both say "group/0").
@@ -480,7 +462,7 @@ class CeleryDispatcher:
             for raw in [item[1], *(more or [])]:
                 try:
                     data = json.loads(raw)
-                    self._resolve(result_from_dict(data), data.get("batch", ""))
+                    self._resolve(JobResult.from_dict(data), data.get("batch", ""))
                 except Exception:
                     log.exception("unreadable reply on %s", self.reply)
 

@@ -1,17 +1,20 @@
 """protobuf <-> domain types, in one place (the broker's boundary).
 
-Jobs arriving over the wire become the same dicts the CLI reads from JSONL and
-are validated by `Job.from_dict`, so both front ends report the same field
-names in their errors.
+Each object has one protobuf form and one converter each way: a Job message is read into the
+job's dict form (DESIGN section 4) and validated by `Job.from_dict`, so both front ends report
+the same field names in their errors; tests go through the test kinds' own converters
+(executor/judging/registry.py). Results likewise: `result_to_pb` / `result_from_pb`.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
-from executor import AssertTest, CallTest, InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
-from executor.text import check_job_text
+from executor import InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
+from executor.job import parse_tests
+from executor.judging import registry
+from executor.text import check_job_text, check_writable
 
 from .protos import pb
 
@@ -20,66 +23,32 @@ _MODES = {pb.MODE_ALL: "all", pb.MODE_FIRST_FAILURE: "first_failure"}
 
 
 def limits_to_dict(msg: Any) -> dict[str, float]:
+    """The limits a Limits message sets (unset ones take the server's defaults)."""
     return {name: getattr(msg, name) for name in _LIMIT_FIELDS if msg.HasField(name)}
 
 
-def limits_to_pb(limits: Limits) -> Any:
-    return pb.Limits(**limits.to_dict())
+def limits_to_pb(limits: Limits | Mapping[str, Any]) -> Any:
+    return pb.Limits(**(limits.to_dict() if isinstance(limits, Limits) else limits))
 
 
-def tests_to_list(tests: Any) -> list[Any]:
-    out: list[Any] = []
-    for i, t in enumerate(tests):
-        kind = t.WhichOneof("kind")
-        if kind == "snippet":
-            out.append(t.snippet)
-        elif kind == "stdio":
-            d: dict[str, Any] = {
-                "stdin": t.stdio.stdin,
-                "expected_stdout": t.stdio.expected_stdout,
-                "checker": t.stdio.checker or "tokens",
-            }
-            if t.stdio.HasField("tolerance"):
-                d["tolerance"] = t.stdio.tolerance
-            out.append(d)
-        elif kind == "call":
-            out.append(
-                {
-                    "call": t.call.func,
-                    "args": _json(t.call.args_json or "[]", f"tests[{i}].call.args_json"),
-                    "expected": _json(t.call.expected_json or "null", f"tests[{i}].call.expected_json"),
-                }
-            )
-        else:
-            raise InvalidJob(f"tests[{i}]", "empty test (set snippet, stdio or call)")
-    return out
+def chosen_limits(limits: Limits) -> dict[str, float]:
+    """The limits that differ from the defaults: only those travel, the server's own
+    defaults apply to the rest."""
+    default = Limits().to_dict()
+    return {k: v for k, v in limits.to_dict().items() if v != default[k]}
 
 
-def tests_to_pb(tests: list[Any]) -> list[Any]:
-    """The inverse of tests_to_list, for clients (JSONL test entries -> Test messages)."""
+def tests_from_pb(tests: Any) -> list[Any]:
+    """Test messages in their JSON form (validated by the job, or by `parse_tests`)."""
+    return [registry.from_pb(t, f"tests[{i}]") for i, t in enumerate(tests)]
+
+
+def tests_to_pb(tests: Any) -> list[Any]:
+    """Parsed tests as Test messages."""
     out = []
-    for t in tests:
-        if isinstance(t, str):
-            out.append(pb.Test(snippet=t))
-        elif "call" in t:
-            out.append(
-                pb.Test(
-                    call=pb.CallTest(
-                        func=t["call"],
-                        args_json=json.dumps(t.get("args", [])),
-                        expected_json=json.dumps(t.get("expected")),
-                    )
-                )
-            )
-        else:
-            stdio = pb.StdioTest(
-                stdin=t.get("stdin", ""),
-                expected_stdout=t.get("expected_stdout", ""),
-                checker=t.get("checker", "tokens"),
-            )
-            if "tolerance" in t:
-                stdio.tolerance = t["tolerance"]
-            out.append(pb.Test(stdio=stdio))
+    for test in tests:
+        field, value = registry.to_pb(test)
+        out.append(pb.Test(**{field: value}))
     return out
 
 
@@ -89,7 +58,7 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
         "id": msg.id,
         "language": msg.language or "python",
         "program": msg.program,
-        "tests": tests_to_list(msg.tests),
+        "tests": tests_from_pb(msg.tests),
         "mode": _MODES.get(msg.mode, "all"),
     }
     if msg.HasField("limits"):
@@ -98,19 +67,44 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
     return Job.from_dict(data, defaults, rules)
 
 
-def job_to_pb(data: dict[str, Any]) -> Any:
-    """A JSONL job dict (DESIGN section 4) as a Job message, for clients. Raises InvalidJob
-    naming the field for text protobuf cannot carry (lone surrogates) or an id with a NUL."""
-    check_job_text(data)
+def score_jobs(msg: Any, defaults: Limits, rules: JobRules) -> list[Job]:
+    """A ScoreRequest as its jobs, "<group_id>/<index>": the suite is read and validated once
+    and shared by every program (raises InvalidJob naming the field)."""
+    raw = tests_from_pb(msg.tests)
+    check_writable(raw, "tests")  # JSON in call tests may hold "\ud800"
+    tests = parse_tests(raw, rules)
+    limits = defaults.merged(limits_to_dict(msg.limits)) if msg.HasField("limits") else defaults
+    group, language, mode = msg.group_id or "group", msg.language or "python", _MODES.get(msg.mode, "all")
+    jobs = []
+    for i, program in enumerate(msg.programs):
+        try:
+            jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, rules))
+        except InvalidJob as exc:
+            raise InvalidJob(f"programs[{i}].{exc.field}", exc.message) from None
+    return jobs
+
+
+def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
+    """A job (a Job, or its dict form, validated here as the server would, but for the
+    server's own size rules) as a Job message. A dict's limits travel as written; a Job's,
+    where they differ from the defaults. Raises InvalidJob naming the field, including for
+    text protobuf cannot carry (lone surrogates) or an id with a NUL."""
+    if isinstance(job, Job):
+        limits = chosen_limits(job.limits)
+    else:
+        check_job_text(job)
+        limits = dict(job.get("limits") or {})
+        job = Job.from_dict(job, rules=JobRules.unbounded())
+    check_job_text(job.to_dict())
     msg = pb.Job(
-        id=data["id"],
-        language=data.get("language", "python"),
-        program=data["program"],
-        tests=tests_to_pb(data["tests"]),
-        mode=pb.MODE_FIRST_FAILURE if data.get("mode") == "first_failure" else pb.MODE_ALL,
+        id=job.id,
+        language=job.language,
+        program=job.program,
+        tests=tests_to_pb(job.tests),
+        mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL,
     )
-    if data.get("limits"):
-        msg.limits.CopyFrom(pb.Limits(**data["limits"]))
+    if limits:
+        msg.limits.CopyFrom(limits_to_pb(limits))
     return msg
 
 
@@ -146,48 +140,3 @@ def _verdict(value: int) -> Verdict:
     if name == "VERDICT_UNSPECIFIED":
         return Verdict.INFRA_ERROR
     return Verdict[name]
-
-
-def _json(text: str, field: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidJob(field, f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidJob(field, "JSON nested too deeply") from None
-
-
-def job_domain_to_pb(job: Job) -> Any:
-    """A validated Job as a Job message (what the SDK sends); raises InvalidJob as job_to_pb."""
-    check_job_text(job.to_dict())
-    tests = []
-    for t in job.tests:
-        if isinstance(t, AssertTest):
-            tests.append(pb.Test(snippet=t.code))
-        elif isinstance(t, CallTest):
-            tests.append(
-                pb.Test(
-                    call=pb.CallTest(
-                        func=t.func, args_json=json.dumps(list(t.args)), expected_json=json.dumps(t.expected)
-                    )
-                )
-            )
-        else:
-            tests.append(
-                pb.Test(
-                    stdio=pb.StdioTest(
-                        stdin=t.stdin, expected_stdout=t.expected_stdout, checker=t.checker, tolerance=t.tolerance
-                    )
-                )
-            )
-    # Only limits that differ from the defaults travel: the server's own defaults apply to the rest.
-    default = Limits().to_dict()
-    chosen = {k: v for k, v in job.limits.to_dict().items() if v != default[k]}
-    return pb.Job(
-        id=job.id,
-        language=job.language,
-        program=job.program,
-        tests=tests,
-        limits=pb.Limits(**chosen),
-        mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL,
-    )

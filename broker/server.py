@@ -26,11 +26,10 @@ from grpc_reflection.v1alpha import reflection
 
 from executor import InvalidJob, Job, JobResult
 from executor.limits import BOUNDS
-from executor.text import check_writable
 
 from . import __version__
 from .config import ServerConfig
-from .convert import job_from_pb, limits_to_pb, result_to_pb, tests_to_list
+from .convert import job_from_pb, limits_to_pb, result_to_pb, score_jobs
 from .dispatcher import Dispatcher
 from .errors import RequestRejected, abort_for
 from .metrics import Metrics
@@ -201,20 +200,16 @@ class FarmService:
         req = _parse(pb.ScoreRequest, data, "request")
         if not req.programs:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "programs: empty")
-        group = req.group_id or "group"
-        try:
-            tests = tests_to_list(req.tests)
-            check_writable(tests, "tests")  # JSON in call tests may hold "\ud800"
+        try:  # the suite validated once, with the right field names, for every program
+            jobs = score_jobs(req, self.limits, self.rules)
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
-        jobs_pb = []
-        for i, program in enumerate(req.programs):
-            msg = pb.Job(id=f"{group}/{i}", language=req.language, program=program, tests=req.tests, mode=req.mode)
-            if req.HasField("limits"):
-                msg.limits.CopyFrom(req.limits)
-            jobs_pb.append(msg)
-        del tests  # validated above with the right field names; jobs re-read them
-        futures = self._submit(self._jobs(jobs_pb, "programs"), context)
+        if len(jobs) > self.config.max_batch_jobs:
+            raise RequestRejected(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"programs: {len(jobs)} jobs; at most {self.config.max_batch_jobs} per request",
+            )
+        futures = self._submit(jobs, context)
         results = [self._result(f, context) for f in futures]
         return pb.ScoreResponse(
             results=[result_to_pb(r) for r in results],

@@ -10,18 +10,23 @@ Layers: Pool (one thread per Slot) -> Slot (one zygote inside firejail) ->
 zygote (sandbox/zygote.py: runs each job's phases) -> fork server (sandbox/forker.py:
 forks the children) -> child (sandbox/runner.py: the program) and, for snippet tests
 the host cannot judge, a test process (sandbox/tester.py). Verdicts are decided here,
-on the trusted side (judge.py).
+on the trusted side (judging/: one module per test kind, judge.py for the job).
 """
 
 from .config import ExecutorConfig
 from .errors import ExecutorError, InvalidJob, PoolClosed, SandboxUnavailable, SlotCrashed
-from .job import AssertTest, CallTest, Job, JobRules, StdioTest, Test
+from .job import Job, JobRules, Test
+from .judging.accepted import AcceptedStdioTest
+from .judging.call import CallTest
+from .judging.snippet import AssertTest
+from .judging.stdio import StdioTest
 from .limits import Limits
 from .pool import Pool
 from .result import JobResult, TestResult
 from .verdict import Verdict
 
 __all__ = [
+    "AcceptedStdioTest",
     "AssertTest",
     "CallTest",
     "ExecutorConfig",

@@ -19,7 +19,8 @@ from dataclasses import replace
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
 from .job import Job
-from .judge import EarlyStop, judge
+from .judging.judge import EarlyStop, judge
+from .judging.prepare import PreparedJob, prepare
 from .languages import python as python_lang
 from .result import JobResult
 from .slot import Slot
@@ -40,28 +41,22 @@ def self_test(slot: Slot) -> None:
     """Score the language's self-test jobs on a freshly started slot; SandboxUnavailable (and
     the slot closed) unless every verdict is the expected one."""
     for data, expected in python_lang.SELF_TEST:
-        job = Job.from_dict(data)
+        job = prepare(Job.from_dict(data))
         try:
-            got = tuple(
-                t.verdict.value
-                for t in judge(
-                    job, slot.run(job.sandbox_request(), answer_timeout(job), None, job.sandbox_snippets())
-                ).tests
-            )
+            answer = slot.run(job.sandbox_request(), answer_timeout(job), None, job.tester_sources())
+            got = tuple(t.verdict.value for t in judge(job, answer).tests)
         except SlotCrashed as exc:
             got = ("crashed: %s" % exc,)
         if got != expected:
             slot.close()
             raise SandboxUnavailable(
-                f"slot {slot.index} failed its self-test ({job.id}): verdicts {got}, expected {expected}"
+                f"slot {slot.index} failed its self-test ({job.job.id}): verdicts {got}, expected {expected}"
             )
 
 
-def answer_timeout(job: Job) -> float:
+def answer_timeout(job: PreparedJob) -> float:
     """Host-side backstop: every phase may use its whole wall limit, plus set-up and wipe time."""
-    phases = len(job.tests) + (0 if job.stdio else 1)
-    forks = len(job.tests) if job.stdio else 1
-    return job.limits.wall_s * phases + forks * PER_CHILD_S + SLACK_S
+    return job.job.limits.wall_s * job.phases() + job.forks() * PER_CHILD_S + SLACK_S
 
 
 class Pool:
@@ -211,20 +206,21 @@ class Pool:
             slot.close()
 
     def _run_on(self, slot: Slot, job: Job) -> JobResult:
-        request = job.sandbox_request()
-        snippets = job.sandbox_snippets()
+        prepared = prepare(job)  # planned once, here, in the process that runs it
+        request = prepared.sandbox_request()
+        snippets = prepared.tester_sources()
         reason = ""
         for attempt in range(1, RETRIES + 2):
             try:
                 if not slot.alive:
                     self._restart(slot)
-                stop = EarlyStop(job)
-                answer = slot.run(request, answer_timeout(job), stop if stop else None, snippets)
+                stop = EarlyStop(prepared)
+                answer = slot.run(request, answer_timeout(prepared), stop if stop else None, snippets)
                 if answer.get("restart"):
                     slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                 if "infra" in answer:
                     raise SlotCrashed(answer["infra"])
-                result = judge(job, answer, stop if stop else None)
+                result = judge(prepared, answer, stop if stop else None)
                 self._count("jobs")
                 return result if attempt == 1 else replace(result, attempts=attempt)
             except (SlotCrashed, SandboxUnavailable) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,6 +27,10 @@ class TestResult:
         if self.message:
             out["message"] = self.message
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
+        return cls(Verdict(data["verdict"]), data.get("message"), data.get("cpu_ms"))
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,23 @@ class JobResult:
         }
         if self.message:
             out["message"] = self.message
+        if self.attempts > 1:  # retried after an infrastructure fault
+            out["attempts"] = self.attempts
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobResult:
+        """The inverse of `to_dict` (the one dict form: JSONL output, Celery, the result cache)."""
+        return cls(
+            data["id"],
+            Verdict(data["verdict"]),
+            tuple(TestResult.from_dict(t) for t in data["tests"]),
+            data.get("cpu_ms", 0.0),
+            data.get("peak_kb", 0),
+            data.get("cached", False),
+            data.get("message"),
+            data.get("attempts", 1),
+        )
 
     @classmethod
     def infra_error(cls, job_id: str, n_tests: int, message: str, attempts: int = 1) -> JobResult:

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from broker.client import Client
 from executor import ExecutorConfig, Job, JobResult, Limits, Pool
+from executor.job import parse_tests
 
 
 class Farm(Protocol):
@@ -22,10 +23,8 @@ class EmbeddedFarm:
         self.limits = self.pool.config.limits
 
     def score(self, programs: list[str], tests: list[Any], group_id: str) -> list[JobResult]:
-        jobs = [
-            Job.from_dict({"id": f"{group_id}/{i}", "program": p, "tests": tests}, self.limits)
-            for i, p in enumerate(programs)
-        ]
+        suite = parse_tests(tests)  # once for the whole group
+        jobs = [Job.from_parts(f"{group_id}/{i}", p, suite, limits=self.limits) for i, p in enumerate(programs)]
         return list(self.pool.map(jobs))
 
     def close(self) -> None:

@@ -160,7 +160,7 @@ def _outcome(fd: int, pid: int, limits: Limits) -> TestResult:
 
 def serve(fd: int) -> None:
     """The judge server's loop, on the socket `fd` (it returns when the caller is gone)."""
-    from .. import judge as _judge  # noqa: F401  imported once here, before any fork
+    from . import snippet as _snippet  # noqa: F401  imported once here, before any fork
 
     sock = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -199,8 +199,8 @@ def _judge_in_child(data: bytes, out: int) -> None:
     EOF), then, after b"F", the program's values, parsed only now so that their cost is
     theirs. The limits count from here: the raw bytes are read, nothing of them parsed."""
     from .. import asserts
-    from .. import judge as judge_module
-    from ..job import AssertTest
+    from .kind import JudgeContext, Plan
+    from .snippet import KIND, AssertPlan, AssertTest, judge_here
 
     head, _, values = data.partition(b"\n")
     request = json.loads(head)
@@ -227,7 +227,8 @@ def _judge_in_child(data: bytes, out: int) -> None:
     if not request.get("program_pays"):
         os.write(out, b"F")
     try:
-        result = judge_module.judge_one(AssertTest(code, snippet), json.loads(values))
+        plan = Plan(AssertTest(code), KIND, AssertPlan(snippet, frozenset()))
+        result = judge_here(plan, json.loads(values), JudgeContext([asserts.JOB_WORK_MAX]))
     except MemoryError:
         _answer(out, Verdict.FAILED, f"the program's values exceed {request['memory_mb']} MB when judged")
         return

@@ -54,6 +54,18 @@ def test_execute_batch_score_and_info(embedded_server):
         assert [r.id for r in group.results] == ["g/0", "g/1", "g/2"]
 
 
+def test_every_test_kind_travels_through_the_server(embedded_server):
+    yes = "n = int(input())\nprint('yes' if n % 2 == 0 else 'NO')\n"
+    accepted = [{"stdin": "4\n", "accepted_stdout": ["YES", "yes"]}, {"stdin": "5\n", "accepted_stdout": ["NO", "no"]}]
+    stdio = [{"stdin": "4\n", "expected_stdout": "yes\n", "checker": "exact"}]
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        r = farm.execute({"id": "k1", "program": yes, "tests": accepted})
+        assert [t.verdict for t in r.tests] == [Verdict.PASSED, Verdict.PASSED]
+        assert farm.execute({"id": "k2", "program": yes, "tests": stdio}).verdict is Verdict.PASSED
+        group = farm.score([yes, "print('YES')"], accepted, group_id="k")
+        assert group.matrix == [["passed", "passed"], ["passed", "failed"]]
+
+
 def test_repeats_are_answered_from_the_cache(embedded_server):
     with Client(f"127.0.0.1:{embedded_server}") as farm:
         job = {

@@ -260,19 +260,24 @@ def test_first_failure_judges_only_covered_asserts():
 
 def test_early_stop_only_where_no_other_verdict_changes():
     from executor import Job
-    from executor.judge import EarlyStop
+    from executor.judging.judge import EarlyStop
+    from executor.judging.prepare import prepare
 
     check = "def check(c):\n    assert c(1) == 1\n    assert c(2) == 2\ncheck(f)"
-    stop = EarlyStop(Job.from_dict({"id": "a", "program": "f = int", "tests": [check, check]}))
+    stop = EarlyStop(prepare(Job.from_dict({"id": "a", "program": "f = int", "tests": [check, check]})))
     assert stop(0, [0]) is False  # not the last test: never stopped
     assert stop(1, [1]) is False
     assert stop(1, [3]) is True
     assert stop("1", [3]) is False and stop(1, "junk") is False
     first = EarlyStop(
-        Job.from_dict({"id": "b", "program": "f = int", "tests": [check, "assert f(1) == 1"], "mode": "first_failure"})
+        prepare(
+            Job.from_dict(
+                {"id": "b", "program": "f = int", "tests": [check, "assert f(1) == 1"], "mode": "first_failure"}
+            )
+        )
     )
     assert first(0, [0]) is True
-    assert not EarlyStop(Job.from_dict({"id": "c", "program": "f = int", "tests": ["assert f(1) == 1"]}))
+    assert not EarlyStop(prepare(Job.from_dict({"id": "c", "program": "f = int", "tests": ["assert f(1) == 1"]})))
 
 
 def test_loops_over_literals_are_unrolled():
@@ -291,10 +296,11 @@ def test_loops_over_literals_are_unrolled():
 
 def test_asserts_the_early_stop_judged_are_not_judged_again():
     from executor import Job
-    from executor.judge import EarlyStop, judge
+    from executor.judging.judge import EarlyStop, judge
+    from executor.judging.prepare import prepare
 
     check = "def check(c):\n    assert c(1) == 1\n    assert c(2) == 2\n    assert c(3) == 3\ncheck(f)"
-    job = Job.from_dict({"id": "a", "program": "f = int", "tests": [check]})
+    job = prepare(Job.from_dict({"id": "a", "program": "f = int", "tests": [check]}))
     stop = EarlyStop(job)
     assert stop(0, [1, 2]) is False
     assert stop.passed(0, [1, 2, 3]) == 2
@@ -347,7 +353,8 @@ def test_test_text_cannot_smuggle_work_past_the_budget(literal):
 
 def test_one_budget_covers_all_the_asserts_of_a_job():
     from executor import Job
-    from executor.judge import judge
+    from executor.judging.judge import judge
+    from executor.judging.prepare import prepare
 
     loop = (
         "def check(c):\n    for i in range(300):\n        assert len(str([0] * 131072 + [0] * 131072)) > c(i)\ncheck(f)"
@@ -356,7 +363,7 @@ def test_one_budget_covers_all_the_asserts_of_a_job():
     assert plan is not None and len(plan.asserts) == 300
     assert too_costly(plan, [encode(0)] * 300)
     test = "assert len(str([0] * 131072 + [0] * 131072)) > f(0)"
-    job = Job.from_dict({"id": "j", "program": "f = 1", "tests": [test] * 40})
+    job = prepare(Job.from_dict({"id": "j", "program": "f = 1", "tests": [test] * 40}))
     answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": [0]} for _ in range(40)]}
     assert [t.verdict.value for t in judge(job, answer, bounded=False).tests][-1] == "failed"  # the host's budget
     # Judged again under the job's own limits once the host's budget is spent: honest, all pass.
@@ -465,11 +472,14 @@ def test_a_list_with_one_big_int_is_charged_for_its_bits_not_its_length_times_th
 
 def test_the_early_stop_and_the_final_judging_share_the_jobs_budget():
     from executor import Job
-    from executor.judge import EarlyStop, judge
+    from executor.judging.judge import EarlyStop, judge
+    from executor.judging.prepare import prepare
 
     build = "len(str([0] * 131072 + [0] * 131072))"
     check = "def check(c):\n" + "".join(f"    assert c({i}) + {build} > {i}\n" for i in range(40)) + "check(f)"
-    job = Job.from_dict({"id": "a", "program": "f = int", "tests": [check], "limits": {"cpu_s": 20, "wall_s": 60}})
+    job = prepare(
+        Job.from_dict({"id": "a", "program": "f = int", "tests": [check], "limits": {"cpu_s": 20, "wall_s": 60}})
+    )
     stop = EarlyStop(job)
     assert stop(0, list(range(4))) is False  # the first asserts, judged on streamed values
     left = stop.work[0]

@@ -5,15 +5,16 @@ import threading
 import time
 
 from executor import Job, Verdict
-from executor.judge import judge
 from executor.judging import bounded
+from executor.judging.judge import judge
+from executor.judging.prepare import prepare
 from executor.sandbox.codec import encode
 
 
 def run(test, value, **limits):
     """Judge `test` on `value` for each of its probes."""
-    job = Job.from_dict({"id": "b", "program": "f = 1", "tests": [test], "limits": limits})
-    values = [encode(value)] * len(job.tests[0].check.probes)
+    job = prepare(Job.from_dict({"id": "b", "program": "f = 1", "tests": [test], "limits": limits}))
+    values = [encode(value)] * len(job.plans[0].detail.check.probes)
     return judge(job, {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": values}]})
 
 

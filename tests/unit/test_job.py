@@ -3,6 +3,7 @@
 import pytest
 
 from executor import AssertTest, CallTest, InvalidJob, Job, JobRules, Limits, StdioTest
+from executor.judging.prepare import prepare
 
 
 def make(**over):
@@ -14,20 +15,23 @@ def make(**over):
 def test_valid_job_round_trip():
     job = Job.from_dict(make(limits={"cpu_s": 1}, mode="first_failure"))
     assert job.id == "q1/s0" and job.first_failure and job.limits.cpu_s == 1
-    assert isinstance(job.tests[0], AssertTest) and job.tests[0].check is not None
+    assert isinstance(job.tests[0], AssertTest) and prepare(job).plans[0].detail.check is not None
+    assert Job.from_dict(job.to_dict()) == job
 
 
 def test_sandbox_request_never_carries_expectations():
-    job = Job.from_dict(
-        make(tests=["assert f(1) == 'SECRET-LITERAL'", {"call": "f", "args": [1], "expected": "SECRET-CALL"}])
+    job = prepare(
+        Job.from_dict(
+            make(tests=["assert f(1) == 'SECRET-LITERAL'", {"call": "f", "args": [1], "expected": "SECRET-CALL"}])
+        )
     )
     req = str(job.sandbox_request())
     assert "SECRET" not in req
-    stdio = Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}]))
+    stdio = prepare(Job.from_dict(make(tests=[{"stdin": "1\n", "expected_stdout": "SECRET-OUT"}])))
     assert "SECRET" not in str(stdio.sandbox_request())
-    snippet = Job.from_dict(make(tests=["xs = [1]\nfor x in xs:\n    assert f(x) == 'SECRET-SNIPPET'"]))
+    snippet = prepare(Job.from_dict(make(tests=["xs = [1]\nfor x in xs:\n    assert f(x) == 'SECRET-SNIPPET'"])))
     assert "SECRET" not in str(snippet.sandbox_request())  # it goes to the test process only
-    assert "SECRET-SNIPPET" in snippet.sandbox_snippets()[0]
+    assert "SECRET-SNIPPET" in snippet.tester_sources()[0]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +88,7 @@ def test_test_kinds():
     job = Job.from_dict(make(tests=[{"call": "f", "args": [1, [2]], "expected": 1}]))
     assert job.tests[0] == CallTest("f", (1, [2]), 1)
     job = Job.from_dict(make(tests=[{"stdin": "1", "expected_stdout": "1", "checker": "exact"}]))
-    assert job.tests[0] == StdioTest("1", "1", "exact") and job.stdio
+    assert job.tests[0] == StdioTest("1", "1", "exact") and prepare(job).mode == "stdio"
 
 
 def test_content_hash_depends_on_everything_that_decides_the_result():
@@ -97,18 +101,20 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
 
 
 def test_asserts_using_names_a_snippet_defined_become_snippets():
-    job = Job.from_dict(
-        make(
-            tests=[
-                "def helper():\n    return f(1)\nassert helper() == 2",
-                "assert helper() == 2",
-                "assert f(1) == 2",
-                "import math as m\nx = m.pi",
-                "assert x > 3",
-            ]
+    job = prepare(
+        Job.from_dict(
+            make(
+                tests=[
+                    "def helper():\n    return f(1)\nassert helper() == 2",
+                    "assert helper() == 2",
+                    "assert f(1) == 2",
+                    "import math as m\nx = m.pi",
+                    "assert x > 3",
+                ]
+            )
         )
     )
-    checks = [t.check is not None for t in job.tests]
+    checks = [p.detail.check is not None for p in job.plans]
     assert checks == [False, False, True, False, False]
-    assert job.sandbox_snippets() == [job.tests[i].code for i in (0, 1, 3, 4)]
+    assert job.tester_sources() == [job.job.tests[i].code for i in (0, 1, 3, 4)]
     assert job.sandbox_request()["tests"][1] == {"kind": "snippet"}  # no source to the zygote

@@ -1,16 +1,17 @@
-"""The trusted side's verdicts from raw answers (executor/judge.py)."""
+"""The trusted side's verdicts from raw answers (executor/judging/judge.py and the kinds)."""
 
 import pytest
 
 from executor import Job, Verdict
-from executor.judge import judge
+from executor.judging.judge import judge
+from executor.judging.prepare import prepare
 from executor.sandbox.codec import encode
 
 
 def call_verdict(expected, returned):
     job = Job.from_dict({"id": "c", "program": "def f(): pass", "tests": [{"call": "f", "expected": expected}]})
     answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": encode(returned)}]}
-    return judge(job, answer).tests[0].verdict
+    return judge(prepare(job), answer).tests[0].verdict
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import tokenize
 from pathlib import Path
 
 from executor import Verdict
-from executor.judge import _STATUS
+from executor.judging.kind import STATUS_VERDICTS as _STATUS
 from executor.sandbox import statuses
 
 ROOT = Path(__file__).resolve().parents[2] / "executor"

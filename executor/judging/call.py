@@ -1,0 +1,134 @@
+"""The function-call test: call `func(*args)` from the program, compare the result as JSON.
+
+JSON form: {"call": "add", "args": [1, 2], "expected": 3}. Only the call (the function's
+name and its arguments) enters the sandbox; the result comes back as a value (codec.py) and
+is compared here, type-strict as JSON types are: `True` is not `1`, a tuple equals a list,
+a complex, a set or a program object equals nothing (DESIGN section 9).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..asserts import short_repr
+from ..errors import InvalidJob
+from ..result import TestResult
+from ..sandbox import statuses
+from ..sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
+from ..verdict import Verdict
+from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
+
+FIELDS = ("call", "args", "expected")
+DECODE_WORK = 16_000  # a call test's value: 256,000 containers (JSON has no Fractions)
+
+
+@dataclass(frozen=True)
+class CallTest:
+    """Call `func(*args)` from the program; pass when the result == expected."""
+
+    func: str
+    args: tuple[Any, ...]
+    expected: Any
+
+
+class Call:
+    name: ClassVar[str] = "call"
+    pb_field: ClassVar[str] = "call"
+    mode: ClassVar[str] = TESTS
+    test_type: ClassVar[type] = CallTest
+
+    def parse(self, raw: Any, where: str) -> CallTest | None:
+        if not isinstance(raw, Mapping) or "call" not in raw:
+            return None
+        unknown = sorted(set(raw) - set(FIELDS))
+        if unknown:
+            raise InvalidJob(f"{where}.{unknown[0]}", "unknown field in a call test")
+        if not isinstance(raw["call"], str) or not raw["call"].isidentifier():
+            raise InvalidJob(f"{where}.call", "must be a function name")
+        args = raw.get("args", [])
+        if not isinstance(args, list):
+            raise InvalidJob(f"{where}.args", "must be a list")
+        if "expected" not in raw:
+            raise InvalidJob(f"{where}.expected", "missing")
+        return CallTest(raw["call"], tuple(args), raw["expected"])
+
+    def to_raw(self, test: CallTest) -> dict[str, Any]:
+        return {"call": test.func, "args": list(test.args), "expected": test.expected}
+
+    def from_pb(self, msg: Any, where: str) -> dict[str, Any]:
+        return {
+            "call": msg.func,
+            "args": _json(msg.args_json or "[]", f"{where}.call.args_json"),
+            "expected": _json(msg.expected_json or "null", f"{where}.call.expected_json"),
+        }
+
+    def to_pb(self, test: CallTest) -> dict[str, Any]:
+        return {"func": test.func, "args_json": json.dumps(list(test.args)), "expected_json": json.dumps(test.expected)}
+
+    def plan(self, test: CallTest, earlier: Sequence[Plan]) -> Plan:
+        return Plan(test, self)
+
+    def sandbox_spec(self, plan: Plan) -> dict[str, Any]:
+        return {"kind": "call", "func": plan.test.func, "args": list(plan.test.args)}
+
+    def judge(self, plan: Plan, phase: Phase, ctx: JudgeContext) -> TestResult:
+        if phase.get("s") != statuses.OK:
+            return ended(phase)
+        test: CallTest = plan.test
+        try:
+            value = decode_bounded(phase.get("v"), DECODE_WORK)
+        except DecodeError as exc:
+            return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", phase.get("cpu_ms"))
+        except TooCostlyToDecode:  # nothing JSON expects costs that much to rebuild
+            return TestResult(Verdict.FAILED, "the returned value is too costly to judge", phase.get("cpu_ms"))
+        try:
+            ok = as_json(value) == as_json(test.expected)
+        except (RecursionError, OpaqueCompared):
+            ok = False
+        message = f"{test.func}(...) returned {short_repr(value)}; expected {short_repr(test.expected)}"
+        return verdict_of(ok, message, phase)
+
+
+def as_json(value: Any) -> Any:
+    """A call test's value as JSON sees it, tagged by JSON type (the expected side came from
+    JSON): tuples are lists, dict keys are their JSON text, ints and floats are numbers, and
+    the comparison is type-strict - `True` is not `1`, `None` is not `0`, a complex, a set or
+    a program object equals nothing."""
+    if value is None:
+        return ("null",)
+    if isinstance(value, bool):
+        return ("bool", bool(value))
+    if isinstance(value, float) and value != value:
+        return ("number", "NaN")  # Python's JSON writes NaN; an expected NaN is met by one
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, str):
+        return ("string", str(value))
+    if isinstance(value, (list, tuple)):
+        return ("array", [as_json(v) for v in value])
+    if isinstance(value, dict):
+        return ("object", {_json_key(k): as_json(v) for k, v in value.items()})
+    return ("not JSON", object())  # equal to nothing, itself included
+
+
+def _json_key(key: Any) -> Any:
+    if isinstance(key, str):
+        return str(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)  # how JSON writes a non-string key: 1 -> "1", True -> "true"
+    return object()
+
+
+def _json(text: str, field: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidJob(field, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJob(field, "JSON nested too deeply") from None
+
+
+KIND = Call()

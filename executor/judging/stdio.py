@@ -1,0 +1,115 @@
+"""The stdin/stdout test: run the program with `stdin`, compare its stdout with a checker.
+
+JSON form: {"stdin": "1 2\\n", "expected_stdout": "3\\n", "checker": "tokens", "tolerance": 1e-6}
+(`checker` one of checkers.CHECKERS, default "tokens"; `tolerance` for "float"). The expected
+output never enters the sandbox: the program's child gets the stdin only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .. import checkers
+from ..asserts import short_repr
+from ..errors import InvalidJob
+from ..result import TestResult
+from ..sandbox import statuses
+from .kind import STDIO, JudgeContext, Phase, Plan, ended, verdict_of
+
+FIELDS = ("stdin", "expected_stdout", "checker", "tolerance")
+
+
+@dataclass(frozen=True)
+class StdioTest:
+    """Run the program with `stdin`; compare its stdout with `checker`."""
+
+    stdin: str
+    expected_stdout: str
+    checker: str = "tokens"
+    tolerance: float = 1e-6
+
+
+def parse_checker(item: Mapping[str, Any], where: str) -> tuple[str, float]:
+    """The `checker` and `tolerance` fields of a stdout-comparing test (their defaults when absent)."""
+    checker = item.get("checker", "tokens")
+    if checker not in checkers.CHECKERS:
+        raise InvalidJob(f"{where}.checker", f"must be one of {', '.join(checkers.CHECKERS)}")
+    tolerance = item.get("tolerance", 1e-6)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
+        raise InvalidJob(f"{where}.tolerance", "must be a number in [0, 1)")
+    return checker, float(tolerance)
+
+
+def parse_stdin(item: Mapping[str, Any], where: str) -> str:
+    stdin = item.get("stdin", "")
+    if not isinstance(stdin, str):
+        raise InvalidJob(f"{where}.stdin", "must be a string")
+    return stdin
+
+
+def unknown_fields(item: Mapping[str, Any], known: Sequence[str], where: str, what: str) -> None:
+    unknown = sorted(set(item) - set(known))
+    if unknown:
+        raise InvalidJob(f"{where}.{unknown[0]}", f"unknown field in {what}")
+
+
+def stdout_of(phase: Phase) -> str:
+    stdout = phase.get("stdout", "")
+    return stdout if isinstance(stdout, str) else ""
+
+
+class Stdio:
+    name: ClassVar[str] = "stdio"
+    pb_field: ClassVar[str] = "stdio"
+    mode: ClassVar[str] = STDIO
+    test_type: ClassVar[type] = StdioTest
+
+    def parse(self, raw: Any, where: str) -> StdioTest | None:
+        if not isinstance(raw, Mapping) or ("expected_stdout" not in raw and "stdin" not in raw):
+            return None
+        unknown_fields(raw, FIELDS, where, "a stdin/stdout test")
+        expected = raw.get("expected_stdout")
+        if not isinstance(expected, str):
+            raise InvalidJob(f"{where}.expected_stdout", "missing or not a string")
+        checker, tolerance = parse_checker(raw, where)
+        return StdioTest(parse_stdin(raw, where), expected, checker, tolerance)
+
+    def to_raw(self, test: StdioTest) -> dict[str, Any]:
+        return {
+            "stdin": test.stdin,
+            "expected_stdout": test.expected_stdout,
+            "checker": test.checker,
+            "tolerance": test.tolerance,
+        }
+
+    def from_pb(self, msg: Any, where: str) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "stdin": msg.stdin,
+            "expected_stdout": msg.expected_stdout,
+            "checker": msg.checker or "tokens",
+        }
+        if msg.HasField("tolerance"):
+            raw["tolerance"] = msg.tolerance
+        return raw
+
+    def to_pb(self, test: StdioTest) -> dict[str, Any]:
+        return self.to_raw(test)
+
+    def plan(self, test: StdioTest, earlier: Sequence[Plan]) -> Plan:
+        return Plan(test, self)
+
+    def sandbox_spec(self, plan: Plan) -> dict[str, Any]:
+        return {"stdin": plan.test.stdin}
+
+    def judge(self, plan: Plan, phase: Phase, ctx: JudgeContext) -> TestResult:
+        if phase.get("s") != statuses.OK:
+            return ended(phase)
+        test: StdioTest = plan.test
+        got = stdout_of(phase)
+        ok = checkers.get(test.checker, test.tolerance)(test.expected_stdout, got)
+        return verdict_of(ok, f"wrong output ({test.checker} checker): got {short_repr(got, 200)}", phase)
+
+
+KIND = Stdio()
