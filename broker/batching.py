@@ -9,7 +9,7 @@ from typing import Any
 STOP = object()  # put on a dispatcher's queue to end its batching threads
 
 
-def next_batch(q: queue.Queue[Any], limit: int, linger_s: float) -> list[tuple[Any, Future]] | None:
+def next_batch(q: queue.Queue[Any], limit: int, linger_s: float) -> list[tuple[Any, Future[Any]]] | None:
     """Block for one (job, future), then take more for up to `linger_s` each, `limit` in all.
 
     Returns the items whose futures were not cancelled meanwhile (marked running),

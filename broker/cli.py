@@ -7,6 +7,8 @@ import os
 import pathlib
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 import grpc
@@ -18,10 +20,12 @@ from rich.table import Table
 from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
 
-from .dispatcher import LocalDispatcher
+from .dispatcher import Dispatcher, LocalDispatcher
 from .records import LineParser, parse_job
 from .scoring import Summary, score_file
 from .sources import count_lines
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_REJECTED = 3  # some input lines were rejected (the rest was scored)
 err = Console(stderr=True)
@@ -35,7 +39,7 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def executor_options(fn):  # type: ignore[no-untyped-def]
+def executor_options(fn: F) -> F:
     """Flags shared by every command that runs programs locally."""
     opts = [
         click.option(
@@ -96,11 +100,12 @@ def build_config(
         raise click.BadParameter(str(exc)) from None
     if cpu_s is not None and wall_s is None:
         limits = limits.merged({"wall_s": max(limits.wall_s, min(300.0, cpu_s * 3))})
-    kwargs = {"limits": limits, "python": sandbox_python, "insecure_no_sandbox": insecure_no_sandbox, "cpus": cpus}
-    if workers:
-        kwargs["slots"] = workers
     try:
-        return ExecutorConfig(**kwargs)
+        if workers:
+            return ExecutorConfig(
+                limits=limits, python=sandbox_python, insecure_no_sandbox=insecure_no_sandbox, cpus=cpus, slots=workers
+            )
+        return ExecutorConfig(limits=limits, python=sandbox_python, insecure_no_sandbox=insecure_no_sandbox, cpus=cpus)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -138,6 +143,7 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
             _warn_insecure()
         config = build_config(**opts)  # type: ignore[arg-type]
         total = count_lines(src)
+        dispatcher: Dispatcher
         try:
             if server:
                 from .remote import RemoteDispatcher
@@ -278,6 +284,7 @@ def serve(
         max_batch_jobs=max_batch_jobs,
         executor=executor_config,
     )
+    dispatcher: Dispatcher
     try:
         if broker_url:
             from .cluster import CeleryDispatcher

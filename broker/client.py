@@ -58,7 +58,7 @@ class GroupScore:
     pass_rates: list[float]
 
 
-def _job_pb(job: dict | Job) -> Any:
+def _job_pb(job: dict[str, Any] | Job) -> Any:
     return job_to_pb(job)
 
 
@@ -76,7 +76,11 @@ def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | No
 
 
 def _score_request(
-    programs: Sequence[str], tests: list[Any], group_id: str, limits: Limits | dict | None, first_failure: bool
+    programs: Sequence[str],
+    tests: list[Any],
+    group_id: str,
+    limits: Limits | dict[str, Any] | None,
+    first_failure: bool,
 ) -> Any:
     check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
     check_writable(list(programs), "programs")
@@ -150,11 +154,11 @@ class Client(_Connection):
                 time.sleep(_delay(self.backoff_s, attempt))
         raise AssertionError("unreachable")
 
-    def execute(self, job: dict | Job) -> JobResult:
+    def execute(self, job: dict[str, Any] | Job) -> JobResult:
         """Run one job."""
         return result_from_pb(self._call(self.stub.Execute, pb.ExecuteRequest(job=_job_pb(job))))
 
-    def execute_batch(self, jobs: Iterable[dict | Job], chunk: int = 512) -> Iterator[JobResult]:
+    def execute_batch(self, jobs: Iterable[dict[str, Any] | Job], chunk: int = 512) -> Iterator[JobResult]:
         """Run many jobs; results come back in input order, chunk by chunk.
 
         Each chunk is one streaming ExecuteBatch call. If the stream breaks
@@ -192,7 +196,7 @@ class Client(_Connection):
         for j in batch:
             yield results[j.id]
 
-    def execute_many(self, jobs: Iterable[dict | Job]) -> list[JobResult]:
+    def execute_many(self, jobs: Iterable[dict[str, Any] | Job]) -> list[JobResult]:
         """Run a batch in one unary call (ExecuteBatchUnary); results in input order.
 
         Cheaper per job than the stream when the whole batch is wanted at once;
@@ -206,7 +210,7 @@ class Client(_Connection):
         programs: Sequence[str],
         tests: list[Any],
         group_id: str = "group",
-        limits: Limits | dict | None = None,
+        limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
     ) -> GroupScore:
         """Score a group of programs against one test suite (sent once)."""
@@ -240,10 +244,10 @@ class AsyncClient(_Connection):
                 await asyncio.sleep(_delay(self.backoff_s, attempt))
         raise AssertionError("unreachable")
 
-    async def execute(self, job: dict | Job) -> JobResult:
+    async def execute(self, job: dict[str, Any] | Job) -> JobResult:
         return result_from_pb(await self._call(self.stub.Execute, pb.ExecuteRequest(job=_job_pb(job))))
 
-    async def execute_batch(self, jobs: Iterable[dict | Job]) -> list[JobResult]:
+    async def execute_batch(self, jobs: Iterable[dict[str, Any] | Job]) -> list[JobResult]:
         """Run many jobs in one unary call; results in input order."""
         batch = [_job_pb(j) for j in jobs]
         resp = await self._call(self.stub.ExecuteBatchUnary, pb.BatchRequest(jobs=batch))
@@ -254,7 +258,7 @@ class AsyncClient(_Connection):
         programs: Sequence[str],
         tests: list[Any],
         group_id: str = "group",
-        limits: Limits | dict | None = None,
+        limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
     ) -> GroupScore:
         return _group(
@@ -266,4 +270,4 @@ class AsyncClient(_Connection):
 
 
 def _delay(base: float, attempt: int) -> float:
-    return min(5.0, base * (2**attempt)) * (0.5 + random.random())
+    return float(min(5.0, base * (2**attempt)) * (0.5 + random.random()))

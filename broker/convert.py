@@ -132,7 +132,7 @@ def result_from_pb(msg: Any) -> JobResult:
 
 
 def _verdict_pb(v: Verdict) -> int:
-    return pb.Verdict.Value(v.name)
+    return int(pb.Verdict.Value(v.name))
 
 
 def _verdict(value: int) -> Verdict:

@@ -17,10 +17,15 @@ from executor import ExecutorConfig, Job, JobResult, Pool
 class Dispatcher(Protocol):
     """Runs jobs somewhere and resolves each future with its JobResult."""
 
-    #: identity of the runtime that produced results (part of cache keys)
-    runtime: str
-    #: how many jobs it can usefully run at once
-    capacity: int
+    @property
+    def runtime(self) -> str:
+        """Identity of the runtime that produced results (part of cache keys)."""
+        ...
+
+    @property
+    def capacity(self) -> int:
+        """How many jobs it can usefully run at once."""
+        ...
 
     def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]: ...
 

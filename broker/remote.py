@@ -7,6 +7,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from executor import Job, JobResult
 
@@ -59,7 +60,8 @@ class RemoteDispatcher:
                 try:
                     results = self.client.execute_many([job for job, _ in part])
                 except Exception as exc:
-                    detail = exc.details() if callable(getattr(exc, "details", None)) else exc
+                    details = getattr(exc, "details", None)
+                    detail = details() if callable(details) else exc
                     message = f"the farm did not score this job: {detail}"
                     results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]
                 for (_, fut), result in zip(part, results):
@@ -69,9 +71,9 @@ class RemoteDispatcher:
 MAX_REQUEST_BYTES = 16 << 20  # well under the server's 64 MiB message limit
 
 
-def _by_size(items: list, limit: int) -> list[list]:
+def _by_size(items: list[tuple[Job, Any]], limit: int) -> list[list[tuple[Job, Any]]]:
     """Split (job, future) pairs into requests of at most ~`limit` bytes of program and tests."""
-    parts: list[list] = [[]]
+    parts: list[list[tuple[Job, Any]]] = [[]]
     size = 0
     for job, fut in items:
         n = len(job.program) + sum(len(json.dumps(t, default=str)) for t in job.to_dict()["tests"])

@@ -11,6 +11,7 @@ jobs it is waiting for are cancelled, down to the running program.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import threading
 import time
@@ -75,8 +76,14 @@ def _parse(cls: Any, data: bytes, what: str) -> Any:
     return msg
 
 
+def _bytes(msg: Any) -> bytes:
+    """A message's wire form (the stubs are generated at install time: untyped here)."""
+    data: bytes = msg.SerializeToString()
+    return data
+
+
 def _no_unknown_fields(msg: Any, where: str) -> None:
-    unknown = list(unknown_fields.UnknownFieldSet(msg))
+    unknown = list(unknown_fields.UnknownFieldSet(msg))  # type: ignore[call-overload]
     if unknown:
         raise RequestRejected(
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -154,7 +161,10 @@ class FarmService:
 
             fut = self.dispatcher.submit(job, on_start)
             futures.append(fut)
-            fut.add_done_callback(lambda f, s=started: self._finished(f, s[0]))
+            fut.add_done_callback(functools.partial(self._finished_with, started=started))
+
+    def _finished_with(self, fut: Future[JobResult], started: list[float]) -> None:
+        self._finished(fut, started[0])
 
     def _finished(self, fut: Future[JobResult], started: float) -> None:
         self.admission.give()
@@ -179,14 +189,14 @@ class FarmService:
         if not req.HasField("job"):
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "request.job: missing")
         (fut,) = self._submit(self._jobs([req.job], "job", single=True), context)
-        return result_to_pb(self._result(fut, context)).SerializeToString()
+        return _bytes(result_to_pb(self._result(fut, context)))
 
     def ExecuteBatch(self, data: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         req = _parse(pb.BatchRequest, data, "request")
         futures = self._submit(self._jobs(req.jobs, "jobs"), context)
         for fut in concurrent.futures.as_completed(futures, timeout=_remaining(context)):
             try:
-                yield result_to_pb(fut.result()).SerializeToString()
+                yield _bytes(result_to_pb(fut.result()))
             except concurrent.futures.CancelledError:
                 raise RequestRejected(grpc.StatusCode.CANCELLED, "the batch was cancelled") from None
 
@@ -194,7 +204,7 @@ class FarmService:
         req = _parse(pb.BatchRequest, data, "request")
         futures = self._submit(self._jobs(req.jobs, "jobs"), context)
         results = [result_to_pb(self._result(f, context)) for f in futures]
-        return pb.BatchResponse(results=results).SerializeToString()
+        return _bytes(pb.BatchResponse(results=results))
 
     def Score(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.ScoreRequest, data, "request")
@@ -211,27 +221,33 @@ class FarmService:
             )
         futures = self._submit(jobs, context)
         results = [self._result(f, context) for f in futures]
-        return pb.ScoreResponse(
-            results=[result_to_pb(r) for r in results],
-            matrix=[pb.ScoreRow(verdicts=[result_to_pb(r).tests[j].verdict for j in range(r.total)]) for r in results],
-            pass_rates=[r.pass_rate for r in results],
-        ).SerializeToString()
+        return _bytes(
+            pb.ScoreResponse(
+                results=[result_to_pb(r) for r in results],
+                matrix=[
+                    pb.ScoreRow(verdicts=[result_to_pb(r).tests[j].verdict for j in range(r.total)]) for r in results
+                ],
+                pass_rates=[r.pass_rate for r in results],
+            )
+        )
 
     def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")
-        return pb.Info(
-            version=__version__,
-            runtime=self.dispatcher.runtime,
-            languages=["python"],
-            default_limits=limits_to_pb(self.limits),
-            max_limits=_max_limits(),
-            slots=self.dispatcher.capacity,
-            mode="cluster" if self.config.broker_url else "embedded",
-            max_batch_jobs=self.config.max_batch_jobs,
-            max_tests_per_job=self.rules.max_tests,
-            max_program_bytes=self.rules.max_program_bytes,
-            max_message_bytes=self.config.max_message_bytes,
-        ).SerializeToString()
+        return _bytes(
+            pb.Info(
+                version=__version__,
+                runtime=self.dispatcher.runtime,
+                languages=["python"],
+                default_limits=limits_to_pb(self.limits),
+                max_limits=_max_limits(),
+                slots=self.dispatcher.capacity,
+                mode="cluster" if self.config.broker_url else "embedded",
+                max_batch_jobs=self.config.max_batch_jobs,
+                max_tests_per_job=self.rules.max_tests,
+                max_program_bytes=self.rules.max_program_bytes,
+                max_message_bytes=self.config.max_message_bytes,
+            )
+        )
 
 
 def _remaining(context: grpc.ServicerContext) -> float | None:
@@ -275,7 +291,7 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
     return stream if streaming else unary
 
 
-class _BearerAuth(grpc.ServerInterceptor):
+class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships no types
     """Requires `authorization: Bearer <token>` on Farm methods (health stays open)."""
 
     def __init__(self, token: str, metrics: Metrics) -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future
 from dataclasses import replace
+from typing import cast
 
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
@@ -28,6 +29,7 @@ from .slot import Slot
 log = logging.getLogger(__name__)
 
 _STOP = object()
+_Item = tuple[Job, "Future[JobResult]", "Callable[[], None] | None"]  # what the queue holds, but _STOP
 RETRIES = 1  # extra attempts after an infrastructure fault
 SLACK_S = 5.0
 PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at worst
@@ -184,7 +186,7 @@ class Pool:
                 item = self._queue.get()
                 if item is _STOP:
                     return
-                job, fut, on_start = item  # type: ignore[misc]
+                job, fut, on_start = cast(_Item, item)
                 if not fut.set_running_or_notify_cancel():
                     continue
                 if on_start is not None:

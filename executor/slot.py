@@ -277,7 +277,8 @@ class Slot:
         if n > MAX_ANSWER:
             raise SlotCrashed("zygote sent an oversized frame")
         try:
-            return json.loads(self._read_exact(fd, n, deadline))
+            answer: dict[str, Any] = json.loads(self._read_exact(fd, n, deadline))
+            return answer
         except (ValueError, RecursionError, MemoryError) as exc:
             raise SlotCrashed(f"zygote sent a malformed frame: {type(exc).__name__}") from None
 

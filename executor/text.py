@@ -33,11 +33,10 @@ def _escape(match: re.Match[str]) -> str:
     return "\\x00" if c == "\x00" else f"\\u{ord(c):04x}"
 
 
-def writable(text: Any, limit: int | None = None) -> str:
-    """`text` as any front end can write it: lone surrogates and NULs as backslash text,
+def writable(value: Any, limit: int | None = None) -> str:
+    """`value` as text any front end can write it: lone surrogates and NULs as backslash text,
     at most `limit` characters (the end replaced by a note of the full length)."""
-    if not isinstance(text, str):
-        text = str(text)
+    text = value if isinstance(value, str) else str(value)
     size = len(text)
     if limit is not None and size > limit:
         text = text[:limit]  # first, so escaping never works on more than `limit`

@@ -102,7 +102,7 @@ STATUS_VERDICTS = {
 
 def ended(phase: Phase) -> TestResult:
     """The verdict of a phase that did not run to its end (any status but OK)."""
-    verdict = STATUS_VERDICTS.get(phase.get("s"), Verdict.RUNTIME_ERROR)
+    verdict = STATUS_VERDICTS.get(str(phase.get("s")), Verdict.RUNTIME_ERROR)
     return TestResult(verdict, phase.get("m"), phase.get("cpu_ms"))
 
 

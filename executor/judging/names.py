@@ -142,7 +142,7 @@ CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None, "Ellips
 
 def is_trusted(name: str) -> bool:
     """Does `name` in test text mean the standard library's (or a built-in) object?"""
-    return name in CONSTANTS or trusted.is_trusted(name)
+    return name in CONSTANTS or bool(trusted.is_trusted(name))
 
 
 def genuine(name: str) -> Any:
