@@ -12,7 +12,11 @@ Checker = Callable[[str, str], bool]
 def exact(expected: str, actual: str) -> bool:
     """Equal but for trailing whitespace at the end and CRLF line ends (datasets written on
     Windows: a right program prints LF)."""
-    return expected.replace("\r\n", "\n").rstrip() == actual.replace("\r\n", "\n").rstrip()
+    return _exact_form(expected) == _exact_form(actual)
+
+
+def _exact_form(text: str) -> str:
+    return text.replace("\r\n", "\n").rstrip()
 
 
 def tokens(expected: str, actual: str) -> bool:
@@ -45,27 +49,30 @@ def make_float(tolerance: float = 1e-6) -> Checker:
     with a tolerance, 1000000 and 1000001 would pass as equal."""
 
     def check(expected: str, actual: str) -> bool:
-        want, got = split(expected), split(actual)
-        if len(want) != len(got):
-            return False
-        for w, g in zip(want, got):
-            if w == g:
-                continue
-            if _INTEGER.fullmatch(w) and _INTEGER.fullmatch(g):
-                if _integer_text(w) != _integer_text(g):
-                    return False
-                continue
-            if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
-                return False  # words, nan, inf: equal only as text
-            try:
-                fw, fg = float(w), float(g)
-            except (ValueError, OverflowError):
-                return False
-            if not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
-                return False
-        return True
+        return _float_tokens(split(expected), split(actual), tolerance)
 
     return check
+
+
+def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
+    if len(want) != len(got):
+        return False
+    for w, g in zip(want, got):
+        if w == g:
+            continue
+        if _INTEGER.fullmatch(w) and _INTEGER.fullmatch(g):
+            if _integer_text(w) != _integer_text(g):
+                return False
+            continue
+        if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
+            return False  # words, nan, inf: equal only as text
+        try:
+            fw, fg = float(w), float(g)
+        except (ValueError, OverflowError):
+            return False
+        if not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
+            return False
+    return True
 
 
 CHECKERS = ("exact", "tokens", "float")
@@ -79,4 +86,18 @@ def get(name: str, tolerance: float = 1e-6) -> Checker:
         return tokens
     if name == "float":
         return make_float(tolerance)
+    raise KeyError(name)
+
+
+def matches_any(name: str, tolerance: float, accepted: tuple[str, ...], actual: str) -> bool:
+    """Does `actual` match any of `accepted` with checker `name`? The actual output is split
+    once, however many outputs are accepted (it may be output_kb long)."""
+    if name == "exact":
+        got = _exact_form(actual)
+        return any(_exact_form(want) == got for want in accepted)
+    tokens_got = split(actual)
+    if name == "tokens":
+        return any(split(want) == tokens_got for want in accepted)
+    if name == "float":
+        return any(_float_tokens(split(want), tokens_got, tolerance) for want in accepted)
     raise KeyError(name)

@@ -84,8 +84,8 @@ class Accepted:
         if phase.get("s") != statuses.OK:
             return ended(phase)
         test: AcceptedStdioTest = plan.test
-        check, got = checkers.get(test.checker, test.tolerance), stdout_of(phase)
-        ok = any(check(want, got) for want in test.accepted)
+        got = stdout_of(phase)
+        ok = checkers.matches_any(test.checker, test.tolerance, test.accepted, got)
         message = (
             f"output matches none of {len(test.accepted)} accepted ({test.checker} checker): got {short_repr(got, 200)}"
         )

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from executor import checkers
 
@@ -46,3 +48,13 @@ def test_float(expected, actual, ok):
 def test_unknown_checker():
     with pytest.raises(KeyError):
         checkers.get("regex")
+
+_TEXT = st.text(alphabet=" \t\n\r0123456789.-+eE xyYES", max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(checkers.CHECKERS), st.lists(_TEXT, min_size=1, max_size=4), _TEXT)
+def test_matching_any_of_several_is_matching_one_of_them(name, accepted, actual):
+    check = checkers.get(name, 1e-3)
+    want = any(check(a, actual) for a in accepted)
+    assert checkers.matches_any(name, 1e-3, tuple(accepted), actual) == want
