@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor import checkers
+from executor.judging import checkers
 
 
 def test_exact_ignores_only_trailing_whitespace():
