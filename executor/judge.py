@@ -11,16 +11,16 @@ import json
 from typing import Any
 
 from . import checkers
-from .asserts import JOB_WORK_MAX, TooCostly, TrustedSnippet, short_repr
+from .asserts import TooCostly, TrustedSnippet, short_repr
 from .job import AssertTest, CallTest, Job, StdioTest
 from .judging import bounded
+from .judging.budget import Budget
 from .limits import Limits
 from .result import JobResult, TestResult
 from .sandbox import statuses
 from .sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
 from .verdict import Verdict
 
-CALL_DECODE_WORK = 16_000  # a call test's value: 256,000 containers (JSON has no Fractions)
 # Phase status (sandbox/statuses.py) -> verdict, for everything but OK.
 _STATUS = {
     statuses.FAIL: Verdict.FAILED,
@@ -54,7 +54,7 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None, boun
         return _result(job, job_verdict, tests, answer, message)
     # What judging this job's asserts may build, all together: what the EarlyStop that judged
     # its streamed values left, or a whole budget.
-    work = early.work if early else [JOB_WORK_MAX]
+    work = early.work if early else Budget.for_job()
     limits = job.limits if bounded else None
     results = [
         _judge_safely(test, phase, work, early, i, limits) for i, (test, phase) in enumerate(zip(job.tests, phases))
@@ -79,15 +79,15 @@ def judge(job: Job, answer: dict[str, Any], early: EarlyStop | None = None, boun
     return _result(job, verdict, tuple(results), answer, None)
 
 
-def judge_one(test: Any, phase: dict[str, Any]) -> TestResult:
+def judge_one(test: Any, phase: dict[str, Any], work: Budget) -> TestResult:
     """One test's verdict from its phase, with a budget of its own (judging/bounded.py)."""
-    return _judge_test(test, phase, 0, [JOB_WORK_MAX])
+    return _judge_test(test, phase, 0, work)
 
 
 def _judge_safely(
     test: Any,
     phase: dict[str, Any],
-    work: list[int],
+    work: Budget,
     early: EarlyStop | None = None,
     index: int = 0,
     limits: Limits | None = None,
@@ -110,7 +110,7 @@ def _judge_safely(
         )
 
 
-def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> TestResult:
+def _judge_test(test: Any, phase: dict[str, Any], start: int, work: Budget) -> TestResult:
     status = phase.get("s")
     cpu_ms = phase.get("cpu_ms")
     if status != statuses.OK:
@@ -124,7 +124,7 @@ def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -
         return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
     if isinstance(test, CallTest):
         try:
-            value = decode_bounded(phase.get("v"), CALL_DECODE_WORK)
+            value = decode_bounded(phase.get("v"), Budget.for_call_value())
         except DecodeError as exc:
             return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", cpu_ms)
         except TooCostlyToDecode:  # nothing JSON expects costs that much to rebuild
@@ -145,7 +145,7 @@ def _judge_test(test: Any, phase: dict[str, Any], start: int, work: list[int]) -
     return TestResult(Verdict.PASSED if ok else Verdict.FAILED, msg, cpu_ms)
 
 
-def _earlier_failure(test: Any, phase: dict[str, Any], start: int, work: list[int]) -> str | None:
+def _earlier_failure(test: Any, phase: dict[str, Any], start: int, work: Budget) -> str | None:
     """The failure message of an assert that the values sent before a phase ended cover."""
     values = phase.get("v")
     if isinstance(test, AssertTest) and isinstance(test.check, TrustedSnippet) and isinstance(values, list):
@@ -170,7 +170,7 @@ class EarlyStop:
         }
         self._values: dict[int, list[Any]] = {}
         self._judged: dict[int, int] = {}
-        self.work = [JOB_WORK_MAX]  # the job's budget; judge() goes on with what is left
+        self.work = Budget.for_job()  # the job's budget; judge() goes on with what is left
 
     def __bool__(self) -> bool:
         return bool(self._checks)
