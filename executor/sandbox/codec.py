@@ -32,8 +32,8 @@ import math as _math
 import operator as _operator
 from itertools import repeat as _repeat
 
-MAX_NODES = 200_000
-MAX_DEPTH = 100
+MAX_ENCODED_NODES = 200_000  # values, items and keys one encoded value may hold
+MAX_DEPTH = 100  # how deep they may nest
 _BIG = 1 << 52
 
 _type = type
@@ -133,7 +133,7 @@ def _flat(items):
     return snap
 
 
-def encode(value, max_nodes=MAX_NODES):
+def encode(value, max_nodes=MAX_ENCODED_NODES):
     """Encode `value` into JSON-able data, never running the program's code."""
     budget = [max_nodes]
 
