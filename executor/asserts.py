@@ -837,6 +837,9 @@ def _check_pow(bounds: Bounds, base: Any, exponent: Any = 1, modulus: Any = None
         raise TooCostly(Reason.POWER)
 
 
+_BUILDS = Reason.BUILDS  # looked up once: an Enum member's lookup costs as much as a charge
+
+
 class _Evaluator:
     """Evaluates a plan over plain values, with bounded work: every value the plan builds is
     charged to this assert's budget, a child of its job's (Budget.for_assert), and each
@@ -850,7 +853,7 @@ class _Evaluator:
         self.bounds = self.budget.bounds
 
     def _charge(self, units: int) -> None:
-        self.budget.spend(units, Reason.BUILDS)
+        self.budget.spend(units, _BUILDS)
 
     def _built(self, value: Any) -> Any:
         self._charge(value_units(value, self.budget.left))

@@ -241,7 +241,7 @@ class Budget:
 
     __slots__ = ("_left", "_parent", "bounds", "units")
 
-    def __init__(self, units: int, *, bounds: Bounds = HOST, parent: Budget | None = None) -> None:
+    def __init__(self, units: int, bounds: Bounds = HOST, parent: Budget | None = None) -> None:
         if units < 0:
             raise ValueError("a budget of fewer than 0 units")
         self.units = units  # what it started with
@@ -252,7 +252,7 @@ class Budget:
     @classmethod
     def for_job(cls, bounds: Bounds = HOST) -> Budget:
         """What all the asserts of one job may build."""
-        return cls(bounds.job_units, bounds=bounds)
+        return cls(bounds.job_units, bounds)
 
     @classmethod
     def unbounded(cls) -> Budget:
@@ -271,20 +271,21 @@ class Budget:
     def for_value(self) -> Budget:
         """What rebuilding one probe value may cost: a budget of its own, not charged to this
         one (the codec bounds each value on its own), with the same bounds."""
-        return Budget(self.bounds.value_units, bounds=self.bounds)
+        return Budget(self.bounds.value_units, self.bounds)
 
     def child(self, cap: int) -> Budget:
         """A budget of at most `cap` units whose spending is this budget's too."""
-        return Budget(cap, bounds=self.bounds, parent=self)
+        return Budget(cap, self.bounds, self)
 
     @property
     def left(self) -> int:
         """Units it may still spend: its own, and no more than any ancestor's."""
         least, budget = self._left, self._parent
         while budget is not None:
-            least = min(least, budget._left)
+            if budget._left < least:
+                least = budget._left
             budget = budget._parent
-        return max(least, 0)
+        return least if least > 0 else 0
 
     @property
     def exhausted(self) -> bool:
@@ -304,10 +305,11 @@ class Budget:
         over = False
         budget: Budget | None = self
         while budget is not None:
-            budget._left -= units
-            if budget._left < 0:
-                budget._left = -1
+            left = budget._left - units
+            if left < 0:
+                left = -1
                 over = True
+            budget._left = left
             budget = budget._parent
         if over:
             raise TooCostly(reason)
@@ -315,7 +317,11 @@ class Budget:
     def rebuilt(self, kind: str, size: int) -> None:
         """The codec's meter (sandbox/codec.py's decode): spend what rebuilding `size` of
         `kind` costs (rebuild_units)."""
-        self.spend(rebuild_units(kind, size), Reason.REBUILD)
+        units = rebuild_units(kind, size)
+        if self._parent is None and 0 <= units <= self._left:  # spend's usual case, once per item
+            self._left -= units
+            return
+        self.spend(units, Reason.REBUILD)
 
     def __repr__(self) -> str:
         return f"<Budget {self.left} of {self.units} units left>"

@@ -370,6 +370,7 @@ def hash_collisions(items, compares=None):
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
+_PLAIN = (bool, int, float, str)
 
 
 def all_scalars(items):
@@ -391,23 +392,30 @@ class TooCostlyToDecode(Exception):
 
 class _Decoding:
     """One top-level decode: its cap on a set's or dict's items, what hash_collisions may
-    still spend on the value (Compares), and the caller's meter, with the tagged values not
-    yet reported to it (they are reported sixteen at a time)."""
+    still spend on the value (Compares, made for its first set or dict), and the caller's
+    meter's `rebuilt`, with the tagged values not yet reported to it (they are reported
+    sixteen at a time)."""
 
     __slots__ = ("compares", "hashed_max", "meter", "tags")
 
     def __init__(self, hashed_max, meter):
         self.hashed_max = hashed_max
-        self.compares = Compares()
-        self.meter = meter
+        self.compares = None
+        self.meter = None if meter is None else meter.rebuilt
         self.tags = 0
+
+    def comparisons(self):
+        """The Compares all this value's sets and dicts share."""
+        if self.compares is None:
+            self.compares = Compares()
+        return self.compares
 
     def rebuilt(self, kind, size):
         """Report rebuilding `size` of `kind` to the meter, if there is one: whatever it raises
         ends the decode as TooCostlyToDecode."""
         if self.meter is not None:
             try:
-                self.meter.rebuilt(kind, size)
+                self.meter(kind, size)
             except Exception as exc:
                 raise TooCostlyToDecode(str(exc)) from exc
 
@@ -429,6 +437,9 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, meter=None):
     costs more than the caller allows; the decode then raises TooCostlyToDecode. (The host's
     is executor/judging/budget.py's Budget: this module imports the standard library only,
     so the meter is duck-typed and the prices are the meter's.)"""
+    t = type(data)
+    if depth <= MAX_DEPTH and (data is None or t in _PLAIN or (t is list and all_scalars(data))):
+        return data[:] if t is list else data  # most values: nothing to rebuild, nothing to meter
     return _decode(data, depth, _Decoding(hashed_max, meter))
 
 
@@ -440,7 +451,7 @@ def _pairs(body, depth, state):
     pairs = [(_decode(k, depth + 1, state), _decode(v, depth + 1, state)) for k, v in body]
     if any(isinstance(k, Opaque) for k, _ in pairs):
         return Opaque("mapping with a key that cannot be compared")
-    if hash_collisions([k for k, _ in pairs], state.compares) > MAX_HASH_COLLISIONS:
+    if hash_collisions([k for k, _ in pairs], state.comparisons()) > MAX_HASH_COLLISIONS:
         return Opaque("dict whose keys' hashes collide (too costly to judge)")
     return pairs
 
@@ -449,7 +460,7 @@ def _decode(data, depth, state):
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     t = type(data)
-    if data is None or t in (bool, int, float, str):
+    if data is None or t in _PLAIN:
         return data
     if t is list:
         if depth <= MAX_DEPTH and all_scalars(data):
@@ -509,7 +520,7 @@ def _decode(data, depth, state):
             items = [_decode(x, depth + 1, state) for x in body]
             if any(isinstance(x, Opaque) for x in items):  # unhashable here, as unequal to all
                 return Opaque("set with an item that cannot be compared")
-            if hash_collisions(items, state.compares) > MAX_HASH_COLLISIONS:
+            if hash_collisions(items, state.comparisons()) > MAX_HASH_COLLISIONS:
                 return Opaque("set whose items' hashes collide (too costly to judge)")
             return set(items) if tag == "S" else frozenset(items)
         if tag == "B":
