@@ -17,7 +17,8 @@ snippet, run in the child with strict comparisons (runner.StrictAsserts).
 
 The evaluator runs test text from datasets, so it is bounded: whitelisted
 callables only, no attribute access but whitelisted modules and public
-methods of built-in values, and caps on sizes (`POW_MAX_BITS`, `SEQ_MAX`).
+methods of built-in values, and a Budget of work with caps on sizes
+(judging/budget.py, where every bound and cost is listed).
 """
 
 from __future__ import annotations
@@ -40,11 +41,26 @@ from types import BuiltinFunctionType
 from typing import Any
 
 from .judging import names
+from .judging.budget import (
+    ASSERT_AST_NODES,
+    HOST,
+    MAX_DECIMAL_EXPONENT,
+    MAX_HASH_COLLISIONS,
+    POW_MODULAR_EXPONENT_BITS,
+    POW_MODULUS_BITS,
+    TEST_AST_NODES,
+    UNROLLED_ASSERTS,
+    Bounds,
+    Budget,
+    Reason,
+    TooCostly,
+    literal_units,
+    split_units,
+    value_units,
+)
 from .judging.cache import source_cache
 from .sandbox import trusted
 from .sandbox.codec import (
-    MAX_DECIMAL_EXPONENT,
-    MAX_HASH_COLLISIONS,
     DecodeError,
     Opaque,
     OpaqueCompared,
@@ -52,26 +68,6 @@ from .sandbox.codec import (
     decode_bounded,
     hash_collisions,
 )
-
-POW_MAX_BITS = 1 << 16
-SEQ_MAX = 1 << 18  # a value's items (the codec carries 200,000 nodes)
-MAX_NODES = 2000
-# What one assert's evaluation may build, and all the asserts of one job together, in value
-# nodes (strings count one per 16 characters, ints one per 16 bits, ranges their length):
-# `[0] * SEQ_MAX + [0] * SEQ_MAX + ...` or `str([[0] * SEQ_MAX] * SEQ_MAX)` in a test's text
-# would otherwise cost the host minutes and gigabytes, holding the GIL.
-WORK_MAX = 1 << 22
-JOB_WORK_MAX = 1 << 24
-DECODE_WORK = 4_000  # per probe value: 4,000 Fractions or Decimals, or 1 MB of big ints' digits
-
-
-def _sum(values: Any, start: Any = 0) -> Any:
-    """sum() over numbers only: summing lists or strings is quadratic."""
-    items = list(values)
-    if len(items) > SEQ_MAX or not all(type(v) in (int, float, complex, bool) for v in [start, *items]):
-        raise TypeError("sum() of non-numbers is not judged on the trusted side")
-    return builtins.sum(items, start)
-
 
 # Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
 # built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
@@ -114,11 +110,12 @@ HOST_BUILTINS: dict[str, Any] = {
         "slice",
         "sorted",
         "str",
+        "sum",  # evaluated as _Evaluator.sum: over numbers only
         "tuple",
         "type",
         "zip",
     )
-} | {"sum": _sum}
+}
 # Built-ins that turn an iterable into a value: over a program value they run in the child.
 MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 # Built-ins that reduce a program value to a small one run in the child too: the value itself
@@ -328,12 +325,6 @@ _CMP: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
 
 
 _string_formatter = string.Formatter()
-
-
-class TooCostly(OverflowError):
-    """Evaluating this here would cost more than the in-process bounds allow (a huge literal,
-    power, string or hash table). Not a verdict: the test is judged again in a process of its
-    own under the job's CPU and memory limits (judging/bounded.py)."""
 
 
 class Unsupported(Exception):
@@ -669,19 +660,21 @@ class TrustedAssert:
     plan: ast.expr
     own: bool = False  # its probes use the program's names, not the genuine ones (_plan_one)
 
-    def judge(self, encoded: Any, work: list[int] | None = None) -> tuple[bool, str | None]:
-        """(passed, failure message) for the probe values the child sent back. `work`: the
-        job's shared budget (see _Evaluator)."""
+    def judge(self, encoded: Any, budget: Budget | None = None) -> tuple[bool, str | None]:
+        """(passed, failure message) for the probe values the child sent back. `budget`: the
+        job's, shared by its asserts (see _Evaluator); each value rebuilt within a budget of its
+        own (Budget.for_value)."""
+        budget = budget if budget is not None else Budget.for_job()
         try:
             if not isinstance(encoded, list) or len(encoded) != len(self.probes):
                 raise DecodeError("wrong number of values")
-            values = [decode_bounded(v, DECODE_WORK) for v in encoded]
+            values = [decode_bounded(v, budget.for_value()) for v in encoded]
         except DecodeError as exc:
             return False, f"unreadable value from the sandbox: {exc}"
         except TooCostlyToDecode:
-            raise TooCostly("values too costly to rebuild here") from None
+            raise TooCostly(Reason.REBUILD_VALUES) from None
         try:
-            ok = _truth(_Evaluator(values, work).eval(self.plan))
+            ok = _truth(_Evaluator(values, budget).eval(self.plan))
         except OpaqueCompared as exc:
             return False, f"{self.source.strip()[:200]}: {short_repr(str(exc), 300)}"
         except TooCostly:
@@ -723,78 +716,31 @@ def _truth(value: Any) -> bool:
     return bool(value)
 
 
-_SCALARS = frozenset({float, bool, complex, type(None)})
-_INTS = frozenset({int, bool})
-_STRS = frozenset({str})
-
-
-def _int_cost(bits: int) -> int:
-    """An int's nodes: one per 16 bits, and more past 4096 bits, where turning it into text
-    (str, a key function) grows with the square of its length."""
-    return (bits >> 4) * (1 + (bits >> 12))
-
-
-def _size(value: Any, limit: int) -> int:
-    """Nodes in `value` (shared parts counted each time they are reached: what str(), == or
-    sorted() would walk), counted up to a little past `limit`. Only built-in values get here."""
-    total, todo = 0, [value]
-    while todo and total <= limit:
-        v = todo.pop()
-        t = type(v)
-        total += 1
-        if t is str or t is bytes or t is bytearray:
-            total += len(v) >> 4
-        elif t is int:
-            total += _int_cost(v.bit_length())
-        elif t is Fraction:
-            total += _int_cost(v.numerator.bit_length()) + _int_cost(v.denominator.bit_length())
-        elif t is Decimal:
-            total += len(v.as_tuple().digits) >> 2
-        elif t is range:
-            total += len(v)
-        elif t is list or t is tuple or t is set or t is frozenset:
-            kinds = set(map(type, v))  # one C-level pass for the usual flat values
-            if kinds <= _SCALARS:
-                total += len(v)
-            elif kinds <= _INTS:  # each int's bits, and the square's factor of the largest
-                bits = list(map(int.bit_length, v))
-                total += len(v) + (sum(bits) >> 4) * (1 + (max(bits, default=0) >> 12))
-            elif kinds <= _STRS:
-                total += len(v) + (sum(map(len, v)) >> 4)
-            else:
-                todo.extend(v)
-        elif t is dict:
-            todo.extend(v.keys())
-            todo.extend(v.values())
-    return total
-
-
 _SET_OPS = frozenset({ast.BitOr, ast.BitAnd, ast.Sub, ast.BitXor})
 _HASHED = (set, frozenset, dict, type({}.keys()), type({}.items()))  # what those ops hash the other side into
 
 
-def _hash_guard(items: Any, keys: bool = False) -> Any:
+def _hash_guard(items: Any, bounds: Bounds, keys: bool = False) -> Any:
     """`items` (an iterator is listed first) unless a hash table built from them would be
-    slow: more than SEQ_MAX of them, or more than MAX_HASH_COLLISIONS distinct values that
-    share a hash (a program's k * (2**61 - 1) all hash to 0; n of them cost n**2 / 2
+    slow: more than `bounds.items` of them, or more than MAX_HASH_COLLISIONS distinct values
+    that share a hash (a program's k * (2**61 - 1) all hash to 0; n of them cost n**2 / 2
     comparisons). Unhashable items raise TypeError here, before that work, as the build would.
     `keys`: dict()'s argument, whose pairs' first items are what is hashed."""
     if isinstance(items, (set, frozenset, dict)):
         return items  # decoded or built here: checked when they were made
     if not hasattr(items, "__len__"):  # zip, enumerate, filter, reversed...
         items = list(items)
-    if len(items) > SEQ_MAX:
-        raise TooCostly("too many items to hash on the trusted side")
+    if len(items) > bounds.items:
+        raise TooCostly(Reason.HASH_ITEMS)
     try:
         hashed = [k for k, _ in items] if keys else items
     except (TypeError, ValueError):
         return items  # not pairs: dict() raises for them
     if hash_collisions(hashed) > MAX_HASH_COLLISIONS:
-        raise TooCostly("items whose hashes collide: too costly to hash on the trusted side")
+        raise TooCostly(Reason.HASH_COLLISIONS)
     return items
 
 
-TEXT_MAX = SEQ_MAX * 16  # characters a string method or format may build at once
 # str.format fields: a position or a name, never an attribute or an index (`{0.__class__}`
 # would walk from a value to anything reachable from it).
 _FORMAT_FIELD = re.compile(r"\d*|[A-Za-z_]\w*")
@@ -802,43 +748,46 @@ _FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[bcd
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.)", re.S)
 
 
-def _check_spec(spec: Any) -> None:
-    """A format spec whose width and precision stay within TEXT_MAX (`'{:>999999999}'`)."""
+def _check_spec(spec: Any, bounds: Bounds = HOST) -> None:
+    """A format spec whose width and precision stay within `bounds.text_chars`
+    (`'{:>999999999}'`)."""
     if not isinstance(spec, str):
         raise TypeError("format spec must be a str")
     match = _FORMAT_SPEC.fullmatch(spec)
     if match is None:
         raise ValueError("invalid format spec")
-    if any(part and int(part) > TEXT_MAX for part in match.groups()):
-        raise TooCostly("format width too large to evaluate")
+    if any(part and int(part) > bounds.text_chars for part in match.groups()):
+        raise TooCostly(Reason.FORMAT_WIDTH)
 
 
-def _check_format(template: str) -> None:
+def _check_format(template: str, bounds: Bounds = HOST) -> None:
+    """str.format's template: position or name fields only, widths within `bounds.text_chars`
+    in all. Planning checks it with the host's bounds; the evaluator with its budget's."""
     total = 0
     for _, field, spec, _ in _string_formatter.parse(template):
         if field is None:
             continue
         if not _FORMAT_FIELD.fullmatch(field) or (spec and "{" in spec):
             raise Unsupported("a format field other than a position or a name")
-        _check_spec(spec or "")
+        _check_spec(spec or "", bounds)
         total += int(_FORMAT_SPEC.fullmatch(spec or "").group(1) or 0)  # type: ignore[union-attr]
-    if total > TEXT_MAX:
-        raise TooCostly("format widths too large to evaluate")
+    if total > bounds.text_chars:
+        raise TooCostly(Reason.FORMAT_WIDTHS)
 
 
-def _check_percent(template: str) -> None:
-    """`'%d items' % 5`: widths and precisions within TEXT_MAX in all (no `*`)."""
+def _check_percent(template: str, bounds: Bounds = HOST) -> None:
+    """`'%d items' % 5`: widths and precisions within `bounds.text_chars` in all (no `*`)."""
     total = 0
     for width, precision, _ in _PERCENT_SPEC.findall(template):
         if width == "*" or precision == "*":
             raise Unsupported("%-format with * widths")
         total += int(width or 0) + int(precision or 0)
-    if total > TEXT_MAX:
-        raise TooCostly("format widths too large to evaluate")
+    if total > bounds.text_chars:
+        raise TooCostly(Reason.FORMAT_WIDTHS)
 
 
-def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
-    """Refuse, before it runs, a string method whose result would exceed TEXT_MAX."""
+def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any], bounds: Bounds) -> None:
+    """Refuse, before it runs, a string method whose result would exceed `bounds.text_chars`."""
     if name in ("center", "ljust", "rjust", "zfill"):
         size = args[0] if args and isinstance(args[0], int) else 0
     elif name == "expandtabs":
@@ -854,69 +803,79 @@ def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]
         items = args[0] = list(args[0])
         size = sum(len(x) for x in items if isinstance(x, (str, bytes, bytearray))) + len(owner) * len(items)
     elif name == "format":
-        _check_format(owner)
+        _check_format(owner, bounds)
         size = 0
     else:
         size = 0
-    if size > TEXT_MAX:
-        raise TooCostly("string too large to evaluate")
+    if size > bounds.text_chars:
+        raise TooCostly(Reason.STRING)
 
 
-def _check_pow(base: Any, exponent: Any = 1, modulus: Any = None) -> None:
+def _check_pow(bounds: Bounds, base: Any, exponent: Any = 1, modulus: Any = None) -> None:
     """Refuse a power whose exact result would be huge (`10 ** 10 ** 10`, a Fraction `** 16384`),
     or a modular power whose work is (pow(a, 2 ** 60000, m) of big m)."""
     if modulus is not None:
         if (
             isinstance(modulus, int)
             and isinstance(exponent, int)
-            and (modulus.bit_length() > 2048 or exponent.bit_length() > 4096)
+            and (modulus.bit_length() > POW_MODULUS_BITS or exponent.bit_length() > POW_MODULAR_EXPONENT_BITS)
         ):
-            raise TooCostly("power too large to evaluate")
+            raise TooCostly(Reason.POWER)
         return
     if not (_is_number(exponent) and _is_number(base)) or isinstance(exponent, float) or isinstance(base, float):
         return
     try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
         if isinstance(base, Fraction):  # (q - 1) / q grows in both parts, below 1 too
             bits = max(base.numerator.bit_length(), base.denominator.bit_length())
-            big = abs(exponent) > 1 and abs(exponent) * bits > POW_MAX_BITS
+            big = abs(exponent) > 1 and abs(exponent) * bits > bounds.int_bits
         else:
             bits = max(1, int(abs(base)).bit_length())
-            big = abs(exponent) > 1 and abs(base) > 1 and abs(exponent) * bits > POW_MAX_BITS
+            big = abs(exponent) > 1 and abs(base) > 1 and abs(exponent) * bits > bounds.int_bits
     except (OverflowError, ValueError):
         big = True
     if big:
-        raise TooCostly("power too large to evaluate")
+        raise TooCostly(Reason.POWER)
+
+
+_BUILDS = Reason.BUILDS  # looked up once: an Enum member's lookup costs as much as a charge
 
 
 class _Evaluator:
     """Evaluates a plan over plain values, with bounded work: every value the plan builds is
-    charged to this assert's WORK_MAX and to its job's `work` (a shared [remaining] list). The
-    probes' values are bounded by the codec; they are charged where the plan copies or walks
-    them (f(1) + f(2), str(f(1))), not where it only holds them ((f(1), f(2)) == ...)."""
+    charged to this assert's budget, a child of its job's (Budget.for_assert), and each
+    operation keeps the budget's caps (its `bounds`). The probes' values are bounded by the
+    codec; they are charged where the plan copies or walks them (f(1) + f(2), str(f(1))), not
+    where it only holds them ((f(1), f(2)) == ...)."""
 
-    def __init__(self, values: list[Any], work: list[int] | None = None) -> None:
+    def __init__(self, values: list[Any], budget: Budget | None = None) -> None:
         self.values = values
-        self.work = WORK_MAX
-        self.job = work if work is not None else [JOB_WORK_MAX]
+        self.budget = (budget if budget is not None else Budget.for_job()).for_assert()
+        self.bounds = self.budget.bounds
 
-    def _charge(self, n: int) -> None:
-        self.work -= n
-        self.job[0] -= n
-        if self.work < 0 or self.job[0] < 0:
-            raise TooCostly("the test builds values too large to evaluate")
+    def _charge(self, units: int) -> None:
+        self.budget.spend(units, _BUILDS)
 
     def _built(self, value: Any) -> Any:
-        self._charge(_size(value, min(self.work, self.job[0])))
+        self._charge(value_units(value, self.budget.left))
         return value
 
     def _display(self, nodes: list[ast.expr], build: Callable[[list[Any]], Any]) -> Any:
         """A tuple/list/set display: its items are charged, but a probe's value only as one
         node (it is held, not copied); what later copies or walks the display is charged."""
         items = [self.eval(e) for e in nodes]
-        self._charge(1 + sum(1 if isinstance(e, _Probe) else _size(v, self.work) for e, v in zip(nodes, items)))
+        left = self.budget.left
+        self._charge(1 + sum(1 if isinstance(e, _Probe) else value_units(v, left) for e, v in zip(nodes, items)))
         if build is set:
-            _hash_guard(items)
+            _hash_guard(items, self.bounds)
         return build(items)
+
+    def sum(self, values: Any, start: Any = 0) -> Any:
+        """The test's sum(): over numbers only (summing lists or strings is quadratic), at
+        most `bounds.items` of them."""
+        items = list(values)
+        if len(items) > self.bounds.items or not all(type(v) in (int, float, complex, bool) for v in [start, *items]):
+            raise TypeError("sum() of non-numbers is not judged on the trusted side")
+        return builtins.sum(items, start)
 
     def _call(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call a whitelisted callable with bounded work: directly from the plan, or as a
@@ -925,26 +884,26 @@ class _Evaluator:
         # range(10**12) and round(x, -10**9) are the calls a large int makes slow (the methods
         # a test may call cannot grow their result, and ints here have at most 65537 bits).
         sized = args if func is range else [*args[1:2], *kwargs.values()] if func is round else []
-        if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > SEQ_MAX for a in sized):
-            raise TooCostly("argument too large to evaluate")
-        if any(type(a) is int and a.bit_length() > POW_MAX_BITS for a in (*args, *kwargs.values())):
-            raise TooCostly("argument too large to evaluate here")  # gcd, isqrt, str of huge ints
+        if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > self.bounds.items for a in sized):
+            raise TooCostly(Reason.ARGUMENT)
+        if any(type(a) is int and a.bit_length() > self.bounds.int_bits for a in (*args, *kwargs.values())):
+            raise TooCostly(Reason.INT_ARGUMENT)  # gcd, isqrt, str of huge ints
         if (func is str or func is repr or func is ascii) and args:  # as large as its argument's walk
             self._built(args[0])
         if type(owner) in (str, bytes, bytearray) and getattr(func, "__name__", "") in _GROWING_TEXT:
-            _check_growth(owner, func.__name__, args, kwargs)
+            _check_growth(owner, func.__name__, args, kwargs, self.bounds)
         if func is format and len(args) == 2:
-            _check_spec(args[1])
-        if func is bytes and args and isinstance(args[0], int) and args[0] > TEXT_MAX:
-            raise TooCostly("bytes too large to evaluate")
+            _check_spec(args[1], self.bounds)
+        if func is bytes and args and isinstance(args[0], int) and args[0] > self.bounds.text_chars:
+            raise TooCostly(Reason.BYTES)
         if func is pow:
-            _check_pow(*args[:3])
+            _check_pow(self.bounds, *args[:3])
         if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
-            self._charge(len(owner))  # up to one string per character
+            self._charge(split_units(len(owner)))
         if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
-            args = [_hash_guard(a, keys=func is dict) for a in args]
+            args = [_hash_guard(a, self.bounds, keys=func is dict) for a in args]
             if len(args) > 1:  # all of them together: {1}.union(a, b, ...)
-                _hash_guard([x for a in args for x in a])
+                _hash_guard([x for a in args for x in a], self.bounds)
         if "key" in kwargs:  # sorted, min, max
             kwargs["key"] = self._callback(kwargs["key"])
         if (func is filter or func is map) and args:
@@ -973,13 +932,16 @@ class _Evaluator:
 
     def do_Constant(self, node: ast.Constant) -> Any:
         value = node.value
-        if type(value) is int and value.bit_length() > POW_MAX_BITS:
-            raise TooCostly("a literal too large to evaluate here")  # math.gcd of two 800k-bit literals
-        if type(value) in (str, bytes) and len(value) > 4096:
-            self._charge(len(value) >> 4)  # a literal's size is the test's work too
+        if type(value) is int and value.bit_length() > self.bounds.int_bits:
+            raise TooCostly(Reason.LITERAL)  # math.gcd of two 800k-bit literals
+        units = literal_units(value)
+        if units:
+            self._charge(units)
         return value
 
     def do_Name(self, node: ast.Name) -> Any:
+        if node.id == "sum":
+            return self.sum
         if node.id in HOST_BUILTINS:
             return HOST_BUILTINS[node.id]
         return names.genuine(node.id)
@@ -1007,32 +969,37 @@ class _Evaluator:
         op = type(node.op)
         if op not in _BINOPS:
             raise Unsupported(op.__name__)
+        int_bits = self.bounds.int_bits
         if op is ast.Pow:
-            _check_pow(left, right)
-        if op is ast.LShift and isinstance(right, int) and right > POW_MAX_BITS:
-            raise TooCostly("shift too large to evaluate")
+            _check_pow(self.bounds, left, right)
+        if op is ast.LShift and isinstance(right, int) and right > int_bits:
+            raise TooCostly(Reason.SHIFT)
         if op is ast.Mod and isinstance(left, (bytes, bytearray)):
             raise Unsupported("%-formatting of bytes")
         if op is ast.Mod and isinstance(left, str):
-            _check_percent(left)
+            _check_percent(left, self.bounds)
         if op is ast.Mult:
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > SEQ_MAX:
-                    raise TooCostly("sequence too large to evaluate")
+                if (
+                    isinstance(seq, (str, bytes, list, tuple))
+                    and isinstance(n, int)
+                    and len(seq) * n > self.bounds.items
+                ):
+                    raise TooCostly(Reason.SEQUENCE)
         if op in _SET_OPS and (isinstance(left, _HASHED) or isinstance(right, _HASHED)):
-            _hash_guard([*left, *right])  # f(1) | f(2), d.keys() | f(2): each alone may be fine
-        if any(type(v) is int and v.bit_length() > 2 * POW_MAX_BITS for v in (left, right)):
-            raise TooCostly("numbers too large to evaluate here")
+            _hash_guard([*left, *right], self.bounds)  # f(1) | f(2), d.keys() | f(2): each alone may be fine
+        if any(type(v) is int and v.bit_length() > 2 * int_bits for v in (left, right)):
+            raise TooCostly(Reason.OPERANDS)
         result = _BINOPS[op](left, right)
         if (
-            (type(result) is int and result.bit_length() > POW_MAX_BITS + 1)
+            (type(result) is int and result.bit_length() > int_bits + 1)
             or (
                 type(result) is Fraction
-                and max(result.numerator.bit_length(), result.denominator.bit_length()) > POW_MAX_BITS + 1
+                and max(result.numerator.bit_length(), result.denominator.bit_length()) > int_bits + 1
             )
             or (type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT)
         ):
-            raise TooCostly("number too large to evaluate")  # (1 << 65536 << ...) // ..., int(d ** -249)
+            raise TooCostly(Reason.RESULT)  # (1 << 65536 << ...) // ..., int(d ** -249)
         return self._built(result)
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
@@ -1117,13 +1084,6 @@ class _Folder(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def unbounded() -> None:
-    """Lift this module's in-process bounds, in a process whose CPU and memory the kernel
-    bounds instead (judging/bounded.py runs it in its child, never in a serving process)."""
-    global POW_MAX_BITS, SEQ_MAX, TEXT_MAX, WORK_MAX, JOB_WORK_MAX, DECODE_WORK
-    POW_MAX_BITS = SEQ_MAX = TEXT_MAX = WORK_MAX = JOB_WORK_MAX = DECODE_WORK = 1 << 62
-
-
 @dataclass(frozen=True)
 class TrustedSnippet:
     """A test made only of asserts (one, several, or HumanEval's `def check(candidate)`
@@ -1153,13 +1113,14 @@ class TrustedSnippet:
             pass
         return True
 
-    def folded(self) -> TrustedSnippet:
+    def folded(self, budget: Budget | None = None) -> TrustedSnippet:
         """This snippet with the test's own work done: each assert's probe-free subtrees
-        replaced by their values. Raises what that work raises (MemoryError...)."""
-        work = [JOB_WORK_MAX]  # one job budget; each assert its own, as when judged
+        replaced by their values, within `budget` (a job's; each assert its own share, as when
+        judged; by default a fresh one). Raises what that work raises (MemoryError...)."""
+        budget = budget if budget is not None else Budget.for_job()
         return TrustedSnippet(
             tuple(
-                TrustedAssert(a.source, a.probes, _Folder(_Evaluator([], work)).visit(copy.deepcopy(a.plan)), a.own)
+                TrustedAssert(a.source, a.probes, _Folder(_Evaluator([], budget)).visit(copy.deepcopy(a.plan)), a.own)
                 for a in self.asserts
             )
         )
@@ -1168,30 +1129,28 @@ class TrustedSnippet:
         """How many probe values the first `n` asserts take."""
         return sum(len(a.probes) for a in self.asserts[:n])
 
-    def judge(self, encoded: Any, start: int = 0, work: list[int] | None = None) -> tuple[bool, str | None]:
+    def judge(self, encoded: Any, start: int = 0, budget: Budget | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the values of all the probes. `start`: how many
-        asserts are known to pass on these values already (EarlyStop judged them); `work`:
-        the job's shared budget (see _Evaluator)."""
+        asserts are known to pass on these values already (EarlyStop judged them); `budget`:
+        the job's, shared by its asserts (see _Evaluator)."""
         if not isinstance(encoded, list) or len(encoded) != len(self.probes):
             return False, "unreadable value from the sandbox: wrong number of values"
-        _, failure = self.first_failure(encoded, start, work)
+        _, failure = self.first_failure(encoded, start, budget)
         return failure is None, failure
 
-    def first_failure(
-        self, encoded: list[Any], start: int = 0, work: list[int] | None = None
-    ) -> tuple[int, str | None]:
+    def first_failure(self, encoded: list[Any], start: int = 0, budget: Budget | None = None) -> tuple[int, str | None]:
         """Judge, from assert number `start`, the asserts whose probes `encoded` (the values of
         a prefix of the probes) fully covers. Returns (the number of asserts judged passed in
         a row, the first failure's message or None). A failure here fails the test, whatever
         the rest of it would have done: the check stops at its first failed assert."""
         at = self.values_before(start)
-        work = work if work is not None else [JOB_WORK_MAX]  # one budget for all its asserts
+        budget = budget if budget is not None else Budget.for_job()  # one budget for all its asserts
         i = start
         while i < len(self.asserts):
             n = len(self.asserts[i].probes)
             if at + n > len(encoded):
                 break
-            ok, msg = self.asserts[i].judge(encoded[at : at + n], work)
+            ok, msg = self.asserts[i].judge(encoded[at : at + n], budget)
             if not ok:
                 return i, msg
             at += n
@@ -1205,7 +1164,7 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     == 3` test a program's own `gcd` or `sum` (bound genuine, every program would pass), so
     there the functions it calls by such names are the program's, computed in the child in the
     program's namespace (`own`)."""
-    if sum(1 for _ in ast.walk(test)) > MAX_NODES:
+    if sum(1 for _ in ast.walk(test)) > ASSERT_AST_NODES:
         raise Unsupported("too large")
     source = _segment(lines, test) or "".join(lines)
     planner = _Planner()
@@ -1325,9 +1284,6 @@ def _assert_statements(tree: ast.Module) -> list[ast.Assert]:
     return body  # type: ignore[return-value]
 
 
-UNROLL_MAX = 1000  # asserts a test's literal loops may unroll into
-
-
 def _unrolled(body: list[ast.stmt]) -> list[ast.stmt]:
     """`for x, want in [(1, 2), ...]:` / `for i in range(2, 8):` over asserts only, with literal
     items: the asserts once per item, the loop variables replaced by the items' literals."""
@@ -1344,7 +1300,7 @@ def _unrolled(body: list[ast.stmt]) -> list[ast.stmt]:
             binding = _bind_target(stmt.target, item)
             for s in inner:
                 out.append(_Substitute(binding).visit(copy.deepcopy(s)))
-            if len(out) > UNROLL_MAX:
+            if len(out) > UNROLLED_ASSERTS:
                 raise Unsupported("loop too long")
     return out
 
@@ -1363,7 +1319,7 @@ def _literal_items(node: ast.expr) -> list[ast.expr] | None:
         and 1 <= len(node.args) <= 3
     ):
         args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
-        if all(type(a) is int for a in args) and len(range(*args)) <= UNROLL_MAX:
+        if all(type(a) is int for a in args) and len(range(*args)) <= UNROLLED_ASSERTS:
             return [ast.Constant(i) for i in range(*args)]
     return None
 
@@ -1415,7 +1371,7 @@ def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
     try:
         tree = ast.parse(source, "<test>", "exec")
-        if sum(1 for _ in ast.walk(tree)) > 20 * MAX_NODES:
+        if sum(1 for _ in ast.walk(tree)) > TEST_AST_NODES:
             return None
         lines = _lines(source)
         asserts = tuple(_plan_one(lines, s.test) for s in _assert_statements(tree))

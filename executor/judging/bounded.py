@@ -1,11 +1,12 @@
 """The kernel bound under the trusted evaluator: judging a test in a process of its own.
 
-The host judges assert plans in its own process while every value stays small (asserts.py's
-in-process bounds). A test those bounds refuse (`TooCostly`: a huge literal, power, string or
-hash table) is judged again here, in a child forked by a judge server that has imported the
-judge and never runs program code, under the job's own limits: RLIMIT_CPU of the test's
-`cpu_s`, RLIMIT_AS of `memory_mb` over the server's size, and the test's `wall_s`, kept by
-the caller. So a cost vector nobody thought of costs one test's limits, not the server.
+The host judges assert plans in its own process while every value stays small (the in-process
+bounds of judging/budget.py). A test those bounds refuse (`TooCostly`: a huge literal, power,
+string or hash table) is judged again here, in a child forked by a judge server that has
+imported the judge and never runs program code, under the job's own limits: RLIMIT_CPU of the
+test's `cpu_s`, RLIMIT_AS of `memory_mb` over the server's size, and the test's `wall_s`, kept
+by the caller; the child judges within `Budget.unbounded()`. So a cost vector nobody thought
+of costs one test's limits, not the server.
 
 Who pays is decided by where the limit is hit (DESIGN section 9, "Cost"):
 1. the test's own text first - its probe-free parts folded to values (TrustedSnippet.folded):
@@ -199,6 +200,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
     EOF), then, after b"F", the program's values, parsed only now so that their cost is
     theirs. The limits count from here: the raw bytes are read, nothing of them parsed."""
     from .. import asserts
+    from .budget import Budget
     from .kind import JudgeContext, Plan
     from .snippet import KIND, AssertPlan, AssertTest, judge_here
 
@@ -210,7 +212,6 @@ def _judge_in_child(data: bytes, out: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))  # SIGXCPU ends the child
     room = _address_space() + int(request["memory_mb"]) * (1 << 20)
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
-    asserts.unbounded()  # the kernel bounds this process; the in-process bounds would refuse
     if request.get("program_pays"):
         os.write(out, b"F")  # the host computed the test's text within its bounds: limits are the values'
     code = request["code"]
@@ -218,7 +219,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
         snippet = asserts.plan_snippet(code)
         if snippet is None:
             raise ValueError("the test is not an assert the trusted side plans")
-        snippet = snippet.folded()
+        snippet = snippet.folded(Budget.unbounded())  # the kernel bounds this process instead
     except MemoryError:
         return  # EOF before "F": the test's own values exceed the job's memory
     except Exception as exc:
@@ -228,7 +229,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
         os.write(out, b"F")
     try:
         plan = Plan(AssertTest(code), KIND, AssertPlan(snippet, frozenset()))
-        result = judge_here(plan, json.loads(values), JudgeContext([asserts.JOB_WORK_MAX]))
+        result = judge_here(plan, json.loads(values), JudgeContext(Budget.unbounded()))
     except MemoryError:
         _answer(out, Verdict.FAILED, f"the program's values exceed {request['memory_mb']} MB when judged")
         return

@@ -19,10 +19,10 @@ from ..result import TestResult
 from ..sandbox import statuses
 from ..sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
 from ..verdict import Verdict
+from .budget import Budget
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 
 FIELDS = ("call", "args", "expected")
-DECODE_WORK = 16_000  # a call test's value: 256,000 containers (JSON has no Fractions)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Call:
             return ended(phase)
         test: CallTest = plan.test
         try:
-            value = decode_bounded(phase.get("v"), DECODE_WORK)
+            value = decode_bounded(phase.get("v"), Budget.for_call_value())
         except DecodeError as exc:
             return TestResult(Verdict.FAILED, f"unreadable value from the sandbox: {exc}", phase.get("cpu_ms"))
         except TooCostlyToDecode:  # nothing JSON expects costs that much to rebuild

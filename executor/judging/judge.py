@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..asserts import JOB_WORK_MAX, TrustedSnippet
+from ..asserts import TrustedSnippet
 from ..result import JobResult, TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
+from .budget import Budget
 from .kind import STATUS_VERDICTS, JudgeContext, Phase, Plan
 from .prepare import PreparedJob
 from .snippet import AssertPlan
@@ -40,7 +41,7 @@ def judge(
         return _result(job.id, job_verdict, tests, answer, message)
     # What judging this job's asserts may build, all together: what the EarlyStop that judged
     # its streamed values left, or a whole budget.
-    work = early.work if early else [JOB_WORK_MAX]
+    work = early.work if early else Budget.for_job()
     limits = job.limits if bounded else None
     results = [
         judge_test(plan, phase, JudgeContext(work, early.passed(i, phase.get("v")) if early else 0, limits))
@@ -86,7 +87,7 @@ class EarlyStop:
                 self._checks[i] = check
         self._values: dict[int, list[Any]] = {}
         self._judged: dict[int, int] = {}
-        self.work = [JOB_WORK_MAX]  # the job's budget; judge() goes on with what is left
+        self.work = Budget.for_job()  # the job's budget; judge() goes on with what is left
 
     def __bool__(self) -> bool:
         return bool(self._checks)

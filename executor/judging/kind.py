@@ -26,6 +26,7 @@ from ..limits import Limits
 from ..result import TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
+from .budget import Budget
 
 Phase = dict[str, Any]
 """What the sandbox reported for one test (sandbox/zygote.py): `s` (a sandbox/statuses.py
@@ -51,12 +52,12 @@ class Plan:
 
 @dataclass
 class JudgeContext:
-    """What judging one test may use: `work`, the job's budget for what its asserts build
-    (shared by its tests); `start`, the asserts of this test already judged passed while
+    """What judging one test may use: `work`, the job's budget (judging/budget.py) for what
+    its asserts build (shared by its tests); `start`, the asserts of this test already judged passed while
     its values streamed in (judge.EarlyStop); `limits`, the job's, under which a test too
     costly to judge in this process is judged again in a bounded one (None: no fallback)."""
 
-    work: list[int]
+    work: Budget
     start: int = 0
     limits: Limits | None = None
 

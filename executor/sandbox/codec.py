@@ -32,8 +32,8 @@ import math as _math
 import operator as _operator
 from itertools import repeat as _repeat
 
-MAX_NODES = 200_000
-MAX_DEPTH = 100
+MAX_ENCODED_NODES = 200_000  # values, items and keys one encoded value may hold
+MAX_DEPTH = 100  # how deep they may nest
 _BIG = 1 << 52
 
 _type = type
@@ -133,7 +133,7 @@ def _flat(items):
     return snap
 
 
-def encode(value, max_nodes=MAX_NODES):
+def encode(value, max_nodes=MAX_ENCODED_NODES):
     """Encode `value` into JSON-able data, never running the program's code."""
     budget = [max_nodes]
 
@@ -313,29 +313,41 @@ def _cheap_eq(x, depth=0):
     return False
 
 
-def hash_collisions(items, budget=None):
+class Compares:
+    """What hash_collisions may still spend on one value, all its sets and dicts together:
+    comparisons, and those of them that involve a value costly to compare. The codec's own
+    counter (in comparisons), kept on both sides of the sandbox."""
+
+    __slots__ = ("costly", "left")
+
+    def __init__(self, left=VALUE_COMPARES, costly=VALUE_COSTLY_COMPARES):
+        self.left = left
+        self.costly = costly
+
+
+def hash_collisions(items, compares=None):
     """How many distinct values among `items` share their hash with another (equal values do
     not count: a set keeps one of them). None share a hash: one C-level pass, 0. Otherwise
     the items are grouped by hash, each compared with the distinct ones of its group, as a
     set would. Past MAX_HASH_COLLISIONS distinct values in groups, or past the comparisons
     allowed - four per item, MAX_COSTLY_COMPARES that involve a value costly to compare, and
-    what is left of `budget` ([comparisons, costly ones], shared by the sets and dicts of
-    one value) - the count returned is over MAX_HASH_COLLISIONS. An unhashable item raises
-    TypeError, as building the set would - but before any quadratic work."""
+    what is left of `compares` (a Compares shared by the sets and dicts of one value) - the
+    count returned is over MAX_HASH_COLLISIONS. An unhashable item raises TypeError, as
+    building the set would - but before any quadratic work."""
     if _len(items) == _len(set(_map(hash, items))):
         return 0
-    if budget is None:
-        budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
+    if compares is None:
+        compares = Compares()
     buckets, extra = {}, 0
-    allowed = min(4 * _len(items) + 256, budget[0])  # a duplicate costs one; collisions more
-    allowed_costly = min(MAX_COSTLY_COMPARES, budget[1])
-    compares, costly = allowed, allowed_costly
+    allowed = min(4 * _len(items) + 256, compares.left)  # a duplicate costs one; collisions more
+    allowed_costly = min(MAX_COSTLY_COMPARES, compares.costly)
+    left, costly = allowed, allowed_costly
     try:
         for x in items:
             seen = buckets.setdefault(hash(x), [])
             for y in seen:
-                compares -= 1
-                if compares < 0:
+                left -= 1
+                if left < 0:
                     return MAX_HASH_COLLISIONS + 1
                 if y is x:
                     break
@@ -353,11 +365,12 @@ def hash_collisions(items, budget=None):
                         return extra
         return extra
     finally:
-        budget[0] -= allowed - max(compares, 0)
-        budget[1] -= allowed_costly - max(costly, 0)
+        compares.left -= allowed - max(left, 0)
+        compares.costly -= allowed_costly - max(costly, 0)
 
 
 _SCALAR_TYPES = frozenset({bool, int, float, str, type(None)})
+_PLAIN = (bool, int, float, str)
 
 
 def all_scalars(items):
@@ -372,77 +385,109 @@ _REDUCIBLE = frozenset(
 )
 
 
-def _pairs(body, depth, hashed_max, budget):
+class TooCostlyToDecode(Exception):
+    """Rebuilding this value would cost more than the caller allowed (its meter, see decode):
+    not a verdict, the caller judges it where the job's own limits bound it."""
+
+
+class _Decoding:
+    """One top-level decode: its cap on a set's or dict's items, what hash_collisions may
+    still spend on the value (Compares, made for its first set or dict), and the caller's
+    meter's `rebuilt`, with the tagged values not yet reported to it (they are reported
+    sixteen at a time)."""
+
+    __slots__ = ("compares", "hashed_max", "meter", "tags")
+
+    def __init__(self, hashed_max, meter):
+        self.hashed_max = hashed_max
+        self.compares = None
+        self.meter = None if meter is None else meter.rebuilt
+        self.tags = 0
+
+    def comparisons(self):
+        """The Compares all this value's sets and dicts share."""
+        if self.compares is None:
+            self.compares = Compares()
+        return self.compares
+
+    def rebuilt(self, kind, size):
+        """Report rebuilding `size` of `kind` to the meter, if there is one: whatever it raises
+        ends the decode as TooCostlyToDecode."""
+        if self.meter is not None:
+            try:
+                self.meter(kind, size)
+            except Exception as exc:
+                raise TooCostlyToDecode(str(exc)) from exc
+
+
+def decode_bounded(data, meter):
+    """`decode` of one value, each costly thing it rebuilds reported to `meter` (see decode),
+    which ends it by raising: TooCostlyToDecode."""
+    return decode(data, 0, MAX_HASHED_ITEMS, meter)
+
+
+def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, meter=None):
+    """Rebuild plain built-in objects from `encode`'s output. Sets and dicts over `hashed_max`
+    items stay opaque (the sandbox's test process, whose CPU is the test's, takes more).
+
+    `meter`: on the trusted side, what bounds the work of rebuilding the value: an object with
+    a method `rebuilt(kind, size)`, called for each costly thing rebuilt - `size` "tagged"
+    values (dicts, sets, tuples...: sixteen at a time), an "int" of `size` hex digits, a
+    "Fraction", a "Decimal" of `size` characters - which prices it and raises when the value
+    costs more than the caller allows; the decode then raises TooCostlyToDecode. (The host's
+    is executor/judging/budget.py's Budget: this module imports the standard library only,
+    so the meter is duck-typed and the prices are the meter's.)"""
+    t = type(data)
+    if depth <= MAX_DEPTH and (data is None or t in _PLAIN or (t is list and all_scalars(data))):
+        return data[:] if t is list else data  # most values: nothing to rebuild, nothing to meter
+    return _decode(data, depth, _Decoding(hashed_max, meter))
+
+
+def _pairs(body, depth, state):
     """Decoded (key, value) pairs of a mapping, or an Opaque when its keys cannot be hashed
     safely here (an opaque key, or keys whose hashes collide)."""
-    if type(body) is not list or len(body) > hashed_max:
+    if type(body) is not list or len(body) > state.hashed_max:
         return Opaque("mapping (too large to judge)")
-    pairs = [(decode(k, depth + 1, hashed_max, budget), decode(v, depth + 1, hashed_max, budget)) for k, v in body]
+    pairs = [(_decode(k, depth + 1, state), _decode(v, depth + 1, state)) for k, v in body]
     if any(isinstance(k, Opaque) for k, _ in pairs):
         return Opaque("mapping with a key that cannot be compared")
-    if hash_collisions([k for k, _ in pairs], budget) > MAX_HASH_COLLISIONS:
+    if hash_collisions([k for k, _ in pairs], state.comparisons()) > MAX_HASH_COLLISIONS:
         return Opaque("dict whose keys' hashes collide (too costly to judge)")
     return pairs
 
 
-class TooCostlyToDecode(Exception):
-    """Rebuilding this value would cost more than the caller allowed (`work`): not a verdict,
-    the caller judges it where the job's own limits bound it."""
-
-
-def decode_bounded(data, work):
-    """`decode` of one value whose rebuilding may cost at most `work` units: a Fraction or a
-    Decimal is one (each is a gcd or a parse: 66,000 Fractions cost 0.2 s), a big int one per
-    256 hex digits, sixteen tagged values (dicts, sets, tuples) one. Raises TooCostlyToDecode
-    past that."""
-    return decode(data, 0, MAX_HASHED_ITEMS, [VALUE_COMPARES, VALUE_COSTLY_COMPARES, work, 0])
-
-
-def _spend(budget, units):
-    if len(budget) > 2:
-        budget[2] -= units
-        if budget[2] < 0:
-            raise TooCostlyToDecode("value too costly to rebuild here")
-
-
-def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
-    """Rebuild plain built-in objects from `encode`'s output (trusted side). Sets and dicts
-    over `hashed_max` items stay opaque (the sandbox's test process, whose CPU is the test's,
-    takes more). `budget`: what hash_collisions may still spend on this value (one per
-    top-level call), and, as a third item, the work its rebuilding may cost (decode_bounded)."""
-    if budget is None:
-        budget = [VALUE_COMPARES, VALUE_COSTLY_COMPARES]
+def _decode(data, depth, state):
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     t = type(data)
-    if data is None or t in (bool, int, float, str):
+    if data is None or t in _PLAIN:
         return data
     if t is list:
         if depth <= MAX_DEPTH and all_scalars(data):
             return data[:]
-        return [decode(x, depth + 1, hashed_max, budget) for x in data]
+        return [_decode(x, depth + 1, state) for x in data]
     if t is not dict or len(data) != 1:
         raise DecodeError("malformed value")
     ((tag, body),) = data.items()
-    if len(budget) > 3:  # decode_bounded: a tagged value costs 1/16 of a unit (200,000 dicts: 12,500)
-        budget[3] += 1
-        if budget[3] & 15 == 0:
-            _spend(budget, 1)
+    if state.meter is not None:
+        state.tags += 1
+        if state.tags & 15 == 0:
+            state.rebuilt("tagged", 16)
     try:
         if tag == "I":
             if len(body) > MAX_INT_HEX_DIGITS:
                 return Opaque("int (too large to judge)")
-            _spend(budget, len(body) >> 8)
+            state.rebuilt("int", len(body))
             return int(body, 16)
         if tag == "F":
             return float(body)
         if tag == "T":
             if depth <= MAX_DEPTH and type(body) is list and all_scalars(body):
                 return tuple(body)
-            return tuple(decode(x, depth + 1, hashed_max, budget) for x in body)
+            return tuple(_decode(x, depth + 1, state) for x in body)
         if tag == "R":
             _name, inner = body
-            value = decode(inner, depth + 1, hashed_max, budget)
+            value = _decode(inner, depth + 1, state)
             if isinstance(value, Opaque):
                 return value
             base = type(value)
@@ -457,25 +502,25 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
             factory, body = body
             if factory is not None and factory not in _FACTORY_TYPES:
                 raise DecodeError("unknown defaultdict factory")
-            pairs = _pairs(body, depth, hashed_max, budget)
+            pairs = _pairs(body, depth, state)
             return pairs if isinstance(pairs, Opaque) else _defaultdict(_FACTORY_TYPES.get(factory), pairs)
         if tag == "DQ":
             items, maxlen = body
             if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
                 raise DecodeError("malformed deque")
-            return _deque([decode(x, depth + 1, hashed_max, budget) for x in items], maxlen)
-        if tag in ("D", "S", "FS", "OD", "CT") and len(body) > hashed_max:
+            return _deque([_decode(x, depth + 1, state) for x in items], maxlen)
+        if tag in ("D", "S", "FS", "OD", "CT") and len(body) > state.hashed_max:
             return Opaque("%s of %d items (too large to judge)" % (_KINDS[tag], len(body)))
         if tag in ("D", "OD", "CT"):
-            pairs = _pairs(body, depth, hashed_max, budget)
+            pairs = _pairs(body, depth, state)
             if isinstance(pairs, Opaque):
                 return pairs
             return dict(pairs) if tag == "D" else _OrderedDict(pairs) if tag == "OD" else _Counter(dict(pairs))
         if tag in ("S", "FS"):
-            items = [decode(x, depth + 1, hashed_max, budget) for x in body]
+            items = [_decode(x, depth + 1, state) for x in body]
             if any(isinstance(x, Opaque) for x in items):  # unhashable here, as unequal to all
                 return Opaque("set with an item that cannot be compared")
-            if hash_collisions(items, budget) > MAX_HASH_COLLISIONS:
+            if hash_collisions(items, state.comparisons()) > MAX_HASH_COLLISIONS:
                 return Opaque("set whose items' hashes collide (too costly to judge)")
             return set(items) if tag == "S" else frozenset(items)
         if tag == "B":
@@ -485,15 +530,15 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, budget=None):
         if tag == "C":
             return complex(decode(body[0]), decode(body[1]))
         if tag == "Q":
-            _spend(budget, 1)
+            state.rebuilt("Fraction", 1)
             from fractions import Fraction
 
-            num, den = decode(body[0], depth + 1, hashed_max, budget), decode(body[1], depth + 1, hashed_max, budget)
+            num, den = _decode(body[0], depth + 1, state), _decode(body[1], depth + 1, state)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
             return Fraction(num, den)
         if tag == "DEC":
-            _spend(budget, 1 + (len(body) >> 6))
+            state.rebuilt("Decimal", len(body))
             from decimal import Decimal
 
             value = Decimal(body)

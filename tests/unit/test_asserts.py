@@ -482,11 +482,11 @@ def test_the_early_stop_and_the_final_judging_share_the_jobs_budget():
     )
     stop = EarlyStop(job)
     assert stop(0, list(range(4))) is False  # the first asserts, judged on streamed values
-    left = stop.work[0]
+    left = stop.work.left
     assert 0 < left < 2**24
     answer = {"load": {"s": "ok"}, "tests": [{"s": "ok", "v": list(range(40))}]}
     result = judge(job, answer, stop, bounded=False)
-    assert stop.work[0] < left  # the final judging went on with what the early stop left
+    assert stop.work.left < left  # the final judging went on with what the early stop left
     assert result.tests[0].verdict.value == "failed" and "too costly" in result.tests[0].message
     # With the kernel bound under it, the test is judged again under the job's limits: it passes.
     assert judge(job, answer, EarlyStop(job)).tests[0].verdict.value == "passed"

@@ -49,6 +49,7 @@ def test_unknown_checker():
     with pytest.raises(KeyError):
         checkers.get("regex")
 
+
 _TEXT = st.text(alphabet=" \t\n\r0123456789.-+eE xyYES", max_size=30)
 
 

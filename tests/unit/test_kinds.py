@@ -7,6 +7,7 @@ import pytest
 
 from executor import AcceptedStdioTest, AssertTest, CallTest, InvalidJob, Job, StdioTest
 from executor.judging import registry
+from executor.judging.budget import Budget
 from executor.judging.judge import judge
 from executor.judging.kind import STDIO, TESTS, JudgeContext
 from executor.judging.prepare import prepare
@@ -113,7 +114,7 @@ def test_a_job_is_planned_where_it_runs_not_where_it_is_read():
 def test_a_kind_judges_from_the_phase_only():
     job = prepare(Job.from_dict({"id": "a", "program": "x", "tests": [{"call": "f", "expected": 1}]}))
     plan = job.plans[0]
-    ctx = JudgeContext([1 << 20])
+    ctx = JudgeContext(Budget.for_job())
     assert plan.kind.judge(plan, {"s": "timeout", "m": "cpu"}, ctx).verdict.value == "timeout"
     assert plan.kind.judge(plan, {"s": "ok", "v": 1}, ctx).verdict.value == "passed"
     assert plan.kind.judge(plan, {"s": "ok", "v": True}, ctx).verdict.value == "failed"
