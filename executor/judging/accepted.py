@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..asserts import short_repr
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
 from . import checkers
+from .asserts import short_repr
 from .kind import STDIO, JudgeContext, Phase, Plan, ended, verdict_of
 from .stdio import parse_checker, parse_stdin, stdout_of, unknown_fields
 

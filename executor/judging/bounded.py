@@ -199,7 +199,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
     """Judge one request: the test's own text first (a limit there: nothing written before
     EOF), then, after b"F", the program's values, parsed only now so that their cost is
     theirs. The limits count from here: the raw bytes are read, nothing of them parsed."""
-    from .. import asserts
+    from . import asserts
     from .budget import Budget
     from .kind import JudgeContext, Plan
     from .snippet import KIND, AssertPlan, AssertTest, judge_here

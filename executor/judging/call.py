@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..asserts import short_repr
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
 from ..sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
 from ..verdict import Verdict
+from .asserts import short_repr
 from .budget import Budget
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..asserts import TrustedSnippet
 from ..result import JobResult, TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
+from .asserts import TrustedSnippet
 from .budget import Budget
 from .kind import STATUS_VERDICTS, JudgeContext, Phase, Plan
 from .prepare import PreparedJob

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..asserts import TooCostly, TrustedSnippet, bound_names, free_names, plan_snippet
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
 from . import bounded
+from .asserts import TrustedSnippet, bound_names, free_names, plan_snippet
+from .budget import TooCostly
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 
 

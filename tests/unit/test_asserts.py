@@ -2,7 +2,7 @@
 
 import pytest
 
-from executor.asserts import TooCostly, plan_assert, plan_snippet
+from executor.judging.asserts import TooCostly, plan_assert, plan_snippet
 from executor.sandbox.codec import encode
 
 
@@ -430,7 +430,7 @@ def test_large_numbers_as_arguments_are_not_refused_where_they_cost_nothing():
 
 
 def test_failure_messages_cost_little_however_large_the_value():
-    from executor.asserts import short_repr
+    from executor.judging.asserts import short_repr
 
     text = short_repr([10**3000] * 100_000)
     assert text.startswith("[<int of 9966 bits>, ") and len(text) <= 160

@@ -267,7 +267,7 @@ def test_one_budget_covers_all_the_sets_of_a_value():
 
 
 def test_overlapping_sets_of_small_values_still_combine():
-    from executor.asserts import plan_assert
+    from executor.judging.asserts import plan_assert
 
     a = encode({Fraction(i, 7) for i in range(20)})
     assert plan_assert("assert len(f(1) | f(2)) == 20").judge([a, a]) == (True, None)

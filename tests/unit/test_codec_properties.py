@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor.asserts import plan_assert
+from executor.judging.asserts import plan_assert
 from executor.judging.budget import UNLIMITED, Budget, Reason, TooCostly, rebuild_units
 from executor.sandbox.codec import (
     Opaque,

@@ -40,8 +40,17 @@ from itertools import islice
 from types import BuiltinFunctionType
 from typing import Any
 
-from .judging import names
-from .judging.budget import (
+from ..sandbox import trusted
+from ..sandbox.codec import (
+    DecodeError,
+    Opaque,
+    OpaqueCompared,
+    TooCostlyToDecode,
+    decode_bounded,
+    hash_collisions,
+)
+from . import names
+from .budget import (
     ASSERT_AST_NODES,
     HOST,
     MAX_DECIMAL_EXPONENT,
@@ -58,16 +67,7 @@ from .judging.budget import (
     split_units,
     value_units,
 )
-from .judging.cache import source_cache
-from .sandbox import trusted
-from .sandbox.codec import (
-    DecodeError,
-    Opaque,
-    OpaqueCompared,
-    TooCostlyToDecode,
-    decode_bounded,
-    hash_collisions,
-)
+from .cache import source_cache
 
 # Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
 # built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
@@ -717,7 +717,8 @@ def _truth(value: Any) -> bool:
 
 
 _SET_OPS = frozenset({ast.BitOr, ast.BitAnd, ast.Sub, ast.BitXor})
-_HASHED = (set, frozenset, dict, type({}.keys()), type({}.items()))  # what those ops hash the other side into
+# What those ops hash the other side into.
+_HASHED: tuple[type, ...] = (set, frozenset, dict, type({}.keys()), type({}.items()))
 
 
 def _hash_guard(items: Any, bounds: Bounds, keys: bool = False) -> Any:
@@ -898,7 +899,7 @@ class _Evaluator:
             raise TooCostly(Reason.BYTES)
         if func is pow:
             _check_pow(self.bounds, *args[:3])
-        if type(owner) in (str, bytes) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
+        if isinstance(owner, (str, bytes)) and getattr(func, "__name__", "") in ("split", "rsplit", "splitlines"):
             self._charge(split_units(len(owner)))
         if func is set or func is frozenset or func is dict or type(owner) in (set, frozenset):
             args = [_hash_guard(a, self.bounds, keys=func is dict) for a in args]
@@ -1034,8 +1035,10 @@ class _Evaluator:
         return self.eval(node.value)[self.eval(node.slice)]
 
     def do_Slice(self, node: ast.Slice) -> Any:
-        part = lambda n: None if n is None else self.eval(n)  # noqa: E731
-        return slice(part(node.lower), part(node.upper), part(node.step))
+        return slice(self._part(node.lower), self._part(node.upper), self._part(node.step))
+
+    def _part(self, node: ast.expr | None) -> Any:
+        return None if node is None else self.eval(node)
 
     def do_Attribute(self, node: ast.Attribute) -> Any:
         if isinstance(node.value, ast.Name) and node.value.id in names.MODULES:
@@ -1048,7 +1051,7 @@ class _Evaluator:
     def do_Call(self, node: ast.Call) -> Any:
         func = self.eval(node.func)
         args = [self.eval(a) for a in node.args]
-        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        kwargs = {str(kw.arg): self.eval(kw.value) for kw in node.keywords}
         if func is isinstance:  # its second argument is a type, not a callback
             return func(*args)
         return self._call(func, args, kwargs)
@@ -1318,9 +1321,9 @@ def _literal_items(node: ast.expr) -> list[ast.expr] | None:
         and not node.keywords
         and 1 <= len(node.args) <= 3
     ):
-        args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
-        if all(type(a) is int for a in args) and len(range(*args)) <= UNROLLED_ASSERTS:
-            return [ast.Constant(i) for i in range(*args)]
+        bounds = [a.value for a in node.args if isinstance(a, ast.Constant) and type(a.value) is int]
+        if len(bounds) == len(node.args) and len(range(*bounds)) <= UNROLLED_ASSERTS:
+            return [ast.Constant(i) for i in range(*bounds)]
     return None
 
 
