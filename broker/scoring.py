@@ -104,8 +104,11 @@ def score_file(
     """Score every line of `src` (JSONL or Parquet) into `dst`; `parse` turns each line's
     JSON object into a Record (broker's: jobs). Returns the run's Summary."""
     summary = Summary()
+    t0 = 0.0
 
     def units(done: Set[Hashable]) -> Generator[Unit, None, None]:
+        nonlocal t0
+        t0 = time.monotonic()  # the run's time, after reading what a resumed output holds
         with contextlib.closing(source_items(src)) as inp:
             for item in _records(inp, parse, limits, rules, done, summary):
                 if isinstance(item, LineRejected):
@@ -114,7 +117,6 @@ def score_file(
                 futures = [dispatcher.submit(job) for job in item.jobs]
                 yield Unit(partial(_scored, item, futures, summary), partial(_all_done, futures), len(futures))
 
-    t0 = time.monotonic()
     run_resumable(
         dst,
         units,
