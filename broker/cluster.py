@@ -79,8 +79,11 @@ return 0
 """
 
 
-def make_app(broker_url: str, visibility_timeout_s: int = 600, task_time_limit_s: int = 900) -> Celery:
-    """The Celery app shared by `acefarm serve --broker` and `acefarm worker`."""
+def make_app(
+    broker_url: str, visibility_timeout_s: int = 600, task_time_limit_s: int = 900, worker: Worker | None = None
+) -> Celery:
+    """The Celery app shared by `acefarm serve --broker` and `acefarm worker`. A worker's app
+    (`worker` given) runs the chunk task on that Worker; a dispatcher's only sends it."""
     app = Celery("acefarm", broker=broker_url)
     app.conf.update(
         task_serializer="json",
@@ -97,38 +100,35 @@ def make_app(broker_url: str, visibility_timeout_s: int = 600, task_time_limit_s
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
     )
-    app.task(name=TASK, bind=True, acks_late=True)(_run_chunk_task)
+    if worker is not None:
+
+        def run_chunk_task(task: Any, payload: dict[str, Any]) -> int:
+            return worker.run_chunk(payload, task.request.id)
+
+        app.task(name=TASK, bind=True, acks_late=True)(run_chunk_task)
     return app
 
 
 # -- the worker side --------------------------------------------------------------------
 
 
-class WorkerState:
-    """What one `acefarm worker` process holds: its Pool and its Redis client."""
+class Worker:
+    """One `acefarm worker` process: its name, its started Pool and its Redis client. Made once
+    by run_worker; the chunk task reaches it through the Celery app (make_app's `worker`)."""
 
-    pool: Pool | None = None
-    redis: redis.Redis | None = None
-    config: ExecutorConfig = ExecutorConfig()
-    name: str = ""
-    lock = threading.Lock()
+    def __init__(self, name: str, pool: Pool, r: redis.Redis) -> None:
+        self.name = name
+        self.pool = pool
+        self.redis = r
 
-    @classmethod
-    def get(cls, broker_url: str) -> tuple[Pool, redis.Redis]:
-        with cls.lock:
-            if cls.pool is None:
-                cls.redis = redis.Redis.from_url(broker_url)
-                cls.pool = Pool(cls.config).start()
-            return cls.pool, cls.redis  # type: ignore[return-value]
+    def run_chunk(self, payload: dict[str, Any], task_id: str) -> int:
+        """Run one chunk on this worker's pool (see run_chunk)."""
+        return run_chunk(payload, self.pool, self.redis, task_id, self.name)
 
 
-def _run_chunk_task(task: Any, payload: dict[str, Any]) -> int:
-    pool, r = WorkerState.get(task.app.conf.broker_url)
-    return run_chunk(payload, pool, r, task.request.id)
-
-
-def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str) -> int:
-    """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
+def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str, worker_name: str = "") -> int:
+    """Run one chunk on a worker's pool; publish each result once, counting them under
+    `worker_name` in the stats. Returns jobs published."""
     batch, reply = payload["batch"], payload["reply"]
     publish = r.register_script(_PUBLISH)
 
@@ -175,7 +175,7 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str)
         stop.set()
         watcher.join()
     if published:
-        r.hincrby(f"{PREFIX}stats:jobs", WorkerState.name or "unnamed", published)
+        r.hincrby(f"{PREFIX}stats:jobs", worker_name or "unnamed", published)
     return published
 
 
@@ -247,11 +247,10 @@ def run_worker(
     broker_url: str, config: ExecutorConfig, threads: int = 2, visibility_timeout_s: int = 600, name: str | None = None
 ) -> None:
     """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
-    WorkerState.config = config
-    app = make_app(broker_url, visibility_timeout_s)
-    pool, r = WorkerState.get(broker_url)
+    r = redis.Redis.from_url(broker_url)
+    pool = Pool(config).start()
     name = name or f"{socket.gethostname()}-{os.getpid()}"
-    WorkerState.name = name
+    app = make_app(broker_url, visibility_timeout_s, worker=Worker(name, pool, r))
     stop = threading.Event()
     beat = threading.Thread(target=heartbeat, args=(r, name, config.slots, pool.runtime, stop), daemon=True)
     beat.start()

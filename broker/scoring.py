@@ -4,26 +4,27 @@ One output line per input line, in input order: a result (or a rewritten
 AceCode row), or a rejection naming the line and field. Lines are written
 as soon as they and all before them are done, and flushed, so a crashed run
 leaves a clean prefix; `resume=True` skips ids (and rejected line numbers)
-already in the output and appends the rest.
+already in the output and appends the rest. The writing, ordering and
+resuming are resumable.py's, which the trainer's steps share.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Set
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO, Any
+from functools import partial
+from typing import Any
 
 from executor import JobResult, JobRules, Limits, Verdict
-from executor.text import writable_tree
 
 from .dispatcher import Dispatcher
 from .records import LineParser, LineRejected, Record, parse_job
+from .resumable import Unit, run_resumable
 from .sources import source_items
 
 
@@ -62,47 +63,13 @@ class Summary:
         self.cached += result.cached
 
 
-def output_records(path: str) -> Iterator[dict[str, Any]]:
-    """The records already in an output file, after trimming a torn last line (a crash mid-write)."""
-    if not os.path.exists(path):
-        return
-    with open(path, "rb+") as fh:
-        data = fh.read()
-        end = data.rfind(b"\n") + 1
-        if end != len(data):
-            fh.truncate(end)
-    for raw in data[:end].splitlines():
-        try:
-            rec = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(rec, dict):
-            yield rec
-
-
-def done_keys(path: str) -> tuple[set[str], set[int]]:
-    """Ids and rejected line numbers already in `path`."""
-    ids: set[str] = set()
-    lines: set[int] = set()
-    for rec in output_records(path):
-        if "error" in rec and isinstance(rec.get("line"), int):
-            lines.add(rec["line"])
-        elif isinstance(rec.get("id"), str):
-            ids.add(rec["id"])
-    return ids, lines
-
-
-def json_line(payload: Any) -> str:
-    """`payload` as one JSON line that any UTF-8 writer accepts. Results are writable already
-    (executor/text.py); anything else with a string no encoder takes (a lone surrogate) gets
-    it as backslash text instead of crashing the run."""
-    text = json.dumps(payload, ensure_ascii=False, default=str)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = json.dumps(writable_tree(payload), ensure_ascii=False, default=str)
-    return text + "\n"
+def _done_key(rec: dict[str, Any]) -> int | str | None:
+    """What an output record answers: a rejected line's number (int), or an id (str)."""
+    if "error" in rec and isinstance(rec.get("line"), int):
+        return rec["line"]
+    if isinstance(rec.get("id"), str):
+        return rec["id"]
+    return None
 
 
 def decode_line(line: int, raw: bytes | dict[str, Any]) -> dict[str, Any]:
@@ -137,22 +104,29 @@ def score_file(
     """Score every line of `src` (JSONL or Parquet) into `dst`; `parse` turns each line's
     JSON object into a Record (broker's: jobs). Returns the run's Summary."""
     summary = Summary()
-    skip_ids, skip_lines = done_keys(dst) if resume else (set(), set())
-    # Enough in flight to keep every slot busy through the dispatcher's own
-    # batching (a remote farm chunks jobs by the hundred).
-    window = max(512, dispatcher.capacity * 16)
-    t0 = time.monotonic()
-    with contextlib.closing(source_items(src)) as inp, open(dst, "a" if resume else "w", encoding="utf-8") as out:
-        pending: deque[tuple[Record | LineRejected, list[Future[JobResult]]]] = deque()
-        in_flight = 0
-        for item in _records(inp, parse, limits, rules, skip_ids, skip_lines, summary):
-            futures = [dispatcher.submit(job) for job in item.jobs] if isinstance(item, Record) else []
-            pending.append((item, futures))
-            in_flight += len(futures)
-            while pending and (in_flight > window or _head_done(pending)):
-                in_flight -= _write_head(pending, out, summary, on_line)
-        while pending:
-            in_flight -= _write_head(pending, out, summary, on_line)
+    t0 = 0.0
+
+    def units(done: Set[Hashable]) -> Generator[Unit, None, None]:
+        nonlocal t0
+        t0 = time.monotonic()  # the run's time, after reading what a resumed output holds
+        with contextlib.closing(source_items(src)) as inp:
+            for item in _records(inp, parse, limits, rules, done, summary):
+                if isinstance(item, LineRejected):
+                    yield Unit(partial(_rejected, item, summary))
+                    continue
+                futures = [dispatcher.submit(job) for job in item.jobs]
+                yield Unit(partial(_scored, item, futures, summary), partial(_all_done, futures), len(futures))
+
+    run_resumable(
+        dst,
+        units,
+        _done_key,
+        resume,
+        # Enough in flight to keep every slot busy through the dispatcher's own
+        # batching (a remote farm chunks jobs by the hundred).
+        window=max(512, dispatcher.capacity * 16),
+        on_written=(lambda _lines: on_line()) if on_line else None,
+    )
     summary.seconds = time.monotonic() - t0
     return summary
 
@@ -162,23 +136,23 @@ def _records(
     parse: LineParser,
     limits: Limits,
     rules: JobRules,
-    skip_ids: set[str],
-    skip_lines: set[int],
+    done: Set[Hashable],
     summary: Summary,
 ) -> Iterator[Record | LineRejected]:
+    """The input's records and rejections, less the lines `done` answers (see _done_key)."""
     seen: set[str] = set()
     seen_jobs: set[str] = set()
     for line_no, raw in enumerate(inp, 1):
         if not isinstance(raw, dict) and not raw.strip():
             continue
         summary.lines += 1
-        if line_no in skip_lines:
+        if line_no in done:
             summary.resumed += 1
             continue
         try:
             record = parse(line_no, decode_line(line_no, raw), limits, rules)
         except LineRejected as exc:
-            if exc.key is not None and exc.key in skip_ids:
+            if exc.key is not None and exc.key in done:
                 summary.resumed += 1
                 continue
             yield exc
@@ -191,33 +165,23 @@ def _records(
             continue
         seen.add(record.key)
         seen_jobs.update(job_ids)
-        if record.key in skip_ids:
+        if record.key in done:
             summary.resumed += 1
             continue
         yield record
 
 
-def _head_done(pending: deque[tuple[Any, list[Future[JobResult]]]]) -> bool:
-    return all(f.done() for f in pending[0][1])
+def _rejected(item: LineRejected, summary: Summary) -> list[dict[str, Any]]:
+    summary.rejected.append(item)
+    return [item.to_dict()]
 
 
-def _write_head(
-    pending: deque[tuple[Any, list[Future[JobResult]]]],
-    out: IO[str],
-    summary: Summary,
-    on_line: Callable[[], None] | None,
-) -> int:
-    item, futures = pending.popleft()
-    if isinstance(item, LineRejected):
-        summary.rejected.append(item)
-        payload = item.to_dict()
-    else:
-        results = [f.result() for f in futures]
-        for r in results:
-            summary.add(r)
-        payload = item.assemble(results)
-    out.write(json_line(payload))
-    out.flush()
-    if on_line:
-        on_line()
-    return len(futures)
+def _all_done(futures: list[Future[JobResult]]) -> bool:
+    return all(f.done() for f in futures)
+
+
+def _scored(record: Record, futures: list[Future[JobResult]], summary: Summary) -> list[dict[str, Any]]:
+    results = [f.result() for f in futures]
+    for r in results:
+        summary.add(r)
+    return [record.assemble(results)]

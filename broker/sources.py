@@ -6,7 +6,7 @@ line, and a field a row lacks (None in its column) is dropped, as if the line ha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 
@@ -20,7 +20,7 @@ def parquet_rows(path: str) -> Iterator[dict[str, Any]]:
         yield _drop_none(row)
 
 
-def source_items(path: str) -> Iterator[bytes | dict[str, Any]]:
+def source_items(path: str) -> Generator[bytes | dict[str, Any], None, None]:
     """A file's input lines, in order: a JSONL file's lines (bytes), or a Parquet file's rows (dicts)."""
     if is_parquet(path):
         yield from parquet_rows(path)

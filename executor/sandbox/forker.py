@@ -29,24 +29,33 @@ import os
 import resource
 import socket
 import struct
+from collections import namedtuple
 
 from . import frames, runner, seccomp, tester
 
 REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
-WORKDIR = "/tmp/w"  # set at boot
-# RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job allowed N
-# processes gets N plus room for the slots' own (set at boot from the pool's size).
-NPROC_SLACK = 64
-JOIN_FD = None  # the job memory cgroup's cgroup.procs (see executor/memcg.py), set at boot
+NPROC_SLACK = 64  # Settings.nproc_slack when the host gives none
 _PR_SET_DUMPABLE = 4
+
+
+class Settings(namedtuple("Settings", "workdir nproc_slack join_fd")):
+    """What the fork server's children need of the slot, fixed at boot.
+
+    workdir: each child's working directory (the zygote empties it after every job).
+    nproc_slack: RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job
+        allowed N processes gets N plus this much room for the slots' own (from the pool's size).
+    join_fd: the job memory cgroup's cgroup.procs (see executor/memcg.py), or None.
+    """
+
+    __slots__ = ()
 
 
 _exited = {}  # pid -> packed status of children reaped before the zygote asked (bounded)
 
 
-def serve(sock):
-    """The fork server's loop (it never returns)."""
+def serve(sock, settings):
+    """The fork server's loop (it never returns); `settings`: a Settings."""
     recv_fds, fork = socket.recv_fds, _fork_raw
     while True:
         try:
@@ -59,7 +68,7 @@ def serve(sock):
         if msg[:1] == b"F":
             pid = fork()
             if pid == 0:
-                _child(msg[1:2], fds)
+                _child(msg[1:2], fds, settings)
             _exited.pop(pid, None)  # an older child's status under a reused pid is stale
             for fd in fds:
                 os.close(fd)
@@ -110,12 +119,12 @@ def _fork_raw():
     return pid
 
 
-def _child(role, fds):
+def _child(role, fds, settings):
     """In a new child: fds arrive as 0 stdin, 1 stdout, 2 stderr, 3 control, 4 results,
     5 payload, 6 sources[, 7 the values log (role P)][, then the two pipes between the program
     and the test process, which become 5 and 6]."""
     try:
-        _leave_the_slot()
+        _leave_the_slot(settings.join_fd)
         os.setsid()
         _place_fds(fds)
         payload = marshal.loads(frames.read_all(5))
@@ -129,13 +138,18 @@ def _child(role, fds):
             os.close(5)
             os.close(6)
         os.closerange(first_rpc, 1 << 16)
-        os.chdir(WORKDIR)
+        os.chdir(settings.workdir)
         limits = payload["limits"]
         if role == b"T":
-            _set_limits(limits, payload["phases"], 16, 0, 0)
+            _set_limits(limits, payload["phases"], 16, 0, 0, settings.nproc_slack)
             tester.main(sources, 3, 4, 5, 6)
         _set_limits(
-            limits, payload["phases"], max(int(limits["files"]), 8), limits["disk_mb"], limits.get("processes", 0)
+            limits,
+            payload["phases"],
+            max(int(limits["files"]), 8),
+            limits["disk_mb"],
+            limits.get("processes", 0),
+            settings.nproc_slack,
         )
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
@@ -159,12 +173,13 @@ def _child(role, fds):
         os._exit(71)
 
 
-def _leave_the_slot():
-    """A new child's first act: join the job's memory cgroup, where all it allocates from here
-    on counts against the job's limit (the slot's own processes are outside it), and become the
-    OOM killer's first choice."""
-    if JOIN_FD is not None:
-        os.write(JOIN_FD, b"0")
+def _leave_the_slot(join_fd):
+    """A new child's first act: join the job's memory cgroup through `join_fd` (its
+    cgroup.procs; None without one), where all it allocates from here on counts against the
+    job's limit (the slot's own processes are outside it), and become the OOM killer's first
+    choice."""
+    if join_fd is not None:
+        os.write(join_fd, b"0")
     # A non-dumpable process's /proc files are root's: dumpable just long enough to write ours.
     # Raising is always allowed; a program may lower it again only to the floor the host left (0).
     prctl = seccomp._libc.prctl
@@ -190,10 +205,10 @@ def _place_fds(fds):
     os.closerange(len(fds), 1 << 16)
 
 
-def _set_limits(limits, n_phases, files, disk_mb, processes):
+def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack):
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
-    nproc = 0 if processes <= 0 else int(processes) + NPROC_SLACK
+    nproc = 0 if processes <= 0 else int(processes) + nproc_slack
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
     resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
     # Scratch files are tmpfs, memory: no single file past memory_mb either.

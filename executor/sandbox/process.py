@@ -6,20 +6,21 @@ are memory too: without a memory cgroup they count against memory_mb with the ch
 resident memory), and takes the values a slow value phase streams (passing them on to the
 host, which may answer with a stop). `Child.finish` kills the child's process group, reaps
 it and hunts strays. The job's memory cgroup, where there is one, is read here too: its OOM
-kills and its peak. The protocol these speak is specified in zygote.py. Standard library only.
+kills and its peak. What the zygote knows of its sandbox (scratch directory, pid namespace,
+the host's pipes, how children are reaped, the memory cgroup, the slot's own processes) comes
+in one `Env`, made at boot and handed to each Child. The protocol these speak is specified in
+zygote.py. Standard library only.
 """
 
 import os
 import select
 import signal
 import time
+from collections import namedtuple
 
 from . import codec, frames
 from .statuses import CRASH, DISK, MEMORY, OUTPUT, PART, PROTOCOL, STOPPED, TIMEOUT
 
-SCRATCH = "/tmp"  # set by the zygote at boot (the insecure mode has its own directory)
-OWN_PID_NAMESPACE = True  # False in insecure mode: then never kill "strays"
-SCRATCH_QUOTA = True  # the scratch is its own tmpfs, so statvfs measures only us
 POLL_S = 0.01
 MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
 # What parsing a job's frames may build, counted before parsing them: JSON's structural
@@ -32,26 +33,61 @@ MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
-_host_in = _host_out = -1  # the job pipe from the host and the answer pipe to it (set at boot)
 
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
-def configure(scratch, own_pid_namespace, host_in, host_out, reap, oom_fd=None, usage_fd=None, peak_fd=None):
-    """The zygote's boot settings: its scratch directory, whether the sandbox has its own pid
-    namespace (only then are newer pids strays to kill), the host's pipes, how a killed
-    child is reaped (by the fork server, its parent): reap(pid) -> (status, CPU ms, peak KiB),
-    and the job memory cgroup's OOM-kill counter, usage and peak (fds; None without one)."""
-    global SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA, _host_in, _host_out, _reap_child
-    global _oom_fd, _usage_fd, _peak_fd
-    SCRATCH, OWN_PID_NAMESPACE, SCRATCH_QUOTA = scratch, own_pid_namespace, own_pid_namespace
-    _host_in, _host_out, _reap_child = host_in, host_out, reap
-    _oom_fd, _usage_fd, _peak_fd = oom_fd, usage_fd, peak_fd
+class Env(namedtuple("Env", "scratch own_pid_namespace host_in host_out reap memcg protected")):
+    """What the zygote knows of its sandbox, fixed at boot.
+
+    scratch: the children's scratch directory ("/tmp": firejail's private tmpfs; the insecure
+        mode has a directory of its own).
+    own_pid_namespace: does the sandbox have its own pid namespace (False in insecure mode)?
+        Only then are processes newer than the slot's strays to kill, and only then is the
+        scratch its own tmpfs, whose statvfs measures only this slot (the disk quota).
+    host_in, host_out: the job pipe from the host and the answer pipe to it.
+    reap: how a killed child is reaped (by the fork server, its parent):
+        reap(pid) -> (status, CPU ms, peak KiB).
+    memcg: the job memory cgroup (a MemoryCgroup, without fds when there is none).
+    protected: the pids of the slot's own processes (init, firejail's, the zygote, the fork
+        server), which no job owns.
+    """
+
+    __slots__ = ()
 
 
-_reap_child = None
-_oom_fd = _usage_fd = _peak_fd = None
-_oom_base = _usage_base = 0
+class MemoryCgroup:
+    """The job memory cgroup's OOM-kill counter, usage and peak, through fds the sandbox was
+    started with (executor/memcg.py); all None without a cgroup. Each job's start is marked
+    (`job_started`): its OOM kills and its peak are counted from there."""
+
+    def __init__(self, oom_fd=None, usage_fd=None, peak_fd=None):
+        self.oom_fd, self.usage_fd, self.peak_fd = oom_fd, usage_fd, peak_fd
+        self._oom_base = self._usage_base = 0
+
+    def job_started(self):
+        """Mark a job's start in its memory cgroup: the OOM kills so far, the peak reset."""
+        if self.oom_fd is None:
+            return
+        self._oom_base = _cgroup_number(self.oom_fd, b"oom_kill ")
+        if self.peak_fd is not None:
+            try:
+                os.pwrite(self.peak_fd, b"0", 0)  # v1: max := usage; v2: this fd's peak := current
+            except OSError:
+                pass
+            self._usage_base = _cgroup_number(self.usage_fd)
+
+    def oom_killed(self):
+        """Has the kernel's OOM killer ended one of this job's processes (its cgroup's limit)?"""
+        return self.oom_fd is not None and _cgroup_number(self.oom_fd, b"oom_kill ") > self._oom_base
+
+    def job_peak_kb(self, fallback):
+        """The most memory the job's processes held together (its cgroup's peak, less what the
+        cgroup held when the job began), or `fallback` (its children's own peak RSS) without one."""
+        if self.peak_fd is None:
+            return fallback
+        peak = (_cgroup_number(self.peak_fd) - self._usage_base) >> 10
+        return peak if peak > 0 else fallback
 
 
 def _cgroup_number(fd, key=None):
@@ -66,34 +102,6 @@ def _cgroup_number(fd, key=None):
         return 0
 
 
-def job_started():
-    """Mark a job's start in its memory cgroup: the OOM kills so far, the peak reset."""
-    global _oom_base, _usage_base
-    if _oom_fd is None:
-        return
-    _oom_base = _cgroup_number(_oom_fd, b"oom_kill ")
-    if _peak_fd is not None:
-        try:
-            os.pwrite(_peak_fd, b"0", 0)  # v1: max := usage; v2: this fd's peak := current
-        except OSError:
-            pass
-        _usage_base = _cgroup_number(_usage_fd)
-
-
-def oom_killed():
-    """Has the kernel's OOM killer ended one of this job's processes (its cgroup's limit)?"""
-    return _oom_fd is not None and _cgroup_number(_oom_fd, b"oom_kill ") > _oom_base
-
-
-def job_peak_kb(fallback):
-    """The most memory the job's processes held together (its cgroup's peak, less what the
-    cgroup held when the job began), or `fallback` (its children's own peak RSS) without one."""
-    if _peak_fd is None:
-        return fallback
-    peak = (_cgroup_number(_peak_fd) - _usage_base) >> 10
-    return peak if peak > 0 else fallback
-
-
 class PhaseEnd(Exception):
     """Ends a phase early with a status decided by the zygote (a limit, a protocol fault)."""
 
@@ -104,9 +112,10 @@ class PhaseEnd(Exception):
 
 
 class Child:
-    """The zygote's view of one forked child and its pipes."""
+    """The zygote's view of one forked child and its pipes, in the sandbox `env` (an Env)."""
 
-    def __init__(self, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout):
+    def __init__(self, env, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout):
+        self.env = env
         self.pid = pid
         self.ctl_w = ctl_w
         self.res_r = res_r
@@ -121,10 +130,10 @@ class Child:
         self.answer_bytes = 0
         self.answer_nodes = 0
         self.output_cap = int(limits["output_kb"] * 1024)
-        self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if SCRATCH_QUOTA else 0
+        self.disk_cap = int(limits["disk_mb"] * (1 << 20)) if env.own_pid_namespace else 0
         self.memory_cap = int(limits["memory_mb"] * (1 << 20))
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
-        self.all_processes = limits.get("processes", 0) > 0 and OWN_PID_NAMESPACE
+        self.all_processes = limits.get("processes", 0) > 0 and env.own_pid_namespace
         self._cpu_seen = 0
         self._init_reaped_at_start = _init_reaped() if self.all_processes else 0
         self.test_index = -1  # the test whose phase is running (-1: loading)
@@ -154,7 +163,7 @@ class Child:
         plus what the sandbox's init has reaped since the job began (orphans). Kept at its
         maximum: a process moving from one account to the next never gives time back."""
         total = _init_reaped() - self._init_reaped_at_start
-        for pid in _job_pids():
+        for pid in _job_pids(self.env.protected):
             total += _process_ticks(pid)
         self._cpu_seen = max(self._cpu_seen, total * _NS_PER_TICK)
         return self._cpu_seen
@@ -241,10 +250,10 @@ class Child:
                 raise PhaseEnd(TIMEOUT, "wall-clock limit of %gs exceeded" % wall_s)
             watch = list(self.open) + (list(reporter.open) if reporter is not None else [])
             if self._forwarded:  # the host may answer a forwarded part with a stop
-                watch.append(_host_in)
+                watch.append(self.env.host_in)
             ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
-            if _host_in in ready:
-                ready.remove(_host_in)
+            if self.env.host_in in ready:
+                ready.remove(self.env.host_in)
                 self._host_says()
             if want_frame and not source.answer_bytes and source.res_r in ready:
                 # The ready frame first: no program code runs before it, so output that came
@@ -267,14 +276,14 @@ class Child:
 
     def _check_disk(self):
         if self.disk_cap:
-            used, files = _scratch_used()
+            used, files = _scratch_used(self.env.scratch)
             if used > self.disk_cap:
                 raise PhaseEnd(DISK, "scratch disk use exceeded %g MiB" % self.limits["disk_mb"])
             if files > MAX_SCRATCH_FILES:
                 raise PhaseEnd(DISK, "more than %d files in the scratch directory" % MAX_SCRATCH_FILES)
             # Scratch files are tmpfs: memory, counted with the program's own. A memory cgroup
             # counts both exactly; without one, its resident anonymous memory stands in.
-            if used and _oom_fd is None and used + _anon_bytes(self.pid) > self.memory_cap:
+            if used and self.env.memcg.oom_fd is None and used + _anon_bytes(self.pid) > self.memory_cap:
                 raise PhaseEnd(MEMORY, "scratch files and memory exceeded %g MiB" % self.limits["memory_mb"])
 
     def _take_part(self, frame, nonce):
@@ -286,12 +295,12 @@ class Child:
         self.part.extend(values)
         now = time.monotonic()
         if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
-            write_frame(_host_out, {"part": self.test_index, "v": self.part[self._forwarded :]})
+            write_frame(self.env.host_out, {"part": self.test_index, "v": self.part[self._forwarded :]})
             self._forwarded, self._forwarded_at = len(self.part), now
 
     def _host_says(self):
         """The host wrote while a job runs: only {"stop": test index} is expected."""
-        frame = read_frame(_host_in)
+        frame = read_frame(self.env.host_in)
         if frame is None:
             os._exit(0)  # the host is gone
         if type(frame) is dict and frame.get("stop") == self.test_index:
@@ -334,11 +343,11 @@ class Child:
         except OSError:
             pass
         if status:
-            status, cpu_ms, peak_kb = _reap_child(self.pid)
+            status, cpu_ms, peak_kb = self.env.reap(self.pid)
         else:
             status = signal.SIGKILL
-        if strays and OWN_PID_NAMESPACE:
-            _kill_strays(self.pid)
+        if strays and self.env.own_pid_namespace:
+            _kill_strays(self.env.protected)
         return status, cpu_ms, peak_kb
 
 
@@ -388,30 +397,22 @@ def _depth(value, level):
     return deepest
 
 
-def _scratch_used():
+def _scratch_used(scratch):
     """(bytes, inodes) in use in the scratch filesystem."""
-    st = os.statvfs(SCRATCH)
+    st = os.statvfs(scratch)
     return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
 
 
-_protected = frozenset()  # the slot's own processes (init, firejail's, the zygote, the fork server)
-
-
-def protect(pids):
-    """Record the processes that belong to the slot itself, not to any job (set at boot)."""
-    global _protected
-    _protected = frozenset(pids)
-
-
-def _kill_strays(child_pid):
-    """Kill every process of this slot's sandbox that is not one of the slot's own: the job's
-    descendants that left its process group, whatever their pid (pids wrap around).
+def _kill_strays(protected):
+    """Kill every process of this slot's sandbox that is not one of the slot's own (the pids
+    in `protected`): the job's descendants that left its process group, whatever their pid
+    (pids wrap around).
 
     Repeated until a pass finds none alive: a process that forks in a loop changes pid
     between one listing and the next. (Orphans are reaped by the sandbox's init.)
     """
     for _ in range(200):
-        if not _kill_job_processes():
+        if not _kill_job_processes(protected):
             return
 
 
@@ -434,15 +435,15 @@ def _init_reaped():
     return _process_ticks(1, (13, 14))
 
 
-def _job_pids():
+def _job_pids(protected):
     for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) not in _protected:
+        if name.isdigit() and int(name) not in protected:
             yield int(name)
 
 
-def _kill_job_processes():
+def _kill_job_processes(protected):
     found = False
-    for pid in _job_pids():
+    for pid in _job_pids(protected):
         if _dead(pid):
             continue
         try:
@@ -475,7 +476,9 @@ def _dead(pid):
         return True
 
 
-def describe_exit(status):
+def describe_exit(status, memcg):
+    """(phase status, message) for a child's exit `status`; `memcg` (a MemoryCgroup) tells
+    whether a SIGKILL was the OOM killer's."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         try:
@@ -486,7 +489,7 @@ def describe_exit(status):
             return TIMEOUT, "CPU time limit exceeded (SIGXCPU)"
         if sig == signal.SIGXFSZ:
             return DISK, "file size limit exceeded (SIGXFSZ)"
-        if sig == signal.SIGKILL and oom_killed():
+        if sig == signal.SIGKILL and memcg.oom_killed():
             return MEMORY, "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
         return CRASH, "killed by " + name
     return CRASH, "exited with status %d" % os.WEXITSTATUS(status)

@@ -5,9 +5,21 @@ verdict. It reports raw facts (a value, an exception, "ran to the end") on the
 result pipe, each frame tagged with a nonce the zygote sent just before that
 phase; the zygote and the host decide what they mean. Standard library only.
 
-Helpers are bound into closures when this module is imported (in the zygote,
-before any program exists), so a program that patches `builtins` later does
-not change what the runner calls.
+The builtins and library functions the runner calls once a program has run
+are bound to private module-level names when this module is imported (in the
+zygote, before any program exists): a name lookup here finds that binding
+before it looks at `builtins`, so a program that patches `builtins` (or `os`,
+`json`...) later does not change what the runner calls.
+
+None of this hides anything from the program: it runs in this process, can
+walk its frames to this module's globals and rewrite any of them (cells of a
+closure would be no safer: they are writable too). That is why nothing here is
+trusted with a verdict: the host judges the values the runner reports, a
+frame counts only with the nonce of its phase, and snippet tests (whose
+frames are verdicts) and the strict helper run in the test process
+(tester.py), where no program code runs. The sandbox's modules are also
+dropped from `sys.modules` in the fork server, so a program cannot import
+them by name.
 """
 
 import ast
@@ -31,308 +43,314 @@ MESSAGE_MAX = 600
 # A slow value phase sends the values it has at most this often, so the host can stop a
 # phase whose earlier asserts already failed (a fast phase sends one frame at its end).
 PART_EVERY_S = 0.002
-_MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
+MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
+SYNTAX_EXIT = 87  # stdio mode: the program does not compile
 
 
-def _bind():
-    _type = type
-    _os_exit = os._exit
-    _write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
-    _dumps, _pwrite = frames.dumps, os.pwrite
-    _OK = OK.encode("ascii")
-    _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
-    _copies, _id = rpc.COPIES, id
-    _singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
-    _encode, _decode = codec.encode, codec.decode
-    _Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
-    _BaseException = BaseException
-    _AssertionError = AssertionError
-    _MemoryError = MemoryError
-    _RecursionError = RecursionError
-    _SyntaxError = SyntaxError
-    _SystemExit = SystemExit
-    _exc_str = BaseException.__str__
-    _qualname = type.__dict__["__qualname__"].__get__
-    _compile, _eval, _exec = compile, eval, exec
-    _len, _isinstance = len, isinstance
-    _settrace, _setprofile = sys.settrace, sys.setprofile
-    _monotonic = time.monotonic
-    _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
-    _ops = {
-        "==": operator.eq,
-        "!=": operator.ne,
-        "<": operator.lt,
-        "<=": operator.le,
-        ">": operator.gt,
-        ">=": operator.ge,
-        "in": lambda a, b: a in b,
-        "not in": lambda a, b: a not in b,
-    }
+# Bound at import, before any program runs (see the module's docstring).
+_type = type
+_os_exit, _os_write = os._exit, os.write
+_write_frame, _write_raw, _read_exact = frames.write_frame, frames.write_raw, frames.read_exact
+_dumps, _pwrite = frames.dumps, os.pwrite
+_OK = OK.encode("ascii")
+_Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
+_copies, _id = rpc.COPIES, id
+_singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
+_encode, _decode = codec.encode, codec.decode
+_Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
+_BaseException = BaseException
+_AssertionError = AssertionError
+_MemoryError = MemoryError
+_RecursionError = RecursionError
+_SyntaxError = SyntaxError
+_SystemExit = SystemExit
+_NameError = NameError
+_SYNTAX_ERRORS = (SyntaxError, IndentationError, TabError)
+_exc_str = BaseException.__str__
+_qualname = type.__dict__["__qualname__"].__get__
+_compile, _eval, _exec = compile, eval, exec
+_len, _isinstance, _enumerate = len, isinstance, enumerate
+_settrace, _setprofile = sys.settrace, sys.setprofile
+_monotonic = time.monotonic
+_scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
+_ops = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+}
 
-    class StrictAssertionError(_AssertionError):
-        pass
 
-    StrictAssertionError.__qualname__ = "AssertionError"  # what a test author wrote
+class StrictAssertionError(_AssertionError):
+    pass
 
-    def describe(exc):
-        if _type(exc) in (_SyntaxError, IndentationError, TabError):
-            return ("%s: %s (line %s)" % (_type(exc).__name__, exc.msg, exc.lineno))[:MESSAGE_MAX]
-        try:
-            name = _qualname(_type(exc))
-        except _BaseException:
-            name = "Exception"
-        try:
-            text = _exc_str(exc)
-        except _BaseException:
-            text = ""
-        msg = name + (": " + text if text else "")
-        return msg[:MESSAGE_MAX]
 
-    def read_nonce(fd):
-        buf = _read_exact(fd, NONCE_LEN + 1)
-        if buf is None:
-            _os_exit(0)  # the zygote has no more work for us
-        return buf[:NONCE_LEN].decode("ascii")
+StrictAssertionError.__qualname__ = "AssertionError"  # what a test author wrote
 
-    def send(fd, frame):
-        _write_frame(fd, frame)
 
-    def send_ok(fd, nonce):
-        # The common frame, without the JSON encoder (cold in every new child).
-        _write_raw(fd, b'{"n":"' + nonce.encode("ascii") + b'","s":"' + _OK + b'"}')
+def describe(exc):
+    if _type(exc) in _SYNTAX_ERRORS:
+        return ("%s: %s (line %s)" % (_type(exc).__name__, exc.msg, exc.lineno))[:MESSAGE_MAX]
+    try:
+        name = _qualname(_type(exc))
+    except _BaseException:
+        name = "Exception"
+    try:
+        text = _exc_str(exc)
+    except _BaseException:
+        text = ""
+    msg = name + (": " + text if text else "")
+    return msg[:MESSAGE_MAX]
 
-    def trusted(value):
-        """A program value rebuilt as plain built-ins (opaque if it is not one)."""
-        return _decode(_encode(value))
 
-    def strict(kind, ops, *operands):
-        # Called from assert statements rewritten by StrictAsserts.
-        if kind == "cmp":
-            left = operands[0]
-            for op, right in zip(ops, operands[1:]):
-                if op == "is" or op == "is not":
-                    # A copy's identity says nothing of the program's object - but `is None`
-                    # (or True, False...) says what it is, copy or not.
-                    if not (left in _singletons or right in _singletons):
-                        for x in (left, right):
-                            if _id(x) in _copies:
-                                raise StrictAssertionError(
-                                    "the identity of a value from the program cannot be judged: it crossed as a copy"
-                                )
-                    ok = (left is right) if op == "is" else (left is not right)
-                elif _type(left) in _scalars and _type(right) in _scalars:
-                    ok = _ops[op](left, right)  # C-level comparison of exact built-ins
-                else:
-                    a, b = trusted(left), trusted(right)
-                    if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
-                        # Never decided by a program-defined __eq__, and never False either
-                        # (`assert not (x != y)` would then pass): the assert fails here.
-                        raise StrictAssertionError(
-                            "%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,)
-                        )
-                    try:
-                        ok = _ops[op](a, b)
-                    except _OpaqueCompared as exc:  # an opaque value nested in either side
-                        raise StrictAssertionError(_exc_str(exc)) from None
-                if ok is not True:
-                    return False
-                left = right
-            return True
-        value = operands[0]
-        if _type(value) not in _scalars:
-            value = trusted(value)
-        if _isinstance(value, _Opaque):
-            raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)
-        truth = not value if kind == "falsy" else not not value
-        if not truth:
-            raise StrictAssertionError("assertion failed")
-        return True
+def read_nonce(fd):
+    buf = _read_exact(fd, NONCE_LEN + 1)
+    if buf is None:
+        _os_exit(0)  # the zygote has no more work for us
+    return buf[:NONCE_LEN].decode("ascii")
 
-    def run_phase(fn):
-        """Run `fn()`; return (status, payload)."""
-        try:
-            return OK, fn()
-        except StrictAssertionError as exc:
-            return FAIL, describe(exc)
-        except _AssertionError as exc:
-            return FAIL, describe(exc)
-        except _MemoryError:
-            return MEMORY, "MemoryError"
-        except _RecursionError as exc:
-            return ERROR, describe(exc)
-        except _SystemExit as exc:
-            return ERROR, "SystemExit: the program exited (" + describe(exc) + ")"
-        except _BaseException as exc:
-            return ERROR, describe(exc)
 
-    def compile_program(source):
-        """(code, None) or (None, (status, message)); runs in the child, under its limits."""
-        try:
-            return _compile(source, "<program>", "exec"), None
-        except (_SyntaxError, ValueError) as exc:
-            return None, (SYNTAX, describe(exc))
-        except _MemoryError:
-            return None, (MEMORY, "MemoryError while compiling the program")
-        except Exception as exc:  # RecursionError, OverflowError...: the program's fault
-            return None, (SYNTAX, "the program cannot be compiled: " + describe(exc))
+def send(fd, frame):
+    _write_frame(fd, frame)
 
-    def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
-        """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
-        probe's standard-library names (`list`, `map`, `Counter`) are the ones this process
-        imported before the program ran (TRUSTED), not the program's. Before each probe but the
-        first, the value before it goes to the values log (`log`: [offset], or None once it
-        fails): a later probe that loops, exits or crashes the process leaves it judged."""
-        last = _monotonic()
-        for c, own in codes:
-            if values and log[0] is not None:
-                log_value(log, index, values[-1])
-            if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
-                send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
-                sent[0] = _len(values)
-                last = _monotonic()
-            values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
-        return values[sent[0] :]
 
-    def log_value(log, index, value):
-        """Append [index, value] to the values log at log[0] (its offset); a value too large to
-        write twice, or a log that is full or gone, ends logging (log[0] = None)."""
-        try:
-            body = _dumps([index, value]).encode("utf-8")
-            if _len(body) > LOG_VALUE_MAX:
-                log[0] = None
-                return
-            record = _len(body).to_bytes(4, "big") + body
-            if _pwrite(LOG_FD, record, log[0]) != _len(record):
-                log[0] = None
-                return
-            log[0] += _len(record)
-        except _BaseException:
-            log[0] = None
+def send_ok(fd, nonce):
+    # The common frame, without the JSON encoder (cold in every new child).
+    _write_raw(fd, b'{"n":"' + nonce.encode("ascii") + b'","s":"' + _OK + b'"}')
 
-    def run_tests(program, tests, ctl_fd, res_fd):
-        """Tests mode: program once, then each prepared test with a fresh nonce.
 
-        `program` comes from `compile_program` and `tests` from `prepare_test`
-        (both done in the zygote, before fork).
-        """
-        ns = {"__name__": "__main__", "__builtins__": builtins}
-        nonce = read_nonce(ctl_fd)
-        code, error = program
-        if error is not None:
-            send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
-            _os_exit(0)
-        status, msg = run_phase(lambda: _exec(code, ns))
-        if status != OK:
-            send(res_fd, {"n": nonce, "s": status, "m": msg})
-            _os_exit(0)  # the zygote stops here: no test runs after a failed load
-        send_ok(res_fd, nonce)
-        endpoint = None
-        log = [0]  # the values log's offset (see log_value)
-        for index, (kind, test_code, extra) in enumerate(tests):
-            if kind == "remote":  # run by the test process: only its requests are ours
-                if _read_exact(ctl_fd, NONCE_LEN + 1) != SERVE_TOKEN:
-                    _os_exit(0)
-                if endpoint is None:
-                    endpoint = _Endpoint(RPC_IN, RPC_OUT, _ALL_OPS, ns)
+def trusted_copy(value):
+    """A program value rebuilt as plain built-ins (opaque if it is not one)."""
+    return _decode(_encode(value))
+
+
+def strict(kind, ops, *operands):
+    # Called from assert statements rewritten by StrictAsserts.
+    if kind == "cmp":
+        left = operands[0]
+        for op, right in zip(ops, operands[1:]):
+            if op == "is" or op == "is not":
+                # A copy's identity says nothing of the program's object - but `is None`
+                # (or True, False...) says what it is, copy or not.
+                if not (left in _singletons or right in _singletons):
+                    for x in (left, right):
+                        if _id(x) in _copies:
+                            raise StrictAssertionError(
+                                "the identity of a value from the program cannot be judged: it crossed as a copy"
+                            )
+                ok = (left is right) if op == "is" else (left is not right)
+            elif _type(left) in _scalars and _type(right) in _scalars:
+                ok = _ops[op](left, right)  # C-level comparison of exact built-ins
+            else:
+                a, b = trusted_copy(left), trusted_copy(right)
+                if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
+                    # Never decided by a program-defined __eq__, and never False either
+                    # (`assert not (x != y)` would then pass): the assert fails here.
+                    raise StrictAssertionError(
+                        "%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,)
+                    )
                 try:
-                    if not endpoint.serve():
-                        _os_exit(0)
-                except _BaseException:  # a malformed request: not from the test process
-                    _os_exit(0)
-                continue
-            nonce = read_nonce(ctl_fd)
-            _settrace(None)
-            _setprofile(None)
-            if test_code is None:
-                status, out = ERROR, "the test itself does not compile: " + extra
-            elif kind == "value":  # the probes of a trusted assert, in order
-                values, sent = [], [0]
-                status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))  # noqa: B023
-                if status != OK:  # the values before the failure still count (an earlier assert
-                    send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0] :]})  # may fail)
-                    continue
-            elif kind == "call":
+                    ok = _ops[op](a, b)
+                except _OpaqueCompared as exc:  # an opaque value nested in either side
+                    raise StrictAssertionError(_exc_str(exc)) from None
+            if ok is not True:
+                return False
+            left = right
+        return True
+    value = operands[0]
+    if _type(value) not in _scalars:
+        value = trusted_copy(value)
+    if _isinstance(value, _Opaque):
+        raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)
+    truth = not value if kind == "falsy" else not not value
+    if not truth:
+        raise StrictAssertionError("assertion failed")
+    return True
 
-                def call(name=extra[0], args=extra[1]):
-                    fn = ns.get(name)
-                    if fn is None:
-                        raise NameError("name %r is not defined by the program" % name)
-                    return _encode(fn(*args))
 
-                status, out = run_phase(call)
-            else:
-                status, out = ERROR, "unknown test kind %r" % (kind,)
-            if status != OK:
-                send(res_fd, {"n": nonce, "s": status, "m": out})
-            else:
-                send(res_fd, {"n": nonce, "s": OK, "v": out})
-        read_nonce(ctl_fd)  # stay until the zygote has read our peak memory and lets go (EOF)
+def run_phase(fn):
+    """Run `fn()`; return (status, payload)."""
+    try:
+        return OK, fn()
+    except StrictAssertionError as exc:
+        return FAIL, describe(exc)
+    except _AssertionError as exc:
+        return FAIL, describe(exc)
+    except _MemoryError:
+        return MEMORY, "MemoryError"
+    except _RecursionError as exc:
+        return ERROR, describe(exc)
+    except _SystemExit as exc:
+        return ERROR, "SystemExit: the program exited (" + describe(exc) + ")"
+    except _BaseException as exc:
+        return ERROR, describe(exc)
+
+
+def compile_program(source):
+    """(code, None) or (None, (status, message)); runs in the child, under its limits."""
+    try:
+        return _compile(source, "<program>", "exec"), None
+    except (_SyntaxError, ValueError) as exc:
+        return None, (SYNTAX, describe(exc))
+    except _MemoryError:
+        return None, (MEMORY, "MemoryError while compiling the program")
+    except Exception as exc:  # RecursionError, OverflowError...: the program's fault
+        return None, (SYNTAX, "the program cannot be compiled: " + describe(exc))
+
+
+def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
+    """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
+    probe's standard-library names (`list`, `map`, `Counter`) are the ones this process
+    imported before the program ran (TRUSTED), not the program's. Before each probe but the
+    first, the value before it goes to the values log (`log`: [offset], or None once it
+    fails): a later probe that loops, exits or crashes the process leaves it judged."""
+    last = _monotonic()
+    for c, own in codes:
+        if values and log[0] is not None:
+            log_value(log, index, values[-1])
+        if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
+            send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
+            sent[0] = _len(values)
+            last = _monotonic()
+        values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
+    return values[sent[0] :]
+
+
+def log_value(log, index, value):
+    """Append [index, value] to the values log at log[0] (its offset); a value too large to
+    write twice, or a log that is full or gone, ends logging (log[0] = None)."""
+    try:
+        body = _dumps([index, value]).encode("utf-8")
+        if _len(body) > LOG_VALUE_MAX:
+            log[0] = None
+            return
+        record = _len(body).to_bytes(4, "big") + body
+        if _pwrite(LOG_FD, record, log[0]) != _len(record):
+            log[0] = None
+            return
+        log[0] += _len(record)
+    except _BaseException:
+        log[0] = None
+
+
+def run_tests(program, tests, ctl_fd, res_fd):
+    """Tests mode: program once, then each prepared test with a fresh nonce.
+
+    `program` comes from `compile_program` and `tests` from `prepare_test`
+    (both done in the zygote, before fork).
+    """
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    nonce = read_nonce(ctl_fd)
+    code, error = program
+    if error is not None:
+        send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
         _os_exit(0)
-
-    def run_stdio(program):
-        """Stdio mode: run the program as a script; the exit status is the report."""
-        ns = {"__name__": "__main__", "__builtins__": builtins}
-        code, error = program
-        if error is not None:
-            os.write(2, error[1].encode("utf-8", "replace"))
-            _os_exit(_MEMORY_EXIT if error[0] == MEMORY else _SYNTAX_EXIT)
-        status = 0
-        try:
-            _exec(code, ns)
-        except _SystemExit as exc:
-            arg = exc.code
-            status = 0 if arg is None else (arg if _type(arg) is int else 1)
-        except _MemoryError:
-            status = _MEMORY_EXIT
-        except _BaseException as exc:
+    status, msg = run_phase(lambda: _exec(code, ns))
+    if status != OK:
+        send(res_fd, {"n": nonce, "s": status, "m": msg})
+        _os_exit(0)  # the zygote stops here: no test runs after a failed load
+    send_ok(res_fd, nonce)
+    endpoint = None
+    log = [0]  # the values log's offset (see log_value)
+    for index, (kind, test_code, extra) in _enumerate(tests):
+        if kind == "remote":  # run by the test process: only its requests are ours
+            if _read_exact(ctl_fd, NONCE_LEN + 1) != SERVE_TOKEN:
+                _os_exit(0)
+            if endpoint is None:
+                endpoint = _Endpoint(RPC_IN, RPC_OUT, _ALL_OPS, ns)
             try:
-                os.write(2, describe(exc).encode("utf-8", "replace"))
-            except _BaseException:
-                pass
-            status = 1
+                if not endpoint.serve():
+                    _os_exit(0)
+            except _BaseException:  # a malformed request: not from the test process
+                _os_exit(0)
+            continue
+        nonce = read_nonce(ctl_fd)
+        _settrace(None)
+        _setprofile(None)
+        if test_code is None:
+            status, out = ERROR, "the test itself does not compile: " + extra
+        elif kind == "value":  # the probes of a trusted assert, in order
+            values, sent = [], [0]
+            status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))  # noqa: B023
+            if status != OK:  # the values before the failure still count (an earlier assert
+                send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0] :]})  # may fail)
+                continue
+        elif kind == "call":
+
+            def call(name=extra[0], args=extra[1]):
+                fn = ns.get(name)
+                if fn is None:
+                    raise _NameError("name %r is not defined by the program" % name)
+                return _encode(fn(*args))
+
+            status, out = run_phase(call)
+        else:
+            status, out = ERROR, "unknown test kind %r" % (kind,)
+        if status != OK:
+            send(res_fd, {"n": nonce, "s": status, "m": out})
+        else:
+            send(res_fd, {"n": nonce, "s": OK, "v": out})
+    read_nonce(ctl_fd)  # stay until the zygote has read our peak memory and lets go (EOF)
+    _os_exit(0)
+
+
+def run_stdio(program):
+    """Stdio mode: run the program as a script; the exit status is the report."""
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    code, error = program
+    if error is not None:
+        _os_write(2, error[1].encode("utf-8", "replace"))
+        _os_exit(MEMORY_EXIT if error[0] == MEMORY else SYNTAX_EXIT)
+    status = 0
+    try:
+        _exec(code, ns)
+    except _SystemExit as exc:
+        arg = exc.code
+        status = 0 if arg is None else (arg if _type(arg) is int else 1)
+    except _MemoryError:
+        status = MEMORY_EXIT
+    except _BaseException as exc:
         try:
-            sys.stdout.flush()
+            _os_write(2, describe(exc).encode("utf-8", "replace"))
         except _BaseException:
             pass
-        _os_exit(status & 0xFF)
+        status = 1
+    try:
+        sys.stdout.flush()
+    except _BaseException:
+        pass
+    _os_exit(status & 0xFF)
 
-    def prepare_test(spec):
-        """(kind, code or None, extra) for one test spec; runs in the zygote (snippets: in
-        the test process).
 
-        Snippets get their asserts rewritten (StrictAsserts) and the strict
-        helper bound as a constant of the code object: comparisons run on codec
-        copies, so no object from the program decides one.
-        """
-        kind = spec["kind"]
-        if kind == "remote":
-            return kind, True, None
-        try:
-            if kind == "value":  # "own": probes that use the program's names (asserts._plan_one)
-                own = spec.get("own") or [False] * _len(spec["exprs"])
-                return kind, tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own)), None
-            if kind == "call":
-                return kind, True, (spec["func"], spec["args"])
-            tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))
-            ast.fix_missing_locations(tree)
-            with warnings.catch_warnings():  # "'str' object is not callable": it will be
-                warnings.simplefilter("ignore")
-                code = _compile(tree, "<test>", "exec")
-            return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
-        except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
-            return kind, None, describe(exc)
+def prepare_test(spec):
+    """(kind, code or None, extra) for one test spec; runs in the zygote (snippets: in
+    the test process).
 
-    return {
-        "compile_program": compile_program,
-        "run_tests": run_tests,
-        "run_stdio": run_stdio,
-        "prepare_test": prepare_test,
-        "read_nonce": read_nonce,
-        "send": send,
-        "send_ok": send_ok,
-        "run_phase": run_phase,
-        "describe": describe,
-    }
+    Snippets get their asserts rewritten (StrictAsserts) and the strict
+    helper bound as a constant of the code object: comparisons run on codec
+    copies, so no object from the program decides one.
+    """
+    kind = spec["kind"]
+    if kind == "remote":
+        return kind, True, None
+    try:
+        if kind == "value":  # "own": probes that use the program's names (asserts._plan_one)
+            own = spec.get("own") or [False] * _len(spec["exprs"])
+            return kind, tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own)), None
+        if kind == "call":
+            return kind, True, (spec["func"], spec["args"])
+        tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))
+        ast.fix_missing_locations(tree)
+        with warnings.catch_warnings():  # "'str' object is not callable": it will be
+            warnings.simplefilter("ignore")
+            code = _compile(tree, "<test>", "exec")
+        return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
+    except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
+        return kind, None, describe(exc)
 
 
 TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zygote's imports are done
@@ -408,9 +426,3 @@ class _CompareRewriter(ast.NodeTransformer):
         self.generic_visit(node)
         ops = [StrictAsserts._OPS[type(op)] for op in node.ops]
         return ast.copy_location(self.outer._call("cmp", ops, [node.left] + node.comparators), node)
-
-
-_SYNTAX_EXIT = 87  # stdio mode: the program does not compile
-globals().update(_bind())
-MEMORY_EXIT = _MEMORY_EXIT
-SYNTAX_EXIT = _SYNTAX_EXIT

@@ -136,10 +136,6 @@ import time
 
 from . import forker, frames, process, runner, seccomp, statuses
 
-# Set from the boot frame: "/tmp" is firejail's private tmpfs; the unsandboxed
-# (insecure) mode gets a fresh private directory instead.
-SCRATCH = "/tmp"
-WORKDIR = "/tmp/w"
 READY_TIMEOUT_S = 5.0
 WIPE_BUDGET_S = 2.0
 NONCE_QUEUE = 64  # nonces queued ahead of the child: 2 KiB, far below a pipe's buffer
@@ -148,9 +144,6 @@ SANDBOX_PACKAGE = __name__.rpartition(".")[0]
 
 _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
-_devnull = None  # one read-only /dev/null fd, opened at boot, reused as empty stdin
-NEEDS_RESTART = False  # set when this zygote should not take another job (see _wipe_scratch)
-_SANDBOX_MODULES = ()  # our own modules, hidden from programs (set at boot)
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
 # A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
@@ -159,28 +152,29 @@ COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their chil
 # never part of it) would let a line of `#`s hang the zygote for minutes.
 _GAP = r"""(?:\s|\\\r?\n|#[^\n]*+)*+"""
 _SEQUENCE_TIMES = re.compile(r"""['")\]]""" + _GAP + r"""\*|\*""" + _GAP + r"""[bBrRuUfF]*['"(\[]""")
+GROWTH_LIMIT_KB = 256 * 1024
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _wipe_scratch():
-    """Leave SCRATCH holding only an empty WORKDIR (cheap when already clean).
+def _wipe_scratch(scratch, workdir):
+    """Leave `scratch` holding only an empty `workdir` (cheap when already clean). Returns
+    False when it could not: the zygote should then take no more jobs.
 
-    Everything in SCRATCH belongs to our uid, so a child's chmod tricks are undone before
+    Everything in the scratch belongs to our uid, so a child's chmod tricks are undone before
     removal. The walk is iterative (a 1000-deep chain is fine) and has a time budget: a scratch
-    that cannot be cleaned in time sets NEEDS_RESTART, and the zygote exits after answering the
-    job, so the slot comes back with a fresh private /tmp and nobody's job is charged for it.
+    that cannot be cleaned in time makes the zygote exit after answering the job, so the slot
+    comes back with a fresh private /tmp and nobody's job is charged for it.
     """
-    global NEEDS_RESTART
     try:
-        if os.listdir(SCRATCH) == ["w"] and not os.listdir(WORKDIR):
-            return
+        if os.listdir(scratch) == ["w"] and not os.listdir(workdir):
+            return True
     except OSError:
         pass
     deadline = time.monotonic() + WIPE_BUDGET_S
-    stack = [(os.path.join(SCRATCH, n), False) for n in os.listdir(SCRATCH)]
+    stack = [(os.path.join(scratch, n), False) for n in os.listdir(scratch)]
     while stack:
         if time.monotonic() > deadline:
-            NEEDS_RESTART = True
-            return
+            return False
         path, emptied = stack.pop()
         try:
             if emptied or not os.path.isdir(path) or os.path.islink(path):
@@ -192,50 +186,365 @@ def _wipe_scratch():
         except OSError:
             pass
     try:
-        os.mkdir(WORKDIR, 0o700)
+        os.mkdir(workdir, 0o700)
     except OSError:
-        NEEDS_RESTART = True
+        return False
+    return True
 
 
-_forker = None  # the socket to the fork server (forker.py), set at boot
+class _Infra(Exception):
+    pass
 
 
-def _spawn(role, fds, payload, sources_fd, log_fd=None):
-    """Have the fork server fork a child with `fds` as its 0..4 (+ the rpc pipes), `payload`
-    (marshalled into a memfd) as its 5, `sources_fd` as its 6 and, for a program's tests,
-    `log_fd` (its values log) as its 7. Returns its pid."""
-    global NEEDS_RESTART
-    payload_fd = os.memfd_create("payload", os.MFD_CLOEXEC)
-    try:
-        data = marshal.dumps(payload)
-        while data:
-            data = data[os.write(payload_fd, data) :]
-        all_fds = list(fds[:5]) + [payload_fd, sources_fd] + ([log_fd] if log_fd is not None else []) + list(fds[5:])
-        socket.send_fds(_forker, [b"F" + role], all_fds)
-        reply = _forker.recv(16)
-    except (OSError, ValueError) as exc:
-        NEEDS_RESTART = True
-        raise _Infra("the fork server is gone: %s" % (exc,)) from None
-    finally:
-        os.close(payload_fd)
-    if reply[:1] != b"P":
-        NEEDS_RESTART = True
-        raise _Infra("the fork server answered out of step")
-    return int.from_bytes(reply[1:5], "big")
+class _ForkServer:
+    """Our end of the fork server's socket (forker.py speaks the other). `broken`: it is gone
+    or answered out of step, and this zygote should take no more jobs."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.broken = False
+
+    def spawn(self, role, fds, payload, sources_fd, log_fd=None):
+        """Have the fork server fork a child with `fds` as its 0..4 (+ the rpc pipes), `payload`
+        (marshalled into a memfd) as its 5, `sources_fd` as its 6 and, for a program's tests,
+        `log_fd` (its values log) as its 7. Returns its pid."""
+        payload_fd = os.memfd_create("payload", os.MFD_CLOEXEC)
+        try:
+            data = marshal.dumps(payload)
+            while data:
+                data = data[os.write(payload_fd, data) :]
+            all_fds = (
+                list(fds[:5]) + [payload_fd, sources_fd] + ([log_fd] if log_fd is not None else []) + list(fds[5:])
+            )
+            socket.send_fds(self.sock, [b"F" + role], all_fds)
+            reply = self.sock.recv(16)
+        except (OSError, ValueError) as exc:
+            self.broken = True
+            raise _Infra("the fork server is gone: %s" % (exc,)) from None
+        finally:
+            os.close(payload_fd)
+        if reply[:1] != b"P":
+            self.broken = True
+            raise _Infra("the fork server answered out of step")
+        return int.from_bytes(reply[1:5], "big")
+
+    def reaped(self, pid):
+        """Ask the fork server to reap `pid` (already killed): (status, CPU ms, peak KiB)."""
+        try:
+            self.sock.send(b"W" + pid.to_bytes(4, "big"))
+            reply = self.sock.recv(64)
+            if reply[:1] == b"W":
+                return forker.REAPED.unpack(reply[1 : 1 + forker.REAPED.size])
+        except (OSError, struct.error):
+            pass
+        self.broken = True
+        return signal.SIGKILL, 0.0, 0
 
 
-def _reaped(pid):
-    """Ask the fork server to reap `pid` (already killed): (status, CPU ms, peak KiB)."""
-    global NEEDS_RESTART
-    try:
-        _forker.send(b"W" + pid.to_bytes(4, "big"))
-        reply = _forker.recv(64)
-        if reply[:1] == b"W":
-            return forker.REAPED.unpack(reply[1 : 1 + forker.REAPED.size])
-    except (OSError, struct.error):
-        pass
-    NEEDS_RESTART = True
-    return signal.SIGKILL, 0.0, 0
+class Zygote:
+    """A booted zygote: its sandbox (`env`, a process.Env), its children's working directory,
+    its fork server (a _ForkServer) and a read-only /dev/null fd (reused as an empty stdin).
+    It runs the host's jobs (`serve`) until EOF. `needs_restart`: it should take no more jobs
+    (a scratch it could not clean); the host then replaces the slot."""
+
+    def __init__(self, env, workdir, fork_server, devnull, needs_restart=False):
+        self.env = env
+        self.workdir = workdir
+        self.forker = fork_server
+        self.devnull = devnull
+        self.needs_restart = needs_restart
+        self._statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)  # read for each job
+        self._boot_rss_kb = _rss_kb(self._statm_fd)
+
+    def serve(self):
+        """Answer the host's jobs until EOF (never returns)."""
+        host_in, host_out, memcg = self.env.host_in, self.env.host_out, self.env.memcg
+        while True:
+            job = frames.read_frame(host_in)
+            if job is None:
+                os._exit(0)
+            if "stop" in job:
+                continue  # a stop that crossed the end of its job: nothing left to stop
+            try:
+                job["program_fd"] = _splice_in(host_in, job.get("program_bytes", 0))
+                job["snippets_fd"] = _splice_in(host_in, job.get("snippets_bytes", 0))
+            except (OSError, TypeError, ValueError):
+                os._exit(3)  # out of step with the host: it sees EOF and replaces the slot
+            memcg.job_started()
+            try:
+                if job.get("mode") == "stdio":
+                    answer = self.run_stdio_job(job)
+                else:
+                    answer = self.run_tests_job(job)
+                answer["peak_kb"] = memcg.job_peak_kb(answer["peak_kb"])
+            except _Infra as exc:
+                answer = {"infra": str(exc)}
+            for fd in (job["program_fd"], job["snippets_fd"]):
+                os.close(fd)
+            if self.needs_restart or self.forker.broken or self._grown():
+                answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
+            frames.write_frame(host_out, answer)
+            if answer.get("restart"):
+                os._exit(0)
+
+    def run_tests_job(self, job):
+        limits = job["limits"]
+        tests = job["tests"]
+        prepared = [_prepare(spec) for spec in tests]
+        checker, rpc, floor = None, (), None
+        if any(spec["kind"] == "snippet" for spec in tests):
+            checker, rpc = self._start_tester(limits, len(tests) + 1, job["snippets_fd"])
+            floor = checker.pid
+        log_fd = _values_log()
+        try:
+            child = self._start_program(
+                limits,
+                len(tests) + 1,
+                None,
+                False,
+                prepared,
+                job["program_fd"],
+                rpc,
+                floor,
+                _compiled_program(job),
+                log_fd,
+            )
+        except _Infra:
+            os.close(log_fd)
+            if checker is not None:
+                checker.finish()
+            raise
+        for fd in rpc:
+            os.close(fd)
+        n_phases = len(tests) + 1
+        # The load phase's nonce is queued at once: the runner reads it only after
+        # its set-up (and the ready frame), before any program code runs. So are those
+        # of the value and call tests that follow (see _pipelined): the child can then
+        # run every phase without waiting for us.
+        c0, t0 = 0, time.monotonic()
+        sent = [child.send_nonce()]
+        _queue_nonces(child, sent, tests, 1)
+        self._both_ready(child, checker)
+        phases, ended = [], False
+        for i in range(n_phases):
+            remote = i > 0 and tests[i - 1]["kind"] == "snippet"
+            if remote:  # the test process runs it; the program's child serves its requests
+                c0, t0 = child.cpu_ns() + checker.cpu_ns(), time.monotonic()
+                child.send_token(runner.SERVE_TOKEN)
+                sent.append(checker.send_nonce())
+            elif i >= len(sent):  # the queue ran dry: this nonce starts the phase
+                c0, t0 = child.cpu_ns(), time.monotonic()
+                sent.append(child.send_nonce())
+            child.start_phase(i - 1)
+            try:
+                # Bytes after this phase's frame may only be the next phase's, if its nonce is out.
+                frame, cpu_ns, wall = child.wait(
+                    True,
+                    limits["cpu_s"],
+                    limits["wall_s"],
+                    c0,
+                    t0,
+                    strict=i + 1 >= len(sent),
+                    nonce=sent[i],
+                    reporter=checker if remote else None,
+                )
+                if frame is None and remote:
+                    phases.append(
+                        {
+                            "s": statuses.MEMORY if self.env.memcg.oom_killed() else statuses.CRASH,
+                            "m": "the test process ended during this test: "
+                            + checker.stderr_tail.decode("utf-8", "replace")[-300:],
+                        }
+                    )
+                    break
+                if frame is None:
+                    ended = True
+                    break
+                phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
+                if remote and (frame.get("gone") is True or process.gone(child.pid)):  # the program died:
+                    phases.pop()  # its end is this test's verdict, and the tests after it are skipped
+                    ended = True
+                    break
+            except process.PhaseEnd as exc:
+                phases.append({"s": exc.status, "m": exc.message})
+                values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1))
+                if values:  # what a value phase computed before the limit: an earlier
+                    phases[-1]["v"] = values  # assert may have failed already
+                break
+            if phases[-1]["s"] != statuses.OK and (i == 0 or job.get("first_failure")):
+                break
+            if remote:
+                c0, t0 = child.cpu_ns(), time.monotonic()
+            else:
+                c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
+            _queue_nonces(child, sent, tests, i + 1)
+        if checker is not None:
+            checker.finish(status=False)
+        status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0, status=ended)
+        if ended:
+            kind, why = process.describe_exit(status, self.env.memcg)
+            phases.append({"s": kind, "m": "program ended during this phase: " + why})
+            values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2))
+            if values:
+                phases[-1]["v"] = values
+        os.close(log_fd)
+        if child.stderr_tail and phases and phases[-1]["s"] == statuses.CRASH:
+            phases[-1]["m"] += "; stderr: " + child.stderr_tail.decode("utf-8", "replace")[-400:]
+        self._wipe()
+        load, rest = phases[0], phases[1:]
+        rest += [{"s": statuses.SKIPPED}] * (len(tests) - len(rest))
+        return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
+
+    def run_stdio_job(self, job):
+        limits = job["limits"]
+        results, cpu_total, peak = [], 0.0, 0
+        program = _compiled_program(job)  # once for all its runs
+        for test in job["tests"]:
+            if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
+                results.append({"s": statuses.SKIPPED})
+                continue
+            child = self._start_program(
+                limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program
+            )
+            self._ready(child)
+            try:
+                _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
+                phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
+            except process.PhaseEnd as exc:
+                phase = {"s": exc.status, "m": exc.message}
+            status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
+            cpu_total += cpu_ms
+            peak = max(peak, peak_kb)
+            if phase["s"] == statuses.OK and status != 0:
+                code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+                if code == runner.MEMORY_EXIT:
+                    phase = {"s": statuses.MEMORY, "m": "MemoryError"}
+                elif code == runner.SYNTAX_EXIT:
+                    phase = {"s": statuses.SYNTAX, "m": child.stderr_tail.decode("utf-8", "replace")[-400:]}
+                else:
+                    phase["s"], phase["m"] = process.describe_exit(status, self.env.memcg)
+                    tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
+                    if tail:
+                        phase["m"] += ": " + tail
+                    phase["s"] = statuses.ERROR if code is not None else phase["s"]
+            if phase["s"] == statuses.OK:
+                phase["stdout"] = child.stdout.decode("utf-8", "replace")
+            results.append(phase)
+            self._wipe()
+        return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
+
+    def _start_program(
+        self,
+        limits,
+        n_phases,
+        stdin_data,
+        keep_stdout,
+        prepared,
+        program_fd,
+        rpc=(),
+        floor=None,
+        program=None,
+        log_fd=None,
+    ):
+        """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
+        (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
+        pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log."""
+        stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else self.devnull
+        if stdin_data:
+            os.write(stdin_fd, stdin_data.encode("utf-8"))
+            os.lseek(stdin_fd, 0, 0)
+            # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
+            fcntl.fcntl(
+                stdin_fd,
+                fcntl.F_ADD_SEALS,
+                fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
+            )
+        theirs, ours = self._child_pipes(control=prepared is not None)
+        payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
+        try:
+            pid = self.forker.spawn(
+                b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd, log_fd
+            )
+        finally:
+            for fd in (*theirs, stdin_fd):
+                if fd != self.devnull:
+                    os.close(fd)
+        return process.Child(self.env, pid, *ours, limits, keep_stdout)
+
+    def _child_pipes(self, control=True):
+        """A child's stdout, stderr, control and results pipes: (its ends in its fd order 1-4,
+        ours in process.Child's order). Without `control` (stdio mode) its fd 3 is /dev/null."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        ctl_r, ctl_w = os.pipe() if control else (self.devnull, None)
+        return (out_w, err_w, ctl_r, res_w), (ctl_w, res_r, out_r, err_r)
+
+    def _start_tester(self, limits, n_phases, snippets_fd):
+        """The test process (see tester.py), forked before the program's child, so the program
+        can never signal it. It reads the snippets from `snippets_fd`: they never pass through
+        the zygote's memory. Returns (its Child, the program child's ends of the pipes between
+        them)."""
+        to_program_r, to_program_w = os.pipe()
+        from_program_r, from_program_w = os.pipe()
+        theirs, ours = self._child_pipes()
+        try:
+            pid = self.forker.spawn(
+                b"T",
+                (self.devnull, *theirs, to_program_w, from_program_r),
+                {"limits": limits, "phases": n_phases},
+                snippets_fd,
+            )
+        finally:
+            for fd in (*theirs, to_program_w, from_program_r):
+                os.close(fd)
+        return process.Child(self.env, pid, *ours, limits, False), (to_program_r, from_program_w)
+
+    def _ready(self, child):
+        try:
+            frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S, strict=False)
+        except process.PhaseEnd as exc:
+            frame = None
+            reason = exc.message
+        else:
+            reason = "child exited during set-up"
+        if frame != _READY:
+            status, _, _ = child.finish()
+            self._wipe()
+            raise _Infra(
+                "sandbox child failed to start: %s (%s) %s"
+                % (
+                    reason,
+                    process.describe_exit(status, self.env.memcg)[1],
+                    child.stderr_tail.decode("utf-8", "replace"),
+                )
+            )
+
+    def _both_ready(self, child, checker):
+        """Wait for the program's child and, if there is one, the test process."""
+        try:
+            self._ready(child)
+        except _Infra:
+            if checker is not None:
+                checker.finish()
+            raise
+        if checker is None:
+            return
+        try:
+            self._ready(checker)
+        except _Infra:
+            child.finish()
+            self._wipe()
+            raise
+
+    def _wipe(self):
+        """Empty the scratch for the next job (see _wipe_scratch)."""
+        if not _wipe_scratch(self.env.scratch, self.workdir):
+            self.needs_restart = True
+
+    def _grown(self):
+        """True when the zygote holds much more memory than at boot (a leak would only grow)."""
+        return self._boot_rss_kb and _rss_kb(self._statm_fd) > self._boot_rss_kb + GROWTH_LIMIT_KB
 
 
 def _compiled_program(job):
@@ -249,82 +558,6 @@ def _compiled_program(job):
     if _SEQUENCE_TIMES.search(source):
         return None
     return runner.compile_program(source)
-
-
-def _start_program(
-    limits, n_phases, stdin_data, keep_stdout, prepared, program_fd, rpc=(), floor=None, program=None, log_fd=None
-):
-    """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
-    (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
-    pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log."""
-    stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else _devnull
-    if stdin_data:
-        os.write(stdin_fd, stdin_data.encode("utf-8"))
-        os.lseek(stdin_fd, 0, 0)
-        # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
-        fcntl.fcntl(
-            stdin_fd,
-            fcntl.F_ADD_SEALS,
-            fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
-        )
-    theirs, ours = _child_pipes(control=prepared is not None)
-    payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
-    try:
-        pid = _spawn(b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd, log_fd)
-    finally:
-        for fd in (*theirs, stdin_fd):
-            if fd != _devnull:
-                os.close(fd)
-    return process.Child(pid, *ours, limits, keep_stdout)
-
-
-def _child_pipes(control=True):
-    """A child's stdout, stderr, control and results pipes: (its ends in its fd order 1-4,
-    ours in process.Child's order). Without `control` (stdio mode) its fd 3 is /dev/null."""
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
-    ctl_r, ctl_w = os.pipe() if control else (_devnull, None)
-    return (out_w, err_w, ctl_r, res_w), (ctl_w, res_r, out_r, err_r)
-
-
-def _start_tester(limits, n_phases, snippets_fd):
-    """The test process (see tester.py), forked before the program's child, so the program
-    can never signal it. It reads the snippets from `snippets_fd`: they never pass through
-    the zygote's memory. Returns (its Child, the program child's ends of the pipes between
-    them)."""
-    to_program_r, to_program_w = os.pipe()
-    from_program_r, from_program_w = os.pipe()
-    theirs, ours = _child_pipes()
-    try:
-        pid = _spawn(
-            b"T", (_devnull, *theirs, to_program_w, from_program_r), {"limits": limits, "phases": n_phases}, snippets_fd
-        )
-    finally:
-        for fd in (*theirs, to_program_w, from_program_r):
-            os.close(fd)
-    return process.Child(pid, *ours, limits, False), (to_program_r, from_program_w)
-
-
-def _ready(child):
-    try:
-        frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S, strict=False)
-    except process.PhaseEnd as exc:
-        frame = None
-        reason = exc.message
-    else:
-        reason = "child exited during set-up"
-    if frame != _READY:
-        status, _, _ = child.finish()
-        _wipe_scratch()
-        raise _Infra(
-            "sandbox child failed to start: %s (%s) %s"
-            % (reason, process.describe_exit(status)[1], child.stderr_tail.decode("utf-8", "replace"))
-        )
-
-
-class _Infra(Exception):
-    pass
 
 
 def _phase_result(frame, nonce, cpu_ns, wall, part):
@@ -424,124 +657,6 @@ def _probes(tests, index):
     return 0
 
 
-def run_tests_job(job):
-    limits = job["limits"]
-    tests = job["tests"]
-    prepared = [_prepare(spec) for spec in tests]
-    checker, rpc, floor = None, (), None
-    if any(spec["kind"] == "snippet" for spec in tests):
-        checker, rpc = _start_tester(limits, len(tests) + 1, job["snippets_fd"])
-        floor = checker.pid
-    log_fd = _values_log()
-    try:
-        child = _start_program(
-            limits, len(tests) + 1, None, False, prepared, job["program_fd"], rpc, floor, _compiled_program(job), log_fd
-        )
-    except _Infra:
-        os.close(log_fd)
-        if checker is not None:
-            checker.finish()
-        raise
-    for fd in rpc:
-        os.close(fd)
-    n_phases = len(tests) + 1
-    # The load phase's nonce is queued at once: the runner reads it only after
-    # its set-up (and the ready frame), before any program code runs. So are those
-    # of the value and call tests that follow (see _pipelined): the child can then
-    # run every phase without waiting for us.
-    c0, t0 = 0, time.monotonic()
-    sent = [child.send_nonce()]
-    _queue_nonces(child, sent, tests, 1)
-    _both_ready(child, checker)
-    phases, ended = [], False
-    for i in range(n_phases):
-        remote = i > 0 and tests[i - 1]["kind"] == "snippet"
-        if remote:  # the test process runs it; the program's child serves its requests
-            c0, t0 = child.cpu_ns() + checker.cpu_ns(), time.monotonic()
-            child.send_token(runner.SERVE_TOKEN)
-            sent.append(checker.send_nonce())
-        elif i >= len(sent):  # the queue ran dry: this nonce starts the phase
-            c0, t0 = child.cpu_ns(), time.monotonic()
-            sent.append(child.send_nonce())
-        child.start_phase(i - 1)
-        try:
-            # Bytes after this phase's frame may only be the next phase's, if its nonce is out.
-            frame, cpu_ns, wall = child.wait(
-                True,
-                limits["cpu_s"],
-                limits["wall_s"],
-                c0,
-                t0,
-                strict=i + 1 >= len(sent),
-                nonce=sent[i],
-                reporter=checker if remote else None,
-            )
-            if frame is None and remote:
-                phases.append(
-                    {
-                        "s": statuses.MEMORY if process.oom_killed() else statuses.CRASH,
-                        "m": "the test process ended during this test: "
-                        + checker.stderr_tail.decode("utf-8", "replace")[-300:],
-                    }
-                )
-                break
-            if frame is None:
-                ended = True
-                break
-            phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
-            if remote and (frame.get("gone") is True or process.gone(child.pid)):  # the program died:
-                phases.pop()  # its end is this test's verdict, and the tests after it are skipped
-                ended = True
-                break
-        except process.PhaseEnd as exc:
-            phases.append({"s": exc.status, "m": exc.message})
-            values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1))
-            if values:  # what a value phase computed before the limit: an earlier
-                phases[-1]["v"] = values  # assert may have failed already
-            break
-        if phases[-1]["s"] != statuses.OK and (i == 0 or job.get("first_failure")):
-            break
-        if remote:
-            c0, t0 = child.cpu_ns(), time.monotonic()
-        else:
-            c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
-        _queue_nonces(child, sent, tests, i + 1)
-    if checker is not None:
-        checker.finish(status=False)
-    status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0, status=ended)
-    if ended:
-        kind, why = process.describe_exit(status)
-        phases.append({"s": kind, "m": "program ended during this phase: " + why})
-        values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2))
-        if values:
-            phases[-1]["v"] = values
-    os.close(log_fd)
-    if child.stderr_tail and phases and phases[-1]["s"] == statuses.CRASH:
-        phases[-1]["m"] += "; stderr: " + child.stderr_tail.decode("utf-8", "replace")[-400:]
-    _wipe_scratch()
-    load, rest = phases[0], phases[1:]
-    rest += [{"s": statuses.SKIPPED}] * (len(tests) - len(rest))
-    return {"load": load, "tests": rest, "cpu_ms": cpu_ms, "peak_kb": peak_kb}
-
-
-def _both_ready(child, checker):
-    """Wait for the program's child and, if there is one, the test process."""
-    try:
-        _ready(child)
-    except _Infra:
-        if checker is not None:
-            checker.finish()
-        raise
-    if checker is None:
-        return
-    try:
-        _ready(checker)
-    except _Infra:
-        child.finish()
-        _wipe_scratch()
-        raise
-
-
 def _splice_in(host_in, n):
     """A memfd holding the next `n` bytes of the host's pipe, moved by the kernel (splice):
     the program's source and the snippets' sources never pass through the zygote's memory,
@@ -565,61 +680,12 @@ def _queue_nonces(child, sent, tests, done):
         sent.append(child.send_nonce())
 
 
-def run_stdio_job(job):
-    limits = job["limits"]
-    results, cpu_total, peak = [], 0.0, 0
-    program = _compiled_program(job)  # once for all its runs
-    for test in job["tests"]:
-        if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
-            results.append({"s": statuses.SKIPPED})
-            continue
-        child = _start_program(limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program)
-        _ready(child)
-        try:
-            _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
-            phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-        except process.PhaseEnd as exc:
-            phase = {"s": exc.status, "m": exc.message}
-        status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
-        cpu_total += cpu_ms
-        peak = max(peak, peak_kb)
-        if phase["s"] == statuses.OK and status != 0:
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-            if code == runner.MEMORY_EXIT:
-                phase = {"s": statuses.MEMORY, "m": "MemoryError"}
-            elif code == runner.SYNTAX_EXIT:
-                phase = {"s": statuses.SYNTAX, "m": child.stderr_tail.decode("utf-8", "replace")[-400:]}
-            else:
-                phase["s"], phase["m"] = process.describe_exit(status)
-                tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
-                if tail:
-                    phase["m"] += ": " + tail
-                phase["s"] = statuses.ERROR if code is not None else phase["s"]
-        if phase["s"] == statuses.OK:
-            phase["stdout"] = child.stdout.decode("utf-8", "replace")
-        results.append(phase)
-        _wipe_scratch()
-    return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
-
-
-_BOOT_RSS_KB = 0
-GROWTH_LIMIT_KB = 256 * 1024
-
-
-_statm_fd = None  # /proc/self/statm, opened at boot and read again for each job
-_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _rss_kb():
+def _rss_kb(statm_fd):
+    """The zygote's resident memory, from its open /proc/self/statm."""
     try:
-        return int(os.pread(_statm_fd, 256, 0).split()[1]) * _PAGE_KB
+        return int(os.pread(statm_fd, 256, 0).split()[1]) * _PAGE_KB
     except (OSError, TypeError, ValueError, IndexError):
         return 0
-
-
-def _grown():
-    """True when the zygote holds much more memory than at boot (a leak would only grow)."""
-    return _BOOT_RSS_KB and _rss_kb() > _BOOT_RSS_KB + GROWTH_LIMIT_KB
 
 
 def _pin(cpu):
@@ -643,12 +709,11 @@ def _preimport(names):
     return done
 
 
-def _start_forker(host_in, host_out, nproc_slack, join_fd=None):
+def _start_forker(workdir, nproc_slack, join_fd, hidden):
     """Fork the fork server now, before any job: every child is a copy of it, never of us.
-    `join_fd`: the job memory cgroup's cgroup.procs, for the fork server's children only."""
-    global _forker
-    forker.WORKDIR = WORKDIR
-    forker.NPROC_SLACK = nproc_slack
+    `workdir` and `nproc_slack`: its children's (forker.Settings); `join_fd`: the job memory
+    cgroup's cgroup.procs, for the fork server's children only; `hidden`: the names of our own
+    modules, which programs must not find in sys.modules. Returns our end, a _ForkServer."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = forker._fork_raw()
     if pid == 0:
@@ -657,7 +722,7 @@ def _start_forker(host_in, host_out, nproc_slack, join_fd=None):
             # where the child wants them (recvmsg takes the lowest free numbers, in order).
             keep = top = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 1000)
             if join_fd is not None:
-                forker.JOIN_FD = top = fcntl.fcntl(join_fd, fcntl.F_DUPFD_CLOEXEC, keep + 1)
+                join_fd = top = fcntl.fcntl(join_fd, fcntl.F_DUPFD_CLOEXEC, keep + 1)
             os.closerange(0, keep)
             os.closerange(top + 1, 1 << 16)
             theirs = socket.socket(fileno=keep)
@@ -665,37 +730,28 @@ def _start_forker(host_in, host_out, nproc_slack, join_fd=None):
             seccomp.SignalFloor(os.getpid(), seccomp.UNMAPPED_MEMORY).install()
             # Our modules are hidden from programs: dropped here once, so that no child writes
             # to (and copies) the pages of sys.modules to drop them itself.
-            for name in _SANDBOX_MODULES:
+            for name in hidden:
                 sys.modules.pop(name, None)
-            forker.serve(theirs)
+            forker.serve(theirs, forker.Settings(workdir, nproc_slack, join_fd))
         finally:
             os._exit(70)
     theirs.close()
     if join_fd is not None:
         os.close(join_fd)  # the children's, not ours
-    _forker = ours
+    return _ForkServer(ours)
 
 
 def main(boot):
-    """Serve jobs from the host until EOF. `boot` is the host's boot frame."""
-    global SCRATCH, WORKDIR, _devnull, _SANDBOX_MODULES
-    SCRATCH = boot.get("scratch", SCRATCH)
-    WORKDIR = os.path.join(SCRATCH, "w")
+    """Boot from the host's boot frame `boot`, then serve jobs from the host until EOF."""
+    # "/tmp" is firejail's private tmpfs; the unsandboxed (insecure) mode gets a fresh
+    # private directory instead.
+    scratch = boot.get("scratch", "/tmp")
+    workdir = os.path.join(scratch, "w")
     # Far from the fds children get (0-4); children close everything from 5 up.
     host_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 100)
     host_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 100)
     memcg = boot.get("memcg") or {}
-    process.configure(
-        SCRATCH,
-        bool(boot.get("own_pid_namespace", True)),
-        host_in,
-        host_out,
-        _reaped,
-        memcg.get("oom"),
-        memcg.get("usage"),
-        memcg.get("peak"),
-    )
-    _devnull = os.open(os.devnull, os.O_RDONLY)
+    devnull = os.open(os.devnull, os.O_RDONLY)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -706,51 +762,31 @@ def main(boot):
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     preimported = _preimport(boot.get("preimport", []))
     runner.bind_trusted()
-    _SANDBOX_MODULES = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
+    ours = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
     os.environ.clear()  # children inherit this environment: nothing from the host
-    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR})
+    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir})
     # A backstop for compiling hostile sources here; children set their own, lower.
     resource.setrlimit(resource.RLIMIT_AS, (ZYGOTE_MEMORY, resource.RLIM_INFINITY))
-    _wipe_scratch()
+    clean = _wipe_scratch(scratch, workdir)
     if "random" in sys.modules:  # children inherit this state (no reseed at fork)
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
-    _start_forker(host_in, host_out, int(boot.get("nproc_slack", forker.NPROC_SLACK)), memcg.get("join"))
-    process.protect(int(n) for n in os.listdir("/proc") if n.isdigit())
-    global _BOOT_RSS_KB, _statm_fd
-    _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
-    _BOOT_RSS_KB = _rss_kb()
+    fork_server = _start_forker(workdir, int(boot.get("nproc_slack", forker.NPROC_SLACK)), memcg.get("join"), ours)
+    env = process.Env(
+        scratch=scratch,
+        own_pid_namespace=bool(boot.get("own_pid_namespace", True)),
+        host_in=host_in,
+        host_out=host_out,
+        reap=fork_server.reaped,
+        memcg=process.MemoryCgroup(memcg.get("oom"), memcg.get("usage"), memcg.get("peak")),
+        protected=frozenset(int(n) for n in os.listdir("/proc") if n.isdigit()),
+    )
+    zygote = Zygote(env, workdir, fork_server, devnull, needs_restart=not clean)
     frames.write_frame(
         host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(), "preimported": preimported}
     )
-    while True:
-        job = frames.read_frame(host_in)
-        if job is None:
-            os._exit(0)
-        if "stop" in job:
-            continue  # a stop that crossed the end of its job: nothing left to stop
-        try:
-            job["program_fd"] = _splice_in(host_in, job.get("program_bytes", 0))
-            job["snippets_fd"] = _splice_in(host_in, job.get("snippets_bytes", 0))
-        except (OSError, TypeError, ValueError):
-            os._exit(3)  # out of step with the host: it sees EOF and replaces the slot
-        process.job_started()
-        try:
-            if job.get("mode") == "stdio":
-                answer = run_stdio_job(job)
-            else:
-                answer = run_tests_job(job)
-            answer["peak_kb"] = process.job_peak_kb(answer["peak_kb"])
-        except _Infra as exc:
-            answer = {"infra": str(exc)}
-        for fd in (job["program_fd"], job["snippets_fd"]):
-            os.close(fd)
-        if NEEDS_RESTART or _grown():
-            answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
-        frames.write_frame(host_out, answer)
-        if answer.get("restart"):
-            os._exit(0)
+    zygote.serve()
 
 
 BOOTSTRAP = r"""

@@ -546,16 +546,18 @@ if f is not None:
 HELPER_PATCHER = r'''
 import sys
 def _patch_helper():
-    """The strict helper is a constant of the test's code; its comparison table is a dict
-    in the helper's closure: make every comparison true."""
+    """The strict helper is a constant of the test's code; its comparison table is a dict in
+    its module's globals (or in a closure's cells): make every comparison true."""
     f = sys._getframe(2)
     while f is not None:
+        found = list(f.f_globals.values())
         for const in f.f_code.co_consts:
-            for cell in getattr(const, "__closure__", None) or ():
-                table = cell.cell_contents
-                if type(table) is dict and "==" in table:
-                    for op in table:
-                        table[op] = lambda a, b: True
+            found += [cell.cell_contents for cell in getattr(const, "__closure__", None) or ()]
+            found += list(getattr(const, "__globals__", {}).values())
+        for table in found:
+            if type(table) is dict and "==" in table:
+                for op in table:
+                    table[op] = lambda a, b: True
         f = f.f_back
 '''
 
@@ -603,8 +605,8 @@ ATTACKS = {
     ),
     "patch the strict helper's comparison table": (
         HELPER_PATCHER + "def solve(x):\n    _patch_helper()\n    return None\n",
-        "the strict helper's comparison table (_ops) is a mutable dict in its closure; a "
-        "candidate function patches it from the caller's frame",
+        "the strict helper's comparison table (_ops) is a mutable dict its frames and code reach; "
+        "a candidate function patches it from the caller's frame",
     ),
     "sys.settrace inside the candidate": (
         TRACE_JUMPER + "def solve(x):\n    sys.settrace(_tracer)\n    return None\n",
