@@ -55,10 +55,12 @@ run: setup
 test: setup lint
 	$(VENV)/bin/pytest
 
-# ruff (lint + format) over the whole tree; settings in pyproject.toml.
+# ruff (lint + format) over the whole tree, mypy strict on executor/ and broker/; settings
+# in pyproject.toml.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/humaneval.py

@@ -116,7 +116,7 @@ class Worker:
     """One `acefarm worker` process: its name, its started Pool and its Redis client. Made once
     by run_worker; the chunk task reaches it through the Celery app (make_app's `worker`)."""
 
-    def __init__(self, name: str, pool: Pool, r: redis.Redis) -> None:
+    def __init__(self, name: str, pool: Pool, r: redis.Redis[bytes]) -> None:
         self.name = name
         self.pool = pool
         self.redis = r
@@ -126,7 +126,7 @@ class Worker:
         return run_chunk(payload, self.pool, self.redis, task_id, self.name)
 
 
-def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str, worker_name: str = "") -> int:
+def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis[bytes], task_id: str, worker_name: str = "") -> int:
     """Run one chunk on a worker's pool; publish each result once, counting them under
     `worker_name` in the stats. Returns jobs published."""
     batch, reply = payload["batch"], payload["reply"]
@@ -180,7 +180,7 @@ def run_chunk(payload: dict[str, Any], pool: Pool, r: redis.Redis, task_id: str,
 
 
 def _publish(
-    publish: Any, r: redis.Redis, batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult]]
+    publish: Any, r: redis.Redis[bytes], batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult]]
 ) -> int:
     """Publish finished results (and fill the cache) in one pipelined round trip."""
     with r.pipeline(transaction=False) as p:
@@ -211,7 +211,7 @@ def _retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
 
 
 def _watch_cancellations(
-    r: redis.Redis, batch: str, futures: dict[Future, Any], pool: Pool, stop: threading.Event
+    r: redis.Redis[bytes], batch: str, futures: dict[Future[Any], Any], pool: Pool, stop: threading.Event
 ) -> None:
     """Stop jobs the dispatcher cancelled (its client went away or its deadline passed)."""
     by_id = {job.id: fut for fut, (job, _) in futures.items()}
@@ -225,7 +225,7 @@ def _watch_cancellations(
                 pool.cancel(fut)
 
 
-def heartbeat(r: redis.Redis, name: str, slots: int, runtime: str, stop: threading.Event) -> None:
+def heartbeat(r: redis.Redis[bytes], name: str, slots: int, runtime: str, stop: threading.Event) -> None:
     """Advertise this worker (slots, runtime) until `stop` is set."""
     key = f"{PREFIX}worker:{name}"
     while True:
@@ -331,7 +331,7 @@ class CeleryDispatcher:
 
     @property
     def capacity(self) -> int:
-        return max(1, sum(w["slots"] for w in self._workers()))
+        return max(1, sum(int(w["slots"]) for w in self._workers()))
 
     def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
         fut: Future[JobResult] = Future()

@@ -65,11 +65,10 @@ class Summary:
 
 def _done_key(rec: dict[str, Any]) -> int | str | None:
     """What an output record answers: a rejected line's number (int), or an id (str)."""
-    if "error" in rec and isinstance(rec.get("line"), int):
-        return rec["line"]
-    if isinstance(rec.get("id"), str):
-        return rec["id"]
-    return None
+    line, job_id = rec.get("line"), rec.get("id")
+    if "error" in rec and isinstance(line, int):
+        return line
+    return job_id if isinstance(job_id, str) else None
 
 
 def decode_line(line: int, raw: bytes | dict[str, Any]) -> dict[str, Any]:
