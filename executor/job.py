@@ -101,9 +101,6 @@ class Job:
             rules,
         )
         limits = defaults.merged(data.get("limits"))
-        # Test data travels to the sandbox as JSON text: a lone surrogate in a stdin or an
-        # argument cannot (it took the zygote down: infra_error). Refused here, naming it.
-        check_writable(data.get("tests"), "tests")
         return replace(job, tests=parse_tests(data.get("tests"), rules), limits=limits)
 
     @classmethod
@@ -136,6 +133,10 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> tuple[Test, ...]:
     """Validate a `tests` list (each test in its kind's JSON form, judging/registry.py)."""
     if not isinstance(raw, list):
         raise InvalidJob("tests", "missing or not a list")
+    # Test data travels to the sandbox as JSON text: a lone surrogate in a stdin or an
+    # argument cannot (it took the zygote down: infra_error). Refused here, naming it, for
+    # every path that builds tests.
+    check_writable(raw, "tests")
     if not raw:
         raise InvalidJob("tests", "is empty")
     if len(raw) > rules.max_tests:

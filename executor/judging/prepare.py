@@ -7,6 +7,8 @@ GRPO group's samples share one suite).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +56,45 @@ class PreparedJob:
 
 
 def prepare(job: Job) -> PreparedJob:
-    """Plan each of `job`'s tests (each kind's `plan`, with the plans before it)."""
-    plans: list[Plan] = []
-    for test in job.tests:
-        plans.append(kind_of(test).plan(test, plans))
-    return PreparedJob(job, tuple(plans))
+    """Plan each of `job`'s tests (each kind's `plan`, with the plans before it). Plans depend
+    on the tests only: jobs that share one parsed suite (a GRPO group through Score, the
+    trainer's farm) share its plans, however large its tests are."""
+    return PreparedJob(job, _SUITES.plans(job.tests))
+
+
+class _SuitePlans:
+    """The plans of the suites planned last, by the identity of their tests tuple (kept alive
+    here, so an id is never reused while cached). Bounded by the bytes of the test text kept;
+    the latest suite is kept whatever its size: its jobs are in flight."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._entries: OrderedDict[int, tuple[tuple[Any, ...], tuple[Plan, ...], int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def plans(self, tests: tuple[Any, ...]) -> tuple[Plan, ...]:
+        key = id(tests)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is tests:
+                self._entries.move_to_end(key)
+                return hit[1]
+        planned: list[Plan] = []
+        for test in tests:
+            planned.append(kind_of(test).plan(test, planned))
+        plans = tuple(planned)
+        size = sum(len(getattr(t, "code", "")) + 64 for t in tests)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            self._entries[key] = (tests, plans, size)
+            self._bytes += size
+            while self._bytes > self._max and len(self._entries) > 1:
+                _, (_, _, gone) = self._entries.popitem(last=False)
+                self._bytes -= gone
+        return plans
+
+
+_SUITES = _SuitePlans(64 << 20)

@@ -118,3 +118,23 @@ def test_a_kind_judges_from_the_phase_only():
     assert plan.kind.judge(plan, {"s": "timeout", "m": "cpu"}, ctx).verdict.value == "timeout"
     assert plan.kind.judge(plan, {"s": "ok", "v": 1}, ctx).verdict.value == "passed"
     assert plan.kind.judge(plan, {"s": "ok", "v": True}, ctx).verdict.value == "failed"
+
+
+def test_jobs_sharing_a_suite_share_its_plans():
+    from executor.job import parse_tests
+
+    big = "assert f(1) == '" + "x" * 900_000 + "'"  # past the per-source plan caches' entry bound
+    suite = parse_tests([big, "assert f(2) == 2"])
+    a, b = (prepare(Job.from_parts(f"g/{i}", "def f(x): return x", suite)) for i in range(2))
+    assert a.plans is b.plans and a.plans[0].detail.check is not None
+    other = prepare(Job.from_parts("h/0", "x = 1", parse_tests([big, "assert f(2) == 2"])))
+    assert other.plans is not a.plans  # another suite, planned on its own
+
+
+def test_tests_with_unwritable_text_are_refused_on_every_path():
+    from executor.job import parse_tests
+
+    for tests in ([{"stdin": "x\ud800", "expected_stdout": "1"}], [{"call": "f", "args": ["\udc80"], "expected": 1}]):
+        with pytest.raises(InvalidJob) as err:
+            parse_tests(tests)
+        assert err.value.field.startswith("tests")
