@@ -72,11 +72,30 @@ def _trusted_module(name, value):
 
 
 def _names(source):
-    """Every name a snippet reads."""
+    """The names a snippet reads and does not bind itself (a name it binds - `def check`, a
+    parameter, a loop variable, an import - is the test's, not the program's, whatever the
+    program defines under it)."""
     try:
-        return frozenset(n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name))
+        tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
+    read, bound = set(), set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, ast.alias):
+            bound.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            bound.add(n.rest)
+    return frozenset(read - bound)
 
 
 def _run_snippet(program, code, error, ns, own, genuine, used):
@@ -93,7 +112,7 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     except BaseException as exc:
         return ERROR, runner.describe(exc)
     mine = set()
-    if not any(k in theirs and not trusted.is_trusted(k) for k in used):
+    if not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used):
         mine = {
             k
             for k in used

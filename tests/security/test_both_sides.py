@@ -492,3 +492,34 @@ def test_is_none_on_a_copy_is_judged_and_copies_are_not_kept(pool, host):
         [F],
     )
     host.check()
+
+
+DECOY_CHECK = (
+    "import random\n"
+    "def check(candidate):\n"
+    "    rng = random.Random(7)\n"
+    "    for _ in range(20):\n"
+    "        a, b = rng.randint(1, 1000), rng.randint(1, 1000)\n"
+    "        x, y = a, b\n"
+    "        while y:\n"
+    "            x, y = y, x % y\n"
+    "        assert candidate(a, b) == x\n"
+    "check(gcd)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "decoy",
+    ["def check(*a, **k):\n    pass\n", "x = 0\n", "candidate = 1\n", "rng = None\n", "for i in range(3):\n    pass\n"],
+)
+@pytest.mark.parametrize(
+    "test", [DECOY_CHECK, "assert gcd(12, 18) == 6 and all(gcd(i, 2 * i) == i for i in range(1, 50))"]
+)
+def test_a_decoy_global_named_like_a_tests_own_name_decides_nothing(pool, decoy, test):
+    """A snippet's own names (its `def check`, parameters, loop variables) are the test's: a
+    program global of the same name must not switch a built-in-named task function (`gcd`)
+    from the program's own to the genuine one, which a wrong program would then pass with."""
+    wrong = "def gcd(a, b):\n    return 6 if a == 12 else 1\n" + decoy
+    assert_no_reward(pool.run(make_job(wrong, [test])), [F])
+    right = "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n" + decoy
+    assert pool.run(make_job(right, [test])).verdict is Verdict.PASSED
