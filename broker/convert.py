@@ -92,8 +92,10 @@ def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
         limits = chosen_limits(job.limits)
     else:
         check_job_text(job)
-        limits = dict(job.get("limits") or {})
+        written = job.get("limits") or {}
         job = Job.from_dict(job, rules=JobRules.unbounded())
+        resolved = job.limits.to_dict()
+        limits = {k: resolved[k] for k in written}  # as written, in their validated types
     check_job_text(job.to_dict())
     msg = pb.Job(
         id=job.id,
@@ -118,16 +120,29 @@ def result_to_pb(result: JobResult) -> Any:
         peak_kb=result.peak_kb,
         cached=result.cached,
         message=result.message or "",
+        attempts=result.attempts,
         tests=[
-            pb.TestResult(verdict=_verdict_pb(t.verdict), message=t.message or "", cpu_ms=t.cpu_ms or 0.0)
+            pb.TestResult(verdict=_verdict_pb(t.verdict), message=t.message or "", cpu_ms=t.cpu_ms)
             for t in result.tests
         ],
     )
 
 
 def result_from_pb(msg: Any) -> JobResult:
-    tests = tuple(TestResult(_verdict(t.verdict), t.message or None, t.cpu_ms or None) for t in msg.tests)
-    return JobResult(msg.id, _verdict(msg.verdict), tests, msg.cpu_ms, msg.peak_kb, msg.cached, msg.message or None)
+    tests = tuple(
+        TestResult(_verdict(t.verdict), t.message or None, t.cpu_ms if t.HasField("cpu_ms") else None)
+        for t in msg.tests
+    )
+    return JobResult(
+        msg.id,
+        _verdict(msg.verdict),
+        tests,
+        msg.cpu_ms,
+        msg.peak_kb,
+        msg.cached,
+        msg.message or None,
+        msg.attempts or 1,
+    )
 
 
 def _verdict_pb(v: Verdict) -> int:

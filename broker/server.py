@@ -220,13 +220,11 @@ class FarmService:
                 f"programs: {len(jobs)} jobs; at most {self.config.max_batch_jobs} per request",
             )
         futures = self._submit(jobs, context)
-        results = [self._result(f, context) for f in futures]
+        results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
         return _bytes(
             pb.ScoreResponse(
-                results=[result_to_pb(r) for r in results],
-                matrix=[
-                    pb.ScoreRow(verdicts=[result_to_pb(r).tests[j].verdict for j in range(r.total)]) for r in results
-                ],
+                results=results,
+                matrix=[pb.ScoreRow(verdicts=[t.verdict for t in r.tests]) for r in results],
                 pass_rates=[r.pass_rate for r in results],
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from .text import JOB_MESSAGES_MAX, MESSAGE_MAX, MESSAGE_SHARE_MIN, writable
 from .verdict import Verdict
@@ -12,6 +12,7 @@ from .verdict import Verdict
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__: ClassVar[bool] = False  # not a pytest class, whatever its name
     verdict: Verdict
     message: str | None = None
     cpu_ms: float | None = None

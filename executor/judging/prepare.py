@@ -7,6 +7,7 @@ GRPO group's samples share one suite).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..job import Job
 from .kind import STDIO, Plan
-from .registry import kind_of
+from .registry import kind_of, to_raw
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ class _SuitePlans:
         for test in tests:
             planned.append(kind_of(test).plan(test, planned))
         plans = tuple(planned)
-        size = sum(len(getattr(t, "code", "")) + 64 for t in tests)
+        if all(p.detail is None for p in plans):
+            return plans  # nothing worked out ahead: nothing worth keeping the suite alive for
+        size = sum(_size(t) for t in tests)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -97,4 +100,10 @@ class _SuitePlans:
         return plans
 
 
-_SUITES = _SuitePlans(64 << 20)
+def _size(test: Any) -> int:
+    """Bytes a kept test holds, about: its JSON form's length."""
+    raw = to_raw(test)
+    return 64 + (len(raw) if isinstance(raw, str) else len(json.dumps(raw, ensure_ascii=False, default=repr)))
+
+
+_SUITES = _SuitePlans(32 << 20)

@@ -138,3 +138,16 @@ def test_tests_with_unwritable_text_are_refused_on_every_path():
         with pytest.raises(InvalidJob) as err:
             parse_tests(tests)
         assert err.value.field.startswith("tests")
+
+
+def test_kept_suites_are_bounded_by_all_their_bytes():
+    from executor.job import parse_tests
+    from executor.judging import prepare as prepare_module
+
+    for i in range(60):  # 60 suites of ~1 MB of arguments each, beside an assert worth planning
+        suite = parse_tests([{"call": "f", "args": ["x" * 1_000_000], "expected": i}, "assert f(1) == 1"])
+        prepare(Job.from_parts(f"s/{i}", "x = 1", suite))
+    assert prepare_module._SUITES._bytes <= 32 << 20
+    stdio_only = parse_tests([{"stdin": "x" * 1000, "expected_stdout": "1"}])
+    prepare(Job.from_parts("io/0", "x = 1", stdio_only))
+    assert id(stdio_only) not in prepare_module._SUITES._entries  # nothing planned: not kept

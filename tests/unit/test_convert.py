@@ -1,0 +1,42 @@
+"""The one protobuf form of jobs and results (broker/convert.py) and the one dict form."""
+
+from broker.convert import job_from_pb, job_to_pb, result_from_pb, result_to_pb
+from executor import Job, JobResult, JobRules, Limits, TestResult, Verdict
+
+
+def _same(a: JobResult, b: JobResult) -> bool:
+    return a == b and a.attempts == b.attempts
+
+
+def test_results_round_trip_through_protobuf_and_dicts():
+    result = JobResult(
+        "q/1\ud800",
+        Verdict.FAILED,
+        (TestResult(Verdict.PASSED, None, 0.0), TestResult(Verdict.FAILED, "got 1\x00"), TestResult(Verdict.SKIPPED)),
+        cpu_ms=3.5,
+        peak_kb=9100,
+        cached=True,
+        message="why",
+        attempts=2,
+    )
+    assert _same(result_from_pb(result_to_pb(result)), result)
+    assert _same(JobResult.from_dict(result.to_dict()), result)
+    assert result.tests[0].cpu_ms == 0.0 and result_from_pb(result_to_pb(result)).tests[2].cpu_ms is None
+
+
+def test_a_job_dict_and_its_job_make_the_same_message_but_for_limits():
+    data = {
+        "id": "a",
+        "program": "def f(x):\n    return x\n",
+        "tests": ["assert f(1) == 1", {"call": "f", "args": [[1, 2]], "expected": [1, 2]}],
+        "limits": {"memory_mb": 512.0, "cpu_s": 1},
+        "mode": "first_failure",
+    }
+    from_dict = job_to_pb(data)
+    assert from_dict.limits.memory_mb == 512 and from_dict.limits.HasField("memory_mb")  # as written
+    job = Job.from_dict(data)
+    from_job = job_to_pb(job)
+    assert not from_job.limits.HasField("memory_mb") and from_job.limits.cpu_s == 1  # differs from the defaults
+    assert list(from_dict.tests) == list(from_job.tests)
+    back = job_from_pb(from_dict, Limits(), JobRules())
+    assert back == job
