@@ -241,6 +241,14 @@ class _ForkServer:
         return signal.SIGKILL, 0.0, 0
 
 
+STDIO_ANSWER_BYTES = 96 << 20  # all of a stdio job's stdout in its answer (a job carries at most 64 MiB)
+
+
+def _frame_size(text):
+    """Bytes `text` takes in a JSON frame (control characters become 6-byte escapes)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
 class Zygote:
     """A booted zygote: its sandbox (`env`, a process.Env), its children's working directory,
     its fork server (a _ForkServer) and a read-only /dev/null fd (reused as an empty stdin).
@@ -398,6 +406,7 @@ class Zygote:
     def run_stdio_job(self, job):
         limits = job["limits"]
         results, cpu_total, peak = [], 0.0, 0
+        sent = 0  # bytes of stdout in the answer so far, as its frame will carry them
         program = _compiled_program(job)  # once for all its runs
         for test in job["tests"]:
             if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
@@ -428,7 +437,15 @@ class Zygote:
                         phase["m"] += ": " + tail
                     phase["s"] = statuses.ERROR if code is not None else phase["s"]
             if phase["s"] == statuses.OK:
-                phase["stdout"] = child.stdout.decode("utf-8", "replace")
+                stdout = child.stdout.decode("utf-8", "replace")
+                sent += _frame_size(stdout)
+                if sent > STDIO_ANSWER_BYTES:  # each run within output_kb, but all of them together
+                    phase = {
+                        "s": statuses.OUTPUT,
+                        "m": "output across the job's runs exceeded %d MiB" % (STDIO_ANSWER_BYTES >> 20),
+                    }
+                else:
+                    phase["stdout"] = stdout
             results.append(phase)
             self._wipe()
         return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
