@@ -329,10 +329,17 @@ class Zygote:
         # its set-up (and the ready frame), before any program code runs. So are those
         # of the value and call tests that follow (see _pipelined): the child can then
         # run every phase without waiting for us.
+        # With a test process, the program runs no code before that process is ready: its
+        # set-up (parsing the snippets) is the test's own cost, and a program that filled the
+        # job's memory meanwhile could get it killed and call that the farm's failure.
+        sent = []
+        if checker is not None:
+            self._both_ready(child, checker)
         c0, t0 = 0, time.monotonic()
-        sent = [child.send_nonce()]
+        sent.append(child.send_nonce())
         _queue_nonces(child, sent, tests, 1)
-        self._both_ready(child, checker)
+        if checker is None:
+            self._both_ready(child, checker)
         phases, ended = [], False
         for i in range(n_phases):
             remote = i > 0 and tests[i - 1]["kind"] == "snippet"

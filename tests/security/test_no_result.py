@@ -145,3 +145,33 @@ def test_stdout_across_many_runs_is_the_programs_output_limit(pool):
     echo = "print(input() * 1000)\n"
     tests = [{"stdin": "ab\n", "expected_stdout": "ab" * 1000} for _ in range(100)]
     assert pool.run(make_job(echo, tests)).verdict is Verdict.PASSED
+
+
+OOM_VICTIM_MAKER = r"""
+import ctypes
+libc = ctypes.CDLL(None)
+libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, to reach our own /proc files
+with open('/proc/self/oom_score_adj', 'w') as fh:
+    fh.write('0')  # as low as an unprivileged process may go: the test process is the victim
+HOG = []
+try:
+    while True:
+        HOG.append(b'\x01' * (4 << 20))
+except MemoryError:
+    pass
+def f(x):
+    return x
+"""
+
+
+def test_a_program_cannot_get_the_test_process_killed_before_it_is_ready(pool):
+    """The program lowers its OOM score and fills the job's memory while the test process
+    parses a large snippet payload: it runs no code before that process is ready, so the job
+    gets a verdict of the program's own (it catches its MemoryError: its tests may pass), on
+    the first attempt, never infra_error."""
+    big = "# " + "x" * ((1 << 20) - 200) + "\n"
+    tests = [big + "import random\nassert f(random.randint(1, 1)) == 1"] * 40
+    for _ in range(3):
+        result = pool.run(make_job(OOM_VICTIM_MAKER, tests, memory_mb=256))
+        show(result)
+        assert result.attempts == 1 and result.verdict is not Verdict.INFRA_ERROR, result.message
