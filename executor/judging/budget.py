@@ -117,6 +117,7 @@ FREE_LITERAL_CHARS = 4096  # a str or bytes literal up to this long is free; lon
 REBUILT_TAGGED_UNITS = 1
 REBUILT_NUMBER_UNITS = 16
 REBUILT_INT_HEX_DIGITS = 256
+REBUILT_FRACTION_KBIT_UNITS = 4  # per (kilobit)^2 of a Fraction: 65,536 bits (~5 ms) cost 16,384
 REBUILT_DECIMAL_CHARS = 64
 
 _SCALARS = frozenset({float, bool, complex, type(None)})
@@ -182,14 +183,14 @@ def split_units(chars: int) -> int:
 
 def rebuild_units(kind: str, size: int) -> int:
     """What the codec's decoder rebuilding `kind` costs (its meter's calls, sandbox/codec.py):
-    `size` "tagged" values, an "int" of `size` hex digits, a "Fraction", or a "Decimal" of
-    `size` characters of text."""
+    `size` "tagged" values, an "int" of `size` hex digits, a "Fraction" of `size` bits, or a
+    "Decimal" of `size` characters of text."""
     if kind == "tagged":
         return size * REBUILT_TAGGED_UNITS
     if kind == "int":
         return size // REBUILT_INT_HEX_DIGITS * REBUILT_NUMBER_UNITS
-    if kind == "Fraction":
-        return REBUILT_NUMBER_UNITS
+    if kind == "Fraction":  # `size` bits: reducing by the gcd is quadratic in them
+        return REBUILT_NUMBER_UNITS + (size >> 10) ** 2 * REBUILT_FRACTION_KBIT_UNITS
     if kind == "Decimal":
         return (1 + size // REBUILT_DECIMAL_CHARS) * REBUILT_NUMBER_UNITS
     raise ValueError(f"no cost for rebuilding {kind!r}")

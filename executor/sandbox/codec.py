@@ -528,14 +528,20 @@ def _decode(data, depth, state):
         if tag == "BA":
             return bytearray.fromhex(body)
         if tag == "C":
-            return complex(decode(body[0]), decode(body[1]))
+            real, imag = _decode(body[0], depth + 1, state), _decode(body[1], depth + 1, state)
+            if type(real) is not float or type(imag) is not float:
+                raise DecodeError("a complex's parts are floats")
+            return complex(real, imag)
         if tag == "Q":
-            state.rebuilt("Fraction", 1)
             from fractions import Fraction
 
             num, den = _decode(body[0], depth + 1, state), _decode(body[1], depth + 1, state)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
+            if type(num) is not int or type(den) is not int:
+                raise DecodeError("a Fraction's parts are ints")
+            # Fraction() reduces by the gcd: its cost grows with the square of the bits.
+            state.rebuilt("Fraction", max(num.bit_length(), den.bit_length()))
             return Fraction(num, den)
         if tag == "DEC":
             state.rebuilt("Decimal", len(body))

@@ -296,3 +296,9 @@ def test_a_probe_value_is_rebuilt_within_its_own_budget_on_the_host() -> None:
     assert plan_assert("assert f()[-1] == Fraction(1, 2999)").judge([few]) == (True, None)
     # Where the kernel bounds the judge, the value is rebuilt whole.
     assert plan_assert("assert f()[-1] == Fraction(1, 4999)").judge([many], Budget.unbounded()) == (True, None)
+
+
+def test_a_fractions_price_grows_with_the_square_of_its_bits():
+    small, big = rebuild_units("Fraction", 8192), rebuild_units("Fraction", 65536)
+    assert big >= 50 * small  # 8x the bits, ~64x the price: the gcd's work, not the digits'
+    assert big * 4 > Budget.for_job().for_value().left  # a probe value holds at most a few such
