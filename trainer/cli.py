@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broker.cli import build_config, err, executor_options, main, score_command
+from broker.progress import ProgressReport
 
 from .acecode import parse_line
 from .data import read_rows
@@ -86,16 +86,8 @@ def _run(
     src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int, need_tests: bool = True
 ) -> StepReport:
     total = sum(1 for _ in read_rows(src, need_tests=False))
-    with Progress(
-        TextColumn("rows"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("rows", total=total)
-        report = run_step(src, dst, step, resume, batch, need_tests, progress=lambda n: bar.advance(task, n))
+    with ProgressReport(err, total, "rows", unit="rows") as progress:
+        report = run_step(src, dst, step, resume, batch, need_tests, progress=progress.advance)
     for e in report.errors:
         click.echo(f"skipped {e}", err=True)
     click.echo(
