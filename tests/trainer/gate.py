@@ -36,16 +36,23 @@ class Gate:
             self.most_waiting = max(self.most_waiting, self.waiting)
             if self.waiting >= self.expect:
                 self._full.set()
-        threading.Thread(target=self._release, args=(job, on_start, outer), daemon=True).start()
+            full, patience = self._full, self.patience  # a reset later starts a new count
+        threading.Thread(target=self._release, args=(job, on_start, outer, full, patience), daemon=True).start()
         return outer
 
-    def _release(self, job, on_start, outer: Future) -> None:
-        self._full.wait(self.patience)
+    def _release(self, job, on_start, outer: Future, full: threading.Event, patience: float) -> None:
+        full.wait(patience)
         with self._lock:
-            self.waiting -= 1
+            if full is self._full:
+                self.waiting -= 1
+        if outer.cancelled():
+            return
         inner = self.pool.submit(job, on_start)
+        outer.inner = inner  # what cancel() stops
 
         def chain(f: Future) -> None:
+            if outer.done():
+                return
             if f.cancelled():
                 outer.cancel()
             elif f.exception() is not None:
@@ -59,10 +66,12 @@ class Gate:
         with self._lock:
             self.expect, self.patience = expect, patience
             self.waiting = self.most_waiting = self.submitted = 0
-            self._full.clear()
+            self._full.set()  # jobs still held from before go now
+            self._full = threading.Event()
 
     def cancel(self, fut: Future) -> bool:
-        return fut.cancel()
+        inner = getattr(fut, "inner", None)
+        return self.pool.cancel(inner) if inner is not None else fut.cancel()
 
     def close(self) -> None:  # the pool belongs to the test's fixture
         pass

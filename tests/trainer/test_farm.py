@@ -113,7 +113,8 @@ def test_a_deadline_passed_is_an_infra_error(gated_server):
 
 
 def test_a_bad_request_is_raised_not_hidden(gated_server, embedded_farm):
-    port, _ = gated_server
+    port, gate = gated_server
+    gate.reset(expect=1)
     farm = RemoteFarm(f"127.0.0.1:{port}")
     bad = Group(["x = 1"], [{"call": "f"}], "bad")  # a call test without args/expected
     try:
