@@ -3,8 +3,9 @@
 The reward of a completion is its pass rate against the row's tests (or 1.0/0.0 when `binary`:
 all tests pass or not), computed by the farm. Completions that share a test suite (a GRPO group)
 are one farm call, and every group of a batch is in flight at once. A sample the farm could not
-run (`infra_error`, or no answer from a farm server) gets `None`, never 0: trl leaves it out of
-its group's baseline and gives it no advantage, so a farm fault does not punish the policy.
+run (`infra_error`, or no answer from a farm server) gets `None`, never 0: trl leaves a sample
+no reward function scored out of its group's baseline and gives it no advantage (beside other
+reward functions, only theirs count), so a farm fault does not punish the policy.
 
     from trainer.rewards import FarmReward, AsyncFarmReward
 
