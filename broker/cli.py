@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 import pathlib
 import sys
 import threading
@@ -14,13 +14,13 @@ import click
 import grpc
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
 
 from .dispatcher import Dispatcher, LocalDispatcher
+from .progress import ProgressReport
 from .records import LineParser, parse_job
 from .scoring import Summary, score_file
 from .sources import count_lines
@@ -135,9 +135,30 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
         "--token", envvar="ACEFARM_TOKEN", default=None, help="Bearer token for --server (env ACEFARM_TOKEN)."
     )
     @click.option("--tls-ca", default=None, help="CA certificate (PEM) to verify the --server's TLS certificate.")
+    @click.option(
+        "--summary-json",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Also write the summary (counts, pass@k overall and per problem) here as JSON.",
+    )
+    @click.option(
+        "--progress-interval",
+        default=10.0,
+        show_default=True,
+        type=click.FloatRange(0),
+        help="Seconds between progress lines when stderr is not a terminal.",
+    )
     @executor_options
     def score(
-        src: str, dst: str, resume: bool, server: str | None, token: str | None, tls_ca: str | None, **opts: object
+        src: str,
+        dst: str,
+        resume: bool,
+        server: str | None,
+        token: str | None,
+        tls_ca: str | None,
+        summary_json: str | None,
+        progress_interval: float,
+        **opts: object,
     ) -> None:
         if opts["insecure_no_sandbox"]:
             _warn_insecure()
@@ -157,19 +178,7 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
         except grpc.RpcError as exc:
             err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
             sys.exit(1)
-        with (
-            dispatcher,
-            Progress(
-                TextColumn("scoring"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=False,
-                disable=not err.is_terminal and not os.environ.get("ACEFARM_PROGRESS"),
-            ) as bar,
-        ):
-            task = bar.add_task("score", total=total)
+        with dispatcher, ProgressReport(err, total, "scoring", interval_s=progress_interval) as progress:
             summary = score_file(
                 src,
                 dst,
@@ -177,12 +186,14 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
                 config.limits,
                 config.rules,
                 resume,
-                on_line=lambda: bar.advance(task),
+                on_line=progress.advance,
                 parse=parse,
             )
         for rej in summary.rejected:
             err.print(f"[red]rejected[/] {escape(f'line {rej.line}: {rej.field}: {rej.message}')}", soft_wrap=True)
         err.print(summary_table(summary))
+        if summary_json:
+            pathlib.Path(summary_json).write_text(json.dumps(summary.to_dict(), indent=1) + "\n", encoding="utf-8")
         if summary.rejected:
             sys.exit(EXIT_REJECTED)
 
@@ -366,6 +377,10 @@ def summary_table(s: Summary) -> Table:
     table.add_row("rejected lines", str(len(s.rejected)))
     if s.resumed:
         table.add_row("already done (resumed)", str(s.resumed))
+    if s.passk.shared:  # several programs per problem: pass@k (the unbiased estimator)
+        table.add_row("problems", str(len(s.passk.counts)))
+        for name, value in s.passk.overall().items():
+            table.add_row(name, f"{value:.4f}")
     table.add_row("seconds", f"{s.seconds:.2f}")
     table.add_row("programs/s", f"{s.programs_per_s:.1f}")
     return table

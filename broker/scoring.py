@@ -23,14 +23,19 @@ from typing import Any
 from executor import JobResult, JobRules, Limits, Verdict
 
 from .dispatcher import Dispatcher
+from .passk import PassAtK, problem_of
 from .records import LineParser, LineRejected, Record, parse_job
-from .resumable import Unit, run_resumable
+from .resumable import Unit, output_records, run_resumable
 from .sources import source_items
 
 
 @dataclass
 class Summary:
-    """What a scoring run did; rendered as the CLI's closing table."""
+    """What a scoring run did; rendered as the CLI's closing table (and `--summary-json`).
+
+    The counts are this run's; `passk` covers the whole output (a resumed run's earlier lines
+    included), since a problem's samples may have been scored in either.
+    """
 
     lines: int = 0
     jobs: int = 0
@@ -42,6 +47,7 @@ class Summary:
     infra_errors: int = 0
     cached: int = 0
     seconds: float = 0.0
+    passk: PassAtK = field(default_factory=PassAtK)
 
     @property
     def mean_pass_rate(self) -> float:
@@ -52,15 +58,37 @@ class Summary:
     def programs_per_s(self) -> float:
         return self.jobs / self.seconds if self.seconds else 0.0
 
-    def add(self, result: JobResult) -> None:
+    def add(self, result: JobResult, problem: str | None = None) -> None:
+        """One result; `problem` is its pass@k problem (default: its id before the last `/`)."""
         self.jobs += 1
         self.verdicts[result.verdict.value] += 1
         if result.verdict is Verdict.INFRA_ERROR:
             self.infra_errors += 1
+            self.passk.add(problem or problem_of(result.id), None)
             return
         self.pass_rate_sum += result.pass_rate
         self.jobs_passed += result.verdict is Verdict.PASSED
         self.cached += result.cached
+        self.passk.add(problem or problem_of(result.id), result.verdict is Verdict.PASSED)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON: this run's counts, and pass@k over the whole output."""
+        return {
+            "input_lines": self.lines,
+            "jobs": self.jobs,
+            "jobs_passed": self.jobs_passed,
+            "mean_pass_rate": self.mean_pass_rate,
+            "verdicts": dict(sorted(self.verdicts.items())),
+            "rejected_lines": len(self.rejected),
+            "resumed": self.resumed,
+            "infra_errors": self.infra_errors,
+            "cached": self.cached,
+            "seconds": self.seconds,
+            "programs_per_s": self.programs_per_s,
+            "problems": len(self.passk.counts),
+            "pass_at_k": self.passk.overall(),
+            "per_problem": self.passk.per_problem(),
+        }
 
 
 def _done_key(rec: dict[str, Any]) -> int | str | None:
@@ -103,6 +131,9 @@ def score_file(
     """Score every line of `src` (JSONL or Parquet) into `dst`; `parse` turns each line's
     JSON object into a Record (broker's: jobs). Returns the run's Summary."""
     summary = Summary()
+    if resume:  # pass@k over the whole output: fold in the samples already written
+        for rec in output_records(dst):
+            summary.passk.add_record(rec)
     t0 = 0.0
 
     def units(done: Set[Hashable]) -> Generator[Unit, None, None]:
@@ -181,6 +212,9 @@ def _all_done(futures: list[Future[JobResult]]) -> bool:
 
 def _scored(record: Record, futures: list[Future[JobResult]], summary: Summary) -> list[dict[str, Any]]:
     results = [f.result() for f in futures]
+    # A line that is one job is a sample of the problem its id names; a line of several (an
+    # AceCode row and its inferences) is one problem, the line's own id.
+    own = len(record.jobs) != 1 or record.key != record.jobs[0].id
     for r in results:
-        summary.add(r)
+        summary.add(r, record.key if own else None)
     return [record.assemble(results)]

@@ -10,11 +10,13 @@ from .farm import EmbeddedFarm, Farm, RemoteFarm, open_farm
 from .llm import Backend, BackendError, OpenAIBackend, VLLMBackend
 from .pairs import PairRule, make_pairs
 from .replay import ReplayServer
-from .rewards import FarmReward, compute_score
+from .rewards import AsyncFarmReward, FarmReward
 from .steps import filter_row, sample_rows, score_row
 from .synth import ParseError, parse_answer, synth_rows
+from .verl_reward import compute_score, compute_score_async, compute_score_batch
 
 __all__ = [
+    "AsyncFarmReward",
     "Backend",
     "BackendError",
     "EmbeddedFarm",
@@ -28,6 +30,8 @@ __all__ = [
     "RowError",
     "VLLMBackend",
     "compute_score",
+    "compute_score_async",
+    "compute_score_batch",
     "extract_code",
     "filter_row",
     "make_pairs",

@@ -5,6 +5,7 @@
     acefarm sample filtered.jsonl -o sampled.jsonl --base-url ... --model M [--n 16]
     acefarm score  sampled.jsonl -o scored.jsonl          (recomputes pass rates)
     acefarm pairs  scored.jsonl -o pairs.jsonl
+    acefarm convert humaneval HumanEval.jsonl.gz -o jobs.jsonl [--to rows]
 
 `acefarm score` is broker's resumable runner with this package's line parser (acecode.py):
 jobs, and AceCode-87K rows. This module is the console script's (`acefarm = trainer.cli:main`).
@@ -17,11 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broker.cli import build_config, err, executor_options, main, score_command
+from broker.progress import ProgressReport
 
 from .acecode import parse_line
+from .convert import FORMATS, convert_file
 from .data import read_rows
 from .farm import Farm, open_farm
 from .llm import Backend, OpenAIBackend, VLLMBackend
@@ -86,16 +88,8 @@ def _run(
     src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int, need_tests: bool = True
 ) -> StepReport:
     total = sum(1 for _ in read_rows(src, need_tests=False))
-    with Progress(
-        TextColumn("rows"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("rows", total=total)
-        report = run_step(src, dst, step, resume, batch, need_tests, progress=lambda n: bar.advance(task, n))
+    with ProgressReport(err, total, "rows", unit="rows") as progress:
+        report = run_step(src, dst, step, resume, batch, need_tests, progress=progress.advance)
     for e in report.errors:
         click.echo(f"skipped {e}", err=True)
     click.echo(
@@ -203,6 +197,32 @@ def pairs(src: str, dst: str, min_chosen: float, min_gap: float, min_rejected: f
     """Scored rows -> preference pairs (trl format) by AceCoder's rule."""
     rule = PairRule(min_chosen, min_gap, min_rejected)
     _exit(_run(src, dst, lambda rows: [p for r in rows for p in make_pairs(r, rule)], resume, batch=64))
+
+
+@main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(FORMATS))
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--to",
+    type=click.Choice(["jobs", "rows"]),
+    default="jobs",
+    show_default=True,
+    help="jobs: each problem's reference solution as a job (for `acefarm score`); "
+    "rows: AceCode-87K rows (question, test_cases, reference) for `acefarm sample`.",
+)
+def convert(fmt: str, src: str, dst: str, to: str) -> None:
+    """A published benchmark file (HumanEval, MBPP, EvalPlus, LiveCodeBench, APPS) -> jobs or rows."""
+    report = convert_file(fmt, src, dst, to)
+    for e in report.errors:
+        click.echo(f"skipped {e}", err=True)
+    note = f", {report.without_reference} without a reference solution (use --to rows)" if to == "jobs" else ""
+    click.echo(
+        f"records {report.records}, written {report.written}{note}, errors {len(report.errors)}",
+        err=True,
+    )
+    if report.errors:
+        sys.exit(3)
 
 
 @main.command(name="train-rm")

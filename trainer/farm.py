@@ -1,54 +1,320 @@
-"""How the trainer reaches the farm: an embedded sandbox pool, or a farm server (client SDK)."""
+"""How the trainer reaches the farm: an embedded sandbox pool, or a farm server (client SDK).
+
+A `Farm` scores a group of programs against one test suite (`score`). Both farms here also
+score many groups at once (`score_groups`, and `ascore_groups` for asyncio): every job of
+every group is in flight together, so a batch of GRPO groups costs about one group's wall
+time on a farm with enough slots, not one per group.
+
+A `RemoteFarm` pickles as its target, token, TLS CA, limits and deadline, and connects
+again lazily where it is unpickled (a spawned reward process, a Ray worker). An
+`EmbeddedFarm` holds live sandbox processes and cannot be pickled: pickling one raises
+TypeError saying so; give such a process a farm server (`acefarm serve`) instead.
+
+A group a remote farm could not answer (the server unreachable, its deadline passed, load
+shed after the client's retries) comes back from `score_groups` as `infra_error` results
+carrying the reason, never as failed programs: no result is not a 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from broker.client import Client
-from executor import ExecutorConfig, Job, JobResult, Limits, Pool
+import grpc
+
+from broker.client import AsyncClient, Client
+from broker.errors import FarmUnavailable
+from executor import ExecutorConfig, Job, JobResult, JobRules, Limits, Pool
 from executor.job import parse_tests
+
+#: gRPC statuses that mean "the farm gave no answer", as opposed to "the request is wrong"
+#: (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, ...), which are raised.
+NO_ANSWER = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    }
+)
+
+
+def no_answer(exc: BaseException) -> bool:
+    """Whether `exc` means the farm could not answer (an infrastructure fault, not a bad request)."""
+    if isinstance(exc, FarmUnavailable):
+        return True
+    return isinstance(exc, grpc.RpcError) and exc.code() in NO_ANSWER
+
+
+@dataclass(frozen=True)
+class Group:
+    """Programs scored against one test suite: a GRPO group, or one sample."""
+
+    programs: Sequence[str]
+    tests: Any
+    group_id: str
 
 
 class Farm(Protocol):
-    def score(self, programs: list[str], tests: list[Any], group_id: str) -> list[JobResult]:
+    def score(self, programs: list[str], tests: Any, group_id: str) -> list[JobResult]:
         """One result per program, all against the same tests."""
         ...
 
     def close(self) -> None: ...
 
 
+def score_groups(farm: Farm, groups: Sequence[Group]) -> list[list[JobResult]]:
+    """Every group's results, the groups scored at once where `farm` can (both farms here do);
+    a farm with only `score` gets its groups one after another."""
+    many = getattr(farm, "score_groups", None)
+    if many is not None:
+        return list(many(groups))
+    return [farm.score(list(g.programs), g.tests, g.group_id) for g in groups]
+
+
+async def ascore_groups(farm: Farm, groups: Sequence[Group]) -> list[list[JobResult]]:
+    """`score_groups` for asyncio: awaits the farm's own async path, or runs `score_groups` in a thread."""
+    many = getattr(farm, "ascore_groups", None)
+    if many is not None:
+        return list(await many(groups))
+    return await asyncio.to_thread(score_groups, farm, groups)
+
+
+def _suite_size(tests: Any) -> int:
+    try:
+        return len(parse_tests(tests, JobRules.unbounded()))
+    except Exception:  # the request never left: its size is only for the infra_error results
+        return 0
+
+
+def _unanswered(group: Group, exc: BaseException) -> list[JobResult]:
+    code = exc.code().name if isinstance(exc, grpc.RpcError) else type(exc).__name__
+    details = exc.details() if isinstance(exc, grpc.RpcError) else str(exc)
+    message = f"the farm gave no answer ({code}: {details})"
+    n = _suite_size(group.tests)
+    return [JobResult.infra_error(f"{group.group_id}/{i}", n, message) for i in range(len(group.programs))]
+
+
+def read_tests(value: Any) -> Any:
+    """A row's tests as the farm takes them: a list of tests, or a standard-format object, or
+    JSON text of either (trl and verl datasets often keep them as strings)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value  # the farm says what is wrong with it
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "tolist") and not isinstance(value, (list, dict)):  # a numpy array from a DataFrame
+        return value.tolist()
+    return value
+
+
 class EmbeddedFarm:
+    """A sandbox pool in this process (one slot per core unless `config` says otherwise)."""
+
     def __init__(self, config: ExecutorConfig | None = None) -> None:
         self.pool = Pool(config or ExecutorConfig()).start()
         self.limits = self.pool.config.limits
 
-    def score(self, programs: list[str], tests: list[Any], group_id: str) -> list[JobResult]:
+    def _submit(self, groups: Sequence[Group]) -> list[list[Future[JobResult]]]:
+        suites = [parse_tests(g.tests) for g in groups]  # every suite checked before anything runs
+        return [
+            [
+                self.pool.submit(Job.from_parts(f"{g.group_id}/{i}", p, suite, limits=self.limits))
+                for i, p in enumerate(g.programs)
+            ]
+            for g, suite in zip(groups, suites)
+        ]
+
+    def score(self, programs: list[str], tests: Any, group_id: str) -> list[JobResult]:
         suite = parse_tests(tests)  # once for the whole group
         jobs = [Job.from_parts(f"{group_id}/{i}", p, suite, limits=self.limits) for i, p in enumerate(programs)]
         return list(self.pool.map(jobs))
 
+    def score_groups(self, groups: Sequence[Group]) -> list[list[JobResult]]:
+        return [[f.result() for f in futures] for futures in self._submit(groups)]
+
+    async def ascore_groups(self, groups: Sequence[Group]) -> list[list[JobResult]]:
+        submitted = self._submit(groups)
+        return [list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))) for futures in submitted]
+
     def close(self) -> None:
         self.pool.close()
 
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "an EmbeddedFarm cannot be pickled: it holds this process's sandbox pool. For a reward "
+            "function that runs in another process (trl's async GRPO, Ray), serve the farm "
+            "(`acefarm serve`) and use RemoteFarm(HOST:PORT), which reconnects wherever it is unpickled"
+        )
+
 
 class RemoteFarm:
-    def __init__(
-        self, target: str, token: str | None = None, tls: str | None = None, limits: Limits | None = None
-    ) -> None:
-        self.client = Client(target, token=token, tls=tls)
-        self.limits = limits
+    """A farm server (`acefarm serve`), through the client SDK.
 
-    def score(self, programs: list[str], tests: list[Any], group_id: str) -> list[JobResult]:
+    `timeout_s` is each Score call's deadline (None: none); `retries` how often the SDK retries a
+    call the farm did not answer (with backoff) before the group counts as not run. Connections are made on first use,
+    one blocking client per farm and one asyncio client per event loop; `max_concurrency`
+    bounds the Score calls `score_groups` has in flight from its threads.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        token: str | None = None,
+        tls: str | None = None,
+        limits: Limits | None = None,
+        timeout_s: float | None = None,
+        max_concurrency: int = 64,
+        retries: int = 6,
+    ) -> None:
+        self.target = target
+        self.token = token
+        self.tls = tls
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.max_concurrency = max_concurrency
+        self.retries = retries
+        self._lock = threading.Lock()
+        self._client: Client | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._async: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
+
+    @property
+    def client(self) -> Client:
+        with self._lock:
+            if self._client is None:
+                self._client = Client(
+                    self.target, token=self.token, tls=self.tls, retries=self.retries, timeout_s=self.timeout_s
+                )
+            return self._client
+
+    def _async_client(self) -> AsyncClient:
+        """The asyncio client of the running loop (a grpc.aio channel belongs to the loop that made it)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for old in [lp for lp in self._async if lp.is_closed()]:
+                del self._async[old]
+            if loop not in self._async:
+                self._async[loop] = AsyncClient(
+                    self.target, token=self.token, tls=self.tls, retries=self.retries, timeout_s=self.timeout_s
+                )
+            return self._async[loop]
+
+    def score(self, programs: list[str], tests: Any, group_id: str) -> list[JobResult]:
         return self.client.score(programs, tests, group_id=group_id, limits=self.limits).results
 
+    def _score_or_unanswered(self, group: Group) -> list[JobResult]:
+        try:
+            return self.score(list(group.programs), group.tests, group.group_id)
+        except Exception as exc:
+            if not no_answer(exc):
+                raise
+            return _unanswered(group, exc)
+
+    def score_groups(self, groups: Sequence[Group]) -> list[list[JobResult]]:
+        """Each group one Score call, all in flight at once (threads over the blocking client)."""
+        if len(groups) <= 1:
+            return [self._score_or_unanswered(g) for g in groups]
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="acefarm-score")
+            threads = self._threads
+        futures = [threads.submit(self._score_or_unanswered, g) for g in groups]
+        return [f.result() for f in futures]
+
+    async def ascore_groups(self, groups: Sequence[Group]) -> list[list[JobResult]]:
+        """Each group one Score call, all in flight at once on the running event loop."""
+        client = self._async_client()
+
+        async def one(group: Group) -> list[JobResult]:
+            try:
+                return (
+                    await client.score(list(group.programs), group.tests, group_id=group.group_id, limits=self.limits)
+                ).results
+            except Exception as exc:
+                if not no_answer(exc):
+                    raise
+                return _unanswered(group, exc)
+
+        return list(await asyncio.gather(*(one(g) for g in groups)))
+
     def close(self) -> None:
-        self.client.close()
+        with self._lock:
+            client, self._client = self._client, None
+            threads, self._threads = self._threads, None
+            self._async.clear()  # a grpc.aio channel closes with its loop
+        if threads is not None:
+            threads.shutdown(wait=False)
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's asyncio client (and the blocking one)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            aclient = self._async.pop(loop, None)
+        if aclient is not None:
+            await aclient.close()
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "token": self.token,
+            "tls": self.tls,
+            "limits": self.limits,
+            "timeout_s": self.timeout_s,
+            "max_concurrency": self.max_concurrency,
+            "retries": self.retries,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # connects again lazily, on first use
 
 
 def open_farm(
-    server: str | None = None, token: str | None = None, tls: str | None = None, config: ExecutorConfig | None = None
+    server: str | None = None,
+    token: str | None = None,
+    tls: str | None = None,
+    config: ExecutorConfig | None = None,
+    timeout_s: float | None = None,
 ) -> Farm:
     """The farm at `server`, or an embedded pool when there is none."""
     if server:
-        return RemoteFarm(server, token, tls, config.limits if config else None)
+        return RemoteFarm(server, token, tls, config.limits if config else None, timeout_s=timeout_s)
     return EmbeddedFarm(config)
+
+
+_shared: dict[tuple[Any, ...], Farm] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_farm(
+    server: str | None = None,
+    token: str | None = None,
+    tls: str | None = None,
+    timeout_s: float | None = None,
+    retries: int = 6,
+) -> Farm:
+    """One farm per process for each (server, token, TLS CA, deadline, retries): the reward
+    hooks' farm (an embedded pool when `server` is None)."""
+    key = (server, token, tls, timeout_s, retries) if server else (None,)
+    with _shared_lock:
+        farm = _shared.get(key)
+        if farm is None:
+            if server:
+                farm = RemoteFarm(server, token, tls, timeout_s=timeout_s, retries=retries)
+            else:
+                farm = EmbeddedFarm()
+            _shared[key] = farm
+        return farm

@@ -1,9 +1,21 @@
-"""Farm-backed rewards for RL: a reward function for trl's GRPOTrainer and verl's compute_score.
+"""Farm-backed rewards for RL: reward functions for trl's GRPOTrainer (verl's are in verl_reward.py).
 
 The reward of a completion is its pass rate against the row's tests (or 1.0/0.0 when `binary`:
 all tests pass or not), computed by the farm. Completions that share a test suite (a GRPO group)
-are scored in one farm call. An `infra_error` is no reward (None for trl, which then leaves the
-sample out; an exception for verl), never 0: a farm fault must not punish the policy.
+are one farm call, and every group of a batch is in flight at once. A sample the farm could not
+run (`infra_error`, or no answer from a farm server) gets `None`, never 0: trl leaves a sample
+no reward function scored out of its group's baseline and gives it no advantage (beside other
+reward functions, only theirs count), so a farm fault does not punish the policy.
+
+    from trainer.rewards import FarmReward, AsyncFarmReward
+
+    reward = FarmReward("farm-host:50051", token=...)       # or FarmReward(EmbeddedFarm())
+    GRPOTrainer(model=..., reward_funcs=reward, ...)          # AsyncFarmReward: the asyncio twin
+
+Both pickle when their farm does (a farm server's address: trl's async GRPO spawns its reward
+process from a pickle); each call reports `<name>/infra_errors` through trl's `log_metric` and a
+`<name>/verdict` column through `log_extra` when trl passes them. Imports are absolute, so this
+file also loads by path (verl's `custom_reward_function.path`), re-exporting verl's functions.
 """
 
 from __future__ import annotations
@@ -12,13 +24,16 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from broker.errors import FarmUnavailable
-from executor import Verdict
+from executor import JobResult, Verdict
+from trainer.extract import extract_code
+from trainer.farm import Farm, Group, RemoteFarm, ascore_groups, no_answer, read_tests, score_groups
+from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
-from .extract import extract_code
-from .farm import Farm, open_farm
+#: The deadline of each farm call when a reward is given a server address.
+DEFAULT_TIMEOUT_S = 300.0
 
 
 def completion_text(completion: Any) -> str:
@@ -31,9 +46,23 @@ def completion_text(completion: Any) -> str:
 
 
 class FarmReward:
-    """`reward(prompts, completions, test_cases=[...], **kw) -> list[float | None]` for GRPOTrainer."""
+    """`reward(prompts, completions, test_cases=[...], **kw) -> list[float | None]` for GRPOTrainer.
 
-    def __init__(self, farm: Farm, tests_column: str = "test_cases", binary: bool = False) -> None:
+    `farm` is a Farm, or a farm server's HOST:PORT (then `token`, default $ACEFARM_TOKEN, `tls`
+    a CA file, and `timeout_s` the deadline of each call).
+    """
+
+    def __init__(
+        self,
+        farm: Farm | str,
+        tests_column: str = "test_cases",
+        binary: bool = False,
+        token: str | None = None,
+        tls: str | None = None,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        if isinstance(farm, str):
+            farm = RemoteFarm(farm, token or os.environ.get("ACEFARM_TOKEN"), tls, timeout_s=timeout_s)
         self.farm = farm
         self.tests_column = tests_column
         self.binary = binary
@@ -41,55 +70,103 @@ class FarmReward:
         self.calls = 0
         self.scored = 0
         self.infra_errors = 0
+        self._lock = threading.Lock()
         self._token = uuid.uuid4().hex[:12]  # distinct group ids per process (one per data-parallel rank)
 
-    def __call__(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state  # the farm pickles by its own rules (a RemoteFarm as its address)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._token = uuid.uuid4().hex[:12]
+
+    def _groups(self, completions: list[Any], columns: dict[str, Any]) -> tuple[list[list[int]], list[Group]]:
+        """The batch's groups: completions that share a test suite, in first-seen order."""
         if self.tests_column not in columns:
             raise KeyError(f"the dataset has no {self.tests_column!r} column with each row's tests")
-        suites = [json.loads(t) if isinstance(t, str) else list(t) for t in columns[self.tests_column]]
-        groups: dict[str, list[int]] = {}
+        suites = [read_tests(t) for t in columns[self.tests_column]]
+        by_suite: dict[str, list[int]] = {}
         for i, tests in enumerate(suites):
-            groups.setdefault(json.dumps(tests), []).append(i)
-        rewards: list[float | None] = [None] * len(completions)
-        for n, (_, idx) in enumerate(groups.items()):
-            tests = suites[idx[0]]
-            programs = [extract_code(completion_text(completions[i]), tests) for i in idx]
-            for i, res in zip(idx, self.farm.score(programs, tests, f"grpo/{self._token}/{self.calls}/{n}")):
+            by_suite.setdefault(json.dumps(tests, sort_keys=True, default=str), []).append(i)
+        with self._lock:
+            call = self.calls
+            self.calls += 1
+        members = list(by_suite.values())
+        groups = [
+            Group(
+                [extract_code(completion_text(completions[i]), suites[idx[0]]) for i in idx],
+                suites[idx[0]],
+                f"grpo/{self._token}/{call}/{n}",
+            )
+            for n, idx in enumerate(members)
+        ]
+        return members, groups
+
+    def _rewards(
+        self, n: int, members: list[list[int]], results: list[list[JobResult]] | None, columns: dict[str, Any]
+    ) -> list[float | None]:
+        rewards: list[float | None] = [None] * n
+        verdicts = [Verdict.INFRA_ERROR.value] * n
+        for idx, group in zip(members, results or [[] for _ in members]):
+            for i, res in zip(idx, group):
+                verdicts[i] = res.verdict.value
                 if res.verdict is Verdict.INFRA_ERROR:
-                    self.infra_errors += 1
-                elif self.binary:
+                    continue
+                if self.binary:
                     rewards[i] = 1.0 if res.verdict is Verdict.PASSED else 0.0
                 else:
                     rewards[i] = res.pass_rate
-        self.calls += 1
-        self.scored += len(completions)
+        missing = sum(r is None for r in rewards)
+        with self._lock:
+            self.scored += n
+            self.infra_errors += missing
+        log_metric: Callable[[str, float], None] | None = columns.get("log_metric")
+        if callable(log_metric):
+            log_metric(f"{self.__name__}/infra_errors", float(missing))
+        log_extra: Callable[[str, list[Any]], None] | None = columns.get("log_extra")
+        if callable(log_extra):
+            log_extra(f"{self.__name__}/verdict", verdicts)
         return rewards
 
-
-_farm: Farm | None = None
-_farm_lock = threading.Lock()
-
-
-def _default_farm() -> Farm:
-    """The farm at $ACEFARM_SERVER (token $ACEFARM_TOKEN), or an embedded pool; one per process."""
-    global _farm
-    with _farm_lock:
-        if _farm is None:
-            _farm = open_farm(os.environ.get("ACEFARM_SERVER"), os.environ.get("ACEFARM_TOKEN"))
-        return _farm
+    def __call__(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
+        members, groups = self._groups(completions, columns)
+        try:
+            results: list[list[JobResult]] | None = score_groups(self.farm, groups)
+        except Exception as exc:
+            if not no_answer(exc):
+                raise
+            results = None  # no answer for the whole batch: no rewards, reported as infra errors
+        return self._rewards(len(completions), members, results, columns)
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None) -> float:
-    """verl's custom reward signature. `ground_truth` is the tests (a list, or JSON of one).
+class AsyncFarmReward(FarmReward):
+    """The asyncio twin of FarmReward: `await reward(prompts, completions, **columns)`.
 
-    `extra_info={"binary": True}` gives 1.0/0.0. Raises FarmUnavailable on an infra error.
+    trl runs async reward functions on its own event loop (and several at once); the farm's
+    groups are all in flight on that loop, through the SDK's AsyncClient or the embedded pool.
     """
-    tests = json.loads(ground_truth) if isinstance(ground_truth, str) else list(ground_truth)
-    (res,) = _default_farm().score(
-        [extract_code(solution_str, tests)], tests, f"verl/{data_source}/{uuid.uuid4().hex[:12]}"
-    )
-    if res.verdict is Verdict.INFRA_ERROR:
-        raise FarmUnavailable(f"the farm could not score this sample: {res.message}")
-    if extra_info and extra_info.get("binary"):
-        return 1.0 if res.verdict is Verdict.PASSED else 0.0
-    return res.pass_rate
+
+    async def __call__(  # type: ignore[override]  # the same call, awaited
+        self, prompts: list[Any], completions: list[Any], **columns: Any
+    ) -> list[float | None]:
+        members, groups = self._groups(completions, columns)
+        try:
+            results: list[list[JobResult]] | None = await ascore_groups(self.farm, groups)
+        except Exception as exc:
+            if not no_answer(exc):
+                raise
+            results = None
+        return self._rewards(len(completions), members, results, columns)
+
+
+__all__ = [
+    "AsyncFarmReward",
+    "FarmReward",
+    "completion_text",
+    "compute_score",
+    "compute_score_async",
+    "compute_score_batch",
+]

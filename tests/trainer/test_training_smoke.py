@@ -3,6 +3,7 @@ BPE tokenizer trained here on the bundled examples. No downloads."""
 
 import json
 import math
+import os
 import pathlib
 import subprocess
 import sys
@@ -175,6 +176,50 @@ def test_train_rl_rewards_come_from_the_farm(tiny_model, tmp_path):
         assert logged and all(0.0 <= h["rewards/farm_pass_rate/mean"] <= 1.0 for h in logged)
     finally:
         farm.close()
+
+
+def test_the_readme_trl_recipe_with_the_async_reward_and_a_server(tiny_model, tmp_path):
+    """trainer/examples/trl_grpo.py: trl awaits AsyncFarmReward, and its log_metric reaches the logs."""
+    from tests.cluster.procs import start_server
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join((EXAMPLES / "acecode_sample.jsonl").read_text().splitlines()[:4]) + "\n")
+    server, port = start_server(tmp_path, "--workers", "2")
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(EXAMPLES / "trl_grpo.py"),
+                str(rows),
+                "--model",
+                str(tiny_model),
+                "--server",
+                f"127.0.0.1:{port}",
+                "--async",
+                "--num-generations",
+                "2",
+                "--batch-size",
+                "4",
+                "--max-steps",
+                "2",
+                "--max-completion-length",
+                "8",
+                "--output-dir",
+                str(tmp_path / "grpo"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),  # this checkout's acefarm, as if installed
+            timeout=600,
+        )
+    finally:
+        server.kill()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["steps"] == 2 and out["reward_calls"] == 2 and out["samples"] == 8 and out["infra_errors"] == 0
+    assert out["logged_infra_errors"] == [0.0, 0.0]  # reported through trl's log_metric
+    assert all(0.0 <= r <= 1.0 for r in out["logged_rewards"])
 
 
 def test_farm_reward_groups_and_infra_errors_are_not_zero():
