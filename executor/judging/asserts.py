@@ -68,6 +68,7 @@ from .budget import (
     value_units,
 )
 from .cache import source_cache
+from .parsing import parse, parse_expression
 
 # Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
 # built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
@@ -592,7 +593,7 @@ def bound_names(source: str) -> frozenset[str] | None:
     None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
     and the like can bind any name."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()  # it will not run, so it binds nothing
     for node in ast.walk(tree):
@@ -630,7 +631,7 @@ def bound_names(source: str) -> frozenset[str] | None:
 def free_names(expr: str) -> frozenset[str]:
     """Every name an expression reads."""
     try:
-        return frozenset(n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name))
+        return frozenset(n.id for n in ast.walk(parse_expression(expr)) if isinstance(n, ast.Name))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
 
@@ -1373,7 +1374,7 @@ def _ignorable(stmt: ast.stmt) -> bool:
 def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
     try:
-        tree = ast.parse(source, "<test>", "exec")
+        tree = parse(source)
         if sum(1 for _ in ast.walk(tree)) > TEST_AST_NODES:
             return None
         lines = _lines(source)
