@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from executor import InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
+from executor import InvalidJob, Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
 from executor.job import parse_tests
 from executor.judging import registry
 from executor.text import check_job_text, check_writable
@@ -120,15 +120,56 @@ def result_to_pb(result: JobResult) -> Any:
         cached=result.cached,
         message=result.message or "",
         tests=[
-            pb.TestResult(verdict=_verdict_pb(t.verdict), message=t.message or "", cpu_ms=t.cpu_ms or 0.0)
+            pb.TestResult(
+                verdict=_verdict_pb(t.verdict),
+                message=t.message or "",
+                cpu_ms=t.cpu_ms or 0.0,
+                output=_output_pb(t.output) if t.output is not None else None,
+            )
             for t in result.tests
         ],
     )
 
 
 def result_from_pb(msg: Any) -> JobResult:
-    tests = tuple(TestResult(_verdict(t.verdict), t.message or None, t.cpu_ms or None) for t in msg.tests)
+    tests = tuple(
+        TestResult(
+            _verdict(t.verdict),
+            t.message or None,
+            t.cpu_ms or None,
+            _output(t.output) if t.HasField("output") else None,
+        )
+        for t in msg.tests
+    )
     return JobResult(msg.id, _verdict(msg.verdict), tests, msg.cpu_ms, msg.peak_kb, msg.cached, msg.message or None)
+
+
+def _output_pb(out: RunOutput) -> Any:
+    return pb.RunOutput(
+        stdout=out.stdout,
+        stderr=out.stderr,
+        exit_code=out.exit_code,
+        signal=out.signal or "",
+        wall_ms=out.wall_ms,
+        cpu_ms=out.cpu_ms,
+        limit=out.limit or "",
+        truncated=out.truncated,
+        files=dict(out.files),
+    )
+
+
+def _output(msg: Any) -> RunOutput:
+    return RunOutput(
+        msg.stdout,
+        msg.stderr,
+        msg.exit_code if msg.HasField("exit_code") else None,
+        msg.signal or None,
+        msg.wall_ms,
+        msg.cpu_ms,
+        msg.limit or None,
+        msg.truncated,
+        tuple(sorted(msg.files.items())),
+    )
 
 
 def _verdict_pb(v: Verdict) -> int:
