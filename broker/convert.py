@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from executor import InvalidJob, Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
-from executor.job import parse_tests
+from executor import Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
 from executor.judging import registry
-from executor.text import check_job_text, check_writable
+from executor.text import check_job_text
 
 from .protos import pb
 
@@ -67,21 +66,19 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
     return Job.from_dict(data, defaults, rules)
 
 
-def score_jobs(msg: Any, defaults: Limits, rules: JobRules) -> list[Job]:
-    """A ScoreRequest as its jobs, "<group_id>/<index>": the suite is read and validated once
-    and shared by every program (raises InvalidJob naming the field)."""
-    raw = tests_from_pb(msg.tests)
-    check_writable(raw, "tests")  # JSON in call tests may hold "\ud800"
-    tests = parse_tests(raw, rules)
-    limits = defaults.merged(limits_to_dict(msg.limits)) if msg.HasField("limits") else defaults
-    group, language, mode = msg.group_id or "group", msg.language or "python", _MODES.get(msg.mode, "all")
-    jobs = []
-    for i, program in enumerate(msg.programs):
-        try:
-            jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, rules))
-        except InvalidJob as exc:
-            raise InvalidJob(f"programs[{i}].{exc.field}", exc.message) from None
-    return jobs
+def score_request(msg: Any) -> dict[str, Any]:
+    """A ScoreRequest in its dict form (validated by gateway.Gateway.score_jobs, as the HTTP
+    API's /v1/score body is)."""
+    request: dict[str, Any] = {
+        "programs": list(msg.programs),
+        "tests": tests_from_pb(msg.tests),
+        "group_id": msg.group_id or "group",
+        "language": msg.language or "python",
+        "mode": _MODES.get(msg.mode, "all"),
+    }
+    if msg.HasField("limits"):
+        request["limits"] = limits_to_dict(msg.limits)
+    return request
 
 
 def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
