@@ -14,7 +14,7 @@ import concurrent.futures
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import message as pb_message
@@ -31,6 +31,9 @@ from .errors import RequestRejected, abort_for
 from .gateway import Gateway
 from .metrics import Metrics
 from .protos import pb
+
+if TYPE_CHECKING:
+    from .http import HttpServer
 
 log = logging.getLogger(__name__)
 SERVICE = "acefarm.v1.Farm"
@@ -227,7 +230,7 @@ class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships n
 
 
 class FarmServer:
-    """A running gRPC server: FarmService + health + reflection (+ metrics)."""
+    """A running gRPC server: FarmService + health + reflection (+ metrics, + the HTTP API)."""
 
     def __init__(self, config: ServerConfig, dispatcher: Dispatcher) -> None:
         self.config = config
@@ -263,9 +266,16 @@ class FarmServer:
             self.port = self.server.add_secure_port(address, creds)
         else:
             self.port = self.server.add_insecure_port(address)
+        self.http: HttpServer | None = None
+        if config.http_port is not None:
+            from .http import HttpServer
+
+            self.http = HttpServer(self.gateway, config.host, config.http_port, config.tls_cert, config.tls_key)
 
     def start(self) -> FarmServer:
         self.server.start()
+        if self.http is not None:
+            self.http.start()
         if self.config.metrics_port:
             self.metrics.serve(self.config.metrics_port, self.config.host)
         for name in ("", SERVICE):
@@ -275,6 +285,8 @@ class FarmServer:
     def stop(self, grace: float = 5.0) -> None:
         for name in ("", SERVICE):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self.http is not None:
+            self.http.stop(grace)
         self.server.stop(grace).wait()
 
     def wait(self) -> None:

@@ -50,7 +50,7 @@ Host <-> zygote, over the zygote's stdin/stdout:
    output_kb; the run is ended when both together pass it), "exit" (its exit
    status) or "sig" (the name of the signal that ended it, SIGKILL when the
    zygote ended it on a limit), "cpu_ms" (the child's, from its rusage),
-   "wall_ms" (from its ready frame to its end) and "files" (fetched files,
+   "wall_ms" (from its fork to its end) and "files" (fetched files,
    base64). Its status is ok only for exit status 0 within every limit.
    status = ok | fail | error | memory | syntax | timeout | output | disk
           | crash | protocol | stopped | skipped | infra
@@ -414,11 +414,11 @@ class Zygote:
                 results.append({"s": statuses.SKIPPED})
                 continue
             capture = test.get("capture")
+            t0 = time.monotonic()
             child = self._start_program(
                 limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program, capture=capture
             )
             self._ready(child)
-            t0 = time.monotonic()
             try:
                 _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
                 phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
