@@ -19,7 +19,8 @@ too, so a bad field gets the same 422 in the same shape). What the farm does wit
   when a signal ended it (SIGKILL, -9, for the memory and output limits), as Python's
   subprocess reports it. `status` is `Success` for exit status 0, else `Failed`;
   `SandboxError` only when the farm could not run the program (the SDK retries those).
-  `execution_time` is the wall-clock seconds; `message` is "" except for SandboxError.
+  `execution_time` is the wall-clock seconds (and `cpu_time`, which the SDK's model reads,
+  the CPU seconds); `message` is "" except for SandboxError.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class CommandRunStatus(str, Enum):
 class CommandRunResult(BaseModel):
     status: CommandRunStatus
     execution_time: float | None = None
+    cpu_time: float | None = None  # the SDK's model has it (seconds); SandboxFusion's server leaves it out
     return_code: int | None = None
     stdout: str | None = None
     stderr: str | None = None
@@ -184,6 +186,7 @@ def response_for(result: JobResult) -> RunCodeResponse:
         run = CommandRunResult(
             status=CommandRunStatus.TimeLimitExceeded,
             execution_time=out.wall_ms / 1000.0,
+            cpu_time=out.cpu_ms / 1000.0,
             stdout=out.stdout,
             stderr=out.stderr,
         )
@@ -193,6 +196,7 @@ def response_for(result: JobResult) -> RunCodeResponse:
         run = CommandRunResult(
             status=CommandRunStatus.Finished,
             execution_time=out.wall_ms / 1000.0,
+            cpu_time=out.cpu_ms / 1000.0,
             return_code=code,
             stdout=out.stdout,
             stderr=out.stderr,

@@ -193,6 +193,13 @@ class Child:
         if self.output_bytes > self.output_cap:
             raise PhaseEnd(OUTPUT, "output exceeded %d KiB" % self.limits["output_kb"])
 
+    def kill(self):
+        """End the child's process group now (a limit ended its phase); `finish` reaps it."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
     def drain_rest(self):
         """Keep what the output pipes hold now, as far as the caps allow, without waiting or
         counting it against a limit: a raw run that a limit ended keeps the output it wrote

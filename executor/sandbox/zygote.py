@@ -424,7 +424,8 @@ class Zygote:
                 phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
             except process.PhaseEnd as exc:
                 phase = {"s": exc.status, "m": exc.message}
-                if capture is not None:
+                if capture is not None:  # ended by the limit, then what it wrote before is read
+                    child.kill()
                     child.drain_rest()
             wall_ms = (time.monotonic() - t0) * 1000.0
             status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)

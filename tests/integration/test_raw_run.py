@@ -75,6 +75,7 @@ def test_output_past_the_limit_is_cut_and_says_so(run):
     program = "import sys\nprint('e' * 99, file=sys.stderr, flush=True)\nprint('x' * (1 << 20))\n"
     test, out = one(run(program, raw(), limits={"output_kb": 8}))
     assert test.verdict is Verdict.OUTPUT_EXCEEDED and out.limit == "output" and out.truncated
+    assert out.signal == "SIGKILL" and out.exit_code is None  # ended by the limit, not by a broken pipe
     assert out.stderr == "e" * 99 + "\n" and 0 < len(out.stdout) <= 8 * 1024 and set(out.stdout) == {"x"}
 
 
