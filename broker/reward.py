@@ -59,7 +59,7 @@ def completion_of(query: str, prompt: str | None) -> tuple[str, bool]:
     return query, False
 
 
-def tests_of(label: Any) -> Any:
+def label_tests(label: Any) -> Any:
     """The tests a label carries, in the form a job's `tests` takes."""
     if isinstance(label, str):
         try:
@@ -85,7 +85,7 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
     jobs, found = [], []
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
         completion, seen = completion_of(query, request.prompts[i] if request.prompts is not None else None)
-        tests = tests_of(label)
+        tests = label_tests(label)
         program = extract_code(completion, tests if isinstance(tests, list) else [tests])
         data = {"id": f"reward/{i}", "program": program, "tests": tests}
         try:

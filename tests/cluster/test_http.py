@@ -229,3 +229,21 @@ def test_a_body_past_the_message_size_is_413(guarded):
         )
         head = sock.recv(4096).decode()
     assert head.startswith("HTTP/1.1 413")
+
+
+def test_get_reward_infra_error_policies(http_farm):
+    # A test whose own text cannot be judged within the job's limits is no result (infra_error).
+    body = {
+        "query": ["P```python\ndef f():\n    return 1\n```"],
+        "prompts": ["P"],
+        "labels": [["assert f() == 'x' * 10 ** 10"]],
+    }
+    zero = post(http_farm, "/get_reward", body)
+    assert (
+        zero.status_code == 200
+        and zero.json()["rewards"] == [0.0]
+        and zero.json()["extra_logs"]["infra_error"] == [1.0]
+    )
+    error = post(http_farm, "/get_reward?on_infra_error=error", body)
+    assert error.status_code == 503 and error.json()["code"] == "UNAVAILABLE" and error.headers["Retry-After"] == "1"
+    assert post(http_farm, "/get_reward?on_infra_error=maybe", body).status_code == 422
