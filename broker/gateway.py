@@ -141,8 +141,9 @@ class Gateway:
         for i, program in enumerate(programs):
             try:
                 jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules))
-            except InvalidJob as exc:
-                raise InvalidJob(f"programs[{i}].{exc.field}", exc.message) from None
+            except InvalidJob as exc:  # the program's own field; the group's (mode, language) as they are
+                field = f"programs[{i}].{exc.field}" if exc.field == "program" else exc.field
+                raise InvalidJob(field, exc.message) from None
         self.check_batch(len(jobs), "programs")
         return jobs
 

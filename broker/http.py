@@ -177,8 +177,13 @@ def create_app(gateway: Gateway) -> _Guard:
             (result,) = await results_of(request, gateway, gateway.submit([job]))
         except RequestRejected as exc:
             if exc.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-                raise
+                raise  # 429, as on every route: the client backs off
             return runcode.sandbox_error(exc.message)
+        except ClientGone:
+            raise
+        except Exception as exc:  # the farm could not run it: SandboxFusion's infrastructure answer
+            log.warning("run_code: %s: %s", type(exc).__name__, exc)
+            return runcode.sandbox_error(f"the farm could not run the program: {type(exc).__name__}: {exc}")
         return runcode.response_for(result)
 
     @app.get("/v1/ping", tags=["SandboxFusion"])

@@ -247,3 +247,8 @@ def test_get_reward_infra_error_policies(http_farm):
     error = post(http_farm, "/get_reward?on_infra_error=error", body)
     assert error.status_code == 503 and error.json()["code"] == "UNAVAILABLE" and error.headers["Retry-After"] == "1"
     assert post(http_farm, "/get_reward?on_infra_error=maybe", body).status_code == 422
+
+
+def test_score_names_a_group_field_as_itself(http_farm):
+    resp = post(http_farm, "/v1/score", {"programs": [ADD], "tests": ["assert 1"], "mode": "sometimes"})
+    assert resp.status_code == 400 and resp.json()["field"] == "mode"
