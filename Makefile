@@ -34,10 +34,15 @@ sandbox-user:
 	  done; \
 	fi
 
+# The RL frameworks whose own client code the HTTP API's tests call (tests/cluster/clients.py):
+# without their dependencies (torch, ray...), outside the venv's packages, imported by path.
+RL_CLIENTS := verl==0.9.1 openrlhf==0.11.2
+
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,train]'
+	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/clients $(RL_CLIENTS)
 	@touch $@
 
 # gRPC stubs are generated from proto/, never committed.

@@ -229,6 +229,18 @@ def _warn_insecure() -> None:
 @click.option("--tls-key", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
 @click.option("--metrics-port", default=0, type=click.IntRange(0, 65535), help="Prometheus metrics port (0: off).")
 @click.option(
+    "--http-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Also serve the HTTP API (SandboxFusion /run_code, OpenRLHF /get_reward, /v1/...) here (0: any free).",
+)
+@click.option(
+    "--http-port-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the HTTP API's bound port here once serving (useful with --http-port 0).",
+)
+@click.option(
     "--max-queue",
     default=20_000,
     show_default=True,
@@ -265,6 +277,8 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     metrics_port: int,
+    http_port: int | None,
+    http_port_file: str | None,
     max_queue: int,
     max_batch_jobs: int,
     port_file: str | None,
@@ -272,7 +286,8 @@ def serve(
     resend_after: float | None,
     **opts: object,
 ) -> None:
-    """Serve the farm's gRPC API (embedded sandbox pool, or a Celery cluster with --broker)."""
+    """Serve the farm's gRPC API, and its HTTP API with --http-port (embedded sandbox pool, or a
+    Celery cluster with --broker)."""
     import signal as _signal
 
     from .config import ServerConfig
@@ -291,6 +306,7 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
         metrics_port=metrics_port,
+        http_port=http_port,
         max_queue=max_queue,
         max_batch_jobs=max_batch_jobs,
         executor=executor_config,
@@ -312,10 +328,14 @@ def serve(
         sys.exit(1)
     server = FarmServer(config, dispatcher).start()
     mode = f"cluster via {broker_url}" if broker_url else f"embedded, {dispatcher.capacity} slots"
+    http = f"; HTTP API on {host}:{server.http.port}" if server.http is not None else ""
     err.print(
         f"acefarm serving on {host}:{server.port} ({mode}{', TLS' if tls_cert else ''}"
-        f"{', token auth' if token else ''})"
+        f"{', token auth' if token else ''}){http}",
+        soft_wrap=True,
     )
+    if http_port_file and server.http is not None:
+        pathlib.Path(http_port_file).write_text(str(server.http.port))
     if port_file:
         pathlib.Path(port_file).write_text(str(server.port))
     stop = threading.Event()

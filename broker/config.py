@@ -17,6 +17,7 @@ class ServerConfig:
     token:          bearer token clients must send (None: no auth).
     tls_cert/key:   PEM files; both set turns TLS on.
     metrics_port:   Prometheus metrics over HTTP (0: off).
+    http_port:      the HTTP API (http.py) beside gRPC, on the same host (None: off; 0: any free).
     """
 
     host: str = "127.0.0.1"
@@ -29,5 +30,6 @@ class ServerConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     metrics_port: int = 0
+    http_port: int | None = None
     rpc_threads: int = 256  # most handlers just wait on futures; health checks need a free one
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from executor import InvalidJob, Job, JobResult, JobRules, Limits, TestResult, Verdict
-from executor.job import parse_tests
+from executor import Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
 from executor.judging import registry
 from executor.text import check_job_text
 
@@ -67,20 +66,19 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
     return Job.from_dict(data, defaults, rules)
 
 
-def score_jobs(msg: Any, defaults: Limits, rules: JobRules) -> list[Job]:
-    """A ScoreRequest as its jobs, "<group_id>/<index>": the suite is read and validated once
-    and shared by every program (raises InvalidJob naming the field)."""
-    raw = tests_from_pb(msg.tests)
-    tests = parse_tests(raw, rules)
-    limits = defaults.merged(limits_to_dict(msg.limits)) if msg.HasField("limits") else defaults
-    group, language, mode = msg.group_id or "group", msg.language or "python", _MODES.get(msg.mode, "all")
-    jobs = []
-    for i, program in enumerate(msg.programs):
-        try:
-            jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, rules))
-        except InvalidJob as exc:
-            raise InvalidJob(f"programs[{i}].{exc.field}", exc.message) from None
-    return jobs
+def score_request(msg: Any) -> dict[str, Any]:
+    """A ScoreRequest in its dict form (validated by gateway.Gateway.score_jobs, as the HTTP
+    API's /v1/score body is)."""
+    request: dict[str, Any] = {
+        "programs": list(msg.programs),
+        "tests": tests_from_pb(msg.tests),
+        "group_id": msg.group_id or "group",
+        "language": msg.language or "python",
+        "mode": _MODES.get(msg.mode, "all"),
+    }
+    if msg.HasField("limits"):
+        request["limits"] = limits_to_dict(msg.limits)
+    return request
 
 
 def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
@@ -122,7 +120,12 @@ def result_to_pb(result: JobResult) -> Any:
         message=result.message or "",
         attempts=result.attempts,
         tests=[
-            pb.TestResult(verdict=_verdict_pb(t.verdict), message=t.message or "", cpu_ms=t.cpu_ms)
+            pb.TestResult(
+                verdict=_verdict_pb(t.verdict),
+                message=t.message or "",
+                cpu_ms=t.cpu_ms,
+                output=_output_pb(t.output) if t.output is not None else None,
+            )
             for t in result.tests
         ],
     )
@@ -130,7 +133,12 @@ def result_to_pb(result: JobResult) -> Any:
 
 def result_from_pb(msg: Any) -> JobResult:
     tests = tuple(
-        TestResult(_verdict(t.verdict), t.message or None, t.cpu_ms if t.HasField("cpu_ms") else None)
+        TestResult(
+            _verdict(t.verdict),
+            t.message or None,
+            t.cpu_ms if t.HasField("cpu_ms") else None,
+            _output(t.output) if t.HasField("output") else None,
+        )
         for t in msg.tests
     )
     return JobResult(
@@ -142,6 +150,34 @@ def result_from_pb(msg: Any) -> JobResult:
         msg.cached,
         msg.message or None,
         msg.attempts or 1,
+    )
+
+
+def _output_pb(out: RunOutput) -> Any:
+    return pb.RunOutput(
+        stdout=out.stdout,
+        stderr=out.stderr,
+        exit_code=out.exit_code,
+        signal=out.signal or "",
+        wall_ms=out.wall_ms,
+        cpu_ms=out.cpu_ms,
+        limit=out.limit or "",
+        truncated=out.truncated,
+        files=dict(out.files),
+    )
+
+
+def _output(msg: Any) -> RunOutput:
+    return RunOutput(
+        msg.stdout,
+        msg.stderr,
+        msg.exit_code if msg.HasField("exit_code") else None,
+        msg.signal or None,
+        msg.wall_ms,
+        msg.cpu_ms,
+        msg.limit or None,
+        msg.truncated,
+        tuple(sorted(msg.files.items())),
     )
 
 

@@ -1,4 +1,5 @@
-"""Errors of the broker, and the one table that maps exceptions to gRPC statuses."""
+"""Errors of the broker, and the one table that maps exceptions to gRPC statuses (and those to
+HTTP statuses, for the HTTP API)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,19 @@ def status_for(exc: BaseException) -> grpc.StatusCode:
 def abort_for(exc: BaseException, context: grpc.ServicerContext) -> NoReturn:
     context.abort(status_for(exc), str(exc))
     raise AssertionError("unreachable")  # context.abort raises
+
+
+# gRPC status -> HTTP status (the HTTP API, http.py): the same refusals, as HTTP says them.
+HTTP_STATUS: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+def http_status_for(exc: BaseException) -> int:
+    return HTTP_STATUS.get(status_for(exc), 500)

@@ -19,12 +19,17 @@ class Metrics:
         self.tests = Counter("acefarm_tests_total", "Tests finished, by test verdict.", ["verdict"], registry=r)
         self.infra_errors = Counter("acefarm_infra_errors_total", "Jobs that ended in infra_error.", registry=r)
         self.cache_hits = Counter("acefarm_cache_hits_total", "Jobs answered from the result cache.", registry=r)
-        self.rejected = Counter("acefarm_rejected_total", "Requests refused, by gRPC status.", ["code"], registry=r)
+        self.rejected = Counter(
+            "acefarm_rejected_total", "Requests refused (gRPC and HTTP), by gRPC status.", ["code"], registry=r
+        )
         self.queue_depth = Gauge("acefarm_queue_depth", "Jobs admitted and not finished.", registry=r)
         self.queue_wait = Histogram(
             "acefarm_queue_wait_seconds", "Admission to start of run.", buckets=_TIME_BUCKETS, registry=r
         )
         self.run_time = Histogram("acefarm_run_seconds", "Start of run to result.", buckets=_TIME_BUCKETS, registry=r)
+        self.http_requests = Counter(
+            "acefarm_http_requests_total", "HTTP API requests, by route and status.", ["route", "status"], registry=r
+        )
 
     def observe(self, result: JobResult) -> None:
         self.jobs.labels(result.verdict.value).inc()

@@ -11,13 +11,10 @@ jobs it is waiting for are cancelled, down to the running program.
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import message as pb_message
@@ -26,43 +23,20 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from executor import InvalidJob, Job, JobResult
-from executor.limits import BOUNDS
 
-from . import __version__
 from .config import ServerConfig
-from .convert import job_from_pb, limits_to_pb, result_to_pb, score_jobs
+from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request
 from .dispatcher import Dispatcher
 from .errors import RequestRejected, abort_for
+from .gateway import Gateway
 from .metrics import Metrics
 from .protos import pb
 
+if TYPE_CHECKING:
+    from .http import HttpServer
+
 log = logging.getLogger(__name__)
 SERVICE = "acefarm.v1.Farm"
-
-
-class Admission:
-    """A counting budget of queued+running jobs (the bounded queue)."""
-
-    def __init__(self, limit: int, metrics: Metrics) -> None:
-        self.limit = limit
-        self.used = 0
-        self._lock = threading.Lock()
-        self._metrics = metrics
-
-    def take(self, n: int) -> None:
-        with self._lock:
-            if self.used + n > self.limit:
-                raise RequestRejected(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"farm queue is full ({self.used} of {self.limit} jobs in flight); retry later with backoff",
-                )
-            self.used += n
-            self._metrics.queue_depth.set(self.used)
-
-    def give(self, n: int = 1) -> None:
-        with self._lock:
-            self.used -= n
-            self._metrics.queue_depth.set(self.used)
 
 
 def _parse(cls: Any, data: bytes, what: str) -> Any:
@@ -100,23 +74,17 @@ def _no_unknown_fields(msg: Any, where: str) -> None:
 
 
 class FarmService:
-    """The acefarm.v1.Farm methods, over a Dispatcher."""
+    """The acefarm.v1.Farm methods, over the server's Gateway (admission, limits, metrics)."""
 
-    def __init__(self, dispatcher: Dispatcher, config: ServerConfig, metrics: Metrics) -> None:
-        self.dispatcher = dispatcher
-        self.config = config
-        self.metrics = metrics
-        self.admission = Admission(config.max_queue, metrics)
-        self.limits = config.executor.limits
-        self.rules = config.executor.rules
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.config = gateway.config
+        self.limits = gateway.limits
+        self.rules = gateway.rules
 
     # -- helpers -----------------------------------------------------------------
     def _jobs(self, messages: Any, where: str, single: bool = False) -> list[Job]:
-        if len(messages) > self.config.max_batch_jobs:
-            raise RequestRejected(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"{where}: {len(messages)} jobs; at most {self.config.max_batch_jobs} per request",
-            )
+        self.gateway.check_batch(len(messages), where)
         jobs, seen = [], set()
         for i, msg in enumerate(messages):
             try:
@@ -131,47 +99,14 @@ class FarmService:
         return jobs
 
     def _submit(self, jobs: list[Job], context: grpc.ServicerContext) -> list[Future[JobResult]]:
-        self.admission.take(len(jobs))
-        futures: list[Future[JobResult]] = []
-        try:
-            self._submit_all(jobs, futures)
-        except BaseException:
-            self.admission.give(len(jobs) - len(futures))  # the ones never submitted
-            for f in futures:
-                self.dispatcher.cancel(f)
-            raise
+        futures = self.gateway.submit(jobs)
 
         def on_rpc_end() -> None:  # cancelled, deadline passed, or simply done
-            for f in futures:
-                if not f.done():
-                    self.dispatcher.cancel(f)
+            self.gateway.cancel(futures)
 
         if not context.add_callback(on_rpc_end):  # the RPC is already over
             on_rpc_end()
         return futures
-
-    def _submit_all(self, jobs: list[Job], futures: list[Future[JobResult]]) -> None:
-        for job in jobs:
-            admitted = time.monotonic()
-            started = [admitted]
-
-            def on_start(started: list[float] = started, admitted: float = admitted) -> None:
-                started[0] = time.monotonic()
-                self.metrics.queue_wait.observe(started[0] - admitted)
-
-            fut = self.dispatcher.submit(job, on_start)
-            futures.append(fut)
-            fut.add_done_callback(functools.partial(self._finished_with, started=started))
-
-    def _finished_with(self, fut: Future[JobResult], started: list[float]) -> None:
-        self._finished(fut, started[0])
-
-    def _finished(self, fut: Future[JobResult], started: float) -> None:
-        self.admission.give()
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        self.metrics.run_time.observe(time.monotonic() - started)
-        self.metrics.observe(fut.result())
 
     @staticmethod
     def _result(fut: Future[JobResult], context: grpc.ServicerContext) -> JobResult:
@@ -208,17 +143,10 @@ class FarmService:
 
     def Score(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.ScoreRequest, data, "request")
-        if not req.programs:
-            raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "programs: empty")
         try:  # the suite validated once, with the right field names, for every program
-            jobs = score_jobs(req, self.limits, self.rules)
+            jobs = self.gateway.score_jobs(score_request(req))
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
-        if len(jobs) > self.config.max_batch_jobs:
-            raise RequestRejected(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"programs: {len(jobs)} jobs; at most {self.config.max_batch_jobs} per request",
-            )
         futures = self._submit(jobs, context)
         results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
         return _bytes(
@@ -231,32 +159,16 @@ class FarmService:
 
     def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")
-        return _bytes(
-            pb.Info(
-                version=__version__,
-                runtime=self.dispatcher.runtime,
-                languages=["python"],
-                default_limits=limits_to_pb(self.limits),
-                max_limits=_max_limits(),
-                slots=self.dispatcher.capacity,
-                mode="cluster" if self.config.broker_url else "embedded",
-                max_batch_jobs=self.config.max_batch_jobs,
-                max_tests_per_job=self.rules.max_tests,
-                max_program_bytes=self.rules.max_program_bytes,
-                max_message_bytes=self.config.max_message_bytes,
-            )
-        )
+        info = self.gateway.info()
+        info["default_limits"] = limits_to_pb(info["default_limits"])
+        info["max_limits"] = limits_to_pb(info["max_limits"])
+        return _bytes(pb.Info(**info))
 
 
 def _remaining(context: grpc.ServicerContext) -> float | None:
     """Seconds to the client's deadline; None when it set none (grpc reports ~forever)."""
     remaining = context.time_remaining()
     return None if remaining is None or remaining > 1e6 else max(0.0, remaining)
-
-
-def _max_limits() -> Any:
-    floats = {"cpu_s", "wall_s"}
-    return pb.Limits(**{k: float(hi) if k in floats else int(hi) for k, (_lo, hi) in BOUNDS.items()})
 
 
 def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callable[..., Any]:
@@ -292,8 +204,8 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
 class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships no types
     """Requires `authorization: Bearer <token>` on Farm methods (health stays open)."""
 
-    def __init__(self, token: str, metrics: Metrics) -> None:
-        self._expected = f"Bearer {token}"
+    def __init__(self, gateway: Gateway, metrics: Metrics) -> None:
+        self._gateway = gateway
         self._metrics = metrics
 
         def deny(request: Any, context: grpc.ServicerContext) -> None:
@@ -305,7 +217,7 @@ class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships n
         if not details.method.startswith(f"/{SERVICE}/"):
             return continuation(details)
         for key, value in details.invocation_metadata or ():
-            if key == "authorization" and _constant_time_eq(value, self._expected):
+            if key == "authorization" and self._gateway.authorized(value):
                 return continuation(details)
         self._metrics.rejected.labels("UNAUTHENTICATED").inc()
         if details.method.endswith("/ExecuteBatch"):
@@ -315,20 +227,15 @@ class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships n
         return self._deny
 
 
-def _constant_time_eq(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
 class FarmServer:
-    """A running gRPC server: FarmService + health + reflection (+ metrics)."""
+    """A running gRPC server: FarmService + health + reflection (+ metrics, + the HTTP API)."""
 
     def __init__(self, config: ServerConfig, dispatcher: Dispatcher) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.service = FarmService(dispatcher, config, self.metrics)
-        interceptors = [_BearerAuth(config.token, self.metrics)] if config.token else []
+        self.gateway = Gateway(dispatcher, config, self.metrics)
+        self.service = FarmService(self.gateway)
+        interceptors = [_BearerAuth(self.gateway, self.metrics)] if config.token else []
         options = [
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -357,9 +264,16 @@ class FarmServer:
             self.port = self.server.add_secure_port(address, creds)
         else:
             self.port = self.server.add_insecure_port(address)
+        self.http: HttpServer | None = None
+        if config.http_port is not None:
+            from .http import HttpServer
+
+            self.http = HttpServer(self.gateway, config.host, config.http_port, config.tls_cert, config.tls_key)
 
     def start(self) -> FarmServer:
         self.server.start()
+        if self.http is not None:
+            self.http.start()
         if self.config.metrics_port:
             self.metrics.serve(self.config.metrics_port, self.config.host)
         for name in ("", SERVICE):
@@ -369,6 +283,8 @@ class FarmServer:
     def stop(self, grace: float = 5.0) -> None:
         for name in ("", SERVICE):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self.http is not None:
+            self.http.stop(grace)
         self.server.stop(grace).wait()
 
     def wait(self) -> None:

@@ -18,11 +18,12 @@ from .errors import ExecutorError, InvalidJob, PoolClosed, SandboxUnavailable, S
 from .job import Job, JobRules, Test
 from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
+from .judging.raw import RawRun
 from .judging.snippet import AssertTest
 from .judging.stdio import StdioTest
 from .limits import Limits
 from .pool import Pool
-from .result import JobResult, TestResult
+from .result import JobResult, RunOutput, TestResult
 from .verdict import Verdict
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "Limits",
     "Pool",
     "PoolClosed",
+    "RawRun",
+    "RunOutput",
     "SandboxUnavailable",
     "SlotCrashed",
     "StdioTest",

@@ -17,6 +17,7 @@ from .errors import InvalidJob
 from .judging import registry
 from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
+from .judging.raw import RawRun
 from .judging.snippet import AssertTest
 from .judging.stdio import StdioTest
 from .limits import Limits
@@ -26,7 +27,7 @@ LANGUAGES = ("python",)
 MODES = ("all", "first_failure")
 
 
-Test = AssertTest | CallTest | StdioTest | AcceptedStdioTest
+Test = AssertTest | CallTest | StdioTest | AcceptedStdioTest | RawRun
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,60 @@ from .verdict import Verdict
 
 
 @dataclass(frozen=True)
+class RunOutput:
+    """What a raw run did (judging/raw.py): its stdout and stderr (the program's bytes as UTF-8,
+    invalid bytes replaced; together at most the job's output_kb, `truncated` when the output
+    limit cut them), its exit status or the signal that ended it (`signal`, e.g. "SIGKILL";
+    then `exit_code` is None), its wall and CPU time, the limit that ended it (`limit`: "timeout",
+    "memory", "output", "disk", or None), and the files fetched back after it (path -> base64 content)."""
+
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    signal: str | None = None
+    wall_ms: float = 0.0
+    cpu_ms: float = 0.0
+    limit: str | None = None
+    truncated: bool = False
+    files: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "wall_ms": round(self.wall_ms, 3),
+            "cpu_ms": round(self.cpu_ms, 3),
+            "limit": self.limit,
+            "truncated": self.truncated,
+            "files": dict(self.files),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOutput:
+        return cls(
+            data.get("stdout", ""),
+            data.get("stderr", ""),
+            data.get("exit_code"),
+            data.get("signal"),
+            data.get("wall_ms", 0.0),
+            data.get("cpu_ms", 0.0),
+            data.get("limit"),
+            bool(data.get("truncated", False)),
+            tuple(sorted((data.get("files") or {}).items())),
+        )
+
+
+@dataclass(frozen=True)
 class TestResult:
+    """One test's verdict; `output`: what the program did, for a raw run (None otherwise)."""
+
     __test__: ClassVar[bool] = False  # not a pytest class, whatever its name
     verdict: Verdict
     message: str | None = None
     cpu_ms: float | None = None
+    output: RunOutput | None = None
 
     def __post_init__(self) -> None:  # what a program chose is writable by every front end (text.py)
         if self.message is not None:
@@ -27,11 +76,19 @@ class TestResult:
             out["cpu_ms"] = round(self.cpu_ms, 3)
         if self.message:
             out["message"] = self.message
+        if self.output is not None:
+            out["output"] = self.output.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
-        return cls(Verdict(data["verdict"]), data.get("message"), data.get("cpu_ms"))
+        output = data.get("output")
+        return cls(
+            Verdict(data["verdict"]),
+            data.get("message"),
+            data.get("cpu_ms"),
+            RunOutput.from_dict(output) if output is not None else None,
+        )
 
 
 @dataclass(frozen=True)

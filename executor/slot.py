@@ -38,6 +38,7 @@ SANDBOX_MODULES = (
     "statuses",
     "rpc",
     "runner",
+    "capture",
     "tester",
     "process",
     "forker",

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidJob
-from . import accepted, call, snippet, stdio
+from . import accepted, call, raw, snippet, stdio
 from .kind import Kind
 
-KINDS: tuple[Kind, ...] = (snippet.KIND, call.KIND, accepted.KIND, stdio.KIND)
+KINDS: tuple[Kind, ...] = (snippet.KIND, call.KIND, accepted.KIND, raw.KIND, stdio.KIND)
 _BY_TYPE: dict[type, Kind] = {k.test_type: k for k in KINDS}
 _BY_PB_FIELD: dict[str, Kind] = {k.pb_field: k for k in KINDS}
 
-SHAPES = "a string (assert), or an object with 'call', 'accepted_stdout', or 'stdin'/'expected_stdout'"
+SHAPES = "a string (assert), or an object with 'call', 'accepted_stdout', 'raw', or 'stdin'/'expected_stdout'"
 
 
 def parse(raw: Any, where: str) -> Any:

@@ -31,7 +31,7 @@ import socket
 import struct
 from collections import namedtuple
 
-from . import frames, runner, seccomp, tester
+from . import capture, frames, runner, seccomp, tester
 
 REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
@@ -166,8 +166,10 @@ def _child(role, fds, settings):
             program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
         if role == b"P":
             runner.run_tests(program, payload["tests"], 3, 4)
-        os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null) and
-        os.close(4)  # reports through the exit status only
+        os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null)
+        if payload.get("capture") is not None:  # a raw run: its report goes out on fd 4
+            capture.run(program, payload["capture"], limits)
+        os.close(4)  # a stdin/stdout test reports through its exit status only
         runner.run_stdio(program)
     finally:  # never back into the fork server's loop, whatever was raised
         os._exit(71)

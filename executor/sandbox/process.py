@@ -114,7 +114,7 @@ class PhaseEnd(Exception):
 class Child:
     """The zygote's view of one forked child and its pipes, in the sandbox `env` (an Env)."""
 
-    def __init__(self, env, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout):
+    def __init__(self, env, pid, ctl_w, res_r, out_r, err_r, limits, keep_stdout, keep_stderr=False):
         self.env = env
         self.pid = pid
         self.ctl_w = ctl_w
@@ -123,8 +123,10 @@ class Child:
         self.err_r = err_r
         self.limits = limits
         self.keep_stdout = keep_stdout
+        self.keep_stderr = keep_stderr  # a raw run's: all of it, as stdout, up to the output cap
         self.res_buf = b""
         self.stdout = bytearray()
+        self.stderr = bytearray()
         self.stderr_tail = b""
         self.output_bytes = 0
         self.answer_bytes = 0
@@ -186,8 +188,34 @@ class Child:
             self.stdout += data[: max(0, self.output_cap - len(self.stdout))]
         elif fd == self.err_r:
             self.stderr_tail = (self.stderr_tail + data)[-STDERR_TAIL:]
+            if self.keep_stderr:
+                self.stderr += data[: max(0, self.output_cap - len(self.stderr))]
         if self.output_bytes > self.output_cap:
             raise PhaseEnd(OUTPUT, "output exceeded %d KiB" % self.limits["output_kb"])
+
+    def kill(self):
+        """End the child's process group now (a limit ended its phase); `finish` reaps it."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def drain_rest(self):
+        """Keep what the output pipes hold now, as far as the caps allow, without waiting or
+        counting it against a limit: a raw run that a limit ended keeps the output it wrote
+        before the end (the other pipe may not have been read when the limit was hit)."""
+        for fd, kept in ((self.out_r, self.stdout), (self.err_r, self.stderr)):
+            for _ in range(64):  # at most 4 MiB a pipe, whatever a live writer still adds
+                if fd not in self.open or len(kept) >= self.output_cap or not select.select([fd], [], [], 0)[0]:
+                    break
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    self.open.discard(fd)
+                    break
+                kept += data[: self.output_cap - len(kept)]
 
     def _take_frame(self):
         if len(self.res_buf) < 4:

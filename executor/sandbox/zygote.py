@@ -40,10 +40,18 @@ Host <-> zygote, over the zygote's stdin/stdout:
           | {"kind": "call", "func": str, "args": [...]}
           | {"kind": "snippet"}                         (its source: see below)
           | {"stdin": str}                              (stdio mode)
+          | {"stdin": str, "capture": {"files": {path: base64},
+                                       "fetch": [path]}}  (stdio mode: a raw run)
    answer = {"load": phase | null, "tests": [phase, ...],
              "cpu_ms": float, "peak_kb": int}
    phase  = {"s": status, "m": message?, "v": encoded value?, "stdout": str?,
              "cpu_ms": float, "wall_ms": float}
+   A raw run's phase always has "stdout" and "stderr" (each kept up to
+   output_kb; the run is ended when both together pass it), "exit" (its exit
+   status) or "sig" (the name of the signal that ended it, SIGKILL when the
+   zygote ended it on a limit), "cpu_ms" (the child's, from its rusage),
+   "wall_ms" (from its fork to its end) and "files" (fetched files,
+   base64). Its status is ok only for exit status 0 within every limit.
    status = ok | fail | error | memory | syntax | timeout | output | disk
           | crash | protocol | stopped | skipped | infra
 
@@ -101,7 +109,9 @@ are judged first:
    requests on fds 5 (in) and 6 (out) until it is told the phase is done;
    the test process gets the nonce and writes the phase's frame.
    Stdio mode: the child closes fd 4 after ``ready``; its exit status and
-   stdout are the whole report.
+   stdout are the whole report. A raw run's child keeps fd 4 and writes one
+   report frame there as it ends (capture.py): what only it can see (the
+   program does not compile, a MemoryError) and the files to fetch back.
 3. Per phase the zygote enforces CPU time (from /proc/PID/schedstat), wall
    time, output bytes and scratch-disk use, and kills the child's process
    group on any limit. After the job it reads the child's CPU time and peak
@@ -419,8 +429,10 @@ class Zygote:
             if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
                 results.append({"s": statuses.SKIPPED})
                 continue
+            capture = test.get("capture")
+            t0 = time.monotonic()
             child = self._start_program(
-                limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program
+                limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program, capture=capture
             )
             self._ready(child)
             try:
@@ -428,9 +440,17 @@ class Zygote:
                 phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
             except process.PhaseEnd as exc:
                 phase = {"s": exc.status, "m": exc.message}
+                if capture is not None:  # ended by the limit, then what it wrote before is read
+                    child.kill()
+                    child.drain_rest()
+            wall_ms = (time.monotonic() - t0) * 1000.0
             status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
             cpu_total += cpu_ms
             peak = max(peak, peak_kb)
+            if capture is not None:
+                results.append(_captured(phase, status, child, cpu_ms, wall_ms, self.env.memcg))
+                self._wipe()
+                continue
             if phase["s"] == statuses.OK and status != 0:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
                 if code == runner.MEMORY_EXIT:
@@ -469,10 +489,12 @@ class Zygote:
         floor=None,
         program=None,
         log_fd=None,
+        capture=None,
     ):
         """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
         (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
-        pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log."""
+        pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log;
+        `capture`: a raw run's spec (stdio mode: stderr kept, a report frame on fd 4)."""
         stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else self.devnull
         if stdin_data:
             os.write(stdin_fd, stdin_data.encode("utf-8"))
@@ -485,6 +507,8 @@ class Zygote:
             )
         theirs, ours = self._child_pipes(control=prepared is not None)
         payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
+        if capture is not None:
+            payload["capture"] = capture
         try:
             pid = self.forker.spawn(
                 b"P" if prepared is not None else b"S", (stdin_fd, *theirs, *rpc), payload, program_fd, log_fd
@@ -493,7 +517,7 @@ class Zygote:
             for fd in (*theirs, stdin_fd):
                 if fd != self.devnull:
                     os.close(fd)
-        return process.Child(self.env, pid, *ours, limits, keep_stdout)
+        return process.Child(self.env, pid, *ours, limits, keep_stdout, capture is not None)
 
     def _child_pipes(self, control=True):
         """A child's stdout, stderr, control and results pipes: (its ends in its fd order 1-4,
@@ -582,6 +606,57 @@ def _compiled_program(job):
     if _SEQUENCE_TIMES.search(source):
         return None
     return runner.compile_program(source)
+
+
+def _captured(phase, status, child, cpu_ms, wall_ms, memcg):
+    """A raw run's phase: its output, its end (exit status or signal), and the status that
+    names it: a limit the zygote enforced (`phase`, when not ok), what the child's report
+    claims (syntax, memory), else its exit: ok for 0, error for any other, or the signal's."""
+    out = {
+        "stdout": child.stdout.decode("utf-8", "replace"),
+        "stderr": child.stderr.decode("utf-8", "replace"),
+        "cpu_ms": cpu_ms,
+        "wall_ms": wall_ms,
+        "files": {},
+    }
+    report = _report(child)
+    if isinstance(report.get("f"), dict):
+        out["files"] = {k: v for k, v in report["f"].items() if isinstance(v, str)}
+    exited = os.WIFEXITED(status)
+    if exited:
+        out["exit"] = os.WEXITSTATUS(status)
+    else:
+        sig = os.WTERMSIG(status)
+        try:
+            out["sig"] = signal.Signals(sig).name
+        except ValueError:
+            out["sig"] = str(sig)
+    tail = child.stderr_tail.decode("utf-8", "replace")[-400:].rstrip()
+    if phase["s"] != statuses.OK:
+        out["s"], out["m"] = phase["s"], phase["m"]
+    elif exited and out["exit"] == 0:
+        out["s"] = statuses.OK
+    elif exited and report.get("c") in (statuses.SYNTAX, statuses.MEMORY):
+        out["s"], out["m"] = report["c"], tail or report["c"]
+    elif exited:
+        out["s"], out["m"] = statuses.ERROR, "exited with status %d" % out["exit"] + (": " + tail if tail else "")
+    else:
+        out["s"], out["m"] = process.describe_exit(status, memcg)
+    return out
+
+
+def _report(child):
+    """The last report frame a raw run's child wrote on fd 4 ({} when none can be read: the
+    program wrote there itself, and only loses its own report)."""
+    report = {}
+    while True:
+        try:
+            frame = child._take_frame()
+        except process.PhaseEnd:
+            return report
+        if frame is None:
+            return report
+        report = frame
 
 
 def _phase_result(frame, nonce, cpu_ns, wall, part):

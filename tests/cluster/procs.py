@@ -139,3 +139,13 @@ def wait_healthy(port: int, timeout: float = 30) -> None:
             return resp.status == health_pb2.HealthCheckResponse.SERVING
 
     _wait(ok, timeout, f"server on {port} healthy")
+
+
+def start_http_server(tmp: pathlib.Path, *args: str, name: str = "http") -> tuple[Proc, int, int]:
+    """`acefarm serve --http-port 0`: (the process, its gRPC port, its HTTP API's port)."""
+    http_file = tmp / f"{name}.http-port"
+    if http_file.exists():
+        http_file.unlink()
+    proc, port = start_server(tmp, "--http-port", "0", "--http-port-file", str(http_file), *args, name=name)
+    _wait(lambda: http_file.exists() and http_file.read_text().strip(), 30, "HTTP API port")
+    return proc, port, int(http_file.read_text())

@@ -39,9 +39,10 @@ def _code_lines(path):
 
 
 def test_no_status_string_is_written_outside_the_vocabulary():
-    # verdict.py is the verdicts' own vocabulary; rpc.py's "ok" is a reply's field, not a status.
+    # verdict.py is the verdicts' own vocabulary; rpc.py's "ok" is a reply's field, not a status;
+    # `.get("output")` reads a key named like one (a raw run's output).
     words = "|".join(sorted(statuses.ALL | {statuses.PART}))
-    minted = re.compile(r'(PhaseEnd\(|"s": |return |\(|== |!= |= )"(%s)"' % words)
+    minted = re.compile(r'(PhaseEnd\(|"s": |return |(?<!\.get)\(|== |!= |= )"(%s)"' % words)
     offenders = [
         f"{path.name}:{n}: {line.strip()}"
         for path in [*ROOT.glob("*.py"), *ROOT.glob("sandbox/*.py"), *ROOT.glob("judging/*.py")]

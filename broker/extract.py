@@ -1,0 +1,103 @@
+"""Pull the program out of a model completion (fenced blocks or plain code).
+
+One forward scan, linear in the completion's length whatever its shape (thousands of
+fences, fences without newlines, unclosed or nested fences): an opening fence is ```` ``` ````
+followed by an optional language tag, and the rest of its line; its block runs to the next
+```` ``` ```` (anywhere, even mid-line) or to the end of the text. Scanning goes on right after
+a closing fence. A fence with no newline after it opens nothing.
+
+The trainer's steps (trainer/extract.py re-exports it) and the farm's HTTP reward endpoint
+(broker/http.py, OpenRLHF's /get_reward) share this one implementation.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from executor.judging.parsing import parse
+
+FENCE = "```"
+_TAG = re.compile(r"[ \t]*([A-Za-z0-9_+-]*)")  # anchored at the fence's end; no backtracking
+_PY_TAGS = {"", "python", "py", "python3", "py3"}
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(tag, body) of each fenced block in `text`, in order; tags lower-cased."""
+    blocks: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        start = text.find(FENCE, pos)
+        if start < 0:
+            break
+        eol = text.find("\n", start + len(FENCE))
+        if eol < 0:  # an opening fence needs the end of its line: none further on either
+            break
+        tag = _TAG.match(text, start + len(FENCE)).group(1).lower()  # type: ignore[union-attr]
+        end = text.find(FENCE, eol + 1)
+        if end < 0:  # unclosed: the block runs to the end
+            blocks.append((tag, text[eol + 1 :]))
+            break
+        blocks.append((tag, text[eol + 1 : end]))
+        pos = end + len(FENCE)
+    return blocks
+
+
+def called_names(tests: Iterable[Any]) -> set[str]:
+    """Names of functions the tests call (to pick the right code block).
+
+    Assert snippets are parsed for calls; call tests give their function (`{"call": "f"}`),
+    the code-RL shape its `fn_name`; stdin/stdout tests name nothing.
+    """
+    names: set[str] = set()
+    for test in tests:
+        if isinstance(test, dict):
+            for key in ("call", "fn_name"):
+                if isinstance(test.get(key), str) and test[key]:
+                    names.add(test[key])
+            continue
+        if not isinstance(test, str):
+            continue
+        try:
+            tree = parse(test)
+        except _PARSE_ERRORS:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Name):
+                    names.add(node.func.id)
+                elif isinstance(node.func, ast.Attribute):
+                    names.add(node.func.attr)
+    return names
+
+
+def _defines(code: str) -> set[str]:
+    try:
+        tree = parse(code)
+    except _PARSE_ERRORS:
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def extract_code(completion: str, tests: Iterable[Any] | None = None) -> str:
+    """The program in `completion`.
+
+    Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
+    the block that defines a function the tests call, else the longest Python
+    block. Without fences the completion is taken as code. The result may not
+    compile; the farm then reports `syntax_error`. `tests` may be assert strings,
+    call tests or stdin/stdout tests (dicts).
+    """
+    blocks = fenced_blocks(completion)
+    py_blocks = [body for tag, body in blocks if tag in _PY_TAGS]
+    if not py_blocks:
+        return completion if not blocks else max((b for _, b in blocks), key=len)
+    wanted = called_names(tests or [])
+    if wanted:
+        for body in py_blocks:
+            if _defines(body) & wanted:
+                return body
+    return max(py_blocks, key=len)

@@ -1,0 +1,170 @@
+"""What every front end of a farm server shares: admission, limits, submission, metrics, auth.
+
+The gRPC service (server.py) and the HTTP API (http.py) are two front ends over one Gateway:
+the same dispatcher, the same bounded queue (a request that does not fit is refused whole
+with RESOURCE_EXHAUSTED), the same default limits and size rules, the same bearer token and
+the same metrics. Each front end converts its own request form into jobs and its own
+refusals into its protocol's statuses (errors.py holds both tables).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+import grpc
+
+from executor import InvalidJob, Job, JobResult
+from executor.job import parse_tests
+from executor.limits import BOUNDS
+from executor.text import check_writable
+
+from . import __version__
+from .config import ServerConfig
+from .dispatcher import Dispatcher
+from .errors import RequestRejected
+from .metrics import Metrics
+
+LANGUAGES = ("python",)
+SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode"})
+
+
+class Admission:
+    """A counting budget of queued+running jobs (the bounded queue)."""
+
+    def __init__(self, limit: int, metrics: Metrics) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+        self._metrics = metrics
+
+    def take(self, n: int) -> None:
+        with self._lock:
+            if self.used + n > self.limit:
+                raise RequestRejected(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"farm queue is full ({self.used} of {self.limit} jobs in flight); retry later with backoff",
+                )
+            self.used += n
+            self._metrics.queue_depth.set(self.used)
+
+    def give(self, n: int = 1) -> None:
+        with self._lock:
+            self.used -= n
+            self._metrics.queue_depth.set(self.used)
+
+
+class Gateway:
+    """Admits jobs and hands them to the dispatcher, counting them in the metrics."""
+
+    def __init__(self, dispatcher: Dispatcher, config: ServerConfig, metrics: Metrics) -> None:
+        self.dispatcher = dispatcher
+        self.config = config
+        self.metrics = metrics
+        self.admission = Admission(config.max_queue, metrics)
+        self.limits = config.executor.limits
+        self.rules = config.executor.rules
+        self._expected = f"Bearer {config.token}" if config.token else None
+
+    def authorized(self, header: str | None) -> bool:
+        """Does an `authorization` header value carry the server's bearer token (always, when
+        it has none)? Compared in constant time."""
+        if self._expected is None:
+            return True
+        return header is not None and hmac.compare_digest(header.encode(), self._expected.encode())
+
+    def check_batch(self, n: int, where: str) -> None:
+        if n > self.config.max_batch_jobs:
+            raise RequestRejected(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{where}: {n} jobs; at most {self.config.max_batch_jobs} per request"
+            )
+
+    def submit(self, jobs: Sequence[Job]) -> list[Future[JobResult]]:
+        """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED) and start them."""
+        self.admission.take(len(jobs))
+        futures: list[Future[JobResult]] = []
+        try:
+            for job in jobs:
+                admitted = time.monotonic()
+                started = [admitted]
+
+                def on_start(started: list[float] = started, admitted: float = admitted) -> None:
+                    started[0] = time.monotonic()
+                    self.metrics.queue_wait.observe(started[0] - admitted)
+
+                fut = self.dispatcher.submit(job, on_start)
+                futures.append(fut)
+                fut.add_done_callback(functools.partial(self._finished, started=started))
+        except BaseException:
+            self.admission.give(len(jobs) - len(futures))  # the ones never submitted
+            self.cancel(futures)
+            raise
+        return futures
+
+    def cancel(self, futures: Sequence[Future[JobResult]]) -> None:
+        """Stop the jobs of `futures` not finished yet, down to their running programs."""
+        for f in futures:
+            if not f.done():
+                self.dispatcher.cancel(f)
+
+    def _finished(self, fut: Future[JobResult], started: list[float]) -> None:
+        self.admission.give()
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        self.metrics.run_time.observe(time.monotonic() - started[0])
+        self.metrics.observe(fut.result())
+
+    def score_jobs(self, request: Mapping[str, Any]) -> list[Job]:
+        """A Score request in its dict form ({"programs", "tests", "group_id"?, "language"?,
+        "limits"?, "mode"?}; convert.score_request reads the protobuf one) as its jobs,
+        "<group_id>/<index>": the suite is read and validated once and shared by every
+        program. InvalidJob names the field (`tests[3]...`, `programs[1]`)."""
+        unknown = sorted(set(request) - SCORE_FIELDS)
+        if unknown:
+            raise InvalidJob(unknown[0], f"unknown field (known: {', '.join(sorted(SCORE_FIELDS))})")
+        programs = request.get("programs")
+        if not isinstance(programs, list) or not programs:
+            raise InvalidJob("programs", "missing, empty or not a list")
+        group = request.get("group_id") or "group"
+        check_writable(group, "group_id", nul=True)  # it becomes the results' ids
+        raw_tests = request.get("tests")
+        check_writable(raw_tests, "tests")  # JSON may spell lone surrogates ("\ud800")
+        tests = parse_tests(raw_tests, self.rules)
+        limits = self.limits.merged(request.get("limits"))
+        language, mode = request.get("language") or "python", request.get("mode") or "all"
+        jobs = []
+        for i, program in enumerate(programs):
+            try:
+                jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules))
+            except InvalidJob as exc:  # the program's own field; the group's (mode, language) as they are
+                field = f"programs[{i}].{exc.field}" if exc.field == "program" else exc.field
+                raise InvalidJob(field, exc.message) from None
+        self.check_batch(len(jobs), "programs")
+        return jobs
+
+    def info(self) -> dict[str, Any]:
+        """What this farm runs and accepts (GetInfo)."""
+        return {
+            "version": __version__,
+            "runtime": self.dispatcher.runtime,
+            "languages": list(LANGUAGES),
+            "default_limits": self.limits.to_dict(),
+            "max_limits": max_limits(),
+            "slots": self.dispatcher.capacity,
+            "mode": "cluster" if self.config.broker_url else "embedded",
+            "max_batch_jobs": self.config.max_batch_jobs,
+            "max_tests_per_job": self.rules.max_tests,
+            "max_program_bytes": self.rules.max_program_bytes,
+            "max_message_bytes": self.config.max_message_bytes,
+        }
+
+
+def max_limits() -> dict[str, float]:
+    """The largest limits a job may ask for (limits.BOUNDS)."""
+    floats = {"cpu_s", "wall_s"}
+    return {k: float(hi) if k in floats else int(hi) for k, (_lo, hi) in BOUNDS.items()}

@@ -1,0 +1,119 @@
+"""OpenRLHF's remote reward (`POST /get_reward`): {query, prompts, labels} -> rewards.
+
+OpenRLHF (`--reward.remote_url http://HOST:PORT/get_reward`) posts
+``{"query": [prompt + response], "prompts": [prompt], "labels": [label]}`` (one rollout per
+request in 0.11, a batch in older versions) and reads ``{"rewards", "scores", "extra_logs"}``,
+one number per query, which it turns into tensors: every value here is a number.
+
+- The completion is the query minus its prompt: the text after the prompt where the query
+  starts with it (the usual case), else after the prompt's last occurrence in the query, else
+  the whole query (a prompt the tokenizer did not decode back verbatim); `extra_logs`
+  `prompt_found` says which samples had their prompt found (1) or not (0).
+- The label carries the tests: a list of tests in any form a job takes, a JSON string of
+  one, an object {"tests": [...]}, or a JSON string or object of any other shape `tests`
+  takes (the standard `{"inputs", "outputs", "fn_name"}` where the farm reads it); a
+  string that is not JSON is one assert snippet. A label the farm cannot read refuses the
+  request (400 naming `labels[i]...`): bad data is not a zero reward.
+- The program is extracted from the completion (broker/extract.py) as `acefarm score` does.
+- The reward is the pass rate, or 1/0 for all tests passed with `binary`. A sample the farm
+  could not run (infra_error) gets reward and score 0.0, flagged by `extra_logs`
+  `infra_error` = 1 (OpenRLHF cannot take a missing reward); with on_infra_error "error" the
+  whole request is answered 503 instead, which OpenRLHF retries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
+from executor.text import check_job_text
+
+from .extract import extract_code
+
+
+class GetRewardRequest(BaseModel):
+    query: list[str]
+    prompts: list[str] | None = None
+    labels: list[Any]
+
+
+class GetRewardResponse(BaseModel):
+    rewards: list[float]
+    scores: list[float]
+    extra_logs: dict[str, list[float]]
+
+
+def completion_of(query: str, prompt: str | None) -> tuple[str, bool]:
+    """(the response part of `query`, whether its prompt was found in it)."""
+    if not prompt:
+        return query, prompt is not None
+    if query.startswith(prompt):
+        return query[len(prompt) :], True
+    at = query.rfind(prompt)
+    if at >= 0:
+        return query[at + len(prompt) :], True
+    return query, False
+
+
+def label_tests(label: Any) -> Any:
+    """The tests a label carries, in the form a job's `tests` takes."""
+    if isinstance(label, str):
+        try:
+            label = json.loads(label)
+        except ValueError:
+            return [label]  # not JSON: one assert snippet
+        if isinstance(label, str):
+            return [label]
+    if isinstance(label, dict) and "tests" in label:
+        return label["tests"]
+    return label
+
+
+def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tuple[list[Job], list[bool]]:
+    """One job per query, and whether each prompt was found; InvalidJob names the field."""
+    n = len(request.query)
+    if not n:
+        raise InvalidJob("query", "is empty")
+    if len(request.labels) != n:
+        raise InvalidJob("labels", f"has {len(request.labels)} labels for {n} queries")
+    if request.prompts is not None and len(request.prompts) != n:
+        raise InvalidJob("prompts", f"has {len(request.prompts)} prompts for {n} queries")
+    jobs, found = [], []
+    for i, (query, label) in enumerate(zip(request.query, request.labels)):
+        completion, seen = completion_of(query, request.prompts[i] if request.prompts is not None else None)
+        tests = label_tests(label)
+        program = extract_code(completion, tests if isinstance(tests, list) else [tests])
+        data = {"id": f"reward/{i}", "program": program, "tests": tests}
+        try:
+            check_job_text(data)
+            jobs.append(Job.from_dict(data, defaults, rules))
+        except InvalidJob as exc:
+            where = f"labels[{i}]" if exc.field.startswith("tests") else f"query[{i}]"
+            field = exc.field[len("tests") :] if exc.field.startswith("tests") else ""
+            raise InvalidJob(f"{where}{field}", exc.message) from None
+        found.append(seen)
+    return jobs, found
+
+
+def rewards(results: Sequence[JobResult], found: Sequence[bool], binary: bool) -> GetRewardResponse:
+    """OpenRLHF's answer: rewards (pass rates, or 1/0), scores (the same, in [0, 1]), logs."""
+    values, infra = [], []
+    for r in results:
+        failed_farm = r.verdict is Verdict.INFRA_ERROR
+        infra.append(1.0 if failed_farm else 0.0)
+        if failed_farm:
+            values.append(0.0)
+        elif binary:
+            values.append(1.0 if r.verdict is Verdict.PASSED else 0.0)
+        else:
+            values.append(r.pass_rate)
+    logs = {
+        "pass_rate": [0.0 if r.verdict is Verdict.INFRA_ERROR else r.pass_rate for r in results],
+        "infra_error": infra,
+        "prompt_found": [1.0 if f else 0.0 for f in found],
+    }
+    return GetRewardResponse(rewards=values, scores=list(values), extra_logs=logs)

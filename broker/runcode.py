@@ -1,0 +1,216 @@
+"""SandboxFusion's `POST /run_code`, field for field, as one raw run (executor/judging/raw.py).
+
+The request and response models are SandboxFusion's own (its server is FastAPI + pydantic
+too, so a bad field gets the same 422 in the same shape). What the farm does with them:
+
+- `code` runs as a Python script on `stdin` in a fresh working directory holding `files`
+  (path -> base64; a null content is skipped); `fetch_files` come back base64 in `files`
+  (missing ones left out, as SandboxFusion does).
+- `run_timeout` (seconds) is the run's wall-clock limit and its CPU-time limit, and
+  `memory_limit_MB` its memory limit (-1 or 0: the server's default), both clamped into the
+  bounds a server accepts (executor/limits.py BOUNDS). Output is kept up to RUN_OUTPUT_KB
+  (at least the server's own default); past it the run is ended. `compile_timeout` and
+  `args` have nothing to act on for Python and are accepted and ignored.
+- `language`: one SandboxFusion does not know is its 422 (`literal_error`); one it knows
+  and this farm does not run (anything but "python") is a 200 `SandboxError` naming it,
+  which is what SandboxFusion answers for a language it lists and cannot run.
+- The answer: `run_result.status` is `TimeLimitExceeded` (`return_code` null) when a time
+  limit ended the run, else `Finished` with the exit status, or minus the signal's number
+  when a signal ended it (SIGKILL, -9, for the memory and output limits), as Python's
+  subprocess reports it. `status` is `Success` for exit status 0, else `Failed`;
+  `SandboxError` only when the farm could not run the program (the SDK retries those).
+  `execution_time` is the wall-clock seconds (and `cpu_time`, which the SDK's model reads,
+  the CPU seconds); `message` is "" except for SandboxError.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
+from executor.limits import BOUNDS
+
+RUN_OUTPUT_KB = 2048  # SandboxFusion keeps 1 MiB of stdout and of stderr
+JOB_ID = "run_code"
+
+Language = Literal[
+    "python",
+    "cpp",
+    "nodejs",
+    "go",
+    "go_test",
+    "java",
+    "php",
+    "csharp",
+    "bash",
+    "typescript",
+    "sql",
+    "rust",
+    "cuda",
+    "lua",
+    "R",
+    "perl",
+    "D_ut",
+    "ruby",
+    "scala",
+    "julia",
+    "pytest",
+    "junit",
+    "kotlin_script",
+    "jest",
+    "verilog",
+    "python_gpu",
+    "lean",
+    "swift",
+    "racket",
+]
+RUNS = ("python",)  # the SandboxFusion languages this farm runs
+
+
+class RunCodeRequest(BaseModel):
+    """SandboxFusion's RunCodeRequest (unknown fields are ignored, as there)."""
+
+    compile_timeout: float = 10
+    run_timeout: float = 10
+    memory_limit_MB: int = -1
+    code: str
+    stdin: str | None = None
+    language: Language
+    files: dict[str, str | None] = {}
+    fetch_files: list[str] = []
+    args: list[str] = []
+
+
+class RunStatus(str, Enum):
+    Success = "Success"
+    Failed = "Failed"
+    SandboxError = "SandboxError"
+
+
+class CommandRunStatus(str, Enum):
+    Finished = "Finished"
+    Error = "Error"
+    TimeLimitExceeded = "TimeLimitExceeded"
+
+
+class CommandRunResult(BaseModel):
+    status: CommandRunStatus
+    execution_time: float | None = None
+    cpu_time: float | None = None  # the SDK's model has it (seconds); SandboxFusion's server leaves it out
+    return_code: int | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class RunCodeResponse(BaseModel):
+    status: RunStatus
+    message: str
+    compile_result: CommandRunResult | None = None
+    run_result: CommandRunResult | None = None
+    executor_pod_name: str | None = None
+    files: dict[str, str] = {}
+
+
+def _clamp(value: float, name: str) -> float:
+    lo, hi = BOUNDS[name]
+    return min(max(value, lo), hi)
+
+
+def limits_for(req: RunCodeRequest, defaults: Limits) -> dict[str, float]:
+    """The run's limits: `run_timeout` as wall and CPU time, `memory_limit_MB`, the output
+    cap; clamped into the bounds a server accepts."""
+    memory = defaults.memory_mb if req.memory_limit_MB <= 0 else int(_clamp(req.memory_limit_MB, "memory_mb"))
+    return {
+        "cpu_s": _clamp(req.run_timeout, "cpu_s"),
+        "wall_s": _clamp(req.run_timeout, "wall_s"),
+        "memory_mb": memory,
+        "output_kb": int(_clamp(max(defaults.output_kb, RUN_OUTPUT_KB), "output_kb")),
+    }
+
+
+def job_for(req: RunCodeRequest, defaults: Limits, rules: JobRules) -> Job:
+    """The raw-run job of a python request (InvalidJob naming the job's field: `body_loc`
+    turns it into the request's)."""
+    files = {path: content for path, content in req.files.items() if content is not None}
+    test = {"raw": {"stdin": req.stdin or "", "files": files, "fetch_files": list(req.fetch_files)}}
+    data = {"id": JOB_ID, "program": req.code, "tests": [test], "limits": limits_for(req, defaults)}
+    return Job.from_dict(data, defaults, rules)
+
+
+_RAW_FIELD = re.compile(r"tests\[0\]\.raw\.(\w+)(?:\.(.+)|\[(\d+)\])?$")
+
+
+def body_loc(field: str) -> list[str | int]:
+    """The request's location of a job field InvalidJob named (FastAPI's `loc` form)."""
+    if field == "program":
+        return ["body", "code"]
+    found = _RAW_FIELD.match(field)
+    if found is None:
+        return ["body"]
+    name, key, index = found.groups()
+    loc: list[str | int] = ["body", name]
+    if key is not None:
+        loc.append(key)
+    elif index is not None:
+        loc.append(int(index))
+    return loc
+
+
+def invalid(exc: InvalidJob) -> dict[str, Any]:
+    """A 422 body in FastAPI's shape for a request the farm's job rules refuse."""
+    return {"detail": [{"type": "value_error", "loc": body_loc(exc.field), "msg": exc.message, "input": None}]}
+
+
+def unsupported(language: str) -> RunCodeResponse:
+    message = f"language {language!r} is not supported by this farm (it runs: {', '.join(RUNS)})"
+    return RunCodeResponse(status=RunStatus.SandboxError, message=message, executor_pod_name=_pod())
+
+
+def sandbox_error(message: str) -> RunCodeResponse:
+    return RunCodeResponse(status=RunStatus.SandboxError, message=message, executor_pod_name=_pod())
+
+
+def response_for(result: JobResult) -> RunCodeResponse:
+    """The SandboxFusion answer for a raw run's result."""
+    test = result.tests[0] if result.tests else None
+    out = test.output if test is not None else None
+    if result.verdict is Verdict.INFRA_ERROR or out is None:
+        return sandbox_error(result.message or "the farm could not run the program")
+    if out.limit == "timeout":
+        run = CommandRunResult(
+            status=CommandRunStatus.TimeLimitExceeded,
+            execution_time=out.wall_ms / 1000.0,
+            cpu_time=out.cpu_ms / 1000.0,
+            stdout=out.stdout,
+            stderr=out.stderr,
+        )
+        status = RunStatus.Failed
+    else:
+        code = out.exit_code if out.exit_code is not None else -_signal_number(out.signal)
+        run = CommandRunResult(
+            status=CommandRunStatus.Finished,
+            execution_time=out.wall_ms / 1000.0,
+            cpu_time=out.cpu_ms / 1000.0,
+            return_code=code,
+            stdout=out.stdout,
+            stderr=out.stderr,
+        )
+        status = RunStatus.Success if code == 0 else RunStatus.Failed
+    return RunCodeResponse(status=status, message="", run_result=run, executor_pod_name=_pod(), files=dict(out.files))
+
+
+def _signal_number(name: str | None) -> int:
+    try:
+        return int(signal.Signals[name]) if name else int(signal.SIGKILL)
+    except KeyError:
+        return int(name) if name and name.isdigit() else int(signal.SIGKILL)
+
+
+def _pod() -> str | None:
+    return os.environ.get("MY_POD_NAME")  # as SandboxFusion: the pod's name under Kubernetes

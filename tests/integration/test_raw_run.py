@@ -1,0 +1,122 @@
+"""Raw runs in the real sandbox: what a program printed, how it ended, which limit ended it."""
+
+import base64
+
+import pytest
+
+from executor import Verdict
+
+
+def raw(stdin="", **more):
+    return [{"raw": {"stdin": stdin, **more}}]
+
+
+def one(result):
+    (test,) = result.tests
+    return test, test.output
+
+
+def test_stdout_stderr_and_a_clean_exit(run):
+    r = run("import sys\nprint(sum(map(int, input().split())))\nprint('note', file=sys.stderr)", raw("1 2\n"))
+    test, out = one(r)
+    assert r.verdict is Verdict.PASSED and test.verdict is Verdict.PASSED
+    assert (out.stdout, out.stderr, out.exit_code, out.signal, out.limit) == ("3\n", "note\n", 0, None, None)
+    assert out.cpu_ms > 0 and out.wall_ms > 0 and not out.truncated
+
+
+def test_an_uncaught_exception_prints_the_interpreters_traceback_and_exits_1(run):
+    test, out = one(run("print('before')\nx = {}\nx['k']\n", raw()))
+    assert test.verdict is Verdict.RUNTIME_ERROR and out.exit_code == 1 and out.stdout == "before\n"
+    assert out.stderr.startswith("Traceback (most recent call last):\n")
+    assert 'File "<program>", line 3, in <module>' in out.stderr and out.stderr.endswith("KeyError: 'k'\n")
+    assert "sandbox" not in out.stderr  # the runner's own frames are not the program's
+
+
+@pytest.mark.parametrize(
+    "program, code, stderr",
+    [
+        ("import sys\nsys.exit(3)", 3, ""),
+        ("import sys\nsys.exit('bye')", 1, "bye\n"),
+        ("import sys\nsys.exit(0)", 0, ""),
+        ("import sys\nsys.exit()", 0, ""),
+        ("import os\nprint('x', flush=True)\nos._exit(7)", 7, ""),
+        ("raise SystemExit(256 + 4)", 4, ""),
+    ],
+)
+def test_exit_statuses_are_the_interpreters(run, program, code, stderr):
+    test, out = one(run(program, raw()))
+    assert out.exit_code == code and out.stderr == stderr and out.signal is None
+    assert test.verdict is (Verdict.PASSED if code == 0 else Verdict.RUNTIME_ERROR)
+
+
+def test_a_syntax_error_is_reported_as_such(run):
+    test, out = one(run("def f(:\n    pass\n", raw()))
+    assert test.verdict is Verdict.SYNTAX_ERROR and out.exit_code == 1 and "SyntaxError" in out.stderr
+
+
+def test_a_cpu_loop_ends_on_the_time_limit(run):
+    test, out = one(run("while True:\n    pass\n", raw(), limits={"cpu_s": 0.3, "wall_s": 5}))
+    assert test.verdict is Verdict.TIMEOUT and out.limit == "timeout"
+    assert out.exit_code is None and out.signal == "SIGKILL"
+
+
+def test_a_sleeper_ends_on_the_wall_clock_limit(run):
+    test, out = one(run("import time\nprint('up', flush=True)\ntime.sleep(60)\n", raw(), limits={"wall_s": 0.5}))
+    assert test.verdict is Verdict.TIMEOUT and out.limit == "timeout" and out.stdout == "up\n"
+
+
+def test_memory_beyond_the_limit_is_the_memory_limit(run):
+    test, out = one(run("x = bytearray(1 << 30)\n", raw(), limits={"memory_mb": 128}))
+    assert test.verdict is Verdict.MEMORY_EXCEEDED and out.limit == "memory"
+    assert out.exit_code == 1 and "MemoryError" in out.stderr
+
+
+def test_output_past_the_limit_is_cut_and_says_so(run):
+    program = "import sys\nprint('e' * 99, file=sys.stderr, flush=True)\nprint('x' * (1 << 20))\n"
+    test, out = one(run(program, raw(), limits={"output_kb": 8}))
+    assert test.verdict is Verdict.OUTPUT_EXCEEDED and out.limit == "output" and out.truncated
+    assert out.signal == "SIGKILL" and out.exit_code is None  # ended by the limit, not by a broken pipe
+    assert out.stderr == "e" * 99 + "\n" and 0 < len(out.stdout) <= 8 * 1024 and set(out.stdout) == {"x"}
+
+
+def test_a_signal_is_named(run):
+    test, out = one(run("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", raw()))
+    assert test.verdict is Verdict.RUNTIME_ERROR and out.signal == "SIGSEGV" and out.exit_code is None
+    assert out.limit is None
+
+
+def test_input_files_are_written_and_asked_files_fetched_back(run):
+    program = (
+        "data = open('in/a.txt').read()\n"
+        "open('out.txt', 'w').write(data.upper())\n"
+        "open('bin', 'wb').write(bytes(range(256)))\n"
+        "print(sorted(__import__('os').listdir('.')))\n"
+    )
+    files = {"in/a.txt": base64.b64encode(b"hello").decode()}
+    test, out = one(run(program, raw(files=files, fetch_files=["out.txt", "bin", "missing.txt"])))
+    assert test.verdict is Verdict.PASSED and out.stdout == "['bin', 'in', 'out.txt']\n"
+    got = {k: base64.b64decode(v) for k, v in out.files}
+    assert got == {"out.txt": b"HELLO", "bin": bytes(range(256))}
+
+
+def test_each_run_starts_in_an_empty_directory(run):
+    first = run("import os\nprint(os.listdir('.'))\nopen('left', 'w').write('x')\n", raw())
+    again = run("import os\nprint(os.listdir('.'))\n", raw())
+    assert one(first)[1].stdout == "[]\n" and one(again)[1].stdout == "[]\n"
+
+
+def test_a_forged_report_changes_nothing_the_program_could_not_choose(run):
+    forge = (
+        "import os, json\n"
+        "body = json.dumps({'c': 'syntax', 'f': {'secret': 'aGk='}}).encode()\n"
+        "os.write(4, len(body).to_bytes(4, 'big') + body)\n"
+        "print('done')\n"
+    )
+    test, out = one(run(forge, raw(fetch_files=["x"])))
+    assert test.verdict is Verdict.PASSED and out.exit_code == 0 and out.files == () and out.stdout == "done\n"
+
+
+def test_several_runs_in_one_job_each_report_their_own(run):
+    r = run("print(int(input()) * 2)", raw("1\n") + raw("x\n") + raw("3\n"))
+    assert [t.verdict for t in r.tests] == [Verdict.PASSED, Verdict.RUNTIME_ERROR, Verdict.PASSED]
+    assert [t.output.stdout for t in r.tests] == ["2\n", "", "6\n"] and r.pass_rate == pytest.approx(2 / 3)

@@ -1,0 +1,82 @@
+"""OpenRLHF's /get_reward semantics (broker/reward.py): completions, labels, rewards."""
+
+import json
+
+import pytest
+
+from broker.reward import GetRewardRequest, completion_of, jobs_for, label_tests, rewards
+from executor import InvalidJob, JobResult, JobRules, Limits, Verdict
+from executor.result import TestResult as Outcome
+
+
+def test_the_completion_is_the_query_minus_its_prompt():
+    assert completion_of("PROMPT answer", "PROMPT ") == ("answer", True)
+    assert completion_of("<s>PROMPT answer", "PROMPT ") == ("answer", True)  # a token the decode added
+    assert completion_of("PROMPT x PROMPT y", "PROMPT ") == ("x PROMPT y", True)  # a prefix wins
+    assert completion_of("decoded differently", "PROMPT") == ("decoded differently", False)
+    assert completion_of("all of it", None) == ("all of it", False)
+    assert completion_of("all of it", "") == ("all of it", True)
+
+
+@pytest.mark.parametrize(
+    "label, tests",
+    [
+        (["assert f(1) == 1"], ["assert f(1) == 1"]),
+        (json.dumps(["assert f(1) == 1"]), ["assert f(1) == 1"]),
+        ({"tests": [{"stdin": "1", "expected_stdout": "1"}]}, [{"stdin": "1", "expected_stdout": "1"}]),
+        (json.dumps({"tests": ["assert 1"]}), ["assert 1"]),
+        ("assert f(1) == 1", ["assert f(1) == 1"]),
+        (json.dumps("assert f(2) == 2"), ["assert f(2) == 2"]),
+        ({"inputs": ["1"], "outputs": ["1"]}, {"inputs": ["1"], "outputs": ["1"]}),  # what `tests` reads of it
+    ],
+)
+def test_the_label_carries_the_tests(label, tests):
+    assert label_tests(label) == tests
+
+
+def _jobs(query, labels, prompts=None):
+    return jobs_for(GetRewardRequest(query=query, prompts=prompts, labels=labels), Limits(), JobRules())
+
+
+def test_jobs_extract_the_program_that_the_tests_call():
+    completion = "```python\ndef helper(): pass\n```\nthen\n```python\ndef f(x):\n    return x\n```"
+    (job,), found = _jobs(["P" + completion], [["assert f(1) == 1"]], ["P"])
+    assert job.program == "def f(x):\n    return x\n" and found == [True] and job.id == "reward/0"
+
+
+@pytest.mark.parametrize(
+    "query, labels, prompts, field",
+    [
+        ([], [], None, "query"),
+        (["a", "b"], [["assert 1"]], None, "labels"),
+        (["a"], [["assert 1"]], ["p", "q"], "prompts"),
+        (["a", "b"], [["assert 1"], [{"call": 1}]], None, "labels[1][0].call"),
+        (["a"], [[]], None, "labels[0]"),
+        (["a"], [{"nothing": 1}], None, "labels[0]"),
+        (["x" * (300 << 10)], [["assert 1"]], None, "query[0]"),
+    ],
+)
+def test_refusals_name_the_field(query, labels, prompts, field):
+    with pytest.raises(InvalidJob) as err:
+        _jobs(query, labels, prompts)
+    assert err.value.field == field
+
+
+def _res(verdict, passed, total):
+    tests = tuple(Outcome(Verdict.PASSED) for _ in range(passed)) + tuple(
+        Outcome(Verdict.FAILED) for _ in range(total - passed)
+    )
+    return JobResult("r", verdict, tests)
+
+
+def test_rewards_pass_rate_binary_and_infra_errors():
+    results = [_res(Verdict.FAILED, 1, 4), _res(Verdict.PASSED, 2, 2), JobResult.infra_error("r", 3, "down")]
+    out = rewards(results, [True, False, True], binary=False)
+    assert out.rewards == [0.25, 1.0, 0.0] and out.scores == out.rewards
+    assert out.extra_logs == {
+        "pass_rate": [0.25, 1.0, 0.0],
+        "infra_error": [0.0, 0.0, 1.0],
+        "prompt_found": [1.0, 0.0, 1.0],
+    }
+    assert rewards(results, [True] * 3, binary=True).rewards == [0.0, 1.0, 0.0]
+    assert all(isinstance(v, float) for v in out.model_dump()["rewards"])  # OpenRLHF makes tensors of them
