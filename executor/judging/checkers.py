@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 Checker = Callable[[str, str], bool]
 
@@ -75,7 +76,48 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
     return True
 
 
-CHECKERS = ("exact", "tokens", "float")
+def lines(expected: str, actual: str) -> bool:
+    """LiveCodeBench's comparison: the outputs' stripped lines (the whole text stripped, split
+    at newlines, each line stripped), as many on both sides, each line equal as text or else
+    as a list of numbers compared exactly as Decimals ("0.50" is "0.5", "1e3" is "1000"; 0.3
+    is not 0.30000001). Whitespace and digits are ASCII, numbers as `float` reads them (no
+    "inf", "nan", "1_000")."""
+    return _lines_match(_stripped_lines(expected), _stripped_lines(actual))
+
+
+_ASCII_BLANKS = " \t\n\r\x0b\x0c"
+
+
+def _stripped_lines(text: str) -> list[str]:
+    return [line.strip(_ASCII_BLANKS) for line in text.strip(_ASCII_BLANKS).split("\n")]
+
+
+def _lines_match(want: list[str], got: list[str]) -> bool:
+    if len(want) != len(got):
+        return False
+    for w, g in zip(want, got):
+        if w == g:
+            continue
+        numbers_w, numbers_g = _decimals(w), _decimals(g)
+        if numbers_w is None or numbers_g is None or numbers_w != numbers_g:
+            return False
+    return True
+
+
+def _decimals(line: str) -> list[Decimal] | None:
+    """The line's tokens as Decimals, or None when one is not a number."""
+    out = []
+    for token in split(line):
+        if not _DECIMAL.fullmatch(token):
+            return None
+        try:
+            out.append(Decimal(token))
+        except (InvalidOperation, ValueError, OverflowError):
+            return None
+    return out
+
+
+CHECKERS = ("exact", "tokens", "float", "lines")
 
 
 def get(name: str, tolerance: float = 1e-6) -> Checker:
@@ -86,6 +128,8 @@ def get(name: str, tolerance: float = 1e-6) -> Checker:
         return tokens
     if name == "float":
         return make_float(tolerance)
+    if name == "lines":
+        return lines
     raise KeyError(name)
 
 
@@ -95,6 +139,9 @@ def matches_any(name: str, tolerance: float, accepted: tuple[str, ...], actual: 
     if name == "exact":
         got = _exact_form(actual)
         return any(_exact_form(want) == got for want in accepted)
+    if name == "lines":
+        lines_got = _stripped_lines(actual)
+        return any(_lines_match(_stripped_lines(want), lines_got) for want in accepted)
     tokens_got = split(actual)
     if name == "tokens":
         return any(split(want) == tokens_got for want in accepted)

@@ -45,6 +45,37 @@ def test_float(expected, actual, ok):
     assert checkers.get("float", 1e-6)(expected, actual) is ok
 
 
+@pytest.mark.parametrize(
+    "expected, actual, ok",
+    [
+        ("3\n", "3", True),
+        ("1 2\n3\n", "  1 2  \r\n3   \n\n", True),  # each line stripped, then the whole text
+        ("1 2", "1\n2", False),  # as many lines on both sides
+        ("1\n\n2", "1\n2", False),  # an inner empty line is a line
+        ("1 2", "1   2", True),  # not equal as text, equal as numbers
+        ("0.5", "0.500", True),  # numbers compare exactly as Decimals
+        ("1000", "1e3", True),
+        ("-0", "0", True),
+        ("0.3", "0.30000001", False),  # no tolerance
+        ("2.5", "2", False),
+        ("Yes", "yes", False),  # words equal as text only
+        ("YES 1", "YES 1.0", False),  # a line with a word is compared as text
+        ("", "", True),
+        ("", " \n ", True),
+        ("nan", "nan", True),
+        ("inf", "1e400", False),
+        ("1000", "1_000", False),  # numbers as the float checker reads them
+        ("3.5", "\u0663.\u0665", False),
+        ("1 2", "1\xa02", False),  # ASCII whitespace
+        ("1" * 5000, "1" * 4999 + "2", False),
+        ("1e999999999999999999999", "1e999999999999999999999", True),
+        ("1e999999999999999999999", "1e999999999999999999998", False),
+    ],
+)
+def test_lines_is_livecodebenchs_comparison(expected, actual, ok):
+    assert checkers.get("lines")(expected, actual) is ok
+
+
 def test_unknown_checker():
     with pytest.raises(KeyError):
         checkers.get("regex")
