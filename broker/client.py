@@ -26,7 +26,7 @@ from typing import Any
 import grpc
 
 from executor import Job, JobResult, JobRules, Limits
-from executor.job import parse_tests
+from executor.job import check_prelude, parse_tests
 from executor.text import check_writable
 
 from .convert import chosen_limits, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb
@@ -77,20 +77,24 @@ def _credentials(tls: bool | str | bytes | None) -> grpc.ChannelCredentials | No
 
 def _score_request(
     programs: Sequence[str],
-    tests: list[Any],
+    tests: Any,
     group_id: str,
     limits: Limits | dict[str, Any] | None,
     first_failure: bool,
+    prelude: str | None = None,
 ) -> Any:
     check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
     check_writable(list(programs), "programs")
     check_writable(tests, "tests")
+    suite = parse_tests(tests, JobRules.unbounded())
+    prelude = check_prelude(suite.prelude if prelude is None else prelude)
     req = pb.ScoreRequest(
         group_id=group_id,
         programs=list(programs),
-        tests=tests_to_pb(parse_tests(tests, JobRules.unbounded())),
+        tests=tests_to_pb(suite),
         language="python",
         mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL,
+        prelude=prelude,
     )
     if isinstance(limits, Limits):  # only what differs from the defaults: the server's apply otherwise
         limits = chosen_limits(limits)
@@ -208,13 +212,16 @@ class Client(_Connection):
     def score(
         self,
         programs: Sequence[str],
-        tests: list[Any],
+        tests: Any,
         group_id: str = "group",
         limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
+        prelude: str | None = None,
     ) -> GroupScore:
-        """Score a group of programs against one test suite (sent once)."""
-        return _group(self._call(self.stub.Score, _score_request(programs, tests, group_id, limits, first_failure)))
+        """Score a group of programs against one test suite (sent once). `prelude` None: the
+        one the tests' shape implies."""
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude)
+        return _group(self._call(self.stub.Score, request))
 
     def info(self) -> Any:
         return self._call(self.stub.GetInfo, pb.GetInfoRequest())
@@ -256,14 +263,14 @@ class AsyncClient(_Connection):
     async def score(
         self,
         programs: Sequence[str],
-        tests: list[Any],
+        tests: Any,
         group_id: str = "group",
         limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
+        prelude: str | None = None,
     ) -> GroupScore:
-        return _group(
-            await self._call(self.stub.Score, _score_request(programs, tests, group_id, limits, first_failure))
-        )
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude)
+        return _group(await self._call(self.stub.Score, request))
 
     async def info(self) -> Any:
         return await self._call(self.stub.GetInfo, pb.GetInfoRequest())

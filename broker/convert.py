@@ -62,6 +62,8 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
     }
     if msg.HasField("limits"):
         data["limits"] = limits_to_dict(msg.limits)
+    if msg.prelude:
+        data["prelude"] = msg.prelude
     check_job_text(data)  # protobuf strings are UTF-8, but JSON in call tests may hold "\ud800"
     return Job.from_dict(data, defaults, rules)
 
@@ -78,6 +80,8 @@ def score_request(msg: Any) -> dict[str, Any]:
     }
     if msg.HasField("limits"):
         request["limits"] = limits_to_dict(msg.limits)
+    if msg.prelude:
+        request["prelude"] = msg.prelude
     return request
 
 
@@ -101,6 +105,7 @@ def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
         program=job.program,
         tests=tests_to_pb(job.tests),
         mode=pb.MODE_FIRST_FAILURE if job.first_failure else pb.MODE_ALL,
+        prelude=job.prelude,
     )
     if limits:
         msg.limits.CopyFrom(limits_to_pb(limits))

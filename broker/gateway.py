@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 
 from executor import InvalidJob, Job, JobResult
-from executor.job import parse_tests
+from executor.job import check_prelude, parse_tests
 from executor.limits import BOUNDS
 from executor.text import check_writable
 
@@ -31,7 +31,7 @@ from .errors import RequestRejected
 from .metrics import Metrics
 
 LANGUAGES = ("python",)
-SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode"})
+SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode", "prelude"})
 
 
 class Admission:
@@ -121,7 +121,7 @@ class Gateway:
 
     def score_jobs(self, request: Mapping[str, Any]) -> list[Job]:
         """A Score request in its dict form ({"programs", "tests", "group_id"?, "language"?,
-        "limits"?, "mode"?}; convert.score_request reads the protobuf one) as its jobs,
+        "limits"?, "mode"?, "prelude"?}; convert.score_request reads the protobuf one) as its jobs,
         "<group_id>/<index>": the suite is read and validated once and shared by every
         program. InvalidJob names the field (`tests[3]...`, `programs[1]`)."""
         unknown = sorted(set(request) - SCORE_FIELDS)
@@ -137,10 +137,12 @@ class Gateway:
         tests = parse_tests(raw_tests, self.rules)
         limits = self.limits.merged(request.get("limits"))
         language, mode = request.get("language") or "python", request.get("mode") or "all"
+        named = request.get("prelude")  # absent or null: the one the tests' shape implies
+        prelude = tests.prelude if named is None else check_prelude(named)
         jobs = []
         for i, program in enumerate(programs):
             try:
-                jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules))
+                jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules, prelude))
             except InvalidJob as exc:  # the program's own field; the group's (mode, language) as they are
                 field = f"programs[{i}].{exc.field}" if exc.field == "program" else exc.field
                 raise InvalidJob(field, exc.message) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from .judging.raw import RawRun
 from .judging.snippet import AssertTest
 from .judging.stdio import StdioTest
 from .limits import Limits
+from .sandbox.preludes import PRELUDES
 from .text import check_writable
 
 LANGUAGES = ("python",)
@@ -28,6 +29,18 @@ MODES = ("all", "first_failure")
 
 
 Test = AssertTest | CallTest | StdioTest | AcceptedStdioTest | RawRun
+
+
+class Tests(tuple[Test, ...]):
+    """A validated tests value (`parse_tests`): the tests, and `prelude`, the prelude their
+    shape implies for a job that names none ("" for a list of tests)."""
+
+    prelude: str
+
+    def __new__(cls, tests: Iterable[Test] = (), prelude: str = "") -> Tests:
+        self = super().__new__(cls, tests)
+        self.prelude = prelude
+        return self
 
 
 @dataclass(frozen=True)
@@ -54,10 +67,11 @@ class Job:
     language: str = "python"
     limits: Limits = Limits()
     first_failure: bool = False
+    prelude: str = ""  # a name in sandbox/preludes.py: trusted imports run before the program
 
     def to_dict(self) -> dict[str, Any]:
         """The job in the DESIGN section 4 shape (`Job.from_dict` reads it back)."""
-        return {
+        data = {
             "id": self.id,
             "language": self.language,
             "program": self.program,
@@ -65,6 +79,9 @@ class Job:
             "limits": self.limits.to_dict(),
             "mode": "first_failure" if self.first_failure else "all",
         }
+        if self.prelude:
+            data["prelude"] = self.prelude
+        return data
 
     def content_hash(self, runtime: str) -> str:
         """Stable hash of everything that decides the result (for caching)."""
@@ -76,6 +93,7 @@ class Job:
                 [registry.key(t) for t in self.tests],
                 self.limits.to_dict(),
                 self.first_failure,
+                *([self.prelude] if self.prelude else []),
             ],
             sort_keys=True,
             ensure_ascii=False,
@@ -88,7 +106,7 @@ class Job:
         """Validate a job in the DESIGN section 4 shape; raise InvalidJob naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidJob("job", "must be a JSON object")
-        known = {"id", "language", "program", "tests", "limits", "mode"}
+        known = {"id", "language", "program", "tests", "limits", "mode", "prelude"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise InvalidJob(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
@@ -100,9 +118,12 @@ class Job:
             defaults,
             data.get("mode", "all"),
             rules,
+            data.get("prelude"),
         )
         limits = defaults.merged(data.get("limits"))
-        return replace(job, tests=parse_tests(data.get("tests"), rules), limits=limits)
+        tests = parse_tests(data.get("tests"), rules)
+        prelude = tests.prelude if data.get("prelude") is None else job.prelude
+        return replace(job, tests=tests, limits=limits, prelude=prelude)
 
     @classmethod
     def from_parts(
@@ -114,9 +135,11 @@ class Job:
         limits: Limits = Limits(),
         mode: Any = "all",
         rules: JobRules = JobRules(),
+        prelude: Any = None,
     ) -> Job:
         """A job from fields read elsewhere and `tests` already parsed (`parse_tests`): the
-        fields are validated here, as `from_dict` does; raise InvalidJob naming the field."""
+        fields are validated here, as `from_dict` does; raise InvalidJob naming the field.
+        `prelude` None: the one the tests' shape implies (`Tests.prelude`)."""
         if not isinstance(job_id, str) or not job_id:
             raise InvalidJob("id", "missing or not a non-empty string")
         if language not in LANGUAGES:
@@ -127,10 +150,18 @@ class Job:
             raise InvalidJob("program", f"larger than {rules.max_program_bytes} bytes")
         if mode not in MODES:
             raise InvalidJob("mode", f"must be one of {', '.join(MODES)}")
-        return cls(job_id, program, tests, language, limits, mode == "first_failure")
+        prelude = check_prelude(getattr(tests, "prelude", "") if prelude is None else prelude)
+        return cls(job_id, program, tests, language, limits, mode == "first_failure", prelude)
 
 
-def parse_tests(raw: Any, rules: JobRules = JobRules()) -> tuple[Test, ...]:
+def check_prelude(prelude: Any) -> str:
+    """A job's `prelude`: a name in sandbox/preludes.py, or "" for none (raises InvalidJob)."""
+    if not isinstance(prelude, str) or (prelude and prelude not in PRELUDES):
+        raise InvalidJob("prelude", f'unknown prelude {prelude!r} (known: {", ".join(PRELUDES)}, or "" for none)')
+    return prelude
+
+
+def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     """Validate a `tests` list (each test in its kind's JSON form, judging/registry.py)."""
     if not isinstance(raw, list):
         raise InvalidJob("tests", "missing or not a list")
@@ -152,4 +183,4 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> tuple[Test, ...]:
     modes = {registry.kind_of(t).mode for t in tests}
     if len(modes) > 1:
         raise InvalidJob("tests", "stdin/stdout tests cannot be mixed with assert or call tests in one job")
-    return tuple(tests)
+    return Tests(tests)

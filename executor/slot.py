@@ -36,6 +36,7 @@ SANDBOX_MODULES = (
     "seccomp",
     "trusted",
     "statuses",
+    "preludes",
     "rpc",
     "runner",
     "capture",

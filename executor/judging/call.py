@@ -4,6 +4,11 @@ JSON form: {"call": "add", "args": [1, 2], "expected": 3}. Only the call (the fu
 name and its arguments) enters the sandbox; the result comes back as a value (codec.py) and
 is compared here, type-strict as JSON types are: `True` is not `1`, a tuple equals a list,
 a complex, a set or a program object equals nothing (DESIGN section 9).
+
+Optional fields: "method_of": "Solution" - when the program defines no global `func`, call
+the method `func` of a fresh `Solution()` (LeetCode-style programs); "accepted": [v1, v2]
+in place of "expected" - the result may equal any of them (at most 64; APPS accepts a
+call's result as `outputs[i]` or `outputs[i][0]`).
 """
 
 from __future__ import annotations
@@ -22,16 +27,21 @@ from .asserts import short_repr
 from .budget import Budget
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 
-FIELDS = ("call", "args", "expected")
+FIELDS = ("call", "args", "expected", "accepted", "method_of")
+MAX_ACCEPTED = 64
 
 
 @dataclass(frozen=True)
 class CallTest:
-    """Call `func(*args)` from the program; pass when the result == expected."""
+    """Call `func(*args)` from the program; pass when the result == expected (or any of
+    `also`). `method_of`: a class whose fresh instance's method `func` is called when the
+    program defines no global `func`."""
 
     func: str
     args: tuple[Any, ...]
     expected: Any
+    method_of: str | None = None
+    also: tuple[Any, ...] = ()
 
 
 class Call:
@@ -51,28 +61,60 @@ class Call:
         args = raw.get("args", [])
         if not isinstance(args, list):
             raise InvalidJob(f"{where}.args", "must be a list")
+        method_of = raw.get("method_of")
+        if method_of is not None and (not isinstance(method_of, str) or not method_of.isidentifier()):
+            raise InvalidJob(f"{where}.method_of", "must be a class name")
+        if "accepted" in raw:
+            if "expected" in raw:
+                raise InvalidJob(f"{where}.accepted", "give either expected or accepted, not both")
+            accepted = raw["accepted"]
+            if not isinstance(accepted, list) or not accepted:
+                raise InvalidJob(f"{where}.accepted", "must be a non-empty list of results")
+            if len(accepted) > MAX_ACCEPTED:
+                raise InvalidJob(f"{where}.accepted", f"has {len(accepted)} results; at most {MAX_ACCEPTED}")
+            return CallTest(raw["call"], tuple(args), accepted[0], method_of, tuple(accepted[1:]))
         if "expected" not in raw:
             raise InvalidJob(f"{where}.expected", "missing")
-        return CallTest(raw["call"], tuple(args), raw["expected"])
+        return CallTest(raw["call"], tuple(args), raw["expected"], method_of)
 
     def to_raw(self, test: CallTest) -> dict[str, Any]:
-        return {"call": test.func, "args": list(test.args), "expected": test.expected}
+        raw: dict[str, Any] = {"call": test.func, "args": list(test.args)}
+        if test.also:
+            raw["accepted"] = [test.expected, *test.also]
+        else:
+            raw["expected"] = test.expected
+        if test.method_of is not None:
+            raw["method_of"] = test.method_of
+        return raw
 
     def from_pb(self, msg: Any, where: str) -> dict[str, Any]:
-        return {
-            "call": msg.func,
-            "args": _json(msg.args_json or "[]", f"{where}.call.args_json"),
-            "expected": _json(msg.expected_json or "null", f"{where}.call.expected_json"),
-        }
+        raw: dict[str, Any] = {"call": msg.func, "args": _json(msg.args_json or "[]", f"{where}.call.args_json")}
+        if msg.accepted_json:
+            raw["accepted"] = _json(msg.accepted_json, f"{where}.call.accepted_json")
+        else:
+            raw["expected"] = _json(msg.expected_json or "null", f"{where}.call.expected_json")
+        if msg.method_of:
+            raw["method_of"] = msg.method_of
+        return raw
 
     def to_pb(self, test: CallTest) -> dict[str, Any]:
-        return {"func": test.func, "args_json": json.dumps(list(test.args)), "expected_json": json.dumps(test.expected)}
+        pb: dict[str, Any] = {"func": test.func, "args_json": json.dumps(list(test.args))}
+        if test.also:
+            pb["accepted_json"] = json.dumps([test.expected, *test.also])
+        else:
+            pb["expected_json"] = json.dumps(test.expected)
+        if test.method_of is not None:
+            pb["method_of"] = test.method_of
+        return pb
 
     def plan(self, test: CallTest, earlier: Sequence[Plan]) -> Plan:
         return Plan(test, self)
 
     def sandbox_spec(self, plan: Plan) -> dict[str, Any]:
-        return {"kind": "call", "func": plan.test.func, "args": list(plan.test.args)}
+        spec: dict[str, Any] = {"kind": "call", "func": plan.test.func, "args": list(plan.test.args)}
+        if plan.test.method_of is not None:
+            spec["method_of"] = plan.test.method_of
+        return spec
 
     def judge(self, plan: Plan, phase: Phase, ctx: JudgeContext) -> TestResult:
         if phase.get("s") != statuses.OK:
@@ -85,10 +127,12 @@ class Call:
         except TooCostlyToDecode:  # nothing JSON expects costs that much to rebuild
             return TestResult(Verdict.FAILED, "the returned value is too costly to judge", phase.get("cpu_ms"))
         try:
-            ok = as_json(value) == as_json(test.expected)
+            got = as_json(value)
+            ok = any(got == as_json(want) for want in (test.expected, *test.also))
         except (RecursionError, OpaqueCompared):
             ok = False
-        message = f"{test.func}(...) returned {short_repr(value)}; expected {short_repr(test.expected)}"
+        wanted = short_repr(test.expected) if not test.also else f"one of {short_repr([test.expected, *test.also])}"
+        message = f"{test.func}(...) returned {short_repr(value)}; expected {wanted}"
         return verdict_of(ok, message, phase)
 
 

@@ -34,13 +34,16 @@ class PreparedJob:
         """The job as the zygote sees it: no expected outputs, no literals, no test text the
         test process runs (`tester_sources`)."""
         job = self.job
-        return {
+        request = {
             "program": job.program,
             "mode": self.mode,
             "first_failure": job.first_failure,
             "limits": job.limits.to_dict(),
             "tests": [p.kind.sandbox_spec(p) for p in self.plans],
         }
+        if job.prelude:
+            request["prelude"] = job.prelude
+        return request
 
     def tester_sources(self) -> list[str]:
         """The test texts the sandbox's test process runs, in order (never the zygote's or

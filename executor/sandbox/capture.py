@@ -35,9 +35,10 @@ _O_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _O_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
-def run(program, spec, limits):
+def run(program, spec, limits, prelude=None):
     """Run `program` ((code, None) or (None, (status, message)), runner.compile_program) as
-    a script under the capture `spec` ({"files": {path: base64}, "fetch": [path]}); exit."""
+    a script under the capture `spec` ({"files": {path: base64}, "fetch": [path]}), after the
+    job's `prelude` (compiled, or None); exit."""
     claim, status = None, 0
     try:
         _write_files(spec.get("files") or {})
@@ -52,7 +53,10 @@ def run(program, spec, limits):
         _err(error[1] + "\n")
     else:
         try:
-            _exec(code, {"__name__": "__main__", "__builtins__": runner.builtins})
+            ns = {"__name__": "__main__", "__builtins__": runner.builtins}
+            if prelude is not None:  # trusted imports first, as runner.load runs them
+                _exec(prelude, ns)
+            _exec(code, ns)  # here, not in a helper: a traceback starts at the program's frame
         except _SystemExit as exc:
             status = _exit_status(exc)
         except _BaseException as exc:

@@ -165,12 +165,12 @@ def _child(role, fds, settings):
         if program is None:  # compiled here, after set-up: under the program's own limits
             program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
         if role == b"P":
-            runner.run_tests(program, payload["tests"], 3, 4)
+            runner.run_tests(program, payload["tests"], 3, 4, payload.get("prelude"))
         os.close(3)  # stdio mode has no control pipe (fd 3 was /dev/null)
         if payload.get("capture") is not None:  # a raw run: its report goes out on fd 4
-            capture.run(program, payload["capture"], limits)
+            capture.run(program, payload["capture"], limits, payload.get("prelude"))
         os.close(4)  # a stdin/stdout test reports through its exit status only
-        runner.run_stdio(program)
+        runner.run_stdio(program, payload.get("prelude"))
     finally:  # never back into the fork server's loop, whatever was raised
         os._exit(71)
 

@@ -69,6 +69,7 @@ _SYNTAX_ERRORS = (SyntaxError, IndentationError, TabError)
 _exc_str = BaseException.__str__
 _qualname = type.__dict__["__qualname__"].__get__
 _compile, _eval, _exec = compile, eval, exec
+_getattr = getattr
 _len, _isinstance, _enumerate = len, isinstance, enumerate
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _monotonic = time.monotonic
@@ -237,11 +238,21 @@ def log_value(log, index, value):
         log[0] = None
 
 
-def run_tests(program, tests, ctl_fd, res_fd):
+def load(prelude, code, ns, given=None):
+    """Run the job's prelude (compiled trusted text, or None), then the program, in `ns`;
+    `given` (a dict) gets what the prelude bound."""
+    if prelude is not None:
+        _exec(prelude, ns)
+        if given is not None:
+            given.update(ns)
+    _exec(code, ns)
+
+
+def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     """Tests mode: program once, then each prepared test with a fresh nonce.
 
     `program` comes from `compile_program` and `tests` from `prepare_test`
-    (both done in the zygote, before fork).
+    (both done in the zygote, before fork); `prelude`: the job's prelude, compiled.
     """
     ns = {"__name__": "__main__", "__builtins__": builtins}
     nonce = read_nonce(ctl_fd)
@@ -249,7 +260,8 @@ def run_tests(program, tests, ctl_fd, res_fd):
     if error is not None:
         send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})
         _os_exit(0)
-    status, msg = run_phase(lambda: _exec(code, ns))
+    given = {}  # the prelude's names: never a call test's target unless the program rebinds them
+    status, msg = run_phase(lambda: load(prelude, code, ns, given))
     if status != OK:
         send(res_fd, {"n": nonce, "s": status, "m": msg})
         _os_exit(0)  # the zygote stops here: no test runs after a failed load
@@ -281,8 +293,15 @@ def run_tests(program, tests, ctl_fd, res_fd):
                 continue
         elif kind == "call":
 
-            def call(name=extra[0], args=extra[1]):
+            def call(name=extra[0], args=extra[1], owner=extra[2]):
                 fn = ns.get(name)
+                if fn is not None and fn is given.get(name):  # the prelude's (itertools.count), not the program's
+                    fn = None
+                if fn is None and owner is not None:  # LeetCode style: Solution().name
+                    cls = ns.get(owner)
+                    if cls is None:
+                        raise _NameError("neither %r nor a class %r is defined by the program" % (name, owner))
+                    fn = _getattr(cls(), name)
                 if fn is None:
                     raise _NameError("name %r is not defined by the program" % name)
                 return _encode(fn(*args))
@@ -298,8 +317,9 @@ def run_tests(program, tests, ctl_fd, res_fd):
     _os_exit(0)
 
 
-def run_stdio(program):
-    """Stdio mode: run the program as a script; the exit status is the report."""
+def run_stdio(program, prelude=None):
+    """Stdio mode: run the program as a script (after the job's `prelude`, compiled, if it
+    has one); the exit status is the report."""
     ns = {"__name__": "__main__", "__builtins__": builtins}
     code, error = program
     if error is not None:
@@ -307,7 +327,7 @@ def run_stdio(program):
         _os_exit(MEMORY_EXIT if error[0] == MEMORY else SYNTAX_EXIT)
     status = 0
     try:
-        _exec(code, ns)
+        load(prelude, code, ns)
     except _SystemExit as exc:
         arg = exc.code
         status = 0 if arg is None else (arg if _type(arg) is int else 1)
@@ -341,8 +361,8 @@ def prepare_test(spec):
         if kind == "value":  # "own": probes that use the program's names (asserts._plan_one)
             own = spec.get("own") or [False] * _len(spec["exprs"])
             return kind, tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own)), None
-        if kind == "call":
-            return kind, True, (spec["func"], spec["args"])
+        if kind == "call":  # "method_of": a class whose instance's method it is, if no global
+            return kind, True, (spec["func"], spec["args"], spec.get("method_of"))
         tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))
         ast.fix_missing_locations(tree)
         with warnings.catch_warnings():  # "'str' object is not callable": it will be

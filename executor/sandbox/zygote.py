@@ -33,11 +33,13 @@ Host <-> zygote, over the zygote's stdin/stdout:
 
    job    = {"program_bytes": int, "snippets_bytes": int,
              "mode": "tests" | "stdio", "first_failure": bool,
+             "prelude"?: name (preludes.PRELUDES: trusted source the child
+                         runs before the program, in its namespace),
              "limits": {"cpu_s", "wall_s", "memory_mb", "output_kb", "disk_mb",
                         "files", "processes"},
              "tests": [test, ...]}
    test   = {"kind": "value", "exprs": [str, ...]}     (tests mode)
-          | {"kind": "call", "func": str, "args": [...]}
+          | {"kind": "call", "func": str, "args": [...], "method_of"?: str}
           | {"kind": "snippet"}                         (its source: see below)
           | {"stdin": str}                              (stdio mode)
           | {"stdin": str, "capture": {"files": {path: base64},
@@ -144,7 +146,7 @@ import struct
 import sys
 import time
 
-from . import forker, frames, process, runner, seccomp, statuses
+from . import forker, frames, preludes, process, runner, seccomp, statuses
 
 READY_TIMEOUT_S = 5.0
 WIPE_BUDGET_S = 2.0
@@ -326,6 +328,7 @@ class Zygote:
                 floor,
                 _compiled_program(job),
                 log_fd,
+                prelude=_prelude(job),
             )
         except _Infra:
             os.close(log_fd)
@@ -425,6 +428,7 @@ class Zygote:
         results, cpu_total, peak = [], 0.0, 0
         sent = 0  # bytes of stdout in the answer so far, as its frame will carry them
         program = _compiled_program(job)  # once for all its runs
+        prelude = _prelude(job)
         for test in job["tests"]:
             if results and results[-1]["s"] != statuses.OK and job.get("first_failure"):
                 results.append({"s": statuses.SKIPPED})
@@ -432,7 +436,15 @@ class Zygote:
             capture = test.get("capture")
             t0 = time.monotonic()
             child = self._start_program(
-                limits, 1, test.get("stdin", ""), True, None, job["program_fd"], program=program, capture=capture
+                limits,
+                1,
+                test.get("stdin", ""),
+                True,
+                None,
+                job["program_fd"],
+                program=program,
+                capture=capture,
+                prelude=prelude,
             )
             self._ready(child)
             try:
@@ -490,11 +502,13 @@ class Zygote:
         program=None,
         log_fd=None,
         capture=None,
+        prelude=None,
     ):
         """The program's child: `prepared` tests (None: stdio mode), its source in `program_fd`
         (or `program` compiled already); `rpc`: its ends of the pipes to the test process, whose
         pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log;
-        `capture`: a raw run's spec (stdio mode: stderr kept, a report frame on fd 4)."""
+        `capture`: a raw run's spec (stdio mode: stderr kept, a report frame on fd 4);
+        `prelude`: the job's prelude, compiled (None: none)."""
         stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else self.devnull
         if stdin_data:
             os.write(stdin_fd, stdin_data.encode("utf-8"))
@@ -506,7 +520,14 @@ class Zygote:
                 fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
             )
         theirs, ours = self._child_pipes(control=prepared is not None)
-        payload = {"limits": limits, "phases": n_phases, "tests": prepared, "floor": floor, "program": program}
+        payload = {
+            "limits": limits,
+            "phases": n_phases,
+            "tests": prepared,
+            "floor": floor,
+            "program": program,
+            "prelude": prelude,
+        }
         if capture is not None:
             payload["capture"] = capture
         try:
@@ -659,6 +680,23 @@ def _report(child):
         report = frame
 
 
+_preludes = {}  # name -> compiled prelude (preludes.PRELUDES: a handful of fixed texts)
+
+
+def _prelude(job):
+    """The job's prelude, compiled once per zygote (None when it has none)."""
+    name = job.get("prelude")
+    if not name:
+        return None
+    code = _preludes.get(name)
+    if code is None:
+        source = preludes.PRELUDES.get(name)
+        if source is None:
+            raise _Infra("unknown prelude %r" % (name,))
+        code = _preludes[name] = compile(source, "<prelude>", "exec")
+    return code
+
+
 def _phase_result(frame, nonce, cpu_ns, wall, part):
     out = {"cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
     if frame.get("n") != nonce or frame.get("s") not in statuses.CHILD:
@@ -688,7 +726,7 @@ def _prepare(spec):
         kind,
         (tuple(spec["exprs"]), tuple(spec.get("own", ())))
         if kind == "value"
-        else json.dumps([spec["func"], spec["args"]]),
+        else json.dumps([spec["func"], spec["args"], spec.get("method_of")]),
     )
     hit = _compiled.get(key)
     if hit is None:

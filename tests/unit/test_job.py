@@ -61,6 +61,8 @@ def test_sandbox_request_never_carries_expectations():
         (make(limits=[1]), "limits"),
         (make(mode="fast"), "mode"),
         (make(extra=1), "extra"),
+        (make(prelude="numpy"), "prelude"),
+        (make(prelude=["lcb"]), "prelude"),
     ],
 )
 def test_invalid_jobs_name_the_field(data, field):
@@ -98,6 +100,18 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
     assert a.content_hash("x") != Job.from_dict(make(program="def f(x): return 2")).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(limits={"cpu_s": 1})).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(tests=["assert f(1) == 2"])).content_hash("x")
+    assert a.content_hash("x") != Job.from_dict(make(prelude="typing")).content_hash("x")
+
+
+def test_a_prelude_is_a_named_field_that_round_trips_and_reaches_the_sandbox():
+    job = Job.from_dict(make(prelude="lcb"))
+    assert job.prelude == "lcb" and job.to_dict()["prelude"] == "lcb" and Job.from_dict(job.to_dict()) == job
+    assert prepare(job).sandbox_request()["prelude"] == "lcb"
+    plain = Job.from_dict(make())
+    assert (
+        plain.prelude == "" and "prelude" not in plain.to_dict() and "prelude" not in prepare(plain).sandbox_request()
+    )
+    assert Job.from_dict(make(prelude=None)) == plain
 
 
 def test_asserts_using_names_a_snippet_defined_become_snippets():

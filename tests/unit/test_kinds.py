@@ -15,6 +15,7 @@ from executor.judging.prepare import prepare
 SAMPLES = [
     "assert f(1) == 2",
     {"call": "f", "args": [1, [2, "x"]], "expected": {"a": None}},
+    {"call": "twoSum", "args": [[3, 3], 6], "accepted": [[0, 1], [1, 0]], "method_of": "Solution"},
     {"stdin": "1 2\n", "expected_stdout": "3\n", "checker": "float", "tolerance": 0.001},
     {"stdin": "4\n", "accepted_stdout": ["YES\n", "yes\n"], "checker": "exact"},
 ]
@@ -48,7 +49,7 @@ def test_protobuf_form_round_trips(raw):
 
 def test_the_kinds_data_types():
     parsed = [registry.parse(r, "t") for r in SAMPLES]
-    assert [type(t) for t in parsed] == [AssertTest, CallTest, StdioTest, AcceptedStdioTest]
+    assert [type(t) for t in parsed] == [AssertTest, CallTest, CallTest, StdioTest, AcceptedStdioTest]
 
 
 @pytest.mark.parametrize(
@@ -71,8 +72,8 @@ def test_accepted_outputs_refuse_bad_fields_by_name(raw, field):
 
 def test_a_job_of_one_sandbox_mode_only():
     with pytest.raises(InvalidJob, match="cannot be mixed"):
-        Job.from_dict({"id": "a", "program": "x", "tests": ["assert 1", SAMPLES[3]]})
-    assert prepare(Job.from_dict({"id": "a", "program": "x", "tests": [SAMPLES[2], SAMPLES[3]]})).mode == STDIO
+        Job.from_dict({"id": "a", "program": "x", "tests": ["assert 1", SAMPLES[4]]})
+    assert prepare(Job.from_dict({"id": "a", "program": "x", "tests": [SAMPLES[3], SAMPLES[4]]})).mode == STDIO
 
 
 def _stdio_verdicts(test, *stdouts):
@@ -151,3 +152,34 @@ def test_kept_suites_are_bounded_by_all_their_bytes():
     stdio_only = parse_tests([{"stdin": "x" * 1000, "expected_stdout": "1"}])
     prepare(Job.from_parts("io/0", "x = 1", stdio_only))
     assert id(stdio_only) not in prepare_module._SUITES._entries  # nothing planned: not kept
+
+
+def test_a_call_may_accept_several_results_and_name_its_class():
+    test = {"call": "f", "args": [1], "accepted": [[2], 2], "method_of": "Solution"}
+    job = prepare(Job.from_dict({"id": "a", "program": "x", "tests": [test]}))
+    plan = job.plans[0]
+    assert plan.kind.sandbox_spec(plan) == {"kind": "call", "func": "f", "args": [1], "method_of": "Solution"}
+    assert "2" not in json.dumps(job.sandbox_request()["tests"])  # the accepted results stay here
+    ctx = JudgeContext(Budget.for_job())
+    verdicts = [plan.kind.judge(plan, {"s": "ok", "v": v}, ctx) for v in (2, [2], 3, True)]
+    assert [v.verdict.value for v in verdicts] == ["passed", "passed", "failed", "failed"]
+    assert verdicts[2].message == "f(...) returned 3; expected one of [[2], 2]"
+    plain = prepare(Job.from_dict({"id": "a", "program": "x", "tests": [{"call": "f", "expected": 1}]})).plans[0]
+    assert "method_of" not in plain.kind.sandbox_spec(plain)
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"call": "f", "expected": 1, "accepted": [1]}, "tests[0].accepted"),
+        ({"call": "f", "accepted": []}, "tests[0].accepted"),
+        ({"call": "f", "accepted": 1}, "tests[0].accepted"),
+        ({"call": "f", "accepted": [1] * 65}, "tests[0].accepted"),
+        ({"call": "f", "expected": 1, "method_of": "1x"}, "tests[0].method_of"),
+        ({"call": "f", "expected": 1, "method_of": ["Solution"]}, "tests[0].method_of"),
+    ],
+)
+def test_call_fields_are_refused_by_name(raw, field):
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict({"id": "a", "program": "x", "tests": [raw]})
+    assert err.value.field == field
