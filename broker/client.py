@@ -218,8 +218,9 @@ class Client(_Connection):
         first_failure: bool = False,
         prelude: str | None = None,
     ) -> GroupScore:
-        """Score a group of programs against one test suite (sent once). `prelude` None: the
-        one the tests' shape implies."""
+        """Score a group of programs against one test suite (sent once): a list of tests, or
+        the code-RL shape (executor/judging/formats.py). `prelude` None: the one the tests'
+        shape implies."""
         request = _score_request(programs, tests, group_id, limits, first_failure, prelude)
         return _group(self._call(self.stub.Score, request))
 

@@ -2,7 +2,8 @@
 
 A Job holds what its sender wrote, checked field by field; it carries no plan. The tests'
 kinds live in judging/ (one module each); a job is planned once, where it runs
-(judging/prepare.py).
+(judging/prepare.py). A `tests` value in the code-RL datasets' shape ({"inputs", "outputs",
+"fn_name"?}, judging/formats.py) is expanded into those kinds here, when it is validated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import InvalidJob
-from .judging import registry
+from .judging import formats, registry
 from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
 from .judging.raw import RawRun
@@ -33,7 +34,7 @@ Test = AssertTest | CallTest | StdioTest | AcceptedStdioTest | RawRun
 
 class Tests(tuple[Test, ...]):
     """A validated tests value (`parse_tests`): the tests, and `prelude`, the prelude their
-    shape implies for a job that names none ("" for a list of tests)."""
+    shape implies for a job that names none ("lcb" for the code-RL shape, else "")."""
 
     prelude: str
 
@@ -162,20 +163,27 @@ def check_prelude(prelude: Any) -> str:
 
 
 def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
-    """Validate a `tests` list (each test in its kind's JSON form, judging/registry.py)."""
-    if not isinstance(raw, list):
-        raise InvalidJob("tests", "missing or not a list")
+    """Validate a `tests` value: a list (each test in its kind's JSON form,
+    judging/registry.py), or the code-RL datasets' shape (judging/formats.py), as an object
+    or its JSON text, expanded into such tests."""
     # Test data travels to the sandbox as JSON text: a lone surrogate in a stdin or an
     # argument cannot (it took the zygote down: infra_error). Refused here, naming it, for
-    # every path that builds tests.
-    check_writable(raw, "tests")
+    # every path that builds tests (formats.py checks JSON text it reads the same way).
+    if isinstance(raw, (list, dict, str)):
+        check_writable(raw, "tests")
+    expanded = formats.expand(raw)
+    if expanded is not None:
+        raw, fields, prelude = expanded.tests, expanded.fields, expanded.prelude
+    elif isinstance(raw, list):
+        fields, prelude = [f"tests[{i}]" for i in range(len(raw))], ""
+    else:
+        raise InvalidJob("tests", "missing or not a list (nor the inputs/outputs object of the code-RL datasets)")
     if not raw:
         raise InvalidJob("tests", "is empty")
     if len(raw) > rules.max_tests:
         raise InvalidJob("tests", f"has {len(raw)} tests; at most {rules.max_tests} allowed")
     tests: list[Test] = []
-    for i, item in enumerate(raw):
-        where = f"tests[{i}]"
+    for item, where in zip(raw, fields, strict=True):
         size = len(item) if isinstance(item, str) else len(json.dumps(item, ensure_ascii=False, default=repr))
         if size > rules.max_test_bytes:
             raise InvalidJob(where, f"larger than {rules.max_test_bytes} bytes")
@@ -183,4 +191,4 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     modes = {registry.kind_of(t).mode for t in tests}
     if len(modes) > 1:
         raise InvalidJob("tests", "stdin/stdout tests cannot be mixed with assert or call tests in one job")
-    return Tests(tests)
+    return Tests(tests, prelude)

@@ -1,8 +1,11 @@
 """Job validation: every bad field is named."""
 
+import json
+
 import pytest
 
 from executor import AssertTest, CallTest, InvalidJob, Job, JobRules, Limits, StdioTest
+from executor.job import parse_tests
 from executor.judging.prepare import prepare
 
 
@@ -63,6 +66,8 @@ def test_sandbox_request_never_carries_expectations():
         (make(extra=1), "extra"),
         (make(prelude="numpy"), "prelude"),
         (make(prelude=["lcb"]), "prelude"),
+        (make(tests={"inputs": ["1"], "outputs": []}), "tests.outputs"),
+        (make(tests='{"inputs": ["1\\n[2"], "outputs": ["1"], "fn_name": "f"}'), "tests.inputs[0]"),
     ],
 )
 def test_invalid_jobs_name_the_field(data, field):
@@ -112,6 +117,34 @@ def test_a_prelude_is_a_named_field_that_round_trips_and_reaches_the_sandbox():
         plain.prelude == "" and "prelude" not in plain.to_dict() and "prelude" not in prepare(plain).sandbox_request()
     )
     assert Job.from_dict(make(prelude=None)) == plain
+
+
+def test_the_code_rl_shape_expands_and_brings_its_prelude_unless_the_job_names_one():
+    shape = {"inputs": ["1 2\n"], "outputs": ["3\n"]}
+    job = Job.from_dict(make(tests=shape))
+    assert job.tests == (StdioTest("1 2\n", "3\n", "lines"),) and job.prelude == "lcb"
+    assert Job.from_dict(job.to_dict()) == job  # written back as the farm's own tests, prelude named
+    assert Job.from_dict(make(tests=shape, prelude="")).prelude == ""
+    assert Job.from_dict(make(tests=shape, prelude="typing")).prelude == "typing"
+    assert Job.from_parts("p", "x", parse_tests(shape)).prelude == "lcb"
+    assert Job.from_parts("p", "x", parse_tests(shape), prelude="").prelude == ""
+    assert Job.from_parts("p", "x", parse_tests(["assert 1"])).prelude == ""
+    assert Job.from_dict(make(tests=json.dumps(shape))) == job
+
+
+def test_shape_sizes_are_checked_per_pair_and_name_it():
+    rules = JobRules(max_tests=2, max_test_bytes=100)
+    with pytest.raises(InvalidJob, match="at most 2"):
+        Job.from_dict(make(tests={"inputs": ["1"] * 3, "outputs": ["1"] * 3}), rules=rules)
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict(make(tests={"inputs": ["1", "x" * 200], "outputs": ["1", "1"]}), rules=rules)
+    assert err.value.field == "tests.inputs[1]"
+
+
+def test_json_text_cannot_smuggle_a_lone_surrogate():
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict(make(tests='{"inputs": ["\\ud800"], "outputs": ["1"]}'))
+    assert err.value.field == "tests.inputs[0]" and "lone surrogate" in err.value.message
 
 
 def test_asserts_using_names_a_snippet_defined_become_snippets():

@@ -1,0 +1,199 @@
+"""The code-RL datasets' test shape, expanded into the farm's own tests when a job is validated.
+
+APPS, TACO, CodeContests and LiveCodeBench give a problem's tests as one object, or as its
+JSON text:
+
+    {"inputs": [...], "outputs": [...], "fn_name"?: "name"}   APPS, TACO, LiveCodeBench
+    {"input_output": <that object, or its JSON text>}         LiveCodeBench's evaluation sample
+    {"input": [...], "output": [...]}                         CodeContests' test lists
+
+It is accepted as a job's whole `tests` value (never as one element of a tests list), and
+expanded here into the tests of judging/registry.py, pair by pair:
+
+- Without `fn_name` (null or absent): one stdin/stdout test per pair. An input or output may
+  be a string or a list of lines (joined with newlines, as APPS does). The checker is "lines"
+  (LiveCodeBench's comparison, checkers.py) unless the object names another in "checker"
+  (with "tolerance" for "float").
+- With `fn_name`: one call test per pair, calling the program's global function `fn_name`,
+  or the method `fn_name` of a fresh `Solution()` when it defines no such global. An input
+  that is a string is LiveCodeBench's encoding: one JSON value per line, one line per
+  argument, and the output is JSON text. An input that is a list is APPS's: the arguments
+  themselves, and the output is the result, or the result in a list: both `outputs[i]` and
+  `outputs[i][0]` are accepted, as APPS's evaluator accepts them.
+
+A job whose tests come in this shape runs with the "lcb" prelude (sandbox/preludes.py) unless
+it names its own: LiveCodeBench's and APPS's evaluators put such imports before every program.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidJob
+from ..text import check_writable
+from .stdio import parse_checker
+
+PRELUDE = "lcb"  # the prelude of a job whose tests come in this shape
+CHECKER = "lines"  # the checker of its stdin/stdout tests
+METHOD_OF = "Solution"  # the class whose method a call test falls back to
+FIELDS = ("inputs", "outputs", "fn_name", "checker", "tolerance")
+CODECONTESTS = {"input": "inputs", "output": "outputs"}
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """The farm's tests (their JSON forms), the field each came from (for errors), and the
+    prelude the job runs with unless it names one."""
+
+    tests: list[Any]
+    fields: list[str]
+    prelude: str = PRELUDE
+
+
+def is_shape(raw: Any) -> bool:
+    """Is `raw` a tests value in this shape (an object with its fields, or a string, which
+    can only be its JSON text)?"""
+    if isinstance(raw, str):
+        return True
+    return isinstance(raw, Mapping) and any(k in raw for k in ("inputs", "outputs", "input", "output", "input_output"))
+
+
+def expand(raw: Any, where: str = "tests") -> Expanded | None:
+    """The farm's tests for `raw` in this shape; None when `raw` is not (a list of tests).
+    Raises InvalidJob naming the field (`tests.inputs[3]`)."""
+    if not is_shape(raw):
+        return None
+    data = _object(raw, where, "the tests")
+    if "input_output" in data:
+        extra = sorted(set(data) - {"input_output"})
+        if extra:
+            raise InvalidJob(f"{where}.{extra[0]}", "unknown field beside input_output")
+        where = f"{where}.input_output"
+        data = _object(data["input_output"], where, "input_output")
+    names = {k: CODECONTESTS.get(k, k) for k in data}
+    unknown = sorted(k for k, name in names.items() if name not in FIELDS)
+    if unknown:
+        raise InvalidJob(f"{where}.{unknown[0]}", "unknown field (known: inputs, outputs, fn_name, checker, tolerance)")
+    fields = {name: (k, data[k]) for k, name in names.items()}
+    if len(fields) != len(data):
+        raise InvalidJob(where, "give inputs/outputs or input/output, not both")
+    in_key, inputs = fields.get("inputs", ("inputs", None))
+    out_key, outputs = fields.get("outputs", ("outputs", None))
+    for key, values in ((in_key, inputs), (out_key, outputs)):
+        if not isinstance(values, list):
+            raise InvalidJob(f"{where}.{key}", "missing or not a list")
+    if not inputs:
+        raise InvalidJob(f"{where}.{in_key}", "is empty")
+    if len(outputs) != len(inputs):
+        raise InvalidJob(f"{where}.{out_key}", f"has {len(outputs)} outputs for {len(inputs)} inputs")
+    fn_name = data.get("fn_name")
+    at_in = [f"{where}.{in_key}[{i}]" for i in range(len(inputs))]
+    at_out = [f"{where}.{out_key}[{i}]" for i in range(len(inputs))]
+    if fn_name is None or fn_name == "":
+        parse_checker(data, where)  # names tests.checker, before it is copied into each test
+        checker = {k: data[k] for k in ("checker", "tolerance") if k in data}
+        tests = [_stdio(i, o, checker, a, b) for i, o, a, b in zip(inputs, outputs, at_in, at_out, strict=True)]
+    else:
+        if not isinstance(fn_name, str) or not fn_name.isidentifier():
+            raise InvalidJob(f"{where}.fn_name", "must be a function name")
+        for key in ("checker", "tolerance"):
+            if key in data:
+                raise InvalidJob(f"{where}.{key}", "applies to stdin/stdout tests, not to fn_name's call tests")
+        tests = [_call(fn_name, i, o, a, b) for i, o, a, b in zip(inputs, outputs, at_in, at_out, strict=True)]
+    return Expanded(tests, at_in)
+
+
+def _object(raw: Any, where: str, what: str) -> Mapping[str, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidJob(
+                where, f"a string must be the JSON text of the tests' object ({what}): not valid JSON: {exc}"
+            ) from None
+        except RecursionError:
+            raise InvalidJob(where, "JSON nested too deeply") from None
+        check_writable(raw, where)  # a "\ud800" escape: no sandbox request could carry it
+    if not isinstance(raw, Mapping):
+        raise InvalidJob(where, f"{what} must be an object with inputs and outputs (or its JSON text)")
+    return raw
+
+
+def _text(value: Any, where: str) -> str:
+    """A stdin or an expected stdout: a string, or a list of lines."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "\n".join(value)
+    raise InvalidJob(where, "must be a string or a list of lines")
+
+
+def _stdio(inp: Any, out: Any, checker: dict[str, Any], at_in: str, at_out: str) -> dict[str, Any]:
+    test = {"stdin": _text(inp, at_in), "expected_stdout": _text(out, at_out), "checker": CHECKER}
+    test.update(checker)
+    return test
+
+
+def _call(fn_name: str, inp: Any, out: Any, at_in: str, at_out: str) -> dict[str, Any]:
+    test: dict[str, Any] = {"call": fn_name, "method_of": METHOD_OF}
+    if isinstance(inp, str):  # LiveCodeBench: one JSON value per line, the output as JSON
+        test["args"] = [_json(line, at_in, f"line {n}: ") for n, line in enumerate(inp.split("\n"), 1)]
+        if not isinstance(out, str):
+            raise InvalidJob(at_out, "must be JSON text when the input is (one JSON value per line)")
+        test["expected"] = _json(out, at_out)
+    elif isinstance(inp, list):  # APPS: the arguments; the result, or [the result]
+        test["args"] = inp
+        if isinstance(out, list) and out:
+            test["accepted"] = [out, out[0]]
+        else:
+            test["expected"] = out
+    else:
+        raise InvalidJob(at_in, "must be a list of arguments, or their JSON text (one value per line)")
+    return test
+
+
+def _json(text: str, where: str, what: str = "") -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidJob(where, f"{what}not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJob(where, f"{what}JSON nested too deeply") from None
+
+
+def subset(raw: Any, keep: list[int]) -> Any:
+    """`raw` (this shape, valid) with only the pairs at the indexes `keep`, in the form it came
+    in: JSON text stays JSON text."""
+    if isinstance(raw, str):
+        return json.dumps(subset(json.loads(raw), keep))
+    data = dict(raw)
+    if "input_output" in data:
+        data["input_output"] = subset(data["input_output"], keep)
+        return data
+    for key in ("inputs", "outputs", "input", "output"):
+        if isinstance(data.get(key), list):
+            data[key] = [data[key][i] for i in keep]
+    return data
+
+
+def function_name(raw: Any) -> str | None:
+    """The `fn_name` of tests in this shape (None when it has none or `raw` is not it)."""
+    data = _cached_loads(raw) if isinstance(raw, str) else raw
+    if isinstance(data, Mapping) and "input_output" in data:
+        inner = data["input_output"]
+        data = _cached_loads(inner) if isinstance(inner, str) else inner
+    name = data.get("fn_name") if isinstance(data, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_loads(text: str) -> Any:
+    """JSON text read once for the completions of one problem (read only), None if it is not."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None

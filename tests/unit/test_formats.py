@@ -1,0 +1,99 @@
+"""The code-RL datasets' test shape (executor/judging/formats.py): what each pair becomes,
+and every malformed field named."""
+
+import json
+
+import pytest
+
+from executor import CallTest, InvalidJob, StdioTest
+from executor.job import parse_tests
+from executor.judging import formats
+
+
+def test_stdin_pairs_become_stdin_tests_with_the_lines_checker():
+    tests = parse_tests({"inputs": ["1 2\n", ["3", "4 5"]], "outputs": ["3\n", ["9", "x"]]})
+    assert tests == (StdioTest("1 2\n", "3\n", "lines"), StdioTest("3\n4 5", "9\nx", "lines"))
+    assert tests.prelude == "lcb"
+    fn_null = parse_tests({"inputs": ["1"], "outputs": ["1"], "fn_name": None})  # LiveCodeBench's stdin problems
+    assert fn_null == (StdioTest("1", "1", "lines"),)
+    own = parse_tests({"inputs": ["1"], "outputs": ["1.0"], "checker": "float", "tolerance": 0.01})
+    assert own == (StdioTest("1", "1.0", "float", 0.01),)
+
+
+def test_livecodebench_call_pairs_are_json_lines():
+    tests = parse_tests({"inputs": ["[2,7,11,15]\n9", '"ab"'], "outputs": ["[0, 1]", "true"], "fn_name": "twoSum"})
+    assert tests == (
+        CallTest("twoSum", ([2, 7, 11, 15], 9), [0, 1], "Solution"),
+        CallTest("twoSum", ("ab",), True, "Solution"),
+    )
+
+
+def test_apps_call_pairs_are_argument_lists_and_accept_the_result_or_it_in_a_list():
+    tests = parse_tests({"inputs": [[1, [2]], []], "outputs": [[3], 4], "fn_name": "f"})
+    assert tests == (CallTest("f", (1, [2]), [3], "Solution", (3,)), CallTest("f", (), 4, "Solution"))
+
+
+def test_the_wrappers_and_codecontests_lists():
+    body = {"inputs": ["1"], "outputs": ["2"]}
+    want = (StdioTest("1", "2", "lines"),)
+    assert parse_tests({"input_output": json.dumps(body)}) == want  # LiveCodeBench's evaluation sample
+    assert parse_tests({"input_output": body}) == want
+    assert parse_tests(json.dumps({"input_output": json.dumps(body)})) == want
+    assert parse_tests({"input": ["1"], "output": ["2"]}) == want  # CodeContests' test lists
+    assert parse_tests(json.dumps(body)) == want
+
+
+def test_plain_lists_are_not_this_shape():
+    assert formats.expand(["assert f(1) == 2"]) is None
+    assert formats.expand({"stdin": "1", "expected_stdout": "1"}) is None
+    assert parse_tests(["assert 1"]).prelude == ""
+
+
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        ("assert f(1) == 2", "tests", "not valid JSON"),
+        ("[1, 2]", "tests", "must be an object"),
+        ({"inputs": ["1"]}, "tests.outputs", "missing or not a list"),
+        ({"inputs": "1", "outputs": ["1"]}, "tests.inputs", "missing or not a list"),
+        ({"inputs": [], "outputs": []}, "tests.inputs", "is empty"),
+        ({"inputs": ["1", "2"], "outputs": ["1"]}, "tests.outputs", "has 1 outputs for 2 inputs"),
+        ({"inputs": ["1"], "outputs": ["1"], "remote": False}, "tests.remote", "unknown field"),
+        ({"inputs": ["1"], "outputs": ["1"], "input": ["1"]}, "tests", "not both"),
+        ({"inputs": [1], "outputs": ["1"]}, "tests.inputs[0]", "a string or a list of lines"),
+        ({"input": ["1"], "output": [["1", 2]]}, "tests.output[0]", "a string or a list of lines"),
+        ({"inputs": ["1"], "outputs": ["1"], "fn_name": "1x"}, "tests.fn_name", "a function name"),
+        ({"inputs": ["1\n{"], "outputs": ["1"], "fn_name": "f"}, "tests.inputs[0]", "line 2: not valid JSON"),
+        ({"inputs": ["1"], "outputs": ["nope"], "fn_name": "f"}, "tests.outputs[0]", "not valid JSON"),
+        ({"inputs": ["1"], "outputs": [1], "fn_name": "f"}, "tests.outputs[0]", "must be JSON text"),
+        ({"inputs": [5], "outputs": [1], "fn_name": "f"}, "tests.inputs[0]", "a list of arguments"),
+        ({"inputs": ["1"], "outputs": ["1"], "fn_name": "f", "checker": "exact"}, "tests.checker", "stdin/stdout"),
+        ({"inputs": ["1"], "outputs": ["1"], "checker": "regex"}, "tests.checker", "must be one of"),
+        ({"input_output": "{"}, "tests.input_output", "not valid JSON"),
+        ({"input_output": {"inputs": ["1"]}}, "tests.input_output.outputs", "missing"),
+        ({"input_output": {}, "fn_name": "f"}, "tests.fn_name", "beside input_output"),
+        ('{"inputs": ["\\ud800"], "outputs": ["1"]}', "tests.inputs[0]", "lone surrogate"),
+        ("[" * 100_000, "tests", "nested too deeply"),
+    ],
+)
+def test_malformed_shapes_name_the_field(raw, field, message):
+    with pytest.raises(InvalidJob) as err:
+        parse_tests(raw)
+    assert err.value.field == field and message in err.value.message, err.value
+
+
+def test_subset_keeps_the_shape_and_its_form():
+    body = {"inputs": ["a", "b", "c"], "outputs": ["A", "B", "C"], "fn_name": None}
+    assert formats.subset(body, [0, 2]) == {"inputs": ["a", "c"], "outputs": ["A", "C"], "fn_name": None}
+    assert json.loads(formats.subset(json.dumps(body), [1])) == {"inputs": ["b"], "outputs": ["B"], "fn_name": None}
+    sample = {"input_output": json.dumps(body)}
+    assert json.loads(formats.subset(sample, [2])["input_output"])["inputs"] == ["c"]
+    assert formats.subset({"input": ["1", "2"], "output": ["1", "2"]}, [1]) == {"input": ["2"], "output": ["2"]}
+
+
+def test_function_name():
+    body = {"inputs": ["1"], "outputs": ["1"], "fn_name": "solve"}
+    for raw in (body, json.dumps(body), {"input_output": json.dumps(body)}, {"input_output": body}):
+        assert formats.function_name(raw) == "solve"
+    assert formats.function_name({"inputs": [], "outputs": [], "fn_name": None}) is None
+    assert formats.function_name("not json") is None and formats.function_name(["assert 1"]) is None
