@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from executor.judging import formats
 from executor.judging.parsing import parse
 
 FENCE = "```"
@@ -46,13 +47,19 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def called_names(tests: Iterable[Any]) -> set[str]:
+def called_names(tests: Any) -> set[str]:
     """Names of functions the tests call (to pick the right code block).
 
-    Assert snippets are parsed for calls; call tests give their function (`{"call": "f"}`),
-    the code-RL shape its `fn_name`; stdin/stdout tests name nothing.
+    `tests` is any tests value a job takes: a list, whose assert snippets are parsed for
+    calls, call tests give their function (`{"call": "f"}`) and stdin/stdout tests name
+    nothing; or the code-RL shape (an object or its JSON text), which gives its `fn_name`.
     """
+    if formats.is_shape(tests):
+        name = formats.function_name(tests)
+        return {name} if name else set()
     names: set[str] = set()
+    if not isinstance(tests, Iterable):
+        return names
     for test in tests:
         if isinstance(test, dict):
             for key in ("call", "fn_name"):
@@ -82,14 +89,15 @@ def _defines(code: str) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def extract_code(completion: str, tests: Iterable[Any] | None = None) -> str:
+def extract_code(completion: str, tests: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
     the block that defines a function the tests call, else the longest Python
     block. Without fences the completion is taken as code. The result may not
-    compile; the farm then reports `syntax_error`. `tests` may be assert strings,
-    call tests or stdin/stdout tests (dicts).
+    compile; the farm then reports `syntax_error`. `tests` may be any tests value
+    a job takes: a list of assert strings, call tests or stdin/stdout tests (dicts), or
+    the code-RL shape.
     """
     blocks = fenced_blocks(completion)
     py_blocks = [body for tag, body in blocks if tag in _PY_TAGS]

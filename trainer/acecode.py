@@ -61,7 +61,7 @@ def row_record(line: int, row: dict[str, Any], limits: Limits, rules: JobRules) 
         if str(cid) in cids:
             raise RowError(line, f"{where}.completion_id", f"duplicate completion_id {cid!r} in this row")
         cids.add(str(cid))
-        jobs.append(Job(f"{row_id}/{cid}", program, tests, "python", limits))
+        jobs.append(Job(f"{row_id}/{cid}", program, tests, "python", limits, prelude=tests.prelude))
     return Record(line, row_id, jobs, lambda results: with_results(dict(row, id=row_id), results))
 
 

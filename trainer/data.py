@@ -17,6 +17,7 @@ from typing import Any
 
 from broker.sources import is_parquet, parquet_rows
 from executor import InvalidJob
+from executor.judging import formats
 from executor.text import check_writable
 
 FIELDS = ("id", "source", "question", "test_cases", "inferences", "context_messages")
@@ -39,7 +40,9 @@ def validate_row(row: Any, line: int, need_tests: bool = True, need_question: bo
 
     Every string in the row must be writable text (no lone surrogates; no NUL in the id):
     rows are written back by every step. `test_cases` are tests in any shape the farm takes
-    (assert strings, stdin/stdout or call objects); the farm checks each one when it scores.
+    (a list of assert strings, stdin/stdout or call objects, or the code-RL datasets'
+    {"inputs", "outputs", "fn_name"?} object or its JSON text); the farm checks each one when
+    it scores.
     """
     if not isinstance(row, dict):
         raise RowError(line, "row", "must be a JSON object")
@@ -53,8 +56,17 @@ def validate_row(row: Any, line: int, need_tests: bool = True, need_question: bo
     if need_question and (not isinstance(row.get("question"), str) or not row["question"].strip()):
         raise RowError(line, "question", "missing or empty")
     tests = row.get("test_cases", [])
-    if not isinstance(tests, list) or not all(isinstance(t, (str, dict)) for t in tests):
-        raise RowError(line, "test_cases", "must be a list of tests (assert strings, stdin/stdout or call objects)")
+    if formats.is_shape(tests):  # the code-RL shape ({"inputs", "outputs", "fn_name"?} or its JSON text)
+        try:
+            formats.expand(tests, "test_cases")
+        except InvalidJob as exc:
+            raise RowError(line, exc.field, exc.message) from None
+    elif not isinstance(tests, list) or not all(isinstance(t, (str, dict)) for t in tests):
+        raise RowError(
+            line,
+            "test_cases",
+            "must be a list of tests (assert strings, stdin/stdout or call objects), or the code-RL shape",
+        )
     if need_tests and not tests:
         raise RowError(line, "test_cases", "is empty")
     inferences = row.get("inferences", [])

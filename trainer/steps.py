@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from executor import Verdict
+from executor.judging import formats
 
 from .acecode import with_results
 from .extract import extract_code
@@ -31,10 +32,12 @@ def filter_row(
     (result,) = farm.score([extract_code(program, tests)], tests, f"{row['id']}/ref")
     if result.verdict is Verdict.INFRA_ERROR:
         return f"{row['id']}: the farm could not run the reference ({result.message})"
-    kept = [t for t, r in zip(tests, result.tests) if r.verdict is Verdict.PASSED]
-    if len(kept) < min_tests:
+    passed = [i for i, r in enumerate(result.tests) if r.verdict is Verdict.PASSED]
+    if len(passed) < min_tests:
         return None
-    return dict(row, test_cases=kept)
+    if formats.is_shape(tests):  # the code-RL shape keeps its shape, with the pairs that passed
+        return dict(row, test_cases=formats.subset(tests, passed))
+    return dict(row, test_cases=[tests[i] for i in passed])
 
 
 def _best_inference(row: dict[str, Any]) -> str | None:

@@ -1,5 +1,6 @@
 """trainer/extract.py: the program in a model completion."""
 
+import json
 import re
 
 from hypothesis import given, settings
@@ -102,3 +103,15 @@ _OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re
 )
 def test_same_blocks_as_the_old_regex(text):
     assert fenced_blocks(text) == [(tag.lower(), body) for tag, body in _OLD_FENCE.findall(text)]
+
+
+def test_the_code_rl_shape_gives_its_fn_name_in_any_form():
+    body = {"inputs": ["1"], "outputs": ["1"], "fn_name": "solve"}
+    text = "```python\ndef helper():\n    pass\n```\n```python\ndef solve(x):\n    return x\n```"
+    for tests in (body, json.dumps(body), {"input_output": json.dumps(body)}):
+        assert called_names(tests) == {"solve"}
+        assert extract_code(text, tests) == "def solve(x):\n    return x\n"
+    stdin = {"inputs": ["1"], "outputs": ["1"]}
+    assert called_names(stdin) == set() and called_names(json.dumps(stdin)) == set()
+    assert extract_code(text, stdin) == "def solve(x):\n    return x\n"  # the longest block
+    assert called_names("not json at all") == set() and called_names(None) == set()

@@ -87,6 +87,18 @@ def test_one_row_validator_for_every_step_and_score():
     assert "context_messages" not in validate_row(without_question, 1, need_question=False)
 
 
+def test_rows_may_hold_the_code_rl_shape():
+    shape = {"inputs": ["1 2\n"], "outputs": ["3\n"]}
+    for tests in (shape, json.dumps(shape), {"input_output": json.dumps(shape)}):
+        assert validate_row({"id": "r", "question": "Q", "test_cases": tests}, 1)["test_cases"] == tests
+    with pytest.raises(RowError) as err:
+        validate_row({"id": "r", "question": "Q", "test_cases": {"inputs": ["1"], "outputs": []}}, 7)
+    assert (err.value.line, err.value.field) == (7, "test_cases.outputs")
+    with pytest.raises(RowError) as err:
+        validate_row({"id": "r", "question": "Q", "test_cases": "assert f(1) == 2"}, 8)
+    assert err.value.field == "test_cases" and "not valid JSON" in err.value.message
+
+
 def test_score_and_the_steps_share_the_row_parser():
     """`acefarm score`'s AceCode-row parser reports the same fields as read_rows."""
     from broker.records import LineRejected
