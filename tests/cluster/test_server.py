@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from broker.client import AsyncClient, Client
 from broker.protos import pb
 from executor import Verdict
-from tests import unwritable_support
+from tests import formats_support, unwritable_support
 
 from .procs import ACEFARM, ROOT, free_port, start_server, wait_healthy
 
@@ -64,6 +64,28 @@ def test_every_test_kind_travels_through_the_server(embedded_server):
         assert farm.execute({"id": "k2", "program": yes, "tests": stdio}).verdict is Verdict.PASSED
         group = farm.score([yes, "print('YES')"], accepted, group_id="k")
         assert group.matrix == [["passed", "passed"], ["passed", "failed"]]
+
+
+def test_the_code_rl_datasets_shapes_through_score_and_execute(embedded_server):
+    """Each fixture problem's tests as the dataset gives them (APPS' JSON text, TACO's object,
+    CodeContests' lists, LiveCodeBench's evaluation sample): right programs 1.0, wrong 0.0."""
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        for case in formats_support.cases():
+            group = farm.score(case.right + case.wrong, case.tests, group_id=case.id)
+            assert group.pass_rates == [1.0] * len(case.right) + [0.0] * len(case.wrong), case.id
+            r = farm.execute({"id": case.id, "program": case.right[0], "tests": case.tests})
+            assert r.pass_rate == 1.0 and r.total == len(group.matrix[0]), case.id
+        # The prelude travels explicitly: without it the LeetCode answer misses `List`.
+        (lcb,) = [c for c in formats_support.cases("livecodebench") if c.calls and "twoSum" in c.right[0]]
+        assert farm.score(lcb.right, lcb.tests, prelude="").pass_rates == [0.0]
+        assert farm.execute({"id": "p", "program": lcb.right[0], "tests": lcb.tests, "prelude": ""}).pass_rate == 0.0
+    request = pb.ScoreRequest(programs=["x = 1"], tests=[pb.Test(snippet="assert x == 1")], prelude="nope")
+    code, details, _ = raw_call(embedded_server, "Score", request.SerializeToString())
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and details.startswith("prelude: unknown prelude 'nope'"), details
+    call = pb.CallTest(func="twoSum", args_json="[[3, 3], 6]", accepted_json="[[0, 1], [1, 0]]", method_of="Solution")
+    request = pb.ScoreRequest(programs=[lcb.right[0]], tests=[pb.Test(call=call)], prelude="typing")
+    code, details, body = raw_call(embedded_server, "Score", request.SerializeToString())
+    assert code is grpc.StatusCode.OK and list(pb.ScoreResponse.FromString(body).pass_rates) == [1.0], details
 
 
 def test_repeats_are_answered_from_the_cache(embedded_server):

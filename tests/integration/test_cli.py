@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests import unwritable_support
+from tests import formats_support, unwritable_support
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ACEFARM = [sys.executable, "-m", "trainer.cli"]  # the console script `acefarm` (trainer.cli:main)
@@ -59,6 +59,41 @@ def test_acecode_rows_get_recomputed_pass_rates(tmp_path):
     # the input claimed [0.0, 1.0, 1.0]; the farm recomputes them
     assert rates == [1.0, 0.8, 0.4]
     assert scored["inferences"][1]["test_verdicts"] == ["passed", "passed", "failed", "passed", "passed"]
+
+
+def test_the_code_rl_datasets_shapes_as_jobs_and_rows(tmp_path):
+    """Every fixture problem (tests/fixtures/formats/) as job lines and as an AceCode row whose
+    test_cases are the dataset's tests value: right programs 1.0, wrong 0.0."""
+    cases = formats_support.cases()
+    jobs, want = [], {}
+    for case in cases:
+        for kind, programs, rate in (("right", case.right, 1.0), ("wrong", case.wrong, 0.0)):
+            for i, program in enumerate(programs):
+                jobs.append({"id": f"{case.id}/{kind}{i}", "program": program, "tests": case.tests})
+                want[jobs[-1]["id"]] = rate
+    rows = [
+        {
+            "id": case.id,
+            "question": "",
+            "test_cases": case.tests,
+            "inferences": [
+                {"model_name": "m", "completion_id": i, "completion": f"Solution:\n```python\n{p}```\n"}
+                for i, p in enumerate(case.right + case.wrong)
+            ],
+        }
+        for case in cases
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in jobs + rows))
+    out = tmp_path / "out.jsonl"
+    proc = acefarm("score", src, "-o", out, "--workers", 2)
+    assert proc.returncode == 0, proc.stderr
+    results = read_jsonl(out)
+    assert {r["id"]: r["pass_rate"] for r in results[: len(jobs)]} == want
+    for case, row in zip(cases, results[len(jobs) :]):
+        assert row["test_cases"] == case.tests
+        rates = [inf["pass_rate"] for inf in row["inferences"]]
+        assert rates == [1.0] * len(case.right) + [0.0] * len(case.wrong), case.id
 
 
 def test_bad_lines_are_reported_and_the_rest_is_scored(tmp_path):

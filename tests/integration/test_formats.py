@@ -1,0 +1,143 @@
+"""The code-RL datasets' test shape (executor/judging/formats.py) on the real sandbox: right
+programs of every fixture problem score 1.0 and wrong ones 0.0, through Job.from_dict, the
+trainer's extraction, verl's compute_score, and the filter step."""
+
+import json
+
+import pytest
+
+from executor import ExecutorConfig, Job, Verdict
+from tests import formats_support
+from trainer.farm import EmbeddedFarm
+from trainer.steps import filter_row
+
+CASES = formats_support.cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_right_programs_score_one_and_wrong_ones_zero(pool, case):
+    jobs = [
+        Job.from_dict({"id": f"{case.id}/{i}", "program": p, "tests": case.tests}) for i, p in enumerate(case.right)
+    ]
+    bad = [
+        Job.from_dict({"id": f"{case.id}/w{i}", "program": p, "tests": case.tests}) for i, p in enumerate(case.wrong)
+    ]
+    assert all(j.prelude == "lcb" for j in jobs + bad)  # the datasets' own evaluators import these
+    for result in pool.map(jobs):
+        assert result.pass_rate == 1.0, result
+    for result in pool.map(bad):
+        assert result.pass_rate == 0.0 and result.verdict is Verdict.FAILED, result
+        assert all(t.verdict is Verdict.FAILED for t in result.tests), result
+
+
+def test_every_dataset_has_stdin_and_call_problems_where_it_has_them():
+    kinds = {(c.dataset, c.calls) for c in CASES}
+    assert kinds == {
+        ("apps", False),
+        ("apps", True),
+        ("taco", False),
+        ("taco", True),
+        ("codecontests", False),  # stdin/stdout only
+        ("livecodebench", False),
+        ("livecodebench", True),
+    }
+
+
+def test_leetcode_answers_need_the_prelude_their_datasets_run_with(run):
+    (case,) = [c for c in CASES if c.id == "livecodebench/9001"]
+    assert "import" not in case.right[0] and "List[int]" in case.right[0]
+    assert run(case.right[0], case.tests).pass_rate == 1.0
+    without = run(case.right[0], case.tests, prelude="")
+    assert without.verdict is Verdict.FAILED and "NameError: name 'List' is not defined" in without.tests[0].message
+    assert run(case.right[0], case.tests, prelude="typing").pass_rate == 1.0
+
+
+def test_a_global_function_comes_before_solution_and_a_missing_target_fails(run):
+    tests = {"inputs": ["1\n2"], "outputs": ["3"], "fn_name": "total"}
+    both = "def total(a, b):\n    return a + b\n\nclass Solution:\n    def total(self, a, b):\n        return a - b\n"
+    assert run(both, tests).pass_rate == 1.0
+    neither = run("def plus(a, b):\n    return a + b\n", tests)
+    assert neither.tests[0].verdict is Verdict.RUNTIME_ERROR
+    assert "neither 'total' nor a class 'Solution' is defined by the program" in neither.tests[0].message
+    no_method = run("class Solution:\n    pass\n", tests)
+    assert no_method.tests[0].verdict is Verdict.RUNTIME_ERROR and "AttributeError" in no_method.tests[0].message
+
+
+def test_each_call_gets_a_fresh_solution_and_prelude_names_are_not_the_programs(run):
+    # `count` is also itertools.count, which the "lcb" prelude imports: a name the prelude
+    # bound is a call's target only if the program binds it again.
+    program = (
+        "class Solution:\n"
+        "    def __init__(self):\n"
+        "        self.calls = 0\n"
+        "    def count(self, x):\n"
+        "        self.calls += 1\n"
+        "        return self.calls\n"
+    )
+    result = run(program, {"inputs": ["1", "2", "3"], "outputs": ["1", "1", "1"], "fn_name": "count"})
+    assert result.pass_rate == 1.0
+    gcd = {"inputs": ["12\n18"], "outputs": ["6"], "fn_name": "gcd"}
+    assert run("pass\n", gcd).tests[0].verdict is Verdict.RUNTIME_ERROR  # math.gcd is not an answer
+    assert run("def gcd(a, b):\n    return gcd(b, a % b) if b else a\n", gcd).pass_rate == 1.0
+
+
+def test_the_prelude_is_trusted_text_beside_the_program_not_in_it(run):
+    # Line numbers and the program's own `from __future__` import are the program's.
+    tests = [{"call": "f", "args": [], "expected": 1}]
+    program = "from __future__ import annotations\n\ndef f() -> Deque[int]:\n    return 1 // 0\n"
+    result = run(program, tests, prelude="lcb")
+    assert result.tests[0].verdict is Verdict.RUNTIME_ERROR and "ZeroDivisionError" in result.tests[0].message
+    syntax = run("def f(:\n    pass\n", tests, prelude="lcb")
+    assert syntax.verdict is Verdict.SYNTAX_ERROR and "line 1" in syntax.tests[0].message
+    stdio = run("print(gcd(12, 18), sqrt(16))\n", [{"stdin": "", "expected_stdout": "6 4.0\n"}], prelude="lcb")
+    assert stdio.pass_rate == 1.0
+    assert run("print(gcd(12, 18))\n", [{"stdin": "", "expected_stdout": "6\n"}]).tests[0].verdict is (
+        Verdict.RUNTIME_ERROR
+    )
+    raw = run("print(gcd(12, 18))\nraise KeyError('k')\n", [{"raw": {}}], prelude="lcb").tests[0].output
+    assert raw.stdout == "6\n" and raw.exit_code == 1  # a raw run takes the prelude too
+    assert raw.stderr.startswith("Traceback") and "prelude" not in raw.stderr and "line 2" in raw.stderr
+
+
+def test_call_tests_compare_as_typed_json_where_livecodebench_compares_python_values(run):
+    # LiveCodeBench's runner would take 1 for true (1 == True in Python); the farm's call
+    # tests are type-strict (DESIGN section 9).
+    tests = {"inputs": ['"aba"'], "outputs": ["true"], "fn_name": "isPalindrome"}
+    assert run("def isPalindrome(s):\n    return s == s[::-1]\n", tests).pass_rate == 1.0
+    assert run("def isPalindrome(s):\n    return int(s == s[::-1])\n", tests).pass_rate == 0.0
+
+
+def test_extraction_finds_the_block_that_defines_fn_name():
+    from trainer.extract import extract_code
+
+    (case,) = [c for c in CASES if c.id == "livecodebench/9001"]
+    completion = f"Sketch:\n```python\nprint('thinking')\n```\nAnswer:\n```python\n{case.right[0]}```\n"
+    for tests in (case.tests, json.dumps(case.tests), json.loads(case.tests["input_output"])):
+        assert extract_code(completion, tests) == case.right[0]
+
+
+def test_compute_score_takes_the_shape_as_an_object_or_json_text():
+    from trainer.rewards import compute_score  # its farm: a shared embedded pool (no ACEFARM_SERVER)
+
+    for case in CASES:
+        text = case.tests if isinstance(case.tests, str) else json.dumps(case.tests)
+        for ground_truth in (text, json.loads(text)):
+            for program in case.right:
+                completion = f"Here it is:\n```python\n{program}```\n"
+                assert compute_score(case.dataset, completion, ground_truth) == 1.0, case.id
+            for program in case.wrong:
+                assert compute_score(case.dataset, f"```python\n{program}```", ground_truth) == 0.0, case.id
+
+
+def test_filter_keeps_the_shape_with_the_pairs_the_reference_passes():
+    (case,) = [c for c in CASES if c.id == "apps/9001"]
+    io = json.loads(case.tests)
+    io["inputs"].append("2 2\n")
+    io["outputs"].append("5\n")  # a wrong pair the reference fails
+    row = {"id": "apps/9001", "question": "a + b", "test_cases": json.dumps(io), "inferences": []}
+    farm = EmbeddedFarm(ExecutorConfig(slots=1))
+    try:
+        kept = filter_row(row, farm, min_tests=2, reference=case.right[0])
+    finally:
+        farm.close()
+    assert json.loads(kept["test_cases"]) == json.loads(case.tests)
