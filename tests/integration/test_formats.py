@@ -1,6 +1,6 @@
 """The code-RL datasets' test shape (executor/judging/formats.py) on the real sandbox: right
 programs of every fixture problem score 1.0 and wrong ones 0.0, through Job.from_dict, the
-trainer's extraction, verl's compute_score, and the filter step."""
+trainer's extraction, verl's compute_score, trl's FarmReward, and the filter step."""
 
 import json
 
@@ -127,6 +127,26 @@ def test_compute_score_takes_the_shape_as_an_object_or_json_text():
                 assert compute_score(case.dataset, completion, ground_truth) == 1.0, case.id
             for program in case.wrong:
                 assert compute_score(case.dataset, f"```python\n{program}```", ground_truth) == 0.0, case.id
+
+
+def test_farm_reward_takes_a_column_of_objects_or_json_text():
+    from trainer.rewards import FarmReward
+
+    farm = EmbeddedFarm(ExecutorConfig(slots=1))
+    try:
+        reward = FarmReward(farm)
+        completions, texts, want = [], [], []
+        for case in CASES:
+            text = case.tests if isinstance(case.tests, str) else json.dumps(case.tests)
+            for program, rate in [(p, 1.0) for p in case.right] + [(p, 0.0) for p in case.wrong]:
+                completions.append(f"```python\n{program}```")
+                texts.append(text)
+                want.append(rate)
+        prompts = [""] * len(completions)
+        assert reward(prompts, completions, test_cases=texts) == want
+        assert reward(prompts, completions, test_cases=[json.loads(t) for t in texts]) == want
+    finally:
+        farm.close()
 
 
 def test_filter_keeps_the_shape_with_the_pairs_the_reference_passes():
