@@ -69,13 +69,13 @@ def expand(raw: Any, where: str = "tests") -> Expanded | None:
         return None
     data = _object(raw, where, "the tests")
     if "input_output" in data:
-        extra = sorted(set(data) - {"input_output"})
+        extra = sorted(set(data) - {"input_output"}, key=str)
         if extra:
             raise InvalidJob(f"{where}.{extra[0]}", "unknown field beside input_output")
         where = f"{where}.input_output"
         data = _object(data["input_output"], where, "input_output")
     names = {k: CODECONTESTS.get(k, k) for k in data}
-    unknown = sorted(k for k, name in names.items() if name not in FIELDS)
+    unknown = sorted((k for k, name in names.items() if name not in FIELDS), key=str)
     if unknown:
         raise InvalidJob(f"{where}.{unknown[0]}", "unknown field (known: inputs, outputs, fn_name, checker, tolerance)")
     fields = {name: (k, data[k]) for k, name in names.items()}

@@ -59,6 +59,7 @@ def test_plain_lists_are_not_this_shape():
         ({"inputs": [], "outputs": []}, "tests.inputs", "is empty"),
         ({"inputs": ["1", "2"], "outputs": ["1"]}, "tests.outputs", "has 1 outputs for 2 inputs"),
         ({"inputs": ["1"], "outputs": ["1"], "remote": False}, "tests.remote", "unknown field"),
+        ({"inputs": ["1"], "outputs": ["1"], 1: 2, "x": 3}, "tests.1", "unknown field"),
         ({"inputs": ["1"], "outputs": ["1"], "input": ["1"]}, "tests", "not both"),
         ({"inputs": [1], "outputs": ["1"]}, "tests.inputs[0]", "a string or a list of lines"),
         ({"input": ["1"], "output": [["1", 2]]}, "tests.output[0]", "a string or a list of lines"),
