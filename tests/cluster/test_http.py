@@ -13,6 +13,7 @@ import requests
 
 from broker.client import Client
 from executor import Verdict
+from tests import formats_support
 
 from .procs import free_port, start_http_server
 
@@ -253,6 +254,29 @@ def test_get_reward_infra_error_policies(http_farm):
     error = post(http_farm, "/get_reward?on_infra_error=error", body)
     assert error.status_code == 503 and error.json()["code"] == "UNAVAILABLE" and error.headers["Retry-After"] == "1"
     assert post(http_farm, "/get_reward?on_infra_error=maybe", body).status_code == 422
+
+
+def test_the_code_rl_datasets_shapes_through_get_reward_and_score(http_farm):
+    """Each fixture problem's tests as the dataset gives them, as OpenRLHF labels (the
+    completion after its prompt, fenced) and as /v1/score's tests: right 1.0, wrong 0.0."""
+    prompt = "Solve it.\n"
+    for case in formats_support.cases():
+        programs = case.right + case.wrong
+        want = [1.0] * len(case.right) + [0.0] * len(case.wrong)
+        body = {
+            "query": [f"{prompt}```python\n{p}```" for p in programs],
+            "prompts": [prompt] * len(programs),
+            "labels": [case.tests] * len(programs),
+        }
+        resp = post(http_farm, "/get_reward", body)
+        assert resp.status_code == 200 and resp.json()["rewards"] == want, (case.id, resp.text)
+        resp = post(http_farm, "/v1/score", {"programs": programs, "tests": case.tests, "group_id": case.id})
+        assert resp.status_code == 200 and resp.json()["pass_rates"] == want, (case.id, resp.text)
+    (lcb,) = [c for c in formats_support.cases("livecodebench") if c.calls and "twoSum" in c.right[0]]
+    resp = post(http_farm, "/v1/score", {"programs": lcb.right, "tests": lcb.tests, "prelude": ""})
+    assert resp.json()["pass_rates"] == [0.0]  # no prelude named: `List` is undefined
+    resp = post(http_farm, "/v1/score", {"programs": lcb.right, "tests": lcb.tests, "prelude": "numpy"})
+    assert resp.status_code == 400 and resp.json()["field"] == "prelude"
 
 
 def test_score_names_a_group_field_as_itself(http_farm):
