@@ -36,6 +36,7 @@ import grpc
 import uvicorn
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from executor import InvalidJob, Job, JobResult, Verdict
@@ -92,6 +93,8 @@ async def _json_body(request: Request) -> Any:
         return json.loads(await request.body())
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"body: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "body: JSON nested too deeply") from None
 
 
 def _job_schema() -> dict[str, Any]:
@@ -202,7 +205,8 @@ def create_app(gateway: Gateway) -> _Guard:
     ) -> Any:
         """OpenRLHF's remote reward: each query's response scored against its label's tests."""
         try:
-            jobs, found = reward.jobs_for(body, gateway.limits, gateway.rules)
+            # Reading tests costs time with their size: off the event loop, which serves every route.
+            jobs, found = await run_in_threadpool(reward.jobs_for, body, gateway.limits, gateway.rules)
         except InvalidJob as exc:
             return _invalid(exc)
         gateway.check_batch(len(jobs), "query")
@@ -217,7 +221,7 @@ def create_app(gateway: Gateway) -> _Guard:
         """One job (DESIGN section 4) -> its result."""
         data = await _json_body(request)
         check_job_text(data)
-        job = Job.from_dict(data, gateway.limits, gateway.rules)
+        job = await run_in_threadpool(Job.from_dict, data, gateway.limits, gateway.rules)
         (result,) = await results_of(request, gateway, gateway.submit([job]))
         return result.to_dict()
 
@@ -227,7 +231,8 @@ def create_app(gateway: Gateway) -> _Guard:
         data = await _json_body(request)
         if not isinstance(data, dict):
             raise InvalidJob("body", "must be a JSON object")
-        results = await results_of(request, gateway, gateway.submit(gateway.score_jobs(data)))
+        jobs = await run_in_threadpool(gateway.score_jobs, data)
+        results = await results_of(request, gateway, gateway.submit(jobs))
         return {
             "results": [r.to_dict() for r in results],
             "matrix": [[t.verdict.value for t in r.tests] for r in results],

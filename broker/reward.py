@@ -66,6 +66,8 @@ def label_tests(label: Any) -> Any:
             label = json.loads(label)
         except ValueError:
             return [label]  # not JSON: one assert snippet
+        except RecursionError:
+            raise InvalidJob("tests", "JSON nested too deeply") from None
         if isinstance(label, str):
             return [label]
     if isinstance(label, dict) and "tests" in label:
@@ -85,10 +87,10 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
     jobs, found = [], []
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
         completion, seen = completion_of(query, request.prompts[i] if request.prompts is not None else None)
-        tests = label_tests(label)
-        program = extract_code(completion, tests if isinstance(tests, list) else [tests])
-        data = {"id": f"reward/{i}", "program": program, "tests": tests}
         try:
+            tests = label_tests(label)
+            program = extract_code(completion, tests if isinstance(tests, list) else [tests])
+            data = {"id": f"reward/{i}", "program": program, "tests": tests}
             check_job_text(data)
             jobs.append(Job.from_dict(data, defaults, rules))
         except InvalidJob as exc:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+from dataclasses import replace
 from enum import Enum
 from typing import Any, Literal
 
@@ -134,12 +135,18 @@ def limits_for(req: RunCodeRequest, defaults: Limits) -> dict[str, float]:
     }
 
 
+MAX_RUN_BYTES = 64 << 20  # a raw run's stdin and files together: the server's message cap
+
+
 def job_for(req: RunCodeRequest, defaults: Limits, rules: JobRules) -> Job:
     """The raw-run job of a python request (InvalidJob naming the job's field: `body_loc`
     turns it into the request's)."""
     files = {path: content for path, content in req.files.items() if content is not None}
     test = {"raw": {"stdin": req.stdin or "", "files": files, "fetch_files": list(req.fetch_files)}}
     data = {"id": JOB_ID, "program": req.code, "tests": [test], "limits": limits_for(req, defaults)}
+    # SandboxFusion has no cap of its own on stdin or files: the request's size cap (the body
+    # the server accepts) bounds them, not the per-test cap of assert and stdio tests.
+    rules = replace(rules, max_test_bytes=max(rules.max_test_bytes, MAX_RUN_BYTES))
     return Job.from_dict(data, defaults, rules)
 
 

@@ -169,9 +169,11 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     # Test data travels to the sandbox as JSON text: a lone surrogate in a stdin or an
     # argument cannot (it took the zygote down: infra_error). Refused here, naming it, for
     # every path that builds tests (formats.py checks JSON text it reads the same way).
+    if isinstance(raw, list) and len(raw) > rules.max_tests:  # before walking them
+        raise InvalidJob("tests", f"has {len(raw)} tests; at most {rules.max_tests} allowed")
+    expanded = formats.expand(raw, max_tests=rules.max_tests)
     if isinstance(raw, (list, dict, str)):
         check_writable(raw, "tests")
-    expanded = formats.expand(raw)
     if expanded is not None:
         raw, fields, prelude = expanded.tests, expanded.fields, expanded.prelude
     elif isinstance(raw, list):

@@ -62,7 +62,7 @@ def is_shape(raw: Any) -> bool:
     return isinstance(raw, Mapping) and any(k in raw for k in ("inputs", "outputs", "input", "output", "input_output"))
 
 
-def expand(raw: Any, where: str = "tests") -> Expanded | None:
+def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expanded | None:
     """The farm's tests for `raw` in this shape; None when `raw` is not (a list of tests).
     Raises InvalidJob naming the field (`tests.inputs[3]`)."""
     if not is_shape(raw):
@@ -90,6 +90,8 @@ def expand(raw: Any, where: str = "tests") -> Expanded | None:
         raise InvalidJob(f"{where}.{in_key}", "is empty")
     if len(outputs) != len(inputs):
         raise InvalidJob(f"{where}.{out_key}", f"has {len(outputs)} outputs for {len(inputs)} inputs")
+    if max_tests is not None and len(inputs) > max_tests:  # before building a test per pair
+        raise InvalidJob(f"{where}.{in_key}", f"has {len(inputs)} tests; at most {max_tests} allowed")
     fn_name = data.get("fn_name")
     at_in = [f"{where}.{in_key}[{i}]" for i in range(len(inputs))]
     at_out = [f"{where}.{out_key}[{i}]" for i in range(len(inputs))]

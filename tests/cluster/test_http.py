@@ -282,3 +282,24 @@ def test_the_code_rl_datasets_shapes_through_get_reward_and_score(http_farm):
 def test_score_names_a_group_field_as_itself(http_farm):
     resp = post(http_farm, "/v1/score", {"programs": [ADD], "tests": ["assert 1"], "mode": "sometimes"})
     assert resp.status_code == 400 and resp.json()["field"] == "mode"
+
+
+def test_json_nested_too_deeply_is_a_bad_request_naming_where(http_farm):
+    deep = "[" * 100_000 + "]" * 100_000
+    headers = {"Content-Type": "application/json"}
+    r = requests.post(f"{http_farm.url}/v1/execute", data=deep, headers=headers, timeout=60)
+    assert r.status_code == 400 and "nested too deeply" in r.text
+    body = {"query": ["x"], "prompts": [""], "labels": [deep]}
+    r = post(http_farm, "/get_reward", body)
+    assert r.status_code == 400 and "labels[0]" in r.text
+
+
+def test_run_code_takes_a_stdin_larger_than_a_tests_cap(http_farm):
+    """LiveCodeBench and CodeContests inputs reach megabytes; SandboxFusion has no cap of its
+    own, and verl scores any refusal as a failure of the program."""
+    numbers = list(range(300_000))  # ~2 MB of text
+    code = "import sys\nprint(sum(map(int, sys.stdin.read().split())))"
+    body = {"code": code, "language": "python", "stdin": " ".join(map(str, numbers))}
+    r = post(http_farm, "/run_code", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "Success" and r.json()["run_result"]["stdout"] == f"{sum(numbers)}\n"

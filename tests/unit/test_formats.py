@@ -98,3 +98,13 @@ def test_function_name():
         assert formats.function_name(raw) == "solve"
     assert formats.function_name({"inputs": [], "outputs": [], "fn_name": None}) is None
     assert formats.function_name("not json") is None and formats.function_name(["assert 1"]) is None
+
+
+def test_too_many_pairs_are_refused_before_a_test_is_built():
+    shape = {"inputs": ["1"] * 3_000_000, "outputs": ["1"] * 3_000_000}
+    with pytest.raises(InvalidJob) as err:
+        parse_tests(shape)
+    assert err.value.field == "tests.inputs" and "at most 2000" in err.value.message
+    with pytest.raises(InvalidJob) as err:
+        parse_tests(["assert 1"] * 3_000_000)
+    assert err.value.field == "tests" and "at most 2000" in err.value.message
