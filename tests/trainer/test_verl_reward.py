@@ -28,7 +28,14 @@ TESTS = ["assert f(1) == 2", "assert f(2) == 4"]
 DOUBLE = "```python\ndef f(x):\n    return 2 * x\n```"
 PLUS1 = "def f(x):\n    return x + 1\n"
 NOT_JUDGEABLE = ['assert f(1) == "x" * 10 ** 11']
-VERL = importlib.util.find_spec("verl")
+# verl installed in the environment, or where `make setup` puts the RL clients (--no-deps).
+_VERL_SPEC = importlib.util.find_spec("verl")
+_CLIENTS_VERL = pathlib.Path(sys.prefix) / "clients" / "verl"
+VERL = (
+    os.path.dirname(_VERL_SPEC.origin)
+    if _VERL_SPEC is not None and _VERL_SPEC.origin
+    else (str(_CLIENTS_VERL) if _CLIENTS_VERL.is_dir() else None)
+)
 
 # What verl's reward-loop managers add to every call besides reward_kwargs.
 VERL_EXTRAS = {"reward_router_address": "127.0.0.1:1", "reward_model_tokenizer": object()}
@@ -148,7 +155,7 @@ import asyncio, importlib.util, inspect, json, os, sys, types
 path, name, reward_kwargs, use_verl = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
 assert "trainer" not in sys.modules
 if use_verl:  # verl's own loader; its package parents stubbed (importing verl needs ray, torch)
-    site = os.path.dirname(importlib.util.find_spec("verl").origin)
+    site = os.environ["VERL_SITE"]
     for mod, sub, attrs in [("verl", "", {"DataProto": object}), ("verl.utils", "utils", {}),
                             ("verl.utils.reward_score", "utils/reward_score", {"get_default_compute_score": None})]:
         m = types.ModuleType(mod); m.__path__ = [os.path.join(site, sub)]; m.__dict__.update(attrs)
@@ -195,7 +202,7 @@ def test_loaded_by_path_as_verl_does(gated_server, tmp_path, file, name, use_ver
     port, gate = gated_server
     gate.reset(expect=1)
     reward_kwargs = {"farm_server": f"127.0.0.1:{port}", "on_infra_error": "flag"}
-    env = dict(os.environ, PYTHONPATH=str(ROOT))  # acefarm installed in the environment
+    env = dict(os.environ, PYTHONPATH=str(ROOT), VERL_SITE=VERL or "")  # acefarm installed in the environment
     env.pop("ACEFARM_SERVER", None)
     proc = subprocess.run(
         [sys.executable, "-c", LOADER, str(ROOT / file), name, json.dumps(reward_kwargs), "1" if use_verl else "0"],
