@@ -19,7 +19,7 @@ from ..sandbox import statuses
 from . import checkers
 from .asserts import short_repr
 from .kind import STDIO, JudgeContext, Phase, Plan, ended, verdict_of
-from .stdio import parse_checker, parse_stdin, stdout_of, unknown_fields
+from .stdio import checker_from_pb, parse_checker, parse_stdin, stdout_of, unknown_fields
 
 FIELDS = ("stdin", "accepted_stdout", "checker", "tolerance")
 MAX_ACCEPTED = 64
@@ -65,11 +65,8 @@ class Accepted:
         raw: dict[str, Any] = {
             "stdin": msg.stdin,
             "accepted_stdout": list(msg.accepted_stdout),
-            "checker": msg.checker or "tokens",
         }
-        if msg.HasField("tolerance"):
-            raw["tolerance"] = msg.tolerance
-        return raw
+        return raw | checker_from_pb(msg)
 
     def to_pb(self, test: AcceptedStdioTest) -> dict[str, Any]:
         return self.to_raw(test)

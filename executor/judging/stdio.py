@@ -55,6 +55,14 @@ def unknown_fields(item: Mapping[str, Any], known: Sequence[str], where: str, wh
         raise InvalidJob(f"{where}.{unknown[0]}", f"unknown field in {what}")
 
 
+def checker_from_pb(msg: Any) -> dict[str, Any]:
+    """The `checker` and `tolerance` of a stdout-comparing test's message, in the JSON form."""
+    fields: dict[str, Any] = {"checker": msg.checker or "tokens"}
+    if msg.HasField("tolerance"):
+        fields["tolerance"] = msg.tolerance
+    return fields
+
+
 def stdout_of(phase: Phase) -> str:
     stdout = phase.get("stdout", "")
     return stdout if isinstance(stdout, str) else ""
@@ -88,11 +96,8 @@ class Stdio:
         raw: dict[str, Any] = {
             "stdin": msg.stdin,
             "expected_stdout": msg.expected_stdout,
-            "checker": msg.checker or "tokens",
         }
-        if msg.HasField("tolerance"):
-            raw["tolerance"] = msg.tolerance
-        return raw
+        return raw | checker_from_pb(msg)
 
     def to_pb(self, test: StdioTest) -> dict[str, Any]:
         return self.to_raw(test)
