@@ -14,7 +14,53 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+K = TypeVar("K")
 T = TypeVar("T")
+
+
+class BoundedLRU(Generic[K, T]):
+    """Values by key, least recently used first out, while the sizes their owners give them
+    total at most `max_bytes` (the newest entry is kept whatever its size). Thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[K, tuple[T, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> tuple[T] | None:
+        """`(value,)` when `key` is kept (now the most recently used), else None."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            self._entries.move_to_end(key)
+            return (hit[0],)
+
+    def put(self, key: K, value: T, size: int) -> None:
+        """Keep `value` under `key`, charged `size`; the oldest entries go past the bound."""
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                _, (_, gone) = self._entries.popitem(last=False)
+                self._bytes -= gone
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    @property
+    def bytes(self) -> int:
+        """The bytes kept now (for tests and metrics)."""
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
 
 
 class SourceCache(Generic[T]):
@@ -22,39 +68,26 @@ class SourceCache(Generic[T]):
 
     def __init__(self, compute: Callable[[str], T], max_bytes: int) -> None:
         self._compute = compute
-        self._max = max_bytes
-        self._entries: OrderedDict[str, T] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._kept: BoundedLRU[str, T] = BoundedLRU(max_bytes)
         functools.update_wrapper(self, compute)
 
     def __call__(self, source: str) -> T:
-        with self._lock:
-            if source in self._entries:
-                self._entries.move_to_end(source)
-                return self._entries[source]
+        hit = self._kept.get(source)
+        if hit is not None:
+            return hit[0]
         value = self._compute(source)
         size = len(source) + 64
-        if size * 10 > self._max:
-            return value
-        with self._lock:
-            if source not in self._entries:
-                self._entries[source] = value
-                self._bytes += size
-                while self._bytes > self._max:
-                    old, _ = self._entries.popitem(last=False)
-                    self._bytes -= len(old) + 64
+        if size * 10 <= self._kept.max_bytes:  # larger ones are computed every time
+            self._kept.put(source, value, size)
         return value
 
     @property
     def bytes(self) -> int:
         """The source bytes kept now (for tests and metrics)."""
-        return self._bytes
+        return self._kept.bytes
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+        self._kept.clear()
 
 
 def source_cache(max_bytes: int) -> Callable[[Callable[[str], T]], SourceCache[T]]:

@@ -8,12 +8,11 @@ GRPO group's samples share one suite).
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from ..job import Job
+from .cache import BoundedLRU
 from .kind import STDIO, Plan
 from .registry import kind_of, to_raw
 
@@ -68,38 +67,22 @@ def prepare(job: Job) -> PreparedJob:
 
 class _SuitePlans:
     """The plans of the suites planned last, by the identity of their tests tuple (kept alive
-    here, so an id is never reused while cached). Bounded by the bytes of the test text kept;
+    with them, so an id is never reused while cached). Bounded by the bytes of the tests kept;
     the latest suite is kept whatever its size: its jobs are in flight."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._max = max_bytes
-        self._entries: OrderedDict[int, tuple[tuple[Any, ...], tuple[Plan, ...], int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._kept: BoundedLRU[int, tuple[tuple[Any, ...], tuple[Plan, ...]]] = BoundedLRU(max_bytes)
 
     def plans(self, tests: tuple[Any, ...]) -> tuple[Plan, ...]:
-        key = id(tests)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] is tests:
-                self._entries.move_to_end(key)
-                return hit[1]
+        hit = self._kept.get(id(tests))
+        if hit is not None and hit[0][0] is tests:
+            return hit[0][1]
         planned: list[Plan] = []
         for test in tests:
             planned.append(kind_of(test).plan(test, planned))
         plans = tuple(planned)
-        if all(p.detail is None for p in plans):
-            return plans  # nothing worked out ahead: nothing worth keeping the suite alive for
-        size = sum(_size(t) for t in tests)
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[2]
-            self._entries[key] = (tests, plans, size)
-            self._bytes += size
-            while self._bytes > self._max and len(self._entries) > 1:
-                _, (_, _, gone) = self._entries.popitem(last=False)
-                self._bytes -= gone
+        if any(p.detail is not None for p in plans):  # else nothing worth keeping the suite alive for
+            self._kept.put(id(tests), (tests, plans), sum(_size(t) for t in tests))
         return plans
 
 

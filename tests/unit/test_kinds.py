@@ -148,10 +148,10 @@ def test_kept_suites_are_bounded_by_all_their_bytes():
     for i in range(60):  # 60 suites of ~1 MB of arguments each, beside an assert worth planning
         suite = parse_tests([{"call": "f", "args": ["x" * 1_000_000], "expected": i}, "assert f(1) == 1"])
         prepare(Job.from_parts(f"s/{i}", "x = 1", suite))
-    assert prepare_module._SUITES._bytes <= 32 << 20
+    assert prepare_module._SUITES._kept.bytes <= 32 << 20
     stdio_only = parse_tests([{"stdin": "x" * 1000, "expected_stdout": "1"}])
     prepare(Job.from_parts("io/0", "x = 1", stdio_only))
-    assert id(stdio_only) not in prepare_module._SUITES._entries  # nothing planned: not kept
+    assert id(stdio_only) not in prepare_module._SUITES._kept  # nothing planned: not kept
 
 
 def test_a_call_may_accept_several_results_and_name_its_class():
