@@ -170,13 +170,19 @@ class Child:
         self._cpu_seen = max(self._cpu_seen, total * _NS_PER_TICK)
         return self._cpu_seen
 
-    def _drain(self, fd):
+    def _read(self, fd):
+        """The next bytes of pipe `fd`; b"" at its end (the pipe then no longer watched)."""
         try:
             data = os.read(fd, 65536)
         except OSError:
             data = b""
         if not data:
             self.open.discard(fd)
+        return data
+
+    def _drain(self, fd):
+        data = self._read(fd)
+        if not data:
             return
         if fd == self.res_r:
             self.res_buf += data
@@ -208,12 +214,8 @@ class Child:
             for _ in range(64):  # at most 4 MiB a pipe, whatever a live writer still adds
                 if fd not in self.open or len(kept) >= self.output_cap or not select.select([fd], [], [], 0)[0]:
                     break
-                try:
-                    data = os.read(fd, 65536)
-                except OSError:
-                    data = b""
+                data = self._read(fd)
                 if not data:
-                    self.open.discard(fd)
                     break
                 kept += data[: self.output_cap - len(kept)]
 
