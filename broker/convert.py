@@ -91,14 +91,14 @@ def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
     where they differ from the defaults. Raises InvalidJob naming the field, including for
     text protobuf cannot carry (lone surrogates) or an id with a NUL."""
     if isinstance(job, Job):
+        check_job_text(job.to_dict())
         limits = chosen_limits(job.limits)
     else:
-        check_job_text(job)
+        check_job_text(job)  # the text as written: the job read from it holds the same
         written = job.get("limits") or {}
         job = Job.from_dict(job, rules=JobRules.unbounded())
         resolved = job.limits.to_dict()
         limits = {k: resolved[k] for k in written}  # as written, in their validated types
-    check_job_text(job.to_dict())
     msg = pb.Job(
         id=job.id,
         language=job.language,
