@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 
 from executor import Job, JobResult, Verdict
 
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, FarmStatus, OnStart
 
 
 class CachingDispatcher:
@@ -24,7 +23,7 @@ class CachingDispatcher:
         self._lock = threading.Lock()
         self.hits = 0
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
         key = job.content_hash(self.runtime)
         with self._lock:
             hit = self._results.get(key)
@@ -49,6 +48,9 @@ class CachingDispatcher:
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return self.inner.cancel(fut)
+
+    def status(self) -> FarmStatus:
+        return self.inner.status()
 
     def close(self) -> None:
         self.inner.close()

@@ -369,16 +369,28 @@ def serve(
     help="Seconds before Redis hands an unacknowledged chunk to another worker.",
 )
 @click.option("--name", default=None, help="Worker name (default: host-pid).")
+@click.option(
+    "--cache-mb",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bound of the cluster's result cache in Redis (least recently used out first; the "
+    "smallest bound among the workers applies).",
+)
 @executor_options
-def worker(broker_url: str, threads: int, visibility_timeout: int, name: str | None, **opts: object) -> None:
+def worker(
+    broker_url: str, threads: int, visibility_timeout: int, name: str | None, cache_mb: int, **opts: object
+) -> None:
     """Run chunks of jobs from the cluster's Redis on this machine's sandbox slots."""
-    from .cluster import run_worker
+    from .worker import run_worker
 
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
     config = build_config(**opts)  # type: ignore[arg-type]
     try:
-        run_worker(broker_url, config, threads=threads, visibility_timeout_s=visibility_timeout, name=name)
+        run_worker(
+            broker_url, config, threads=threads, visibility_timeout_s=visibility_timeout, name=name, cache_mb=cache_mb
+        )
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)

@@ -109,6 +109,12 @@ def _group(resp: Any) -> GroupScore:
     return GroupScore(results, matrix, list(resp.pass_rates))
 
 
+DEFAULT_TIMEOUT_S = 300.0
+"""Every call's deadline unless the client is made with another `timeout_s` (None: none). Each
+attempt of a retried call gets the whole deadline; a farm that cannot answer within it fails the
+call with DEADLINE_EXCEEDED instead of leaving an RL step waiting forever."""
+
+
 class _Connection:
     """What both clients hold: a channel (sync or asyncio), the stub, auth metadata, retry policy."""
 
@@ -121,7 +127,7 @@ class _Connection:
         tls: bool | str | bytes | None = None,
         retries: int = 6,
         backoff_s: float = 0.1,
-        timeout_s: float | None = None,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
     ) -> None:
         creds = _credentials(tls)
         self.channel = (

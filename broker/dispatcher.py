@@ -7,11 +7,34 @@ Pool (embedded mode).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Protocol
 
 from executor import ExecutorConfig, Job, JobResult, Pool
+
+OnStart = Callable[[float], None]
+"""Called once a job starts running, with the `time.monotonic()` at which it started."""
+
+
+@dataclass(frozen=True)
+class FarmStatus:
+    """What a dispatcher knows of the farm behind it, for operators (metrics, GetInfo).
+
+    workers/slots/busy: the live workers (the embedded pool counts as one), their sandbox
+    slots and how many run a job now. chunks_waiting/chunks_taken: cluster mode's queue,
+    chunks not yet taken and taken but not acknowledged. failovers: chunks requeued from dead
+    workers; cancellations: jobs cancelled before their answer."""
+
+    workers: int
+    slots: int
+    busy: int
+    chunks_waiting: int = 0
+    chunks_taken: int = 0
+    failovers: int = 0
+    cancellations: int = 0
 
 
 class Dispatcher(Protocol):
@@ -27,9 +50,11 @@ class Dispatcher(Protocol):
         """How many jobs it can usefully run at once."""
         ...
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]: ...
+    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]: ...
 
     def cancel(self, fut: Future[JobResult]) -> bool: ...
+
+    def status(self) -> FarmStatus: ...
 
     def close(self) -> None: ...
 
@@ -42,11 +67,14 @@ class LocalDispatcher:
         self.runtime = self.pool.runtime
         self.capacity = config.slots
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
-        return self.pool.submit(job, on_start)
+    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
+        return self.pool.submit(job, None if on_start is None else lambda: on_start(time.monotonic()))
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return self.pool.cancel(fut)
+
+    def status(self) -> FarmStatus:
+        return FarmStatus(workers=1, slots=self.capacity, busy=self.pool.busy)
 
     def close(self) -> None:
         self.pool.close()

@@ -35,7 +35,9 @@ SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits",
 
 
 class Admission:
-    """A counting budget of queued+running jobs (the bounded queue)."""
+    """A counting budget of jobs admitted and not yet delivered (the bounded queue): a job's
+    unit comes back when its result has gone out to the client (or the request ended), not
+    when it finished, so results waiting for a slow reader count too."""
 
     def __init__(self, limit: int, metrics: Metrics) -> None:
         self.limit = limit
@@ -57,6 +59,40 @@ class Admission:
         with self._lock:
             self.used -= n
             self._metrics.queue_depth.set(self.used)
+
+
+class Admitted:
+    """The jobs of one request, holding their units of the queue budget until their results
+    are delivered: `delivered()` as each goes out, `close()` when the request ends, however it
+    ends (it cancels what has not finished, down to the running programs, and gives back every
+    unit not given yet). Safe to call from several threads; close() more than once."""
+
+    def __init__(self, gateway: Gateway, futures: list[Future[JobResult]]) -> None:
+        self.futures = futures
+        self._gateway = gateway
+        self._held = len(futures)
+        self._lock = threading.Lock()
+
+    def delivered(self, n: int = 1) -> None:
+        """`n` results have been handed to the client."""
+        with self._lock:
+            n = min(n, self._held)
+            self._held -= n
+        if n:
+            self._gateway.admission.give(n)
+
+    def close(self) -> None:
+        self._gateway.cancel(self.futures)
+        with self._lock:
+            n, self._held = self._held, 0
+        if n:
+            self._gateway.admission.give(n)
+
+    def __enter__(self) -> Admitted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Gateway:
@@ -84,8 +120,9 @@ class Gateway:
                 grpc.StatusCode.INVALID_ARGUMENT, f"{where}: {n} jobs; at most {self.config.max_batch_jobs} per request"
             )
 
-    def submit(self, jobs: Sequence[Job]) -> list[Future[JobResult]]:
-        """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED) and start them."""
+    def submit(self, jobs: Sequence[Job]) -> Admitted:
+        """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED) and start them. The
+        caller closes the returned Admitted when its request ends."""
         self.admission.take(len(jobs))
         futures: list[Future[JobResult]] = []
         try:
@@ -93,18 +130,18 @@ class Gateway:
                 admitted = time.monotonic()
                 started = [admitted]
 
-                def on_start(started: list[float] = started, admitted: float = admitted) -> None:
-                    started[0] = time.monotonic()
-                    self.metrics.queue_wait.observe(started[0] - admitted)
+                def on_start(at: float, started: list[float] = started, admitted: float = admitted) -> None:
+                    started[0] = at
+                    self.metrics.queue_wait.observe(max(0.0, at - admitted))
 
                 fut = self.dispatcher.submit(job, on_start)
                 futures.append(fut)
                 fut.add_done_callback(functools.partial(self._finished, started=started))
         except BaseException:
             self.admission.give(len(jobs) - len(futures))  # the ones never submitted
-            self.cancel(futures)
+            Admitted(self, futures).close()
             raise
-        return futures
+        return Admitted(self, futures)
 
     def cancel(self, futures: Sequence[Future[JobResult]]) -> None:
         """Stop the jobs of `futures` not finished yet, down to their running programs."""
@@ -113,7 +150,6 @@ class Gateway:
                 self.dispatcher.cancel(f)
 
     def _finished(self, fut: Future[JobResult], started: list[float]) -> None:
-        self.admission.give()
         if fut.cancelled() or fut.exception() is not None:
             return
         self.metrics.run_time.observe(time.monotonic() - started[0])
@@ -139,6 +175,7 @@ class Gateway:
         language, mode = request.get("language") or "python", request.get("mode") or "all"
         named = request.get("prelude")  # absent or null: the one the tests' shape implies
         prelude = tests.prelude if named is None else check_prelude(named)
+        self.check_batch(len(programs), "programs")  # before the suite is read, nothing copied
         jobs = []
         for i, program in enumerate(programs):
             try:
@@ -146,7 +183,6 @@ class Gateway:
             except InvalidJob as exc:  # the program's own field; the group's (mode, language) as they are
                 field = f"programs[{i}].{exc.field}" if exc.field == "program" else exc.field
                 raise InvalidJob(field, exc.message) from None
-        self.check_batch(len(jobs), "programs")
         return jobs
 
     def info(self) -> dict[str, Any]:
@@ -157,7 +193,7 @@ class Gateway:
             "languages": list(LANGUAGES),
             "default_limits": self.limits.to_dict(),
             "max_limits": max_limits(),
-            "slots": self.dispatcher.capacity,
+            "slots": self.dispatcher.status().slots,
             "mode": "cluster" if self.config.broker_url else "embedded",
             "max_batch_jobs": self.config.max_batch_jobs,
             "max_tests_per_job": self.rules.max_tests,

@@ -27,8 +27,6 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -44,7 +42,7 @@ from executor.text import check_job_text
 
 from . import __version__, reward, runcode
 from .errors import RequestRejected, http_status_for, status_for
-from .gateway import Gateway
+from .gateway import Admitted, Gateway
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +55,10 @@ class ClientGone(Exception):
     """The client disconnected before its jobs ended (they are cancelled)."""
 
 
-async def results_of(request: Request, gateway: Gateway, futures: Sequence[Future[JobResult]]) -> list[JobResult]:
-    """Wait for `futures`; cancel their jobs if the client goes away first."""
+async def results_of(request: Request, admitted: Admitted) -> list[JobResult]:
+    """Wait for the admitted jobs' results; cancel them if the client goes away first. Their
+    queue units come back here either way (the response is written right after)."""
+    futures = admitted.futures
     waiting: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
     gone: asyncio.Future[Any] = asyncio.ensure_future(_disconnected(request))
     try:
@@ -69,7 +69,7 @@ async def results_of(request: Request, gateway: Gateway, futures: Sequence[Futur
         return results
     finally:
         gone.cancel()
-        gateway.cancel(futures)  # first: the dispatcher stops them, down to the program
+        admitted.close()  # first: the dispatcher stops them, down to the program
         waiting.cancel()
 
 
@@ -177,7 +177,7 @@ def create_app(gateway: Gateway) -> _Guard:
         except InvalidJob as exc:
             return JSONResponse(runcode.invalid(exc), status_code=422)
         try:
-            (result,) = await results_of(request, gateway, gateway.submit([job]))
+            (result,) = await results_of(request, gateway.submit([job]))
         except RequestRejected as exc:
             if exc.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
                 raise  # 429, as on every route: the client backs off
@@ -210,7 +210,7 @@ def create_app(gateway: Gateway) -> _Guard:
         except InvalidJob as exc:
             return _invalid(exc)
         gateway.check_batch(len(jobs), "query")
-        results = await results_of(request, gateway, gateway.submit(jobs))
+        results = await results_of(request, gateway.submit(jobs))
         failed = [r for r in results if r.verdict is Verdict.INFRA_ERROR]
         if failed and on_infra_error == "error":
             return _refused(503, f"the farm could not run a sample: {failed[0].message}", "UNAVAILABLE")
@@ -222,7 +222,7 @@ def create_app(gateway: Gateway) -> _Guard:
         data = await _json_body(request)
         check_job_text(data)
         job = await run_in_threadpool(Job.from_dict, data, gateway.limits, gateway.rules)
-        (result,) = await results_of(request, gateway, gateway.submit([job]))
+        (result,) = await results_of(request, gateway.submit([job]))
         return result.to_dict()
 
     @app.post("/v1/score", tags=["AceFarm"], openapi_extra=_body_doc(schemas["score"]))
@@ -232,7 +232,7 @@ def create_app(gateway: Gateway) -> _Guard:
         if not isinstance(data, dict):
             raise InvalidJob("body", "must be a JSON object")
         jobs = await run_in_threadpool(gateway.score_jobs, data)
-        results = await results_of(request, gateway, gateway.submit(jobs))
+        results = await results_of(request, gateway.submit(jobs))
         return {
             "results": [r.to_dict() for r in results],
             "matrix": [[t.verdict.value for t in r.tests] for r in results],

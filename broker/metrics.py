@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from executor import JobResult, Verdict
+
+from .dispatcher import FarmStatus
 
 _TIME_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -22,7 +28,9 @@ class Metrics:
         self.rejected = Counter(
             "acefarm_rejected_total", "Requests refused (gRPC and HTTP), by gRPC status.", ["code"], registry=r
         )
-        self.queue_depth = Gauge("acefarm_queue_depth", "Jobs admitted and not finished.", registry=r)
+        self.queue_depth = Gauge(
+            "acefarm_queue_depth", "Jobs admitted and not yet delivered to their client.", registry=r
+        )
         self.queue_wait = Histogram(
             "acefarm_queue_wait_seconds", "Admission to start of run.", buckets=_TIME_BUCKETS, registry=r
         )
@@ -30,6 +38,11 @@ class Metrics:
         self.http_requests = Counter(
             "acefarm_http_requests_total", "HTTP API requests, by route and status.", ["route", "status"], registry=r
         )
+
+    def watch(self, status: Callable[[], FarmStatus]) -> None:
+        """Export the farm behind the dispatcher (workers, slots, queue, failovers), read from
+        `status` at each scrape."""
+        self.registry.register(_FarmCollector(status))
 
     def observe(self, result: JobResult) -> None:
         self.jobs.labels(result.verdict.value).inc()
@@ -42,3 +55,24 @@ class Metrics:
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         start_http_server(port, addr=host, registry=self.registry)
+
+
+class _FarmCollector(Collector):
+    """The dispatcher's view of the farm, as gauges and counters at scrape time."""
+
+    def __init__(self, status: Callable[[], FarmStatus]) -> None:
+        self.status = status
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.status()
+        yield GaugeMetricFamily("acefarm_workers", "Live workers (heartbeats; the embedded pool is one).", s.workers)
+        yield GaugeMetricFamily("acefarm_slots", "Sandbox slots of the live workers.", s.slots)
+        yield GaugeMetricFamily("acefarm_slots_busy", "Slots running a job now.", s.busy)
+        chunks = GaugeMetricFamily(
+            "acefarm_cluster_chunks", "Cluster queue: chunks waiting, or taken and not acknowledged.", labels=["state"]
+        )
+        chunks.add_metric(["waiting"], s.chunks_waiting)
+        chunks.add_metric(["taken"], s.chunks_taken)
+        yield chunks
+        yield CounterMetricFamily("acefarm_failovers", "Chunks requeued from dead workers.", s.failovers)
+        yield CounterMetricFamily("acefarm_cancellations", "Jobs cancelled before their answer.", s.cancellations)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -13,6 +12,7 @@ from executor import Job, JobResult
 
 from .batching import STOP, next_batch
 from .client import Client
+from .dispatcher import FarmStatus, OnStart
 
 
 class RemoteDispatcher:
@@ -21,7 +21,8 @@ class RemoteDispatcher:
     def __init__(
         self, target: str, token: str | None = None, tls: bool | str | None = None, chunk: int = 256, parallel: int = 4
     ) -> None:
-        self.client = Client(target, token=token, tls=tls)
+        # A stream of `chunk` jobs may wait its turn on a busy farm: a deadline of an hour.
+        self.client = Client(target, token=token, tls=tls, timeout_s=3600.0)
         info = self.client.info()
         self.runtime = info.runtime
         self.capacity = max(1, info.slots)
@@ -31,13 +32,16 @@ class RemoteDispatcher:
         for t in self._threads:
             t.start()
 
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
         fut: Future[JobResult] = Future()
         self._queue.put((job, fut))
         return fut
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return fut.cancel()
+
+    def status(self) -> FarmStatus:
+        return FarmStatus(workers=1, slots=self.capacity, busy=0)
 
     def close(self) -> None:
         self._queue.put(STOP)

@@ -28,7 +28,7 @@ from .config import ServerConfig
 from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request
 from .dispatcher import Dispatcher
 from .errors import RequestRejected, abort_for
-from .gateway import Gateway
+from .gateway import Admitted, Gateway
 from .metrics import Metrics
 from .protos import pb
 
@@ -98,15 +98,12 @@ class FarmService:
             jobs.append(job)
         return jobs
 
-    def _submit(self, jobs: list[Job], context: grpc.ServicerContext) -> list[Future[JobResult]]:
-        futures = self.gateway.submit(jobs)
-
-        def on_rpc_end() -> None:  # cancelled, deadline passed, or simply done
-            self.gateway.cancel(futures)
-
-        if not context.add_callback(on_rpc_end):  # the RPC is already over
-            on_rpc_end()
-        return futures
+    def _submit(self, jobs: list[Job], context: grpc.ServicerContext) -> Admitted:
+        admitted = self.gateway.submit(jobs)
+        # Cancelled, deadline passed, or done: unfinished jobs stop, undelivered units return.
+        if not context.add_callback(admitted.close):  # the RPC is already over
+            admitted.close()
+        return admitted
 
     @staticmethod
     def _result(fut: Future[JobResult], context: grpc.ServicerContext) -> JobResult:
@@ -123,21 +120,24 @@ class FarmService:
         req = _parse(pb.ExecuteRequest, data, "request")
         if not req.HasField("job"):
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "request.job: missing")
-        (fut,) = self._submit(self._jobs([req.job], "job", single=True), context)
+        (fut,) = self._submit(self._jobs([req.job], "job", single=True), context).futures
         return _bytes(result_to_pb(self._result(fut, context)))
 
     def ExecuteBatch(self, data: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         req = _parse(pb.BatchRequest, data, "request")
-        futures = self._submit(self._jobs(req.jobs, "jobs"), context)
-        for fut in concurrent.futures.as_completed(futures, timeout=_remaining(context)):
+        admitted = self._submit(self._jobs(req.jobs, "jobs"), context)
+        for fut in concurrent.futures.as_completed(admitted.futures, timeout=_remaining(context)):
             try:
                 yield _bytes(result_to_pb(fut.result()))
             except concurrent.futures.CancelledError:
                 raise RequestRejected(grpc.StatusCode.CANCELLED, "the batch was cancelled") from None
+            # grpc resumes this generator once the message is sent (flow control holds it while
+            # the client does not read): only then does the job's queue unit come back.
+            admitted.delivered()
 
     def ExecuteBatchUnary(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.BatchRequest, data, "request")
-        futures = self._submit(self._jobs(req.jobs, "jobs"), context)
+        futures = self._submit(self._jobs(req.jobs, "jobs"), context).futures
         results = [result_to_pb(self._result(f, context)) for f in futures]
         return _bytes(pb.BatchResponse(results=results))
 
@@ -147,7 +147,7 @@ class FarmService:
             jobs = self.gateway.score_jobs(score_request(req))
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
-        futures = self._submit(jobs, context)
+        futures = self._submit(jobs, context).futures
         results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
         return _bytes(
             pb.ScoreResponse(
@@ -233,6 +233,7 @@ class FarmServer:
     def __init__(self, config: ServerConfig, dispatcher: Dispatcher) -> None:
         self.config = config
         self.metrics = Metrics()
+        self.metrics.watch(dispatcher.status)
         self.gateway = Gateway(dispatcher, config, self.metrics)
         self.service = FarmService(self.gateway)
         interceptors = [_BearerAuth(self.gateway, self.metrics)] if config.token else []

@@ -164,6 +164,11 @@ class Pool:
             slot.kill()
         return True
 
+    @property
+    def busy(self) -> int:
+        """Slots running a job now."""
+        return len(self._running)
+
     def run(self, job: Job) -> JobResult:
         """Run one job and wait for its result."""
         return self.submit(job).result()

@@ -1,0 +1,179 @@
+"""A chunk on the wire: the jobs of one Celery task, each suite of tests sent once.
+
+The jobs of a `Score` (a GRPO group) share one parsed `Tests` object. The dispatcher turns a
+suite into its JSON form once (memoised by the object's identity), puts it once in each chunk
+that uses it, and a suite larger than SUITE_INLINE_BYTES not in the chunk at all but once in
+Redis (`acefarm:suite:<sha256>`, SUITE_TTL_S) for every chunk of the group to name. A worker
+parses a suite once per sha and keeps it (WorkerSuites), so its jobs share their plans in the
+executor too.
+
+    {"batch": "<hex>", "reply": "acefarm:reply:<hex>", "sent": <unix time>,
+     "suites": [{"sha": "...", "n": <tests>, "tests": [...]} | {"sha": "...", "n": <tests>, "ref": true}],
+     "jobs": [{"id": "0", "hash": "...", "suite": 0, "program": "...", "language": "python",
+               "limits": {...}, "mode": "all", "prelude": ""}]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from executor import InvalidJob, Job, Limits
+from executor.job import JobRules, Tests, parse_tests
+from executor.judging import registry
+from executor.judging.cache import BoundedLRU
+
+PREFIX = "acefarm:"
+SUITE_INLINE_BYTES = 64 * 1024
+SUITE_TTL_S = 3600
+MEMO_BYTES = 256 << 20
+
+
+def suite_key(sha: str) -> str:
+    return f"{PREFIX}suite:{sha}"
+
+
+@dataclass
+class _WireSuite:
+    """A suite's wire form: `raw` when it travels inline, else only its sha (the text is
+    stored in Redis and not kept here)."""
+
+    sha: str
+    raw: list[Any] | None
+    stored_at: float = field(default=float("-inf"))
+
+
+def _text(tests: tuple[Any, ...]) -> tuple[list[Any], str]:
+    raw = [registry.to_raw(t) for t in tests]
+    return raw, json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ChunkEncoder:
+    """The dispatcher's side: jobs -> a chunk payload, suites once. A suite's wire form is
+    memoised on its `Tests` object (so it lives exactly as long as the request's jobs)."""
+
+    def __init__(self, r: redis.Redis[bytes]) -> None:
+        self.redis = r
+        self._lock = threading.Lock()
+
+    def _suite(self, tests: tuple[Any, ...], refresh: bool) -> _WireSuite:
+        suite: _WireSuite | None = getattr(tests, "_wire", None)
+        if suite is not None:
+            stale = refresh or time.monotonic() - suite.stored_at > SUITE_TTL_S / 2
+            if suite.raw is not None or not stale:
+                return suite
+        raw, text = _text(tests)
+        if len(text) <= SUITE_INLINE_BYTES:
+            suite = _WireSuite(_sha(text), raw)
+        else:
+            suite = _WireSuite(_sha(text), None, time.monotonic())
+            self.redis.set(suite_key(suite.sha), text, ex=SUITE_TTL_S)
+        if isinstance(tests, Tests):
+            with self._lock:
+                tests._wire = suite  # type: ignore[attr-defined]  # a memo on the shared object
+        return suite
+
+    def encode(
+        self, batch: str, reply: str, items: list[tuple[str, Job, str]], refresh: bool = False
+    ) -> dict[str, Any]:
+        """The payload of one chunk of (wire id, job, content hash). Suites too large to inline
+        are stored in Redis first (again when `refresh` and past half their TTL)."""
+        suites: list[dict[str, Any]] = []
+        where: dict[int, int] = {}
+        jobs = []
+        for wire, job, content_hash in items:
+            n = where.get(id(job.tests))
+            if n is None:
+                suite = self._suite(job.tests, refresh)
+                n = where[id(job.tests)] = len(suites)
+                if suite.raw is not None:
+                    suites.append({"sha": suite.sha, "n": len(job.tests), "tests": suite.raw})
+                else:
+                    suites.append({"sha": suite.sha, "n": len(job.tests), "ref": True})
+            entry: dict[str, Any] = {
+                "id": wire,
+                "hash": content_hash,
+                "suite": n,
+                "program": job.program,
+                "language": job.language,
+                "limits": job.limits.to_dict(),
+                "mode": "first_failure" if job.first_failure else "all",
+            }
+            if job.prelude:
+                entry["prelude"] = job.prelude
+            jobs.append(entry)
+        return {"batch": batch, "reply": reply, "sent": time.time(), "suites": suites, "jobs": jobs}
+
+
+class WorkerSuites:
+    """The worker's side: suites parsed once per sha and kept (bounded by their text's size)."""
+
+    def __init__(self, rules: JobRules, max_bytes: int = MEMO_BYTES) -> None:
+        self.rules = rules
+        self._parsed: BoundedLRU[str, Tests] = BoundedLRU(max_bytes)
+
+    def missing(self, payload: dict[str, Any]) -> list[str]:
+        """The shas of the suites stored in Redis that this worker has not parsed yet."""
+        return [s["sha"] for s in payload["suites"] if s.get("ref") and s["sha"] not in self._parsed]
+
+    def jobs(
+        self, payload: dict[str, Any], wire: list[dict[str, Any]], fetched: dict[str, bytes | None]
+    ) -> list[tuple[dict[str, Any], Job | str]]:
+        """Each of the chunk's `wire` jobs with its Job, or with why it cannot be built (its
+        suite expired from Redis, or it does not validate here)."""
+        suites: dict[int, Tests | str] = {}
+        out: list[tuple[dict[str, Any], Job | str]] = []
+        for d in wire:
+            if d["suite"] not in suites:
+                suites[d["suite"]] = self._tests(payload["suites"][d["suite"]], fetched)
+            tests = suites[d["suite"]]
+            if isinstance(tests, str):
+                out.append((d, tests))
+                continue
+            try:
+                job = Job.from_parts(
+                    d["id"],
+                    d["program"],
+                    tests,
+                    d.get("language", "python"),
+                    Limits().merged(d.get("limits")),
+                    d.get("mode", "all"),
+                    self.rules,
+                    d.get("prelude", ""),
+                )
+            except InvalidJob as exc:
+                out.append((d, f"job does not validate on this worker: {exc.field}: {exc.message}"))
+                continue
+            out.append((d, job))
+        return out
+
+    def _tests(self, suite: dict[str, Any], fetched: dict[str, bytes | None]) -> Tests | str:
+        sha = suite["sha"]
+        hit = self._parsed.get(sha)
+        if hit is not None:
+            return hit[0]
+        if suite.get("ref"):
+            text = fetched.get(sha)
+            if text is None:
+                return f"the test suite {sha[:12]} expired from Redis before the chunk ran"
+            raw = json.loads(text)
+            size = len(text)
+        else:
+            raw = suite["tests"]
+            size = SUITE_INLINE_BYTES
+        try:
+            tests = parse_tests(raw, self.rules)
+        except InvalidJob as exc:
+            return f"tests do not validate on this worker: {exc.field}: {exc.message}"
+        self._parsed.put(sha, tests, size)
+        return tests

@@ -1,0 +1,179 @@
+"""The cluster's worker registry: who is alive, what each worker holds, and failover.
+
+Each `acefarm worker` renews a liveness key, `acefarm:worker:<name>`, every HEARTBEAT_S with
+a TTL of LIVENESS_TTL_S, and lists the chunks it has taken from the queue (received, running
+or waiting in its backlog) in the hash `acefarm:holds:<name>` (Celery task id -> kombu
+delivery tag). A dispatcher checks the registry every second: a worker whose liveness key
+has lapsed is dead, and each chunk it held is taken out of kombu's unacknowledged set and put
+back at the front of the queue at once, so a killed or frozen worker delays its jobs by at
+most LIVENESS_TTL_S plus a second past its last heartbeat. A slow worker that still beats is
+never robbed. The visibility timeout stays as the backstop for what heartbeats cannot see (a
+worker that died between taking a message and recording it).
+
+A requeued chunk keeps its task id, so the delivery count that bounds crash loops keeps
+counting, and gets a fresh delivery tag, so a frozen worker that wakes up and acknowledges
+its old tag cannot acknowledge the chunk's new holder. Requeueing is one Redis transaction
+watched on kombu's hash: when two dispatchers see the same death, one of them requeues.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+PREFIX = "acefarm:"
+QUEUE = "acefarm"
+WORKERS = PREFIX + "workers"  # hash: worker name -> its last heartbeat (JSON)
+HEARTBEAT_S = 2.0
+LIVENESS_TTL_S = 8
+HOLDS_TTL_S = 3600  # renewed by every heartbeat: a dead worker's holds outlive it long enough
+UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key]
+UNACKED_INDEX = "unacked_index"  # kombu: delivery tag -> time taken
+
+
+def liveness_key(name: str) -> str:
+    return f"{PREFIX}worker:{name}"
+
+
+def holds_key(name: str) -> str:
+    return f"{PREFIX}holds:{name}"
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One live worker as its last heartbeat described it."""
+
+    name: str
+    slots: int
+    busy: int
+    runtime: str
+    published: int = 0
+
+    @classmethod
+    def from_json(cls, name: str, raw: bytes | str) -> WorkerInfo:
+        data = json.loads(raw)
+        return cls(
+            name, int(data["slots"]), int(data.get("busy", 0)), str(data["runtime"]), int(data.get("published", 0))
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"slots": self.slots, "busy": self.busy, "runtime": self.runtime, "published": self.published}
+        )
+
+
+# -- the worker's side ----------------------------------------------------------------
+
+
+def beat(r: redis.Redis[bytes], info: WorkerInfo) -> None:
+    """Renew a worker's liveness key, its registry entry and its holds' TTL in one round trip."""
+    with r.pipeline() as p:
+        p.set(liveness_key(info.name), info.to_json(), ex=LIVENESS_TTL_S)
+        p.hset(WORKERS, info.name, info.to_json())
+        p.expire(holds_key(info.name), HOLDS_TTL_S)
+        p.execute()
+
+
+def hold(r: redis.Redis[bytes], name: str, task_id: str, delivery_tag: str) -> None:
+    """Record that worker `name` has taken the chunk `task_id` (kombu tag `delivery_tag`)."""
+    with r.pipeline() as p:
+        p.hset(holds_key(name), task_id, delivery_tag)
+        p.expire(holds_key(name), HOLDS_TTL_S)
+        p.execute()
+
+
+def release(r: redis.Redis[bytes], name: str, task_id: str) -> None:
+    """The chunk `task_id` is done on worker `name` (acknowledged right after)."""
+    r.hdel(holds_key(name), task_id)
+
+
+def leave(r: redis.Redis[bytes], name: str) -> None:
+    """A worker stopping cleanly leaves the registry at once. Whatever it still holds is
+    requeued by the next dispatcher check (Celery itself requeues what it had not started)."""
+    with r.pipeline() as p:
+        p.delete(liveness_key(name))
+        p.hdel(WORKERS, name)
+        p.execute()
+
+
+# -- the dispatchers' side ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Census:
+    """What one registry check found."""
+
+    alive: list[WorkerInfo]
+    dead: list[str]
+
+
+def census(r: redis.Redis[bytes]) -> Census:
+    """The registered workers, split by whether their liveness key still exists; a worker
+    that left cleanly but still holds chunks (it was killed on the way out) counts as dead."""
+    entries = r.hgetall(WORKERS)
+    names = [n.decode() for n in entries]
+    with r.pipeline(transaction=False) as p:
+        for name in names:
+            p.get(liveness_key(name))
+        beats = p.execute()
+    alive, dead = [], []
+    for name, now in zip(names, beats):
+        if now is None:
+            dead.append(name)
+        else:
+            alive.append(WorkerInfo.from_json(name, now))
+    return Census(alive, dead)
+
+
+def fail_over(r: redis.Redis[bytes], name: str) -> int:
+    """Put every chunk the dead worker `name` held back at the front of the queue and remove
+    it from the registry. Returns the chunks requeued (by this call; another dispatcher may
+    have requeued some first)."""
+    held = r.hgetall(holds_key(name))
+    moved = sum(requeue(r, tag.decode()) for tag in held.values())
+    with r.pipeline() as p:
+        p.delete(holds_key(name))
+        p.hdel(WORKERS, name)
+        p.execute()
+    if held:
+        log.warning("worker %s stopped beating; %d of its %d chunks requeued", name, moved, len(held))
+    return moved
+
+
+def requeue(r: redis.Redis[bytes], tag: str) -> bool:
+    """Move one unacknowledged message back to the front of the queue under a new delivery
+    tag (atomically: watched on kombu's hash). False if it was already acknowledged."""
+
+    def move(pipe: Any) -> bool:
+        raw = pipe.hget(UNACKED, tag)
+        pipe.multi()
+        pipe.hdel(UNACKED, tag)
+        pipe.zrem(UNACKED_INDEX, tag)
+        if raw is None:
+            return False
+        message, _exchange, routing_key = json.loads(raw)
+        message.setdefault("properties", {})["delivery_tag"] = str(uuid.uuid4())
+        message["properties"].setdefault("delivery_info", {})["redelivered"] = True
+        message.setdefault("headers", {})["redelivered"] = True
+        # kombu's Redis transport LPUSHes new messages and BRPOPs: the right end is served next.
+        pipe.rpush(routing_key or QUEUE, json.dumps(message))
+        return True
+
+    moved: bool = r.transaction(move, UNACKED, value_from_callable=True)  # type: ignore[no-untyped-call]
+    return moved
+
+
+def unacked(r: redis.Redis[bytes]) -> tuple[int, int]:
+    """(chunks waiting in the queue, chunks taken and not yet acknowledged)."""
+    with r.pipeline(transaction=False) as p:
+        p.llen(QUEUE)
+        p.hlen(UNACKED)
+        waiting, taken = p.execute()
+    return int(waiting), int(taken)

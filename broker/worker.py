@@ -1,0 +1,287 @@
+"""The worker side of cluster mode: `acefarm worker` runs chunks from Redis on its sandbox pool.
+
+A worker beats every HEARTBEAT_S (registry.py) and records each chunk it takes, so that a
+dispatcher can requeue them the moment it dies; runs a chunk's jobs on its Pool, skipping
+those already answered or cancelled; and publishes each result once (cluster.py's script),
+filling the result cache within its `--cache-mb` bound.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import Any
+
+import redis
+from celery import signals
+
+from executor import ExecutorConfig, Job, JobResult, Pool, Verdict
+
+from . import registry
+from .chunks import WorkerSuites, suite_key
+from .cluster import (
+    CACHE_BYTES,
+    CACHE_ENTRY_OVERHEAD,
+    CACHE_INDEX,
+    CANCEL_POLL_S,
+    DEFAULT_CACHE_MB,
+    MAX_DELIVERIES,
+    PREFIX,
+    PUBLISH,
+    PUBLISH_LINGER_S,
+    QUEUE,
+    REPLY_TTL_S,
+    SEEN_TTL_S,
+    STATS_TTL_S,
+    cancel_key,
+    deliveries_key,
+    make_app,
+    retrying,
+    seen_key,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One `acefarm worker` process: its name, its started Pool, its Redis client, the suites
+    it has parsed, and the bound of the result cache it fills. Made once by run_worker; the
+    chunk task reaches it through the Celery app (make_app's `worker`)."""
+
+    def __init__(self, name: str, pool: Pool, r: redis.Redis[bytes], cache_bytes: int = DEFAULT_CACHE_MB << 20) -> None:
+        self.name = name
+        self.pool = pool
+        self.redis = r
+        self.cache_bytes = cache_bytes
+        self.suites = WorkerSuites(pool.config.rules)
+        self._publish = r.register_script(PUBLISH)
+        self._published = 0
+        self._lock = threading.Lock()
+
+    def info(self) -> registry.WorkerInfo:
+        """What this worker's heartbeat says."""
+        return registry.WorkerInfo(
+            self.name, self.pool.config.slots, self.pool.busy, self.pool.runtime, self._published
+        )
+
+    def hold(self, task_id: str, delivery_tag: str) -> None:
+        """A chunk was taken from the queue (it may wait in Celery's backlog before it runs)."""
+        try:
+            registry.hold(self.redis, self.name, task_id, delivery_tag)
+        except redis.RedisError as exc:  # the visibility timeout still covers it
+            log.warning("cannot record chunk %s as held: %s", task_id, exc)
+
+    def release(self, task_id: str) -> None:
+        try:
+            registry.release(self.redis, self.name, task_id)
+        except redis.RedisError as exc:
+            log.warning("cannot release chunk %s: %s", task_id, exc)
+
+    def run_chunk(self, payload: dict[str, Any], task_id: str) -> int:
+        """Run one chunk on this worker's pool; publish each result once. Returns jobs published."""
+        r = self.redis
+        batch, reply, wire = payload["batch"], payload["reply"], payload["jobs"]
+        need = self.suites.missing(payload)
+
+        def check() -> list[Any]:  # one round trip: count this delivery, what is answered or cancelled
+            with r.pipeline() as p:
+                p.incr(deliveries_key(task_id))
+                p.expire(deliveries_key(task_id), SEEN_TTL_S)
+                p.hmget(seen_key(batch), [d["id"] for d in wire])
+                p.smembers(cancel_key(batch))
+                if need:
+                    p.mget([suite_key(sha) for sha in need])
+                return p.execute()
+
+        deliveries, _, seen, cancelled, *fetched = retrying(check)
+        stopped = {m.decode() for m in cancelled}
+        todo = [d for d, done in zip(wire, seen) if done is None and d["id"] not in stopped]
+        sizes = [s["n"] for s in payload["suites"]]
+        if deliveries > MAX_DELIVERIES:
+            log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
+            failed = [(d, f"task redelivered {deliveries} times") for d in todo]
+            return self._publish_failures(batch, reply, failed, sizes)
+        built = self.suites.jobs(payload, todo, dict(zip(need, fetched[0])) if need else {})
+        published = self._publish_failures(batch, reply, [(d, j) for d, j in built if isinstance(j, str)], sizes)
+        jobs = [(d, j) for d, j in built if isinstance(j, Job)]
+        started: dict[str, float] = {}
+        futures: dict[Future[JobResult], tuple[Job, str | None]] = {}
+        for d, job in jobs:
+            fut = self.pool.submit(job, lambda i=job.id: started.__setitem__(i, time.time()))  # type: ignore[misc]
+            futures[fut] = (job, d.get("hash"))
+        stop = threading.Event()
+        watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, self.pool, stop), daemon=True)
+        watcher.start()
+        pending = set(futures)
+        try:
+            while pending:
+                # Publish what is done, a few at a time: one round trip for several results, and
+                # one wake-up of the dispatcher for them, at the cost of PUBLISH_LINGER_S latency.
+                done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                if pending:
+                    more, pending = concurrent.futures.wait(pending, timeout=PUBLISH_LINGER_S)
+                    done |= more
+                # A cancelled job (its client went away) is not answered at all.
+                ready = [
+                    (*futures[f], f.result(), started.get(futures[f][0].id))
+                    for f in done
+                    if not f.cancelled() and f.exception() is None
+                ]
+                published += retrying(lambda: self._publish_ready(batch, reply, ready))  # noqa: B023  called at once
+        finally:
+            stop.set()
+            watcher.join()
+        self._finish(task_id, published)
+        return published
+
+    def _publish_ready(
+        self, batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult, float | None]]
+    ) -> int:
+        """Publish finished results (and fill the cache) in one pipelined round trip."""
+        now = time.time()
+        with self.redis.pipeline(transaction=False) as p:
+            for job, content_hash, result, started in ready:
+                cache_key, cached = "", ""
+                if content_hash and result.verdict is not Verdict.INFRA_ERROR:
+                    cache_key = f"{PREFIX}cache:{content_hash}"
+                    cached = json.dumps(replace(result, id="").to_dict() | {"cached": True})
+                message = result.to_dict() | {"batch": batch, "started": started}
+                self._call_publish(p, batch, reply, job.id, message, cache_key, cached, now)
+            return sum(p.execute())
+
+    def _publish_failures(self, batch: str, reply: str, failed: list[tuple[Any, Any]], sizes: list[int]) -> int:
+        """Answer jobs that cannot run here with `infra_error` (never cached)."""
+        if not failed:
+            return 0
+
+        def send() -> int:
+            with self.redis.pipeline(transaction=False) as p:
+                for d, why in failed:
+                    res = JobResult.infra_error(d["id"], sizes[d["suite"]], why)
+                    self._call_publish(p, batch, reply, d["id"], res.to_dict() | {"batch": batch}, "", "", 0.0)
+                return sum(p.execute())
+
+        n: int = retrying(send)
+        return n
+
+    def _call_publish(
+        self,
+        p: Any,
+        batch: str,
+        reply: str,
+        job_id: str,
+        message: dict[str, Any],
+        cache_key: str,
+        cached: str,
+        now: float,
+    ) -> None:
+        self._publish(
+            keys=[seen_key(batch), reply, cache_key, CACHE_INDEX, CACHE_BYTES],
+            args=[
+                job_id,
+                json.dumps(message),
+                REPLY_TTL_S,
+                SEEN_TTL_S,
+                cached,
+                now,
+                self.cache_bytes,
+                CACHE_ENTRY_OVERHEAD,
+            ],
+            client=p,
+        )
+
+    def _finish(self, task_id: str, published: int) -> None:
+        with self._lock:
+            self._published += published
+        try:
+            with self.redis.pipeline() as p:
+                p.delete(deliveries_key(task_id))  # done: a late redelivery finds every job answered
+                if published:
+                    p.hincrby(f"{PREFIX}stats:jobs", self.name, published)
+                    p.expire(f"{PREFIX}stats:jobs", STATS_TTL_S)
+                p.execute()
+        except redis.RedisError as exc:
+            log.warning("cannot record a finished chunk: %s", exc)
+
+
+def _watch_cancellations(
+    r: redis.Redis[bytes], batch: str, futures: dict[Future[Any], Any], pool: Pool, stop: threading.Event
+) -> None:
+    """Stop jobs the dispatcher cancelled (its client went away or its deadline passed): a
+    queued one is dropped before it runs, a running one is killed in its sandbox."""
+    by_id = {job.id: fut for fut, (job, _) in futures.items()}
+    while not stop.wait(CANCEL_POLL_S):
+        try:
+            cancelled = {m.decode() for m in r.smembers(cancel_key(batch))}
+        except redis.RedisError:
+            continue
+        for job_id in cancelled:
+            fut = by_id.pop(job_id, None)
+            if fut is not None and not fut.done():
+                pool.cancel(fut)
+
+
+def _heartbeat(worker: Worker, stop: threading.Event) -> None:
+    """Advertise the worker (slots, busy slots, runtime) every HEARTBEAT_S until `stop`."""
+    while True:
+        try:
+            registry.beat(worker.redis, worker.info())
+        except redis.RedisError as exc:
+            log.warning("heartbeat failed: %s", exc)
+        if stop.wait(registry.HEARTBEAT_S):
+            return
+
+
+def run_worker(
+    broker_url: str,
+    config: ExecutorConfig,
+    threads: int = 2,
+    visibility_timeout_s: int = 600,
+    name: str | None = None,
+    cache_mb: int = DEFAULT_CACHE_MB,
+) -> None:
+    """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
+    r = redis.Redis.from_url(broker_url)
+    pool = Pool(config).start()
+    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    worker = Worker(name, pool, r, cache_mb << 20)
+    registry.beat(r, worker.info())  # registered before it takes any chunk
+    app = make_app(broker_url, visibility_timeout_s, worker=worker)
+
+    def on_received(sender: Any = None, request: Any = None, **_: Any) -> None:
+        worker.hold(request.id, str(request.message.delivery_tag))
+
+    signals.task_received.connect(on_received, weak=False)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(worker, stop), daemon=True)
+    beat.start()
+    try:
+        app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={threads}",
+                "--loglevel=WARNING",
+                f"--hostname={name}@%h",
+                "-Q",
+                QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        )
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        try:
+            registry.leave(r, name)
+        except redis.RedisError as exc:
+            log.warning("cannot leave the registry (it lapses in %d s): %s", registry.LIVENESS_TTL_S, exc)
+        pool.close()
