@@ -95,12 +95,10 @@ def release(r: redis.Redis[bytes], name: str, task_id: str) -> None:
 
 
 def leave(r: redis.Redis[bytes], name: str) -> None:
-    """A worker stopping cleanly leaves the registry at once. Whatever it still holds is
-    requeued by the next dispatcher check (Celery itself requeues what it had not started)."""
-    with r.pipeline() as p:
-        p.delete(liveness_key(name))
-        p.hdel(WORKERS, name)
-        p.execute()
+    """A worker stopping cleanly is dead from the next registry check on: its liveness key
+    goes now, its entry stays for that check to requeue whatever it still holds (Celery
+    itself gives back what it had not started) and then remove it."""
+    r.delete(liveness_key(name))
 
 
 # -- the dispatchers' side ------------------------------------------------------------

@@ -61,7 +61,7 @@ class Worker:
         self.redis = r
         self.cache_bytes = cache_bytes
         self.suites = WorkerSuites(pool.config.rules)
-        self._publish = r.register_script(PUBLISH)
+        self._script = _load_script(r)
         self._published = 0
         self._lock = threading.Lock()
 
@@ -145,57 +145,57 @@ class Worker:
         self, batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult, float | None]]
     ) -> int:
         """Publish finished results (and fill the cache) in one pipelined round trip."""
-        now = time.time()
-        with self.redis.pipeline(transaction=False) as p:
-            for job, content_hash, result, started in ready:
-                cache_key, cached = "", ""
-                if content_hash and result.verdict is not Verdict.INFRA_ERROR:
-                    cache_key = f"{PREFIX}cache:{content_hash}"
-                    cached = json.dumps(replace(result, id="").to_dict() | {"cached": True})
-                message = result.to_dict() | {"batch": batch, "started": started}
-                self._call_publish(p, batch, reply, job.id, message, cache_key, cached, now)
-            return sum(p.execute())
+        entries = []
+        for job, content_hash, result, started in ready:
+            cache_key, cached = "", ""
+            if content_hash and result.verdict is not Verdict.INFRA_ERROR:
+                cache_key = f"{PREFIX}cache:{content_hash}"
+                cached = json.dumps(replace(result, id="").to_dict() | {"cached": True})
+            entries.append((job.id, result.to_dict() | {"batch": batch, "started": started}, cache_key, cached))
+        return self._publish_all(batch, reply, entries)
 
     def _publish_failures(self, batch: str, reply: str, failed: list[tuple[Any, Any]], sizes: list[int]) -> int:
         """Answer jobs that cannot run here with `infra_error` (never cached)."""
-        if not failed:
-            return 0
-
-        def send() -> int:
-            with self.redis.pipeline(transaction=False) as p:
-                for d, why in failed:
-                    res = JobResult.infra_error(d["id"], sizes[d["suite"]], why)
-                    self._call_publish(p, batch, reply, d["id"], res.to_dict() | {"batch": batch}, "", "", 0.0)
-                return sum(p.execute())
-
-        n: int = retrying(send)
+        entries = []
+        for d, why in failed:
+            res = JobResult.infra_error(d["id"], sizes[d["suite"]], why)
+            entries.append((d["id"], res.to_dict() | {"batch": batch}, "", ""))
+        n: int = retrying(lambda: self._publish_all(batch, reply, entries)) if entries else 0
         return n
 
-    def _call_publish(
-        self,
-        p: Any,
-        batch: str,
-        reply: str,
-        job_id: str,
-        message: dict[str, Any],
-        cache_key: str,
-        cached: str,
-        now: float,
-    ) -> None:
-        self._publish(
-            keys=[seen_key(batch), reply, cache_key, CACHE_INDEX, CACHE_BYTES],
-            args=[
-                job_id,
-                json.dumps(message),
-                REPLY_TTL_S,
-                SEEN_TTL_S,
-                cached,
-                now,
-                self.cache_bytes,
-                CACHE_ENTRY_OVERHEAD,
-            ],
-            client=p,
-        )
+    def _publish_all(self, batch: str, reply: str, entries: list[tuple[str, dict[str, Any], str, str]]) -> int:
+        """Run the publish script once per entry (job id, message, cache key, cached JSON), all in
+        one round trip. EVALSHA by the script's hash (redis-py's Script checks SCRIPT EXISTS
+        before every pipeline: a round trip more); a Redis that restarted has forgotten the
+        script, which is loaded again and the whole pipeline sent again (no entry ran)."""
+        now = time.time()
+        for attempt in range(2):
+            with self.redis.pipeline(transaction=False) as p:
+                for job_id, message, cache_key, cached in entries:
+                    p.evalsha(
+                        self._script,
+                        5,
+                        seen_key(batch),
+                        reply,
+                        cache_key,
+                        CACHE_INDEX,
+                        CACHE_BYTES,
+                        job_id,
+                        json.dumps(message),
+                        REPLY_TTL_S,
+                        SEEN_TTL_S,
+                        cached,
+                        now,
+                        self.cache_bytes,
+                        CACHE_ENTRY_OVERHEAD,
+                    )
+                try:
+                    return sum(p.execute())
+                except redis.exceptions.NoScriptError:
+                    if attempt:
+                        raise
+                    self._script = _load_script(self.redis)
+        raise AssertionError("unreachable")
 
     def _finish(self, task_id: str, published: int) -> None:
         with self._lock:
@@ -209,6 +209,12 @@ class Worker:
                 p.execute()
         except redis.RedisError as exc:
             log.warning("cannot record a finished chunk: %s", exc)
+
+
+def _load_script(r: redis.Redis[bytes]) -> str:
+    """Load the publish script; its sha1 names it in EVALSHA."""
+    sha = r.script_load(PUBLISH)  # type: ignore[no-untyped-call]
+    return sha.decode() if isinstance(sha, bytes) else str(sha)
 
 
 def _watch_cancellations(
