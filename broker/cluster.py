@@ -421,15 +421,13 @@ class CeleryDispatcher:
             log.warning("cannot read the worker registry: %s", exc)
 
     def _restore_visible(self) -> None:
-        """The backstop: chunks unacknowledged past the visibility timeout go back on the queue.
-
-        kombu does this itself only inside an event loop, which Celery's thread pool does not
-        run, so the dispatcher does it (under kombu's own mutex).
-        """
+        """The backstop: chunks unacknowledged past the visibility timeout and held by no live
+        worker go back on the queue (registry.restore_unheld)."""
         try:
-            with self.app.connection_for_write() as conn:
-                conn.default_channel.qos.restore_visible(num=100, interval=1)
-        except Exception as exc:
+            self.failovers += registry.restore_unheld(
+                self.redis, self.visibility_timeout_s, [w.name for w in self._alive]
+            )
+        except redis.RedisError as exc:
             log.warning("cannot restore unacknowledged chunks: %s", exc)
 
     def _resend_late(self) -> None:

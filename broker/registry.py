@@ -8,7 +8,9 @@ has lapsed is dead, and each chunk it held is taken out of kombu's unacknowledge
 back at the front of the queue at once, so a killed or frozen worker delays its jobs by at
 most LIVENESS_TTL_S plus a second past its last heartbeat. A slow worker that still beats is
 never robbed. The visibility timeout stays as the backstop for what heartbeats cannot see (a
-worker that died between taking a message and recording it).
+worker that died between taking a message and recording it): a chunk unacknowledged that long
+and held by no live worker is requeued, one a live worker holds is left to it however long it
+runs.
 
 A requeued chunk keeps its task id, so the delivery count that bounds crash loops keeps
 counting, and gets a fresh delivery tag, so a frozen worker that wakes up and acknowledges
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -165,6 +168,28 @@ def requeue(r: redis.Redis[bytes], tag: str) -> bool:
         return True
 
     moved: bool = r.transaction(move, UNACKED, value_from_callable=True)  # type: ignore[no-untyped-call]
+    return moved
+
+
+def restore_unheld(r: redis.Redis[bytes], older_than_s: float, alive: list[str]) -> int:
+    """The backstop: requeue chunks unacknowledged for `older_than_s` (the visibility timeout)
+    that no live worker holds (one that died before recording what it took, say). A chunk a
+    live worker still runs, however long, stays with it (its age is renewed). Returns chunks
+    requeued."""
+    now = time.time()
+    old = r.zrangebyscore(UNACKED_INDEX, "-inf", now - older_than_s)
+    if not old:
+        return 0
+    with r.pipeline(transaction=False) as p:
+        for name in alive:
+            p.hvals(holds_key(name))
+        held = {tag for tags in p.execute() for tag in tags}
+    kept = [tag for tag in old if tag in held]
+    if kept:
+        r.zadd(UNACKED_INDEX, dict.fromkeys(kept, now), xx=True)
+    moved = sum(requeue(r, tag.decode()) for tag in old if tag not in held)
+    if moved:
+        log.warning("%d chunks unacknowledged for %.0f s and held by no live worker requeued", moved, older_than_s)
     return moved
 
 

@@ -170,3 +170,19 @@ def test_the_publish_script_survives_a_redis_that_forgot_it(r):
     r.script_flush()
     assert worker._publish_ready("b", "acefarm:reply:s", [(job, "", result(0), None)]) == 1
     assert r.llen("acefarm:reply:s") == 1
+
+
+def test_the_backstop_requeues_old_chunks_no_live_worker_holds_and_leaves_running_ones(redis_server, r):
+    with Connection(redis_server.url) as conn:
+        producer = conn.SimpleQueue(QUEUE)
+        producer.put({"chunk": "running"})
+        producer.put({"chunk": "orphan"})
+        running, orphan = take(conn), take(conn)
+        registry.beat(r, registry.WorkerInfo("busy", slots=1, busy=1, runtime="python-x"))
+        registry.hold(r, "busy", "t1", running.delivery_tag)
+        r.zadd(registry.UNACKED_INDEX, {running.delivery_tag: 1, orphan.delivery_tag: 1})  # taken long ago
+        assert registry.restore_unheld(r, 600, ["busy"]) == 1
+        assert r.hexists(registry.UNACKED, running.delivery_tag)
+        assert r.zscore(registry.UNACKED_INDEX, running.delivery_tag) > 1  # its age renewed
+        assert take(conn).payload == {"chunk": "orphan"}
+        assert registry.restore_unheld(r, 600, ["busy"]) == 0
