@@ -29,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_REJECTED = 3  # some input lines were rejected (the rest was scored)
 err = Console(stderr=True)
+console = Console()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -377,9 +378,20 @@ def serve(
     help="Bound of the cluster's result cache in Redis (least recently used out first; the "
     "smallest bound among the workers applies).",
 )
+@click.option(
+    "--metrics-port", default=0, type=click.IntRange(0, 65535), help="Prometheus metrics of this worker (0: off)."
+)
+@click.option("--metrics-host", default="0.0.0.0", show_default=True, help="Address the metrics listen on.")
 @executor_options
 def worker(
-    broker_url: str, threads: int, visibility_timeout: int, name: str | None, cache_mb: int, **opts: object
+    broker_url: str,
+    threads: int,
+    visibility_timeout: int,
+    name: str | None,
+    cache_mb: int,
+    metrics_port: int,
+    metrics_host: str,
+    **opts: object,
 ) -> None:
     """Run chunks of jobs from the cluster's Redis on this machine's sandbox slots."""
     from .worker import run_worker
@@ -389,11 +401,52 @@ def worker(
     config = build_config(**opts)  # type: ignore[arg-type]
     try:
         run_worker(
-            broker_url, config, threads=threads, visibility_timeout_s=visibility_timeout, name=name, cache_mb=cache_mb
+            broker_url,
+            config,
+            threads=threads,
+            visibility_timeout_s=visibility_timeout,
+            name=name,
+            cache_mb=cache_mb,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
         )
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
+
+
+@main.command()
+@click.option("--broker", "broker_url", required=True, metavar="redis://HOST:PORT/DB", help="The cluster's Redis.")
+@click.option("--watch", is_flag=True, help="Refresh until interrupted.")
+@click.option(
+    "--interval", default=4.0, show_default=True, type=click.FloatRange(0.5), help="Seconds between readings."
+)
+def status(broker_url: str, watch: bool, interval: float) -> None:
+    """The cluster's live view: workers (slots, busy, jobs, errors, host load), the queue, and
+    throughput over the last interval (one reading, or refreshed with --watch)."""
+    import time as _time
+
+    import redis as _redis
+    from rich.live import Live
+
+    from .farmview import FarmView
+
+    view = FarmView(_redis.Redis.from_url(broker_url))
+    try:
+        view.read()
+        if not watch:
+            _time.sleep(interval)  # throughput needs two readings
+            console.print(view.read().table())
+            return
+        with Live(view.read().table(), console=console, auto_refresh=False) as live:
+            while True:
+                _time.sleep(interval)
+                live.update(view.read().table(), refresh=True)
+    except _redis.RedisError as exc:
+        err.print(f"[bold red]error:[/] cannot read the cluster at {broker_url}: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
 
 
 def summary_table(s: Summary) -> Table:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from executor import JobResult, Verdict
 
 from .dispatcher import FarmStatus
+from .registry import WorkerInfo
 
 _TIME_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -76,3 +77,53 @@ class _FarmCollector(Collector):
         yield chunks
         yield CounterMetricFamily("acefarm_failovers", "Chunks requeued from dead workers.", s.failovers)
         yield CounterMetricFamily("acefarm_cancellations", "Jobs cancelled before their answer.", s.cancellations)
+
+
+class WorkerMetrics:
+    """An `acefarm worker`'s own metrics (`--metrics-port`), read from the worker at scrape time:
+    its slots and busy slots, chunks and jobs by outcome, sandbox restarts, host CPU and memory."""
+
+    def __init__(
+        self,
+        info: Callable[[], WorkerInfo],
+        jobs: Callable[[], Mapping[str, int]],
+        chunks: Callable[[], Mapping[str, int]],
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_WorkerCollector(info, jobs, chunks))
+
+    def serve(self, port: int, host: str = "0.0.0.0") -> None:
+        start_http_server(port, addr=host, registry=self.registry)
+
+
+class _WorkerCollector(Collector):
+    def __init__(
+        self,
+        info: Callable[[], WorkerInfo],
+        jobs: Callable[[], Mapping[str, int]],
+        chunks: Callable[[], Mapping[str, int]],
+    ) -> None:
+        self.info, self.jobs, self.chunks = info, jobs, chunks
+
+    def collect(self) -> Iterator[Metric]:
+        w = self.info()
+        yield GaugeMetricFamily("acefarm_worker_slots", "Sandbox slots of this worker.", w.slots)
+        yield GaugeMetricFamily("acefarm_worker_slots_busy", "Slots running a job now.", w.busy)
+        jobs = CounterMetricFamily(
+            "acefarm_worker_jobs",
+            "Jobs by outcome: their verdict when published; cancelled (dropped before running or "
+            "stopped); answered_elsewhere (a redelivered chunk's jobs already answered).",
+            labels=["outcome"],
+        )
+        for outcome, n in sorted(self.jobs().items()):
+            jobs.add_metric([outcome], n)
+        yield jobs
+        chunks = CounterMetricFamily(
+            "acefarm_worker_chunks", "Chunks finished: done, or gave_up (delivered too often).", labels=["outcome"]
+        )
+        for outcome, n in sorted(self.chunks().items()):
+            chunks.add_metric([outcome], n)
+        yield chunks
+        yield CounterMetricFamily("acefarm_worker_sandbox_restarts", "Sandbox slots restarted.", w.restarts)
+        yield GaugeMetricFamily("acefarm_host_cpu_percent", "Host CPU use since the last reading.", w.cpu_percent)
+        yield GaugeMetricFamily("acefarm_host_memory_percent", "Host memory in use.", w.memory_percent)

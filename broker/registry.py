@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import redis
@@ -51,25 +51,29 @@ def holds_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class WorkerInfo:
-    """One live worker as its last heartbeat described it."""
+    """One worker as its last heartbeat described it: its slots and how many run a job now,
+    its runtime, and its running totals (jobs published, infra errors, chunks finished,
+    sandbox restarts) and host load, for operators (`acefarm status`, metrics)."""
 
     name: str
     slots: int
     busy: int
     runtime: str
     published: int = 0
+    infra_errors: int = 0
+    chunks: int = 0
+    restarts: int = 0
+    cpu_percent: float = 0.0
+    memory_percent: float = 0.0
 
     @classmethod
     def from_json(cls, name: str, raw: bytes | str) -> WorkerInfo:
         data = json.loads(raw)
-        return cls(
-            name, int(data["slots"]), int(data.get("busy", 0)), str(data["runtime"]), int(data.get("published", 0))
-        )
+        known = {f.name for f in fields(cls)} - {"name"}
+        return cls(name=name, **{k: v for k, v in data.items() if k in known})
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"slots": self.slots, "busy": self.busy, "runtime": self.runtime, "published": self.published}
-        )
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "name"})
 
 
 # -- the worker's side ----------------------------------------------------------------

@@ -8,6 +8,7 @@ filling the result cache within its `--cache-mb` bound.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import json
 import logging
@@ -19,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+import psutil
 import redis
 from celery import signals
 
@@ -46,8 +48,10 @@ from .cluster import (
     retrying,
     seen_key,
 )
+from .metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
+VERDICTS = frozenset(v.value for v in Verdict)
 
 
 class Worker:
@@ -62,14 +66,42 @@ class Worker:
         self.cache_bytes = cache_bytes
         self.suites = WorkerSuites(pool.config.rules)
         self._script = _load_script(r)
-        self._published = 0
         self._lock = threading.Lock()
+        self.jobs: collections.Counter[str] = collections.Counter()  # outcome -> jobs
+        self.chunks: collections.Counter[str] = collections.Counter()  # outcome -> chunks
 
     def info(self) -> registry.WorkerInfo:
         """What this worker's heartbeat says."""
+        with self._lock:
+            published = sum(n for k, n in self.jobs.items() if k in VERDICTS)
+            infra = self.jobs[Verdict.INFRA_ERROR.value]
+            chunks = sum(self.chunks.values())
         return registry.WorkerInfo(
-            self.name, self.pool.config.slots, self.pool.busy, self.pool.runtime, self._published
+            self.name,
+            self.pool.config.slots,
+            self.pool.busy,
+            self.pool.runtime,
+            published=published,
+            infra_errors=infra,
+            chunks=chunks,
+            restarts=self.pool.stats["slot_restarts"],
+            cpu_percent=psutil.cpu_percent(interval=None),
+            memory_percent=psutil.virtual_memory().percent,
         )
+
+    def tally_jobs(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.jobs)
+
+    def tally_chunks(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.chunks)
+
+    def count(self, outcome: str, n: int = 1, chunk: bool = False) -> None:
+        """Tally jobs (a verdict, "cancelled", "answered_elsewhere") or chunks ("done", "gave_up")."""
+        if n:
+            with self._lock:
+                (self.chunks if chunk else self.jobs)[outcome] += n
 
     def hold(self, task_id: str, delivery_tag: str) -> None:
         """A chunk was taken from the queue (it may wait in Celery's backlog before it runs)."""
@@ -103,11 +135,16 @@ class Worker:
         deliveries, _, seen, cancelled, *fetched = retrying(check)
         stopped = {m.decode() for m in cancelled}
         todo = [d for d, done in zip(wire, seen) if done is None and d["id"] not in stopped]
+        answered = sum(done is not None for done in seen)
+        self.count("answered_elsewhere", answered)
+        self.count("cancelled", len(wire) - answered - len(todo))  # dropped before they ran
         sizes = [s["n"] for s in payload["suites"]]
         if deliveries > MAX_DELIVERIES:
             log.error("task %s delivered %d times; giving up on %d jobs", task_id, deliveries, len(todo))
             failed = [(d, f"task redelivered {deliveries} times") for d in todo]
-            return self._publish_failures(batch, reply, failed, sizes)
+            gave_up = self._publish_failures(batch, reply, failed, sizes)
+            self.count("gave_up", chunk=True)
+            return gave_up
         built = self.suites.jobs(payload, todo, dict(zip(need, fetched[0])) if need else {})
         published = self._publish_failures(batch, reply, [(d, j) for d, j in built if isinstance(j, str)], sizes)
         jobs = [(d, j) for d, j in built if isinstance(j, Job)]
@@ -129,6 +166,7 @@ class Worker:
                     more, pending = concurrent.futures.wait(pending, timeout=PUBLISH_LINGER_S)
                     done |= more
                 # A cancelled job (its client went away) is not answered at all.
+                self.count("cancelled", sum(f.cancelled() or f.exception() is not None for f in done))
                 ready = [
                     (*futures[f], f.result(), started.get(futures[f][0].id))
                     for f in done
@@ -139,6 +177,7 @@ class Worker:
             stop.set()
             watcher.join()
         self._finish(task_id, published)
+        self.count("done", chunk=True)
         return published
 
     def _publish_ready(
@@ -190,16 +229,18 @@ class Worker:
                         CACHE_ENTRY_OVERHEAD,
                     )
                 try:
-                    return sum(p.execute())
+                    flags = p.execute()
                 except redis.exceptions.NoScriptError:
                     if attempt:
                         raise
                     self._script = _load_script(self.redis)
+                    continue
+            for (_, message, _, _), first in zip(entries, flags):
+                self.count(message["verdict"] if first else "answered_elsewhere")
+            return sum(flags)
         raise AssertionError("unreachable")
 
     def _finish(self, task_id: str, published: int) -> None:
-        with self._lock:
-            self._published += published
         try:
             with self.redis.pipeline() as p:
                 p.delete(deliveries_key(task_id))  # done: a late redelivery finds every job answered
@@ -252,12 +293,17 @@ def run_worker(
     visibility_timeout_s: int = 600,
     name: str | None = None,
     cache_mb: int = DEFAULT_CACHE_MB,
+    metrics_port: int = 0,
+    metrics_host: str = "0.0.0.0",
 ) -> None:
-    """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer."""
+    """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer (and its
+    Prometheus metrics on `metrics_port`, unless 0)."""
     r = redis.Redis.from_url(broker_url)
     pool = Pool(config).start()
     name = name or f"{socket.gethostname()}-{os.getpid()}"
     worker = Worker(name, pool, r, cache_mb << 20)
+    if metrics_port:
+        WorkerMetrics(worker.info, worker.tally_jobs, worker.tally_chunks).serve(metrics_port, metrics_host)
     registry.beat(r, worker.info())  # registered before it takes any chunk
     app = make_app(broker_url, visibility_timeout_s, worker=worker)
 
