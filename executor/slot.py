@@ -50,9 +50,29 @@ MAX_ANSWER = 256 << 20
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed
 # `random` seed) makes a program's behaviour the same in every slot and run.
 _ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+# firejail runs its command with no sandbox at all when it believes it already is in one: a
+# pid namespace without kernel threads (any container) whose `container` variable (its own or
+# pid 1's) is not a kind it knows. Naming one makes it build the sandbox in containers too;
+# Slot.start checks it did (`_confined`).
+_FIREJAIL_ENV = {**_ENV, "container": "docker"}
+NAMESPACES = ("net", "pid", "mnt", "ipc")
 
 
 _warned: set[str] = set()
+
+
+def _shared_namespaces(theirs: dict[str, Any]) -> list[str]:
+    """The namespaces (of NAMESPACES) the sandbox did not get its own of: the ones it reports
+    (or does not) that are this process's."""
+    shared = []
+    for name in NAMESPACES:
+        try:
+            ours = os.readlink(f"/proc/self/ns/{name}")
+        except OSError:
+            continue
+        if theirs.get(name) in (None, ours):
+            shared.append(name)
+    return shared
 
 
 def _warn_once(message: str) -> None:
@@ -112,7 +132,7 @@ class Slot:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errlog,
-                env=dict(_ENV),
+                env=dict(_ENV if self.config.insecure_no_sandbox else _FIREJAIL_ENV),
                 start_new_session=True,
                 close_fds=True,
                 cwd="/",
@@ -149,6 +169,15 @@ class Slot:
         if not info.get("ready"):
             self.close()
             raise SandboxUnavailable(f"sandbox sent an unexpected boot answer: {info!r}")
+        shared = [] if self.config.insecure_no_sandbox else _shared_namespaces(info.get("ns") or {})
+        if shared:
+            self.close()
+            raise SandboxUnavailable(
+                f"the sandbox shares this process's {', '.join(shared)} namespace(s): firejail did not "
+                "confine it (it runs commands unsandboxed when it believes it is already inside a sandbox, "
+                "or lacks the privileges to build one; see the README's container section); refusing to run "
+                "untrusted code"
+            )
         info["memory"] = memory
         if self.cgroup is not None:
             info["oom_protected"] = self.cgroup.protect()

@@ -27,7 +27,8 @@ Host <-> zygote, over the zygote's stdin/stdout:
    through "join"; a child the kernel's OOM killer ended gets status ``memory``,
    and "peak_kb" is the cgroup's. The bootstrap
    builds the package from those sources and calls `main()`, which answers
-   ``{"ready": true, "python": "3.11.2", "pid": N}``.
+   ``{"ready": true, "python": "3.11.2", "pid": N, "ns": {"net": "net:[...]", ...}}``;
+   "ns" names the namespaces it runs in, for the host to check they are the sandbox's own.
 2. Jobs. The host writes one job frame at a time and reads exactly one
    answer frame before sending the next:
 
@@ -878,6 +879,20 @@ def _start_forker(workdir, nproc_slack, join_fd, hidden):
     return _ForkServer(ours)
 
 
+def _namespaces():
+    """The namespaces this process is in, by their /proc/self/ns names."""
+    out = {}
+    for name in NAMESPACES:
+        try:
+            out[name] = os.readlink("/proc/self/ns/" + name)
+        except OSError:
+            out[name] = None
+    return out
+
+
+NAMESPACES = ("net", "pid", "mnt", "ipc")
+
+
 def main(boot):
     """Boot from the host's boot frame `boot`, then serve jobs from the host until EOF."""
     # "/tmp" is firejail's private tmpfs; the unsandboxed (insecure) mode gets a fresh
@@ -921,7 +936,14 @@ def main(boot):
     )
     zygote = Zygote(env, workdir, fork_server, devnull, needs_restart=not clean)
     frames.write_frame(
-        host_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid(), "preimported": preimported}
+        host_out,
+        {
+            "ready": True,
+            "python": sys.version.split()[0],
+            "pid": os.getpid(),
+            "preimported": preimported,
+            "ns": _namespaces(),
+        },
     )
     zygote.serve()
 
