@@ -20,6 +20,7 @@ from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
 
 from .dispatcher import Dispatcher, LocalDispatcher
+from .memory import give_back_large_blocks
 from .progress import ProgressReport
 from .records import LineParser, parse_job
 from .scoring import Summary, score_file
@@ -298,6 +299,7 @@ def serve(
         raise click.UsageError("--tls-cert and --tls-key go together")
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
+    give_back_large_blocks()  # before any thread starts: a request's megabytes go back after it
     executor_config = build_config(**opts)  # type: ignore[arg-type]
     config = ServerConfig(
         host=host,
@@ -398,6 +400,7 @@ def worker(
 
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
+    give_back_large_blocks()
     config = build_config(**opts)  # type: ignore[arg-type]
     try:
         run_worker(
