@@ -264,7 +264,8 @@ class CeleryDispatcher:
         """Cancel one job: O(1) here; its worker learns it from the batch's cancel set (written
         in bulk by the chores thread) and drops it, queued or running."""
         if fut.cancel():  # still in the outbox: never sent
-            self.cancellations += 1
+            with self._lock:
+                self.cancellations += 1
             return True
         with self._lock:
             key = self._where.pop(fut, None)
