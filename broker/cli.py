@@ -205,6 +205,21 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
 main.add_command(score_command())
 
 
+def masked(url: str) -> str:
+    """A broker URL fit to print: its password replaced by `**` (as Celery's banner does)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:**@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _warn_insecure() -> None:
     err.print(
         "[bold red]WARNING: --insecure-no-sandbox: untrusted programs run WITHOUT isolation. "
@@ -342,7 +357,7 @@ def serve(
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
     server = FarmServer(config, dispatcher).start()
-    mode = f"cluster via {broker_url}" if broker_url else f"embedded, {dispatcher.capacity} slots"
+    mode = f"cluster via {masked(broker_url)}" if broker_url else f"embedded, {dispatcher.capacity} slots"
     http = f"; HTTP API on {host}:{server.http.port}" if server.http is not None else ""
     err.print(
         f"acefarm serving on {host}:{server.port} ({mode}{', TLS' if tls_cert else ''}"
@@ -458,7 +473,7 @@ def status(broker_url: str, watch: bool, interval: float) -> None:
                 _time.sleep(interval)
                 live.update(view.read().table(), refresh=True)
     except _redis.RedisError as exc:
-        err.print(f"[bold red]error:[/] cannot read the cluster at {broker_url}: {exc}")
+        err.print(f"[bold red]error:[/] cannot read the cluster at {masked(broker_url)}: {exc}")
         sys.exit(1)
     except KeyboardInterrupt:
         pass
