@@ -1,6 +1,7 @@
 """Real processes for cluster tests: a private redis-server, `acefarm worker`s, `acefarm serve`.
 
-Everything binds to 127.0.0.1 on free ports and is killed at the end.
+Everything binds to 127.0.0.1 on free ports and is killed at the end, unless a test places a
+process on another host of its own (a `prefix` such as `ip netns exec NS`, see netns.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 
 import grpc
+import redis as redis_lib
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -26,7 +29,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
+def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -36,24 +39,48 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 class RedisServer:
-    def __init__(self, workdir: pathlib.Path, persistent: bool = True) -> None:
+    """A private redis-server. On another host (`prefix`, `host`) it also listens on `unixsocket`,
+    which tests use to watch it (`client`) without a network path of their own; off the loopback
+    interface Redis wants a `password` (protected mode)."""
+
+    def __init__(
+        self,
+        workdir: pathlib.Path,
+        persistent: bool = True,
+        host: str = "127.0.0.1",
+        prefix: Sequence[str] = (),
+        unixsocket: pathlib.Path | None = None,
+        password: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.dir = workdir
         self.persistent = persistent
+        self.host = host
+        self.prefix = list(prefix)
+        self.unixsocket = unixsocket
+        self.password = password
         self.proc: subprocess.Popen | None = None
         self.start()
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/0"
+
+    def client(self) -> redis_lib.Redis:
+        """A client for the test itself: over the unix socket when there is one."""
+        if self.unixsocket is not None:
+            return redis_lib.Redis(unix_socket_path=str(self.unixsocket), password=self.password)
+        return redis_lib.Redis.from_url(self.url)
 
     def start(self) -> None:
         args = [
+            *self.prefix,
             "redis-server",
             "--port",
             str(self.port),
             "--bind",
-            "127.0.0.1",
+            self.host,
             "--dir",
             str(self.dir),
             "--save",
@@ -62,11 +89,17 @@ class RedisServer:
             "yes",
         ]
         args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        if self.unixsocket is not None:
+            args += ["--unixsocket", str(self.unixsocket), "--unixsocketperm", "700"]
+        if self.password:
+            args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(self.ping, 10, "redis-server")
+        wait_until(self.ping, 10, "redis-server")
 
     def ping(self) -> bool:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
+        where = ["-s", str(self.unixsocket)] if self.unixsocket else ["-h", self.host, "-p", str(self.port)]
+        env = {**os.environ, "REDISCLI_AUTH": self.password} if self.password else None
+        out = subprocess.run(["redis-cli", *where, "ping"], capture_output=True, text=True, env=env)
         return out.stdout.strip() == "PONG"
 
     def stop(self) -> None:
@@ -80,13 +113,16 @@ class RedisServer:
 
 
 class Proc:
-    """An acefarm subprocess in its own process group."""
+    """An acefarm subprocess in its own process group; `prefix` runs it through another command
+    that execs it (`ip netns exec NS`), `command` replaces `acefarm`."""
 
-    def __init__(self, args: list[str], log: pathlib.Path) -> None:
+    def __init__(
+        self, args: list[str], log: pathlib.Path, prefix: Sequence[str] = (), command: Sequence[str] = ACEFARM
+    ) -> None:
         self.log = log
         self.fh = open(log, "wb")
         self.proc = subprocess.Popen(
-            [*ACEFARM, *args], cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True
+            [*prefix, *command, *args], cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
@@ -111,10 +147,8 @@ def start_worker(redis: RedisServer, tmp: pathlib.Path, name: str, *extra: str) 
         ["worker", "--broker", redis.url, "--name", name, "--visibility-timeout", "5", *extra],
         tmp / f"worker-{name}.log",
     )
-    import redis as redis_lib
-
-    r = redis_lib.Redis.from_url(redis.url)
-    _wait(lambda: r.exists(f"acefarm:worker:{name}"), 30, f"worker {name} heartbeat")
+    r = redis.client()
+    wait_until(lambda: r.exists(f"acefarm:worker:{name}"), 30, f"worker {name} heartbeat")
     return w
 
 
@@ -123,7 +157,7 @@ def start_server(tmp: pathlib.Path, *args: str, port: int | None = None, name: s
     if port_file.exists():
         port_file.unlink()
     p = Proc(["serve", "--port", str(port or 0), "--port-file", str(port_file), *args], tmp / f"{name}.log")
-    _wait(lambda: port_file.exists() and port_file.read_text().strip(), 30, "server port")
+    wait_until(lambda: port_file.exists() and port_file.read_text().strip(), 30, "server port")
     bound = int(port_file.read_text())
     wait_healthy(bound)
     return p, bound
@@ -138,7 +172,7 @@ def wait_healthy(port: int, timeout: float = 30) -> None:
                 return False
             return resp.status == health_pb2.HealthCheckResponse.SERVING
 
-    _wait(ok, timeout, f"server on {port} healthy")
+    wait_until(ok, timeout, f"server on {port} healthy")
 
 
 def start_http_server(tmp: pathlib.Path, *args: str, name: str = "http") -> tuple[Proc, int, int]:
@@ -147,5 +181,5 @@ def start_http_server(tmp: pathlib.Path, *args: str, name: str = "http") -> tupl
     if http_file.exists():
         http_file.unlink()
     proc, port = start_server(tmp, "--http-port", "0", "--http-port-file", str(http_file), *args, name=name)
-    _wait(lambda: http_file.exists() and http_file.read_text().strip(), 30, "HTTP API port")
+    wait_until(lambda: http_file.exists() and http_file.read_text().strip(), 30, "HTTP API port")
     return proc, port, int(http_file.read_text())
