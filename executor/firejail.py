@@ -163,7 +163,10 @@ def diagnosis() -> str:
     if missing:
         notes.append("missing: " + ", ".join(missing))
     if _status().get("Seccomp", "0").strip() == "2":
-        notes.append("a seccomp filter confines this process (containers: --security-opt seccomp=unconfined)")
+        notes.append(
+            "a seccomp filter confines this process (runtimes' default profiles let firejail work; "
+            "a stricter one may refuse its namespaces)"
+        )
     try:
         with open("/proc/self/attr/current") as fh:
             profile = fh.read().strip()

@@ -46,6 +46,8 @@ def self_test(slot: Slot) -> None:
         job = prepare(Job.from_dict(data))
         try:
             answer = slot.run(job.sandbox_request(), answer_timeout(job), None, job.tester_sources())
+            if "infra" in answer:  # the sandbox could not run it: say why, not what judging that makes of it
+                raise SlotCrashed(answer["infra"])
             got = tuple(t.verdict.value for t in judge(job, answer).tests)
         except SlotCrashed as exc:
             got = ("crashed: %s" % exc,)

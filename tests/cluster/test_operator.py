@@ -107,7 +107,6 @@ def test_status_names_an_unreachable_redis(tmp_path):
     assert out.returncode == 1 and "cannot read the cluster" in out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="serve's banner and status's error print the broker URL with its password")
 def test_the_broker_password_stays_out_of_what_operators_see(tmp_path):
     password = secrets.token_hex(16)
     redis_server = RedisServer(tmp_path, persistent=False, password=password)
