@@ -92,9 +92,7 @@ class Podman:
         self.logs = workdir
 
     def run(self, *args: str, check: bool = True, timeout: float = 600, **kw: Any) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run(
-            ["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout, **kw
-        )
+        out = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout, **kw)
         if check and out.returncode != 0:
             raise RuntimeError(f"podman {' '.join(args[:3])}... failed ({out.returncode}):\n{out.stderr[-3000:]}")
         return out
@@ -172,7 +170,9 @@ class ComposeProject:
     def __call__(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         out = subprocess.run([*self.cmd, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
         if check and out.returncode != 0:
-            raise RuntimeError(f"compose {' '.join(args)} failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+            raise RuntimeError(
+                f"compose {' '.join(args)} failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}"
+            )
         return out
 
     def containers(self, service: str) -> list[str]:
@@ -190,7 +190,13 @@ class ComposeProject:
 
     def logs(self) -> str:
         out = self.podman.run(
-            "ps", "-a", "--filter", f"label=io.podman.compose.project={self.name}", "--format", "{{.Names}}", check=False
+            "ps",
+            "-a",
+            "--filter",
+            f"label=io.podman.compose.project={self.name}",
+            "--format",
+            "{{.Names}}",
+            check=False,
         )
         text = []
         for name in out.stdout.split():
@@ -217,7 +223,7 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.5) -
             last = predicate()
             if last:
                 return last
-        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+        except Exception as exc:  # retried until the deadline
             last = exc
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")

