@@ -175,6 +175,20 @@ class ComposeProject:
             )
         return out
 
+    def remove(self) -> None:
+        """`down -v`, then whatever it left: podman-compose's down knows only one replica of a
+        scaled service, so the others (and the pod, volumes and network they hold) stay."""
+        self("down", "-v", "-t", "5", check=False)
+        label = f"label=io.podman.compose.project={self.name}"
+        self.podman.run("pod", "rm", "-f", f"pod_{self.name}", check=False)
+        left = self.podman.run("ps", "-aq", "--filter", label, check=False).stdout.split()
+        if left:
+            self.podman.run("rm", "-f", "-t", "5", *left, check=False)
+        volumes = self.podman.run("volume", "ls", "-q", "--filter", label, check=False).stdout.split()
+        if volumes:
+            self.podman.run("volume", "rm", "-f", *volumes, check=False)
+        self.podman.run("network", "rm", "-f", f"{self.name}_default", check=False)
+
     def containers(self, service: str) -> list[str]:
         out = self.podman.run(
             "ps",

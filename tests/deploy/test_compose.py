@@ -138,7 +138,7 @@ def farm(podman):
         print(project.logs())
         raise
     finally:
-        project("down", "-v", "-t", "5", check=False, timeout=300)
+        project.remove()
 
 
 def test_image_serves_humaneval_with_the_right_verdicts(farm):
@@ -151,6 +151,9 @@ def test_image_serves_humaneval_with_the_right_verdicts(farm):
         probe = client.execute(NETWORK_PROBE)
     counts = tally(results)
     print(f"HumanEval through compose: {counts} in {took:.1f} s ({counts['n'] / took:.0f} programs/s)")
+    names = [*farm.project.containers("server"), *farm.project.containers("worker")]
+    stats = farm.project.podman.run("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *names, check=False)
+    print("memory after the batch:\n" + stats.stdout)
     assert counts == {"canonical_passed": 164, "wrong_passed": 0, "infra_error": 0, "n": 328}
     assert probe.verdict is Verdict.PASSED, probe
 
