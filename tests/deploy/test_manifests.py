@@ -166,6 +166,9 @@ def test_compose_privileges():
     worker, server = services["worker"], services["server"]
     assert worker["cap_drop"] == ["ALL"] and set(worker["cap_add"]) == SANDBOX_CAPS
     assert "privileged" not in worker
+    # Read-only roots; a worker's firejail needs a writable /run and a world-writable /tmp.
+    assert worker["read_only"] is server["read_only"] is True
+    assert set(worker["tmpfs"]) == {"/tmp", "/run"}
     assert server["cap_drop"] == ["ALL"] and "cap_add" not in server
     assert server["user"].split(":")[0] != "0" and "no-new-privileges" in server["security_opt"]
 
@@ -284,10 +287,15 @@ def test_only_workers_get_the_sandbox_privileges():
             ctx = container["securityContext"]
             assert ctx["capabilities"]["drop"] == ["ALL"]
             assert not ctx.get("privileged")
+            assert ctx.get("readOnlyRootFilesystem", False) is (dep["metadata"]["name"] != "redis")
             if dep["metadata"]["name"] == "acefarm-worker":
                 assert set(ctx["capabilities"]["add"]) == SANDBOX_CAPS
                 assert ctx["allowPrivilegeEscalation"] is True  # firejail is setuid root
                 assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+                pod = dep["spec"]["template"]["spec"]
+                memory = {v["name"] for v in pod["volumes"] if v["emptyDir"].get("medium") == "Memory"}
+                mounts = {m["mountPath"] for m in container["volumeMounts"] if m["name"] in memory}
+                assert mounts == {"/tmp", "/run"}
             else:
                 assert "add" not in ctx["capabilities"] and ctx["allowPrivilegeEscalation"] is False
     server_pod = k8s_get("Deployment", "acefarm-server")["spec"]["template"]["spec"]
