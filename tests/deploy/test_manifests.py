@@ -1,7 +1,8 @@
 """deploy/'s files without containers: each parses, every `acefarm` command line in them is one the
 CLI accepts, and the files agree with each other and with the code (ports, metric names, the
-Celery queue, the sandbox's privileges). test_compose.py runs the image and the Compose file;
-test_units.py runs the systemd units' commands."""
+Celery queue, the sandbox's privileges). With containers (`make test-deploy`): test_image.py runs
+the image, test_compose.py the Compose file, test_kube.py the Kubernetes Deployments; test_units.py
+runs the systemd units' commands."""
 
 from __future__ import annotations
 
