@@ -13,13 +13,27 @@ from executor import Job, JobResult, Verdict
 from .dispatcher import Dispatcher, FarmStatus, OnStart
 
 
+def result_size(result: JobResult) -> int:
+    """About what a result costs to keep: a base, each test's record and its texts."""
+    size = 400 + len(result.message or "")
+    for t in result.tests:
+        size += 120 + len(t.message or "")
+        if t.output is not None:
+            size += len(t.output.stdout) + len(t.output.stderr) + sum(len(v) for _, v in t.output.files)
+    return size
+
+
 class CachingDispatcher:
-    def __init__(self, inner: Dispatcher, max_entries: int = 100_000) -> None:
+    """Results by content hash, least recently used out first past `max_bytes` (their
+    approximate size, `result_size`)."""
+
+    def __init__(self, inner: Dispatcher, max_bytes: int = 512 << 20) -> None:
         self.inner = inner
         self.runtime = inner.runtime
         self.capacity = inner.capacity
-        self.max_entries = max_entries
-        self._results: OrderedDict[str, JobResult] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._results: OrderedDict[str, tuple[JobResult, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
 
@@ -32,7 +46,7 @@ class CachingDispatcher:
                 self.hits += 1
         if hit is not None:
             fut: Future[JobResult] = Future()
-            fut.set_result(replace(hit, id=job.id, cached=True))
+            fut.set_result(replace(hit[0], id=job.id, cached=True))
             return fut
         fut = self.inner.submit(job, on_start)
         fut.add_done_callback(lambda f: self._store(key, f))
@@ -41,10 +55,17 @@ class CachingDispatcher:
     def _store(self, key: str, fut: Future[JobResult]) -> None:
         if fut.cancelled() or fut.exception() is not None or fut.result().verdict is Verdict.INFRA_ERROR:
             return
+        result = fut.result()
+        size = result_size(result)
         with self._lock:
-            self._results[key] = fut.result()
-            while len(self._results) > self.max_entries:
-                self._results.popitem(last=False)
+            old = self._results.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._results[key] = (result, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes and self._results:
+                _, (_, gone) = self._results.popitem(last=False)
+                self.bytes -= gone
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return self.inner.cancel(fut)

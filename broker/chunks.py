@@ -76,8 +76,13 @@ class ChunkEncoder:
         if len(text) <= SUITE_INLINE_BYTES:
             suite = _WireSuite(_sha(text), raw)
         else:
-            suite = _WireSuite(_sha(text), None, time.monotonic())
-            self.redis.set(suite_key(suite.sha), text, ex=SUITE_TTL_S)
+            # Large: one copy at a time (the text, then its bytes), sent to Redis as they are.
+            del raw
+            data = text.encode("utf-8", "surrogatepass")
+            del text
+            suite = _WireSuite(hashlib.sha256(data).hexdigest(), None, time.monotonic())
+            self.redis.set(suite_key(suite.sha), data, ex=SUITE_TTL_S)
+            del data
         if isinstance(tests, Tests):
             with self._lock:
                 tests._wire = suite  # type: ignore[attr-defined]  # a memo on the shared object

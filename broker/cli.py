@@ -20,6 +20,7 @@ from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
 
 from .dispatcher import Dispatcher, LocalDispatcher
+from .memory import give_back_large_blocks
 from .progress import ProgressReport
 from .records import LineParser, parse_job
 from .scoring import Summary, score_file
@@ -269,6 +270,13 @@ def _warn_insecure() -> None:
     help="Cluster mode: resend a job unanswered this long (default 2 x visibility timeout + 30 s); "
     "covers chunks lost with a frozen worker or a Redis that lost its data.",
 )
+@click.option(
+    "--cache-mb",
+    default=None,
+    type=click.IntRange(1),
+    help="Bound of the result cache (least recently used out first): the embedded server's in memory "
+    "(default 512), or in cluster mode a cap on the workers' --cache-mb for the whole cluster.",
+)
 @executor_options
 def serve(
     host: str,
@@ -285,6 +293,7 @@ def serve(
     port_file: str | None,
     visibility_timeout: int,
     resend_after: float | None,
+    cache_mb: int | None,
     **opts: object,
 ) -> None:
     """Serve the farm's gRPC API, and its HTTP API with --http-port (embedded sandbox pool, or a
@@ -298,6 +307,7 @@ def serve(
         raise click.UsageError("--tls-cert and --tls-key go together")
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
+    give_back_large_blocks()  # before any thread starts: a request's megabytes go back after it
     executor_config = build_config(**opts)  # type: ignore[arg-type]
     config = ServerConfig(
         host=host,
@@ -318,12 +328,16 @@ def serve(
             from .cluster import CeleryDispatcher
 
             dispatcher = CeleryDispatcher(
-                broker_url, executor_config, visibility_timeout_s=visibility_timeout, resend_after_s=resend_after
+                broker_url,
+                executor_config,
+                visibility_timeout_s=visibility_timeout,
+                resend_after_s=resend_after,
+                cache_mb=cache_mb,
             )
         else:
             from .cache import CachingDispatcher
 
-            dispatcher = CachingDispatcher(LocalDispatcher(executor_config))
+            dispatcher = CachingDispatcher(LocalDispatcher(executor_config), (cache_mb or 512) << 20)
     except SandboxUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
@@ -398,6 +412,7 @@ def worker(
 
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
+    give_back_large_blocks()
     config = build_config(**opts)  # type: ignore[arg-type]
     try:
         run_worker(

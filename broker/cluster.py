@@ -70,6 +70,7 @@ UPKEEP_S = 1.0
 DEFAULT_CACHE_MB = 512
 CACHE_INDEX = PREFIX + "cache-index"  # sorted set: cache key -> last use (unix time)
 CACHE_BYTES = PREFIX + "cache-bytes"  # the cache's size as the farm counts it
+CACHE_CAP = PREFIX + "cache-cap"  # a server's --cache-mb in bytes: caps every worker's bound
 CACHE_ENTRY_OVERHEAD = 160  # bytes Redis spends per entry beyond its value (key, index member)
 
 UNEXPIRING_KEYS = {
@@ -78,17 +79,20 @@ UNEXPIRING_KEYS = {
     registry.UNACKED_INDEX: "kombu: the same chunks by the time they were taken",
     "_kombu.binding.*": "kombu: one set per queue, one member per binding",
     registry.WORKERS: "one entry per registered worker; dead ones removed within seconds by failover",
-    PREFIX + "cache*": "the result cache: entries (cache:<hash>), cache-index, cache-bytes; bounded by --cache-mb",
+    PREFIX + "cache*": "the result cache (cache:<hash>, cache-index, cache-bytes, cache-cap): --cache-mb",
 }
 
 # Publish a result at most once per (batch, job): HSETNX, then RPUSH; and, in the same round
 # trip, fill the result cache (KEYS[3], unless empty), evicting its least recently used
 # entries past the bound.
-#   KEYS: seen hash, reply list, cache key or '', cache index, cache byte count
+#   KEYS: seen hash, reply list, cache key or '', cache index, cache byte count, cache cap
 #   ARGV: job id, result JSON, reply TTL, seen TTL, cached JSON, now, cache bound, overhead
 PUBLISH = """
 if KEYS[3] ~= '' then
   local overhead = tonumber(ARGV[8])
+  local bound = tonumber(ARGV[7])
+  local cap = tonumber(redis.call('GET', KEYS[6]) or '')
+  if cap and cap < bound then bound = cap end
   local old = redis.call('STRLEN', KEYS[3])
   local size = string.len(ARGV[5]) + overhead
   if old > 0 then size = size - old - overhead end
@@ -96,7 +100,7 @@ if KEYS[3] ~= '' then
   redis.call('ZADD', KEYS[4], ARGV[6], KEYS[3])
   local total = redis.call('INCRBY', KEYS[5], size)
   local n = 0
-  while total > tonumber(ARGV[7]) and n < 64 do
+  while total > bound and n < 64 do
     local oldest = redis.call('ZPOPMIN', KEYS[4])
     if #oldest == 0 then
       redis.call('SET', KEYS[5], 0)
@@ -202,9 +206,12 @@ class CeleryDispatcher:
         visibility_timeout_s: int = 600,
         chunk: int = CHUNK,
         resend_after_s: float | None = None,
+        cache_mb: int | None = None,
     ) -> None:
         self.app = make_app(broker_url, visibility_timeout_s)
         self.redis = redis.Redis.from_url(broker_url)
+        if cache_mb is not None:  # a cap on every worker's --cache-mb, for the whole cluster
+            retrying(lambda: self.redis.set(CACHE_CAP, cache_mb << 20))
         self.config = config
         self.chunk = chunk
         self.encoder = ChunkEncoder(self.redis)
@@ -264,7 +271,8 @@ class CeleryDispatcher:
         """Cancel one job: O(1) here; its worker learns it from the batch's cancel set (written
         in bulk by the chores thread) and drops it, queued or running."""
         if fut.cancel():  # still in the outbox: never sent
-            self.cancellations += 1
+            with self._lock:
+                self.cancellations += 1
             return True
         with self._lock:
             key = self._where.pop(fut, None)

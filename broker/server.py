@@ -147,6 +147,7 @@ class FarmService:
             jobs = self.gateway.score_jobs(score_request(req))
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
+        del req  # the parsed message: its suite lives on in the jobs' one copy
         futures = self._submit(jobs, context).futures
         results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
         return _bytes(

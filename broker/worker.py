@@ -30,6 +30,7 @@ from . import registry
 from .chunks import WorkerSuites, suite_key
 from .cluster import (
     CACHE_BYTES,
+    CACHE_CAP,
     CACHE_ENTRY_OVERHEAD,
     CACHE_INDEX,
     CANCEL_POLL_S,
@@ -213,12 +214,13 @@ class Worker:
                 for job_id, message, cache_key, cached in entries:
                     p.evalsha(
                         self._script,
-                        5,
+                        6,
                         seen_key(batch),
                         reply,
                         cache_key,
                         CACHE_INDEX,
                         CACHE_BYTES,
+                        CACHE_CAP,
                         job_id,
                         json.dumps(message),
                         REPLY_TTL_S,

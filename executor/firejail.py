@@ -110,3 +110,77 @@ def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tu
     # No "--": with it firejail runs the command through the user's login shell.
     keep = [f"--keep-fd={','.join(map(str, sorted(keep_fds)))}"] if keep_fds else []
     return user_prefix(config, slot) + [config.firejail, *FLAGS, *keep, *blacklist, *argv]
+
+
+# What firejail (setuid root) needs to build the sandbox, found by taking each capability out of
+# the bounding set in turn: namespaces and mounts (SYS_ADMIN), the sandbox's loopback (NET_ADMIN),
+# its private /dev (MKNOD), its copies of /etc files (CHOWN, FOWNER, DAC_OVERRIDE), dropping its
+# own capabilities (SETPCAP), and setpriv's switch to the slot's user (SETUID, SETGID). A
+# container runtime's default set lacks SYS_ADMIN and NET_ADMIN.
+CAPABILITIES = {
+    "CAP_CHOWN": 0,
+    "CAP_DAC_OVERRIDE": 1,
+    "CAP_FOWNER": 3,
+    "CAP_SETGID": 6,
+    "CAP_SETUID": 7,
+    "CAP_SETPCAP": 8,
+    "CAP_NET_ADMIN": 12,
+    "CAP_SYS_ADMIN": 21,
+    "CAP_MKNOD": 27,
+}
+
+
+def _status() -> dict[str, str]:
+    try:
+        with open("/proc/self/status") as fh:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def missing_privileges() -> list[str]:
+    """What this process lacks for firejail to build a sandbox: capabilities absent from its
+    bounding set (a setuid program gets no more), and no_new_privs (a setuid program gets
+    nothing). Empty when nothing is known to be missing."""
+    status = _status()
+    missing = []
+    try:
+        bounding = int(status.get("CapBnd", "0"), 16)
+    except ValueError:
+        bounding = -1
+    if bounding >= 0:
+        missing += [name for name, bit in CAPABILITIES.items() if not bounding >> bit & 1]
+    if status.get("NoNewPrivs", "0").strip() == "1":
+        missing.append("no_new_privs is set (setuid firejail cannot gain its privileges)")
+    return missing
+
+
+def diagnosis() -> str:
+    """What may stop firejail here, for the message of a sandbox that failed to start: missing
+    privileges, a seccomp filter or an AppArmor profile confining this process."""
+    notes = []
+    missing = missing_privileges()
+    if missing:
+        notes.append("missing: " + ", ".join(missing))
+    if _status().get("Seccomp", "0").strip() == "2":
+        notes.append("a seccomp filter confines this process (containers: --security-opt seccomp=unconfined)")
+    try:
+        with open("/proc/self/attr/current") as fh:
+            profile = fh.read().strip()
+    except OSError:
+        profile = ""
+    if profile and profile != "unconfined":
+        notes.append(f"AppArmor profile {profile!r} (containers: --security-opt apparmor=unconfined)")
+    return "; ".join(notes)
+
+
+def check_privileges() -> None:
+    """Refuse to start sandboxes that cannot be built, naming what is missing (the README's
+    container section says how to grant it)."""
+    missing = missing_privileges()
+    if missing:
+        raise SandboxUnavailable(
+            "firejail cannot build the sandbox: this process lacks "
+            + ", ".join(missing)
+            + " (in a container: --cap-add SYS_ADMIN --cap-add NET_ADMIN, see the README's container section)"
+        )

@@ -150,15 +150,28 @@ def base() -> tuple[int, str]:
         return _base
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace (its inode): a pid means a process only within it."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
 def _remove_stale(parent: str) -> None:
-    """Remove the empty slot cgroups of host processes that are gone (killed before closing)."""
+    """Remove the empty slot cgroups of host processes that are gone (killed before closing).
+    Only those made in this pid namespace: farms in other containers may share the cgroup
+    tree, and their pids mean nothing in our /proc."""
     try:
         names = os.listdir(parent)
     except OSError:
         return
+    ours = _pid_namespace()
     for name in names:
-        pid = name[len(PREFIX) :].split("-")[0]
-        if name.startswith(PREFIX) and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+        parts = name[len(PREFIX) :].split("-")
+        if not name.startswith(PREFIX) or len(parts) != 3 or parts[0] != ours or not parts[1].isdigit():
+            continue
+        if not os.path.exists(f"/proc/{parts[1]}"):
             for leaf in ("job", "sandbox", ""):
                 try:
                     os.rmdir(os.path.join(parent, name, leaf))
@@ -171,7 +184,7 @@ class SlotCgroup:
 
     def __init__(self) -> None:
         self.version, parent = base()
-        self.path = os.path.join(parent, f"{PREFIX}{os.getpid()}-{next(_serial)}")
+        self.path = os.path.join(parent, f"{PREFIX}{_pid_namespace()}-{os.getpid()}-{next(_serial)}")
         self.sandbox = os.path.join(self.path, "sandbox")
         self.job = os.path.join(self.path, "job")
         self._fds: dict[str, int] = {}

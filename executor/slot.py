@@ -119,6 +119,8 @@ class Slot:
                 self._scratch = tempfile.mkdtemp(prefix="acefarm-insecure-")
                 cmd = argv
             else:
+                if os.geteuid() == 0:  # as another user, firejail's own setuid bit decides
+                    firejail.check_privileges()
                 cmd = firejail.command(self.config, argv, self.index, tuple(fds.values()))
         except BaseException:
             self.close()  # the cgroup just made
@@ -163,7 +165,10 @@ class Slot:
             errlog.seek(0)
             detail = errlog.read().decode("utf-8", "replace").strip()[-2000:]
             self.close()
-            raise SandboxUnavailable(f"sandbox failed to start: {exc}; {detail or 'no output'}") from None
+            why = "" if self.config.insecure_no_sandbox else firejail.diagnosis()
+            raise SandboxUnavailable(
+                f"sandbox failed to start: {exc}; {detail or 'no output'}" + (f" ({why})" if why else "")
+            ) from None
         finally:
             errlog.close()
         if not info.get("ready"):

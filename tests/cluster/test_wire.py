@@ -186,3 +186,14 @@ def test_the_backstop_requeues_old_chunks_no_live_worker_holds_and_leaves_runnin
         assert r.zscore(registry.UNACKED_INDEX, running.delivery_tag) > 1  # its age renewed
         assert take(conn).payload == {"chunk": "orphan"}
         assert registry.restore_unheld(r, 600, ["busy"]) == 0
+
+
+def test_a_servers_cache_cap_bounds_every_worker(r):
+    from broker.cluster import CACHE_CAP
+
+    worker = Worker("w", Pool(ExecutorConfig(slots=1)), r, cache_bytes=1 << 30)
+    r.set(CACHE_CAP, 5_000)  # what `acefarm serve --broker ... --cache-mb` writes, in bytes
+    job = Job.from_dict({"id": "0", "program": "x = 1", "tests": ["assert x == 1"]})
+    for k in range(50):
+        worker._publish_ready(f"b{k}", "acefarm:reply:c", [(job, f"c{k}", result(k), None)])
+    assert 0 < int(r.get(CACHE_BYTES)) <= 5_000

@@ -12,7 +12,8 @@ from executor import ExecutorConfig, Job, Pool, Verdict, memcg
 
 P = Verdict.PASSED
 WHERE = (
-    "def where():\n    return [l.split(':', 2)[2] for l in open('/proc/self/cgroup')\n"
+    "def where():  # the last two parts of the memory cgroup's path (the rest varies by host)\n"
+    "    return ['/'.join(l.strip().split(':', 2)[2].split('/')[-2:]) for l in open('/proc/self/cgroup')\n"
     "            if ':memory:' in l or l.startswith('0::')]\n"
 )
 
@@ -126,7 +127,7 @@ def test_a_slot_that_cannot_start_leaves_no_cgroup():
     from executor import SandboxUnavailable
 
     parent = memcg.base()[1]
-    mine = f"{memcg.PREFIX}{os.getpid()}-"
+    mine = f"{memcg.PREFIX}{memcg._pid_namespace()}-{os.getpid()}-"
     before = {n for n in os.listdir(parent) if n.startswith(mine)}
     with pytest.raises(SandboxUnavailable):
         Pool(ExecutorConfig(firejail="/nonexistent/firejail", slots=1)).start()
@@ -134,3 +135,25 @@ def test_a_slot_that_cannot_start_leaves_no_cgroup():
         with pytest.raises(SandboxUnavailable):
             Pool(ExecutorConfig(sandbox_user="no-such-user-acefarm", slots=1)).start()
     assert {n for n in os.listdir(parent) if n.startswith(mine)} == before
+
+
+@needs_cgroup
+def test_stale_cleanup_leaves_other_pid_namespaces_cgroups_alone():
+    """Farms in other containers may share the cgroup tree: a pid of theirs means nothing in our
+    /proc, so only this pid namespace's slot cgroups of dead processes are removed."""
+    parent = memcg.base()[1]
+    dead = 4_000_000  # above any pid_max: no such process
+    ours = os.path.join(parent, f"{memcg.PREFIX}{memcg._pid_namespace()}-{dead}-0")
+    theirs = os.path.join(parent, f"{memcg.PREFIX}1-{dead}-0")
+    for path in (ours, theirs):
+        os.makedirs(os.path.join(path, "job"), exist_ok=True)
+    try:
+        memcg._remove_stale(parent)
+        assert not os.path.exists(ours)
+        assert os.path.exists(os.path.join(theirs, "job"))
+    finally:
+        for path in (os.path.join(theirs, "job"), theirs, os.path.join(ours, "job"), ours):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass

@@ -73,3 +73,37 @@ def test_a_sandbox_firejail_did_not_build_is_refused_not_used(tmp_path):
     run = subprocess.run([*PID_NS, sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.stdout.startswith("REFUSED"), run.stdout + run.stderr[-2000:]
     assert "net" in run.stdout and "firejail did not confine it" in run.stdout
+
+
+def without(cap):
+    return ["setpriv", f"--bounding-set=-{cap}", f"--inh-caps=-{cap}"]
+
+
+needs_root = pytest.mark.skipif(
+    __import__("os").geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv"
+)
+
+
+@needs_root
+@pytest.mark.parametrize("cap", ["sys_admin", "net_admin", "setuid", "mknod"])
+def test_a_missing_capability_is_named_at_start(tmp_path, cap):
+    cmd = [*without(cap), *ACEFARM, "score", str(DEMO), "-o", str(tmp_path / "o.jsonl")]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and f"CAP_{cap.upper()}" in run.stderr, run.stderr[-1000:]
+    assert not (tmp_path / "o.jsonl").exists() or (tmp_path / "o.jsonl").read_text() == ""
+
+
+@needs_root
+def test_no_new_privs_is_named_at_start(tmp_path):
+    cmd = ["setpriv", "--no-new-privs", *ACEFARM, "score", str(DEMO), "-o", str(tmp_path / "o.jsonl")]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "no_new_privs" in run.stderr, run.stderr[-1000:]
+
+
+@needs_root
+@pytest.mark.parametrize("verb", [["serve", "--port", "0"], ["worker", "--broker", "redis://127.0.0.1:1/0"]])
+def test_serve_and_worker_refuse_to_start_without_the_privileges(verb):
+    run = subprocess.run(
+        [*without("sys_admin"), *ACEFARM, *verb], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 1 and "CAP_SYS_ADMIN" in run.stderr, run.stderr[-1000:]
