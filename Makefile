@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := firejail redis-server python3 python3-venv util-linux passwd
 SANDBOX_USER := acefarm-sandbox
 
-.PHONY: setup run test lint bench clean system-packages sandbox-user
+.PHONY: setup run test test-deploy lint bench clean system-packages sandbox-user deploy-packages
 
 setup: system-packages sandbox-user $(VENV)/.installed broker/_generated/farm_pb2_grpc.py
 
@@ -59,6 +59,20 @@ run: setup
 
 test: setup lint
 	$(VENV)/bin/pytest
+
+# deploy/ for real (tests/deploy/test_compose.py): the image built on a Debian base made with
+# debootstrap, and the Compose file run under podman. Slow; `make test` deselects it.
+DEPLOY_PACKAGES := podman runc debootstrap netavark aardvark-dns iptables
+deploy-packages:
+	@if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null \
+	    || [ ! -x /usr/lib/podman/aardvark-dns ]; then \
+	  echo ">> installing system packages: $(DEPLOY_PACKAGES)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPLOY_PACKAGES); \
+	fi
+
+test-deploy: setup deploy-packages
+	$(VENV)/bin/pytest -m deploy tests/deploy
 
 # ruff (lint + format) over the whole tree, mypy strict on executor/ and broker/; settings
 # in pyproject.toml.
