@@ -29,6 +29,7 @@ Every key the farm writes expires, or is bounded as UNEXPIRING_KEYS says.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import queue
@@ -67,6 +68,8 @@ STATS_TTL_S = 24 * 3600
 CANCEL_POLL_S = 0.25
 PUBLISH_LINGER_S = 0.01
 UPKEEP_S = 1.0
+DONE_TTL_S = 900  # done:<batch>: a finished batch's late redeliveries publish nothing
+CLAIM_GRACE_S = 5.0  # a chunk taken from the queue is recorded as held within this
 DEFAULT_CACHE_MB = 512
 CACHE_INDEX = PREFIX + "cache-index"  # sorted set: cache key -> last use (unix time)
 CACHE_BYTES = PREFIX + "cache-bytes"  # the cache's size as the farm counts it
@@ -77,7 +80,7 @@ UNEXPIRING_KEYS = {
     QUEUE: "the Celery queue (chunks waiting): bounded by the servers' --max-queue",
     registry.UNACKED: "kombu: chunks taken and not acknowledged; at most workers x --threads",
     registry.UNACKED_INDEX: "kombu: the same chunks by the time they were taken",
-    "_kombu.binding.*": "kombu: one set per queue, one member per binding",
+    "_kombu.binding*": "kombu: one set per queue, one member per binding",
     registry.WORKERS: "one entry per registered worker; dead ones removed within seconds by failover",
     PREFIX + "cache*": "the result cache (cache:<hash>, cache-index, cache-bytes, cache-cap): --cache-mb",
 }
@@ -85,7 +88,8 @@ UNEXPIRING_KEYS = {
 # Publish a result at most once per (batch, job): HSETNX, then RPUSH; and, in the same round
 # trip, fill the result cache (KEYS[3], unless empty), evicting its least recently used
 # entries past the bound.
-#   KEYS: seen hash, reply list, cache key or '', cache index, cache byte count, cache cap
+#   KEYS: seen hash, reply list, cache key or '', cache index, cache byte count, cache cap,
+#         the batch's done marker (its server has every answer: nothing more is pushed)
 #   ARGV: job id, result JSON, reply TTL, seen TTL, cached JSON, now, cache bound, overhead
 PUBLISH = """
 if KEYS[3] ~= '' then
@@ -112,7 +116,7 @@ if KEYS[3] ~= '' then
     n = n + 1
   end
 end
-if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 1 then
+if redis.call('EXISTS', KEYS[7]) == 0 and redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 1 then
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   redis.call('RPUSH', KEYS[2], ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -124,6 +128,10 @@ return 0
 
 def seen_key(batch: str) -> str:
     return f"{PREFIX}seen:{batch}"
+
+
+def done_key(batch: str) -> str:
+    return f"{PREFIX}done:{batch}"
 
 
 def cancel_key(batch: str) -> str:
@@ -195,6 +203,17 @@ class _Sent:
     attempt: int
 
 
+@dataclass
+class _Batch:
+    """A chunk this dispatcher sent and has not every answer of. `front`: put back at the
+    front of the queue (failover) at `enqueued_at`, rather than at its back."""
+
+    enqueued_at: float
+    front: bool = False
+    claimed_at: float | None = None  # first seen held by a worker, or first answer
+    suspect: bool = False  # looked lost at the previous check
+
+
 class CeleryDispatcher:
     """Sends jobs to workers in chunks and resolves futures from the reply list; keeps the
     worker registry (failover) and the farm's Redis keys in bounds."""
@@ -221,6 +240,12 @@ class CeleryDispatcher:
         self._pending: dict[tuple[str, str], _Sent] = {}  # (batch, wire id) -> the job
         self._where: dict[Future[JobResult], tuple[str, str]] = {}  # its key, for O(1) cancel
         self._open: dict[str, int] = {}  # batch -> jobs not answered yet
+        self._batches: dict[str, _Batch] = {}
+        # The queue is served in order: a chunk enqueued behind another (or after one was put
+        # at the front) that a worker has taken proves the other was taken too. The latest
+        # such evidence, from chunks taken CLAIM_GRACE_S ago or more: (enqueued_at, claimed_at).
+        self._claims: collections.deque[tuple[float, float]] = collections.deque()
+        self._taken_enqueued = self._taken_at = float("-inf")
         self._lock = threading.Lock()
         self._outbox: queue.Queue[Any] = queue.Queue()
         self._chores: queue.Queue[tuple[str, str, str]] = queue.Queue()
@@ -346,7 +371,10 @@ class CeleryDispatcher:
         for tries in range(8):
             try:
                 payload = self.encoder.encode(batch, self.reply, wire, refresh=attempt > 1)
-                self.app.send_task(TASK, args=[payload], queue=QUEUE)
+                with self._lock:
+                    if batch in self._open:
+                        self._batches[batch] = _Batch(time.monotonic())
+                self.app.send_task(TASK, args=[payload], queue=QUEUE, task_id=batch)
                 return
             except Exception as exc:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
@@ -369,6 +397,7 @@ class CeleryDispatcher:
             self._open[batch] = left
             return
         self._open.pop(batch, None)
+        self._batches.pop(batch, None)
         self._chores.put(("done", batch, ""))
 
     def _resolve(self, result: JobResult, batch: str, started: float | None) -> None:
@@ -377,6 +406,7 @@ class CeleryDispatcher:
             if sent is None:
                 return
             self._where.pop(sent.fut, None)
+            self._claimed(batch, time.monotonic())
             self._answered(batch)
         if sent.fut.done():
             return
@@ -420,13 +450,71 @@ class CeleryDispatcher:
     def _upkeep_once(self) -> None:
         try:
             found = registry.census(self.redis)
-            for name in found.dead:
-                self.failovers += registry.fail_over(self.redis, name)
+            requeued = [task for name in found.dead for task in registry.fail_over(self.redis, name)]
             self._alive = found.alive
+            # The queue's length before what workers hold (a chunk moves from one to the other).
             self._chunks = registry.unacked(self.redis)
+            held = registry.held_tasks(self.redis, [w.name for w in found.alive])
             self.redis.expire(self.reply, REPLY_TTL_S)
         except redis.RedisError as exc:
             log.warning("cannot read the worker registry: %s", exc)
+            return
+        with self._lock:
+            self.failovers += len(requeued)
+            now = time.monotonic()
+            for task in requeued:  # ours among them are at the front of the queue again
+                if task in self._batches:
+                    self._batches[task] = _Batch(now, front=True)
+            for task in held:
+                self._claimed(task, now)
+        self._resend(self._lost(now), "taken from the queue by a worker that never recorded it")
+
+    def _claimed(self, batch: str, now: float) -> None:
+        """`batch` is seen taken by a worker (called under the lock)."""
+        b = self._batches.get(batch)
+        if b is not None and b.claimed_at is None:
+            b.claimed_at = now
+            if not b.front:
+                self._claims.append((b.enqueued_at, now))
+
+    def _lost(self, now: float) -> list[str]:
+        """Batches taken from the queue that no worker holds (lost on the way to one: a worker
+        whose network died while it waited for work), seen so at two checks in a row: the
+        queue is empty, or a chunk enqueued after them was taken CLAIM_GRACE_S ago or more.
+        Called under the lock."""
+        while self._claims and self._claims[0][1] <= now - CLAIM_GRACE_S:
+            enqueued, at = self._claims.popleft()
+            self._taken_enqueued = max(self._taken_enqueued, enqueued)
+            self._taken_at = max(self._taken_at, at)
+        waiting = self._chunks[0]
+        lost = []
+        for batch, b in self._batches.items():
+            if b.claimed_at is not None or now - b.enqueued_at < CLAIM_GRACE_S:
+                continue
+            behind = self._taken_at > b.enqueued_at if b.front else self._taken_enqueued > b.enqueued_at
+            if waiting == 0 or behind:
+                if b.suspect:
+                    lost.append(batch)
+                b.suspect = True
+            else:
+                b.suspect = False
+        return lost
+
+    def _resend(self, batches: list[str], why: str) -> None:
+        """Send the unanswered jobs of lost `batches` again, as new chunks."""
+        if not batches:
+            return
+        with self._lock:
+            gone = set(batches)
+            again = [(k, v) for k, v in self._pending.items() if k[0] in gone]
+            for k, v in again:
+                del self._pending[k]
+                self._where.pop(v.fut, None)
+                self._answered(k[0])
+            self.failovers += len(batches)
+        log.warning("%d chunks (%d jobs) %s; sending them again", len(batches), len(again), why)
+        for _, sent in again:
+            self._send([(sent.job, sent.on_start, sent.fut)], sent.attempt + 1)
 
     def _restore_visible(self) -> None:
         """The backstop: chunks unacknowledged past the visibility timeout and held by no live
@@ -485,6 +573,8 @@ class CeleryDispatcher:
             for batch, wires in cancels.items():
                 p.sadd(cancel_key(batch), *wires)
                 p.expire(cancel_key(batch), CANCEL_TTL_S)
+            for b in done:  # late redeliveries of a finished batch publish nothing more
+                p.set(done_key(b), 1, ex=DONE_TTL_S)
             if done:
                 p.delete(*[seen_key(b) for b in done])
             p.execute()

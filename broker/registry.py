@@ -137,19 +137,27 @@ def census(r: redis.Redis[bytes]) -> Census:
     return Census(alive, dead)
 
 
-def fail_over(r: redis.Redis[bytes], name: str) -> int:
+def fail_over(r: redis.Redis[bytes], name: str) -> list[str]:
     """Put every chunk the dead worker `name` held back at the front of the queue and remove
-    it from the registry. Returns the chunks requeued (by this call; another dispatcher may
-    have requeued some first)."""
+    it from the registry. Returns the task ids of the chunks requeued (by this call; another
+    dispatcher may have requeued some first)."""
     held = r.hgetall(holds_key(name))
-    moved = sum(requeue(r, tag.decode()) for tag in held.values())
+    moved = [task.decode() for task, tag in held.items() if requeue(r, tag.decode())]
     with r.pipeline() as p:
         p.delete(holds_key(name))
         p.hdel(WORKERS, name)
         p.execute()
     if held:
-        log.warning("worker %s stopped beating; %d of its %d chunks requeued", name, moved, len(held))
+        log.warning("worker %s stopped beating; %d of its %d chunks requeued", name, len(moved), len(held))
     return moved
+
+
+def held_tasks(r: redis.Redis[bytes], names: list[str]) -> set[str]:
+    """The task ids of the chunks the workers `names` hold now."""
+    with r.pipeline(transaction=False) as p:
+        for name in names:
+            p.hkeys(holds_key(name))
+        return {task.decode() for tasks in p.execute() for task in tasks}
 
 
 def requeue(r: redis.Redis[bytes], tag: str) -> bool:

@@ -45,6 +45,7 @@ from .cluster import (
     STATS_TTL_S,
     cancel_key,
     deliveries_key,
+    done_key,
     make_app,
     retrying,
     seen_key,
@@ -129,11 +130,14 @@ class Worker:
                 p.expire(deliveries_key(task_id), SEEN_TTL_S)
                 p.hmget(seen_key(batch), [d["id"] for d in wire])
                 p.smembers(cancel_key(batch))
+                p.exists(done_key(batch))
                 if need:
                     p.mget([suite_key(sha) for sha in need])
                 return p.execute()
 
-        deliveries, _, seen, cancelled, *fetched = retrying(check)
+        deliveries, _, seen, cancelled, finished, *fetched = retrying(check)
+        if finished:  # its server has every answer already (a late redelivery)
+            seen = [b"1"] * len(wire)
         stopped = {m.decode() for m in cancelled}
         todo = [d for d, done in zip(wire, seen) if done is None and d["id"] not in stopped]
         answered = sum(done is not None for done in seen)
@@ -214,13 +218,14 @@ class Worker:
                 for job_id, message, cache_key, cached in entries:
                     p.evalsha(
                         self._script,
-                        6,
+                        7,
                         seen_key(batch),
                         reply,
                         cache_key,
                         CACHE_INDEX,
                         CACHE_BYTES,
                         CACHE_CAP,
+                        done_key(batch),
                         job_id,
                         json.dumps(message),
                         REPLY_TTL_S,

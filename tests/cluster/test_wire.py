@@ -109,7 +109,7 @@ def test_a_dead_workers_chunk_goes_back_to_the_front_under_a_new_tag(redis_serve
         r.delete(registry.liveness_key("w1"))  # its heartbeat lapsed
         found = registry.census(r)
         assert found.alive == [] and found.dead == ["w1"]
-        assert registry.fail_over(r, "w1") == 1
+        assert registry.fail_over(r, "w1") == ["task-1"]
         assert not r.hexists(registry.WORKERS, "w1") and not r.exists(registry.holds_key("w1"))
         assert not r.hexists(registry.UNACKED, old_tag)
 
@@ -119,7 +119,7 @@ def test_a_dead_workers_chunk_goes_back_to_the_front_under_a_new_tag(redis_serve
         # The frozen worker wakes and acknowledges its old tag: the new holder keeps its chunk.
         held.ack()
         assert r.hexists(registry.UNACKED, again.delivery_tag)
-        assert registry.fail_over(r, "w1") == 0  # a second dispatcher seeing the same death: nothing moves
+        assert registry.fail_over(r, "w1") == []  # a second dispatcher seeing the same death: nothing moves
         assert take(conn).payload == {"chunk": "next"}
 
 
@@ -197,3 +197,14 @@ def test_a_servers_cache_cap_bounds_every_worker(r):
     for k in range(50):
         worker._publish_ready(f"b{k}", "acefarm:reply:c", [(job, f"c{k}", result(k), None)])
     assert 0 < int(r.get(CACHE_BYTES)) <= 5_000
+
+
+def test_a_finished_batch_publishes_nothing_more(r):
+    from broker.cluster import done_key
+
+    worker = Worker("w", Pool(ExecutorConfig(slots=1)), r)
+    job = Job.from_dict({"id": "0", "program": "x = 1", "tests": ["assert x == 1"]})
+    r.set(done_key("fin"), 1, ex=60)  # what the server writes once it has every answer of "fin"
+    assert worker._publish_ready("fin", "acefarm:reply:d", [(job, "", result(0), None)]) == 0
+    assert r.llen("acefarm:reply:d") == 0 and not r.exists(seen_key("fin"))
+    assert worker.tally_jobs() == {"answered_elsewhere": 1}
