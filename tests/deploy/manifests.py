@@ -23,7 +23,7 @@ DEPLOY = pathlib.Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
 SYSTEMD = DEPLOY / "systemd"
 
-# What firejail needs to build a slot's sandbox in a container, measured (deploy/OPERATORS.md):
+# What firejail needs to build a slot's sandbox in a container, measured (README, "Operating the farm"):
 # every file that grants a worker privileges grants exactly these.
 SANDBOX_CAPS = {"SYS_ADMIN", "NET_ADMIN", "MKNOD", "SETUID", "SETGID", "SETPCAP", "CHOWN", "DAC_OVERRIDE", "FOWNER"}
 

@@ -1,5 +1,5 @@
 """deploy/Dockerfile's image with the least privilege its sandbox needs: the default command (an
-embedded `acefarm serve`) judges jobs right with the nine capabilities of deploy/OPERATORS.md and
+embedded `acefarm serve`) judges jobs right with the nine capabilities of the README's "Operating the farm" and
 podman's default seccomp profile, not --privileged; and without any one of the nine, the sandbox
 does not start (the farm refuses to score rather than run programs unconfined)."""
 

@@ -46,7 +46,6 @@ def test_each_deploy_file_has_its_checks():
     files = {str(p.relative_to(DEPLOY)) for p in DEPLOY.rglob("*") if p.is_file()}
     assert files == {
         "Dockerfile",
-        "OPERATORS.md",
         "README.md",
         "compose.yaml",
         "prometheus.yml",
