@@ -241,6 +241,7 @@ class CeleryDispatcher:
         self._where: dict[Future[JobResult], tuple[str, str]] = {}  # its key, for O(1) cancel
         self._open: dict[str, int] = {}  # batch -> jobs not answered yet
         self._batches: dict[str, _Batch] = {}
+        self._early_cancels: set[Future[JobResult]] = set()  # cancelled while being sent
         # The queue is served in order: a chunk enqueued behind another (or after one was put
         # at the front) that a worker has taken proves the other was taken too. The latest
         # such evidence, from chunks taken CLAIM_GRACE_S ago or more: (enqueued_at, claimed_at).
@@ -302,6 +303,10 @@ class CeleryDispatcher:
         with self._lock:
             key = self._where.pop(fut, None)
             if key is None:
+                if fut.running():  # taken from the outbox, not registered yet: _send drops it
+                    self._early_cancels.add(fut)
+                    self.cancellations += 1
+                    return True
                 return False
             self._pending.pop(key, None)
             self._answered(key[0])
@@ -361,13 +366,30 @@ class CeleryDispatcher:
             wire.append((str(n), job, h))
         if hits:
             self._touch(hits)
+            with self._lock:
+                self._early_cancels.difference_update(items[int(k)][2] for k in range(len(items)) if cached[k])
         if not wire:
             return
+        dropped = []
         with self._lock:
-            for (w, job, _), (_, on_start, fut) in zip(wire, [items[int(w)] for w, _, _ in wire]):
+            kept = []
+            for w, job, h in wire:
+                _, on_start, fut = items[int(w)]
+                if fut in self._early_cancels:
+                    self._early_cancels.discard(fut)
+                    dropped.append(fut)
+                    continue
                 self._pending[(batch, w)] = _Sent(fut, job, on_start, now, attempt)
                 self._where[fut] = (batch, w)
-            self._open[batch] = len(wire)
+                kept.append((w, job, h))
+            wire = kept
+            if wire:
+                self._open[batch] = len(wire)
+        for fut in dropped:
+            if not fut.done():
+                fut.set_exception(CancelledError("cancelled"))
+        if not wire:
+            return
         for tries in range(8):
             try:
                 payload = self.encoder.encode(batch, self.reply, wire, refresh=attempt > 1)
@@ -410,6 +432,8 @@ class CeleryDispatcher:
             self._answered(batch)
         if sent.fut.done():
             return
+        with self._lock:
+            self._early_cancels.discard(sent.fut)  # a cancel that raced this answer
         if sent.on_start is not None and started is not None:
             # The worker's clock says when it started; placed on ours, within what we saw.
             now = time.monotonic()
