@@ -19,6 +19,8 @@ import hashlib
 import json
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,7 @@ from executor.judging.cache import BoundedLRU
 PREFIX = "acefarm:"
 SUITE_INLINE_BYTES = 64 * 1024
 SUITE_TTL_S = 3600
+PIECE_BYTES = 256 * 1024
 MEMO_BYTES = 256 << 20
 
 
@@ -49,13 +52,57 @@ class _WireSuite:
     stored_at: float = field(default=float("-inf"))
 
 
-def _text(tests: tuple[Any, ...]) -> tuple[list[Any], str]:
-    raw = [registry.to_raw(t) for t in tests]
-    return raw, json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+def _pieces(raw: list[Any]) -> Iterator[bytes]:
+    """The suite's JSON text as UTF-8, in pieces of at most PIECE_BYTES characters: never the
+    whole text at once (a suite may be megabytes; every copy of it counts)."""
+    yield b"["
+    for i, item in enumerate(raw):
+        if i:
+            yield b","
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        for k in range(0, len(text), PIECE_BYTES):
+            yield text[k : k + PIECE_BYTES].encode("utf-8", "surrogatepass")
+    yield b"]"
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(raw: list[Any]) -> tuple[str, int]:
+    """(sha256 of the suite's JSON text, its length in bytes), piece by piece."""
+    h = hashlib.sha256()
+    size = 0
+    for piece in _pieces(raw):
+        h.update(piece)
+        size += len(piece)
+    return h.hexdigest(), size
+
+
+def store(r: redis.Redis[bytes], sha: str, raw: list[Any]) -> None:
+    """Put a large suite in Redis a piece per command (Redis buffers a whole command: one
+    SET of megabytes costs it the suite twice over), under a temporary key renamed when whole."""
+    temp = f"{suite_key(sha)}:{uuid.uuid4().hex}"
+    first = True
+    for piece in _pieces(raw):
+        if first:
+            r.set(temp, piece, ex=SUITE_TTL_S)
+            first = False
+        else:
+            r.append(temp, piece)  # type: ignore[no-untyped-call]
+    r.rename(temp, suite_key(sha))  # type: ignore[no-untyped-call]
+
+
+def fetch(r: redis.Redis[bytes], sha: str) -> bytes | None:
+    """A stored suite's JSON text, read a piece per command (a reply is buffered whole in
+    Redis too); None when it is gone."""
+    key = suite_key(sha)
+    size = int(r.strlen(key))  # type: ignore[no-untyped-call]
+    if not size:
+        return None
+    out = bytearray()
+    while len(out) < size:
+        piece = r.getrange(key, len(out), min(size, len(out) + PIECE_BYTES) - 1)  # type: ignore[no-untyped-call]
+        if not piece:
+            return None  # expired meanwhile
+        out += piece
+    return bytes(out)
 
 
 class ChunkEncoder:
@@ -72,17 +119,13 @@ class ChunkEncoder:
             stale = refresh or time.monotonic() - suite.stored_at > SUITE_TTL_S / 2
             if suite.raw is not None or not stale:
                 return suite
-        raw, text = _text(tests)
-        if len(text) <= SUITE_INLINE_BYTES:
-            suite = _WireSuite(_sha(text), raw)
+        raw = [registry.to_raw(t) for t in tests]
+        sha, size = _digest(raw)
+        if size <= SUITE_INLINE_BYTES:
+            suite = _WireSuite(sha, raw)
         else:
-            # Large: one copy at a time (the text, then its bytes), sent to Redis as they are.
-            del raw
-            data = text.encode("utf-8", "surrogatepass")
-            del text
-            suite = _WireSuite(hashlib.sha256(data).hexdigest(), None, time.monotonic())
-            self.redis.set(suite_key(suite.sha), data, ex=SUITE_TTL_S)
-            del data
+            suite = _WireSuite(sha, None, time.monotonic())
+            store(self.redis, sha, raw)
         if isinstance(tests, Tests):
             with self._lock:
                 tests._wire = suite  # type: ignore[attr-defined]  # a memo on the shared object

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from celery import signals
 from executor import ExecutorConfig, Job, JobResult, Pool, Verdict
 
 from . import registry
-from .chunks import WorkerSuites, suite_key
+from .chunks import WorkerSuites, fetch
 from .cluster import (
     CACHE_BYTES,
     CACHE_CAP,
@@ -131,11 +132,9 @@ class Worker:
                 p.hmget(seen_key(batch), [d["id"] for d in wire])
                 p.smembers(cancel_key(batch))
                 p.exists(done_key(batch))
-                if need:
-                    p.mget([suite_key(sha) for sha in need])
                 return p.execute()
 
-        deliveries, _, seen, cancelled, finished, *fetched = retrying(check)
+        deliveries, _, seen, cancelled, finished = retrying(check)
         if finished:  # its server has every answer already (a late redelivery)
             seen = [b"1"] * len(wire)
         stopped = {m.decode() for m in cancelled}
@@ -150,7 +149,10 @@ class Worker:
             gave_up = self._publish_failures(batch, reply, failed, sizes)
             self.count("gave_up", chunk=True)
             return gave_up
-        built = self.suites.jobs(payload, todo, dict(zip(need, fetched[0])) if need else {})
+        fetched: dict[str, bytes | None] = {}
+        for sha in need if todo else []:
+            fetched[sha] = retrying(functools.partial(fetch, r, sha))
+        built = self.suites.jobs(payload, todo, fetched)
         published = self._publish_failures(batch, reply, [(d, j) for d, j in built if isinstance(j, str)], sizes)
         jobs = [(d, j) for d, j in built if isinstance(j, Job)]
         started: dict[str, float] = {}

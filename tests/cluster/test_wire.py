@@ -9,7 +9,7 @@ import redis
 from kombu import Connection
 
 from broker import registry
-from broker.chunks import SUITE_INLINE_BYTES, ChunkEncoder, WorkerSuites, suite_key
+from broker.chunks import SUITE_INLINE_BYTES, ChunkEncoder, WorkerSuites, fetch, suite_key
 from broker.cluster import CACHE_BYTES, CACHE_ENTRY_OVERHEAD, CACHE_INDEX, QUEUE, seen_key
 from broker.worker import Worker
 from executor import ExecutorConfig, Job, JobResult, Limits, Pool, TestResult, Verdict
@@ -59,11 +59,11 @@ def test_a_large_suite_is_stored_once_in_redis_and_parsed_once_per_worker(r):
         assert payload["suites"] == [{"sha": first["suites"][0]["sha"], "n": 2, "ref": True}]
         assert len(json.dumps(payload)) < 8 * 1024  # 32 programs, not 32 suites
     key = suite_key(first["suites"][0]["sha"])
-    assert 0 < r.ttl(key) <= 3600 and len(r.get(key)) > SUITE_INLINE_BYTES
+    assert 0 < r.ttl(key) <= 3600 and len(r.get(key)) > SUITE_INLINE_BYTES and not r.keys(key + ":*")
     worker = WorkerSuites(JobRules())
     need = worker.missing(first)
     assert need == [first["suites"][0]["sha"]]
-    built = worker.jobs(first, first["jobs"], dict(zip(need, r.mget([suite_key(s) for s in need]))))
+    built = worker.jobs(first, first["jobs"], {s: fetch(r, s) for s in need})
     assert all(isinstance(j, Job) and j.tests[0].code == big for _, j in built)
     assert worker.missing(second) == []  # the next chunk of the group is not fetched again
 
