@@ -25,7 +25,7 @@ from grpc_reflection.v1alpha import reflection
 from executor import InvalidJob, Job, JobResult
 
 from .config import ServerConfig
-from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request
+from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
 from .dispatcher import Dispatcher
 from .errors import RequestRejected, abort_for
 from .gateway import Gateway
@@ -148,14 +148,8 @@ class FarmService:
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
         futures = self._submit(jobs, context)
-        results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
-        return _bytes(
-            pb.ScoreResponse(
-                results=results,
-                matrix=[pb.ScoreRow(verdicts=[t.verdict for t in r.tests]) for r in results],
-                pass_rates=[r.pass_rate for r in results],
-            )
-        )
+        # Each result converted as it comes, into the answer itself.
+        return _bytes(score_response(self._result(f, context) for f in futures))
 
     def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")
