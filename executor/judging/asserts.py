@@ -921,10 +921,13 @@ class _Evaluator:
         return value
 
     def eval(self, node: ast.AST) -> Any:
-        method = getattr(self, "do_" + type(node).__name__, None)
+        method = _EVAL_METHODS.get(type(node))
         if method is None:
-            raise Unsupported(type(node).__name__)
-        return method(node)
+            method = getattr(_Evaluator, "do_" + type(node).__name__, None)
+            if method is None:
+                raise Unsupported(type(node).__name__)
+            _EVAL_METHODS[type(node)] = method
+        return method(self, node)
 
     def do__Probe(self, node: _Probe) -> Any:
         return self.values[node.index]
@@ -1058,6 +1061,9 @@ class _Evaluator:
         return self._call(func, args, kwargs)
 
 
+_EVAL_METHODS: dict[type, Callable[[_Evaluator, Any], Any]] = {}  # node type -> _Evaluator.do_<name>
+
+
 class _Value(ast.expr):
     """A value the test's own text computed already (see TrustedSnippet.folded)."""
 
@@ -1095,14 +1101,22 @@ class TrustedSnippet:
 
     asserts: tuple[TrustedAssert, ...]
 
-    @property
+    @functools.cached_property
     def probes(self) -> tuple[str, ...]:
         return tuple(p for a in self.asserts for p in a.probes)
 
-    @property
+    @functools.cached_property
     def own(self) -> tuple[bool, ...]:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
         return tuple(a.own for a in self.asserts for _ in a.probes)
+
+    @functools.cached_property
+    def _starts(self) -> tuple[int, ...]:
+        """Per assert, and past the last: how many probe values the asserts before it take."""
+        starts = [0]
+        for a in self.asserts:
+            starts.append(starts[-1] + len(a.probes))
+        return tuple(starts)
 
     @functools.cached_property
     def cheap_text(self) -> bool:
@@ -1131,7 +1145,8 @@ class TrustedSnippet:
 
     def values_before(self, n: int) -> int:
         """How many probe values the first `n` asserts take."""
-        return sum(len(a.probes) for a in self.asserts[:n])
+        count = len(self.asserts)
+        return self._starts[n if 0 <= n <= count else len(self.asserts[:n])]
 
     def judge(self, encoded: Any, start: int = 0, budget: Budget | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the values of all the probes. `start`: how many
