@@ -69,7 +69,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
 
    While a slow value phase runs, the zygote may write any number of
    ``{"part": test index, "v": [values]}`` frames before the answer (the
-   phase's values so far, in order, each sent once). The host may answer one
+   phase's values so far, in order, each sent once). It never waits for the
+   host to read them while the job runs (the host may be judging the job
+   before, which it does after sending this one): what the pipe cannot take
+   yet waits in the zygote and goes out as the pipe drains, all of it before
+   the answer. The host may answer one
    with ``{"stop": test index}``: the zygote then ends that phase with status
    ``stopped`` (the host sends it only when an assert those values cover has
    failed, and the phase is the job's last or the job stops at its first
@@ -278,7 +282,7 @@ class Zygote:
 
     def serve(self):
         """Answer the host's jobs until EOF (never returns)."""
-        host_in, host_out, memcg = self.env.host_in, self.env.host_out, self.env.memcg
+        host_in, memcg = self.env.host_in, self.env.memcg
         while True:
             job = frames.read_frame(host_in)
             if job is None:
@@ -303,7 +307,7 @@ class Zygote:
                 os.close(fd)
             if self.needs_restart or self.forker.broken or self._grown():
                 answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
-            frames.write_frame(host_out, answer)
+            self.env.to_host.write_frame(answer)  # after the job's part frames still pending
             if answer.get("restart"):
                 os._exit(0)
 
@@ -946,6 +950,7 @@ def main(boot):
         reap=fork_server.reaped,
         memcg=process.MemoryCgroup(memcg.get("oom"), memcg.get("usage"), memcg.get("peak")),
         protected=frozenset(int(n) for n in os.listdir("/proc") if n.isdigit()),
+        to_host=process.HostPipe(host_out),
     )
     zygote = Zygote(env, workdir, fork_server, devnull, needs_restart=not clean)
     frames.write_frame(
