@@ -191,12 +191,16 @@ class Slot:
         on_part: Callable[[Any, Any], bool] | None = None,
         snippets: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Send one job (zygote form) and return the zygote's answer.
+        """Send one job (zygote form) and return the zygote's answer (`send` + `answer`)."""
+        self.send(request, snippets)
+        return self.answer(timeout_s, on_part)
 
-        `snippets`: the sources of the job's snippet tests, sent as a frame of their own
-        right after the job; the zygote leaves it to the test process, which reads it itself.
-        `on_part(test index, values)` sees the values a slow phase streams before the
-        answer; when it returns True the zygote is told to stop that phase.
+    def send(self, request: dict[str, Any], snippets: list[str] | None = None) -> None:
+        """Send one job (zygote form); `answer` reads what the zygote makes of it. Raises
+        SlotCrashed when the zygote is gone.
+
+        `snippets`: the sources of the job's snippet tests, sent after the job's frame; the
+        zygote leaves them to the test process, which reads them itself.
         """
         if not self.alive:
             raise SlotCrashed("slot is not running")
@@ -206,9 +210,19 @@ class Slot:
             except OSError as exc:  # the job runs under the last one's limit; retried next job
                 log.warning("slot %d: cannot set the job's memory limit: %s", self.index, exc)
         self.busy = True
-        deadline = time.monotonic() + timeout_s
         try:
             self._send_job(request, snippets)
+        except BaseException:
+            self.busy = False
+            raise
+
+    def answer(self, timeout_s: float, on_part: Callable[[Any, Any], bool] | None = None) -> dict[str, Any]:
+        """The zygote's answer to the job sent last, within `timeout_s` from now (SlotCrashed
+        past it, the slot then closed). `on_part(test index, values)` sees the values a slow
+        phase streams before the answer; when it returns True the zygote is told to stop that
+        phase."""
+        deadline = time.monotonic() + timeout_s
+        try:
             while True:
                 answer = self._receive(deadline)
                 if "part" not in answer:
