@@ -231,9 +231,7 @@ class Pool:
         finally:
             slot.close()
 
-    def _run_on(
-        self, slot: Slot, job: Job, fut: Future[JobResult], before: _Answered | None
-    ) -> _Answered | JobResult:
+    def _run_on(self, slot: Slot, job: Job, fut: Future[JobResult], before: _Answered | None) -> _Answered | JobResult:
         """Run `job` in `slot`'s sandbox: its answer, to be judged, or an infra_error result
         after the retries. `before`, the job answered last, is judged once this one has been
         sent (or, failing that, before this returns)."""
