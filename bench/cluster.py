@@ -26,8 +26,9 @@ measured in the same run):
    is checked: 164/164 canonical passed, 0/164 wrong passed, and on (c) nothing cached.
 4. RL-step latency: a synthetic GRPO step, `Client.score(256 programs, 15 asserts)`
    (the test suite is sent once), programs unique per step, on (b) and (c); p50 and
-   p99 (with fewer than 100 steps the p99 is the max). Then each (c) step is sent
-   again unchanged: every result must come back cached.
+   p99 (with fewer than 100 steps the p99 is the max). Then each step is sent again
+   unchanged: every result must come back cached (the embedded server's cache on (b),
+   Redis on (c)).
 
 The last line printed is the ratio cluster/embedded, (c)/(a) (target >= 0.7).
 Exits non-zero when a correctness check fails or a service cannot start.
@@ -549,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.rl_steps} steps per path (after one warm-up step each):"
         )
         rl_ms: dict[str, list[float]] = {p: [] for p in rl_paths}
-        cached_ms: list[float] = []
+        cached_ms: dict[str, list[float]] = {p: [] for p in rl_paths}
         for p in rl_paths:  # warm-up
             programs, expected = rl_group(f"{p}-warm")
             _, problems_found = rl_step(clients[p], programs, expected, f"rl-{p}-warm", want_cached=False)
@@ -562,13 +563,10 @@ def main(argv: list[str] | None = None) -> int:
                 ms, problems_found = rl_step(clients[p], programs, expected, f"rl-{p}-{step}", want_cached=False)
                 rl_ms[p].append(ms)
                 line = f"  [{step}] ({p}) {PATHS[p]:9s} {ms:7.0f} ms"
-                if p == "c":
-                    cms, cached_problems = rl_step(
-                        clients[p], programs, expected, f"rl-{p}-{step}-again", want_cached=True
-                    )
-                    cached_ms.append(cms)
-                    problems_found += cached_problems
-                    line += f"   cached repeat {cms:5.0f} ms"
+                cms, cached_problems = rl_step(clients[p], programs, expected, f"rl-{p}-{step}-again", want_cached=True)
+                cached_ms[p].append(cms)
+                problems_found += cached_problems
+                line += f"   cached repeat {cms:5.0f} ms"
                 if problems_found:
                     ok = False
                     line += "  CHECK FAILED: " + "; ".join(problems_found[:5])
@@ -578,8 +576,8 @@ def main(argv: list[str] | None = None) -> int:
             "asserts": len(RL_TESTS),
             **{PATHS[p]: latency_summary(rl_ms[p]) for p in rl_paths},
         }
-        if cached_ms:
-            report["rl_step"]["cluster_cached_repeat"] = latency_summary(cached_ms)
+        for p in rl_paths:
+            report["rl_step"][f"{PATHS[p]}_cached_repeat"] = latency_summary(cached_ms[p])
 
         # -- summary
         print()
@@ -588,9 +586,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for p in rl_paths:
             print(f"RL step ({p}) {PATHS[p]:9s} {fmt_latency(report['rl_step'][PATHS[p]])}")
-        if cached_ms:
+        for p in rl_paths:
             print(
-                f"RL step (c) cached    {fmt_latency(report['rl_step']['cluster_cached_repeat'])}  "
+                f"RL step ({p}) cached    {fmt_latency(report['rl_step'][f'{PATHS[p]}_cached_repeat'])}  "
                 f"(all {RL_PROGRAMS} results cached=True)"
             )
         print()

@@ -29,7 +29,7 @@ from executor import Job, JobResult, JobRules, Limits
 from executor.job import check_prelude, parse_tests
 from executor.text import check_writable
 
-from .convert import chosen_limits, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb
+from .convert import chosen_limits, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb, verdict_name
 from .errors import FarmUnavailable
 from .protos import pb, rpc
 
@@ -105,7 +105,7 @@ def _score_request(
 
 def _group(resp: Any) -> GroupScore:
     results = [result_from_pb(r) for r in resp.results]
-    matrix = [[pb.Verdict.Name(v).lower() for v in row.verdicts] for row in resp.matrix]
+    matrix = [[verdict_name(v) for v in row.verdicts] for row in resp.matrix]
     return GroupScore(results, matrix, list(resp.pass_rates))
 
 

@@ -8,7 +8,7 @@ the same field names in their errors; tests go through the test kinds' own conve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from executor import Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
@@ -112,28 +112,42 @@ def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
     return msg
 
 
-def result_to_pb(result: JobResult) -> Any:
-    return pb.JobResult(
-        id=result.id,
-        verdict=_verdict_pb(result.verdict),
-        pass_rate=result.pass_rate,
-        passed=result.passed,
-        total=result.total,
-        cpu_ms=result.cpu_ms,
-        peak_kb=result.peak_kb,
-        cached=result.cached,
-        message=result.message or "",
-        attempts=result.attempts,
-        tests=[
-            pb.TestResult(
-                verdict=_verdict_pb(t.verdict),
-                message=t.message or "",
-                cpu_ms=t.cpu_ms,
-                output=_output_pb(t.output) if t.output is not None else None,
-            )
-            for t in result.tests
-        ],
-    )
+def result_to_pb(result: JobResult, into: Any = None) -> Any:
+    """A JobResult as its message; `into`: a new element of a repeated JobResult field to fill
+    in place (`results.add()`), which spares copying a finished message into its parent."""
+    msg = into if into is not None else pb.JobResult()
+    msg.id = result.id
+    msg.verdict = _VERDICT_PB[result.verdict]
+    msg.pass_rate = result.pass_rate
+    msg.passed = result.passed
+    msg.total = result.total
+    msg.cpu_ms = result.cpu_ms
+    msg.peak_kb = result.peak_kb
+    msg.cached = result.cached
+    if result.message:
+        msg.message = result.message
+    msg.attempts = result.attempts
+    add = msg.tests.add
+    for t in result.tests:
+        if t.output is not None:
+            add(verdict=_VERDICT_PB[t.verdict], message=t.message or "", cpu_ms=t.cpu_ms, output=_output_pb(t.output))
+        elif t.message:
+            add(verdict=_VERDICT_PB[t.verdict], message=t.message, cpu_ms=t.cpu_ms)
+        else:  # an unset cpu_ms (None) stays unset
+            add(verdict=_VERDICT_PB[t.verdict], cpu_ms=t.cpu_ms)
+    return msg
+
+
+def score_response(results: Iterable[JobResult]) -> Any:
+    """A Score answer: each result, its row of the verdict matrix and its pass rate, built in
+    place as `results` yields them."""
+    resp = pb.ScoreResponse()
+    add_result, add_row, rates = resp.results.add, resp.matrix.add, resp.pass_rates
+    for result in results:
+        msg = result_to_pb(result, add_result())
+        add_row(verdicts=[_VERDICT_PB[t.verdict] for t in result.tests])
+        rates.append(msg.pass_rate)
+    return resp
 
 
 def result_from_pb(msg: Any) -> JobResult:
@@ -156,6 +170,12 @@ def result_from_pb(msg: Any) -> JobResult:
         msg.message or None,
         msg.attempts or 1,
     )
+
+
+def verdict_name(value: int) -> str:
+    """A Verdict enum number as its wire string ("passed"; "verdict_unspecified" for 0)."""
+    name = _VERDICT_NAMES.get(value)
+    return name if name is not None else str(pb.Verdict.Name(value)).lower()
 
 
 def _output_pb(out: RunOutput) -> Any:
@@ -186,12 +206,17 @@ def _output(msg: Any) -> RunOutput:
     )
 
 
-def _verdict_pb(v: Verdict) -> int:
-    return int(pb.Verdict.Value(v.name))
+_VERDICT_PB: dict[Verdict, int] = {v: int(pb.Verdict.Value(v.name)) for v in Verdict}
+_VERDICTS: dict[int, Verdict] = {n: v for v, n in _VERDICT_PB.items()}
+_VERDICT_NAMES: dict[int, str] = {int(n): str(pb.Verdict.Name(n)).lower() for n in pb.Verdict.values()}
 
 
 def _verdict(value: int) -> Verdict:
-    name = pb.Verdict.Name(value)
-    if name == "VERDICT_UNSPECIFIED":
+    """A Verdict enum number as a Verdict: VERDICT_UNSPECIFIED reads as infra_error; a number
+    this side does not know raises ValueError."""
+    verdict = _VERDICTS.get(value)
+    if verdict is not None:
+        return verdict
+    if pb.Verdict.Name(value) == "VERDICT_UNSPECIFIED":
         return Verdict.INFRA_ERROR
-    return Verdict[name]
+    raise ValueError(f"unknown verdict {value}")

@@ -47,8 +47,11 @@ class Metrics:
 
     def observe(self, result: JobResult) -> None:
         self.jobs.labels(result.verdict.value).inc()
-        for t in result.tests:
-            self.tests.labels(t.verdict.value).inc()
+        counts: dict[Verdict, int] = {}
+        for t in result.tests:  # one labelled increment per verdict, not per test
+            counts[t.verdict] = counts.get(t.verdict, 0) + 1
+        for verdict, n in counts.items():
+            self.tests.labels(verdict.value).inc(n)
         if result.verdict is Verdict.INFRA_ERROR:
             self.infra_errors.inc()
         if result.cached:

@@ -25,7 +25,7 @@ from grpc_reflection.v1alpha import reflection
 from executor import InvalidJob, Job, JobResult
 
 from .config import ServerConfig
-from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request
+from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
 from .dispatcher import Dispatcher
 from .errors import RequestRejected, abort_for
 from .gateway import Admitted, Gateway
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SERVICE = "acefarm.v1.Farm"
+RESULT_CHUNK = 32  # results a Score waits for at once
 
 
 def _parse(cls: Any, data: bytes, what: str) -> Any:
@@ -115,6 +116,16 @@ class FarmService:
         except concurrent.futures.CancelledError:
             raise RequestRejected(grpc.StatusCode.CANCELLED, "the job was cancelled") from None
 
+    @staticmethod
+    def _results(futures: list[Future[JobResult]], context: grpc.ServicerContext) -> Iterator[JobResult]:
+        """The futures' results in order, waited for RESULT_CHUNK at a time: this thread wakes
+        once per chunk, not once per job."""
+        for at in range(0, len(futures), RESULT_CHUNK):
+            chunk = futures[at : at + RESULT_CHUNK]
+            concurrent.futures.wait(chunk, timeout=_remaining(context))
+            for fut in chunk:
+                yield FarmService._result(fut, context)
+
     # -- methods -------------------------------------------------------------------
     def Execute(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.ExecuteRequest, data, "request")
@@ -149,14 +160,7 @@ class FarmService:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
         del req  # the parsed message: its suite lives on in the jobs' one copy
         futures = self._submit(jobs, context).futures
-        results = [result_to_pb(self._result(f, context)) for f in futures]  # each converted once
-        return _bytes(
-            pb.ScoreResponse(
-                results=results,
-                matrix=[pb.ScoreRow(verdicts=[t.verdict for t in r.tests]) for r in results],
-                pass_rates=[r.pass_rate for r in results],
-            )
-        )
+        return _bytes(score_response(self._results(futures, context)))  # converted as they come
 
     def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")

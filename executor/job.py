@@ -34,14 +34,31 @@ Test = AssertTest | CallTest | StdioTest | AcceptedStdioTest | RawRun
 
 class Tests(tuple[Test, ...]):
     """A validated tests value (`parse_tests`): the tests, and `prelude`, the prelude their
-    shape implies for a job that names none ("lcb" for the code-RL shape, else "")."""
+    shape implies for a job that names none ("lcb" for the code-RL shape, else "").
+    Immutable, so its digest (`suite_digest`) is computed once: the jobs of a GRPO group
+    share one."""
 
     prelude: str
+    _digest: str | None
 
     def __new__(cls, tests: Iterable[Test] = (), prelude: str = "") -> Tests:
         self = super().__new__(cls, tests)
         self.prelude = prelude
+        self._digest = None
         return self
+
+
+def suite_digest(tests: tuple[Test, ...]) -> str:
+    """A stable hash of a suite: each test's kind and JSON form, in order. Kept on a `Tests`
+    value (computed once for all the jobs that share it), computed afresh for a plain tuple."""
+    kept = getattr(tests, "_digest", None)
+    if kept is not None:
+        return str(kept)
+    body = json.dumps([registry.key(t) for t in tests], sort_keys=True, ensure_ascii=False, default=repr)
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    if isinstance(tests, Tests):
+        tests._digest = digest
+    return digest
 
 
 @dataclass(frozen=True)
@@ -85,22 +102,23 @@ class Job:
         return data
 
     def content_hash(self, runtime: str) -> str:
-        """Stable hash of everything that decides the result (for caching)."""
+        """Stable hash of everything that decides the result (for caching): the runtime, the
+        language, the program, the suite (by its digest, `suite_digest`), the limits, the mode
+        and the prelude."""
         body = json.dumps(
             [
                 runtime,
                 self.language,
                 self.program,
-                [registry.key(t) for t in self.tests],
+                suite_digest(self.tests),
                 self.limits.to_dict(),
                 self.first_failure,
                 *([self.prelude] if self.prelude else []),
             ],
             sort_keys=True,
             ensure_ascii=False,
-            default=repr,
         )
-        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+        return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
     def from_dict(cls, data: Any, defaults: Limits = Limits(), rules: JobRules = JobRules()) -> Job:

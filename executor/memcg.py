@@ -8,8 +8,12 @@ Layout, under the host's own memory cgroup (v1 or v2, whichever has the memory c
         job/       every child of every job, limited to memory_mb + HEADROOM_MB
 
 The sandbox joins sandbox/ before firejail starts (`wrap`). A child joins job/ as the first act
-of its set-up, writing to an fd of job/cgroup.procs the host opened and firejail keeps open
-(`--keep-fd`): the kernel checks a migration against the credentials the file was opened with.
+of its set-up, writing to an fd of job/cgroup.procs (v1: job/tasks) the host opened and firejail
+keeps open (`--keep-fd`): the kernel checks a migration against the credentials the file was
+opened with. On v1 the child moves its one thread (it has no other yet) through `tasks`:
+moving a whole process through cgroup.procs takes a global lock whose first writer after an
+idle spell waits out an RCU grace period, 5-15 ms here, where moving the calling thread alone
+takes 0.1 ms (v2 has no such file for a domain cgroup).
 The zygote reads job/'s OOM-kill counter and peak through fds of their own (`sandbox_fds`).
 
 Why the slot's own processes are not in the job's cgroup: tmpfs files a killed child leaves stay
@@ -217,7 +221,8 @@ class SlotCgroup:
 
     def _open_fds(self) -> None:
         flags = os.O_CLOEXEC
-        self._fds["join"] = os.open(os.path.join(self.job, "cgroup.procs"), os.O_WRONLY | flags)
+        join = "tasks" if self.version == 1 else "cgroup.procs"  # see the module's docstring
+        self._fds["join"] = os.open(os.path.join(self.job, join), os.O_WRONLY | flags)
         self._fds["oom"] = os.open(self._file("memory.oom_control", "memory.events"), os.O_RDONLY | flags)
         self._fds["usage"] = os.open(self._file("memory.usage_in_bytes", "memory.current"), os.O_RDONLY | flags)
         try:  # v1, and v2 from Linux 6.12: a write resets the peak (v2: as read through that fd)
@@ -229,7 +234,7 @@ class SlotCgroup:
 
     def sandbox_fds(self) -> dict[str, int]:
         """The fds the sandbox keeps open (firejail's --keep-fd), by use: `join` (the job's
-        cgroup.procs), `oom` (its OOM-kill counter), `usage` and `peak` (bytes)."""
+        cgroup.procs, v1: tasks), `oom` (its OOM-kill counter), `usage` and `peak` (bytes)."""
         return dict(self._fds)
 
     def wrap(self, argv: list[str]) -> list[str]:

@@ -1,9 +1,11 @@
 """A Pool of slots: runs many jobs concurrently on this machine.
 
 One worker thread per slot (the work happens in the zygotes; the threads only
-move frames, so the GIL is not the bottleneck). A zygote that dies or stalls
-is replaced; the job in flight is retried once on the fresh slot and reported
-as `infra_error` if that fails too.
+move frames, so the GIL is not the bottleneck). A job's answer is judged while
+the next job already runs in the sandbox: the thread sends the next one first
+(the zygote never waits on the host while a job runs: sandbox/zygote.py). A
+zygote that dies or stalls is replaced; the job in flight is retried once on
+the fresh slot and reported as `infra_error` if that fails too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future
 from dataclasses import replace
-from typing import cast
+from typing import NamedTuple, cast
 
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
@@ -37,6 +39,17 @@ PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at w
 
 class _Cancelled(Exception):
     """The job in flight was cancelled (Pool.cancel)."""
+
+
+class _Answered(NamedTuple):
+    """A job the sandbox has answered, to be judged (Pool._settle)."""
+
+    job: Job
+    fut: Future[JobResult]
+    prepared: PreparedJob
+    answer: dict[str, object]
+    stop: EarlyStop | None
+    attempt: int
 
 
 def self_test(slot: Slot) -> None:
@@ -188,61 +201,97 @@ class Pool:
 
     # -- the slot worker -----------------------------------------------------------
     def _work(self, slot: Slot) -> None:
+        answered: _Answered | None = None  # the last job's answer, judged once the next job runs
         try:
             while True:
-                item = self._queue.get()
+                if answered is None:
+                    item = self._queue.get()
+                else:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:  # nothing to run meanwhile: judge it now
+                        self._settle(answered)
+                        answered = None
+                        continue
                 if item is _STOP:
+                    if answered is not None:
+                        self._settle(answered)
                     return
                 job, fut, on_start = cast(_Item, item)
                 if not fut.set_running_or_notify_cancel():
                     continue
                 if on_start is not None:
                     on_start()
-                with self._stats_lock:
-                    self._running[fut] = slot
+                before, answered = answered, None
                 try:
-                    fut.set_result(self._run_on(slot, job))
+                    outcome = self._run_on(slot, job, fut, before)
                 except _Cancelled:
                     fut.set_exception(CancelledError(f"job {job.id} was cancelled while running"))
                 except BaseException as exc:
                     log.exception("job %s failed unexpectedly", job.id)
                     fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"internal error: {exc}"))
-                finally:
-                    with self._stats_lock:
-                        self._running.pop(fut, None)
-                        slot.cancel_requested = False
+                else:
+                    if isinstance(outcome, _Answered):
+                        answered = outcome
+                    else:
+                        fut.set_result(outcome)
         finally:
             slot.close()
 
-    def _run_on(self, slot: Slot, job: Job) -> JobResult:
-        prepared = prepare(job)  # planned once, here, in the process that runs it
-        request = prepared.sandbox_request()
-        snippets = prepared.tester_sources()
-        reason = ""
-        for attempt in range(1, RETRIES + 2):
-            try:
-                if not slot.alive:
-                    self._restart(slot)
-                stop = EarlyStop(prepared)
-                answer = slot.run(request, answer_timeout(prepared), stop if stop else None, snippets)
-                if answer.get("restart"):
-                    slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
-                if "infra" in answer:
-                    raise SlotCrashed(answer["infra"])
-                result = judge(prepared, answer, stop if stop else None)
-                self._count("jobs")
-                return result if attempt == 1 else replace(result, attempts=attempt)
-            except (SlotCrashed, SandboxUnavailable) as exc:
-                if slot.cancel_requested:
+    def _run_on(self, slot: Slot, job: Job, fut: Future[JobResult], before: _Answered | None) -> _Answered | JobResult:
+        """Run `job` in `slot`'s sandbox: its answer, to be judged, or an infra_error result
+        after the retries. `before`, the job answered last, is judged once this one has been
+        sent (or, failing that, before this returns)."""
+        try:
+            prepared = prepare(job)  # planned once, here, in the process that runs it
+            request = prepared.sandbox_request()
+            snippets = prepared.tester_sources()
+            reason = ""
+            for attempt in range(1, RETRIES + 2):
+                with self._stats_lock:
+                    self._running[fut] = slot
+                    slot.cancel_requested = False
+                try:
+                    if not slot.alive:
+                        self._restart(slot)
+                    stop = EarlyStop(prepared)
+                    slot.send(request, snippets)
+                    if before is not None:  # judged while the sandbox runs this job
+                        self._settle(before)
+                        before = None
+                    answer = slot.answer(answer_timeout(prepared), stop if stop else None)
+                    if answer.get("restart"):
+                        slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
+                    if "infra" in answer:
+                        raise SlotCrashed(answer["infra"])
+                    return _Answered(job, fut, prepared, answer, stop if stop else None, attempt)
+                except (SlotCrashed, SandboxUnavailable) as exc:
+                    if slot.cancel_requested:
+                        slot.close()
+                        raise _Cancelled() from None
+                    reason = str(exc)
+                    log.warning(
+                        "slot %d: infrastructure fault on job %s (attempt %d): %s", slot.index, job.id, attempt, reason
+                    )
                     slot.close()
-                    raise _Cancelled() from None
-                reason = str(exc)
-                log.warning(
-                    "slot %d: infrastructure fault on job %s (attempt %d): %s", slot.index, job.id, attempt, reason
-                )
-                slot.close()
-        self._count("infra_errors")
-        return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)
+                finally:
+                    with self._stats_lock:
+                        self._running.pop(fut, None)
+            self._count("infra_errors")
+            return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)
+        finally:
+            if before is not None:
+                self._settle(before)
+
+    def _settle(self, done: _Answered) -> None:
+        """Judge an answered job and resolve its future."""
+        try:
+            result = judge(done.prepared, done.answer, done.stop)
+            self._count("jobs")
+            done.fut.set_result(result if done.attempt == 1 else replace(result, attempts=done.attempt))
+        except BaseException as exc:
+            log.exception("job %s failed unexpectedly", done.job.id)
+            done.fut.set_result(JobResult.infra_error(done.job.id, len(done.job.tests), f"internal error: {exc}"))
 
     def _count(self, key: str) -> None:
         with self._stats_lock:

@@ -47,6 +47,8 @@ SANDBOX_MODULES = (
 )
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
+_READ_SIZE = 1 << 16  # per read from the zygote, at least (a pipe's default buffer)...
+_READ_MAX = 1 << 20  # ...and at most
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed
 # `random` seed) makes a program's behaviour the same in every slot and run.
 _ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
@@ -99,6 +101,7 @@ class Slot:
         self.jobs_run = 0
         self.busy = False  # a job is in flight
         self.cancel_requested = False
+        self._unread = bytearray()  # bytes read from the zygote past the last frame taken
 
     @property
     def alive(self) -> bool:
@@ -107,6 +110,7 @@ class Slot:
     def start(self) -> dict[str, Any]:
         """Start the zygote and wait until it is ready. Returns its boot info."""
         self.close()
+        self._unread.clear()
         # Not -I: it would ignore PYTHONHASHSEED. -s -P -S give the same isolation
         # from the host's site-packages and cwd; the environment is ours entirely.
         argv = [self.config.python, "-s", "-P", "-S", "-B", "-c", zygote.BOOTSTRAP]
@@ -221,12 +225,16 @@ class Slot:
         on_part: Callable[[Any, Any], bool] | None = None,
         snippets: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Send one job (zygote form) and return the zygote's answer.
+        """Send one job (zygote form) and return the zygote's answer (`send` + `answer`)."""
+        self.send(request, snippets)
+        return self.answer(timeout_s, on_part)
 
-        `snippets`: the sources of the job's snippet tests, sent as a frame of their own
-        right after the job; the zygote leaves it to the test process, which reads it itself.
-        `on_part(test index, values)` sees the values a slow phase streams before the
-        answer; when it returns True the zygote is told to stop that phase.
+    def send(self, request: dict[str, Any], snippets: list[str] | None = None) -> None:
+        """Send one job (zygote form); `answer` reads what the zygote makes of it. Raises
+        SlotCrashed when the zygote is gone.
+
+        `snippets`: the sources of the job's snippet tests, sent after the job's frame; the
+        zygote leaves them to the test process, which reads them itself.
         """
         if not self.alive:
             raise SlotCrashed("slot is not running")
@@ -236,9 +244,19 @@ class Slot:
             except OSError as exc:  # the job runs under the last one's limit; retried next job
                 log.warning("slot %d: cannot set the job's memory limit: %s", self.index, exc)
         self.busy = True
-        deadline = time.monotonic() + timeout_s
         try:
             self._send_job(request, snippets)
+        except BaseException:
+            self.busy = False
+            raise
+
+    def answer(self, timeout_s: float, on_part: Callable[[Any, Any], bool] | None = None) -> dict[str, Any]:
+        """The zygote's answer to the job sent last, within `timeout_s` from now (SlotCrashed
+        past it, the slot then closed). `on_part(test index, values)` sees the values a slow
+        phase streams before the answer; when it returns True the zygote is told to stop that
+        phase."""
+        deadline = time.monotonic() + timeout_s
+        try:
             while True:
                 answer = self._receive(deadline)
                 if "part" not in answer:
@@ -299,9 +317,11 @@ class Slot:
 
     def _write(self, data: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
+        fd = self.proc.stdin.fileno()  # written directly: one system call for a whole frame
+        view = memoryview(data)
         try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
+            while view:
+                view = view[os.write(fd, view) :]
         except (BrokenPipeError, OSError) as exc:
             raise SlotCrashed(f"zygote is gone: {exc}") from None
 
@@ -319,8 +339,10 @@ class Slot:
             raise SlotCrashed(f"zygote sent a malformed frame: {type(exc).__name__}") from None
 
     def _read_exact(self, fd: int, n: int, deadline: float) -> bytes:
-        chunks, got = [], 0
-        while got < n:
+        """The next `n` bytes from the zygote. Reads take what the pipe holds (a frame's head
+        and body usually come in one read); bytes past the `n` wait for the next call."""
+        unread = self._unread
+        while len(unread) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.close()
@@ -328,10 +350,12 @@ class Slot:
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 continue
-            chunk = os.read(fd, min(n - got, 1 << 20))
+            chunk = os.read(fd, min(max(n - len(unread), _READ_SIZE), _READ_MAX))
             if not chunk:
                 code = self.proc.poll() if self.proc else None
                 raise SlotCrashed(f"zygote exited (status {code})")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+            unread += chunk
+        with memoryview(unread) as view:
+            data = bytes(view[:n])
+        del unread[:n]
+        return data

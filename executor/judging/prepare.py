@@ -8,7 +8,7 @@ GRPO group's samples share one suite).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..job import Job
@@ -19,10 +19,12 @@ from .registry import kind_of, to_raw
 
 @dataclass(frozen=True)
 class PreparedJob:
-    """`job` with the plan of each of its tests, in order."""
+    """`job` with the plan of each of its tests, in order (`specs`: what the sandbox runs
+    for each, when the suite's plans keep them; else made on demand)."""
 
     job: Job
     plans: tuple[Plan, ...]
+    specs: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def mode(self) -> str:
@@ -38,7 +40,7 @@ class PreparedJob:
             "mode": self.mode,
             "first_failure": job.first_failure,
             "limits": job.limits.to_dict(),
-            "tests": [p.kind.sandbox_spec(p) for p in self.plans],
+            "tests": list(self.specs) if self.specs is not None else _sandbox_specs(self.plans),
         }
         if job.prelude:
             request["prelude"] = job.prelude
@@ -62,28 +64,39 @@ def prepare(job: Job) -> PreparedJob:
     """Plan each of `job`'s tests (each kind's `plan`, with the plans before it). Plans depend
     on the tests only: jobs that share one parsed suite (a GRPO group through Score, the
     trainer's farm) share its plans, however large its tests are."""
-    return PreparedJob(job, _SUITES.plans(job.tests))
+    return PreparedJob(job, *_SUITES.plans(job.tests))
+
+
+def _sandbox_specs(plans: tuple[Plan, ...]) -> list[dict[str, Any]]:
+    return [p.kind.sandbox_spec(p) for p in plans]
+
+
+_Kept = tuple[tuple[Any, ...], tuple[Plan, ...], tuple[dict[str, Any], ...]]
 
 
 class _SuitePlans:
-    """The plans of the suites planned last, by the identity of their tests tuple (kept alive
-    with them, so an id is never reused while cached). Bounded by the bytes of the tests kept;
-    the latest suite is kept whatever its size: its jobs are in flight."""
+    """The plans of the suites planned last, and what the sandbox runs for each test (their
+    specs, never to be changed: every job of the suite sends them), by the identity of their
+    tests tuple (kept alive with them, so an id is never reused while cached). Bounded by the
+    bytes of the tests kept; the latest suite is kept whatever its size: its jobs are in flight."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._kept: BoundedLRU[int, tuple[tuple[Any, ...], tuple[Plan, ...]]] = BoundedLRU(max_bytes)
+        self._kept: BoundedLRU[int, _Kept] = BoundedLRU(max_bytes)
 
-    def plans(self, tests: tuple[Any, ...]) -> tuple[Plan, ...]:
+    def plans(self, tests: tuple[Any, ...]) -> tuple[tuple[Plan, ...], tuple[dict[str, Any], ...] | None]:
+        """(the plans, their specs or None when the suite is not kept)."""
         hit = self._kept.get(id(tests))
         if hit is not None and hit[0][0] is tests:
-            return hit[0][1]
+            return hit[0][1], hit[0][2]
         planned: list[Plan] = []
         for test in tests:
             planned.append(kind_of(test).plan(test, planned))
         plans = tuple(planned)
         if any(p.detail is not None for p in plans):  # else nothing worth keeping the suite alive for
-            self._kept.put(id(tests), (tests, plans), sum(_size(t) for t in tests))
-        return plans
+            specs = tuple(_sandbox_specs(plans))
+            self._kept.put(id(tests), (tests, plans, specs), sum(_size(t) for t in tests))
+            return plans, specs
+        return plans, None
 
 
 def _size(test: Any) -> int:

@@ -45,7 +45,7 @@ class Settings(namedtuple("Settings", "workdir nproc_slack join_fd")):
     workdir: each child's working directory (the zygote empties it after every job).
     nproc_slack: RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job
         allowed N processes gets N plus this much room for the slots' own (from the pool's size).
-    join_fd: the job memory cgroup's cgroup.procs (see executor/memcg.py), or None.
+    join_fd: the job memory cgroup's cgroup.procs (v1: tasks; see executor/memcg.py), or None.
     """
 
     __slots__ = ()
@@ -177,9 +177,9 @@ def _child(role, fds, settings):
 
 def _leave_the_slot(join_fd):
     """A new child's first act: join the job's memory cgroup through `join_fd` (its
-    cgroup.procs; None without one), where all it allocates from here on counts against the
-    job's limit (the slot's own processes are outside it), and become the OOM killer's first
-    choice."""
+    cgroup.procs, v1: tasks, which moves this process's one thread; None without one), where
+    all it allocates from here on counts against the job's limit (the slot's own processes are
+    outside it), and become the OOM killer's first choice."""
     if join_fd is not None:
         os.write(join_fd, b"0")
     # A non-dumpable process's /proc files are root's: dumpable just long enough to write ours.

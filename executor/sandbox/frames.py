@@ -64,7 +64,11 @@ def read_frame(fd, limit=MAX_FRAME):
 
 
 def write_raw(fd, body):
-    data = _len(body).to_bytes(4, "big") + body
+    write_raw_bytes(fd, _len(body).to_bytes(4, "big") + body)
+
+
+def write_raw_bytes(fd, data):
+    """All of `data` (framed already) to `fd`."""
     while data:
         data = data[_write(fd, data) :]
 

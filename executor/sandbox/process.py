@@ -37,7 +37,7 @@ STDERR_TAIL = 2048
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
 
-class Env(namedtuple("Env", "scratch own_pid_namespace host_in host_out reap memcg protected")):
+class Env(namedtuple("Env", "scratch own_pid_namespace host_in host_out reap memcg protected to_host")):
     """What the zygote knows of its sandbox, fixed at boot.
 
     scratch: the children's scratch directory ("/tmp": firejail's private tmpfs; the insecure
@@ -51,9 +51,52 @@ class Env(namedtuple("Env", "scratch own_pid_namespace host_in host_out reap mem
     memcg: the job memory cgroup (a MemoryCgroup, without fds when there is none).
     protected: the pids of the slot's own processes (init, firejail's, the zygote, the fork
         server), which no job owns.
+    to_host: a HostPipe over host_out: how frames go to the host while a job runs.
     """
 
     __slots__ = ()
+
+
+class HostPipe:
+    """The answer pipe to the host (`fd`), as a running job writes to it: never blocking. A
+    job's limits are enforced by the loop that would wait here, and the host may be busy
+    (judging the job before) rather than reading. What the pipe cannot take now is kept
+    (`pending`), written as the pipe drains (Child.wait watches it), and all of it before the
+    job's answer (`write_frame`)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.pending = bytearray()
+
+    def send_soon(self, frame):
+        """Queue `frame` behind what is pending, and write what the pipe takes now."""
+        body = frames.dumps(frame).encode("utf-8")
+        self.pending += _len(body).to_bytes(4, "big") + body
+        self.flush(block=False)
+
+    def flush(self, block):
+        """Write what is pending: what the pipe takes now, or (`block`) all of it."""
+        if not self.pending:
+            return
+        if block:
+            frames.write_raw_bytes(self.fd, bytes(self.pending))
+            self.pending.clear()
+            return
+        os.set_blocking(self.fd, False)
+        try:
+            del self.pending[: os.write(self.fd, self.pending)]
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(self.fd, True)
+
+    def write_frame(self, frame):
+        """A frame after everything pending (the job's answer: no job runs now)."""
+        self.flush(block=True)
+        write_frame(self.fd, frame)
+
+
+_len = len
 
 
 class MemoryCgroup:
@@ -154,8 +197,7 @@ class Child:
         if self.sched_fd is None:
             return 0
         try:
-            os.lseek(self.sched_fd, 0, 0)
-            return int(os.read(self.sched_fd, 128).split()[0])
+            return int(os.pread(self.sched_fd, 128, 0).split()[0])
         except (OSError, ValueError, IndexError):
             return 0
 
@@ -281,7 +323,12 @@ class Child:
             watch = list(self.open) + (list(reporter.open) if reporter is not None else [])
             if self._forwarded:  # the host may answer a forwarded part with a stop
                 watch.append(self.env.host_in)
-            ready, _, _ = select.select(watch, [], [], min(POLL_S, deadline - now))
+            to_host = self.env.to_host
+            ready, writable, _ = select.select(
+                watch, [to_host.fd] if to_host.pending else [], [], min(POLL_S, deadline - now)
+            )
+            if writable:
+                to_host.flush(block=False)
             if self.env.host_in in ready:
                 ready.remove(self.env.host_in)
                 self._host_says()
@@ -325,7 +372,7 @@ class Child:
         self.part.extend(values)
         now = time.monotonic()
         if self.test_index >= 0 and now - self._forwarded_at >= PART_FORWARD_S:
-            write_frame(self.env.host_out, {"part": self.test_index, "v": self.part[self._forwarded :]})
+            self.env.to_host.send_soon({"part": self.test_index, "v": self.part[self._forwarded :]})
             self._forwarded, self._forwarded_at = len(self.part), now
 
     def _host_says(self):
@@ -347,12 +394,18 @@ class Child:
             pass
 
     def send_nonce(self):
-        nonce = os.urandom(16).hex()
+        return self.send_nonces(1)[0]
+
+    def send_nonces(self, n):
+        """`n` fresh nonces, sent in one write (the zygote queues at most 65 at once: 2 KiB,
+        one atomic pipe write). Returns them in order."""
+        raw = os.urandom(16 * n).hex()
+        nonces = [raw[i : i + 32] for i in range(0, 32 * n, 32)]
         try:
-            os.write(self.ctl_w, (nonce + "\n").encode("ascii"))
+            os.write(self.ctl_w, "".join(x + "\n" for x in nonces).encode("ascii"))
         except OSError:
             pass  # the child is gone; the wait that follows sees EOF
-        return nonce
+        return nonces
 
     def finish(self, strays=False, status=True):
         """Kill whatever is left, close pipes. Returns (status, cpu_ms, peak_kb). With `status`

@@ -70,7 +70,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
 
    While a slow value phase runs, the zygote may write any number of
    ``{"part": test index, "v": [values]}`` frames before the answer (the
-   phase's values so far, in order, each sent once). The host may answer one
+   phase's values so far, in order, each sent once). It never waits for the
+   host to read them while the job runs (the host may be judging the job
+   before, which it does after sending this one): what the pipe cannot take
+   yet waits in the zygote and goes out as the pipe drains, all of it before
+   the answer. The host may answer one
    with ``{"stop": test index}``: the zygote then ends that phase with status
    ``stopped`` (the host sends it only when an assert those values cover has
    failed, and the phase is the job's last or the job stops at its first
@@ -279,7 +283,7 @@ class Zygote:
 
     def serve(self):
         """Answer the host's jobs until EOF (never returns)."""
-        host_in, host_out, memcg = self.env.host_in, self.env.host_out, self.env.memcg
+        host_in, memcg = self.env.host_in, self.env.memcg
         while True:
             job = frames.read_frame(host_in)
             if job is None:
@@ -304,7 +308,7 @@ class Zygote:
                 os.close(fd)
             if self.needs_restart or self.forker.broken or self._grown():
                 answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
-            frames.write_frame(host_out, answer)
+            self.env.to_host.write_frame(answer)  # after the job's part frames still pending
             if answer.get("restart"):
                 os._exit(0)
 
@@ -346,15 +350,16 @@ class Zygote:
         # With a test process, the program runs no code before that process is ready: its
         # set-up (parsing the snippets) is the test's own cost, and a program that filled the
         # job's memory meanwhile could get it killed and call that the farm's failure.
-        sent = []
         if checker is not None:
             self._both_ready(child, checker)
         c0, t0 = 0, time.monotonic()
-        sent.append(child.send_nonce())
-        _queue_nonces(child, sent, tests, 1)
+        sent = child.send_nonces(1 + _queueable(1, tests, 1))  # the load phase's, and those after it
         if checker is None:
             self._both_ready(child, checker)
         phases, ended = [], False
+        # While the child runs its phases, its frames do not preempt it to wake us (see
+        # _batch): we read them when it waits, or at the scheduler's next tick.
+        _batch(True)
         for i in range(n_phases):
             remote = i > 0 and tests[i - 1]["kind"] == "snippet"
             if remote:  # the test process runs it; the program's child serves its requests
@@ -407,6 +412,7 @@ class Zygote:
             else:
                 c0, t0 = c0 + cpu_ns, t0 + wall  # a queued phase began when this one ended
             _queue_nonces(child, sent, tests, i + 1)
+        _batch(False)
         if checker is not None:
             checker.finish(status=False)
         status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0, status=ended)
@@ -813,9 +819,35 @@ def _splice_in(host_in, n):
 
 def _queue_nonces(child, sent, tests, done):
     """Send the nonces of the value/call phases that follow phase `done` - 1, up to a
-    bounded queue (a program that never reads them cannot block the zygote on a full pipe)."""
-    while len(sent) <= len(tests) and len(sent) < done + NONCE_QUEUE and _pipelined(tests[len(sent) - 1]):
-        sent.append(child.send_nonce())
+    bounded queue (a program that never reads them cannot block the zygote on a full pipe),
+    in one write."""
+    n = _queueable(len(sent), tests, done)
+    if n:
+        sent.extend(child.send_nonces(n))
+
+
+def _queueable(n_sent, tests, done):
+    """How many nonces may be queued after the first `n_sent` (see _queue_nonces)."""
+    n = n_sent
+    while n <= len(tests) and n < done + NONCE_QUEUE and _pipelined(tests[n - 1]):
+        n += 1
+    return n - n_sent
+
+
+def _batch(on):
+    """The zygote's own scheduling policy: SCHED_BATCH while a child runs its phases (`on`),
+    else SCHED_OTHER. A waking SCHED_BATCH task does not preempt the running one: the frames
+    of a child's queued phases no longer switch to the zygote and back for each phase (16
+    switches for a job of 15 asserts); the zygote reads them together when the child waits,
+    or at the scheduler's next tick, when its limits are checked as before. Phases that end
+    within one such period share their CPU time: the first is charged it."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH if on else os.SCHED_OTHER, _SCHED_PARAM)
+    except OSError:
+        pass
+
+
+_SCHED_PARAM = os.sched_param(0)
 
 
 def _rss_kb(statm_fd):
@@ -850,7 +882,7 @@ def _preimport(names):
 def _start_forker(workdir, nproc_slack, join_fd, hidden):
     """Fork the fork server now, before any job: every child is a copy of it, never of us.
     `workdir` and `nproc_slack`: its children's (forker.Settings); `join_fd`: the job memory
-    cgroup's cgroup.procs, for the fork server's children only; `hidden`: the names of our own
+    cgroup's cgroup.procs (v1: tasks), for the fork server's children only; `hidden`: the names of our own
     modules, which programs must not find in sys.modules. Returns our end, a _ForkServer."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = forker._fork_raw()
@@ -933,6 +965,7 @@ def main(boot):
         reap=fork_server.reaped,
         memcg=process.MemoryCgroup(memcg.get("oom"), memcg.get("usage"), memcg.get("peak")),
         protected=frozenset(int(n) for n in os.listdir("/proc") if n.isdigit()),
+        to_host=process.HostPipe(host_out),
     )
     zygote = Zygote(env, workdir, fork_server, devnull, needs_restart=not clean)
     frames.write_frame(

@@ -133,6 +133,22 @@ def test_opaque_and_incomparable_values_fail():
     assert not plan.judge([encode(3), encode(3)])[0]  # wrong number of values
 
 
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">=", "in", "not in", "is", "is not"])
+@pytest.mark.parametrize("literal", ["3", "3.0", "-0.0", "'3'", "''", "True", "None", str(2**70)])
+def test_a_probe_against_a_literal_is_judged_as_the_evaluator_judges_it(op, literal):
+    """`probe <op> literal` skips building an evaluator: same verdicts, same messages."""
+    import copy
+
+    plan = plan_assert(f"assert f() {op} {literal}")
+    # A large int literal, or -0.0 (a unary minus on a literal), go the evaluator's way.
+    assert (plan._simple is not None) == (literal not in (str(2**70), "-0.0"))
+    slow = copy.copy(plan)
+    slow.__dict__["_simple"] = None  # the same plan, judged by the evaluator
+    values = [3, 3.0, -0.0, 0, True, False, None, "3", "", "x3", [3], {"a": 3}, 2**70]
+    for encoded in [encode(v) for v in values] + [{"X": "AlwaysEqual"}]:
+        assert plan.judge([encoded]) == slow.judge([encoded]), (op, literal, encoded)
+
+
 @pytest.mark.parametrize(
     "src",
     [

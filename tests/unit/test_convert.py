@@ -1,6 +1,6 @@
 """The one protobuf form of jobs and results (broker/convert.py) and the one dict form."""
 
-from broker.convert import job_from_pb, job_to_pb, result_from_pb, result_to_pb
+from broker.convert import job_from_pb, job_to_pb, result_from_pb, result_to_pb, score_response, verdict_name
 from executor import Job, JobResult, JobRules, Limits, TestResult, Verdict
 
 
@@ -40,3 +40,23 @@ def test_a_job_dict_and_its_job_make_the_same_message_but_for_limits():
     assert list(from_dict.tests) == list(from_job.tests)
     back = job_from_pb(from_dict, Limits(), JobRules())
     assert back == job
+
+
+def test_a_score_response_holds_each_result_its_row_and_its_pass_rate():
+    results = [
+        JobResult(
+            "g/0", Verdict.PASSED, (TestResult(Verdict.PASSED, None, 0.5), TestResult(Verdict.PASSED, None, 1.0))
+        ),
+        JobResult("g/1", Verdict.FAILED, (TestResult(Verdict.PASSED, None, 0.5), TestResult(Verdict.FAILED, "no"))),
+    ]
+    resp = score_response(iter(results))
+    assert [_same(result_from_pb(r), want) for r, want in zip(resp.results, results)] == [True, True]
+    assert [[verdict_name(v) for v in row.verdicts] for row in resp.matrix] == [
+        ["passed", "passed"],
+        ["passed", "failed"],
+    ]
+    assert list(resp.pass_rates) == [1.0, 0.5]
+    assert (
+        resp.results[1].passed == 1 and resp.results[1].total == 2 and not resp.results[1].tests[1].HasField("cpu_ms")
+    )
+    assert verdict_name(0) == "verdict_unspecified"

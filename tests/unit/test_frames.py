@@ -36,3 +36,27 @@ def test_patched_json_does_not_change_frames(monkeypatch):
     monkeypatch.setattr(json.encoder.JSONEncoder, "encode", lambda self, o: '"forged"')
     monkeypatch.setattr(json, "loads", lambda *a, **k: "forged")
     assert frames.loads(frames.dumps({"s": "fail"}).encode()) == {"s": "fail"}
+
+
+def test_part_frames_never_wait_for_the_host_and_precede_the_answer():
+    """The zygote's HostPipe: a host that is not reading (busy judging the job before) never
+    blocks a running job; what the pipe cannot take waits, in order, before the answer."""
+    import threading
+
+    from executor.sandbox.process import HostPipe
+
+    r, w = os.pipe()
+    pipe = HostPipe(w)
+    big = ["x" * 1000] * 100  # ~100 KB a frame: more than a pipe holds
+    for i in range(5):
+        pipe.send_soon({"part": 0, "v": big, "i": i})  # returns at once
+    assert pipe.pending  # the pipe is full: the rest is kept
+    got: list = []
+    reader = threading.Thread(target=lambda: got.extend(iter(lambda: frames.read_frame(r, 1 << 20), None)))
+    reader.start()
+    pipe.write_frame({"answer": True})  # blocks until everything before it is written
+    assert not pipe.pending
+    os.close(w)
+    reader.join()
+    os.close(r)
+    assert [f.get("i") for f in got] == [0, 1, 2, 3, 4, None] and got[-1] == {"answer": True}

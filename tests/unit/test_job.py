@@ -1,6 +1,7 @@
 """Job validation: every bad field is named."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -106,6 +107,18 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
     assert a.content_hash("x") != Job.from_dict(make(limits={"cpu_s": 1})).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(tests=["assert f(1) == 2"])).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(prelude="typing")).content_hash("x")
+    assert a.content_hash("x") != Job.from_dict(make(mode="first_failure")).content_hash("x")
+
+
+def test_a_shared_suite_is_hashed_once_and_hashes_as_its_plain_tuple():
+    suite = parse_tests(["assert f(1) == 1", "assert f(2) == 2"])
+    jobs = [Job.from_parts(f"g/{i}", f"def f(x):\n    return x  # {i}\n", suite) for i in range(3)]
+    assert suite._digest is None
+    hashes = [j.content_hash("x") for j in jobs]
+    assert suite._digest is not None and len(set(hashes)) == 3  # one digest, the programs differ
+    plain = replace(jobs[0], tests=tuple(suite))  # the same tests, not a Tests value
+    assert plain.content_hash("x") == hashes[0]
+    assert jobs[0].content_hash("x") != replace(jobs[0], tests=tuple(suite)[:1]).content_hash("x")
 
 
 def test_a_prelude_is_a_named_field_that_round_trips_and_reaches_the_sandbox():
