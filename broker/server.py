@@ -40,13 +40,37 @@ SERVICE = "acefarm.v1.Farm"
 RESULT_CHUNK = 32  # results a Score waits for at once
 
 
-def _parse(cls: Any, data: bytes, what: str) -> Any:
-    try:
-        msg = cls.FromString(data)
-    except pb_message.DecodeError as exc:
-        raise RequestRejected(
-            grpc.StatusCode.INVALID_ARGUMENT, f"{what} is not a valid {cls.DESCRIPTOR.full_name}: {exc}"
-        ) from None
+class Request:
+    """A request as grpc hands it to a method: decoded on grpc's receiving thread (so the wire
+    bytes are gone before the method runs), in a box the method empties with `_parse`. grpc's
+    own frames keep what they passed until the method returns: a method that drops its message
+    (a Score, once its jobs hold the suite) frees its megabytes only if nothing else holds them.
+    A message that does not decode is kept as its error, for the method to refuse with
+    INVALID_ARGUMENT (grpc itself would answer INTERNAL)."""
+
+    __slots__ = ("error", "message")
+
+    def __init__(self, message: Any = None, error: str | None = None) -> None:
+        self.message = message
+        self.error = error
+
+    @staticmethod
+    def decoder(cls: Any) -> Callable[[bytes], Request]:
+        def decode(data: bytes) -> Request:
+            try:
+                return Request(cls.FromString(data))
+            except pb_message.DecodeError as exc:
+                return Request(error=f"is not a valid {cls.DESCRIPTOR.full_name}: {exc}")
+
+        return decode
+
+
+def _parse(cls: Any, data: bytes | Request, what: str) -> Any:
+    """The request message, validated (no unknown fields); RequestRejected if it is not one."""
+    box = data if isinstance(data, Request) else Request.decoder(cls)(data)
+    msg, box.message = box.message, None
+    if msg is None:
+        raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{what} {box.error}")
     _no_unknown_fields(msg, what)
     return msg
 
@@ -127,14 +151,14 @@ class FarmService:
                 yield FarmService._result(fut, context)
 
     # -- methods -------------------------------------------------------------------
-    def Execute(self, data: bytes, context: grpc.ServicerContext) -> bytes:
+    def Execute(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.ExecuteRequest, data, "request")
         if not req.HasField("job"):
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "request.job: missing")
         (fut,) = self._submit(self._jobs([req.job], "job", single=True), context).futures
         return _bytes(result_to_pb(self._result(fut, context)))
 
-    def ExecuteBatch(self, data: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+    def ExecuteBatch(self, data: bytes | Request, context: grpc.ServicerContext) -> Iterator[bytes]:
         req = _parse(pb.BatchRequest, data, "request")
         admitted = self._submit(self._jobs(req.jobs, "jobs"), context)
         for fut in concurrent.futures.as_completed(admitted.futures, timeout=_remaining(context)):
@@ -146,13 +170,13 @@ class FarmService:
             # the client does not read): only then does the job's queue unit come back.
             admitted.delivered()
 
-    def ExecuteBatchUnary(self, data: bytes, context: grpc.ServicerContext) -> bytes:
+    def ExecuteBatchUnary(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.BatchRequest, data, "request")
         futures = self._submit(self._jobs(req.jobs, "jobs"), context).futures
         results = [result_to_pb(self._result(f, context)) for f in futures]
         return _bytes(pb.BatchResponse(results=results))
 
-    def Score(self, data: bytes, context: grpc.ServicerContext) -> bytes:
+    def Score(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.ScoreRequest, data, "request")
         try:  # the suite validated once, with the right field names, for every program
             jobs = self.gateway.score_jobs(score_request(req))
@@ -162,7 +186,7 @@ class FarmService:
         futures = self._submit(jobs, context).futures
         return _bytes(score_response(self._results(futures, context)))  # converted as they come
 
-    def GetInfo(self, data: bytes, context: grpc.ServicerContext) -> bytes:
+    def GetInfo(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")
         info = self.gateway.info()
         info["default_limits"] = limits_to_pb(info["default_limits"])
@@ -251,11 +275,21 @@ class FarmServer:
         )
         s, m = self.service, self.metrics
         handlers = {
-            "Execute": grpc.unary_unary_rpc_method_handler(_guard(s.Execute, m, False)),
-            "ExecuteBatch": grpc.unary_stream_rpc_method_handler(_guard(s.ExecuteBatch, m, True)),
-            "ExecuteBatchUnary": grpc.unary_unary_rpc_method_handler(_guard(s.ExecuteBatchUnary, m, False)),
-            "Score": grpc.unary_unary_rpc_method_handler(_guard(s.Score, m, False)),
-            "GetInfo": grpc.unary_unary_rpc_method_handler(_guard(s.GetInfo, m, False)),
+            "Execute": grpc.unary_unary_rpc_method_handler(
+                _guard(s.Execute, m, False), request_deserializer=Request.decoder(pb.ExecuteRequest)
+            ),
+            "ExecuteBatch": grpc.unary_stream_rpc_method_handler(
+                _guard(s.ExecuteBatch, m, True), request_deserializer=Request.decoder(pb.BatchRequest)
+            ),
+            "ExecuteBatchUnary": grpc.unary_unary_rpc_method_handler(
+                _guard(s.ExecuteBatchUnary, m, False), request_deserializer=Request.decoder(pb.BatchRequest)
+            ),
+            "Score": grpc.unary_unary_rpc_method_handler(
+                _guard(s.Score, m, False), request_deserializer=Request.decoder(pb.ScoreRequest)
+            ),
+            "GetInfo": grpc.unary_unary_rpc_method_handler(
+                _guard(s.GetInfo, m, False), request_deserializer=Request.decoder(pb.GetInfoRequest)
+            ),
         }
         self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE, handlers)])
         self.health = health.HealthServicer()
