@@ -85,44 +85,60 @@ UNEXPIRING_KEYS = {
     PREFIX + "cache*": "the result cache (cache:<hash>, cache-index, cache-bytes, cache-cap): --cache-mb",
 }
 
-# Publish a result at most once per (batch, job): HSETNX, then RPUSH; and, in the same round
-# trip, fill the result cache (KEYS[3], unless empty), evicting its least recently used
-# entries past the bound.
-#   KEYS: seen hash, reply list, cache key or '', cache index, cache byte count, cache cap,
-#         the batch's done marker (its server has every answer: nothing more is pushed)
-#   ARGV: job id, result JSON, reply TTL, seen TTL, cached JSON, now, cache bound, overhead
+# Publish finished results of one batch, each at most once per (batch, job): HSETNX, then
+# RPUSH (nothing once the batch's server has every answer: its done marker); and, in the same
+# call, fill the result cache, evicting its least recently used entries past the bound.
+#   KEYS: seen hash, reply list, cache index, cache byte count, cache cap, done marker
+#   ARGV: reply TTL, seen TTL, now, cache bound, overhead, then per result:
+#         job id, cache key or '', result JSON (the cache keeps the same text)
+#   Returns 1 or 0 per result: pushed now, or answered before.
 PUBLISH = """
-if KEYS[3] ~= '' then
-  local overhead = tonumber(ARGV[8])
-  local bound = tonumber(ARGV[7])
-  local cap = tonumber(redis.call('GET', KEYS[6]) or '')
-  if cap and cap < bound then bound = cap end
-  local old = redis.call('STRLEN', KEYS[3])
-  local size = string.len(ARGV[5]) + overhead
-  if old > 0 then size = size - old - overhead end
-  redis.call('SET', KEYS[3], ARGV[5])
-  redis.call('ZADD', KEYS[4], ARGV[6], KEYS[3])
-  local total = redis.call('INCRBY', KEYS[5], size)
+local overhead = tonumber(ARGV[5])
+local bound = tonumber(ARGV[4])
+local cap = tonumber(redis.call('GET', KEYS[5]) or '')
+if cap and cap < bound then bound = cap end
+local finished = redis.call('EXISTS', KEYS[6]) == 1
+local out = {}
+local pushed, cached = 0, 0
+for i = 6, #ARGV, 3 do
+  local id, key, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if key ~= '' then
+    local old = redis.call('STRLEN', key)
+    local size = string.len(value) + overhead
+    if old > 0 then size = size - old - overhead end
+    redis.call('SET', key, value)
+    redis.call('ZADD', KEYS[3], ARGV[3], key)
+    redis.call('INCRBY', KEYS[4], size)
+    cached = cached + 1
+  end
+  if not finished and redis.call('HSETNX', KEYS[1], id, '1') == 1 then
+    redis.call('RPUSH', KEYS[2], value)
+    pushed = pushed + 1
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+if pushed > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+if cached > 0 then
+  local total = tonumber(redis.call('GET', KEYS[4]) or '0')
   local n = 0
-  while total > bound and n < 64 do
-    local oldest = redis.call('ZPOPMIN', KEYS[4])
+  while total > bound and n < 64 * cached do
+    local oldest = redis.call('ZPOPMIN', KEYS[3])
     if #oldest == 0 then
-      redis.call('SET', KEYS[5], 0)
+      redis.call('SET', KEYS[4], 0)
       break
     end
     local len = redis.call('STRLEN', oldest[1])
     redis.call('DEL', oldest[1])
-    total = redis.call('DECRBY', KEYS[5], len + overhead)
+    total = redis.call('DECRBY', KEYS[4], len + overhead)
     n = n + 1
   end
 end
-if redis.call('EXISTS', KEYS[7]) == 0 and redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 1 then
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  return 1
-end
-return 0
+return out
 """
 
 

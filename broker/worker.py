@@ -18,7 +18,6 @@ import socket
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import replace
 from typing import Any
 
 import psutil
@@ -190,14 +189,16 @@ class Worker:
     def _publish_ready(
         self, batch: str, reply: str, ready: list[tuple[Job, str | None, JobResult, float | None]]
     ) -> int:
-        """Publish finished results (and fill the cache) in one pipelined round trip."""
+        """Publish finished results (and fill the cache) in one call of the publish script."""
         entries = []
         for job, content_hash, result, started in ready:
-            cache_key, cached = "", ""
-            if content_hash and result.verdict is not Verdict.INFRA_ERROR:
-                cache_key = f"{PREFIX}cache:{content_hash}"
-                cached = json.dumps(replace(result, id="").to_dict() | {"cached": True})
-            entries.append((job.id, result.to_dict() | {"batch": batch, "started": started}, cache_key, cached))
+            cacheable = content_hash and result.verdict is not Verdict.INFRA_ERROR
+            cache_key = f"{PREFIX}cache:{content_hash}" if cacheable else ""
+            # One text for the reply and the cache: a hit takes its own id and `cached` from the
+            # request it answers (the batch and start time it also carries are ignored).
+            entries.append(
+                (job.id, result.verdict.value, cache_key, result.to_dict() | {"batch": batch, "started": started})
+            )
         return self._publish_all(batch, reply, entries)
 
     def _publish_failures(self, batch: str, reply: str, failed: list[tuple[Any, Any]], sizes: list[int]) -> int:
@@ -205,47 +206,29 @@ class Worker:
         entries = []
         for d, why in failed:
             res = JobResult.infra_error(d["id"], sizes[d["suite"]], why)
-            entries.append((d["id"], res.to_dict() | {"batch": batch}, "", ""))
+            entries.append((d["id"], res.verdict.value, "", res.to_dict() | {"batch": batch}))
         n: int = retrying(lambda: self._publish_all(batch, reply, entries)) if entries else 0
         return n
 
-    def _publish_all(self, batch: str, reply: str, entries: list[tuple[str, dict[str, Any], str, str]]) -> int:
-        """Run the publish script once per entry (job id, message, cache key, cached JSON), all in
-        one round trip. EVALSHA by the script's hash (redis-py's Script checks SCRIPT EXISTS
-        before every pipeline: a round trip more); a Redis that restarted has forgotten the
-        script, which is loaded again and the whole pipeline sent again (no entry ran)."""
-        now = time.time()
+    def _publish_all(self, batch: str, reply: str, entries: list[tuple[str, str, str, dict[str, Any]]]) -> int:
+        """Run the publish script on (job id, verdict, cache key or "", message) entries, in one
+        call. EVALSHA by the script's hash (redis-py's Script checks SCRIPT EXISTS first: a
+        round trip more); a Redis that restarted has forgotten it: it is loaded again and the
+        call repeated (nothing of the first ran)."""
+        args: list[Any] = [REPLY_TTL_S, SEEN_TTL_S, time.time(), self.cache_bytes, CACHE_ENTRY_OVERHEAD]
+        for job_id, _, cache_key, message in entries:
+            args += [job_id, cache_key, json.dumps(message)]
+        keys = [seen_key(batch), reply, CACHE_INDEX, CACHE_BYTES, CACHE_CAP, done_key(batch)]
         for attempt in range(2):
-            with self.redis.pipeline(transaction=False) as p:
-                for job_id, message, cache_key, cached in entries:
-                    p.evalsha(
-                        self._script,
-                        7,
-                        seen_key(batch),
-                        reply,
-                        cache_key,
-                        CACHE_INDEX,
-                        CACHE_BYTES,
-                        CACHE_CAP,
-                        done_key(batch),
-                        job_id,
-                        json.dumps(message),
-                        REPLY_TTL_S,
-                        SEEN_TTL_S,
-                        cached,
-                        now,
-                        self.cache_bytes,
-                        CACHE_ENTRY_OVERHEAD,
-                    )
-                try:
-                    flags = p.execute()
-                except redis.exceptions.NoScriptError:
-                    if attempt:
-                        raise
-                    self._script = _load_script(self.redis)
-                    continue
-            for (_, message, _, _), first in zip(entries, flags):
-                self.count(message["verdict"] if first else "answered_elsewhere")
+            try:
+                flags = self.redis.evalsha(self._script, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+            except redis.exceptions.NoScriptError:
+                if attempt:
+                    raise
+                self._script = _load_script(self.redis)
+                continue
+            for (_, verdict, _, _), first in zip(entries, flags):
+                self.count(verdict if first else "answered_elsewhere")
             return sum(flags)
         raise AssertionError("unreachable")
 
