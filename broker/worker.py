@@ -9,11 +9,11 @@ filling the result cache within its `--cache-mb` bound.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import functools
 import json
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -162,15 +162,22 @@ class Worker:
         stop = threading.Event()
         watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, self.pool, stop), daemon=True)
         watcher.start()
-        pending = set(futures)
+        ended: queue.SimpleQueue[Future[JobResult]] = queue.SimpleQueue()
+        for fut in futures:
+            fut.add_done_callback(ended.put)
+        left = len(futures)
         try:
-            while pending:
+            while left:
                 # Publish what is done, a few at a time: one round trip for several results, and
                 # one wake-up of the dispatcher for them, at the cost of PUBLISH_LINGER_S latency.
-                done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                if pending:
-                    more, pending = concurrent.futures.wait(pending, timeout=PUBLISH_LINGER_S)
-                    done |= more
+                done = [ended.get()]
+                deadline = time.monotonic() + PUBLISH_LINGER_S
+                while len(done) < left:
+                    try:
+                        done.append(ended.get(timeout=max(0.0, deadline - time.monotonic())))
+                    except queue.Empty:
+                        break
+                left -= len(done)
                 # A cancelled job (its client went away) is not answered at all.
                 self.count("cancelled", sum(f.cancelled() or f.exception() is not None for f in done))
                 ready = [
@@ -178,7 +185,8 @@ class Worker:
                     for f in done
                     if not f.cancelled() and f.exception() is None
                 ]
-                published += retrying(lambda: self._publish_ready(batch, reply, ready))  # noqa: B023  called at once
+                if ready:
+                    published += retrying(lambda: self._publish_ready(batch, reply, ready))  # noqa: B023  called at once
         finally:
             stop.set()
             watcher.join()
