@@ -74,7 +74,7 @@ DEFAULT_CACHE_MB = 512
 CACHE_INDEX = PREFIX + "cache-index"  # sorted set: cache key -> last use (unix time)
 CACHE_BYTES = PREFIX + "cache-bytes"  # the cache's size as the farm counts it
 CACHE_CAP = PREFIX + "cache-cap"  # a server's --cache-mb in bytes: caps every worker's bound
-CACHE_ENTRY_OVERHEAD = 160  # bytes Redis spends per entry beyond its value (key, index member)
+CACHE_ENTRY_OVERHEAD = 400  # bytes Redis spends per entry beyond its value (key, index member), measured
 
 UNEXPIRING_KEYS = {
     QUEUE: "the Celery queue (chunks waiting): bounded by the servers' --max-queue",
