@@ -11,7 +11,10 @@ each waiting job is let go anyway and `most_waiting` stays below `expect`. Tests
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
+
+from broker.dispatcher import FarmStatus
 
 
 class Gate:
@@ -47,7 +50,8 @@ class Gate:
                 self.waiting -= 1
         if outer.cancelled():
             return
-        inner = self.pool.submit(job, on_start)
+        # A Dispatcher's on_start takes when the job started; the pool's takes nothing.
+        inner = self.pool.submit(job, None if on_start is None else lambda: on_start(time.monotonic()))
         outer.inner = inner  # what cancel() stops
 
         def chain(f: Future) -> None:
@@ -72,6 +76,9 @@ class Gate:
     def cancel(self, fut: Future) -> bool:
         inner = getattr(fut, "inner", None)
         return self.pool.cancel(inner) if inner is not None else fut.cancel()
+
+    def status(self) -> FarmStatus:
+        return FarmStatus(workers=1, slots=self.capacity, busy=self.pool.busy)
 
     def close(self) -> None:  # the pool belongs to the test's fixture
         pass
