@@ -87,7 +87,8 @@ UNEXPIRING_KEYS = {
 
 # Publish finished results of one batch, each at most once per (batch, job): HSETNX, then
 # RPUSH (nothing once the batch's server has every answer: its done marker); and, in the same
-# call, fill the result cache, evicting its least recently used entries past the bound.
+# call, fill the result cache with the answers pushed, evicting its least recently used entries
+# past the bound.
 #   KEYS: seen hash, reply list, cache index, cache byte count, cache cap, done marker
 #   ARGV: reply TTL, seen TTL, now, cache bound, overhead, then per result:
 #         job id, cache key or '', result JSON (the cache keeps the same text)
@@ -102,19 +103,20 @@ local out = {}
 local pushed, cached = 0, 0
 for i = 6, #ARGV, 3 do
   local id, key, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if key ~= '' then
-    local old = redis.call('STRLEN', key)
-    local size = string.len(value) + overhead
-    if old > 0 then size = size - old - overhead end
-    redis.call('SET', key, value)
-    redis.call('ZADD', KEYS[3], ARGV[3], key)
-    redis.call('INCRBY', KEYS[4], size)
-    cached = cached + 1
-  end
   if not finished and redis.call('HSETNX', KEYS[1], id, '1') == 1 then
     redis.call('RPUSH', KEYS[2], value)
     pushed = pushed + 1
     out[#out + 1] = 1
+    -- Only the answer the client gets fills the cache (a late rerun's never overwrites it).
+    if key ~= '' then
+      local old = redis.call('STRLEN', key)
+      local size = string.len(value) + overhead
+      if old > 0 then size = size - old - overhead end
+      redis.call('SET', key, value)
+      redis.call('ZADD', KEYS[3], ARGV[3], key)
+      redis.call('INCRBY', KEYS[4], size)
+      cached = cached + 1
+    end
   else
     out[#out + 1] = 0
   end

@@ -208,3 +208,16 @@ def test_a_finished_batch_publishes_nothing_more(r):
     assert worker._publish_ready("fin", "acefarm:reply:d", [(job, "", result(0), None)]) == 0
     assert r.llen("acefarm:reply:d") == 0 and not r.exists(seen_key("fin"))
     assert worker.tally_jobs() == {"answered_elsewhere": 1}
+
+
+def test_only_the_answer_the_client_gets_fills_the_cache(r):
+    """A worker that was failed over and resumes publishes a late rerun: it is not answered, and
+    it must not overwrite the cache entry of the answer that was (its verdict may differ)."""
+    first = Worker("w1", Pool(ExecutorConfig(slots=1)), r)
+    late = Worker("w2", Pool(ExecutorConfig(slots=1)), r)
+    job = Job.from_dict({"id": "0", "program": "x = 1", "tests": ["assert x == 1"]})
+    answered = JobResult("0", Verdict.PASSED, (TestResult(Verdict.PASSED),))
+    rerun = JobResult("0", Verdict.TIMEOUT, (TestResult(Verdict.TIMEOUT, "wall time"),))
+    assert first._publish_ready("b", "acefarm:reply:l", [(job, "same", answered, None)]) == 1
+    assert late._publish_ready("b", "acefarm:reply:l", [(job, "same", rerun, None)]) == 0
+    assert json.loads(r.get("acefarm:cache:same"))["verdict"] == "passed"
