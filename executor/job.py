@@ -48,14 +48,26 @@ class Tests(tuple[Test, ...]):
         return self
 
 
+_SLICE = 64 * 1024
+
+
 def suite_digest(tests: tuple[Test, ...]) -> str:
     """A stable hash of a suite: each test's kind and JSON form, in order. Kept on a `Tests`
     value (computed once for all the jobs that share it), computed afresh for a plain tuple."""
     kept = getattr(tests, "_digest", None)
     if kept is not None:
         return str(kept)
-    body = json.dumps([registry.key(t) for t in tests], sort_keys=True, ensure_ascii=False, default=repr)
-    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    # The JSON text of the list of keys, hashed a test and a slice at a time: a suite may be
+    # megabytes, and a server holds every copy of it at once.
+    h = hashlib.sha256(b"[")
+    for i, test in enumerate(tests):
+        text = json.dumps(registry.key(test), sort_keys=True, ensure_ascii=False, default=repr)
+        if i:
+            h.update(b", ")
+        for k in range(0, len(text), _SLICE):
+            h.update(text[k : k + _SLICE].encode("utf-8", "surrogatepass"))
+    h.update(b"]")
+    digest = h.hexdigest()
     if isinstance(tests, Tests):
         tests._digest = digest
     return digest
