@@ -546,17 +546,28 @@ class CeleryDispatcher:
         """Send the unanswered jobs of lost `batches` again, as new chunks."""
         if not batches:
             return
+        gone = set(batches)
+        again = self._withdraw(lambda key, _: key[0] in gone)
         with self._lock:
-            gone = set(batches)
-            again = [(k, v) for k, v in self._pending.items() if k[0] in gone]
-            for k, v in again:
+            self.failovers += len(batches)
+        log.warning("%d chunks (%d jobs) %s; sending them again", len(batches), len(again), why)
+        self._send_again(again)
+
+    def _withdraw(self, which: Callable[[tuple[str, str], _Sent], bool]) -> list[_Sent]:
+        """Take the pending jobs `which` selects out of their batches (to send them again)."""
+        with self._lock:
+            taken = [(k, v) for k, v in self._pending.items() if which(k, v)]
+            for k, v in taken:
                 del self._pending[k]
                 self._where.pop(v.fut, None)
                 self._answered(k[0])
-            self.failovers += len(batches)
-        log.warning("%d chunks (%d jobs) %s; sending them again", len(batches), len(again), why)
-        for _, sent in again:
-            self._send([(sent.job, sent.on_start, sent.fut)], sent.attempt + 1)
+        return [v for _, v in taken]
+
+    def _send_again(self, jobs: list[_Sent]) -> None:
+        """Send withdrawn jobs as new chunks (CHUNK at a time), each counting one more attempt."""
+        for at in range(0, len(jobs), self.chunk):
+            part = jobs[at : at + self.chunk]
+            self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
 
     def _restore_visible(self) -> None:
         """The backstop: chunks unacknowledged past the visibility timeout and held by no live
@@ -570,20 +581,18 @@ class CeleryDispatcher:
 
     def _resend_late(self) -> None:
         now = time.monotonic()
-        with self._lock:
-            late = [(k, v) for k, v in self._pending.items() if now - v.sent_at > self.resend_after_s]
-            for k, v in late:
-                del self._pending[k]
-                self._where.pop(v.fut, None)
-                self._answered(k[0])
-        for _key, sent in late:
+        late = self._withdraw(lambda _, v: now - v.sent_at > self.resend_after_s)
+        again = []
+        for sent in late:
             if sent.attempt > 2:
                 sent.fut.set_result(
                     JobResult.infra_error(sent.job.id, len(sent.job.tests), "no answer from any worker")
                 )
             else:
-                log.warning("job %s unanswered after %.0fs; sending it again", sent.job.id, self.resend_after_s)
-                self._send([(sent.job, sent.on_start, sent.fut)], sent.attempt + 1)
+                again.append(sent)
+        if again:
+            log.warning("%d jobs unanswered after %.0fs; sending them again", len(again), self.resend_after_s)
+            self._send_again(again)
 
     def _chores_loop(self) -> None:
         """Write cancellations and forget finished batches, many per round trip."""
