@@ -18,6 +18,16 @@ def _usable_cpus() -> list[int] | None:
         return None
 
 
+def _default_build_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "acefarm", "builds")
+
+
+def _languages_from_env() -> tuple[str, ...] | None:
+    chosen = os.environ.get("ACEFARM_LANGUAGES", "").replace(",", " ").split()
+    return tuple(chosen) or None
+
+
 def _default_slots() -> int:
     usable = _usable_cpus()
     return max(1, len(usable) if usable is not None else os.cpu_count() or 1)
@@ -45,6 +55,10 @@ class ExecutorConfig:
     memory_cgroup: give each slot a memory cgroup (executor/memcg.py) where the machine has one
                  we may use, so that all a job's processes hold counts against its memory_mb.
                  Without one, rlimits and the sandbox's filters bound memory per process.
+    languages:   the languages besides Python this pool offers (None: every one whose toolchain
+                 is installed; ACEFARM_LANGUAGES="c cpp java" chooses a subset).
+    build_cache_mb: what kept builds of compiled programs may hold (executor/builds.py), in
+                 memory and in `build_dir` (None: memory only).
     """
 
     python: str = "/usr/bin/python3"
@@ -59,6 +73,9 @@ class ExecutorConfig:
     rules: JobRules = JobRules()
     start_timeout_s: float = 20.0
     preimport: tuple[str, ...] = ()
+    languages: tuple[str, ...] | None = field(default_factory=_languages_from_env)
+    build_cache_mb: int = 256
+    build_dir: str | None = field(default_factory=_default_build_dir)
 
     def __post_init__(self) -> None:
         if self.slots < 1:

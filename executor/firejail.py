@@ -31,7 +31,6 @@ FLAGS = (
     "--nogroups",
     "--private-tmp",
     "--private-dev",
-    "--private-etc=none",
     "--read-only=/",
     "--nosound",
     "--no3d",
@@ -109,7 +108,17 @@ def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tu
     blacklist = [f"--blacklist={p}" for p in hidden_paths(argv[0])]
     # No "--": with it firejail runs the command through the user's login shell.
     keep = [f"--keep-fd={','.join(map(str, sorted(keep_fds)))}"] if keep_fds else []
-    return user_prefix(config, slot) + [config.firejail, *FLAGS, *keep, *blacklist, *argv]
+    return user_prefix(config, slot) + [config.firejail, *FLAGS, private_etc(config), *keep, *blacklist, *argv]
+
+
+def private_etc(config: ExecutorConfig) -> str:
+    """The sandbox's /etc: empty, but for what the languages' toolchains read there (the JVM's
+    configuration)."""
+    from .languages import toolchains
+
+    wanted = {e for tc in toolchains(config.languages).values() for e in tc.language.etc}
+    keep = sorted(e for e in wanted if os.path.isdir("/etc/" + e))
+    return "--private-etc=" + (",".join(keep) if keep else "none")
 
 
 # What firejail (setuid root) needs to build the sandbox, found by taking each capability out of

@@ -18,14 +18,16 @@ from .errors import InvalidJob
 from .judging import formats, registry
 from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
+from .judging.kind import STDIO
 from .judging.raw import RawRun
 from .judging.snippet import AssertTest
 from .judging.stdio import StdioTest
+from .languages import NAMES, PYTHON
 from .limits import Limits
 from .sandbox.preludes import PRELUDES
 from .text import check_writable
 
-LANGUAGES = ("python",)
+LANGUAGES = NAMES  # python first; the others run as commands (languages/)
 MODES = ("all", "first_failure")
 
 
@@ -153,7 +155,10 @@ class Job:
         )
         limits = defaults.merged(data.get("limits"))
         tests = parse_tests(data.get("tests"), rules)
+        check_language(job.language, tests, data.get("prelude"))
         prelude = tests.prelude if data.get("prelude") is None else job.prelude
+        if job.language != PYTHON:
+            prelude = ""
         return replace(job, tests=tests, limits=limits, prelude=prelude)
 
     @classmethod
@@ -181,8 +186,27 @@ class Job:
             raise InvalidJob("program", f"larger than {rules.max_program_bytes} bytes")
         if mode not in MODES:
             raise InvalidJob("mode", f"must be one of {', '.join(MODES)}")
+        check_language(language, tests, prelude)
         prelude = check_prelude(getattr(tests, "prelude", "") if prelude is None else prelude)
+        if language != PYTHON:
+            prelude = ""  # a prelude is Python text (the code-RL shape's imports)
         return cls(job_id, program, tests, language, limits, mode == "first_failure", prelude)
+
+
+def check_language(language: str, tests: tuple[Test, ...], prelude: Any = None) -> None:
+    """A language other than Python takes stdin/stdout tests and raw runs only (InvalidJob
+    naming the first test that is not one)."""
+    if language == PYTHON:
+        return
+    if prelude:
+        raise InvalidJob("prelude", f"a prelude is Python; language {language!r} takes none")
+    for i, test in enumerate(tests):
+        if registry.kind_of(test).mode != STDIO:
+            raise InvalidJob(
+                f"tests[{i}]",
+                f"assert, snippet and call tests are Python-only; a {language!r} job takes stdin/stdout "
+                "tests and raw runs",
+            )
 
 
 def check_prelude(prelude: Any) -> str:

@@ -19,11 +19,13 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from typing import NamedTuple, cast
 
+from . import builds
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
 from .job import Job
 from .judging.judge import EarlyStop, judge
 from .judging.prepare import PreparedJob, prepare
+from .languages import PYTHON, Toolchain, toolchains
 from .languages import python as python_lang
 from .result import JobResult
 from .slot import Slot
@@ -39,6 +41,18 @@ PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at w
 
 class _Cancelled(Exception):
     """The job in flight was cancelled (Pool.cancel)."""
+
+
+class _Claim(NamedTuple):
+    """A job's build (executor/builds.py): `key`, and `state`: "hit" (its kept outcome is
+    `built`), "build" (this job builds it and must end the claim), "none" (no build step)."""
+
+    key: str | None
+    state: str
+    built: builds.Built | None = None
+
+
+_NO_BUILD = _Claim(None, "none")
 
 
 class _Answered(NamedTuple):
@@ -71,9 +85,12 @@ def self_test(slot: Slot) -> None:
             )
 
 
-def answer_timeout(job: PreparedJob) -> float:
-    """Host-side backstop: every phase may use its whole wall limit, plus set-up and wipe time."""
-    return job.job.limits.wall_s * job.phases() + job.forks() * PER_CHILD_S + SLACK_S
+def answer_timeout(job: PreparedJob, request: dict[str, object] | None = None) -> float:
+    """Host-side backstop: every phase may use its whole wall limit (a build its own), plus
+    set-up and wipe time."""
+    build = request.get("build") if request else None
+    build_s = float(build["limits"]["wall_s"]) + PER_CHILD_S if isinstance(build, dict) else 0.0
+    return job.job.limits.wall_s * job.phases() + job.forks() * PER_CHILD_S + SLACK_S + build_s
 
 
 class Pool:
@@ -97,6 +114,13 @@ class Pool:
         self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
         self._stats_lock = threading.Lock()
         self._running: dict[Future[JobResult], Slot] = {}
+        self.toolchains: dict[str, Toolchain] = {}  # the languages besides Python this pool runs
+        self.builds = builds.BuildCache(self.config.build_cache_mb << 20, self.config.build_dir)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this pool runs (Python first), once started."""
+        return (PYTHON, *sorted(self.toolchains))
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> Pool:
@@ -107,11 +131,21 @@ class Pool:
             log.warning("!!! INSECURE: running untrusted programs WITHOUT the firejail sandbox !!!")
         slots = [Slot(self.config, i) for i in range(self.config.slots)]
         errors: list[BaseException] = []
+        found = toolchains(self.config.languages)
+        self.toolchains = dict(found)
+        failed: dict[str, str] = {}
 
         def boot(slot: Slot) -> None:
             try:
                 slot.start()
                 self_test(slot)
+                for tc in found.values():
+                    try:
+                        reason = self._self_test_language(slot, tc)
+                    except (SlotCrashed, SandboxUnavailable) as exc:
+                        reason = str(exc)
+                    if reason is not None:
+                        failed[tc.name] = reason
             except BaseException as exc:
                 errors.append(exc)
 
@@ -124,6 +158,9 @@ class Pool:
             for s in slots:
                 s.close()
             raise errors[0] if isinstance(errors[0], SandboxUnavailable) else SandboxUnavailable(str(errors[0]))
+        for name, reason in sorted(failed.items()):
+            log.warning("language %s is not offered: its self-test failed: %s", name, reason)
+            self.toolchains.pop(name, None)
         self.runtime = "python-" + slots[0].info.get("python", "unknown")
         self.slots = slots
         for slot in slots:
@@ -218,13 +255,18 @@ class Pool:
                         self._settle(answered)
                     return
                 job, fut, on_start = cast(_Item, item)
+                claim = self._claim(job, item)
+                if claim is None:
+                    continue  # parked: the build of its program is in flight on another slot
                 if not fut.set_running_or_notify_cancel():
+                    if claim.state == "build":
+                        self._built(claim, None)
                     continue
                 if on_start is not None:
                     on_start()
                 before, answered = answered, None
                 try:
-                    outcome = self._run_on(slot, job, fut, before)
+                    outcome = self._run_on(slot, job, fut, before, claim)
                 except _Cancelled:
                     fut.set_exception(CancelledError(f"job {job.id} was cancelled while running"))
                 except BaseException as exc:
@@ -238,13 +280,21 @@ class Pool:
         finally:
             slot.close()
 
-    def _run_on(self, slot: Slot, job: Job, fut: Future[JobResult], before: _Answered | None) -> _Answered | JobResult:
+    def _run_on(
+        self, slot: Slot, job: Job, fut: Future[JobResult], before: _Answered | None, claim: _Claim = _NO_BUILD
+    ) -> _Answered | JobResult:
         """Run `job` in `slot`'s sandbox: its answer, to be judged, or an infra_error result
         after the retries. `before`, the job answered last, is judged once this one has been
-        sent (or, failing that, before this returns)."""
+        sent (or, failing that, before this returns). `claim`: its build (`_claim`), ended
+        here when this job builds it."""
         try:
+            if job.language != PYTHON and job.language not in self.toolchains:
+                return JobResult.infra_error(job.id, len(job.tests), self._unavailable(job.language))
             prepared = prepare(job)  # planned once, here, in the process that runs it
-            request = prepared.sandbox_request()
+            if claim.state == "hit" and claim.built is not None and claim.built.files is None:
+                # A kept failed build: the job's answer, without running anything.
+                return _Answered(job, fut, prepared, builds.answer_for(claim.built, len(prepared.plans)), None, 1)
+            request = self._request(prepared, claim)
             snippets = prepared.tester_sources()
             reason = ""
             for attempt in range(1, RETRIES + 2):
@@ -259,7 +309,12 @@ class Pool:
                     if before is not None:  # judged while the sandbox runs this job
                         self._settle(before)
                         before = None
-                    answer = slot.answer(answer_timeout(prepared), stop if stop else None)
+                    answer = slot.answer(answer_timeout(prepared, request), stop if stop else None)
+                    if claim.state == "build" and "infra" not in answer:
+                        self._built(claim, answer)
+                        claim = _NO_BUILD
+                    elif claim.state == "hit" and claim.built is not None:
+                        answer["build"] = dict(claim.built.phase, cached=True)
                     if answer.get("restart"):
                         slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                     if "infra" in answer:
@@ -280,8 +335,83 @@ class Pool:
             self._count("infra_errors")
             return JobResult.infra_error(job.id, len(job.tests), reason, attempts=RETRIES + 1)
         finally:
+            if claim.state == "build":  # the build did not finish: the next job of it builds it
+                self._built(claim, None)
             if before is not None:
                 self._settle(before)
+
+    # -- builds ---------------------------------------------------------------------
+    def _claim(self, job: Job, waiter: object) -> _Claim | None:
+        """The build claim of `job` (None: `waiter` was parked behind the build in flight)."""
+        tc = self.toolchains.get(job.language) if job.language != PYTHON else None
+        if tc is None or tc.language.compile is None:
+            return _NO_BUILD
+        key = tc.build_key(job.program)
+        state, built = self.builds.claim(key, waiter)
+        return None if state == "parked" else _Claim(key, state, built)
+
+    def _built(self, claim: _Claim, answer: dict[str, object] | None) -> None:
+        """End the build `claim` with the sandbox's `answer` (None: it did not finish), and
+        run the jobs parked behind it."""
+        built = None
+        phase = answer.get("build") if answer is not None else None
+        if isinstance(phase, dict):
+            files = answer.get("artifact") if phase.get("s") == "ok" else None  # type: ignore[union-attr]
+            if phase.get("s") != "ok" or isinstance(files, bytes):
+                built = builds.Built(files if isinstance(files, bytes) else None, phase)
+        assert claim.key is not None
+        for waiter in self.builds.finish(claim.key, built):
+            if isinstance(waiter, threading.Event):
+                waiter.set()
+            else:
+                self._queue.put(waiter)
+
+    def _request(self, prepared: PreparedJob, claim: _Claim) -> dict[str, object]:
+        """What the zygote runs for `prepared`: a Python job's request, or the command, files
+        and build of any other language's."""
+        job = prepared.job
+        if job.language == PYTHON:
+            return prepared.sandbox_request()
+        tests = prepared.sandbox_request()["tests"]
+        return builds.request(job, self.toolchains[job.language], claim.built, tests)
+
+    def _unavailable(self, language: str) -> str:
+        return f"language {language!r} is not available on this worker (available: {', '.join(self.languages)})"
+
+    def _self_test_language(self, slot: Slot, tc: Toolchain) -> str | None:
+        """Run `tc`'s self-test on `slot` (building it once for all slots); None when every
+        verdict is the expected one, else why not."""
+        program, cases, expected = tc.language.self_test
+        data = {
+            "id": f"self-test/{tc.name}",
+            "language": tc.name,
+            "program": program,
+            "tests": [{"stdin": i, "expected_stdout": o} for i, o in cases],
+        }
+        job = prepare(Job.from_dict(data))
+        for _ in range(3):
+            ready = threading.Event()
+            claim = self._claim(job.job, ready)
+            if claim is None:
+                ready.wait(300)
+                continue
+            try:
+                if claim.state == "hit" and claim.built is not None and claim.built.files is None:
+                    return "its build failed: %s" % str(claim.built.phase.get("m", ""))[-300:]
+                request = self._request(job, claim)
+                slot.send(request, None)
+                answer = slot.answer(answer_timeout(job, request))
+                if claim.state == "build":
+                    self._built(claim, answer if "infra" not in answer else None)
+                    claim = _NO_BUILD
+            finally:
+                if claim.state == "build":
+                    self._built(claim, None)
+            if "infra" in answer:
+                return "the sandbox could not run it: %s" % answer["infra"]
+            got = tuple(t.verdict.value for t in judge(job, answer).tests)
+            return None if got == expected else f"verdicts {got}, expected {expected}: {judge(job, answer).tests}"
+        return "its build never finished"
 
     def _settle(self, done: _Answered) -> None:
         """Judge an answered job and resolve its future."""

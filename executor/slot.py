@@ -39,6 +39,7 @@ SANDBOX_MODULES = (
     "preludes",
     "rpc",
     "runner",
+    "artifact",
     "capture",
     "tester",
     "process",
@@ -47,6 +48,7 @@ SANDBOX_MODULES = (
 )
 SANDBOX_PACKAGE = "acefarm_sandbox"
 MAX_ANSWER = 256 << 20
+MAX_ARTIFACT = (64 << 20) + (4096 << 9)  # sandbox/artifact.py: MAX_BYTES and MAX_FILES records' headers
 _READ_SIZE = 1 << 16  # per read from the zygote, at least (a pipe's default buffer)...
 _READ_MAX = 1 << 20  # ...and at most
 # The zygote's whole environment. A fixed hash seed (with the zygote's fixed
@@ -240,7 +242,8 @@ class Slot:
             raise SlotCrashed("slot is not running")
         if self.cgroup is not None:
             try:
-                self.cgroup.set_limit(request["limits"]["memory_mb"])
+                build = request.get("build") or {}  # a build and the runs after it share the job's cgroup
+                self.cgroup.set_limit(max(request["limits"]["memory_mb"], build.get("limits", {}).get("memory_mb", 0)))
             except OSError as exc:  # the job runs under the last one's limit; retried next job
                 log.warning("slot %d: cannot set the job's memory limit: %s", self.index, exc)
         self.busy = True
@@ -263,6 +266,12 @@ class Slot:
                     break
                 if on_part is not None and on_part(answer["part"], answer.get("v")):
                     self._send({"stop": answer["part"]})
+            size = answer.get("artifact_bytes")
+            if isinstance(size, int) and 0 <= size <= MAX_ARTIFACT:  # a build's files follow the answer
+                assert self.proc is not None and self.proc.stdout is not None
+                answer["artifact"] = self._read_exact(self.proc.stdout.fileno(), size, deadline)
+            elif size is not None:
+                raise SlotCrashed("zygote announced a malformed build")
         finally:
             self.busy = False
         self.jobs_run += 1
@@ -304,7 +313,8 @@ class Slot:
         """The job frame, then the program's source and the snippets as raw bytes (the zygote
         moves those into memfds for its children without reading them)."""
         head = dict(request)
-        program = str(head.pop("program", "")).encode("utf-8", "surrogatepass")
+        source = head.pop("program", "")  # text, or a blob of files (a language other than Python)
+        program = source if isinstance(source, bytes) else str(source).encode("utf-8", "surrogatepass")
         sources = json.dumps(snippets).encode("ascii") if snippets else b""
         head["program_bytes"] = len(program)
         head["snippets_bytes"] = len(sources)

@@ -13,7 +13,8 @@ own work (JSON, pipes, limits) now runs in a process that never forks.
 
 Protocol with the zygote (a SOCK_SEQPACKET socket pair, one message each way):
     zygote -> forker  b"F" + role, with the child's fds in order (role P: a program's tests,
-                      S: a program run on stdin, T: the test process), see `_child`
+                      S: a program run on stdin, T: the test process, B: a build, X: a run of
+                      a program that is not Python, F: fetching a raw run's files), see `_child`
                     | b"W" + pid (4 bytes, big-endian): that child's exit (it waits if need be)
     forker -> zygote  b"P" + pid (4 bytes) | b"W" + status, CPU ms and peak KiB (struct "=idq")
 Children the zygote killed and does not ask about are reaped at the next message.
@@ -31,11 +32,12 @@ import socket
 import struct
 from collections import namedtuple
 
-from . import capture, frames, runner, seccomp, tester
+from . import artifact, capture, frames, runner, seccomp, tester
 
 REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
 NPROC_SLACK = 64  # Settings.nproc_slack when the host gives none
+EXEC_FAILED = 127  # roles B and X: the command could not be started (a shell's "not found")
 _PR_SET_DUMPABLE = 4
 
 
@@ -140,6 +142,8 @@ def _child(role, fds, settings):
         os.closerange(first_rpc, 1 << 16)
         os.chdir(settings.workdir)
         limits = payload["limits"]
+        if role in (b"B", b"X", b"F"):
+            _exec_child(role, payload, sources, settings)
         if role == b"T":
             _set_limits(limits, payload["phases"], 16, 0, 0, settings.nproc_slack)
             tester.main(sources, 3, 4, 5, 6)
@@ -175,6 +179,44 @@ def _child(role, fds, settings):
         os._exit(71)
 
 
+def _exec_child(role, payload, blob, settings):
+    """Roles B and X: unpack the blob (fd 6: sources to build, or what a build made) into the
+    working directory, write a raw run's input files, set the limits and exec the command of
+    `payload["exec"]` (a compiler or the program), whose exit status is the whole report.
+    Role F: read the files a raw run asked for back, report them on fd 4 and exit."""
+    limits = payload["limits"]
+    if role == b"F":
+        _set_limits(limits, 1, 16, limits["disk_mb"], 0, settings.nproc_slack)
+        os.close(3)
+        frames.write_frame(4, {"c": None, "f": capture._fetch(payload["fetch"], payload["cap"])})
+        os._exit(0)
+    spec = payload["exec"]
+    _set_limits(
+        limits,
+        1,
+        max(int(limits["files"]), 8) + int(spec.get("files") or 0),
+        limits["disk_mb"],
+        int(limits.get("processes", 0)),
+        settings.nproc_slack,
+        spec.get("as_mb"),
+        spec.get("data_mb"),
+    )
+    if payload.get("floor"):
+        seccomp.SignalFloor(payload["floor"]).install()
+    artifact.unpack(blob)
+    if payload.get("capture") is not None:
+        capture._write_files(payload["capture"].get("files") or {})
+    os.close(3)
+    os.write(4, _READY_FRAME)
+    os.close(4)
+    argv, env = spec["argv"], spec["env"]
+    try:
+        os.execve(argv[0], argv, env)
+    except OSError as exc:
+        os.write(2, ("cannot run %s: %s" % (argv[0], exc.strerror)).encode("utf-8", "replace"))
+    os._exit(EXEC_FAILED)
+
+
 def _leave_the_slot(join_fd):
     """A new child's first act: join the job's memory cgroup through `join_fd` (its
     cgroup.procs, v1: tasks, which moves this process's one thread; None without one), where
@@ -207,12 +249,18 @@ def _place_fds(fds):
     os.closerange(len(fds), 1 << 16)
 
 
-def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack):
+def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=0, data_mb=None):
+    """The child's rlimits. `as_mb`: its address space (0: memory_mb; None: unlimited, for
+    runtimes that reserve far more than they use, held by the memory cgroup and `data_mb`,
+    the limit on its data segments and private writable mappings)."""
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
     nproc = 0 if processes <= 0 else int(processes) + nproc_slack
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
-    resource.setrlimit(resource.RLIMIT_AS, (int(limits["memory_mb"] * mb),) * 2)
+    address = resource.RLIM_INFINITY if as_mb is None else int((as_mb or limits["memory_mb"]) * mb)
+    resource.setrlimit(resource.RLIMIT_AS, (address, address))
+    if data_mb is not None:
+        resource.setrlimit(resource.RLIMIT_DATA, (int(data_mb * mb),) * 2)
     # Scratch files are tmpfs, memory: no single file past memory_mb either.
     fsize = int(min(disk_mb, limits["memory_mb"]) * mb)
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))

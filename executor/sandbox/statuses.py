@@ -12,7 +12,8 @@ OK = "ok"  # ran to its end
 FAIL = "fail"  # an assert failed
 ERROR = "error"  # an exception (SystemExit included) in the program or the test
 MEMORY = "memory"  # MemoryError, the address-space limit, or the memory cgroup's OOM kill
-SYNTAX = "syntax"  # the program does not compile
+SYNTAX = "syntax"  # the program does not compile (Python)
+COMPILE = "compile"  # the program's build failed (languages with a compiler)
 TIMEOUT = "timeout"  # the CPU or wall-clock limit
 OUTPUT = "output"  # output_kb, or result values past their bounds
 DISK = "disk"  # the scratch disk limit
@@ -23,7 +24,7 @@ SKIPPED = "skipped"  # not run: the program died in an earlier test
 PART = "part"  # not an end: the values a slow phase sends ahead of its frame
 
 CHILD = frozenset({OK, FAIL, ERROR, MEMORY, SYNTAX})
-PRECEDENCE = (MEMORY, TIMEOUT, OUTPUT, DISK, SYNTAX, PROTOCOL, CRASH, ERROR, STOPPED, FAIL, SKIPPED, OK)
+PRECEDENCE = (MEMORY, TIMEOUT, OUTPUT, DISK, COMPILE, SYNTAX, PROTOCOL, CRASH, ERROR, STOPPED, FAIL, SKIPPED, OK)
 ALL = frozenset(PRECEDENCE)
 
 

@@ -151,7 +151,7 @@ import struct
 import sys
 import time
 
-from . import forker, frames, preludes, process, runner, seccomp, statuses
+from . import artifact, forker, frames, preludes, process, runner, seccomp, statuses
 
 READY_TIMEOUT_S = 5.0
 WIPE_BUDGET_S = 2.0
@@ -163,6 +163,7 @@ _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
+BUILD_MESSAGE_MAX = 4000  # characters of a failed build's compiler output kept (its end)
 # A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
 # skip between them: blanks, newlines, backslash continuations, comments. Possessive: the
 # source is the program's, and a backtracking gap (a comment is `#` and the rest of its line,
@@ -296,8 +297,11 @@ class Zygote:
             except (OSError, TypeError, ValueError):
                 os._exit(3)  # out of step with the host: it sees EOF and replaces the slot
             memcg.job_started()
+            built = None  # a build's files: they follow the answer
             try:
-                if job.get("mode") == "stdio":
+                if job.get("exec") is not None:
+                    answer, built = self.run_exec_job(job)
+                elif job.get("mode") == "stdio":
                     answer = self.run_stdio_job(job)
                 else:
                     answer = self.run_tests_job(job)
@@ -308,7 +312,11 @@ class Zygote:
                 os.close(fd)
             if self.needs_restart or self.forker.broken or self._grown():
                 answer["restart"] = True  # this zygote takes no more jobs: the host replaces the slot
+            if built is not None:
+                answer["artifact_bytes"] = len(built)
             self.env.to_host.write_frame(answer)  # after the job's part frames still pending
+            if built is not None:
+                frames.write_raw_bytes(self.env.host_out, memoryview(built))
             if answer.get("restart"):
                 os._exit(0)
 
@@ -496,6 +504,184 @@ class Zygote:
             self._wipe()
         return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
 
+    def run_exec_job(self, job):
+        """A program that is not Python: built first when the job has a "build" (its files in
+        the blob are its sources), then run once per test with the files of the blob (or of the
+        build) in its working directory. Returns (the answer, the build's files or None)."""
+        limits, spec = job["limits"], job["exec"]
+        blob = frames.read_all(job["program_fd"])
+        answer = {"load": None, "tests": [], "cpu_ms": 0.0, "peak_kb": 0}
+        built = None
+        build = job.get("build")
+        if build is not None:
+            phase, built = self._build(build, blob)
+            answer["build"] = phase
+            answer["cpu_ms"] += phase.get("cpu_ms", 0.0)
+            if phase["s"] != statuses.OK:
+                answer["load"] = {"s": statuses.COMPILE, "m": phase.get("m") or "the build failed"}
+                answer["tests"] = [{"s": statuses.SKIPPED} for _ in job["tests"]]
+                return answer, None
+            blob = built
+        run_limits = dict(limits, processes=int(limits.get("processes", 0)) + int(spec.get("threads", 0)))
+        sent = 0
+        for test in job["tests"]:
+            if answer["tests"] and answer["tests"][-1]["s"] != statuses.OK and job.get("first_failure"):
+                answer["tests"].append({"s": statuses.SKIPPED})
+                continue
+            capture = test.get("capture")
+            t0 = time.monotonic()
+            child = self._start_exec(b"X", run_limits, spec, blob, test.get("stdin", ""), capture)
+            self._ready(child)
+            try:
+                _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
+                phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
+            except process.PhaseEnd as exc:
+                phase = {"s": exc.status, "m": exc.message}
+                if capture is not None:
+                    child.kill()
+                    child.drain_rest()
+            wall_ms = (time.monotonic() - t0) * 1000.0
+            status, cpu_ms, peak_kb = child.finish(strays=True)
+            cpu_ms = max(cpu_ms, phase.get("cpu_ms", 0.0))
+            answer["cpu_ms"] += cpu_ms
+            answer["peak_kb"] = max(answer["peak_kb"], peak_kb)
+            oom = _claims_memory(child, spec)
+            if capture is not None:
+                fetched = self._fetch(limits, capture.get("fetch") or [])
+                phase = _captured(phase, status, child, cpu_ms, wall_ms, self.env.memcg, {"f": fetched})
+                if oom and phase["s"] == statuses.ERROR:
+                    phase["s"] = statuses.MEMORY
+                answer["tests"].append(phase)
+                self._wipe()
+                continue
+            if phase["s"] == statuses.OK and status != 0:
+                phase["s"], phase["m"] = process.describe_exit(status, self.env.memcg)
+                if os.WIFEXITED(status):
+                    phase["s"] = statuses.MEMORY if oom else statuses.ERROR
+                tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
+                if tail:
+                    phase["m"] += ": " + tail
+            if phase["s"] == statuses.OK:
+                stdout = child.stdout.decode("utf-8", "replace")
+                sent += _frame_size(stdout)
+                if sent > STDIO_ANSWER_BYTES:
+                    phase = {
+                        "s": statuses.OUTPUT,
+                        "m": "output across the job's runs exceeded %d MiB" % (STDIO_ANSWER_BYTES >> 20),
+                    }
+                else:
+                    phase["stdout"] = stdout
+            answer["tests"].append(phase)
+            self._wipe()
+        return answer, built if build is not None else None
+
+    def _build(self, build, sources):
+        """Run the build `build` on the `sources` blob: (its phase, the blob of the files it
+        left that `build["keep"]` names, or None when it failed). The compiler's output is its
+        message, capped by the build's output_kb."""
+        limits = dict(build["limits"])
+        limits["processes"] = int(limits.get("processes", 0)) + int(build.get("threads", 0))
+        t0 = time.monotonic()
+        child = self._start_exec(b"B", limits, build, sources, "", None, keep_stderr=True)
+        self._ready(child)
+        try:
+            child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
+            ended = None
+        except process.PhaseEnd as exc:
+            ended = exc
+            child.kill()
+            child.drain_rest()
+        status, cpu_ms, _ = child.finish(strays=True)
+        phase = {"s": statuses.OK, "cpu_ms": cpu_ms, "wall_ms": (time.monotonic() - t0) * 1000.0}
+        said = (child.stdout + child.stderr).decode("utf-8", "replace").strip()
+        files = None
+        if ended is not None:
+            phase["s"] = statuses.COMPILE
+            phase["m"] = "the build was stopped: %s" % ended.message
+        elif status != 0:
+            phase["s"] = statuses.COMPILE
+            phase["m"] = said or "the compiler %s" % process.describe_exit(status, self.env.memcg)[1]
+        else:
+            try:
+                files = artifact.pack_found(self.workdir, build["keep"])
+            except (artifact.Invalid, OSError) as exc:
+                phase["s"], phase["m"] = statuses.COMPILE, "the build's output cannot be kept: %s" % exc
+            else:
+                if files is None:
+                    phase["s"], phase["m"] = statuses.COMPILE, said or "the build made nothing to run"
+        if phase["s"] != statuses.OK:
+            phase["m"] = phase["m"][-BUILD_MESSAGE_MAX:]
+        self._wipe()
+        return phase, files
+
+    def _start_exec(self, role, limits, spec, blob, stdin_data, capture, keep_stderr=False):
+        """A child of role B (a build) or X (a run) that unpacks `blob` and execs `spec`'s
+        command (forker._exec_child)."""
+        stdin_fd = self._stdin(stdin_data)
+        blob_fd = os.memfd_create("blob", os.MFD_CLOEXEC)
+        try:
+            frames.write_raw_bytes(blob_fd, memoryview(blob))
+            os.lseek(blob_fd, 0, 0)
+            theirs, ours = self._child_pipes(control=False)
+            payload = {
+                "limits": limits,
+                "phases": 1,
+                "program": None,
+                "exec": {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "files")},
+                "capture": capture,
+            }
+            try:
+                pid = self.forker.spawn(role, (stdin_fd, *theirs), payload, blob_fd)
+            finally:
+                for fd in (*theirs, stdin_fd):
+                    if fd != self.devnull:
+                        os.close(fd)
+        finally:
+            os.close(blob_fd)
+        return process.Child(self.env, pid, *ours, limits, True, keep_stderr or capture is not None)
+
+    def _fetch(self, limits, paths):
+        """The files a raw run asked for back, read by a child of their own (role F) in the
+        run's working directory: {path: base64}."""
+        if not paths:
+            return {}
+        theirs, ours = self._child_pipes(control=False)
+        cap = min(capture_fetch_max(), int(limits["output_kb"]) * 1024)
+        try:
+            pid = self.forker.spawn(
+                b"F",
+                (self.devnull, *theirs),
+                {"limits": limits, "phases": 1, "program": None, "fetch": list(paths), "cap": cap},
+                self.devnull,
+            )
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        child = process.Child(self.env, pid, *ours, dict(limits, processes=0), False)
+        try:
+            child.wait(False, READY_TIMEOUT_S, READY_TIMEOUT_S, 0)
+        except process.PhaseEnd:
+            pass
+        report = _report(child)
+        child.finish()
+        files = report.get("f") if isinstance(report.get("f"), dict) else {}
+        return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def _stdin(self, stdin_data):
+        """A sealed memfd holding `stdin_data` (the child's fd 0), or /dev/null when empty."""
+        if not stdin_data:
+            return self.devnull
+        stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING)
+        os.write(stdin_fd, stdin_data.encode("utf-8"))
+        os.lseek(stdin_fd, 0, 0)
+        # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
+        fcntl.fcntl(
+            stdin_fd,
+            fcntl.F_ADD_SEALS,
+            fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
+        )
+        return stdin_fd
+
     def _start_program(
         self,
         limits,
@@ -516,16 +702,7 @@ class Zygote:
         pid is the `floor` it may not signal (seccomp.SignalFloor); `log_fd`: its values log;
         `capture`: a raw run's spec (stdio mode: stderr kept, a report frame on fd 4);
         `prelude`: the job's prelude, compiled (None: none)."""
-        stdin_fd = os.memfd_create("stdin", os.MFD_ALLOW_SEALING) if stdin_data else self.devnull
-        if stdin_data:
-            os.write(stdin_fd, stdin_data.encode("utf-8"))
-            os.lseek(stdin_fd, 0, 0)
-            # The program's fd 0: sealed, or it could grow it into memory no rlimit sees.
-            fcntl.fcntl(
-                stdin_fd,
-                fcntl.F_ADD_SEALS,
-                fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
-            )
+        stdin_fd = self._stdin(stdin_data)
         theirs, ours = self._child_pipes(control=prepared is not None)
         payload = {
             "limits": limits,
@@ -636,7 +813,19 @@ def _compiled_program(job):
     return runner.compile_program(source)
 
 
-def _captured(phase, status, child, cpu_ms, wall_ms, memcg):
+def capture_fetch_max():
+    return forker.capture.FETCH_MAX
+
+
+def _claims_memory(child, spec):
+    """Does the stderr of a run that exited say its runtime ran out of memory (Java's
+    OutOfMemoryError, Go's "out of memory")? A claim of the program's own process: it can only
+    turn its run into a failure."""
+    tail = child.stderr_tail
+    return any(marker.encode("utf-8") in tail for marker in spec.get("oom") or ())
+
+
+def _captured(phase, status, child, cpu_ms, wall_ms, memcg, report=None):
     """A raw run's phase: its output, its end (exit status or signal), and the status that
     names it: a limit the zygote enforced (`phase`, when not ok), what the child's report
     claims (syntax, memory), else its exit: ok for 0, error for any other, or the signal's."""
@@ -647,7 +836,7 @@ def _captured(phase, status, child, cpu_ms, wall_ms, memcg):
         "wall_ms": wall_ms,
         "files": {},
     }
-    report = _report(child)
+    report = _report(child) if report is None else report
     if isinstance(report.get("f"), dict):
         out["files"] = {k: v for k, v in report["f"].items() if isinstance(v, str)}
     exited = os.WIFEXITED(status)

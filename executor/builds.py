@@ -1,0 +1,254 @@
+"""Builds of programs in compiled languages: done once per program, kept by hash.
+
+A job in a language with a compiler is built inside the sandbox (sandbox/zygote.py, `build`)
+and its tests run what the build left (sandbox/artifact.py). The build's outcome is kept here
+by `Toolchain.build_key` (language, toolchain version, build command, source): the files on
+success, the compiler's message on failure, so the 16 identical samples of a GRPO group
+compile once. While one slot builds a program, jobs of the same program wait for it (`claim`
+parks them) instead of building it again.
+
+Kept outcomes are bounded by their bytes (least recently used first out). A build that a
+wall-clock limit ended is not kept: on a loaded machine it may pass next time. With a
+directory (ExecutorConfig.build_dir), outcomes are also written there, one file per key, and
+read back by any process that misses in memory: a restarted worker, or the many pools of a
+test run, build each program once. The directory is the farm's own (mode 0700, never in the
+sandbox's view); it is bounded by the same size, oldest files first out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .job import Job
+from .languages import Toolchain
+from .limits import Limits
+from .sandbox import artifact
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_MB = 256
+_OVERHEAD = 256  # bytes counted per kept outcome beside its files and message
+
+
+@dataclass(frozen=True)
+class Built:
+    """A build's outcome: `files` (the blob its runs unpack) on success, else None and the
+    phase says why (`phase["m"]`, the compiler's output). `phase`: status, message, CPU and wall ms."""
+
+    files: bytes | None
+    phase: dict[str, Any]
+
+    @property
+    def size(self) -> int:
+        return _OVERHEAD + len(self.files or b"") + len(str(self.phase.get("m") or ""))
+
+
+@dataclass
+class BuildStats:
+    """Counters of a BuildCache: `builds` run, `hits` (jobs that reused a kept outcome),
+    `waits` (jobs parked while their program was being built), `evictions`."""
+
+    builds: int = 0
+    hits: int = 0
+    waits: int = 0
+    evictions: int = 0
+    kept: int = 0
+    kept_bytes: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _InFlight:
+    waiters: list[Any] = field(default_factory=list)
+
+
+class BuildCache:
+    """Kept build outcomes, bounded by `max_bytes`, and the builds in flight (thread-safe)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_MB << 20, directory: str | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.directory = directory
+        if directory is not None:
+            try:
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+            except OSError as exc:
+                log.warning("build cache directory %s unusable (%s): builds kept in memory only", directory, exc)
+                self.directory = None
+        self._kept: OrderedDict[str, Built] = OrderedDict()
+        self._flying: dict[str, _InFlight] = {}
+        self._lock = threading.Lock()
+        self.stats = BuildStats()
+
+    def claim(self, key: str, waiter: Any) -> tuple[str, Built | None]:
+        """("hit", the kept outcome), ("build", None): the caller builds it and must call
+        `finish`, or ("parked", None): `waiter` is handed back by the `finish` of the build in flight."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                kept = self._load(key)
+                if kept is not None:
+                    self._keep(key, kept)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                self.stats.hits += 1
+                return "hit", kept
+            flying = self._flying.get(key)
+            if flying is not None:
+                flying.waiters.append(waiter)
+                self.stats.waits += 1
+                return "parked", None
+            self._flying[key] = _InFlight()
+            self.stats.builds += 1
+            return "build", None
+
+    def finish(self, key: str, built: Built | None) -> list[Any]:
+        """End the build of `key` (None: it did not finish, nothing is kept); returns the
+        waiters it parked, to be run again."""
+        with self._lock:
+            flying = self._flying.pop(key, None)
+            if built is not None and built.phase.get("final", True) and built.size <= self.max_bytes:
+                self._keep(key, built)
+                self._store(key, built)
+            return flying.waiters if flying is not None else []
+
+    def _keep(self, key: str, built: Built) -> None:
+        old = self._kept.pop(key, None)
+        if old is not None:
+            self.stats.kept_bytes -= old.size
+        self._kept[key] = built
+        self.stats.kept_bytes += built.size
+        while self.stats.kept_bytes > self.max_bytes:
+            _, out = self._kept.popitem(last=False)
+            self.stats.kept_bytes -= out.size
+            self.stats.evictions += 1
+        self.stats.kept = len(self._kept)
+
+    def _path(self, key: str) -> str | None:
+        if self.directory is None or not key.isalnum():
+            return None
+        return os.path.join(self.directory, key)
+
+    def _load(self, key: str) -> Built | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            n = int.from_bytes(data[:4], "big")
+            phase = json.loads(data[4 : 4 + n])
+            files = data[4 + n :] if phase.get("s") == "ok" else None
+            os.utime(path)  # recently used: the last to go
+            return Built(files, phase)
+        except (OSError, ValueError):
+            return None
+
+    def _store(self, key: str, built: Built) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        head = json.dumps(built.phase).encode("utf-8")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(len(head).to_bytes(4, "big") + head + (built.files or b""))
+            os.replace(tmp, path)
+            self._trim()
+        except OSError as exc:
+            log.warning("cannot keep a build in %s: %s", self.directory, exc)
+
+    def _trim(self) -> None:
+        """Bound the directory by max_bytes, least recently used first out."""
+        assert self.directory is not None
+        entries = []
+        for entry in os.scandir(self.directory):
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_size, entry.path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            total -= size
+
+
+def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The zygote's request for `job` (a language run as a command): its sources and the build
+    when `built` is None, else the kept build's files; `tests`: the sandbox specs of its tests."""
+    lang, limits = toolchain.language, job.limits
+    source, _ = lang.files(job.program)
+    home = "/tmp/w"
+    run_spec: dict[str, Any] = {
+        "argv": toolchain.command(lang.run, job.program, limits.memory_mb),
+        "env": toolchain.environment(home),
+        "threads": lang.threads,
+        "oom": list(lang.oom),
+    }
+    _address_space(run_spec, lang.address_space, limits.memory_mb)
+    req: dict[str, Any] = {
+        "mode": "stdio",
+        "first_failure": job.first_failure,
+        "limits": limits.to_dict(),
+        "tests": tests,
+        "exec": run_spec,
+    }
+    if lang.compile is None:
+        req["program"] = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
+    elif built is not None and built.files is not None:
+        req["program"] = built.files
+    else:
+        req["program"] = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
+        build_limits = build_limits_for(toolchain, limits)
+        req["build"] = {
+            "argv": toolchain.command(lang.compile, job.program, int(build_limits["memory_mb"])),
+            "env": toolchain.environment(home),
+            "limits": build_limits,
+            "keep": list(lang.keep),
+            "threads": 0,
+        }
+        _address_space(req["build"], lang.address_space, int(build_limits["memory_mb"]))
+    return req
+
+
+def build_limits_for(toolchain: Toolchain, limits: Limits) -> dict[str, Any]:
+    """A build's limits: the language's, with the job's file and disk limits."""
+    out: dict[str, Any] = dict(limits.to_dict())
+    out.update(toolchain.language.compile_limits)
+    out["disk_mb"] = max(int(limits.disk_mb), 256)
+    out["files"] = max(int(limits.files), 256)
+    return out
+
+
+def _address_space(spec: dict[str, Any], how: str, memory_mb: int) -> None:
+    """How a command's memory is bounded beside the memory cgroup: "limit", its address space
+    at memory_mb; "data", its data (a runtime that reserves far more address space than it
+    uses: Go); "none", only the cgroup and the runtime's own heap flag (the JVM and V8 map
+    thread stacks and code as data too)."""
+    spec["as_mb"] = memory_mb if how == "limit" else None
+    spec["data_mb"] = memory_mb if how == "data" else None
+
+
+def answer_for(built: Built, n_tests: int) -> dict[str, Any]:
+    """The answer a job gets from a kept failed build, without running anything."""
+    return {
+        "load": {"s": "compile", "m": built.phase.get("m") or "the build failed"},
+        "tests": [{"s": "skipped"} for _ in range(n_tests)],
+        "cpu_ms": 0.0,
+        "peak_kb": 0,
+        "build": dict(built.phase, cached=True),
+    }
