@@ -13,6 +13,7 @@ from typing import Any
 
 from executor import Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
 from executor.judging import registry
+from executor.result import BuildInfo
 from executor.text import check_job_text
 
 from .protos import pb
@@ -127,6 +128,12 @@ def result_to_pb(result: JobResult, into: Any = None) -> Any:
     if result.message:
         msg.message = result.message
     msg.attempts = result.attempts
+    if result.build is not None:
+        msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached = (
+            result.build.cpu_ms,
+            result.build.wall_ms,
+            result.build.cached,
+        )
     add = msg.tests.add
     for t in result.tests:
         if t.output is not None:
@@ -169,6 +176,7 @@ def result_from_pb(msg: Any) -> JobResult:
         msg.cached,
         msg.message or None,
         msg.attempts or 1,
+        BuildInfo(msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached) if msg.HasField("build") else None,
     )
 
 

@@ -92,8 +92,27 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class BuildInfo:
+    """A compiled program's build: its CPU and wall time, and whether a kept build was reused
+    (`cached`: its times are those of the build that made it)."""
+
+    cpu_ms: float
+    wall_ms: float
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cpu_ms": round(self.cpu_ms, 3), "wall_ms": round(self.wall_ms, 3), "cached": self.cached}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BuildInfo:
+        return cls(float(data.get("cpu_ms", 0.0)), float(data.get("wall_ms", 0.0)), bool(data.get("cached", False)))
+
+
+@dataclass(frozen=True)
 class JobResult:
-    """The outcome of one job. `pass_rate = passed / total` (AceCoder's rule)."""
+    """The outcome of one job. `pass_rate = passed / total` (AceCoder's rule). `build`: the
+    program's build, for a language with a compiler (None otherwise); `cpu_ms` is the runs'
+    and a fresh build's together."""
 
     id: str
     verdict: Verdict
@@ -103,6 +122,7 @@ class JobResult:
     cached: bool = False
     message: str | None = None
     attempts: int = field(default=1, compare=False)
+    build: BuildInfo | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:  # writable by every front end, bounded in size (text.py)
         object.__setattr__(self, "id", writable(self.id))
@@ -144,6 +164,8 @@ class JobResult:
             out["message"] = self.message
         if self.attempts > 1:  # retried after an infrastructure fault
             out["attempts"] = self.attempts
+        if self.build is not None:
+            out["build"] = self.build.to_dict()
         return out
 
     @classmethod
@@ -158,6 +180,7 @@ class JobResult:
             data.get("cached", False),
             data.get("message"),
             data.get("attempts", 1),
+            BuildInfo.from_dict(data["build"]) if isinstance(data.get("build"), Mapping) else None,
         )
 
     @classmethod

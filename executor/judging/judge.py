@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..result import JobResult, TestResult
+from ..result import BuildInfo, JobResult, TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
 from .asserts import TrustedSnippet
@@ -35,9 +35,12 @@ def judge(
     if load is not None and load.get("s") != statuses.OK:
         verdict = STATUS_VERDICTS.get(load.get("s"), Verdict.RUNTIME_ERROR)
         message = load.get("m")
-        message = f"{message} (while loading the program)" if message else None
+        if verdict is Verdict.COMPILE_ERROR:
+            message = f"the program does not compile: {message}" if message else "the program does not compile"
+        else:
+            message = f"{message} (while loading the program)" if message else None
         tests = tuple(TestResult(verdict, message) for _ in prepared.plans)
-        job_verdict = Verdict.SYNTAX_ERROR if verdict is Verdict.SYNTAX_ERROR else Verdict.FAILED
+        job_verdict = verdict if verdict in (Verdict.SYNTAX_ERROR, Verdict.COMPILE_ERROR) else Verdict.FAILED
         return _result(job.id, job_verdict, tests, answer, message)
     # What judging this job's asserts may build, all together: what the EarlyStop that judged
     # its streamed values left, or a whole budget.
@@ -131,6 +134,13 @@ def _explain_skips(results: list[TestResult]) -> None:
 def _result(
     job_id: str, verdict: Verdict, tests: tuple[TestResult, ...], answer: dict[str, Any], message: str | None
 ) -> JobResult:
+    build = answer.get("build")
     return JobResult(
-        job_id, verdict, tests, float(answer.get("cpu_ms", 0.0)), int(answer.get("peak_kb", 0)), message=message
+        job_id,
+        verdict,
+        tests,
+        float(answer.get("cpu_ms", 0.0)),
+        int(answer.get("peak_kb", 0)),
+        message=message,
+        build=BuildInfo.from_dict(build) if isinstance(build, dict) else None,
     )

@@ -95,6 +95,7 @@ STATUS_VERDICTS = {
     statuses.OUTPUT: Verdict.OUTPUT_EXCEEDED,
     statuses.DISK: Verdict.OUTPUT_EXCEEDED,
     statuses.SYNTAX: Verdict.SYNTAX_ERROR,
+    statuses.COMPILE: Verdict.COMPILE_ERROR,
     statuses.PROTOCOL: Verdict.FAILED,
     statuses.STOPPED: Verdict.FAILED,  # the host stopped a test whose earlier assert had failed
     statuses.SKIPPED: Verdict.SKIPPED,
