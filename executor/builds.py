@@ -29,7 +29,7 @@ from typing import Any
 from .job import Job
 from .languages import Toolchain
 from .limits import Limits
-from .sandbox import artifact
+from .sandbox import artifact, statuses
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class BuildCache:
                 data = fh.read()
             n = int.from_bytes(data[:4], "big")
             phase = json.loads(data[4 : 4 + n])
-            files = data[4 + n :] if phase.get("s") == "ok" else None
+            files = data[4 + n :] if phase.get("s") == statuses.OK else None
             os.utime(path)  # recently used: the last to go
             return Built(files, phase)
         except (OSError, ValueError):
@@ -246,8 +246,8 @@ def _address_space(spec: dict[str, Any], how: str, memory_mb: int) -> None:
 def answer_for(built: Built, n_tests: int) -> dict[str, Any]:
     """The answer a job gets from a kept failed build, without running anything."""
     return {
-        "load": {"s": "compile", "m": built.phase.get("m") or "the build failed"},
-        "tests": [{"s": "skipped"} for _ in range(n_tests)],
+        "load": {"s": statuses.COMPILE, "m": built.phase.get("m") or "the build failed"},
+        "tests": [{"s": statuses.SKIPPED} for _ in range(n_tests)],
         "cpu_ms": 0.0,
         "peak_kb": 0,
         "build": dict(built.phase, cached=True),

@@ -23,9 +23,14 @@ def _default_build_dir() -> str:
     return os.path.join(base, "acefarm", "builds")
 
 
-def _languages_from_env() -> tuple[str, ...] | None:
-    chosen = os.environ.get("ACEFARM_LANGUAGES", "").replace(",", " ").split()
-    return tuple(chosen) or None
+def _names_from_env(name: str) -> tuple[str, ...] | None:
+    """Names listed in the environment variable `name` (spaces or commas), or None when unset;
+    "none" or an empty value: no names."""
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    chosen = value.replace(",", " ").split()
+    return () if chosen in ([], ["none"]) else tuple(chosen)
 
 
 def _default_slots() -> int:
@@ -57,6 +62,9 @@ class ExecutorConfig:
                  Without one, rlimits and the sandbox's filters bound memory per process.
     languages:   the languages besides Python this pool offers (None: every one whose toolchain
                  is installed; ACEFARM_LANGUAGES="c cpp java" chooses a subset).
+    python_packages: the packages beyond the standard library Python programs may import
+                 (languages/python.py PACKAGES; None: every one installed, () none;
+                 ACEFARM_PYTHON_PACKAGES="numpy sortedcontainers" chooses).
     build_cache_mb: what kept builds of compiled programs may hold (executor/builds.py), in
                  memory and in `build_dir` (None: memory only).
     """
@@ -73,7 +81,8 @@ class ExecutorConfig:
     rules: JobRules = JobRules()
     start_timeout_s: float = 20.0
     preimport: tuple[str, ...] = ()
-    languages: tuple[str, ...] | None = field(default_factory=_languages_from_env)
+    languages: tuple[str, ...] | None = field(default_factory=lambda: _names_from_env("ACEFARM_LANGUAGES"))
+    python_packages: tuple[str, ...] | None = field(default_factory=lambda: _names_from_env("ACEFARM_PYTHON_PACKAGES"))
     build_cache_mb: int = 256
     build_dir: str | None = field(default_factory=_default_build_dir)
 

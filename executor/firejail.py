@@ -113,10 +113,12 @@ def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tu
 
 def private_etc(config: ExecutorConfig) -> str:
     """The sandbox's /etc: empty, but for what the languages' toolchains read there (the JVM's
-    configuration)."""
-    from .languages import toolchains
+    configuration) and, with Python's packages, Debian's alternatives links (numpy's BLAS)."""
+    from .languages import python, toolchains
 
     wanted = {e for tc in toolchains(config.languages).values() for e in tc.language.etc}
+    if python.installed_packages(config.python_packages):
+        wanted.update(python.ETC)
     keep = sorted(e for e in wanted if os.path.isdir("/etc/" + e))
     return "--private-etc=" + (",".join(keep) if keep else "none")
 

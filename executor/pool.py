@@ -28,6 +28,7 @@ from .judging.prepare import PreparedJob, prepare
 from .languages import PYTHON, Toolchain, toolchains
 from .languages import python as python_lang
 from .result import JobResult
+from .sandbox import statuses
 from .slot import Slot
 
 log = logging.getLogger(__name__)
@@ -356,8 +357,9 @@ class Pool:
         built = None
         phase = answer.get("build") if answer is not None else None
         if isinstance(phase, dict):
-            files = answer.get("artifact") if phase.get("s") == "ok" else None  # type: ignore[union-attr]
-            if phase.get("s") != "ok" or isinstance(files, bytes):
+            ok = phase.get("s") == statuses.OK
+            files = answer.get("artifact") if ok else None  # type: ignore[union-attr]
+            if not ok or isinstance(files, bytes):
                 built = builds.Built(files if isinstance(files, bytes) else None, phase)
         assert claim.key is not None
         for waiter in self.builds.finish(claim.key, built):

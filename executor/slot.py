@@ -40,6 +40,7 @@ SANDBOX_MODULES = (
     "rpc",
     "runner",
     "artifact",
+    "packages",
     "capture",
     "tester",
     "process",
@@ -152,10 +153,14 @@ class Slot:
         finally:
             if self.cgroup is not None:
                 self.cgroup.started()
+        packages = python_lang.installed_packages(self.config.python_packages)
         boot = {
             "name": SANDBOX_PACKAGE,
             "package": _sandbox_sources(),
-            "preimport": list(self.config.preimport or python_lang.PREIMPORT),
+            "preimport": list(self.config.preimport or python_lang.PREIMPORT)
+            + [p for p in python_lang.PREIMPORT_PACKAGES if p in packages],
+            "packages": {"dir": python_lang.DIST_PACKAGES, "names": list(packages)},
+            "thread_env": python_lang.THREAD_ENV,
             "scratch": self._scratch or "/tmp",
             "own_pid_namespace": not self.config.insecure_no_sandbox,
             "cpu": self.config.slot_cpu(self.index),

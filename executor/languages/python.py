@@ -1,9 +1,46 @@
 """Python: run in-process by the zygote's children (no compile step).
 
-What the zygote imports once, so that programs get these modules for free.
+What the zygote imports once, so that programs get these modules for free, and the packages
+beyond the standard library that programs may import (the runtime of SandboxFusion's Python
+mode that Debian packages): Debian's builds under DIST_PACKAGES, read-only in the sandbox,
+importable by these top-level names only (sandbox/packages.py), never the rest of that
+directory (apt, dbus...).
 """
 
 NAME = "python"
+
+DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+# Top-level import name -> the Debian package that provides it (`make setup` installs them).
+PACKAGES = {
+    "numpy": "python3-numpy",
+    "sortedcontainers": "python3-sortedcontainers",
+    "sympy": "python3-sympy",
+    "mpmath": "python3-mpmath",  # sympy's arithmetic
+    "networkx": "python3-networkx",
+    "regex": "python3-regex",
+    "dateutil": "python3-dateutil",
+    "six": "python3-six",  # dateutil's
+}
+# Packages the zygote imports too, where they are allowed: numpy's import costs a program ~40 ms
+# of CPU, and nothing once its fork server holds it (forks cost no more: measured the same jobs/s).
+PREIMPORT_PACKAGES = ("numpy",)
+ETC = ("alternatives",)  # /etc entries the packages read: the BLAS libraries are alternatives links
+# Numerical libraries start a thread per CPU at import; a program may start none of its own.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "BLIS_NUM_THREADS": "1"}
+
+
+def installed_packages(names: "tuple[str, ...] | None" = None) -> tuple[str, ...]:
+    """The packages of `names` (None: all of PACKAGES) that this machine has."""
+    import os
+
+    chosen = tuple(PACKAGES) if names is None else names
+    return tuple(
+        n
+        for n in chosen
+        if n in PACKAGES
+        and (os.path.isdir(os.path.join(DIST_PACKAGES, n)) or os.path.isfile(os.path.join(DIST_PACKAGES, n + ".py")))
+    )
+
 
 # Standard-library modules LLM-written programs commonly import.
 PREIMPORT = (

@@ -151,7 +151,7 @@ import struct
 import sys
 import time
 
-from . import artifact, forker, frames, preludes, process, runner, seccomp, statuses
+from . import artifact, forker, frames, packages, preludes, process, runner, seccomp, statuses
 
 READY_TIMEOUT_S = 5.0
 WIPE_BUDGET_S = 2.0
@@ -1133,11 +1133,13 @@ def main(boot):
     _pin(boot.get("cpu"))
     seccomp.install(os.getpid())
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    os.environ.update(boot.get("thread_env") or {})  # before the imports that read them
+    packages.install(boot.get("packages"))
     preimported = _preimport(boot.get("preimport", []))
     runner.bind_trusted()
     ours = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
     os.environ.clear()  # children inherit this environment: nothing from the host
-    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir})
+    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, **(boot.get("thread_env") or {})})
     # A backstop for compiling hostile sources here; children set their own, lower.
     resource.setrlimit(resource.RLIMIT_AS, (ZYGOTE_MEMORY, resource.RLIM_INFINITY))
     clean = _wipe_scratch(scratch, workdir)
