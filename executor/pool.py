@@ -10,6 +10,7 @@ the fresh slot and reported as `infra_error` if that fails too.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -163,6 +164,9 @@ class Pool:
             log.warning("language %s is not offered: its self-test failed: %s", name, reason)
             self.toolchains.pop(name, None)
         self.runtime = "python-" + slots[0].info.get("python", "unknown")
+        if self.toolchains:  # results of other languages are theirs: a toolchain upgrade changes the cache keys
+            versions = "\0".join(f"{n}={tc.version}" for n, tc in sorted(self.toolchains.items()))
+            self.runtime += "+toolchains-" + hashlib.sha256(versions.encode()).hexdigest()[:12]
         self.slots = slots
         for slot in slots:
             t = threading.Thread(target=self._work, args=(slot,), name=f"acefarm-slot-{slot.index}", daemon=True)
