@@ -1,0 +1,53 @@
+"""Python's packages beyond the standard library (languages/python.py PACKAGES), in the sandbox."""
+
+import pytest
+
+from executor import ExecutorConfig, Job, Pool
+from executor.languages import python
+
+pytestmark = pytest.mark.skipif(
+    not python.installed_packages(("numpy", "sortedcontainers")), reason="make setup installs python3-numpy"
+)
+
+PROGRAM = """import numpy as np
+from sortedcontainers import SortedList
+n = int(input())
+a = np.arange(n, dtype=np.int64)
+print(int(a.sum()), list(SortedList([3, 1, 2])), float(np.linalg.inv(np.eye(2) * 4)[0][0]))
+"""
+
+
+def test_numpy_and_sortedcontainers_import_and_compute(run):
+    result = run(PROGRAM, [{"stdin": "10\n", "expected_stdout": "45 [1, 2, 3] 0.25\n"}])
+    assert result.verdict.value == "passed", result.to_dict()
+
+
+def test_numpy_costs_a_program_nothing_to_import(run):
+    # The zygote imports it: a program's child finds it in sys.modules.
+    result = run("import numpy\nprint(1)\n", [{"stdin": "", "expected_stdout": "1"}] * 3)
+    assert result.verdict.value == "passed" and max(t.cpu_ms for t in result.tests) < 30, result.to_dict()
+
+
+def test_the_rest_of_dist_packages_is_not_importable(run):
+    result = run("import apt\n", [{"raw": {}}])
+    assert "No module named 'apt'" in result.tests[0].output.stderr
+
+
+def test_numpy_starts_no_threads_a_program_may_not_start(run):
+    # BLAS with a thread per CPU would fail here (processes: 0): one thread each.
+    program = "import numpy as np\nm = np.random.default_rng(0).random((300, 300))\nprint(round(float((m @ m).trace())))\n"
+    result = run(program, [{"raw": {}}])
+    assert result.verdict.value == "passed", result.to_dict()
+
+
+def test_an_operator_can_turn_the_packages_off():
+    with Pool(ExecutorConfig(slots=1, python_packages=(), languages=())) as pool:
+        result = pool.run(Job.from_dict({"id": "x", "program": "import numpy\n", "tests": [{"raw": {}}]}))
+    assert "No module named 'numpy'" in result.tests[0].output.stderr
+
+
+def test_a_numpy_value_is_judged_as_a_value_not_by_its_own_equality(run):
+    # numpy arrays compare elementwise: an assert on one must not pass by a truthy array.
+    program = "import numpy as np\ndef f():\n    return np.array([1, 2, 3])\n"
+    result = run(program, ["assert f() == [1, 2, 4]", "assert (f() == [1, 2, 4]).any()"])
+    assert result.tests[0].verdict.value != "passed", result.to_dict()
