@@ -35,7 +35,9 @@ def test_the_rest_of_dist_packages_is_not_importable(run):
 
 def test_numpy_starts_no_threads_a_program_may_not_start(run):
     # BLAS with a thread per CPU would fail here (processes: 0): one thread each.
-    program = "import numpy as np\nm = np.random.default_rng(0).random((300, 300))\nprint(round(float((m @ m).trace())))\n"
+    program = (
+        "import numpy as np\nm = np.random.default_rng(0).random((300, 300))\nprint(round(float((m @ m).trace())))\n"
+    )
     result = run(program, [{"raw": {}}])
     assert result.verdict.value == "passed", result.to_dict()
 
