@@ -34,6 +34,7 @@ from .sandbox import artifact, statuses
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_MB = 256
+HOME = "/tmp/w"  # the sandbox's working directory (sandbox/zygote.py): HOME of builds and runs
 _OVERHEAD = 256  # bytes counted per kept outcome beside its files and message
 
 
@@ -188,41 +189,74 @@ class BuildCache:
 
 
 def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dict[str, Any]]) -> dict[str, Any]:
-    """The zygote's request for `job` (a language run as a command): its sources and the build
-    when `built` is None, else the kept build's files; `tests`: the sandbox specs of its tests."""
+    """The zygote's request that runs `job` (a language run as a command): its sources, or for
+    a language with a compiler the files of its build `built`; `tests`: the sandbox specs of
+    its tests."""
     lang, limits = toolchain.language, job.limits
-    source, _ = lang.files(job.program)
-    home = "/tmp/w"
     run_spec: dict[str, Any] = {
         "argv": toolchain.command(lang.run, job.program, limits.memory_mb),
-        "env": toolchain.environment(home),
+        "env": toolchain.environment(HOME),
         "threads": lang.threads,
         "oom": list(lang.oom),
     }
     _address_space(run_spec, lang.address_space, limits.memory_mb)
-    req: dict[str, Any] = {
+    if lang.compile is None:
+        files = _sources(job, toolchain)
+    elif built is not None and built.files is not None:
+        files = built.files
+    else:
+        raise ValueError(f"job {job.id}: a {lang.name} program runs what its build made")
+    return {
+        "program": files,
         "mode": "stdio",
         "first_failure": job.first_failure,
         "limits": limits.to_dict(),
         "tests": tests,
         "exec": run_spec,
     }
-    if lang.compile is None:
-        req["program"] = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
-    elif built is not None and built.files is not None:
-        req["program"] = built.files
-    else:
-        req["program"] = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
-        build_limits = build_limits_for(toolchain, limits)
-        req["build"] = {
-            "argv": toolchain.command(lang.compile, job.program, int(build_limits["memory_mb"])),
-            "env": toolchain.environment(home),
-            "limits": build_limits,
-            "keep": list(lang.keep),
-            "threads": 0,
-        }
-        _address_space(req["build"], lang.address_space, int(build_limits["memory_mb"]))
-    return req
+
+
+def build_request(job: Job, toolchain: Toolchain) -> dict[str, Any]:
+    """The zygote's request that builds `job`'s program and runs nothing: its answer's "build"
+    says how it went, and the build's files follow it. The build is a request of its own, under
+    its own limits (the memory cgroup's too), so its runs never get the build's memory."""
+    lang = toolchain.language
+    build_limits = build_limits_for(toolchain, job.limits)
+    memory = int(build_limits["memory_mb"])
+    build: dict[str, Any] = {
+        "argv": toolchain.command(lang.compile or (), job.program, memory),
+        "env": toolchain.environment(HOME),
+        "limits": build_limits,
+        "keep": list(lang.keep),
+        "threads": 0,
+    }
+    _address_space(build, lang.address_space, memory)
+    return {
+        "program": _sources(job, toolchain),
+        "mode": "stdio",
+        "first_failure": False,
+        "limits": build_limits,
+        "tests": [],
+        "exec": {"argv": [], "env": {}},
+        "build": build,
+    }
+
+
+def outcome(answer: dict[str, Any]) -> Built | None:
+    """A build request's outcome from its answer (None: it did not finish)."""
+    phase = answer.get("build")
+    if "infra" in answer or not isinstance(phase, dict):
+        return None
+    if phase.get("s") != statuses.OK:
+        return Built(None, phase)
+    files = answer.get("artifact")
+    return Built(files, phase) if isinstance(files, bytes) else None
+
+
+def _sources(job: Job, toolchain: Toolchain) -> bytes:
+    source, _ = toolchain.language.files(job.program)
+    blob: bytes = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
+    return blob
 
 
 def build_limits_for(toolchain: Toolchain, limits: Limits) -> dict[str, Any]:
@@ -243,12 +277,13 @@ def _address_space(spec: dict[str, Any], how: str, memory_mb: int) -> None:
     spec["data_mb"] = memory_mb if how == "data" else None
 
 
-def answer_for(built: Built, n_tests: int) -> dict[str, Any]:
-    """The answer a job gets from a kept failed build, without running anything."""
+def answer_for(built: Built, n_tests: int, cached: bool) -> dict[str, Any]:
+    """The answer a job gets from a failed build, without running anything (`cached`: a kept
+    one; else its build's CPU time is the job's)."""
     return {
         "load": {"s": statuses.COMPILE, "m": built.phase.get("m") or "the build failed"},
         "tests": [{"s": statuses.SKIPPED} for _ in range(n_tests)],
-        "cpu_ms": 0.0,
+        "cpu_ms": 0.0 if cached else float(built.phase.get("cpu_ms", 0.0)),
         "peak_kb": 0,
-        "build": dict(built.phase, cached=True),
+        "build": dict(built.phase, cached=cached),
     }

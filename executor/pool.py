@@ -29,7 +29,6 @@ from .judging.prepare import PreparedJob, prepare
 from .languages import PYTHON, Toolchain, toolchains
 from .languages import python as python_lang
 from .result import JobResult
-from .sandbox import statuses
 from .slot import Slot
 
 log = logging.getLogger(__name__)
@@ -87,12 +86,9 @@ def self_test(slot: Slot) -> None:
             )
 
 
-def answer_timeout(job: PreparedJob, request: dict[str, object] | None = None) -> float:
-    """Host-side backstop: every phase may use its whole wall limit (a build its own), plus
-    set-up and wipe time."""
-    build = request.get("build") if request else None
-    build_s = float(build["limits"]["wall_s"]) + PER_CHILD_S if isinstance(build, dict) else 0.0
-    return job.job.limits.wall_s * job.phases() + job.forks() * PER_CHILD_S + SLACK_S + build_s
+def answer_timeout(job: PreparedJob) -> float:
+    """Host-side backstop: every phase may use its whole wall limit, plus set-up and wipe time."""
+    return job.job.limits.wall_s * job.phases() + job.forks() * PER_CHILD_S + SLACK_S
 
 
 class Pool:
@@ -290,17 +286,14 @@ class Pool:
     ) -> _Answered | JobResult:
         """Run `job` in `slot`'s sandbox: its answer, to be judged, or an infra_error result
         after the retries. `before`, the job answered last, is judged once this one has been
-        sent (or, failing that, before this returns). `claim`: its build (`_claim`), ended
-        here when this job builds it."""
+        sent (or, failing that, before this returns). `claim`: its build (`_claim`): when this
+        job builds it, the build runs first, as a request of its own, and ends the claim."""
         try:
             if job.language != PYTHON and job.language not in self.toolchains:
                 return JobResult.infra_error(job.id, len(job.tests), self._unavailable(job.language))
             prepared = prepare(job)  # planned once, here, in the process that runs it
-            if claim.state == "hit" and claim.built is not None and claim.built.files is None:
-                # A kept failed build: the job's answer, without running anything.
-                return _Answered(job, fut, prepared, builds.answer_for(claim.built, len(prepared.plans)), None, 1)
-            request = self._request(prepared, claim)
             snippets = prepared.tester_sources()
+            fresh = claim.state == "build"  # this job's build is its own (its CPU time is the job's)
             reason = ""
             for attempt in range(1, RETRIES + 2):
                 with self._stats_lock:
@@ -309,17 +302,23 @@ class Pool:
                 try:
                     if not slot.alive:
                         self._restart(slot)
+                    if claim.state == "build":
+                        claim = self._build(slot, job, claim)
+                    built = claim.built
+                    if built is not None and built.files is None:  # a failed build: nothing runs
+                        answer = builds.answer_for(built, len(prepared.plans), cached=not fresh)
+                        return _Answered(job, fut, prepared, answer, None, attempt)
+                    request = self._request(prepared, claim)
                     stop = EarlyStop(prepared)
                     slot.send(request, snippets)
                     if before is not None:  # judged while the sandbox runs this job
                         self._settle(before)
                         before = None
-                    answer = slot.answer(answer_timeout(prepared, request), stop if stop else None)
-                    if claim.state == "build" and "infra" not in answer:
-                        self._built(claim, answer)
-                        claim = _NO_BUILD
-                    elif claim.state == "hit" and claim.built is not None:
-                        answer["build"] = dict(claim.built.phase, cached=True)
+                    answer = slot.answer(answer_timeout(prepared), stop if stop else None)
+                    if built is not None:
+                        answer["build"] = dict(built.phase, cached=not fresh)
+                        if fresh:
+                            answer["cpu_ms"] = float(answer.get("cpu_ms", 0.0)) + float(built.phase.get("cpu_ms", 0.0))
                     if answer.get("restart"):
                         slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                     if "infra" in answer:
@@ -355,16 +354,26 @@ class Pool:
         state, built = self.builds.claim(key, waiter)
         return None if state == "parked" else _Claim(key, state, built)
 
-    def _built(self, claim: _Claim, answer: dict[str, object] | None) -> None:
-        """End the build `claim` with the sandbox's `answer` (None: it did not finish), and
-        run the jobs parked behind it."""
-        built = None
-        phase = answer.get("build") if answer is not None else None
-        if isinstance(phase, dict):
-            ok = phase.get("s") == statuses.OK
-            files = answer.get("artifact") if ok else None  # type: ignore[union-attr]
-            if not ok or isinstance(files, bytes):
-                built = builds.Built(files if isinstance(files, bytes) else None, phase)
+    def _build(self, slot: Slot, job: Job, claim: _Claim) -> _Claim:
+        """Build `job`'s program on `slot` (a request of its own) and end the `claim` with its
+        outcome: the claim of a job that runs what it made. SlotCrashed when the sandbox could
+        not build it (the claim stays open: the caller retries or ends it)."""
+        tc = self.toolchains[job.language]
+        request = builds.build_request(job, tc)
+        slot.send(request, None)
+        limits = request["build"]["limits"]
+        answer = slot.answer(float(limits["wall_s"]) + PER_CHILD_S + SLACK_S)
+        if answer.get("restart"):
+            slot.close()
+        built = builds.outcome(answer)
+        if built is None:
+            raise SlotCrashed(str(answer.get("infra") or "the sandbox did not finish the build"))
+        self._built(claim, built)
+        return _Claim(claim.key, "hit", built)
+
+    def _built(self, claim: _Claim, built: builds.Built | None) -> None:
+        """End the build `claim` with `built` (None: it did not finish), and run the jobs
+        parked behind it."""
         assert claim.key is not None
         for waiter in self.builds.finish(claim.key, built):
             if isinstance(waiter, threading.Event):
@@ -402,17 +411,16 @@ class Pool:
                 ready.wait(300)
                 continue
             try:
-                if claim.state == "hit" and claim.built is not None and claim.built.files is None:
-                    return "its build failed: %s" % str(claim.built.phase.get("m", ""))[-300:]
-                request = self._request(job, claim)
-                slot.send(request, None)
-                answer = slot.answer(answer_timeout(job, request))
                 if claim.state == "build":
-                    self._built(claim, answer if "infra" not in answer else None)
-                    claim = _NO_BUILD
+                    claim = self._build(slot, job.job, claim)
             finally:
                 if claim.state == "build":
                     self._built(claim, None)
+            if claim.built is not None and claim.built.files is None:
+                return "its build failed: %s" % str(claim.built.phase.get("m", ""))[-300:]
+            request = self._request(job, claim)
+            slot.send(request, None)
+            answer = slot.answer(answer_timeout(job))
             if "infra" in answer:
                 return "the sandbox could not run it: %s" % answer["infra"]
             got = tuple(t.verdict.value for t in judge(job, answer).tests)

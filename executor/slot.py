@@ -247,8 +247,7 @@ class Slot:
             raise SlotCrashed("slot is not running")
         if self.cgroup is not None:
             try:
-                build = request.get("build") or {}  # a build and the runs after it share the job's cgroup
-                self.cgroup.set_limit(max(request["limits"]["memory_mb"], build.get("limits", {}).get("memory_mb", 0)))
+                self.cgroup.set_limit(request["limits"]["memory_mb"])  # a build request's: the build's
             except OSError as exc:  # the job runs under the last one's limit; retried next job
                 log.warning("slot %d: cannot set the job's memory limit: %s", self.index, exc)
         self.busy = True
