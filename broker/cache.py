@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 
@@ -66,6 +67,10 @@ class CachingDispatcher:
             while self.bytes > self.max_bytes and self._results:
                 _, (_, gone) = self._results.popitem(last=False)
                 self.bytes -= gone
+
+    @property
+    def languages(self) -> Mapping[str, str]:
+        return self.inner.languages
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return self.inner.cancel(fut)

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from executor import ExecutorConfig, Limits, SandboxUnavailable
 from executor.errors import InvalidJob
+from executor.languages import NAMES
 
 from .dispatcher import Dispatcher, LocalDispatcher
 from .memory import give_back_large_blocks
@@ -61,6 +62,14 @@ def executor_options(fn: F) -> F:
             callback=_cpu_list,
         ),
         click.option(
+            "--languages",
+            default=None,
+            metavar="LIST",
+            help="Languages to offer besides Python, e.g. c,cpp (default: every one whose toolchain "
+            "is installed, or env ACEFARM_LANGUAGES); 'python' alone offers Python only.",
+            callback=_language_list,
+        ),
+        click.option(
             "--sandbox-python",
             default="/usr/bin/python3",
             show_default=True,
@@ -86,6 +95,16 @@ def _cpu_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"not a comma-separated list of CPU numbers: {value!r}") from None
 
 
+def _language_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    chosen = tuple(value.replace(",", " ").split())
+    unknown = [name for name in chosen if name not in NAMES]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown language {unknown[0] if unknown else value!r} (known: {', '.join(NAMES)})")
+    return chosen
+
+
 def build_config(
     workers: int | None,
     cpu_s: float | None,
@@ -95,6 +114,7 @@ def build_config(
     cpus: tuple[int, ...],
     sandbox_python: str,
     insecure_no_sandbox: bool,
+    languages: tuple[str, ...] | None = None,
 ) -> ExecutorConfig:
     given = {"cpu_s": cpu_s, "wall_s": wall_s, "memory_mb": memory_mb, "output_kb": output_kb}
     try:
@@ -103,12 +123,16 @@ def build_config(
         raise click.BadParameter(str(exc)) from None
     if cpu_s is not None and wall_s is None:
         limits = limits.merged({"wall_s": max(limits.wall_s, min(300.0, cpu_s * 3))})
+    # Unset ones keep ExecutorConfig's defaults (the CPU count; ACEFARM_LANGUAGES).
+    chosen: dict[str, Any] = {"slots": workers, "languages": languages}
     try:
-        if workers:
-            return ExecutorConfig(
-                limits=limits, python=sandbox_python, insecure_no_sandbox=insecure_no_sandbox, cpus=cpus, slots=workers
-            )
-        return ExecutorConfig(limits=limits, python=sandbox_python, insecure_no_sandbox=insecure_no_sandbox, cpus=cpus)
+        return ExecutorConfig(
+            limits=limits,
+            python=sandbox_python,
+            insecure_no_sandbox=insecure_no_sandbox,
+            cpus=cpus,
+            **{k: v for k, v in chosen.items() if v},
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 

@@ -82,17 +82,20 @@ def _score_request(
     limits: Limits | dict[str, Any] | None,
     first_failure: bool,
     prelude: str | None = None,
+    language: str = "python",
 ) -> Any:
     check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
     check_writable(list(programs), "programs")
     check_writable(tests, "tests")
     suite = parse_tests(tests, JobRules.unbounded())
-    prelude = check_prelude(suite.prelude if prelude is None else prelude)
+    if prelude is None:  # the one the tests' shape implies: Python's imports, for Python only
+        prelude = suite.prelude if language == "python" else ""
+    prelude = check_prelude(prelude)
     req = pb.ScoreRequest(
         group_id=group_id,
         programs=list(programs),
         tests=tests_to_pb(suite),
-        language="python",
+        language=language,
         mode=pb.MODE_FIRST_FAILURE if first_failure else pb.MODE_ALL,
         prelude=prelude,
     )
@@ -223,11 +226,12 @@ class Client(_Connection):
         limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
         prelude: str | None = None,
+        language: str = "python",
     ) -> GroupScore:
-        """Score a group of programs against one test suite (sent once): a list of tests, or
-        the code-RL shape (executor/judging/formats.py). `prelude` None: the one the tests'
-        shape implies."""
-        request = _score_request(programs, tests, group_id, limits, first_failure, prelude)
+        """Score a group of programs in `language` against one test suite (sent once): a list
+        of tests, or the code-RL shape (executor/judging/formats.py). `prelude` None: the one
+        the tests' shape implies."""
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language)
         return _group(self._call(self.stub.Score, request))
 
     def info(self) -> Any:
@@ -275,8 +279,9 @@ class AsyncClient(_Connection):
         limits: Limits | dict[str, Any] | None = None,
         first_failure: bool = False,
         prelude: str | None = None,
+        language: str = "python",
     ) -> GroupScore:
-        request = _score_request(programs, tests, group_id, limits, first_failure, prelude)
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language)
         return _group(await self._call(self.stub.Score, request))
 
     async def info(self) -> Any:

@@ -5,6 +5,13 @@ Rules (DESIGN section 5):
 - A task carries a chunk of jobs (tens), as JSON, never pickle; the jobs of a `Score` share
   their test suite, which travels once per chunk, or once per group through Redis when it is
   large (chunks.py).
+- A chunk holds jobs of one language. Python's chunks go to the default queue, which every
+  worker consumes; another language's go to that language's queue (`acefarm.lang.<name>`),
+  which only the workers that run it consume (languages.py). A job in a language other than
+  Python that no live worker offers is refused before it is sent (gateway.py); one already
+  sent when the last such worker died waits for one, like a Python job with no worker at all,
+  up to the resend backstop below. Everything else here holds for every queue alike: the
+  queue a chunk was sent to is the one failover puts it back on (kombu's routing key).
 - `acks_late`, prefetch 1, `reject_on_worker_lost`, a hard time limit: a worker killed
   mid-chunk loses nothing. Workers beat every 2 s and list the chunks they hold; a dispatcher
   that sees a worker's liveness key lapse puts its chunks back at the front of the queue at
@@ -45,8 +52,9 @@ import redis
 from celery import Celery
 
 from executor import ExecutorConfig, Job, JobResult
+from executor.languages import PYTHON
 
-from . import registry
+from . import languages, registry
 from .batching import STOP, next_batch
 from .chunks import ChunkEncoder
 from .dispatcher import FarmStatus, OnStart
@@ -78,6 +86,7 @@ CACHE_ENTRY_OVERHEAD = 400  # bytes Redis spends per entry beyond its value (key
 
 UNEXPIRING_KEYS = {
     QUEUE: "the Celery queue (chunks waiting): bounded by the servers' --max-queue",
+    languages.LANGUAGE_QUEUE + "*": "the other languages' Celery queues: the same bound, all queues together",
     registry.UNACKED: "kombu: chunks taken and not acknowledged; at most workers x --threads",
     registry.UNACKED_INDEX: "kombu: the same chunks by the time they were taken",
     "_kombu.binding*": "kombu: one set per queue, one member per binding",
@@ -223,11 +232,12 @@ class _Sent:
 
 @dataclass
 class _Batch:
-    """A chunk this dispatcher sent and has not every answer of. `front`: put back at the
-    front of the queue (failover) at `enqueued_at`, rather than at its back."""
+    """A chunk this dispatcher sent to `queue` and has not every answer of. `front`: put back
+    at the front of the queue (failover) at `enqueued_at`, rather than at its back."""
 
     enqueued_at: float
     front: bool = False
+    queue: str = QUEUE
     claimed_at: float | None = None  # first seen held by a worker, or first answer
     suspect: bool = False  # looked lost at the previous check
 
@@ -260,17 +270,21 @@ class CeleryDispatcher:
         self._open: dict[str, int] = {}  # batch -> jobs not answered yet
         self._batches: dict[str, _Batch] = {}
         self._early_cancels: set[Future[JobResult]] = set()  # cancelled while being sent
-        # The queue is served in order: a chunk enqueued behind another (or after one was put
-        # at the front) that a worker has taken proves the other was taken too. The latest
-        # such evidence, from chunks taken CLAIM_GRACE_S ago or more: (enqueued_at, claimed_at).
-        self._claims: collections.deque[tuple[float, float]] = collections.deque()
-        self._taken_enqueued = self._taken_at = float("-inf")
+        # Each queue is served in order: a chunk enqueued behind another in its queue (or after
+        # one was put at its front) that a worker has taken proves the other was taken too. Per
+        # queue, the latest such evidence, from chunks taken CLAIM_GRACE_S ago or more:
+        # (enqueued_at, claimed_at).
+        self._claims: dict[str, collections.deque[tuple[float, float]]] = {}
+        self._taken_enqueued: dict[str, float] = {}
+        self._taken_at: dict[str, float] = {}
         self._lock = threading.Lock()
         self._outbox: queue.Queue[Any] = queue.Queue()
         self._chores: queue.Queue[tuple[str, str, str]] = queue.Queue()
         self._closed = threading.Event()
         self._alive: list[registry.WorkerInfo] = []
-        self._chunks = (0, 0)
+        self._offer: dict[str, str] = languages.merged([])
+        self._waiting: dict[str, int] = {}  # queue -> chunks waiting in it
+        self._taken = 0  # chunks taken from any queue and not acknowledged
         self.failovers = 0
         self.cancellations = 0
         self._upkeep_once()
@@ -293,14 +307,18 @@ class CeleryDispatcher:
     def capacity(self) -> int:
         return sum(w.slots for w in self._alive)
 
+    @property
+    def languages(self) -> dict[str, str]:
+        """What the live workers offer together (Python always: its jobs wait for a worker)."""
+        return self._offer
+
     def status(self) -> FarmStatus:
-        waiting, taken = self._chunks
         return FarmStatus(
             workers=len(self._alive),
             slots=self.capacity,
             busy=sum(w.busy for w in self._alive),
-            chunks_waiting=waiting,
-            chunks_taken=taken,
+            chunks_waiting=sum(self._waiting.values()),
+            chunks_taken=self._taken,
             failovers=self.failovers,
             cancellations=self.cancellations,
         )
@@ -353,17 +371,20 @@ class CeleryDispatcher:
             if live is None:
                 return
             items = [(job, on_start, fut) for (job, on_start), fut in live]
-            try:
-                if items:
-                    self._send(items)
-            except Exception as exc:
-                log.exception("cannot send a chunk")
-                for job, _, fut in items:
-                    if not fut.done():
-                        fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
+            for part in languages.split(items, lambda item: item[0].language):
+                try:
+                    self._send(part)
+                except Exception as exc:
+                    log.exception("cannot send a chunk")
+                    for job, _, fut in part:
+                        if not fut.done():
+                            fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
-        runtime = self.runtime
+        """Send `items`, jobs of one language, as one chunk to that language's queue."""
+        language = items[0][0].language
+        queue_name = languages.queue_for(language)
+        runtime = self._runtime_for(language)
         hashes = [job.content_hash(runtime) for job, _, _ in items]
         keys = [f"{PREFIX}cache:{h}" for h in hashes]
         try:
@@ -413,14 +434,21 @@ class CeleryDispatcher:
                 payload = self.encoder.encode(batch, self.reply, wire, refresh=attempt > 1)
                 with self._lock:
                     if batch in self._open:
-                        self._batches[batch] = _Batch(time.monotonic())
-                self.app.send_task(TASK, args=[payload], queue=QUEUE, task_id=batch)
+                        self._batches[batch] = _Batch(time.monotonic(), queue=queue_name)
+                self.app.send_task(TASK, args=[payload], queue=queue_name, task_id=batch)
                 return
             except Exception as exc:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
                 time.sleep(min(5.0, 0.1 * 2**tries))
         for w, job, _ in wire:
             self._resolve(JobResult.infra_error(w, len(job.tests), "cannot reach the broker"), batch, None)
+
+    def _runtime_for(self, language: str) -> str:
+        """What a result of `language` depends on beside the job (part of its cache key):
+        Python's runtime, or the toolchain the workers run the language with."""
+        if language == PYTHON:
+            return self.runtime
+        return f"{language}:{self._offer.get(language, '')}"
 
     def _touch(self, keys: list[str]) -> None:
         """Cache hits become the most recently used entries (best effort)."""
@@ -494,8 +522,9 @@ class CeleryDispatcher:
             found = registry.census(self.redis)
             requeued = [task for name in found.dead for task in registry.fail_over(self.redis, name)]
             self._alive = found.alive
-            # The queue's length before what workers hold (a chunk moves from one to the other).
-            self._chunks = registry.unacked(self.redis)
+            self._offer = languages.merged(w.offer for w in found.alive)
+            # The queues' lengths before what workers hold (a chunk moves from one to the other).
+            self._waiting, self._taken = registry.queued(self.redis, languages.QUEUES)
             held = registry.held_tasks(self.redis, [w.name for w in found.alive])
             self.redis.expire(self.reply, REPLY_TTL_S)
         except redis.RedisError as exc:
@@ -504,9 +533,9 @@ class CeleryDispatcher:
         with self._lock:
             self.failovers += len(requeued)
             now = time.monotonic()
-            for task in requeued:  # ours among them are at the front of the queue again
+            for task in requeued:  # ours among them are at the front of their queue again
                 if task in self._batches:
-                    self._batches[task] = _Batch(now, front=True)
+                    self._batches[task] = _Batch(now, front=True, queue=self._batches[task].queue)
             for task in held:
                 self._claimed(task, now)
         self._resend(self._lost(now), "taken from the queue by a worker that never recorded it")
@@ -517,24 +546,28 @@ class CeleryDispatcher:
         if b is not None and b.claimed_at is None:
             b.claimed_at = now
             if not b.front:
-                self._claims.append((b.enqueued_at, now))
+                self._claims.setdefault(b.queue, collections.deque()).append((b.enqueued_at, now))
 
     def _lost(self, now: float) -> list[str]:
-        """Batches taken from the queue that no worker holds (lost on the way to one: a worker
-        whose network died while it waited for work), seen so at two checks in a row: the
-        queue is empty, or a chunk enqueued after them was taken CLAIM_GRACE_S ago or more.
-        Called under the lock."""
-        while self._claims and self._claims[0][1] <= now - CLAIM_GRACE_S:
-            enqueued, at = self._claims.popleft()
-            self._taken_enqueued = max(self._taken_enqueued, enqueued)
-            self._taken_at = max(self._taken_at, at)
-        waiting = self._chunks[0]
+        """Batches taken from their queue that no worker holds (lost on the way to one: a
+        worker whose network died while it waited for work), seen so at two checks in a row:
+        their queue is empty, or a chunk enqueued after them in it was taken CLAIM_GRACE_S ago
+        or more. Called under the lock."""
+        for queue_name, claims in self._claims.items():
+            while claims and claims[0][1] <= now - CLAIM_GRACE_S:
+                enqueued, at = claims.popleft()
+                self._taken_enqueued[queue_name] = max(self._taken_enqueued.get(queue_name, enqueued), enqueued)
+                self._taken_at[queue_name] = max(self._taken_at.get(queue_name, at), at)
+        never = float("-inf")
         lost = []
         for batch, b in self._batches.items():
             if b.claimed_at is not None or now - b.enqueued_at < CLAIM_GRACE_S:
                 continue
-            behind = self._taken_at > b.enqueued_at if b.front else self._taken_enqueued > b.enqueued_at
-            if waiting == 0 or behind:
+            if b.front:
+                behind = self._taken_at.get(b.queue, never) > b.enqueued_at
+            else:
+                behind = self._taken_enqueued.get(b.queue, never) > b.enqueued_at
+            if self._waiting.get(b.queue, 0) == 0 or behind:
                 if b.suspect:
                     lost.append(batch)
                 b.suspect = True
@@ -564,10 +597,12 @@ class CeleryDispatcher:
         return [v for _, v in taken]
 
     def _send_again(self, jobs: list[_Sent]) -> None:
-        """Send withdrawn jobs as new chunks (CHUNK at a time), each counting one more attempt."""
-        for at in range(0, len(jobs), self.chunk):
-            part = jobs[at : at + self.chunk]
-            self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
+        """Send withdrawn jobs as new chunks (CHUNK at a time, one language each), each counting
+        one more attempt."""
+        for same in languages.split(jobs, lambda s: s.job.language):
+            for at in range(0, len(same), self.chunk):
+                part = same[at : at + self.chunk]
+                self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
 
     def _restore_visible(self) -> None:
         """The backstop: chunks unacknowledged past the visibility timeout and held by no live

@@ -8,12 +8,14 @@ Pool (embedded mode).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
 from executor import ExecutorConfig, Job, JobResult, Pool
+
+from . import languages
 
 OnStart = Callable[[float], None]
 """Called once a job starts running, with the `time.monotonic()` at which it started."""
@@ -50,6 +52,12 @@ class Dispatcher(Protocol):
         """How many jobs it can usefully run at once."""
         ...
 
+    @property
+    def languages(self) -> Mapping[str, str]:
+        """The languages it runs now -> what runs each ("" when not known), Python first
+        (languages.py)."""
+        ...
+
     def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]: ...
 
     def cancel(self, fut: Future[JobResult]) -> bool: ...
@@ -66,6 +74,7 @@ class LocalDispatcher:
         self.pool = Pool(config).start()
         self.runtime = self.pool.runtime
         self.capacity = config.slots
+        self.languages = languages.of_pool(self.pool)
 
     def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
         return self.pool.submit(job, None if on_start is None else lambda: on_start(time.monotonic()))

@@ -3,6 +3,7 @@ HTTP statuses, for the HTTP API)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NoReturn
 
 import grpc
@@ -27,9 +28,24 @@ class FarmUnavailable(BrokerError):
     """The client could not get an answer from the farm (after its retries)."""
 
 
+class LanguageUnavailable(BrokerError):
+    """A job in a language this farm does not offer now (none of its live workers has it).
+    `available`: the languages it offers, in the executor's order."""
+
+    def __init__(self, language: str, available: Sequence[str], job_id: str | None = None) -> None:
+        self.language = language
+        self.available = tuple(available)
+        self.job_id = job_id
+        reason = f"language {language!r} is not available on this farm (available: {', '.join(self.available)})"
+        super().__init__(f"job {job_id!r}: {reason}" if job_id is not None else reason)
+
+
 # Exception type -> status, most specific first.
 STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (InvalidJob, grpc.StatusCode.INVALID_ARGUMENT),
+    # A known language the farm lacks now: not the request's fault, and no use retrying it
+    # until an operator adds a worker that has it.
+    (LanguageUnavailable, grpc.StatusCode.FAILED_PRECONDITION),
     (PoolClosed, grpc.StatusCode.UNAVAILABLE),
     (SandboxUnavailable, grpc.StatusCode.UNAVAILABLE),
     (ExecutorError, grpc.StatusCode.INTERNAL),
@@ -53,6 +69,7 @@ def abort_for(exc: BaseException, context: grpc.ServicerContext) -> NoReturn:
 # gRPC status -> HTTP status (the HTTP API, http.py): the same refusals, as HTTP says them.
 HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
     grpc.StatusCode.CANCELLED: 499,

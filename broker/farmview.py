@@ -1,8 +1,9 @@
 """An operator's live view of a cluster, read from its Redis (`acefarm status`).
 
 Everything comes from what the farm keeps there anyway: the workers' heartbeats (slots, busy
-slots, jobs published, infra errors, sandbox restarts, host load) and the Celery queue (chunks
-waiting, and taken but not yet acknowledged). Throughput is the change in jobs published
+slots, languages, jobs published, infra errors, sandbox restarts, host load) and the Celery
+queues (chunks waiting in the default queue and the other languages' ones, and taken but not
+yet acknowledged). Throughput is the change in jobs published
 between two readings.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import redis
 from rich.table import Table
 
-from . import registry
+from . import languages, registry
 
 
 @dataclass
@@ -40,8 +41,20 @@ class Reading:
             f"queue {self.waiting} chunks waiting + {self.taken} taken, {self.jobs_per_s:.1f} jobs/s",
             title_justify="left",
         )
-        for column in ("worker", "slots", "busy", "jobs/s", "jobs", "infra errors", "restarts", "cpu %", "mem %"):
-            t.add_column(column, justify="left" if column == "worker" else "right")
+        columns = (
+            "worker",
+            "slots",
+            "busy",
+            "jobs/s",
+            "jobs",
+            "infra errors",
+            "restarts",
+            "cpu %",
+            "mem %",
+            "languages",
+        )
+        for column in columns:
+            t.add_column(column, justify="left" if column in ("worker", "languages") else "right")
         for w in sorted(self.alive, key=lambda w: w.name):
             rate = self.rates.get(w.name)
             errors = f"{w.infra_errors} ({w.infra_errors / w.published:.1%})" if w.published else "0"
@@ -55,9 +68,10 @@ class Reading:
                 str(w.restarts),
                 f"{w.cpu_percent:.0f}",
                 f"{w.memory_percent:.0f}",
+                " ".join(w.offer),
             )
         for name in sorted(self.dead):
-            t.add_row(f"{name} (no heartbeat)", *["-"] * 8, style="red")
+            t.add_row(f"{name} (no heartbeat)", *["-"] * (len(columns) - 1), style="red")
         return t
 
 
@@ -70,7 +84,7 @@ class FarmView:
 
     def read(self) -> Reading:
         found = registry.census(self.redis)
-        waiting, taken = registry.unacked(self.redis)
+        waiting, taken = registry.unacked(self.redis, languages.QUEUES)
         now = time.monotonic()
         reading = Reading(found.alive, found.dead, waiting, taken, now)
         if self._last is not None and now > self._last.at:

@@ -21,16 +21,16 @@ import grpc
 
 from executor import InvalidJob, Job, JobResult
 from executor.job import check_prelude, parse_tests
+from executor.languages import PYTHON
 from executor.limits import BOUNDS
 from executor.text import check_writable
 
 from . import __version__
 from .config import ServerConfig
 from .dispatcher import Dispatcher
-from .errors import RequestRejected
+from .errors import LanguageUnavailable, RequestRejected
 from .metrics import Metrics
 
-LANGUAGES = ("python",)
 SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode", "prelude"})
 
 
@@ -120,9 +120,23 @@ class Gateway:
                 grpc.StatusCode.INVALID_ARGUMENT, f"{where}: {n} jobs; at most {self.config.max_batch_jobs} per request"
             )
 
+    def check_languages(self, jobs: Sequence[Job]) -> None:
+        """Refuse a request with a job in a language the farm does not offer now
+        (LanguageUnavailable: FAILED_PRECONDITION). Python is always admitted: every worker
+        runs it, and in cluster mode its jobs wait in the queue for one, as they always have."""
+        offer: Mapping[str, str] | None = None
+        for job in jobs:
+            if job.language == PYTHON:
+                continue
+            if offer is None:
+                offer = self.dispatcher.languages
+            if job.language not in offer:
+                raise LanguageUnavailable(job.language, list(offer), job.id)
+
     def submit(self, jobs: Sequence[Job]) -> Admitted:
-        """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED) and start them. The
-        caller closes the returned Admitted when its request ends."""
+        """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED, or LanguageUnavailable)
+        and start them. The caller closes the returned Admitted when its request ends."""
+        self.check_languages(jobs)
         self.admission.take(len(jobs))
         futures: list[Future[JobResult]] = []
         try:
@@ -173,8 +187,8 @@ class Gateway:
         tests = parse_tests(raw_tests, self.rules)
         limits = self.limits.merged(request.get("limits"))
         language, mode = request.get("language") or "python", request.get("mode") or "all"
-        named = request.get("prelude")  # absent or null: the one the tests' shape implies
-        prelude = tests.prelude if named is None else check_prelude(named)
+        named = request.get("prelude")  # absent or null: the one the tests' shape implies (Job.from_parts)
+        prelude = None if named is None else check_prelude(named)
         self.check_batch(len(programs), "programs")  # before the suite is read, nothing copied
         jobs = []
         for i, program in enumerate(programs):
@@ -186,11 +200,14 @@ class Gateway:
         return jobs
 
     def info(self) -> dict[str, Any]:
-        """What this farm runs and accepts (GetInfo)."""
+        """What this farm runs and accepts (GetInfo): `languages` it offers now and
+        `toolchains`, what runs each (where known)."""
+        offer = self.dispatcher.languages
         return {
             "version": __version__,
             "runtime": self.dispatcher.runtime,
-            "languages": list(LANGUAGES),
+            "languages": list(offer),
+            "toolchains": {name: title for name, title in offer.items() if title},
             "default_limits": self.limits.to_dict(),
             "max_limits": max_limits(),
             "slots": self.dispatcher.status().slots,

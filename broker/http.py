@@ -38,10 +38,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from executor import InvalidJob, Job, JobResult, Verdict
+from executor.job import LANGUAGES
 from executor.text import check_job_text
 
 from . import __version__, reward, runcode
-from .errors import RequestRejected, http_status_for, status_for
+from .errors import LanguageUnavailable, RequestRejected, http_status_for, status_for
 from .gateway import Admitted, Gateway
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/v1/ping", "/openapi.json"})
 ROUTES = frozenset({"/run_code", "/v1/ping", "/get_reward", "/v1/execute", "/v1/score", "/v1/info", "/openapi.json"})
 RETRY_AFTER_S = "1"
+CODE_HEADER = "X-AceFarm-Code"
 
 
 class ClientGone(Exception):
@@ -79,7 +81,11 @@ async def _disconnected(request: Request) -> None:
 
 
 def _refused(status: int, detail: str, code: str, **more: Any) -> JSONResponse:
-    headers = {"Retry-After": RETRY_AFTER_S} if status in (429, 503) else None
+    """A refusal: `detail` for people, `code` (the gRPC status name) for programs, in the body
+    and in a header (which the metrics count it by: HTTP 400 is two gRPC statuses)."""
+    headers = {CODE_HEADER: code}
+    if status in (429, 503):
+        headers["Retry-After"] = RETRY_AFTER_S
     return JSONResponse({"detail": detail, "code": code, **more}, status_code=status, headers=headers)
 
 
@@ -111,7 +117,7 @@ def _job_schema() -> dict[str, Any]:
             "required": ["id", "program", "tests"],
             "properties": {
                 "id": {"type": "string"},
-                "language": {"type": "string", "enum": ["python"]},
+                "language": {"type": "string", "enum": list(LANGUAGES)},
                 "program": {"type": "string"},
                 "tests": {"type": "array", "items": test},
                 "limits": limits,
@@ -125,7 +131,7 @@ def _job_schema() -> dict[str, Any]:
                 "programs": {"type": "array", "items": {"type": "string"}},
                 "tests": {"type": "array", "items": test},
                 "group_id": {"type": "string"},
-                "language": {"type": "string", "enum": ["python"]},
+                "language": {"type": "string", "enum": list(LANGUAGES)},
                 "limits": limits,
                 "mode": {"type": "string", "enum": ["all", "first_failure"]},
             },
@@ -156,6 +162,11 @@ def create_app(gateway: Gateway) -> _Guard:
     async def invalid_job(request: Request, exc: InvalidJob) -> JSONResponse:
         return _invalid(exc)
 
+    @app.exception_handler(LanguageUnavailable)
+    async def language_unavailable(request: Request, exc: LanguageUnavailable) -> JSONResponse:
+        more = {"language": exc.language, "available": list(exc.available)}
+        return _refused(http_status_for(exc), str(exc), status_for(exc).name, **more)
+
     @app.exception_handler(ClientGone)
     async def client_gone(request: Request, exc: ClientGone) -> JSONResponse:
         return _refused(499, "the client disconnected; its jobs were cancelled", "CANCELLED")
@@ -170,8 +181,9 @@ def create_app(gateway: Gateway) -> _Guard:
     @app.post("/run_code", response_model=runcode.RunCodeResponse, tags=["SandboxFusion"])
     async def run_code(body: runcode.RunCodeRequest, request: Request) -> Any:
         """SandboxFusion's run_code: run `code` on `stdin`, answer its output and exit."""
-        if body.language not in runcode.RUNS:
-            return runcode.unsupported(body.language)
+        offer = gateway.dispatcher.languages
+        if runcode.FARM_LANGUAGES.get(body.language) not in offer:
+            return runcode.unsupported(body.language, offer)
         try:
             job = runcode.job_for(body, gateway.limits, gateway.rules)
         except InvalidJob as exc:
@@ -182,6 +194,8 @@ def create_app(gateway: Gateway) -> _Guard:
             if exc.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
                 raise  # 429, as on every route: the client backs off
             return runcode.sandbox_error(exc.message)
+        except LanguageUnavailable as exc:  # its last worker went since the check above
+            return runcode.unsupported(body.language, exc.available)
         except ClientGone:
             raise
         except Exception as exc:  # the farm could not run it: SandboxFusion's infrastructure answer
@@ -266,10 +280,13 @@ class _Guard:
         path = scope.get("path", "")
         route = path if path in ROUTES else "other"
         seen = [0]
+        refused_as: list[str] = []  # the refusal's own gRPC status, where it names one
 
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen[0] = message["status"]
+                header = CODE_HEADER.lower().encode()
+                refused_as.extend(v.decode("latin-1") for k, v in message.get("headers", ()) if k == header)
             await send(message)
 
         try:
@@ -288,7 +305,8 @@ class _Guard:
             self.gateway.metrics.http_requests.labels(route, str(seen[0] or 499)).inc()
             code = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 413: "INVALID_ARGUMENT", 422: "INVALID_ARGUMENT"}
             if seen[0] in code or seen[0] == 429:
-                self.gateway.metrics.rejected.labels(code.get(seen[0], "RESOURCE_EXHAUSTED")).inc()
+                label = refused_as[0] if refused_as else code.get(seen[0], "RESOURCE_EXHAUSTED")
+                self.gateway.metrics.rejected.labels(label).inc()
 
     def _refusal(self, scope: Scope, path: str) -> JSONResponse | None:
         if path in OPEN_PATHS or self.gateway.authorized(None):

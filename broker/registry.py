@@ -24,10 +24,13 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import redis
+
+from executor.languages import PYTHON
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,8 @@ def holds_key(name: str) -> str:
 @dataclass(frozen=True)
 class WorkerInfo:
     """One worker as its last heartbeat described it: its slots and how many run a job now,
-    its runtime, and its running totals (jobs published, infra errors, chunks finished,
+    its runtime, the languages it runs (-> what runs each; a worker that lists none runs
+    Python only), and its running totals (jobs published, infra errors, chunks finished,
     sandbox restarts) and host load, for operators (`acefarm status`, metrics)."""
 
     name: str
@@ -65,6 +69,12 @@ class WorkerInfo:
     restarts: int = 0
     cpu_percent: float = 0.0
     memory_percent: float = 0.0
+    languages: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def offer(self) -> dict[str, str]:
+        """The languages it runs -> what runs each."""
+        return self.languages or {PYTHON: ""}
 
     @classmethod
     def from_json(cls, name: str, raw: bytes | str) -> WorkerInfo:
@@ -205,10 +215,17 @@ def restore_unheld(r: redis.Redis[bytes], older_than_s: float, alive: list[str])
     return moved
 
 
-def unacked(r: redis.Redis[bytes]) -> tuple[int, int]:
-    """(chunks waiting in the queue, chunks taken and not yet acknowledged)."""
+def queued(r: redis.Redis[bytes], queues: Sequence[str] = (QUEUE,)) -> tuple[dict[str, int], int]:
+    """(chunks waiting in each of `queues`, chunks taken from any and not yet acknowledged)."""
     with r.pipeline(transaction=False) as p:
-        p.llen(QUEUE)
+        for name in queues:
+            p.llen(name)
         p.hlen(UNACKED)
-        waiting, taken = p.execute()
-    return int(waiting), int(taken)
+        *waiting, taken = p.execute()
+    return {name: int(n) for name, n in zip(queues, waiting)}, int(taken)
+
+
+def unacked(r: redis.Redis[bytes], queues: Sequence[str] = (QUEUE,)) -> tuple[int, int]:
+    """(chunks waiting in `queues`, chunks taken and not yet acknowledged)."""
+    waiting, taken = queued(r, queues)
+    return sum(waiting.values()), taken

@@ -10,6 +10,7 @@ from typing import Any
 
 from executor import Job, JobResult
 
+from . import languages
 from .batching import STOP, next_batch
 from .client import Client
 from .dispatcher import FarmStatus, OnStart
@@ -26,6 +27,9 @@ class RemoteDispatcher:
         info = self.client.info()
         self.runtime = info.runtime
         self.capacity = max(1, info.slots)
+        # What the farm offered when this client connected (a cluster's may change later: the
+        # server refuses then what it no longer has).
+        self.languages = {name: info.toolchains.get(name, "") for name in languages.ordered(info.languages)}
         self.chunk = chunk
         self._queue: queue.Queue[object] = queue.Queue()
         self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(parallel)]

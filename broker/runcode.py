@@ -3,18 +3,25 @@
 The request and response models are SandboxFusion's own (its server is FastAPI + pydantic
 too, so a bad field gets the same 422 in the same shape). What the farm does with them:
 
-- `code` runs as a Python script on `stdin` in a fresh working directory holding `files`
-  (path -> base64; a null content is skipped); `fetch_files` come back base64 in `files`
-  (missing ones left out, as SandboxFusion does).
+- `code` runs as a program of `language` (`FARM_LANGUAGES`: SandboxFusion's name -> the
+  farm's; "nodejs" is the farm's "javascript") on `stdin` in a fresh working directory
+  holding `files` (path -> base64; a null content is skipped); `fetch_files` come back base64
+  in `files` (missing ones left out, as SandboxFusion does). A compiled language's program is
+  built first (once per program: executor/builds.py), under its toolchain's own build limits.
 - `run_timeout` (seconds) is the run's wall-clock limit and its CPU-time limit, and
   `memory_limit_MB` its memory limit (-1 or 0: the server's default), both clamped into the
   bounds a server accepts (executor/limits.py BOUNDS). Output is kept up to RUN_OUTPUT_KB
   (at least the server's own default); past it the run is ended. `compile_timeout` and
-  `args` have nothing to act on for Python and are accepted and ignored.
-- `language`: one SandboxFusion does not know is its 422 (`literal_error`); one it knows
-  and this farm does not run (anything but "python") is a 200 `SandboxError` naming it,
-  which is what SandboxFusion answers for a language it lists and cannot run.
-- The answer: `run_result.status` is `TimeLimitExceeded` (`return_code` null) when a time
+  `args` are accepted and ignored (a build has its toolchain's limits; a program gets no
+  arguments).
+- `language`: one SandboxFusion does not know (nor the farm: it also takes its own names
+  "c", "cpp20" and "javascript") is its 422 (`literal_error`); one it knows and this farm
+  does not offer now (php, or a toolchain no worker has) is a 200 `SandboxError` naming it
+  and the languages the farm runs, which is what SandboxFusion answers for a language it
+  lists and cannot run.
+- The answer: for a compiled language, `compile_result` is the build (`return_code` 0, or 1
+  with the compiler's message as `stderr` and no `run_result` when it failed: `Failed`).
+  `run_result.status` is `TimeLimitExceeded` (`return_code` null) when a time
   limit ended the run, else `Finished` with the exit status, or minus the signal's number
   when a signal ended it (SIGKILL, -9, for the memory and output limits), as Python's
   subprocess reports it. `status` is `Success` for exit status 0, else `Failed`;
@@ -28,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+from collections.abc import Iterable
 from dataclasses import replace
 from enum import Enum
 from typing import Any, Literal
@@ -38,6 +46,7 @@ from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
 from executor.limits import BOUNDS
 
 RUN_OUTPUT_KB = 2048  # SandboxFusion keeps 1 MiB of stdout and of stderr
+COMPILE_PREFIX = "the program does not compile: "  # executor/judging/judge.py's, before the compiler's words
 JOB_ID = "run_code"
 
 Language = Literal[
@@ -70,8 +79,26 @@ Language = Literal[
     "lean",
     "swift",
     "racket",
+    # The farm's own names beside SandboxFusion's (FARM_LANGUAGES).
+    "c",
+    "cpp20",
+    "javascript",
 ]
-RUNS = ("python",)  # the SandboxFusion languages this farm runs
+# SandboxFusion's names (and the farm's own) of the languages the farm has.
+FARM_LANGUAGES = {
+    "python": "python",
+    "cpp": "cpp",
+    "nodejs": "javascript",
+    "go": "go",
+    "java": "java",
+    "rust": "rust",
+    "bash": "bash",
+    "c": "c",
+    "cpp20": "cpp20",
+    "javascript": "javascript",
+}
+# What the farm's languages are called here when it lists them (SandboxFusion's name first).
+REQUEST_NAMES = {"javascript": "nodejs"}
 
 
 class RunCodeRequest(BaseModel):
@@ -139,11 +166,17 @@ MAX_RUN_BYTES = 64 << 20  # a raw run's stdin and files together: the server's m
 
 
 def job_for(req: RunCodeRequest, defaults: Limits, rules: JobRules) -> Job:
-    """The raw-run job of a python request (InvalidJob naming the job's field: `body_loc`
-    turns it into the request's)."""
+    """The raw-run job of a request in a language the farm has (`FARM_LANGUAGES`; InvalidJob
+    naming the job's field: `body_loc` turns it into the request's)."""
     files = {path: content for path, content in req.files.items() if content is not None}
     test = {"raw": {"stdin": req.stdin or "", "files": files, "fetch_files": list(req.fetch_files)}}
-    data = {"id": JOB_ID, "program": req.code, "tests": [test], "limits": limits_for(req, defaults)}
+    data = {
+        "id": JOB_ID,
+        "language": FARM_LANGUAGES.get(req.language, req.language),
+        "program": req.code,
+        "tests": [test],
+        "limits": limits_for(req, defaults),
+    }
     # SandboxFusion has no cap of its own on stdin or files: the request's size cap (the body
     # the server accepts) bounds them, not the per-test cap of assert and stdio tests.
     rules = replace(rules, max_test_bytes=max(rules.max_test_bytes, MAX_RUN_BYTES))
@@ -174,8 +207,11 @@ def invalid(exc: InvalidJob) -> dict[str, Any]:
     return {"detail": [{"type": "value_error", "loc": body_loc(exc.field), "msg": exc.message, "input": None}]}
 
 
-def unsupported(language: str) -> RunCodeResponse:
-    message = f"language {language!r} is not supported by this farm (it runs: {', '.join(RUNS)})"
+def unsupported(language: str, offer: Iterable[str]) -> RunCodeResponse:
+    """The answer to a request in a language the farm does not offer now; `offer`: the farm's
+    names of those it does, listed by the names a request gives them."""
+    runs = ", ".join(REQUEST_NAMES.get(name, name) for name in offer)
+    message = f"language {language!r} is not available on this farm (it runs: {runs})"
     return RunCodeResponse(status=RunStatus.SandboxError, message=message, executor_pod_name=_pod())
 
 
@@ -183,10 +219,30 @@ def sandbox_error(message: str) -> RunCodeResponse:
     return RunCodeResponse(status=RunStatus.SandboxError, message=message, executor_pod_name=_pod())
 
 
+def compile_result(result: JobResult) -> CommandRunResult | None:
+    """The build of a compiled language's program, as SandboxFusion reports it (None for a
+    language without one)."""
+    if result.build is None:
+        return None
+    failed = result.verdict is Verdict.COMPILE_ERROR
+    message = (result.message or "").removeprefix(COMPILE_PREFIX) if failed else ""
+    return CommandRunResult(
+        status=CommandRunStatus.Finished,
+        execution_time=result.build.wall_ms / 1000.0,
+        cpu_time=result.build.cpu_ms / 1000.0,
+        return_code=1 if failed else 0,
+        stdout="",
+        stderr=message,
+    )
+
+
 def response_for(result: JobResult) -> RunCodeResponse:
     """The SandboxFusion answer for a raw run's result."""
     test = result.tests[0] if result.tests else None
     out = test.output if test is not None else None
+    built = compile_result(result)
+    if result.verdict is Verdict.COMPILE_ERROR and built is not None:
+        return RunCodeResponse(status=RunStatus.Failed, message="", compile_result=built, executor_pod_name=_pod())
     if result.verdict is Verdict.INFRA_ERROR or out is None:
         return sandbox_error(result.message or "the farm could not run the program")
     if out.limit == "timeout":
@@ -209,7 +265,14 @@ def response_for(result: JobResult) -> RunCodeResponse:
             stderr=out.stderr,
         )
         status = RunStatus.Success if code == 0 else RunStatus.Failed
-    return RunCodeResponse(status=status, message="", run_result=run, executor_pod_name=_pod(), files=dict(out.files))
+    return RunCodeResponse(
+        status=status,
+        message="",
+        compile_result=built,
+        run_result=run,
+        executor_pod_name=_pod(),
+        files=dict(out.files),
+    )
 
 
 def _signal_number(name: str | None) -> int:

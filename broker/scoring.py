@@ -1,7 +1,8 @@
 """Score a JSONL (or Parquet) file through a Dispatcher: ordered, resumable, loss-free.
 
 One output line per input line, in input order: a result (or a rewritten
-AceCode row), or a rejection naming the line and field. Lines are written
+AceCode row), or a rejection naming the line and field (a job in a language the
+farm does not offer is one, naming the languages it does). Lines are written
 as soon as they and all before them are done, and flushed, so a crashed run
 leaves a clean prefix; `resume=True` skips ids (and rejected line numbers)
 already in the output and appends the rest. The writing, ordering and
@@ -14,15 +15,17 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Set
+from collections.abc import Callable, Collection, Generator, Hashable, Iterable, Iterator, Set
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from executor import JobResult, JobRules, Limits, Verdict
+from executor.languages import PYTHON
 
 from .dispatcher import Dispatcher
+from .errors import LanguageUnavailable
 from .passk import PassAtK, problem_of
 from .records import LineParser, LineRejected, Record, parse_job
 from .resumable import Unit, output_records, run_resumable
@@ -140,7 +143,7 @@ def score_file(
         nonlocal t0
         t0 = time.monotonic()  # the run's time, after reading what a resumed output holds
         with contextlib.closing(source_items(src)) as inp:
-            for item in _records(inp, parse, limits, rules, done, summary):
+            for item in _records(inp, parse, limits, rules, done, summary, dispatcher.languages):
                 if isinstance(item, LineRejected):
                     yield Unit(partial(_rejected, item, summary))
                     continue
@@ -168,8 +171,10 @@ def _records(
     rules: JobRules,
     done: Set[Hashable],
     summary: Summary,
+    offer: Collection[str],
 ) -> Iterator[Record | LineRejected]:
-    """The input's records and rejections, less the lines `done` answers (see _done_key)."""
+    """The input's records and rejections, less the lines `done` answers (see _done_key);
+    `offer`: the languages the farm runs."""
     seen: set[str] = set()
     seen_jobs: set[str] = set()
     for line_no, raw in enumerate(inp, 1):
@@ -197,6 +202,10 @@ def _records(
         seen_jobs.update(job_ids)
         if record.key in done:
             summary.resumed += 1
+            continue
+        missing = next((j.language for j in record.jobs if j.language != PYTHON and j.language not in offer), None)
+        if missing is not None:
+            yield LineRejected(line_no, "language", str(LanguageUnavailable(missing, list(offer))), record.key)
             continue
         yield record
 

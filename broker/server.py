@@ -27,7 +27,7 @@ from executor import InvalidJob, Job, JobResult
 from .config import ServerConfig
 from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
 from .dispatcher import Dispatcher
-from .errors import RequestRejected, abort_for
+from .errors import BrokerError, RequestRejected, abort_for, status_for
 from .gateway import Admitted, Gateway
 from .metrics import Metrics
 from .protos import pb
@@ -201,13 +201,13 @@ def _remaining(context: grpc.ServicerContext) -> float | None:
 
 
 def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callable[..., Any]:
-    """Turn RequestRejected (and surprises) into gRPC statuses, counting them."""
+    """Turn the broker's refusals (and surprises) into gRPC statuses, counting them."""
 
     def unary(data: bytes, context: grpc.ServicerContext) -> Any:
         try:
             return fn(data, context)
-        except RequestRejected as exc:
-            metrics.rejected.labels(exc.code.name).inc()
+        except BrokerError as exc:  # a refusal: its status from errors.py's table
+            metrics.rejected.labels(status_for(exc).name).inc()
             abort_for(exc, context)
         except Exception as exc:
             log.exception("internal error")
@@ -217,8 +217,8 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
     def stream(data: bytes, context: grpc.ServicerContext) -> Any:
         try:
             yield from fn(data, context)
-        except RequestRejected as exc:
-            metrics.rejected.labels(exc.code.name).inc()
+        except BrokerError as exc:
+            metrics.rejected.labels(status_for(exc).name).inc()
             abort_for(exc, context)
         except concurrent.futures.TimeoutError:
             metrics.rejected.labels("DEADLINE_EXCEEDED").inc()

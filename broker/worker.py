@@ -1,9 +1,11 @@
 """The worker side of cluster mode: `acefarm worker` runs chunks from Redis on its sandbox pool.
 
-A worker beats every HEARTBEAT_S (registry.py) and records each chunk it takes, so that a
-dispatcher can requeue them the moment it dies; runs a chunk's jobs on its Pool, skipping
-those already answered or cancelled; and publishes each result once (cluster.py's script),
-filling the result cache within its `--cache-mb` bound.
+A worker consumes the farm's default queue (Python's chunks) and the queue of each other
+language its pool runs (languages.py); it beats every HEARTBEAT_S (registry.py), listing those
+languages, and records each chunk it takes, so that a dispatcher can requeue them the moment
+it dies; runs a chunk's jobs on its Pool, skipping those already answered or cancelled; and
+publishes each result once (cluster.py's script), filling the result cache within its
+`--cache-mb` bound.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from celery import signals
 
 from executor import ExecutorConfig, Job, JobResult, Pool, Verdict
 
-from . import registry
+from . import languages, registry
 from .chunks import WorkerSuites, fetch
 from .cluster import (
     CACHE_BYTES,
@@ -39,7 +41,6 @@ from .cluster import (
     PREFIX,
     PUBLISH,
     PUBLISH_LINGER_S,
-    QUEUE,
     REPLY_TTL_S,
     SEEN_TTL_S,
     STATS_TTL_S,
@@ -67,6 +68,7 @@ class Worker:
         self.redis = r
         self.cache_bytes = cache_bytes
         self.suites = WorkerSuites(pool.config.rules)
+        self.languages = languages.of_pool(pool)  # what its heartbeat offers (the pool is started)
         self._script = _load_script(r)
         self._lock = threading.Lock()
         self.jobs: collections.Counter[str] = collections.Counter()  # outcome -> jobs
@@ -89,6 +91,7 @@ class Worker:
             restarts=self.pool.stats["slot_restarts"],
             cpu_percent=psutil.cpu_percent(interval=None),
             memory_percent=psutil.virtual_memory().percent,
+            languages=self.languages,
         )
 
     def tally_jobs(self) -> dict[str, int]:
@@ -323,7 +326,7 @@ def run_worker(
                 "--loglevel=WARNING",
                 f"--hostname={name}@%h",
                 "-Q",
-                QUEUE,
+                ",".join(languages.queues(worker.languages)),  # the default queue, and one per other language
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -86,8 +86,22 @@ def test_sdk_async_client(http_farm):
 
 
 def test_sdk_gets_a_sandbox_error_for_a_language_the_farm_does_not_run(http_farm):
-    with pytest.raises(Exception, match="not supported by this farm"):
-        sdk_run(http_farm, "int main() { return 0; }", language="cpp")
+    with pytest.raises(Exception, match="language 'php' is not available on this farm"):
+        sdk_run(http_farm, "<?php echo 1;", language="php")
+
+
+def test_sdk_builds_and_runs_a_cpp_program(http_farm):
+    if "cpp" not in requests.get(f"{http_farm.url}/v1/info", timeout=30).json()["languages"]:
+        pytest.skip("this machine has no C++ toolchain (make setup installs g++)")
+    code = "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}\n"
+    resp = sdk_run(http_farm, code, stdin="1 2\n", language="cpp")
+    assert resp.status == "Success" and resp.run_result.stdout == "3\n" and resp.run_result.return_code == 0
+    assert resp.compile_result.status == "Finished" and resp.compile_result.return_code == 0
+    assert sandbox_fusion.summary_run_code_result(resp, sandbox_fusion.SummaryMapping()) == "Success"
+    bad = sdk_run(http_farm, "int main( {", language="cpp")
+    assert bad.status == "Failed" and bad.run_result is None and "error" in bad.compile_result.stderr
+    mapping = sandbox_fusion.SummaryMapping(CompileFailed="CompileFailed")
+    assert sandbox_fusion.summary_run_code_result(bad, mapping) == "CompileFailed"
 
 
 def test_an_unknown_language_is_sandboxfusions_422(http_farm):

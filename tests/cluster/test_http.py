@@ -13,6 +13,7 @@ import requests
 
 from broker.client import Client
 from executor import Verdict
+from executor.job import LANGUAGES
 from tests import formats_support
 
 from .procs import free_port, start_http_server
@@ -108,12 +109,14 @@ def test_score_answers_results_matrix_and_pass_rates(http_farm):
 
 def test_info_and_the_openapi_document(http_farm):
     info = requests.get(f"{http_farm.url}/v1/info", timeout=30).json()
-    assert info["mode"] == "embedded" and info["slots"] == 2 and info["languages"] == ["python"]
+    assert info["mode"] == "embedded" and info["slots"] == 2 and info["languages"][0] == "python"
+    assert set(info["toolchains"]) == set(info["languages"])  # what runs each, as its pool found it
     doc = requests.get(f"{http_farm.url}/openapi.json", timeout=30).json()
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/run_code", "/v1/ping", "/get_reward", "/v1/execute", "/v1/score", "/v1/info"}
     job = doc["paths"]["/v1/execute"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert job["required"] == ["id", "program", "tests"]
+    assert job["properties"]["language"]["enum"] == list(LANGUAGES)
     assert "RunCodeRequest" in doc["components"]["schemas"] and "GetRewardRequest" in doc["components"]["schemas"]
 
 

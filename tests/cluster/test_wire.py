@@ -8,9 +8,9 @@ import pytest
 import redis
 from kombu import Connection
 
-from broker import registry
+from broker import languages, registry
 from broker.chunks import SUITE_INLINE_BYTES, ChunkEncoder, WorkerSuites, fetch, suite_key
-from broker.cluster import CACHE_BYTES, CACHE_ENTRY_OVERHEAD, CACHE_INDEX, QUEUE, seen_key
+from broker.cluster import CACHE_BYTES, CACHE_ENTRY_OVERHEAD, CACHE_INDEX, QUEUE, TASK, make_app, seen_key
 from broker.worker import Worker
 from executor import ExecutorConfig, Job, JobResult, Limits, Pool, TestResult, Verdict
 from executor.job import JobRules, parse_tests
@@ -137,6 +137,24 @@ def test_a_live_worker_is_not_robbed_and_a_clean_leave_is_seen_at_once(r):
 def test_requeue_of_an_acknowledged_chunk_moves_nothing(r):
     assert registry.requeue(r, "no-such-tag") is False
     assert r.llen(QUEUE) == 0
+
+
+def test_a_dead_workers_chunk_of_another_language_goes_back_to_that_languages_queue(redis_server, r):
+    # Sent as the dispatcher sends it (Celery's routing), taken as a C++ worker takes it.
+    make_app(redis_server.url).send_task(TASK, args=[{"chunk": "cpp"}], queue=languages.queue_for("cpp"), task_id="t")
+    assert registry.queued(r, languages.QUEUES)[0] == {q: int(q == "acefarm.lang.cpp") for q in languages.QUEUES}
+    with Connection(redis_server.url) as conn:
+        held = conn.SimpleQueue("acefarm.lang.cpp", no_ack=False).get(timeout=5)
+        assert registry.queued(r, languages.QUEUES) == ({q: 0 for q in languages.QUEUES}, 1)
+        offer = {"python": "Python 3", "cpp": "C++17 (g++)"}
+        registry.beat(r, registry.WorkerInfo("w-cpp", slots=1, busy=1, runtime="python-x", languages=offer))
+        assert registry.census(r).alive[0].offer == offer  # what the dispatchers route by
+        registry.hold(r, "w-cpp", "t", held.delivery_tag)
+        r.delete(registry.liveness_key("w-cpp"))
+        assert registry.fail_over(r, "w-cpp") == ["t"]
+        assert r.llen(QUEUE) == 0 and registry.unacked(r, languages.QUEUES) == (1, 0)
+        again = conn.SimpleQueue("acefarm.lang.cpp", no_ack=False).get(timeout=5)
+        assert again.headers["id"] == "t" and again.delivery_tag != held.delivery_tag
 
 
 # -- the publish script: answered once, cache bounded ------------------------------------------

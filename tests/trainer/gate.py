@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Future
 
+from broker import languages
 from broker.dispatcher import FarmStatus
 
 
@@ -24,6 +25,7 @@ class Gate:
         self.patience = patience
         self.runtime = pool.runtime
         self.capacity = pool.config.slots
+        self.languages = languages.of_pool(pool)
         self.config = pool.config
         self._lock = threading.Lock()
         self._full = threading.Event()

@@ -1,10 +1,13 @@
 """SandboxFusion's /run_code models and their mapping onto a raw run (broker/runcode.py)."""
 
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
 
 from broker import runcode
 from executor import InvalidJob, JobResult, JobRules, Limits, RunOutput, Verdict
+from executor.result import BuildInfo
 from executor.result import TestResult as Outcome
 
 
@@ -104,4 +107,40 @@ def test_answers_for_each_end():
 def test_a_farm_failure_is_a_sandbox_error():
     infra = runcode.response_for(JobResult.infra_error("run_code", 1, "slot crashed twice"))
     assert infra.status == "SandboxError" and infra.message == "slot crashed twice" and infra.run_result is None
-    assert runcode.unsupported("cpp").status == "SandboxError" and "'cpp'" in runcode.unsupported("cpp").message
+    no = runcode.unsupported("rust", ["python", "cpp", "javascript"])
+    assert no.status == "SandboxError" and no.message == (
+        "language 'rust' is not available on this farm (it runs: python, cpp, nodejs)"
+    )
+
+
+@pytest.mark.parametrize(
+    "asked, language",
+    [("python", "python"), ("cpp", "cpp"), ("nodejs", "javascript"), ("go", "go"), ("java", "java")]
+    + [("rust", "rust"), ("bash", "bash"), ("c", "c"), ("javascript", "javascript"), ("cpp20", "cpp20")],
+)
+def test_sandboxfusions_names_and_the_farms_own_map_to_its_languages(asked, language):
+    raw = {"raw": {"stdin": ""}}
+    job = runcode.job_for(req(language=asked), Limits(), JobRules())
+    assert job.language == language and job.to_dict()["tests"] == [raw]
+
+
+def test_a_compiled_program_answers_its_build_as_the_compile_result():
+    build = BuildInfo(cpu_ms=250.0, wall_ms=400.0)
+    ran = replace(_result(RunOutput("3\n", "", 0, None, 12.0, 5.0)), build=build)
+    ok = runcode.response_for(ran)
+    assert ok.status == "Success" and ok.run_result.stdout == "3\n"
+    assert ok.compile_result.model_dump() == {
+        "status": "Finished",
+        "execution_time": 0.4,
+        "cpu_time": 0.25,
+        "return_code": 0,
+        "stdout": "",
+        "stderr": "",
+    }
+    message = "the program does not compile: main.cpp:1:1: error: x"
+    failed = JobResult(
+        "run_code", Verdict.COMPILE_ERROR, (Outcome(Verdict.COMPILE_ERROR, message),), message=message, build=build
+    )
+    answer = runcode.response_for(failed)
+    assert answer.status == "Failed" and answer.message == "" and answer.run_result is None
+    assert (answer.compile_result.return_code, answer.compile_result.stderr) == (1, "main.cpp:1:1: error: x")
