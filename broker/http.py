@@ -105,6 +105,13 @@ def _job_schema() -> dict[str, Any]:
         "anyOf": [{"type": "string"}, {"type": "object"}],
     }
     limits = {"type": "object", "description": "cpu_s, wall_s, memory_mb, output_kb, disk_mb, files, processes"}
+    checker = {
+        "type": "object",
+        "description": "A special judge deciding every (stdin/stdout) test, testlib's convention: "
+        "run as `checker input.txt output.txt answer.txt`, exit 0 passed, 1/2 failed, 3 not judgeable",
+        "required": ["language", "program"],
+        "properties": {"language": {"type": "string", "enum": ["python", "cpp"]}, "program": {"type": "string"}},
+    }
     return {
         "job": {
             "type": "object",
@@ -116,6 +123,7 @@ def _job_schema() -> dict[str, Any]:
                 "tests": {"type": "array", "items": test},
                 "limits": limits,
                 "mode": {"type": "string", "enum": ["all", "first_failure"]},
+                "checker": checker,
             },
         },
         "score": {
@@ -128,6 +136,7 @@ def _job_schema() -> dict[str, Any]:
                 "language": {"type": "string", "enum": ["python"]},
                 "limits": limits,
                 "mode": {"type": "string", "enum": ["all", "first_failure"]},
+                "checker": checker,
             },
         },
     }
