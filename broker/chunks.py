@@ -10,7 +10,7 @@ executor too.
     {"batch": "<hex>", "reply": "acefarm:reply:<hex>", "sent": <unix time>,
      "suites": [{"sha": "...", "n": <tests>, "tests": [...]} | {"sha": "...", "n": <tests>, "ref": true}],
      "jobs": [{"id": "0", "hash": "...", "suite": 0, "program": "...", "language": "python",
-               "limits": {...}, "mode": "all", "prelude": ""}]}
+               "limits": {...}, "mode": "all", "prelude": "", "checker"?: {"language", "program"}}]}
 """
 
 from __future__ import annotations
@@ -159,6 +159,8 @@ class ChunkEncoder:
             }
             if job.prelude:
                 entry["prelude"] = job.prelude
+            if job.checker is not None:
+                entry["checker"] = job.checker.to_raw()
             jobs.append(entry)
         return {"batch": batch, "reply": reply, "sent": time.time(), "suites": suites, "jobs": jobs}
 
@@ -198,6 +200,7 @@ class WorkerSuites:
                     d.get("mode", "all"),
                     self.rules,
                     d.get("prelude", ""),
+                    d.get("checker"),
                 )
             except InvalidJob as exc:
                 out.append((d, f"job does not validate on this worker: {exc.field}: {exc.message}"))

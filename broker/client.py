@@ -26,10 +26,20 @@ from typing import Any
 import grpc
 
 from executor import Job, JobResult, JobRules, Limits
-from executor.job import check_prelude, parse_tests
+from executor.job import check_checker, check_prelude, parse_tests
+from executor.judging import special
+from executor.judging.special import Checker
 from executor.text import check_writable
 
-from .convert import chosen_limits, job_to_pb, limits_to_pb, result_from_pb, tests_to_pb, verdict_name
+from .convert import (
+    checker_to_pb,
+    chosen_limits,
+    job_to_pb,
+    limits_to_pb,
+    result_from_pb,
+    tests_to_pb,
+    verdict_name,
+)
 from .errors import FarmUnavailable
 from .protos import pb, rpc
 
@@ -83,6 +93,7 @@ def _score_request(
     first_failure: bool,
     prelude: str | None = None,
     language: str = "python",
+    checker: Checker | dict[str, Any] | None = None,
 ) -> Any:
     check_writable(group_id, "group_id", nul=True)  # it becomes the results' ids
     check_writable(list(programs), "programs")
@@ -91,6 +102,9 @@ def _score_request(
     if prelude is None:  # the one the tests' shape implies: Python's imports, for Python only
         prelude = suite.prelude if language == "python" else ""
     prelude = check_prelude(prelude)
+    check_writable(checker.to_raw() if isinstance(checker, Checker) else checker, "checker")
+    judge = special.parse(checker, JobRules.unbounded().max_program_bytes)
+    check_checker(judge, suite)
     req = pb.ScoreRequest(
         group_id=group_id,
         programs=list(programs),
@@ -103,6 +117,8 @@ def _score_request(
         limits = chosen_limits(limits)
     if limits:
         req.limits.CopyFrom(limits_to_pb(limits))
+    if judge is not None:
+        req.checker.CopyFrom(checker_to_pb(judge))
     return req
 
 
@@ -227,11 +243,13 @@ class Client(_Connection):
         first_failure: bool = False,
         prelude: str | None = None,
         language: str = "python",
+        checker: Checker | dict[str, Any] | None = None,
     ) -> GroupScore:
         """Score a group of programs in `language` against one test suite (sent once): a list
         of tests, or the code-RL shape (executor/judging/formats.py). `prelude` None: the one
-        the tests' shape implies."""
-        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language)
+        the tests' shape implies. `checker`: a special judge for the suite
+        (executor/judging/special.py), {"language": "python" | "cpp", "program": source}, sent once."""
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language, checker)
         return _group(self._call(self.stub.Score, request))
 
     def info(self) -> Any:
@@ -280,8 +298,9 @@ class AsyncClient(_Connection):
         first_failure: bool = False,
         prelude: str | None = None,
         language: str = "python",
+        checker: Checker | dict[str, Any] | None = None,
     ) -> GroupScore:
-        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language)
+        request = _score_request(programs, tests, group_id, limits, first_failure, prelude, language, checker)
         return _group(await self._call(self.stub.Score, request))
 
     async def info(self) -> Any:

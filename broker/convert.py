@@ -13,6 +13,7 @@ from typing import Any
 
 from executor import Job, JobResult, JobRules, Limits, RunOutput, TestResult, Verdict
 from executor.judging import registry
+from executor.judging.special import Checker
 from executor.result import BuildInfo
 from executor.text import check_job_text
 
@@ -65,6 +66,8 @@ def job_from_pb(msg: Any, defaults: Limits, rules: JobRules) -> Job:
         data["limits"] = limits_to_dict(msg.limits)
     if msg.prelude:
         data["prelude"] = msg.prelude
+    if msg.HasField("checker"):
+        data["checker"] = checker_from_pb(msg.checker)
     check_job_text(data)  # protobuf strings are UTF-8, but JSON in call tests may hold "\ud800"
     return Job.from_dict(data, defaults, rules)
 
@@ -83,7 +86,18 @@ def score_request(msg: Any) -> dict[str, Any]:
         request["limits"] = limits_to_dict(msg.limits)
     if msg.prelude:
         request["prelude"] = msg.prelude
+    if msg.HasField("checker"):
+        request["checker"] = checker_from_pb(msg.checker)
     return request
+
+
+def checker_from_pb(msg: Any) -> dict[str, Any]:
+    """A Checker message in the job's JSON form (validated by the job)."""
+    return {"language": msg.language, "program": msg.program}
+
+
+def checker_to_pb(checker: Checker) -> Any:
+    return pb.Checker(language=checker.language, program=checker.program)
 
 
 def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
@@ -110,6 +124,8 @@ def job_to_pb(job: Job | Mapping[str, Any]) -> Any:
     )
     if limits:
         msg.limits.CopyFrom(limits_to_pb(limits))
+    if job.checker is not None:
+        msg.checker.CopyFrom(checker_to_pb(job.checker))
     return msg
 
 

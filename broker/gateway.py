@@ -21,6 +21,7 @@ import grpc
 
 from executor import InvalidJob, Job, JobResult
 from executor.job import check_prelude, parse_tests
+from executor.judging import special
 from executor.languages import PYTHON
 from executor.limits import BOUNDS
 from executor.text import check_writable
@@ -31,7 +32,7 @@ from .dispatcher import Dispatcher
 from .errors import LanguageUnavailable, RequestRejected
 from .metrics import Metrics
 
-SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode", "prelude"})
+SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode", "prelude", "checker"})
 
 
 class Admission:
@@ -171,7 +172,7 @@ class Gateway:
 
     def score_jobs(self, request: Mapping[str, Any]) -> list[Job]:
         """A Score request in its dict form ({"programs", "tests", "group_id"?, "language"?,
-        "limits"?, "mode"?, "prelude"?}; convert.score_request reads the protobuf one) as its jobs,
+        "limits"?, "mode"?, "prelude"?, "checker"?}; convert.score_request reads the protobuf one) as its jobs,
         "<group_id>/<index>": the suite is read and validated once and shared by every
         program. InvalidJob names the field (`tests[3]...`, `programs[1]`)."""
         unknown = sorted(set(request) - SCORE_FIELDS)
@@ -189,11 +190,15 @@ class Gateway:
         language, mode = request.get("language") or "python", request.get("mode") or "all"
         named = request.get("prelude")  # absent or null: the one the tests' shape implies (Job.from_parts)
         prelude = None if named is None else check_prelude(named)
+        check_writable(request.get("checker"), "checker")
+        checker = special.parse(request.get("checker"), self.rules.max_program_bytes)  # once, shared
         self.check_batch(len(programs), "programs")  # before the suite is read, nothing copied
         jobs = []
         for i, program in enumerate(programs):
             try:
-                jobs.append(Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules, prelude))
+                jobs.append(
+                    Job.from_parts(f"{group}/{i}", program, tests, language, limits, mode, self.rules, prelude, checker)
+                )
             except InvalidJob as exc:  # the program's own field; the group's (mode, language) as they are
                 field = f"programs[{i}].{exc.field}" if exc.field == "program" else exc.field
                 raise InvalidJob(field, exc.message) from None

@@ -111,6 +111,13 @@ def _job_schema() -> dict[str, Any]:
         "anyOf": [{"type": "string"}, {"type": "object"}],
     }
     limits = {"type": "object", "description": "cpu_s, wall_s, memory_mb, output_kb, disk_mb, files, processes"}
+    checker = {
+        "type": "object",
+        "description": "A special judge deciding every (stdin/stdout) test, testlib's convention: "
+        "run as `checker input.txt output.txt answer.txt`, exit 0 passed, 1/2 failed, 3 not judgeable",
+        "required": ["language", "program"],
+        "properties": {"language": {"type": "string", "enum": ["python", "cpp"]}, "program": {"type": "string"}},
+    }
     return {
         "job": {
             "type": "object",
@@ -122,6 +129,7 @@ def _job_schema() -> dict[str, Any]:
                 "tests": {"type": "array", "items": test},
                 "limits": limits,
                 "mode": {"type": "string", "enum": ["all", "first_failure"]},
+                "checker": checker,
             },
         },
         "score": {
@@ -134,6 +142,7 @@ def _job_schema() -> dict[str, Any]:
                 "language": {"type": "string", "enum": list(LANGUAGES)},
                 "limits": limits,
                 "mode": {"type": "string", "enum": ["all", "first_failure"]},
+                "checker": checker,
             },
         },
     }

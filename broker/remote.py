@@ -85,6 +85,7 @@ def _by_size(items: list[tuple[Job, Any]], limit: int) -> list[list[tuple[Job, A
     size = 0
     for job, fut in items:
         n = len(job.program) + sum(len(json.dumps(t, default=str)) for t in job.to_dict()["tests"])
+        n += len(job.checker.program) if job.checker is not None else 0
         if parts[-1] and size + n > limit:
             parts.append([])
             size = 0

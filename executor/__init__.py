@@ -20,6 +20,7 @@ from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
 from .judging.raw import RawRun
 from .judging.snippet import AssertTest
+from .judging.special import Checker
 from .judging.stdio import StdioTest
 from .limits import Limits
 from .pool import Pool
@@ -30,6 +31,7 @@ __all__ = [
     "AcceptedStdioTest",
     "AssertTest",
     "CallTest",
+    "Checker",
     "ExecutorConfig",
     "ExecutorError",
     "InvalidJob",

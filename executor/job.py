@@ -15,12 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import InvalidJob
-from .judging import formats, registry
+from .judging import formats, registry, special
 from .judging.accepted import AcceptedStdioTest
 from .judging.call import CallTest
 from .judging.kind import STDIO
 from .judging.raw import RawRun
 from .judging.snippet import AssertTest
+from .judging.special import Checker
 from .judging.stdio import StdioTest
 from .languages import NAMES, PYTHON
 from .limits import Limits
@@ -100,10 +101,11 @@ class Job:
     limits: Limits = Limits()
     first_failure: bool = False
     prelude: str = ""  # a name in sandbox/preludes.py: trusted imports run before the program
+    checker: Checker | None = None  # a special judge for its stdin/stdout tests (judging/special.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The job in the DESIGN section 4 shape (`Job.from_dict` reads it back)."""
-        data = {
+        data: dict[str, Any] = {
             "id": self.id,
             "language": self.language,
             "program": self.program,
@@ -113,12 +115,14 @@ class Job:
         }
         if self.prelude:
             data["prelude"] = self.prelude
+        if self.checker is not None:
+            data["checker"] = self.checker.to_raw()
         return data
 
     def content_hash(self, runtime: str) -> str:
         """Stable hash of everything that decides the result (for caching): the runtime, the
-        language, the program, the suite (by its digest, `suite_digest`), the limits, the mode
-        and the prelude."""
+        language, the program, the suite (by its digest, `suite_digest`), the limits, the mode,
+        the prelude and the checker."""
         body = json.dumps(
             [
                 runtime,
@@ -128,6 +132,7 @@ class Job:
                 self.limits.to_dict(),
                 self.first_failure,
                 *([self.prelude] if self.prelude else []),
+                *([{"checker": self.checker.to_raw()}] if self.checker is not None else []),
             ],
             sort_keys=True,
             ensure_ascii=False,
@@ -139,7 +144,7 @@ class Job:
         """Validate a job in the DESIGN section 4 shape; raise InvalidJob naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidJob("job", "must be a JSON object")
-        known = {"id", "language", "program", "tests", "limits", "mode", "prelude"}
+        known = {"id", "language", "program", "tests", "limits", "mode", "prelude", "checker"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise InvalidJob(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
@@ -154,12 +159,14 @@ class Job:
             data.get("prelude"),
         )
         limits = defaults.merged(data.get("limits"))
+        checker = special.parse(data.get("checker"), rules.max_program_bytes)
         tests = parse_tests(data.get("tests"), rules)
         check_language(job.language, tests, data.get("prelude"))
+        check_checker(checker, tests)
         prelude = tests.prelude if data.get("prelude") is None else job.prelude
         if job.language != PYTHON:
             prelude = ""
-        return replace(job, tests=tests, limits=limits, prelude=prelude)
+        return replace(job, tests=tests, limits=limits, prelude=prelude, checker=checker)
 
     @classmethod
     def from_parts(
@@ -172,10 +179,12 @@ class Job:
         mode: Any = "all",
         rules: JobRules = JobRules(),
         prelude: Any = None,
+        checker: Any = None,
     ) -> Job:
         """A job from fields read elsewhere and `tests` already parsed (`parse_tests`): the
         fields are validated here, as `from_dict` does; raise InvalidJob naming the field.
-        `prelude` None: the one the tests' shape implies (`Tests.prelude`)."""
+        `prelude` None: the one the tests' shape implies (`Tests.prelude`). `checker`: the
+        job's special judge in its JSON form (or a Checker), None for none."""
         if not isinstance(job_id, str) or not job_id:
             raise InvalidJob("id", "missing or not a non-empty string")
         if language not in LANGUAGES:
@@ -190,7 +199,9 @@ class Job:
         prelude = check_prelude(getattr(tests, "prelude", "") if prelude is None else prelude)
         if language != PYTHON:
             prelude = ""  # a prelude is Python text (the code-RL shape's imports)
-        return cls(job_id, program, tests, language, limits, mode == "first_failure", prelude)
+        parsed = special.parse(checker, rules.max_program_bytes)
+        check_checker(parsed, tests)
+        return cls(job_id, program, tests, language, limits, mode == "first_failure", prelude, parsed)
 
 
 def check_language(language: str, tests: tuple[Test, ...], prelude: Any = None) -> None:
@@ -206,6 +217,20 @@ def check_language(language: str, tests: tuple[Test, ...], prelude: Any = None) 
                 f"tests[{i}]",
                 f"assert, snippet and call tests are Python-only; a {language!r} job takes stdin/stdout "
                 "tests and raw runs",
+            )
+
+
+def check_checker(checker: Checker | None, tests: tuple[Test, ...]) -> None:
+    """A job with a checker has stdin/stdout tests only: their expected outputs are the
+    answers it reads (InvalidJob naming the first test that is not one)."""
+    if checker is None:
+        return
+    for i, test in enumerate(tests):
+        if not isinstance(test, StdioTest):
+            raise InvalidJob(
+                f"tests[{i}]",
+                "a job with a checker takes stdin/stdout tests ({'stdin', 'expected_stdout'}) only: "
+                "the expected output is the answer the checker reads",
             )
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from typing import NamedTuple, cast
 
-from . import builds
+from . import builds, checking
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
 from .job import Job
@@ -323,6 +323,8 @@ class Pool:
                         slot.close()  # the zygote asked to be replaced (scratch it could not clean, grown heap)
                     if "infra" in answer:
                         raise SlotCrashed(answer["infra"])
+                    if job.checker is not None:  # its checker judges the runs, on this slot (checking.py)
+                        checking.check(slot, self.builds, prepared, answer, lambda: self._revive(slot))
                     return _Answered(job, fut, prepared, answer, stop if stop else None, attempt)
                 except (SlotCrashed, SandboxUnavailable) as exc:
                     if slot.cancel_requested:
@@ -440,6 +442,11 @@ class Pool:
     def _count(self, key: str) -> None:
         with self._stats_lock:
             self.stats[key] += 1
+
+    def _revive(self, slot: Slot) -> None:
+        """Start `slot` again if it is not running (a zygote that asked to be replaced)."""
+        if not slot.alive:
+            self._restart(slot)
 
     def _restart(self, slot: Slot) -> None:
         self._count("slot_restarts")

@@ -18,6 +18,7 @@ from .budget import Budget
 from .kind import STATUS_VERDICTS, JudgeContext, Phase, Plan
 from .prepare import PreparedJob
 from .snippet import AssertPlan
+from .special import judge as judge_checked
 
 
 def judge(
@@ -46,10 +47,13 @@ def judge(
     # its streamed values left, or a whole budget.
     work = early.work if early else Budget.for_job()
     limits = job.limits if bounded else None
-    results = [
-        judge_test(plan, phase, JudgeContext(work, early.passed(i, phase.get("v")) if early else 0, limits))
-        for i, (plan, phase) in enumerate(zip(prepared.plans, phases))
-    ]
+    if job.checker is not None:  # the job's checker decides each test (special.py)
+        results = [judge_checked(phase) for phase in phases]
+    else:
+        results = [
+            judge_test(plan, phase, JudgeContext(work, early.passed(i, phase.get("v")) if early else 0, limits))
+            for i, (plan, phase) in enumerate(zip(prepared.plans, phases))
+        ]
     if job.first_failure:
         for i, r in enumerate(results):
             if r.verdict is not Verdict.PASSED:
@@ -60,6 +64,8 @@ def judge(
     _explain_skips(results)
     if any(r.verdict is Verdict.INFRA_ERROR for r in results):  # a test the job's limits cannot judge
         message = "a test could not be judged within the job's limits (no reward)"
+        if job.checker is not None:
+            message = "the checker could not judge a test (no reward)"
         return _result(job.id, Verdict.INFRA_ERROR, tuple(results), answer, message)
     verdict = Verdict.PASSED if all(r.verdict is Verdict.PASSED for r in results) else Verdict.FAILED
     return _result(job.id, verdict, tuple(results), answer, None)

@@ -65,8 +65,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
    read them, so they never enter its memory.
    A value phase that did not end "ok" still carries, in "v", the values
    computed before it ended (the host judges the asserts they cover first).
-   Expected outputs and assert literals never appear in a job: the host keeps
-   them and judges the values and stdout that come back.
+   Expected outputs and assert literals never appear in a program's job: the
+   host keeps them and judges the values and stdout that come back. A special
+   judge's run (executor/checking.py) is a job of its own, sent after the
+   program's runs ended: an exec job whose blob holds the checker and one
+   test's input.txt, output.txt and answer.txt, and whose one test is a raw run.
 
    While a slow value phase runs, the zygote may write any number of
    ``{"part": test index, "v": [values]}`` frames before the answer (the

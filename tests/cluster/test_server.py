@@ -66,6 +66,22 @@ def test_every_test_kind_travels_through_the_server(embedded_server):
         assert group.matrix == [["passed", "passed"], ["passed", "failed"]]
 
 
+def test_a_special_judge_travels_through_execute_and_score(embedded_server):
+    checker = {
+        "language": "python",
+        "program": "import sys\nn, out = (open(p).read() for p in sys.argv[1:3])\n"
+        "sys.exit(0 if sorted(out.split()) == ['a', 'b'][: int(n)] else 'wrong answer: ' + out.strip())\n",
+    }
+    tests = [{"stdin": "2\n", "expected_stdout": "a b\n"}, {"stdin": "1\n", "expected_stdout": "a\n"}]
+    right, wrong = "n = int(input())\nprint(*'ba'[2 - n :])", "print('b a')"
+    with Client(f"127.0.0.1:{embedded_server}") as farm:
+        r = farm.execute({"id": "spj", "program": right, "tests": tests, "checker": checker})
+        assert r.verdict is Verdict.PASSED, r
+        group = farm.score([right, wrong], tests, group_id="spj", checker=checker)
+        assert group.matrix == [["passed", "passed"], ["passed", "failed"]]
+        assert group.results[1].tests[1].message == "checker: wrong answer: b a"
+
+
 def test_the_code_rl_datasets_shapes_through_score_and_execute(embedded_server):
     """Each fixture problem's tests as the dataset gives them (APPS' JSON text, TACO's object,
     CodeContests' lists, LiveCodeBench's evaluation sample): right programs 1.0, wrong 0.0."""
