@@ -27,6 +27,12 @@ The checker's limits (CHECKER_LIMITS) are its own, not the job's: the program's 
 the problem's, the checker's cost is the judge's. Checking stops at the first test it cannot
 judge (the job is then `infra_error` whatever the rest say), and, for a job that stops at its
 first failure, at the first test it rejects.
+
+Which failures are the program's: a checker that crashes, loops or exits 3 on a program's output
+is run again on the test's expected answer as the output (a control run). When it accepts that,
+the checker works and the program's output broke it: the test fails. Only a checker that cannot
+judge the expected answer either (a broken checker or test) makes the test `infra_error`: no
+output a program prints can turn its result into "no result".
 """
 
 from __future__ import annotations
@@ -128,6 +134,13 @@ def check(
             slot, toolchain, checker.program, files, test.stdin, phase["stdout"], test.expected_stdout, revive
         )
         verdict = special.judge(phase).verdict
+        if verdict is Verdict.INFRA_ERROR and isinstance(phase["check"], dict):
+            # Whose fault? The checker run again on the expected answer as the output: when it
+            # accepts that, it works, and what it could not judge was the program's output.
+            phase["control"] = _run(
+                slot, toolchain, checker.program, files, test.stdin, test.expected_stdout, test.expected_stdout, revive
+            )
+            verdict = special.judge(phase).verdict
         if verdict is Verdict.INFRA_ERROR:
             for later in todo[n + 1 :]:
                 phases[later]["check"] = "the checker could not judge an earlier test"

@@ -141,7 +141,21 @@ def judge(phase: Phase) -> TestResult:
         said = _capped(str(check.get("m") or ""))
     else:
         why = f"the checker's run ended ({check.get('s')}): {check.get('m') or 'no verdict'}"
+    if _accepts(phase.get("control")):  # it judges the expected answer: this output broke it
+        return TestResult(
+            Verdict.FAILED, f"checker could not judge the output ({why})" + (f": {said}" if said else ""), cpu_ms
+        )
     return TestResult(Verdict.INFRA_ERROR, f"not judged: {why}" + (f": {said}" if said else ""), cpu_ms)
+
+
+def _accepts(control: Any) -> bool:
+    """Did the control run (the checker on the expected answer as the output) accept it?"""
+    return (
+        isinstance(control, dict)
+        and control.get("s") == statuses.OK
+        and control.get("exit") == OK_EXIT
+        and not isinstance(control.get("exit"), bool)
+    )
 
 
 def _said(check: Phase) -> str:

@@ -178,9 +178,18 @@ def test_printing_what_a_checker_says_is_not_what_it_decides(pool, program):
     wrong(pool.run(j))
 
 
-def test_a_program_that_makes_the_checker_crash_gets_no_pass(pool):
-    # A checker that trusts the program's output (int() on it) crashes on a word: not judgeable, no reward.
-    fragile = "import sys\nn = int(open(sys.argv[2]).read())\nsys.exit(0 if n == 42 else 1)\n"
+@pytest.mark.parametrize(
+    "fragile",
+    [
+        "import sys\nn = int(open(sys.argv[2]).read())\nsys.exit(0 if n == 42 else 1)\n",  # raises on a word
+        "import sys\nif open(sys.argv[2]).read().strip() != '42':\n    sys.exit(3)\n",  # testlib's fail
+        "import sys\nif 'forty' in open(sys.argv[2]).read():\n    while True: pass\n",  # loops on it
+    ],
+    ids=["raises", "fail-exit", "loops"],
+)
+def test_a_program_that_makes_the_checker_fail_gets_a_failure_not_no_result(pool, fragile):
+    # The checker judges the expected answer (a control run): its failure is the program's output's
+    # doing, and the program cannot turn its 0 into "no result" that way.
     data = {
         "id": "spj-fragile",
         "program": "print('forty-two')",
@@ -188,4 +197,5 @@ def test_a_program_that_makes_the_checker_crash_gets_no_pass(pool):
         "checker": {"language": "python", "program": fragile},
     }
     result = pool.run(Job.from_dict(data))
-    assert result.passed == 0 and result.verdict is Verdict.INFRA_ERROR, show(result)
+    assert result.verdict is Verdict.FAILED and result.tests[0].verdict is Verdict.FAILED, show(result)
+    assert "checker could not judge the output" in result.tests[0].message
