@@ -44,7 +44,8 @@ class Language:
                 that reserves far more address space than it uses), "none" (the memory cgroup
                 and the runtime's heap flag only: the JVM and V8 map stacks and code as data).
     heap_share: the part of memory_mb given to `{heap_mb}`.
-    oom:        stderr text with which the runtime says it ran out of memory.
+    oom:        stderr text with which the runtime says it ran out of memory (at the start or
+                the end of its stderr): the run is memory_exceeded, not a runtime error.
     etc:        entries of /etc the toolchain reads (kept in the sandbox's otherwise empty /etc).
     compile_limits: the build's own limits (cpu_s, wall_s, memory_mb, output_kb, processes).
     self_test:  (program, [(stdin, expected stdout)], expected verdicts), run on each slot at start.

@@ -13,5 +13,6 @@ LANGUAGE = Language(
     version=("{bash}", "--version"),
     packages=("bash", "coreutils"),
     threads=16,
+    oom=("xmalloc: ", "xrealloc: "),  # "xrealloc: cannot allocate N bytes"
     self_test=("read a b\necho $((a + b))\n", SUM, ("passed", "failed")),
 )

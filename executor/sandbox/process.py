@@ -33,6 +33,7 @@ MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
+STDERR_HEAD = 2048  # where runtimes name the error (Java's exception, Go's panic, node's SyntaxError)
 
 read_frame, write_frame = frames.read_frame, frames.write_frame
 
@@ -170,7 +171,9 @@ class Child:
         self.res_buf = b""
         self.stdout = bytearray()
         self.stderr = bytearray()
+        self.stderr_head = b""
         self.stderr_tail = b""
+        self.stderr_bytes = 0
         self.output_bytes = 0
         self.answer_bytes = 0
         self.answer_nodes = 0
@@ -235,11 +238,28 @@ class Child:
         if fd == self.out_r and self.keep_stdout:
             self.stdout += data[: max(0, self.output_cap - len(self.stdout))]
         elif fd == self.err_r:
+            if len(self.stderr_head) < STDERR_HEAD:
+                self.stderr_head += data[: STDERR_HEAD - len(self.stderr_head)]
+            self.stderr_bytes += len(data)
             self.stderr_tail = (self.stderr_tail + data)[-STDERR_TAIL:]
             if self.keep_stderr:
                 self.stderr += data[: max(0, self.output_cap - len(self.stderr))]
         if self.output_bytes > self.output_cap:
             raise PhaseEnd(OUTPUT, "output exceeded %d KiB" % self.limits["output_kb"])
+
+    def stderr_says(self, marker):
+        """Does the child's stderr hold `marker` (bytes) in its first or last STDERR_HEAD bytes?"""
+        return marker in self.stderr_head or marker in self.stderr_tail
+
+    def stderr_gist(self, limit=400):
+        """What the child wrote on stderr, for a message: all of it when short, else its start
+        (where a runtime names the error: Java's exception, Go's panic, node's SyntaxError,
+        before the stack trace) and its last lines."""
+        if self.stderr_bytes <= limit:
+            return self.stderr_tail.decode("utf-8", "replace")
+        head = self.stderr_head[: limit * 3 // 4].decode("utf-8", "replace")
+        tail = self.stderr_tail[-(limit // 4) :].decode("utf-8", "replace")
+        return head + " [...] " + tail
 
     def kill(self):
         """End the child's process group now (a limit ended its phase); `finish` reaps it."""

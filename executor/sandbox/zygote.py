@@ -551,19 +551,24 @@ class Zygote:
             oom = _claims_memory(child, spec)
             if capture is not None:
                 fetched = self._fetch(limits, capture.get("fetch") or [])
-                phase = _captured(phase, status, child, cpu_ms, wall_ms, self.env.memcg, {"f": fetched})
-                if oom and phase["s"] == statuses.ERROR:
+                phase = _captured(
+                    phase, status, child, cpu_ms, wall_ms, self.env.memcg, {"f": fetched}, child.stderr_gist()
+                )
+                if oom and phase["s"] in (statuses.ERROR, statuses.CRASH):
                     phase["s"] = statuses.MEMORY
                 answer["tests"].append(phase)
                 self._wipe()
                 continue
             if phase["s"] == statuses.OK and status != 0:
                 phase["s"], phase["m"] = process.describe_exit(status, self.env.memcg)
-                if os.WIFEXITED(status):
-                    phase["s"] = statuses.MEMORY if oom else statuses.ERROR
-                tail = child.stderr_tail.decode("utf-8", "replace")[-400:]
-                if tail:
-                    phase["m"] += ": " + tail
+                if phase["s"] == statuses.CRASH:  # its own end: no limit, not the OOM killer
+                    if oom:
+                        phase["s"] = statuses.MEMORY
+                    elif os.WIFEXITED(status):
+                        phase["s"] = statuses.ERROR
+                gist = child.stderr_gist()
+                if gist:
+                    phase["m"] += ": " + gist
             if phase["s"] == statuses.OK:
                 stdout = child.stdout.decode("utf-8", "replace")
                 sent += _frame_size(stdout)
@@ -821,17 +826,18 @@ def capture_fetch_max():
 
 
 def _claims_memory(child, spec):
-    """Does the stderr of a run that exited say its runtime ran out of memory (Java's
-    OutOfMemoryError, Go's "out of memory")? A claim of the program's own process: it can only
-    turn its run into a failure."""
-    tail = child.stderr_tail
-    return any(marker.encode("utf-8") in tail for marker in spec.get("oom") or ())
+    """Does the stderr of a run say its runtime ran out of memory (Java's OutOfMemoryError,
+    Go's "out of memory", node's heap, C++'s bad_alloc)? Runtimes say it first and then print a
+    stack trace (or abort), so the start of stderr is searched as well as its end. A claim of
+    the program's own process: it can only turn its failed run into another failure."""
+    return any(child.stderr_says(marker.encode("utf-8")) for marker in spec.get("oom") or ())
 
 
-def _captured(phase, status, child, cpu_ms, wall_ms, memcg, report=None):
+def _captured(phase, status, child, cpu_ms, wall_ms, memcg, report=None, said=None):
     """A raw run's phase: its output, its end (exit status or signal), and the status that
     names it: a limit the zygote enforced (`phase`, when not ok), what the child's report
-    claims (syntax, memory), else its exit: ok for 0, error for any other, or the signal's."""
+    claims (syntax, memory), else its exit: ok for 0, error for any other, or the signal's.
+    `said`: what of its stderr a message quotes (None: its last 400 characters)."""
     out = {
         "stdout": child.stdout.decode("utf-8", "replace"),
         "stderr": child.stderr.decode("utf-8", "replace"),
@@ -851,7 +857,7 @@ def _captured(phase, status, child, cpu_ms, wall_ms, memcg, report=None):
             out["sig"] = signal.Signals(sig).name
         except ValueError:
             out["sig"] = str(sig)
-    tail = child.stderr_tail.decode("utf-8", "replace")[-400:].rstrip()
+    tail = (child.stderr_tail.decode("utf-8", "replace")[-400:] if said is None else said).rstrip()
     if phase["s"] != statuses.OK:
         out["s"], out["m"] = phase["s"], phase["m"]
     elif exited and out["exit"] == 0:
@@ -862,6 +868,8 @@ def _captured(phase, status, child, cpu_ms, wall_ms, memcg, report=None):
         out["s"], out["m"] = statuses.ERROR, "exited with status %d" % out["exit"] + (": " + tail if tail else "")
     else:
         out["s"], out["m"] = process.describe_exit(status, memcg)
+        if tail and out["s"] == statuses.CRASH:
+            out["m"] += ": " + tail
     return out
 
 
