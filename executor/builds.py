@@ -270,10 +270,13 @@ def build_limits_for(toolchain: Toolchain, limits: Limits) -> dict[str, Any]:
 
 def _address_space(spec: dict[str, Any], how: str, memory_mb: int) -> None:
     """How a command's memory is bounded beside the memory cgroup: "limit", its address space
-    at memory_mb; "data", its data (a runtime that reserves far more address space than it
-    uses: Go); "none", only the cgroup and the runtime's own heap flag (the JVM and V8 map
-    thread stacks and code as data too)."""
-    spec["as_mb"] = memory_mb if how == "limit" else None
+    at memory_mb; "cgroup", the memory cgroup alone where the slot has one (the zygote drops
+    the address-space limit then: `as_without_cgroup`), else its address space; "data", its
+    data (a runtime that reserves far more address space than it uses: Go); "none", only the
+    cgroup and the runtime's own heap flag (the JVM and V8 map thread stacks and code as data
+    too)."""
+    spec["as_mb"] = memory_mb if how in ("limit", "cgroup") else None
+    spec["as_without_cgroup"] = how == "cgroup"
     spec["data_mb"] = memory_mb if how == "data" else None
 
 

@@ -40,9 +40,13 @@ class Language:
     packages:   the Debian packages that provide the tools (`make setup`).
     env:        the environment of builds and runs (PATH and HOME are added).
     threads:    processes/threads the runtime starts on its own, allowed beside the job's.
-    address_space: "limit" (RLIMIT_AS at memory_mb), "data" (RLIMIT_DATA at memory_mb: a runtime
-                that reserves far more address space than it uses), "none" (the memory cgroup
-                and the runtime's heap flag only: the JVM and V8 map stacks and code as data).
+    address_space: "limit" (RLIMIT_AS at memory_mb), "cgroup" (the memory cgroup alone where the
+                slot has one: a program that touches more than memory_mb is OOM-killed, which is
+                memory_exceeded, where an address-space limit would hand it a NULL or a
+                bad_alloc, a crash; RLIMIT_AS at memory_mb without one), "data" (RLIMIT_DATA at
+                memory_mb: a runtime that reserves far more address space than it uses),
+                "none" (the memory cgroup and the runtime's heap flag only: the JVM and V8 map
+                stacks and code as data).
     heap_share: the part of memory_mb given to `{heap_mb}`.
     oom:        stderr text with which the runtime says it ran out of memory (at the start or
                 the end of its stderr): the run is memory_exceeded, not a runtime error.

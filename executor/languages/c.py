@@ -13,6 +13,7 @@ LANGUAGE = Language(
     tools=("gcc",),
     version=("{gcc}", "--version"),
     packages=("gcc", "libc6-dev"),
+    address_space="cgroup",
     self_test=(
         '#include <stdio.h>\nint main(void) {\n  long a, b;\n  if (scanf("%ld %ld", &a, &b) != 2) return 1;\n'
         '  printf("%ld\\n", a + b);\n  return 0;\n}\n',

@@ -26,6 +26,7 @@ LANGUAGE = Language(
     tools=("g++",),
     version=("{g++}", "--version"),
     packages=("g++",),
+    address_space="cgroup",
     oom=("std::bad_alloc",),
     self_test=(
         "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}\n",

@@ -25,6 +25,7 @@ LANGUAGE = Language(
     tools=("rustc", "gcc"),
     version=("{rustc}", "--version"),
     packages=("rustc",),
+    address_space="cgroup",
     oom=("memory allocation of ",),  # "memory allocation of N bytes failed", then abort
     compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 64, "processes": 32},
     self_test=(

@@ -627,6 +627,9 @@ class Zygote:
         command (forker._exec_child)."""
         stdin_fd = self._stdin(stdin_data)
         blob_fd = os.memfd_create("blob", os.MFD_CLOEXEC)
+        exec_spec = {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "files")}
+        if spec.get("as_without_cgroup") and self.env.memcg.oom_fd is not None:
+            exec_spec["as_mb"] = None  # the job's cgroup bounds it, and says when it was exceeded
         try:
             frames.write_raw_bytes(blob_fd, memoryview(blob))
             os.lseek(blob_fd, 0, 0)
@@ -635,7 +638,7 @@ class Zygote:
                 "limits": limits,
                 "phases": 1,
                 "program": None,
-                "exec": {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "files")},
+                "exec": exec_spec,
                 "capture": capture,
             }
             try:

@@ -12,7 +12,7 @@ def test_every_language_is_declared_with_what_the_farm_needs():
         program, cases, expected = lang.self_test
         assert program and len(cases) == len(expected) and "passed" in expected and "failed" in expected
         assert lang.tools and lang.packages and lang.run
-        assert lang.address_space in ("limit", "data", "none")
+        assert lang.address_space in ("limit", "cgroup", "data", "none")
 
 
 @pytest.mark.parametrize(
