@@ -198,6 +198,9 @@ def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dic
         "env": toolchain.environment(HOME),
         "threads": lang.threads,
         "oom": list(lang.oom),
+        # Deep recursion is an honest program's right in C, C++, Rust and node (the stack is
+        # memory and counts against memory_mb like the heap); the usual 8 MiB is not enough.
+        "stack_mb": limits.memory_mb,
     }
     _address_space(run_spec, lang.address_space, limits.memory_mb)
     if lang.compile is None:

@@ -200,6 +200,7 @@ def _exec_child(role, payload, blob, settings):
         settings.nproc_slack,
         spec.get("as_mb"),
         spec.get("data_mb"),
+        spec.get("stack_mb"),
     )
     if payload.get("floor"):
         seccomp.SignalFloor(payload["floor"]).install()
@@ -249,10 +250,11 @@ def _place_fds(fds):
     os.closerange(len(fds), 1 << 16)
 
 
-def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=0, data_mb=None):
+def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=0, data_mb=None, stack_mb=None):
     """The child's rlimits. `as_mb`: its address space (0: memory_mb; None: unlimited, for
     runtimes that reserve far more than they use, held by the memory cgroup and `data_mb`,
-    the limit on its data segments and private writable mappings)."""
+    the limit on its data segments and private writable mappings). `stack_mb`: its main
+    thread's stack (None: as inherited; never above the hard limit it inherited)."""
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
     nproc = 0 if processes <= 0 else int(processes) + nproc_slack
@@ -261,6 +263,10 @@ def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=
     resource.setrlimit(resource.RLIMIT_AS, (address, address))
     if data_mb is not None:
         resource.setrlimit(resource.RLIMIT_DATA, (int(data_mb * mb),) * 2)
+    if stack_mb:
+        hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+        stack = int(stack_mb * mb) if hard == resource.RLIM_INFINITY else min(int(stack_mb * mb), hard)
+        resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
     # Scratch files are tmpfs, memory: no single file past memory_mb either.
     fsize = int(min(disk_mb, limits["memory_mb"]) * mb)
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
