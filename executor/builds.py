@@ -197,6 +197,8 @@ def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dic
         "argv": toolchain.command(lang.run, job.program, limits.memory_mb),
         "env": toolchain.environment(HOME),
         "threads": lang.threads,
+        # The runtime's own threads stay threads: a new process only where the job allows them.
+        "threads_only": lang.threads > 0 and not lang.forks and limits.processes == 0,
         "oom": list(lang.oom),
         # Deep recursion is an honest program's right in C, C++, Rust and node (the stack is
         # memory and counts against memory_mb like the heap); the usual 8 MiB is not enough.

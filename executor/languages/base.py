@@ -40,6 +40,8 @@ class Language:
     packages:   the Debian packages that provide the tools (`make setup`).
     env:        the environment of builds and runs (PATH and HOME are added).
     threads:    processes/threads the runtime starts on its own, allowed beside the job's.
+    forks:      its `threads` may be processes (bash runs commands); otherwise they are threads
+                only (sandbox/seccomp.py ThreadsOnly) unless the job allows `processes`.
     address_space: "limit" (RLIMIT_AS at memory_mb), "cgroup" (the memory cgroup alone where the
                 slot has one: a program that touches more than memory_mb is OOM-killed, which is
                 memory_exceeded, where an address-space limit would hand it a NULL or a
@@ -67,6 +69,7 @@ class Language:
     keep: tuple[str, ...] = ("main",)
     env: tuple[tuple[str, str], ...] = ()
     threads: int = 0
+    forks: bool = False
     address_space: str = "limit"
     heap_share: float = 1.0
     oom: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ LANGUAGE = Language(
     version=("{bash}", "--version"),
     packages=("bash", "coreutils"),
     threads=16,
+    forks=True,
     oom=("xmalloc: ", "xrealloc: "),  # "xrealloc: cannot allocate N bytes"
     self_test=("read a b\necho $((a + b))\n", SUM, ("passed", "failed")),
 )

@@ -204,6 +204,8 @@ def _exec_child(role, payload, blob, settings):
     )
     if payload.get("floor"):
         seccomp.SignalFloor(payload["floor"]).install()
+    if spec.get("threads_only"):
+        seccomp.ThreadsOnly().install()
     artifact.unpack(blob)
     if payload.get("capture") is not None:
         capture._write_files(payload["capture"].get("files") or {})

@@ -96,6 +96,8 @@ _DENY = (
 )
 _ENOSYS = ("io_uring_setup", "io_uring_enter", "io_uring_register", "clone3")  # clone3: flags unreadable
 _CLONE_PARENT = 0x00008000
+_CLONE_THREAD = 0x00010000
+_RET_ERRNO_EAGAIN = 0x00050000 | 11
 _SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
 
 # (audit arch, {name: syscall number})
@@ -150,6 +152,8 @@ _ARCH = {
             "io_uring_register": 427,
             "clone": 56,
             "clone3": 435,
+            "fork": 57,
+            "vfork": 58,
             "prlimit64": 302,
             "sched_setaffinity": 203,
             "sched_setscheduler": 144,
@@ -381,6 +385,28 @@ def _signal_floor_program(floor, deny=()):
     return asm.code()
 
 
+def _threads_only_program():
+    """clone only with CLONE_THREAD; any other clone, fork and vfork fail with EAGAIN."""
+    audit_arch, nr = _ARCH[platform.machine()]
+    asm = _Asm()
+    asm.op(_LD_W_ABS, 4)
+    asm.op(_JEQ_K, audit_arch, None, "allow")  # the zygote's filter kills foreign ABIs
+    asm.op(_LD_W_ABS, 0)
+    asm.op(_JEQ_K, nr["clone"], "check_clone", None)
+    for name in ("fork", "vfork"):  # x86_64 only: newer ABIs fork through clone
+        if name in nr:
+            asm.op(_JEQ_K, nr[name], "eagain", None)
+    asm.op(_RET_K, _RET_ALLOW)
+    asm.label("check_clone")
+    asm.op(_LD_W_ABS, _ARG[0])
+    asm.op(_JSET_K, _CLONE_THREAD, "allow", "eagain")
+    asm.label("allow")
+    asm.op(_RET_K, _RET_ALLOW)
+    asm.label("eagain")
+    asm.op(_RET_K, _RET_ERRNO_EAGAIN)
+    return asm.code()
+
+
 def _fprog(prog):
     arr = (_SockFilter * len(prog))(*[_SockFilter(c, t, f, k) for c, t, f, k in prog])
     return _SockFprog(len(prog), arr), arr
@@ -417,4 +443,18 @@ class SignalFloor:
         _set_filter(self._fprog)  # stacked on the zygote's: the stricter answer wins
 
 
-__all__ = ["SignalFloor", "install"]
+class ThreadsOnly:
+    """A filter a run installs when the threads its runtime starts on its own (a JVM's, Go's,
+    node's) are all it may start: RLIMIT_NPROC, which counts threads and processes alike, lets
+    it start that many, so a program could make them processes (a shell, a fork bomb). Here a
+    new thread (clone with CLONE_THREAD) is allowed; a new process (any other clone, fork,
+    vfork; clone3 is ENOSYS already) fails with EAGAIN, as past RLIMIT_NPROC."""
+
+    def __init__(self):
+        self._fprog, self._keep = _fprog(_threads_only_program())
+
+    def install(self):
+        _set_filter(self._fprog)
+
+
+__all__ = ["SignalFloor", "ThreadsOnly", "install"]

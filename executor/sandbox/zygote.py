@@ -627,7 +627,7 @@ class Zygote:
         command (forker._exec_child)."""
         stdin_fd = self._stdin(stdin_data)
         blob_fd = os.memfd_create("blob", os.MFD_CLOEXEC)
-        exec_spec = {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "stack_mb", "files")}
+        exec_spec = {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "stack_mb", "files", "threads_only")}
         if spec.get("as_without_cgroup") and self.env.memcg.oom_fd is not None:
             exec_spec["as_mb"] = None  # the job's cgroup bounds it, and says when it was exceeded
         try:
