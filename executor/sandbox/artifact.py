@@ -8,7 +8,7 @@ working directory: no "/", no "..", nothing hidden.
 The host packs a program's sources (it names them); the zygote packs what a build left in
 the working directory (`pack_found`: regular files only, opened without following links, at
 most MAX_BYTES in all) and hands the blob to every run of the program, whose child unpacks
-it into its own, empty, working directory before the program starts (`unpack`).
+it into its own, empty, working directory before the program starts (`read`, then `write`).
 """
 
 import fnmatch
@@ -82,8 +82,14 @@ def pack_found(workdir, patterns):
 
 def unpack(blob, workdir="."):
     """Write the files of `blob` into `workdir` (which must not hold them yet)."""
+    write(read(blob), workdir)
+
+
+def read(blob):
+    """The files of `blob`: [(name, bytes as a memoryview, executable)], checked (Invalid when
+    it is not well formed), nothing written."""
     view, at = memoryview(blob), 0
-    count = 0
+    count, files = 0, []
     while at < len(view):
         count += 1
         if count > MAX_FILES or at + 2 > len(view):
@@ -98,11 +104,17 @@ def unpack(blob, workdir="."):
         at += 5
         if at + size > len(view):
             raise Invalid("malformed blob")
+        files.append((name, view[at : at + size], executable))
+        at += size
+    return files
+
+
+def write(files, workdir="."):
+    """Write `files` (as `read` gives them) into `workdir` (which must not hold them yet)."""
+    for name, data, executable in files:
         fd = os.open(os.path.join(workdir, name), _O_WRITE, 0o700 if executable else 0o600)
         try:
-            data = view[at : at + size]
             while data:
                 data = data[os.write(fd, data) :]
         finally:
             os.close(fd)
-        at += size

@@ -180,10 +180,13 @@ def _child(role, fds, settings):
 
 
 def _exec_child(role, payload, blob, settings):
-    """Roles B and X: unpack the blob (fd 6: sources to build, or what a build made) into the
-    working directory, write a raw run's input files, set the limits and exec the command of
-    `payload["exec"]` (a compiler or the program), whose exit status is the whole report.
-    Role F: read the files a raw run asked for back, report them on fd 4 and exit."""
+    """Roles B and X: set the limits, then unpack the blob (fd 6: sources to build, or what a
+    build made) into the working directory, write a raw run's input files and exec the command
+    of `payload["exec"]` (a compiler or the program), whose exit status is the whole report.
+    The files are written after the ready frame: they are the program's, and one that does not
+    fit its limits (memory, disk) is the program's failure, not the sandbox's (the zygote counts
+    the blob's own bytes out of the job's disk use). Role F: read the files a raw run asked for
+    back, report them on fd 4 and exit."""
     limits = payload["limits"]
     if role == b"F":
         _set_limits(limits, 1, 16, limits["disk_mb"], 0, settings.nproc_slack)
@@ -206,12 +209,17 @@ def _exec_child(role, payload, blob, settings):
         seccomp.SignalFloor(payload["floor"]).install()
     if spec.get("threads_only"):
         seccomp.ThreadsOnly().install()
-    artifact.unpack(blob)
-    if payload.get("capture") is not None:
-        capture._write_files(payload["capture"].get("files") or {})
+    files = artifact.read(blob)  # a malformed blob is the sandbox's fault: before the ready frame
     os.close(3)
     os.write(4, _READY_FRAME)
     os.close(4)
+    try:
+        artifact.write(files)
+        if payload.get("capture") is not None:
+            capture._write_files(payload["capture"].get("files") or {})
+    except OSError as exc:
+        os.write(2, ("cannot write the program's files: %s" % exc.strerror).encode("utf-8", "replace"))
+        os._exit(EXEC_FAILED)
     argv, env = spec["argv"], spec["env"]
     try:
         os.execve(argv[0], argv, env)

@@ -174,7 +174,8 @@ BUILD_MESSAGE_MAX = 4000  # characters of a failed build's compiler output kept 
 _GAP = r"""(?:\s|\\\r?\n|#[^\n]*+)*+"""
 _SEQUENCE_TIMES = re.compile(r"""['")\]]""" + _GAP + r"""\*|\*""" + _GAP + r"""[bBrRuUfF]*['"(\[]""")
 GROWTH_LIMIT_KB = 256 * 1024
-_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_PAGE_KB = _PAGE // 1024
 
 
 def _wipe_scratch(scratch, workdir):
@@ -624,7 +625,11 @@ class Zygote:
 
     def _start_exec(self, role, limits, spec, blob, stdin_data, capture, keep_stderr=False):
         """A child of role B (a build) or X (a run) that unpacks `blob` and execs `spec`'s
-        command (forker._exec_child)."""
+        command (forker._exec_child). The blob's files are the program's own (its source, its
+        binary), not scratch it made: the job's disk limit (and the size of a file it may
+        write) grows by their size."""
+        own = sum(-(-len(data) // _PAGE) * _PAGE for _, data, _ in artifact.read(blob))  # tmpfs: whole pages
+        limits = dict(limits, disk_mb=limits["disk_mb"] + own / (1 << 20))
         stdin_fd = self._stdin(stdin_data)
         blob_fd = os.memfd_create("blob", os.MFD_CLOEXEC)
         exec_spec = {k: spec.get(k) for k in ("argv", "env", "as_mb", "data_mb", "stack_mb", "files", "threads_only")}
