@@ -166,7 +166,7 @@ _PR_SET_DUMPABLE = 4
 _READY = {"ready": True}
 MAX_SPLICED = 64 << 20  # bytes of one job's program or snippets
 COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their child
-BUILD_MESSAGE_MAX = 4000  # characters of a failed build's compiler output kept (its end)
+BUILD_MESSAGE_MAX = 4000  # characters of a failed build's compiler output kept (its start and its end)
 # A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
 # skip between them: blanks, newlines, backslash continuations, comments. Possessive: the
 # source is the program's, and a backtracking gap (a comment is `#` and the rest of its line,
@@ -470,7 +470,9 @@ class Zygote:
                 _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
                 phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
             except process.PhaseEnd as exc:
-                phase = {"s": exc.status, "m": exc.message}
+                # What the wait counted (all the job's processes): a killed process's exit
+                # status carries none of its children's time.
+                phase = {"s": exc.status, "m": exc.message, "cpu_ms": child.cpu_ns() / 1e6}
                 if capture is not None:  # ended by the limit, then what it wrote before is read
                     child.kill()
                     child.drain_rest()
@@ -593,23 +595,32 @@ class Zygote:
         t0 = time.monotonic()
         child = self._start_exec(b"B", limits, build, sources, "", None, keep_stderr=True)
         self._ready(child)
+        seen_ms = 0.0
         try:
             child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
             ended = None
         except process.PhaseEnd as exc:
             ended = exc
+            # What the wait counted: the compiler proper (cc1plus, rustc's codegen) is a child of
+            # the driver, and a killed driver's exit status carries none of its time.
+            seen_ms = child.cpu_ns() / 1e6
             child.kill()
             child.drain_rest()
         status, cpu_ms, _ = child.finish(strays=True)
+        cpu_ms = max(cpu_ms, seen_ms)
         phase = {"s": statuses.OK, "cpu_ms": cpu_ms, "wall_ms": (time.monotonic() - t0) * 1000.0}
         said = (child.stdout + child.stderr).decode("utf-8", "replace").strip()
         files = None
         if ended is not None:
             phase["s"] = statuses.COMPILE
-            phase["m"] = "the build was stopped: %s" % ended.message
+            phase["m"] = "the build was stopped: %s" % ended.message + (": " + said if said else "")
+            if ended.status == statuses.TIMEOUT and "wall-clock" in ended.message:
+                phase["final"] = False  # a loaded machine's doing, maybe: not kept (builds.py)
         elif status != 0:
             phase["s"] = statuses.COMPILE
             phase["m"] = said or "the compiler %s" % process.describe_exit(status, self.env.memcg)[1]
+            if said and not os.WIFEXITED(status):
+                phase["m"] += "\n(the compiler %s)" % process.describe_exit(status, self.env.memcg)[1]
         else:
             try:
                 files = artifact.pack_found(self.workdir, build["keep"])
@@ -618,8 +629,11 @@ class Zygote:
             else:
                 if files is None:
                     phase["s"], phase["m"] = statuses.COMPILE, said or "the build made nothing to run"
-        if phase["s"] != statuses.OK:
-            phase["m"] = phase["m"][-BUILD_MESSAGE_MAX:]
+        if phase["s"] != statuses.OK and len(phase["m"]) > BUILD_MESSAGE_MAX:
+            # The first error is the one that matters (later ones often follow from it); the
+            # end says how the compiler finished.
+            head, tail = BUILD_MESSAGE_MAX * 3 // 4, BUILD_MESSAGE_MAX // 4 - 7
+            phase["m"] = phase["m"][:head] + "\n[...]\n" + phase["m"][-tail:]
         self._wipe()
         return phase, files
 
