@@ -35,6 +35,11 @@ _JVM = (
     "-XX:CompressedClassSpaceSize=64m",
     "-XX:MaxMetaspaceSize=128m",
     "-XX:-UsePerfData",
+    # The JVM's own warnings (a thread it could not start, a full code cache) go to stderr,
+    # never into the program's output.
+    "-Xlog:disable",
+    "-Xlog:all=warning:stderr",
+    "-XX:+DisplayVMOutputToStderr",
 )
 
 LANGUAGE = Language(
