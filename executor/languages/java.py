@@ -1,7 +1,9 @@
 """Java 17 (OpenJDK): javac, then the JVM on the class that holds `main`.
 
-The file is named after the program's public class (javac requires it); the main class is the
-public class, or else the last class declared before the first `static void main`. The JVM
+The file is named after the program's public top-level type (javac requires it); the main class
+is the top-level type that declares `static void main(String...)`, or else the public one, or
+else the last one. Comments and string literals are read past (a comment may well say
+"public class Main"), and so are nested types (a FastReader declared inside Main). The JVM
 runs with a serial GC, the client compiler only and one CPU's worth of threads: it starts in
 about 60 ms and its CPU time (all its threads count) stays close to the program's own.
 """
@@ -11,19 +13,45 @@ import re
 from .base import Language
 from .c import SUM
 
-_PUBLIC = re.compile(r"\bpublic\s+(?:(?:final|abstract|strictfp)\s+)*class\s+([A-Za-z_$][\w$]*)")
-_CLASS = re.compile(r"\bclass\s+([A-Za-z_$][\w$]*)")
-_MAIN = re.compile(r"\bstatic\s+(?:final\s+)?(?:public\s+)?void\s+main\s*\(")
+# Text blocks, strings, characters and comments: blanked before the program is read for names.
+_NOISE = re.compile(r'"""[\s\S]*?"""|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|//[^\n]*|/\*[\s\S]*?\*/')
+_TOKENS = re.compile(r"[{}]|\b(?:class|interface|enum|record)\s+([\w$]+)")
+_PUBLIC = re.compile(r"\bpublic\s+(?:(?:final|abstract|strictfp|sealed|non-sealed|static)\s+)*$")
+_MAIN = re.compile(r"\bstatic\s+(?:final\s+)?(?:public\s+)?void\s+main\s*\(\s*(?:final\s+)?String\b")
 
 
 def names(program: str) -> tuple[str, str]:
     """(the source file's name, the main class) of a Java program."""
-    public = _PUBLIC.search(program)
-    if public is not None:
-        return public.group(1) + ".java", public.group(1)
-    main = _MAIN.search(program)
-    before = _CLASS.findall(program[: main.start()] if main else program)
-    return "Main.java", before[-1] if before else "Main"
+    code = _NOISE.sub(lambda m: " " * len(m.group(0)), program)
+    types = _top_level_types(code)
+    public = next((name for name, public, _, _ in types if public), None)
+    main = _MAIN.search(code)
+    holder = None
+    if main is not None:
+        holder = next((name for name, _, start, end in types if start <= main.start() < end), None)
+    main_class = holder or public or (types[-1][0] if types else "Main")
+    return (public or "Main") + ".java", main_class
+
+
+def _top_level_types(code: str) -> list[tuple[str, bool, int, int]]:
+    """(name, public, start, end) of each top-level class, interface, enum or record."""
+    types: list[tuple[str, bool, int, int]] = []
+    depth, head = 0, None  # head: a top-level type whose body has not ended yet
+    for m in _TOKENS.finditer(code):
+        token = m.group(0)
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+            if depth == 0 and head is not None:
+                types.append((head[0], head[1], head[2], m.end()))
+                head = None
+        elif depth == 0 and head is None:
+            # Its modifiers are the words just before it (a bounded look: programs may be large).
+            head = (m.group(1), _PUBLIC.search(code, max(0, m.start() - 200), m.start()) is not None, m.start())
+    if head is not None:  # unbalanced braces: javac will say so; its end is the text's
+        types.append((head[0], head[1], head[2], len(code)))
+    return types
 
 
 _JVM = (

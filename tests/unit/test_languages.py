@@ -25,6 +25,24 @@ def test_every_language_is_declared_with_what_the_farm_needs():
             ("Main.java", "Main"),
         ),
         ("public final class A { static void f(){} public static void main(String[] x){} }", ("A.java", "A")),
+        # A comment or a string that names a class is no declaration.
+        (
+            "/* public class Main would do */\npublic class Solution { public static void main(String[] a) {} }",
+            ("Solution.java", "Solution"),
+        ),
+        (
+            'public class S { static String s = "public class F"; public static void main(String[] a) {} }',
+            ("S.java", "S"),
+        ),
+        ("public interface Solution { static void main(String[] a) {} }", ("Solution.java", "Solution")),
+        # main(String...) is the entry point, not an overload; nested types are not top-level ones.
+        (
+            "class Helper { static void main(int x) {} }\nclass Prog { public static void main(String[] a) {} }",
+            ("Main.java", "Prog"),
+        ),
+        ("class Main { static class FastReader { } public static void main(String[] a) {} }", ("Main.java", "Main")),
+        ("class Main { public static class Pair { } public static void main(String... a) {} }", ("Main.java", "Main")),
+        ("public class Sol { }\nclass Runner { public static void main(String[] a) {} }", ("Sol.java", "Runner")),
     ],
 )
 def test_a_java_program_names_its_file_and_main_class(program, names):
