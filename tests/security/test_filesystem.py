@@ -14,6 +14,7 @@ import secrets
 import pytest
 
 from executor import Verdict
+from executor.languages.python import THREAD_ENV
 
 from .security_support import REPO, SECRET_ENV, make_job, show
 
@@ -293,6 +294,10 @@ def probe():
     host.check()
 
 
+# The sandbox's own environment: its paths, and one thread for each numerical library.
+ENV_NAMES = sorted(["HOME", "LANG", "PATH", *THREAD_ENV])
+
+
 def test_host_environment_is_not_visible(pool, host, host_secret):
     """A secret set in the worker's environment before the Pool started is nowhere in
     the sandbox: not in os.environ, not in any /proc/*/environ it can read."""
@@ -317,7 +322,7 @@ def env_names():
     result = pool.run(
         make_job(
             program,
-            [f"assert probe({SECRET_ENV!r}, {host_secret!r}) == []", "assert env_names() == ['HOME', 'LANG', 'PATH']"],
+            [f"assert probe({SECRET_ENV!r}, {host_secret!r}) == []", f"assert env_names() == {ENV_NAMES!r}"],
         )
     )
     assert result.verdict is Verdict.PASSED, show(result)
