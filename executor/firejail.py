@@ -15,6 +15,7 @@ import pwd
 
 from .config import ExecutorConfig
 from .errors import SandboxUnavailable
+from .users import SLOT_USERS
 
 # Top-level directories the interpreter needs; every other entry of / is hidden.
 VISIBLE_TOP = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "proc", "dev", "tmp"}
@@ -64,9 +65,6 @@ def hidden_paths(interpreter: str) -> list[str]:
         else:
             hidden.append(path)
     return hidden
-
-
-SLOT_USERS = 32  # `make setup` creates <sandbox_user>-0 .. -31
 
 
 def slot_user(config: ExecutorConfig, slot: int) -> tuple[pwd.struct_passwd, int]:

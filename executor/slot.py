@@ -21,7 +21,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from . import firejail, memcg
+from . import firejail, memcg, users
 from .config import ExecutorConfig
 from .errors import SandboxUnavailable, SlotCrashed
 from .languages import python as python_lang
@@ -105,6 +105,7 @@ class Slot:
         self.busy = False  # a job is in flight
         self.cancel_requested = False
         self._unread = bytearray()  # bytes read from the zygote past the last frame taken
+        self._user: users.UserLease | None = None  # the sandbox user it runs as (users.py)
 
     @property
     def alive(self) -> bool:
@@ -128,7 +129,7 @@ class Slot:
             else:
                 if os.geteuid() == 0:  # as another user, firejail's own setuid bit decides
                     firejail.check_privileges()
-                cmd = firejail.command(self.config, argv, self.index, tuple(fds.values()))
+                cmd = firejail.command(self.config, argv, self._user_index(), tuple(fds.values()))
         except BaseException:
             self.close()  # the cgroup just made
             raise
@@ -223,7 +224,15 @@ class Slot:
         """How many slots of the pool run as this slot's user."""
         if self.config.insecure_no_sandbox or os.geteuid() != 0:
             return self.config.slots
-        return firejail.slot_user(self.config, self.index)[1]
+        if self._user is not None and self._user.fd is not None:
+            return 1  # leased: no other slot on this machine runs as it
+        return firejail.slot_user(self.config, self._user_index())[1]
+
+    def _user_index(self) -> int:
+        """The sandbox user this slot runs as (users.py: leased for its life, when root)."""
+        if self._user is None:
+            self._user = users.lease(self.index) if os.geteuid() == 0 else users.UserLease(self.index)
+        return self._user.index
 
     def run(
         self,
@@ -307,6 +316,9 @@ class Slot:
         if self.cgroup is not None:
             self.cgroup.close()
             self.cgroup = None
+        if self._user is not None:  # its processes are dead: the user is free again
+            self._user.release()
+            self._user = None
         if self._scratch:
             import shutil
 

@@ -252,7 +252,8 @@ def test_cancel_stops_a_running_program_and_the_pool_recovers():
 def test_slots_run_as_their_own_users_when_there_are_some():
     import pwd
 
-    from executor.firejail import SLOT_USERS, slot_user
+    from executor.firejail import slot_user
+    from executor.users import SLOT_USERS
 
     config = ExecutorConfig(slots=40)
     try:
