@@ -87,6 +87,8 @@ class BuildCache:
         self._kept: OrderedDict[str, Built] = OrderedDict()
         self._flying: dict[str, _InFlight] = {}
         self._lock = threading.Lock()
+        self._disk_lock = threading.Lock()  # writes to the directory: never under _lock
+        self._disk_bytes = self._scan()[1] if self.directory is not None else 0  # what it holds, about
         self.stats = BuildStats()
 
     def claim(self, key: str, waiter: Any) -> tuple[str, Built | None]:
@@ -114,12 +116,14 @@ class BuildCache:
     def finish(self, key: str, built: Built | None) -> list[Any]:
         """End the build of `key` (None: it did not finish, nothing is kept); returns the
         waiters it parked, to be run again."""
+        keep = built is not None and built.phase.get("final", True) and built.size <= self.max_bytes
         with self._lock:
             flying = self._flying.pop(key, None)
-            if built is not None and built.phase.get("final", True) and built.size <= self.max_bytes:
+            if keep and built is not None:
                 self._keep(key, built)
-                self._store(key, built)
-            return flying.waiters if flying is not None else []
+        if keep and built is not None:
+            self._store(key, built)  # outside the lock: claims of other programs never wait on the disk
+        return flying.waiters if flying is not None else []
 
     def _keep(self, key: str, built: Built) -> None:
         old = self._kept.pop(key, None)
@@ -158,34 +162,49 @@ class BuildCache:
         if path is None:
             return
         head = json.dumps(built.phase).encode("utf-8")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(len(head).to_bytes(4, "big") + head + (built.files or b""))
-            os.replace(tmp, path)
-            self._trim()
-        except OSError as exc:
-            log.warning("cannot keep a build in %s: %s", self.directory, exc)
+        data = len(head).to_bytes(4, "big") + head + (built.files or b"")
+        with self._disk_lock:
+            try:
+                fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except OSError as exc:
+                log.warning("cannot keep a build in %s: %s", self.directory, exc)
+                return
+            self._disk_bytes += len(data)
+            if self._disk_bytes > self.max_bytes:
+                self._trim()
 
-    def _trim(self) -> None:
-        """Bound the directory by max_bytes, least recently used first out."""
+    def _scan(self) -> tuple[list[tuple[float, int, str]], int]:
+        """The directory's files as (last use, size, path), and their total size."""
         assert self.directory is not None
         entries = []
-        for entry in os.scandir(self.directory):
-            try:
-                st = entry.stat()
-            except OSError:
-                continue
-            entries.append((st.st_mtime, st.st_size, entry.path))
-        total = sum(size for _, size, _ in entries)
+        try:
+            for entry in os.scandir(self.directory):
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                entries.append((st.st_mtime, st.st_size, entry.path))
+        except OSError:
+            return [], 0
+        return entries, sum(size for _, size, _ in entries)
+
+    def _trim(self) -> None:
+        """Bound the directory by max_bytes, least recently used first out, down to 90% of it:
+        a scan of the directory once per tenth of the bound written, not once per build (other
+        processes write there too: the scan is the truth, the running total an estimate)."""
+        entries, total = self._scan()
         for _, size, path in sorted(entries):
-            if total <= self.max_bytes:
+            if total <= self.max_bytes * 0.9:
                 break
             try:
                 os.unlink(path)
             except OSError:
                 pass
             total -= size
+        self._disk_bytes = total
 
 
 def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dict[str, Any]]) -> dict[str, Any]:
