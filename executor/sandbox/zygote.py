@@ -465,19 +465,9 @@ class Zygote:
                 capture=capture,
                 prelude=prelude,
             )
-            self._ready(child)
-            try:
-                _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
-                phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-            except process.PhaseEnd as exc:
-                # What the wait counted (all the job's processes): a killed process's exit
-                # status carries none of its children's time.
-                phase = {"s": exc.status, "m": exc.message, "cpu_ms": child.cpu_ns() / 1e6}
-                if capture is not None:  # ended by the limit, then what it wrote before is read
-                    child.kill()
-                    child.drain_rest()
-            wall_ms = (time.monotonic() - t0) * 1000.0
-            status, cpu_ms, peak_kb = child.finish(strays=limits.get("processes", 0) > 0)
+            phase, status, cpu_ms, peak_kb, wall_ms = self._run_child(
+                child, limits, capture, t0, strays=limits.get("processes", 0) > 0
+            )
             cpu_total += cpu_ms
             peak = max(peak, peak_kb)
             if capture is not None:
@@ -496,19 +486,33 @@ class Zygote:
                     if tail:
                         phase["m"] += ": " + tail
                     phase["s"] = statuses.ERROR if code is not None else phase["s"]
-            if phase["s"] == statuses.OK:
-                stdout = child.stdout.decode("utf-8", "replace")
-                sent += _frame_size(stdout)
-                if sent > STDIO_ANSWER_BYTES:  # each run within output_kb, but all of them together
-                    phase = {
-                        "s": statuses.OUTPUT,
-                        "m": "output across the job's runs exceeded %d MiB" % (STDIO_ANSWER_BYTES >> 20),
-                    }
-                else:
-                    phase["stdout"] = stdout
+            phase, sent = _with_stdout(phase, child, sent)
             results.append(phase)
             self._wipe()
         return {"load": None, "tests": results, "cpu_ms": cpu_total, "peak_kb": peak}
+
+    def _run_child(self, child, limits, capture, t0, strays):
+        """Wait for a stdio-mode child (a test's run) under the job's limits, then end it:
+        (its phase, exit status, CPU ms, peak KiB, wall ms). The CPU its exit reports (all of
+        it, to the last instant) is held to the limit too: a run the wait's checks missed is a
+        timeout all the same."""
+        self._ready(child)
+        try:
+            _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
+            phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
+        except process.PhaseEnd as exc:
+            # What the wait counted (all the job's processes): a killed process's exit
+            # status carries none of its children's time.
+            phase = {"s": exc.status, "m": exc.message, "cpu_ms": child.cpu_ns() / 1e6}
+            if capture is not None:  # ended by the limit, then what it wrote before is read
+                child.kill()
+                child.drain_rest()
+        wall_ms = (time.monotonic() - t0) * 1000.0
+        status, cpu_ms, peak_kb = child.finish(strays=strays)
+        cpu_ms = max(cpu_ms, phase.get("cpu_ms", 0.0))
+        if phase["s"] == statuses.OK and cpu_ms > limits["cpu_s"] * 1000.0:
+            phase = {"s": statuses.TIMEOUT, "m": "CPU time limit of %gs exceeded" % limits["cpu_s"], "cpu_ms": cpu_ms}
+        return phase, status, cpu_ms, peak_kb, wall_ms
 
     def run_exec_job(self, job):
         """A program that is not Python: built first when the job has a "build" (its files in
@@ -537,18 +541,7 @@ class Zygote:
             capture = test.get("capture")
             t0 = time.monotonic()
             child = self._start_exec(b"X", run_limits, spec, blob, test.get("stdin", ""), capture)
-            self._ready(child)
-            try:
-                _, cpu_ns, wall = child.wait(False, limits["cpu_s"], limits["wall_s"], 0)
-                phase = {"s": statuses.OK, "cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-            except process.PhaseEnd as exc:
-                phase = {"s": exc.status, "m": exc.message}
-                if capture is not None:
-                    child.kill()
-                    child.drain_rest()
-            wall_ms = (time.monotonic() - t0) * 1000.0
-            status, cpu_ms, peak_kb = child.finish(strays=True)
-            cpu_ms = max(cpu_ms, phase.get("cpu_ms", 0.0))
+            phase, status, cpu_ms, peak_kb, wall_ms = self._run_child(child, limits, capture, t0, strays=True)
             answer["cpu_ms"] += cpu_ms
             answer["peak_kb"] = max(answer["peak_kb"], peak_kb)
             oom = _claims_memory(child, spec)
@@ -572,16 +565,7 @@ class Zygote:
                 gist = child.stderr_gist()
                 if gist:
                     phase["m"] += ": " + gist
-            if phase["s"] == statuses.OK:
-                stdout = child.stdout.decode("utf-8", "replace")
-                sent += _frame_size(stdout)
-                if sent > STDIO_ANSWER_BYTES:
-                    phase = {
-                        "s": statuses.OUTPUT,
-                        "m": "output across the job's runs exceeded %d MiB" % (STDIO_ANSWER_BYTES >> 20),
-                    }
-                else:
-                    phase["stdout"] = stdout
+            phase, sent = _with_stdout(phase, child, sent)
             answer["tests"].append(phase)
             self._wipe()
         return answer, built if build is not None else None
@@ -686,7 +670,8 @@ class Zygote:
             )
         finally:
             for fd in theirs:
-                os.close(fd)
+                if fd != self.devnull:  # its fd 3 (no control pipe) is the zygote's own /dev/null
+                    os.close(fd)
         child = process.Child(self.env, pid, *ours, dict(limits, processes=0), False)
         try:
             child.wait(False, READY_TIMEOUT_S, READY_TIMEOUT_S, 0)
@@ -841,6 +826,22 @@ def _compiled_program(job):
     if _SEQUENCE_TIMES.search(source):
         return None
     return runner.compile_program(source)
+
+
+def _with_stdout(phase, child, sent):
+    """(`phase` with the run's stdout when it ended well, the answer's stdout bytes so far):
+    each run is within output_kb, and all of a job's runs together within STDIO_ANSWER_BYTES."""
+    if phase["s"] != statuses.OK:
+        return phase, sent
+    stdout = child.stdout.decode("utf-8", "replace")
+    sent += _frame_size(stdout)
+    if sent > STDIO_ANSWER_BYTES:
+        return {
+            "s": statuses.OUTPUT,
+            "m": "output across the job's runs exceeded %d MiB" % (STDIO_ANSWER_BYTES >> 20),
+        }, sent
+    phase["stdout"] = stdout
+    return phase, sent
 
 
 def capture_fetch_max():
