@@ -8,7 +8,8 @@ compile once. While one slot builds a program, jobs of the same program wait for
 parks them) instead of building it again.
 
 Kept outcomes are bounded by their bytes (least recently used first out). A build that a
-wall-clock limit ended is not kept: on a loaded machine it may pass next time. With a
+wall-clock limit ended is not kept: on a loaded machine it may pass next time (it stands for
+RECENT_S only, for the jobs of its program waiting for it or sent just after). With a
 directory (ExecutorConfig.build_dir), outcomes are also written there, one file per key, and
 read back by any process that misses in memory: a restarted worker, or the many pools of a
 test run, build each program once. The directory is the farm's own (mode 0700, never in the
@@ -22,6 +23,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,8 @@ from .sandbox import artifact, statuses
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_MB = 256
+RECENT_S = 60.0  # how long a build a wall-clock limit stopped stands for its program
+RECENT_MAX = 1024
 HOME = "/tmp/w"  # the sandbox's working directory (sandbox/zygote.py): HOME of builds and runs
 _OVERHEAD = 256  # bytes counted per kept outcome beside its files and message
 
@@ -86,6 +90,7 @@ class BuildCache:
                 self.directory = None
         self._kept: OrderedDict[str, Built] = OrderedDict()
         self._flying: dict[str, _InFlight] = {}
+        self._recent: dict[str, tuple[Built, float]] = {}  # builds not kept, until when they stand
         self._lock = threading.Lock()
         self._disk_lock = threading.Lock()  # writes to the directory: never under _lock
         self._disk_bytes = self._scan()[1] if self.directory is not None else 0  # what it holds, about
@@ -104,6 +109,10 @@ class BuildCache:
                 self._kept.move_to_end(key)
                 self.stats.hits += 1
                 return "hit", kept
+            recent = self._recent.get(key)
+            if recent is not None and recent[1] > time.monotonic():
+                self.stats.hits += 1
+                return "hit", recent[0]
             flying = self._flying.get(key)
             if flying is not None:
                 flying.waiters.append(waiter)
@@ -121,6 +130,14 @@ class BuildCache:
             flying = self._flying.pop(key, None)
             if keep and built is not None:
                 self._keep(key, built)
+            elif built is not None and built.files is None:
+                # A build a wall-clock limit stopped: not kept, but the jobs waiting for it and
+                # those of the next minute take its outcome, not a build each of 30 s (a GRPO
+                # group of a program that blocks its compiler would cost a slot 8 minutes).
+                now = time.monotonic()
+                self._recent = {k: v for k, v in self._recent.items() if v[1] > now}
+                if len(self._recent) < RECENT_MAX:
+                    self._recent[key] = (built, now + RECENT_S)
         if keep and built is not None:
             self._store(key, built)  # outside the lock: claims of other programs never wait on the disk
         return flying.waiters if flying is not None else []

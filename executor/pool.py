@@ -29,6 +29,7 @@ from .judging.prepare import PreparedJob, prepare
 from .languages import PYTHON, Toolchain, toolchains
 from .languages import python as python_lang
 from .result import JobResult
+from .sandbox import artifact, statuses
 from .slot import Slot
 
 log = logging.getLogger(__name__)
@@ -361,7 +362,12 @@ class Pool:
         outcome: the claim of a job that runs what it made. SlotCrashed when the sandbox could
         not build it (the claim stays open: the caller retries or ends it)."""
         tc = self.toolchains[job.language]
-        request = builds.build_request(job, tc)
+        try:
+            request = builds.build_request(job, tc)
+        except artifact.Invalid as exc:  # its sources cannot be files (a name no file may have)
+            refused = builds.Built(None, {"s": statuses.COMPILE, "m": f"the program cannot be built: {exc}"})
+            self._built(claim, refused)
+            return _Claim(claim.key, "hit", refused)
         slot.send(request, None)
         limits = request["build"]["limits"]
         answer = slot.answer(float(limits["wall_s"]) + PER_CHILD_S + SLACK_S)

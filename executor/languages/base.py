@@ -75,7 +75,7 @@ class Language:
     oom: tuple[str, ...] = ()
     etc: tuple[str, ...] = ()
     compile_limits: dict[str, float] = field(
-        default_factory=lambda: {"cpu_s": 10.0, "wall_s": 30.0, "memory_mb": 1024, "output_kb": 64, "processes": 16}
+        default_factory=lambda: {"cpu_s": 10.0, "wall_s": 30.0, "memory_mb": 1024, "output_kb": 1024, "processes": 16}
     )
     source_name: Callable[[str], tuple[str, str]] | None = None
 

@@ -10,6 +10,7 @@ LANGUAGE = Language(
     source="main.c",
     compile=("{gcc}", "-std=gnu17", "-O2", "-pipe", "-o", "main", "{source}", "-lm"),
     run=("./main",),
+    threads=8,  # std::thread / pthreads (a big-stack worker thread is a common idiom); never processes
     tools=("gcc",),
     version=("{gcc}", "--version"),
     packages=("gcc", "libc6-dev"),

@@ -23,6 +23,7 @@ LANGUAGE = Language(
     source="main.cpp",
     compile=_compile("gnu++17"),
     run=("./main",),
+    threads=8,  # std::thread / pthreads (a big-stack worker thread is a common idiom); never processes
     tools=("g++",),
     version=("{g++}", "--version"),
     packages=("g++",),

@@ -16,7 +16,7 @@ LANGUAGE = Language(
     address_space="data",
     oom=("fatal error: runtime: out of memory",),
     env=(("CGO_ENABLED", "0"), ("GO111MODULE", "off"), ("GOCACHE", "/tmp/w/.gocache"), ("GOMAXPROCS", "1")),
-    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 64, "processes": 64},
+    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 1024, "processes": 64},
     self_test=(
         'package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n'
         "\tfmt.Scan(&a, &b)\n\tfmt.Println(a + b)\n}\n",

@@ -20,6 +20,9 @@ _PUBLIC = re.compile(r"\bpublic\s+(?:(?:final|abstract|strictfp|sealed|non-seale
 _MAIN = re.compile(r"\bstatic\s+(?:final\s+)?(?:public\s+)?void\s+main\s*\(\s*(?:final\s+)?String\b")
 
 
+MAX_NAME = 250  # a file name is at most 255 bytes, ".java" included
+
+
 def names(program: str) -> tuple[str, str]:
     """(the source file's name, the main class) of a Java program."""
     code = _NOISE.sub(lambda m: " " * len(m.group(0)), program)
@@ -30,6 +33,8 @@ def names(program: str) -> tuple[str, str]:
     if main is not None:
         holder = next((name for name, _, start, end in types if start <= main.start() < end), None)
     main_class = holder or public or (types[-1][0] if types else "Main")
+    if public is not None and len(public.encode("utf-8")) > MAX_NAME:  # no such file name: javac says why
+        public = None
     return (public or "Main") + ".java", main_class
 
 
@@ -56,6 +61,7 @@ def _top_level_types(code: str) -> list[tuple[str, bool, int, int]]:
 
 _JVM = (
     "-XX:+UseSerialGC",
+    "-XX:NewRatio=8",  # the old generation most of the heap: one 300 MB array fits in 512 MB
     "-XX:TieredStopAtLevel=1",
     "-XX:ActiveProcessorCount=1",
     "-Xshare:auto",
@@ -84,10 +90,10 @@ LANGUAGE = Language(
     packages=("openjdk-17-jdk-headless",),
     threads=48,
     address_space="none",
-    heap_share=0.75,
+    heap_share=0.85,
     oom=("java.lang.OutOfMemoryError",),
     etc=("java-17-openjdk",),
-    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 64, "processes": 64},
+    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 1024, "processes": 64},
     env=(("MALLOC_ARENA_MAX", "2"),),
     self_test=(
         "import java.util.*;\npublic class Main {\n  public static void main(String[] args) {\n"

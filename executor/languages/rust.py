@@ -17,17 +17,20 @@ LANGUAGE = Language(
         "linker={gcc}",
         "-C",
         "strip=symbols",
+        "-A",
+        "warnings",  # hundreds of unused-variable warnings are no reason to stop a build
         "-o",
         "main",
         "{source}",
     ),
     run=("./main",),
+    threads=8,  # std::thread / pthreads (a big-stack worker thread is a common idiom); never processes
     tools=("rustc", "gcc"),
     version=("{rustc}", "--version"),
     packages=("rustc",),
     address_space="cgroup",
     oom=("memory allocation of ",),  # "memory allocation of N bytes failed", then abort
-    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 64, "processes": 32},
+    compile_limits={"cpu_s": 20.0, "wall_s": 40.0, "memory_mb": 1536, "output_kb": 1024, "processes": 32},
     self_test=(
         "use std::io::Read;\nfn main() {\n    let mut s = String::new();\n"
         "    std::io::stdin().read_to_string(&mut s).unwrap();\n"

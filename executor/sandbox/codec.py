@@ -25,6 +25,12 @@ Wire shape (JSON):
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
     {"X": "type name"}  opaque: cannot be compared on the trusted side
+
+numpy's scalars (np.int64, np.bool_, np.float32...), where the zygote imported numpy
+(`bind_numpy`), cross as the Python scalar their own C-level `item()` gives, as `==` in
+the program's process would see them (np.int64(3) == 3): ints and floats as a stand-in of
+int or float ("R"), bools and complex numbers as themselves. Arrays stay opaque: `array == list`
+is an array there, whose truth raises, not a comparison an assert could pass.
 """
 
 import collections as _collections
@@ -133,6 +139,31 @@ def _flat(items):
     return snap
 
 
+_NP_SCALARS = frozenset()  # numpy's scalar types, exactly (bind_numpy)
+_np_item = None
+
+
+def bind_numpy():
+    """Bind numpy's scalar types, in the zygote once its imports are done (children inherit
+    them; a program's later changes to numpy's module cannot alter them)."""
+    global _NP_SCALARS, _np_item
+    import sys
+
+    np = sys.modules.get("numpy")
+    generic = getattr(np, "generic", None) if np is not None else None
+    if generic is None:
+        return
+    found, todo = set(), [generic]
+    while todo:
+        t = todo.pop()
+        for sub in t.__subclasses__():
+            if sub.__module__ == "numpy" and sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    _NP_SCALARS = frozenset(found)
+    _np_item = generic.item
+
+
 def encode(value, max_nodes=MAX_ENCODED_NODES):
     """Encode `value` into JSON-able data, never running the program's code."""
     budget = [max_nodes]
@@ -181,6 +212,16 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
         if _Decimal is not None and t is _Decimal:
             return {"DEC": _decimal_str(v)}
+        if t in _NP_SCALARS:
+            item, name = _np_item(v), _type.__dict__["__qualname__"].__get__(t)
+            # As a stand-in of its Python type (`type(x) is int` False, as for np.int64), but
+            # a bool or complex, which have no such stand-in. Not a datetime64's, nor an object's.
+            if _type(item) is int:
+                return {"R": [name, _int(item)]}
+            if _type(item) is float:
+                return {"R": [name, _float(item)]}
+            if _type(item) in (bool, complex):
+                return enc(item, depth)
         # Subclasses of built-ins (namedtuple, IntEnum, a hostile `class X(int)` with a
         # rigged __eq__): keep only the built-in value, read through the base type's own
         # C-level methods, and say that the real type was another.

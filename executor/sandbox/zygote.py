@@ -154,7 +154,7 @@ import struct
 import sys
 import time
 
-from . import artifact, forker, frames, packages, preludes, process, runner, seccomp, statuses
+from . import artifact, codec, forker, frames, packages, preludes, process, runner, seccomp, statuses
 
 READY_TIMEOUT_S = 5.0
 WIPE_BUDGET_S = 2.0
@@ -612,7 +612,14 @@ class Zygote:
                 phase["s"], phase["m"] = statuses.COMPILE, "the build's output cannot be kept: %s" % exc
             else:
                 if files is None:
-                    phase["s"], phase["m"] = statuses.COMPILE, said or "the build made nothing to run"
+                    phase["s"], phase["m"] = (
+                        statuses.COMPILE,
+                        said
+                        or (
+                            "the build made nothing to run (it must leave %s in the working directory)"
+                            % " or ".join(build["keep"])
+                        ),
+                    )
         if phase["s"] != statuses.OK and len(phase["m"]) > BUILD_MESSAGE_MAX:
             # The first error is the one that matters (later ones often follow from it); the
             # end says how the compiler finished.
@@ -1170,6 +1177,7 @@ def main(boot):
     os.environ.update(boot.get("thread_env") or {})  # before the imports that read them
     packages.install(boot.get("packages"))
     preimported = _preimport(boot.get("preimport", []))
+    codec.bind_numpy()
     runner.bind_trusted()
     ours = tuple(m for m in sys.modules if m == SANDBOX_PACKAGE or m.startswith(SANDBOX_PACKAGE + "."))
     os.environ.clear()  # children inherit this environment: nothing from the host

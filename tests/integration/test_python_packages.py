@@ -53,3 +53,27 @@ def test_a_numpy_value_is_judged_as_a_value_not_by_its_own_equality(run):
     program = "import numpy as np\ndef f():\n    return np.array([1, 2, 3])\n"
     result = run(program, ["assert f() == [1, 2, 4]", "assert (f() == [1, 2, 4]).any()"])
     assert result.tests[0].verdict.value != "passed", result.to_dict()
+
+
+def test_numpy_scalars_are_judged_as_the_numbers_they_are(run):
+    program = (
+        "import numpy as np\ndef s(a):\n    return np.sum(np.array(a))\n"
+        "def b():\n    return np.bool_(True)\ndef mixed():\n    return [np.int64(1), np.float32(2.5)]\n"
+    )
+    tests = [
+        "assert s([1, 2]) == 3",
+        "assert b() == True",
+        "assert mixed() == [1, 2.5]",
+        "assert s([1, 2]) < 4",
+        "assert s([1, 2]) == 4",  # a wrong value still fails
+        "assert type(s([1])) is int",  # its type is numpy's, as in the program's process
+    ]
+    result = run(program, tests)
+    got = [t.verdict.value for t in result.tests]
+    assert got == ["passed"] * 4 + ["failed", "failed"], result.to_dict()
+
+
+def test_a_numpy_array_is_not_a_list(run):
+    # `array == list` is an array in the program's process, whose truth raises: never a pass.
+    result = run("import numpy as np\ndef f():\n    return np.array([1, 2])\n", ["assert f() == [1, 2]"])
+    assert result.tests[0].verdict.value == "failed", result.to_dict()

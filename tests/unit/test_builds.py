@@ -40,7 +40,13 @@ def test_a_failed_build_is_kept_but_not_one_a_wall_clock_limit_stopped():
     cache.finish("bad", failed)
     assert cache.claim("bad", None) == ("hit", failed)
     cache.claim("slow", None)
-    cache.finish("slow", Built(None, {"s": "compile", "m": "stopped: wall-clock", "final": False}))
+    cache.claim("slow", "parked job")
+    stopped = Built(None, {"s": "compile", "m": "stopped: wall-clock", "final": False})
+    assert cache.finish("slow", stopped) == ["parked job"]
+    # It stands a minute for its program (the parked jobs take it, not a 30 s build each)...
+    assert cache.claim("slow", None) == ("hit", stopped)
+    # ...and is never kept: past that, or in another process, the program builds again.
+    cache._recent["slow"] = (stopped, 0.0)
     assert cache.claim("slow", None) == ("build", None)
 
 

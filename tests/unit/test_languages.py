@@ -61,7 +61,7 @@ def test_a_build_key_changes_with_the_toolchain_and_the_source():
 def test_commands_get_real_tool_paths_and_the_heap_share():
     tc = base.Toolchain(COMMANDS["java"], {"java": "/usr/lib/jvm/x/bin/java", "javac": "/j/javac"}, "17")
     argv = tc.command(tc.language.run, "public class P { public static void main(String[] a){} }", 512)
-    assert argv[0] == "/usr/lib/jvm/x/bin/java" and "-Xmx384m" in argv and argv[-1] == "P"
+    assert argv[0] == "/usr/lib/jvm/x/bin/java" and "-Xmx435m" in argv and argv[-1] == "P"
 
 
 def test_a_language_other_than_python_takes_stdio_tests_and_raw_runs_only():
