@@ -573,7 +573,7 @@ THREAD_BOMB = {
         "static void *nap(void *x) { sleep(30); return x; }\n"
         "int main(void) {\n  int n = 0;\n  pthread_t t;\n"
         "  while (n < 100000 && pthread_create(&t, NULL, nap, NULL) == 0) n++;\n"
-        '  printf("%s\\n", n == 0 ? "refused" : "started");\n  return 0;\n}\n'
+        '  printf("%d\\n", n);\n  return 0;\n}\n'
     ),
     "java": (
         "public class Main {\n  public static void main(String[] a) {\n    for (;;) {\n"

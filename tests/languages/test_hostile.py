@@ -191,10 +191,12 @@ def test_a_process_bomb_ends_as_a_verdict(pool, watch, lang):
 
 
 def test_threads_beyond_the_limit_c(pool, watch):
-    """No threads unless the job allows processes: pthread_create fails at once."""
+    """The language's threads (a worker thread with a big stack is a contest idiom; the
+    per-user count leaves the slot's own processes some room beside them), then pthread_create
+    fails: the program goes on and ends by itself, having started a few dozen at most."""
     require(pool, "c")
-    r = pool.run(job("c", H.THREAD_BOMB["c"], [stdin_test("", "refused\n")]))
-    assert r.verdict.value == "passed", show(r)
+    r = pool.run(job("c", H.THREAD_BOMB["c"], raw(), wall_s=2))
+    assert r.tests[0].output is not None and 0 < int(r.tests[0].output.stdout) < 64, show(r)
     watch.check(pool, "c")
 
 
