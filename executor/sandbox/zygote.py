@@ -510,6 +510,7 @@ class Zygote:
         wall_ms = (time.monotonic() - t0) * 1000.0
         status, cpu_ms, peak_kb = child.finish(strays=strays)
         cpu_ms = max(cpu_ms, phase.get("cpu_ms", 0.0))
+        phase["cpu_ms"] = cpu_ms  # its exit's, exact (a threaded run's wait counts clock ticks)
         if phase["s"] == statuses.OK and cpu_ms > limits["cpu_s"] * 1000.0:
             phase = {"s": statuses.TIMEOUT, "m": "CPU time limit of %gs exceeded" % limits["cpu_s"], "cpu_ms": cpu_ms}
         return phase, status, cpu_ms, peak_kb, wall_ms
