@@ -65,6 +65,9 @@ class ExecutorConfig:
     python_packages: the packages beyond the standard library Python programs may import
                  (languages/python.py PACKAGES; None: every one installed, () none;
                  ACEFARM_PYTHON_PACKAGES="numpy sortedcontainers" chooses).
+    preimport_packages: packages of python_packages the zygote imports at start (numpy: a
+                 program's import then costs ~2 ms, not ~44 ms; every fork costs more: off by
+                 default; ACEFARM_PREIMPORT_PACKAGES="numpy").
     build_cache_mb: what kept builds of compiled programs may hold (executor/builds.py), in
                  memory and in `build_dir` (None: memory only).
     """
@@ -83,6 +86,9 @@ class ExecutorConfig:
     preimport: tuple[str, ...] = ()
     languages: tuple[str, ...] | None = field(default_factory=lambda: _names_from_env("ACEFARM_LANGUAGES"))
     python_packages: tuple[str, ...] | None = field(default_factory=lambda: _names_from_env("ACEFARM_PYTHON_PACKAGES"))
+    preimport_packages: tuple[str, ...] = field(
+        default_factory=lambda: _names_from_env("ACEFARM_PREIMPORT_PACKAGES") or ()
+    )
     build_cache_mb: int = 256
     build_dir: str | None = field(default_factory=_default_build_dir)
 

@@ -159,7 +159,7 @@ class Slot:
             "name": SANDBOX_PACKAGE,
             "package": _sandbox_sources(),
             "preimport": list(self.config.preimport or python_lang.PREIMPORT)
-            + [p for p in python_lang.PREIMPORT_PACKAGES if p in packages],
+            + [p for p in (*python_lang.PREIMPORT_PACKAGES, *self.config.preimport_packages) if p in packages],
             "packages": {"dir": python_lang.DIST_PACKAGES, "names": list(packages)},
             "thread_env": python_lang.THREAD_ENV,
             "scratch": self._scratch or "/tmp",

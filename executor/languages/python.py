@@ -21,9 +21,10 @@ PACKAGES = {
     "dateutil": "python3-dateutil",
     "six": "python3-six",  # dateutil's
 }
-# Packages the zygote imports too, where they are allowed: numpy's import costs a program ~40 ms
-# of CPU, and nothing once its fork server holds it (forks cost no more: measured the same jobs/s).
-PREIMPORT_PACKAGES = ("numpy",)
+# Packages the zygote may import too (ExecutorConfig.preimport_packages; none by default): numpy's
+# import costs a program ~44 ms of CPU, ~2 ms once the fork server holds it, but every fork then
+# copies its mappings: HumanEval's programs/s fell 14% (520 -> 448 on 2 slots) with it imported.
+PREIMPORT_PACKAGES: tuple[str, ...] = ()
 ETC = ("alternatives",)  # /etc entries the packages read: the BLAS libraries are alternatives links
 # Numerical libraries start a thread per CPU at import; a program may start none of its own.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "BLIS_NUM_THREADS": "1"}

@@ -26,11 +26,12 @@ Wire shape (JSON):
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
     {"X": "type name"}  opaque: cannot be compared on the trusted side
 
-numpy's scalars (np.int64, np.bool_, np.float32...), where the zygote imported numpy
-(`bind_numpy`), cross as the Python scalar their own C-level `item()` gives, as `==` in
-the program's process would see them (np.int64(3) == 3): ints and floats as a stand-in of
-int or float ("R"), bools and complex numbers as themselves. Arrays stay opaque: `array == list`
-is an array there, whose truth raises, not a comparison an assert could pass.
+numpy's scalars (np.int64, np.bool_, np.float32...), once numpy is imported (by the zygote,
+or by the program: `bind_numpy` then binds its types at the first of its values), cross as the
+Python scalar their own C-level `item()` gives, as `==` in the program's process would see them
+(np.int64(3) == 3): ints and floats as a stand-in of int or float ("R"), bools and complex
+numbers as themselves. Arrays stay opaque: `array == list` is an array there, whose truth
+raises, not a comparison an assert could pass.
 """
 
 import collections as _collections
@@ -212,6 +213,8 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
         if _Decimal is not None and t is _Decimal:
             return {"DEC": _decimal_str(v)}
+        if not _NP_SCALARS and _type.__dict__["__module__"].__get__(t) == "numpy":
+            bind_numpy()  # the program imported numpy itself (the zygote did not)
         if t in _NP_SCALARS:
             item, name = _np_item(v), _type.__dict__["__qualname__"].__get__(t)
             # As a stand-in of its Python type (`type(x) is int` False, as for np.int64), but
