@@ -65,6 +65,19 @@ Host <-> zygote, over the zygote's stdin/stdout:
    read them, so they never enter its memory.
    A value phase that did not end "ok" still carries, in "v", the values
    computed before it ended (the host judges the asserts they cover first).
+   A program in a language other than Python (an exec job) adds
+   ``"exec": {"argv": [...], "env": {...}, "as_mb": int | null,
+   "data_mb": int | null, "stack_mb": int, "threads": int, "threads_only": bool,
+   "oom": [str]}``:
+   its program bytes are a blob of files (artifact.py) each run unpacks in its
+   working directory before it execs argv (forker.py, role X); mode is stdio.
+   A build request adds ``"build": {"argv", "env", "limits", "keep": [pattern],
+   "threads", "as_mb", "data_mb"}`` and has no tests: the blob holds the
+   sources, the compiler runs under the build's limits (role B), and the answer
+   carries ``"build": phase`` (a failed build also as "load", status compile)
+   and ``"artifact_bytes": n``: the blob of what the build left that "keep"
+   names follows the answer frame raw. A raw run's files to fetch are read back
+   by a child of their own (role F).
    Expected outputs and assert literals never appear in a program's job: the
    host keeps them and judges the values and stdout that come back. A special
    judge's run (executor/checking.py) is a job of its own, sent after the
@@ -516,23 +529,21 @@ class Zygote:
         return phase, status, cpu_ms, peak_kb, wall_ms
 
     def run_exec_job(self, job):
-        """A program that is not Python: built first when the job has a "build" (its files in
-        the blob are its sources), then run once per test with the files of the blob (or of the
-        build) in its working directory. Returns (the answer, the build's files or None)."""
+        """A program that is not Python, as a command: a build request (a "build", the blob its
+        sources, no tests) builds it, and its answer's files are what the build left; any other
+        runs it once per test with the blob's files (its sources, or its build's) in its working
+        directory. Returns (the answer, the build's files or None)."""
         limits, spec = job["limits"], job["exec"]
         blob = frames.read_all(job["program_fd"])
         answer = {"load": None, "tests": [], "cpu_ms": 0.0, "peak_kb": 0}
-        built = None
         build = job.get("build")
-        if build is not None:
+        if build is not None:  # a build request runs nothing else (executor/builds.py)
             phase, built = self._build(build, blob)
             answer["build"] = phase
             answer["cpu_ms"] += phase.get("cpu_ms", 0.0)
             if phase["s"] != statuses.OK:
                 answer["load"] = {"s": statuses.COMPILE, "m": phase.get("m") or "the build failed"}
-                answer["tests"] = [{"s": statuses.SKIPPED} for _ in job["tests"]]
-                return answer, None
-            blob = built
+            return answer, built
         run_limits = dict(limits, processes=int(limits.get("processes", 0)) + int(spec.get("threads", 0)))
         sent = 0
         for test in job["tests"]:
@@ -569,7 +580,7 @@ class Zygote:
             phase, sent = _with_stdout(phase, child, sent)
             answer["tests"].append(phase)
             self._wipe()
-        return answer, built if build is not None else None
+        return answer, None
 
     def _build(self, build, sources):
         """Run the build `build` on the `sources` blob: (its phase, the blob of the files it
