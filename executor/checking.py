@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from . import builds
 from .builds import BuildCache, Built, build_limits_for
 from .errors import SlotCrashed
 from .judging import special
@@ -60,7 +61,6 @@ from .verdict import Verdict
 CHECKER_LIMITS = Limits(cpu_s=5.0, wall_s=15.0, memory_mb=1024, output_kb=64, disk_mb=64, files=64, processes=0)
 ANSWER_SLACK_S = 10.0  # beyond a phase's wall limit: the child's set-up and the wipe after it
 BUILD_WAIT_S = 120.0  # how long a slot waits for the build of its checker on another slot
-HOME = "/tmp/w"
 
 # A Python checker runs under this: an exception it does not catch would exit with status 1,
 # testlib's "wrong answer"; a crash is the checker's failure (status 3), never the program's.
@@ -262,7 +262,7 @@ def _spec(toolchain: Toolchain, argv: tuple[str, ...], program: str, memory_mb: 
     address space bounded at `memory_mb`, no threads of its own."""
     return {
         "argv": toolchain.command(argv, program, memory_mb),
-        "env": toolchain.environment(HOME),
+        "env": toolchain.environment(builds.HOME),
         "threads": 0,
         "oom": [],
         "as_mb": memory_mb,
