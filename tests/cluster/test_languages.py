@@ -98,7 +98,10 @@ def test_embedded_serve_offers_its_pools_languages(tmp_path):
         assert no.status_code == 400 and no.headers["X-AceFarm-Code"] == "FAILED_PRECONDITION"
         assert no.json()["code"] == "FAILED_PRECONDITION" and no.json()["available"] == ["python", "c", "cpp"]
         assert no.json()["language"] == "go" and "'go' is not available" in no.json()["detail"]
-        assert scrape(metrics)['acefarm_rejected_total{code="FAILED_PRECONDITION"}'] == 2  # gRPC's and HTTP's
+        # gRPC's and HTTP's (the HTTP refusal is counted once its response has gone out)
+        refusals = 'acefarm_rejected_total{code="FAILED_PRECONDITION"}'
+        wait_until(lambda: scrape(metrics).get(refusals) == 2, 10, "both refusals counted")
+        assert scrape(metrics)[refusals] == 2
 
         ran = requests.post(f"{url}/run_code", json={"code": CPP_SUM, "stdin": "1 2\n", "language": "cpp"}, timeout=60)
         ran = ran.json()
