@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,29 @@ class BuildCache:
             self._flying[key] = _InFlight()
             self.stats.builds += 1
             return "build", None
+
+    def obtain(self, key: str, build: Callable[[], Built | None], wait_s: float) -> Built | None:
+        """The outcome of `key`: kept, built elsewhere (waited for, at most `wait_s` a time),
+        or built here by `build` (None: it did not finish; SlotCrashed and the like pass through,
+        the claim ended). For callers that may block, and whose key no queued job waits on (a
+        slot's self-test, a checker): their waiters are Events."""
+        for _ in range(3):
+            ready = threading.Event()
+            state, kept = self.claim(key, ready)
+            if state == "parked":  # built elsewhere: its end sets `ready`
+                ready.wait(wait_s)
+                continue
+            if state == "hit":
+                return kept
+            built = None
+            try:
+                built = build()
+            finally:
+                for waiter in self.finish(key, built):
+                    if isinstance(waiter, threading.Event):
+                        waiter.set()
+            return built
+        return None
 
     def finish(self, key: str, built: Built | None) -> list[Any]:
         """End the build of `key` (None: it did not finish, nothing is kept); returns the
@@ -242,7 +266,7 @@ def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dic
     }
     _address_space(run_spec, lang.address_space, limits.memory_mb)
     if lang.compile is None:
-        files = _sources(job, toolchain)
+        files = _sources(toolchain, job.program)
     elif built is not None and built.files is not None:
         files = built.files
     else:
@@ -257,15 +281,16 @@ def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dic
     }
 
 
-def build_request(job: Job, toolchain: Toolchain) -> dict[str, Any]:
-    """The zygote's request that builds `job`'s program and runs nothing: its answer's "build"
-    says how it went, and the build's files follow it. The build is a request of its own, under
-    its own limits (the memory cgroup's too), so its runs never get the build's memory."""
+def build_request(toolchain: Toolchain, program: str, limits: Limits) -> dict[str, Any]:
+    """The zygote's request that builds `program` (a job's, under its `limits`, or a checker's)
+    and runs nothing: its answer's "build" says how it went, and the build's files follow it.
+    The build is a request of its own, under its own limits (the memory cgroup's too), so its
+    runs never get the build's memory."""
     lang = toolchain.language
-    build_limits = build_limits_for(toolchain, job.limits)
+    build_limits = build_limits_for(toolchain, limits)
     memory = int(build_limits["memory_mb"])
     build: dict[str, Any] = {
-        "argv": toolchain.command(lang.compile or (), job.program, memory),
+        "argv": toolchain.command(lang.compile or (), program, memory),
         "env": toolchain.environment(HOME),
         "limits": build_limits,
         "keep": list(lang.keep),
@@ -273,7 +298,7 @@ def build_request(job: Job, toolchain: Toolchain) -> dict[str, Any]:
     }
     _address_space(build, lang.address_space, memory)
     return {
-        "program": _sources(job, toolchain),
+        "program": _sources(toolchain, program),
         "mode": "stdio",
         "first_failure": False,
         "limits": build_limits,
@@ -294,9 +319,9 @@ def outcome(answer: dict[str, Any]) -> Built | None:
     return Built(files, phase) if isinstance(files, bytes) else None
 
 
-def _sources(job: Job, toolchain: Toolchain) -> bytes:
-    source, _ = toolchain.language.files(job.program)
-    blob: bytes = artifact.pack([(source, job.program.encode("utf-8", "surrogatepass"), False)])
+def _sources(toolchain: Toolchain, program: str) -> bytes:
+    source, _ = toolchain.language.files(program)
+    blob: bytes = artifact.pack([(source, program.encode("utf-8", "surrogatepass"), False)])
     return blob
 
 

@@ -37,13 +37,12 @@ output a program prints can turn its result into "no result".
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from . import builds
-from .builds import BuildCache, Built, build_limits_for
+from .builds import BuildCache, Built
 from .errors import SlotCrashed
 from .judging import special
 from .judging.prepare import PreparedJob
@@ -193,56 +192,20 @@ def _checker_files(
     its build (built here, once, when no slot has yet); else why there are none (a failed
     build's phase, or a string)."""
     lang = toolchain.language
-    source: bytes = artifact.pack([(lang.source, _bytes(program), False)])
     if lang.compile is None:
+        source: bytes = artifact.pack([(lang.source, _bytes(program), False)])
         return source
-    key = toolchain.build_key(program)
-    for _ in range(3):
-        ready = threading.Event()
-        state, kept = cache.claim(key, ready)
-        if state == "parked":  # another slot builds it: its end sets `ready`
-            ready.wait(BUILD_WAIT_S)
-            continue
-        if state == "hit" and kept is not None:
-            return kept.files if kept.files is not None else _failed(kept)
-        outcome = None
-        try:
-            outcome = _build(slot, toolchain, program, source, revive)
-        finally:
-            # Only checks claim a checker's key (its language is no job's): its waiters are Events.
-            for waiter in cache.finish(key, outcome):
-                if isinstance(waiter, threading.Event):
-                    waiter.set()
-        if outcome is None:
-            return "the checker's build did not finish"
-        return outcome.files if outcome.files is not None else _failed(outcome)
-    return "the checker's build on another slot never finished"
+    built = cache.obtain(toolchain.build_key(program), lambda: _build(slot, toolchain, program, revive), BUILD_WAIT_S)
+    if built is None:
+        return "the checker's build did not finish"
+    return built.files if built.files is not None else _failed(built)
 
 
-def _build(slot: Slot, toolchain: Toolchain, program: str, source: bytes, revive: Callable[[], None]) -> Built | None:
-    """Build the checker on `slot` (a request with no tests): its outcome, or None when the
-    build did not come to an end worth keeping."""
-    lang = toolchain.language
-    assert lang.compile is not None
-    limits = build_limits_for(toolchain, CHECKER_LIMITS)
-    build = _spec(toolchain, lang.compile, program, int(limits["memory_mb"]))
-    build.update(limits=limits, keep=list(lang.keep))
-    request = {
-        "mode": "stdio",
-        "first_failure": False,
-        "limits": CHECKER_LIMITS.to_dict(),
-        "tests": [],
-        "exec": _spec(toolchain, lang.run, program, CHECKER_LIMITS.memory_mb),
-        "program": source,
-        "build": build,
-    }
-    got = _ask(slot, request, float(limits["wall_s"]), revive)
-    phase, files = got.get("build"), got.get("artifact")
-    if not isinstance(phase, dict):
-        return None
-    if phase.get("s") == statuses.OK:
-        return Built(files, phase) if isinstance(files, bytes) else None
-    return Built(None, phase)
+def _build(slot: Slot, toolchain: Toolchain, program: str, revive: Callable[[], None]) -> Built | None:
+    """Build the checker on `slot`, as any program is built (builds.build_request), under the
+    build limits of its language: its outcome, or None when the build did not come to an end."""
+    request = builds.build_request(toolchain, program, CHECKER_LIMITS)
+    return builds.outcome(_ask(slot, request, float(request["build"]["limits"]["wall_s"]), revive))
 
 
 def _ask(slot: Slot, request: dict[str, Any], wall_s: float, revive: Callable[[], None]) -> dict[str, Any]:

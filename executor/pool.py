@@ -358,16 +358,21 @@ class Pool:
         return None if state == "parked" else _Claim(key, state, built)
 
     def _build(self, slot: Slot, job: Job, claim: _Claim) -> _Claim:
-        """Build `job`'s program on `slot` (a request of its own) and end the `claim` with its
-        outcome: the claim of a job that runs what it made. SlotCrashed when the sandbox could
-        not build it (the claim stays open: the caller retries or ends it)."""
+        """Build `job`'s program on `slot` and end the `claim` with its outcome: the claim of a
+        job that runs what it made. SlotCrashed when the sandbox could not build it (the claim
+        stays open: the caller retries or ends it)."""
+        built = self._build_on(slot, job)
+        self._built(claim, built)
+        return _Claim(claim.key, "hit", built)
+
+    def _build_on(self, slot: Slot, job: Job) -> builds.Built:
+        """The outcome of building `job`'s program on `slot`, a request of its own; SlotCrashed
+        when the sandbox could not build it."""
         tc = self.toolchains[job.language]
         try:
-            request = builds.build_request(job, tc)
+            request = builds.build_request(tc, job.program, job.limits)
         except artifact.Invalid as exc:  # its sources cannot be files (a name no file may have)
-            refused = builds.Built(None, {"s": statuses.COMPILE, "m": f"the program cannot be built: {exc}"})
-            self._built(claim, refused)
-            return _Claim(claim.key, "hit", refused)
+            return builds.Built(None, {"s": statuses.COMPILE, "m": f"the program cannot be built: {exc}"})
         slot.send(request, None)
         limits = request["build"]["limits"]
         answer = slot.answer(float(limits["wall_s"]) + PER_CHILD_S + SLACK_S)
@@ -376,8 +381,7 @@ class Pool:
         built = builds.outcome(answer)
         if built is None:
             raise SlotCrashed(str(answer.get("infra") or "the sandbox did not finish the build"))
-        self._built(claim, built)
-        return _Claim(claim.key, "hit", built)
+        return built
 
     def _built(self, claim: _Claim, built: builds.Built | None) -> None:
         """End the build `claim` with `built` (None: it did not finish), and run the jobs
@@ -412,28 +416,22 @@ class Pool:
             "tests": [{"stdin": i, "expected_stdout": o} for i, o in cases],
         }
         job = prepare(Job.from_dict(data))
-        for _ in range(3):
-            ready = threading.Event()
-            claim = self._claim(job.job, ready)
-            if claim is None:
-                ready.wait(300)
-                continue
-            try:
-                if claim.state == "build":
-                    claim = self._build(slot, job.job, claim)
-            finally:
-                if claim.state == "build":
-                    self._built(claim, None)
-            if claim.built is not None and claim.built.files is None:
-                return "its build failed: %s" % str(claim.built.phase.get("m", ""))[-300:]
-            request = self._request(job, claim)
-            slot.send(request, None)
-            answer = slot.answer(answer_timeout(job))
-            if "infra" in answer:
-                return "the sandbox could not run it: %s" % answer["infra"]
-            got = tuple(t.verdict.value for t in judge(job, answer).tests)
-            return None if got == expected else f"verdicts {got}, expected {expected}: {judge(job, answer).tests}"
-        return "its build never finished"
+        claim = _NO_BUILD
+        if tc.language.compile is not None:
+            key = tc.build_key(program)
+            built = self.builds.obtain(key, lambda: self._build_on(slot, job.job), 300)
+            if built is None:
+                return "its build never finished"
+            if built.files is None:
+                return "its build failed: %s" % str(built.phase.get("m", ""))[-300:]
+            claim = _Claim(key, "hit", built)
+        request = self._request(job, claim)
+        slot.send(request, None)
+        answer = slot.answer(answer_timeout(job))
+        if "infra" in answer:
+            return "the sandbox could not run it: %s" % answer["infra"]
+        got = tuple(t.verdict.value for t in judge(job, answer).tests)
+        return None if got == expected else f"verdicts {got}, expected {expected}: {judge(job, answer).tests}"
 
     def _settle(self, done: _Answered) -> None:
         """Judge an answered job and resolve its future."""

@@ -76,3 +76,24 @@ def test_builds_outlive_the_process_in_their_directory_which_stays_bounded(tmp_p
 def test_an_unreadable_kept_file_is_a_miss(tmp_path):
     (tmp_path / "abc").write_bytes(b"\0\0\0\x10not json")
     assert BuildCache(directory=str(tmp_path)).claim("abc", None) == ("build", None)
+
+
+def test_obtain_builds_once_and_a_build_that_raises_ends_its_claim():
+    cache = BuildCache(directory=None)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return Built(b"files", OK)
+
+    assert cache.obtain("k", build, 1.0).files == b"files"
+    assert cache.obtain("k", build, 1.0).files == b"files" and len(calls) == 1
+
+    def crash():
+        raise RuntimeError("the slot died")
+
+    try:
+        cache.obtain("j", crash, 1.0)
+    except RuntimeError:
+        pass
+    assert cache.claim("j", None) == ("build", None)  # not left in flight
