@@ -182,6 +182,7 @@ class WorkerSuites:
         """Each of the chunk's `wire` jobs with its Job, or with why it cannot be built (its
         suite expired from Redis, or it does not validate here)."""
         suites: dict[int, Tests | str] = {}
+        limits: dict[str, Limits] = {}  # a chunk's jobs mostly share their limits: parsed once
         out: list[tuple[dict[str, Any], Job | str]] = []
         for d in wire:
             if d["suite"] not in suites:
@@ -191,12 +192,15 @@ class WorkerSuites:
                 out.append((d, tests))
                 continue
             try:
+                key = json.dumps(d.get("limits"), sort_keys=True)
+                if key not in limits:
+                    limits[key] = Limits().merged(d.get("limits"))
                 job = Job.from_parts(
                     d["id"],
                     d["program"],
                     tests,
                     d.get("language", "python"),
-                    Limits().merged(d.get("limits")),
+                    limits[key],
                     d.get("mode", "all"),
                     self.rules,
                     d.get("prelude", ""),

@@ -74,7 +74,7 @@ CANCEL_TTL_S = 3600
 REPLY_TTL_S = 120  # reply:<dispatcher>; renewed by the live dispatcher, so a dead one's goes
 STATS_TTL_S = 24 * 3600
 CANCEL_POLL_S = 0.25
-PUBLISH_LINGER_S = 0.01
+PUBLISH_LINGER_S = 0.05  # a chunk's last result never waits: it ends the linger (worker.py)
 UPKEEP_S = 1.0
 DONE_TTL_S = 900  # done:<batch>: a finished batch's late redeliveries publish nothing
 CLAIM_GRACE_S = 5.0  # a chunk taken from the queue is recorded as held within this
@@ -201,6 +201,29 @@ def make_app(
 
         app.task(name=TASK, bind=True, acks_late=True)(run_chunk_task)
     return app
+
+
+def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
+    """A call that waits up to a second for replies on `key` and returns up to `most` of
+    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP where Redis lacks it."""
+    modern = True
+
+    def pop() -> list[bytes]:
+        nonlocal modern
+        if modern:
+            try:
+                found = conn.execute_command("BLMPOP", 1, 1, key, "LEFT", "COUNT", most)
+                return list(found[1]) if found else []
+            except redis.exceptions.ResponseError as exc:
+                if "unknown command" not in str(exc).lower():
+                    raise
+                modern = False
+        item = conn.blpop([key], timeout=1)
+        if item is None:
+            return []
+        return [item[1], *(conn.lpop(key, most - 1) or [])]
+
+    return pop
 
 
 def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
@@ -435,7 +458,9 @@ class CeleryDispatcher:
                 with self._lock:
                     if batch in self._open:
                         self._batches[batch] = _Batch(time.monotonic(), queue=queue_name)
-                self.app.send_task(TASK, args=[payload], queue=queue_name, task_id=batch)
+                # argsrepr given: Celery would otherwise walk the whole payload to log its repr.
+                desc = f"chunk of {len(wire)} jobs"
+                self.app.send_task(TASK, args=[payload], queue=queue_name, task_id=batch, argsrepr=desc, kwargsrepr="")
                 return
             except Exception as exc:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
@@ -468,14 +493,24 @@ class CeleryDispatcher:
         self._batches.pop(batch, None)
         self._chores.put(("done", batch, ""))
 
-    def _resolve(self, result: JobResult, batch: str, started: float | None) -> None:
+    def _take(self, batch: str, wire: str) -> _Sent | None:
+        """The job `wire` of `batch`, no longer pending (None: answered or withdrawn before)."""
         with self._lock:
-            sent = self._pending.pop((batch, result.id), None)
+            sent = self._pending.pop((batch, wire), None)
             if sent is None:
-                return
+                return None
             self._where.pop(sent.fut, None)
             self._claimed(batch, time.monotonic())
             self._answered(batch)
+            return sent
+
+    def _resolve(self, result: JobResult, batch: str, started: float | None) -> None:
+        sent = self._take(batch, result.id)
+        if sent is not None:
+            self._settle(sent, replace(result, id=sent.job.id), started)
+
+    def _settle(self, sent: _Sent, result: JobResult, started: float | None) -> None:
+        """Answer a taken job with `result` (which carries the caller's id)."""
         if sent.fut.done():
             return
         with self._lock:
@@ -484,25 +519,30 @@ class CeleryDispatcher:
             # The worker's clock says when it started; placed on ours, within what we saw.
             now = time.monotonic()
             sent.on_start(min(now, max(sent.sent_at, now - (time.time() - started))))
-        sent.fut.set_result(replace(result, id=sent.job.id))
+        sent.fut.set_result(result)
+
+    def _receive(self, raw: bytes) -> None:
+        """One reply. Its job is taken first, so that the result is built once, with the
+        caller's id; a reply for a job answered or withdrawn before is dropped unbuilt."""
+        data = json.loads(raw)
+        batch, started = data.pop("batch", ""), data.pop("started", None)
+        sent = self._take(batch, data["id"])
+        if sent is not None:
+            data["id"] = sent.job.id
+            self._settle(sent, JobResult.from_dict(data), started)
 
     def _receive_loop(self) -> None:
-        conn = redis.Redis.from_url(self.app.conf.broker_url)
+        pop = _popper(redis.Redis.from_url(self.app.conf.broker_url), self.reply)
         while not self._closed.is_set():
             try:
-                item = conn.blpop([self.reply], timeout=1)
-                more = conn.lpop(self.reply, 256) if item is not None else None  # drain in one trip
+                replies = pop()
             except redis.RedisError as exc:  # Redis restarting: keep trying
                 log.warning("reply list unavailable: %s", exc)
                 time.sleep(0.5)
                 continue
-            if item is None:
-                continue
-            for raw in [item[1], *(more or [])]:
+            for raw in replies:
                 try:
-                    data = json.loads(raw)
-                    batch, started = data.pop("batch", ""), data.pop("started", None)
-                    self._resolve(JobResult.from_dict(data), batch, started)
+                    self._receive(raw)
                 except Exception:
                     log.exception("unreadable reply on %s", self.reply)
 

@@ -39,6 +39,9 @@ class Metrics:
         self.http_requests = Counter(
             "acefarm_http_requests_total", "HTTP API requests, by route and status.", ["route", "status"], registry=r
         )
+        # Each verdict's series looked up once (labels() takes a lock and builds a key per call).
+        self._jobs_by = {v: self.jobs.labels(v.value) for v in Verdict}
+        self._tests_by = {v: self.tests.labels(v.value) for v in Verdict}
 
     def watch(self, status: Callable[[], FarmStatus]) -> None:
         """Export the farm behind the dispatcher (workers, slots, queue, failovers), read from
@@ -46,12 +49,12 @@ class Metrics:
         self.registry.register(_FarmCollector(status))
 
     def observe(self, result: JobResult) -> None:
-        self.jobs.labels(result.verdict.value).inc()
+        self._jobs_by[result.verdict].inc()
         counts: dict[Verdict, int] = {}
         for t in result.tests:  # one labelled increment per verdict, not per test
             counts[t.verdict] = counts.get(t.verdict, 0) + 1
         for verdict, n in counts.items():
-            self.tests.labels(verdict.value).inc(n)
+            self._tests_by[verdict].inc(n)
         if result.verdict is Verdict.INFRA_ERROR:
             self.infra_errors.inc()
         if result.cached:

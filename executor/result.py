@@ -9,6 +9,14 @@ from typing import Any, ClassVar
 from .text import JOB_MESSAGES_MAX, MESSAGE_MAX, MESSAGE_SHARE_MIN, writable
 from .verdict import Verdict
 
+_VERDICTS: dict[str, Verdict] = {v.value: v for v in Verdict}  # a lookup, not an Enum call per test
+
+
+def verdict_of(value: Any) -> Verdict:
+    """The Verdict named by its wire string (ValueError for any other value)."""
+    found = _VERDICTS.get(value) if isinstance(value, str) else None
+    return found if found is not None else Verdict(value)
+
 
 @dataclass(frozen=True)
 class RunOutput:
@@ -84,7 +92,7 @@ class TestResult:
     def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
         output = data.get("output")
         return cls(
-            Verdict(data["verdict"]),
+            verdict_of(data["verdict"]),
             data.get("message"),
             data.get("cpu_ms"),
             RunOutput.from_dict(output) if output is not None else None,
@@ -171,10 +179,11 @@ class JobResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobResult:
         """The inverse of `to_dict` (the one dict form: JSONL output, Celery, the result cache)."""
+        test = TestResult.from_dict
         return cls(
             data["id"],
-            Verdict(data["verdict"]),
-            tuple(TestResult.from_dict(t) for t in data["tests"]),
+            verdict_of(data["verdict"]),
+            tuple([test(t) for t in data["tests"]]),
             data.get("cpu_ms", 0.0),
             data.get("peak_kb", 0),
             data.get("cached", False),

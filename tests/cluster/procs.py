@@ -58,8 +58,10 @@ class RedisServer:
         prefix: Sequence[str] = (),
         unixsocket: pathlib.Path | None = None,
         password: str | None = None,
+        extra: Sequence[str] = (),
     ) -> None:
         self.port = free_port()
+        self.extra = list(extra)  # more redis-server arguments
         self.dir = workdir
         self.persistent = persistent
         self.host = host
@@ -100,6 +102,7 @@ class RedisServer:
             args += ["--unixsocket", str(self.unixsocket), "--unixsocketperm", "700"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.extra
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self.ping, 10, "redis-server")
 

@@ -257,3 +257,28 @@ def test_unwritable_results_cross_the_cluster(redis_server, tmp_path):
     finally:
         server.kill()
         worker.kill()
+
+
+@pytest.mark.parametrize("blmpop", [True, False], ids=["redis-7-blmpop", "without-blmpop"])
+def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, blmpop):
+    """The dispatcher reads its replies up to 256 per round trip: BLMPOP, or BLPOP then LPOP on
+    a Redis without it (here: the command renamed away), in order, none lost or repeated."""
+    from broker.cluster import _popper
+
+    from .procs import RedisServer
+
+    server = RedisServer(tmp_path, persistent=False, extra=[] if blmpop else ["--rename-command", "BLMPOP", ""])
+    try:
+        r = server.client()
+        r.rpush("replies", *[f"r{i}".encode() for i in range(300)])
+        pop = _popper(r, "replies")
+        got = [pop(), pop()]
+        assert [len(g) for g in got] == [256, 44]
+        assert [x.decode() for g in got for x in g] == [f"r{i}" for i in range(300)]
+        t = time.monotonic()
+        assert pop() == []  # an empty list: waits about a second, then nothing
+        assert 0.5 < time.monotonic() - t < 5
+        r.rpush("replies", b"late")
+        assert pop() == [b"late"]
+    finally:
+        server.stop()
