@@ -365,7 +365,7 @@ def serve(
     dispatcher: Dispatcher
     try:
         if broker_url:
-            from .cluster import CeleryDispatcher
+            from .cluster_dispatcher import CeleryDispatcher
 
             dispatcher = CeleryDispatcher(
                 broker_url,

@@ -263,7 +263,7 @@ def test_unwritable_results_cross_the_cluster(redis_server, tmp_path):
 def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, blmpop):
     """The dispatcher reads its replies up to 256 per round trip: BLMPOP, or BLPOP then LPOP on
     a Redis without it (here: the command renamed away), in order, none lost or repeated."""
-    from broker.cluster import _popper
+    from broker.cluster_dispatcher import _popper
 
     from .procs import RedisServer
 

@@ -1,0 +1,539 @@
+"""The server side of cluster mode: `acefarm serve --broker` hands jobs to workers through Redis.
+
+CeleryDispatcher is the Dispatcher (dispatcher.py) of a cluster: it answers what it can from
+the result cache, sends the rest in chunks (chunks.py) as Celery tasks, one language per chunk,
+and resolves each job's future from its reply list; it keeps the worker registry (failover,
+registry.py) and the farm's Redis keys in bounds. The rules it keeps with the workers, and the
+keys and script they share, are in cluster.py.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, replace
+from typing import Any
+
+import redis
+
+from executor import ExecutorConfig, Job, JobResult
+from executor.languages import PYTHON
+
+from . import languages, registry
+from .batching import STOP, next_batch
+from .chunks import ChunkEncoder
+from .cluster import (
+    CACHE_CAP,
+    CACHE_INDEX,
+    CANCEL_TTL_S,
+    CHUNK,
+    CLAIM_GRACE_S,
+    DONE_TTL_S,
+    PREFIX,
+    QUEUE,
+    REPLY_TTL_S,
+    TASK,
+    UPKEEP_S,
+    cancel_key,
+    done_key,
+    make_app,
+    retrying,
+    seen_key,
+)
+from .dispatcher import FarmStatus, OnStart
+
+log = logging.getLogger(__name__)
+
+
+def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
+    """A call that waits up to a second for replies on `key` and returns up to `most` of
+    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP where Redis lacks it."""
+    modern = True
+
+    def pop() -> list[bytes]:
+        nonlocal modern
+        if modern:
+            try:
+                found = conn.execute_command("BLMPOP", 1, 1, key, "LEFT", "COUNT", most)
+                return list(found[1]) if found else []
+            except redis.exceptions.ResponseError as exc:
+                if "unknown command" not in str(exc).lower():
+                    raise
+                modern = False
+        item = conn.blpop([key], timeout=1)
+        if item is None:
+            return []
+        return [item[1], *(conn.lpop(key, most - 1) or [])]
+
+    return pop
+
+
+@dataclass
+class _Sent:
+    """A job out on the cluster, waiting for its answer."""
+
+    fut: Future[JobResult]
+    job: Job
+    on_start: OnStart | None
+    sent_at: float
+    attempt: int
+
+
+@dataclass
+class _Batch:
+    """A chunk this dispatcher sent to `queue` and has not every answer of. `front`: put back
+    at the front of the queue (failover) at `enqueued_at`, rather than at its back."""
+
+    enqueued_at: float
+    front: bool = False
+    queue: str = QUEUE
+    claimed_at: float | None = None  # first seen held by a worker, or first answer
+    suspect: bool = False  # looked lost at the previous check
+
+
+class CeleryDispatcher:
+    """Sends jobs to workers in chunks and resolves futures from the reply list; keeps the
+    worker registry (failover) and the farm's Redis keys in bounds."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        config: ExecutorConfig,
+        visibility_timeout_s: int = 600,
+        chunk: int = CHUNK,
+        resend_after_s: float | None = None,
+        cache_mb: int | None = None,
+    ) -> None:
+        self.app = make_app(broker_url, visibility_timeout_s)
+        self.redis = redis.Redis.from_url(broker_url)
+        if cache_mb is not None:  # a cap on every worker's --cache-mb, for the whole cluster
+            retrying(lambda: self.redis.set(CACHE_CAP, cache_mb << 20))
+        self.config = config
+        self.chunk = chunk
+        self.encoder = ChunkEncoder(self.redis)
+        self.resend_after_s = resend_after_s or 2 * visibility_timeout_s + 30
+        self.visibility_timeout_s = visibility_timeout_s
+        self.reply = f"{PREFIX}reply:{uuid.uuid4().hex}"
+        self._pending: dict[tuple[str, str], _Sent] = {}  # (batch, wire id) -> the job
+        self._where: dict[Future[JobResult], tuple[str, str]] = {}  # its key, for O(1) cancel
+        self._open: dict[str, int] = {}  # batch -> jobs not answered yet
+        self._batches: dict[str, _Batch] = {}
+        self._early_cancels: set[Future[JobResult]] = set()  # cancelled while being sent
+        # Each queue is served in order: a chunk enqueued behind another in its queue (or after
+        # one was put at its front) that a worker has taken proves the other was taken too. Per
+        # queue, the latest such evidence, from chunks taken CLAIM_GRACE_S ago or more:
+        # (enqueued_at, claimed_at).
+        self._claims: dict[str, collections.deque[tuple[float, float]]] = {}
+        self._taken_enqueued: dict[str, float] = {}
+        self._taken_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._outbox: queue.Queue[Any] = queue.Queue()
+        self._chores: queue.Queue[tuple[str, str, str]] = queue.Queue()
+        self._closed = threading.Event()
+        self._alive: list[registry.WorkerInfo] = []
+        self._offer: dict[str, str] = languages.merged([])
+        self._waiting: dict[str, int] = {}  # queue -> chunks waiting in it
+        self._taken = 0  # chunks taken from any queue and not acknowledged
+        self.failovers = 0
+        self.cancellations = 0
+        self._upkeep_once()
+        self._threads = [
+            threading.Thread(target=self._send_loop, daemon=True, name="acefarm-send"),
+            threading.Thread(target=self._receive_loop, daemon=True, name="acefarm-receive"),
+            threading.Thread(target=self._upkeep_loop, daemon=True, name="acefarm-upkeep"),
+            threading.Thread(target=self._chores_loop, daemon=True, name="acefarm-chores"),
+        ]
+        for t in self._threads:
+            t.start()
+
+    # -- what the farm looks like (from the workers' heartbeats, re-read every UPKEEP_S) --
+    @property
+    def runtime(self) -> str:
+        runtimes = sorted({w.runtime for w in self._alive})
+        return runtimes[0] if len(runtimes) == 1 else ",".join(runtimes) or "python-unknown"
+
+    @property
+    def capacity(self) -> int:
+        return sum(w.slots for w in self._alive)
+
+    @property
+    def languages(self) -> dict[str, str]:
+        """What the live workers offer together (Python always: its jobs wait for a worker)."""
+        return self._offer
+
+    def status(self) -> FarmStatus:
+        return FarmStatus(
+            workers=len(self._alive),
+            slots=self.capacity,
+            busy=sum(w.busy for w in self._alive),
+            chunks_waiting=sum(self._waiting.values()),
+            chunks_taken=self._taken,
+            failovers=self.failovers,
+            cancellations=self.cancellations,
+        )
+
+    # -- the Dispatcher interface --------------------------------------------------------
+    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
+        fut: Future[JobResult] = Future()
+        self._outbox.put(((job, on_start), fut))
+        return fut
+
+    def cancel(self, fut: Future[JobResult]) -> bool:
+        """Cancel one job: O(1) here; its worker learns it from the batch's cancel set (written
+        in bulk by the chores thread) and drops it, queued or running."""
+        if fut.cancel():  # still in the outbox: never sent
+            with self._lock:
+                self.cancellations += 1
+            return True
+        with self._lock:
+            key = self._where.pop(fut, None)
+            if key is None:
+                if fut.running():  # taken from the outbox, not registered yet: _send drops it
+                    self._early_cancels.add(fut)
+                    self.cancellations += 1
+                    return True
+                return False
+            self._pending.pop(key, None)
+            self._answered(key[0])
+            self.cancellations += 1
+        self._chores.put(("cancel", *key))
+        if not fut.done():
+            fut.set_exception(CancelledError("cancelled"))
+        return True
+
+    def close(self) -> None:
+        self._closed.set()
+        self._outbox.put(STOP)
+        for t in self._threads:
+            t.join(timeout=5)
+        with self._lock:
+            for sent in self._pending.values():
+                if not sent.fut.done():
+                    sent.fut.set_exception(CancelledError("cancelled"))
+            self._pending.clear()
+            self._where.clear()
+
+    # -- sending -------------------------------------------------------------------------
+    def _send_loop(self) -> None:
+        while not self._closed.is_set():
+            live = next_batch(self._outbox, self.chunk, 0.003)
+            if live is None:
+                return
+            items = [(job, on_start, fut) for (job, on_start), fut in live]
+            for part in languages.split(items, lambda item: item[0].language):
+                try:
+                    self._send(part)
+                except Exception as exc:
+                    log.exception("cannot send a chunk")
+                    for job, _, fut in part:
+                        if not fut.done():
+                            fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
+
+    def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
+        """Send `items`, jobs of one language, as one chunk to that language's queue."""
+        language = items[0][0].language
+        queue_name = languages.queue_for(language)
+        runtime = self._runtime_for(language)
+        hashes = [job.content_hash(runtime) for job, _, _ in items]
+        keys = [f"{PREFIX}cache:{h}" for h in hashes]
+        try:
+            cached = self.redis.mget(keys)
+        except redis.RedisError:
+            cached = [None] * len(items)
+        batch = uuid.uuid4().hex
+        wire: list[tuple[str, Job, str]] = []
+        hits = []
+        now = time.monotonic()
+        for n, ((job, _, fut), h, hit) in enumerate(zip(items, hashes, cached)):
+            if hit:
+                hits.append(keys[n])
+                fut.set_result(replace(JobResult.from_dict(json.loads(hit)), id=job.id, cached=True))
+                continue
+            # On the wire a job is known by its place in the chunk: callers' ids need not be
+            # unique across requests (two GRPO groups may both say "group/0").
+            wire.append((str(n), job, h))
+        if hits:
+            self._touch(hits)
+            with self._lock:
+                self._early_cancels.difference_update(items[int(k)][2] for k in range(len(items)) if cached[k])
+        if not wire:
+            return
+        dropped = []
+        with self._lock:
+            kept = []
+            for w, job, h in wire:
+                _, on_start, fut = items[int(w)]
+                if fut in self._early_cancels:
+                    self._early_cancels.discard(fut)
+                    dropped.append(fut)
+                    continue
+                self._pending[(batch, w)] = _Sent(fut, job, on_start, now, attempt)
+                self._where[fut] = (batch, w)
+                kept.append((w, job, h))
+            wire = kept
+            if wire:
+                self._open[batch] = len(wire)
+        for fut in dropped:
+            if not fut.done():
+                fut.set_exception(CancelledError("cancelled"))
+        if not wire:
+            return
+        for tries in range(8):
+            try:
+                payload = self.encoder.encode(batch, self.reply, wire, refresh=attempt > 1)
+                with self._lock:
+                    if batch in self._open:
+                        self._batches[batch] = _Batch(time.monotonic(), queue=queue_name)
+                # argsrepr given: Celery would otherwise walk the whole payload to log its repr.
+                desc = f"chunk of {len(wire)} jobs"
+                self.app.send_task(TASK, args=[payload], queue=queue_name, task_id=batch, argsrepr=desc, kwargsrepr="")
+                return
+            except Exception as exc:
+                log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
+                time.sleep(min(5.0, 0.1 * 2**tries))
+        for w, job, _ in wire:
+            self._resolve(JobResult.infra_error(w, len(job.tests), "cannot reach the broker"), batch, None)
+
+    def _runtime_for(self, language: str) -> str:
+        """What a result of `language` depends on beside the job (part of its cache key):
+        Python's runtime, or the toolchain the workers run the language with."""
+        if language == PYTHON:
+            return self.runtime
+        return f"{language}:{self._offer.get(language, '')}"
+
+    def _touch(self, keys: list[str]) -> None:
+        """Cache hits become the most recently used entries (best effort)."""
+        try:
+            self.redis.zadd(CACHE_INDEX, dict.fromkeys(keys, time.time()), xx=True)
+        except redis.RedisError:
+            pass
+
+    # -- answers ---------------------------------------------------------------------------
+    def _answered(self, batch: str) -> None:
+        """One job of `batch` is answered or cancelled (called under the lock)."""
+        left = self._open.get(batch, 0) - 1
+        if left > 0:
+            self._open[batch] = left
+            return
+        self._open.pop(batch, None)
+        self._batches.pop(batch, None)
+        self._chores.put(("done", batch, ""))
+
+    def _take(self, batch: str, wire: str) -> _Sent | None:
+        """The job `wire` of `batch`, no longer pending (None: answered or withdrawn before)."""
+        with self._lock:
+            sent = self._pending.pop((batch, wire), None)
+            if sent is None:
+                return None
+            self._where.pop(sent.fut, None)
+            self._claimed(batch, time.monotonic())
+            self._answered(batch)
+            return sent
+
+    def _resolve(self, result: JobResult, batch: str, started: float | None) -> None:
+        sent = self._take(batch, result.id)
+        if sent is not None:
+            self._settle(sent, replace(result, id=sent.job.id), started)
+
+    def _settle(self, sent: _Sent, result: JobResult, started: float | None) -> None:
+        """Answer a taken job with `result` (which carries the caller's id)."""
+        if sent.fut.done():
+            return
+        with self._lock:
+            self._early_cancels.discard(sent.fut)  # a cancel that raced this answer
+        if sent.on_start is not None and started is not None:
+            # The worker's clock says when it started; placed on ours, within what we saw.
+            now = time.monotonic()
+            sent.on_start(min(now, max(sent.sent_at, now - (time.time() - started))))
+        sent.fut.set_result(result)
+
+    def _receive(self, raw: bytes) -> None:
+        """One reply. Its job is taken first, so that the result is built once, with the
+        caller's id; a reply for a job answered or withdrawn before is dropped unbuilt."""
+        data = json.loads(raw)
+        batch, started = data.pop("batch", ""), data.pop("started", None)
+        sent = self._take(batch, data["id"])
+        if sent is not None:
+            data["id"] = sent.job.id
+            self._settle(sent, JobResult.from_dict(data), started)
+
+    def _receive_loop(self) -> None:
+        pop = _popper(redis.Redis.from_url(self.app.conf.broker_url), self.reply)
+        while not self._closed.is_set():
+            try:
+                replies = pop()
+            except redis.RedisError as exc:  # Redis restarting: keep trying
+                log.warning("reply list unavailable: %s", exc)
+                time.sleep(0.5)
+                continue
+            for raw in replies:
+                try:
+                    self._receive(raw)
+                except Exception:
+                    log.exception("unreadable reply on %s", self.reply)
+
+    # -- upkeep: registry, failover, backstops ---------------------------------------------
+    def _upkeep_loop(self) -> None:
+        restore_every = max(1.0, self.visibility_timeout_s / 2)
+        last_restore = time.monotonic()
+        while not self._closed.wait(UPKEEP_S):
+            self._upkeep_once()
+            self._resend_late()
+            if time.monotonic() - last_restore >= restore_every:
+                last_restore = time.monotonic()
+                self._restore_visible()
+
+    def _upkeep_once(self) -> None:
+        try:
+            found = registry.census(self.redis)
+            requeued = [task for name in found.dead for task in registry.fail_over(self.redis, name)]
+            self._alive = found.alive
+            self._offer = languages.merged(w.offer for w in found.alive)
+            # The queues' lengths before what workers hold (a chunk moves from one to the other).
+            self._waiting, self._taken = registry.queued(self.redis, languages.QUEUES)
+            held = registry.held_tasks(self.redis, [w.name for w in found.alive])
+            self.redis.expire(self.reply, REPLY_TTL_S)
+        except redis.RedisError as exc:
+            log.warning("cannot read the worker registry: %s", exc)
+            return
+        with self._lock:
+            self.failovers += len(requeued)
+            now = time.monotonic()
+            for task in requeued:  # ours among them are at the front of their queue again
+                if task in self._batches:
+                    self._batches[task] = _Batch(now, front=True, queue=self._batches[task].queue)
+            for task in held:
+                self._claimed(task, now)
+        self._resend(self._lost(now), "taken from the queue by a worker that never recorded it")
+
+    def _claimed(self, batch: str, now: float) -> None:
+        """`batch` is seen taken by a worker (called under the lock)."""
+        b = self._batches.get(batch)
+        if b is not None and b.claimed_at is None:
+            b.claimed_at = now
+            if not b.front:
+                self._claims.setdefault(b.queue, collections.deque()).append((b.enqueued_at, now))
+
+    def _lost(self, now: float) -> list[str]:
+        """Batches taken from their queue that no worker holds (lost on the way to one: a
+        worker whose network died while it waited for work), seen so at two checks in a row:
+        their queue is empty, or a chunk enqueued after them in it was taken CLAIM_GRACE_S ago
+        or more. Called under the lock."""
+        for queue_name, claims in self._claims.items():
+            while claims and claims[0][1] <= now - CLAIM_GRACE_S:
+                enqueued, at = claims.popleft()
+                self._taken_enqueued[queue_name] = max(self._taken_enqueued.get(queue_name, enqueued), enqueued)
+                self._taken_at[queue_name] = max(self._taken_at.get(queue_name, at), at)
+        never = float("-inf")
+        lost = []
+        for batch, b in self._batches.items():
+            if b.claimed_at is not None or now - b.enqueued_at < CLAIM_GRACE_S:
+                continue
+            if b.front:
+                behind = self._taken_at.get(b.queue, never) > b.enqueued_at
+            else:
+                behind = self._taken_enqueued.get(b.queue, never) > b.enqueued_at
+            if self._waiting.get(b.queue, 0) == 0 or behind:
+                if b.suspect:
+                    lost.append(batch)
+                b.suspect = True
+            else:
+                b.suspect = False
+        return lost
+
+    def _resend(self, batches: list[str], why: str) -> None:
+        """Send the unanswered jobs of lost `batches` again, as new chunks."""
+        if not batches:
+            return
+        gone = set(batches)
+        again = self._withdraw(lambda key, _: key[0] in gone)
+        with self._lock:
+            self.failovers += len(batches)
+        log.warning("%d chunks (%d jobs) %s; sending them again", len(batches), len(again), why)
+        self._send_again(again)
+
+    def _withdraw(self, which: Callable[[tuple[str, str], _Sent], bool]) -> list[_Sent]:
+        """Take the pending jobs `which` selects out of their batches (to send them again)."""
+        with self._lock:
+            taken = [(k, v) for k, v in self._pending.items() if which(k, v)]
+            for k, v in taken:
+                del self._pending[k]
+                self._where.pop(v.fut, None)
+                self._answered(k[0])
+        return [v for _, v in taken]
+
+    def _send_again(self, jobs: list[_Sent]) -> None:
+        """Send withdrawn jobs as new chunks (CHUNK at a time, one language each), each counting
+        one more attempt."""
+        for same in languages.split(jobs, lambda s: s.job.language):
+            for at in range(0, len(same), self.chunk):
+                part = same[at : at + self.chunk]
+                self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
+
+    def _restore_visible(self) -> None:
+        """The backstop: chunks unacknowledged past the visibility timeout and held by no live
+        worker go back on the queue (registry.restore_unheld)."""
+        try:
+            self.failovers += registry.restore_unheld(
+                self.redis, self.visibility_timeout_s, [w.name for w in self._alive]
+            )
+        except redis.RedisError as exc:
+            log.warning("cannot restore unacknowledged chunks: %s", exc)
+
+    def _resend_late(self) -> None:
+        now = time.monotonic()
+        late = self._withdraw(lambda _, v: now - v.sent_at > self.resend_after_s)
+        again = []
+        for sent in late:
+            if sent.attempt > 2:
+                sent.fut.set_result(
+                    JobResult.infra_error(sent.job.id, len(sent.job.tests), "no answer from any worker")
+                )
+            else:
+                again.append(sent)
+        if again:
+            log.warning("%d jobs unanswered after %.0fs; sending them again", len(again), self.resend_after_s)
+            self._send_again(again)
+
+    def _chores_loop(self) -> None:
+        """Write cancellations and forget finished batches, many per round trip."""
+        while not self._closed.is_set():
+            try:
+                first = self._chores.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            items = [first]
+            while len(items) < 4096:
+                try:
+                    items.append(self._chores.get(timeout=0.002))
+                except queue.Empty:
+                    break
+            try:
+                retrying(lambda: self._write_chores(items), attempts=4)  # noqa: B023  called at once
+            except redis.RedisError as exc:
+                log.warning("cannot write %d cancellations/cleanups: %s", len(items), exc)
+
+    def _write_chores(self, items: list[tuple[str, str, str]]) -> None:
+        cancels: dict[str, list[str]] = {}
+        done = []
+        for what, batch, wire in items:
+            if what == "cancel":
+                cancels.setdefault(batch, []).append(wire)
+            else:
+                done.append(batch)
+        with self.redis.pipeline(transaction=False) as p:
+            for batch, wires in cancels.items():
+                p.sadd(cancel_key(batch), *wires)
+                p.expire(cancel_key(batch), CANCEL_TTL_S)
+            for b in done:  # late redeliveries of a finished batch publish nothing more
+                p.set(done_key(b), 1, ex=DONE_TTL_S)
+            if done:
+                p.delete(*[seen_key(b) for b in done])
+            p.execute()
