@@ -30,7 +30,9 @@ measured in the same run):
    unchanged: every result must come back cached (the embedded server's cache on (b),
    Redis on (c)).
 
-The last line printed is the ratio cluster/embedded, (c)/(a) (target >= 0.7).
+Targets (2 cores): RL step p50 <= 400 ms on (b) and <= 450 ms on (c), a cached repeat
+<= 60 ms; each RL line names its target. The last line printed is the ratio
+cluster/embedded, (c)/(a) (target >= 0.85; DESIGN.md section 6 asks at least 0.7).
 Exits non-zero when a correctness check fails or a service cannot start.
 """
 
@@ -79,6 +81,9 @@ RL_PROGRAMS = 256
 START_TIMEOUT_S = 60
 RPC_TIMEOUT_S = 300
 PATHS = {"a": "embedded", "b": "serve", "c": "cluster"}
+RL_TARGET_MS = {"b": 400, "c": 450}  # p50 of a fresh step
+CACHED_TARGET_MS = 60  # p50 of its fully cached repeat
+RATIO_TARGET = 0.85  # cluster / embedded throughput
 
 
 def acefarm_command() -> list[str]:
@@ -585,18 +590,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({p}) {PATHS[p]:9s} median {medians[p]:7.1f} programs/s [{fmt_rates(rates[p])}]")
         print()
         for p in rl_paths:
-            print(f"RL step ({p}) {PATHS[p]:9s} {fmt_latency(report['rl_step'][PATHS[p]])}")
+            print(
+                f"RL step ({p}) {PATHS[p]:9s} {fmt_latency(report['rl_step'][PATHS[p]])}  "
+                f"(target p50 <= {RL_TARGET_MS[p]} ms)"
+            )
         for p in rl_paths:
             print(
                 f"RL step ({p}) cached    {fmt_latency(report['rl_step'][f'{PATHS[p]}_cached_repeat'])}  "
-                f"(all {RL_PROGRAMS} results cached=True)"
+                f"(all {RL_PROGRAMS} results cached=True; target p50 <= {CACHED_TARGET_MS} ms)"
             )
+        if "b" in rl_ms and "c" in rl_ms:  # steps alternate (b), (c): each pair saw the same machine
+            paired = statistics.median(c / b for b, c in zip(rl_ms["b"], rl_ms["c"]))
+            report["rl_step"]["paired_ratio_cluster_over_serve"] = paired
+            print(f"RL step (c)/(b), median of the paired steps: {paired:.2f}")
         print()
         report["ratio_serve_over_embedded"] = medians["b"] / medians["a"]
         print(f"ratio serve/embedded (b)/(a): {report['ratio_serve_over_embedded']:.2f}")
         if "c" in medians:
             report["ratio_cluster_over_embedded"] = medians["c"] / medians["a"]
-            last = f"ratio cluster/embedded (c)/(a): {report['ratio_cluster_over_embedded']:.2f} (target >= 0.7)"
+            ratio = report["ratio_cluster_over_embedded"]
+            last = f"ratio cluster/embedded (c)/(a): {ratio:.2f} (target >= {RATIO_TARGET})"
         else:
             report["ratio_cluster_over_embedded"] = None
             last = "ratio cluster/embedded (c)/(a): n/a (--skip-cluster)"

@@ -169,10 +169,16 @@ def test_a_client_that_goes_away_cancels_its_job(http_farm):
 def test_requests_are_counted_by_route_and_status(http_farm):
     before = metric(http_farm.metrics, "acefarm_http_requests_total", route="/v1/info", status="200")
     requests.get(f"{http_farm.url}/v1/info", timeout=30)
-    assert metric(http_farm.metrics, "acefarm_http_requests_total", route="/v1/info", status="200") == before + 1
+    wait_for(  # counted once the response is out: the client may read it first
+        lambda: metric(http_farm.metrics, "acefarm_http_requests_total", route="/v1/info", status="200") == before + 1,
+        "the request counted",
+    )
     rejected = metric(http_farm.metrics, "acefarm_rejected_total", code="INVALID_ARGUMENT")
     post(http_farm, "/v1/execute", {"id": "x"})
-    assert metric(http_farm.metrics, "acefarm_rejected_total", code="INVALID_ARGUMENT") == rejected + 1
+    wait_for(
+        lambda: metric(http_farm.metrics, "acefarm_rejected_total", code="INVALID_ARGUMENT") == rejected + 1,
+        "the refusal counted",
+    )
     passed = metric(http_farm.metrics, "acefarm_jobs_total", verdict="passed")
     job = {"id": "counted", "program": f"x = {time.time_ns()}", "tests": ["assert x > 0"]}  # never cached
     assert post(http_farm, "/v1/execute", job).json()["verdict"] == "passed"
