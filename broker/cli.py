@@ -415,10 +415,9 @@ def serve(
 )
 @click.option(
     "--threads",
-    default=2,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Chunks run at once (their jobs share this worker's sandbox slots).",
+    help="Chunks run at once (their jobs share this worker's sandbox slots; default: 1 with one slot, else 2).",
 )
 @click.option(
     "--visibility-timeout",
@@ -443,7 +442,7 @@ def serve(
 @executor_options
 def worker(
     broker_url: str,
-    threads: int,
+    threads: int | None,
     visibility_timeout: int,
     name: str | None,
     cache_mb: int,
