@@ -360,9 +360,15 @@ class CeleryDispatcher:
         data = json.loads(raw)
         batch, started = data.pop("batch", ""), data.pop("started", None)
         sent = self._take(batch, data["id"])
-        if sent is not None:
-            data["id"] = sent.job.id
-            self._settle(sent, JobResult.from_dict(data), started)
+        if sent is None:
+            return
+        data["id"] = sent.job.id
+        try:
+            result = JobResult.from_dict(data)
+        except Exception as exc:  # taken: it is answered here or never
+            log.exception("unreadable result for job %s on %s", sent.job.id, self.reply)
+            result = JobResult.infra_error(sent.job.id, len(sent.job.tests), f"unreadable result from a worker: {exc}")
+        self._settle(sent, result, started)
 
     def _receive_loop(self) -> None:
         pop = _popper(redis.Redis.from_url(self.app.conf.broker_url), self.reply)

@@ -282,3 +282,33 @@ def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, blmpop)
         assert pop() == [b"late"]
     finally:
         server.stop()
+
+
+def test_a_reply_that_does_not_read_fails_its_job_rather_than_losing_it(redis_server):
+    """The dispatcher takes a job off its pending list before it builds the job's result: a
+    reply that does not build answers the job `infra_error` (never a future left waiting), and
+    a later reply for the same job is dropped."""
+    from kombu import Connection
+
+    from broker.cluster import QUEUE
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        fut = dispatcher.submit(Job.from_dict({"id": "mine", "program": "x = 1", "tests": ["assert x == 1"]}))
+        with Connection(redis_server.url) as conn:  # the chunk, as a worker would take it
+            payload = conn.SimpleQueue(QUEUE, no_ack=True).get(timeout=10).payload[0][0]
+        batch, wire = payload["batch"], payload["jobs"][0]["id"]
+        r = redis_server.client()
+        r.rpush(dispatcher.reply, json.dumps({"id": wire, "batch": batch, "verdict": "no such verdict", "tests": []}))
+        result = fut.result(timeout=10)
+        assert result.id == "mine" and result.verdict is Verdict.INFRA_ERROR
+        assert "unreadable result" in result.message
+        late = {"id": wire, "batch": batch, "verdict": "passed", "tests": [{"verdict": "passed"}]}
+        r.rpush(dispatcher.reply, json.dumps(late))
+        deadline = time.monotonic() + 10
+        while r.llen(dispatcher.reply) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert r.llen(dispatcher.reply) == 0 and fut.result().verdict is Verdict.INFRA_ERROR
+    finally:
+        dispatcher.close()
