@@ -15,9 +15,14 @@ from .batching import STOP, next_batch
 from .client import Client
 from .dispatcher import FarmStatus, OnStart
 
+FIRST_STREAM = 32  # jobs in a stream while none are in flight; each later one up to those in flight
+
 
 class RemoteDispatcher:
-    """Batches submitted jobs into streaming ExecuteBatch calls on a few threads."""
+    """Batches submitted jobs into streaming ExecuteBatch calls on a few threads. Streams start
+    small and grow (each at most the jobs already in flight, at least FIRST_STREAM, at most
+    `chunk`): the farm starts on a run's first jobs while its client still reads the rest,
+    and a long run still travels in few, large streams."""
 
     def __init__(
         self, target: str, token: str | None = None, tls: bool | str | None = None, chunk: int = 256, parallel: int = 4
@@ -31,6 +36,8 @@ class RemoteDispatcher:
         # server refuses then what it no longer has).
         self.languages = {name: info.toolchains.get(name, "") for name in languages.ordered(info.languages)}
         self.chunk = chunk
+        self._lock = threading.Lock()
+        self._in_flight = 0  # jobs in streams not answered yet
         self._queue: queue.Queue[object] = queue.Queue()
         self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(parallel)]
         for t in self._threads:
@@ -59,21 +66,36 @@ class RemoteDispatcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _stream_size(self) -> int:
+        with self._lock:
+            return min(self.chunk, max(FIRST_STREAM, self._in_flight))
+
     def _work(self) -> None:
         while True:
-            live = next_batch(self._queue, self.chunk, 0.005)
+            live = next_batch(self._queue, self._stream_size, 0.005)
             if live is None:
                 return
-            for part in _by_size(live, MAX_REQUEST_BYTES):
-                try:
-                    results = self.client.execute_many([job for job, _ in part])
-                except Exception as exc:
-                    details = getattr(exc, "details", None)
-                    detail = details() if callable(details) else exc
-                    message = f"the farm did not score this job: {detail}"
-                    results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]
-                for (_, fut), result in zip(part, results):
-                    fut.set_result(result)
+            with self._lock:
+                self._in_flight += len(live)
+            try:
+                self._stream(live)
+            finally:
+                with self._lock:
+                    self._in_flight -= len(live)
+
+    def _stream(self, live: list[tuple[Job, Future[JobResult]]]) -> None:
+        """Score `live` in one or more ExecuteBatch calls (MAX_REQUEST_BYTES each) and resolve
+        each job's future (`infra_error` for a call the farm did not answer)."""
+        for part in _by_size(live, MAX_REQUEST_BYTES):
+            try:
+                results = self.client.execute_many([job for job, _ in part])
+            except Exception as exc:
+                details = getattr(exc, "details", None)
+                detail = details() if callable(details) else exc
+                message = f"the farm did not score this job: {detail}"
+                results = [JobResult.infra_error(job.id, len(job.tests), str(message)) for job, _ in part]
+            for (_, fut), result in zip(part, results):
+                fut.set_result(result)
 
 
 MAX_REQUEST_BYTES = 16 << 20  # well under the server's 64 MiB message limit
