@@ -52,6 +52,16 @@ from .dispatcher import FarmStatus, OnStart
 log = logging.getLogger(__name__)
 
 
+def _cached_result(text: bytes, job_id: str) -> JobResult | None:
+    """A cache entry as the result of job `job_id`, marked cached; None when it does not read
+    (written by another version, say): the job then runs, as on a miss."""
+    try:
+        return replace(JobResult.from_dict(json.loads(text)), id=job_id, cached=True)
+    except Exception as exc:
+        log.warning("unreadable cache entry for job %s (%s); running it", job_id, exc)
+        return None
+
+
 def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
     """A call that waits up to a second for replies on `key` and returns up to `most` of
     them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP where Redis lacks it."""
@@ -63,9 +73,8 @@ def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[],
             try:
                 found = conn.execute_command("BLMPOP", 1, 1, key, "LEFT", "COUNT", most)
                 return list(found[1]) if found else []
-            except redis.exceptions.ResponseError as exc:
-                if "unknown command" not in str(exc).lower():
-                    raise
+            except redis.exceptions.ResponseError as exc:  # unknown, or not allowed (ACL), or a proxy's
+                log.info("BLMPOP refused (%s): reading replies with BLPOP and LPOP", exc)
                 modern = False
         item = conn.blpop([key], timeout=1)
         if item is None:
@@ -249,12 +258,15 @@ class CeleryDispatcher:
             cached = [None] * len(items)
         batch = uuid.uuid4().hex
         wire: list[tuple[str, Job, str]] = []
-        hits = []
+        hits: list[str] = []
+        answered: list[Future[JobResult]] = []
         now = time.monotonic()
         for n, ((job, _, fut), h, hit) in enumerate(zip(items, hashes, cached)):
-            if hit:
+            found = _cached_result(hit, job.id) if hit else None
+            if found is not None:
                 hits.append(keys[n])
-                fut.set_result(replace(JobResult.from_dict(json.loads(hit)), id=job.id, cached=True))
+                answered.append(fut)
+                fut.set_result(found)
                 continue
             # On the wire a job is known by its place in the chunk: callers' ids need not be
             # unique across requests (two GRPO groups may both say "group/0").
@@ -262,7 +274,7 @@ class CeleryDispatcher:
         if hits:
             self._touch(hits)
             with self._lock:
-                self._early_cancels.difference_update(items[int(k)][2] for k in range(len(items)) if cached[k])
+                self._early_cancels.difference_update(answered)
         if not wire:
             return
         dropped = []
@@ -343,16 +355,20 @@ class CeleryDispatcher:
             self._settle(sent, replace(result, id=sent.job.id), started)
 
     def _settle(self, sent: _Sent, result: JobResult, started: float | None) -> None:
-        """Answer a taken job with `result` (which carries the caller's id)."""
+        """Answer a taken job with `result` (which carries the caller's id). Whatever else
+        fails here, the future gets its result: the job is off the pending list already."""
         if sent.fut.done():
             return
-        with self._lock:
-            self._early_cancels.discard(sent.fut)  # a cancel that raced this answer
-        if sent.on_start is not None and started is not None:
+        if sent.on_start is not None and isinstance(started, (int, float)) and not isinstance(started, bool):
             # The worker's clock says when it started; placed on ours, within what we saw.
             now = time.monotonic()
-            sent.on_start(min(now, max(sent.sent_at, now - (time.time() - started))))
+            try:
+                sent.on_start(min(now, max(sent.sent_at, now - (time.time() - started))))
+            except Exception:
+                log.exception("on_start of job %s failed", sent.job.id)
         sent.fut.set_result(result)
+        with self._lock:  # a cancel that raced this answer marked it (cancel() found it taken)
+            self._early_cancels.discard(sent.fut)
 
     def _receive(self, raw: bytes) -> None:
         """One reply. Its job is taken first, so that the result is built once, with the
@@ -375,7 +391,7 @@ class CeleryDispatcher:
         while not self._closed.is_set():
             try:
                 replies = pop()
-            except redis.RedisError as exc:  # Redis restarting: keep trying
+            except Exception as exc:  # Redis restarting (or any surprise): this thread must live on
                 log.warning("reply list unavailable: %s", exc)
                 time.sleep(0.5)
                 continue
@@ -390,11 +406,14 @@ class CeleryDispatcher:
         restore_every = max(1.0, self.visibility_timeout_s / 2)
         last_restore = time.monotonic()
         while not self._closed.wait(UPKEEP_S):
-            self._upkeep_once()
-            self._resend_late()
-            if time.monotonic() - last_restore >= restore_every:
-                last_restore = time.monotonic()
-                self._restore_visible()
+            try:  # failover and the backstops stop with this thread: it must outlive any surprise
+                self._upkeep_once()
+                self._resend_late()
+                if time.monotonic() - last_restore >= restore_every:
+                    last_restore = time.monotonic()
+                    self._restore_visible()
+            except Exception:
+                log.exception("upkeep failed; trying again in %.0f s", UPKEEP_S)
 
     def _upkeep_once(self) -> None:
         try:

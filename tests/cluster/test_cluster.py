@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from broker.client import Client
-from executor import ExecutorConfig, Job, Pool, Verdict
+from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
 from tests import humaneval_support, unwritable_support
 
 from .procs import start_server, start_worker
@@ -259,19 +259,25 @@ def test_unwritable_results_cross_the_cluster(redis_server, tmp_path):
         worker.kill()
 
 
-@pytest.mark.parametrize("blmpop", [True, False], ids=["redis-7-blmpop", "without-blmpop"])
-def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, blmpop):
+@pytest.mark.parametrize("redis_has", ["blmpop", "no-blmpop", "blmpop-denied"])
+def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, redis_has):
     """The dispatcher reads its replies up to 256 per round trip: BLMPOP, or BLPOP then LPOP on
-    a Redis without it (here: the command renamed away), in order, none lost or repeated."""
+    a Redis that refuses it (here: the command renamed away, or an ACL user not allowed it), in
+    order, none lost or repeated."""
     from broker.cluster_dispatcher import _popper
 
     from .procs import RedisServer
 
-    server = RedisServer(tmp_path, persistent=False, extra=[] if blmpop else ["--rename-command", "BLMPOP", ""])
+    extra = ["--rename-command", "BLMPOP", ""] if redis_has == "no-blmpop" else []
+    server = RedisServer(tmp_path, persistent=False, extra=extra)
     try:
         r = server.client()
+        conn = r
+        if redis_has == "blmpop-denied":
+            r.execute_command("ACL", "SETUSER", "farm", "on", ">pw", "~*", "&*", "+@all", "-blmpop")
+            conn = redis.Redis(host="127.0.0.1", port=server.port, username="farm", password="pw")
         r.rpush("replies", *[f"r{i}".encode() for i in range(300)])
-        pop = _popper(r, "replies")
+        pop = _popper(conn, "replies")
         got = [pop(), pop()]
         assert [len(g) for g in got] == [256, 44]
         assert [x.decode() for g in got for x in g] == [f"r{i}" for i in range(300)]
@@ -288,16 +294,12 @@ def test_a_reply_that_does_not_read_fails_its_job_rather_than_losing_it(redis_se
     """The dispatcher takes a job off its pending list before it builds the job's result: a
     reply that does not build answers the job `infra_error` (never a future left waiting), and
     a later reply for the same job is dropped."""
-    from kombu import Connection
-
-    from broker.cluster import QUEUE
     from broker.cluster_dispatcher import CeleryDispatcher
 
     dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
     try:
         fut = dispatcher.submit(Job.from_dict({"id": "mine", "program": "x = 1", "tests": ["assert x == 1"]}))
-        with Connection(redis_server.url) as conn:  # the chunk, as a worker would take it
-            payload = conn.SimpleQueue(QUEUE, no_ack=True).get(timeout=10).payload[0][0]
+        payload = _next_chunk(redis_server.url)
         batch, wire = payload["batch"], payload["jobs"][0]["id"]
         r = redis_server.client()
         r.rpush(dispatcher.reply, json.dumps({"id": wire, "batch": batch, "verdict": "no such verdict", "tests": []}))
@@ -310,5 +312,57 @@ def test_a_reply_that_does_not_read_fails_its_job_rather_than_losing_it(redis_se
         while r.llen(dispatcher.reply) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert r.llen(dispatcher.reply) == 0 and fut.result().verdict is Verdict.INFRA_ERROR
+    finally:
+        dispatcher.close()
+
+
+def _next_chunk(url):
+    """The next chunk on the farm's queue, as a worker would take it."""
+    from kombu import Connection
+
+    from broker.cluster import QUEUE
+
+    with Connection(url) as conn:
+        return conn.SimpleQueue(QUEUE, no_ack=True).get(timeout=10).payload[0][0]
+
+
+def test_a_reply_with_a_bad_start_time_still_answers_its_job(redis_server):
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    seen = []
+    try:
+        job = Job.from_dict({"id": "mine", "program": "x = 1", "tests": ["assert x == 1"]})
+        fut = dispatcher.submit(job, on_start=seen.append)
+        payload = _next_chunk(redis_server.url)
+        reply = {"id": payload["jobs"][0]["id"], "batch": payload["batch"], "started": "not a time"}
+        reply |= {"verdict": "passed", "tests": [{"verdict": "passed"}]}
+        redis_server.client().rpush(dispatcher.reply, json.dumps(reply))
+        result = fut.result(timeout=10)
+        assert result.id == "mine" and result.verdict is Verdict.PASSED and seen == []
+    finally:
+        dispatcher.close()
+
+
+def test_an_unreadable_cache_entry_is_a_miss_not_a_failure(redis_server):
+    """A cache entry that does not read (another version wrote it, say) makes its job run; the
+    other jobs of the chunk are answered from the cache as usual."""
+    from broker.cluster import PREFIX
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        jobs = [Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}) for i in range(2)]
+        runtime = dispatcher.runtime
+        r = redis_server.client()
+        r.set(f"{PREFIX}cache:{jobs[0].content_hash(runtime)}", b"{not json")
+        good = JobResult("j1", Verdict.FAILED, (TestResult(Verdict.FAILED, "no"),))
+        r.set(f"{PREFIX}cache:{jobs[1].content_hash(runtime)}", json.dumps(good.to_dict()))
+        futs = [dispatcher.submit(j) for j in jobs]
+        hit = futs[1].result(timeout=10)
+        assert hit.cached and hit.id == "j1" and hit.verdict is Verdict.FAILED
+        payload = _next_chunk(redis_server.url)  # the unreadable one was sent to run
+        assert [d["program"] for d in payload["jobs"]] == ["x = 0"]
+        assert not futs[0].done()
     finally:
         dispatcher.close()
