@@ -64,7 +64,8 @@ def _cached_result(text: bytes, job_id: str) -> JobResult | None:
 
 def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
     """A call that waits up to a second for replies on `key` and returns up to `most` of
-    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP where Redis lacks it."""
+    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP once BLMPOP is refused (an older
+    Redis, a user not allowed it, a proxy)."""
     modern = True
 
     def pop() -> list[bytes]:
