@@ -312,7 +312,9 @@ class CeleryDispatcher:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
                 time.sleep(min(5.0, 0.1 * 2**tries))
         for w, job, _ in wire:
-            self._resolve(JobResult.infra_error(w, len(job.tests), "cannot reach the broker"), batch, None)
+            sent = self._take(batch, w)
+            if sent is not None:
+                self._settle(sent, JobResult.infra_error(job.id, len(job.tests), "cannot reach the broker"), None)
 
     def _runtime_for(self, language: str) -> str:
         """What a result of `language` depends on beside the job (part of its cache key):
@@ -349,11 +351,6 @@ class CeleryDispatcher:
             self._claimed(batch, time.monotonic())
             self._answered(batch)
             return sent
-
-    def _resolve(self, result: JobResult, batch: str, started: float | None) -> None:
-        sent = self._take(batch, result.id)
-        if sent is not None:
-            self._settle(sent, replace(result, id=sent.job.id), started)
 
     def _settle(self, sent: _Sent, result: JobResult, started: float | None) -> None:
         """Answer a taken job with `result` (which carries the caller's id). Whatever else
