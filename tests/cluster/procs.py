@@ -221,6 +221,16 @@ def start_server(tmp: pathlib.Path, *args: str, port: int | None = None, name: s
     return p, bound
 
 
+def raw_call(port, method, data, timeout=30, metadata=()):
+    """Send raw bytes to a Farm method; returns (status code, details, response bytes)."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        call = ch.unary_unary(f"/acefarm.v1.Farm/{method}")
+        try:
+            return grpc.StatusCode.OK, "", call(data, timeout=timeout, metadata=metadata)
+        except grpc.RpcError as exc:
+            return exc.code(), exc.details(), b""
+
+
 def wait_healthy(port: int, timeout: float = 30) -> None:
     def ok() -> bool:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:

@@ -15,19 +15,9 @@ from broker.protos import pb
 from executor import Verdict
 from tests import formats_support, unwritable_support
 
-from .procs import ACEFARM, ROOT, free_port, start_server, wait_healthy
+from .procs import ACEFARM, ROOT, free_port, raw_call, start_server, wait_healthy
 
 ADD = "def add(a, b):\n    return a + b\n"
-
-
-def raw_call(port, method, data, timeout=30, metadata=()):
-    """Send raw bytes to a Farm method; returns (status code, details, response bytes)."""
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
-        call = ch.unary_unary(f"/acefarm.v1.Farm/{method}")
-        try:
-            return grpc.StatusCode.OK, "", call(data, timeout=timeout, metadata=metadata)
-        except grpc.RpcError as exc:
-            return exc.code(), exc.details(), b""
 
 
 def test_execute_batch_score_and_info(embedded_server):
