@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--repeat", type=int, default=3, help="timed repeats of each path; medians reported")
+    ap.add_argument("--repeat", type=int, default=5, help="timed repeats of each path; medians reported")
     ap.add_argument("--rl-steps", type=int, default=5, help="synthetic GRPO steps per path")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     ap.add_argument("--skip-cluster", action="store_true", help="no Redis, no workers: paths (a) and (b) only")
