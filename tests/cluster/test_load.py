@@ -5,9 +5,9 @@ What each test holds the farm to:
 - failover: HumanEval x3 through the server, a worker SIGKILLed mid-run (default visibility
   timeout) and a fresh one started: every result arrives exactly once and right, within 60 s
   of the kill;
-- memory: a Score of 32 programs x 2 tests of ~1 MiB raises the server's RSS and Redis's
-  used_memory by less than 3x the request; a Score of 2,000 tests costs at most 2x an
-  Execute of the same tests;
+- memory: a Score of 32 programs x 2 tests of ~1 MiB raises the server's peak RSS (median of
+  five) and Redis's used_memory by less than 3x the request; a Score of 2,000 tests costs at
+  most 2x an Execute of the same tests;
 - membership: a SIGKILLed worker leaves GetInfo's slots and the `acefarm:workers` registry
   within 15 s, a SIGTERMed one within 3 s; with no worker alive, GetInfo says 0 slots;
 - abandoned streams: 100 ExecuteBatch streams cancelled by their clients run none of their
