@@ -304,10 +304,18 @@ public class Main {
       return -1;
     }
   }
+  // One of this JVM's own threads, asked right before each kill: the JVM starts threads
+  // (compilers, cleaners) while the loop runs, and SIGKILL to any of them ends the program.
+  static boolean ours(long pid, long me) {
+    try {
+      for (String l : Files.readAllLines(Paths.get("/proc/" + pid + "/status")))
+        if (l.startsWith("Tgid:")) return Long.parseLong(l.substring(5).trim()) == me;
+    } catch (Exception e) {
+    }
+    return false;
+  }
   public static void main(String[] a) throws Exception {
     long me = ProcessHandle.current().pid(), forker = parentOf(me), zygote = parentOf(forker);
-    Set<Long> mine = new HashSet<>();
-    for (String t : new File("/proc/self/task").list()) mine.add(Long.parseLong(t));
     for (String name : new File("/proc").list()) {
       if (!name.matches("[0-9]+")) continue;
       long pid = Long.parseLong(name);
@@ -321,10 +329,10 @@ public class Main {
         }
       }
     ProcessHandle.allProcesses().forEach(p -> {
-      if (!mine.contains(p.pid()) && p.destroyForcibly()) System.out.println("KILLED " + p.pid());
+      if (!ours(p.pid(), me) && p.destroyForcibly()) System.out.println("KILLED " + p.pid());
     });
     for (long pid = 1; pid <= 4096; pid++) {
-      if (mine.contains(pid)) continue;
+      if (ours(pid, me)) continue;
       Optional<ProcessHandle> p = ProcessHandle.of(pid);
       if (p.isPresent() && p.get().destroyForcibly()) System.out.println("KILLED " + pid);
     }
@@ -354,6 +362,22 @@ func parentOf(pid int) int {
 	return p
 }
 
+// One of this program's own threads, asked right before each kill: the runtime starts threads
+// while the loop runs, and SIGKILL to any of them ends the program.
+func ours(pid, me int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Tgid:") {
+			t, _ := strconv.Atoi(strings.TrimSpace(l[5:]))
+			return t == me
+		}
+	}
+	return false
+}
+
 func main() {
 	me := os.Getpid()
 	forker := os.Getppid()
@@ -379,14 +403,8 @@ func main() {
 	if syscall.Kill(-1, syscall.SIGKILL) == nil {
 		fmt.Println("KILLED -1")
 	}
-	mine := map[int]bool{}
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, t := range tasks {
-		tid, _ := strconv.Atoi(t.Name())
-		mine[tid] = true
-	}
 	for pid := 1; pid <= 4096; pid++ {
-		if mine[pid] {
+		if ours(pid, me) {
 			continue
 		}
 		if syscall.Kill(pid, syscall.SIGKILL) == nil {
