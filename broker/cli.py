@@ -415,9 +415,11 @@ def serve(
 )
 @click.option(
     "--threads",
-    default=None,
+    default=2,
+    show_default=True,
     type=click.IntRange(1, 64),
-    help="Chunks run at once (their jobs share this worker's sandbox slots; default: 1 with one slot, else 2).",
+    help="Chunks in progress at once (their jobs share this worker's sandbox slots). Past the first, "
+    "a chunk is taken only while the current one's last jobs run; 1: only once it is done.",
 )
 @click.option(
     "--visibility-timeout",
@@ -442,7 +444,7 @@ def serve(
 @executor_options
 def worker(
     broker_url: str,
-    threads: int | None,
+    threads: int,
     visibility_timeout: int,
     name: str | None,
     cache_mb: int,

@@ -16,8 +16,9 @@ Rules (DESIGN section 5):
   sent when the last such worker died waits for one, like a Python job with no worker at all,
   up to the resend backstop below. Everything else here holds for every queue alike: the
   queue a chunk was sent to is the one failover puts it back on (kombu's routing key).
-- `acks_late`, prefetch 1, `reject_on_worker_lost`, a hard time limit: a worker killed
-  mid-chunk loses nothing. Workers beat every 2 s and list the chunks they hold; a dispatcher
+- `acks_late`, `reject_on_worker_lost`, a hard time limit: a worker killed mid-chunk loses
+  nothing. A worker holds one chunk, and a second only from when the first's last jobs run
+  (prefetch.py). Workers beat every 2 s and list the chunks they hold; a dispatcher
   that sees a worker's liveness key lapse puts its chunks back at the front of the queue at
   once (registry.py), so a dead worker delays its jobs by seconds. The Redis visibility
   timeout stays as the backstop for what heartbeats cannot see. Deliveries are counted per

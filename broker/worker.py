@@ -52,6 +52,7 @@ from .cluster import (
     seen_key,
 )
 from .metrics import WorkerMetrics
+from .prefetch import FetchGate
 
 log = logging.getLogger(__name__)
 VERDICTS = frozenset(v.value for v in Verdict)
@@ -62,9 +63,17 @@ class Worker:
     it has parsed, and the bound of the result cache it fills. Made once by run_worker; the
     chunk task reaches it through the Celery app (make_app's `worker`)."""
 
-    def __init__(self, name: str, pool: Pool, r: redis.Redis[bytes], cache_bytes: int = DEFAULT_CACHE_MB << 20) -> None:
+    def __init__(
+        self,
+        name: str,
+        pool: Pool,
+        r: redis.Redis[bytes],
+        cache_bytes: int = DEFAULT_CACHE_MB << 20,
+        gate: FetchGate | None = None,
+    ) -> None:
         self.name = name
         self.pool = pool
+        self.gate = gate
         self.redis = r
         self.cache_bytes = cache_bytes
         self.suites = WorkerSuites(pool.config.rules)
@@ -110,12 +119,16 @@ class Worker:
 
     def hold(self, task_id: str, delivery_tag: str) -> None:
         """A chunk was taken from the queue (it may wait in Celery's backlog before it runs)."""
+        if self.gate is not None:
+            self.gate.received(task_id)
         try:
             registry.hold(self.redis, self.name, task_id, delivery_tag)
         except redis.RedisError as exc:  # the visibility timeout still covers it
             log.warning("cannot record chunk %s as held: %s", task_id, exc)
 
     def release(self, task_id: str) -> None:
+        if self.gate is not None:
+            self.gate.submitted(task_id)  # if it ended before its jobs were submitted
         try:
             registry.release(self.redis, self.name, task_id)
         except redis.RedisError as exc:
@@ -159,9 +172,18 @@ class Worker:
         jobs = [(d, j) for d, j in built if isinstance(j, Job)]
         started: dict[str, float] = {}
         futures: dict[Future[JobResult], tuple[Job, str | None]] = {}
+        gate = self.gate
+
+        def on_start(job_id: str) -> None:
+            started[job_id] = time.time()
+            if gate is not None:
+                gate.poke()
+
         for d, job in jobs:
-            fut = self.pool.submit(job, lambda i=job.id: started.__setitem__(i, time.time()))  # type: ignore[misc]
+            fut = self.pool.submit(job, functools.partial(on_start, job.id))
             futures[fut] = (job, d.get("hash"))
+        if gate is not None:
+            gate.submitted(task_id)
         stop = threading.Event()
         watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, self.pool, stop), daemon=True)
         watcher.start()
@@ -292,7 +314,7 @@ def _heartbeat(worker: Worker, stop: threading.Event) -> None:
 def run_worker(
     broker_url: str,
     config: ExecutorConfig,
-    threads: int | None = None,
+    threads: int = 2,
     visibility_timeout_s: int = 600,
     name: str | None = None,
     cache_mb: int = DEFAULT_CACHE_MB,
@@ -301,20 +323,20 @@ def run_worker(
 ) -> None:
     """The body of `acefarm worker`: a Pool, a heartbeat, and a Celery consumer (and its
     Prometheus metrics on `metrics_port`, unless 0)."""
-    if threads is None:
-        # A second chunk taken while the first runs starts sooner only on a slot the first
-        # leaves idle (its last jobs, on a worker of several slots). On a worker of one slot
-        # it only holds 32 jobs that another worker could run now: a step's last chunks then
-        # end unevenly (measured, paired: RL steps about 3% and HumanEval runs 4% faster with 1).
-        threads = 1 if config.slots == 1 else 2
     r = redis.Redis.from_url(broker_url)
     pool = Pool(config).start()
+    # With two chunks or more in progress at once, the next is taken only while the current
+    # one's last jobs run (prefetch.py): its slots never wait for a hand-over, and it never
+    # holds a chunk that another worker could start sooner.
+    gate = FetchGate(lambda: pool.waiting, low_water=config.slots) if threads > 1 else None
     name = name or f"{socket.gethostname()}-{os.getpid()}"
-    worker = Worker(name, pool, r, cache_mb << 20)
+    worker = Worker(name, pool, r, cache_mb << 20, gate)
     if metrics_port:
         WorkerMetrics(worker.info, worker.tally_jobs, worker.tally_chunks).serve(metrics_port, metrics_host)
     registry.beat(r, worker.info())  # registered before it takes any chunk
     app = make_app(broker_url, visibility_timeout_s, worker=worker)
+    if gate is not None:
+        app.steps["consumer"].add(gate.bootstep())
 
     def on_received(sender: Any = None, request: Any = None, **_: Any) -> None:
         worker.hold(request.id, str(request.message.delivery_tag))

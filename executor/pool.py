@@ -223,6 +223,11 @@ class Pool:
         """Slots running a job now."""
         return len(self._running)
 
+    @property
+    def waiting(self) -> int:
+        """Jobs queued for a slot and not started (cancelled ones until a slot drops them)."""
+        return self._queue.qsize()
+
     def run(self, job: Job) -> JobResult:
         """Run one job and wait for its result."""
         return self.submit(job).result()

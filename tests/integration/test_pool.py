@@ -305,3 +305,22 @@ def test_large_values_are_judged(run):
         ],
     )
     assert [t.verdict for t in r.tests] == [P, P, P, Verdict.FAILED], r
+
+
+def test_waiting_counts_the_jobs_no_slot_has_started():
+    """What a cluster worker's fetch gate reads (broker/prefetch.py)."""
+    started = threading.Event()
+    slow = {
+        "id": "slow",
+        "program": "import time\n",
+        "tests": ["assert time.sleep(0.3) is None"],
+        "limits": {"wall_s": 5},
+    }
+    quick = {"id": "q", "program": ADD, "tests": ["assert add(1, 1) == 2"]}
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        first = pool.submit(Job.from_dict(slow), started.set)
+        assert started.wait(10)
+        rest = [pool.submit(Job.from_dict(dict(quick, id=f"q{i}"))) for i in range(3)]
+        assert pool.waiting == 3  # the slot runs the first
+        assert first.result(10).verdict is P and all(f.result(10).verdict is P for f in rest)
+        assert pool.waiting == 0
