@@ -34,6 +34,7 @@ from .cluster import (
     CACHE_INDEX,
     CANCEL_TTL_S,
     CHUNK,
+    CHUNK_MAX,
     CLAIM_GRACE_S,
     DONE_TTL_S,
     PREFIX,
@@ -118,6 +119,7 @@ class CeleryDispatcher:
         config: ExecutorConfig,
         visibility_timeout_s: int = 600,
         chunk: int = CHUNK,
+        max_chunk: int = CHUNK_MAX,
         resend_after_s: float | None = None,
         cache_mb: int | None = None,
     ) -> None:
@@ -127,6 +129,7 @@ class CeleryDispatcher:
             retrying(lambda: self.redis.set(CACHE_CAP, cache_mb << 20))
         self.config = config
         self.chunk = chunk
+        self.max_chunk = max(chunk, max_chunk)
         self.encoder = ChunkEncoder(self.redis)
         self.resend_after_s = resend_after_s or 2 * visibility_timeout_s + 30
         self.visibility_timeout_s = visibility_timeout_s
@@ -233,7 +236,7 @@ class CeleryDispatcher:
     # -- sending -------------------------------------------------------------------------
     def _send_loop(self) -> None:
         while not self._closed.is_set():
-            live = next_batch(self._outbox, self.chunk, 0.003)
+            live = next_batch(self._outbox, self._chunk_size, 0.003)
             if live is None:
                 return
             items = [(job, on_start, fut) for (job, on_start), fut in live]
@@ -245,6 +248,14 @@ class CeleryDispatcher:
                     for job, _, fut in part:
                         if not fut.done():
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
+
+    def _chunk_size(self) -> int:
+        """The next chunk's size: what waits to be sent split evenly over the cluster's slots,
+        within [chunk, max_chunk]. A burst (a GRPO step's group) goes in a few large chunks,
+        each taking one per-chunk cost (Celery's hand-over, checks, an acknowledgement) for
+        more jobs, and its tail in `chunk`-sized ones, so workers still end together."""
+        left = self._outbox.qsize() + 1  # the one next_batch holds already
+        return max(self.chunk, min(self.max_chunk, -(-left // max(1, self.capacity))))
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
         """Send `items`, jobs of one language, as one chunk to that language's queue."""

@@ -366,3 +366,32 @@ def test_an_unreadable_cache_entry_is_a_miss_not_a_failure(redis_server):
         assert not futs[0].done()
     finally:
         dispatcher.close()
+
+
+def test_a_burst_travels_in_large_chunks_and_its_tail_in_small_ones(redis_server):
+    """256 jobs on a cluster of two one-slot workers (registered, not consuming): the backlog is
+    split evenly over the slots, within [CHUNK, CHUNK_MAX], so the step takes a few chunks of
+    CHUNK_MAX and ends in CHUNK-sized ones (those workers end together)."""
+    from broker import registry
+    from broker.cluster import CHUNK, CHUNK_MAX
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    r = redis_server.client()
+    for name in ("a", "b"):
+        registry.beat(r, registry.WorkerInfo(name, 1, 0, "python-test"))
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        assert dispatcher.capacity == 2
+        jobs = [Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}) for i in range(256)]
+        for job in jobs:
+            dispatcher.submit(job)
+        sizes = []
+        while sum(sizes) < len(jobs):
+            sizes.append(len(_next_chunk(redis_server.url)["jobs"]))
+        # [64, 64, 64, 32, 32]; or, when the sender took the first job before the rest were
+        # submitted, [32, 64, 64, 48, 32, 16]. Fixed chunks of CHUNK would be eight.
+        assert sum(sizes) == 256 and max(sizes) == CHUNK_MAX and len(sizes) <= 6, sizes
+        assert all(CHUNK <= n <= CHUNK_MAX for n in sizes[:-1]) and sizes[-1] <= CHUNK, sizes
+        assert sizes[1:] == sorted(sizes[1:], reverse=True), sizes  # large first, small last
+    finally:
+        dispatcher.close()

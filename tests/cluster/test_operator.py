@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from broker.client import Client
+from broker.cluster import CHUNK_MAX
 
 from .procs import ACEFARM, ROOT, RedisServer, free_port, start_server, start_worker
 
@@ -71,7 +72,7 @@ def test_worker_metrics_server_view_and_status_while_a_batch_runs(redis_server, 
         w = scrape(wport)
         assert w["acefarm_worker_slots"] == 1
         assert w['acefarm_worker_jobs_total{outcome="passed"}'] == 120
-        assert w['acefarm_worker_chunks_total{outcome="done"}'] >= 120 / 32
+        assert w['acefarm_worker_chunks_total{outcome="done"}'] >= 120 / CHUNK_MAX
         assert 0 <= w["acefarm_host_cpu_percent"] <= 100 and 0 < w["acefarm_host_memory_percent"] <= 100
         s = scrape(mport)
         assert s["acefarm_workers"] == 1 and s["acefarm_slots"] == 1

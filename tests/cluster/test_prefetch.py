@@ -9,6 +9,7 @@ import redis
 
 from broker import registry
 from broker.client import Client
+from broker.cluster import CHUNK_MAX
 from broker.prefetch import FetchGate
 
 from .procs import start_server, start_worker
@@ -106,7 +107,7 @@ def test_no_wake_up_is_lost_between_the_consumer_looking_and_a_job_starting():
 
 @pytest.mark.slow
 def test_a_worker_takes_its_next_chunk_only_as_its_last_jobs_run(redis_server, tmp_path):
-    """One one-slot worker, two chunks of 32 slow jobs: it holds the second chunk before the first
+    """One one-slot worker, two chunks of slow jobs: it holds the second chunk before the first
     is acknowledged (its slot does not wait for the hand-over), but only once at most a few of
     the first chunk's jobs are left (till then the chunk stays in the queue, for any worker
     that frees up sooner); never more than two at once. Fails with `--threads 1` (no overlap)
@@ -114,33 +115,40 @@ def test_a_worker_takes_its_next_chunk_only_as_its_last_jobs_run(redis_server, t
     worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
     server, port = start_server(tmp_path, "--broker", redis_server.url)
     r = redis.Redis.from_url(redis_server.url)
-    samples: list[tuple[int, int]] = []  # (chunks held, most answers of one chunk)
+    samples: list[tuple[int, dict[bytes, int]]] = []  # (chunks held, answers per chunk)
     stop = threading.Event()
 
     def watch() -> None:
         while not stop.is_set():
             held = r.hlen(registry.UNACKED)
-            answered = [r.hlen(k) for k in r.scan_iter("acefarm:seen:*")]
-            samples.append((held, max(answered, default=0)))
+            samples.append((held, {k: r.hlen(k) for k in r.scan_iter("acefarm:seen:*")}))
             time.sleep(0.003)
 
     watcher = threading.Thread(target=watch)
+    n = 2 * CHUNK_MAX  # a backlog that one slot takes in two chunks of CHUNK_MAX
     try:
         jobs = [
-            {"id": f"j{i}", "program": f"import time\ntime.sleep(0.04)\nX = {i}\n", "tests": [f"assert X == {i}"]}
-            for i in range(64)
+            {"id": f"j{i}", "program": f"import time\ntime.sleep(0.02)\nX = {i}\n", "tests": [f"assert X == {i}"]}
+            for i in range(n)
         ]
         watcher.start()
         with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
-            results = list(farm.execute_batch(jobs, chunk=64))
-        assert [res.verdict.value for res in results] == ["passed"] * 64
+            results = list(farm.execute_batch(jobs, chunk=n))
+        assert [res.verdict.value for res in results] == ["passed"] * n
     finally:
         stop.set()
         watcher.join()
         server.kill()
         worker.kill()
     assert max(held for held, _ in samples) <= 2
+    sizes: dict[bytes, int] = {}  # each chunk's answers at their most (the key goes once all are in)
+    for _, answered in samples:
+        for k, v in answered.items():
+            sizes[k] = max(sizes.get(k, 0), v)
     both = [answered for held, answered in samples if held == 2]
     assert both, "the second chunk was taken only after the first was acknowledged"
+    assert both[0], "the second chunk was taken before any job of the first was answered"
+    first = max(both[0], key=lambda k: both[0][k])  # the chunk it was working on
+    left = sizes[first] - both[0][first]
     # Taken when one job waited and one ran (the gate), give or take a publish in flight.
-    assert both[0] >= 32 - 6, f"the second chunk was taken with {32 - both[0]} jobs of the first left"
+    assert left <= 6, f"the second chunk was taken with {left} jobs of the first left ({sizes})"
