@@ -12,16 +12,21 @@ waiting that another worker could run now, and a batch's last chunks then end un
 - no more than `low_water` jobs wait in the pool's queue for a slot.
 
 So the next chunk arrives while the current one's last jobs run, and is never held longer
-than those jobs take. A fetch is only ever started with the gate open, and the gate closes
-only once a fetch has returned (its chunk is then received, or its jobs submitted): no
-message is ever popped from Redis and left unreceived, outside what failover can see.
+than those jobs take. The pool's count of waiting jobs includes those parked behind a build
+in flight and excludes cancelled ones (Pool.waiting). A fetch is only started with the gate
+open, and while it is out that count only falls (jobs are added only from chunks already
+received), so the gate shuts only once the fetch has returned: a chunk popped from Redis is
+received, and recorded as held, at once. (The exception is an instant: a compiled language's
+job leaving the queue to park behind its build. A fetch that slips through then is read as
+soon as the next job starts; kombu keeps it meanwhile.)
 
 The gate is a predicate on the consumer channel's QoS (kombu asks `can_consume()` on each turn
 of the event loop before it issues the next BRPOP), installed by a consumer bootstep. A job
-starting in a pool thread, or a chunk's jobs submitted, can open the gate; that wakes the
-loop (`Hub.call_soon`). The bootstep also keeps one idle reader in the loop: with no socket
-to watch (no BRPOP out), kombu's hub naps 0.1 s at a time instead of polling, and a wake-up
-from another thread (the gate, an acknowledgement) would wait for the nap to end.
+starting in a pool thread, a chunk's jobs submitted, or queued jobs cancelled can open the
+gate; each wakes the loop (`Hub.call_soon`). The bootstep also keeps one idle reader in the
+loop: with no socket to watch (no BRPOP out), kombu's hub naps 0.1 s at a time instead of
+polling, and a wake-up from another thread (the gate, an acknowledgement) would wait for the
+nap to end.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ class FetchGate:
 
     `waiting()` counts the jobs queued for a slot and not started. The worker calls
     `received(task)` when the consumer takes a chunk, `submitted(task)` once its jobs are in
-    the pool (or it has none to run), and `poke()` each time a job starts."""
+    the pool (or it has none to run), and `poke()` each time a job starts or queued jobs are
+    cancelled."""
 
     def __init__(self, waiting: Callable[[], int], low_water: int) -> None:
         self.waiting = waiting

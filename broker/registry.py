@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -89,12 +89,17 @@ class WorkerInfo:
 # -- the worker's side ----------------------------------------------------------------
 
 
-def beat(r: redis.Redis[bytes], info: WorkerInfo) -> None:
-    """Renew a worker's liveness key, its registry entry and its holds' TTL in one round trip."""
+def beat(r: redis.Redis[bytes], info: WorkerInfo, held: Collection[str] = ()) -> None:
+    """Renew a worker's liveness key, its registry entry and its holds' TTL in one round trip,
+    and the age of the chunks it `held` (kombu delivery tags): kombu in any worker requeues
+    a chunk unacknowledged for the visibility timeout, and a live worker's chunk, however
+    long it runs, must stay with it."""
     with r.pipeline() as p:
         p.set(liveness_key(info.name), info.to_json(), ex=LIVENESS_TTL_S)
         p.hset(WORKERS, info.name, info.to_json())
         p.expire(holds_key(info.name), HOLDS_TTL_S)
+        if held:
+            p.zadd(UNACKED_INDEX, dict.fromkeys(held, time.time()), xx=True)  # xx: never one acked since
         p.execute()
 
 

@@ -80,6 +80,7 @@ class Worker:
         self.languages = languages.of_pool(pool)  # what its heartbeat offers (the pool is started)
         self._script = _load_script(r)
         self._lock = threading.Lock()
+        self._held: dict[str, str] = {}  # task id -> kombu delivery tag, of the chunks it holds
         self.jobs: collections.Counter[str] = collections.Counter()  # outcome -> jobs
         self.chunks: collections.Counter[str] = collections.Counter()  # outcome -> chunks
 
@@ -103,6 +104,11 @@ class Worker:
             languages=self.languages,
         )
 
+    def held(self) -> list[str]:
+        """The delivery tags of the chunks it holds (their age renewed by each heartbeat)."""
+        with self._lock:
+            return list(self._held.values())
+
     def tally_jobs(self) -> dict[str, int]:
         with self._lock:
             return dict(self.jobs)
@@ -121,6 +127,8 @@ class Worker:
         """A chunk was taken from the queue (it may wait in Celery's backlog before it runs)."""
         if self.gate is not None:
             self.gate.received(task_id)
+        with self._lock:
+            self._held[task_id] = delivery_tag
         try:
             registry.hold(self.redis, self.name, task_id, delivery_tag)
         except redis.RedisError as exc:  # the visibility timeout still covers it
@@ -129,6 +137,8 @@ class Worker:
     def release(self, task_id: str) -> None:
         if self.gate is not None:
             self.gate.submitted(task_id)  # if it ended before its jobs were submitted
+        with self._lock:
+            self._held.pop(task_id, None)
         try:
             registry.release(self.redis, self.name, task_id)
         except redis.RedisError as exc:
@@ -185,7 +195,9 @@ class Worker:
         if gate is not None:
             gate.submitted(task_id)
         stop = threading.Event()
-        watcher = threading.Thread(target=_watch_cancellations, args=(r, batch, futures, self.pool, stop), daemon=True)
+        watcher = threading.Thread(
+            target=_watch_cancellations, args=(r, batch, futures, self.pool, stop, gate), daemon=True
+        )
         watcher.start()
         ended: queue.SimpleQueue[Future[JobResult]] = queue.SimpleQueue()
         for fut in futures:
@@ -284,27 +296,36 @@ def _load_script(r: redis.Redis[bytes]) -> str:
 
 
 def _watch_cancellations(
-    r: redis.Redis[bytes], batch: str, futures: dict[Future[Any], Any], pool: Pool, stop: threading.Event
+    r: redis.Redis[bytes],
+    batch: str,
+    futures: dict[Future[Any], Any],
+    pool: Pool,
+    stop: threading.Event,
+    gate: FetchGate | None = None,
 ) -> None:
     """Stop jobs the dispatcher cancelled (its client went away or its deadline passed): a
-    queued one is dropped before it runs, a running one is killed in its sandbox."""
+    queued one is dropped before it runs (and no longer waits for a slot: that may open the
+    fetch gate), a running one is killed in its sandbox."""
     by_id = {job.id: fut for fut, (job, _) in futures.items()}
     while not stop.wait(CANCEL_POLL_S):
         try:
             cancelled = {m.decode() for m in r.smembers(cancel_key(batch))}
         except redis.RedisError:
             continue
+        stopped = 0
         for job_id in cancelled:
             fut = by_id.pop(job_id, None)
             if fut is not None and not fut.done():
-                pool.cancel(fut)
+                stopped += pool.cancel(fut)
+        if stopped and gate is not None:
+            gate.poke()
 
 
 def _heartbeat(worker: Worker, stop: threading.Event) -> None:
     """Advertise the worker (slots, busy slots, runtime) every HEARTBEAT_S until `stop`."""
     while True:
         try:
-            registry.beat(worker.redis, worker.info())
+            registry.beat(worker.redis, worker.info(), worker.held())
         except redis.RedisError as exc:
             log.warning("heartbeat failed: %s", exc)
         if stop.wait(registry.HEARTBEAT_S):

@@ -93,6 +93,7 @@ class BuildCache:
         self._flying: dict[str, _InFlight] = {}
         self._recent: dict[str, tuple[Built, float]] = {}  # builds not kept, until when they stand
         self._lock = threading.Lock()
+        self._parked = 0  # waiters parked that are queued jobs (not Events): `parked`
         self._disk_lock = threading.Lock()  # writes to the directory: never under _lock
         self._disk_bytes = self._scan()[1] if self.directory is not None else 0  # what it holds, about
         self.stats = BuildStats()
@@ -118,10 +119,16 @@ class BuildCache:
             if flying is not None:
                 flying.waiters.append(waiter)
                 self.stats.waits += 1
+                self._parked += not isinstance(waiter, threading.Event)
                 return "parked", None
             self._flying[key] = _InFlight()
             self.stats.builds += 1
             return "build", None
+
+    @property
+    def parked(self) -> int:
+        """Queued jobs parked behind a build in flight (handed back by its `finish`)."""
+        return self._parked
 
     def obtain(self, key: str, build: Callable[[], Built | None], wait_s: float) -> Built | None:
         """The outcome of `key`: kept, built elsewhere (waited for, at most `wait_s` a time),
@@ -152,6 +159,8 @@ class BuildCache:
         keep = built is not None and built.phase.get("final", True) and built.size <= self.max_bytes
         with self._lock:
             flying = self._flying.pop(key, None)
+            if flying is not None:
+                self._parked -= sum(not isinstance(w, threading.Event) for w in flying.waiters)
             if keep and built is not None:
                 self._keep(key, built)
             elif built is not None and built.files is None:

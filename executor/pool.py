@@ -113,6 +113,7 @@ class Pool:
         self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
         self._stats_lock = threading.Lock()
         self._running: dict[Future[JobResult], Slot] = {}
+        self._dropped: set[Future[JobResult]] = set()  # cancelled while queued, until a slot drops them
         self.toolchains: dict[str, Toolchain] = {}  # the languages besides Python this pool runs
         self.builds = builds.BuildCache(self.config.build_cache_mb << 20, self.config.build_dir)
 
@@ -208,9 +209,14 @@ class Pool:
         The running program is killed with its whole sandbox (the slot restarts,
         which costs tens of ms), and the future raises CancelledError.
         """
-        if fut.cancel():
-            return True
-        with self._stats_lock:  # held while killing: the slot cannot move on to another job meanwhile
+        # Held while killing: the slot cannot move on to another job meanwhile; and a slot
+        # drops a cancelled job (and forgets it in _dropped) under it too.
+        with self._stats_lock:
+            if fut.cancelled():
+                return True
+            if fut.cancel():  # queued (or parked): not waiting any more
+                self._dropped.add(fut)
+                return True
             slot = self._running.get(fut)
             if slot is None:
                 return False
@@ -225,8 +231,9 @@ class Pool:
 
     @property
     def waiting(self) -> int:
-        """Jobs queued for a slot and not started (cancelled ones until a slot drops them)."""
-        return self._queue.qsize()
+        """Jobs queued for a slot and not started, those parked behind a build in flight
+        included, and those cancelled through `cancel` not."""
+        return max(0, self._queue.qsize() + self.builds.parked - len(self._dropped))
 
     def run(self, job: Job) -> JobResult:
         """Run one job and wait for its result."""
@@ -266,6 +273,8 @@ class Pool:
                 if claim is None:
                     continue  # parked: the build of its program is in flight on another slot
                 if not fut.set_running_or_notify_cancel():
+                    with self._stats_lock:
+                        self._dropped.discard(fut)
                     if claim.state == "build":
                         self._built(claim, None)
                     continue

@@ -46,3 +46,36 @@ def test_a_chunk_taken_from_the_queue_by_a_worker_that_vanished_is_sent_again(re
         worker.kill()
     finally:
         server.kill()
+
+
+def test_a_live_worker_keeps_its_chunks_young(redis_server, tmp_path):
+    """kombu in every worker requeues any chunk unacknowledged for the visibility timeout (a
+    sweep about every 100 s), whoever runs it. A live worker renews the age of the chunks it
+    holds with each heartbeat (2 s), so a chunk that runs longer than the timeout stays with
+    it; a dead or frozen worker's chunks age (and its heartbeats lapse: failover)."""
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    r = redis.Redis.from_url(redis_server.url)
+    try:
+        jobs = [
+            {"id": f"j{i}", "program": f"import time\ntime.sleep(0.25)\nX = {i}\n", "tests": [f"assert X == {i}"]}
+            for i in range(32)
+        ]
+        results = []
+        ages = []
+        with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+            call = threading.Thread(target=lambda: results.extend(farm.execute_batch(jobs, chunk=32)))
+            call.start()
+            deadline = time.monotonic() + 30
+            while not r.hlen("unacked") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            taken = time.monotonic()
+            while call.is_alive() and time.monotonic() - taken < 6:
+                ages += [time.time() - score for _, score in r.zrange("unacked_index", 0, -1, withscores=True)]
+                time.sleep(0.2)
+            call.join(timeout=60)
+        assert sorted(x.id for x in results) == sorted(j["id"] for j in jobs) and all(x.pass_rate == 1 for x in results)
+        assert time.monotonic() - taken > 5 and max(ages) < 4, max(ages)  # held 5 s and more, never 4 s old
+    finally:
+        server.kill()
+        worker.kill()

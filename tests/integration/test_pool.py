@@ -308,7 +308,8 @@ def test_large_values_are_judged(run):
 
 
 def test_waiting_counts_the_jobs_no_slot_has_started():
-    """What a cluster worker's fetch gate reads (broker/prefetch.py)."""
+    """What a cluster worker's fetch gate reads (broker/prefetch.py): queued jobs, not those
+    cancelled (once each, however often cancelled)."""
     started = threading.Event()
     slow = {
         "id": "slow",
@@ -318,9 +319,34 @@ def test_waiting_counts_the_jobs_no_slot_has_started():
     }
     quick = {"id": "q", "program": ADD, "tests": ["assert add(1, 1) == 2"]}
     with Pool(ExecutorConfig(slots=1)) as pool:
-        first = pool.submit(Job.from_dict(slow), started.set)
-        assert started.wait(10)
-        rest = [pool.submit(Job.from_dict(dict(quick, id=f"q{i}"))) for i in range(3)]
-        assert pool.waiting == 3  # the slot runs the first
-        assert first.result(10).verdict is P and all(f.result(10).verdict is P for f in rest)
-        assert pool.waiting == 0
+        for _ in range(2):  # twice: nothing of the first round is left counted
+            started.clear()
+            first = pool.submit(Job.from_dict(slow), started.set)
+            assert started.wait(10)
+            rest = [pool.submit(Job.from_dict(dict(quick, id=f"q{i}"))) for i in range(3)]
+            assert pool.waiting == 3  # the slot runs the first
+            assert pool.cancel(rest[1]) and pool.cancel(rest[1])
+            assert pool.waiting == 2
+            assert first.result(10).verdict is P and rest[0].result(10).verdict is P
+            assert rest[2].result(10).verdict is P and rest[1].cancelled()
+            assert pool.waiting == 0
+
+
+def test_waiting_counts_jobs_parked_behind_a_build():
+    """Two slots, the same C program twice: the second job waits for the first's build, out of
+    the queue but still waiting."""
+    with Pool(ExecutorConfig(slots=2, languages=("c",), build_dir=None)) as pool:
+        if "c" not in pool.languages:
+            pytest.skip("no C toolchain")
+        program = '#include <stdio.h>\nint main(void){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a+b);}\n'
+        program += f"// {time.time_ns()}\n"  # built here, whatever was built before
+        job = {"language": "c", "program": program, "tests": [{"stdin": "1 2\n", "expected_stdout": "3\n"}]}
+        futures = [pool.submit(Job.from_dict(dict(job, id=f"c{i}"))) for i in range(2)]
+        seen = []
+        while not all(f.done() for f in futures):
+            seen.append((pool.builds.parked, pool.waiting))
+            time.sleep(0.001)
+        assert all(f.result().verdict is P for f in futures)
+        assert (1, 1) in seen, seen[:20]  # parked, and counted
+        assert all(waiting >= parked for parked, waiting in seen)
+        assert pool.waiting == 0 and pool.builds.parked == 0
