@@ -209,14 +209,17 @@ class Pool:
         The running program is killed with its whole sandbox (the slot restarts,
         which costs tens of ms), and the future raises CancelledError.
         """
-        # Held while killing: the slot cannot move on to another job meanwhile; and a slot
-        # drops a cancelled job (and forgets it in _dropped) under it too.
+        # A queued (or parked) job no longer waits once cancelled: it joins _dropped before the
+        # cancel, so that the slot that drops it (and forgets it there) always finds it.
+        # Future.cancel runs the future's callbacks: never under the pool's lock.
         with self._stats_lock:
             if fut.cancelled():
                 return True
-            if fut.cancel():  # queued (or parked): not waiting any more
-                self._dropped.add(fut)
-                return True
+            self._dropped.add(fut)
+        if fut.cancel():
+            return True
+        with self._stats_lock:  # held while killing: the slot cannot move on to another job meanwhile
+            self._dropped.discard(fut)
             slot = self._running.get(fut)
             if slot is None:
                 return False
