@@ -7,9 +7,9 @@ publish script, and the rules both keep. The server side is cluster_dispatcher.p
 Rules (DESIGN section 5):
 
 - A task carries a chunk of jobs (CHUNK to CHUNK_MAX: what waits to be sent, split evenly over
-  the cluster's slots), as JSON, never pickle; the jobs of a `Score` share
-  their test suite, which travels once per chunk, or once per group through Redis when it is
-  large (chunks.py).
+  the cluster's slots, so a burst goes in large chunks and ends in small ones), as JSON, never
+  pickle; the jobs of a `Score` share their test suite, which travels once per chunk, or once
+  per group through Redis when it is large (chunks.py).
 - A chunk holds jobs of one language. Python's chunks go to the default queue, which every
   worker consumes; another language's go to that language's queue (`acefarm.lang.<name>`),
   which only the workers that run it consume (languages.py). A job in a language other than
@@ -60,7 +60,10 @@ log = logging.getLogger(__name__)
 PREFIX = registry.PREFIX
 QUEUE = registry.QUEUE
 TASK = "acefarm.run_chunk"
-CHUNK = 32  # the smallest chunk a backlog is split into (a burst's last may hold fewer)
+# The smallest chunk a backlog is split into. Small, so that a burst ends in small chunks: each
+# worker takes its next chunk only when its current one is nearly done (prefetch.py), so the one
+# that is ahead takes the last small ones, and the workers end within a few jobs of each other.
+CHUNK = 8
 CHUNK_MAX = 64  # at most: a backlog of 128 jobs or more on 2 slots goes in chunks of 64
 MAX_DELIVERIES = 3
 SEEN_TTL_S = 3600  # seen:<batch>; deleted as soon as the dispatcher has every answer

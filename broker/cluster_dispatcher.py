@@ -250,11 +250,15 @@ class CeleryDispatcher:
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
     def _chunk_size(self) -> int:
-        """The next chunk's size: what waits to be sent split evenly over the cluster's slots,
+        """The next chunk's size: `_split` of what waits to be sent."""
+        return self._split(self._outbox.qsize() + 1)  # +1: the one next_batch holds already
+
+    def _split(self, left: int) -> int:
+        """The size of the next chunk of `left` jobs: split evenly over the cluster's slots,
         within [chunk, max_chunk]. A burst (a GRPO step's group) goes in a few large chunks,
         each taking one per-chunk cost (Celery's hand-over, checks, an acknowledgement) for
-        more jobs, and its tail in `chunk`-sized ones, so workers still end together."""
-        left = self._outbox.qsize() + 1  # the one next_batch holds already
+        more jobs, and ends in ever smaller ones (256 jobs on 2 slots: 64, 64, 64, 32, 16, 8, 8),
+        so the worker that is ahead takes the last of them and the workers end together."""
         return max(self.chunk, min(self.max_chunk, -(-left // max(1, self.capacity))))
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
@@ -504,11 +508,13 @@ class CeleryDispatcher:
         return [v for _, v in taken]
 
     def _send_again(self, jobs: list[_Sent]) -> None:
-        """Send withdrawn jobs as new chunks (CHUNK at a time, one language each), each counting
-        one more attempt."""
+        """Send withdrawn jobs as new chunks (one language each, sized as a burst's: `_split`),
+        each counting one more attempt."""
         for same in languages.split(jobs, lambda s: s.job.language):
-            for at in range(0, len(same), self.chunk):
-                part = same[at : at + self.chunk]
+            at = 0
+            while at < len(same):
+                part = same[at : at + self._split(len(same) - at)]
+                at += len(part)
                 self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
 
     def _restore_visible(self) -> None:
