@@ -369,10 +369,14 @@ class _ShortRepr(reprlib.Repr):
 
 
 _SHORT_REPR = _ShortRepr()
+_SCALARS = frozenset({bool, int, float, str, type(None)})  # JSON's scalars: what decode returns as is
 
 
 def short_repr(value: Any, limit: int = 160) -> str:
     """A bounded repr that cannot fail, whose cost does not grow with the value."""
+    if value is None or type(value) is bool or (type(value) is int and value.bit_length() <= 64):
+        text = repr(value)  # the common case, at most 20 characters: what reprlib would give
+        return text if len(text) <= limit else text[: limit - 3] + "..."
     try:
         text = _SHORT_REPR.repr(value)
     except Exception as exc:
@@ -666,16 +670,19 @@ class TrustedAssert:
         job's, shared by its asserts (see _Evaluator); each value rebuilt within a budget of its
         own (Budget.for_value)."""
         budget = budget if budget is not None else Budget.for_job()
+        simple = self._simple
         try:
             if not isinstance(encoded, list) or len(encoded) != len(self.probes):
                 raise DecodeError("wrong number of values")
-            values = [decode_bounded(v, budget.for_value()) for v in encoded]
+            if simple is not None and len(encoded) == 1 and type(encoded[0]) in _SCALARS:
+                values = encoded  # decodes to itself, at no cost (codec.decode)
+            else:
+                values = [decode_bounded(v, budget.for_value()) for v in encoded]
         except DecodeError as exc:
             return False, f"unreadable value from the sandbox: {exc}"
         except TooCostlyToDecode:
             raise TooCostly(Reason.REBUILD_VALUES) from None
         try:
-            simple = self._simple
             if simple is not None:  # as _Evaluator.do_Compare would: the probe, then the literal
                 ok = _truth(simple[1](values[simple[0]], simple[2]))
             else:

@@ -453,6 +453,24 @@ def test_failure_messages_cost_little_however_large_the_value():
     assert len(short_repr("x" * 10**7)) <= 160 and short_repr({"k": [1, 2]}) == "{'k': [1, 2]}"
 
 
+def test_scalar_values_are_judged_and_shown_as_the_general_path_would(monkeypatch):
+    """A lone JSON scalar skips the decoder (it decodes to itself) and reprlib (its repr is
+    short): same verdicts and messages as the general path."""
+    import reprlib
+
+    from executor.judging import asserts
+
+    for value in (None, True, False, 0, -7, 2**64 - 1, -(2**64) + 1):
+        assert asserts.short_repr(value) == asserts._ShortRepr().repr(value) == reprlib.repr(value)
+    assert asserts.short_repr(2**64) == asserts._ShortRepr().repr(2**64) and asserts.short_repr(12345, 4) == "1..."
+    values = (3, 3.0, True, "3", None, 4, -(2**70), "x" * 500, {"I": "3"}, [3])
+    fast = [plan_assert("assert f(1) == 3").judge([v]) for v in values]
+    monkeypatch.setattr(asserts, "_SCALARS", frozenset())  # every value through the decoder
+    assert fast == [plan_assert("assert f(1) == 3").judge([v]) for v in values]
+    assert [ok for ok, _ in fast] == [True, True, False, False, False, False, False, False, True, False]
+    assert fast[5] == (False, "f(1) gave 4; expected == 3")
+
+
 def test_equal_values_are_not_hash_collisions():
     from executor.sandbox.codec import encode
 
