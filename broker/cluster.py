@@ -60,9 +60,10 @@ log = logging.getLogger(__name__)
 PREFIX = registry.PREFIX
 QUEUE = registry.QUEUE
 TASK = "acefarm.run_chunk"
-# The smallest chunk a backlog is split into. Small, so that a burst ends in small chunks: each
-# worker takes its next chunk only when its current one is nearly done (prefetch.py), so the one
-# that is ahead takes the last small ones, and the workers end within a few jobs of each other.
+# The smallest chunk, and a burst's first ones (until CHUNK jobs per slot are in flight: every
+# slot starts soon). Small, so that a burst also ends in small chunks: each worker takes its next
+# chunk only when its current one is nearly done (prefetch.py), so the one that is ahead takes
+# the last small ones, and the workers end within a few jobs of each other.
 CHUNK = 8
 CHUNK_MAX = 64  # at most: a backlog of 128 jobs or more on 2 slots goes in chunks of 64
 MAX_DELIVERIES = 3

@@ -250,7 +250,12 @@ class CeleryDispatcher:
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
     def _chunk_size(self) -> int:
-        """The next chunk's size: `_split` of what waits to be sent."""
+        """The next chunk's size. While fewer than `chunk` jobs per slot are in flight (a
+        burst's start on an idle cluster), the smallest: one is hashed, encoded and sent in a
+        fraction of a large one's time, so every slot starts sooner (the sender is one thread:
+        the last slot's first chunk waits for all the others'). Then `_split` of what waits."""
+        if len(self._pending) < self.capacity * self.chunk:
+            return self.chunk
         return self._split(self._outbox.qsize() + 1)  # +1: the one next_batch holds already
 
     def _split(self, left: int) -> int:
