@@ -236,7 +236,9 @@ class CeleryDispatcher:
     # -- sending -------------------------------------------------------------------------
     def _send_loop(self) -> None:
         while not self._closed.is_set():
-            live = next_batch(self._outbox, self._chunk_size, 0.003)
+            # What waits, up to one largest chunk: looked up in the result cache at once, then
+            # what is not cached is cut into chunks (_send).
+            live = next_batch(self._outbox, self.max_chunk, 0.003)
             if live is None:
                 return
             items = [(job, on_start, fut) for (job, on_start), fut in live]
@@ -249,14 +251,15 @@ class CeleryDispatcher:
                         if not fut.done():
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
-    def _chunk_size(self) -> int:
-        """The next chunk's size. While fewer than `chunk` jobs per slot are in flight (a
-        burst's start on an idle cluster), the smallest: one is hashed, encoded and sent in a
-        fraction of a large one's time, so every slot starts sooner (the sender is one thread:
-        the last slot's first chunk waits for all the others'). Then `_split` of what waits."""
+    def _chunk_size(self, in_hand: int) -> int:
+        """The next chunk's size, of `in_hand` jobs ready to go. While fewer than `chunk` jobs
+        per slot are in flight (a burst's start on an idle cluster), the smallest: one is
+        encoded and sent in a fraction of a large one's time, so every slot starts sooner (the
+        sender is one thread: the last slot's first chunk waits for all the others'). Then
+        `_split` of those and what waits behind them."""
         if len(self._pending) < self.capacity * self.chunk:
-            return self.chunk
-        return self._split(self._outbox.qsize() + 1)  # +1: the one next_batch holds already
+            return min(in_hand, self.chunk)
+        return min(in_hand, self._split(in_hand + self._outbox.qsize()))
 
     def _split(self, left: int) -> int:
         """The size of the next chunk of `left` jobs: split evenly over the cluster's slots,
@@ -267,9 +270,9 @@ class CeleryDispatcher:
         return max(self.chunk, min(self.max_chunk, -(-left // max(1, self.capacity))))
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
-        """Send `items`, jobs of one language, as one chunk to that language's queue."""
+        """Answer `items`, jobs of one language, from the result cache (one round trip for all
+        of them), and send the rest to that language's queue in chunks (`_chunk_size`)."""
         language = items[0][0].language
-        queue_name = languages.queue_for(language)
         runtime = self._runtime_for(language)
         hashes = [job.content_hash(runtime) for job, _, _ in items]
         keys = [f"{PREFIX}cache:{h}" for h in hashes]
@@ -277,40 +280,46 @@ class CeleryDispatcher:
             cached = self.redis.mget(keys)
         except redis.RedisError:
             cached = [None] * len(items)
-        batch = uuid.uuid4().hex
-        wire: list[tuple[str, Job, str]] = []
+        missed: list[tuple[Job, OnStart | None, Future[JobResult], str]] = []
         hits: list[str] = []
         answered: list[Future[JobResult]] = []
-        now = time.monotonic()
-        for n, ((job, _, fut), h, hit) in enumerate(zip(items, hashes, cached)):
+        for n, ((job, on_start, fut), h, hit) in enumerate(zip(items, hashes, cached)):
             found = _cached_result(hit, job.id) if hit else None
             if found is not None:
                 hits.append(keys[n])
                 answered.append(fut)
                 fut.set_result(found)
-                continue
-            # On the wire a job is known by its place in the chunk: callers' ids need not be
-            # unique across requests (two GRPO groups may both say "group/0").
-            wire.append((str(n), job, h))
+            else:
+                missed.append((job, on_start, fut, h))
         if hits:
             self._touch(hits)
             with self._lock:
                 self._early_cancels.difference_update(answered)
-        if not wire:
-            return
+        at = 0
+        while at < len(missed):
+            part = missed[at : at + self._chunk_size(len(missed) - at)]
+            at += len(part)
+            self._send_chunk(part, languages.queue_for(language), attempt)
+
+    def _send_chunk(
+        self, items: list[tuple[Job, OnStart | None, Future[JobResult], str]], queue_name: str, attempt: int
+    ) -> None:
+        """Send (job, on_start, future, content hash) `items` as one chunk to `queue_name`."""
+        batch = uuid.uuid4().hex
+        now = time.monotonic()
         dropped = []
+        # On the wire a job is known by its place in the chunk: callers' ids need not be
+        # unique across requests (two GRPO groups may both say "group/0").
+        wire: list[tuple[str, Job, str]] = []
         with self._lock:
-            kept = []
-            for w, job, h in wire:
-                _, on_start, fut = items[int(w)]
+            for n, (job, on_start, fut, h) in enumerate(items):
                 if fut in self._early_cancels:
                     self._early_cancels.discard(fut)
                     dropped.append(fut)
                     continue
-                self._pending[(batch, w)] = _Sent(fut, job, on_start, now, attempt)
-                self._where[fut] = (batch, w)
-                kept.append((w, job, h))
-            wire = kept
+                self._pending[(batch, str(n))] = _Sent(fut, job, on_start, now, attempt)
+                self._where[fut] = (batch, str(n))
+                wire.append((str(n), job, h))
             if wire:
                 self._open[batch] = len(wire)
         for fut in dropped:
@@ -513,14 +522,13 @@ class CeleryDispatcher:
         return [v for _, v in taken]
 
     def _send_again(self, jobs: list[_Sent]) -> None:
-        """Send withdrawn jobs as new chunks (one language each, sized as a burst's: `_split`),
-        each counting one more attempt."""
-        for same in languages.split(jobs, lambda s: s.job.language):
-            at = 0
-            while at < len(same):
-                part = same[at : at + self._split(len(same) - at)]
-                at += len(part)
-                self._send([(s.job, s.on_start, s.fut) for s in part], max(s.attempt for s in part) + 1)
+        """Send withdrawn jobs again (those of one language and attempt at a time, cut into
+        chunks as a burst is: `_send`), each counting one more attempt."""
+        groups: dict[tuple[str, int], list[_Sent]] = {}
+        for sent in jobs:
+            groups.setdefault((sent.job.language, sent.attempt), []).append(sent)
+        for (_, attempt), same in groups.items():
+            self._send([(s.job, s.on_start, s.fut) for s in same], attempt + 1)
 
     def _restore_visible(self) -> None:
         """The backstop: chunks unacknowledged past the visibility timeout and held by no live
