@@ -52,6 +52,10 @@ from .dispatcher import FarmStatus, OnStart
 
 log = logging.getLogger(__name__)
 
+# How long the sender gathers jobs that trickle in (each within 3 ms of the last) before it
+# sends what it has: it bounds the wait such jobs add, and still sends them several a chunk.
+SEND_WINDOW_S = 0.02
+
 
 def _cached_result(text: bytes, job_id: str) -> JobResult | None:
     """A cache entry as the result of job `job_id`, marked cached; None when it does not read
@@ -237,8 +241,9 @@ class CeleryDispatcher:
     def _send_loop(self) -> None:
         while not self._closed.is_set():
             # What waits, up to one largest chunk: looked up in the result cache at once, then
-            # what is not cached is cut into chunks (_send).
-            live = next_batch(self._outbox, self.max_chunk, 0.003)
+            # what is not cached is cut into chunks (_send). A burst is here within a few ms; jobs
+            # that trickle in go after at most SEND_WINDOW_S.
+            live = next_batch(self._outbox, self.max_chunk, 0.003, SEND_WINDOW_S)
             if live is None:
                 return
             items = [(job, on_start, fut) for (job, on_start), fut in live]
