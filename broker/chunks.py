@@ -1,4 +1,5 @@
-"""A chunk on the wire: the jobs of one Celery task, each suite of tests sent once.
+"""A chunk on the wire: the jobs of one Celery task, each suite of tests sent once, and how
+many jobs the next one takes (`chunk_size`).
 
 The jobs of a `Score` (a GRPO group) share one parsed `Tests` object. The dispatcher turns a
 suite into its JSON form once (memoised by the object's identity), puts it once in each chunk
@@ -36,6 +37,26 @@ SUITE_INLINE_BYTES = 64 * 1024
 SUITE_TTL_S = 3600
 PIECE_BYTES = 256 * 1024
 MEMO_BYTES = 256 << 20
+
+
+def chunk_size(in_hand: int, waiting: int, in_flight: int, slots: int, smallest: int, largest: int) -> int:
+    """How many of `in_hand` jobs (ready to send, `waiting` more behind them) the next chunk
+    takes, on a cluster of `slots` slots with `in_flight` jobs sent and not answered.
+
+    While fewer than `smallest` jobs per slot are in flight (a burst's start on an idle
+    cluster): `smallest`, so every slot starts sooner (one thread sends: the last slot's first
+    chunk waits for every other's to be encoded and sent). Then what there is, split evenly over
+    the slots within [smallest, largest]: a burst goes in a few large chunks (fewer per-chunk
+    costs: Celery's hand-over, checks, an acknowledgement) and ends in ever smaller ones, which
+    the worker that is ahead takes (a worker fetches its next chunk only as its current one
+    ends), so workers end together. What is in hand goes in equal parts of about that size.
+    256 jobs on two idle slots: 8, 8, 48, 64, 64, 32, 16, 8, 8 (the sender holds at most
+    `largest` at a time)."""
+    slots = max(1, slots)
+    if in_flight < slots * smallest:
+        return min(in_hand, smallest)
+    target = max(smallest, min(largest, -(-(in_hand + waiting) // slots)))
+    return -(-in_hand // -(-in_hand // target))  # what is in hand in equal parts: no remnant
 
 
 def suite_key(sha: str) -> str:

@@ -212,3 +212,26 @@ def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
             log.warning("redis unavailable (%s); retrying", exc)
             time.sleep(min(5.0, 0.1 * 2**attempt))
     raise AssertionError("unreachable")
+
+
+def reply_popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
+    """A call that waits up to a second for replies on `key` and returns up to `most` of
+    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP once BLMPOP is refused (an older
+    Redis, a user not allowed it, a proxy)."""
+    modern = True
+
+    def pop() -> list[bytes]:
+        nonlocal modern
+        if modern:
+            try:
+                found = conn.execute_command("BLMPOP", 1, 1, key, "LEFT", "COUNT", most)
+                return list(found[1]) if found else []
+            except redis.exceptions.ResponseError as exc:  # unknown, or not allowed (ACL), or a proxy's
+                log.info("BLMPOP refused (%s): reading replies with BLPOP and LPOP", exc)
+                modern = False
+        item = conn.blpop([key], timeout=1)
+        if item is None:
+            return []
+        return [item[1], *(conn.lpop(key, most - 1) or [])]
+
+    return pop

@@ -28,7 +28,7 @@ from executor.languages import PYTHON
 
 from . import languages, registry
 from .batching import STOP, next_batch
-from .chunks import ChunkEncoder
+from .chunks import ChunkEncoder, chunk_size
 from .cluster import (
     CACHE_CAP,
     CACHE_INDEX,
@@ -45,6 +45,7 @@ from .cluster import (
     cancel_key,
     done_key,
     make_app,
+    reply_popper,
     retrying,
     seen_key,
 )
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 # How long the sender gathers jobs that trickle in (each within 3 ms of the last) before it
 # sends what it has: it bounds the wait such jobs add, and still sends them several a chunk.
 SEND_WINDOW_S = 0.02
+# The waits after each failed try to send a chunk (Redis restarting): ~16 s in all, then its
+# jobs (and the rest of what the sender holds) are answered with infra_error.
+SEND_BACKOFF_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0)
 
 
 def _cached_result(text: bytes, job_id: str) -> JobResult | None:
@@ -65,29 +69,6 @@ def _cached_result(text: bytes, job_id: str) -> JobResult | None:
     except Exception as exc:
         log.warning("unreadable cache entry for job %s (%s); running it", job_id, exc)
         return None
-
-
-def _popper(conn: redis.Redis[bytes], key: str, most: int = 256) -> Callable[[], list[bytes]]:
-    """A call that waits up to a second for replies on `key` and returns up to `most` of
-    them: one BLMPOP round trip (Redis 7), or BLPOP then LPOP once BLMPOP is refused (an older
-    Redis, a user not allowed it, a proxy)."""
-    modern = True
-
-    def pop() -> list[bytes]:
-        nonlocal modern
-        if modern:
-            try:
-                found = conn.execute_command("BLMPOP", 1, 1, key, "LEFT", "COUNT", most)
-                return list(found[1]) if found else []
-            except redis.exceptions.ResponseError as exc:  # unknown, or not allowed (ACL), or a proxy's
-                log.info("BLMPOP refused (%s): reading replies with BLPOP and LPOP", exc)
-                modern = False
-        item = conn.blpop([key], timeout=1)
-        if item is None:
-            return []
-        return [item[1], *(conn.lpop(key, most - 1) or [])]
-
-    return pop
 
 
 @dataclass
@@ -205,6 +186,8 @@ class CeleryDispatcher:
     def cancel(self, fut: Future[JobResult]) -> bool:
         """Cancel one job: O(1) here; its worker learns it from the batch's cancel set (written
         in bulk by the chores thread) and drops it, queued or running."""
+        if fut.cancelled():
+            return True  # cancelled before, and counted then
         if fut.cancel():  # still in the outbox: never sent
             with self._lock:
                 self.cancellations += 1
@@ -213,8 +196,9 @@ class CeleryDispatcher:
             key = self._where.pop(fut, None)
             if key is None:
                 if fut.running():  # taken from the outbox, not registered yet: _send drops it
-                    self._early_cancels.add(fut)
-                    self.cancellations += 1
+                    if fut not in self._early_cancels:
+                        self._early_cancels.add(fut)
+                        self.cancellations += 1
                     return True
                 return False
             self._pending.pop(key, None)
@@ -256,27 +240,9 @@ class CeleryDispatcher:
                         if not fut.done():
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
 
-    def _chunk_size(self, in_hand: int) -> int:
-        """The next chunk's size, of `in_hand` jobs ready to go. While fewer than `chunk` jobs
-        per slot are in flight (a burst's start on an idle cluster), the smallest: one is
-        encoded and sent in a fraction of a large one's time, so every slot starts sooner (the
-        sender is one thread: the last slot's first chunk waits for all the others'). Then
-        `_split` of those and what waits behind them."""
-        if len(self._pending) < self.capacity * self.chunk:
-            return min(in_hand, self.chunk)
-        return min(in_hand, self._split(in_hand + self._outbox.qsize()))
-
-    def _split(self, left: int) -> int:
-        """The size of the next chunk of `left` jobs: split evenly over the cluster's slots,
-        within [chunk, max_chunk]. A burst (a GRPO step's group) goes in a few large chunks,
-        each taking one per-chunk cost (Celery's hand-over, checks, an acknowledgement) for
-        more jobs, and ends in ever smaller ones (256 jobs on 2 slots: 64, 64, 64, 32, 16, 8, 8),
-        so the worker that is ahead takes the last of them and the workers end together."""
-        return max(self.chunk, min(self.max_chunk, -(-left // max(1, self.capacity))))
-
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
         """Answer `items`, jobs of one language, from the result cache (one round trip for all
-        of them), and send the rest to that language's queue in chunks (`_chunk_size`)."""
+        of them), and send the rest to that language's queue in chunks (chunks.chunk_size)."""
         language = items[0][0].language
         runtime = self._runtime_for(language)
         hashes = [job.content_hash(runtime) for job, _, _ in items]
@@ -302,14 +268,36 @@ class CeleryDispatcher:
                 self._early_cancels.difference_update(answered)
         at = 0
         while at < len(missed):
-            part = missed[at : at + self._chunk_size(len(missed) - at)]
+            size = chunk_size(
+                len(missed) - at, self._outbox.qsize(), len(self._pending), self.capacity, self.chunk, self.max_chunk
+            )
+            part = missed[at : at + size]
             at += len(part)
-            self._send_chunk(part, languages.queue_for(language), attempt)
+            if not self._send_chunk(part, languages.queue_for(language), attempt):
+                # The broker stayed unreachable through a chunk's retries: the rest of this take
+                # fails now, not after retries of its own (the sender is one thread).
+                self._unsent(missed[at:], "cannot reach the broker")
+                return
+
+    def _unsent(self, items: list[tuple[Job, OnStart | None, Future[JobResult], str]], why: str) -> None:
+        """Answer taken jobs that were never registered nor sent: infra_error, or cancelled."""
+        for job, _, fut, _ in items:
+            with self._lock:
+                cancelled = fut in self._early_cancels
+                self._early_cancels.discard(fut)
+            if fut.done():
+                continue
+            if cancelled:
+                fut.set_exception(CancelledError("cancelled"))
+            else:
+                fut.set_result(JobResult.infra_error(job.id, len(job.tests), why))
 
     def _send_chunk(
         self, items: list[tuple[Job, OnStart | None, Future[JobResult], str]], queue_name: str, attempt: int
-    ) -> None:
-        """Send (job, on_start, future, content hash) `items` as one chunk to `queue_name`."""
+    ) -> bool:
+        """Send (job, on_start, future, content hash) `items` as one chunk to `queue_name`.
+        False: the broker could not be reached (after SEND_BACKOFF_S), the jobs are answered
+        with infra_error."""
         batch = uuid.uuid4().hex
         now = time.monotonic()
         dropped = []
@@ -331,8 +319,8 @@ class CeleryDispatcher:
             if not fut.done():
                 fut.set_exception(CancelledError("cancelled"))
         if not wire:
-            return
-        for tries in range(8):
+            return True
+        for tries, backoff_s in enumerate(SEND_BACKOFF_S):
             try:
                 payload = self.encoder.encode(batch, self.reply, wire, refresh=attempt > 1)
                 with self._lock:
@@ -341,14 +329,15 @@ class CeleryDispatcher:
                 # argsrepr given: Celery would otherwise walk the whole payload to log its repr.
                 desc = f"chunk of {len(wire)} jobs"
                 self.app.send_task(TASK, args=[payload], queue=queue_name, task_id=batch, argsrepr=desc, kwargsrepr="")
-                return
+                return True
             except Exception as exc:
                 log.warning("cannot send a chunk (try %d): %s", tries + 1, exc)
-                time.sleep(min(5.0, 0.1 * 2**tries))
+                time.sleep(backoff_s)
         for w, job, _ in wire:
             sent = self._take(batch, w)
             if sent is not None:
                 self._settle(sent, JobResult.infra_error(job.id, len(job.tests), "cannot reach the broker"), None)
+        return False
 
     def _runtime_for(self, language: str) -> str:
         """What a result of `language` depends on beside the job (part of its cache key):
@@ -419,7 +408,7 @@ class CeleryDispatcher:
         self._settle(sent, result, started)
 
     def _receive_loop(self) -> None:
-        pop = _popper(redis.Redis.from_url(self.app.conf.broker_url), self.reply)
+        pop = reply_popper(redis.Redis.from_url(self.app.conf.broker_url), self.reply)
         while not self._closed.is_set():
             try:
                 replies = pop()

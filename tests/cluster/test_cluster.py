@@ -4,6 +4,7 @@ import json
 import signal
 import threading
 import time
+from concurrent.futures import Future
 
 import pytest
 import redis
@@ -264,7 +265,7 @@ def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, redis_h
     """The dispatcher reads its replies up to 256 per round trip: BLMPOP, or BLPOP then LPOP on
     a Redis that refuses it (here: the command renamed away, or an ACL user not allowed it), in
     order, none lost or repeated."""
-    from broker.cluster_dispatcher import _popper
+    from broker.cluster import reply_popper
 
     from .procs import RedisServer
 
@@ -277,7 +278,7 @@ def test_the_reply_list_is_read_in_bulk_with_or_without_blmpop(tmp_path, redis_h
             r.execute_command("ACL", "SETUSER", "farm", "on", ">pw", "~*", "&*", "+@all", "-blmpop")
             conn = redis.Redis(host="127.0.0.1", port=server.port, username="farm", password="pw")
         r.rpush("replies", *[f"r{i}".encode() for i in range(300)])
-        pop = _popper(conn, "replies")
+        pop = reply_popper(conn, "replies")
         got = [pop(), pop()]
         assert [len(g) for g in got] == [256, 44]
         assert [x.decode() for g in got for x in g] == [f"r{i}" for i in range(300)]
@@ -402,5 +403,61 @@ def test_a_burst_travels_in_large_chunks_and_its_tail_in_small_ones(redis_server
         assert all(CHUNK <= n <= CHUNK_MAX for n in rest[:-1]) and rest[-1] <= CHUNK, sizes
         tail = rest[rest.index(CHUNK_MAX) :]
         assert tail == sorted(tail, reverse=True) and tail.count(CHUNK) <= 2, sizes  # then ever smaller
+    finally:
+        dispatcher.close()
+
+
+def test_an_unreachable_broker_fails_what_the_sender_holds_after_one_chunks_retries(redis_server, monkeypatch, caplog):
+    """Redis gone for good while a take of 64 jobs is cut into chunks of 8: the first chunk
+    exhausts its tries, and the other 56 jobs are answered with it, not after tries of their
+    own (the sender is one thread: eight chunks' back-offs, ~170 s, held every other job)."""
+    from broker import cluster_dispatcher, registry
+    from broker.cluster_dispatcher import SEND_BACKOFF_S, CeleryDispatcher
+
+    monkeypatch.setattr(cluster_dispatcher, "SEND_BACKOFF_S", (0.0,) * len(SEND_BACKOFF_S))
+    r = redis_server.client()
+    for name in ("a", "b"):
+        registry.beat(r, registry.WorkerInfo(name, 1, 0, "python-test"))
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        redis_server.stop()
+        jobs = [Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}) for i in range(64)]
+        with caplog.at_level("WARNING", logger="broker.cluster_dispatcher"):
+            results = [fut.result(timeout=120) for fut in [dispatcher.submit(job) for job in jobs]]
+        assert [res.id for res in results] == [job.id for job in jobs]
+        assert {(res.verdict, res.message) for res in results} == {(Verdict.INFRA_ERROR, "cannot reach the broker")}
+        tries = [rec for rec in caplog.records if rec.getMessage().startswith("cannot send a chunk")]
+        assert len(tries) == len(SEND_BACKOFF_S), len(tries)  # one chunk's tries, not eight
+    finally:
+        dispatcher.close()
+
+
+def test_cancelling_a_job_twice_counts_one_cancellation(redis_server):
+    """Whether a job waits in the outbox, was taken and not yet sent, or was sent, cancelling
+    it twice counts one cancellation."""
+    from broker import registry
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    registry.beat(redis_server.client(), registry.WorkerInfo("a", 1, 0, "python-test"))
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+
+    def job(name: str) -> Job:
+        return Job.from_dict({"id": name, "program": "x = 1", "tests": ["assert x == 1"]})
+
+    try:
+        waiting = dispatcher.submit(job("w"))  # in the outbox, or just taken: either way once
+        assert dispatcher.cancel(waiting) and dispatcher.cancel(waiting)
+        assert dispatcher.cancellations == 1
+        taken: Future[JobResult] = Future()
+        assert taken.set_running_or_notify_cancel()  # as the sender holds it, not registered yet
+        assert dispatcher.cancel(taken) and dispatcher.cancel(taken)
+        assert dispatcher.cancellations == 2
+        sent = dispatcher.submit(job("s"))
+        deadline = time.monotonic() + 10
+        while sent not in dispatcher._where and time.monotonic() < deadline:  # pending on a worker
+            time.sleep(0.01)
+        assert dispatcher.cancel(sent)
+        dispatcher.cancel(sent)
+        assert dispatcher.cancellations == 3
     finally:
         dispatcher.close()
