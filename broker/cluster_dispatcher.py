@@ -37,6 +37,7 @@ from .cluster import (
     CHUNK_MAX,
     CLAIM_GRACE_S,
     DONE_TTL_S,
+    MAX_DELIVERIES,
     PREFIX,
     QUEUE,
     REPLY_TTL_S,
@@ -503,7 +504,7 @@ class CeleryDispatcher:
         with self._lock:
             self.failovers += len(batches)
         log.warning("%d chunks (%d jobs) %s; sending them again", len(batches), len(again), why)
-        self._send_again(again)
+        self._send_again(again, f"lost {MAX_DELIVERIES} times ({why})")
 
     def _withdraw(self, which: Callable[[tuple[str, str], _Sent], bool]) -> list[_Sent]:
         """Take the pending jobs `which` selects out of their batches (to send them again)."""
@@ -515,11 +516,17 @@ class CeleryDispatcher:
                 self._answered(k[0])
         return [v for _, v in taken]
 
-    def _send_again(self, jobs: list[_Sent]) -> None:
+    def _send_again(self, jobs: list[_Sent], why: str) -> None:
         """Send withdrawn jobs again (those of one language and attempt at a time, cut into
-        chunks as a burst is: `_send`), each counting one more attempt."""
+        chunks as a burst is: `_send`), each counting one more attempt; a job sent
+        MAX_DELIVERIES times already is answered with infra_error instead (`why`): a job that
+        every worker it reaches dies on must not go round the cluster forever."""
         groups: dict[tuple[str, int], list[_Sent]] = {}
         for sent in jobs:
+            if sent.attempt >= MAX_DELIVERIES:
+                if not sent.fut.done():
+                    sent.fut.set_result(JobResult.infra_error(sent.job.id, len(sent.job.tests), why))
+                continue
             groups.setdefault((sent.job.language, sent.attempt), []).append(sent)
         for (_, attempt), same in groups.items():
             self._send([(s.job, s.on_start, s.fut) for s in same], attempt + 1)
@@ -537,17 +544,9 @@ class CeleryDispatcher:
     def _resend_late(self) -> None:
         now = time.monotonic()
         late = self._withdraw(lambda _, v: now - v.sent_at > self.resend_after_s)
-        again = []
-        for sent in late:
-            if sent.attempt > 2:
-                sent.fut.set_result(
-                    JobResult.infra_error(sent.job.id, len(sent.job.tests), "no answer from any worker")
-                )
-            else:
-                again.append(sent)
-        if again:
-            log.warning("%d jobs unanswered after %.0fs; sending them again", len(again), self.resend_after_s)
-            self._send_again(again)
+        if late:
+            log.warning("%d jobs unanswered after %.0fs; sending them again", len(late), self.resend_after_s)
+            self._send_again(late, "no answer from any worker")
 
     def _chores_loop(self) -> None:
         """Write cancellations and forget finished batches, many per round trip."""

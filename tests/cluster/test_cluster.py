@@ -317,14 +317,14 @@ def test_a_reply_that_does_not_read_fails_its_job_rather_than_losing_it(redis_se
         dispatcher.close()
 
 
-def _next_chunk(url):
+def _next_chunk(url, timeout=10):
     """The next chunk on the farm's queue, as a worker would take it."""
     from kombu import Connection
 
     from broker.cluster import QUEUE
 
     with Connection(url) as conn:
-        return conn.SimpleQueue(QUEUE, no_ack=True).get(timeout=10).payload[0][0]
+        return conn.SimpleQueue(QUEUE, no_ack=True).get(timeout=timeout).payload[0][0]
 
 
 def test_a_reply_with_a_bad_start_time_still_answers_its_job(redis_server):
@@ -460,4 +460,41 @@ def test_cancelling_a_job_twice_counts_one_cancellation(redis_server):
         dispatcher.cancel(sent)
         assert dispatcher.cancellations == 3
     finally:
+        dispatcher.close()
+
+
+@pytest.mark.slow
+def test_a_job_lost_on_the_way_to_a_worker_is_sent_again_at_most_twice(redis_server):
+    """A chunk taken off the queue by a worker that never records it (its network died) is sent
+    again, with its jobs' attempt count raised; lost MAX_DELIVERIES times, its jobs are
+    answered with infra_error, instead of going round the cluster for ever (a job every worker
+    it reaches dies on)."""
+    from broker import registry
+    from broker.cluster import MAX_DELIVERIES
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    r = redis_server.client()
+    stop = threading.Event()
+
+    def beat() -> None:  # a live worker, which never takes anything
+        while not stop.is_set():
+            registry.beat(r, registry.WorkerInfo("a", 1, 0, "python-test"))
+            stop.wait(1)
+
+    beater = threading.Thread(target=beat, daemon=True)
+    beater.start()
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        jobs = [Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}) for i in range(4)]
+        futs = [dispatcher.submit(job) for job in jobs]
+        taken = []
+        for _ in range(MAX_DELIVERIES):  # taken, and lost, each time it is sent
+            taken.append(len(_next_chunk(redis_server.url, timeout=30)["jobs"]))
+        results = [fut.result(timeout=60) for fut in futs]
+        assert taken == [4] * MAX_DELIVERIES
+        assert {res.verdict for res in results} == {Verdict.INFRA_ERROR}, results
+        assert all(f"lost {MAX_DELIVERIES} times" in (res.message or "") for res in results), results[0].message
+        assert dispatcher.failovers == MAX_DELIVERIES
+    finally:
+        stop.set()
         dispatcher.close()
