@@ -34,8 +34,9 @@ Rules (DESIGN section 5):
 - Cancellation (a client that went away, a deadline that passed) travels through a Redis set
   per batch: a worker skips cancelled jobs before they run and stops running ones.
 - A job without an answer long after it was sent (its result lost with a Redis that
-  restarted without persistence, say) is sent again, twice at most, then answered
-  `infra_error`.
+  restarted without persistence, say), or lost on its way to a worker, is sent again, twice
+  at most, then answered `infra_error`. A chunk the broker cannot take after SEND_BACKOFF_S
+  (cluster_dispatcher.py) is answered `infra_error` at once, with what the sender holds.
 
 Every key the farm writes expires, or is bounded as UNEXPIRING_KEYS says.
 """
