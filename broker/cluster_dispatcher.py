@@ -267,6 +267,7 @@ class CeleryDispatcher:
             self._touch(hits)
             with self._lock:
                 self._early_cancels.difference_update(answered)
+        queue_name = languages.queue_for(language)
         at = 0
         while at < len(missed):
             size = chunk_size(
@@ -274,7 +275,7 @@ class CeleryDispatcher:
             )
             part = missed[at : at + size]
             at += len(part)
-            if not self._send_chunk(part, languages.queue_for(language), attempt):
+            if not self._send_chunk(part, queue_name, attempt):
                 # The broker stayed unreachable through a chunk's retries: the rest of this take
                 # fails now, not after retries of its own (the sender is one thread).
                 self._unsent(missed[at:], "cannot reach the broker")
@@ -522,12 +523,16 @@ class CeleryDispatcher:
         MAX_DELIVERIES times already is answered with infra_error instead (`why`): a job that
         every worker it reaches dies on must not go round the cluster forever."""
         groups: dict[tuple[str, int], list[_Sent]] = {}
+        gave_up = 0
         for sent in jobs:
             if sent.attempt >= MAX_DELIVERIES:
+                gave_up += 1
                 if not sent.fut.done():
                     sent.fut.set_result(JobResult.infra_error(sent.job.id, len(sent.job.tests), why))
                 continue
             groups.setdefault((sent.job.language, sent.attempt), []).append(sent)
+        if gave_up:
+            log.error("%d jobs sent %d times already: answered infra_error (%s)", gave_up, MAX_DELIVERIES, why)
         for (_, attempt), same in groups.items():
             self._send([(s.job, s.on_start, s.fut) for s in same], attempt + 1)
 
