@@ -202,6 +202,10 @@ def make_app(
     return app
 
 
+# The waits between tries through a short Redis outage (a restart): ~16 s in all.
+BACKOFF_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0)
+
+
 def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
     """Run a Redis call, retrying through a short outage (a Redis restart) with backoff."""
     for attempt in range(attempts):
@@ -211,7 +215,7 @@ def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
             if attempt == attempts - 1:
                 raise
             log.warning("redis unavailable (%s); retrying", exc)
-            time.sleep(min(5.0, 0.1 * 2**attempt))
+            time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
     raise AssertionError("unreachable")
 
 

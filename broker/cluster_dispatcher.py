@@ -30,6 +30,7 @@ from . import languages, registry
 from .batching import STOP, next_batch
 from .chunks import ChunkEncoder, chunk_size
 from .cluster import (
+    BACKOFF_S,
     CACHE_CAP,
     CACHE_INDEX,
     CANCEL_TTL_S,
@@ -57,9 +58,9 @@ log = logging.getLogger(__name__)
 # How long the sender gathers jobs that trickle in (each within 3 ms of the last) before it
 # sends what it has: it bounds the wait such jobs add, and still sends them several a chunk.
 SEND_WINDOW_S = 0.02
-# The waits after each failed try to send a chunk (Redis restarting): ~16 s in all, then its
-# jobs (and the rest of what the sender holds) are answered with infra_error.
-SEND_BACKOFF_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0)
+# The waits after each failed try to send a chunk (Redis restarting), then its jobs (and the
+# rest of what the sender holds) are answered with infra_error.
+SEND_BACKOFF_S = BACKOFF_S
 
 
 def _cached_result(text: bytes, job_id: str) -> JobResult | None:
