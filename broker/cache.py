@@ -1,5 +1,7 @@
 """A result cache by content hash in front of a Dispatcher (the embedded server's; cluster mode
-keeps its cache in Redis). A repeated job is answered without running, marked `cached`."""
+keeps its cache in Redis). A repeated job is answered without running, marked `cached`. Only
+repeatable results are kept (JobResult.repeatable): never an infra_error or a timeout, which a
+loaded machine may have caused."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 
-from executor import Job, JobResult, Verdict
+from executor import Job, JobResult
 
 from .dispatcher import Dispatcher, FarmStatus, OnStart
 
@@ -54,7 +56,7 @@ class CachingDispatcher:
         return fut
 
     def _store(self, key: str, fut: Future[JobResult]) -> None:
-        if fut.cancelled() or fut.exception() is not None or fut.result().verdict is Verdict.INFRA_ERROR:
+        if fut.cancelled() or fut.exception() is not None or not fut.result().repeatable:
             return
         result = fut.result()
         size = result_size(result)

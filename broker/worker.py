@@ -237,7 +237,7 @@ class Worker:
         """Publish finished results (and fill the cache) in one call of the publish script."""
         entries = []
         for job, content_hash, result, started in ready:
-            cacheable = content_hash and result.verdict is not Verdict.INFRA_ERROR
+            cacheable = content_hash and result.repeatable  # not an infra_error, nor a timeout
             cache_key = f"{PREFIX}cache:{content_hash}" if cacheable else ""
             # One text for the reply and the cache: a hit takes its own id and `cached` from the
             # request it answers (the batch and start time it also carries are ignored).

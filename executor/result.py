@@ -116,6 +116,9 @@ class BuildInfo:
         return cls(float(data.get("cpu_ms", 0.0)), float(data.get("wall_ms", 0.0)), bool(data.get("cached", False)))
 
 
+_UNREPEATABLE = frozenset({Verdict.TIMEOUT, Verdict.INFRA_ERROR})
+
+
 @dataclass(frozen=True)
 class JobResult:
     """The outcome of one job. `pass_rate = passed / total` (AceCoder's rule). `build`: the
@@ -151,6 +154,15 @@ class JobResult:
     @property
     def total(self) -> int:
         return len(self.tests)
+
+    @property
+    def repeatable(self) -> bool:
+        """Would the job, run again, get this result on a machine under any load? Not with an
+        infra_error (the farm's fault, or a test not judgeable within the job's limits), nor with
+        a test that ran out of time: the wall-clock backstop is reached sooner on a loaded
+        machine, and CPU time near the limit moves with it too. The result caches keep
+        repeatable results only."""
+        return self.verdict is not Verdict.INFRA_ERROR and not any(t.verdict in _UNREPEATABLE for t in self.tests)
 
     @property
     def pass_rate(self) -> float:

@@ -14,6 +14,7 @@ from executor import ExecutorConfig, Job, JobResult, Pool, TestResult, Verdict
 from tests import humaneval_support, unwritable_support
 
 from .procs import start_server, start_worker
+from .test_server import timing_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -228,6 +229,26 @@ def test_requests_with_the_same_job_ids_get_their_own_results(redis_server, tmp_
         for t in threads:
             t.join(timeout=120)
         assert out == {"right": [1.0] * 8, "wrong": [0.5] * 8}
+    finally:
+        server.kill()
+        worker.kill()
+
+
+def test_timeouts_are_not_cached_in_redis(redis_server, tmp_path):
+    """A timeout may be a worker's loaded machine's doing: no cache entry is written for it, so
+    the job runs again when sent again; a plain failure is answered from the cache."""
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        jobs = timing_jobs(f"cluster-{time.time_ns()}")
+        with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+            first = farm.execute_many(jobs)
+            again = farm.execute_many(jobs)
+        verdicts = [Verdict.TIMEOUT, Verdict.TIMEOUT, Verdict.FAILED]
+        assert [t.verdict for r in first for t in r.tests] == verdicts
+        assert [t.verdict for r in again for t in r.tests] == verdicts
+        assert [r.cached for r in again] == [False, False, True]
+        assert len(list(redis.Redis.from_url(redis_server.url).scan_iter("acefarm:cache:*"))) == 1
     finally:
         server.kill()
         worker.kill()

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import subprocess
+import time
 import urllib.request
 
 import grpc
@@ -105,6 +106,37 @@ def test_repeats_are_answered_from_the_cache(embedded_server):
         again = farm.execute(dict(job, id="c2"))
     assert not first.cached and again.cached and again.id == "c2"
     assert [t.verdict for t in again.tests] == [t.verdict for t in first.tests]
+
+
+def timing_jobs(tag):
+    """A program whose load outlasts its wall-clock limit (a timeout, which a loaded machine
+    can cause too), one whose top level loops past its CPU limit, and a plain failure."""
+    return [
+        {
+            "id": "wall",
+            "program": f"import time\ntime.sleep(3)  # {tag}\n",
+            "tests": ["assert True"],
+            "limits": {"cpu_s": 1, "wall_s": 0.5},
+        },
+        {
+            "id": "cpu",
+            "program": f"while True:  # {tag}\n    pass\n",
+            "tests": ["assert True"],
+            "limits": {"cpu_s": 0.3, "wall_s": 3},
+        },
+        {"id": "plain", "program": f"X = 1  # {tag}\n", "tests": ["assert X == 2"]},
+    ]
+
+
+def test_timeouts_are_not_cached(embedded_server):
+    """A timeout may be a loaded machine's doing: sent again, the job runs again."""
+    with Client(f"127.0.0.1:{embedded_server}", timeout_s=60) as farm:
+        jobs = timing_jobs(f"server-{time.time_ns()}")
+        first = farm.execute_many(jobs)
+        again = farm.execute_many(jobs)
+    assert [t.verdict for r in first for t in r.tests] == [Verdict.TIMEOUT, Verdict.TIMEOUT, Verdict.FAILED]
+    assert [t.verdict for r in again for t in r.tests] == [Verdict.TIMEOUT, Verdict.TIMEOUT, Verdict.FAILED]
+    assert [r.cached for r in again] == [False, False, True]
 
 
 def test_async_client(embedded_server):
