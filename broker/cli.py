@@ -44,15 +44,30 @@ def main(verbose: int) -> None:
 
 
 def executor_options(fn: F) -> F:
-    """Flags shared by every command that runs programs locally."""
+    """Flags shared by every command that runs programs locally and sets its jobs' limits."""
+    return _slot_options(_limit_options(fn))
+
+
+def _limit_options(fn: F) -> F:
+    """The default limits of the jobs that name none. Not a worker's: a cluster's jobs reach
+    their workers with the limits their server gave them (which the result cache keys on)."""
     opts = [
-        click.option(
-            "--workers", type=click.IntRange(1, 512), default=None, help="Sandbox slots (default: one per core)."
-        ),
         click.option("--cpu-s", type=float, default=None, help="CPU seconds per test (default 2)."),
         click.option("--wall-s", type=float, default=None, help="Wall-clock seconds per test (default 6)."),
         click.option("--memory-mb", type=int, default=None, help="Address-space limit in MiB (default 512)."),
         click.option("--output-kb", type=int, default=None, help="stdout+stderr cap in KiB (default 256)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _slot_options(fn: F) -> F:
+    """The sandbox slots of a command that runs programs on this machine."""
+    opts = [
+        click.option(
+            "--workers", type=click.IntRange(1, 512), default=None, help="Sandbox slots (default: one per core)."
+        ),
         click.option(
             "--cpus",
             default=None,
@@ -441,7 +456,7 @@ def serve(
     "--metrics-port", default=0, type=click.IntRange(0, 65535), help="Prometheus metrics of this worker (0: off)."
 )
 @click.option("--metrics-host", default="0.0.0.0", show_default=True, help="Address the metrics listen on.")
-@executor_options
+@_slot_options  # no limit flags: jobs come with their server's limits
 def worker(
     broker_url: str,
     threads: int,
@@ -458,7 +473,7 @@ def worker(
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
     give_back_large_blocks()
-    config = build_config(**opts)  # type: ignore[arg-type]
+    config = build_config(cpu_s=None, wall_s=None, memory_mb=None, output_kb=None, **opts)  # type: ignore[arg-type]
     try:
         run_worker(
             broker_url,

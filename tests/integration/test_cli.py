@@ -360,3 +360,12 @@ def test_acecode_rows_with_stdio_and_call_tests(tmp_path):
     assert call["inferences"][1]["test_verdicts"] == ["failed", "passed"]
     assert mixed["error"]["field"] == "test_cases" and mixed["id"] == "mixed"
     assert bad["error"]["field"] == "test_cases[0].expected_stdout"
+
+
+@pytest.mark.parametrize("flag", ["--cpu-s", "--wall-s", "--memory-mb", "--output-kb"])
+def test_a_worker_offers_no_limit_flags(flag):
+    """A cluster's jobs reach a worker with their server's limits (the result cache keys on
+    them): a worker's own default limits would have no effect, so it has none to set."""
+    proc = acefarm("worker", "--broker", "redis://127.0.0.1:9/0", flag, "1")
+    assert proc.returncode == 2 and f"No such option '{flag}'" in proc.stderr
+    assert flag in acefarm("serve", "--help").stdout  # where they belong
