@@ -188,11 +188,13 @@ class Client(_Connection):
         return result_from_pb(self._call(self.stub.Execute, pb.ExecuteRequest(job=_job_pb(job))))
 
     def execute_batch(self, jobs: Iterable[dict[str, Any] | Job], chunk: int = 512) -> Iterator[JobResult]:
-        """Run many jobs; results come back in input order, chunk by chunk.
+        """Run many jobs; results come back in input order, each as soon as it and every one
+        before it are done.
 
         Each chunk is one streaming ExecuteBatch call. If the stream breaks
         (server restart, network), the jobs without a result yet are sent again
-        with the same ids after a backoff.
+        with the same ids after a backoff. Stopping the iteration early (a `break`, or
+        `close()` on the iterator) cancels the call: the farm drops the jobs not yet run.
         """
         batch: list[Any] = []
         for job in jobs:
@@ -205,25 +207,30 @@ class Client(_Connection):
 
     def _run_chunk(self, batch: list[Any]) -> Iterator[JobResult]:
         results: dict[str, JobResult] = {}
+        order = [j.id for j in batch]
+        given = 0  # results yielded so far, in input order
         for attempt in range(self.retries + 1):
             todo = [j for j in batch if j.id not in results]
             if not todo:
                 break
+            stream = self.stub.ExecuteBatch(pb.BatchRequest(jobs=todo), timeout=self.timeout_s, metadata=self.metadata)
             try:
-                stream = self.stub.ExecuteBatch(
-                    pb.BatchRequest(jobs=todo), timeout=self.timeout_s, metadata=self.metadata
-                )
                 for msg in stream:
                     results.setdefault(msg.id, result_from_pb(msg))  # first answer wins
+                    while given < len(order) and order[given] in results:
+                        given += 1
+                        yield results[order[given - 1]]
             except grpc.RpcError as exc:
                 if not _retryable(exc) or attempt == self.retries:
                     raise
                 time.sleep(_delay(self.backoff_s, attempt))
-        missing = [j.id for j in batch if j.id not in results]
+            finally:  # a consumer that stopped early: the farm cancels what has not run
+                stream.cancel()
+        missing = [i for i in order[given:] if i not in results]
         if missing:
             raise FarmUnavailable(f"no result for {len(missing)} jobs (first: {missing[0]}) after retries")
-        for j in batch:
-            yield results[j.id]
+        for i in order[given:]:
+            yield results[i]
 
     def execute_many(self, jobs: Iterable[dict[str, Any] | Job]) -> list[JobResult]:
         """Run a batch in one unary call (ExecuteBatchUnary); results in input order.

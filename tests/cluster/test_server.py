@@ -417,6 +417,33 @@ def test_a_client_cancellation_stops_the_running_program(tmp_path):
         proc.kill()
 
 
+def test_breaking_out_of_execute_batch_cancels_the_rest(tmp_path):
+    """Results stream in input order as they are ready; a consumer that stops after two cancels
+    the call, and the jobs not yet run never hold the slot: the next call is answered at once."""
+    proc, port = start_server(tmp_path, "--workers", "1")
+    try:
+        jobs = [
+            {"id": f"slow{i}", "program": f"import time\ntime.sleep(0.3)\nX = {i}\n", "tests": [f"assert X == {i}"]}
+            for i in range(40)  # 12 s of the only slot's time, if they all ran
+        ]
+        with Client(f"127.0.0.1:{port}", timeout_s=60) as farm:
+            t0 = time.monotonic()
+            got = []
+            for result in farm.execute_batch(jobs):
+                got.append(result)
+                if len(got) == 2:
+                    break
+            first_two = time.monotonic() - t0
+            t1 = time.monotonic()
+            assert farm.execute({"id": "next", "program": ADD, "tests": ["assert add(1, 2) == 3"]}).pass_rate == 1.0
+            after = time.monotonic() - t1
+        assert [r.id for r in got] == ["slow0", "slow1"] and all(r.pass_rate == 1.0 for r in got)
+        assert first_two < 6.0, first_two  # not held back until the whole chunk was done (12 s)
+        assert after < 4.0, after  # the other 38 jobs did not run first
+    finally:
+        proc.kill()
+
+
 def test_every_rpc_answers_unwritable_results_escaped(embedded_server):
     """Lone surrogates, NULs and huge messages from programs reach the client through Execute,
     ExecuteBatch (stream and unary) and Score as escaped text; the other jobs are intact."""
