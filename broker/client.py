@@ -128,6 +128,14 @@ def _group(resp: Any) -> GroupScore:
     return GroupScore(results, matrix, list(resp.pass_rates))
 
 
+def _end(stream: Any) -> None:
+    """End a streaming call: a gRPC call is cancelled (a no-op once it is over); what a client
+    interceptor may hand back instead, a plain iterator, is closed."""
+    end = getattr(stream, "cancel", None) or getattr(stream, "close", None)
+    if end is not None:
+        end()
+
+
 DEFAULT_TIMEOUT_S = 300.0
 """Every call's deadline unless the client is made with another `timeout_s` (None: none). Each
 attempt of a retried call gets the whole deadline; a farm that cannot answer within it fails the
@@ -225,7 +233,7 @@ class Client(_Connection):
                     raise
                 time.sleep(_delay(self.backoff_s, attempt))
             finally:  # a consumer that stopped early: the farm cancels what has not run
-                stream.cancel()
+                _end(stream)
         missing = [i for i in order[given:] if i not in results]
         if missing:
             raise FarmUnavailable(f"no result for {len(missing)} jobs (first: {missing[0]}) after retries")
