@@ -88,6 +88,53 @@ def test_a_worker_killed_mid_batch_loses_nothing(redis_server, tmp_path):
         survivor.kill()
 
 
+def score_group(n, tag):
+    """`n` programs for 15 asserts on f(0..14) == 2 * x, with the pass rate each must get:
+    right, right below k, raising from k, or raising."""
+    programs, rates = [], []
+    for i in range(n):
+        k = i % 15
+        body = [
+            "    return 2 * x\n",
+            f"    return 2 * x if x < {k} else -1\n",
+            f"    if x >= {k}:\n        raise RuntimeError(x)\n    return 2 * x\n",
+            "    raise ValueError(x)\n",
+        ][i % 4]
+        programs.append(f"# {tag} {i}\ndef f(x):\n" + body)
+        rates.append([1.0, k / 15, k / 15, 0.0][i % 4])
+    return programs, rates, [f"assert f({x}) == {2 * x}" for x in range(15)]
+
+
+def test_a_worker_killed_holding_a_scores_first_chunks_loses_nothing(redis_server, tmp_path):
+    """A burst's first chunks are small (8 jobs): a worker killed while it holds them, a fresh
+    one started; the Score gets every pass rate right, one result per program, in seconds."""
+    workers = [start_worker(redis_server, tmp_path, f"w{i}", "--workers", "1") for i in range(2)]
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        r = redis.Redis.from_url(redis_server.url)
+        with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+            programs, rates, tests = score_group(256, f"kill-{time.time_ns()}")
+            farm.score(*score_group(4, f"warm-{time.time_ns()}")[::2])  # both workers warm
+            done = []
+            thread = threading.Thread(target=lambda: done.append(farm.score(programs, tests)))
+            thread.start()
+            taken = r.hget("acefarm:stats:jobs", "w0")
+            deadline = time.monotonic() + 30
+            while r.hget("acefarm:stats:jobs", "w0") == taken and time.monotonic() < deadline:
+                time.sleep(0.01)  # w0 has finished one chunk of this burst and holds the next
+            workers[0].kill(signal.SIGKILL)
+            workers.append(start_worker(redis_server, tmp_path, "w2", "--workers", "1"))
+            thread.join(timeout=100)
+        assert not thread.is_alive()
+        group = done[0]
+        assert len(group.results) == 256 and len({res.id for res in group.results}) == 256
+        assert group.pass_rates == pytest.approx(rates)
+    finally:
+        server.kill()
+        for w in workers:
+            w.kill()
+
+
 def test_redis_restart_during_a_batch(redis_server, tmp_path):
     worker = start_worker(redis_server, tmp_path, "w", "--workers", "2")
     server, port = start_server(tmp_path, "--broker", redis_server.url, "--visibility-timeout", "5")
