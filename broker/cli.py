@@ -121,16 +121,18 @@ def _language_list(ctx: click.Context, param: click.Parameter, value: str | None
 
 
 def build_config(
+    *,
     workers: int | None,
-    cpu_s: float | None,
-    wall_s: float | None,
-    memory_mb: int | None,
-    output_kb: int | None,
     cpus: tuple[int, ...],
     sandbox_python: str,
     insecure_no_sandbox: bool,
     languages: tuple[str, ...] | None = None,
+    cpu_s: float | None = None,
+    wall_s: float | None = None,
+    memory_mb: int | None = None,
+    output_kb: int | None = None,
 ) -> ExecutorConfig:
+    """The executor's config from the flags; unset limits (a worker has none) keep the defaults."""
     given = {"cpu_s": cpu_s, "wall_s": wall_s, "memory_mb": memory_mb, "output_kb": output_kb}
     try:
         limits = Limits().merged({k: v for k, v in given.items() if v is not None})
@@ -473,7 +475,7 @@ def worker(
     if opts["insecure_no_sandbox"]:
         _warn_insecure()
     give_back_large_blocks()
-    config = build_config(cpu_s=None, wall_s=None, memory_mb=None, output_kb=None, **opts)  # type: ignore[arg-type]
+    config = build_config(**opts)  # type: ignore[arg-type]
     try:
         run_worker(
             broker_url,
