@@ -1,6 +1,6 @@
 """Cluster benchmark: embedded scoring vs `acefarm serve` vs the Celery + Redis cluster.
 
-    .venv/bin/python bench/cluster.py [--repeat R] [--rl-steps N] [--json PATH] [--skip-cluster]
+    .venv/bin/python bench/cluster.py [--repeat R] [--rl-steps N] [--json PATH] [--skip-cluster] [--skip-fork-loop]
 
 What it does, all in one run and one process (DESIGN.md sections 2, 5, 6: ratios
 measured in the same run):
