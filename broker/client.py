@@ -17,7 +17,9 @@ are keyed by id, so a retry never counts a job twice.
 from __future__ import annotations
 
 import asyncio
+import queue
 import random
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -128,12 +130,27 @@ def _group(resp: Any) -> GroupScore:
     return GroupScore(results, matrix, list(resp.pass_rates))
 
 
-def _end(stream: Any) -> None:
-    """End a streaming call: a gRPC call is cancelled (a no-op once it is over); what a client
-    interceptor may hand back instead, a plain iterator, is closed."""
-    end = getattr(stream, "cancel", None) or getattr(stream, "close", None)
-    if end is not None:
-        end()
+_DRAINED = object()  # the end of a stream on a _drain queue
+
+
+def _drain(stream: Any, inbox: queue.SimpleQueue[Any]) -> None:
+    """Read `stream` into `inbox` as fast as it answers, then _DRAINED; what it raised goes in
+    before _DRAINED."""
+    try:
+        for msg in stream:
+            inbox.put(msg)
+    except Exception as exc:  # raised where the results are read
+        inbox.put(exc)
+    finally:
+        inbox.put(_DRAINED)
+
+
+def _cancel(stream: Any) -> None:
+    """Cancel a streaming call (a no-op once it is over). What a client interceptor may hand
+    back instead, a plain iterator, has no cancel: it is read to its end by its _drain."""
+    cancel = getattr(stream, "cancel", None)
+    if cancel is not None:
+        cancel()
 
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -197,16 +214,24 @@ class Client(_Connection):
 
     def execute_batch(self, jobs: Iterable[dict[str, Any] | Job], chunk: int = 512) -> Iterator[JobResult]:
         """Run many jobs; results come back in input order, each as soon as it and every one
-        before it are done.
+        before it are done. A job id may appear once (ValueError on a repeat, naming it).
 
-        Each chunk is one streaming ExecuteBatch call. If the stream breaks
-        (server restart, network), the jobs without a result yet are sent again
-        with the same ids after a backoff. Stopping the iteration early (a `break`, or
-        `close()` on the iterator) cancels the call: the farm drops the jobs not yet run.
+        Each chunk is one streaming ExecuteBatch call, read as fast as the farm answers
+        whatever the consumer does meanwhile (its deadline is the farm's, not the consumer's).
+        If the stream breaks (server restart, network), the jobs without a result yet are sent
+        again with the same ids after a backoff. Closing the iterator cancels the call and the
+        farm drops the jobs not yet run: a `break` out of `for r in farm.execute_batch(...)`
+        does (the loop drops the iterator); one kept in a variable needs `close()`, or
+        `contextlib.closing(farm.execute_batch(...))`.
         """
         batch: list[Any] = []
+        seen: set[str] = set()
         for job in jobs:
-            batch.append(_job_pb(job))
+            msg = _job_pb(job)
+            if msg.id in seen:  # the server sees one chunk: a repeat across chunks is caught here
+                raise ValueError(f"job id {msg.id!r} appears twice in one execute_batch")
+            seen.add(msg.id)
+            batch.append(msg)
             if len(batch) >= chunk:
                 yield from self._run_chunk(batch)
                 batch = []
@@ -222,8 +247,12 @@ class Client(_Connection):
             if not todo:
                 break
             stream = self.stub.ExecuteBatch(pb.BatchRequest(jobs=todo), timeout=self.timeout_s, metadata=self.metadata)
+            inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            threading.Thread(target=_drain, args=(stream, inbox), daemon=True, name="acefarm-stream").start()
             try:
-                for msg in stream:
+                while (msg := inbox.get()) is not _DRAINED:
+                    if isinstance(msg, Exception):
+                        raise msg
                     results.setdefault(msg.id, result_from_pb(msg))  # first answer wins
                     while given < len(order) and order[given] in results:
                         given += 1
@@ -232,8 +261,8 @@ class Client(_Connection):
                 if not _retryable(exc) or attempt == self.retries:
                     raise
                 time.sleep(_delay(self.backoff_s, attempt))
-            finally:  # a consumer that stopped early: the farm cancels what has not run
-                _end(stream)
+            finally:  # closed early: the farm cancels what has not run
+                _cancel(stream)
         missing = [i for i in order[given:] if i not in results]
         if missing:
             raise FarmUnavailable(f"no result for {len(missing)} jobs (first: {missing[0]}) after retries")

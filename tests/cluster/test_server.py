@@ -444,6 +444,20 @@ def test_breaking_out_of_execute_batch_cancels_the_rest(tmp_path):
         proc.kill()
 
 
+def test_a_slow_consumer_of_execute_batch_gets_every_result(embedded_server):
+    """The stream is read as fast as the farm answers: a consumer slower than the call's
+    deadline still gets every result, in order; a job id repeated in a later chunk is refused."""
+    jobs = [{"id": f"q{i}", "program": ADD, "tests": [f"assert add({i}, 1) == {i + 1}"]} for i in range(12)]
+    with Client(f"127.0.0.1:{embedded_server}", timeout_s=3.0) as farm:
+        got = []
+        for result in farm.execute_batch(jobs):
+            got.append(result)
+            time.sleep(0.4)  # 4.8 s in all, past the 3 s deadline
+        assert [r.id for r in got] == [j["id"] for j in jobs] and all(r.pass_rate == 1.0 for r in got)
+        with pytest.raises(ValueError, match="'q0' appears twice"):
+            list(farm.execute_batch([*jobs[:3], jobs[0]], chunk=3))
+
+
 def test_every_rpc_answers_unwritable_results_escaped(embedded_server):
     """Lone surrogates, NULs and huge messages from programs reach the client through Execute,
     ExecuteBatch (stream and unary) and Score as escaped text; the other jobs are intact."""
