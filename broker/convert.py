@@ -145,10 +145,11 @@ def result_to_pb(result: JobResult, into: Any = None) -> Any:
         msg.message = result.message
     msg.attempts = result.attempts
     if result.build is not None:
-        msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached = (
+        msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached, msg.build.stopped = (
             result.build.cpu_ms,
             result.build.wall_ms,
             result.build.cached,
+            result.build.stopped,
         )
     add = msg.tests.add
     for t in result.tests:
@@ -192,7 +193,9 @@ def result_from_pb(msg: Any) -> JobResult:
         msg.cached,
         msg.message or None,
         msg.attempts or 1,
-        BuildInfo(msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached) if msg.HasField("build") else None,
+        BuildInfo(msg.build.cpu_ms, msg.build.wall_ms, msg.build.cached, msg.build.stopped)
+        if msg.HasField("build")
+        else None,
     )
 
 

@@ -101,19 +101,30 @@ class TestResult:
 
 @dataclass(frozen=True)
 class BuildInfo:
-    """A compiled program's build: its CPU and wall time, and whether a kept build was reused
-    (`cached`: its times are those of the build that made it)."""
+    """A compiled program's build: its CPU and wall time, whether a kept build was reused
+    (`cached`: its times are those of the build that made it), and whether a wall-clock limit
+    stopped it (`stopped`: a loaded machine may have; such a build is not kept, nor its result)."""
 
     cpu_ms: float
     wall_ms: float
     cached: bool = False
+    stopped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cpu_ms": round(self.cpu_ms, 3), "wall_ms": round(self.wall_ms, 3), "cached": self.cached}
+        out: dict[str, Any] = {"cpu_ms": round(self.cpu_ms, 3), "wall_ms": round(self.wall_ms, 3)}
+        out["cached"] = self.cached
+        if self.stopped:
+            out["stopped"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BuildInfo:
-        return cls(float(data.get("cpu_ms", 0.0)), float(data.get("wall_ms", 0.0)), bool(data.get("cached", False)))
+        return cls(
+            float(data.get("cpu_ms", 0.0)),
+            float(data.get("wall_ms", 0.0)),
+            bool(data.get("cached", False)),
+            bool(data.get("stopped", False)),
+        )
 
 
 _UNREPEATABLE = frozenset({Verdict.TIMEOUT, Verdict.INFRA_ERROR})
@@ -159,10 +170,14 @@ class JobResult:
     def repeatable(self) -> bool:
         """Would the job, run again, get this result on a machine under any load? Not with an
         infra_error (the farm's fault, or a test not judgeable within the job's limits), nor with
-        a test that ran out of time: the wall-clock backstop is reached sooner on a loaded
-        machine, and CPU time near the limit moves with it too. The result caches keep
-        repeatable results only."""
-        return self.verdict is not Verdict.INFRA_ERROR and not any(t.verdict in _UNREPEATABLE for t in self.tests)
+        a test that ran out of time, nor after a build a wall-clock limit stopped: the wall-clock
+        backstop is reached sooner on a loaded machine, and CPU time near the limit moves with
+        it too. The result caches keep repeatable results only."""
+        return (
+            self.verdict is not Verdict.INFRA_ERROR
+            and not any(t.verdict in _UNREPEATABLE for t in self.tests)
+            and not (self.build is not None and self.build.stopped)
+        )
 
     @property
     def pass_rate(self) -> float:

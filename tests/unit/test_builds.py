@@ -97,3 +97,31 @@ def test_obtain_builds_once_and_a_build_that_raises_ends_its_claim():
     except RuntimeError:
         pass
     assert cache.claim("j", None) == ("build", None)  # not left in flight
+
+
+def test_a_result_after_a_build_a_wall_clock_limit_stopped_is_not_repeatable():
+    """Its compile_error may be a loaded machine's doing: the result caches must not keep it,
+    while a compile_error of a build that failed on its own is kept. The mark crosses the dict
+    (JSONL, Redis) and protobuf forms of a result."""
+    from broker.convert import result_from_pb, result_to_pb
+    from executor import Job, JobResult
+    from executor.builds import answer_for
+    from executor.judging.judge import judge
+    from executor.judging.prepare import prepare
+
+    job = Job.from_dict(
+        {"id": "c", "language": "cpp", "program": "int main() {}", "tests": [{"stdin": "", "expected_stdout": ""}]}
+    )
+    failed = Built(None, {"s": "compile", "m": "error: expected ';'", "cpu_ms": 80.0, "wall_ms": 90.0})
+    stopped = Built(
+        None, {"s": "compile", "m": "stopped: wall-clock", "cpu_ms": 900.0, "wall_ms": 30000.0, "final": False}
+    )
+    kept = judge(prepare(job), answer_for(failed, 1, cached=False))
+    lost = judge(prepare(job), answer_for(stopped, 1, cached=False))
+    assert kept.verdict.value == lost.verdict.value == "compile_error"
+    assert kept.repeatable and not kept.build.stopped
+    assert not lost.repeatable and lost.build.stopped
+    for result in (kept, lost):
+        assert JobResult.from_dict(result.to_dict()).build == result.build
+        assert result_from_pb(result_to_pb(result)).build == result.build
+    assert "stopped" not in kept.to_dict()["build"]
