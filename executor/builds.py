@@ -156,7 +156,7 @@ class BuildCache:
     def finish(self, key: str, built: Built | None) -> list[Any]:
         """End the build of `key` (None: it did not finish, nothing is kept); returns the
         waiters it parked, to be run again."""
-        keep = built is not None and built.phase.get("final", True) and built.size <= self.max_bytes
+        keep = built is not None and not built.phase.get("stopped") and built.size <= self.max_bytes
         with self._lock:
             flying = self._flying.pop(key, None)
             if flying is not None:

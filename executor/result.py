@@ -111,8 +111,11 @@ class BuildInfo:
     stopped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"cpu_ms": round(self.cpu_ms, 3), "wall_ms": round(self.wall_ms, 3)}
-        out["cached"] = self.cached
+        out: dict[str, Any] = {
+            "cpu_ms": round(self.cpu_ms, 3),
+            "wall_ms": round(self.wall_ms, 3),
+            "cached": self.cached,
+        }
         if self.stopped:
             out["stopped"] = True
         return out

@@ -8,7 +8,6 @@ kind: a program that failed to load, the job's modes, skips, and the job's verdi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ..result import BuildInfo, JobResult, TestResult
@@ -149,12 +148,5 @@ def _result(
         float(answer.get("cpu_ms", 0.0)),
         int(answer.get("peak_kb", 0)),
         message=message,
-        build=_build_info(build) if isinstance(build, dict) else None,
+        build=BuildInfo.from_dict(build) if isinstance(build, dict) else None,
     )
-
-
-def _build_info(phase: dict[str, Any]) -> BuildInfo:
-    """The build phase of an answer as a BuildInfo: "final" false marks a build a wall-clock
-    limit stopped (executor/builds.py keeps no such build)."""
-    info = BuildInfo.from_dict(phase)
-    return replace(info, stopped=True) if phase.get("final") is False else info

@@ -74,7 +74,8 @@ Host <-> zygote, over the zygote's stdin/stdout:
    A build request adds ``"build": {"argv", "env", "limits", "keep": [pattern],
    "threads", "as_mb", "data_mb"}`` and has no tests: the blob holds the
    sources, the compiler runs under the build's limits (role B), and the answer
-   carries ``"build": phase`` (a failed build also as "load", status compile)
+   carries ``"build": phase`` (a failed build also as "load", status compile;
+   ``"stopped": true`` in it when a wall-clock limit ended the build)
    and ``"artifact_bytes": n``: the blob of what the build left that "keep"
    names follows the answer frame raw. A raw run's files to fetch are read back
    by a child of their own (role F).
@@ -611,7 +612,7 @@ class Zygote:
             phase["s"] = statuses.COMPILE
             phase["m"] = "the build was stopped: %s" % ended.message + (": " + said if said else "")
             if ended.status == statuses.TIMEOUT and "wall-clock" in ended.message:
-                phase["final"] = False  # a loaded machine's doing, maybe: not kept (builds.py)
+                phase["stopped"] = True  # a loaded machine's doing, maybe: not kept (builds.py), nor its result
         elif status != 0:
             phase["s"] = statuses.COMPILE
             phase["m"] = said or "the compiler %s" % process.describe_exit(status, self.env.memcg)[1]

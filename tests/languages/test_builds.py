@@ -69,6 +69,7 @@ def test_a_build_ended_by_the_wall_clock_is_not_kept(pool, monkeypatch):
     for _ in range(2):
         r = pool.run(job("cpp", program, SUM_TESTS[:1]))
         assert verdicts(r) == ["compile_error"] and "wall-clock" in (r.tests[0].message or ""), show(r)
+        assert r.build is not None and r.build.stopped and not r.repeatable  # nor is its result cached
     # The stop stands a minute for its program (the jobs that waited for it take it)...
     assert builds_of(pool)["builds"] - before["builds"] == 1
     # ...and is never kept: past that minute, the next job builds it again.

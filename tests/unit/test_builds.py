@@ -41,7 +41,7 @@ def test_a_failed_build_is_kept_but_not_one_a_wall_clock_limit_stopped():
     assert cache.claim("bad", None) == ("hit", failed)
     cache.claim("slow", None)
     cache.claim("slow", "parked job")
-    stopped = Built(None, {"s": "compile", "m": "stopped: wall-clock", "final": False})
+    stopped = Built(None, {"s": "compile", "m": "stopped: wall-clock", "stopped": True})
     assert cache.finish("slow", stopped) == ["parked job"]
     # It stands a minute for its program (the parked jobs take it, not a 30 s build each)...
     assert cache.claim("slow", None) == ("hit", stopped)
@@ -114,7 +114,7 @@ def test_a_result_after_a_build_a_wall_clock_limit_stopped_is_not_repeatable():
     )
     failed = Built(None, {"s": "compile", "m": "error: expected ';'", "cpu_ms": 80.0, "wall_ms": 90.0})
     stopped = Built(
-        None, {"s": "compile", "m": "stopped: wall-clock", "cpu_ms": 900.0, "wall_ms": 30000.0, "final": False}
+        None, {"s": "compile", "m": "stopped: wall-clock", "cpu_ms": 900.0, "wall_ms": 30000.0, "stopped": True}
     )
     kept = judge(prepare(job), answer_for(failed, 1, cached=False))
     lost = judge(prepare(job), answer_for(stopped, 1, cached=False))
