@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from typing import Any
 
 STOP = object()  # put on a dispatcher's queue to end its batching threads
+WAKE = object()  # put on a dispatcher's queue to wake its batching thread with nothing to take
 
 
 def next_batch(
@@ -19,13 +20,16 @@ def next_batch(
     and, with `window_s`, only until `window_s` after the first: jobs that trickle in just
     under `linger_s` apart would otherwise keep the first waiting `limit` times `linger_s`.
 
-    Returns the items whose futures were not cancelled meanwhile (marked running),
-    or None once STOP is seen (which is put back for the other threads).
+    Returns the items whose futures were not cancelled meanwhile (marked running), none
+    when WAKE came first (WAKE after the first is skipped), or None once STOP is seen (which
+    is put back for the other threads).
     """
     first = q.get()
     if first is STOP:
         q.put(STOP)
         return None
+    if first is WAKE:
+        return []
     if callable(limit):
         limit = limit()
     closes = None if window_s is None else time.monotonic() + window_s
@@ -39,5 +43,6 @@ def next_batch(
         if nxt is STOP:
             q.put(STOP)
             break
-        items.append(nxt)
+        if nxt is not WAKE:
+            items.append(nxt)
     return [(job, fut) for job, fut in items if fut.set_running_or_notify_cancel()]

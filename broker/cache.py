@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from executor import Job, JobResult
+from executor.fair import Flow
 
 from .dispatcher import Dispatcher, FarmStatus, OnStart
 
@@ -40,7 +41,7 @@ class CachingDispatcher:
         self._lock = threading.Lock()
         self.hits = 0
 
-    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: OnStart | None = None, flow: Flow = None) -> Future[JobResult]:
         key = job.content_hash(self.runtime)
         with self._lock:
             hit = self._results.get(key)
@@ -51,7 +52,7 @@ class CachingDispatcher:
             fut: Future[JobResult] = Future()
             fut.set_result(replace(hit[0], id=job.id, cached=True))
             return fut
-        fut = self.inner.submit(job, on_start)
+        fut = self.inner.submit(job, on_start, flow)
         fut.add_done_callback(lambda f: self._store(key, f))
         return fut
 

@@ -58,7 +58,11 @@ _OPTIONS = [
     ("grpc.max_receive_message_length", 64 << 20),
     ("grpc.max_send_message_length", 64 << 20),
     ("grpc.keepalive_time_ms", 30_000),
+    # A connection of its own: the farm gives each connection (or each `name`) its own turn
+    # in its queue (executor/fair.py); clients in one process must not share theirs unasked.
+    ("grpc.use_local_subchannel_pool", 1),
 ]
+CLIENT_HEADER = "acefarm-client"  # gRPC metadata and HTTP header: the name a client gives (gateway.flow_of)
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,11 @@ class _Connection:
         retries: int = 6,
         backoff_s: float = 0.1,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        name: str | None = None,
     ) -> None:
+        """`name`: whose jobs these are, for the farm's turns. The farm starts queued jobs one
+        client at a time in turn; clients that give one name share a turn (one trainer's many
+        processes, say), and one that gives none is known by its connection."""
         creds = _credentials(tls)
         self.channel = (
             self._channels.secure_channel(target, creds, _OPTIONS)
@@ -180,7 +188,9 @@ class _Connection:
             else self._channels.insecure_channel(target, _OPTIONS)
         )
         self.stub = rpc.FarmStub(self.channel)
-        self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
+        if name:
+            self.metadata += ((CLIENT_HEADER, name),)
         self.retries = retries
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s

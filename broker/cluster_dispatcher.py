@@ -1,10 +1,11 @@
 """The server side of cluster mode: `acefarm serve --broker` hands jobs to workers through Redis.
 
 CeleryDispatcher is the Dispatcher (dispatcher.py) of a cluster: it answers what it can from
-the result cache, sends the rest in chunks (chunks.py) as Celery tasks, one language per chunk,
-and resolves each job's future from its reply list; it keeps the worker registry (failover,
-registry.py) and the farm's Redis keys in bounds. The rules it keeps with the workers, and the
-keys and script they share, are in cluster.py.
+the result cache, holds the rest where clients take turns (executor/fair.py) and sends them
+from there as room opens ahead of the workers (pace.py), in chunks (chunks.py) as Celery
+tasks, one language per chunk, and resolves each job's future from its reply list; it keeps
+the worker registry (failover, registry.py) and the farm's Redis keys in bounds. The rules it
+keeps with the workers, and the keys and script they share, are in cluster.py.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from typing import Any
 import redis
 
 from executor import ExecutorConfig, Job, JobResult
+from executor.fair import FairQueue, Flow
 from executor.languages import PYTHON
 
 from . import languages, registry
-from .batching import STOP, next_batch
+from .batching import STOP, WAKE, next_batch
 from .chunks import ChunkEncoder, chunk_size
 from .cluster import (
     BACKOFF_S,
@@ -52,6 +54,7 @@ from .cluster import (
     seen_key,
 )
 from .dispatcher import FarmStatus, OnStart
+from .pace import Pace
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,29 @@ def _cached_result(text: bytes, job_id: str) -> JobResult | None:
     except Exception as exc:
         log.warning("unreadable cache entry for job %s (%s); running it", job_id, exc)
         return None
+
+
+_Missed = tuple[Job, "OnStart | None", "Future[JobResult]", str]  # a job to send, with its content hash
+
+
+@dataclass
+class _Lane:
+    """One queue's jobs in this dispatcher: `held`, looked up in the cache and missed, waiting
+    for room (clients take turns); `in_flight`, sent and not answered (at most `window`, from
+    `pace`); `dead`, held jobs cancelled and not swept out of `held` yet."""
+
+    held: FairQueue[_Missed]
+    pace: Pace
+    in_flight: int = 0
+    dead: int = 0
+    slots: int = 0  # of the live workers that take its chunks (at the last registry check)
+    window: int = 0
+    want_room: bool = False  # the sender waits for room: wake it when some opens
+
+    def has_room(self, smallest: int) -> bool:
+        """Is there room ahead of the workers for a chunk of what waits (`smallest` jobs, or
+        all of them when fewer)?"""
+        return self.window - self.in_flight >= min(self.held.qsize(), smallest)
 
 
 @dataclass
@@ -126,6 +152,9 @@ class CeleryDispatcher:
         self._open: dict[str, int] = {}  # batch -> jobs not answered yet
         self._batches: dict[str, _Batch] = {}
         self._early_cancels: set[Future[JobResult]] = set()  # cancelled while being sent
+        self._lanes: dict[str, _Lane] = {}  # queue -> its jobs here
+        self._held_in: dict[Future[JobResult], str] = {}  # a held job's future -> its queue
+        self._batch_queue: dict[str, str] = {}  # an open batch -> the queue it went to
         # Each queue is served in order: a chunk enqueued behind another in its queue (or after
         # one was put at its front) that a worker has taken proves the other was taken too. Per
         # queue, the latest such evidence, from chunks taken CLAIM_GRACE_S ago or more:
@@ -177,12 +206,14 @@ class CeleryDispatcher:
             chunks_taken=self._taken,
             failovers=self.failovers,
             cancellations=self.cancellations,
+            jobs_waiting=len(self._held_in),
+            flows_waiting=sum(lane.held.flows() for lane in self._lanes.values()),
         )
 
     # -- the Dispatcher interface --------------------------------------------------------
-    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: OnStart | None = None, flow: Flow = None) -> Future[JobResult]:
         fut: Future[JobResult] = Future()
-        self._outbox.put(((job, on_start), fut))
+        self._outbox.put(((job, on_start, flow), fut))
         return fut
 
     def cancel(self, fut: Future[JobResult]) -> bool:
@@ -196,17 +227,23 @@ class CeleryDispatcher:
             return True
         with self._lock:
             key = self._where.pop(fut, None)
-            if key is None:
-                if fut.running():  # taken from the outbox, not registered yet: _send drops it
+            held = None if key is not None else self._held_in.pop(fut, None)
+            if held is not None:  # waiting for its turn here: skipped when its turn comes
+                self._lanes[held].dead += 1
+                self.cancellations += 1
+            elif key is None:
+                if fut.running():  # taken from the outbox, not held or sent yet: dropped there
                     if fut not in self._early_cancels:
                         self._early_cancels.add(fut)
                         self.cancellations += 1
                     return True
                 return False
-            self._pending.pop(key, None)
-            self._answered(key[0])
-            self.cancellations += 1
-        self._chores.put(("cancel", *key))
+            else:
+                self._pending.pop(key, None)
+                self._answered(key[0])
+                self.cancellations += 1
+        if key is not None:
+            self._chores.put(("cancel", *key))
         if not fut.done():
             fut.set_exception(CancelledError("cancelled"))
         return True
@@ -220,40 +257,46 @@ class CeleryDispatcher:
             for sent in self._pending.values():
                 if not sent.fut.done():
                     sent.fut.set_exception(CancelledError("cancelled"))
+            for fut in self._held_in:
+                if not fut.done():
+                    fut.set_exception(CancelledError("cancelled"))
             self._pending.clear()
             self._where.clear()
+            self._held_in.clear()
 
     # -- sending -------------------------------------------------------------------------
     def _send_loop(self) -> None:
         while not self._closed.is_set():
-            # What waits, up to one largest chunk: looked up in the result cache at once, then
-            # what is not cached is cut into chunks (_send). A burst is here within a few ms; jobs
-            # that trickle in go after at most SEND_WINDOW_S.
+            # What waits, up to one largest chunk: looked up in the result cache at once, what
+            # is not cached held for its turn, then sent as room opens (_send_held). A burst is
+            # here within a few ms; jobs that trickle in go after at most SEND_WINDOW_S. WAKE
+            # (room opened) ends the wait with nothing new.
             live = next_batch(self._outbox, self.max_chunk, 0.003, SEND_WINDOW_S)
             if live is None:
                 return
-            items = [(job, on_start, fut) for (job, on_start), fut in live]
+            items = [(job, on_start, fut, flow) for (job, on_start, flow), fut in live]
             for part in languages.split(items, lambda item: item[0].language):
                 try:
-                    self._send(part)
+                    flows = {fut: flow for _, _, fut, flow in part}
+                    self._hold(self._look_up([(job, on_start, fut) for job, on_start, fut, _ in part]), flows)
                 except Exception as exc:
                     log.exception("cannot send a chunk")
-                    for job, _, fut in part:
+                    for job, _, fut, _ in part:
                         if not fut.done():
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
+            self._send_held()
 
-    def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
-        """Answer `items`, jobs of one language, from the result cache (one round trip for all
-        of them), and send the rest to that language's queue in chunks (chunks.chunk_size)."""
-        language = items[0][0].language
-        runtime = self._runtime_for(language)
+    def _look_up(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]]) -> list[_Missed]:
+        """Answer what the result cache holds of `items`, jobs of one language, in one round
+        trip; the rest, with their content hashes."""
+        runtime = self._runtime_for(items[0][0].language)
         hashes = [job.content_hash(runtime) for job, _, _ in items]
         keys = [f"{PREFIX}cache:{h}" for h in hashes]
         try:
             cached = self.redis.mget(keys)
         except redis.RedisError:
             cached = [None] * len(items)
-        missed: list[tuple[Job, OnStart | None, Future[JobResult], str]] = []
+        missed: list[_Missed] = []
         hits: list[str] = []
         answered: list[Future[JobResult]] = []
         for n, ((job, on_start, fut), h, hit) in enumerate(zip(items, hashes, cached)):
@@ -268,12 +311,73 @@ class CeleryDispatcher:
             self._touch(hits)
             with self._lock:
                 self._early_cancels.difference_update(answered)
-        queue_name = languages.queue_for(language)
+        return missed
+
+    def _lane(self, queue_name: str) -> _Lane:
+        """The lane of `queue_name` (called under the lock)."""
+        lane = self._lanes.get(queue_name)
+        if lane is None:
+            lane = self._lanes[queue_name] = _Lane(FairQueue(), Pace(), slots=self._slots_for(queue_name))
+            lane.window = lane.pace.window(lane.slots, self.chunk, self.max_chunk)
+        return lane
+
+    def _hold(self, missed: list[_Missed], flows: dict[Future[JobResult], Flow]) -> None:
+        """Queue `missed` jobs (of one language) for their turns, each under its flow."""
+        if not missed:
+            return
+        queue_name = languages.queue_for(missed[0][0].language)
+        dropped = []
+        with self._lock:
+            lane = self._lane(queue_name)
+            for item in missed:
+                fut = item[2]
+                if fut in self._early_cancels:  # cancelled while it was looked up
+                    self._early_cancels.discard(fut)
+                    dropped.append(fut)
+                    continue
+                self._held_in[fut] = queue_name
+                lane.held.put(item, flows[fut])
+        for fut in dropped:
+            if not fut.done():
+                fut.set_exception(CancelledError("cancelled"))
+
+    def _send_held(self) -> None:
+        """Send held jobs, each lane's in turn by flow, while there is room ahead of its
+        workers for a chunk of them (pace.py); a lane without room wakes the sender when some
+        opens (_answered)."""
+        for queue_name, lane in list(self._lanes.items()):
+            while True:
+                with self._lock:
+                    if lane.dead > max(64, lane.held.qsize() // 2):  # sweep, O(held), now and then
+                        lane.held.discard(lambda item: item[2] not in self._held_in)
+                        lane.dead = 0
+                    if not lane.held.qsize() or not lane.has_room(self.chunk):
+                        lane.want_room = lane.held.qsize() > 0
+                        break
+                    take: list[_Missed] = []
+                    while len(take) < min(lane.window - lane.in_flight, self.max_chunk) and lane.held.qsize():
+                        item = lane.held.get_nowait()
+                        if self._held_in.pop(item[2], None) is None:
+                            lane.dead = max(0, lane.dead - 1)  # cancelled while it waited
+                            continue
+                        take.append(item)
+                if take:
+                    self._ship(take, queue_name, 1)
+
+    def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
+        """Answer `items`, jobs of one language, from the result cache, and send the rest now
+        (jobs sent before and sent again: their turn was taken)."""
+        missed = self._look_up(items)
+        if missed:
+            self._ship(missed, languages.queue_for(items[0][0].language), attempt)
+
+    def _ship(self, missed: list[_Missed], queue_name: str, attempt: int) -> None:
+        """Send `missed` jobs of one language to `queue_name` in chunks (chunks.chunk_size)."""
         at = 0
         while at < len(missed):
-            size = chunk_size(
-                len(missed) - at, self._outbox.qsize(), len(self._pending), self.capacity, self.chunk, self.max_chunk
-            )
+            lane = self._lanes.get(queue_name)
+            waiting = self._outbox.qsize() + (lane.held.qsize() if lane is not None else 0)
+            size = chunk_size(len(missed) - at, waiting, len(self._pending), self.capacity, self.chunk, self.max_chunk)
             part = missed[at : at + size]
             at += len(part)
             if not self._send_chunk(part, queue_name, attempt):
@@ -318,6 +422,8 @@ class CeleryDispatcher:
                 wire.append((str(n), job, h))
             if wire:
                 self._open[batch] = len(wire)
+                self._batch_queue[batch] = queue_name
+                self._lane(queue_name).in_flight += len(wire)
         for fut in dropped:
             if not fut.done():
                 fut.set_exception(CancelledError("cancelled"))
@@ -358,13 +464,19 @@ class CeleryDispatcher:
 
     # -- answers ---------------------------------------------------------------------------
     def _answered(self, batch: str) -> None:
-        """One job of `batch` is answered or cancelled (called under the lock)."""
+        """One job of `batch` is answered, cancelled or withdrawn (called under the lock); the
+        sender is woken when that opens the room it waits for."""
+        lane = self._lanes.get(self._batch_queue.get(batch, ""))
+        if lane is not None:
+            lane.in_flight -= 1
+            self._wake_for(lane)
         left = self._open.get(batch, 0) - 1
         if left > 0:
             self._open[batch] = left
             return
         self._open.pop(batch, None)
         self._batches.pop(batch, None)
+        self._batch_queue.pop(batch, None)
         self._chores.put(("done", batch, ""))
 
     def _take(self, batch: str, wire: str) -> _Sent | None:
@@ -375,6 +487,9 @@ class CeleryDispatcher:
                 return None
             self._where.pop(sent.fut, None)
             self._claimed(batch, time.monotonic())
+            lane = self._lanes.get(self._batch_queue.get(batch, ""))
+            if lane is not None and lane.pace.answered(time.monotonic(), lane.in_flight >= max(1, lane.slots)):
+                lane.window = lane.pace.window(lane.slots, self.chunk, self.max_chunk)
             self._answered(batch)
             return sent
 
@@ -460,7 +575,29 @@ class CeleryDispatcher:
                     self._batches[task] = _Batch(now, front=True, queue=self._batches[task].queue)
             for task in held:
                 self._claimed(task, now)
+            self._pace()
         self._resend(self._lost(now), "taken from the queue by a worker that never recorded it")
+
+    def _pace(self) -> None:
+        """Each lane's room ahead of its workers, from their answer rate (pace.py); wakes the
+        sender when a lane it waits on has more now (called under the lock)."""
+        for queue_name, lane in self._lanes.items():
+            lane.slots = self._slots_for(queue_name)
+            lane.pace.fold(least=4)
+            lane.window = lane.pace.window(lane.slots, self.chunk, self.max_chunk)
+            self._wake_for(lane)
+
+    def _wake_for(self, lane: _Lane) -> None:
+        """Wake the sender if it waits for room in `lane` and some has opened (under the lock)."""
+        if lane.want_room and lane.has_room(self.chunk):
+            lane.want_room = False
+            self._outbox.put(WAKE)
+
+    def _slots_for(self, queue_name: str) -> int:
+        """Slots of the live workers that take chunks from `queue_name`."""
+        if queue_name == QUEUE:
+            return self.capacity
+        return sum(w.slots for w in self._alive if queue_name in languages.queues(w.offer))
 
     def _claimed(self, batch: str, now: float) -> None:
         """`batch` is seen taken by a worker (called under the lock)."""

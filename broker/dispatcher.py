@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from executor import ExecutorConfig, Job, JobResult, Pool
+from executor.fair import Flow
 
 from . import languages
 
@@ -28,7 +29,9 @@ class FarmStatus:
     workers/slots/busy: the live workers (the embedded pool counts as one), their sandbox
     slots and how many run a job now. chunks_waiting/chunks_taken: cluster mode's queue,
     chunks not yet taken and taken but not acknowledged. failovers: chunks requeued from dead
-    workers; cancellations: jobs cancelled before their answer."""
+    workers; cancellations: jobs cancelled before their answer. jobs_waiting/flows_waiting:
+    jobs waiting for their turn (executor/fair.py: not started by a slot, or in cluster mode
+    not sent yet) and how many flows (clients) they are of."""
 
     workers: int
     slots: int
@@ -37,6 +40,8 @@ class FarmStatus:
     chunks_taken: int = 0
     failovers: int = 0
     cancellations: int = 0
+    jobs_waiting: int = 0
+    flows_waiting: int = 0
 
 
 class Dispatcher(Protocol):
@@ -58,7 +63,10 @@ class Dispatcher(Protocol):
         (languages.py)."""
         ...
 
-    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]: ...
+    def submit(self, job: Job, on_start: OnStart | None = None, flow: Flow = None) -> Future[JobResult]:
+        """Run `job`. `flow`: whose job it is (a client's connection): queued jobs start one
+        flow at a time in turn (executor/fair.py), so no client's burst starves another's."""
+        ...
 
     def cancel(self, fut: Future[JobResult]) -> bool: ...
 
@@ -76,14 +84,20 @@ class LocalDispatcher:
         self.capacity = config.slots
         self.languages = languages.of_pool(self.pool)
 
-    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
-        return self.pool.submit(job, None if on_start is None else lambda: on_start(time.monotonic()))
+    def submit(self, job: Job, on_start: OnStart | None = None, flow: Flow = None) -> Future[JobResult]:
+        return self.pool.submit(job, None if on_start is None else lambda: on_start(time.monotonic()), flow)
 
     def cancel(self, fut: Future[JobResult]) -> bool:
         return self.pool.cancel(fut)
 
     def status(self) -> FarmStatus:
-        return FarmStatus(workers=1, slots=self.capacity, busy=self.pool.busy)
+        return FarmStatus(
+            workers=1,
+            slots=self.capacity,
+            busy=self.pool.busy,
+            jobs_waiting=self.pool.waiting,
+            flows_waiting=self.pool.flows_waiting,
+        )
 
     def close(self) -> None:
         self.pool.close()

@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from executor import InvalidJob, Job, JobResult
+from executor.fair import Flow
 from executor.job import check_prelude, parse_tests
 from executor.judging import special
 from executor.languages import PYTHON
@@ -31,6 +32,16 @@ from .config import ServerConfig
 from .dispatcher import Dispatcher
 from .errors import LanguageUnavailable, RequestRejected
 from .metrics import Metrics
+
+MAX_FLOW_NAME = 200
+
+
+def flow_of(name: str | None, connection: str) -> Flow:
+    """Whose a request's jobs are, for the queue's turns (executor/fair.py): the `name` its
+    client gives (the `acefarm-client` header: requests that give one name share a turn),
+    else the client's `connection` (gRPC's peer, or HTTP's address and port)."""
+    return ("name", name[:MAX_FLOW_NAME]) if name else ("connection", connection)
+
 
 SCORE_FIELDS = frozenset({"programs", "tests", "group_id", "language", "limits", "mode", "prelude", "checker"})
 
@@ -134,9 +145,10 @@ class Gateway:
             if job.language not in offer:
                 raise LanguageUnavailable(job.language, list(offer), job.id)
 
-    def submit(self, jobs: Sequence[Job]) -> Admitted:
+    def submit(self, jobs: Sequence[Job], flow: Flow = None) -> Admitted:
         """Admit `jobs` whole (or refuse them all: RESOURCE_EXHAUSTED, or LanguageUnavailable)
-        and start them. The caller closes the returned Admitted when its request ends."""
+        and start them, as `flow`'s (whose they are: `flow_of`). The caller closes the
+        returned Admitted when its request ends."""
         self.check_languages(jobs)
         self.admission.take(len(jobs))
         futures: list[Future[JobResult]] = []
@@ -149,7 +161,7 @@ class Gateway:
                     started[0] = at
                     self.metrics.queue_wait.observe(max(0.0, at - admitted))
 
-                fut = self.dispatcher.submit(job, on_start)
+                fut = self.dispatcher.submit(job, on_start, flow)
                 futures.append(fut)
                 fut.add_done_callback(functools.partial(self._finished, started=started))
         except BaseException:

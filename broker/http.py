@@ -38,12 +38,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from executor import InvalidJob, Job, JobResult, Verdict
+from executor.fair import Flow
 from executor.job import LANGUAGES
 from executor.text import check_job_text
 
 from . import __version__, reward, runcode
+from .client import CLIENT_HEADER
 from .errors import LanguageUnavailable, RequestRejected, http_status_for, status_for
-from .gateway import Admitted, Gateway
+from .gateway import Admitted, Gateway, flow_of
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,13 @@ CODE_HEADER = "X-AceFarm-Code"
 
 class ClientGone(Exception):
     """The client disconnected before its jobs ended (they are cancelled)."""
+
+
+def _flow(request: Request) -> Flow:
+    """Whose the request's jobs are (gateway.flow_of): its `acefarm-client` header, else its
+    connection."""
+    peer = request.client
+    return flow_of(request.headers.get(CLIENT_HEADER), f"http:{peer.host}:{peer.port}" if peer else "http")
 
 
 async def results_of(request: Request, admitted: Admitted) -> list[JobResult]:
@@ -198,7 +207,7 @@ def create_app(gateway: Gateway) -> _Guard:
         except InvalidJob as exc:
             return JSONResponse(runcode.invalid(exc), status_code=422)
         try:
-            (result,) = await results_of(request, gateway.submit([job]))
+            (result,) = await results_of(request, gateway.submit([job], _flow(request)))
         except RequestRejected as exc:
             if exc.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
                 raise  # 429, as on every route: the client backs off
@@ -233,7 +242,7 @@ def create_app(gateway: Gateway) -> _Guard:
         except InvalidJob as exc:
             return _invalid(exc)
         gateway.check_batch(len(jobs), "query")
-        results = await results_of(request, gateway.submit(jobs))
+        results = await results_of(request, gateway.submit(jobs, _flow(request)))
         failed = [r for r in results if r.verdict is Verdict.INFRA_ERROR]
         if failed and on_infra_error == "error":
             return _refused(503, f"the farm could not run a sample: {failed[0].message}", "UNAVAILABLE")
@@ -245,7 +254,7 @@ def create_app(gateway: Gateway) -> _Guard:
         data = await _json_body(request)
         check_job_text(data)
         job = await run_in_threadpool(Job.from_dict, data, gateway.limits, gateway.rules)
-        (result,) = await results_of(request, gateway.submit([job]))
+        (result,) = await results_of(request, gateway.submit([job], _flow(request)))
         return result.to_dict()
 
     @app.post("/v1/score", tags=["AceFarm"], openapi_extra=_body_doc(schemas["score"]))
@@ -255,7 +264,7 @@ def create_app(gateway: Gateway) -> _Guard:
         if not isinstance(data, dict):
             raise InvalidJob("body", "must be a JSON object")
         jobs = await run_in_threadpool(gateway.score_jobs, data)
-        results = await results_of(request, gateway.submit(jobs))
+        results = await results_of(request, gateway.submit(jobs, _flow(request)))
         return {
             "results": [r.to_dict() for r in results],
             "matrix": [[t.verdict.value for t in r.tests] for r in results],

@@ -81,6 +81,14 @@ class _FarmCollector(Collector):
         chunks.add_metric(["waiting"], s.chunks_waiting)
         chunks.add_metric(["taken"], s.chunks_taken)
         yield chunks
+        yield GaugeMetricFamily(
+            "acefarm_jobs_waiting",
+            "Jobs waiting for their turn here (not started, or not sent to a worker).",
+            s.jobs_waiting,
+        )
+        yield GaugeMetricFamily(
+            "acefarm_flows_waiting", "Clients (flows) with jobs waiting for their turn.", s.flows_waiting
+        )
         yield CounterMetricFamily("acefarm_failovers", "Chunks requeued from dead workers.", s.failovers)
         yield CounterMetricFamily("acefarm_cancellations", "Jobs cancelled before their answer.", s.cancellations)
 

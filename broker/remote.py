@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from executor import Job, JobResult
+from executor.fair import Flow
 
 from . import languages
 from .batching import STOP, next_batch
@@ -43,7 +44,8 @@ class RemoteDispatcher:
         for t in self._threads:
             t.start()
 
-    def submit(self, job: Job, on_start: OnStart | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: OnStart | None = None, flow: Flow = None) -> Future[JobResult]:
+        # No `flow` of its own: the server takes this client's connection for one.
         fut: Future[JobResult] = Future()
         self._queue.put((job, fut))
         return fut

@@ -24,11 +24,12 @@ from grpc_reflection.v1alpha import reflection
 
 from executor import InvalidJob, Job, JobResult
 
+from .client import CLIENT_HEADER
 from .config import ServerConfig
 from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
 from .dispatcher import Dispatcher
 from .errors import BrokerError, RequestRejected, abort_for, status_for
-from .gateway import Admitted, Gateway
+from .gateway import Admitted, Gateway, flow_of
 from .metrics import Metrics
 from .protos import pb
 
@@ -124,7 +125,8 @@ class FarmService:
         return jobs
 
     def _submit(self, jobs: list[Job], context: grpc.ServicerContext) -> Admitted:
-        admitted = self.gateway.submit(jobs)
+        named = next((v for k, v in context.invocation_metadata() if k == CLIENT_HEADER), None)
+        admitted = self.gateway.submit(jobs, flow_of(named if isinstance(named, str) else None, context.peer()))
         # Cancelled, deadline passed, or done: unfinished jobs stop, undelivered units return.
         if not context.add_callback(admitted.close):  # the RPC is already over
             admitted.close()

@@ -23,6 +23,7 @@ from typing import NamedTuple, cast
 from . import builds, checking
 from .config import ExecutorConfig
 from .errors import PoolClosed, SandboxUnavailable, SlotCrashed
+from .fair import FairQueue, Flow
 from .job import Job
 from .judging.judge import EarlyStop, judge
 from .judging.prepare import PreparedJob, prepare
@@ -35,7 +36,8 @@ from .slot import Slot
 log = logging.getLogger(__name__)
 
 _STOP = object()
-_Item = tuple[Job, "Future[JobResult]", "Callable[[], None] | None"]  # what the queue holds, but _STOP
+# What the queue holds, but _STOP: the job, its future, its on_start, its flow (fair.py).
+_Item = tuple[Job, "Future[JobResult]", "Callable[[], None] | None", Flow]
 RETRIES = 1  # extra attempts after an infrastructure fault
 SLACK_S = 5.0
 PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at worst
@@ -104,7 +106,7 @@ class Pool:
 
     def __init__(self, config: ExecutorConfig | None = None) -> None:
         self.config = config or ExecutorConfig()
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: FairQueue[object] = FairQueue()
         self._threads: list[threading.Thread] = []
         self.slots: list[Slot] = []
         self._closed = False
@@ -179,7 +181,7 @@ class Pool:
                 return
             self._closed = True
         for _ in self._threads:
-            self._queue.put(_STOP)
+            self._queue.put_last(_STOP)
         for t in self._threads:
             t.join()
 
@@ -190,17 +192,18 @@ class Pool:
         self.close()
 
     # -- submitting work ----------------------------------------------------------
-    def submit(self, job: Job, on_start: Callable[[], None] | None = None) -> Future[JobResult]:
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None, flow: Flow = None) -> Future[JobResult]:
         """Queue `job`; the future resolves to its JobResult (never raises for verdicts).
 
         `on_start`, if given, is called (in a pool thread) when the job leaves the queue.
+        Slots take queued jobs one flow at a time in turn (`flow`: whose job it is; fair.py).
         """
         if self._closed:
             raise PoolClosed("pool is closed")
         if not self._threads:
             self.start()
         fut: Future[JobResult] = Future()
-        self._queue.put((job, fut, on_start))
+        self._queue.put((job, fut, on_start, flow), flow)
         return fut
 
     def cancel(self, fut: Future[JobResult]) -> bool:
@@ -231,6 +234,11 @@ class Pool:
     def busy(self) -> int:
         """Slots running a job now."""
         return len(self._running)
+
+    @property
+    def flows_waiting(self) -> int:
+        """Flows with jobs queued (fair.py)."""
+        return self._queue.flows()
 
     @property
     def waiting(self) -> int:
@@ -271,7 +279,7 @@ class Pool:
                     if answered is not None:
                         self._settle(answered)
                     return
-                job, fut, on_start = cast(_Item, item)
+                job, fut, on_start, _ = cast(_Item, item)
                 claim = self._claim(job, item)
                 if claim is None:
                     continue  # parked: the build of its program is in flight on another slot
@@ -408,7 +416,7 @@ class Pool:
             if isinstance(waiter, threading.Event):
                 waiter.set()
             else:
-                self._queue.put(waiter)
+                self._queue.put(waiter, cast(_Item, waiter)[3])
 
     def _request(self, prepared: PreparedJob, claim: _Claim) -> dict[str, object]:
         """What the zygote runs for `prepared`: a Python job's request, or the command, files

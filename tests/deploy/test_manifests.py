@@ -337,7 +337,7 @@ def test_redis_accepts_only_the_farm():
     assert spec["egress"] == [] and "Egress" in spec["policyTypes"]
 
 
-def test_keda_scales_workers_on_chunks_waiting_and_taken():
+def test_keda_scales_workers_on_chunks_waiting_and_taken_and_jobs_held():
     scaled = k8s_get("ScaledObject", "acefarm-worker")["spec"]
     target = scaled["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", "acefarm-worker")
@@ -348,7 +348,7 @@ def test_keda_scales_workers_on_chunks_waiting_and_taken():
         meta = trigger["metadata"]
         if trigger["type"] == "prometheus":
             query = meta["query"]
-            assert promql_metrics(query) == {"acefarm_cluster_chunks"} <= server_metrics
+            assert promql_metrics(query) == {"acefarm_cluster_chunks", "acefarm_jobs_waiting"} <= server_metrics
             assert re.search(r'state=~"(waiting\|taken|taken\|waiting)"', query), query
             assert float(meta["threshold"]) > 0
         elif trigger["type"] == "redis":  # the Celery queue is a list; LLEN is all KEDA reads

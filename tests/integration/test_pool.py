@@ -350,3 +350,26 @@ def test_waiting_counts_jobs_parked_behind_a_build():
         assert (1, 1) in seen, seen[:20]  # parked, and counted
         assert all(waiting >= parked for parked, waiting in seen)
         assert pool.waiting == 0 and pool.builds.parked == 0
+
+
+def test_a_late_flow_takes_turns_with_a_queued_burst():
+    """Queued jobs start one flow at a time in turn (executor/fair.py): a few jobs sent while
+    another flow's burst waits start within a few jobs, not after the whole burst; close()
+    still finishes everything queued."""
+    order: list[str] = []
+    started = threading.Event()
+    hold = {"id": "hold", "program": "import time\n", "tests": ["assert time.sleep(0.3) is None"]}
+    quick = {"program": ADD, "tests": ["assert add(1, 1) == 2"]}
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        first = pool.submit(Job.from_dict(hold), started.set, flow="batch")
+        assert started.wait(10)  # the slot is busy: everything below queues
+
+        def submit(job_id: str, flow: str):
+            return pool.submit(Job.from_dict(dict(quick, id=job_id)), lambda: order.append(job_id), flow)
+
+        burst = [submit(f"b{i}", "batch") for i in range(40)]
+        late = [submit(f"rl{i}", "rl") for i in range(3)]
+        futures = [first, *burst, *late]
+    assert all(f.result(0).verdict is P for f in futures)  # close() ran every queued job
+    assert order[:6] == ["b0", "rl0", "b1", "rl1", "b2", "rl2"]
+    assert order[6:] == [f"b{i}" for i in range(3, 40)]

@@ -33,7 +33,7 @@ class Gate:
         self.most_waiting = 0
         self.submitted = 0
 
-    def submit(self, job, on_start=None) -> Future:
+    def submit(self, job, on_start=None, flow=None) -> Future:
         outer: Future = Future()
         with self._lock:
             self.submitted += 1

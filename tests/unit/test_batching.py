@@ -8,7 +8,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from broker.batching import STOP, next_batch
+from broker.batching import STOP, WAKE, next_batch
 
 
 def _items(n: int) -> list[tuple[int, Future[Any]]]:
@@ -34,6 +34,19 @@ def test_stop_ends_a_batch_and_stays_for_the_other_threads():
     q.put(STOP)
     assert [job for job, _ in next_batch(q, 10, 0.01) or []] == [0, 1]
     assert next_batch(q, 10, 0.01) is None and q.get_nowait() is STOP
+
+
+def test_wake_first_returns_at_once_with_nothing_and_is_skipped_later():
+    q: queue.Queue[Any] = queue.Queue()
+    q.put(WAKE)
+    t0 = time.monotonic()
+    assert next_batch(q, 10, 1.0) == []
+    assert time.monotonic() - t0 < 0.5  # no linger for more
+    items = _items(2)
+    q.put(items[0])
+    q.put(WAKE)
+    q.put(items[1])
+    assert [job for job, _ in next_batch(q, 10, 0.01) or []] == [0, 1]
 
 
 def test_a_window_bounds_how_long_a_trickle_of_jobs_is_gathered():

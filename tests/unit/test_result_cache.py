@@ -17,7 +17,7 @@ class Runs:
     def __init__(self):
         self.runs = 0
 
-    def submit(self, job, on_start=None):
+    def submit(self, job, on_start=None, flow=None):
         self.runs += 1
         fut = Future()
         fut.set_result(JobResult(job.id, Verdict.PASSED, (TestResult(Verdict.PASSED, "m" * 500),)))
@@ -54,7 +54,7 @@ def test_repeats_are_answered_from_the_cache_and_the_bytes_stay_bounded():
 class Answers(Runs):
     """Answers each job with the verdicts its id asks for ("passed,timeout", ...)."""
 
-    def submit(self, job, on_start=None):
+    def submit(self, job, on_start=None, flow=None):
         self.runs += 1
         tests = tuple(TestResult(Verdict(v)) for v in job.id.split(","))
         fut = Future()

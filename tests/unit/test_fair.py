@@ -1,0 +1,116 @@
+"""FairQueue: round robin across flows, in order within each, stop markers last."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import pytest
+
+from executor.fair import FairQueue
+
+
+def drain(q: FairQueue[str]) -> list[str]:
+    out = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out
+
+
+def test_one_flow_is_first_in_first_out() -> None:
+    q: FairQueue[str] = FairQueue()
+    for i in range(5):
+        q.put(f"a{i}", "a")
+    assert drain(q) == ["a0", "a1", "a2", "a3", "a4"]
+
+
+def test_flows_take_turns_and_a_late_flow_waits_one_turn_not_a_burst() -> None:
+    q: FairQueue[str] = FairQueue()
+    for i in range(1000):
+        q.put(f"big{i}", "big")
+    for i in range(3):
+        q.put(f"small{i}", "small")
+    out = drain(q)
+    assert out[:6] == ["big0", "small0", "big1", "small1", "big2", "small2"]
+    assert out[6:] == [f"big{i}" for i in range(3, 1000)]
+
+
+def test_a_flow_that_empties_and_comes_back_joins_the_back_of_the_turn() -> None:
+    q: FairQueue[str] = FairQueue()
+    q.put("a0", "a")
+    q.put("b0", "b")
+    q.put("b1", "b")
+    assert q.get() == "a0"
+    q.put("a1", "a")  # a's line was empty: it queues behind b
+    q.put("c0", "c")
+    assert drain(q) == ["b0", "a1", "c0", "b1"]
+
+
+def test_put_last_waits_for_every_flow_even_later_ones() -> None:
+    q: FairQueue[str] = FairQueue()
+    q.put("a0", "a")
+    q.put_last("stop")
+    q.put("b0", "b")
+    assert q.qsize() == 3
+    assert drain(q) == ["a0", "b0", "stop"]
+    assert q.qsize() == 0
+
+
+def test_none_is_a_flow_like_any_other() -> None:
+    q: FairQueue[str] = FairQueue()
+    q.put("x0")
+    q.put("x1")
+    q.put("y0", "y")
+    assert drain(q) == ["x0", "y0", "x1"]
+
+
+def test_get_blocks_until_put_and_times_out_empty() -> None:
+    q: FairQueue[str] = FairQueue()
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.05)
+    got: list[str] = []
+    t = threading.Thread(target=lambda: got.append(q.get()))
+    t.start()
+    time.sleep(0.05)
+    assert not got
+    q.put("late", "z")
+    t.join(timeout=5)
+    assert got == ["late"]
+
+
+def test_many_threads_take_each_item_once() -> None:
+    q: FairQueue[int] = FairQueue()
+    for i in range(4000):
+        q.put(i, i % 7)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        while True:
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                return
+            with lock:
+                taken.append(item)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == list(range(4000))
+    assert q.qsize() == 0 and q.flows() == 0
+
+
+def test_discard_removes_items_and_keeps_the_turns() -> None:
+    q: FairQueue[str] = FairQueue()
+    for flow in "abc":
+        for i in range(3):
+            q.put(f"{flow}{i}", flow)
+    assert q.discard(lambda item: item.startswith("b") or item == "a1") == 4
+    assert q.qsize() == 5 and q.flows() == 2
+    assert drain(q) == ["a0", "c0", "a2", "c1", "c2"]

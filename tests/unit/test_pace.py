@@ -1,0 +1,58 @@
+"""broker/pace.py: the lead a cluster dispatcher keeps ahead of its workers."""
+
+from __future__ import annotations
+
+from broker.pace import FOLD_AFTER, Pace
+
+
+def answers(pace: Pace, start: float, gap_s: float, n: int, busy: bool = True) -> float:
+    t = start
+    for _ in range(n):
+        pace.answered(t, busy)
+        t += gap_s
+    return t
+
+
+def test_small_chunks_ahead_until_the_rate_is_known() -> None:
+    pace = Pace()
+    assert pace.rate is None
+    assert pace.window(2, 8, 64) == 32
+    assert pace.window(0, 8, 64) == 16  # no worker yet: as for one slot
+
+
+def test_the_rate_is_answers_per_busy_second_and_sets_half_a_second_ahead() -> None:
+    pace = Pace()
+    answers(pace, 100.0, 0.01, FOLD_AFTER + 1)  # 100 answers a second: folded at once
+    assert pace.rate is not None and abs(pace.rate - 100) < 1e-6
+    assert pace.window(2, 8, 64) == 50
+
+
+def test_the_window_stays_within_two_jobs_and_two_largest_chunks_a_slot() -> None:
+    slow, fast = Pace(), Pace()
+    answers(slow, 0.0, 1.0, FOLD_AFTER + 1)  # 1 a second: 0.5 ahead, at least 2 a slot
+    answers(fast, 0.0, 0.0001, FOLD_AFTER + 1)  # 10,000 a second: 5,000 ahead, at most 128 a slot
+    assert slow.window(3, 8, 64) == 6
+    assert fast.window(3, 8, 64) == 384
+
+
+def test_idle_time_and_a_bursts_tail_are_not_counted() -> None:
+    pace = Pace()
+    t = answers(pace, 0.0, 0.01, 10)  # a busy stretch: 9 gaps of 10 ms
+    pace.answered(t, False)  # the tail: fewer jobs in flight than slots
+    t = answers(pace, t + 30.0, 0.01, 10)  # 30 s idle, then busy again: that gap is not a busy one
+    assert pace.fold(least=1)
+    assert pace.rate is not None and abs(pace.rate - 100) < 1e-6
+
+
+def test_the_rate_follows_a_change_as_a_running_average() -> None:
+    pace = Pace()
+    t = answers(pace, 0.0, 0.01, FOLD_AFTER + 1)
+    answers(pace, t, 0.1, FOLD_AFTER + 1)  # the jobs got 10x slower
+    assert pace.rate is not None and 10 < pace.rate < 100
+
+
+def test_a_fold_needs_enough_answers() -> None:
+    pace = Pace()
+    answers(pace, 0.0, 0.01, 3)  # 2 busy gaps
+    assert not pace.fold(least=4) and pace.rate is None
+    assert pace.fold(least=2) and pace.rate is not None
