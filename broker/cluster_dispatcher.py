@@ -54,7 +54,7 @@ from .cluster import (
     seen_key,
 )
 from .dispatcher import FarmStatus, OnStart
-from .pace import Pace
+from .pace import Pace, to_send
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,9 @@ class _Lane:
     window: int = 0
     want_room: bool = False  # the sender waits for room: wake it when some opens
 
-    def has_room(self, smallest: int) -> bool:
-        """Is there room ahead of the workers for a chunk of what waits (`smallest` jobs, or
-        all of them when fewer)?"""
-        return self.window - self.in_flight >= min(self.held.qsize(), smallest)
+    def to_send(self, smallest: int, largest: int) -> int:
+        """How many held jobs to send now (pace.to_send; 0: wait for room)."""
+        return to_send(self.window, self.in_flight, self.held.qsize(), smallest, largest)
 
 
 @dataclass
@@ -351,11 +350,12 @@ class CeleryDispatcher:
                     if lane.dead > max(64, lane.held.qsize() // 2):  # sweep, O(held), now and then
                         lane.held.discard(lambda item: item[2] not in self._held_in)
                         lane.dead = 0
-                    if not lane.held.qsize() or not lane.has_room(self.chunk):
+                    n = lane.to_send(self.chunk, self.max_chunk)
+                    if not n:
                         lane.want_room = lane.held.qsize() > 0
                         break
                     take: list[_Missed] = []
-                    while len(take) < min(lane.window - lane.in_flight, self.max_chunk) and lane.held.qsize():
+                    while len(take) < n and lane.held.qsize():
                         item = lane.held.get_nowait()
                         if self._held_in.pop(item[2], None) is None:
                             lane.dead = max(0, lane.dead - 1)  # cancelled while it waited
@@ -589,7 +589,7 @@ class CeleryDispatcher:
 
     def _wake_for(self, lane: _Lane) -> None:
         """Wake the sender if it waits for room in `lane` and some has opened (under the lock)."""
-        if lane.want_room and lane.has_room(self.chunk):
+        if lane.want_room and lane.to_send(self.chunk, self.max_chunk):
             lane.want_room = False
             self._outbox.put(WAKE)
 

@@ -59,3 +59,14 @@ class Pace:
         if self.rate is None:
             return 2 * slots * smallest_chunk
         return round(min(2 * slots * largest_chunk, max(2 * slots, self.rate * self.ahead_s)))
+
+
+def to_send(window: int, in_flight: int, waiting: int, smallest: int, largest: int) -> int:
+    """How many of `waiting` held jobs to send now, with `in_flight` of `window` sent and not
+    answered: 0 until there is room for a chunk of `smallest` (or for all that wait, or for half
+    the window when that is smaller: slow jobs on few slots), so that answers do not each send
+    a chunk of one; then what the room takes, `largest` at most."""
+    room = window - in_flight
+    if waiting <= 0 or room <= 0 or room < min(waiting, smallest, max(1, window // 2)):
+        return 0
+    return min(room, waiting, largest)

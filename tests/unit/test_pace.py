@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.pace import FOLD_AFTER, Pace
+from broker.pace import FOLD_AFTER, Pace, to_send
 
 
 def answers(pace: Pace, start: float, gap_s: float, n: int, busy: bool = True) -> float:
@@ -56,3 +56,22 @@ def test_a_fold_needs_enough_answers() -> None:
     answers(pace, 0.0, 0.01, 3)  # 2 busy gaps
     assert not pace.fold(least=4) and pace.rate is None
     assert pace.fold(least=2) and pace.rate is not None
+
+
+def test_to_send_waits_for_room_for_a_chunk_and_takes_what_the_room_holds() -> None:
+    assert to_send(64, 0, 100, 8, 64) == 64
+    assert to_send(64, 60, 100, 8, 64) == 0  # room for 4: wait for a chunk's worth
+    assert to_send(64, 56, 100, 8, 64) == 8
+    assert to_send(64, 60, 3, 8, 64) == 3  # all that waits fits
+    assert to_send(300, 0, 1000, 8, 64) == 64  # a largest chunk at a time
+    assert to_send(64, 0, 0, 8, 64) == 0
+    assert to_send(64, 70, 10, 8, 64) == 0  # past the window (it shrank)
+
+
+def test_to_send_never_waits_for_more_room_than_the_window_has() -> None:
+    """A window smaller than a smallest chunk (slow jobs on few slots) sends as half of it
+    opens: waiting for room for a chunk of 8 in a window of 4 would wait for ever."""
+    assert to_send(4, 0, 8, 8, 64) == 4
+    assert to_send(4, 2, 8, 8, 64) == 2
+    assert to_send(4, 3, 8, 8, 64) == 0
+    assert to_send(1, 0, 8, 8, 64) == 1
