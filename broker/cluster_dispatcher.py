@@ -134,8 +134,11 @@ class CeleryDispatcher:
         max_chunk: int = CHUNK_MAX,
         resend_after_s: float | None = None,
         cache_mb: int | None = None,
+        pace: Callable[[], Pace] = Pace,
     ) -> None:
+        """`pace`: makes each queue's Pace (pace.py): how far ahead of the workers to send."""
         self.app = make_app(broker_url, visibility_timeout_s)
+        self._new_pace = pace
         self.redis = redis.Redis.from_url(broker_url)
         if cache_mb is not None:  # a cap on every worker's --cache-mb, for the whole cluster
             retrying(lambda: self.redis.set(CACHE_CAP, cache_mb << 20))
@@ -206,7 +209,7 @@ class CeleryDispatcher:
             failovers=self.failovers,
             cancellations=self.cancellations,
             jobs_waiting=len(self._held_in),
-            flows_waiting=sum(lane.held.flows() for lane in self._lanes.values()),
+            flows_waiting=sum(lane.held.flows(lambda item: item[2] in self._held_in) for lane in self._lanes.values()),
         )
 
     # -- the Dispatcher interface --------------------------------------------------------
@@ -283,7 +286,10 @@ class CeleryDispatcher:
                     for job, _, fut, _ in part:
                         if not fut.done():
                             fut.set_result(JobResult.infra_error(job.id, len(job.tests), f"dispatch failed: {exc}"))
-            self._send_held()
+            try:  # the one sender: it must outlive any surprise (what it took is answered in _ship)
+                self._send_held()
+            except Exception:
+                log.exception("cannot send held jobs; trying again with the next wake-up")
 
     def _look_up(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]]) -> list[_Missed]:
         """Answer what the result cache holds of `items`, jobs of one language, in one round
@@ -316,7 +322,7 @@ class CeleryDispatcher:
         """The lane of `queue_name` (called under the lock)."""
         lane = self._lanes.get(queue_name)
         if lane is None:
-            lane = self._lanes[queue_name] = _Lane(FairQueue(), Pace(), slots=self._slots_for(queue_name))
+            lane = self._lanes[queue_name] = _Lane(FairQueue(), self._new_pace(), slots=self._slots_for(queue_name))
             lane.window = lane.pace.window(lane.slots, self.chunk, self.max_chunk)
         return lane
 
@@ -361,8 +367,18 @@ class CeleryDispatcher:
                             lane.dead = max(0, lane.dead - 1)  # cancelled while it waited
                             continue
                         take.append(item)
-                if take:
-                    self._ship(take, queue_name, 1)
+                if take and not self._ship(take, queue_name, 1):
+                    # The broker stayed unreachable through a chunk's retries: what this lane
+                    # holds fails now too, not after retries of its own (one sender for all).
+                    with self._lock:
+                        rest = []
+                        while lane.held.qsize():
+                            item = lane.held.get_nowait()
+                            if self._held_in.pop(item[2], None) is not None:
+                                rest.append(item)
+                        lane.dead = 0
+                    self._unsent(rest, "cannot reach the broker")
+                    break
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
         """Answer `items`, jobs of one language, from the result cache, and send the rest now
@@ -371,20 +387,29 @@ class CeleryDispatcher:
         if missed:
             self._ship(missed, languages.queue_for(items[0][0].language), attempt)
 
-    def _ship(self, missed: list[_Missed], queue_name: str, attempt: int) -> None:
-        """Send `missed` jobs of one language to `queue_name` in chunks (chunks.chunk_size)."""
+    def _ship(self, missed: list[_Missed], queue_name: str, attempt: int) -> bool:
+        """Send `missed` jobs of one language to `queue_name` in chunks (chunks.chunk_size).
+        False: the broker could not be reached, and they are answered infra_error."""
+        lane = self._lanes.get(queue_name)
+        # No chunk past half a slot's share of the window: a small window (slow jobs) goes out
+        # over every slot, not as one chunk that one slot runs while the others idle.
+        largest = self.max_chunk
+        if lane is not None:
+            largest = max(1, min(largest, lane.window // (2 * max(1, lane.slots))))
         at = 0
         while at < len(missed):
-            lane = self._lanes.get(queue_name)
             waiting = self._outbox.qsize() + (lane.held.qsize() if lane is not None else 0)
-            size = chunk_size(len(missed) - at, waiting, len(self._pending), self.capacity, self.chunk, self.max_chunk)
+            size = chunk_size(
+                len(missed) - at, waiting, len(self._pending), self.capacity, min(self.chunk, largest), largest
+            )
             part = missed[at : at + size]
             at += len(part)
             if not self._send_chunk(part, queue_name, attempt):
                 # The broker stayed unreachable through a chunk's retries: the rest of this take
                 # fails now, not after retries of its own (the sender is one thread).
                 self._unsent(missed[at:], "cannot reach the broker")
-                return
+                return False
+        return True
 
     def _unsent(self, items: list[tuple[Job, OnStart | None, Future[JobResult], str]], why: str) -> None:
         """Answer taken jobs that were never registered nor sent: infra_error, or cancelled."""

@@ -26,9 +26,9 @@ FOLD_AFTER = 32  # busy answers folded into the rate at once (else at the next t
 class Pace:
     """The lead (jobs sent and not answered) one queue's sender keeps, from its answer rate."""
 
-    def __init__(self, ahead_s: float = AHEAD_S) -> None:
+    def __init__(self, ahead_s: float = AHEAD_S, rate: float | None = None) -> None:
         self.ahead_s = ahead_s
-        self.rate: float | None = None  # answers a second while busy; None: not known yet
+        self.rate = rate  # answers a second while busy; None: not known yet
         self._last: float | None = None
         self._last_busy = False
         self._busy_s = 0.0

@@ -96,6 +96,11 @@ class FairQueue(Generic[T]):
         """Items queued, those put last included."""
         return self._size
 
-    def flows(self) -> int:
-        """Flows with items waiting."""
-        return len(self._flows)
+    def flows(self, live: Callable[[T], bool] | None = None) -> int:
+        """Flows with items waiting; with `live`, flows with an item it accepts (items
+        cancelled and not reached yet do not count). O(flows) while the lines' first items are
+        live, O(items) at worst: for a gauge, not for every job."""
+        with self._ready:
+            if live is None:
+                return len(self._flows)
+            return sum(any(live(item) for item in line) for line in self._flows.values())

@@ -237,8 +237,8 @@ class Pool:
 
     @property
     def flows_waiting(self) -> int:
-        """Flows with jobs queued (fair.py)."""
-        return self._queue.flows()
+        """Flows with jobs queued and not cancelled (fair.py)."""
+        return self._queue.flows(lambda item: not cast(_Item, item)[1].cancelled())
 
     @property
     def waiting(self) -> int:

@@ -438,19 +438,21 @@ def test_an_unreadable_cache_entry_is_a_miss_not_a_failure(redis_server):
 
 
 def test_a_burst_travels_in_large_chunks_and_its_tail_in_small_ones(redis_server):
-    """256 jobs on a cluster of two one-slot workers (registered, not consuming): the first
-    chunks are the smallest, CHUNK each until CHUNK jobs per slot are in flight (every slot
-    starts soon); then the backlog is split evenly over the slots, within [CHUNK, CHUNK_MAX],
-    so the step takes a few chunks of CHUNK_MAX and ends in ever smaller ones, down to CHUNK
-    (so workers end together)."""
+    """256 jobs on a cluster of two one-slot workers (registered, not consuming) whose pace is
+    known to be fast (broker/pace.py: the whole burst may go ahead): the first chunks are the
+    smallest, CHUNK each until CHUNK jobs per slot are in flight (every slot starts soon); then
+    the backlog is split evenly over the slots, within [CHUNK, CHUNK_MAX], so the step takes a
+    few chunks of CHUNK_MAX and ends in ever smaller ones, down to CHUNK (so workers end
+    together)."""
     from broker import registry
     from broker.cluster import CHUNK, CHUNK_MAX
     from broker.cluster_dispatcher import CeleryDispatcher
+    from broker.pace import Pace
 
     r = redis_server.client()
     for name in ("a", "b"):
         registry.beat(r, registry.WorkerInfo(name, 1, 0, "python-test"))
-    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig(), pace=lambda: Pace(rate=1e6))
     try:
         assert dispatcher.capacity == 2
         jobs = [Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}) for i in range(256)]
@@ -471,6 +473,32 @@ def test_a_burst_travels_in_large_chunks_and_its_tail_in_small_ones(redis_server
         assert all(CHUNK <= n <= CHUNK_MAX for n in rest[:-1]) and rest[-1] <= CHUNK, sizes
         tail = rest[rest.index(CHUNK_MAX) :]
         assert tail == sorted(tail, reverse=True) and tail.count(CHUNK) <= 2, sizes  # then ever smaller
+    finally:
+        dispatcher.close()
+
+
+def test_a_first_burst_sends_two_smallest_chunks_per_slot_and_holds_the_rest(redis_server):
+    """Until the workers' pace is known (broker/pace.py), a server sends 2 chunks of CHUNK per
+    slot ahead of them and holds the rest for the clients' turns: 256 jobs on two idle one-slot
+    workers (registered, not consuming) put 4 chunks of 8 in Redis, and 224 jobs wait."""
+    from broker import registry
+    from broker.cluster import CHUNK, QUEUE
+    from broker.cluster_dispatcher import CeleryDispatcher
+
+    r = redis_server.client()
+    for name in ("a", "b"):
+        registry.beat(r, registry.WorkerInfo(name, 1, 0, "python-test"))
+    dispatcher = CeleryDispatcher(redis_server.url, ExecutorConfig())
+    try:
+        for i in range(256):
+            dispatcher.submit(Job.from_dict({"id": f"j{i}", "program": f"x = {i}", "tests": ["assert x == 1"]}))
+        deadline = time.monotonic() + 10
+        while dispatcher.status().jobs_waiting != 256 - 4 * CHUNK and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = dispatcher.status()
+        assert (status.jobs_waiting, status.flows_waiting) == (256 - 4 * CHUNK, 1)
+        assert r.llen(QUEUE) == 4
+        assert [len(_next_chunk(redis_server.url)["jobs"]) for _ in range(4)] == [CHUNK] * 4
     finally:
         dispatcher.close()
 

@@ -114,3 +114,17 @@ def test_discard_removes_items_and_keeps_the_turns() -> None:
     assert q.discard(lambda item: item.startswith("b") or item == "a1") == 4
     assert q.qsize() == 5 and q.flows() == 2
     assert drain(q) == ["a0", "c0", "a2", "c1", "c2"]
+
+
+def test_flows_counts_only_flows_with_a_live_item_when_asked() -> None:
+    q: FairQueue[str] = FairQueue()
+    q.put("a0", "a")
+    q.put("a1", "a")
+    q.put("gone0", "b")
+    q.put("gone1", "b")
+    q.put("c0", "c")
+    q.put("c1:gone", "c")
+    assert q.flows() == 3
+    assert q.flows(lambda item: "gone" not in item) == 2  # b has nothing live left
+    q.put_last("stop")
+    assert q.flows(lambda item: "gone" not in item) == 2  # items put last are no flow's
