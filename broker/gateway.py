@@ -39,7 +39,7 @@ MAX_FLOW_NAME = 200
 def flow_of(name: str | None, connection: str) -> Flow:
     """Whose a request's jobs are, for the queue's turns (executor/fair.py): the `name` its
     client gives (the `acefarm-client` header: requests that give one name share a turn),
-    else the client's `connection` (gRPC's peer, or HTTP's address and port)."""
+    else the client's `connection` (gRPC's peer; for HTTP the client's address)."""
     return ("name", name[:MAX_FLOW_NAME]) if name else ("connection", connection)
 
 

@@ -61,9 +61,10 @@ class ClientGone(Exception):
 
 def _flow(request: Request) -> Flow:
     """Whose the request's jobs are (gateway.flow_of): its `acefarm-client` header, else its
-    connection."""
+    client's address. Not its connection: HTTP clients (verl's, OpenRLHF's) open one per
+    request in flight, and would take as many turns."""
     peer = request.client
-    return flow_of(request.headers.get(CLIENT_HEADER), f"http:{peer.host}:{peer.port}" if peer else "http")
+    return flow_of(request.headers.get(CLIENT_HEADER), f"http:{peer.host}" if peer else "http")
 
 
 async def results_of(request: Request, admitted: Admitted) -> list[JobResult]:
