@@ -11,6 +11,7 @@ keeps with the workers, and the keys and script they share, are in cluster.py.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import logging
 import queue
@@ -200,6 +201,8 @@ class CeleryDispatcher:
         return self._offer
 
     def status(self) -> FarmStatus:
+        with self._lock:  # the sender may add a lane meanwhile
+            lanes = list(self._lanes.values())
         return FarmStatus(
             workers=len(self._alive),
             slots=self.capacity,
@@ -209,7 +212,7 @@ class CeleryDispatcher:
             failovers=self.failovers,
             cancellations=self.cancellations,
             jobs_waiting=len(self._held_in),
-            flows_waiting=sum(lane.held.flows(lambda item: item[2] in self._held_in) for lane in self._lanes.values()),
+            flows_waiting=sum(lane.held.flows() for lane in lanes),
         )
 
     # -- the Dispatcher interface --------------------------------------------------------
@@ -322,9 +325,18 @@ class CeleryDispatcher:
         """The lane of `queue_name` (called under the lock)."""
         lane = self._lanes.get(queue_name)
         if lane is None:
-            lane = self._lanes[queue_name] = _Lane(FairQueue(), self._new_pace(), slots=self._slots_for(queue_name))
+            held: FairQueue[_Missed] = FairQueue(  # a job cancelled while held takes no turn
+                live=lambda item: item[2] in self._held_in, on_drop=functools.partial(self._held_dropped, queue_name)
+            )
+            lane = self._lanes[queue_name] = _Lane(held, self._new_pace(), slots=self._slots_for(queue_name))
             lane.window = lane.pace.window(lane.slots, self.chunk, self.max_chunk)
         return lane
+
+    def _held_dropped(self, queue_name: str, _item: _Missed) -> None:
+        """A held job cancelled while it waited left its lane's queue (under the lock: the
+        lane's queue is only read from there)."""
+        lane = self._lanes[queue_name]
+        lane.dead = max(0, lane.dead - 1)
 
     def _hold(self, missed: list[_Missed], flows: dict[Future[JobResult], Flow]) -> None:
         """Queue `missed` jobs (of one language) for their turns, each under its flow."""
@@ -362,7 +374,10 @@ class CeleryDispatcher:
                         break
                     take: list[_Missed] = []
                     while len(take) < n and lane.held.qsize():
-                        item = lane.held.get_nowait()
+                        try:
+                            item = lane.held.get_nowait()
+                        except queue.Empty:  # what was left had been cancelled
+                            break
                         if self._held_in.pop(item[2], None) is None:
                             lane.dead = max(0, lane.dead - 1)  # cancelled while it waited
                             continue
@@ -373,7 +388,10 @@ class CeleryDispatcher:
                     with self._lock:
                         rest = []
                         while lane.held.qsize():
-                            item = lane.held.get_nowait()
+                            try:
+                                item = lane.held.get_nowait()
+                            except queue.Empty:
+                                break
                             if self._held_in.pop(item[2], None) is not None:
                                 rest.append(item)
                         lane.dead = 0

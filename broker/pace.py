@@ -44,12 +44,14 @@ class Pace:
         return self._busy_n >= FOLD_AFTER and self.fold()
 
     def fold(self, least: int = 1) -> bool:
-        """Fold the busy answers seen since the last fold into the rate (a running average),
-        when there are at least `least`. True when the rate changed."""
+        """Fold the busy answers seen since the last fold into the rate, when there are at
+        least `least`. True when the rate changed."""
         if self._busy_n < least or self._busy_s <= 0:
             return False
         sample = self._busy_n / self._busy_s
-        self.rate = sample if self.rate is None else (self.rate + sample) / 2
+        # Slower at once (slow jobs after quick ones must not go out a quick window deep);
+        # faster as a running average (one quick stretch does not open the window wide).
+        self.rate = sample if self.rate is None or sample < self.rate else (self.rate + sample) / 2
         self._busy_s, self._busy_n = 0.0, 0
         return True
 

@@ -4,7 +4,10 @@ A flow is whoever a job came for (a connection to the server, say): each keeps i
 the order they came, and `get` takes one job from each flow with jobs in turn (round robin).
 A 16-job request sent while another client's 10,000 jobs wait is done after about 32 jobs,
 not 10,016. Items put with `put_last` (a pool's stop markers) come out only once every flow
-is empty, so stopping still finishes the queued work first.
+is empty, so stopping still finishes the queued work first. Items that are no longer `live`
+(cancelled while they waited) take no turn: they are dropped when they reach the head of
+their line, with all the dead ones behind them, so a client's next request does not wait
+behind its cancelled ones, and their memory goes when that flow's turn comes.
 
 The interface is the part of `queue.Queue` the pool uses (`put`, `get`, `get_nowait`,
 `qsize`), raising `queue.Empty` the same way.
@@ -17,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -28,11 +31,15 @@ Flow = Hashable
 class FairQueue(Generic[T]):
     """A thread-safe queue served round robin across flows, in order within each."""
 
-    def __init__(self) -> None:
+    def __init__(self, live: Callable[[T], bool] | None = None, on_drop: Callable[[T], None] | None = None) -> None:
+        """`live(item)`: is it still wanted (None: every item is); `on_drop(item)` is called,
+        outside the queue's lock, for each item dropped as dead."""
         self._flows: dict[Flow, collections.deque[T]] = {}  # flows with items, in turn order
         self._last: collections.deque[T] = collections.deque()
         self._size = 0
         self._ready = threading.Condition(threading.Lock())
+        self._live = live
+        self._on_drop = on_drop
 
     def put(self, item: T, flow: Flow = None) -> None:
         """Queue `item` at the back of `flow`'s line (a new flow takes its turn after the
@@ -53,26 +60,48 @@ class FairQueue(Generic[T]):
             self._ready.notify()
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
-        """The next item in turn; queue.Empty when there is none (within `timeout`)."""
-        with self._ready:
-            if not self._size:
-                if not block:
-                    raise queue.Empty
+        """The next live item in turn; queue.Empty when there is none (within `timeout`)."""
+        dropped: list[T] = []
+        try:
+            with self._ready:
                 deadline = None if timeout is None else time.monotonic() + timeout
-                while not self._size:
+                while True:
+                    if self._size:
+                        found, item = self._next(dropped)
+                        if found:
+                            return cast(T, item)
+                    if not block:
+                        raise queue.Empty
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         raise queue.Empty
                     self._ready.wait(remaining)
-            self._size -= 1
-            if not self._flows:
-                return self._last.popleft()
+        finally:
+            if self._on_drop is not None:
+                for item in dropped:
+                    self._on_drop(item)
+
+    def _next(self, dropped: list[T]) -> tuple[bool, T | None]:
+        """(True, the next live item), its flow sent to the back of the turn order; the dead
+        items at the heads of the lines it passed go to `dropped`. (False, None): none left.
+        Called under the lock."""
+        while self._flows:
             flow = next(iter(self._flows))
             line = self._flows.pop(flow)
-            item = line.popleft()
+            if self._live is not None:
+                while line and not self._live(line[0]):
+                    dropped.append(line.popleft())
+                    self._size -= 1
             if line:
-                self._flows[flow] = line  # to the back of the turn order
-            return item
+                self._size -= 1
+                item = line.popleft()
+                if line:
+                    self._flows[flow] = line  # to the back of the turn order
+                return True, item
+        if self._last:
+            self._size -= 1
+            return True, self._last.popleft()
+        return False, None
 
     def discard(self, gone: Callable[[T], bool]) -> int:
         """Remove the items `gone` says are gone (cancelled while they waited), keeping the
@@ -96,11 +125,12 @@ class FairQueue(Generic[T]):
         """Items queued, those put last included."""
         return self._size
 
-    def flows(self, live: Callable[[T], bool] | None = None) -> int:
-        """Flows with items waiting; with `live`, flows with an item it accepts (items
-        cancelled and not reached yet do not count). O(flows) while the lines' first items are
-        live, O(items) at worst: for a gauge, not for every job."""
+    def flows(self) -> int:
+        """Flows with live items waiting (items cancelled and not reached yet do not count).
+        O(flows) while the lines' first items are live, O(items) at worst: for a gauge, not for
+        every job."""
         with self._ready:
+            live = self._live
             if live is None:
                 return len(self._flows)
             return sum(any(live(item) for item in line) for line in self._flows.values())

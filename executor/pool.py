@@ -43,6 +43,11 @@ SLACK_S = 5.0
 PER_CHILD_S = 8.0  # a child's ready wait (5 s) and the scratch wipe (2 s), at worst
 
 
+def _queued_live(item: object) -> bool:
+    """Is a queued item still to run (not a job cancelled while it waited)?"""
+    return not cast(_Item, item)[1].cancelled()
+
+
 class _Cancelled(Exception):
     """The job in flight was cancelled (Pool.cancel)."""
 
@@ -106,7 +111,8 @@ class Pool:
 
     def __init__(self, config: ExecutorConfig | None = None) -> None:
         self.config = config or ExecutorConfig()
-        self._queue: FairQueue[object] = FairQueue()
+        # Cancelled jobs take no turn: dropped from the queue when they reach its head (fair.py).
+        self._queue: FairQueue[object] = FairQueue(live=_queued_live, on_drop=self._forget_dropped)
         self._threads: list[threading.Thread] = []
         self.slots: list[Slot] = []
         self._closed = False
@@ -115,7 +121,7 @@ class Pool:
         self.stats = {"jobs": 0, "infra_errors": 0, "slot_restarts": 0}
         self._stats_lock = threading.Lock()
         self._running: dict[Future[JobResult], Slot] = {}
-        self._dropped: set[Future[JobResult]] = set()  # cancelled while queued, until a slot drops them
+        self._dropped: set[Future[JobResult]] = set()  # cancelled while queued, until the queue or a slot drops them
         self.toolchains: dict[str, Toolchain] = {}  # the languages besides Python this pool runs
         self.builds = builds.BuildCache(self.config.build_cache_mb << 20, self.config.build_dir)
 
@@ -238,7 +244,12 @@ class Pool:
     @property
     def flows_waiting(self) -> int:
         """Flows with jobs queued and not cancelled (fair.py)."""
-        return self._queue.flows(lambda item: not cast(_Item, item)[1].cancelled())
+        return self._queue.flows()
+
+    def _forget_dropped(self, item: object) -> None:
+        """A cancelled job the queue dropped (fair.py): it no longer waits."""
+        with self._stats_lock:
+            self._dropped.discard(cast(_Item, item)[1])
 
     @property
     def waiting(self) -> int:

@@ -373,3 +373,28 @@ def test_a_late_flow_takes_turns_with_a_queued_burst():
     assert all(f.result(0).verdict is P for f in futures)  # close() ran every queued job
     assert order[:6] == ["b0", "rl0", "b1", "rl1", "b2", "rl2"]
     assert order[6:] == [f"b{i}" for i in range(3, 40)]
+
+
+def test_jobs_cancelled_while_queued_take_no_turn():
+    """A client whose request was cancelled while its jobs waited sends another: its new jobs
+    start at its next turn, not after one turn per cancelled job; close() finishes the rest."""
+    order: list[str] = []
+    started = threading.Event()
+    hold = {"id": "hold", "program": "import time\n", "tests": ["assert time.sleep(0.3) is None"]}
+    quick = {"program": ADD, "tests": ["assert add(1, 1) == 2"]}
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        first = pool.submit(Job.from_dict(hold), started.set, flow="batch")
+        assert started.wait(10)
+
+        def submit(job_id: str, flow: str):
+            return pool.submit(Job.from_dict(dict(quick, id=job_id)), lambda: order.append(job_id), flow)
+
+        burst = [submit(f"b{i}", "batch") for i in range(20)]
+        old = [submit(f"old{i}", "rl") for i in range(30)]
+        assert all(pool.cancel(f) for f in old)  # its deadline passed
+        new = [submit(f"new{i}", "rl") for i in range(2)]
+        assert pool.waiting == 22 and pool.flows_waiting == 2
+        futures = [first, *burst, *new]
+    assert all(f.result(0).verdict is P for f in futures) and all(f.cancelled() for f in old)
+    assert order[:4] == ["b0", "new0", "b1", "new1"]
+    assert pool.waiting == 0

@@ -116,15 +116,44 @@ def test_discard_removes_items_and_keeps_the_turns() -> None:
     assert drain(q) == ["a0", "c0", "a2", "c1", "c2"]
 
 
-def test_flows_counts_only_flows_with_a_live_item_when_asked() -> None:
-    q: FairQueue[str] = FairQueue()
+def test_flows_counts_only_flows_with_a_live_item() -> None:
+    q: FairQueue[str] = FairQueue(live=lambda item: "gone" not in item)
     q.put("a0", "a")
     q.put("a1", "a")
     q.put("gone0", "b")
     q.put("gone1", "b")
     q.put("c0", "c")
     q.put("c1:gone", "c")
-    assert q.flows() == 3
-    assert q.flows(lambda item: "gone" not in item) == 2  # b has nothing live left
+    assert q.flows() == 2  # b has nothing live left
     q.put_last("stop")
-    assert q.flows(lambda item: "gone" not in item) == 2  # items put last are no flow's
+    assert q.flows() == 2  # items put last are no flow's
+
+
+def test_dead_items_take_no_turn_and_are_dropped_when_they_reach_the_head() -> None:
+    """A client whose request was cancelled sends another: its new jobs take the next turn,
+    not one turn per cancelled job ahead of them."""
+    cancelled: set[str] = set()
+    dropped: list[str] = []
+    q: FairQueue[str] = FairQueue(live=lambda item: item not in cancelled, on_drop=dropped.append)
+    for i in range(100):
+        q.put(f"batch{i}", "batch")
+    for i in range(50):
+        q.put(f"old{i}", "trainer")
+    cancelled.update(f"old{i}" for i in range(50))  # its deadline passed
+    q.put("new0", "trainer")
+    q.put("new1", "trainer")
+    assert [q.get_nowait() for _ in range(4)] == ["batch0", "new0", "batch1", "new1"]
+    assert dropped == [f"old{i}" for i in range(50)]  # all at once, at the trainer's first turn
+    assert q.qsize() == 98
+
+
+def test_a_queue_of_dead_items_only_is_empty() -> None:
+    dropped: list[str] = []
+    q: FairQueue[str] = FairQueue(live=lambda item: False, on_drop=dropped.append)
+    q.put("a", "x")
+    q.put("b", "y")
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.05)
+    assert sorted(dropped) == ["a", "b"] and q.qsize() == 0 and q.flows() == 0
+    q.put_last("stop")  # what is put last is never judged dead
+    assert q.get_nowait() == "stop"

@@ -44,11 +44,13 @@ def test_idle_time_and_a_bursts_tail_are_not_counted() -> None:
     assert pace.rate is not None and abs(pace.rate - 100) < 1e-6
 
 
-def test_the_rate_follows_a_change_as_a_running_average() -> None:
+def test_a_slower_pace_is_taken_at_once_a_faster_one_as_a_running_average() -> None:
     pace = Pace()
     t = answers(pace, 0.0, 0.01, FOLD_AFTER + 1)
-    answers(pace, t, 0.1, FOLD_AFTER + 1)  # the jobs got 10x slower
-    assert pace.rate is not None and 10 < pace.rate < 100
+    t = answers(pace, t, 0.1, FOLD_AFTER + 1)  # the jobs got 10x slower
+    assert pace.rate is not None and 10 <= pace.rate < 11  # (one gap of the quick stretch in it)
+    answers(pace, t, 0.01, FOLD_AFTER + 1)  # and quick again: halfway there
+    assert 30 < pace.rate < 70
 
 
 def test_a_fold_needs_enough_answers() -> None:
