@@ -401,6 +401,15 @@ def tool_version(args: list[str]) -> str:
         return "unknown"
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt, so that a benchmark's finally blocks stop every service."""
+
+    def on_term(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -417,10 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1 or args.rl_steps < 1:
         ap.error("--repeat and --rl-steps must be >= 1")
 
-    def on_term(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")  # so the finally blocks stop every service
-
-    signal.signal(signal.SIGTERM, on_term)
+    stop_on_sigterm()
 
     paths = ["a", "b"] if args.skip_cluster else ["a", "b", "c"]
     report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}

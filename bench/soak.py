@@ -38,7 +38,6 @@ import argparse
 import datetime as dt
 import fnmatch
 import json
-import signal
 import statistics
 import sys
 import tempfile
@@ -379,12 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--minutes must be > 0 and --clients >= 1")
 
     sys.path.insert(0, str(BENCH))
-    from cluster import Services, wait_for  # the sibling benchmark's services
+    from cluster import Services, stop_on_sigterm, wait_for  # the sibling benchmark's services
 
-    def on_term(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")  # so the finally block stops every service
-
-    signal.signal(signal.SIGTERM, on_term)
+    stop_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="acefarm-soak-"))
     services = Services(workdir)
     services.acefarm = [sys.executable, "-m", "trainer.cli"]  # run from ROOT: this tree's code

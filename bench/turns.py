@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import signal
 import statistics
 import sys
 import tempfile
@@ -112,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rl_steps < 1 or args.batch_s <= 0:
         ap.error("--rl-steps must be >= 1 and --batch-s > 0")
 
-    def on_term(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_term)
+    bench.stop_on_sigterm()
     report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     report["machine"], report["git"] = machine_info(), git_revision()
     print("AceFarm turns benchmark: an RL step beside a batch client")

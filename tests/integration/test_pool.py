@@ -352,49 +352,48 @@ def test_waiting_counts_jobs_parked_behind_a_build():
         assert pool.waiting == 0 and pool.builds.parked == 0
 
 
+class _Turns:
+    """A one-slot pool busy with a 0.3 s job of flow "batch" (so what is submitted next
+    queues), and the order in which queued jobs start."""
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.order: list[str] = []
+        started = threading.Event()
+        hold = {"id": "hold", "program": "import time\n", "tests": ["assert time.sleep(0.3) is None"]}
+        self.first = pool.submit(Job.from_dict(hold), started.set, flow="batch")
+        assert started.wait(10)
+
+    def submit(self, job_id: str, flow: str):
+        quick = {"id": job_id, "program": ADD, "tests": ["assert add(1, 1) == 2"]}
+        return self.pool.submit(Job.from_dict(quick), lambda: self.order.append(job_id), flow)
+
+
 def test_a_late_flow_takes_turns_with_a_queued_burst():
     """Queued jobs start one flow at a time in turn (executor/fair.py): a few jobs sent while
     another flow's burst waits start within a few jobs, not after the whole burst; close()
     still finishes everything queued."""
-    order: list[str] = []
-    started = threading.Event()
-    hold = {"id": "hold", "program": "import time\n", "tests": ["assert time.sleep(0.3) is None"]}
-    quick = {"program": ADD, "tests": ["assert add(1, 1) == 2"]}
     with Pool(ExecutorConfig(slots=1)) as pool:
-        first = pool.submit(Job.from_dict(hold), started.set, flow="batch")
-        assert started.wait(10)  # the slot is busy: everything below queues
-
-        def submit(job_id: str, flow: str):
-            return pool.submit(Job.from_dict(dict(quick, id=job_id)), lambda: order.append(job_id), flow)
-
-        burst = [submit(f"b{i}", "batch") for i in range(40)]
-        late = [submit(f"rl{i}", "rl") for i in range(3)]
-        futures = [first, *burst, *late]
+        turns = _Turns(pool)
+        burst = [turns.submit(f"b{i}", "batch") for i in range(40)]
+        late = [turns.submit(f"rl{i}", "rl") for i in range(3)]
+        futures = [turns.first, *burst, *late]
     assert all(f.result(0).verdict is P for f in futures)  # close() ran every queued job
-    assert order[:6] == ["b0", "rl0", "b1", "rl1", "b2", "rl2"]
-    assert order[6:] == [f"b{i}" for i in range(3, 40)]
+    assert turns.order[:6] == ["b0", "rl0", "b1", "rl1", "b2", "rl2"]
+    assert turns.order[6:] == [f"b{i}" for i in range(3, 40)]
 
 
 def test_jobs_cancelled_while_queued_take_no_turn():
     """A client whose request was cancelled while its jobs waited sends another: its new jobs
     start at its next turn, not after one turn per cancelled job; close() finishes the rest."""
-    order: list[str] = []
-    started = threading.Event()
-    hold = {"id": "hold", "program": "import time\n", "tests": ["assert time.sleep(0.3) is None"]}
-    quick = {"program": ADD, "tests": ["assert add(1, 1) == 2"]}
     with Pool(ExecutorConfig(slots=1)) as pool:
-        first = pool.submit(Job.from_dict(hold), started.set, flow="batch")
-        assert started.wait(10)
-
-        def submit(job_id: str, flow: str):
-            return pool.submit(Job.from_dict(dict(quick, id=job_id)), lambda: order.append(job_id), flow)
-
-        burst = [submit(f"b{i}", "batch") for i in range(20)]
-        old = [submit(f"old{i}", "rl") for i in range(30)]
+        turns = _Turns(pool)
+        burst = [turns.submit(f"b{i}", "batch") for i in range(20)]
+        old = [turns.submit(f"old{i}", "rl") for i in range(30)]
         assert all(pool.cancel(f) for f in old)  # its deadline passed
-        new = [submit(f"new{i}", "rl") for i in range(2)]
+        new = [turns.submit(f"new{i}", "rl") for i in range(2)]
         assert pool.waiting == 22 and pool.flows_waiting == 2
-        futures = [first, *burst, *new]
+        futures = [turns.first, *burst, *new]
     assert all(f.result(0).verdict is P for f in futures) and all(f.cancelled() for f in old)
-    assert order[:4] == ["b0", "new0", "b1", "new1"]
+    assert turns.order[:4] == ["b0", "new0", "b1", "new1"]
     assert pool.waiting == 0
