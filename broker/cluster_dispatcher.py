@@ -366,37 +366,32 @@ class CeleryDispatcher:
             while True:
                 with self._lock:
                     if lane.dead > max(64, lane.held.qsize() // 2):  # sweep, O(held), now and then
-                        lane.held.discard(lambda item: item[2] not in self._held_in)
-                        lane.dead = 0
+                        lane.held.sweep()  # each one dropped counts down lane.dead
                     n = lane.to_send(self.chunk, self.max_chunk)
                     if not n:
                         lane.want_room = lane.held.qsize() > 0
                         break
-                    take: list[_Missed] = []
-                    while len(take) < n and lane.held.qsize():
-                        try:
-                            item = lane.held.get_nowait()
-                        except queue.Empty:  # what was left had been cancelled
-                            break
-                        if self._held_in.pop(item[2], None) is None:
-                            lane.dead = max(0, lane.dead - 1)  # cancelled while it waited
-                            continue
-                        take.append(item)
+                    take = self._take_held(lane, n)
                 if take and not self._ship(take, queue_name, 1):
                     # The broker stayed unreachable through a chunk's retries: what this lane
                     # holds fails now too, not after retries of its own (one sender for all).
                     with self._lock:
-                        rest = []
-                        while lane.held.qsize():
-                            try:
-                                item = lane.held.get_nowait()
-                            except queue.Empty:
-                                break
-                            if self._held_in.pop(item[2], None) is not None:
-                                rest.append(item)
-                        lane.dead = 0
+                        rest = self._take_held(lane, lane.held.qsize())
                     self._unsent(rest, "cannot reach the broker")
                     break
+
+    def _take_held(self, lane: _Lane, n: int) -> list[_Missed]:
+        """Up to `n` of `lane`'s held jobs, in turn (those cancelled while held are dropped by
+        its queue, not taken), no longer held (called under the lock, which cancel() takes too)."""
+        take: list[_Missed] = []
+        while len(take) < n:
+            try:
+                item = lane.held.get_nowait()
+            except queue.Empty:
+                break
+            del self._held_in[item[2]]
+            take.append(item)
+        return take
 
     def _send(self, items: list[tuple[Job, OnStart | None, Future[JobResult]]], attempt: int = 1) -> None:
         """Answer `items`, jobs of one language, from the result cache, and send the rest now

@@ -103,20 +103,28 @@ class FairQueue(Generic[T]):
             return True, self._last.popleft()
         return False, None
 
-    def discard(self, gone: Callable[[T], bool]) -> int:
-        """Remove the items `gone` says are gone (cancelled while they waited), keeping the
-        turn order and each flow's order; returns how many. O(items): for an occasional sweep."""
-        removed = 0
+    def sweep(self) -> int:
+        """Drop every item that is no longer live, wherever it waits (`on_drop` sees each),
+        keeping the turn order and each flow's order; returns how many. O(items): for an
+        occasional sweep, where cancelled items may wait long before their turn comes."""
+        live = self._live
+        if live is None:
+            return 0
+        dropped: list[T] = []
         with self._ready:
             for flow, line in list(self._flows.items()):
-                kept = collections.deque(item for item in line if not gone(item))
-                removed += len(line) - len(kept)
+                kept: collections.deque[T] = collections.deque()
+                for item in line:
+                    (kept if live(item) else dropped).append(item)
                 if kept:
                     self._flows[flow] = kept
                 else:
                     del self._flows[flow]
-            self._size -= removed
-        return removed
+            self._size -= len(dropped)
+        if self._on_drop is not None:
+            for item in dropped:
+                self._on_drop(item)
+        return len(dropped)
 
     def get_nowait(self) -> T:
         return self.get(block=False)

@@ -106,12 +106,14 @@ def test_many_threads_take_each_item_once() -> None:
     assert q.qsize() == 0 and q.flows() == 0
 
 
-def test_discard_removes_items_and_keeps_the_turns() -> None:
-    q: FairQueue[str] = FairQueue()
+def test_sweep_drops_dead_items_anywhere_and_keeps_the_turns() -> None:
+    gone = {"b0", "b1", "b2", "a1"}
+    dropped: list[str] = []
+    q: FairQueue[str] = FairQueue(live=lambda item: item not in gone, on_drop=dropped.append)
     for flow in "abc":
         for i in range(3):
             q.put(f"{flow}{i}", flow)
-    assert q.discard(lambda item: item.startswith("b") or item == "a1") == 4
+    assert q.sweep() == 4 and sorted(dropped) == sorted(gone)
     assert q.qsize() == 5 and q.flows() == 2
     assert drain(q) == ["a0", "c0", "a2", "c1", "c2"]
 
