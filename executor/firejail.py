@@ -10,8 +10,12 @@ no new privileges, firejail's seccomp filter and no new namespaces.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
+import subprocess
+import tempfile
+import threading
 
 from .config import ExecutorConfig
 from .errors import SandboxUnavailable
@@ -107,6 +111,57 @@ def command(config: ExecutorConfig, argv: list[str], slot: int = 0, keep_fds: tu
     # No "--": with it firejail runs the command through the user's login shell.
     keep = [f"--keep-fd={','.join(map(str, sorted(keep_fds)))}"] if keep_fds else []
     return user_prefix(config, slot) + [config.firejail, *FLAGS, private_etc(config), *keep, *blacklist, *argv]
+
+
+# firejail keeps its state in /run/firejail (a tmpfs: gone at each boot), built by the first
+# sandbox that finds it missing: two read-only marks it bind-mounts and later checks. Sandboxes
+# started at once on a fresh boot race there: one sees the other's marks half-mounted and fails
+# ("invalid read-only mount"). So the first sandbox of a boot starts alone.
+STATE_MARKS = ("/run/firejail/firejail.ro.dir", "/run/firejail/firejail.ro.file")
+_building = threading.Lock()
+
+
+def _mounted(paths: tuple[str, ...]) -> bool:
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            points = {line.split(" ", 5)[4] for line in fh if line.count(" ") >= 5}
+    except OSError:
+        return True  # nothing to go by: let the sandbox say what is wrong
+    return all(p in points for p in paths)
+
+
+def build_state(config: ExecutorConfig) -> None:
+    """Have firejail build its state directory, alone, before sandboxes start side by side.
+
+    A read of the mount table when the marks are there (each slot start: well under a
+    millisecond against firejail's tens). Serialized across this host's processes by a lock file
+    (two workers starting together race as two slots do) and across threads by a lock. A failed
+    build is left for the slot's own start to report, with its message."""
+    if not config.firejail or _mounted(STATE_MARKS):
+        return
+    with _building:
+        path = os.path.join(tempfile.gettempdir(), "acefarm-firejail-state.lock")
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError:
+            fd = -1  # this process's threads still go one at a time
+        try:
+            if fd >= 0:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            if not _mounted(STATE_MARKS):
+                subprocess.run(
+                    [config.firejail, "--quiet", "--noprofile", "--net=none", "true"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=60,
+                    check=False,
+                )
+        except (OSError, subprocess.SubprocessError):
+            pass
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
 
 def private_etc(config: ExecutorConfig) -> str:

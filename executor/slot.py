@@ -129,6 +129,7 @@ class Slot:
             else:
                 if os.geteuid() == 0:  # as another user, firejail's own setuid bit decides
                     firejail.check_privileges()
+                firejail.build_state(self.config)
                 cmd = firejail.command(self.config, argv, self._user_index(), tuple(fds.values()))
         except BaseException:
             self.close()  # the cgroup just made
