@@ -1252,11 +1252,13 @@ def _own_candidates(side: ast.expr) -> frozenset[str]:
 def _own_names(test: ast.expr) -> frozenset[str]:
     """The names of an assert that names nothing of the program otherwise which are the
     program's own (asserts._plan_one): the candidates of its tested side - the one side of a
-    comparison that has any; none when both have (`max([]) == float('-inf')`: which one the
-    program owns is not the program's to say)."""
+    comparison that has any. When both sides have some, those they share (`gcd(12, 18) ==
+    gcd(18, 12)` calls the program's `gcd` twice, as Python would: bound genuine, every program
+    would pass); none when they share none (`max([]) == float('-inf')`: which one the program
+    owns is not the program's to say)."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, right = _own_candidates(test.left), _own_candidates(test.comparators[0])
-        return frozenset() if left and right else left or right
+        return left & right if left and right else left or right
     return _own_candidates(test)
 
 

@@ -297,6 +297,27 @@ OWN_BUILTIN_NAMES = {
         "assert Counter('ab') == {'a': 1, 'b': 1}",
         "def Counter(s):\n    return {c: s.count(c) for c in s}\n",
     ),
+    # The same name on both sides: the program's function both times, as Python calls it.
+    "gcd on both sides": (
+        "def gcd(a, b):\n    return a\n",
+        "assert gcd(12, 18) == gcd(18, 12)",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
+    "lcm in a list of itself": (
+        "def lcm(a, b):\n    return a\n",
+        "assert lcm(4, 6) in [lcm(6, 4)]",
+        "def lcm(a, b):\n    x, y = a, b\n    while y:\n        x, y = y, x % y\n    return a * b // x\n",
+    ),
+    "an integer sqrt on both sides": (
+        "def sqrt(x):\n    return x\n",
+        "assert sqrt(17) == sqrt(16)",
+        "def sqrt(x):\n    return int(x ** 0.5)\n",
+    ),
+    "check(gcd) on both sides": (
+        "def gcd(a, b):\n    return a if a != 7 else 1\n",
+        "def check(candidate):\n    assert candidate(12, 18) == candidate(18, 12)\n    assert candidate(7, 1) == 1\ncheck(gcd)",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
 }
 
 
