@@ -26,7 +26,9 @@ def tokens(expected: str, actual: str) -> bool:
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits: float() reads Arabic-Indic ones too
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# One way to match each digit (no `[0-9]+\.?[0-9]*`: on a long run of digits that fails at its
+# end, it would try every split of the run, quadratic in what a program prints).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BLANKS = re.compile(r"[ \t\n\r\x0b\x0c]+")
 
 

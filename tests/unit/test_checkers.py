@@ -90,3 +90,26 @@ def test_matching_any_of_several_is_matching_one_of_them(name, accepted, actual)
     check = checkers.get(name, 1e-3)
     want = any(check(a, actual) for a in accepted)
     assert checkers.matches_any(name, 1e-3, tuple(accepted), actual) == want
+
+
+# What a program prints, shaped to make a backtracking number pattern try every split of a
+# long digit run (quadratic: 40,000 digits then a letter held the judging thread for 29 s).
+HOSTILE_OUTPUTS = {
+    "digits then a letter": "1" * 200_000 + "x\n",
+    "digits, a point, then a letter": "1" * 100_000 + "." + "1" * 100_000 + "x\n",
+    "digits then an open exponent": "1" * 200_000 + "e\n",
+    "many tokens, each spoiled": ("1" * 2_000 + "x ") * 100 + "\n",
+    "a sign and digits then a sign": "-" + "1" * 200_000 + "-\n",
+}
+
+
+@pytest.mark.parametrize("name", checkers.CHECKERS)
+@pytest.mark.parametrize("shape", sorted(HOSTILE_OUTPUTS))
+def test_a_checker_is_linear_in_what_the_program_prints(name, shape):
+    import time
+
+    actual = HOSTILE_OUTPUTS[shape]
+    before = time.thread_time()
+    assert not checkers.get(name)("1\n", actual)
+    assert not checkers.matches_any(name, 1e-6, ("1\n", "2\n", "1.5\n"), actual)
+    assert time.thread_time() - before < 1.0  # linear: about 0.05 s; quadratic: minutes

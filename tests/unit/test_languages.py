@@ -49,6 +49,31 @@ def test_a_java_program_names_its_file_and_main_class(program, names):
     assert java.names(program) == names
 
 
+@pytest.mark.parametrize(
+    "program",
+    [
+        "'\\" * 131_000,  # a character literal never closed, its escapes to the line's end
+        '"\\' * 131_000,
+        "/*" * 131_000,
+        '"""' * 87_000,
+        ("class A { '" + "x" * 60 + "\n") * 3_000,
+    ],
+)
+def test_reading_a_java_programs_names_is_linear_in_its_length(program):
+    """The names are read on the host from a program of up to 256 KiB: literals left open must
+    not make the reading try again from every quote (64 KiB of \\' pairs once took 25 s)."""
+    import time
+
+    before = time.thread_time()
+    java.names(program)
+    assert time.thread_time() - before < 1.0  # linear: about 0.06 s
+
+
+def test_a_literal_left_open_hides_only_the_rest_of_its_line():
+    program = 'String s = "open\npublic class D { public static void main(String[] a) {} }'
+    assert java.names(program) == ("D.java", "D")
+
+
 def test_a_build_key_changes_with_the_toolchain_and_the_source():
     lang = COMMANDS["cpp"]
     a = base.Toolchain(lang, {"g++": "/usr/bin/g++"}, "g++ 12.2.0")
