@@ -41,6 +41,10 @@ def test_an_uncaught_exception_prints_the_interpreters_traceback_and_exits_1(run
         ("import sys\nsys.exit()", 0, ""),
         ("import os\nprint('x', flush=True)\nos._exit(7)", 7, ""),
         ("raise SystemExit(256 + 4)", 4, ""),
+        # exit() and quit() are there, as `site` puts them there for `python3 prog.py`.
+        ("print(1)\nexit()\nprint(2)", 0, ""),
+        ("quit(5)", 5, ""),
+        ("exit('bye')", 1, "bye\n"),
     ],
 )
 def test_exit_statuses_are_the_interpreters(run, program, code, stderr):
@@ -120,3 +124,9 @@ def test_several_runs_in_one_job_each_report_their_own(run):
     r = run("print(int(input()) * 2)", raw("1\n") + raw("x\n") + raw("3\n"))
     assert [t.verdict for t in r.tests] == [Verdict.PASSED, Verdict.RUNTIME_ERROR, Verdict.PASSED]
     assert [t.output.stdout for t in r.tests] == ["2\n", "", "6\n"] and r.pass_rate == pytest.approx(2 / 3)
+
+
+def test_exit_ends_a_stdin_stdout_program_as_the_interpreter_would(run):
+    program = "n = int(input())\nif n == 1:\n    print('YES')\n    exit()\nprint('NO')\nquit()\n"
+    tests = [{"stdin": "1\n", "expected_stdout": "YES\n"}, {"stdin": "2\n", "expected_stdout": "NO\n"}]
+    assert run(program, tests).pass_rate == 1.0
