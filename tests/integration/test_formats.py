@@ -81,6 +81,17 @@ def test_each_call_gets_a_fresh_solution_and_prelude_names_are_not_the_programs(
     assert run("def gcd(a, b):\n    return gcd(b, a % b) if b else a\n", gcd).pass_rate == 1.0
 
 
+def test_each_call_gets_its_own_arguments_when_tests_repeat_an_input(run):
+    """Datasets repeat inputs (public and private tests alike): a program that consumes its
+    argument must get a fresh one each call, as a fresh interpreter per test would give it."""
+    pops = "def total(a):\n    s = 0\n    while a:\n        s += a.pop()\n    return s\n"
+    assert run(pops, [{"call": "total", "args": [[1, 2]], "expected": 3}] * 3).pass_rate == 1.0
+    leetcode = "class Solution:\n    def total(self, a):\n        return sum(a.pop() for _ in range(len(a)))\n"
+    assert run(leetcode, {"inputs": ["[1,2]"] * 3, "outputs": ["3"] * 3, "fn_name": "total"}).pass_rate == 1.0
+    keys = "def f(d):\n    return d.pop('k')\n"
+    assert run(keys, [{"call": "f", "args": [{"k": 1}], "expected": 1}] * 2).pass_rate == 1.0
+
+
 def test_the_prelude_is_trusted_text_beside_the_program_not_in_it(run):
     # Line numbers and the program's own `from __future__` import are the program's.
     tests = [{"call": "f", "args": [], "expected": 1}]
