@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..job import Job
+from ..limits import BOUNDS
 from .cache import BoundedLRU
 from .kind import STDIO, Plan
 from .registry import kind_of, to_raw
@@ -39,7 +40,7 @@ class PreparedJob:
             "program": job.program,
             "mode": self.mode,
             "first_failure": job.first_failure,
-            "limits": job.limits.to_dict(),
+            "limits": _run_limits(job, self.plans) if self.mode == STDIO else job.limits.to_dict(),
             "tests": list(self.specs) if self.specs is not None else _sandbox_specs(self.plans),
         }
         if job.prelude:
@@ -65,6 +66,23 @@ def prepare(job: Job) -> PreparedJob:
     on the tests only: jobs that share one parsed suite (a GRPO group through Score, the
     trainer's farm) share its plans, however large its tests are."""
     return PreparedJob(job, *_SUITES.plans(job.tests))
+
+
+def _run_limits(job: Job, plans: tuple[Plan, ...]) -> dict[str, Any]:
+    """The job's limits for its runs: `output_kb` at least what its longest expected (or
+    accepted) output needs, with a quarter and 1 KiB to spare for what checkers forgive
+    (spaces, line ends). Datasets' outputs can be larger than the default (CodeContests': 349
+    KB against 256 KiB): a limit that cuts a right answer would fail every program."""
+    limits = job.limits.to_dict()
+    longest = 0
+    for plan in plans:
+        test = plan.test
+        outputs = getattr(test, "accepted", None) or (getattr(test, "expected_stdout", ""),)
+        for out in outputs:  # isascii is O(1): a UTF-8 length is counted only for other text
+            longest = max(longest, len(out) if out.isascii() else len(out.encode("utf-8", "surrogatepass")))
+    need_kb = -(-(longest * 5 // 4 + 1024) // 1024)
+    limits["output_kb"] = max(limits["output_kb"], min(need_kb, int(BOUNDS["output_kb"][1])))
+    return limits
 
 
 def _sandbox_specs(plans: tuple[Plan, ...]) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ import warnings
 from . import codec, frames, rpc, trusted
 from .statuses import ERROR, FAIL, MEMORY, OK, PART, SYNTAX
 
+
 class Quitter:
     """`exit` and `quit`, as `site` makes them for `python3 prog.py` (the sandbox's interpreter
     runs without `site`): `print(ans); exit()` is how many contest programs end."""
