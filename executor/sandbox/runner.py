@@ -398,6 +398,25 @@ TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zyg
 def bind_trusted():
     """Bind TRUSTED, in the zygote after its imports and before the fork server is copied."""
     TRUSTED.update(trusted.bindings())
+    TRUSTED["map"], TRUSTED["filter"] = strict_map, strict_filter
+
+
+_zip = zip
+
+
+# A probe's `map` and `filter` (`all(map(f, [2, 3]))` becomes the probe `list(map(f, [2, 3]))`):
+# generators, so a StopIteration the program's function raises is an error (PEP 479), as in the
+# test process, not the end of the items - with the built-ins a function that only raises it
+# would pass every `all(map(f, ...))` and `not any(map(f, ...))`.
+def strict_map(function, *iterables):
+    for args in _zip(*iterables):
+        yield function(*args)
+
+
+def strict_filter(function, iterable):
+    for item in iterable:
+        if item if function is None else function(item):
+            yield item
 
 
 _HELPER_PLACEHOLDER = "<acefarm strict helper>"

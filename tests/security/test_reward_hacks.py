@@ -762,3 +762,29 @@ def test_a_forged_values_log_earns_nothing(pool, host):
     assert_no_reward(result)
     assert result.verdict is not Verdict.INFRA_ERROR, show(result)
     host.check()
+
+
+# A function that only raises StopIteration: inside the built-in map or filter it reads as the
+# end of the items, so all(map(f, ...)) would be True and not any(map(f, ...)) too.
+STOP_ITERATION_TESTS = [
+    "assert all(map(solve, [1, 2, 3]))",
+    "assert not any(map(solve, [4, 5, 6]))",
+    "assert list(filter(solve, [1, 2])) == []",
+    "assert sum(map(solve, [1, 2])) == 0",
+    "def check(candidate):\n    assert all(map(candidate, [1, 2, 3]))\ncheck(solve)",
+    "def check(candidate):\n    for xs in ([1], [2, 3]):\n        assert all(map(candidate, xs))\ncheck(solve)",
+]
+
+
+@pytest.mark.parametrize("test", STOP_ITERATION_TESTS)
+def test_stop_iteration_from_the_program_is_not_the_end_of_a_map(pool, host, test):
+    result = pool.run(make_job("def solve(x):\n    raise StopIteration\n", [test]))
+    host.check()
+    assert_no_reward(result, [RE])
+    right = pool.run(
+        make_job(
+            "def solve(x):\n    return x < 4\n",
+            [test.replace("filter(solve, [1, 2])) == []", "filter(solve, [1, 5])) == [1]").replace("== 0", "== 2")],
+        )
+    )
+    assert right.verdict is Verdict.PASSED, show(right)
