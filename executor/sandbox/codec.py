@@ -21,6 +21,10 @@ Wire shape (JSON):
     {"OD": [[k, v], ..]} collections.OrderedDict   {"CT": [[k, v], ..]} Counter
     {"DD": [factory, [[k, v], ..]]} defaultdict (factory: a built-in type's name or null)
     {"DQ": [[..], maxlen]} deque
+    {"DT": ["date", y, m, d]}, {"DT": ["datetime", y, m, d, H, M, S, us, fold, tz]},
+    {"DT": ["time", H, M, S, us, fold, tz]}, {"DT": ["timedelta", days, seconds, us]}
+                      the datetime module's values (tz: null, or [offset seconds,
+                      offset us, name] of a datetime.timezone; another tzinfo is opaque)
     {"R": [type name, value]}  an instance of a program's subclass of one of the types
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
@@ -35,6 +39,7 @@ raises, not a comparison an assert could pass.
 """
 
 import collections as _collections
+import datetime as _dt
 import math as _math
 import operator as _operator
 from itertools import repeat as _repeat
@@ -69,6 +74,37 @@ try:
     _decimal_str = _Decimal.__str__
 except Exception:  # pragma: no cover
     _Decimal = None
+
+
+_date, _datetime, _time, _timedelta, _timezone = _dt.date, _dt.datetime, _dt.time, _dt.timedelta, _dt.timezone
+# Read through the types' own getters (C-level: a program cannot change them, and these
+# exact types are never a program's class).
+_DT_FIELDS = {
+    _date: ("date", ("year", "month", "day")),
+    _datetime: ("datetime", ("year", "month", "day", "hour", "minute", "second", "microsecond", "fold")),
+    _time: ("time", ("hour", "minute", "second", "microsecond", "fold")),
+    _timedelta: ("timedelta", ("days", "seconds", "microseconds")),
+}
+_DT_GET = {t: tuple(getattr(t, f).__get__ for f in fields) for t, (_, fields) in _DT_FIELDS.items()}
+_DT_TYPES = {name: t for t, (name, _) in _DT_FIELDS.items()}
+_tzinfo_of = {_datetime: _datetime.tzinfo.__get__, _time: _time.tzinfo.__get__}
+_tz_offset, _tz_name = _timezone.utcoffset, _timezone.tzname
+
+
+def _datetime_value(t, v):
+    """A datetime module value's wire form (its `DT` body), or None: one with a tzinfo of a
+    program's own class (its utcoffset is the program's code)."""
+    name, _ = _DT_FIELDS[t]
+    body = [name, *(get(v) for get in _DT_GET[t])]
+    if t in _tzinfo_of:
+        tz = _tzinfo_of[t](v)
+        if tz is not None:
+            if _type(tz) is not _timezone:
+                return None
+            days, seconds, micros = (get(_tz_offset(tz, None)) for get in _DT_GET[_timedelta])
+            tz = [days * 86400 + seconds, micros, _tz_name(tz, None)]
+        body.append(tz)
+    return body
 
 
 _OrderedDict, _Counter = _collections.OrderedDict, _collections.Counter
@@ -213,6 +249,10 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
         if _Decimal is not None and t is _Decimal:
             return {"DEC": _decimal_str(v)}
+        if t in _DT_FIELDS:
+            body = _datetime_value(t, v)
+            if body is not None:
+                return {"DT": body}
         if not _NP_SCALARS and _type.__dict__["__module__"].__get__(t) == "numpy":
             bind_numpy()  # the program imported numpy itself (the zygote did not)
         if t in _NP_SCALARS:
@@ -336,7 +376,7 @@ MAX_HASH_COLLISIONS = 64
 # Values whose == costs little: small scalars, and small tuples and frozensets of them. Others
 # - Fractions and Decimals with thousands of digits, long or nested containers - may cost a
 # fraction of a millisecond per comparison, and few such comparisons are allowed.
-_CHEAP_EQ = frozenset({int, float, str, bool, type(None), complex})
+_CHEAP_EQ = frozenset({int, float, str, bool, type(None), complex, _date, _datetime, _time, _timedelta})
 MAX_COSTLY_COMPARES = 16
 # What hash_collisions may spend on one decoded value, all its sets and dicts together
 # (a value may hold thousands of small sets, each just under the limits of one).
@@ -500,6 +540,34 @@ def _pairs(body, depth, state):
     return pairs
 
 
+def _datetime_decoded(body):
+    """A genuine datetime module value from its wire form (DecodeError when it is not one)."""
+    if type(body) is not list or not body or body[0] not in _DT_TYPES:
+        raise DecodeError("malformed datetime value")
+    t = _DT_TYPES[body[0]]
+    fields = body[1:]
+    tz = None
+    if t in _tzinfo_of:
+        if not fields:
+            raise DecodeError("malformed datetime value")
+        *fields, tz = fields
+        if tz is not None:
+            if type(tz) is not list or len(tz) != 3 or type(tz[2]) is not str:
+                raise DecodeError("malformed time zone")
+            seconds, micros, name = tz
+            if type(seconds) is not int or type(micros) is not int:
+                raise DecodeError("malformed time zone")
+            tz = _timezone(_timedelta(seconds=seconds, microseconds=micros), name)
+    if len(fields) != len(_DT_FIELDS[t][1]) or any(type(f) is not int for f in fields):
+        raise DecodeError("malformed datetime value")
+    if t is _timedelta:
+        return _timedelta(*fields)
+    *values, fold = fields if t is not _date else (*fields, None)
+    if t is _date:
+        return _date(*values)
+    return t(*values, tzinfo=tz, fold=fold)
+
+
 def _decode(data, depth, state):
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
@@ -597,6 +665,8 @@ def _decode(data, depth, state):
             ):
                 return Opaque("Decimal (too large to judge)")
             return value
+        if tag == "DT":
+            return _datetime_decoded(body)
         if tag == "X":
             return Opaque(str(body))
     except (DecodeError, TooCostlyToDecode):

@@ -1,6 +1,7 @@
 """The value codec: program values cross to the trusted side as plain built-ins."""
 
 import collections
+import datetime
 import enum
 import math
 from decimal import Decimal
@@ -289,3 +290,66 @@ def test_collections_cross_with_their_type_and_order():
     assert type(dq) is deque and dq == deque([1, 2]) and dq.maxlen == 3
     point = decode(encode(namedtuple("P", "x y")(1, 2)))
     assert point == (1, 2) and type(point) is not tuple and isinstance(point, tuple)
+
+
+DATETIMES = [
+    datetime.date(2020, 1, 2),
+    datetime.datetime(2020, 1, 2, 3, 4, 5, 6),
+    datetime.datetime(2020, 1, 2, 3, 4, tzinfo=datetime.UTC),
+    datetime.datetime(
+        2021,
+        11,
+        7,
+        1,
+        30,
+        fold=1,
+        tzinfo=datetime.timezone(datetime.timedelta(hours=-5), "EST"),
+    ),
+    datetime.time(3, 4, 5, 6),
+    datetime.time(1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+    datetime.timedelta(days=-3, seconds=5, microseconds=7),
+]
+
+
+@pytest.mark.parametrize("value", DATETIMES, ids=repr)
+def test_the_datetime_modules_values_cross_as_themselves(value):
+    import json
+
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert back == value and type(back) is type(value)
+    if hasattr(value, "tzinfo"):
+        assert (back.tzinfo, back.fold) == (value.tzinfo, value.fold)
+        assert value.tzinfo is None or back.tzname() == value.tzname()
+    assert decode(encode({value: [value]})) == {value: [value]}
+
+
+def test_a_datetime_with_a_program_made_type_or_time_zone_is_opaque():
+    dt = datetime
+
+    class Always(dt.date):
+        def __eq__(self, other):
+            return True
+
+    class Zone(dt.tzinfo):
+        def utcoffset(self, d):
+            return dt.timedelta(0)
+
+    assert isinstance(decode(encode(Always(1999, 1, 1))), Opaque)
+    assert isinstance(decode(encode(dt.datetime(2020, 1, 1, tzinfo=Zone()))), Opaque)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["date", 2020, 13, 1],
+        ["date"],
+        ["year", 1],
+        ["date", True, 1, 1],
+        ["timedelta", 1.5, 0, 0],
+        ["time", 1, 2, 3, 4, 0, [1, 2]],
+        "date",
+    ],
+)
+def test_a_malformed_datetime_is_a_decode_error(body):
+    with pytest.raises(DecodeError):
+        decode({"DT": body})
