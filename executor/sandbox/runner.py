@@ -26,6 +26,7 @@ import ast
 import builtins
 import operator
 import os
+import re
 import sys
 import time
 import warnings
@@ -93,6 +94,7 @@ _len, _isinstance, _enumerate = len, isinstance, enumerate
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _monotonic = time.monotonic
 _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
+_Match = type(re.match("", ""))  # not subclassable: only `re` makes one
 _ops = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -182,7 +184,9 @@ def strict(kind, ops, *operands):
             left = right
         return True
     value = operands[0]
-    if _type(value) not in _scalars:
+    if _type(value) is _Match:  # made here by the genuine `re` (no program object is one): truthy
+        value = True
+    elif _type(value) not in _scalars:
         value = trusted_copy(value)
     if _isinstance(value, _Opaque):
         raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)

@@ -176,3 +176,11 @@ def test_program_exception_classes_can_be_caught_by_name(run):
         ],
     )
     assert verdicts(r) == [P, P, P, RE], r
+
+
+def test_a_match_made_by_the_tests_re_is_true(run):
+    """`assert re.fullmatch(...)` asserts on a Match object the test process's own `re` made:
+    it is true as in Python; a program's value that does not match still fails."""
+    tests = ["assert re.fullmatch(r'\\d+', g())", "assert not re.search('x', g())"]
+    assert run("def g():\n    return '123'\n", tests).pass_rate == 1.0
+    assert run("def g():\n    return '12a'\n", tests).pass_rate == 0.5
