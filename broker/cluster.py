@@ -204,6 +204,10 @@ def make_app(
 
 # The waits between tries through a short Redis outage (a restart): ~16 s in all.
 BACKOFF_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0)
+# A worker's chunk keeps trying for about 5 minutes (then every 5 s): what it ran is answered
+# once Redis is back (a restart from its append-only file can take that long), not left to the
+# dispatcher's resend backstop, twice the visibility timeout away.
+WORKER_ATTEMPTS = len(BACKOFF_S) + 60
 
 
 def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:

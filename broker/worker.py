@@ -29,6 +29,7 @@ from celery import signals
 from executor import ExecutorConfig, Job, JobResult, Pool, Verdict
 
 from . import languages, registry
+from .acks import TolerantAcks
 from .chunks import WorkerSuites, fetch
 from .cluster import (
     CACHE_BYTES,
@@ -44,6 +45,7 @@ from .cluster import (
     REPLY_TTL_S,
     SEEN_TTL_S,
     STATS_TTL_S,
+    WORKER_ATTEMPTS,
     cancel_key,
     deliveries_key,
     done_key,
@@ -159,7 +161,7 @@ class Worker:
                 p.exists(done_key(batch))
                 return p.execute()
 
-        deliveries, _, seen, cancelled, finished = retrying(check)
+        deliveries, _, seen, cancelled, finished = retrying(check, WORKER_ATTEMPTS)
         if finished:  # its server has every answer already (a late redelivery)
             seen = [b"1"] * len(wire)
         stopped = {m.decode() for m in cancelled}
@@ -176,7 +178,7 @@ class Worker:
             return gave_up
         fetched: dict[str, bytes | None] = {}
         for sha in need if todo else []:
-            fetched[sha] = retrying(functools.partial(fetch, r, sha))
+            fetched[sha] = retrying(functools.partial(fetch, r, sha), WORKER_ATTEMPTS)
         built = self.suites.jobs(payload, todo, fetched)
         published = self._publish_failures(batch, reply, [(d, j) for d, j in built if isinstance(j, str)], sizes)
         jobs = [(d, j) for d, j in built if isinstance(j, Job)]
@@ -223,7 +225,7 @@ class Worker:
                     if not f.cancelled() and f.exception() is None
                 ]
                 if ready:
-                    published += retrying(lambda: self._publish_ready(batch, reply, ready))  # noqa: B023  called at once
+                    published += retrying(lambda: self._publish_ready(batch, reply, ready), WORKER_ATTEMPTS)  # noqa: B023  called at once
         finally:
             stop.set()
             watcher.join()
@@ -252,7 +254,7 @@ class Worker:
         for d, why in failed:
             res = JobResult.infra_error(d["id"], sizes[d["suite"]], why)
             entries.append((d["id"], res.verdict.value, "", res.to_dict() | {"batch": batch}))
-        n: int = retrying(lambda: self._publish_all(batch, reply, entries)) if entries else 0
+        n: int = retrying(lambda: self._publish_all(batch, reply, entries), WORKER_ATTEMPTS) if entries else 0
         return n
 
     def _publish_all(self, batch: str, reply: str, entries: list[tuple[str, str, str, dict[str, Any]]]) -> int:
@@ -287,6 +289,22 @@ class Worker:
                 p.execute()
         except redis.RedisError as exc:
             log.warning("cannot record a finished chunk: %s", exc)
+
+
+def _wait_for_redis(r: redis.Redis[bytes], every_s: float = 10.0) -> None:
+    """Return once Redis answers, saying every `every_s` seconds that it waits."""
+    said = 0.0
+    while True:
+        try:
+            r.ping()
+            return
+        except redis.RedisError as exc:
+            now = time.monotonic()
+            if now - said >= every_s:
+                where = r.connection_pool.connection_kwargs
+                log.warning("waiting for Redis at %s:%s (%s)", where.get("host"), where.get("port"), exc)
+                said = now
+            time.sleep(0.5)
 
 
 def _load_script(r: redis.Redis[bytes]) -> str:
@@ -346,6 +364,7 @@ def run_worker(
     Prometheus metrics on `metrics_port`, unless 0)."""
     r = redis.Redis.from_url(broker_url)
     pool = Pool(config).start()
+    _wait_for_redis(r)  # started before its broker (a host's boot, a compose file): it waits
     # With two chunks or more in progress at once, the next is taken only while the current
     # one's last jobs run (prefetch.py): its slots never wait for a hand-over, and it never
     # holds a chunk that another worker could start sooner.
@@ -356,6 +375,7 @@ def run_worker(
         WorkerMetrics(worker.info, worker.tally_jobs, worker.tally_chunks).serve(metrics_port, metrics_host)
     registry.beat(r, worker.info())  # registered before it takes any chunk
     app = make_app(broker_url, visibility_timeout_s, worker=worker)
+    app.steps["consumer"].add(TolerantAcks)  # an acknowledgement Redis missed frees its slot anyway
     if gate is not None:
         app.steps["consumer"].add(gate.bootstep())
 
