@@ -505,7 +505,7 @@ class _Planner(ast.NodeTransformer):
             # __eq__, would be the child's to decide. map(f, [1, 2]) applies the program's f to
             # inputs: its items cross as a list.
             if func.id in HIGHER_ORDER:
-                return self.probe(ast.Call(ast.Name("list", ast.Load()), [node], []))
+                return self.per_item(node)
             return self.probe(node)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise Unsupported("starred argument")
@@ -518,6 +518,31 @@ class _Planner(ast.NodeTransformer):
                 raise Unsupported("a program's function as a key")  # the test process calls it
             kw.value = self.plan(kw.value)
         return node
+
+    def per_item(self, node: ast.Call) -> ast.expr:
+        """`map(f, [2, 3])` / `filter(f, [2, 3])` with a program's `f`: over the test's own items,
+        one probe per item (`f(2)`, `f(3)`), the list (or the items kept) built here, so its
+        length and items are the test's whatever the child does (a child that rewrote its own
+        `map` made `all(map(f, [...]))` see no items at all). Over a program's iterable the
+        child computes the whole list (its length is the program's to choose anyway); over
+        anything else of the test's, the test process runs it."""
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        fn, iterables = node.args[0], node.args[1:]
+        if not iterables or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise Unsupported(f"{name} of this shape")
+        if all(self.program_rooted(a) for a in iterables):
+            return self.probe(ast.Call(ast.Name("list", ast.Load()), [node], []))
+        columns = [c for c in map(_items, iterables) if c is not None]
+        if len(columns) != len(iterables) or (name == "filter" and len(columns) != 1):
+            raise Unsupported("map or filter over values the test computes")
+        rows = list(zip(*columns))
+        if len(rows) > MAX_PER_ITEM:
+            raise Unsupported("map or filter over too many items to probe one by one")
+        calls = [self.plan(ast.Call(copy.deepcopy(fn), [copy.deepcopy(x) for x in row], [])) for row in rows]
+        if name == "map":
+            return ast.copy_location(ast.List(calls, ast.Load()), node)
+        items = ast.List([self.plan(copy.deepcopy(row[0])) for row in rows], ast.Load())
+        return ast.copy_location(ast.Call(_Value(_kept), [items, ast.List(calls, ast.Load())], []), node)
 
     def value_method(self, func: ast.expr) -> bool:
         """Is `func` a method of a value, called here on the value?
@@ -742,6 +767,26 @@ def _is_number(value: Any) -> bool:
     import numbers
 
     return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+MAX_PER_ITEM = 256  # items of a map or filter probed one by one; past it, the test process
+
+
+def _items(node: ast.expr) -> list[ast.expr] | None:
+    """The item nodes of a literal list or tuple, or of `range` over int constants (at most
+    MAX_PER_ITEM + 1 of them); None for anything else."""
+    if isinstance(node, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return list(node.elts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords:
+        bounds = [a.value for a in node.args if isinstance(a, ast.Constant) and type(a.value) is int]
+        if 1 <= len(bounds) == len(node.args) <= 3 and (len(bounds) < 3 or bounds[2] != 0):
+            return [ast.Constant(i) for i in range(*bounds)[: MAX_PER_ITEM + 1]]
+    return None
+
+
+def _kept(items: list[Any], keep: list[Any]) -> list[Any]:
+    """filter's answer from the test's items and the program's verdict on each."""
+    return [item for item, k in zip(items, keep) if _truth(k)]
 
 
 def _truth(value: Any) -> bool:
@@ -1251,14 +1296,11 @@ def _own_candidates(side: ast.expr) -> frozenset[str]:
 
 def _own_names(test: ast.expr) -> frozenset[str]:
     """The names of an assert that names nothing of the program otherwise which are the
-    program's own (asserts._plan_one): the candidates of its tested side - the one side of a
-    comparison that has any. When both sides have some, those they share (`gcd(12, 18) ==
-    gcd(18, 12)` calls the program's `gcd` twice, as Python would: bound genuine, every program
-    would pass); none when they share none (`max([]) == float('-inf')`: which one the program
-    owns is not the program's to say)."""
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        left, right = _own_candidates(test.left), _own_candidates(test.comparators[0])
-        return left & right if left and right else left or right
+    program's own (asserts._plan_one): its candidates on either side, as Python would call
+    them (`gcd(12, 18) == gcd(18, 12)` calls the program's `gcd` twice; `lcm(4, 6) == 24 //
+    gcd(4, 6)` the program's `lcm` and `gcd`: bound genuine, every program would pass). The
+    built-ins a test drives or converts with are never candidates (trusted.NEVER_OWN): in
+    `max([]) == float('-inf')` the program's `max` meets the genuine `float`."""
     return _own_candidates(test)
 
 

@@ -240,7 +240,7 @@ def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
             send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
             sent[0] = _len(values)
             last = _monotonic()
-        values.append(_encode(_eval(c, ns) if own else _eval(c, ns, TRUSTED)))
+        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED)))
     return values[sent[0] :]
 
 
@@ -399,28 +399,16 @@ def prepare_test(spec):
 TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zygote's imports are done
 
 
+def own_scope(ns):
+    """An own probe's names beside the program's (asserts._own_names): the genuine ones the
+    program does not define. In `lcm(4, 6) == 24 // gcd(4, 6)` a program that defines `lcm`
+    and not `gcd` has its `lcm` called and the standard library's `gcd`, not a NameError."""
+    return {name: value for name, value in TRUSTED.items() if name not in ns}
+
+
 def bind_trusted():
     """Bind TRUSTED, in the zygote after its imports and before the fork server is copied."""
     TRUSTED.update(trusted.bindings())
-    TRUSTED["map"], TRUSTED["filter"] = strict_map, strict_filter
-
-
-_zip = zip
-
-
-# A probe's `map` and `filter` (`all(map(f, [2, 3]))` becomes the probe `list(map(f, [2, 3]))`):
-# generators, so a StopIteration the program's function raises is an error (PEP 479), as in the
-# test process, not the end of the items - with the built-ins a function that only raises it
-# would pass every `all(map(f, ...))` and `not any(map(f, ...))`.
-def strict_map(function, *iterables):
-    for args in _zip(*iterables):
-        yield function(*args)
-
-
-def strict_filter(function, iterable):
-    for item in iterable:
-        if item if function is None else function(item):
-            yield item
 
 
 _HELPER_PLACEHOLDER = "<acefarm strict helper>"

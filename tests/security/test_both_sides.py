@@ -313,6 +313,28 @@ OWN_BUILTIN_NAMES = {
         "assert sqrt(17) == sqrt(16)",
         "def sqrt(x):\n    return int(x ** 0.5)\n",
     ),
+    # Different such names on the two sides: each is the program's where it defines it, the
+    # standard library's where it does not (a right lcm that imports no gcd still passes).
+    "lcm against 24 // gcd": (
+        "def gcd(a, b):\n    return 1\ndef lcm(a, b):\n    return 7\n",
+        "assert lcm(4, 6) == 4 * 6 // gcd(4, 6)",
+        "def lcm(a, b):\n    x, y = a, b\n    while y:\n        x, y = y, x % y\n    return a * b // x\n",
+    ),
+    "gcd against min": (
+        "def gcd(a, b):\n    return 1\n",
+        "assert min(6, 7) == gcd(12, 18)",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
+    "gcd in a list with lcm": (
+        "def gcd(a, b):\n    return 1\n",
+        "assert gcd(12, 18) in [lcm(2, 3), 7]",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
+    "sqrt against floor": (
+        "def sqrt(n):\n    return 5\n",
+        "assert sqrt(17) == floor(4.5)",
+        "def sqrt(n):\n    return int(n ** 0.5)\n",
+    ),
     "check(gcd) on both sides": (
         "def gcd(a, b):\n    return a if a != 7 else 1\n",
         "def check(candidate):\n    assert candidate(12, 18) == candidate(18, 12)\n    assert candidate(7, 1) == 1\ncheck(gcd)",

@@ -788,3 +788,37 @@ def test_stop_iteration_from_the_program_is_not_the_end_of_a_map(pool, host, tes
         )
     )
     assert right.verdict is Verdict.PASSED, show(right)
+
+
+# The child evaluates probes with the trusted names it bound at boot (runner.TRUSTED), a dict a
+# program reaches by walking its frames. One that makes map, filter and list answer nothing
+# must not pass a test over the test's own items: those are probed one item at a time.
+TRUSTED_FORGER = (
+    "import sys\n"
+    "def solve(x):\n    return x == 1\n"
+    "_f = sys._getframe()\n"
+    "while _f is not None:\n"
+    "    _t = _f.f_globals.get('TRUSTED')\n"
+    "    if isinstance(_t, dict):\n"
+    "        _t['map'] = _t['filter'] = lambda *a: iter(())\n"
+    "        _t['list'] = lambda *a: []\n"
+    "        break\n"
+    "    _f = _f.f_back\n"
+)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert all(map(solve, [1, 2, 3]))",
+        "assert list(filter(solve, [1, 2, 3])) == []",
+        "assert sum(map(solve, [1, 2])) == 0",
+        "assert set(filter(solve, range(5))) == set()",
+        "assert list(map(solve, [1, 2], [3, 4])) == []",
+        "def check(candidate):\n    assert all(map(candidate, [1, 2, 3]))\ncheck(solve)",
+    ],
+)
+def test_a_program_that_rewrites_the_childs_trusted_names_earns_nothing(pool, host, test):
+    result = pool.run(make_job(TRUSTED_FORGER, [test]))
+    host.check()
+    assert_no_reward(result)

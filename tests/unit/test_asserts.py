@@ -53,7 +53,9 @@ def too_costly(plan, values):
         ("assert Solution().count(2) == 1", ("Solution().count(2)",)),  # a program class's own API
         ("assert f(y).solve(2) == 1", ("f(y).solve(2)",)),  # not a built-in value's method: a probe
         ("assert count('aab') == Counter({'a': 2})", ("count('aab')",)),  # the genuine Counter
-        ("assert list(map(f, [1, 2])) == [2, 3]", ("list(map(f, [1, 2]))",)),  # the program's f on inputs
+        ("assert list(map(f, [1, 2])) == [2, 3]", ("f(1)", "f(2)")),  # the program's f on each input
+        ("assert list(filter(f, range(3))) == [1]", ("f(0)", "f(1)", "f(2)")),  # the items are the test's
+        ("assert all(map(f, g(1)))", ("list(map(f, g(1)))",)),  # over the program's own iterable
         ("assert isinstance(mk(1), P)", ("isinstance(mk(1), P)",)),  # a program's class: the child answers
         ("assert 1 < f() < 3", ("f()",)),
     ],
@@ -400,9 +402,11 @@ def test_an_assert_naming_nothing_of_the_program_tests_its_own_function():
     ):
         plan = plan_snippet(src)
         assert plan.probes == (probe,) and plan.own == (True,), src
-    # Built-ins tests drive with are never the program's, and when both sides could be, none is.
+    # Built-ins tests drive with are never the program's; candidates on both sides are the
+    # program's on both, as Python calls them.
     assert plan_snippet("assert len(str([0] * 131072 + [0] * 131072)) > 0").probes == ()
-    assert plan_snippet("assert gcd(4, 6) == sqrt(4)").probes == ()
+    both = plan_snippet("assert gcd(4, 6) == sqrt(4)")
+    assert both.probes == ("gcd(4, 6)", "sqrt(4)") and both.own == (True, True)
     assert plan_snippet("assert math.sqrt(4) == 2").probes == ()  # modules stay the genuine ones
 
 
