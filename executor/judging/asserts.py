@@ -46,6 +46,7 @@ from ..sandbox.codec import (
     Opaque,
     OpaqueCompared,
     TooCostlyToDecode,
+    TruthyOpaque,
     decode_bounded,
     hash_collisions,
 )
@@ -790,6 +791,8 @@ def _kept(items: list[Any], keep: list[Any]) -> list[Any]:
 
 
 def _truth(value: Any) -> bool:
+    if type(value) is TruthyOpaque:
+        return True
     if isinstance(value, Opaque):
         raise ValueError(f"no trusted truth value for {value!r}")
     return bool(value)

@@ -29,6 +29,7 @@ Wire shape (JSON):
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
     {"X": "type name"}  opaque: cannot be compared on the trusted side
+    {"XT": "Match"}   opaque, but true: a genuine re.Match
 
 numpy's scalars (np.int64, np.bool_, np.float32...), once numpy is imported (by the zygote,
 or by the program: `bind_numpy` then binds its types at the first of its values), cross as the
@@ -42,6 +43,7 @@ import collections as _collections
 import datetime as _dt
 import math as _math
 import operator as _operator
+import re as _re
 from itertools import repeat as _repeat
 
 MAX_ENCODED_NODES = 200_000  # values, items and keys one encoded value may hold
@@ -107,6 +109,7 @@ def _datetime_value(t, v):
     return body
 
 
+_Match = type(_re.match("", ""))
 _OrderedDict, _Counter = _collections.OrderedDict, _collections.Counter
 _defaultdict, _deque = _collections.defaultdict, _collections.deque
 _deque_iter = _deque.__iter__
@@ -249,6 +252,8 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"Q": [enc(v._numerator, depth + 1), enc(v._denominator, depth + 1)]}
         if _Decimal is not None and t is _Decimal:
             return {"DEC": _decimal_str(v)}
+        if t is _Match:
+            return {"XT": "Match"}
         if t in _DT_FIELDS:
             body = _datetime_value(t, v)
             if body is not None:
@@ -341,6 +346,17 @@ class Opaque:
 
     def __repr__(self):
         return "<opaque " + self.type_name + ">"
+
+
+class TruthyOpaque(Opaque):
+    """An opaque value whose truth is known without running any of its code: a genuine
+    `re.Match` (only `re` makes one, and it cannot be subclassed) is true, as `assert
+    is_number('12')` expects. It still satisfies no comparison."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return True
 
 
 _REDUCED = {}
@@ -669,6 +685,8 @@ def _decode(data, depth, state):
             return _datetime_decoded(body)
         if tag == "X":
             return Opaque(str(body))
+        if tag == "XT":
+            return TruthyOpaque(str(body))
     except (DecodeError, TooCostlyToDecode):
         raise
     except Exception as exc:

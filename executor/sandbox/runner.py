@@ -77,7 +77,7 @@ _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
 _copies, _id = rpc.COPIES, id
 _singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
 _encode, _decode = codec.encode, codec.decode
-_Opaque, _OpaqueCompared = codec.Opaque, codec.OpaqueCompared
+_Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
 _BaseException = BaseException
 _AssertionError = AssertionError
 _MemoryError = MemoryError
@@ -184,7 +184,7 @@ def strict(kind, ops, *operands):
             left = right
         return True
     value = operands[0]
-    if _type(value) is _Match:  # made here by the genuine `re` (no program object is one): truthy
+    if _type(value) is _Match or _type(value) is _TruthyOpaque:  # a genuine re.Match: true
         value = True
     elif _type(value) not in _scalars:
         value = trusted_copy(value)

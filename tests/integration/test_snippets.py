@@ -184,3 +184,19 @@ def test_a_match_made_by_the_tests_re_is_true(run):
     tests = ["assert re.fullmatch(r'\\d+', g())", "assert not re.search('x', g())"]
     assert run("def g():\n    return '123'\n", tests).pass_rate == 1.0
     assert run("def g():\n    return '12a'\n", tests).pass_rate == 0.5
+
+
+def test_a_match_the_program_returns_is_true_and_equal_to_nothing(run):
+    """`def is_num(s): return re.fullmatch(...)` is a right answer to `assert is_num('12')`:
+    a genuine Match is true on every path; it still compares equal to nothing."""
+    right = "import re\ndef is_num(s):\n    return re.fullmatch(r'\\d+', s)\n"
+    tests = [
+        "assert is_num('123')",
+        "assert not is_num('ab')",
+        "assert bool(is_num('1'))",
+        "def check(c):\n    assert c('5')\n    assert not c('x')\ncheck(is_num)",
+        "x = is_num('7')\nassert x",
+    ]
+    assert run(right, tests).pass_rate == 1.0
+    wrong = "import re\ndef is_num(s):\n    return re.fullmatch(r'.*', s)\n"
+    assert run(wrong, ["assert not is_num('ab')", "assert is_num('1') == True"]).pass_rate == 0.0

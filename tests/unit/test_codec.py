@@ -353,3 +353,14 @@ def test_a_datetime_with_a_program_made_type_or_time_zone_is_opaque():
 def test_a_malformed_datetime_is_a_decode_error(body):
     with pytest.raises(DecodeError):
         decode({"DT": body})
+
+
+def test_a_match_crosses_true_and_equal_to_nothing():
+    import re
+
+    from executor.sandbox.codec import TruthyOpaque
+
+    value = decode(encode(re.fullmatch(r"\d+", "12")))
+    assert type(value) is TruthyOpaque and bool(value)
+    with pytest.raises(OpaqueCompared):
+        value == True  # noqa: E712, B015
