@@ -22,9 +22,10 @@ Wire shape (JSON):
     {"DD": [factory, [[k, v], ..]]} defaultdict (factory: a built-in type's name or null)
     {"DQ": [[..], maxlen]} deque
     {"DT": ["date", y, m, d]}, {"DT": ["datetime", y, m, d, H, M, S, us, fold, tz]},
-    {"DT": ["time", H, M, S, us, fold, tz]}, {"DT": ["timedelta", days, seconds, us]}
-                      the datetime module's values (tz: null, or [offset seconds,
-                      offset us, name] of a datetime.timezone; another tzinfo is opaque)
+    {"DT": ["time", H, M, S, us, fold, tz]}, {"DT": ["timedelta", days, seconds, us]},
+    {"DT": ["timezone", tz]}  the datetime module's values (tz: null, or [offset seconds,
+                      offset us, name or null for the offset's default] of a
+                      datetime.timezone; another tzinfo is opaque)
     {"R": [type name, value]}  an instance of a program's subclass of one of the types
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
@@ -103,10 +104,18 @@ def _datetime_value(t, v):
         if tz is not None:
             if _type(tz) is not _timezone:
                 return None
-            days, seconds, micros = (get(_tz_offset(tz, None)) for get in _DT_GET[_timedelta])
-            tz = [days * 86400 + seconds, micros, _tz_name(tz, None)]
+            tz = _zone_wire(tz)
         body.append(tz)
     return body
+
+
+def _zone_wire(tz):
+    """A datetime.timezone's wire form: [offset seconds, offset us, its name, or null when it
+    is the default one for that offset (so that UTC comes back as timezone.utc itself)]."""
+    offset = _tz_offset(tz, None)
+    days, seconds, micros = (get(offset) for get in _DT_GET[_timedelta])
+    name = _tz_name(tz, None)
+    return [days * 86400 + seconds, micros, None if name == _tz_name(_timezone(offset), None) else name]
 
 
 _Match = type(_re.match("", ""))
@@ -254,6 +263,8 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"DEC": _decimal_str(v)}
         if t is _Match:
             return {"XT": "Match"}
+        if t is _timezone:
+            return {"DT": ["timezone", _zone_wire(v)]}
         if t in _DT_FIELDS:
             body = _datetime_value(t, v)
             if body is not None:
@@ -558,6 +569,8 @@ def _pairs(body, depth, state):
 
 def _datetime_decoded(body):
     """A genuine datetime module value from its wire form (DecodeError when it is not one)."""
+    if type(body) is list and len(body) == 2 and body[0] == "timezone":
+        return _zone_decoded(body[1])
     if type(body) is not list or not body or body[0] not in _DT_TYPES:
         raise DecodeError("malformed datetime value")
     t = _DT_TYPES[body[0]]
@@ -568,12 +581,7 @@ def _datetime_decoded(body):
             raise DecodeError("malformed datetime value")
         *fields, tz = fields
         if tz is not None:
-            if type(tz) is not list or len(tz) != 3 or type(tz[2]) is not str:
-                raise DecodeError("malformed time zone")
-            seconds, micros, name = tz
-            if type(seconds) is not int or type(micros) is not int:
-                raise DecodeError("malformed time zone")
-            tz = _timezone(_timedelta(seconds=seconds, microseconds=micros), name)
+            tz = _zone_decoded(tz)
     if len(fields) != len(_DT_FIELDS[t][1]) or any(type(f) is not int for f in fields):
         raise DecodeError("malformed datetime value")
     if t is _timedelta:
@@ -582,6 +590,19 @@ def _datetime_decoded(body):
     if t is _date:
         return _date(*values)
     return t(*values, tzinfo=tz, fold=fold)
+
+
+def _zone_decoded(wire):
+    """The genuine datetime.timezone of `_zone_wire`'s form (timezone.utc itself for UTC)."""
+    if type(wire) is not list or len(wire) != 3 or (wire[2] is not None and type(wire[2]) is not str):
+        raise DecodeError("malformed time zone")
+    seconds, micros, name = wire
+    if type(seconds) is not int or type(micros) is not int:
+        raise DecodeError("malformed time zone")
+    offset = _timedelta(seconds=seconds, microseconds=micros)
+    if name is None:
+        return _timezone.utc if not offset else _timezone(offset)
+    return _timezone(offset, name)
 
 
 def _decode(data, depth, state):

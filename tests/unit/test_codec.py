@@ -323,6 +323,24 @@ def test_the_datetime_modules_values_cross_as_themselves(value):
     assert decode(encode({value: [value]})) == {value: [value]}
 
 
+@pytest.mark.parametrize(
+    "zone",
+    [
+        datetime.UTC,
+        datetime.timezone(datetime.timedelta(hours=2)),
+        datetime.timezone(datetime.timedelta(hours=-5), "EST"),
+    ],
+    ids=repr,
+)
+def test_time_zones_cross_as_themselves_and_utc_as_utc(zone):
+    for value in (zone, datetime.datetime(2020, 1, 1, tzinfo=zone)):
+        back = decode(encode(value))
+        assert back == value and repr(back) == repr(value)
+    assert (decode(encode(datetime.UTC)) is datetime.UTC) and (
+        decode(encode(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))).tzinfo is datetime.UTC
+    )
+
+
 def test_a_datetime_with_a_program_made_type_or_time_zone_is_opaque():
     dt = datetime
 
