@@ -510,8 +510,14 @@ class _Planner(ast.NodeTransformer):
             return self.probe(node)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise Unsupported("starred argument")
+        iterated = _iterated(func, node.args)
         node.func = self.plan_callee(func)
-        node.args = [self.plan(a) for a in node.args]
+        node.args = [
+            self.probe(ast.Call(ast.Name("list", ast.Load()), [a], []))
+            if n in iterated and self.program_rooted(a) and not _has_local_scope(a)
+            else self.plan(a)
+            for n, a in enumerate(node.args)
+        ]
         for kw in node.keywords:
             if kw.arg is None:
                 raise Unsupported("**kwargs")
@@ -768,6 +774,33 @@ def _is_number(value: Any) -> bool:
     import numbers
 
     return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+# Built-ins that only iterate the arguments at these places: a program's value there crosses as
+# the list of its items (a generator, a map, any iterable the program made would be opaque).
+_ITERATED: dict[str, Callable[[int], range]] = {
+    "map": lambda n: range(1, n),
+    "filter": lambda n: range(1, n),
+    "zip": lambda n: range(n),
+    "enumerate": lambda n: range(1),
+    "sorted": lambda n: range(1),
+    "list": lambda n: range(1),
+    "tuple": lambda n: range(1),
+    "set": lambda n: range(1),
+    "frozenset": lambda n: range(1),
+    "sum": lambda n: range(1),
+    "any": lambda n: range(1),
+    "all": lambda n: range(1),
+    "min": lambda n: range(1 if n == 1 else 0),
+    "max": lambda n: range(1 if n == 1 else 0),
+}
+
+
+def _iterated(func: ast.expr, args: list[ast.expr]) -> range:
+    """The places of `args` a call of `func` only iterates (none for other calls)."""
+    if isinstance(func, ast.Name) and func.id in _ITERATED:
+        return _ITERATED[func.id](len(args))
+    return range(0)
 
 
 MAX_PER_ITEM = 256  # items of a map or filter probed one by one; past it, the test process

@@ -200,3 +200,17 @@ def test_a_match_the_program_returns_is_true_and_equal_to_nothing(run):
     assert run(right, tests).pass_rate == 1.0
     wrong = "import re\ndef is_num(s):\n    return re.fullmatch(r'.*', s)\n"
     assert run(wrong, ["assert not is_num('ab')", "assert is_num('1') == True"]).pass_rate == 0.0
+
+
+def test_a_generator_under_a_builtin_that_iterates_it_crosses_as_its_items(run):
+    right = "def gen(n):\n    for i in range(n):\n        yield i\n"
+    tests = [
+        "assert ''.join(map(str, gen(3))) == '012'",
+        "assert sorted(gen(3), reverse=True) == [2, 1, 0]",
+        "assert list(zip(gen(2), 'ab')) == [(0, 'a'), (1, 'b')]",
+        "assert dict(enumerate(gen(2))) == {0: 0, 1: 1}",
+        "assert max(gen(4), default=-1) == 3",
+    ]
+    assert run(right, tests).pass_rate == 1.0
+    wrong = "def gen(n):\n    for i in range(n):\n        yield i + 1\n"
+    assert run(wrong, tests).pass_rate == 0.0
