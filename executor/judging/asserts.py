@@ -1311,23 +1311,30 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     return TrustedAssert(source, tuple(planner.probes), plan)
 
 
+def _ownable(name: str) -> bool:
+    return names.is_trusted(name) and name not in names.MODULES and name not in trusted.NEVER_OWN
+
+
 def _own_candidates(side: ast.expr) -> frozenset[str]:
-    """Names on `side` a program might define as the function a test tests: called on
-    literals only (`gcd(12, 18)`, `sqrt(2)`, not the `abs` or `isclose` around them), or bare
-    (`pi`); never a module, a constant or a built-in tests drive with (trusted.NEVER_OWN)."""
+    """Names on `side` a program might define as the function a test tests: called on inputs
+    the test makes without another such call (`gcd(12, 18)`, `gcd(abs(-12), 18)`, `sqrt(float(
+    16))`, `sum(range(4))`; not the `isclose` around `sqrt(2)`), or bare (`pi`); never a module,
+    a constant or a built-in tests drive with (trusted.NEVER_OWN)."""
     found = set()
     for node in ast.walk(side):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and not any(
-                isinstance(n, ast.Name) for a in [*node.args, *(k.value for k in node.keywords)] for n in ast.walk(a)
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and _ownable(n.func.id)
+                for a in [*node.args, *(k.value for k in node.keywords)]
+                for n in ast.walk(a)
             )
         ):
             found.add(node.func.id)
         elif isinstance(node, ast.Name) and not any(isinstance(p, ast.Call) and p.func is node for p in ast.walk(side)):
             found.add(node.id)
-    return frozenset(n for n in found if names.is_trusted(n) and n not in names.MODULES and n not in trusted.NEVER_OWN)
+    return frozenset(n for n in found if _ownable(n))
 
 
 def _own_names(test: ast.expr) -> frozenset[str]:

@@ -400,10 +400,11 @@ TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zyg
 
 
 def own_scope(ns):
-    """An own probe's names beside the program's (asserts._own_names): the genuine ones the
-    program does not define. In `lcm(4, 6) == 24 // gcd(4, 6)` a program that defines `lcm`
-    and not `gcd` has its `lcm` called and the standard library's `gcd`, not a NameError."""
-    return {name: value for name, value in TRUSTED.items() if name not in ns}
+    """An own probe's names beside the program's (asserts._own_names): the genuine built-ins the
+    program does not define, and nothing else, as in `python3 prog.py` with the test appended: a
+    `gcd` the program neither defines nor imports is a NameError, never math's (an empty program
+    would pass `assert gcd(12, 18) == 6`)."""
+    return {name: value for name, value in TRUSTED.items() if name not in ns and name in trusted.BUILTIN_NAMES}
 
 
 def bind_trusted():

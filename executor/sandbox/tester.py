@@ -112,11 +112,20 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     except BaseException as exc:
         return ERROR, runner.describe(exc)
     mine = set()
-    if not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used):
+    tested_by_name = not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used)
+    if tested_by_name:
         mine = {
             k
             for k in used
             if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN
+        }
+        # As with the test appended to the program: a library function it neither defines nor
+        # imports is a NameError (an empty program would pass `check(factorial)`), a built-in is
+        # the built-in, a module the module.
+        genuine = {
+            k: v
+            for k, v in genuine.items()
+            if k in trusted.BUILTIN_NAMES or k in trusted.MODULES or k in trusted.ALIASES
         }
     ns.update(
         {

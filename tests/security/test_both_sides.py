@@ -313,12 +313,13 @@ OWN_BUILTIN_NAMES = {
         "assert sqrt(17) == sqrt(16)",
         "def sqrt(x):\n    return int(x ** 0.5)\n",
     ),
-    # Different such names on the two sides: each is the program's where it defines it, the
-    # standard library's where it does not (a right lcm that imports no gcd still passes).
+    # Different such names on the two sides: each is the program's, as Python calls them; a
+    # library function the program neither defines nor imports is a NameError, as in Python
+    # (never the genuine one: an empty program would pass `assert gcd(12, 18) == 6`).
     "lcm against 24 // gcd": (
         "def gcd(a, b):\n    return 1\ndef lcm(a, b):\n    return 7\n",
         "assert lcm(4, 6) == 4 * 6 // gcd(4, 6)",
-        "def lcm(a, b):\n    x, y = a, b\n    while y:\n        x, y = y, x % y\n    return a * b // x\n",
+        "from math import gcd\ndef lcm(a, b):\n    return a * b // gcd(a, b)\n",
     ),
     "gcd against min": (
         "def gcd(a, b):\n    return 1\n",
@@ -326,15 +327,21 @@ OWN_BUILTIN_NAMES = {
         "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
     ),
     "gcd in a list with lcm": (
-        "def gcd(a, b):\n    return 1\n",
+        "from math import lcm\ndef gcd(a, b):\n    return 1\n",
         "assert gcd(12, 18) in [lcm(2, 3), 7]",
-        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+        "from math import lcm\ndef gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
     ),
     "sqrt against floor": (
-        "def sqrt(n):\n    return 5\n",
+        "from math import floor\ndef sqrt(n):\n    return 5\n",
         "assert sqrt(17) == floor(4.5)",
-        "def sqrt(n):\n    return int(n ** 0.5)\n",
+        "from math import floor\ndef sqrt(n):\n    return int(n ** 0.5)\n",
     ),
+    "gcd of abs": (
+        "def gcd(a, b):\n    return 1\n",
+        "assert gcd(abs(-12), int(18)) == 6",
+        "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n",
+    ),
+    "sum of a range": ("def sum(xs):\n    return -1\n", "assert sum(range(4)) == 6", "def sum(xs):\n    return 6\n"),
     "check(gcd) on both sides": (
         "def gcd(a, b):\n    return a if a != 7 else 1\n",
         "def check(candidate):\n    assert candidate(12, 18) == candidate(18, 12)\n    assert candidate(7, 1) == 1\ncheck(gcd)",
@@ -566,3 +573,21 @@ def test_a_decoy_global_named_like_a_tests_own_name_decides_nothing(pool, decoy,
     assert_no_reward(pool.run(make_job(wrong, [test])), [F])
     right = "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n" + decoy
     assert pool.run(make_job(right, [test])).verdict is Verdict.PASSED
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert gcd(12, 18) == 6",
+        "assert sqrt(16) == 4",
+        "def check(candidate):\n    assert candidate(5) == 120\ncheck(factorial)",
+        "assert all(factorial(i) == [1, 1, 2, 6][i] for i in range(4))",
+        "assert Counter('aab') == {'a': 2, 'b': 1}",
+    ],
+)
+@pytest.mark.parametrize("program", ["pass\n", "import math\n", "def my_gcd(a, b):\n    return 0\n"])
+def test_a_program_without_the_function_a_test_names_earns_nothing(pool, host, program, test):
+    """The test names a library function and nothing of the program: a program that does not
+    define (or import) it gets Python's NameError, never the genuine function's answers."""
+    assert_no_reward(pool.run(make_job(program, [test])))
+    host.check()
