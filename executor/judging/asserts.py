@@ -504,7 +504,7 @@ class _Planner(ast.NodeTransformer):
             # literal of the test goes with it) and we judge its value. Only over a program
             # value itself: in all([f(1) == [], ...]) the comparisons, and so the program's
             # __eq__, would be the child's to decide. map(f, [1, 2]) applies the program's f to
-            # inputs: its items cross as a list.
+            # inputs: one probe per input (per_item).
             if func.id in HIGHER_ORDER:
                 return self.per_item(node)
             return self.probe(node)
@@ -1303,7 +1303,7 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     planner = _Planner()
     plan = planner.plan(copy.deepcopy(test))
     if not planner.probes:
-        own = _own_names(test)
+        own = _own_candidates(test)
         if own:
             planner = _Planner(own)
             plan = planner.plan(test)
@@ -1316,10 +1316,13 @@ def _ownable(name: str) -> bool:
 
 
 def _own_candidates(side: ast.expr) -> frozenset[str]:
-    """Names on `side` a program might define as the function a test tests: called on inputs
-    the test makes without another such call (`gcd(12, 18)`, `gcd(abs(-12), 18)`, `sqrt(float(
-    16))`, `sum(range(4))`; not the `isclose` around `sqrt(2)`), or bare (`pi`); never a module,
-    a constant or a built-in tests drive with (trusted.NEVER_OWN)."""
+    """Names in `side` a program might define as the function a test tests, the program's own
+    in an assert that names nothing else of it (_plan_one), on either side as Python would call
+    them (`gcd(12, 18) == gcd(18, 12)` calls the program's `gcd` twice): called on inputs the
+    test makes without another such call (`gcd(12, 18)`, `gcd(abs(-12), 18)`, `sum(range(4))`;
+    not the `isclose` around `sqrt(2)`), or bare (`pi`); never a module, a constant or a
+    built-in tests drive with (trusted.NEVER_OWN: in `max([]) == float('-inf')` the program's
+    `max` meets the genuine `float`)."""
     found = set()
     for node in ast.walk(side):
         if (
@@ -1335,16 +1338,6 @@ def _own_candidates(side: ast.expr) -> frozenset[str]:
         elif isinstance(node, ast.Name) and not any(isinstance(p, ast.Call) and p.func is node for p in ast.walk(side)):
             found.add(node.id)
     return frozenset(n for n in found if _ownable(n))
-
-
-def _own_names(test: ast.expr) -> frozenset[str]:
-    """The names of an assert that names nothing of the program otherwise which are the
-    program's own (asserts._plan_one): its candidates on either side, as Python would call
-    them (`gcd(12, 18) == gcd(18, 12)` calls the program's `gcd` twice; `lcm(4, 6) == 24 //
-    gcd(4, 6)` the program's `lcm` and `gcd`: bound genuine, every program would pass). The
-    built-ins a test drives or converts with are never candidates (trusted.NEVER_OWN): in
-    `max([]) == float('-inf')` the program's `max` meets the genuine `float`."""
-    return _own_candidates(test)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")

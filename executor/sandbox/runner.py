@@ -400,7 +400,7 @@ TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zyg
 
 
 def own_scope(ns):
-    """An own probe's names beside the program's (asserts._own_names): the genuine built-ins the
+    """An own probe's names beside the program's (asserts._own_candidates): the genuine built-ins the
     program does not define, and nothing else, as in `python3 prog.py` with the test appended: a
     `gcd` the program neither defines nor imports is a NameError, never math's (an empty program
     would pass `assert gcd(12, 18) == 6`)."""
