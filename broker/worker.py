@@ -162,9 +162,9 @@ class Worker:
                 return p.execute()
 
         deliveries, _, seen, cancelled, finished = retrying(check, WORKER_ATTEMPTS)
-        if finished:  # its server has every answer already (a late redelivery)
-            seen = [b"1"] * len(wire)
         stopped = {m.decode() for m in cancelled}
+        if finished:  # its server has every answer already (a late redelivery), or gave up on them
+            seen = [None if d["id"] in stopped else b"1" for d in wire]  # those are cancelled, not answered
         todo = [d for d, done in zip(wire, seen) if done is None and d["id"] not in stopped]
         answered = sum(done is not None for done in seen)
         self.count("answered_elsewhere", answered)

@@ -228,6 +228,21 @@ def test_a_finished_batch_publishes_nothing_more(r):
     assert worker.tally_jobs() == {"answered_elsewhere": 1}
 
 
+def test_a_finished_batch_counts_its_cancelled_jobs_as_cancelled(r):
+    """A chunk taken after its server gave up on it (the client went away: the cancellations and
+    then the batch's done marker written) runs nothing; its jobs count as cancelled, the ones
+    answered before as answered elsewhere."""
+    from broker.cluster import cancel_key, done_key
+
+    worker = Worker("w", Pool(ExecutorConfig(slots=1)), r)
+    jobs = [Job.from_dict({"id": f"j{i}", "program": "x = 1", "tests": ["assert x == 1"]}) for i in range(3)]
+    payload = ChunkEncoder(r).encode("gone", "reply", [(str(i), j, "") for i, j in enumerate(jobs)])
+    r.sadd(cancel_key("gone"), "1", "2")
+    r.set(done_key("gone"), 1, ex=60)
+    assert worker.run_chunk(payload, "task-gone") == 0
+    assert worker.tally_jobs() == {"answered_elsewhere": 1, "cancelled": 2}
+
+
 def test_only_the_answer_the_client_gets_fills_the_cache(r):
     """A worker that was failed over and resumes publishes a late rerun: it is not answered, and
     it must not overwrite the cache entry of the answer that was (its verdict may differ)."""
