@@ -225,7 +225,8 @@ class Worker:
                     if not f.cancelled() and f.exception() is None
                 ]
                 if ready:
-                    published += retrying(lambda: self._publish_ready(batch, reply, ready), WORKER_ATTEMPTS)  # noqa: B023  called at once
+                    publish = functools.partial(self._publish_ready, batch, reply, ready)
+                    published += retrying(publish, WORKER_ATTEMPTS)
         finally:
             stop.set()
             watcher.join()
