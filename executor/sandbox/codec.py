@@ -584,11 +584,9 @@ def _datetime_decoded(body):
             tz = _zone_decoded(tz)
     if len(fields) != len(_DT_FIELDS[t][1]) or any(type(f) is not int for f in fields):
         raise DecodeError("malformed datetime value")
-    if t is _timedelta:
-        return _timedelta(*fields)
-    *values, fold = fields if t is not _date else (*fields, None)
-    if t is _date:
-        return _date(*values)
+    if t is _timedelta or t is _date:
+        return t(*fields)
+    *values, fold = fields
     return t(*values, tzinfo=tz, fold=fold)
 
 

@@ -26,7 +26,6 @@ import ast
 import builtins
 import operator
 import os
-import re
 import sys
 import time
 import warnings
@@ -94,7 +93,6 @@ _len, _isinstance, _enumerate = len, isinstance, enumerate
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _monotonic = time.monotonic
 _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
-_Match = type(re.match("", ""))  # not subclassable: only `re` makes one
 _ops = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -184,11 +182,9 @@ def strict(kind, ops, *operands):
             left = right
         return True
     value = operands[0]
-    if _type(value) is _Match or _type(value) is _TruthyOpaque:  # a genuine re.Match: true
-        value = True
-    elif _type(value) not in _scalars:
-        value = trusted_copy(value)
-    if _isinstance(value, _Opaque):
+    if _type(value) not in _scalars and _type(value) is not _TruthyOpaque:  # a Match: the codec's
+        value = trusted_copy(value)  # TruthyOpaque, true whatever made it
+    if _isinstance(value, _Opaque) and _type(value) is not _TruthyOpaque:
         raise StrictAssertionError("assert on a value with no trusted truth value: %r" % value)
     truth = not value if kind == "falsy" else not not value
     if not truth:
