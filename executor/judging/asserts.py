@@ -807,15 +807,22 @@ MAX_PER_ITEM = 256  # items of a map or filter probed one by one; past it, the t
 
 
 def _items(node: ast.expr) -> list[ast.expr] | None:
-    """The item nodes of a literal list or tuple, or of `range` over int constants (at most
-    MAX_PER_ITEM + 1 of them); None for anything else."""
+    """The item nodes of a literal list or tuple (in order: no set), or of `range` over int
+    constants (at most MAX_PER_ITEM); None for anything else."""
     if isinstance(node, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in node.elts):
         return list(node.elts)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords:
-        bounds = [a.value for a in node.args if isinstance(a, ast.Constant) and type(a.value) is int]
-        if 1 <= len(bounds) == len(node.args) <= 3 and (len(bounds) < 3 or bounds[2] != 0):
-            return [ast.Constant(i) for i in range(*bounds)[: MAX_PER_ITEM + 1]]
-    return None
+    return _range_items(node, MAX_PER_ITEM)
+
+
+def _range_items(node: ast.expr, most: int) -> list[ast.expr] | None:
+    """The items of `range(...)` over int literals, when there are at most `most`; else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"):
+        return None
+    bounds = [a.value for a in node.args if isinstance(a, ast.Constant) and type(a.value) is int]
+    if node.keywords or not 1 <= len(bounds) == len(node.args) <= 3 or (len(bounds) == 3 and bounds[2] == 0):
+        return None
+    span = range(*bounds)
+    return [ast.Constant(i) for i in span] if len(span) <= most else None
 
 
 def _kept(items: list[Any], keep: list[Any]) -> list[Any]:
@@ -1443,17 +1450,7 @@ def _literal_items(node: ast.expr) -> list[ast.expr] | None:
         if all(not _names_in(e) for e in node.elts):
             return list(node.elts)
         return None
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "range"
-        and not node.keywords
-        and 1 <= len(node.args) <= 3
-    ):
-        bounds = [a.value for a in node.args if isinstance(a, ast.Constant) and type(a.value) is int]
-        if len(bounds) == len(node.args) and len(range(*bounds)) <= UNROLLED_ASSERTS:
-            return [ast.Constant(i) for i in range(*bounds)]
-    return None
+    return _range_items(node, UNROLLED_ASSERTS)
 
 
 def _names_in(node: ast.AST) -> bool:
