@@ -42,12 +42,14 @@ from typing import Any
 
 from ..sandbox import trusted
 from ..sandbox.codec import (
+    MAX_ENCODED_NODES,
     DecodeError,
     Opaque,
     OpaqueCompared,
     TooCostlyToDecode,
     TruthyOpaque,
     decode_bounded,
+    exceeds,
     hash_collisions,
 )
 from . import names
@@ -343,6 +345,39 @@ class _Probe(ast.expr):
         self.index = index
 
 
+class NotJudgeable(Exception):
+    """A comparison of a program's value with a value of the test's own larger than the sandbox
+    carries back (codec.MAX_ENCODED_NODES): no program's answer could be told right from wrong.
+    Raised whatever the program's value, so that no program can choose it: the test is
+    `infra_error` (not judgeable), for every program."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_probe(node: ast.expr) -> bool:
+    return any(isinstance(n, _Probe) for n in ast.walk(node))
+
+
+_CONTAINERS = (list, tuple, set, frozenset, dict, deque)
+
+
+def _carried(left_node: ast.expr, left: Any, op: ast.cmpop, right_node: ast.expr, right: Any) -> None:
+    """Raise NotJudgeable when one side of a comparison is the program's (holds a probe) and
+    the other, the test's own, is too large to have come back from the sandbox; for `in`, an
+    item of the test's container is what the program's value must be."""
+    probe_left, probe_right = _has_probe(left_node), _has_probe(right_node)
+    if probe_left == probe_right:
+        return
+    own = right if probe_left else left
+    items: Any = (own,)
+    if probe_left and isinstance(op, (ast.In, ast.NotIn)) and isinstance(own, _CONTAINERS):
+        items = {id(item): item for item in own}.values()  # each shared item measured once
+    if any(exceeds(item) for item in items):
+        raise NotJudgeable(
+            f"the test compares a program's value with one of its own of more than {MAX_ENCODED_NODES} "
+            "items, more than the sandbox carries back"
+        )
+
+
 class _ShortRepr(reprlib.Repr):
     """reprlib's bounded repr (a few items per container, a few levels), with large ints by
     their size: repr(value) of a program's value could be 16 MB of digits, a second of CPU."""
@@ -623,7 +658,7 @@ _BINDS_DYNAMICALLY = frozenset(
 )
 
 
-@source_cache(4 << 20)  # like plan_snippet: suites repeat across samples
+@source_cache(4 << 20, small_values=True)  # like plan_snippet: suites repeat across samples
 def bound_names(source: str) -> frozenset[str] | None:
     """Names a snippet binds at its top level (defs, classes, assignments, imports, loops), or
     None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
@@ -663,7 +698,7 @@ def bound_names(source: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
-@source_cache(4 << 20)
+@source_cache(4 << 20, small_values=True)
 def free_names(expr: str) -> frozenset[str]:
     """Every name an expression reads."""
     try:
@@ -723,6 +758,8 @@ class TrustedAssert:
             return False, f"{self.source.strip()[:200]}: {short_repr(str(exc), 300)}"
         except TooCostly:
             raise  # judged again under the job's own limits (judging/bounded.py)
+        except NotJudgeable:
+            raise
         except Exception as exc:  # ordering str vs int, size caps...
             # The type only: a message could carry data the test reached on the host.
             return False, f"{self.source.strip()[:200]}: could not be evaluated ({type(exc).__name__})"
@@ -1145,12 +1182,13 @@ class _Evaluator:
         return result
 
     def do_Compare(self, node: ast.Compare) -> Any:
-        left = self.eval(node.left)
+        left, left_node = self.eval(node.left), node.left
         for op, comparator in zip(node.ops, node.comparators):
             right = self.eval(comparator)
+            _carried(left_node, left, op, comparator, right)
             if not _truth(_CMP[type(op)][1](left, right)):
                 return False
-            left = right
+            left, left_node = right, comparator
         return True
 
     def do_IfExp(self, node: ast.IfExp) -> Any:

@@ -3,7 +3,9 @@
 A GRPO group's samples share one suite, so plans are worth keeping; but a bound on entries
 alone lets 60 distinct 1 MiB tests keep 177 MB of syntax trees. Each entry is charged the
 size of the source it was made from (a plan's trees grow with it); sources larger than a
-tenth of the budget are computed every time, never kept.
+tenth of the budget are computed every time, never kept - unless what is computed is small
+whatever the source (the names a test binds): then a source up to half the budget is kept,
+and a test of 1 MiB repeated across a question's samples is parsed once.
 """
 
 from __future__ import annotations
@@ -66,9 +68,10 @@ class BoundedLRU(Generic[K, T]):
 class SourceCache(Generic[T]):
     """`cache(source)` is `compute(source)`, kept while the sources kept total `max_bytes`."""
 
-    def __init__(self, compute: Callable[[str], T], max_bytes: int) -> None:
+    def __init__(self, compute: Callable[[str], T], max_bytes: int, small_values: bool = False) -> None:
         self._compute = compute
         self._kept: BoundedLRU[str, T] = BoundedLRU(max_bytes)
+        self._largest = max_bytes // 2 if small_values else max_bytes // 10
         functools.update_wrapper(self, compute)
 
     def __call__(self, source: str) -> T:
@@ -77,7 +80,7 @@ class SourceCache(Generic[T]):
             return hit[0]
         value = self._compute(source)
         size = len(source) + 64
-        if size * 10 <= self._kept.max_bytes:  # larger ones are computed every time
+        if size <= self._largest:  # larger ones are computed every time
             self._kept.put(source, value, size)
         return value
 
@@ -90,6 +93,6 @@ class SourceCache(Generic[T]):
         self._kept.clear()
 
 
-def source_cache(max_bytes: int) -> Callable[[Callable[[str], T]], SourceCache[T]]:
+def source_cache(max_bytes: int, small_values: bool = False) -> Callable[[Callable[[str], T]], SourceCache[T]]:
     """Decorator form: `@source_cache(8 << 20)` over a function of one source string."""
-    return lambda compute: SourceCache(compute, max_bytes)
+    return lambda compute: SourceCache(compute, max_bytes, small_values)

@@ -21,7 +21,14 @@ from typing import Any, ClassVar
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
-from ..sandbox.codec import DecodeError, OpaqueCompared, TooCostlyToDecode, decode_bounded
+from ..sandbox.codec import (
+    MAX_ENCODED_NODES,
+    DecodeError,
+    OpaqueCompared,
+    TooCostlyToDecode,
+    decode_bounded,
+    exceeds,
+)
 from ..verdict import Verdict
 from .asserts import short_repr
 from .budget import Budget
@@ -108,7 +115,9 @@ class Call:
         return pb
 
     def plan(self, test: CallTest, earlier: Sequence[Plan]) -> Plan:
-        return Plan(test, self)
+        # detail: True when no value the sandbox carries back could match (codec.exceeds),
+        # worked out once per suite, not per program.
+        return Plan(test, self, all(exceeds(want) for want in (test.expected, *test.also)))
 
     def sandbox_spec(self, plan: Plan) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "call", "func": plan.test.func, "args": list(plan.test.args)}
@@ -120,6 +129,13 @@ class Call:
         if phase.get("s") != statuses.OK:
             return ended(phase)
         test: CallTest = plan.test
+        if plan.detail is True:  # not judgeable, whatever the program returned
+            return TestResult(
+                Verdict.INFRA_ERROR,
+                f"not judgeable: the expected value has more than {MAX_ENCODED_NODES} items, "
+                "more than the sandbox carries back",
+                phase.get("cpu_ms"),
+            )
         try:
             value = decode_bounded(phase.get("v"), Budget.for_call_value())
         except DecodeError as exc:

@@ -21,7 +21,7 @@ from ..result import TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
 from . import bounded
-from .asserts import TrustedSnippet, bound_names, free_names, plan_snippet
+from .asserts import NotJudgeable, TrustedSnippet, bound_names, free_names, plan_snippet
 from .budget import TooCostly
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 
@@ -104,17 +104,20 @@ def judge_here(plan: Plan, phase: Phase, ctx: JudgeContext) -> TestResult:
     kernel-bounded judge, judging/bounded.py, calls this in its child)."""
     check: TrustedSnippet | None = plan.detail.check
     values = phase.get("v")
-    if phase.get("s") != statuses.OK:
-        # As the check itself would: it stops at its first failed assert, so values computed
-        # before a crash are judged first.
-        if check is not None and isinstance(values, list):
-            failure = check.first_failure(values, ctx.start, ctx.work)[1]
-            if failure is not None:
-                return TestResult(Verdict.FAILED, failure, phase.get("cpu_ms"))
-        return ended(phase)
-    if check is None:  # the snippet ran to its end in the test process
-        return TestResult(Verdict.PASSED, None, phase.get("cpu_ms"))
-    ok, message = check.judge(values, ctx.start, ctx.work)
+    try:
+        if phase.get("s") != statuses.OK:
+            # As the check itself would: it stops at its first failed assert, so values computed
+            # before a crash are judged first.
+            if check is not None and isinstance(values, list):
+                failure = check.first_failure(values, ctx.start, ctx.work)[1]
+                if failure is not None:
+                    return TestResult(Verdict.FAILED, failure, phase.get("cpu_ms"))
+            return ended(phase)
+        if check is None:  # the snippet ran to its end in the test process
+            return TestResult(Verdict.PASSED, None, phase.get("cpu_ms"))
+        ok, message = check.judge(values, ctx.start, ctx.work)
+    except NotJudgeable as exc:
+        return TestResult(Verdict.INFRA_ERROR, f"not judgeable: {exc}", phase.get("cpu_ms"))
     return verdict_of(ok, message, phase)
 
 

@@ -47,7 +47,10 @@ import operator as _operator
 import re as _re
 from itertools import repeat as _repeat
 
-MAX_ENCODED_NODES = 200_000  # values, items and keys one encoded value may hold
+# Values, items and keys one encoded value may hold: as many as the largest literal a test
+# may state (a 1 MiB `[0,0,...]`); the trusted side refuses to judge a program's value against
+# a value of the test's own that is larger still (`exceeds`).
+MAX_ENCODED_NODES = 1 << 19
 MAX_DEPTH = 100  # how deep they may nest
 _BIG = 1 << 52
 
@@ -65,7 +68,8 @@ _bytearray_hex = bytearray.hex
 _isfinite = _math.isfinite
 _float_repr = float.__repr__
 _is = _operator.is_
-_all, _any, _map, _min, _max, _len, _list = all, any, map, min, max, len, list
+_all, _any, _map, _min, _max, _len, _list, _id = all, any, map, min, max, len, list, id
+_LEAVES = frozenset({int, float, str, bool, type(None), bytes, complex})
 
 try:  # optional stdlib numeric types
     from fractions import Fraction as _Fraction
@@ -333,6 +337,38 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
         return {"X": "<value too large or too deep>"}
     except Exception:
         return {"X": "<value could not be read>"}
+
+
+def exceeds(value, max_nodes=MAX_ENCODED_NODES):
+    """Whether `encode` would find `value` too large or too deep to carry: more than
+    `max_nodes` values, items and keys, or nested past MAX_DEPTH. For the trusted side's own
+    values (built-in containers): it counts, never copying or calling anything; a container
+    shared many times (a test's `[[0, 0]] * n`) is counted through once."""
+    known = {}
+
+    def nodes(v, depth):
+        if depth > MAX_DEPTH:
+            raise _TooLarge()
+        if isinstance(v, dict):
+            items = (*v.keys(), *v.values())
+        elif isinstance(v, (list, tuple, set, frozenset, _deque)):
+            items = v
+        else:
+            return 1
+        n = known.get(_id(v))
+        if n is None:
+            n = 1
+            for x in items:
+                n += 1 if _type(x) in _LEAVES else nodes(x, depth + 1)
+                if n > max_nodes:
+                    raise _TooLarge()
+            known[_id(v)] = n
+        return n
+
+    try:
+        return nodes(value, 0) > max_nodes
+    except _TooLarge:
+        return True
 
 
 class OpaqueCompared(TypeError):

@@ -382,3 +382,21 @@ def test_a_match_crosses_true_and_equal_to_nothing():
     assert type(value) is TruthyOpaque and bool(value)
     with pytest.raises(OpaqueCompared):
         value == True  # noqa: E712, B015
+
+
+def test_exceeds_counts_what_encode_would_carry():
+    from executor.sandbox.codec import MAX_DEPTH, MAX_ENCODED_NODES, exceeds
+
+    assert not exceeds(3) and not exceeds("x" * 10_000_000)
+    assert not exceeds([0] * (MAX_ENCODED_NODES - 1))  # the list and its items
+    assert exceeds([0] * MAX_ENCODED_NODES)
+    for value in ([0] * (MAX_ENCODED_NODES - 1), [[0]] * 1000, {i: [i] for i in range(1000)}):
+        assert exceeds(value) == (encode(value) == {"X": "<value too large or too deep>"})
+    assert exceeds([[0, 0]] * 200_000)  # one shared item, counted each time it is held
+    assert exceeds({i: (i, i) for i in range(200_000)})
+    assert not exceeds({i: i for i in range(200_000)})
+    deep: list = []
+    for _ in range(MAX_DEPTH + 1):
+        deep = [deep]
+    assert exceeds(deep) and encode(deep) == {"X": "<value too large or too deep>"}
+    assert exceeds([0] * 10, max_nodes=10) and not exceeds([0] * 9, max_nodes=10)

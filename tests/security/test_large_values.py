@@ -1,0 +1,95 @@
+"""Values at the size limits: what a test states is the farm's cost, what a program returns is
+the program's (DESIGN section 9, "Cost").
+
+- A test's own text is compiled in the test process before the program's first phase: a
+  100,000-item literal takes most of a second to compile, and a right program must not time
+  out for it.
+- The sandbox carries back values of up to codec.MAX_ENCODED_NODES items (as many as a 1 MiB
+  literal states). A right program's value that large passes; a test that compares a program's
+  value with a value of its own larger still cannot tell right from wrong: it is not judgeable
+  (infra_error) for every program, so no program can choose that verdict by its answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from executor import Job, JobRules, Verdict
+from executor.sandbox.codec import MAX_ENCODED_NODES
+
+from .security_support import make_job, show
+
+pytestmark = pytest.mark.security
+
+LITERAL = "assert f() == [" + "0, " * 100_000 + "]"  # > 2000 AST nodes: run in the test process
+
+
+def test_a_large_literals_compile_is_not_charged_to_the_program(solo_pool):
+    right = solo_pool.run(make_job("def f():\n    return [0] * 100000\n", [LITERAL], cpu_s=0.25))
+    assert right.verdict is Verdict.PASSED, show(right)
+    assert right.tests[0].cpu_ms is not None and right.tests[0].cpu_ms < 250, show(right)
+    wrong = solo_pool.run(make_job("def f():\n    return [0] * 99999\n", [LITERAL], cpu_s=0.25))
+    assert wrong.verdict is Verdict.FAILED and wrong.tests[0].verdict is Verdict.FAILED, show(wrong)
+
+
+# Larger than the codec's earlier bound (200,000), within MAX_ENCODED_NODES: judged, on the
+# host (a planned assert) and in the test process (a snippet it cannot plan: random).
+BIG = 300_000
+BIG_TESTS = {
+    "host": f"assert f() == [0] * {BIG}",
+    "test process": f"import random\nassert f() == [0] * ({BIG} + random.randint(0, 0))",
+    "check(candidate)": f"def check(candidate):\n    assert candidate() == [0] * {BIG}\n\ncheck(f)",
+}
+
+
+@pytest.mark.parametrize("where", sorted(BIG_TESTS))
+def test_a_right_value_of_300000_items_passes_and_a_wrong_one_fails(solo_pool, where):
+    test = BIG_TESTS[where]
+    right = solo_pool.run(make_job(f"def f():\n    return [0] * {BIG}\n", [test], cpu_s=2))
+    assert right.verdict is Verdict.PASSED, show(right)
+    wrong = solo_pool.run(make_job(f"def f():\n    return [0] * {BIG - 1} + [1]\n", [test], cpu_s=2))
+    assert wrong.verdict is Verdict.FAILED and wrong.tests[0].verdict is Verdict.FAILED, show(wrong)
+
+
+TOO_BIG = "[[0, 0]] * 262144"  # 786,433 items, built by the test on the host
+ANSWERS = {
+    "right": f"def f():\n    return {TOO_BIG}\n",
+    "a small wrong value": "def f():\n    return 3\n",
+    "a wrong value too large to carry": "def f():\n    return [1] * 600000\n",
+    "a crash": "def f():\n    raise ValueError\n",
+}
+
+
+@pytest.mark.parametrize("answer", ["right", "a small wrong value", "a wrong value too large to carry"])
+@pytest.mark.parametrize("test", [f"assert f() == {TOO_BIG}", f"assert {TOO_BIG} != f()", f"assert f() in [{TOO_BIG}]"])
+def test_a_comparison_with_more_than_the_sandbox_carries_is_not_judgeable(solo_pool, answer, test):
+    result = solo_pool.run(make_job(ANSWERS[answer], [test], cpu_s=2))
+    assert result.verdict is Verdict.INFRA_ERROR and result.attempts == 1, show(result)
+    assert "not judgeable" in (result.tests[0].message or ""), show(result)
+
+
+def test_a_program_that_crashes_first_gets_its_own_verdict(solo_pool):
+    result = solo_pool.run(make_job(ANSWERS["a crash"], [f"assert f() == {TOO_BIG}"], cpu_s=2))
+    assert result.verdict is Verdict.FAILED and result.tests[0].verdict is Verdict.RUNTIME_ERROR, show(result)
+
+
+def test_a_large_container_of_small_candidates_is_judged(solo_pool):
+    # `in` needs the program's value to equal one item: each is small, so it is judged.
+    test = "assert f() in [[0, 0]] * 262144 + [[1, 2]]"
+    assert solo_pool.run(make_job("def f():\n    return [1, 2]\n", [test])).verdict is Verdict.PASSED
+    wrong = solo_pool.run(make_job("def f():\n    return [2, 1]\n", [test]))
+    assert wrong.verdict is Verdict.FAILED, show(wrong)
+
+
+def test_a_call_test_expecting_more_than_the_sandbox_carries_is_not_judgeable(solo_pool):
+    expected = [[0, 0]] * 262144
+    assert len(expected) * 3 + 1 > MAX_ENCODED_NODES
+    rules = JobRules(max_test_bytes=8 << 20)  # a server may allow larger tests than the default
+    for program in ("def f(n):\n    return [[0, 0]] * n\n", "def f(n):\n    return 3\n"):
+        job = Job.from_dict(
+            {"id": "big-call", "program": program, "tests": [{"call": "f", "args": [262144], "expected": expected}]},
+            rules=rules,
+        )
+        result = solo_pool.run(job)
+        assert result.verdict is Verdict.INFRA_ERROR and result.attempts == 1, show(result)
+        assert "not judgeable" in (result.tests[0].message or ""), show(result)
