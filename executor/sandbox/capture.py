@@ -64,7 +64,8 @@ def run(program, spec, limits, prelude=None):
             if _isinstance(exc, _MemoryError):
                 claim = MEMORY
             _print_exception(exc)
-    for stream in (sys.stdout, sys.stderr):
+    runner.run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except _BaseException:

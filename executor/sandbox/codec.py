@@ -124,6 +124,7 @@ def _zone_wire(tz):
 
 _Match = type(_re.match("", ""))
 _OrderedDict, _Counter = _collections.OrderedDict, _collections.Counter
+_odict_items = _OrderedDict.items
 _defaultdict, _deque = _collections.defaultdict, _collections.deque
 _deque_iter = _deque.__iter__
 _deque_maxlen = _deque.maxlen.__get__
@@ -315,9 +316,9 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
         """The collections types the codec carries with their type (order, counts and
         factories matter to comparisons): `v` read through `t`'s own methods."""
         if t is _Counter or t is _OrderedDict:
-            return {
-                "CT" if t is _Counter else "OD": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]
-            }
+            # An OrderedDict's order is its own (move_to_end changes it), not its dict's.
+            items = _dict_items(v) if t is _Counter else _odict_items(v)
+            return {"CT" if t is _Counter else "OD": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in items]}
         if t is _defaultdict:
             factory = _defaultdict_factory(v)
             return {

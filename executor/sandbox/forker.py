@@ -144,8 +144,8 @@ def _child(role, fds, settings):
         limits = payload["limits"]
         if role in (b"B", b"X", b"F"):
             _exec_child(role, payload, sources, settings)
-        if role == b"T":
-            _set_limits(limits, payload["phases"], 16, 0, 0, settings.nproc_slack)
+        if role == b"T":  # the job's disk: a test may write the files it hands the program
+            _set_limits(limits, payload["phases"], 16, limits["disk_mb"], 0, settings.nproc_slack)
             tester.main(sources, 3, 4, 5, 6)
         _set_limits(
             limits,

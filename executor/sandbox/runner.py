@@ -361,11 +361,26 @@ def run_stdio(program, prelude=None):
         except _BaseException:
             pass
         status = 1
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):  # as the interpreter's exit
+        try:
+            stream.flush()
+        except _BaseException:
+            pass
+    _os_exit(status & 0xFF)
+
+
+def run_exit_handlers():
+    """What the interpreter does at its exit and os._exit skips: the program's atexit
+    handlers (a common fast-output template buffers all it prints and writes it from one).
+    Their errors are ignored, as the interpreter ignores them; the exit status stays."""
+    atexit = sys.modules.get("atexit")
+    if atexit is None:  # nothing imported it: nothing registered
+        return
     try:
-        sys.stdout.flush()
+        atexit._run_exitfuncs()
     except _BaseException:
         pass
-    _os_exit(status & 0xFF)
 
 
 def prepare_test(spec):

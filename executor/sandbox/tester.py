@@ -65,12 +65,32 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
 
 def _trusted_module(name, value):
     """A module the program imported is this process's own copy of it, where there is one:
-    a test calling `math.isclose` must not run the program's (maybe patched) math."""
+    a test calling `math.isclose` or `hashlib.md5` must not run the program's (maybe patched)
+    module."""
     if isinstance(value, rpc.Remote) and value._t == "module":
-        own_copy = sys.modules.get(name)
+        own_copy = sys.modules.get(name) or trusted.own_module(name)
         if own_copy is not None:
             return own_copy
     return value
+
+
+def _genuine_for(name, value):
+    """This process's own object for a trusted name it has not bound yet, from what the
+    program bound under it (`value`), or None: the package behind an alias the program
+    imported (`np`), or - where the program imported a module's namesake (`from datetime
+    import datetime`, `from random import random`) - that namesake, as the test appended to
+    the program would see it."""
+    if not isinstance(value, rpc.Remote):
+        return None
+    module = trusted.ALIASES.get(name, name)
+    if value._t == "module":
+        try:
+            return sys.modules.get(module) or (__import__(module) if name in trusted.ALIASES else None)
+        except Exception:
+            return None
+    own = sys.modules.get(name) if name in trusted.MODULES else None
+    namesake = getattr(own, name, None)
+    return namesake if namesake is not None and type(namesake).__name__ == value._t else None
 
 
 def _names(source):
@@ -136,6 +156,11 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
             if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")
         }
     )
+    for k in used:
+        if k in theirs and k not in own and k not in mine and (k in trusted.MODULES or k in trusted.ALIASES):
+            found = _genuine_for(k, theirs[k])
+            if found is not None:
+                genuine = {**genuine, k: found}
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)

@@ -164,6 +164,26 @@ NEVER_OWN = frozenset(
 )
 
 
+# Every standard-library module (but two that act when imported): a test's `hashlib.md5(...)`
+# or `base64.b64encode(...)` is the genuine module's, even where the program imported it and
+# rewrote its attributes. The host plans no probe over one (judging/asserts.py); the test
+# process binds its own copy in place of a program's module (tester.py, `own_module`).
+STDLIB_MODULES = frozenset(n for n in sys.stdlib_module_names if not n.startswith("_")) - {"antigravity", "this"}
+
+
+def own_module(name):
+    """This process's genuine standard-library module `name` (imported now if need be), or None."""
+    if name not in STDLIB_MODULES:
+        return None
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            module = __import__(name)
+        except Exception:
+            return None
+    return module
+
+
 def is_trusted(name):
     """Does `name` in test text mean a built-in or the standard library's object?"""
     return name in _BUILTIN_NAMES or name in MODULES or name in ALIASES or name in FROM_IMPORTS

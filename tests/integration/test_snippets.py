@@ -214,3 +214,37 @@ def test_a_generator_under_a_builtin_that_iterates_it_crosses_as_its_items(run):
     assert run(right, tests).pass_rate == 1.0
     wrong = "def gen(n):\n    for i in range(n):\n        yield i + 1\n"
     assert run(wrong, tests).pass_rate == 0.0
+
+
+def test_a_test_may_write_the_files_it_hands_the_program(run):
+    program = "def count_lines(path):\n    with open(path) as fh:\n        return len(fh.readlines())\n"
+    r = run(
+        program,
+        [
+            "with open('fixture.txt', 'w') as fh:\n    fh.write('a\\nb\\nc\\n')\nassert count_lines('fixture.txt') == 3",
+            "import tempfile\nwith tempfile.NamedTemporaryFile('w', delete=False) as fh:\n    fh.write('x\\n')\n"
+            "assert count_lines(fh.name) == 1",
+        ],
+    )
+    assert verdicts(r) == [P, P], r
+
+
+def test_names_the_program_imported_mean_what_they_mean_appended_to_it(run):
+    # `from datetime import datetime` in the program: the test's `datetime` is the class (the
+    # genuine one), as it would be with the test appended to the program.
+    program = "from datetime import datetime\ndef parse(s):\n    return datetime.strptime(s, '%Y-%m-%d')\n"
+    r = run(
+        program,
+        [
+            "assert parse('2020-01-02') == datetime(2020, 1, 2)",
+            "assert isinstance(parse('2020-01-02'), datetime)",
+            "assert parse('2020-01-02') == datetime(2020, 1, 3)",
+        ],
+    )
+    assert verdicts(r) == [P, P, F], r
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is not None:  # the package the program imported as np
+        program = "import numpy as np\ndef halves(n):\n    return np.arange(n) / 2\n"
+        r = run(program, ["assert np.allclose(halves(3), [0.0, 0.5, 1.0])", "assert np.allclose(halves(3), [0, 1, 2])"])
+        assert verdicts(r) == [P, F], r

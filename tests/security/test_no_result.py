@@ -175,3 +175,32 @@ def test_a_program_cannot_get_the_test_process_killed_before_it_is_ready(pool):
         result = pool.run(make_job(OOM_VICTIM_MAKER, tests, memory_mb=256))
         show(result)
         assert result.attempts == 1 and result.verdict is not Verdict.INFRA_ERROR, result.message
+
+
+def _nested_lambdas(depth: int, names: int) -> str:
+    params = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "abcdefghijklmnopqrstuvwxyz0123456789"][:names]
+    return "x = lambda " + ",".join(params) + ":" + "lambda:" * depth + "+".join(params) + "\n"
+
+
+def test_code_too_deep_to_marshal_is_the_programs_own(solo_pool):
+    # Compiled by the zygote, code nested past marshal's limit could not be handed to the
+    # fork server: infra_error twice, the slot restarted. Its child compiles it instead.
+    program = "x = " + "lambda: " * 1000 + "1\n" + WRONG_ADD
+    for tests in (["assert add(1, 2) == 3"], [{"call": "add", "args": [1, 2], "expected": 3}]):
+        before = dict(solo_pool.stats)
+        result = solo_pool.run(make_job(program, tests))
+        assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+        assert solo_pool.stats["slot_restarts"] == before["slot_restarts"], show(result)
+    result = solo_pool.run(make_job(program, [{"stdin": "", "expected_stdout": "x"}]))
+    assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+
+
+def test_a_costly_compile_is_charged_to_the_program(solo_pool):
+    # Every name a closure uses is passed down each scope between: 16 KiB of nested lambdas
+    # took the zygote 6 s to compile, outside any limit (the job said 61 ms of CPU). It is
+    # compiled in the program's child, under its limits: a timeout while loading.
+    program = _nested_lambdas(990, 1509) + WRONG_ADD
+    assert len(program.encode()) < 16 << 10  # small enough that the zygote compiled it
+    result = solo_pool.run(make_job(program, ["assert add(1, 2) == 3"], cpu_s=1, wall_s=3))
+    assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
+    assert "loading" in (result.tests[0].message or ""), show(result)

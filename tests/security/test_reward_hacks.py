@@ -822,3 +822,52 @@ def test_a_program_that_rewrites_the_childs_trusted_names_earns_nothing(pool, ho
     result = pool.run(make_job(TRUSTED_FORGER, [test]))
     host.check()
     assert_no_reward(result)
+
+
+# A test that names a standard-library module the program imported (AceCoder's single-line
+# asserts lean on the program's imports): the module is the genuine one, however the program
+# rewrote its copy - on the host path and in the test process.
+MODULE_PATCHES = {
+    "hashlib on the host": (
+        "import hashlib\nclass H:\n    def hexdigest(self):\n        return 'x'\n"
+        "hashlib.md5 = lambda *a, **k: H()\ndef f(s):\n    return 'x'\n",
+        "assert f('abc') == hashlib.md5(b'abc').hexdigest()",
+    ),
+    "base64 on the host": (
+        "import base64\nbase64.b64encode = lambda b: b'zz'\ndef f(s):\n    return 'zz'\n",
+        "assert f('hi') == base64.b64encode(b'hi').decode()",
+    ),
+    "base64 in the test process": (
+        "import base64\nbase64.b64encode = lambda b: b'zz'\ndef f(s):\n    return 'zz'\n",
+        "x = f('hi')\nassert x == base64.b64encode(b'hi').decode()",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_PATCHES))
+def test_a_patched_standard_library_module_earns_nothing(pool, host, name):
+    program, test = MODULE_PATCHES[name]
+    result = pool.run(make_job(program, [test]))
+    assert_no_reward(result)
+    assert result.tests[0].verdict is F, show(result)
+    right = (
+        program.split("def f")[0].split("\n")[0]
+        + "\n"
+        + (
+            "import hashlib\ndef f(s):\n    return hashlib.md5(s.encode()).hexdigest()\n"
+            if "hashlib" in name
+            else "import base64\ndef f(s):\n    return base64.b64encode(s.encode()).decode()\n"
+        )
+    )
+    assert pool.run(make_job(right, [test])).verdict is Verdict.PASSED
+
+
+def test_an_ordered_dict_is_judged_in_its_own_order(pool, host):
+    # move_to_end changes an OrderedDict's order and not its dict's: the codec reads the first.
+    lru = "from collections import OrderedDict\ndef f():\n    d = OrderedDict([('a', 1), ('b', 2)])\n    d.move_to_end('a')\n    return d\n"
+    wrong = pool.run(make_job(lru, ["assert f() == OrderedDict([('a', 1), ('b', 2)])"]))
+    assert_no_reward(wrong)
+    right = pool.run(
+        make_job(lru, ["assert f() == OrderedDict([('b', 2), ('a', 1)])", "assert list(f()) == ['b', 'a']"])
+    )
+    assert right.verdict is Verdict.PASSED, show(right)
