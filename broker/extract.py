@@ -93,19 +93,33 @@ def extract_code(completion: str, tests: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
-    the block that defines a function the tests call, else the longest Python
-    block. Without fences the completion is taken as code. The result may not
-    compile; the farm then reports `syntax_error`. `tests` may be any tests value
-    a job takes: a list of assert strings, call tests or stdin/stdout tests (dicts), or
-    the code-RL shape.
+    the block that defines a function the tests call, else the longest block
+    that parses, tagged Python blocks before bare ones (a bare block is as often a
+    sample input or output), else the longest. Without fences the completion is
+    taken as code. The result may not compile; the farm then reports
+    `syntax_error`. `tests` may be any tests value a job takes: a list of assert
+    strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
     """
     blocks = fenced_blocks(completion)
-    py_blocks = [body for tag, body in blocks if tag in _PY_TAGS]
-    if not py_blocks:
+    tagged = [body for tag, body in blocks if tag and tag in _PY_TAGS]
+    bare = [body for tag, body in blocks if not tag]
+    if not tagged and not bare:
         return completion if not blocks else max((b for _, b in blocks), key=len)
     wanted = called_names(tests or [])
     if wanted:
-        for body in py_blocks:
+        for body in tagged + bare:
             if _defines(body) & wanted:
                 return body
-    return max(py_blocks, key=len)
+    for group in (tagged, bare):
+        parsing = [body for body in group if _parses(body)]
+        if parsing:
+            return max(parsing, key=len)
+    return max(tagged or bare, key=len)
+
+
+def _parses(code: str) -> bool:
+    try:
+        parse(code)
+    except _PARSE_ERRORS:
+        return False
+    return True

@@ -6,9 +6,14 @@ JSON text:
     {"inputs": [...], "outputs": [...], "fn_name"?: "name"}   APPS, TACO, LiveCodeBench
     {"input_output": <that object, or its JSON text>}         LiveCodeBench's evaluation sample
     {"input": [...], "output": [...]}                         CodeContests' test lists
+    [{"input": str, "output": str, "testtype": "stdin" | "functional",
+      "metadata"?: {"func_name": name}}, ...]                 LiveCodeBench's test-case lists
+                                                              (public/private_test_cases; the
+                                                              DeepCoder and verl datasets' tests)
 
 It is accepted as a job's whole `tests` value (never as one element of a tests list), and
-expanded here into the tests of judging/registry.py, pair by pair:
+expanded here into the tests of judging/registry.py, pair by pair (a case list as the pairs
+of its cases, each "functional" case naming its function in its metadata or a `fn_name`):
 
 - Without `fn_name` (null or absent): one stdin/stdout test per pair. An input or output may
   be a string or a list of lines (joined with newlines, as APPS does). The checker is "lines"
@@ -55,11 +60,51 @@ class Expanded:
 
 
 def is_shape(raw: Any) -> bool:
-    """Is `raw` a tests value in this shape (an object with its fields, or a string, which
-    can only be its JSON text)?"""
+    """Is `raw` a tests value in this shape (an object with its fields, a case list, or a
+    string, which can only be its JSON text)?"""
     if isinstance(raw, str):
         return True
+    if _is_case_list(raw):
+        return True
     return isinstance(raw, Mapping) and any(k in raw for k in ("inputs", "outputs", "input", "output", "input_output"))
+
+
+def _is_case_list(raw: Any) -> bool:
+    """LiveCodeBench's case list: a non-empty list of objects that all say their `testtype`."""
+    return isinstance(raw, list) and bool(raw) and all(isinstance(c, Mapping) and "testtype" in c for c in raw)
+
+
+def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
+    """A case list as the object of this shape it stands for: all "stdin" cases, or all
+    "functional" ones of one function."""
+    kinds = {c.get("testtype") for c in cases}
+    if not kinds <= {"stdin", "functional"}:
+        bad = next(i for i, c in enumerate(cases) if c.get("testtype") not in ("stdin", "functional"))
+        raise InvalidJob(f"{where}[{bad}].testtype", 'must be "stdin" or "functional"')
+    if len(kinds) > 1:
+        raise InvalidJob(where, "mixes stdin and functional cases")
+    for i, case in enumerate(cases):
+        unknown = sorted(set(case) - {"input", "output", "testtype", "metadata", "fn_name"}, key=str)
+        if unknown:
+            raise InvalidJob(f"{where}[{i}].{unknown[0]}", "unknown field (known: input, output, testtype, metadata)")
+        for key in ("input", "output"):
+            if not isinstance(case.get(key), str):
+                raise InvalidJob(f"{where}[{i}].{key}", "missing or not a string")
+    data: dict[str, Any] = {"inputs": [c["input"] for c in cases], "outputs": [c["output"] for c in cases]}
+    if kinds == {"functional"}:
+        names = set()
+        for i, case in enumerate(cases):
+            meta = case.get("metadata")
+            if isinstance(meta, str):  # some exports keep it as JSON text
+                meta = _json(meta, f"{where}[{i}].metadata") if meta.strip() else {}
+            name = case.get("fn_name") or (meta.get("func_name") if isinstance(meta, Mapping) else None)
+            if not isinstance(name, str) or not name:
+                raise InvalidJob(f"{where}[{i}].metadata", "a functional case needs its func_name")
+            names.add(name)
+        if len(names) > 1:
+            raise InvalidJob(where, f"functional cases of different functions: {', '.join(sorted(names))}")
+        data["fn_name"] = names.pop()
+    return data
 
 
 def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expanded | None:
@@ -67,6 +112,13 @@ def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expa
     Raises InvalidJob naming the field (`tests.inputs[3]`)."""
     if not is_shape(raw):
         return None
+    if isinstance(raw, str):
+        loaded = _loads(raw, where, "the tests")
+        raw = loaded if _is_case_list(loaded) else raw
+    if _is_case_list(raw):
+        if max_tests is not None and len(raw) > max_tests:
+            raise InvalidJob(where, f"has {len(raw)} tests; at most {max_tests} allowed")
+        raw = _from_cases(raw, where)
     data = _object(raw, where, "the tests")
     if "input_output" in data:
         extra = sorted(set(data) - {"input_output"}, key=str)
@@ -109,17 +161,22 @@ def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expa
     return Expanded(tests, at_in)
 
 
+def _loads(text: str, where: str, what: str) -> Any:
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise InvalidJob(
+            where, f"a string must be the JSON text of the tests' object ({what}): not valid JSON: {exc}"
+        ) from None
+    except RecursionError:
+        raise InvalidJob(where, "JSON nested too deeply") from None
+    check_writable(raw, where)  # a "\ud800" escape: no sandbox request could carry it
+    return raw
+
+
 def _object(raw: Any, where: str, what: str) -> Mapping[str, Any]:
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidJob(
-                where, f"a string must be the JSON text of the tests' object ({what}): not valid JSON: {exc}"
-            ) from None
-        except RecursionError:
-            raise InvalidJob(where, "JSON nested too deeply") from None
-        check_writable(raw, where)  # a "\ud800" escape: no sandbox request could carry it
+        raw = _loads(raw, where, what)
     if not isinstance(raw, Mapping):
         raise InvalidJob(where, f"{what} must be an object with inputs and outputs (or its JSON text)")
     return raw
@@ -172,6 +229,8 @@ def subset(raw: Any, keep: list[int]) -> Any:
     in: JSON text stays JSON text."""
     if isinstance(raw, str):
         return json.dumps(subset(json.loads(raw), keep))
+    if _is_case_list(raw):
+        return [raw[i] for i in keep]
     data = dict(raw)
     if "input_output" in data:
         data["input_output"] = subset(data["input_output"], keep)
@@ -185,6 +244,11 @@ def subset(raw: Any, keep: list[int]) -> Any:
 def function_name(raw: Any) -> str | None:
     """The `fn_name` of tests in this shape (None when it has none or `raw` is not it)."""
     data = _cached_loads(raw) if isinstance(raw, str) else raw
+    if _is_case_list(data):
+        try:
+            data = _from_cases(data, "tests")
+        except InvalidJob:
+            return None
     if isinstance(data, Mapping) and "input_output" in data:
         inner = data["input_output"]
         data = _cached_loads(inner) if isinstance(inner, str) else inner

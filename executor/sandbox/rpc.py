@@ -14,17 +14,23 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
+           | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
+           | {"d": [[ref, ref], ...]}          data (the test's ListNodes, a program's tree
+                                               nodes), and a dict holding them: a copy whose
+                                               items are refs
            | {"m": id, "t": type name, "c": callable?}   an object of the sender's ("exc": lineage
                                                when it is an exception class)
            | {"p": id}                         an object of the receiver's, handed back
-    reply    {"ok": ref, "c": [[position or name, encoded], ...]}   "c": arguments the callee
+    reply    {"ok": ref, "c": [[position or name, ref], ...]}   "c": arguments the callee
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
 The program's process answers every request; the test process answers only "call", "list",
-"len" and "item" on what the test handed over (TEST_OPS), and "attr" only for the public
-attributes of instances of the test's own classes (a linked list the test built, which the
-program walks: `node.val`, `node.next`), so nothing else of it is reachable.
+"len" and "item" on what the test handed over (TEST_OPS), and "attr", "bool", "str", "repr"
+and "setattr" only for instances of the test's own classes (a linked list the test built, which
+the program walks and relinks: `while node:`, `node.val`, `node.next = other`; "attr" only their
+public attributes, "setattr" only public ones the instance holds and its class does not define;
+"bool" of a function it handed over is True), so nothing else of it is reachable.
 Standard library only.
 """
 
@@ -53,7 +59,8 @@ ALL_OPS = frozenset(
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
 # a function's __globals__) would reach the test's literals.
-TEST_OPS = frozenset({"call", "list", "len", "item", "attr"})
+TEST_OPS = frozenset({"call", "list", "len", "item", "attr", "bool", "str", "repr", "setattr"})
+_OF_TEST_INSTANCES = frozenset({"attr", "bool", "str", "repr", "setattr"})  # only on test_instance()
 _type_module = type.__dict__["__module__"].__get__
 # In the test process: the ids of the containers that came from the program's process as
 # copies. `c is not orig` on one of them says nothing of the program's own object
@@ -79,17 +86,37 @@ class Singletons:
 _object_dict = object.__getattribute__
 
 
-def test_attribute(target, name):
-    """May the program read attribute `name` of the test's object `target`? Only a public one
-    of an instance of a class the test defined itself (its module is the snippets' __main__),
-    as found on the instance or its class, never of functions, methods, generators, frames,
-    modules or classes."""
+def test_instance(target):
+    """Is `target` an instance of a class the test defined itself (its module is the snippets'
+    __main__)? Never a function, method, generator, frame, module or class."""
     cls = type(target)
-    if name.startswith("_") or type(cls) is not type:
+    try:
+        return type(cls) is type and _type_module(cls) == "__main__"
+    except (AttributeError, TypeError):
+        return False
+
+
+def test_field(target, name):
+    """May the program set attribute `name` of the test's object `target`? Only a public one
+    the instance holds already and its class does not define (`node.next = ...` on the test's
+    ListNode, as programs that relink a list do), never one that would shadow a method the test
+    calls on it (`node.equals = lambda *a: True`)."""
+    if type(name) is not str or name.startswith("_") or not test_instance(target):
         return False
     try:
-        if _type_module(cls) != "__main__":
-            return False
+        own = _object_dict(target, "__dict__")
+    except (AttributeError, TypeError):
+        return False
+    return name in own and not any(name in vars(c) for c in type.__dict__["__mro__"].__get__(type(target)))
+
+
+def test_attribute(target, name):
+    """May the program read attribute `name` of the test's object `target`? Only a public one
+    of an instance of a class the test defined itself, as found on the instance or its class."""
+    if name.startswith("_") or not test_instance(target):
+        return False
+    cls = type(target)
+    try:
         own = _object_dict(target, "__dict__") if hasattr(cls, "__dict__") else {}
     except (AttributeError, TypeError):
         own = {}
@@ -151,9 +178,9 @@ class Remote:
     def __setattr__(self, name, value):
         if name in Remote.__slots__:
             object.__setattr__(self, name, value)
-        elif name.startswith("_") or self._ep.ops is not TEST_OPS:
+        elif name.startswith("_"):
             raise AttributeError("cannot set %r on a %s from the other process" % (name, self._t))
-        else:  # head.next = ListNode(2): set on the program's object
+        else:  # head.next = ListNode(2): set on the other side's object (see test_field)
             self._ep.request({"op": "setattr", "h": self._h, "n": name, "v": self._ep.ref(value)})
 
     def __instancecheck__(self, obj):  # isinstance(n, ListNode), ListNode a program class
@@ -221,10 +248,22 @@ class Endpoint:
 
     # -- values across ---------------------------------------------------------------
 
-    def ref(self, obj):
+    def ref(self, obj, depth=0):
         if _isinstance(obj, Remote) and obj._ep is self:
             return {"p": obj._h}
         encoded = codec.encode(obj, VALUE_NODES)
+        t = type(obj)
+        if (
+            (t is list or t is tuple or t is dict)
+            and depth < codec.MAX_DEPTH
+            and not (type(encoded) is dict and "X" in encoded)  # itself too large: one handle
+            and _holds_opaque(encoded)
+        ):
+            # Its items cross one by one: objects as handles, not as opaque copies.
+            if t is dict:
+                return {"d": [[self.ref(k, depth + 1), self.ref(v, depth + 1)] for k, v in dict.items(obj)]}
+            items = list.__iter__(obj) if t is list else tuple.__iter__(obj)
+            return {"l": [self.ref(x, depth + 1) for x in items], "tu": t is tuple}
         if type(encoded) is not dict or "X" not in encoded:
             return {"v": encoded}
         handle = self.handles.get(_id(obj))
@@ -243,6 +282,15 @@ class Endpoint:
             value = codec.decode(ref["v"], 0, VALUE_NODES)
             if self.ops is TEST_OPS:
                 _remember_copies(value)
+            return value
+        if "l" in ref or "d" in ref:
+            if "l" in ref:
+                items = [self.deref(r) for r in _list_of(ref["l"])]
+                value = tuple(items) if ref.get("tu") is True else items
+            else:
+                value = {self.deref(k): self.deref(v) for k, v in _list_of(ref["d"])}
+            if self.ops is TEST_OPS:
+                COPIES.add(id(value))
             return value
         if "exc" in ref:
             return self.stand_in(ref["exc"])
@@ -274,9 +322,9 @@ class Endpoint:
         changed = reply.get("c", [])
         if type(changed) is not list:
             raise TypeError("malformed reply from the other process")
-        for where, encoded in changed:
+        for where, ref in changed:
             target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
-            _apply_in_place(target, codec.decode(encoded, 0, VALUE_NODES))
+            _apply_in_place(target, self.deref(ref))
         return self.deref(reply.get("ok"))
 
     def _exchange(self, req):
@@ -313,8 +361,16 @@ class Endpoint:
         op = msg.get("op")
         if op not in self.ops:
             raise PermissionError("%r is not answered here" % (op,))
-        if op == "attr" and self.ops is TEST_OPS and not test_attribute(self.table[msg["h"]], msg["n"]):
-            raise PermissionError("this attribute is not answered here")
+        if self.ops is TEST_OPS and op in _OF_TEST_INSTANCES:
+            target = self.table[msg["h"]]
+            if op == "bool" and _callable(target) and not test_instance(target):
+                return {"ok": {"v": True}}  # a function, lambda or method the test handed over
+            if (
+                not test_instance(target)
+                or (op == "attr" and not test_attribute(target, msg["n"]))
+                or (op == "setattr" and not test_field(target, msg["n"]))
+            ):
+                raise PermissionError("this %s is not answered here" % ("attribute" if op == "attr" else "request"))
         if op == "names":
             return {
                 "ok": {"v": None},
@@ -327,8 +383,8 @@ class Endpoint:
             args = [self.deref(a) for a in msg["a"]]
             kwargs = {k: self.deref(a) for k, a in msg["k"].items()}
             value = target(*args, **kwargs)
-            changed = [[i, codec.encode(a, VALUE_NODES)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
-            changed += [[k, codec.encode(a, VALUE_NODES)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
+            changed = [[i, self.ref(a)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
+            changed += [[k, self.ref(a)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
             return {"ok": self.ref(value), "c": changed}
         if op == "attr":
             return {"ok": self.ref(getattr(target, msg["n"]))}
@@ -405,6 +461,28 @@ class Endpoint:
             except Exception:
                 return exc
         return exc
+
+
+def _holds_opaque(encoded):
+    """Does the codec's form `encoded` hold an opaque value anywhere (not a plain copy)?"""
+    todo = [encoded]
+    while todo:
+        e = todo.pop()
+        t = type(e)
+        if t is list:
+            if not codec.all_scalars(e):
+                todo.extend(e)
+        elif t is dict:
+            if "X" in e or "XT" in e:
+                return True
+            todo.extend(e.values())
+    return False
+
+
+def _list_of(value):
+    if type(value) is not list:
+        raise TypeError("malformed reference from the other process")
+    return value
 
 
 def _remember_copies(value):

@@ -248,3 +248,59 @@ def test_names_the_program_imported_mean_what_they_mean_appended_to_it(run):
         program = "import numpy as np\ndef halves(n):\n    return np.arange(n) / 2\n"
         r = run(program, ["assert np.allclose(halves(3), [0.0, 0.5, 1.0])", "assert np.allclose(halves(3), [0, 1, 2])"])
         assert verdicts(r) == [P, F], r
+
+
+LIST_NODE = (
+    "class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n"
+)
+LIST_HELPERS = (
+    LIST_NODE
+    + "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
+    + "def to_list(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n"
+)
+MERGE_K = (
+    LIST_NODE
+    + "import heapq\nclass Solution:\n    def mergeKLists(self, lists):\n        h = []\n"
+    + "        for i, l in enumerate(lists):\n            if l:\n                heapq.heappush(h, (l.val, i, l))\n"
+    + "        dummy = cur = ListNode(0)\n        while h:\n            v, i, n = heapq.heappop(h)\n"
+    + "            cur.next = n\n            cur = n\n            if n.next:\n"
+    + "                heapq.heappush(h, (n.next.val, i, n.next))\n        return dummy.next\n"
+)
+
+
+def test_leetcode_objects_the_test_defines_are_walked_and_relinked_by_the_program(run):
+    # LeetCode-style suites define ListNode and its helpers in the test (and often in the
+    # prompt the program starts from too): the program tests their truth, reads, relinks them.
+    merge = "assert to_list(Solution().mergeKLists([build([1, 4, 5]), build([1, 3, 4]), build([2, 6])])) == [1, 1, 2, 3, 4, 4, 5, 6]"
+    cases = [
+        (
+            "def length(head):\n    n = 0\n    while head:\n        n += 1\n        head = head.next\n    return n\n",
+            LIST_NODE + "assert length(ListNode(1, ListNode(2))) == 2",
+        ),
+        (
+            "def total(items):\n    return sum(i.price for i in items)\n",
+            "class Item:\n    def __init__(self, p):\n        self.price = p\nassert total([Item(2), Item(3)]) == 5",
+        ),
+        (
+            "def show(o):\n    return str(o)\n",
+            "class P:\n    def __str__(self):\n        return 'P!'\nassert show(P()) == 'P!'",
+        ),
+        (
+            "def sort_by(xs, key=None):\n    return sorted(xs, key=key) if key else sorted(xs)\n",
+            "assert sort_by([3, 1, 2], key=lambda x: -x) == [3, 2, 1]",
+        ),
+        (
+            "def sort_nodes(ns):\n    ns.sort(key=lambda n: n.val)\n",
+            LIST_NODE + "ns = [ListNode(3), ListNode(1)]\nsort_nodes(ns)\nassert [n.val for n in ns] == [1, 3]",
+        ),
+        (MERGE_K, LIST_HELPERS + merge),
+        (
+            "class Node:\n    def __init__(self, v):\n        self.v = v\n        self.children = []\n"
+            "def build_tree():\n    r = Node(1)\n    r.children.append(Node(2))\n    return r\n",
+            "r = build_tree()\nassert r.children[0].v == 2",
+        ),
+    ]
+    for program, test in cases:
+        assert verdicts(run(program, [test])) == [P], (program, test)
+    wrong = MERGE_K.replace("cur.next = n\n", "cur.next = ListNode(v + 1)\n")
+    assert verdicts(run(wrong, [LIST_HELPERS + merge])) != [P]

@@ -77,6 +77,23 @@ CASES = {
         "expected = 0\ndef solve(x):\n    return 0\n",
         ["exec('expected = 42')", "assert solve(1) == expected"],
     ),
+    # The program may walk and relink the test's own objects (a ListNode the test built), never
+    # shadow a method the test then calls on them, nor set a name they do not hold.
+    "program shadows the test's own method on its object": (
+        "def solve(node):\n    node.same = lambda *a: True\n    return node\n",
+        [
+            "class N:\n    def __init__(self, v):\n        self.v = v\n    def same(self, o):\n"
+            "        return self.v == o.v\nassert solve(N(1)).same(N(2))"
+        ],
+    ),
+    "program adds an attribute the test reads": (
+        "def solve(node):\n    node.ok = True\n    return node\n",
+        ["class N:\n    ok = False\n    def __init__(self, v):\n        self.v = v\nassert solve(N(1)).ok"],
+    ),
+    "program replaces a test object's value with a rigged one": (
+        "class Eq:\n    def __eq__(self, o):\n        return True\ndef solve(node):\n    node.v = Eq()\n    return node\n",
+        ["class N:\n    def __init__(self, v):\n        self.v = v\nassert solve(N(1)).v == 2"],
+    ),
     "StopIteration ends the test's loop early": (
         "def solve(x):\n    raise StopIteration\n",
         ["assert all(map(lambda x: solve(x) == x + 1, [1, 2, 3]))"],

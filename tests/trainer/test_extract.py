@@ -28,6 +28,17 @@ def test_bare_fence_and_longest_fallback():
     assert extract_code(text) == "y = 2\nz = 3\n"
 
 
+def test_a_tagged_solution_wins_over_a_longer_bare_sample():
+    # A stdin/stdout task names no function: an echoed sample input, longer than the
+    # solution and in a bare fence, is not the program.
+    sample = " ".join(str(i) for i in range(1, 41))
+    text = f"P\n```python\nprint(sum(map(int, input().split())))\n```\nExample input:\n```\n{sample}\n```"
+    assert extract_code(text, [{"stdin": "1 2\n", "expected_stdout": "3\n"}]).startswith("print(sum")
+    # Bare blocks only: the one that parses as Python.
+    text = f"```\n{sample}\n```\n```\nprint(1)\n```"
+    assert extract_code(text) == "print(1)\n"
+
+
 def test_unterminated_fence():
     assert extract_code("```python\ndef f():\n    return 1\n") == "def f():\n    return 1\n"
 

@@ -43,6 +43,59 @@ def test_the_wrappers_and_codecontests_lists():
     assert parse_tests(json.dumps(body)) == want
 
 
+def test_livecodebench_case_lists_as_a_list_or_its_json_text():
+    # public_test_cases / private_test_cases, and the DeepCoder and verl datasets' `tests`.
+    stdin = [
+        {"input": "1 2\n", "output": "3\n", "testtype": "stdin"},
+        {"input": "4\n", "output": "4\n", "testtype": "stdin", "metadata": {}},
+    ]
+    for raw in (stdin, json.dumps(stdin)):
+        tests = parse_tests(raw)
+        assert tests == (StdioTest("1 2\n", "3\n", "lines"), StdioTest("4\n", "4\n", "lines"))
+        assert tests.prelude == "lcb"
+    functional = [
+        {"input": "[2,7,11,15]\n9", "output": "[0, 1]", "testtype": "functional", "metadata": {"func_name": "twoSum"}},
+        {"input": "[3,3]\n6", "output": "[0, 1]", "testtype": "functional", "metadata": '{"func_name": "twoSum"}'},
+    ]
+    assert parse_tests(json.dumps(functional)) == (
+        CallTest("twoSum", ([2, 7, 11, 15], 9), [0, 1], "Solution"),
+        CallTest("twoSum", ([3, 3], 6), [0, 1], "Solution"),
+    )
+    assert formats.function_name(functional) == "twoSum" and formats.function_name(stdin) is None
+    assert formats.subset(stdin, [1]) == [stdin[1]]
+
+
+@pytest.mark.parametrize(
+    "cases, field, message",
+    [
+        ([{"input": "1", "output": "1", "testtype": "file"}], "tests[0].testtype", "stdin"),
+        (
+            [
+                {"input": "1", "output": "1", "testtype": "stdin"},
+                {"input": "1", "output": "1", "testtype": "functional"},
+            ],
+            "tests",
+            "mixes",
+        ),
+        ([{"input": "1", "output": "1", "testtype": "functional"}], "tests[0].metadata", "func_name"),
+        ([{"input": "1", "output": "1", "testtype": "stdin", "extra": 1}], "tests[0].extra", "unknown field"),
+        ([{"input": 1, "output": "1", "testtype": "stdin"}], "tests[0].input", "not a string"),
+        (
+            [
+                {"input": "1", "output": "1", "testtype": "functional", "metadata": {"func_name": "f"}},
+                {"input": "1", "output": "1", "testtype": "functional", "metadata": {"func_name": "g"}},
+            ],
+            "tests",
+            "different functions",
+        ),
+    ],
+)
+def test_malformed_case_lists_name_the_field(cases, field, message):
+    with pytest.raises(InvalidJob) as err:
+        parse_tests(cases)
+    assert err.value.field == field and message in err.value.message, err.value
+
+
 def test_plain_lists_are_not_this_shape():
     assert formats.expand(["assert f(1) == 2"]) is None
     assert formats.expand({"stdin": "1", "expected_stdout": "1"}) is None

@@ -129,3 +129,55 @@ def test_a_gone_peer_is_an_error_not_a_value():
         tests.names()
     for fd in (a_r, a_w, b_r):
         os.close(fd)
+
+
+class Node:  # a class the test defines (this module stands in for the snippets' __main__)
+    def __init__(self, val, next=None):
+        self.val = val
+        self.next = next
+
+    def equals(self, other):
+        return False
+
+    def __str__(self):
+        return f"Node({self.val})"
+
+
+def test_the_program_walks_and_relinks_the_tests_own_objects(monkeypatch):
+    monkeypatch.setattr(Node, "__module__", "__main__")
+    a_r, a_w = os.pipe()
+    b_r, b_w = os.pipe()
+    tests = rpc.Endpoint(b_r, a_w, rpc.TEST_OPS)
+    head = Node(1, Node(2))
+    ref = tests.ref([head, head.next])  # a list of the test's objects: its items cross as handles
+    assert set(ref) == {"l", "tu"} and all(set(r) == {"m", "t", "c"} for r in ref["l"])
+    h = ref["l"][0]["m"]
+
+    def ask(req):
+        tests.answer(req)
+        return frames.read_frame(a_r)
+
+    assert ask({"op": "bool", "h": h}) == {"ok": {"v": True}}
+    assert ask({"op": "str", "h": h}) == {"ok": {"v": "Node(1)"}}
+    assert ask({"op": "attr", "h": h, "n": "val"}) == {"ok": {"v": 1}}
+    assert ask({"op": "setattr", "h": h, "n": "next", "v": {"v": None}}) == {"ok": {"v": None}}
+    assert head.next is None
+    # Never a method the test calls (an instance attribute would shadow it), a private name,
+    # or a name the instance does not hold.
+    for name in ("equals", "__class__", "_secret", "other"):
+        assert "err" in ask({"op": "setattr", "h": h, "n": name, "v": {"v": 1}})
+    assert "equals" not in vars(head)
+    lam = tests.ref(lambda: 1)["m"]
+    assert ask({"op": "bool", "h": lam}) == {"ok": {"v": True}}  # `if key:` on a key function
+    for req in ({"op": "str", "h": lam}, {"op": "attr", "h": lam, "n": "__code__"}):
+        assert "err" in ask(req)
+    for fd in (a_r, a_w, b_r, b_w):
+        os.close(fd)
+
+
+def test_containers_of_objects_come_back_as_the_same_objects(pair):
+    names = pair.tests.names()
+    here = [Node(3), Node(1)]
+    kept = list(here)
+    names["sort_in_place"](here, key=lambda n: n.val)  # the program sorts the test's nodes
+    assert [n.val for n in here] == [1, 3] and here[0] is kept[1] and here[1] is kept[0]
