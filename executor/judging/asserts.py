@@ -495,6 +495,11 @@ class _Planner(ast.NodeTransformer):
                 return node
             node.value = self.plan(node.value)
             return node
+        if isinstance(node, ast.Subscript) and self.program_dependent(node.value) and _literal_index(node.slice):
+            # f(10**6)[97], f()[-1], arr[1:3]: the child takes the item, so a value too large to
+            # cross (a sieve of a million) or one the codec does not carry (an ndarray) is
+            # judged by its item - which the program chooses no more than its whole value.
+            return self.probe(node) if not _has_local_scope(node) else _refuse(node)
         if isinstance(node, (ast.BoolOp, ast.IfExp)) and self.program_dependent(node):
             # Probes are computed up front: `a or f()` would call f() when Python does not.
             raise Unsupported("short-circuit over program values")
@@ -710,6 +715,17 @@ def free_names(expr: str) -> frozenset[str]:
         return frozenset(n.id for n in ast.walk(parse_expression(expr)) if isinstance(n, ast.Name))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
+
+
+def _literal_index(node: ast.expr) -> bool:
+    """An index or slice written as constants: `3`, `-1`, `'key'`, `1:3`, `::2`, `1, 2`."""
+    if isinstance(node, ast.Tuple):
+        return all(_literal_index(e) for e in node.elts)
+    if isinstance(node, ast.Slice):
+        return all(part is None or _literal_index(part) for part in (node.lower, node.upper, node.step))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, str, bool, type(None))
 
 
 def _refuse(node: ast.AST) -> ast.expr:

@@ -46,7 +46,18 @@ VALUE_NODES = 4_000_000
 _EXCEPTIONS = {
     name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, BaseException)
 }
-_IN_PLACE = (list, dict, set, bytearray)
+# Arguments a callee may change in place, which come back changed (the collections types the
+# codec carries too: a deque rotated, an OrderedDict's key moved to its end, a Counter counted).
+_IN_PLACE = (
+    list,
+    dict,
+    set,
+    bytearray,
+    collections.deque,
+    collections.OrderedDict,
+    collections.Counter,
+    collections.defaultdict,
+)
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
 _len, _callable, _id, _isinstance = len, callable, id, isinstance
@@ -504,11 +515,14 @@ def _apply_in_place(target, value):
     t = type(target)
     if t is not type(value) or t not in _IN_PLACE:
         return
-    if t is dict or t is set:
+    if t is list or t is bytearray:
+        target[:] = value
+    elif t is collections.deque:
+        target.clear()
+        target.extend(value)
+    else:  # a dict (of any of its kinds: its factory and order kept) or a set
         target.clear()
         target.update(value)
-    else:
-        target[:] = value
 
 
 def _base_name(exc):

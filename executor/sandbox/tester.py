@@ -22,6 +22,7 @@ import ast
 import builtins
 import os
 import sys
+import types
 
 from . import frames, rpc, runner, trusted
 from .statuses import ERROR, OK
@@ -72,6 +73,34 @@ def _trusted_module(name, value):
         if own_copy is not None:
             return own_copy
     return value
+
+
+_OWN_RANDOM = []  # this process's genuine random module, once looked up (sys.modules then
+# holds the copy below)
+
+
+def _shared_random(theirs):
+    """With the test appended to the program, both share one `random`: a test's
+    `random.seed(42)` fixes what the program then draws. Here the test's `random` is this
+    process's own module; this copy of it seeds the program's module as well (its draws stay
+    this process's). None when the program has no `random` module of its own to seed."""
+    if not isinstance(theirs, rpc.Remote) or theirs._t != "module":
+        return None
+    if not _OWN_RANDOM:
+        _OWN_RANDOM.append(trusted.own_module("random"))
+    own = _OWN_RANDOM[0]
+    if own is None:
+        return None
+    shared = types.ModuleType("random", own.__doc__)
+    shared.__dict__.update(own.__dict__)
+    own_seed = own.seed
+
+    def seed(*args, **kwargs):
+        own_seed(*args, **kwargs)
+        theirs.seed(*args, **kwargs)
+
+    shared.seed = seed
+    return shared
 
 
 def _genuine_for(name, value):
@@ -156,6 +185,10 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
             if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")
         }
     )
+    shared = _shared_random(theirs.get("random"))
+    if shared is not None:  # the test's `random` and its `import random` seed the program's too
+        sys.modules["random"] = genuine_random = shared
+        genuine = {**genuine, "random": genuine_random}
     for k in used:
         if k in theirs and k not in own and k not in mine and (k in trusted.MODULES or k in trusted.ALIASES):
             found = _genuine_for(k, theirs[k])

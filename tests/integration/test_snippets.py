@@ -304,3 +304,44 @@ def test_leetcode_objects_the_test_defines_are_walked_and_relinked_by_the_progra
         assert verdicts(run(program, [test])) == [P], (program, test)
     wrong = MERGE_K.replace("cur.next = n\n", "cur.next = ListNode(v + 1)\n")
     assert verdicts(run(wrong, [LIST_HELPERS + merge])) != [P]
+
+
+def test_collections_changed_in_place_come_back_changed(run):
+    cases = [
+        (
+            "def rot(dq, k):\n    dq.rotate(k)\n",
+            "from collections import deque\ndq = deque([1, 2, 3])\nrot(dq, 1)\nassert dq == deque([3, 1, 2])",
+        ),
+        (
+            "def touch(od, k):\n    od.move_to_end(k)\n",
+            "from collections import OrderedDict\nod = OrderedDict(a=1, b=2)\ntouch(od, 'a')\nassert list(od) == ['b', 'a']",
+        ),
+        (
+            "def add(c, x):\n    c[x] += 1\n",
+            "from collections import Counter\nc = Counter(a=2)\nadd(c, 'a')\nassert c == Counter({'a': 3})",
+        ),
+        (
+            "def put(d, k):\n    d[k].append(1)\n",
+            "from collections import defaultdict\nd = defaultdict(list)\nput(d, 'x')\nassert d == {'x': [1]} and d['y'] == []",
+        ),
+    ]
+    for program, test in cases:
+        assert verdicts(run(program, [test])) == [P], (program, test)
+
+
+def test_a_tests_seed_seeds_the_programs_random_too(run):
+    # Appended to the program, the test shares its `random`: seeding it fixes what the program
+    # draws. The test's `random` stays this process's own; its seed() seeds both.
+    program = "import random\ndef roll():\n    return random.randint(1, 100)\n"
+    import random
+
+    random.seed(42)
+    want = random.randint(1, 100)
+    tests = [
+        f"import random\nrandom.seed(42)\nassert roll() == {want}",
+        f"random.seed(42)\nassert roll() == {want}",
+        f"def check(candidate):\n    random.seed(42)\n    assert candidate() == {want}\ncheck(roll)",
+        f"random.seed(42)\nx = random.randint(1, 100)\nrandom.seed(42)\nassert roll() == x == {want}",
+    ]
+    assert verdicts(run(program, tests)) == [P] * 4
+    assert verdicts(run("import random\ndef roll():\n    return random.randint(1, 100) + 1\n", tests[:1])) == [F]

@@ -93,3 +93,29 @@ def test_a_call_test_expecting_more_than_the_sandbox_carries_is_not_judgeable(so
         result = solo_pool.run(job)
         assert result.verdict is Verdict.INFRA_ERROR and result.attempts == 1, show(result)
         assert "not judgeable" in (result.tests[0].message or ""), show(result)
+
+
+SIEVE = (
+    "def sieve(n):\n    s = [True] * (n + 1)\n    s[0] = s[1] = False\n"
+    "    for i in range(2, int(n ** 0.5) + 1):\n        if s[i]:\n            s[i*i::i] = [False] * len(s[i*i::i])\n"
+    "    return s\n"
+)
+
+
+def test_an_item_of_a_value_too_large_to_carry_is_judged(solo_pool):
+    # `sieve(10**6)[97]`: the child takes the item (a literal index), so a million-item list
+    # need not cross; the program chooses the item no more than it chose the whole value.
+    tests = ["assert sieve(10**6)[97] == True", "assert sieve(10**6)[97]", "assert not sieve(10**6)[100]"]
+    right = solo_pool.run(make_job(SIEVE, tests, cpu_s=2))
+    assert right.verdict is Verdict.PASSED, show(right)
+    wrong = solo_pool.run(
+        make_job(SIEVE.replace("s[0] = s[1] = False", "s[0] = s[1] = False\n    s[97] = False"), tests, cpu_s=2)
+    )
+    assert [t.verdict for t in wrong.tests] == [Verdict.FAILED, Verdict.FAILED, Verdict.PASSED], show(wrong)
+    tail = solo_pool.run(
+        make_job(
+            "def f(n):\n    return list(range(n))\n",
+            ["assert f(10**6)[-1] == 999999", "assert f(10**6)[:3] == [0, 1, 2]"],
+        )
+    )
+    assert tail.verdict is Verdict.PASSED, show(tail)
