@@ -33,6 +33,11 @@ MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
 MAX_FRAME = 16 << 20
 STDERR_TAIL = 2048
+# Output nobody reads - stderr, and stdout beside assert and call tests - is drained and thrown
+# away (its head and tail kept for messages), so its bound is this many times output_kb: a right
+# program's debug prints over a job's 200 asserts, or 500 KB of them on stderr, are not its
+# failure; a flood still ends (draining is the zygote's CPU, about what the writing costs).
+DISCARDED_FACTOR = 64
 STDERR_HEAD = 2048  # where runtimes name the error (Java's exception, Go's panic, node's SyntaxError)
 
 read_frame, write_frame = frames.read_frame, frames.write_frame
@@ -174,7 +179,8 @@ class Child:
         self.stderr_head = b""
         self.stderr_tail = b""
         self.stderr_bytes = 0
-        self.output_bytes = 0
+        self.output_bytes = 0  # what is kept (a run's stdout; a raw run's stderr): output_kb
+        self.discarded_bytes = 0  # what is only drained: DISCARDED_FACTOR times output_kb
         self.answer_bytes = 0
         self.answer_nodes = 0
         self.output_cap = int(limits["output_kb"] * 1024)
@@ -234,7 +240,11 @@ class Child:
             if len(self.res_buf) > MAX_FRAME + 4:
                 raise PhaseEnd(OUTPUT, "result frame too large")
             return
-        self.output_bytes += len(data)
+        kept = (fd == self.out_r and self.keep_stdout) or (fd == self.err_r and self.keep_stderr)
+        if kept:
+            self.output_bytes += len(data)
+        else:
+            self.discarded_bytes += len(data)
         if fd == self.out_r and self.keep_stdout:
             self.stdout += data[: max(0, self.output_cap - len(self.stdout))]
         elif fd == self.err_r:
@@ -246,6 +256,12 @@ class Child:
                 self.stderr += data[: max(0, self.output_cap - len(self.stderr))]
         if self.output_bytes > self.output_cap:
             raise PhaseEnd(OUTPUT, "output exceeded %d KiB" % self.limits["output_kb"])
+        if self.discarded_bytes > self.output_cap * DISCARDED_FACTOR:
+            raise PhaseEnd(
+                OUTPUT,
+                "output nobody reads (stderr; stdout beside assert tests) exceeded %d KiB"
+                % (self.limits["output_kb"] * DISCARDED_FACTOR),
+            )
 
     def stderr_says(self, marker):
         """Does the child's stderr hold `marker` (bytes) in its first or last STDERR_HEAD bytes?"""

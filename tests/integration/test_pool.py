@@ -62,7 +62,17 @@ def test_load_failures_fail_every_test(run):
 def test_memory_and_output_limits(run):
     r = run("def big():\n    return bytearray(400 * 2**20)\n", ["assert len(big()) > 0"], limits={"memory_mb": 256})
     assert verdicts(r) == [Verdict.MEMORY_EXCEEDED]
+    # Beside assert tests stdout is dropped, bounded at 64 times output_kb: 400 KB of prints
+    # pass under 64 KiB, not under 4 KiB.
     r = run("def spam():\n    print('y' * 4096 * 100)\n", ["assert spam() is None"], limits={"output_kb": 64})
+    assert verdicts(r) == [Verdict.PASSED]
+    r = run("def spam():\n    print('y' * 4096 * 100)\n", ["assert spam() is None"], limits={"output_kb": 4})
+    assert verdicts(r) == [Verdict.OUTPUT_EXCEEDED]
+    # On stdin/stdout tests stdout is the answer, kept up to output_kb; stderr is dropped.
+    loud = "import sys\nprint('y' * 100_000, file=sys.stderr)\nprint(3)\n"
+    r = run(loud, [{"stdin": "", "expected_stdout": "3\n"}], limits={"output_kb": 64})
+    assert verdicts(r) == [Verdict.PASSED]
+    r = run("print('y' * 100_000)\n", [{"stdin": "", "expected_stdout": "3\n"}], limits={"output_kb": 64})
     assert verdicts(r) == [Verdict.OUTPUT_EXCEEDED]
 
 
