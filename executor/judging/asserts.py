@@ -495,7 +495,12 @@ class _Planner(ast.NodeTransformer):
                 return node
             node.value = self.plan(node.value)
             return node
-        if isinstance(node, ast.Subscript) and self.program_dependent(node.value) and _literal_index(node.slice):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript))  # the value itself
+            and self.program_dependent(node.value)
+            and _literal_index(node.slice)
+        ):
             # f(10**6)[97], f()[-1], arr[1:3]: the child takes the item, so a value too large to
             # cross (a sieve of a million) or one the codec does not carry (an ndarray) is
             # judged by its item - which the program chooses no more than its whole value.
