@@ -8,7 +8,7 @@ defined. Both sides answer requests while waiting for a reply, so such calls nes
 
 Wire (4-byte length + UTF-8 JSON, both directions):
     request  {"op": "call", "h": id, "a": [ref], "k": {name: ref}}
-           | {"op": "names"} | {"op": "attr", "h": id, "n": name} | {"op": "list", "h": id}
+           | {"op": "names", "only"?: [name, ...]} | {"op": "attr", "h": id, "n": name} | {"op": "list", "h": id}
            | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref} | {"op": "str" | "repr", "h": id}
            | {"op": "bool" | "iter" | "next", "h": id} | {"op": "setattr", "h": id, "n": name, "v": ref}
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
@@ -256,6 +256,7 @@ class Endpoint:
         self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
         self._stand_ins = {}  # the other side's exception classes, as local classes
         self._remotes = {}  # handle -> the one Remote for it
+        self.after_call = None  # called after each call this side makes (tester: refresh globals)
 
     # -- values across ---------------------------------------------------------------
 
@@ -336,7 +337,10 @@ class Endpoint:
         for where, ref in changed:
             target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
             _apply_in_place(target, self.deref(ref))
-        return self.deref(reply.get("ok"))
+        value = self.deref(reply.get("ok"))
+        if self.after_call is not None:
+            self.after_call()
+        return value
 
     def _exchange(self, req):
         frames.write_frame(self.wfd, req)
@@ -383,11 +387,11 @@ class Endpoint:
             ):
                 raise PermissionError("this %s is not answered here" % ("attribute" if op == "attr" else "request"))
         if op == "names":
+            only = msg.get("only")
+            chosen = self.namespace.items() if only is None else ((k, self.namespace.get(k)) for k in _list_of(only))
             return {
                 "ok": {"v": None},
-                "names": {
-                    k: self.ref(v) for k, v in list(self.namespace.items()) if type(k) is str and not k.startswith("__")
-                },
+                "names": {k: self.ref(v) for k, v in list(chosen) if type(k) is str and not k.startswith("__")},
             }
         target = self.table[msg["h"]]
         if op == "call":
@@ -424,9 +428,9 @@ class Endpoint:
             return {"ok": {"v": codec.encode(str(target) if op == "str" else repr(target), VALUE_NODES)}}
         return {"ok": self.ref(target[self.deref(msg["i"])])}  # item
 
-    def names(self):
-        """The other side's globals, as values and Remotes."""
-        reply = self._exchange({"op": "names"})
+    def names(self, only=None):
+        """The other side's globals (those named in `only`, when given), as values and Remotes."""
+        reply = self._exchange({"op": "names"} if only is None else {"op": "names", "only": list(only)})
         names = reply.get("names")
         if type(names) is not dict:
             raise TypeError("malformed globals from the program")

@@ -122,6 +122,24 @@ def _genuine_for(name, value):
     return namesake if namesake is not None and type(namesake).__name__ == value._t else None
 
 
+def _refresher(program, ns, placed):
+    """What to run after each call into the program: the program's globals the snippet reads
+    that crossed as plain values (`placed`: name -> the copy put in `ns`) read again, as the
+    test appended to the program would see them after the call changed them (`inc()` then
+    `assert cnt == 1`). Names the test rebound meanwhile stay the test's. None when the
+    snippet reads none (the usual case: it calls the program's functions)."""
+    placed = {k: v for k, v in placed.items() if not isinstance(v, rpc.Remote) and not callable(v)}
+    if not placed:
+        return None
+
+    def refresh():
+        for k, v in program.names(only=sorted(placed)).items():
+            if k in placed and ns.get(k, placed) is placed[k]:
+                ns[k] = placed[k] = v
+
+    return refresh
+
+
 def _names(source):
     """The names a snippet reads and does not bind itself (a name it binds - `def check`, a
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
@@ -178,6 +196,17 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
             for k, v in genuine.items()
             if k in trusted.BUILTIN_NAMES or k in trusted.MODULES or k in trusted.ALIASES
         }
+    # A library function's name the program binds to plain data (`log = []`) is the program's
+    # data: the test reads it as such (a value cannot be called as the function it shadows).
+    mine |= {
+        k
+        for k in used
+        if k in trusted.FROM_IMPORTS
+        and k in theirs
+        and not isinstance(theirs[k], rpc.Remote)
+        and callable(genuine.get(k))
+        and not callable(theirs[k])
+    }
     ns.update(
         {
             k: _trusted_module(k, v)
@@ -197,7 +226,11 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)
-    status, out = runner.run_phase(lambda: exec(code, ns))
+    program.after_call = _refresher(program, ns, {k: ns[k] for k in used if k in theirs and ns.get(k, ns) is theirs[k]})
+    try:
+        status, out = runner.run_phase(lambda: exec(code, ns))
+    finally:
+        program.after_call = None
     own.update({k: v for k, v in ns.items() if before.get(k, before) is not v})
     if status == ERROR and out.startswith("PeerGone"):
         out = PROGRAM_GONE

@@ -345,3 +345,14 @@ def test_a_tests_seed_seeds_the_programs_random_too(run):
     ]
     assert verdicts(run(program, tests)) == [P] * 4
     assert verdicts(run("import random\ndef roll():\n    return random.randint(1, 100) + 1\n", tests[:1])) == [F]
+
+
+def test_program_globals_read_after_a_call_are_their_new_values(run):
+    program = "cnt = 0\nlog = []\ndef inc():\n    global cnt\n    cnt += 1\n    log.append(cnt)\n"
+    tests = [
+        "inc()\ninc()\nassert cnt == 2 and log == [1, 2]",
+        "assert cnt == 2\ninc()\nassert cnt == 3",  # from test to test too
+        "cnt = 10\ninc()\nassert cnt == 10",  # a name the test rebinds stays the test's
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P]
+    assert verdicts(run(program.replace("cnt += 1", "cnt += 2"), tests[:1])) == [F]
