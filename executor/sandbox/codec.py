@@ -21,6 +21,8 @@ Wire shape (JSON):
     {"OD": [[k, v], ..]} collections.OrderedDict   {"CT": [[k, v], ..]} Counter
     {"DD": [factory, [[k, v], ..]]} defaultdict (factory: a built-in type's name or null)
     {"DQ": [[..], maxlen]} deque
+    {"DK": [..]} {"DV": [..]} {"DI": [[k, v], ..]}  a dict's keys(), values() and items() views
+    {"RG": [start, stop, step]} range
     {"DT": ["date", y, m, d]}, {"DT": ["datetime", y, m, d, H, M, S, us, fold, tz]},
     {"DT": ["time", H, M, S, us, fold, tz]}, {"DT": ["timedelta", days, seconds, us]},
     {"DT": ["timezone", tz]}  the datetime module's values (tz: null, or [offset seconds,
@@ -124,6 +126,7 @@ def _zone_wire(tz):
 
 _Match = type(_re.match("", ""))
 _OrderedDict, _Counter = _collections.OrderedDict, _collections.Counter
+_dict_keys, _dict_values, _dict_itemview = type({}.keys()), type({}.values()), type({}.items())
 _odict_items = _OrderedDict.items
 _defaultdict, _deque = _collections.defaultdict, _collections.deque
 _deque_iter = _deque.__iter__
@@ -254,6 +257,22 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return collection
         if t is set:
             return {"S": [enc(x, depth + 1) for x in _set_iter(v)]}
+        if t is _dict_keys or t is _dict_values:  # iterated by the view's C code: no program code
+            if _len(v) > budget[0]:
+                raise _TooLarge()
+            return {"DK" if t is _dict_keys else "DV": [enc(x, depth + 1) for x in v]}
+        if t is _dict_itemview:
+            if _len(v) > budget[0]:
+                raise _TooLarge()
+            return {"DI": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v]}
+        if t is range:
+            return {
+                "RG": [
+                    enc(range.start.__get__(v), depth + 1),
+                    enc(range.stop.__get__(v), depth + 1),
+                    enc(range.step.__get__(v), depth + 1),
+                ]
+            }
         if t is frozenset:
             return {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}
         if t is bytes:
@@ -526,7 +545,15 @@ def all_scalars(items):
     return _all(_map(_SCALAR_TYPES.__contains__, _map(_type, items)))
 
 
-_KINDS = {"D": "dict", "S": "set", "FS": "frozenset", "OD": "OrderedDict", "CT": "Counter"}
+_KINDS = {
+    "D": "dict",
+    "S": "set",
+    "FS": "frozenset",
+    "OD": "OrderedDict",
+    "CT": "Counter",
+    "DK": "dict_keys",
+    "DI": "dict_items",
+}
 _FACTORY_TYPES = {name: t for t, name in _FACTORIES.items()}
 _REDUCIBLE = frozenset(
     {int, float, str, tuple, list, dict, set, frozenset, _Counter, _OrderedDict, _defaultdict, _deque}
@@ -693,20 +720,31 @@ def _decode(data, depth, state):
             if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
                 raise DecodeError("malformed deque")
             return _deque([_decode(x, depth + 1, state) for x in items], maxlen)
-        if tag in ("D", "S", "FS", "OD", "CT") and len(body) > state.hashed_max:
+        if tag in ("D", "S", "FS", "OD", "CT", "DK", "DI") and len(body) > state.hashed_max:
             return Opaque("%s of %d items (too large to judge)" % (_KINDS[tag], len(body)))
-        if tag in ("D", "OD", "CT"):
+        if tag in ("D", "OD", "CT", "DI"):
             pairs = _pairs(body, depth, state)
             if isinstance(pairs, Opaque):
                 return pairs
+            if tag == "DI":
+                return dict(pairs).items()
             return dict(pairs) if tag == "D" else _OrderedDict(pairs) if tag == "OD" else _Counter(dict(pairs))
-        if tag in ("S", "FS"):
+        if tag in ("S", "FS", "DK"):
             items = [_decode(x, depth + 1, state) for x in body]
             if any(isinstance(x, Opaque) for x in items):  # unhashable here, as unequal to all
                 return Opaque("set with an item that cannot be compared")
             if hash_collisions(items, state.comparisons()) > MAX_HASH_COLLISIONS:
                 return Opaque("set whose items' hashes collide (too costly to judge)")
+            if tag == "DK":
+                return dict.fromkeys(items).keys()  # a genuine view, in the program's order
             return set(items) if tag == "S" else frozenset(items)
+        if tag == "DV":
+            return dict(enumerate(_decode(x, depth + 1, state) for x in body)).values()
+        if tag == "RG":
+            start, stop, step = (_decode(x, depth + 1, state) for x in body)
+            if type(start) is not int or type(stop) is not int or type(step) is not int or not step:
+                raise DecodeError("a range's parts are ints, its step not 0")
+            return range(start, stop, step)
         if tag == "B":
             return bytes.fromhex(body)
         if tag == "BA":

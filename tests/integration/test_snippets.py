@@ -356,3 +356,14 @@ def test_program_globals_read_after_a_call_are_their_new_values(run):
     ]
     assert verdicts(run(program, tests)) == [P, P, P]
     assert verdicts(run(program.replace("cnt += 1", "cnt += 2"), tests[:1])) == [F]
+
+
+def test_dict_views_and_ranges_a_program_returns_are_judged(run):
+    program = "def keys(d):\n    return d.keys()\ndef upto(n):\n    return range(n)\n"
+    tests = [
+        "assert keys({'a': 1, 'b': 2}) == {'a', 'b'}",
+        "assert 'a' in keys({'a': 1})",
+        "assert upto(3) == range(3)",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P]
+    assert verdicts(run(program, ["assert keys({'a': 1}) == {'b'}", "assert upto(3) == range(4)"])) == [F, F]

@@ -400,3 +400,16 @@ def test_exceeds_counts_what_encode_would_carry():
         deep = [deep]
     assert exceeds(deep) and encode(deep) == {"X": "<value too large or too deep>"}
     assert exceeds([0] * 10, max_nodes=10) and not exceeds([0] * 9, max_nodes=10)
+
+
+def test_dict_views_and_ranges_cross_as_themselves():
+    d = {"b": 1, "a": 2}
+    keys, items = decode(encode(d.keys())), decode(encode(d.items()))
+    assert type(keys) is type(d.keys()) and list(keys) == ["b", "a"] and keys == {"a", "b"}
+    assert type(items) is type(d.items()) and items == {("a", 2), ("b", 1)} and list(items) == [("b", 1), ("a", 2)]
+    values = decode(encode(d.values()))
+    assert type(values) is type(d.values()) and list(values) == [1, 2]
+    assert decode(encode(range(2, 10**30, 7))) == range(2, 10**30, 7)
+    for bad in ({"RG": [0, 3, 0]}, {"RG": [0, "3", 1]}, {"DK": [[1], 2]}):  # [1]: no key of a dict
+        with pytest.raises(DecodeError):
+            decode(bad)
