@@ -462,6 +462,9 @@ class _Planner(ast.NodeTransformer):
         return any(isinstance(n, ast.Name) and not self.trusted(n.id) for n in ast.walk(node))
 
     def probe(self, node: ast.expr) -> _Probe:
+        # `f(([1], 2)[0])`, as a loop over cases unrolls `f(case[0])`: the item only, never the
+        # case's expected value, goes to the program's process (a probe's constants are its).
+        node = _TakeItems().visit(copy.deepcopy(node))
         if any(
             isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES
             for n in ast.walk(node)
@@ -497,8 +500,8 @@ class _Planner(ast.NodeTransformer):
             return node
         if (
             isinstance(node, ast.Subscript)
-            and isinstance(node.value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript))  # the value itself
-            and self.program_dependent(node.value)
+            and self.program_rooted(node.value)  # the program's value itself, as REDUCERS take it
+            and not self.literal_inside(node.value)
             and _literal_index(node.slice)
         ):
             # f(10**6)[97], f()[-1], arr[1:3]: the child takes the item, so a value too large to
@@ -720,6 +723,40 @@ def free_names(expr: str) -> frozenset[str]:
         return frozenset(n.id for n in ast.walk(parse_expression(expr)) if isinstance(n, ast.Name))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
+
+
+class _TakeItems(ast.NodeTransformer):
+    """Replace an item taken with constants from a literal display by the item itself:
+    `([1], 2)[0]` -> `[1]`, `{'in': [1], 'out': 2}['in']` -> `[1]`, `(1, 2, 3)[:2]` -> `(1, 2)`."""
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        seq, key = node.value, node.slice
+        if isinstance(seq, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in seq.elts):
+            if isinstance(key, ast.Slice) and _literal_index(key):
+                parts = [None if p is None else _constant(p) for p in (key.lower, key.upper, key.step)]
+                if all(p is None or type(p) is int for p in parts) and parts[2] != 0:
+                    return ast.copy_location(type(seq)(seq.elts[slice(*parts)], ast.Load()), node)
+            index = _constant(key)
+            if type(index) is int and -len(seq.elts) <= index < len(seq.elts):
+                return seq.elts[index]
+        if isinstance(seq, ast.Dict) and all(k is not None for k in seq.keys):
+            keys = [_constant(k) for k in seq.keys]
+            wanted = _constant(key)
+            if all(type(k) in (int, str) for k in keys) and type(wanted) in (int, str) and wanted in keys:
+                return seq.values[len(keys) - 1 - keys[::-1].index(wanted)]  # the last wins, as in a dict
+        return node
+
+
+def _constant(node: ast.expr | None) -> Any:
+    """The value of a constant or a negated number, else a marker no constant equals."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        return -value if type(value) is int else _NOT_CONSTANT
+    return node.value if isinstance(node, ast.Constant) else _NOT_CONSTANT
+
+
+_NOT_CONSTANT = object()
 
 
 def _literal_index(node: ast.expr) -> bool:

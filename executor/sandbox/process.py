@@ -173,7 +173,7 @@ class Child:
         self.limits = limits
         self.keep_stdout = keep_stdout
         self.keep_stderr = keep_stderr  # a raw run's: all of it, as stdout, up to the output cap
-        self.res_buf = b""
+        self.res_buf = bytearray()  # appended to in place: a 15 MiB frame arrives in 64 KiB reads
         self.stdout = bytearray()
         self.stderr = bytearray()
         self.stderr_head = b""
@@ -303,7 +303,8 @@ class Child:
         n = int.from_bytes(self.res_buf[:4], "big")
         if len(self.res_buf) < 4 + n:
             return None
-        body, self.res_buf = self.res_buf[4 : 4 + n], self.res_buf[4 + n :]
+        body = bytes(self.res_buf[4 : 4 + n])
+        del self.res_buf[: 4 + n]
         self.answer_bytes += n
         if self.answer_bytes > MAX_ANSWER_BYTES:
             raise PhaseEnd(OUTPUT, "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))

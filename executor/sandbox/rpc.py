@@ -12,6 +12,7 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "len", "h": id} | {"op": "item", "h": id, "i": ref} | {"op": "str" | "repr", "h": id}
            | {"op": "bool" | "iter" | "next", "h": id} | {"op": "setattr", "h": id, "n": name, "v": ref}
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
+           | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
@@ -36,6 +37,7 @@ Standard library only.
 
 import builtins
 import collections
+import sys
 
 from . import codec, frames, trusted
 
@@ -65,7 +67,22 @@ _len, _callable, _id, _isinstance = len, callable, id, isinstance
 # serve test code that walks the program's objects (`while node:`, `head.next = ...`,
 # `isinstance(n, ListNode)`, `next(gen)`).
 ALL_OPS = frozenset(
-    {"call", "names", "attr", "list", "len", "item", "str", "repr", "bool", "setattr", "isinstance", "iter", "next"}
+    {
+        "call",
+        "names",
+        "attr",
+        "list",
+        "len",
+        "item",
+        "str",
+        "repr",
+        "bool",
+        "setattr",
+        "isinstance",
+        "iter",
+        "next",
+        "module",
+    }
 )
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
@@ -221,7 +238,13 @@ class Remote:
         return self._ep.request({"op": "item", "h": self._h, "i": self._ep.ref(key)})
 
     def __eq__(self, other):
-        return _isinstance(other, Remote) and other._ep is self._ep and other._h == self._h
+        if not _isinstance(other, Remote):
+            return NotImplemented  # the other side's own __eq__ (a test class's), else identity
+        return other._ep is self._ep and other._h == self._h
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
 
     def __hash__(self):
         return hash((id(self._ep), self._h))
@@ -393,6 +416,9 @@ class Endpoint:
                 "ok": {"v": None},
                 "names": {k: self.ref(v) for k, v in list(chosen) if type(k) is str and not k.startswith("__")},
             }
+        if op == "module":  # the module the program's own code uses (`from random import randint`)
+            name = msg.get("n")
+            return {"ok": self.ref(sys.modules.get(name) if type(name) is str else None)}
         target = self.table[msg["h"]]
         if op == "call":
             args = [self.deref(a) for a in msg["a"]]
@@ -439,6 +465,10 @@ class Endpoint:
             if _isinstance(value, Remote) and value._t == "type" and name[:1].isupper():
                 value._ctor = True
         return out
+
+    def module(self, name):
+        """The other side's module `name`, as it has it imported (None if not)."""
+        return self.request({"op": "module", "n": name})
 
     def done(self):
         frames.write_frame(self.wfd, {"op": "done"})

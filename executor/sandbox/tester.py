@@ -43,7 +43,7 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     # this process is ready, so the tests' own set-up (a 100,000-item literal takes most of a
     # second) is never charged to the program's phases.
     prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
-    used = [_names(source) for source in sources]
+    used = [_names(source) for source in sources]  # (names read, names read as modules)
     os.write(res_fd, frames.READY_FRAME)
     ns, own = {"__name__": "__main__"}, {}
     # A test's `math`, `Counter` or `np` are this process's own, never the program's.
@@ -141,15 +141,18 @@ def _refresher(program, ns, placed):
 
 
 def _names(source):
-    """The names a snippet reads and does not bind itself (a name it binds - `def check`, a
+    """(The names a snippet reads and does not bind itself (a name it binds - `def check`, a
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
-    program defines under it)."""
+    program defines under it), those of them it reads an attribute of that name a
+    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset()
-    read, bound = set(), set()
+        return frozenset(), frozenset(), False
+    read, bound, bases = set(), set(), set()
     for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES:
+            bases.add(n.value.id)
         if isinstance(n, ast.Name):
             (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -164,10 +167,11 @@ def _names(source):
             bound.add(n.name)
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound.add(n.rest)
-    return frozenset(read - bound)
+    free = frozenset(read - bound)
+    return free, free & bases, "random" in read or "random" in bound
 
 
-def _run_snippet(program, code, error, ns, own, genuine, used):
+def _run_snippet(program, code, error, ns, own, genuine, names):
     """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
     tests defined themselves (`own`, kept from test to test as in one shared namespace), with
     the standard library's names (`genuine`) bound to this process's objects whatever the
@@ -176,6 +180,7 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
     `list` or `float`: trusted.NEVER_OWN)."""
     if code is None:
         return ERROR, "the test itself does not compile: " + error
+    used, as_modules, uses_random = names
     try:
         theirs = program.names()
     except BaseException as exc:
@@ -214,7 +219,13 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
             if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")
         }
     )
-    shared = _shared_random(theirs.get("random"))
+    theirs_random = theirs.get("random")
+    if uses_random and not (isinstance(theirs_random, rpc.Remote) and theirs_random._t == "module"):
+        try:  # `from random import randint`, `import random as rnd`: the module its draws use
+            theirs_random = program.module("random")
+        except Exception:
+            theirs_random = None
+    shared = _shared_random(theirs_random)
     if shared is not None:  # the test's `random` and its `import random` seed the program's too
         sys.modules["random"] = genuine_random = shared
         genuine = {**genuine, "random": genuine_random}
@@ -223,6 +234,14 @@ def _run_snippet(program, code, error, ns, own, genuine, used):
             found = _genuine_for(k, theirs[k])
             if found is not None:
                 genuine = {**genuine, k: found}
+    for k in as_modules - own.keys():
+        # `hashlib.md5(...)`: the genuine module, whatever the program bound under its name (a
+        # class `hashlib` with a rigged md5 decides nothing).
+        module = genuine.get(k) if k in trusted.MODULES else trusted.own_module(k)
+        if module is not None:
+            genuine = {**genuine, k: module}
+            mine.discard(k)
+            ns.pop(k, None)
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)

@@ -59,6 +59,20 @@ FROM_IMPORTS = {
     "Fraction": ("fractions", "Fraction"),
     "Decimal": ("decimal", "Decimal"),
     "reduce": ("functools", "reduce"),
+    # Names a test reaches for on its expected side (`f(xs) == mean(xs)`,
+    # `== hashlib.sha256(...)`'s bare form, `len(list(permutations(s)))`): a program that rebinds
+    # them decides nothing. (Tasks that implement one are tested by that name alone: the
+    # program's, as for gcd.) Not itertools' `count`, `compress`, `chain` or `product`: tasks
+    # name other functions so and use them beside these.
+    **{
+        name: ("statistics", name)
+        for name in ("mean", "fmean", "median", "mode", "stdev", "pstdev", "variance", "pvariance")
+    },
+    **{name: ("hashlib", name) for name in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")},
+    **{
+        name: ("itertools", name)
+        for name in ("permutations", "combinations", "combinations_with_replacement", "accumulate")
+    },
     **{
         name: ("math", name)
         for name in (

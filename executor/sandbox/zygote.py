@@ -184,7 +184,11 @@ COMPILE_HERE_MAX = 16 << 10  # bytes: larger programs are compiled in their chil
 # program is compiled in its child. Nested scopes x names bounds the compiler's closure work
 # (about 4 us a pair): here 0.2 s at worst; ordinary programs (2 KiB, 10 defs: 20,000) pass.
 COMPILE_HERE_SCOPE_BYTES = 200_000
-_SCOPES = re.compile(r"\b(?:lambda|def|class|for)\b")
+# Not \b: `0for` is a number and a keyword to the tokenizer.
+_SCOPES = re.compile(r"(?<![A-Za-z_])(?:lambda|def|class|for)(?![A-Za-z0-9_])")
+# A match statement's patterns: thousands of captures in one cost the compiler a second and
+# most of a gigabyte. Such programs, rare, are compiled in their child.
+_CASE = re.compile(r"^[ \t]*case(?![A-Za-z0-9_])", re.M)
 BUILD_MESSAGE_MAX = 4000  # characters of a failed build's compiler output kept (its start and its end)
 # A string/bytes/tuple literal (or a closing bracket) and `*`, with anything a tokenizer would
 # skip between them: blanks, newlines, backslash continuations, comments. Possessive: the
@@ -856,14 +860,18 @@ def _compiled_program(job):
     """The program compiled here, where the compiler is warm, if that is safe; else None: its
     child compiles it, under the program's own limits. Safe: small; no string, bytes or tuple
     literal multiplied (CPython folds `'A' * 4096 + 'A' * 4096 + ...` at compile time,
-    quadratically: 8 KiB of such source costs 0.6 s and 800 MB); and few scopes for its size
-    (each name a closure uses is passed down every scope between: 990 nested lambdas over
-    1,509 names, 16 KiB, compile in 6 s)."""
+    quadratically: 8 KiB of such source costs 0.6 s and 800 MB); no match statement (see
+    _CASE); and few scopes for its size (each name a closure uses is passed down every scope
+    between: 990 nested lambdas over 1,509 names, 16 KiB, compile in 6 s)."""
     size = job.get("program_bytes", 0)
     if size > COMPILE_HERE_MAX:
         return None
     source = frames.read_all(job["program_fd"]).decode("utf-8", "surrogatepass")
-    if _SEQUENCE_TIMES.search(source) or len(_SCOPES.findall(source)) * size > COMPILE_HERE_SCOPE_BYTES:
+    if (
+        _SEQUENCE_TIMES.search(source)
+        or _CASE.search(source)
+        or len(_SCOPES.findall(source)) * size > COMPILE_HERE_SCOPE_BYTES
+    ):
         return None
     return runner.compile_program(source)
 

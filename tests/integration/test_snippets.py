@@ -367,3 +367,30 @@ def test_dict_views_and_ranges_a_program_returns_are_judged(run):
     ]
     assert verdicts(run(program, tests)) == [P, P, P]
     assert verdicts(run(program, ["assert keys({'a': 1}) == {'b'}", "assert upto(3) == range(4)"])) == [F, F]
+
+
+def test_objects_of_the_tests_classes_compare_by_the_tests_own_eq(run):
+    node = (
+        "class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n"
+        "    def __eq__(self, other):\n        return isinstance(other, ListNode) and self.val == other.val and self.next == other.next\n"
+        "def build(xs):\n    h = None\n    for x in reversed(xs):\n        h = ListNode(x, h)\n    return h\n"
+    )
+    reverse = "def reverse(h):\n    p = None\n    while h:\n        h.next, p, h = p, h, h.next\n    return p\n"
+    test = node + "assert reverse(build([1, 2, 3])) == build([3, 2, 1])"
+    assert verdicts(run(reverse, [test])) == [P]
+    assert verdicts(run("def reverse(h):\n    return h\n", [test])) == [F]
+    dataclass = "from dataclasses import dataclass\n@dataclass\nclass P:\n    x: int\nassert mk(P(1)) == P(1)"
+    assert verdicts(run("def mk(a):\n    return a\n", [dataclass])) == [P]
+
+
+def test_a_seed_reaches_a_program_that_imported_only_what_it_draws_with(run):
+    import random
+
+    random.seed(42)
+    want = random.randint(1, 100)
+    test = f"import random\nrandom.seed(42)\nassert f() == {want}"
+    for program in (
+        "from random import randint\ndef f():\n    return randint(1, 100)\n",
+        "import random as rnd\ndef f():\n    return rnd.randint(1, 100)\n",
+    ):
+        assert verdicts(run(program, [test])) == [P], program

@@ -204,3 +204,20 @@ def test_a_costly_compile_is_charged_to_the_program(solo_pool):
     result = solo_pool.run(make_job(program, ["assert add(1, 2) == 3"], cpu_s=1, wall_s=3))
     assert result.tests[0].verdict is Verdict.TIMEOUT, show(result)
     assert "loading" in (result.tests[0].message or ""), show(result)
+
+
+def test_a_match_statements_costly_compile_is_charged_to_the_program(solo_pool):
+    # Thousands of captures in one pattern cost the compiler most of a second and most of a
+    # gigabyte: compiled in the program's child, the program's limits end it.
+    import keyword
+    import string
+
+    letters = string.ascii_letters
+    names = [a for a in letters] + [a + b for a in letters for b in letters + string.digits]
+    names = [n for n in names if not keyword.iskeyword(n) and not keyword.issoftkeyword(n)]
+    program = WRONG_ADD + "match 0:\n case [" + ",".join(names) + "]: pass\n"
+    assert len(program.encode()) < 16 << 10  # small enough that the zygote compiled it
+    result = solo_pool.run(make_job(program, ["assert add(1, 2) == 3"], cpu_s=2))
+    assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+    # The compile (hundreds of ms) is in the job's CPU; in the zygote the job said ~1 ms.
+    assert result.cpu_ms is not None and result.cpu_ms > 100, show(result)

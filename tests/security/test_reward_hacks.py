@@ -871,3 +871,74 @@ def test_an_ordered_dict_is_judged_in_its_own_order(pool, host):
         make_job(lru, ["assert f() == OrderedDict([('b', 2), ('a', 1)])", "assert list(f()) == ['b', 'a']"])
     )
     assert right.verdict is Verdict.PASSED, show(right)
+
+
+# A program that reads its caller's code finds the probe's constants: an unrolled loop over
+# cases must hand it the case's input only, never its expected value.
+CONST_READER = (
+    "import sys\ndef f(x):\n    co = sys._getframe(1).f_code\n"
+    "    c = [k for k in co.co_consts if isinstance(k, int) and k not in x and k != 0]\n"
+    "    return c[-1] if c else -1\n"
+)
+CASE_TABLES = [
+    "for case in [([1], 2), ([5], 10), ([7], 49)]:\n    assert f(case[0]) == case[1]",
+    "def check(candidate):\n    for case in [([1], 2), ([5], 10)]:\n        assert candidate(case[0]) == case[1]\ncheck(f)",
+    "for c in [{'in': [1], 'out': 2}, {'in': [3], 'out': 9}]:\n    assert f(c['in']) == c['out']",
+    "assert f(([1], 2)[0]) == 2",
+]
+
+
+@pytest.mark.parametrize("test", CASE_TABLES)
+def test_a_probe_never_carries_the_cases_expected_value(pool, host, test):
+    result = pool.run(make_job(CONST_READER, [test]))
+    assert_no_reward(result)
+
+
+# A class or namespace the program binds under a standard-library module's name, and the
+# from-imports tests lean on, are the genuine ones in the test's text.
+NAMESAKES = {
+    "a class named hashlib": (
+        "class _H:\n    def hexdigest(self):\n        return 'x'\nclass hashlib:\n    md5 = staticmethod(lambda b: _H())\n"
+        "def f(s):\n    return 'x'\n",
+        "assert f('abc') == hashlib.md5(b'abc').hexdigest()",
+    ),
+    "a namespace named base64": (
+        "import types\nbase64 = types.SimpleNamespace(b64encode=lambda b: b'zz')\ndef f(s):\n    return 'zz'\n",
+        "x = f('hi')\nassert x == base64.b64encode(b'hi').decode()",
+    ),
+    "a rebound sha256": (
+        "from hashlib import sha256\nclass _H:\n    def hexdigest(self):\n        return 'x'\nsha256 = lambda b: _H()\n"
+        "def f(s):\n    return 'x'\n",
+        "assert f('abc') == sha256(b'abc').hexdigest()",
+    ),
+    "a rebound mean": (
+        "from statistics import mean\nmean = lambda xs: 99\ndef f(xs):\n    return 99\n",
+        "assert f([1, 2, 3]) == mean([1, 2, 3])",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMESAKES))
+def test_a_standard_library_namesake_of_the_programs_earns_nothing(pool, host, name):
+    program, test = NAMESAKES[name]
+    result = pool.run(make_job(program, [test]))
+    assert_no_reward(result)
+
+
+# An item taken from what the test builds around a program's value (the comparison inside it)
+# is judged here, not in the child, where the program's __eq__ would decide.
+EQ_ALL = "class E:\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\ndef f(x):\n    return E()\n"
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert sorted([f(1) == 7])[0]",
+        "assert [[f(1) == 7]][0][0]",
+        "assert dict(ok=f(1) == 7)['ok']",
+        "assert str(f(1) == 7)[0] == 'T'",
+        "assert ((f(1) == 7,),)[0][0]",
+    ],
+)
+def test_an_item_of_a_comparison_earns_nothing(pool, host, test):
+    assert_no_reward(pool.run(make_job(EQ_ALL, [test])))
