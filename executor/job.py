@@ -8,10 +8,12 @@ kinds live in judging/ (one module each); a job is planned once, where it runs
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .errors import InvalidJob
@@ -54,6 +56,17 @@ class Tests(tuple[Test, ...]):
 _SLICE = 64 * 1024
 
 
+@functools.cache
+def judge_revision() -> str:
+    """A hash of this package's code: results cached by an older judge (a verdict rule since
+    changed) are never served by a newer one, however long the cache keeps them."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def suite_digest(tests: tuple[Test, ...]) -> str:
     """A stable hash of a suite: each test's kind and JSON form, in order. Kept on a `Tests`
     value (computed once for all the jobs that share it), computed afresh for a plain tuple."""
@@ -64,7 +77,8 @@ def suite_digest(tests: tuple[Test, ...]) -> str:
     # megabytes, and a server holds every copy of it at once.
     h = hashlib.sha256(b"[")
     for i, test in enumerate(tests):
-        text = json.dumps(registry.key(test), sort_keys=True, ensure_ascii=False, default=repr)
+        # In the tests' own order, dict keys too: a program sees {"b": 2, "a": 1} in that order.
+        text = json.dumps(registry.key(test), ensure_ascii=False, default=repr)
         if i:
             h.update(b", ")
         for k in range(0, len(text), _SLICE):
@@ -120,11 +134,12 @@ class Job:
         return data
 
     def content_hash(self, runtime: str) -> str:
-        """Stable hash of everything that decides the result (for caching): the runtime, the
-        language, the program, the suite (by its digest, `suite_digest`), the limits, the mode,
-        the prelude and the checker."""
+        """Stable hash of everything that decides the result (for caching): the judge's code
+        (`judge_revision`), the runtime, the language, the program, the suite (by its digest,
+        `suite_digest`), the limits, the mode, the prelude and the checker."""
         body = json.dumps(
             [
+                judge_revision(),
                 runtime,
                 self.language,
                 self.program,

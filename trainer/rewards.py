@@ -90,7 +90,8 @@ class FarmReward:
         suites = [read_tests(t) for t in columns[self.tests_column]]
         by_suite: dict[str, list[int]] = {}
         for i, tests in enumerate(suites):
-            by_suite.setdefault(json.dumps(tests, sort_keys=True, default=str), []).append(i)
+            # Not sort_keys: a program sees a call test's dict arguments in their own order.
+            by_suite.setdefault(json.dumps(tests, default=str), []).append(i)
         with self._lock:
             call = self.calls
             self.calls += 1

@@ -108,6 +108,20 @@ def test_content_hash_depends_on_everything_that_decides_the_result():
     assert a.content_hash("x") != Job.from_dict(make(tests=["assert f(1) == 2"])).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(prelude="typing")).content_hash("x")
     assert a.content_hash("x") != Job.from_dict(make(mode="first_failure")).content_hash("x")
+    # A call's dict argument in another key order is another input: the program sees the order.
+    ab = make(tests=[{"call": "f", "args": [{"a": 1, "b": 2}], "expected": ["a", "b"]}])
+    ba = make(tests=[{"call": "f", "args": [{"b": 2, "a": 1}], "expected": ["a", "b"]}])
+    assert Job.from_dict(ab).content_hash("x") != Job.from_dict(ba).content_hash("x")
+
+
+def test_content_hash_changes_with_the_judges_code(monkeypatch):
+    from executor import job as job_module
+
+    a = Job.from_dict(make())
+    before = a.content_hash("x")
+    assert job_module.judge_revision() == job_module.judge_revision()  # stable within a version
+    monkeypatch.setattr(job_module, "judge_revision", lambda: "another judge")
+    assert a.content_hash("x") != before  # a newer judge never serves an older one's verdicts
 
 
 def test_a_shared_suite_is_hashed_once_and_hashes_as_its_plain_tuple():
