@@ -17,9 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from executor import ExecutorConfig, Limits, SandboxUnavailable
+from executor import ExecutorConfig, SandboxUnavailable
 from executor.errors import InvalidJob
 from executor.languages import NAMES
+from executor.limits import DEFAULTS as DEFAULT_LIMITS
 
 from .dispatcher import Dispatcher, LocalDispatcher
 from .memory import give_back_large_blocks
@@ -135,7 +136,7 @@ def build_config(
     """The executor's config from the flags; unset limits (a worker has none) keep the defaults."""
     given = {"cpu_s": cpu_s, "wall_s": wall_s, "memory_mb": memory_mb, "output_kb": output_kb}
     try:
-        limits = Limits().merged({k: v for k, v in given.items() if v is not None})
+        limits = DEFAULT_LIMITS.merged({k: v for k, v in given.items() if v is not None})
     except InvalidJob as exc:
         raise click.BadParameter(str(exc)) from None
     if cpu_s is not None and wall_s is None:

@@ -33,10 +33,8 @@ def limits_to_pb(limits: Limits | Mapping[str, Any]) -> Any:
 
 
 def chosen_limits(limits: Limits) -> dict[str, float]:
-    """The limits that differ from the defaults: only those travel, the server's own
-    defaults apply to the rest."""
-    default = Limits().to_dict()
-    return {k: v for k, v in limits.to_dict().items() if v != default[k]}
+    """The limits that travel (Limits.chosen_dict): the server's own defaults apply to the rest."""
+    return limits.chosen_dict()
 
 
 def tests_from_pb(tests: Any) -> list[Any]:

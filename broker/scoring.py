@@ -23,6 +23,7 @@ from typing import Any
 
 from executor import JobResult, JobRules, Limits, Verdict
 from executor.languages import PYTHON
+from executor.limits import DEFAULTS as DEFAULT_LIMITS
 
 from .dispatcher import Dispatcher
 from .errors import LanguageUnavailable
@@ -125,7 +126,7 @@ def score_file(
     src: str,
     dst: str,
     dispatcher: Dispatcher,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     rules: JobRules = JobRules(),
     resume: bool = False,
     on_line: Callable[[], None] | None = None,

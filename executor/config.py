@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from .job import JobRules
+from .limits import DEFAULTS as DEFAULT_LIMITS
 from .limits import Limits
 
 
@@ -80,7 +81,7 @@ class ExecutorConfig:
     pin_slots: bool = True
     cpus: tuple[int, ...] = ()
     memory_cgroup: bool = True
-    limits: Limits = Limits()
+    limits: Limits = DEFAULT_LIMITS
     rules: JobRules = JobRules()
     start_timeout_s: float = 20.0
     preimport: tuple[str, ...] = ()

@@ -26,6 +26,7 @@ from .judging.snippet import AssertTest
 from .judging.special import Checker
 from .judging.stdio import StdioTest
 from .languages import NAMES, PYTHON
+from .limits import DEFAULTS as DEFAULT_LIMITS
 from .limits import Limits
 from .sandbox.preludes import PRELUDES
 from .text import check_writable
@@ -112,7 +113,7 @@ class Job:
     program: str
     tests: tuple[Test, ...]
     language: str = "python"
-    limits: Limits = Limits()
+    limits: Limits = DEFAULT_LIMITS
     first_failure: bool = False
     prelude: str = ""  # a name in sandbox/preludes.py: trusted imports run before the program
     checker: Checker | None = None  # a special judge for its stdin/stdout tests (judging/special.py)
@@ -155,7 +156,7 @@ class Job:
         return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
-    def from_dict(cls, data: Any, defaults: Limits = Limits(), rules: JobRules = JobRules()) -> Job:
+    def from_dict(cls, data: Any, defaults: Limits = DEFAULT_LIMITS, rules: JobRules = JobRules()) -> Job:
         """Validate a job in the DESIGN section 4 shape; raise InvalidJob naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidJob("job", "must be a JSON object")
@@ -190,7 +191,7 @@ class Job:
         program: Any,
         tests: tuple[Test, ...],
         language: Any = "python",
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         mode: Any = "all",
         rules: JobRules = JobRules(),
         prelude: Any = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .errors import InvalidJob
@@ -41,9 +41,15 @@ class Limits:
     disk_mb: int = 64
     files: int = 64
     processes: int = 0
+    # Which limits were chosen, and so override a farm's own defaults when the limits travel
+    # to it: None (an object made with its values) every one; else those merged in (DEFAULTS:
+    # none; a job's "limits" object, or the flags given: theirs).
+    chosen: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
+            if f.name == "chosen":
+                continue
             value = getattr(self, f.name)
             lo, hi = BOUNDS[f.name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -62,14 +68,24 @@ class Limits:
             return self
         if not isinstance(overrides, Mapping):
             raise InvalidJob("limits", "must be an object")
-        known = {f.name for f in fields(self)}
         for key in overrides:
-            if key not in known:
-                raise InvalidJob(f"limits.{key}", f"unknown limit (known: {', '.join(sorted(known))})")
-        return replace(self, **dict(overrides))
+            if key not in _NAMES:
+                raise InvalidJob(f"limits.{key}", f"unknown limit (known: {', '.join(sorted(_NAMES))})")
+        chosen = None if self.chosen is None else self.chosen | frozenset(overrides)
+        return replace(self, **dict(overrides), chosen=chosen)
 
     def to_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in _NAMES}
 
+    def chosen_dict(self) -> dict[str, float]:
+        """The limits to send a farm: those chosen (see `chosen`) and any that differ from the
+        defaults; the farm's own defaults apply to the rest."""
+        values = self.to_dict()
+        if self.chosen is None:
+            return values
+        default = DEFAULTS.to_dict()
+        return {k: v for k, v in values.items() if v != default[k] or k in self.chosen}
 
-_NAMES = tuple(f.name for f in fields(Limits))
+
+_NAMES = tuple(f.name for f in fields(Limits) if f.name != "chosen")
+DEFAULTS = Limits(chosen=frozenset())  # the defaults, none of them chosen

@@ -24,7 +24,7 @@ def test_results_round_trip_through_protobuf_and_dicts():
     assert result.tests[0].cpu_ms == 0.0 and result_from_pb(result_to_pb(result)).tests[2].cpu_ms is None
 
 
-def test_a_job_dict_and_its_job_make_the_same_message_but_for_limits():
+def test_a_job_dict_and_its_job_make_the_same_message():
     data = {
         "id": "a",
         "program": "def f(x):\n    return x\n",
@@ -36,7 +36,10 @@ def test_a_job_dict_and_its_job_make_the_same_message_but_for_limits():
     assert from_dict.limits.memory_mb == 512 and from_dict.limits.HasField("memory_mb")  # as written
     job = Job.from_dict(data)
     from_job = job_to_pb(job)
-    assert not from_job.limits.HasField("memory_mb") and from_job.limits.cpu_s == 1  # differs from the defaults
+    # Chosen in the job, memory_mb travels though it equals the default: the farm's own default
+    # (say 256) must not replace what the job asked for.
+    assert from_job.limits.HasField("memory_mb") and from_job.limits.memory_mb == 512 and from_job.limits.cpu_s == 1
+    assert not from_job.limits.HasField("wall_s")  # not chosen: the farm's default
     assert list(from_dict.tests) == list(from_job.tests)
     back = job_from_pb(from_dict, Limits(), JobRules())
     assert back == job
@@ -60,3 +63,21 @@ def test_a_score_response_holds_each_result_its_row_and_its_pass_rate():
         resp.results[1].passed == 1 and resp.results[1].total == 2 and not resp.results[1].tests[1].HasField("cpu_ms")
     )
     assert verdict_name(0) == "verdict_unspecified"
+
+
+def test_the_limits_a_caller_chose_travel_and_no_others():
+    from broker.client import _score_request
+    from executor.limits import DEFAULTS
+
+    def sent(limits):
+        req = _score_request(["x = 1"], ["assert x == 1"], "g", limits, False, None, "python", None)
+        return {f.name: v for f, v in req.limits.ListFields()}
+
+    assert sent(Limits(cpu_s=2.0, wall_s=6.0)) == Limits().to_dict()  # an object made with values: all
+    assert sent({"cpu_s": 2.0}) == {"cpu_s": 2.0}
+    assert sent(DEFAULTS) == {} and sent(None) == {}
+    flags = DEFAULTS.merged({"cpu_s": 2.0})  # `acefarm score --server ... --cpu-s 2`
+    job = Job.from_dict({"id": "a", "program": "", "tests": ["assert 1"], "limits": {"wall_s": 6}}, flags)
+    assert {f.name for f, _ in job_to_pb(job).limits.ListFields()} == {"cpu_s", "wall_s"}
+    plain = Job.from_dict({"id": "a", "program": "", "tests": ["assert 1"]})
+    assert not job_to_pb(plain).HasField("limits")
