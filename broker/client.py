@@ -157,6 +157,10 @@ def _cancel(stream: Any) -> None:
         cancel()
 
 
+DEFAULT_RETRIES = 16
+"""Retries of a call the farm could not take (UNAVAILABLE, RESOURCE_EXHAUSTED...): with the
+backoff (0.1 s doubling, capped at 5 s, jittered), about a minute, so a server restarting or
+rescheduled is waited for, not turned into a failed RL step."""
 DEFAULT_TIMEOUT_S = 300.0
 """Every call's deadline unless the client is made with another `timeout_s` (None: none). Each
 attempt of a retried call gets the whole deadline; a farm that cannot answer within it fails the
@@ -173,7 +177,7 @@ class _Connection:
         target: str,
         token: str | None = None,
         tls: bool | str | bytes | None = None,
-        retries: int = 6,
+        retries: int = DEFAULT_RETRIES,
         backoff_s: float = 0.1,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
         name: str | None = None,

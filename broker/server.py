@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -202,10 +203,27 @@ def _remaining(context: grpc.ServicerContext) -> float | None:
     return None if remaining is None or remaining > 1e6 else max(0.0, remaining)
 
 
-def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callable[..., Any]:
-    """Turn the broker's refusals (and surprises) into gRPC statuses, counting them."""
+RESERVED_THREADS = 16  # of the server's call threads, never held by farm calls (see _guard)
+
+
+def _guard(
+    fn: Callable[..., Any], metrics: Metrics, streaming: bool, seats: threading.BoundedSemaphore | None = None
+) -> Callable[..., Any]:
+    """Turn the broker's refusals (and surprises) into gRPC statuses, counting them. `seats`:
+    how many such calls may hold a call thread at once (each waits for its jobs there); past
+    them a call is refused at once with RESOURCE_EXHAUSTED, which clients retry, so threads stay
+    free for health checks and GetInfo (300 concurrent Execute calls had starved them)."""
+
+    def seated() -> None:
+        if seats is not None and not seats.acquire(blocking=False):
+            metrics.rejected.labels("RESOURCE_EXHAUSTED").inc()
+            raise _Busy()
 
     def unary(data: bytes, context: grpc.ServicerContext) -> Any:
+        try:
+            seated()
+        except _Busy:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "every call thread of this server is busy; retry")
         try:
             return fn(data, context)
         except BrokerError as exc:  # a refusal: its status from errors.py's table
@@ -215,8 +233,15 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
             log.exception("internal error")
             metrics.rejected.labels("INTERNAL").inc()
             context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+        finally:
+            if seats is not None:
+                seats.release()
 
     def stream(data: bytes, context: grpc.ServicerContext) -> Any:
+        try:
+            seated()
+        except _Busy:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "every call thread of this server is busy; retry")
         try:
             yield from fn(data, context)
         except BrokerError as exc:
@@ -228,8 +253,15 @@ def _guard(fn: Callable[..., Any], metrics: Metrics, streaming: bool) -> Callabl
         except Exception as exc:
             log.exception("internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+        finally:
+            if seats is not None:
+                seats.release()
 
     return stream if streaming else unary
+
+
+class _Busy(Exception):
+    """Every seat for farm calls is taken."""
 
 
 class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships no types
@@ -276,18 +308,19 @@ class FarmServer:
             concurrent.futures.ThreadPoolExecutor(config.rpc_threads), interceptors=interceptors, options=options
         )
         s, m = self.service, self.metrics
+        seats = threading.BoundedSemaphore(config.rpc_threads - min(RESERVED_THREADS, config.rpc_threads // 4))
         handlers = {
             "Execute": grpc.unary_unary_rpc_method_handler(
-                _guard(s.Execute, m, False), request_deserializer=Request.decoder(pb.ExecuteRequest)
+                _guard(s.Execute, m, False, seats), request_deserializer=Request.decoder(pb.ExecuteRequest)
             ),
             "ExecuteBatch": grpc.unary_stream_rpc_method_handler(
-                _guard(s.ExecuteBatch, m, True), request_deserializer=Request.decoder(pb.BatchRequest)
+                _guard(s.ExecuteBatch, m, True, seats), request_deserializer=Request.decoder(pb.BatchRequest)
             ),
             "ExecuteBatchUnary": grpc.unary_unary_rpc_method_handler(
-                _guard(s.ExecuteBatchUnary, m, False), request_deserializer=Request.decoder(pb.BatchRequest)
+                _guard(s.ExecuteBatchUnary, m, False, seats), request_deserializer=Request.decoder(pb.BatchRequest)
             ),
             "Score": grpc.unary_unary_rpc_method_handler(
-                _guard(s.Score, m, False), request_deserializer=Request.decoder(pb.ScoreRequest)
+                _guard(s.Score, m, False, seats), request_deserializer=Request.decoder(pb.ScoreRequest)
             ),
             "GetInfo": grpc.unary_unary_rpc_method_handler(
                 _guard(s.GetInfo, m, False), request_deserializer=Request.decoder(pb.GetInfoRequest)

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import grpc
 
-from broker.client import AsyncClient, Client
+from broker.client import DEFAULT_RETRIES, AsyncClient, Client
 from broker.errors import FarmUnavailable
 from executor import ExecutorConfig, Job, JobResult, JobRules, Limits, Pool
 from executor.job import parse_tests
@@ -175,7 +175,7 @@ class RemoteFarm:
         limits: Limits | None = None,
         timeout_s: float | None = None,
         max_concurrency: int = 64,
-        retries: int = 6,
+        retries: int = DEFAULT_RETRIES,
     ) -> None:
         self.target = target
         self.token = token
@@ -304,7 +304,7 @@ def shared_farm(
     token: str | None = None,
     tls: str | None = None,
     timeout_s: float | None = None,
-    retries: int = 6,
+    retries: int = DEFAULT_RETRIES,
 ) -> Farm:
     """One farm per process for each (server, token, TLS CA, deadline, retries): the reward
     hooks' farm (an embedded pool when `server` is None)."""
