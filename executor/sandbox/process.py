@@ -22,6 +22,11 @@ from . import codec, frames
 from .statuses import CRASH, DISK, MEMORY, OUTPUT, PART, PROTOCOL, STOPPED, TIMEOUT
 
 POLL_S = 0.01
+# A turn of the wait loop this much longer than its poll means the zygote itself did not run
+# (a frozen worker, SIGSTOP of its tree, a stalled VM): that stretch of wall clock is not the
+# program's, whose backstop is extended by it (a right program got `timeout` after a 7 s freeze
+# with 0.25 s of its 2 s CPU used). CPU time, the real limit, is unaffected.
+STALL_S = 1.0
 MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host takes 256 MiB)
 # What parsing a job's frames may build, counted before parsing them: JSON's structural
 # tokens (`[`, `{`, `,`), an upper bound on its values. Bytes alone do not bound it: 20 values
@@ -341,6 +346,7 @@ class Child:
         cpu_budget = cpu_s * 1e9
         deadline = t0 + wall_s
         checked = time.monotonic()  # CPU and disk are checked at least every POLL_S, output or not
+        last = checked
         while True:
             if want_frame and not self.undrained:
                 frame = source._take_frame()
@@ -359,6 +365,9 @@ class Child:
                     raise PhaseEnd(TIMEOUT, "CPU time limit of %gs exceeded" % cpu_s)
                 return None, used, time.monotonic() - t0
             now = time.monotonic()
+            if now - last > STALL_S:  # we did not run: the machine, or this sandbox, was stopped
+                deadline += now - last - POLL_S
+            last = now
             if now >= deadline:
                 raise PhaseEnd(TIMEOUT, "wall-clock limit of %gs exceeded" % wall_s)
             watch = list(self.open) + (list(reporter.open) if reporter is not None else [])

@@ -407,3 +407,38 @@ def test_jobs_cancelled_while_queued_take_no_turn():
     assert all(f.result(0).verdict is P for f in futures) and all(f.cancelled() for f in old)
     assert turns.order[:4] == ["b0", "new0", "b1", "new1"]
     assert pool.waiting == 0
+
+
+def test_a_frozen_sandbox_is_not_the_programs_wall_clock():
+    """The whole sandbox stopped for 3 s (a frozen worker, a stalled VM) while a right program
+    runs: the stretch it could not run is not counted against its 2 s wall-clock backstop."""
+    import signal
+    import threading
+    import time
+
+    import psutil
+
+    from executor import ExecutorConfig, Job, Pool
+
+    program = (
+        "import time\ndef f():\n    t = time.process_time()\n"
+        "    while time.process_time() - t < 0.4:\n        pass\n    return 1\n"
+    )
+    job = Job.from_dict({"id": "frozen", "program": program, "tests": ["assert f() == 1"], "limits": {"wall_s": 2}})
+    with Pool(ExecutorConfig(slots=1)) as pool:
+        tree = psutil.Process(pool.slots[0].proc.pid)
+
+        def freeze() -> None:
+            time.sleep(0.15)  # the program is running its test
+            procs = [tree, *tree.children(recursive=True)]
+            for p in procs:
+                p.send_signal(signal.SIGSTOP)
+            time.sleep(3.0)
+            for p in procs:
+                p.send_signal(signal.SIGCONT)
+
+        thread = threading.Thread(target=freeze)
+        thread.start()
+        result = pool.run(job)
+        thread.join()
+        assert result.verdict is Verdict.PASSED, result
