@@ -374,6 +374,11 @@ def run_worker(
     worker = Worker(name, pool, r, cache_mb << 20, gate)
     if metrics_port:
         WorkerMetrics(worker.info, worker.tally_jobs, worker.tally_chunks).serve(metrics_port, metrics_host)
+    # A worker started under the name of one that died (a container restarted in place keeps
+    # its hostname, maybe its pid) beats before that one's liveness lapses: the dispatchers
+    # would never see the death, and what it held would wait for the visibility timeout.
+    # Nothing live holds chunks under this name yet: its predecessor's go back on the queue.
+    registry.fail_over(r, name)
     registry.beat(r, worker.info())  # registered before it takes any chunk
     app = make_app(broker_url, visibility_timeout_s, worker=worker)
     app.steps["consumer"].add(TolerantAcks)  # an acknowledgement Redis missed frees its slot anyway

@@ -79,3 +79,34 @@ def test_a_live_worker_keeps_its_chunks_young(redis_server, tmp_path):
     finally:
         server.kill()
         worker.kill()
+
+
+def test_a_worker_restarted_under_the_same_name_gives_back_what_its_predecessor_held(redis_server, tmp_path):
+    """A container restarted in place keeps its hostname (the default name's start): the new
+    worker beats under the dead one's name before its liveness lapses, so no dispatcher sees a
+    death. The new worker gives its predecessor's chunks back when it starts, instead of their
+    waiting for the visibility timeout (600 s) or the resend (1230 s)."""
+    worker = start_worker(redis_server, tmp_path, "same", "--workers", "1", visibility_timeout=None)
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    r = redis.Redis.from_url(redis_server.url)
+    slow = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3:\n    pass\nX = 3\n"
+    try:
+        results = []
+        with Client(f"127.0.0.1:{port}", timeout_s=90) as farm:
+            call = threading.Thread(
+                target=lambda: results.append(farm.score([slow + f"# {i}\n" for i in range(6)], ["assert X == 3"]))
+            )
+            call.start()
+            deadline = time.monotonic() + 30
+            while not r.hlen("acefarm:holds:same") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert r.hlen("acefarm:holds:same"), "the worker never took the chunk"
+            worker.kill()
+            started = time.monotonic()
+            worker = start_worker(redis_server, tmp_path, "same", "--workers", "1", visibility_timeout=None)
+            call.join(timeout=85)
+            assert results and results[0].pass_rates == [1.0] * 6, results
+            assert time.monotonic() - started < 45
+        worker.kill()
+    finally:
+        server.kill()
