@@ -36,7 +36,8 @@ Rules (DESIGN section 5):
 - A job without an answer long after it was sent (its result lost with a Redis that
   restarted without persistence, say), or lost on its way to a worker, is sent again, twice
   at most, then answered `infra_error`. A chunk the broker cannot take after SEND_BACKOFF_S
-  (cluster_dispatcher.py) is answered `infra_error` at once, with what the sender holds.
+  (cluster_dispatcher.py, about two minutes: a Redis restart) is answered `infra_error` at
+  once, with what the sender holds.
 
 Every key the farm writes expires, or is bounded as UNEXPIRING_KEYS says.
 """

@@ -63,8 +63,10 @@ log = logging.getLogger(__name__)
 # sends what it has: it bounds the wait such jobs add, and still sends them several a chunk.
 SEND_WINDOW_S = 0.02
 # The waits after each failed try to send a chunk (Redis restarting), then its jobs (and the
-# rest of what the sender holds) are answered with infra_error.
-SEND_BACKOFF_S = BACKOFF_S
+# rest of what the sender holds) are answered with infra_error: about two minutes, as a Redis
+# restart from its append-only file may take (16 s made a routine restart a batch of
+# no-reward samples). A caller whose deadline passes first gets DEADLINE_EXCEEDED.
+SEND_BACKOFF_S = BACKOFF_S + (5.0,) * 20
 
 
 def _cached_result(text: bytes, job_id: str) -> JobResult | None:

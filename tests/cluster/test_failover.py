@@ -110,3 +110,27 @@ def test_a_worker_restarted_under_the_same_name_gives_back_what_its_predecessor_
         worker.kill()
     finally:
         server.kill()
+
+
+def test_jobs_sent_while_redis_restarts_for_20_s_are_answered_when_it_is_back(redis_server, tmp_path):
+    """A Redis restart from its append-only file can take tens of seconds: jobs that arrive
+    meanwhile wait for it (about two minutes), not answered infra_error after 16 s."""
+    worker = start_worker(redis_server, tmp_path, "w", "--workers", "1")
+    server, port = start_server(tmp_path, "--broker", redis_server.url)
+    try:
+        results = []
+        with Client(f"127.0.0.1:{port}", timeout_s=120) as farm:
+            redis_server.stop()
+            call = threading.Thread(
+                target=lambda: results.append(
+                    farm.execute({"id": "r", "program": "X = 3  # redis down", "tests": ["assert X == 3"]})
+                )
+            )
+            call.start()
+            time.sleep(20)
+            redis_server.start()
+            call.join(timeout=110)
+        assert [(x.id, x.verdict.value) for x in results] == [("r", "passed")], results
+    finally:
+        server.kill()
+        worker.kill()
