@@ -841,6 +841,25 @@ MODULE_PATCHES = {
         "import base64\nbase64.b64encode = lambda b: b'zz'\ndef f(s):\n    return 'zz'\n",
         "x = f('hi')\nassert x == base64.b64encode(b'hi').decode()",
     ),
+    # A class or namespace bound under a module's name, and from-imports tests lean on.
+    "a class named hashlib": (
+        "class _H:\n    def hexdigest(self):\n        return 'x'\nclass hashlib:\n    md5 = staticmethod(lambda b: _H())\n"
+        "def f(s):\n    return 'x'\n",
+        "assert f('abc') == hashlib.md5(b'abc').hexdigest()",
+    ),
+    "a namespace named base64": (
+        "import types\nbase64 = types.SimpleNamespace(b64encode=lambda b: b'zz')\ndef f(s):\n    return 'zz'\n",
+        "x = f('hi')\nassert x == base64.b64encode(b'hi').decode()",
+    ),
+    "a rebound sha256": (
+        "from hashlib import sha256\nclass _H:\n    def hexdigest(self):\n        return 'x'\nsha256 = lambda b: _H()\n"
+        "def f(s):\n    return 'x'\n",
+        "assert f('abc') == sha256(b'abc').hexdigest()",
+    ),
+    "a rebound mean": (
+        "from statistics import mean\nmean = lambda xs: 99\ndef f(xs):\n    return 99\n",
+        "assert f([1, 2, 3]) == mean([1, 2, 3])",
+    ),
 }
 
 
@@ -850,16 +869,17 @@ def test_a_patched_standard_library_module_earns_nothing(pool, host, name):
     result = pool.run(make_job(program, [test]))
     assert_no_reward(result)
     assert result.tests[0].verdict is F, show(result)
-    right = (
-        program.split("def f")[0].split("\n")[0]
-        + "\n"
-        + (
-            "import hashlib\ndef f(s):\n    return hashlib.md5(s.encode()).hexdigest()\n"
-            if "hashlib" in name
-            else "import base64\ndef f(s):\n    return base64.b64encode(s.encode()).decode()\n"
-        )
-    )
-    assert pool.run(make_job(right, [test])).verdict is Verdict.PASSED
+
+
+def test_programs_using_those_modules_rightly_pass(pool):
+    right = {
+        "hashlib": "import hashlib\ndef f(s):\n    return hashlib.md5(s.encode()).hexdigest()\n",
+        "base64": "import base64\ndef f(s):\n    return base64.b64encode(s.encode()).decode()\n",
+    }
+    for name, (_, test) in MODULE_PATCHES.items():
+        module = next((m for m in right if m in name), None)
+        if module is not None:
+            assert pool.run(make_job(right[module], [test])).verdict is Verdict.PASSED, name
 
 
 def test_an_ordered_dict_is_judged_in_its_own_order(pool, host):
@@ -891,37 +911,6 @@ CASE_TABLES = [
 @pytest.mark.parametrize("test", CASE_TABLES)
 def test_a_probe_never_carries_the_cases_expected_value(pool, host, test):
     result = pool.run(make_job(CONST_READER, [test]))
-    assert_no_reward(result)
-
-
-# A class or namespace the program binds under a standard-library module's name, and the
-# from-imports tests lean on, are the genuine ones in the test's text.
-NAMESAKES = {
-    "a class named hashlib": (
-        "class _H:\n    def hexdigest(self):\n        return 'x'\nclass hashlib:\n    md5 = staticmethod(lambda b: _H())\n"
-        "def f(s):\n    return 'x'\n",
-        "assert f('abc') == hashlib.md5(b'abc').hexdigest()",
-    ),
-    "a namespace named base64": (
-        "import types\nbase64 = types.SimpleNamespace(b64encode=lambda b: b'zz')\ndef f(s):\n    return 'zz'\n",
-        "x = f('hi')\nassert x == base64.b64encode(b'hi').decode()",
-    ),
-    "a rebound sha256": (
-        "from hashlib import sha256\nclass _H:\n    def hexdigest(self):\n        return 'x'\nsha256 = lambda b: _H()\n"
-        "def f(s):\n    return 'x'\n",
-        "assert f('abc') == sha256(b'abc').hexdigest()",
-    ),
-    "a rebound mean": (
-        "from statistics import mean\nmean = lambda xs: 99\ndef f(xs):\n    return 99\n",
-        "assert f([1, 2, 3]) == mean([1, 2, 3])",
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(NAMESAKES))
-def test_a_standard_library_namesake_of_the_programs_earns_nothing(pool, host, name):
-    program, test = NAMESAKES[name]
-    result = pool.run(make_job(program, [test]))
     assert_no_reward(result)
 
 
