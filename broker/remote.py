@@ -30,7 +30,10 @@ class RemoteDispatcher:
     ) -> None:
         # A stream of `chunk` jobs may wait its turn on a busy farm: a deadline of an hour.
         self.client = Client(target, token=token, tls=tls, timeout_s=3600.0)
-        info = self.client.info()
+        # The first contact retries briefly: a wrong address is said at once, not after the
+        # minute the SDK waits for a farm that restarts (its later calls do).
+        with Client(target, token=token, tls=tls, timeout_s=30.0, retries=3) as first:
+            info = first.info()
         self.runtime = info.runtime
         self.capacity = max(1, info.slots)
         # What the farm offered when this client connected (a cluster's may change later: the

@@ -4,6 +4,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -191,6 +192,16 @@ def test_limit_flags_and_usage_errors(tmp_path):
     assert proc.returncode == 2 and "--cpus" in proc.stderr and "'0,x'" in proc.stderr
     proc = acefarm("score", src, "-o", out, "--cpus", "4096")
     assert proc.returncode == 2 and "cpus 4096 not usable here" in proc.stderr
+    # A farm nobody runs at that address: said within seconds, not after the SDK's minute of
+    # retries for a farm that restarts.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    t0 = time.monotonic()
+    proc = acefarm("score", src, "-o", out, "--server", f"127.0.0.1:{port}")
+    assert proc.returncode == 1 and "cannot reach the farm" in proc.stderr, proc.stderr
+    assert time.monotonic() - t0 < 45  # the SDK waits a minute for a farm that restarts
 
 
 def test_insecure_flag_is_loud(tmp_path):
