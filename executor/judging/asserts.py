@@ -466,7 +466,10 @@ class _Planner(ast.NodeTransformer):
         # case's expected value, goes to the program's process (a probe's constants are its).
         node = _TakeItems().visit(copy.deepcopy(node))
         if any(
-            isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES
+            isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in trusted.STDLIB_MODULES
+            and n.value.id not in trusted.MODULES  # those a probe binds to its genuine copy
             for n in ast.walk(node)
         ):  # `hashlib.md5(...)`: the genuine module's, which the test process binds, not a probe
             raise Unsupported("a standard-library module the host does not evaluate")

@@ -50,6 +50,8 @@ def too_costly(plan, values):
         ("assert result == 5", ("result",)),
         ("assert node.val == 3", ("node.val",)),
         ("assert f(x)[0] == 1", ("f(x)[0]",)),
+        ("assert f(math.pi) == 3", ("f(math.pi)",)),  # a module a probe binds to its genuine copy
+        ("for c in [([1], 2)]:\n    assert f(c[0]) == c[1]", ("f([1])",)),  # never the case's 2
         ("assert f(y).count(2) == 1", ("f(y)",)),  # a built-in value's method: called here on the value
         ("assert f('ab').startswith('a')", ("f('ab')",)),
         ("assert Solution().count(2) == 1", ("Solution().count(2)",)),  # a program class's own API
@@ -545,3 +547,9 @@ def test_plan_caches_are_bounded_by_bytes():
     from executor.judging.cache import SourceCache
 
     assert isinstance(plan_snippet, SourceCache) and plan_snippet.bytes <= 8 << 20
+
+
+def test_a_standard_library_module_the_host_does_not_evaluate_is_never_in_a_probe():
+    # hashlib in the test is the genuine module: planned as a probe it would be the program's.
+    assert plan_snippet("assert f('a') == hashlib.md5(b'a').hexdigest()") is None
+    assert plan_snippet("assert f(base64.b64encode(b'a')) == 1") is None
