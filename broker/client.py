@@ -27,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from executor import Job, JobResult, JobRules, Limits
+from executor import Job, JobResult, JobRules, Limits, Verdict
 from executor.job import check_checker, check_prelude, parse_tests
 from executor.judging import special
 from executor.judging.special import Checker
@@ -67,11 +67,19 @@ CLIENT_HEADER = "acefarm-client"  # gRPC metadata and HTTP header: the name a cl
 
 @dataclass(frozen=True)
 class GroupScore:
-    """A Score answer: one result per program, the programs x tests verdict matrix, pass rates."""
+    """A Score answer: one result per program, the programs x tests verdict matrix, pass rates
+    (0.0 for a program the farm could not score: see `rewards`)."""
 
     results: list[JobResult]
     matrix: list[list[str]]
     pass_rates: list[float]
+
+    @property
+    def rewards(self) -> list[float | None]:
+        """The pass rates as rewards: None where the result is `infra_error` (the farm could
+        not score it, or a test could not be judged), which an RL step should leave out
+        rather than count as a 0."""
+        return [None if r.verdict is Verdict.INFRA_ERROR else rate for r, rate in zip(self.results, self.pass_rates)]
 
 
 def _job_pb(job: dict[str, Any] | Job) -> Any:

@@ -81,3 +81,15 @@ def test_the_limits_a_caller_chose_travel_and_no_others():
     assert {f.name for f, _ in job_to_pb(job).limits.ListFields()} == {"cpu_s", "wall_s"}
     plain = Job.from_dict({"id": "a", "program": "", "tests": ["assert 1"]})
     assert not job_to_pb(plain).HasField("limits")
+
+
+def test_group_rewards_leave_out_what_the_farm_could_not_score():
+    from broker.client import GroupScore
+
+    results = [
+        JobResult("g/0", Verdict.PASSED, (TestResult(Verdict.PASSED, None),)),
+        JobResult("g/1", Verdict.FAILED, (TestResult(Verdict.FAILED, "no"),)),
+        JobResult.infra_error("g/2", 1, "cannot reach the broker"),
+    ]
+    group = GroupScore(results, [["passed"], ["failed"], ["infra_error"]], [1.0, 0.0, 0.0])
+    assert group.rewards == [1.0, 0.0, None] and group.pass_rates == [1.0, 0.0, 0.0]
