@@ -64,11 +64,16 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     os._exit(0)
 
 
+def _is_module(value):
+    """Is `value` the program's module (a handle to one in the program's process)?"""
+    return isinstance(value, rpc.Remote) and value._t == "module"
+
+
 def _trusted_module(name, value):
     """A module the program imported is this process's own copy of it, where there is one:
     a test calling `math.isclose` or `hashlib.md5` must not run the program's (maybe patched)
     module."""
-    if isinstance(value, rpc.Remote) and value._t == "module":
+    if _is_module(value):
         own_copy = sys.modules.get(name) or trusted.own_module(name)
         if own_copy is not None:
             return own_copy
@@ -84,7 +89,7 @@ def _shared_random(theirs):
     `random.seed(42)` fixes what the program then draws. Here the test's `random` is this
     process's own module; this copy of it seeds the program's module as well (its draws stay
     this process's). None when the program has no `random` module of its own to seed."""
-    if not isinstance(theirs, rpc.Remote) or theirs._t != "module":
+    if not _is_module(theirs):
         return None
     if not _OWN_RANDOM:
         _OWN_RANDOM.append(trusted.own_module("random"))
@@ -220,7 +225,7 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         }
     )
     theirs_random = theirs.get("random")
-    if uses_random and not (isinstance(theirs_random, rpc.Remote) and theirs_random._t == "module"):
+    if uses_random and not _is_module(theirs_random):
         try:  # `from random import randint`, `import random as rnd`: the module its draws use
             theirs_random = program.module("random")
         except Exception:
