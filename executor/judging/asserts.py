@@ -465,6 +465,7 @@ class _Planner(ast.NodeTransformer):
         # `f(([1], 2)[0])`, as a loop over cases unrolls `f(case[0])`: the item only, never the
         # case's expected value, goes to the program's process (a probe's constants are its).
         node = _TakeItems().visit(copy.deepcopy(node))
+        node = self.seal(node)
         if any(
             isinstance(n, ast.Attribute)
             and isinstance(n.value, ast.Name)
@@ -475,6 +476,38 @@ class _Planner(ast.NodeTransformer):
             raise Unsupported("a standard-library module the host does not evaluate")
         self.probes.append(ast.unparse(node))  # not the source text: names may have been inlined
         return ast.copy_location(_Probe(len(self.probes) - 1), node)
+
+    def seal(self, node: ast.expr) -> ast.expr:
+        """`node`, a probe, with each of its parts that uses no program name and could leave
+        out constants it holds (`{'in': 1, 'out': 2}.get('in')`, `tuple(case)[0]`, `c[len(c) -
+        2]`: a case of an unrolled loop, its expected value inside) replaced by its value,
+        computed here. The program's process reads a probe's constants; what a part of the
+        test's leaves out must not be among them. Unsupported where the value is not a
+        literal (or cannot be computed here): the test process runs the assert."""
+        if not self.program_dependent(node):
+            return node if _keeps_constants(node) else _as_literal(self.fold(node))
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, name, self.seal(value))
+            elif isinstance(value, list):
+                setattr(node, name, [self.seal(v) if isinstance(v, ast.expr) else v for v in value])
+        for kw in getattr(node, "keywords", ()):
+            kw.value = self.seal(kw.value)
+        return node
+
+    def fold(self, node: ast.expr) -> Any:
+        """The value of a part of a probe that uses no program name, computed here as the
+        plan's other test-only parts are (bounded: Unsupported past a job's budget)."""
+        planner = _Planner(self.own)
+        planned = planner.plan(copy.deepcopy(node))
+        if planner.probes:
+            raise Unsupported("a probe part with probes")
+        try:
+            return _Evaluator([]).eval(planned)
+        except Unsupported:
+            raise
+        except Exception as exc:  # KeyError, TooCostly...: as Python would, the test process
+            raise Unsupported(f"a probe part not computed here ({type(exc).__name__})") from None
 
     def plan(self, node: ast.expr) -> ast.expr:
         if isinstance(node, ast.Name):
@@ -539,6 +572,16 @@ class _Planner(ast.NodeTransformer):
             and self.program_dependent(node.args[1])
         ):
             return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in names.VALUE_METHOD_NAMES
+            and _made_by_class(func.value, self.own)
+        ):
+            # `ReverseWords(s).startswith('b')`, `Builder().add(1).add(2)`: the class's own API
+            # if the CapWords name is a class and the receiver its instance, else a built-in
+            # value's method, judged on the value. Only the test process can tell which before
+            # the method's arguments reach the program (a probe's values are its to read).
+            raise Unsupported("a built-in value's method on what a CapWords callee made")
         if self.program_dependent(func) and not self.value_method(func):
             # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)
@@ -672,6 +715,89 @@ def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
         and node.func.id[:1].isupper()
         and (not names.is_trusted(node.func.id) or node.func.id in own)
     )
+
+
+# Calls that keep every constant of their arguments in their value (a test-only argument of a
+# probe built with them stays as written; see _Planner.seal).
+_KEEPING_CALLS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "reversed", "str", "repr", "int", "float", "complex"}
+    | {"bool", "bytes", "bytearray", "range", "dict", "Fraction", "Decimal", "Counter", "OrderedDict", "deque"}
+    | {"date", "datetime", "time", "timedelta", "array"}  # datetime.date(...), np.array(...)
+)
+
+
+def _keeps_constants(node: ast.AST) -> bool:
+    """Does the test-only expression `node` keep all its constants in its value? Constants,
+    names, module attributes (`math.pi`), displays, arithmetic and the constructors above do;
+    items, methods, `len`, comparisons and the like may leave some out."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return isinstance(node.value, ast.Name)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_keeps_constants(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or _keeps_constants(k) for k in node.keys) and all(map(_keeps_constants, node.values))
+    if isinstance(node, ast.Starred):
+        return _keeps_constants(node.value)
+    if isinstance(node, ast.Slice):
+        return all(p is None or _keeps_constants(p) for p in (node.lower, node.upper, node.step))
+    if isinstance(node, ast.UnaryOp):
+        return _keeps_constants(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _keeps_constants(node.left) and _keeps_constants(node.right)
+    if isinstance(node, ast.Call):
+        func = node.func
+        keeping = (isinstance(func, ast.Name) and func.id in _KEEPING_CALLS) or (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _KEEPING_CALLS
+        )
+        return (
+            keeping
+            and all(_keeps_constants(a) for a in node.args)
+            and all(_keeps_constants(k.value) for k in node.keywords)
+        )
+    return False
+
+
+_LITERAL_NODES = 10_000  # a folded probe part larger than this is left to the test process
+
+
+def _as_literal(value: Any) -> ast.expr:
+    """`value` written as a literal expression (Unsupported if it has no such form, or is large)."""
+    count = [0]
+
+    def write(v: Any) -> ast.expr:
+        count[0] += 1
+        if count[0] > _LITERAL_NODES:
+            raise Unsupported("a large probe part")
+        t = type(v)
+        if v is None or t in (bool, str, bytes, complex) or (t is int and v.bit_length() <= 4096):
+            return ast.Constant(v)
+        if t is float and v == v and v not in (float("inf"), float("-inf")):
+            return ast.Constant(v)
+        if t in (list, tuple):
+            return (ast.List if t is list else ast.Tuple)([write(x) for x in v], ast.Load())
+        if t is set and v:
+            return ast.Set([write(x) for x in v])
+        if t is dict:
+            return ast.Dict([write(k) for k in v], [write(x) for x in v.values()])
+        raise Unsupported(f"a probe part valued {t.__name__}")
+
+    return write(value)
+
+
+def _made_by_class(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
+    """Is `node` a CapWords call (_constructed) or reached from one through methods, attributes
+    and items (`Builder().add(1)`, `Solution().root.left`)?"""
+    while True:
+        if _constructed(node, own):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        else:
+            return False
 
 
 _BINDS_DYNAMICALLY = frozenset(

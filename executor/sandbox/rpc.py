@@ -170,7 +170,9 @@ class Remote:
         self._ep = endpoint
         self._h = handle
         self._t = type_name
-        self._ctor = False  # a program class named in CapWords (see Endpoint.names)
+        # True: a program class named in CapWords (see Endpoint.names); a type's name: a method
+        # of an instance made by such a class, whose results of that type are made by it too.
+        self._ctor = False
         self._api = False  # made by calling such a class
 
     def __getattr__(self, name):
@@ -178,7 +180,10 @@ class Remote:
             raise AttributeError(name)
         if self._ep.ops is TEST_OPS and not self._api and name in trusted.VALUE_METHOD_NAMES:
             raise TypeError("a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name))
-        return self._ep.request({"op": "attr", "h": self._h, "n": name})
+        value = self._ep.request({"op": "attr", "h": self._h, "n": name})
+        if self._api and _isinstance(value, Remote) and not value._ctor:
+            value._ctor = self._t  # a method of the API: what it makes of the class is the API's too
+        return value
 
     def __iter__(self):
         if self._ep.ops is TEST_OPS:  # a program's iterable, walked item by item (it may be endless)
@@ -263,8 +268,8 @@ class CallableRemote(Remote):
 
     def __call__(self, *args, **kwargs):
         value = self._ep.call(self, args, kwargs)
-        if self._ctor and _isinstance(value, Remote):
-            value._api = True
+        if self._ctor and _isinstance(value, Remote) and (self._ctor is True or value._t == self._ctor):
+            value._api = True  # `Solution()`, and `Builder().add(1)` where add returns a Builder
         return value
 
 

@@ -70,6 +70,26 @@ def test_an_object_answering_every_method_passes_no_snippet(pool, host, kind):
     host.check()
 
 
+@pytest.mark.parametrize("kind", sorted(ANSWERERS))
+def test_a_capwords_function_is_not_a_class_api(pool, host, kind):
+    # Named like a class, `Solution()`-style, but a function: what it returns is a value, and a
+    # built-in value's method on it is the genuine one - never asked of a program object (the
+    # method's arguments must not reach the program before that is known).
+    program = (
+        ANSWERERS[kind]
+        + "def ReverseWords(s):\n    return Yes()\nclass Solution:\n    def solve(self, s):\n        return Yes()\n"
+    )
+    tests = [
+        "assert ReverseWords('a b').startswith('b')",
+        "assert ReverseWords('a b').strip().startswith('b')",
+        "assert ReverseWords('ab').isupper()",
+        "assert Solution().solve('ab').endswith('a')",
+    ]
+    result = pool.run(make_job(program, tests))
+    assert_no_reward(result)
+    host.check()
+
+
 def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, host):
     program = (
         "class S(str):\n    def startswith(self, *a, **k):\n        return True\n"
@@ -226,6 +246,22 @@ RIGHT = {
     "Solution API named like a method": (
         "class Solution:\n    def count(self, n):\n        return n + 1\n",
         "assert Solution().count(2) == 3",
+    ),
+    "CapWords function's str": (
+        "def ReverseWords(s):\n    return ' '.join(s.split()[::-1])\n",
+        "assert ReverseWords('a b').startswith('b')\nassert ReverseWords('a b').upper() == 'B A'",
+    ),
+    "fluent API": (
+        "class Builder:\n    def __init__(self):\n        self.items = []\n"
+        "    def add(self, x):\n        self.items.append(x)\n        return self\n"
+        "    def build(self):\n        return list(self.items)\n",
+        "assert Builder().add(1).add(2).build() == [1, 2]",
+    ),
+    "immutable fluent API": (
+        "class Builder:\n    def __init__(self, items=()):\n        self.items = tuple(items)\n"
+        "    def add(self, x):\n        return Builder(self.items + (x,))\n"
+        "    def build(self):\n        return list(self.items)\n",
+        "assert Builder().add(1).add(2).build() == [1, 2]",
     ),
     "large list": ("def f():\n    return [0] * 150000\n", "assert f() == [0] * 150000"),
     "large set": ("def f():\n    return set(range(6000))\n", "assert f() == set(range(6000))"),

@@ -905,6 +905,12 @@ CASE_TABLES = [
     "def check(candidate):\n    for case in [([1], 2), ([5], 10)]:\n        assert candidate(case[0]) == case[1]\ncheck(f)",
     "for c in [{'in': [1], 'out': 2}, {'in': [3], 'out': 9}]:\n    assert f(c['in']) == c['out']",
     "assert f(([1], 2)[0]) == 2",
+    # Parts of the case read otherwise than by a constant index: their values only go across.
+    "for c in [{'in': [1], 'out': 2}, {'in': [3], 'out': 9}]:\n    assert f(c.get('in')) == c.get('out')",
+    "for c in [([1], 2), ([3], 9)]:\n    assert f(tuple(c)[0]) == c[1]",
+    "for c in [[[1], 2], [[3], 9]]:\n    assert f(c[len(c) - 2]) == c[-1]",
+    "for c in [{'in': [1], 'out': 2}, {'in': [3], 'out': 9}]:\n    assert f(list(c.values())[0]) == c['out']",
+    "def check(candidate):\n    for c in [{'in': [1], 'out': 2}]:\n        assert candidate(c.get('in')) == c['out']\ncheck(f)",
 ]
 
 

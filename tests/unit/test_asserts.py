@@ -54,7 +54,12 @@ def too_costly(plan, values):
         ("for c in [([1], 2)]:\n    assert f(c[0]) == c[1]", ("f([1])",)),  # never the case's 2
         ("assert f(y).count(2) == 1", ("f(y)",)),  # a built-in value's method: called here on the value
         ("assert f('ab').startswith('a')", ("f('ab')",)),
-        ("assert Solution().count(2) == 1", ("Solution().count(2)",)),  # a program class's own API
+        ("assert Solution().solve(2) == 1", ("Solution().solve(2)",)),  # a program class's own API
+        # A case of an unrolled loop: the parts that could leave its expected value out are
+        # computed here, and only their values go to the program's process.
+        ("for c in [{'in': 1, 'out': 2}]:\n    assert f(c.get('in')) == c['out']", ("f(1)",)),
+        ("for c in [(1, 2)]:\n    assert f(tuple(c)[0], c[len(c) - 2]) == c[1]", ("f(1, 1)",)),
+        ("assert f(' '.join(['a', 'b']), sorted([2, 1]), [0] * 3) == 1", ("f('a b', sorted([2, 1]), [0] * 3)",)),
         ("assert f(y).solve(2) == 1", ("f(y).solve(2)",)),  # not a built-in value's method: a probe
         ("assert count('aab') == Counter({'a': 2})", ("count('aab')",)),  # the genuine Counter
         ("assert list(map(f, [1, 2])) == [2, 3]", ("f(1)", "f(2)")),  # the program's f on each input
@@ -84,6 +89,8 @@ def test_probes_are_the_program_dependent_parts(src, probes):
         "assert f() == math.factorial(10 ** 6)",  # not on the allowlist
         "assert (",  # does not parse: the child reports it
         "assert str.isdigit(f())",
+        "assert Solution().count(2) == 1",  # the class's API, or a value's method: the test process tells
+        "assert f(datetime.date(2020, 1, 1).replace(day=2)) == 1",  # a part with no literal form
         "print(1)",
     ],
 )
