@@ -32,7 +32,7 @@ import re
 import reprlib
 import string
 from collections import Counter, OrderedDict, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -1260,7 +1260,14 @@ class _Evaluator:
             kwargs["key"] = self._callback(kwargs["key"])
         if (func is filter or func is map) and args:
             args[0] = self._callback(args[0])
-        return self._built(func(*args, **kwargs))
+        # A range (or an iterator over one) is three ints across, whatever its length: what
+        # walks it (list(reversed(r)), max(r), r.count(0.5)) must fit the budget first.
+        left = self.budget.left
+        if any(_walk_length(a) > left for a in (owner, *args, *kwargs.values())):
+            raise TooCostly(Reason.ARGUMENT)
+        if (func is Fraction or func is Decimal) and args and isinstance(args[0], str):
+            _check_exponent(args[0])  # Fraction('1e10000000') is a 10**10**7 to build
+        return self._built(self._number(func(*args, **kwargs)))
 
     def _callback(self, value: Any) -> Any:
         """A built-in that another calls for each item (`key=str`, `filter(bool, ...)`) is
@@ -1345,7 +1352,12 @@ class _Evaluator:
             _hash_guard([*left, *right], self.bounds)  # f(1) | f(2), d.keys() | f(2): each alone may be fine
         if any(type(v) is int and v.bit_length() > 2 * int_bits for v in (left, right)):
             raise TooCostly(Reason.OPERANDS)
-        result = _BINOPS[op](left, right)
+        return self._built(self._number(_BINOPS[op](left, right)))  # (1 << 65536 << ...) // ..., int(d ** -249)
+
+    def _number(self, result: Any) -> Any:
+        """`result`, unless it is a number too large for what may follow (int(), format(),
+        Fraction()) to be cheap: the bounds the codec keeps for the sandbox's numbers."""
+        int_bits = self.bounds.int_bits
         if (
             (type(result) is int and result.bit_length() > int_bits + 1)
             or (
@@ -1354,8 +1366,8 @@ class _Evaluator:
             )
             or (type(result) is Decimal and result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT)
         ):
-            raise TooCostly(Reason.RESULT)  # (1 << 65536 << ...) // ..., int(d ** -249)
-        return self._built(result)
+            raise TooCostly(Reason.RESULT)
+        return result
 
     def do_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
@@ -1378,6 +1390,8 @@ class _Evaluator:
         for op, comparator in zip(node.ops, node.comparators):
             right = self.eval(comparator)
             _carried(left_node, left, op, comparator, right)
+            if isinstance(op, (ast.In, ast.NotIn)) and _walk_length(right) > self.budget.left:
+                raise TooCostly(Reason.ARGUMENT)  # 0.5 in range(10**12) walks it
             if not _truth(_CMP[type(op)][1](left, right)):
                 return False
             left, left_node = right, comparator
@@ -1410,6 +1424,27 @@ class _Evaluator:
         if func is isinstance:  # its second argument is a type, not a callback
             return func(*args)
         return self._call(func, args, kwargs)
+
+
+def _walk_length(value: Any) -> int:
+    """Items walking `value` may take that its size on the wire does not show: a range's
+    length, an iterator's (reversed(range(10**12))); 0 for anything else."""
+    if type(value) is range:
+        return len(value) if value.step else 0
+    if isinstance(value, Iterator):
+        return operator.length_hint(value)
+    return 0
+
+
+_EXPONENT = re.compile(r"[eE]\s*[+-]?([\d_]+)")
+
+
+def _check_exponent(text: str) -> None:
+    """TooCostly for numeric text with an exponent past the codec's Decimal bound."""
+    for m in _EXPONENT.finditer(text):
+        digits = m.group(1).replace("_", "").lstrip("0")
+        if len(digits) > 6 or int(digits or "0") > MAX_DECIMAL_EXPONENT:
+            raise TooCostly(Reason.ARGUMENT)
 
 
 _EVAL_METHODS: dict[type, Callable[[_Evaluator, Any], Any]] = {}  # node type -> _Evaluator.do_<name>

@@ -84,3 +84,34 @@ def test_values_too_costly_to_rebuild_here_are_rebuilt_under_the_jobs_limits():
     assert run("assert (f() + [])[5] == Fraction(6, 7)", halves).verdict is Verdict.PASSED
     assert run("assert (f() + [])[5] == Fraction(1, 7)", halves).verdict is Verdict.FAILED
     assert time.thread_time() - before < 1.0  # 30,000 Fractions are rebuilt in the judging child
+
+
+def test_numbers_and_ranges_a_program_returns_cost_this_process_nothing():
+    # A range crosses as three ints and a numeric string as its text: what walks the range or
+    # builds the number (minutes of CPU, gigabytes) is judged in the child, under the limits.
+    cases = [
+        ("assert list(reversed(f())) == [3, 2, 1]", range(5 * 10**7)),
+        ("assert max(reversed(f())) == 3", range(10**10)),
+        ("assert 0.5 not in f()", range(10**10)),
+        ("assert f().count(1.0) == 1", range(10**10)),
+        ("assert int(Decimal(f())) == 3", "1e1000000"),
+        ("assert math.floor(Decimal(f())) == 3", "1e300000"),
+        ("assert Fraction(f()) == Fraction(1, 3)", "1e10000000"),
+        ("assert Fraction(f()) == Fraction(1, 3)", "1" * 3000 + "e1_000_000"),
+        ("assert format(Decimal(f()), 'f') == '3'", "1e1000000000"),
+        ("assert int(Decimal(f()) * Decimal(f())) == 3", "1e3000"),
+    ]
+    for test, value in cases:
+        before = time.thread_time()
+        result = run(test, value, cpu_s=0.5, wall_s=5, memory_mb=64)
+        spent = time.thread_time() - before
+        assert result.tests[0].verdict is Verdict.FAILED, (test, result)
+        assert spent < 0.5, (test, spent)
+    # The same shapes over values of an honest size are judged here, and right.
+    for test, value in (
+        ("assert list(reversed(f())) == [2, 1, 0]", range(3)),
+        ("assert 1.0 in f()", range(3)),
+        ("assert Fraction(f()) == 2500", "2.5e3"),
+        ("assert int(Decimal(f())) == 2500", "2.5e3"),
+    ):
+        assert run(test, value).verdict is Verdict.PASSED, test
