@@ -62,6 +62,7 @@ MESSAGE_MAX = 600
 # A slow value phase sends the values it has at most this often, so the host can stop a
 # phase whose earlier asserts already failed (a fast phase sends one frame at its end).
 PART_EVERY_S = 0.002
+PROGRAM_MODULE = "solution"  # the program's __name__ under assert and call tests
 MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
 SYNTAX_EXIT = 87  # stdio mode: the program does not compile
 
@@ -282,7 +283,10 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     `program` comes from `compile_program` and `tests` from `prepare_test`
     (both done in the zygote, before fork); `prelude`: the job's prelude, compiled.
     """
-    ns = {"__name__": "__main__", "__builtins__": builtins}
+    # Loaded as a module, as AceCoder's and HumanEval's evaluators exec it: its main block (a
+    # demo reading input(), unittest.main()) is not run before the tests. Stdin/stdout and raw
+    # runs (run_stdio, capture.py) run it as __main__, a script.
+    ns = {"__name__": PROGRAM_MODULE, "__builtins__": builtins}
     nonce = read_nonce(ctl_fd)
     code, error = program
     if error is not None:

@@ -36,6 +36,22 @@ def test_snippet_tests_humaneval_style(run):
     assert r.verdict is F and r.tests[0].verdict is F
 
 
+def test_a_programs_main_block_runs_only_as_a_script(run):
+    # Under assert and call tests the program is loaded as a module, as AceCoder's and
+    # HumanEval's evaluators exec it: its demo (input(), unittest.main()) does not run first.
+    demo = ADD + 'if __name__ == "__main__":\n    print(add(int(input()), 1))\n'
+    suite = ADD + (
+        "import unittest\nclass T(unittest.TestCase):\n    def test(self):\n        self.assertEqual(add(1, 2), 3)\n"
+        'if __name__ == "__main__":\n    unittest.main()\n'
+    )
+    for program in (demo, suite):
+        tests = ["assert add(1, 2) == 3", {"call": "add", "args": [2, 2], "expected": 4}]
+        assert run(program, tests).verdict is P
+    # The test's own text still runs as __main__; stdin/stdout runs the program as a script.
+    assert run(ADD, ["if __name__ == '__main__':\n    assert add(1, 2) == 3\nelse:\n    assert False"]).verdict is P
+    assert run(demo, [{"stdin": "4\n", "expected_stdout": "5\n"}]).verdict is P
+
+
 def test_each_test_gets_its_own_cpu_limit(run):
     burn = "def burn(s):\n    import time\n    t = time.process_time()\n    while time.process_time() - t < s:\n        pass\n    return True\n"
     r = run(burn, ["assert burn(0.6)", "assert burn(0.6)", "assert burn(0.6)"], limits={"cpu_s": 1, "wall_s": 5})
