@@ -42,6 +42,7 @@ from typing import Any
 
 from ..sandbox import trusted
 from ..sandbox.codec import (
+    MAX_DEPTH,
     MAX_ENCODED_NODES,
     DecodeError,
     Opaque,
@@ -374,7 +375,7 @@ def _carried(left_node: ast.expr, left: Any, op: ast.cmpop, right_node: ast.expr
     if any(exceeds(item) for item in items):
         raise NotJudgeable(
             f"the test compares a program's value with one of its own of more than {MAX_ENCODED_NODES} "
-            "items, more than the sandbox carries back"
+            f"items or nested more than {MAX_DEPTH} deep, more than the sandbox carries back"
         )
 
 

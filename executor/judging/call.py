@@ -22,6 +22,7 @@ from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
 from ..sandbox.codec import (
+    MAX_DEPTH,
     MAX_ENCODED_NODES,
     DecodeError,
     OpaqueCompared,
@@ -132,8 +133,8 @@ class Call:
         if plan.detail is True:  # not judgeable, whatever the program returned
             return TestResult(
                 Verdict.INFRA_ERROR,
-                f"not judgeable: the expected value has more than {MAX_ENCODED_NODES} items, "
-                "more than the sandbox carries back",
+                f"not judgeable: the expected value has more than {MAX_ENCODED_NODES} items or is nested "
+                f"more than {MAX_DEPTH} deep, more than the sandbox carries back",
                 phase.get("cpu_ms"),
             )
         try:

@@ -53,7 +53,7 @@ from itertools import repeat as _repeat
 # may state (a 1 MiB `[0,0,...]`); the trusted side refuses to judge a program's value against
 # a value of the test's own that is larger still (`exceeds`).
 MAX_ENCODED_NODES = 1 << 19
-MAX_DEPTH = 100  # how deep they may nest
+MAX_DEPTH = 200  # how deep they may nest (a trie of 200-letter words; JSON holds 3 levels per dict)
 _BIG = 1 << 52
 
 _type = type

@@ -119,3 +119,35 @@ def test_an_item_of_a_value_too_large_to_carry_is_judged(solo_pool):
         )
     )
     assert tail.verdict is Verdict.PASSED, show(tail)
+
+
+TRIE = (
+    "def build_trie(words):\n    root = {}\n    for w in words:\n        node = root\n"
+    "        for ch in w:\n            node = node.setdefault(ch, {})\n        node['$'] = True\n    return root\n"
+)
+
+
+def _trie_literal(depth: int) -> str:
+    text = "{'$': True}"
+    for _ in range(depth):
+        text = "{'a': " + text + "}"
+    return text
+
+
+@pytest.mark.parametrize("depth", [80, 150, 190])
+def test_values_nested_as_deep_as_a_test_can_write_are_judged(solo_pool, depth):
+    # A trie of one word is as deep as the word is long (a dict is three levels on the wire).
+    right = solo_pool.run(make_job(TRIE, [f"assert build_trie(['a' * {depth}]) == {_trie_literal(depth)}"]))
+    assert right.verdict is Verdict.PASSED, show(right)
+    wrong = solo_pool.run(make_job(TRIE, [f"assert build_trie(['a' * {depth}]) == {_trie_literal(depth - 1)}"]))
+    assert wrong.verdict is Verdict.FAILED, show(wrong)
+    nested = "def wrap(x, n):\n    for _ in range(n):\n        x = [x]\n    return x\n"
+    test = f"assert wrap(0, {depth}) == " + "[" * depth + "0" + "]" * depth
+    assert solo_pool.run(make_job(nested, [test])).verdict is Verdict.PASSED
+
+
+def test_a_value_deeper_than_the_sandbox_carries_fails_its_test(solo_pool):
+    # Deeper than codec.MAX_DEPTH: opaque, so the comparison fails (no test can state it).
+    deep = "def wrap(x, n):\n    for _ in range(n):\n        x = [x]\n    return x\n"
+    result = solo_pool.run(make_job(deep, ["assert wrap(0, 400) != 1", "assert wrap(0, 400)"]))
+    assert [t.verdict for t in result.tests] == [Verdict.FAILED, Verdict.FAILED], show(result)

@@ -191,10 +191,12 @@ def test_subclass_items_in_a_list_are_reduced_too():
 
 
 def test_flat_sequences_count_against_the_node_budget_and_depth():
+    from executor.sandbox.codec import MAX_DEPTH
+
     assert isinstance(decode(encode([list(range(10))], max_nodes=8)), Opaque)
     assert encode([list(range(5))], max_nodes=7) == [[0, 1, 2, 3, 4]]
     deep = [1]
-    for _ in range(99):
+    for _ in range(MAX_DEPTH - 1):
         deep = [deep]
     assert decode(encode(deep)) == deep  # a flat list as deep as the codec allows
     assert isinstance(decode(encode([deep])), Opaque)  # one level more
