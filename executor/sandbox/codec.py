@@ -448,8 +448,10 @@ class DecodeError(ValueError):
 # Decimal('1e1000000'), a 10**10**6) would cost it unbounded CPU, so they arrive opaque.
 MAX_INT_HEX_DIGITS = 16_384  # 65,536 bits: 2 ** 20000 is judged
 MAX_DECIMAL_EXPONENT = 4_000
-# Rebuilding a set or dict from keys a program chose to collide is quadratic: keep them small.
-MAX_HASHED_ITEMS = 1 << 16
+# Rebuilding a set or dict from keys a program chose to collide is quadratic; hash_collisions
+# refuses those, and this bounds the rest as the trusted evaluator bounds the tables it builds
+# (budget.Bounds.items): a set of 10**5 distinct ints is judged.
+MAX_HASHED_ITEMS = 1 << 18
 # Distinct values that share a hash make each insert into a set or dict walk all the others:
 # n of them cost n**2 / 2 comparisons (a program's k * (2**61 - 1) all hash to 0). Legitimate
 # data has a handful at most (hash(-1) == hash(-2)); past this many, a set or dict is opaque.

@@ -151,3 +151,11 @@ def test_a_value_deeper_than_the_sandbox_carries_fails_its_test(solo_pool):
     deep = "def wrap(x, n):\n    for _ in range(n):\n        x = [x]\n    return x\n"
     result = solo_pool.run(make_job(deep, ["assert wrap(0, 400) != 1", "assert wrap(0, 400)"]))
     assert [t.verdict for t in result.tests] == [Verdict.FAILED, Verdict.FAILED], show(result)
+
+
+def test_a_set_of_a_hundred_thousand_items_is_judged(solo_pool):
+    program = "def unique(xs):\n    return set(xs)\n"
+    right = solo_pool.run(make_job(program, ["assert unique(list(range(100000)) * 2) == set(range(100000))"]))
+    assert right.verdict is Verdict.PASSED, show(right)
+    wrong = solo_pool.run(make_job(program, ["assert unique(list(range(100000))) == set(range(1, 100001))"]))
+    assert wrong.verdict is Verdict.FAILED, show(wrong)
