@@ -129,7 +129,9 @@ MATERIALIZERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"
 # the program patched, is no more than it could have returned - as long as their argument is
 # the program's value itself (see Planner.plan), not a comparison or a container built around
 # it, where the program's `__eq__` would decide.
-REDUCERS = frozenset({"len", "sum", "min", "max", "any", "all", "str", "repr"})
+REDUCERS = frozenset(
+    {"len", "sum", "min", "max", "any", "all", "str", "repr", "abs", "int", "float", "complex", "bool"}
+)
 # Built-ins that call a function for each item: with a program's function there, the whole
 # call is the program's to compute (its values cross; the literal items are its inputs).
 HIGHER_ORDER = frozenset({"map", "filter"})
@@ -664,7 +666,8 @@ class _Planner(ast.NodeTransformer):
         if not isinstance(func, ast.Attribute) or func.attr.startswith("_"):
             return False
         if not self.program_rooted(func.value):
-            return True
+            # A name no built-in value has (`(a * b).to_list()`): the program's object's, in the child.
+            return func.attr in names.VALUE_METHOD_NAMES or not self.program_dependent(func.value)
         return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value, self.own)
 
     def program_rooted(self, node: ast.expr) -> bool:
@@ -675,6 +678,8 @@ class _Planner(ast.NodeTransformer):
             return self.program_dependent(node.func) and not self.value_method(node.func)
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             return self.program_rooted(node.value)
+        if isinstance(node, ast.BinOp):  # Frac(1, 2) + Frac(1, 3): the program's __add__ on its values alone
+            return self.program_rooted(node.left) and self.program_rooted(node.right)
         return False
 
     def literal_inside(self, node: ast.AST) -> bool:

@@ -263,6 +263,20 @@ RIGHT = {
         "    def build(self):\n        return list(self.items)\n",
         "assert Builder().add(1).add(2).build() == [1, 2]",
     ),
+    "built-in protocols of a program class": (
+        "import math\nclass V:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n"
+        "    def __abs__(self):\n        return math.hypot(self.x, self.y)\n"
+        "    def __float__(self):\n        return float(abs(self))\n    def __int__(self):\n        return int(abs(self))\n"
+        "    def __bool__(self):\n        return bool(abs(self))\n",
+        "assert abs(V(3, 4)) == 5.0\nassert float(V(3, 4)) == 5.0\nassert int(V(3, 4)) == 5\nassert bool(V(0, 0)) is False",
+    ),
+    "operators of a program class": (
+        "from math import gcd\nclass Frac:\n    def __init__(self, n, d):\n        g = gcd(n, d)\n"
+        "        self.n, self.d = n // g, d // g\n"
+        "    def __add__(self, o):\n        return Frac(self.n * o.d + o.n * self.d, self.d * o.d)\n"
+        "    def __str__(self):\n        return f'{self.n}/{self.d}'\n    def parts(self):\n        return [self.n, self.d]\n",
+        "assert str(Frac(1, 2) + Frac(1, 3)) == '5/6'\nassert (Frac(1, 2) + Frac(1, 3)).parts() == [5, 6]",
+    ),
     "large list": ("def f():\n    return [0] * 150000\n", "assert f() == [0] * 150000"),
     "large set": ("def f():\n    return set(range(6000))\n", "assert f() == set(range(6000))"),
     "large int": ("def f(n):\n    return 2 ** n\n", "assert f(20000) == 2 ** 20000"),

@@ -740,7 +740,9 @@ def test_huge_values_fail_instead_of_becoming_infra_errors(pool, host, value):
     program = f"def solve(x):\n    return {value}\n"
     result = pool.run(make_job(program, ["assert solve(1) == 3", "assert int(solve(2)) == 5"]))
     host.check()
-    assert_no_reward(result, [F, F])
+    assert_no_reward(result)
+    # int() of the program's own value runs in its process: a huge one costs it its CPU limit.
+    assert result.tests[0].verdict is F and result.tests[1].verdict in (F, Verdict.TIMEOUT), show(result)
 
 
 def test_a_forged_values_log_earns_nothing(pool, host):

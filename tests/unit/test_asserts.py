@@ -492,7 +492,7 @@ def test_equal_values_are_not_hash_collisions():
     a, b = encode(set(range(200))), encode(set(range(100)))
     assert plan_assert("assert f(1) | f(2) == set(range(200))").judge([a, b]) == (True, None)
     assert plan_assert("assert f(1) - f(2) == set(range(100, 200))").judge([a, b]) == (True, None)
-    assert plan_assert("assert set(f(1) + f(2)) == set(range(100))").judge([list(range(100))] * 2) == (True, None)
+    assert plan_assert("assert set(f(1) + [] + f(2)) == set(range(100))").judge([list(range(100))] * 2) == (True, None)
     assert plan_assert("assert dict(zip(f(1), f(2))) == {0: 1}").judge([[0] * 100, [1] * 100]) == (True, None)
     assert plan_assert("assert f(1) == set(range(-100, 100)) | set(range(-50, 50))").judge(
         [encode(set(range(-100, 100)))]
