@@ -266,6 +266,11 @@ class CallableRemote(Remote):
 
     __slots__ = ()
 
+    def __mro_entries__(self, bases):
+        # `class Cat(Animal): ...` in a test: the class and its methods live in the program's
+        # process, where no class of the test's can join them. A clear error, not a broken class.
+        raise TypeError("a class of the program's cannot be subclassed by a test's class: it lives in the program's process")
+
     def __call__(self, *args, **kwargs):
         value = self._ep.call(self, args, kwargs)
         if self._ctor and _isinstance(value, Remote) and (self._ctor is True or value._t == self._ctor):

@@ -394,3 +394,10 @@ def test_a_seed_reaches_a_program_that_imported_only_what_it_draws_with(run):
         "import random as rnd\ndef f():\n    return rnd.randint(1, 100)\n",
     ):
         assert verdicts(run(program, [test])) == [P], program
+
+
+def test_a_test_class_cannot_subclass_a_program_class_and_says_why(run):
+    # The program's class lives in its process: a test's subclass would be a broken object.
+    animal = "class Animal:\n    def __init__(self, name):\n        self.name = name\n    def speak(self):\n        return '...'\n"
+    r = run(animal, ["class Cat(Animal):\n    pass\nassert Cat('Tom').speak() == '...'"])
+    assert verdicts(r) == [RE] and "cannot be subclassed" in r.tests[0].message, r
