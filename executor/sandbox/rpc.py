@@ -269,7 +269,9 @@ class CallableRemote(Remote):
     def __mro_entries__(self, bases):
         # `class Cat(Animal): ...` in a test: the class and its methods live in the program's
         # process, where no class of the test's can join them. A clear error, not a broken class.
-        raise TypeError("a class of the program's cannot be subclassed by a test's class: it lives in the program's process")
+        raise TypeError(
+            "a class of the program's cannot be subclassed by a test's class: it lives in the program's process"
+        )
 
     def __call__(self, *args, **kwargs):
         value = self._ep.call(self, args, kwargs)
