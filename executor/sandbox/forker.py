@@ -37,6 +37,9 @@ from . import artifact, capture, frames, runner, seccomp, tester
 REAPED = struct.Struct("=idq")
 _READY_FRAME = frames.READY_FRAME
 NPROC_SLACK = 64  # Settings.nproc_slack when the host gives none
+# Threads a Python program may start whatever its job's `processes` (contest programs run their
+# recursion in a thread with a big stack: threading.stack_size(2**27); Thread(target=main)).
+PYTHON_THREADS = 8
 EXEC_FAILED = 127  # roles B and X: the command could not be started (a shell's "not found")
 _PR_SET_DUMPABLE = 4
 
@@ -147,16 +150,19 @@ def _child(role, fds, settings):
         if role == b"T":  # the job's disk: a test may write the files it hands the program
             _set_limits(limits, payload["phases"], 16, limits["disk_mb"], 0, settings.nproc_slack)
             tester.main(sources, 3, 4, 5, 6)
+        processes = int(limits.get("processes", 0))
         _set_limits(
             limits,
             payload["phases"],
             max(int(limits["files"]), 8),
             limits["disk_mb"],
-            limits.get("processes", 0),
+            processes + PYTHON_THREADS,
             settings.nproc_slack,
         )
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
+        if processes == 0:  # threads, never a process (as for C's runs: builds.request)
+            seccomp.ThreadsOnly().install()
         os.write(4, _READY_FRAME)  # pre-encoded: json here would cost copy-on-write faults
     except BaseException as exc:
         try:

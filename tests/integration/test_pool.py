@@ -458,3 +458,18 @@ def test_a_frozen_sandbox_is_not_the_programs_wall_clock():
         result = pool.run(job)
         thread.join()
         assert result.verdict is Verdict.PASSED, result
+
+
+def test_a_python_program_may_run_its_work_in_a_few_threads(run):
+    # The contest idiom: recursion in a thread with a big stack; and a small thread pool.
+    contest = (
+        "import sys, threading\ndef main():\n    n = int(sys.stdin.readline())\n"
+        "    sys.setrecursionlimit(1 << 20)\n    def depth(k):\n        return 0 if k == 0 else 1 + depth(k - 1)\n"
+        "    print(depth(n))\nthreading.stack_size(1 << 27)\nt = threading.Thread(target=main)\nt.start()\nt.join()\n"
+    )
+    assert run(contest, [{"stdin": "50000\n", "expected_stdout": "50000\n"}]).verdict is P
+    pooled = (
+        "from concurrent.futures import ThreadPoolExecutor\ndef double(xs):\n"
+        "    with ThreadPoolExecutor(4) as ex:\n        return list(ex.map(lambda x: 2 * x, xs))\n"
+    )
+    assert run(pooled, ["assert double([1, 2, 3]) == [2, 4, 6]"]).verdict is P

@@ -116,17 +116,29 @@ def bomb():
     host.check()
 
 
-def test_thread_refused_and_the_program_can_tell(pool, host):
+def test_threads_are_capped_never_processes_and_the_program_can_tell(pool, host):
+    # A Python program may start a few threads (a contest program's big-stack worker thread),
+    # up to the cap, past which it is refused as Python reports it; a process never.
     program = r"""
-import threading
-def try_thread():
+import os, threading, time
+def threads():
+    threading.stack_size(1 << 18)  # the cap, not the job's memory, is what stops it
+    n = 0
     try:
-        threading.Thread(target=lambda: None).start()
+        while n < 10000:
+            threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+            n += 1
     except RuntimeError:
+        return n
+def fork():
+    try:
+        if os.fork() == 0:
+            os._exit(0)
+    except OSError:
         return "refused"
-    return "started"
+    return "forked"
 """
-    result = run_bomb(pool, program, ["assert try_thread() == 'refused'"])
+    result = run_bomb(pool, program, ["assert threads() >= 8", "assert threads() < 1000", "assert fork() == 'refused'"])
     assert result.verdict is Verdict.PASSED, show(result)
     host.check()
 
