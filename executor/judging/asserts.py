@@ -38,12 +38,13 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import islice
 from types import BuiltinFunctionType
-from typing import Any
+from typing import Any, cast
 
 from ..sandbox import trusted
 from ..sandbox.codec import (
     MAX_DEPTH,
     MAX_ENCODED_NODES,
+    Constructed,
     DecodeError,
     Opaque,
     OpaqueCompared,
@@ -348,6 +349,19 @@ class _Probe(ast.expr):
         self.index = index
 
 
+class _Construct(ast.expr):
+    """`Point(1, 2)` in a test, a program class called with the test's own values: evaluated
+    here as a codec.Constructed, never in the program's process (see codec.Record)."""
+
+    _fields = ("args",)
+
+    def __init__(self, name: str = "", args: list[ast.expr] | None = None, keywords: Any = ()) -> None:
+        super().__init__()
+        self.name = name
+        self.args = args or []
+        self.keywords = list(keywords)  # [(name, node)]
+
+
 class NotJudgeable(Exception):
     """A comparison of a program's value with a value of the test's own larger than the sandbox
     carries back (codec.MAX_ENCODED_NODES): no program's answer could be told right from wrong.
@@ -498,6 +512,36 @@ class _Planner(ast.NodeTransformer):
             kw.value = self.seal(kw.value)
         return node
 
+    def literal_construct(self, node: ast.AST) -> bool:
+        """`Point(1, 2)`: a CapWords program name called with the test's own values only."""
+        return (
+            isinstance(node, ast.Call)
+            and _constructed(node, self.own)
+            and not _has_local_scope(node)
+            and not any(isinstance(a, ast.Starred) or self.program_dependent(a) for a in node.args)
+            and all(k.arg is not None and not self.program_dependent(k.value) for k in node.keywords)
+        )
+
+    def holds_program_value(self, node: ast.expr) -> bool:
+        """Does `node` hold a program value other than through literal_construct calls?"""
+        if self.literal_construct(node):
+            return False
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return any(self.holds_program_value(e) for e in node.elts)
+        return self.program_dependent(node)
+
+    def plan_expected(self, node: ast.expr) -> ast.expr:
+        """Plan an expected side: its literal_construct calls become _Construct (in displays too)."""
+        if self.literal_construct(node):
+            call = cast(ast.Call, node)
+            name = cast(ast.Name, call.func).id
+            kwargs = [(str(k.arg), self.plan(k.value)) for k in call.keywords]
+            return ast.copy_location(_Construct(name, [self.plan(a) for a in call.args], kwargs), node)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            node.elts = [self.plan_expected(e) for e in node.elts]
+            return node
+        return self.plan(node)
+
     def fold(self, node: ast.expr) -> Any:
         """The value of a part of a probe that uses no program name, computed here as the
         plan's other test-only parts are (bounded: Unsupported past a job's budget)."""
@@ -527,7 +571,10 @@ class _Planner(ast.NodeTransformer):
             if isinstance(node.value, ast.Name) and self.trusted(node.value.id) and node.value.id not in names.MODULES:
                 raise Unsupported("attribute of a built-in")
             if self.program_dependent(node.value):
-                # node.val, f(x).attr: the child reads it, with whatever the program defined.
+                # node.val, f(x).attr: the child reads it, with whatever the program defined -
+                # not `(f(x) == [1, 2]).shape`, where the test's literal would go along.
+                if not self.program_rooted(node.value) and self.literal_inside(node.value):
+                    raise Unsupported("an attribute of an expression holding the test's values")
                 return self.probe(node) if not _has_local_scope(node) else _refuse(node)
             if node.attr.startswith("_"):
                 raise Unsupported("private attribute")
@@ -547,6 +594,14 @@ class _Planner(ast.NodeTransformer):
             # cross (a sieve of a million) or one the codec does not carry (an ndarray) is
             # judged by its item - which the program chooses no more than its whole value.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)
+        if isinstance(node, ast.Compare):
+            # `midpoint(a, b) == Point(1, 2)`: a program class called with the test's values,
+            # beside an operand that holds the program's value, is the expected side (_Construct).
+            operands = [node.left, *node.comparators]
+            holds = [self.holds_program_value(o) for o in operands]
+            planned = [self.plan(o) if h or not any(holds) else self.plan_expected(o) for o, h in zip(operands, holds)]
+            node.left, node.comparators = planned[0], planned[1:]
+            return node
         if isinstance(node, (ast.BoolOp, ast.IfExp)) and self.program_dependent(node):
             # Probes are computed up front: `a or f()` would call f() when Python does not.
             raise Unsupported("short-circuit over program values")
@@ -575,16 +630,17 @@ class _Planner(ast.NodeTransformer):
             and self.program_dependent(node.args[1])
         ):
             return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in names.VALUE_METHOD_NAMES
-            and _made_by_class(func.value, self.own)
+        if isinstance(func, ast.Attribute) and (
+            (func.attr in names.VALUE_METHOD_NAMES and _constructed(func.value, self.own))
+            or (func.attr not in names.VALUE_METHOD_NAMES and self.fluent(func.value))
         ):
-            # `ReverseWords(s).startswith('b')`, `Builder().add(1).add(2)`: the class's own API
-            # if the CapWords name is a class and the receiver its instance, else a built-in
-            # value's method, judged on the value. Only the test process can tell which before
-            # the method's arguments reach the program (a probe's values are its to read).
-            raise Unsupported("a built-in value's method on what a CapWords callee made")
+            # `ReverseWords(s).startswith('b')`: the class's own API if the CapWords name is a
+            # class, else a built-in value's method, judged on the value; `Builder().add(1).
+            # add(2).build()`: the class's API all along if `add` returns a Builder. Only the
+            # test process can tell which before the method's arguments reach the program (a
+            # probe's values are its to read). A built-in value's method on what a further call
+            # returned (`Solution().solve(s).isdigit()`) is judged on the value, here.
+            raise Unsupported("a built-in value's method name on what a CapWords callee made")
         if self.program_dependent(func) and not self.value_method(func):
             # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)
@@ -666,9 +722,17 @@ class _Planner(ast.NodeTransformer):
         if not isinstance(func, ast.Attribute) or func.attr.startswith("_"):
             return False
         if not self.program_rooted(func.value):
-            # A name no built-in value has (`(a * b).to_list()`): the program's object's, in the child.
-            return func.attr in names.VALUE_METHOD_NAMES or not self.program_dependent(func.value)
+            return True
         return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value, self.own)
+
+    def fluent(self, node: ast.expr) -> bool:
+        """Is `node` a chain from a CapWords call with a built-in value's method name in it
+        (`Builder().add(1)`, `Stack().push(1).push(2)`)?"""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in names.VALUE_METHOD_NAMES and _made_by_class(node.func.value, self.own):
+                return True
+            node = node.func.value
+        return False
 
     def program_rooted(self, node: ast.expr) -> bool:
         """Is `node` a program object or something reached from one (f(x), obj.attr, f(x)[0])?"""
@@ -727,8 +791,7 @@ def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
 # probe built with them stays as written; see _Planner.seal).
 _KEEPING_CALLS = frozenset(
     {"list", "tuple", "set", "frozenset", "sorted", "reversed", "str", "repr", "int", "float", "complex"}
-    | {"bool", "bytes", "bytearray", "range", "dict", "Fraction", "Decimal", "Counter", "OrderedDict", "deque"}
-    | {"date", "datetime", "time", "timedelta", "array"}  # datetime.date(...), np.array(...)
+    | {"bytes", "bytearray", "range", "Decimal", "Counter", "date", "datetime", "time", "array"}
 )
 
 
@@ -743,6 +806,9 @@ def _keeps_constants(node: ast.AST) -> bool:
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return all(_keeps_constants(e) for e in node.elts)
     if isinstance(node, ast.Dict):
+        constants = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        if len(constants) != len(set(map(repr, constants))):
+            return False  # {'a': 1, 'a': 2}: the last of a key wins
         return all(k is None or _keeps_constants(k) for k in node.keys) and all(map(_keeps_constants, node.values))
     if isinstance(node, ast.Starred):
         return _keeps_constants(node.value)
@@ -1297,6 +1363,10 @@ class _Evaluator:
 
     def do__Value(self, node: _Value) -> Any:
         return node.value
+
+    def do__Construct(self, node: _Construct) -> Any:
+        args = [self.eval(a) for a in node.args]
+        return Constructed(node.name, args, {k: self.eval(v) for k, v in node.keywords})
 
     def do_Constant(self, node: ast.Constant) -> Any:
         value = node.value

@@ -221,8 +221,42 @@ def bind_numpy():
     _np_item = generic.item
 
 
-def encode(value, max_nodes=MAX_ENCODED_NODES):
-    """Encode `value` into JSON-able data, never running the program's code."""
+_type_dict = _type.__dict__["__dict__"].__get__  # a class's own namespace, read by type's getter
+_type_mro = _type.__dict__["__mro__"].__get__
+_getset = _type(_type.__dict__["__dict__"])
+_object_eq = object.__eq__
+
+
+def _record_fields(t, v):
+    """The (name, value) pairs a Record of `v` holds, or None: `v`'s class (or a base other
+    than object) defines `__eq__`, and `v` keeps its attributes in a plain instance dict (the
+    built-in one, not a property of the program's). A dataclass's fields, in their order, as
+    its instance holds them; another class's attributes in the order it set them. Read through
+    type's own getters and the dict's: no code of the program's runs."""
+    mro = _type_mro(t)
+    eq = dict_slot = fields = None
+    for k in mro:
+        ns = _type_dict(k)
+        if eq is None and "__eq__" in ns:
+            eq = ns["__eq__"]
+        if dict_slot is None and "__dict__" in ns:
+            dict_slot = ns["__dict__"]
+        if fields is None and "__dataclass_fields__" in ns:
+            fields = ns["__dataclass_fields__"]
+    if eq is None or eq is _object_eq or _type(dict_slot) is not _getset:
+        return None
+    held = dict_slot.__get__(v)
+    if _type(held) is not dict:
+        return None
+    if _type(fields) is dict:
+        return [(k, held[k]) for k in _list(fields) if _type(k) is str and k in held]
+    return [(k, x) for k, x in _dict_items(held) if _type(k) is str]
+
+
+def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
+    """Encode `value` into JSON-able data, never running the program's code. `records`: an
+    instance of a program class that defines `__eq__` (a dataclass's included) crosses as a
+    Record of its attributes (a probe's value: see Record)."""
     budget = [max_nodes]
 
     def enc(v, depth):
@@ -329,6 +363,9 @@ def encode(value, max_nodes=MAX_ENCODED_NODES):
             return {"R": [name, {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}]}
         if _is_sub(t, set):
             return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
+        fields = _record_fields(t, v) if records else None
+        if fields is not None:
+            return {"OB": [name, [[k, enc(x, depth + 2)] for k, x in fields]]}  # 4 JSON levels: 2 here
         return {"X": name}
 
     def _collection(t, v, depth):
@@ -424,6 +461,91 @@ class TruthyOpaque(Opaque):
 
     def __bool__(self):
         return True
+
+
+MAX_RECORD_FIELDS = 256
+
+
+class Record:
+    """An instance of a program's class that defines `__eq__` (a dataclass, a `Point` with its
+    own `__eq__`), as a probe's value: its class's name and its attributes. It equals a Record
+    of the same class name and attributes, and what a test writes as that class's constructor
+    call with its own values (Constructed: `f(x) == Point(1, 2)`), when those values are the
+    attributes in order (positional, then by keyword) - never anything else. The test's side
+    never runs in the program's process, so a program cannot shape its value to it."""
+
+    __slots__ = ("fields", "type_name")
+
+    def __init__(self, type_name, fields):
+        self.type_name = type_name
+        self.fields = fields  # ((name, value), ...)
+
+    def __eq__(self, other):
+        if type(other) is Record:
+            return self.type_name == other.type_name and self.fields == other.fields
+        if type(other) is Constructed:
+            return other.matches(self)
+        # Anything else, as an opaque value: `f(x) != 3` is not passed by any object whatever.
+        raise OpaqueCompared("%r cannot be compared with %s on the trusted side" % (self, type(other).__name__))
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash((self.type_name, self.fields))
+
+    def __bool__(self):
+        raise OpaqueCompared("%r: the truth of a program's object is not judged on the trusted side" % (self,))
+
+    def __repr__(self):
+        return "%s(%s)" % (self.type_name, ", ".join("%s=%r" % f for f in self.fields))
+
+
+class Constructed:
+    """A test's call of a program's class with values of its own, `Point(1, 2)`, on the
+    trusted side: it equals a Record of that class whose attributes are those values (see
+    Record), or the same call."""
+
+    __slots__ = ("args", "kwargs", "type_name")
+
+    def __init__(self, type_name, args, kwargs):
+        self.type_name = type_name
+        self.args = tuple(args)
+        self.kwargs = tuple(sorted(kwargs.items()))
+
+    def matches(self, record):
+        if record.type_name != self.type_name or len(self.args) + len(self.kwargs) != len(record.fields):
+            return False
+        held = dict(record.fields)
+        named = [k for k, _ in record.fields]
+        wanted = dict(zip(named, self.args))
+        for k, x in self.kwargs:
+            if k in wanted or k not in held:
+                return False
+            wanted[k] = x
+        return all(held[k] == x for k, x in wanted.items())
+
+    def __eq__(self, other):
+        if type(other) is Record:
+            return self.matches(other)
+        if type(other) is Constructed:
+            return (self.type_name, self.args, self.kwargs) == (other.type_name, other.args, other.kwargs)
+        if isinstance(other, Opaque):
+            return other == self  # raises
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # a Record's hash holds names this does not know
+
+    def __bool__(self):
+        raise OpaqueCompared("the truth of %r is not judged on the trusted side" % (self,))
+
+    def __repr__(self):
+        parts = [repr(a) for a in self.args] + ["%s=%r" % kv for kv in self.kwargs]
+        return "%s(%s)" % (self.type_name, ", ".join(parts))
 
 
 _REDUCED = {}
@@ -698,6 +820,18 @@ def _decode(data, depth, state):
             if depth <= MAX_DEPTH and type(body) is list and all_scalars(body):
                 return tuple(body)
             return tuple(_decode(x, depth + 1, state) for x in body)
+        if tag == "OB":
+            name, pairs = body
+            if type(name) is not str or type(pairs) is not list:
+                raise DecodeError("malformed record")
+            if len(pairs) > MAX_RECORD_FIELDS:
+                return Opaque(name + " (too many attributes to judge)")
+            fields = []
+            for pair in pairs:
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                    raise DecodeError("malformed record")
+                fields.append((pair[0], _decode(pair[1], depth + 2, state)))
+            return Record(name, tuple(fields))
         if tag == "R":
             _name, inner = body
             value = _decode(inner, depth + 1, state)

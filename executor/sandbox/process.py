@@ -33,8 +33,9 @@ MAX_ANSWER_BYTES = 64 << 20  # all result frames of one job together (the host t
 # of 200,000 references to one empty dict are 36 MB of JSON but 4 million dicts, which took
 # the zygote past its address space (infra_error) and the host several seconds to read.
 MAX_ANSWER_NODES = 1 << 20
-# The codec nests to MAX_DEPTH; a dict level is three in JSON ({"D": [[k, v]]}). Deeper is forged.
-MAX_VALUE_DEPTH = 3 * codec.MAX_DEPTH + 20
+# The codec nests to MAX_DEPTH; a level is at most four in JSON ({"DD": [factory, [[k, v]]]}).
+# Deeper is forged.
+MAX_VALUE_DEPTH = 4 * codec.MAX_DEPTH + 20
 MAX_SCRATCH_FILES = 20_000  # inodes in the scratch: empty files cost no blocks
 PART_FORWARD_S = 0.001  # at most this often a running phase's values go to the host
 MAX_FRAME = 16 << 20

@@ -77,6 +77,8 @@ _Endpoint, _ALL_OPS = rpc.Endpoint, rpc.ALL_OPS
 _copies, _id = rpc.COPIES, id
 _singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
 _encode, _decode = codec.encode, codec.decode
+_MAX_NODES = codec.MAX_ENCODED_NODES
+_module_type = type(sys)
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
@@ -246,7 +248,7 @@ def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
             send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
             sent[0] = _len(values)
             last = _monotonic()
-        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED)))
+        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED), _MAX_NODES, True))
     return values[sent[0] :]
 
 
@@ -286,7 +288,12 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     # Loaded as a module, as AceCoder's and HumanEval's evaluators exec it: its main block (a
     # demo reading input(), unittest.main()) is not run before the tests. Stdin/stdout and raw
     # runs (run_stdio, capture.py) run it as __main__, a script.
-    ns = {"__name__": PROGRAM_MODULE, "__builtins__": builtins}
+    # A real module under that name in sys.modules: dataclasses (string annotations), pickle
+    # and `sys.modules[__name__]` look the program's module up by its name.
+    module = _module_type(PROGRAM_MODULE)
+    ns = module.__dict__
+    ns["__builtins__"] = builtins
+    sys.modules[PROGRAM_MODULE] = module
     nonce = read_nonce(ctl_fd)
     code, error = program
     if error is not None:

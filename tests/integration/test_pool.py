@@ -50,6 +50,13 @@ def test_a_programs_main_block_runs_only_as_a_script(run):
     # The test's own text still runs as __main__; stdin/stdout runs the program as a script.
     assert run(ADD, ["if __name__ == '__main__':\n    assert add(1, 2) == 3\nelse:\n    assert False"]).verdict is P
     assert run(demo, [{"stdin": "4\n", "expected_stdout": "5\n"}]).verdict is P
+    # The module is a real one, found under its name (dataclasses with string annotations).
+    typed = (
+        "from __future__ import annotations\nimport sys\nfrom dataclasses import dataclass, field\n"
+        "@dataclass\nclass Item:\n    name: str\n    tags: list[str] = field(default_factory=list)\n"
+        "def f(x):\n    return sys.modules[__name__].Item(x).name\n"
+    )
+    assert run(typed, ["assert f('a') == 'a'", {"call": "f", "args": ["b"], "expected": "b"}]).verdict is P
 
 
 def test_each_test_gets_its_own_cpu_limit(run):

@@ -90,6 +90,91 @@ def test_a_capwords_function_is_not_a_class_api(pool, host, kind):
     host.check()
 
 
+# Objects whose comparison answers with an object that answers every method: the comparison
+# with the test's value is the test's side, never computed by the program (numpy-style asserts).
+ANSWERING_EQ = """
+class Yes:
+    def __init__(self, other=None):
+        self.other = other
+    def all(self, *a, **k):
+        return True
+    def any(self, *a, **k):
+        return False
+    def sum(self, *a, **k):
+        return len(self.other)
+    def tolist(self):
+        return [True] * len(self.other)
+    shape = (3,)
+class Anything:
+    def __eq__(self, o):
+        return Yes(o)
+    def __ne__(self, o):
+        return Yes(o)
+    __hash__ = object.__hash__
+def f(x):
+    return Anything()
+class Solution:
+    def solve(self, x):
+        return self
+    def isdigit(self):
+        return True
+    def startswith(self, *a):
+        return True
+"""
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert (f([3, 1, 2]) == [1, 2, 3]).all()",
+        "assert not (f([3, 1, 2]) != [1, 2, 3]).any()",
+        "assert (f([3, 1, 2]) == [1, 2, 3]).sum() == 3",
+        "assert (f([3, 1, 2]) == [1, 2, 3]).tolist() == [True, True, True]",
+        "assert (f([3, 1, 2]) == [1, 2, 3]).shape == (3,)",
+        "def check(candidate):\n    assert (candidate([3, 1, 2]) == [1, 2, 3]).all()\ncheck(f)",
+        # What a further call of a class's API returns is a value: its built-in methods are genuine.
+        "assert Solution().solve('abc').isdigit()",
+        "assert Solution().solve('abc').startswith('zz')",
+    ],
+)
+def test_a_comparison_with_the_tests_value_is_never_the_programs_to_answer(pool, host, test):
+    assert_no_reward(pool.run(make_job(ANSWERING_EQ, [test])))
+    host.check()
+
+
+WRONG_POINTS = {
+    "a wrong dataclass value": (
+        "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\n"
+        "def midpoint(a, b):\n    return Point(a.x, b.y)\n"
+    ),
+    "__eq__ always true, arguments dropped": (
+        "class Point:\n    def __init__(self, *a, **k):\n        pass\n    def __eq__(self, o):\n        return True\n"
+        "def midpoint(a, b):\n    return Point()\n"
+    ),
+    "attributes answered by __getattr__": (
+        "class Point:\n    def __init__(self, *a):\n        self.args = a\n    def __eq__(self, o):\n        return True\n"
+        "    def __getattr__(self, name):\n        return 1\ndef midpoint(a, b):\n    return Point(9, 9)\n"
+    ),
+    "a dict property": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n    def __eq__(self, o):\n        return True\n"
+        "    __dict__ = property(lambda self: {'x': 1, 'y': 2})\ndef midpoint(a, b):\n    return Point(7, 7)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_POINTS))
+def test_a_program_class_on_the_expected_side_is_the_tests_values(pool, host, kind):
+    # `Point(1, 2)` beside the program's value is built here from the test's values: the
+    # program's object must hold them, whatever its class's __eq__ or __init__ would say.
+    tests = [
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+        "assert [midpoint(Point(0, 0), Point(2, 4))] == [Point(x=1, y=2)]",
+        "assert not (midpoint(Point(0, 0), Point(2, 4)) != Point(1, 2))",
+    ]
+    assert_no_reward(pool.run(make_job(WRONG_POINTS[kind], tests)))
+    host.check()
+
+
 def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, host):
     program = (
         "class S(str):\n    def startswith(self, *a, **k):\n        return True\n"
@@ -276,6 +361,24 @@ RIGHT = {
         "    def __add__(self, o):\n        return Frac(self.n * o.d + o.n * self.d, self.d * o.d)\n"
         "    def __str__(self):\n        return f'{self.n}/{self.d}'\n    def parts(self):\n        return [self.n, self.d]\n",
         "assert str(Frac(1, 2) + Frac(1, 3)) == '5/6'\nassert (Frac(1, 2) + Frac(1, 3)).parts() == [5, 6]",
+    ),
+    "dataclass results": (
+        "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass Point:\n    x: int\n    y: int\n"
+        "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)\n"
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(x=1, y=2)\n"
+        "assert [midpoint(Point(0, 0), Point(2, 2))] == [Point(1, 1)]\n"
+        "assert midpoint(Point(0, 0), Point(2, 4)) in (Point(0, 0), Point(1, 2))",
+    ),
+    "a class with its own __eq__": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+    ),
+    "a CapWords function": (
+        "def Strongest_Extension(name, exts):\n    return name + '.' + max(exts, key=len)\n",
+        "assert Strongest_Extension('K', ['Ta', 'TAR']) == 'K.TAR'",
     ),
     "large list": ("def f():\n    return [0] * 150000\n", "assert f() == [0] * 150000"),
     "large set": ("def f():\n    return set(range(6000))\n", "assert f() == set(range(6000))"),

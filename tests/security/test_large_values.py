@@ -159,3 +159,18 @@ def test_a_set_of_a_hundred_thousand_items_is_judged(solo_pool):
     assert right.verdict is Verdict.PASSED, show(right)
     wrong = solo_pool.run(make_job(program, ["assert unique(list(range(100000))) == set(range(1, 100001))"]))
     assert wrong.verdict is Verdict.FAILED, show(wrong)
+
+
+def test_a_trie_of_defaultdicts_as_deep_as_a_test_can_write_is_judged(solo_pool):
+    # A defaultdict level is four on the wire ({"DD": [factory, [[k, v]]]}).
+    program = (
+        "from collections import defaultdict\ndef make_trie(words):\n    T = lambda: defaultdict(T)\n"
+        "    root = T()\n    for w in words:\n        node = root\n        for ch in w:\n            node = node[ch]\n"
+        "    return root\n"
+    )
+    literal = "{}"
+    for _ in range(180):
+        literal = "{'a': " + literal + "}"
+    call = {"call": "make_trie", "args": [["a" * 180]], "expected": eval(literal)}
+    result = solo_pool.run(make_job(program, [call]))
+    assert result.verdict is Verdict.PASSED, show(result)

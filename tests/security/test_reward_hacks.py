@@ -913,6 +913,7 @@ CASE_TABLES = [
     "for c in [[[1], 2], [[3], 9]]:\n    assert f(c[len(c) - 2]) == c[-1]",
     "for c in [{'in': [1], 'out': 2}, {'in': [3], 'out': 9}]:\n    assert f(list(c.values())[0]) == c['out']",
     "def check(candidate):\n    for c in [{'in': [1], 'out': 2}]:\n        assert candidate(c.get('in')) == c['out']\ncheck(f)",
+    "for c in [([1], 2), ([3], 9)]:\n    assert f([bool(c)]) == c[1]",
 ]
 
 
