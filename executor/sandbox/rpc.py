@@ -260,6 +260,38 @@ class Remote:
         return "<%s from the other process>" % self._t
 
 
+PRINTS_MAX = 1 << 20  # characters of a call's prints a test that captures them receives
+
+
+class _Prints:
+    """sys.stdout of the program's process during a call whose caller captures prints: text
+    kept up to PRINTS_MAX characters (a flood is cut there, as a pipe's limit would cut it)."""
+
+    encoding = "utf-8"
+
+    def __init__(self):
+        self.parts = []
+        self.size = 0
+
+    def write(self, text):
+        if type(text) is not str:
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        room = PRINTS_MAX - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(len(text), room)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+
 class CallableRemote(Remote):
     """A Remote of a callable object (a function, a class, a bound method): only these can be
     called, so `callable(x)` tells the truth about the program's object."""
@@ -292,6 +324,7 @@ class Endpoint:
         self._stand_ins = {}  # the other side's exception classes, as local classes
         self._remotes = {}  # handle -> the one Remote for it
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
+        self.stdout = sys.stdout  # this side's own, before any test redirected it
 
     # -- values across ---------------------------------------------------------------
 
@@ -358,14 +391,15 @@ class Endpoint:
         return self.deref(self._exchange(req).get("ok"))
 
     def call(self, remote, args, kwargs):
-        reply = self._exchange(
-            {
-                "op": "call",
-                "h": remote._h,
-                "a": [self.ref(a) for a in args],
-                "k": {k: self.ref(v) for k, v in kwargs.items()},
-            }
-        )
+        request = {
+            "op": "call",
+            "h": remote._h,
+            "a": [self.ref(a) for a in args],
+            "k": {k: self.ref(v) for k, v in kwargs.items()},
+        }
+        if self.ops is TEST_OPS and sys.stdout is not self.stdout:
+            request["o"] = True  # the test captures prints: the callee's come back with the reply
+        reply = self._exchange(request)
         changed = reply.get("c", [])
         if type(changed) is not list:
             raise TypeError("malformed reply from the other process")
@@ -388,6 +422,12 @@ class Endpoint:
             if "op" in msg:
                 self.answer(msg)
                 continue
+            out = msg.get("out")
+            if type(out) is str and out:
+                try:
+                    sys.stdout.write(out)  # where the test's prints go now (see answer)
+                except Exception:
+                    pass
             if "err" in msg:
                 raise self.exception(msg["err"])
             return msg
@@ -401,10 +441,21 @@ class Endpoint:
             self.answer(msg)
 
     def answer(self, msg):
+        prints = saved = None
+        if msg.get("op") == "call" and msg.get("o") is True and self.ops is not TEST_OPS:
+            # The test redirected its stdout (redirect_stdout, a patched sys.stdout): what the
+            # program prints during the call goes back with the reply, to be written there.
+            prints, saved = _Prints(), sys.stdout
+            sys.stdout = prints
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
             reply = {"err": [_base_name(exc), _message(exc), _lineage(type(exc))]}
+        finally:
+            if prints is not None:
+                sys.stdout = saved
+        if prints is not None and prints.parts:
+            reply["out"] = "".join(prints.parts)
         frames.write_frame(self.wfd, reply)
 
     def _handle(self, msg):

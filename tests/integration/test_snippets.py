@@ -401,3 +401,26 @@ def test_a_test_class_cannot_subclass_a_program_class_and_says_why(run):
     animal = "class Animal:\n    def __init__(self, name):\n        self.name = name\n    def speak(self):\n        return '...'\n"
     r = run(animal, ["class Cat(Animal):\n    pass\nassert Cat('Tom').speak() == '...'"])
     assert verdicts(r) == [RE] and "cannot be subclassed" in r.tests[0].message, r
+
+
+def test_a_test_that_captures_stdout_sees_what_the_program_prints(run):
+    # redirect_stdout, a patched sys.stdout: the program prints in its own process, and what a
+    # call printed comes back to be written where the test's stdout points now.
+    program = (
+        "def pattern(n):\n    for i in range(1, n + 1):\n        print('*' * i)\n"
+        "def greet(name):\n    print(f'Hello, {name}!')\n    return 1\n"
+        "def boom():\n    print('before')\n    raise ValueError('x')\n"
+    )
+    tests = [
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    pattern(3)\n"
+        "assert buf.getvalue() == '*\\n**\\n***\\n'",
+        "import io, sys\nold = sys.stdout\nsys.stdout = io.StringIO()\ngreet('Bob')\nout = sys.stdout.getvalue()\n"
+        "sys.stdout = old\nassert out == 'Hello, Bob!\\n'",
+        "from unittest.mock import patch\nimport io\nwith patch('sys.stdout', new_callable=io.StringIO) as fake:\n"
+        "    greet('Z')\nassert fake.getvalue() == 'Hello, Z!\\n'",
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    try:\n        boom()\n"
+        "    except ValueError:\n        pass\nassert buf.getvalue() == 'before\\n'",
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    pattern(2)\n"
+        "assert buf.getvalue() == '*\\n'",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P, P, F]
