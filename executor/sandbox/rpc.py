@@ -13,6 +13,7 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "bool" | "iter" | "next", "h": id} | {"op": "setattr", "h": id, "n": name, "v": ref}
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
            | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
+           | {"op": "sync", "n": name, "v": ref}   (the program's process: a global the test changed)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
@@ -82,6 +83,7 @@ ALL_OPS = frozenset(
         "iter",
         "next",
         "module",
+        "sync",
     }
 )
 # The test process answers for what the test handed over, and "attr" only through
@@ -324,6 +326,7 @@ class Endpoint:
         self._stand_ins = {}  # the other side's exception classes, as local classes
         self._remotes = {}  # handle -> the one Remote for it
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
+        self.before_call = None  # called before each (tester: the globals the test changed, across)
         self.stdout = sys.stdout  # this side's own, before any test redirected it
 
     # -- values across ---------------------------------------------------------------
@@ -399,6 +402,8 @@ class Endpoint:
         }
         if self.ops is TEST_OPS and sys.stdout is not self.stdout:
             request["o"] = True  # the test captures prints: the callee's come back with the reply
+        if self.before_call is not None:
+            self.before_call()
         reply = self._exchange(request)
         changed = reply.get("c", [])
         if type(changed) is not list:
@@ -479,6 +484,12 @@ class Endpoint:
                 "ok": {"v": None},
                 "names": {k: self.ref(v) for k, v in list(chosen) if type(k) is str and not k.startswith("__")},
             }
+        if op == "sync":  # the test changed a program global it read as a value: the program's too
+            name, value = msg.get("n"), self.deref(msg.get("v"))
+            held = self.namespace.get(name) if type(name) is str and not name.startswith("__") else None
+            if held is not None and type(held) is type(value) and type(held) in _IN_PLACE:
+                _apply_in_place(held, value)  # in place: every alias of it in the program sees it
+            return {"ok": {"v": None}}
         if op == "module":  # the module the program's own code uses (`from random import randint`)
             name = msg.get("n")
             return {"ok": self.ref(sys.modules.get(name) if type(name) is str else None)}

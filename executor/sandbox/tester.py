@@ -20,11 +20,12 @@ values, under StrictAsserts. Standard library only.
 
 import ast
 import builtins
+import collections
 import os
 import sys
 import types
 
-from . import frames, rpc, runner, trusted
+from . import codec, frames, rpc, runner, trusted
 from .statuses import ERROR, OK
 
 PROGRAM_GONE = "the program ended during this test"
@@ -127,22 +128,41 @@ def _genuine_for(name, value):
     return namesake if namesake is not None and type(namesake).__name__ == value._t else None
 
 
-def _refresher(program, ns, placed):
-    """What to run after each call into the program: the program's globals the snippet reads
-    that crossed as plain values (`placed`: name -> the copy put in `ns`) read again, as the
-    test appended to the program would see them after the call changed them (`inc()` then
-    `assert cnt == 1`). Names the test rebound meanwhile stay the test's. None when the
-    snippet reads none (the usual case: it calls the program's functions)."""
-    placed = {k: v for k, v in placed.items() if not isinstance(v, rpc.Remote) and not callable(v)}
-    if not placed:
-        return None
+# The program globals a test may change in place and see the program use (rpc's "sync"), and how
+# large one may be for its change to be looked for before each call.
+_CONTAINERS = (list, dict, set, bytearray, collections.deque)
+SYNC_NODES = 1 << 16
 
-    def refresh():
-        for k, v in program.names(only=sorted(placed)).items():
-            if k in placed and ns.get(k, placed) is placed[k]:
-                ns[k] = placed[k] = v
 
-    return refresh
+class _ProgramGlobals:
+    """The program's globals a snippet reads that crossed as plain values (`placed`: name ->
+    the copy put in `ns`), kept in step both ways around each call into the program: one the
+    test changed in place (`CONFIG['scale'] = 3`, `memo.clear()`) goes across first, changed in
+    place there too (`sync`); after the call each is read again, as the test appended to the
+    program would see it (`inc()` then `assert cnt == 1`). Names the test rebound stay the test's."""
+
+    def __init__(self, program, ns, placed):
+        self.program, self.ns = program, ns
+        self.placed = {k: v for k, v in placed.items() if not isinstance(v, rpc.Remote) and not callable(v)}
+        self.seen = {k: self._state(v) for k, v in self.placed.items()}
+
+    @staticmethod
+    def _state(value):
+        return codec.encode(value, SYNC_NODES) if isinstance(value, _CONTAINERS) else None
+
+    def before(self):
+        for k, v in self.placed.items():
+            if self.ns.get(k, self) is v and self.seen[k] is not None:
+                now = self._state(v)
+                if now != self.seen[k]:
+                    self.program.request({"op": "sync", "n": k, "v": self.program.ref(v)})
+                    self.seen[k] = now
+
+    def after(self):
+        for k, v in self.program.names(only=sorted(self.placed)).items():
+            if k in self.placed and self.ns.get(k, self) is self.placed[k]:
+                self.ns[k] = self.placed[k] = v
+                self.seen[k] = self._state(v)
 
 
 def _names(source):
@@ -250,12 +270,15 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
     ns.update({k: v for k, v in genuine.items() if k not in own and k not in mine})
     ns["__builtins__"] = dict(_PRISTINE_BUILTINS)
     before = dict(ns)
-    program.after_call = _refresher(program, ns, {k: ns[k] for k in used if k in theirs and ns.get(k, ns) is theirs[k]})
+    kept = _ProgramGlobals(program, ns, {k: ns[k] for k in used if k in theirs and ns.get(k, ns) is theirs[k]})
+    if kept.placed:  # the usual snippet reads none: it calls the program's functions
+        program.before_call, program.after_call = kept.before, kept.after
     try:
         status, out = runner.run_phase(lambda: exec(code, ns))
     finally:
-        program.after_call = None
-    own.update({k: v for k, v in ns.items() if before.get(k, before) is not v})
+        program.before_call = program.after_call = None
+    # The test's own names: those it bound (a program global read again after a call is not).
+    own.update({k: v for k, v in ns.items() if before.get(k, before) is not v and kept.placed.get(k, kept) is not v})
     if status == ERROR and out.startswith("PeerGone"):
         out = PROGRAM_GONE
     return status, out

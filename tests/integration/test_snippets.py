@@ -424,3 +424,19 @@ def test_a_test_that_captures_stdout_sees_what_the_program_prints(run):
         "assert buf.getvalue() == '*\\n'",
     ]
     assert verdicts(run(program, tests)) == [P, P, P, P, F]
+
+
+def test_a_program_global_the_test_changes_in_place_changes_for_the_program(run):
+    program = (
+        "CONFIG = {'scale': 1}\ndef scaled(x):\n    return x * CONFIG['scale']\n"
+        "memo = {0: 0, 1: 1}\ndef fib(n):\n    if n not in memo:\n        memo[n] = fib(n - 1) + fib(n - 2)\n"
+        "    return memo[n]\nitems = []\ndef count():\n    return len(items)\n"
+    )
+    tests = [
+        "CONFIG['scale'] = 3\nassert scaled(2) == 6",
+        "CONFIG.update(scale=5)\nassert scaled(2) == 10",  # the next test sees the program's state
+        "memo[5] = 100\nassert fib(5) == 100",
+        "items.append(1)\nitems.append(2)\nassert count() == 2",
+        "before = scaled(1)\nCONFIG['scale'] = 9\nassert before == 5 and scaled(1) == 9",
+    ]
+    assert verdicts(run(program, tests)) == [P] * 5
