@@ -294,6 +294,20 @@ class _Prints:
         return False
 
 
+class _TestInput:
+    """input() in the program's process while the test has it patched: the test's own input
+    (a MagicMock's return_value or side_effect, a lambda) answers, as str."""
+
+    def __init__(self, theirs):
+        self.theirs = theirs
+
+    def __call__(self, prompt=""):
+        answer = self.theirs(prompt) if prompt != "" else self.theirs()
+        if type(answer) is not str:
+            raise TypeError("the test's input() gave a %s, not a str" % type(answer).__name__)
+        return answer
+
+
 class CallableRemote(Remote):
     """A Remote of a callable object (a function, a class, a bound method): only these can be
     called, so `callable(x)` tells the truth about the program's object."""
@@ -328,6 +342,7 @@ class Endpoint:
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
         self.before_call = None  # called before each (tester: the globals the test changed, across)
         self.stdout = sys.stdout  # this side's own, before any test redirected it
+        self.input = builtins.input  # the same for input()
 
     # -- values across ---------------------------------------------------------------
 
@@ -402,6 +417,8 @@ class Endpoint:
         }
         if self.ops is TEST_OPS and sys.stdout is not self.stdout:
             request["o"] = True  # the test captures prints: the callee's come back with the reply
+        if self.ops is TEST_OPS and builtins.input is not self.input:
+            request["i"] = self.ref(builtins.input)  # the test patched input(): the callee's is it
         if self.before_call is not None:
             self.before_call()
         reply = self._exchange(request)
@@ -446,12 +463,16 @@ class Endpoint:
             self.answer(msg)
 
     def answer(self, msg):
-        prints = saved = None
-        if msg.get("op") == "call" and msg.get("o") is True and self.ops is not TEST_OPS:
-            # The test redirected its stdout (redirect_stdout, a patched sys.stdout): what the
-            # program prints during the call goes back with the reply, to be written there.
-            prints, saved = _Prints(), sys.stdout
-            sys.stdout = prints
+        prints = saved = saved_input = None
+        if msg.get("op") == "call" and self.ops is not TEST_OPS:
+            if msg.get("o") is True:
+                # The test redirected its stdout (redirect_stdout, a patched sys.stdout): what
+                # the program prints during the call goes back with the reply, to be written there.
+                prints, saved = _Prints(), sys.stdout
+                sys.stdout = prints
+            if "i" in msg:  # the test patched input(): the program's input() asks the test's
+                saved_input = builtins.input
+                builtins.input = _TestInput(self.deref(msg["i"]))
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
@@ -459,6 +480,8 @@ class Endpoint:
         finally:
             if prints is not None:
                 sys.stdout = saved
+            if saved_input is not None:
+                builtins.input = saved_input
         if prints is not None and prints.parts:
             reply["out"] = "".join(prints.parts)
         frames.write_frame(self.wfd, reply)

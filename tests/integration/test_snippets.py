@@ -440,3 +440,18 @@ def test_a_program_global_the_test_changes_in_place_changes_for_the_program(run)
         "before = scaled(1)\nCONFIG['scale'] = 9\nassert before == 5 and scaled(1) == 9",
     ]
     assert verdicts(run(program, tests)) == [P] * 5
+
+
+def test_a_test_that_patches_input_answers_the_programs_input(run):
+    program = (
+        "def ask():\n    return input().strip()[::-1]\n"
+        "def add():\n    a = int(input('a? '))\n    b = int(input('b? '))\n    return a + b\n"
+    )
+    tests = [
+        "from unittest.mock import patch\nwith patch('builtins.input', return_value='abc'):\n    assert ask() == 'cba'",
+        "from unittest.mock import patch\nwith patch('builtins.input', side_effect=['2', '3']):\n    assert add() == 5",
+        "import builtins\nold = builtins.input\nbuiltins.input = lambda *a: 'xy'\ntry:\n    assert ask() == 'yx'\n"
+        "finally:\n    builtins.input = old",
+        "from unittest.mock import patch\nwith patch('builtins.input', return_value='abc'):\n    assert ask() == 'abc'",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P, F]
