@@ -469,6 +469,7 @@ class _Planner(ast.NodeTransformer):
     def __init__(self, own: frozenset[str] = frozenset()) -> None:
         self.probes: list[str] = []
         self.own = own  # trusted names that are the program's in this assert (see _plan_one)
+        self.expecting = False  # planning an expected side (plan_expected)
 
     def trusted(self, name: str) -> bool:
         return names.is_trusted(name) and name not in self.own
@@ -513,34 +514,45 @@ class _Planner(ast.NodeTransformer):
         return node
 
     def literal_construct(self, node: ast.AST) -> bool:
-        """`Point(1, 2)`: a CapWords program name called with the test's own values only."""
-        return (
-            isinstance(node, ast.Call)
-            and _constructed(node, self.own)
-            and not _has_local_scope(node)
-            and not any(isinstance(a, ast.Starred) or self.program_dependent(a) for a in node.args)
-            and all(k.arg is not None and not self.program_dependent(k.value) for k in node.keywords)
-        )
+        """`Point(1, 2)`, `Point(*[1, 2])`, `ListNode(2, ListNode(1))`: a CapWords program name
+        called with the test's own values (or such calls) only."""
+        if not (isinstance(node, ast.Call) and _constructed(node, self.own) and not _has_local_scope(node)):
+            return False
+        spread = _spread(node)
+        if spread is None:
+            return False
+        args, keywords = spread
+        return all(self.literal_construct(a) or not self.program_dependent(a) for a in [*args, *keywords.values()])
 
     def holds_program_value(self, node: ast.expr) -> bool:
-        """Does `node` hold a program value other than through literal_construct calls?"""
-        if self.literal_construct(node):
-            return False
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return any(self.holds_program_value(e) for e in node.elts)
-        return self.program_dependent(node)
+        """Does `node` use a program name other than in literal_construct calls?"""
+        todo: list[ast.AST] = [node]
+        while todo:
+            n = todo.pop()
+            if self.literal_construct(n):
+                continue
+            if isinstance(n, ast.Name) and not self.trusted(n.id):
+                return True
+            todo.extend(ast.iter_child_nodes(n))
+        return False
 
     def plan_expected(self, node: ast.expr) -> ast.expr:
-        """Plan an expected side: its literal_construct calls become _Construct (in displays too)."""
-        if self.literal_construct(node):
-            call = cast(ast.Call, node)
-            name = cast(ast.Name, call.func).id
-            kwargs = [(str(k.arg), self.plan(k.value)) for k in call.keywords]
-            return ast.copy_location(_Construct(name, [self.plan(a) for a in call.args], kwargs), node)
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            node.elts = [self.plan_expected(e) for e in node.elts]
-            return node
-        return self.plan(node)
+        """Plan an expected side: its literal_construct calls become _Construct, built here
+        from the test's values (nested, in displays, under operators alike)."""
+        self.expecting, before = True, self.expecting
+        try:
+            return self.plan(node)
+        finally:
+            self.expecting = before
+
+    def construct(self, call: ast.Call) -> ast.expr:
+        args, keywords = cast(tuple[list[ast.expr], dict[str, ast.expr]], _spread(call))
+        built = _Construct(
+            cast(ast.Name, call.func).id,
+            [self.plan(a) for a in args],
+            [(k, self.plan(v)) for k, v in keywords.items()],
+        )
+        return ast.copy_location(built, call)
 
     def fold(self, node: ast.expr) -> Any:
         """The value of a part of a probe that uses no program name, computed here as the
@@ -641,6 +653,8 @@ class _Planner(ast.NodeTransformer):
             # probe's values are its to read). A built-in value's method on what a further call
             # returned (`Solution().solve(s).isdigit()`) is judged on the value, here.
             raise Unsupported("a built-in value's method name on what a CapWords callee made")
+        if self.expecting and self.literal_construct(node):
+            return self.construct(node)  # `Point(1, 2)` on an expected side (plan_expected)
         if self.program_dependent(func) and not self.value_method(func):
             # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)
@@ -856,6 +870,33 @@ def _as_literal(value: Any) -> ast.expr:
         raise Unsupported(f"a probe part valued {t.__name__}")
 
     return write(value)
+
+
+def _spread(call: ast.Call) -> tuple[list[ast.expr], dict[str, ast.expr]] | None:
+    """A call's arguments with `*[1, 2]` and `**{'y': 2}` displays spread out, or None where a
+    starred argument is not such a display."""
+    args: list[ast.expr] = []
+    for a in call.args:
+        if not isinstance(a, ast.Starred):
+            args.append(a)
+        elif isinstance(a.value, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in a.value.elts):
+            args.extend(a.value.elts)
+        else:
+            return None
+    keywords: dict[str, ast.expr] = {}
+    for k in call.keywords:
+        pairs: list[tuple[Any, ast.expr]]
+        if k.arg is not None:
+            pairs = [(k.arg, k.value)]
+        elif isinstance(k.value, ast.Dict) and all(isinstance(key, ast.Constant) for key in k.value.keys):
+            pairs = [(cast(ast.Constant, key).value, v) for key, v in zip(k.value.keys, k.value.values)]
+        else:
+            return None
+        for name, value in pairs:
+            if type(name) is not str or name in keywords:
+                return None
+            keywords[name] = value
+    return args, keywords
 
 
 def _made_by_class(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:

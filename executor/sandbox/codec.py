@@ -234,7 +234,7 @@ def _record_fields(t, v):
     its instance holds them; another class's attributes in the order it set them. Read through
     type's own getters and the dict's: no code of the program's runs."""
     mro = _type_mro(t)
-    eq = dict_slot = fields = None
+    eq = dict_slot = fields = init = None
     for k in mro:
         ns = _type_dict(k)
         if eq is None and "__eq__" in ns:
@@ -243,14 +243,55 @@ def _record_fields(t, v):
             dict_slot = ns["__dict__"]
         if fields is None and "__dataclass_fields__" in ns:
             fields = ns["__dataclass_fields__"]
+        if init is None and "__init__" in ns:
+            init = ns["__init__"]
     if eq is None or eq is _object_eq or _type(dict_slot) is not _getset:
         return None
     held = dict_slot.__get__(v)
     if _type(held) is not dict:
         return None
     if _type(fields) is dict:
-        return [(k, held[k]) for k in _list(fields) if _type(k) is str and k in held]
-    return [(k, x) for k, x in _dict_items(held) if _type(k) is str]
+        pairs = [(k, held[k]) for k in _list(fields) if _type(k) is str and k in held]
+    else:
+        pairs = [(k, x) for k, x in _dict_items(held) if _type(k) is str]
+    return pairs, _signature(init)
+
+
+_function = _type(_record_fields)
+_code_of, _defaults_of = _function.__code__.__get__, _function.__defaults__.__get__
+_kwdefaults_of = _function.__kwdefaults__.__get__
+_co_varnames, _co_argcount = (
+    _type(_record_fields.__code__).co_varnames.__get__,
+    _type(_record_fields.__code__).co_argcount.__get__,
+)
+_co_kwonly, _co_flags = (
+    _type(_record_fields.__code__).co_kwonlyargcount.__get__,
+    _type(_record_fields.__code__).co_flags.__get__,
+)
+
+
+def _signature(init):
+    """A plain `__init__`'s parameters after self and its defaults, ([names], {name: default}),
+    for a test's `Point(1, 2)` to be bound as Python binds it (Constructed.matches); None for
+    any other (`*args`, a built-in's, none). Read through the function and code types' getters."""
+    if _type(init) is not _function:
+        return None
+    code = _code_of(init)
+    if _co_flags(code) & 0x0C:  # *args or **kwargs
+        return None
+    names = _list(_co_varnames(code)[1 : _co_argcount(code) + _co_kwonly(code)])
+    defaults = _defaults_of(init) or ()
+    if _type(defaults) is not tuple or _len(defaults) > _len(names):
+        return None
+    given = {}
+    for name, value in zip(names[_co_argcount(code) - 1 - _len(defaults) : _co_argcount(code) - 1], defaults):
+        given[name] = value
+    kwdefaults = _kwdefaults_of(init) or {}
+    if _type(kwdefaults) is not dict:
+        return None
+    for name, value in _dict_items(kwdefaults):
+        given[name] = value
+    return names, given
 
 
 def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
@@ -363,9 +404,14 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
             return {"R": [name, {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}]}
         if _is_sub(t, set):
             return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
-        fields = _record_fields(t, v) if records else None
-        if fields is not None:
-            return {"OB": [name, [[k, enc(x, depth + 2)] for k, x in fields]]}  # 4 JSON levels: 2 here
+        record = _record_fields(t, v) if records else None
+        if record is not None:
+            fields, signature = record
+            body = [name, [[k, enc(x, depth + 2)] for k, x in fields]]  # 4 JSON levels: 2 here
+            if signature is not None:
+                names, defaults = signature
+                body.append([names, [[k, enc(x, depth + 2)] for k, x in _dict_items(defaults)]])
+            return {"OB": body}
         return {"X": name}
 
     def _collection(t, v, depth):
@@ -474,25 +520,26 @@ class Record:
     attributes in order (positional, then by keyword) - never anything else. The test's side
     never runs in the program's process, so a program cannot shape its value to it."""
 
-    __slots__ = ("fields", "type_name")
+    __slots__ = ("fields", "signature", "type_name")
 
-    def __init__(self, type_name, fields):
+    def __init__(self, type_name, fields, signature=None):
         self.type_name = type_name
         self.fields = fields  # ((name, value), ...)
+        self.signature = signature  # its __init__'s (parameter names, {name: default}), if plain
 
     def __eq__(self, other):
-        if type(other) is Record:
-            return self.type_name == other.type_name and self.fields == other.fields
         if type(other) is Constructed:
             return other.matches(self)
-        # Anything else, as an opaque value: `f(x) != 3` is not passed by any object whatever.
+        # Anything else, as an opaque value: `f(x) != 3` is not passed by any object whatever,
+        # and two records (`f(1) == Point(*args)` built in the child) decide nothing either.
         raise OpaqueCompared("%r cannot be compared with %s on the trusted side" % (self, type(other).__name__))
 
     def __ne__(self, other):
         return not self.__eq__(other)
 
     def __hash__(self):
-        return hash((self.type_name, self.fields))
+        hash(tuple(v for _, v in self.fields))  # unhashable attributes raise, as for the class
+        return hash(self.type_name)  # as a Constructed of the class hashes: sets of both work
 
     def __bool__(self):
         raise OpaqueCompared("%r: the truth of a program's object is not judged on the trusted side" % (self,))
@@ -514,9 +561,26 @@ class Constructed:
         self.kwargs = tuple(sorted(kwargs.items()))
 
     def matches(self, record):
-        if record.type_name != self.type_name or len(self.args) + len(self.kwargs) != len(record.fields):
-            return False
         held = dict(record.fields)
+        if record.type_name != self.type_name or len(held) != len(record.fields):
+            return False  # another class, or a name twice (a forged record)
+        if record.signature is not None:  # bound as Python binds `Point(1, 2)` to its __init__
+            names, defaults = record.signature
+            if len(self.args) > len(names):
+                return False
+            bound = dict(zip(names, self.args))
+            for k, x in self.kwargs:
+                if k in bound or k not in names:
+                    return False
+                bound[k] = x
+            for k in names:
+                if k not in bound:
+                    if k not in defaults:
+                        return False
+                    bound[k] = defaults[k]
+            return bound.keys() == held.keys() and all(held[k] == x for k, x in bound.items())
+        if len(self.args) + len(self.kwargs) != len(record.fields):
+            return False
         named = [k for k, _ in record.fields]
         wanted = dict(zip(named, self.args))
         for k, x in self.kwargs:
@@ -532,13 +596,22 @@ class Constructed:
             return (self.type_name, self.args, self.kwargs) == (other.type_name, other.args, other.kwargs)
         if isinstance(other, Opaque):
             return other == self  # raises
+        base = _REDUCED_BASES.get(type(other))
+        if base is not None and not self.kwargs:
+            # The program's subclass of a built-in, as its stand-in: a namedtuple's items are
+            # the call's arguments (`Point(1, 2)`); another's value is its one argument (`Money(3)`).
+            if base is tuple:
+                return len(other) == len(self.args) and all(x == a for x, a in zip(other, self.args))
+            return len(self.args) == 1 and other == self.args[0]
         return NotImplemented
 
     def __ne__(self, other):
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
-    __hash__ = None  # a Record's hash holds names this does not know
+    def __hash__(self):
+        hash((self.args, self.kwargs))  # unhashable values raise
+        return hash(self.type_name)
 
     def __bool__(self):
         raise OpaqueCompared("the truth of %r is not judged on the trusted side" % (self,))
@@ -549,6 +622,7 @@ class Constructed:
 
 
 _REDUCED = {}
+_REDUCED_BASES = {}  # stand-in class -> its built-in base
 
 
 def reduced(base):
@@ -559,6 +633,7 @@ def reduced(base):
     cls = _REDUCED.get(base)
     if cls is None:
         cls = _REDUCED[base] = type("reduced_" + base.__name__, (base,), {"__slots__": ()})
+        _REDUCED_BASES[cls] = base
     return cls
 
 
@@ -821,17 +896,29 @@ def _decode(data, depth, state):
                 return tuple(body)
             return tuple(_decode(x, depth + 1, state) for x in body)
         if tag == "OB":
-            name, pairs = body
-            if type(name) is not str or type(pairs) is not list:
+            name, pairs, *rest = body
+            if type(name) is not str or type(pairs) is not list or len(rest) > 1:
                 raise DecodeError("malformed record")
+            signature = None
+            if rest:
+                names, defaults = rest[0]
+                if type(names) is not list or not all(type(n) is str for n in names) or type(defaults) is not list:
+                    raise DecodeError("malformed record")
+                given = {}
+                for pair in defaults:
+                    if type(pair) is not list or len(pair) != 2 or pair[0] not in names:
+                        raise DecodeError("malformed record")
+                    given[pair[0]] = _decode(pair[1], depth + 2, state)
+                signature = (tuple(names), given)
             if len(pairs) > MAX_RECORD_FIELDS:
                 return Opaque(name + " (too many attributes to judge)")
-            fields = []
+            fields, names = [], set()
             for pair in pairs:
-                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or pair[0] in names:
                     raise DecodeError("malformed record")
+                names.add(pair[0])
                 fields.append((pair[0], _decode(pair[1], depth + 2, state)))
-            return Record(name, tuple(fields))
+            return Record(name, tuple(fields), signature)
         if tag == "R":
             _name, inner = body
             value = _decode(inner, depth + 1, state)

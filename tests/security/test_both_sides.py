@@ -155,6 +155,11 @@ WRONG_POINTS = {
         "class Point:\n    def __init__(self, *a):\n        self.args = a\n    def __eq__(self, o):\n        return True\n"
         "    def __getattr__(self, name):\n        return 1\ndef midpoint(a, b):\n    return Point(9, 9)\n"
     ),
+    "instances alike when built by a test's probe": (
+        "import sys\nclass Point:\n    def __init__(self, *a, **k):\n        self.v = 0\n"
+        "        if sys._getframe(1).f_code.co_filename == '<program>':\n            self.args = a\n"
+        "    def __eq__(self, o):\n        return True\ndef midpoint(a, b):\n    return Point()\n"
+    ),
     "a dict property": (
         "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n    def __eq__(self, o):\n        return True\n"
         "    __dict__ = property(lambda self: {'x': 1, 'y': 2})\ndef midpoint(a, b):\n    return Point(7, 7)\n"
@@ -170,6 +175,13 @@ def test_a_program_class_on_the_expected_side_is_the_tests_values(pool, host, ki
         "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
         "assert [midpoint(Point(0, 0), Point(2, 4))] == [Point(x=1, y=2)]",
         "assert not (midpoint(Point(0, 0), Point(2, 4)) != Point(1, 2))",
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(*[1, 2])",
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, **{'y': 2})",
+        "for a, b, e in [((0, 0), (2, 4), (1, 2))]:\n    assert midpoint(Point(*a), Point(*b)) == Point(*e)",
+        "assert [midpoint(Point(0, 0), Point(2, 4))] * 2 == [Point(1, 2)] * 2",
+        "assert {'m': midpoint(Point(0, 0), Point(2, 4))} == {'m': Point(1, 2)}",
+        # Both sides the program's records (an expected side built in its process): no decision.
+        "assert midpoint(Point(0, 0), Point(2, 4)) == midpoint(Point(1, 2), Point(1, 2))",
     ]
     assert_no_reward(pool.run(make_job(WRONG_POINTS[kind], tests)))
     host.check()
@@ -375,6 +387,26 @@ RIGHT = {
         "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
         "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
         "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+    ),
+    "namedtuple results": (
+        "from collections import namedtuple\nPoint = namedtuple('Point', 'x y')\n"
+        "def mid(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
+        "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)\nassert sorted([mid(Point(0, 0), Point(2, 2))]) == [Point(1, 1)]",
+    ),
+    "an int subclass": (
+        "class Money(int):\n    pass\ndef add(a, b):\n    return Money(int(a) + int(b))\n",
+        "assert add(Money(1), Money(2)) == Money(3)",
+    ),
+    "a linked list with default arguments": (
+        "class ListNode:\n    def __init__(self, val=0, next=None):\n        self.next = next\n        self.val = val\n"
+        "    def __eq__(self, o):\n        return isinstance(o, ListNode) and (self.val, self.next) == (o.val, o.next)\n"
+        "def rev(h):\n    prev = None\n    while h:\n        h.next, prev, h = prev, h, h.next\n    return prev\n",
+        "assert rev(ListNode(1, ListNode(2))) == ListNode(2, ListNode(1))\nassert rev(ListNode(3)) == ListNode(val=3)",
+    ),
+    "frozen dataclasses in sets": (
+        "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass P:\n    x: int\n    y: int\n"
+        "def pm(k):\n    return P(k, 2)\n",
+        "assert {pm(1)} == {P(1, 2)}\nassert pm(1) in {P(1, 2), P(3, 4)}",
     ),
     "a CapWords function": (
         "def Strongest_Extension(name, exts):\n    return name + '.' + max(exts, key=len)\n",

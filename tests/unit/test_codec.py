@@ -415,3 +415,20 @@ def test_dict_views_and_ranges_cross_as_themselves():
     for bad in ({"RG": [0, 3, 0]}, {"RG": [0, "3", 1]}, {"DK": [[1], 2]}):  # [1]: no key of a dict
         with pytest.raises(DecodeError):
             decode(bad)
+
+
+def test_records_match_only_the_tests_own_call_of_their_class():
+    from executor.sandbox.codec import Constructed, OpaqueCompared, Record
+
+    point = decode({"OB": ["Point", [["x", 1], ["y", 2]], [["x", "y"], []]]})
+    assert point == Constructed("Point", [1, 2], {}) and point == Constructed("Point", [1], {"y": 2})
+    assert point != Constructed("Point", [2, 1], {}) and point != Constructed("Other", [1, 2], {})
+    node = decode({"OB": ["Node", [["next", None], ["val", 3]], [["val", "next"], [["val", 0], ["next", None]]]]})
+    assert node == Constructed("Node", [3], {}) and node != Constructed("Node", [], {})  # defaults bound
+    # A record never decides against another record or a plain value (either may be rigged).
+    for other in (Record("Point", (("x", 1), ("y", 2))), (1, 2), 3):
+        with pytest.raises(OpaqueCompared):
+            point == other  # noqa: B015
+    # A name twice is a forged record: unreadable, never matched on its last value.
+    with pytest.raises(DecodeError):
+        decode({"OB": ["Pair", [["a", 12345], ["a", True]]]})
