@@ -505,3 +505,16 @@ def test_one_slots_processes_do_not_use_up_anothers(host):
         assert victim.verdict is Verdict.PASSED, show(victim)
         assert held.result(timeout=30).verdict is Verdict.PASSED
     host.check()
+
+
+def test_a_programs_threads_count_in_each_tests_cpu_limit(pool, host):
+    # Threads left spinning by one test are the program's CPU in the next, even while the
+    # test process, not the program's main thread, runs that test.
+    program = (
+        "import threading\ndef spin():\n    while True:\n        pass\n"
+        "def start(n):\n    for _ in range(n):\n        threading.Thread(target=spin, daemon=True).start()\n    return n\n"
+    )
+    tests = ["assert start(3) == 3", "import time\ntime.sleep(2)\nassert start(0) == 0"]
+    result = run_bomb(pool, program, tests, cpu_s=0.5, wall_s=5)
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.TIMEOUT], show(result)
+    host.check()
