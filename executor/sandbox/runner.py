@@ -81,6 +81,8 @@ _MAX_NODES = codec.MAX_ENCODED_NODES
 _module_type = type(sys)
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
+_Remote = rpc.Remote
+_any = any
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
 _BaseException = BaseException
 _AssertionError = AssertionError
@@ -172,6 +174,17 @@ def strict(kind, ops, *operands):
                 ok = (left is right) if op == "is" else (left is not right)
             elif _type(left) in _scalars and _type(right) in _scalars:
                 ok = _ops[op](left, right)  # C-level comparison of exact built-ins
+            elif (op == "==" or op == "!=") and left is right and _isinstance(left, _Remote):
+                # One proxy per program object: the same object (an Enum member, `g() ==
+                # Color.GREEN`) equals itself; other program objects stay undecided below.
+                ok = op == "=="
+            elif (
+                (op == "in" or op == "not in")
+                and _isinstance(left, _Remote)
+                and _type(right) in (list, tuple)
+                and _any(x is left for x in right)
+            ):
+                ok = op == "in"
             elif _test_instance(left) or _test_instance(right):
                 # An object of a class the test defined (its ListNode with its own __eq__): the
                 # test's code compares it. What the program sent inside it is plain data or

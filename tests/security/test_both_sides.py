@@ -142,6 +142,20 @@ def test_a_comparison_with_the_tests_value_is_never_the_programs_to_answer(pool,
     host.check()
 
 
+def test_a_wrong_enum_member_fails(pool, host):
+    program = (
+        "from enum import Enum\nclass Color(Enum):\n    RED = 1\n    GREEN = 2\ndef light(s):\n    return Color.RED\n"
+    )
+    tests = [
+        "assert light('go') == Color.GREEN",
+        "assert light('go') in (Color.GREEN,)",
+        "assert not (light('go') != Color.GREEN)",
+        "def check(candidate):\n    assert candidate('go') == Color.GREEN\ncheck(light)",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 WRONG_POINTS = {
     "a wrong dataclass value": (
         "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\n"
@@ -407,6 +421,13 @@ RIGHT = {
         "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass P:\n    x: int\n    y: int\n"
         "def pm(k):\n    return P(k, 2)\n",
         "assert {pm(1)} == {P(1, 2)}\nassert pm(1) in {P(1, 2), P(3, 4)}",
+    ),
+    "Enum members": (
+        "from enum import Enum\nclass Color(Enum):\n    RED = 1\n    GREEN = 2\n"
+        "def light(s):\n    return Color.GREEN if s == 'go' else Color.RED\nclass Config:\n    MAX = 100\n"
+        "def cap():\n    return 100\n",
+        "assert light('go') == Color.GREEN\nassert light('stop') is Color.RED\nassert light('go') in (Color.RED, Color.GREEN)\n"
+        "assert cap() == Config.MAX",
     ),
     "a CapWords function": (
         "def Strongest_Extension(name, exts):\n    return name + '.' + max(exts, key=len)\n",
