@@ -525,7 +525,12 @@ class Endpoint:
             changed += [[k, self.ref(a)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
             return {"ok": self.ref(value), "c": changed}
         if op == "attr":
-            return {"ok": self.ref(getattr(target, msg["n"]))}
+            name = msg["n"]
+            if type(name) is str and type.__subclasscheck__(type, type(target)):
+                found = _class_entry(target, name)
+                if found is not _MISSING:  # `Color.GREEN`: no metaclass code learns which was asked
+                    return {"ok": self.ref(found)}
+            return {"ok": self.ref(getattr(target, name))}
         if op == "list":
             return {"ok": {"v": codec.encode(list(target), VALUE_NODES)}}
         if op == "iter":
@@ -639,6 +644,26 @@ def _remember_copies(value):
                 todo.extend(v.values())
             elif not isinstance(v, bytearray) and not codec.all_scalars(v):  # a flat list: one pass
                 todo.extend(v)
+
+
+_MISSING = object()
+_type_mro = type.__dict__["__mro__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
+
+
+def _class_entry(cls, name):
+    """A class's attribute `name` as its own dicts (its MRO's) hold it, when that is a plain
+    value, not a descriptor (an Enum member, a constant): read through type's getters, so no
+    code of the program's (a metaclass's __getattribute__) runs or learns the name. Else
+    _MISSING."""
+    for k in _type_mro(cls):
+        entries = _type_dict(k)
+        if name in entries:
+            value = entries[name]
+            if any("__get__" in _type_dict(c) for c in _type_mro(type(value))):
+                return _MISSING
+            return value
+    return _MISSING
 
 
 def _apply_in_place(target, value):

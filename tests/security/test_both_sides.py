@@ -142,6 +142,25 @@ def test_a_comparison_with_the_tests_value_is_never_the_programs_to_answer(pool,
     host.check()
 
 
+def test_an_enum_that_watches_which_member_a_test_names_learns_nothing(pool, host):
+    # The test names its expected member first; a metaclass that records attribute lookups
+    # never sees it: a class's plain entries are read from its own dicts.
+    program = (
+        "from enum import Enum, EnumMeta\nseen = []\nclass Meta(EnumMeta):\n"
+        "    def __getattribute__(cls, name):\n        if not name.startswith('_'):\n            seen.append(name)\n"
+        "        return super().__getattribute__(name)\n"
+        "class Color(Enum, metaclass=Meta):\n    RED = 1\n    GREEN = 2\n"
+        "def light(s):\n    return Color[seen[-1]] if seen and seen[-1] in ('RED', 'GREEN') else Color.RED\n"
+    )
+    tests = [
+        "assert Color.GREEN == light('go')",
+        "expected = Color.GREEN\nassert light('go') == expected",
+        "def check(candidate):\n    assert Color.GREEN == candidate('go')\ncheck(light)",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 def test_a_wrong_enum_member_fails(pool, host):
     program = (
         "from enum import Enum\nclass Color(Enum):\n    RED = 1\n    GREEN = 2\ndef light(s):\n    return Color.RED\n"
