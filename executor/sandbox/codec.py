@@ -31,6 +31,10 @@ Wire shape (JSON):
     {"R": [type name, value]}  an instance of a program's subclass of one of the types
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
+    {"OB": [type name, [[attribute, value], ..], [[parameter, ..], [[parameter, default], ..]]?]}
+                      (a probe's value, `encode(records=True)`) an instance of a program
+                      class with its own __eq__: a Record, with its plain __init__'s
+                      parameters when it has one
     {"X": "type name"}  opaque: cannot be compared on the trusted side
     {"XT": "Match"}   opaque, but true: a genuine re.Match
 
@@ -514,11 +518,12 @@ MAX_RECORD_FIELDS = 256
 
 class Record:
     """An instance of a program's class that defines `__eq__` (a dataclass, a `Point` with its
-    own `__eq__`), as a probe's value: its class's name and its attributes. It equals a Record
-    of the same class name and attributes, and what a test writes as that class's constructor
-    call with its own values (Constructed: `f(x) == Point(1, 2)`), when those values are the
-    attributes in order (positional, then by keyword) - never anything else. The test's side
-    never runs in the program's process, so a program cannot shape its value to it."""
+    own `__eq__`), as a probe's value: its class's name, its attributes, and its `__init__`'s
+    parameters and defaults when that is a plain function. It equals only what a test writes
+    as that class's call with its own values (Constructed: `f(x) == Point(1, 2)`), when those
+    values, bound as Python binds them, are its attributes. That call is built on the trusted
+    side and never runs in the program's process, so a program cannot shape its value to it;
+    against anything else (another record, a plain value) a Record is opaque."""
 
     __slots__ = ("fields", "signature", "type_name")
 
