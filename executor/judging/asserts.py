@@ -470,6 +470,8 @@ class _Planner(ast.NodeTransformer):
         self.probes: list[str] = []
         self.own = own  # trusted names that are the program's in this assert (see _plan_one)
         self.expecting = False  # planning an expected side (plan_expected)
+        self._constructs: dict[int, bool] = {}  # literal_construct's answers, by node
+        self._kept: list[ast.AST] = []
 
     def trusted(self, name: str) -> bool:
         return names.is_trusted(name) and name not in self.own
@@ -515,14 +517,20 @@ class _Planner(ast.NodeTransformer):
 
     def literal_construct(self, node: ast.AST) -> bool:
         """`Point(1, 2)`, `Point(*[1, 2])`, `ListNode(2, ListNode(1))`: a CapWords program name
-        called with the test's own values (or such calls) only."""
-        if not (isinstance(node, ast.Call) and _constructed(node, self.own) and not _has_local_scope(node)):
+        called with the test's own values (or such calls) only. Kept per node: a nested chain
+        is asked about at every level."""
+        if not (isinstance(node, ast.Call) and _constructed(node, self.own)):
             return False
-        spread = _spread(node)
-        if spread is None:
-            return False
-        args, keywords = spread
-        return all(self.literal_construct(a) or not self.program_dependent(a) for a in [*args, *keywords.values()])
+        known = self._constructs.get(id(node))
+        if known is None:
+            spread = _spread(node)
+            known = spread is not None and all(
+                self.literal_construct(a) or not (self.program_dependent(a) or _has_local_scope(a))
+                for a in [*spread[0], *spread[1].values()]
+            )
+            self._constructs[id(node)] = known
+            self._kept.append(node)  # alive while the planner is: its id is never reused meanwhile
+        return known
 
     def holds_program_value(self, node: ast.expr) -> bool:
         """Does `node` use a program name other than in literal_construct calls?"""
@@ -659,6 +667,10 @@ class _Planner(ast.NodeTransformer):
             raise Unsupported("a built-in value's method name on what a CapWords callee made")
         if self.expecting and self.literal_construct(node):
             return self.construct(node)  # `Point(1, 2)` on an expected side (plan_expected)
+        if self.expecting and any(self.literal_construct(n) for n in ast.walk(node)):
+            # `str(Point(1, 2))`, `Point(1, 2).to_tuple()`: a program class's object the test
+            # builds, used otherwise than compared - that would be in the program's process.
+            raise Unsupported("a program class built from the test's values, used on the expected side")
         if self.program_dependent(func) and not self.value_method(func):
             # f(x), Solution().solve(s), obj.method(1): the program's call, computed in the child.
             return self.probe(node) if not _has_local_scope(node) else _refuse(node)

@@ -284,6 +284,8 @@ def _signature(init):
     if _co_flags(code) & 0x0C:  # *args or **kwargs
         return None
     names = _list(_co_varnames(code)[1 : _co_argcount(code) + _co_kwonly(code)])
+    if _len(set(names)) != _len(names):
+        return None  # a forged code object
     defaults = _defaults_of(init) or ()
     if _type(defaults) is not tuple or _len(defaults) > _len(names):
         return None
@@ -543,8 +545,11 @@ class Record:
         return not self.__eq__(other)
 
     def __hash__(self):
-        hash(tuple(v for _, v in self.fields))  # unhashable attributes raise, as for the class
-        return hash(self.type_name)  # as a Constructed of the class hashes: sets of both work
+        # As the matching Constructed's, when that gives its arguments positionally: the
+        # attributes in __init__'s order (or their own).
+        held = dict(self.fields)
+        names = self.signature[0] if self.signature is not None else [k for k, _ in self.fields]
+        return hash((self.type_name, tuple(held.get(k) for k in names)))
 
     def __bool__(self):
         raise OpaqueCompared("%r: the truth of a program's object is not judged on the trusted side" % (self,))
@@ -615,8 +620,8 @@ class Constructed:
         return equal if equal is NotImplemented else not equal
 
     def __hash__(self):
-        hash((self.args, self.kwargs))  # unhashable values raise
-        return hash(self.type_name)
+        hash(self.kwargs)  # unhashable values raise
+        return hash((self.type_name, self.args))
 
     def __bool__(self):
         raise OpaqueCompared("the truth of %r is not judged on the trusted side" % (self,))
@@ -907,7 +912,12 @@ def _decode(data, depth, state):
             signature = None
             if rest:
                 names, defaults = rest[0]
-                if type(names) is not list or not all(type(n) is str for n in names) or type(defaults) is not list:
+                if (
+                    type(names) is not list
+                    or not all(type(n) is str for n in names)
+                    or len(set(names)) != len(names)
+                    or type(defaults) is not list
+                ):
                     raise DecodeError("malformed record")
                 given = {}
                 for pair in defaults:

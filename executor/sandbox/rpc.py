@@ -166,7 +166,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_ep", "_h", "_t")
+    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_h", "_t")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -176,6 +176,9 @@ class Remote:
         # of an instance made by such a class, whose results of that type are made by it too.
         self._ctor = False
         self._api = False  # made by calling such a class
+        # The test read it as an attribute of a program class (`Color.GREEN`): an object the
+        # class holds, not one a call made, so its identity is the test's to compare.
+        self._entry = False
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -185,6 +188,8 @@ class Remote:
         value = self._ep.request({"op": "attr", "h": self._h, "n": name})
         if self._api and _isinstance(value, Remote) and not value._ctor:
             value._ctor = self._t  # a method of the API: what it makes of the class is the API's too
+        if self._t in _CLASS_TYPES and self._ep.ops is TEST_OPS and _isinstance(value, Remote):
+            value._entry = True
         return value
 
     def __iter__(self):
@@ -247,7 +252,13 @@ class Remote:
     def __eq__(self, other):
         if not _isinstance(other, Remote):
             return NotImplemented  # the other side's own __eq__ (a test class's), else identity
-        return other._ep is self._ep and other._h == self._h
+        same = other._ep is self._ep and other._h == self._h
+        if same and self._ep.ops is TEST_OPS and not self._entry:
+            # Which object a call answers is the program's choice (a constructor that always
+            # returns one instance): the same object proves nothing, unless the test read it
+            # as a class's attribute (an Enum member).
+            raise TypeError("program objects are not compared in the test process: %s" % self._t)
+        return same
 
     def __ne__(self, other):
         result = self.__eq__(other)
@@ -647,6 +658,8 @@ def _remember_copies(value):
 
 
 _MISSING = object()
+# The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
+_CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
 _type_mro = type.__dict__["__mro__"].__get__
 _type_dict = type.__dict__["__dict__"].__get__
 

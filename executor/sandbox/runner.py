@@ -174,13 +174,15 @@ def strict(kind, ops, *operands):
                 ok = (left is right) if op == "is" else (left is not right)
             elif _type(left) in _scalars and _type(right) in _scalars:
                 ok = _ops[op](left, right)  # C-level comparison of exact built-ins
-            elif (op == "==" or op == "!=") and left is right and _isinstance(left, _Remote):
-                # One proxy per program object: the same object (an Enum member, `g() ==
-                # Color.GREEN`) equals itself; other program objects stay undecided below.
+            elif (op == "==" or op == "!=") and left is right and _isinstance(left, _Remote) and left._entry:
+                # One proxy per program object: an object the test read as a program class's
+                # attribute (an Enum member: `g() == Color.GREEN`) equals itself. What a call
+                # made (`Point(1, 2)`) stays undecided below: the program chooses which it is.
                 ok = op == "=="
             elif (
                 (op == "in" or op == "not in")
                 and _isinstance(left, _Remote)
+                and left._entry
                 and _type(right) in (list, tuple)
                 and _any(x is left for x in right)
             ):

@@ -175,6 +175,45 @@ def test_a_wrong_enum_member_fails(pool, host):
     host.check()
 
 
+SINGLETON_POINT = """
+class Point:
+    _one = None
+    def __new__(cls, *a, **k):
+        if Point._one is None:
+            Point._one = object.__new__(cls)
+        return Point._one
+    def __init__(self, x=0, y=0):
+        self.x, self.y = x, y
+    def __eq__(self, o):
+        return isinstance(o, Point) and (self.x, self.y) == (o.x, o.y)
+    def __hash__(self):
+        return hash((self.x, self.y))
+def midpoint(a, b):
+    return Point(123, 456)
+def pts():
+    return [Point(9, 9)]
+"""
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "r = midpoint(Point(0, 0), Point(2, 4))\nok = r == Point(1, 2)\nassert ok",
+        "import unittest\nclass T(unittest.TestCase):\n    def test(self):\n"
+        "        self.assertEqual(midpoint(Point(0, 0), Point(2, 4)), Point(1, 2))\nT('test').test()",
+        "if midpoint(Point(0, 0), Point(2, 4)) != Point(1, 2):\n    raise AssertionError('wrong')",
+        "import operator\nassert operator.eq(midpoint(Point(0, 0), Point(2, 4)), Point(1, 2))",
+        "found = [p for p in pts() if p == Point(1, 2)]\nassert len(found) == 1",
+        "r = midpoint(Point(0, 0), Point(2, 4))\nassert r == Point(1, 2)",
+    ],
+)
+def test_a_constructor_that_returns_one_instance_proves_nothing(pool, host, test):
+    # In the test process the test's Point(1, 2) is made by the program: which object it is
+    # is the program's choice, so the same object is not an equal one there.
+    assert_no_reward(pool.run(make_job(SINGLETON_POINT, [test])))
+    host.check()
+
+
 WRONG_POINTS = {
     "a wrong dataclass value": (
         "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\n"
@@ -192,6 +231,11 @@ WRONG_POINTS = {
         "import sys\nclass Point:\n    def __init__(self, *a, **k):\n        self.v = 0\n"
         "        if sys._getframe(1).f_code.co_filename == '<program>':\n            self.args = a\n"
         "    def __eq__(self, o):\n        return True\ndef midpoint(a, b):\n    return Point()\n"
+    ),
+    "a forged __init__ with a parameter twice": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = y\n    def __eq__(self, o):\n        return True\n"
+        "Point.__init__.__code__ = Point.__init__.__code__.replace(co_varnames=('self', 'x', 'x'))\n"
+        "def midpoint(a, b):\n    p = Point(0, 0)\n    p.x = 2\n    return p\n"
     ),
     "a dict property": (
         "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n    def __eq__(self, o):\n        return True\n"
@@ -439,7 +483,8 @@ RIGHT = {
     "frozen dataclasses in sets": (
         "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass P:\n    x: int\n    y: int\n"
         "def pm(k):\n    return P(k, 2)\n",
-        "assert {pm(1)} == {P(1, 2)}\nassert pm(1) in {P(1, 2), P(3, 4)}",
+        "assert {pm(1)} == {P(1, 2)}\nassert pm(1) in {P(1, 2), P(3, 4)}\n"
+        "assert {pm(1), pm(3)} == {P(1, 2), P(3, 2)}\nassert {pm(1): 1, pm(3): 2} == {P(1, 2): 1, P(3, 2): 2}",
     ),
     "Enum members": (
         "from enum import Enum\nclass Color(Enum):\n    RED = 1\n    GREEN = 2\n"

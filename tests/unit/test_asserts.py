@@ -560,3 +560,17 @@ def test_a_standard_library_module_the_host_does_not_evaluate_is_never_in_a_prob
     # hashlib in the test is the genuine module: planned as a probe it would be the program's.
     assert plan_snippet("assert f('a') == hashlib.md5(b'a').hexdigest()") is None
     assert plan_snippet("assert f(base64.b64encode(b'a')) == 1") is None
+
+
+def test_planning_a_deep_expected_constructor_chain_is_cheap():
+    # ListNode(1, ListNode(2, ...)) 130 deep on the expected side: each level is asked whether
+    # it is the test's own call once, not once per enclosing level.
+    import time
+
+    chain = "ListNode(0)"
+    for i in range(1, 130):
+        chain = f"ListNode({i}, {chain})"
+    before = time.thread_time()
+    plan = plan_assert(f"assert f() == {chain}")
+    assert plan is not None and plan.probes == ("f()",)
+    assert time.thread_time() - before < 0.5

@@ -80,7 +80,9 @@ def test_objects_stay_in_the_program_and_answer_requests(pair):
     stack = pair.tests.names()["Stack"]()
     assert isinstance(stack, rpc.Remote)
     same = stack.push(3)
-    assert same == stack  # the same object keeps its handle
+    assert same is stack  # the same object keeps its handle (one proxy), but == is not judged
+    with pytest.raises(TypeError):
+        same == stack  # noqa: B015
     stack.push(4)
     assert len(stack) == 2 and stack[1] == 4 and list(stack) == [3, 4]
     assert stack.items == [3, 4]
