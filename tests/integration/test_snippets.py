@@ -455,3 +455,17 @@ def test_a_test_that_patches_input_answers_the_programs_input(run):
         "from unittest.mock import patch\nwith patch('builtins.input', return_value='abc'):\n    assert ask() == 'abc'",
     ]
     assert verdicts(run(program, tests)) == [P, P, P, F]
+
+
+def test_a_numpy_array_the_test_builds_is_an_array_for_the_program(run):
+    program = (
+        "def total(a):\n    return int(a.sum())\ndef doubled(a):\n    return (a * 2).tolist()\n"
+        "def shape(a):\n    return list(a.shape)\n"
+    )
+    tests = [
+        "import numpy as np\narr = np.array([1, 2, 3])\nassert total(arr) == 6",
+        "import numpy as np\nassert doubled(np.array([1.5, 2.0])) == [3.0, 4.0]",
+        "import numpy as np\nassert shape(np.zeros((2, 3))) == [2, 3]",
+        "import numpy as np\nassert total(np.array([1, 2])) == 4",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P, F]
