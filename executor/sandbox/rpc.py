@@ -409,8 +409,9 @@ class Endpoint:
             return value
         if "nd" in ref and self.ops is not TEST_OPS:  # the test's numpy array (see ref)
             dtype, values = _list_of(ref["nd"])
-            import numpy
-
+            # numpy is the program's (one of the packages it may import), loaded by name as the
+            # zygote loads its preimports: this module itself needs the standard library only.
+            numpy = sys.modules.get("numpy") or __import__("numpy")
             return numpy.array(codec.decode(values, 0, VALUE_NODES), dtype=str(dtype))
         if "exc" in ref:
             return self.stand_in(ref["exc"])
