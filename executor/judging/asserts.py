@@ -470,8 +470,7 @@ class _Planner(ast.NodeTransformer):
         self.probes: list[str] = []
         self.own = own  # trusted names that are the program's in this assert (see _plan_one)
         self.expecting = False  # planning an expected side (plan_expected)
-        self._constructs: dict[int, bool] = {}  # literal_construct's answers, by node
-        self._kept: list[ast.AST] = []
+        self._constructs: dict[ast.AST, bool] = {}  # literal_construct's answers, by node (identity)
 
     def trusted(self, name: str) -> bool:
         return names.is_trusted(name) and name not in self.own
@@ -521,15 +520,13 @@ class _Planner(ast.NodeTransformer):
         is asked about at every level."""
         if not (isinstance(node, ast.Call) and _constructed(node, self.own)):
             return False
-        known = self._constructs.get(id(node))
+        known = self._constructs.get(node)
         if known is None:
             spread = _spread(node)
-            known = spread is not None and all(
+            known = self._constructs[node] = spread is not None and all(
                 self.literal_construct(a) or not (self.program_dependent(a) or _has_local_scope(a))
                 for a in [*spread[0], *spread[1].values()]
             )
-            self._constructs[id(node)] = known
-            self._kept.append(node)  # alive while the planner is: its id is never reused meanwhile
         return known
 
     def holds_program_value(self, node: ast.expr) -> bool:
@@ -618,7 +615,7 @@ class _Planner(ast.NodeTransformer):
             # `midpoint(a, b) == Point(1, 2)`: a program class called with the test's values,
             # beside an operand that holds the program's value, is the expected side (_Construct).
             operands = [node.left, *node.comparators]
-            if len(operands) > 1 and any(_class_attribute(o, self.own) for o in operands):
+            if any(_class_attribute(o, self.own) for o in operands):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
                 raise Unsupported("a program class's attribute compared")
@@ -807,14 +804,14 @@ class _Planner(ast.NodeTransformer):
         raise Unsupported("callee")
 
 
+def _program_class(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
+    """Is `node` a CapWords name of the program's (`Solution`, `Color`), by its spelling?"""
+    return isinstance(node, ast.Name) and node.id[:1].isupper() and (not names.is_trusted(node.id) or node.id in own)
+
+
 def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
     """`Solution()`, `MinStack(3)`: an instance the test makes of a program class (CapWords)."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id[:1].isupper()
-        and (not names.is_trusted(node.func.id) or node.func.id in own)
-    )
+    return isinstance(node, ast.Call) and _program_class(node.func, own)
 
 
 # Calls that keep every constant of their arguments in their value (a test-only argument of a
@@ -892,12 +889,7 @@ def _class_attribute(node: ast.expr, own: frozenset[str]) -> bool:
     """`Color.GREEN`, `(Color.RED, Color.GREEN)`: an attribute of a CapWords program name."""
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return any(_class_attribute(e, own) for e in node.elts)
-    return (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id[:1].isupper()
-        and (not names.is_trusted(node.value.id) or node.value.id in own)
-    )
+    return isinstance(node, ast.Attribute) and _program_class(node.value, own)
 
 
 def _spread(call: ast.Call) -> tuple[list[ast.expr], dict[str, ast.expr]] | None:

@@ -264,14 +264,9 @@ def _record_fields(t, v):
 _function = _type(_record_fields)
 _code_of, _defaults_of = _function.__code__.__get__, _function.__defaults__.__get__
 _kwdefaults_of = _function.__kwdefaults__.__get__
-_co_varnames, _co_argcount = (
-    _type(_record_fields.__code__).co_varnames.__get__,
-    _type(_record_fields.__code__).co_argcount.__get__,
-)
-_co_kwonly, _co_flags = (
-    _type(_record_fields.__code__).co_kwonlyargcount.__get__,
-    _type(_record_fields.__code__).co_flags.__get__,
-)
+_code = _type(_record_fields.__code__)
+_co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get__
+_co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
 
 
 def _signature(init):
@@ -286,17 +281,12 @@ def _signature(init):
     names = _list(_co_varnames(code)[1 : _co_argcount(code) + _co_kwonly(code)])
     if _len(set(names)) != _len(names):
         return None  # a forged code object
-    defaults = _defaults_of(init) or ()
-    if _type(defaults) is not tuple or _len(defaults) > _len(names):
+    defaults, kwdefaults = _defaults_of(init) or (), _kwdefaults_of(init) or {}
+    if _type(defaults) is not tuple or _len(defaults) > _len(names) or _type(kwdefaults) is not dict:
         return None
-    given = {}
-    for name, value in zip(names[_co_argcount(code) - 1 - _len(defaults) : _co_argcount(code) - 1], defaults):
-        given[name] = value
-    kwdefaults = _kwdefaults_of(init) or {}
-    if _type(kwdefaults) is not dict:
-        return None
-    for name, value in _dict_items(kwdefaults):
-        given[name] = value
+    positional = _co_argcount(code) - 1  # after self
+    given = dict(zip(names[positional - _len(defaults) : positional], defaults))
+    given.update(_dict_items(kwdefaults))
     return names, given
 
 

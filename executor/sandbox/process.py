@@ -218,7 +218,7 @@ class Child:
             return 0
         try:
             main = int(os.pread(self.sched_fd, 128, 0).split()[0])
-            parts = os.pread(self.stat_fd, 1024, 0).rsplit(b")", 1)[1].split()
+            parts = _stat_fields(os.pread(self.stat_fd, 1024, 0))
             if parts[17] == b"1":  # one thread (the usual program): its exact count
                 return main
             # Ticks are sampled: less two of them, they never overtake the main thread's exact
@@ -568,12 +568,18 @@ def _kill_strays(protected):
 _NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
+def _stat_fields(raw):
+    """/proc/PID/stat's fields after the command name (which may hold spaces and parentheses):
+    [0] is the state, [11] utime, [12] stime, [13] cutime, [14] cstime, [17] the thread count."""
+    return raw.rsplit(b")", 1)[1].split()
+
+
 def _process_ticks(pid, fields=(11, 12, 13, 14)):
     """utime + stime + cutime + cstime of `pid` (its own threads, exited ones too, and the
     children it reaped), in clock ticks; 0 if it is gone."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as fh:
-            parts = fh.read().rsplit(b")", 1)[1].split()
+            parts = _stat_fields(fh.read())
         return sum(int(parts[i]) for i in fields)
     except (OSError, ValueError, IndexError):
         return 0

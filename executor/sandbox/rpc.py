@@ -91,7 +91,10 @@ ALL_OPS = frozenset(
 # a function's __globals__) would reach the test's literals.
 TEST_OPS = frozenset({"call", "list", "len", "item", "attr", "bool", "str", "repr", "setattr"})
 _OF_TEST_INSTANCES = frozenset({"attr", "bool", "str", "repr", "setattr"})  # only on test_instance()
+# A class's module, MRO and own namespace, read by type's own getters (no metaclass code runs).
 _type_module = type.__dict__["__module__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
 # In the test process: the ids of the containers that came from the program's process as
 # copies. `c is not orig` on one of them says nothing of the program's own object
 # (runner.strict refuses to judge it). Ids only: holding the copies would keep every value a
@@ -137,7 +140,7 @@ def test_field(target, name):
         own = _object_dict(target, "__dict__")
     except (AttributeError, TypeError):
         return False
-    return name in own and not any(name in vars(c) for c in type.__dict__["__mro__"].__get__(type(target)))
+    return name in own and not any(name in vars(c) for c in _type_mro(type(target)))
 
 
 def test_attribute(target, name):
@@ -150,7 +153,7 @@ def test_attribute(target, name):
         own = _object_dict(target, "__dict__") if hasattr(cls, "__dict__") else {}
     except (AttributeError, TypeError):
         own = {}
-    return name in own or any(name in vars(c) for c in type.__dict__["__mro__"].__get__(cls)[:-1])
+    return name in own or any(name in vars(c) for c in _type_mro(cls)[:-1])
 
 
 class PeerGone(Exception):
@@ -678,8 +681,6 @@ def _ndarray(obj):
 _MISSING = object()
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
 _CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
-_type_mro = type.__dict__["__mro__"].__get__
-_type_dict = type.__dict__["__dict__"].__get__
 
 
 def _class_entry(cls, name):
@@ -715,7 +716,7 @@ def _apply_in_place(target, value):
 def _base_name(exc):
     """The first built-in exception class in `exc`'s MRO (read without running its code)."""
     try:
-        for cls in type.__dict__["__mro__"].__get__(type(exc)):
+        for cls in _type_mro(type(exc)):
             if _EXCEPTIONS.get(type.__dict__["__name__"].__get__(cls)) is cls:
                 return cls.__name__
     except BaseException:
@@ -727,7 +728,7 @@ def _lineage(cls):
     """[[names of the non-built-in classes from `cls` up], name of the first built-in base]."""
     names = []
     try:
-        for c in type.__dict__["__mro__"].__get__(cls):
+        for c in _type_mro(cls):
             name = type.__dict__["__name__"].__get__(c)
             if _EXCEPTIONS.get(name) is c:
                 return [names[:8], name]
