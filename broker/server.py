@@ -214,16 +214,14 @@ def _guard(
     them a call is refused at once with RESOURCE_EXHAUSTED, which clients retry, so threads stay
     free for health checks and GetInfo (300 concurrent Execute calls had starved them)."""
 
-    def seated() -> None:
+    def seat(context: grpc.ServicerContext) -> None:
+        """Take a seat, or end the call with RESOURCE_EXHAUSTED (context.abort raises)."""
         if seats is not None and not seats.acquire(blocking=False):
             metrics.rejected.labels("RESOURCE_EXHAUSTED").inc()
-            raise _Busy()
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "every call thread of this server is busy; retry")
 
     def unary(data: bytes, context: grpc.ServicerContext) -> Any:
-        try:
-            seated()
-        except _Busy:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "every call thread of this server is busy; retry")
+        seat(context)
         try:
             return fn(data, context)
         except BrokerError as exc:  # a refusal: its status from errors.py's table
@@ -238,10 +236,7 @@ def _guard(
                 seats.release()
 
     def stream(data: bytes, context: grpc.ServicerContext) -> Any:
-        try:
-            seated()
-        except _Busy:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "every call thread of this server is busy; retry")
+        seat(context)
         try:
             yield from fn(data, context)
         except BrokerError as exc:
@@ -258,10 +253,6 @@ def _guard(
                 seats.release()
 
     return stream if streaming else unary
-
-
-class _Busy(Exception):
-    """Every seat for farm calls is taken."""
 
 
 class _BearerAuth(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc ships no types
