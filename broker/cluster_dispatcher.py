@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -73,7 +73,9 @@ def _cached_result(text: bytes, job_id: str) -> JobResult | None:
     """A cache entry as the result of job `job_id`, marked cached; None when it does not read
     (written by another version, say): the job then runs, as on a miss."""
     try:
-        return replace(JobResult.from_dict(json.loads(text)), id=job_id, cached=True)
+        data = json.loads(text)
+        data["id"], data["cached"] = job_id, True  # built once, as this job's answer
+        return JobResult.from_dict(data)
     except Exception as exc:
         log.warning("unreadable cache entry for job %s (%s); running it", job_id, exc)
         return None

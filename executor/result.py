@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, ClassVar
 
 from .text import JOB_MESSAGES_MAX, MESSAGE_MAX, MESSAGE_SHARE_MIN, writable
@@ -161,8 +162,8 @@ class JobResult:
                 tuple(replace(t, message=writable(t.message, share)) if t.message else t for t in self.tests),
             )
 
-    @property
-    def passed(self) -> int:
+    @cached_property
+    def passed(self) -> int:  # once: every front end asks for it and for pass_rate
         return sum(t.verdict is Verdict.PASSED for t in self.tests)
 
     @property
