@@ -64,12 +64,7 @@ def run(program, spec, limits, prelude=None):
             if _isinstance(exc, _MemoryError):
                 claim = MEMORY
             _print_exception(exc)
-    runner.run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            stream.flush()
-        except _BaseException:
-            pass
+    runner.end_as_interpreter()
     try:
         cap = min(FETCH_MAX, int(limits["output_kb"]) * 1024)
         _write_frame(REPORT_FD, {"c": claim, "f": _fetch(spec.get("fetch") or [], cap)})

@@ -393,13 +393,34 @@ def run_stdio(program, prelude=None):
         except _BaseException:
             pass
         status = 1
+    end_as_interpreter()
+    _os_exit(status & 0xFF)
+
+
+def end_as_interpreter():
+    """What the interpreter does at a script's end and os._exit skips, in its order: wait for
+    the program's threads (join_threads), run its atexit handlers, flush the standard streams."""
+    join_threads()
     run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):  # as the interpreter's exit
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except _BaseException:
             pass
-    _os_exit(status & 0xFF)
+
+
+def join_threads():
+    """What the interpreter does at its exit first and os._exit skips: wait for the program's
+    threads that are not daemons (the contest idiom runs `main` in a thread with a big stack,
+    `Thread(target=main).start()`, and never joins it). A thread that never ends is the
+    program's timeout, as it would be under `python3 prog.py`."""
+    threading = sys.modules.get("threading")
+    if threading is None:  # nothing imported it: no thread was started
+        return
+    try:
+        threading._shutdown()
+    except _BaseException:
+        pass
 
 
 def run_exit_handlers():

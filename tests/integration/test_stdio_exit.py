@@ -33,3 +33,35 @@ def test_handlers_run_after_sys_exit_and_their_errors_change_nothing(run):
     for program in (after_exit, raising):
         result = run(program, [{"stdin": "", "expected_stdout": "3\n"}])
         assert result.verdict is Verdict.PASSED, result
+
+
+# The contest idiom: `main` in a thread with a big stack, started and never joined.
+THREADED = """
+import sys, threading
+sys.setrecursionlimit(1 << 25)
+threading.stack_size(1 << 27)
+def main():
+    n = int(input())
+    def depth(k):
+        return 0 if k == 0 else 1 + depth(k - 1)
+    print(depth(n))
+threading.Thread(target=main).start()
+"""
+
+
+def test_the_script_ends_when_its_threads_do(run):
+    tests = [{"stdin": "50000\n", "expected_stdout": "50000\n"}, {"stdin": "3\n", "expected_stdout": "3\n"}]
+    assert run(THREADED, tests).verdict is Verdict.PASSED
+    late = "import threading, time\ndef main():\n    time.sleep(0.2)\n    print(42)\nthreading.Thread(target=main).start()\n"
+    assert run(late, [{"stdin": "", "expected_stdout": "42\n"}]).verdict is Verdict.PASSED
+    raw = run(late, [{"raw": {"stdin": ""}}]).tests[0].output
+    assert raw is not None and raw.stdout == "42\n", raw
+
+
+def test_a_daemon_thread_is_not_waited_for_and_a_thread_that_never_ends_is_a_timeout(run):
+    daemon = "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\nprint(1)\n"
+    result = run(daemon, [{"stdin": "", "expected_stdout": "1\n"}])
+    assert result.verdict is Verdict.PASSED, result
+    forever = "import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()\nprint(1)\n"
+    result = run(forever, [{"stdin": "", "expected_stdout": "1\n"}])
+    assert result.tests[0].verdict is Verdict.TIMEOUT, result
