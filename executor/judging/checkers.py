@@ -49,7 +49,10 @@ def _integer_text(token: str) -> str:
 def make_float(tolerance: float = 1e-6) -> Checker:
     """Tokens equal; numeric tokens within `tolerance` (absolute or relative) where either side
     has a decimal point or an exponent. Tokens that are integers on both sides compare exactly:
-    with a tolerance, 1000000 and 1000001 would pass as equal."""
+    with a tolerance, 1000000 and 1000001 would pass as equal. The expected side decides what an
+    integer is owed: against an expected integer a decimal token gets the absolute tolerance
+    only (`1000000.0` for 1000000, not `1000001.0`: the program chooses how it prints, and a
+    relative tolerance would let a count off by a few pass as a decimal)."""
 
     def check(expected: str, actual: str) -> bool:
         return _float_tokens(split(expected), split(actual), tolerance)
@@ -73,7 +76,8 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
             fw, fg = float(w), float(g)
         except (ValueError, OverflowError):
             return False
-        if not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
+        relative = 0.0 if _INTEGER.fullmatch(w) else tolerance
+        if not math.isclose(fw, fg, rel_tol=relative, abs_tol=tolerance):
             return False
     return True
 

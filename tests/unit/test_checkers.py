@@ -30,6 +30,11 @@ def test_tokens():
         ("1 2", "1", False),
         ("1000000", "1000001", False),  # integers on both sides compare exactly
         ("1000000", "1000000.0", True),  # a decimal point on one side: the tolerance applies
+        ("3", "2.9999999", True),
+        ("1000000007", "1000000000.0", False),  # an expected integer: the absolute tolerance only
+        ("1000000007", "1e9", False),
+        ("1500000", "1500001.0", False),
+        ("1000000007.0", "1000000000", True),  # an expected decimal: relative too, as testlib
         ("-007", "-7", True),
         ("0", "-0", True),
         ("+5", "5", True),
