@@ -210,8 +210,10 @@ class Child:
 
     def cpu_ns(self):
         """The child's CPU time: its main thread's to the nanosecond (schedstat), or all its
-        threads' in clock ticks (stat's utime + stime) when more: a Python program's own
-        threads, a runtime's, count in each test's CPU limit too."""
+        threads' in clock ticks (stat's utime + stime: the live threads' and the exited ones')
+        when more: a Python program's own threads, a runtime's, count in each test's CPU limit
+        too, also once they have ended (a thread that did half a test's work and exited before
+        the next poll is not forgotten)."""
         if self.all_processes:
             return self._cpu_all()
         if self.sched_fd is None:
@@ -219,10 +221,8 @@ class Child:
         try:
             main = int(os.pread(self.sched_fd, 128, 0).split()[0])
             parts = _stat_fields(os.pread(self.stat_fd, 1024, 0))
-            if parts[17] == b"1":  # one thread (the usual program): its exact count
-                return main
             # Ticks are sampled: less two of them, they never overtake the main thread's exact
-            # count on its own account.
+            # count on its own account (a program that never started a thread: its exact count).
             return max(main, (int(parts[11]) + int(parts[12]) - 2) * _NS_PER_TICK)
         except (OSError, ValueError, IndexError):
             return 0
