@@ -73,7 +73,7 @@ from .budget import (
     value_units,
 )
 from .cache import source_cache
-from .parsing import parse, parse_expression
+from .parsing import children, more_nodes_than, parse, parse_expression, walk_structure
 
 # Built-ins the evaluator calls (each with bounded work: see _Evaluator._call). Every other
 # built-in name in a test (`print`, `open`, `hash`, `iter`...) is still the genuine one
@@ -938,16 +938,29 @@ _BINDS_DYNAMICALLY = frozenset(
 )
 
 
+# Text without any of these binds no name (every binding statement or expression has one:
+# `=` but not a comparison, augmented `>>=`/`<<=`, `:` of annotations, `:=` and `match`, a
+# keyword, a name that binds dynamically); a test that is one assert over a big literal is
+# then not parsed a second time to learn it.
+_MAY_BIND = re.compile(
+    r"(?<![=!<>])=(?!=)|(?:>>|<<)=|:|\b(?:import|def|class|for|with|as|global|nonlocal|del|lambda|except|"
+    + "|".join(sorted(_BINDS_DYNAMICALLY))
+    + r")\b"
+)
+
+
 @source_cache(4 << 20, small_values=True)  # like plan_snippet: suites repeat across samples
 def bound_names(source: str) -> frozenset[str] | None:
     """Names a snippet binds at its top level (defs, classes, assignments, imports, loops), or
     None when that cannot be known: `global`/`nonlocal`, `:=`, `match`, `import *`, exec, globals()
     and the like can bind any name."""
+    if not _MAY_BIND.search(source):
+        return frozenset()
     try:
         tree = parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()  # it will not run, so it binds nothing
-    for node in ast.walk(tree):
+    for node in walk_structure(tree):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.NamedExpr, ast.Match)):
             return None
         if (
@@ -974,7 +987,7 @@ def bound_names(source: str) -> frozenset[str] | None:
             names.add(node.id)
         if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             continue
-        todo.extend(ast.iter_child_nodes(node))
+        todo.extend(children(node))
     return frozenset(names)
 
 
@@ -1706,7 +1719,7 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     == 3` test a program's own `gcd` or `sum` (bound genuine, every program would pass), so
     there the functions it calls by such names are the program's, computed in the child in the
     program's namespace (`own`)."""
-    if sum(1 for _ in ast.walk(test)) > ASSERT_AST_NODES:
+    if more_nodes_than(test, ASSERT_AST_NODES):
         raise Unsupported("too large")
     source = _segment(lines, test) or "".join(lines)
     planner = _Planner()
@@ -1900,9 +1913,11 @@ def _ignorable(stmt: ast.stmt) -> bool:
 @source_cache(8 << 20)  # test suites repeat across a question's samples; bounded by bytes
 def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
+    if source.count(",") > TEST_AST_NODES:  # more nodes than that: known without parsing it
+        return None
     try:
         tree = parse(source)
-        if sum(1 for _ in ast.walk(tree)) > TEST_AST_NODES:
+        if more_nodes_than(tree, TEST_AST_NODES):
             return None
         lines = _lines(source)
         asserts = tuple(_plan_one(lines, s.test) for s in _assert_statements(tree))

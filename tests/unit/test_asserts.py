@@ -2,6 +2,7 @@
 
 import pytest
 
+from executor.judging import asserts
 from executor.judging.asserts import TooCostly, plan_assert, plan_snippet
 from executor.sandbox.codec import encode
 
@@ -574,3 +575,40 @@ def test_planning_a_deep_expected_constructor_chain_is_cheap():
     plan = plan_assert(f"assert f() == {chain}")
     assert plan is not None and plan.probes == ("f()",)
     assert time.thread_time() - before < 0.5
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "assert f() == [0, 0]",
+        "assert f(1) != 2 and g() <= 3 >= 1",
+        "x = 1",
+        "x += 1",
+        "x >>= 1",
+        "x <<= 2",
+        "x: int",
+        "import os",
+        "from m import *",
+        "def g(): pass",
+        "async def h(): pass",
+        "class C: pass",
+        "for i in []: pass",
+        "with open('a') as fh: pass",
+        "global z",
+        "assert (y := f())",
+        "exec('a=1')",
+        "globals().update(a=1)",
+        "setattr(m, 'x', 1)",
+        "try:\n    pass\nexcept E as e:\n    pass",
+        "match x:\n    case [a]:\n        pass",
+        "f()[0] = 1",
+        "x.y = 2",
+    ],
+)
+def test_names_a_snippet_binds_are_the_same_read_from_its_text_or_its_tree(source):
+    # bound_names skips the parse for text with no binding syntax at all (a big literal's
+    # assert): that shortcut must agree with the tree's answer.
+    shortcut = None if asserts._MAY_BIND.search(source) else frozenset()
+    full = asserts.bound_names._compute(source)
+    assert shortcut is None or shortcut == full
+    assert (shortcut is not None) is (full == frozenset() and source.startswith("assert f"))
