@@ -99,6 +99,7 @@ STATUS_VERDICTS = {
     statuses.PROTOCOL: Verdict.FAILED,
     statuses.STOPPED: Verdict.FAILED,  # the host stopped a test whose earlier assert had failed
     statuses.SKIPPED: Verdict.SKIPPED,
+    statuses.UNJUDGEABLE: Verdict.INFRA_ERROR,  # the test's own cost (the test process says so)
 }
 
 

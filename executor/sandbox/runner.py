@@ -459,8 +459,17 @@ def prepare_test(spec):
             warnings.simplefilter("ignore")
             code = _compile(tree, "<test>", "exec")
         return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
-    except (_SyntaxError, ValueError, _MemoryError, _RecursionError, TypeError) as exc:
+    except (_MemoryError, _RecursionError) as exc:
+        return kind, None, TooCostly(describe(exc))
+    except (_SyntaxError, ValueError, TypeError) as exc:
         return kind, None, describe(exc)
+
+
+class TooCostly(str):
+    """prepare_test's error for a test whose own text ran out of memory or depth to compile:
+    the test's cost, not a defect of its text (a SyntaxError)."""
+
+    __slots__ = ()
 
 
 TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zygote's imports are done

@@ -2,7 +2,8 @@
 (runner, tester, zygote, process) and the trusted side (judge.py maps each to a verdict).
 Standard library only.
 
-A child's frame may carry only CHILD statuses (what its own code saw); the zygote adds those
+A child's frame may carry only CHILD statuses (what its own code saw; the test process's also
+UNJUDGEABLE, which no program's frame can claim); the zygote adds those
 only it can see (limits, exits, protocol faults, a stop); SKIPPED fills the tests after the
 program died. Where several causes end one phase, PRECEDENCE names it: the first listed wins
 (`first`): a process the OOM killer ended is MEMORY, not CRASH.
@@ -22,9 +23,28 @@ PROTOCOL = "protocol"  # a frame that is not the phase's (a wrong nonce, a malfo
 STOPPED = "stopped"  # the host stopped a check whose earlier assert had already failed
 SKIPPED = "skipped"  # not run: the program died in an earlier test
 PART = "part"  # not an end: the values a slow phase sends ahead of its frame
+# The test process only, of a test whose own text it could not compile within the job's
+# limits (before the program ran): not judgeable, no reward (DESIGN section 9, "Cost").
+UNJUDGEABLE = "unjudgeable"
 
 CHILD = frozenset({OK, FAIL, ERROR, MEMORY, SYNTAX})
-PRECEDENCE = (MEMORY, TIMEOUT, OUTPUT, DISK, COMPILE, SYNTAX, PROTOCOL, CRASH, ERROR, STOPPED, FAIL, SKIPPED, OK)
+TESTER = CHILD | {UNJUDGEABLE}  # what the test process's frames may carry
+PRECEDENCE = (
+    UNJUDGEABLE,
+    MEMORY,
+    TIMEOUT,
+    OUTPUT,
+    DISK,
+    COMPILE,
+    SYNTAX,
+    PROTOCOL,
+    CRASH,
+    ERROR,
+    STOPPED,
+    FAIL,
+    SKIPPED,
+    OK,
+)
 ALL = frozenset(PRECEDENCE)
 
 

@@ -26,7 +26,7 @@ import sys
 import types
 
 from . import codec, frames, rpc, runner, trusted
-from .statuses import ERROR, OK
+from .statuses import ERROR, OK, UNJUDGEABLE
 
 PROGRAM_GONE = "the program ended during this test"
 # The builtins as they were before any program ran (imported by the zygote at boot).
@@ -204,6 +204,8 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
     (`used`): then the program's own `sorted` or `gcd` is what it tests (never its `range`,
     `list` or `float`: trusted.NEVER_OWN)."""
     if code is None:
+        if isinstance(error, runner.TooCostly):
+            return UNJUDGEABLE, "the test itself cannot be compiled within the job's limits: " + error
         return ERROR, "the test itself does not compile: " + error
     used, as_modules, uses_random = names
     try:

@@ -393,11 +393,11 @@ class Zygote:
         # set-up (parsing the snippets) is the test's own cost, and a program that filled the
         # job's memory meanwhile could get it killed and call that the farm's failure.
         if checker is not None:
-            self._both_ready(child, checker)
+            self._both_ready(child, checker, limits)
         c0, t0 = 0, time.monotonic()
         sent = child.send_nonces(1 + _queueable(1, tests, 1))  # the load phase's, and those after it
         if checker is None:
-            self._both_ready(child, checker)
+            self._both_ready(child, checker, limits)
         phases, ended = [], False
         # While the child runs its phases, its frames do not preempt it to wake us (see
         # _batch): we read them when it waits, or at the scheduler's next tick.
@@ -436,7 +436,7 @@ class Zygote:
                 if frame is None:
                     ended = True
                     break
-                phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part))
+                phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part, remote))
                 if remote and (frame.get("gone") is True or process.gone(child.pid)):  # the program died:
                     phases.pop()  # its end is this test's verdict, and the tests after it are skipped
                     ended = True
@@ -809,9 +809,9 @@ class Zygote:
                 os.close(fd)
         return process.Child(self.env, pid, *ours, limits, False), (to_program_r, from_program_w)
 
-    def _ready(self, child):
+    def _ready(self, child, deadline_s=READY_TIMEOUT_S):
         try:
-            frame, _, _ = child.wait(True, READY_TIMEOUT_S, READY_TIMEOUT_S, strict=False)
+            frame, _, _ = child.wait(True, deadline_s, deadline_s, strict=False)
         except process.PhaseEnd as exc:
             frame = None
             reason = exc.message
@@ -829,8 +829,9 @@ class Zygote:
                 )
             )
 
-    def _both_ready(self, child, checker):
-        """Wait for the program's child and, if there is one, the test process."""
+    def _both_ready(self, child, checker, limits):
+        """Wait for the program's child and, if there is one, the test process: it compiles the
+        tests first, their own cost, which may take up to the job's wall-clock limit."""
         try:
             self._ready(child)
         except _Infra:
@@ -840,7 +841,7 @@ class Zygote:
         if checker is None:
             return
         try:
-            self._ready(checker)
+            self._ready(checker, max(READY_TIMEOUT_S, float(limits["wall_s"])))
         except _Infra:
             child.finish()
             self._wipe()
@@ -975,9 +976,9 @@ def _prelude(job):
     return code
 
 
-def _phase_result(frame, nonce, cpu_ns, wall, part):
+def _phase_result(frame, nonce, cpu_ns, wall, part, from_tester=False):
     out = {"cpu_ms": cpu_ns / 1e6, "wall_ms": wall * 1000.0}
-    if frame.get("n") != nonce or frame.get("s") not in statuses.CHILD:
+    if frame.get("n") != nonce or frame.get("s") not in (statuses.TESTER if from_tester else statuses.CHILD):
         raise process.PhaseEnd(statuses.PROTOCOL, "result frame with a wrong nonce or status")
     out["s"] = frame["s"]
     if frame.get("m") is not None:

@@ -177,6 +177,27 @@ def test_a_program_cannot_get_the_test_process_killed_before_it_is_ready(pool):
         assert result.attempts == 1 and result.verdict is not Verdict.INFRA_ERROR, result.message
 
 
+def test_a_test_too_costly_to_compile_is_not_judgeable_and_the_program_cannot_make_one(pool):
+    # The test process compiles the tests before the program runs: a test whose own text runs
+    # out of memory there (a 120,000-item literal under 64 MB, 30,000 unary minuses) is not
+    # judgeable, never the right program's runtime_error; a broken test stays the program's
+    # failure, as it is every program's.
+    big = "assert f() == [0" + ",0" * 120_000 + "]"
+    deep = "assert f() == " + "-" * 30_000 + "0"
+    right = "def f():\n    return [0] * 120001\n"
+    for test, memory_mb in ((big, 64), (deep, 256)):
+        result = pool.run(make_job(right, [test], memory_mb=memory_mb))
+        assert result.verdict is Verdict.INFRA_ERROR, show(result)
+        assert "cannot be compiled within the job's limits" in (result.tests[0].message or ""), show(result)
+    result = pool.run(make_job(right, ["assert f() =="]))
+    assert result.tests[0].verdict is Verdict.RUNTIME_ERROR, show(result)
+    # A program that fills the memory as it loads fails on its own account, the test compiled.
+    hog = "x = bytearray(200 << 20)\n" + right
+    result = pool.run(make_job(hog, ["assert f() == [0" + ",0" * 20_000 + "]"], memory_mb=128))
+    assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+    assert result.tests[0].verdict is not Verdict.INFRA_ERROR, show(result)
+
+
 def _nested_lambdas(depth: int, names: int) -> str:
     params = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "abcdefghijklmnopqrstuvwxyz0123456789"][:names]
     return "x = lambda " + ",".join(params) + ":" + "lambda:" * depth + "+".join(params) + "\n"
