@@ -23,8 +23,9 @@ of its cases, each "functional" case naming its function in its metadata or a `f
   or the method `fn_name` of a fresh `Solution()` when it defines no such global. An input
   that is a string is LiveCodeBench's encoding: one JSON value per line, one line per
   argument, and the output is JSON text. An input that is a list is APPS's: the arguments
-  themselves, and the output is the result, or the result in a list: both `outputs[i]` and
-  `outputs[i][0]` are accepted, as APPS's evaluator accepts them.
+  themselves, and the output is the result, or the result in a list: both `outputs[i]` and,
+  when it is a list of one item, `outputs[i][0]` are accepted, as APPS's evaluator accepts
+  them (which also takes the first of a longer list: a program returning 3 for [3, 1, 2]).
 
 A job whose tests come in this shape runs with the "lcb" prelude (sandbox/preludes.py) unless
 it names its own: LiveCodeBench's and APPS's evaluators put such imports before every program.
@@ -206,8 +207,8 @@ def _call(fn_name: str, inp: Any, out: Any, at_in: str, at_out: str) -> dict[str
         test["expected"] = _json(out, at_out)
     elif isinstance(inp, list):  # APPS: the arguments; the result, or [the result]
         test["args"] = inp
-        if isinstance(out, list) and out:
-            test["accepted"] = [out, out[0]]
+        if isinstance(out, list) and len(out) == 1:  # a wrapper holds one result; past one
+            test["accepted"] = [out, out[0]]  # item, its first is no answer ([3, 1, 2], not 3)
         else:
             test["expected"] = out
     else:

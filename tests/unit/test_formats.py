@@ -31,6 +31,9 @@ def test_livecodebench_call_pairs_are_json_lines():
 def test_apps_call_pairs_are_argument_lists_and_accept_the_result_or_it_in_a_list():
     tests = parse_tests({"inputs": [[1, [2]], []], "outputs": [[3], 4], "fn_name": "f"})
     assert tests == (CallTest("f", (1, [2]), [3], "Solution", (3,)), CallTest("f", (), 4, "Solution"))
+    # A list of more than one item is the result itself: its first item is no answer.
+    (longer,) = parse_tests({"inputs": [[1]], "outputs": [[3, 1, 2]], "fn_name": "f"})
+    assert longer == CallTest("f", (1,), [3, 1, 2], "Solution")
 
 
 def test_the_wrappers_and_codecontests_lists():
