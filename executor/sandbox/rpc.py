@@ -14,6 +14,7 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "isinstance", "h": class id, "a": ref}    (answered by the program's process)
            | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
            | {"op": "sync", "n": name, "v": ref}   (the program's process: a global the test changed)
+           | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
@@ -84,6 +85,7 @@ ALL_OPS = frozenset(
         "next",
         "module",
         "sync",
+        "await",
     }
 )
 # The test process answers for what the test handed over, and "attr" only through
@@ -342,6 +344,36 @@ class CallableRemote(Remote):
         return value
 
 
+class RemoteCoroutine(Remote):
+    """A Remote of a program's coroutine (`double(3)` of an `async def double`). The test
+    awaits it (`await double(3)`, `asyncio.run(double(3))`, `loop.run_until_complete(...)`):
+    it runs to its end in the program's process, on an event loop of its own there, and the
+    await's value is its result. So it is a Coroutine to asyncio: its first `send` ends it."""
+
+    __slots__ = ()
+
+    def _result(self):
+        return self._ep.request({"op": "await", "h": self._h})
+
+    def __await__(self):
+        return self._result()
+        yield  # a generator: the await ends at its first step, with the program's result
+
+    def send(self, value):
+        if value is not None:
+            raise TypeError("a coroutine of the program's is started with send(None)")
+        raise StopIteration(self._result())
+
+    def __next__(self):  # what asyncio's Task calls on a coroutine that is not a native one
+        return self.send(None)
+
+    def throw(self, typ, value=None, traceback=None):
+        raise typ if value is None else value
+
+    def close(self):
+        pass
+
+
 class Endpoint:
     """One side of the pipes: makes requests, answers the other side's."""
 
@@ -422,6 +454,8 @@ class Endpoint:
             remote = self._remotes.get(ref["m"])
             if remote is None:
                 kind = CallableRemote if ref.get("c") is True else Remote
+                if kind is Remote and self.ops is TEST_OPS and ref.get("t") == "coroutine":
+                    kind = RemoteCoroutine
                 remote = self._remotes[ref["m"]] = kind(self, ref["m"], str(ref.get("t", "object"))[:80])
             return remote
         if "p" in ref:
@@ -576,6 +610,8 @@ class Endpoint:
             return {"ok": {"v": None}}
         if op == "isinstance":
             return {"ok": {"v": isinstance(self.deref(msg["a"]), target)}}
+        if op == "await":
+            return {"ok": self.ref(_run_to_end(target))}
         if op == "len":
             return {"ok": {"v": len(target)}}
         if op == "str" or op == "repr":
@@ -670,6 +706,17 @@ def _remember_copies(value):
                 todo.extend(v.values())
             elif not isinstance(v, bytearray) and not codec.all_scalars(v):  # a flat list: one pass
                 todo.extend(v)
+
+
+def _run_to_end(awaitable):
+    """`awaitable`'s result, run on a new event loop (the program's process runs none while it
+    answers requests). asyncio is loaded by name, as the zygote loads its preimports."""
+    asyncio = sys.modules.get("asyncio") or __import__("asyncio")
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
 
 
 def _ndarray(obj):

@@ -469,3 +469,20 @@ def test_a_numpy_array_the_test_builds_is_an_array_for_the_program(run):
         "import numpy as np\nassert total(np.array([1, 2])) == 4",
     ]
     assert verdicts(run(program, tests)) == [P, P, P, F]
+
+
+ASYNC = "import asyncio\nasync def double(x):\n    await asyncio.sleep(0)\n    return x * 2\n"
+
+
+def test_a_programs_coroutines_are_awaited_in_its_process(run):
+    tests = [
+        "assert asyncio.run(double(3)) == 6",
+        "result = asyncio.run(double(4))\nassert result == 8",
+        "loop = asyncio.new_event_loop()\nassert loop.run_until_complete(double(5)) == 10\nloop.close()",
+        "async def t():\n    assert await double(6) == 12\n    assert await asyncio.gather(double(1), double(2)) == [2, 4]\n"
+        "asyncio.run(t())",
+        "def check(candidate):\n    assert asyncio.run(candidate(7)) == 14\ncheck(double)",
+    ]
+    result = run(ASYNC, ["import asyncio\n" + t for t in tests])
+    assert result.verdict is Verdict.PASSED, result
+    assert run(ASYNC.replace("x * 2", "x * 3"), tests).pass_rate == 0.0

@@ -94,6 +94,23 @@ CASES = {
         "class Eq:\n    def __eq__(self, o):\n        return True\ndef solve(node):\n    node.v = Eq()\n    return node\n",
         ["class N:\n    def __init__(self, v):\n        self.v = v\nassert solve(N(1)).v == 2"],
     ),
+    # Awaiting a program's coroutine runs it in the program's process; what it returns is the
+    # program's value, judged as any other.
+    "coroutine returning an always-equal object": (
+        "import asyncio\nclass Eq:\n    def __eq__(self, o):\n        return True\n"
+        "async def solve(x):\n    return Eq()\n",
+        ["assert asyncio.run(solve(1)) == 2"],
+    ),
+    "coroutine that is not one, with a rigged send": (
+        "class coroutine:\n    def send(self, v):\n        raise StopIteration(2)\n"
+        "    def __await__(self):\n        return iter(())\n"
+        "def solve(x):\n    return coroutine()\n",
+        ["import asyncio\nassert asyncio.run(solve(1)) == 2"],
+    ),
+    "a wrong coroutine awaited by the test's own": (
+        "async def solve(x):\n    return x * 3\n",
+        ["import asyncio\nasync def t():\n    assert await solve(1) == 2\nasyncio.run(t())"],
+    ),
     "StopIteration ends the test's loop early": (
         "def solve(x):\n    raise StopIteration\n",
         ["assert all(map(lambda x: solve(x) == x + 1, [1, 2, 3]))"],
