@@ -24,6 +24,8 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"m": id, "t": type name, "c": callable?}   an object of the sender's ("exc": lineage
                                                when it is an exception class)
            | {"p": id}                         an object of the receiver's, handed back
+           | {"nd": [dtype, value, shape]}      a numpy array of numbers or booleans: a copy,
+                                               an array of the receiver's numpy (see _array)
     reply    {"ok": ref, "c": [[position or name, ref], ...]}   "c": arguments the callee
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
@@ -39,6 +41,7 @@ Standard library only.
 
 import builtins
 import collections
+import re
 import sys
 
 from . import codec, frames, trusted
@@ -410,12 +413,15 @@ class Endpoint:
             return {"l": [self.ref(x, depth + 1) for x in items], "tu": t is tuple}
         if type(encoded) is not dict or "X" not in encoded:
             return {"v": encoded}
-        if self.ops is TEST_OPS and _ndarray(obj):
-            # A numpy array the test built, handed to the program: a copy there, an array it can
-            # compute with (`a.sum()`, `a * 2`), as a handle could not be.
+        if _ndarray(obj):
+            # A numpy array of numbers or booleans crosses as a copy, an array on the other side
+            # too: the program computes with the test's (`a.sum()`, `a * 2`), and the test with
+            # the program's (`(f(x) == np.array([2, 4])).all()`, `.dtype`), with its own numpy,
+            # as a handle could not be. The program's process may have replaced its numpy: then
+            # its "array" only chooses its own values, as any answer does (checked on arrival).
             values = codec.encode(obj.tolist(), VALUE_NODES)
             if type(values) is not dict or "X" not in values:
-                return {"nd": [str(obj.dtype.str), values]}
+                return {"nd": [str(obj.dtype.str), values, list(obj.shape)]}
         handle = self.handles.get(_id(obj))
         if handle is None:
             handle = self.handles[_id(obj)] = _len(self.table) + 1
@@ -442,12 +448,11 @@ class Endpoint:
             if self.ops is TEST_OPS:
                 COPIES.add(id(value))
             return value
-        if "nd" in ref and self.ops is not TEST_OPS:  # the test's numpy array (see ref)
-            dtype, values = _list_of(ref["nd"])
-            # numpy is the program's (one of the packages it may import), loaded by name as the
-            # zygote loads its preimports: this module itself needs the standard library only.
-            numpy = sys.modules.get("numpy") or __import__("numpy")
-            return numpy.array(codec.decode(values, 0, VALUE_NODES), dtype=str(dtype))
+        if "nd" in ref:  # a numpy array (see ref)
+            value = _array(ref["nd"])
+            if self.ops is TEST_OPS:
+                COPIES.add(id(value))
+            return value
         if "exc" in ref:
             return self.stand_in(ref["exc"])
         if "m" in ref:  # one proxy per object, so that `is` holds between them
@@ -720,9 +725,30 @@ def _run_to_end(awaitable):
 
 
 def _ndarray(obj):
-    """Is `obj` a numpy array of numbers or booleans (the test process's own numpy)?"""
+    """Is `obj` a numpy array of numbers or booleans (of this process's numpy)?"""
     numpy = sys.modules.get("numpy")
     return numpy is not None and type(obj) is numpy.ndarray and obj.dtype.kind in "biuf"
+
+
+# The dtypes an array may cross with: booleans and fixed-size numbers, in any byte order.
+_DTYPE = re.compile(r"[<>|=]?(?:b1|\?|[iu][1248]|f[248])\Z")
+
+
+def _array(parts):
+    """The array a reference's "nd" parts [dtype, values, shape] describe, made by this
+    process's numpy (loaded by name as the zygote loads its preimports: this module itself
+    needs the standard library only). TypeError for anything else than such an array."""
+    parts = _list_of(parts)
+    if _len(parts) != 3 or type(parts[0]) is not str or not _DTYPE.match(parts[0]) or type(parts[2]) is not list:
+        raise TypeError("malformed array from the other process")
+    dtype, values, shape = parts
+    if not all(type(n) is int and 0 <= n for n in shape) or _len(shape) > 32:
+        raise TypeError("malformed array from the other process")
+    numpy = sys.modules.get("numpy") or __import__("numpy")
+    try:
+        return numpy.array(codec.decode(values, 0, VALUE_NODES), dtype=dtype).reshape(shape)
+    except (ValueError, OverflowError) as exc:
+        raise TypeError("malformed array from the other process: %s" % (exc,)) from None
 
 
 _MISSING = object()

@@ -82,7 +82,7 @@ _module_type = type(sys)
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Remote = rpc.Remote
-_any = any
+_any, _map = any, map
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
 _BaseException = BaseException
 _AssertionError = AssertionError
@@ -159,6 +159,10 @@ def trusted_copy(value):
 
 def strict(kind, ops, *operands):
     # Called from assert statements rewritten by StrictAsserts.
+    if kind == "cmp" and _len(ops) == 1 and ops[0] in _ARRAY_OPS and _any(_map(_number_array, operands)):
+        return _array_compare(ops[0], *operands)
+    if kind == "cmp" and _len(ops) == 1 and ops[0] in ("==", "!=") and _any(_map(_dtype, operands)):
+        return _dtype_compare(ops[0], *operands)
     if kind == "cmp":
         left = operands[0]
         for op, right in zip(ops, operands[1:]):
@@ -217,6 +221,46 @@ def strict(kind, ops, *operands):
     if not truth:
         raise StrictAssertionError("assertion failed")
     return True
+
+
+_ARRAY_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+
+def _number_array(value):
+    """Is `value` an array of numbers or booleans of this process's numpy? In the test process
+    (which runs no program code) that numpy is the genuine one, and such an array is the test's
+    own or a copy of the program's (rpc: arrays cross as copies)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and _type(value) is numpy.ndarray and value.dtype.kind in "biufc"
+
+
+def _array_compare(op, left, right):
+    """`left op right` with numpy's elementwise meaning, an array of booleans the test goes on
+    with (`(f(x) == np.array([2, 4])).all()`): numpy compares the arrays, the other operand
+    taken as its trusted copy (plain data; an opaque one fails the assert, as below)."""
+    sides = []
+    for x in (left, right):
+        if not _number_array(x):
+            x = trusted_copy(x)
+            if _isinstance(x, _Opaque):
+                raise StrictAssertionError("%r cannot be compared on the trusted side" % (x,))
+        sides.append(x)
+    return _ops[op](*sides)
+
+
+def _dtype(value):
+    """Is `value` a dtype of this process's numpy (an array's, in the test process)?"""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and _isinstance(value, numpy.dtype)
+
+
+def _dtype_compare(op, left, right):
+    """`a.dtype == np.float64`, `== int`, `== 'int64'`: numpy's own dtype equality, the other
+    side a dtype, a type of the builtins' or numpy's, or a string (never a program object)."""
+    for x in (left, right):
+        if not (_dtype(x) or _type(x) is str or (_type(x) is type and x.__module__ in ("builtins", "numpy"))):
+            raise StrictAssertionError("%r cannot be compared with a dtype on the trusted side" % (trusted_copy(x),))
+    return bool(left == right) is (op == "==")
 
 
 def run_phase(fn):

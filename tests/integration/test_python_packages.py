@@ -2,7 +2,7 @@
 
 import pytest
 
-from executor import ExecutorConfig, Job, Pool
+from executor import ExecutorConfig, Job, Pool, Verdict
 from executor.languages import python
 
 pytestmark = pytest.mark.skipif(
@@ -81,3 +81,34 @@ def test_a_numpy_array_is_not_a_list(run):
     # `array == list` is an array in the program's process, whose truth raises: never a pass.
     result = run("import numpy as np\ndef f():\n    return np.array([1, 2])\n", ["assert f() == [1, 2]"])
     assert result.tests[0].verdict.value == "failed", result.to_dict()
+
+
+MATRIX = (
+    "import numpy as np\ndef mat():\n    return np.array([[1, 2], [3, 4]])\n"
+    "def scale(a, k):\n    return np.array(a) * k\ndef normalize(v):\n    v = np.array(v, dtype=float)\n"
+    "    return v / np.linalg.norm(v)\ndef empty():\n    return np.zeros((0, 3))\n"
+)
+
+
+def test_a_programs_array_reaches_the_test_as_an_array_of_its_own(run):
+    # Where the test uses numpy itself (the test process), a program's array of numbers
+    # crosses as a copy: an array there, compared and reduced by the test's own numpy.
+    tests = [
+        "assert (scale([1, 2, 3], 2) == np.array([2, 4, 6])).all()",
+        "assert np.all(scale([1, 2, 3], 2) == np.array([2, 4, 6]))",
+        "assert all(scale([1, 2, 3], 2) == np.array([2, 4, 6]))",
+        "result = mat()\nassert (result == np.array([[1, 2], [3, 4]])).all()",
+        "assert np.max(mat()) == 4 and np.array_equal(mat() * 2, [[2, 4], [6, 8]])",
+        "assert normalize([3, 4]).dtype == np.float64 and np.allclose(normalize([3, 4]), [0.6, 0.8])",
+        "assert np.zeros((0, 3)).shape == empty().shape",
+    ]
+    result = run(MATRIX, ["import numpy as np\n" + t for t in tests])
+    assert result.verdict is Verdict.PASSED, result.to_dict()
+    wrong = (
+        MATRIX.replace("* k", "* k + 1")
+        .replace("[3, 4]]", "[3, 5]]")
+        .replace("return v / np", "return (v / np")
+        .replace("norm(v)\n", "norm(v)).astype(np.float32)\n")
+    )
+    result = run(wrong, ["import numpy as np\n" + t for t in tests[:6]])
+    assert result.passed == 0, result.to_dict()

@@ -111,6 +111,31 @@ CASES = {
         "async def solve(x):\n    return x * 3\n",
         ["import asyncio\nasync def t():\n    assert await solve(1) == 2\nasyncio.run(t())"],
     ),
+    # A program's array crosses as a copy made by the test process's numpy; a fake numpy or a
+    # rigged array class in the program's process only chooses its own values.
+    "a fake numpy whose array's tolist lies about nothing it can win": (
+        "import sys, types\nclass ndarray:\n    dtype = type('D', (), {'kind': 'i', 'str': '<i8'})()\n"
+        "    shape = (3,)\n    def tolist(self):\n        return [9, 9, 9]\n"
+        "    def __eq__(self, o):\n        return True\n"
+        "fake = types.ModuleType('numpy')\nfake.ndarray = ndarray\nsys.modules['numpy'] = fake\n"
+        "def solve(x):\n    return ndarray()\n",
+        ["import numpy as np\nassert (solve(1) == np.array([2, 4, 6])).all()"],
+    ),
+    "an array subclass with a rigged __eq__": (
+        "import numpy as np\nclass A(np.ndarray):\n    def __eq__(self, o):\n        return np.ones(3, bool)\n"
+        "def solve(x):\n    return np.array([0, 0, 0]).view(A)\n",
+        ["import numpy as np\nassert (solve(1) == np.array([2, 4, 6])).all()"],
+    ),
+    "an object array holding an always-equal object": (
+        "import numpy as np\nclass Eq:\n    def __eq__(self, o):\n        return True\n"
+        "def solve(x):\n    a = np.empty(3, object)\n    a[:] = [Eq(), Eq(), Eq()]\n    return a\n",
+        ["import numpy as np\nassert (solve(1) == np.array([2, 4, 6])).all()"],
+    ),
+    "a program object compared with a dtype": (
+        "import numpy as np\nclass T:\n    def __eq__(self, o):\n        return True\n"
+        "def solve(x):\n    return T()\ndef arr():\n    return np.array([1])\n",
+        ["import numpy as np\nassert arr().dtype == solve(1)"],
+    ),
     "StopIteration ends the test's loop early": (
         "def solve(x):\n    raise StopIteration\n",
         ["assert all(map(lambda x: solve(x) == x + 1, [1, 2, 3]))"],
