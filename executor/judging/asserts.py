@@ -437,6 +437,11 @@ def short_repr(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Attributes a test reads of a numpy array, which no built-in value has (or which Decimal's
+# `max`/`min` share): see _Planner.array_attribute.
+_ARRAY_ATTRIBUTES = frozenset({"dtype", "all", "any", "max", "min", "astype", "ndim"})
+
+
 class _Planner(ast.NodeTransformer):
     """Replace program-dependent subtrees with probes; refuse what we cannot judge."""
 
@@ -587,6 +592,8 @@ class _Planner(ast.NodeTransformer):
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and self.trusted(node.value.id) and node.value.id not in names.MODULES:
                 raise Unsupported("attribute of a built-in")
+            if self.array_attribute(node):
+                raise Unsupported(f".{node.attr} of what may be an array: the test process")
             if self.program_dependent(node.value):
                 # node.val, f(x).attr: the child reads it, with whatever the program defined -
                 # not `(f(x) == [1, 2]).shape`, where the test's literal would go along.
@@ -604,7 +611,7 @@ class _Planner(ast.NodeTransformer):
         if (
             isinstance(node, ast.Subscript)
             and self.program_rooted(node.value)  # the program's value itself, as REDUCERS take it
-            and not self.literal_inside(node.value)
+            and not self.literal_inside(_indexed(node.value))
             and _literal_index(node.slice)
         ):
             # f(10**6)[97], f()[-1], arr[1:3]: the child takes the item, so a value too large to
@@ -642,8 +649,21 @@ class _Planner(ast.NodeTransformer):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
 
+    def array_attribute(self, node: ast.Attribute) -> bool:
+        """Is `node` how a test uses a numpy array the program returned (`f().dtype`,
+        `f().max()`, `(f() > 0).all()`)? Here the array is opaque (the codec carries no array);
+        the test process gets it as an array of its own numpy (rpc), where such asserts are
+        numpy's work. (`f().all()` alone is the program's call, computed in its process.)"""
+        return (
+            node.attr in _ARRAY_ATTRIBUTES
+            and self.program_dependent(node.value)
+            and (node.attr not in ("all", "any") or not self.program_rooted(node.value))
+        )
+
     def plan_call(self, node: ast.Call) -> ast.expr:
         func = node.func
+        if isinstance(func, ast.Attribute) and self.array_attribute(func):
+            raise Unsupported(f".{func.attr} of what may be an array: the test process")
         if (
             isinstance(func, ast.Name)
             and func.id == "isinstance"
@@ -1032,6 +1052,15 @@ def _constant(node: ast.expr | None) -> Any:
 
 
 _NOT_CONSTANT = object()
+
+
+def _indexed(node: ast.expr) -> ast.expr:
+    """What a chain of constant indices reads from: `f()` of `f()[1][0]` (its indices are the
+    program's to read, as one index is; `m()[1][0]` of a matrix is one item, not a row whose
+    item the host takes from an array the codec does not carry)."""
+    while isinstance(node, ast.Subscript) and _literal_index(node.slice):
+        node = node.value
+    return node
 
 
 def _literal_index(node: ast.expr) -> bool:

@@ -101,14 +101,20 @@ def test_a_programs_array_reaches_the_test_as_an_array_of_its_own(run):
         "assert np.max(mat()) == 4 and np.array_equal(mat() * 2, [[2, 4], [6, 8]])",
         "assert normalize([3, 4]).dtype == np.float64 and np.allclose(normalize([3, 4]), [0.6, 0.8])",
         "assert np.zeros((0, 3)).shape == empty().shape",
+        # Asserts that name no numpy: the attributes only an array has send them there too.
+        "assert (scale([1, 2, 3], 2) == [2, 4, 6]).all()",
+        "assert (mat() > 0).all() and mat().max() == 4 and mat().min() == 1",
+        "assert mat().dtype == int and mat()[1][0] == 3",
     ]
     result = run(MATRIX, ["import numpy as np\n" + t for t in tests])
     assert result.verdict is Verdict.PASSED, result.to_dict()
     wrong = (
         MATRIX.replace("* k", "* k + 1")
-        .replace("[3, 4]]", "[3, 5]]")
+        .replace("[3, 4]]", "[4, 5]]")
         .replace("return v / np", "return (v / np")
         .replace("norm(v)\n", "norm(v)).astype(np.float32)\n")
     )
-    result = run(wrong, ["import numpy as np\n" + t for t in tests[:6]])
+    result = run(wrong, ["import numpy as np\n" + t for t in tests[:6]] + tests[8:])
     assert result.passed == 0, result.to_dict()
+    for bare in tests[7:]:  # without the test's import: the host plans them
+        assert run(MATRIX, [bare]).verdict is Verdict.PASSED, bare
