@@ -2,9 +2,15 @@
 
 One forward scan, linear in the completion's length whatever its shape (thousands of
 fences, fences without newlines, unclosed or nested fences): an opening fence is ```` ``` ````
-followed by an optional language tag, and the rest of its line; its block runs to the next
+first on its line (after blanks), followed by an optional language tag, and the rest of its
+line, which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its
+block runs to the next
 ```` ``` ```` (anywhere, even mid-line) or to the end of the text. Scanning goes on right after
-a closing fence. A fence with no newline after it opens nothing.
+a closing fence. A fence with no newline after it opens nothing. A block's lines lose the
+indentation they share (a block in a list item).
+
+A reasoning model's thinking (up to its last `</think>`) is left out when the answer after it
+holds code, and chat-template tokens that end a completion (`<|im_end|>`, `</s>`) are dropped.
 
 The trainer's steps (trainer/extract.py re-exports it) and the farm's HTTP reward endpoint
 (broker/http.py, OpenRLHF's /get_reward) share this one implementation.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from textwrap import dedent
 from typing import Any
 
 from executor.judging import formats
@@ -29,22 +36,51 @@ _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """(tag, body) of each fenced block in `text`, in order; tags lower-cased."""
     blocks: list[tuple[str, str]] = []
-    pos = 0
+    pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
     while True:
         start = text.find(FENCE, pos)
         if start < 0:
             break
+        pos = start + 1
+        if start < taken:  # not first on its line
+            continue
         eol = text.find("\n", start + len(FENCE))
         if eol < 0:  # an opening fence needs the end of its line: none further on either
             break
-        tag = _TAG.match(text, start + len(FENCE)).group(1).lower()  # type: ignore[union-attr]
+        tag_end = _TAG.match(text, start + len(FENCE)).end()  # type: ignore[union-attr]
+        # Only blanks before it on its line, and no backtick after its tag ("a ```python```
+        # block" in prose, "text ```python" opens nothing).
+        if text[text.rfind("\n", 0, start) + 1 : start].strip(" \t") or text.find("`", tag_end, eol) >= 0:
+            taken = eol
+            continue
+        tag = text[start + len(FENCE) : tag_end].strip().lower()
         end = text.find(FENCE, eol + 1)
         if end < 0:  # unclosed: the block runs to the end
-            blocks.append((tag, text[eol + 1 :]))
+            blocks.append((tag, dedent(text[eol + 1 :])))
             break
-        blocks.append((tag, text[eol + 1 : end]))
+        blocks.append((tag, dedent(text[eol + 1 : end])))
         pos = end + len(FENCE)
+        taken = text.find("\n", end)  # the rest of the closing fence's line opens nothing
+        if taken < 0:
+            break
     return blocks
+
+
+_THINK_END = "</think>"
+# Chat-template tokens a completion may end with when it was decoded with its special tokens.
+_END_TOKENS = re.compile(r"(?:\s*(?:<\|[A-Za-z0-9_]+\|>|</s>|<eos>|<end_of_turn>))+\s*\Z")
+
+
+def answer_text(completion: str) -> str:
+    """`completion` without a reasoning model's thinking, when the answer after its last
+    `</think>` holds code (a fence, or any text at all), and without trailing chat tokens."""
+    at = completion.rfind(_THINK_END)
+    if at >= 0:
+        after = completion[at + len(_THINK_END) :]
+        if after.strip():
+            completion = after
+    found = _END_TOKENS.search(completion)
+    return completion[: found.start()] + "\n" if found else completion
 
 
 def called_names(tests: Any) -> set[str]:
@@ -93,13 +129,14 @@ def extract_code(completion: str, tests: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
-    the block that defines a function the tests call, else the longest block
+    the last block that defines a function the tests call, else the longest block
     that parses, tagged Python blocks before bare ones (a bare block is as often a
     sample input or output), else the longest. Without fences the completion is
     taken as code. The result may not compile; the farm then reports
     `syntax_error`. `tests` may be any tests value a job takes: a list of assert
     strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
     """
+    completion = answer_text(completion)
     blocks = fenced_blocks(completion)
     tagged = [body for tag, body in blocks if tag and tag in _PY_TAGS]
     bare = [body for tag, body in blocks if not tag]
@@ -107,7 +144,7 @@ def extract_code(completion: str, tests: Any = None) -> str:
         return completion if not blocks else max((b for _, b in blocks), key=len)
     wanted = called_names(tests or [])
     if wanted:
-        for body in tagged + bare:
+        for body in reversed(tagged + bare):  # the last: a draft comes before its answer
             if _defines(body) & wanted:
                 return body
     for group in (tagged, bare):

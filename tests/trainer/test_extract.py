@@ -2,6 +2,7 @@
 
 import json
 import re
+from textwrap import dedent
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,11 +76,13 @@ def test_a_megabyte_completion():
 
 
 def test_nested_and_unclosed_fences():
-    # a fence inside a block closes it, wherever it is on its line; scanning goes on after it
+    # a fence inside a block closes it, wherever it is on its line; scanning goes on on the
+    # next line (the rest of a closing fence's line opens nothing)
     text = "```python\ndef f():\n    s = '''\n```bash\nls\n```\n'''\n    return 1\n```"
     assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("", "'''\n    return 1\n")]
     assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]
-    assert fenced_blocks("text ```python\ncode\n") == [("python", "code\n")]  # unclosed: to the end
+    assert fenced_blocks("```python\ncode\n") == [("python", "code\n")]  # unclosed: to the end
+    assert fenced_blocks("text ```python\ncode\n") == []  # not first on its line: no fence
     assert fenced_blocks("```python") == []  # an opening fence needs the end of its line
 
 
@@ -98,9 +101,9 @@ def test_unparseable_blocks_and_tests_are_skipped():
     assert extract_code(text, ["assert f() == 1", "assert " + deep]) == "def f():\n    return 1\n"
 
 
-# -- the same blocks as the regex this scan replaced, on every small input -----------------------
+# -- the same blocks as a regex of the same rules, on every small input -----------------------
 
-_OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+_OLD_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n`]*\n(.*?)(?:```[^\n]*|\Z)", re.S | re.M)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -113,7 +116,7 @@ _OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re
     ).map("".join)
 )
 def test_same_blocks_as_the_old_regex(text):
-    assert fenced_blocks(text) == [(tag.lower(), body) for tag, body in _OLD_FENCE.findall(text)]
+    assert fenced_blocks(text) == [(tag.lower(), dedent(body)) for tag, body in _OLD_FENCE.findall(text)]
 
 
 def test_the_code_rl_shape_gives_its_fn_name_in_any_form():
@@ -126,3 +129,31 @@ def test_the_code_rl_shape_gives_its_fn_name_in_any_form():
     assert called_names(stdin) == set() and called_names(json.dumps(stdin)) == set()
     assert extract_code(text, stdin) == "def solve(x):\n    return x\n"  # the longest block
     assert called_names("not json at all") == set() and called_names(None) == set()
+
+
+def test_a_reasoning_models_draft_is_not_its_answer():
+    draft = "<think>\nFirst try:\n```python\ndef solve(x):\n    return x + 1\n```\nNo, wrong.\n</think>\n"
+    answer = "```python\ndef solve(x):\n    return x * 2\n```\n"
+    assert extract_code(draft + answer, ["assert solve(2) == 4"]) == "def solve(x):\n    return x * 2\n"
+    # Without </think>: of two blocks that define it, the last (a draft comes first).
+    both = draft.replace("<think>\n", "").replace("</think>\n", "") + answer
+    assert extract_code(both, ["assert solve(2) == 4"]) == "def solve(x):\n    return x * 2\n"
+    # Thinking with no answer after it: its code is all there is.
+    assert extract_code(draft, ["assert solve(2) == 4"]) == "def solve(x):\n    return x + 1\n"
+
+
+def test_fences_in_prose_indented_fences_and_chat_tokens():
+    prose = "I'll wrap it in a ```python``` block.\n```python\ndef f():\n    return 1\n```\n"
+    assert extract_code(prose, ["assert f() == 1"]) == "def f():\n    return 1\n"
+    listed = "1. The code:\n   ```python\n   def f():\n       return 1\n   ```\n"
+    assert extract_code(listed, ["assert f() == 1"]) == "def f():\n    return 1\n"
+    assert extract_code("def f():\n    return 1\n<|im_end|>") == "def f():\n    return 1\n"
+    assert extract_code("def f():\n    return 1</s> <|endoftext|>\n") == "def f():\n    return 1\n"
+    assert fenced_blocks("```python title='x'\ny = 1\n```") == [("python", "y = 1\n")]
+
+
+def test_a_long_line_of_backticks_is_scanned_once():
+    text = "`" * 200_000 + "\n" + "x = 1\n"
+    assert fenced_blocks(text) == []  # backticks after the first three: no fence
+    text = "a" + "```" * 100_000 + "\n```python\nx = 1\n```\n"
+    assert fenced_blocks(text) == [("python", "x = 1\n")]
