@@ -172,7 +172,9 @@ def _child(role, fds, settings):
         os._exit(70)
     try:
         program = payload.get("program")  # compiled by the zygote (small programs)
-        if program is None:  # compiled here, after set-up: under the program's own limits
+        if program is None and role == b"P":  # compiled in its load phase (run_tests)
+            program = sources.decode("utf-8", "surrogatepass")
+        elif program is None:  # compiled here, after set-up: under the program's own limits
             program = runner.compile_program(sources.decode("utf-8", "surrogatepass"))
         if role == b"P":
             runner.run_tests(program, payload["tests"], 3, 4, payload.get("prelude"))

@@ -341,8 +341,11 @@ def load(prelude, code, ns, given=None):
 def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     """Tests mode: program once, then each prepared test with a fresh nonce.
 
-    `program` comes from `compile_program` and `tests` from `prepare_test`
-    (both done in the zygote, before fork); `prelude`: the job's prelude, compiled.
+    `program` comes from `compile_program` (done in the zygote, before fork), or is the
+    source, compiled here once the load phase's nonce has come: the test process compiles the
+    job's tests before the zygote sends it, in the same memory cgroup, and a program's compile
+    (`'A' * 4096 + ...` keeps every string alive) must not compete with it for memory then. `tests`
+    come from `prepare_test`; `prelude`: the job's prelude, compiled.
     """
     # Loaded as a module, as AceCoder's and HumanEval's evaluators exec it: its main block (a
     # demo reading input(), unittest.main()) is not run before the tests. Stdin/stdout and raw
@@ -354,6 +357,8 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     ns["__builtins__"] = builtins
     sys.modules[PROGRAM_MODULE] = module
     nonce = read_nonce(ctl_fd)
+    if _type(program) is str:
+        program = compile_program(program)
     code, error = program
     if error is not None:
         send(res_fd, {"n": nonce, "s": error[0], "m": error[1]})

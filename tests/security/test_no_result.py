@@ -198,6 +198,22 @@ def test_a_test_too_costly_to_compile_is_not_judgeable_and_the_program_cannot_ma
     assert result.tests[0].verdict is not Verdict.INFRA_ERROR, show(result)
 
 
+def test_a_programs_compile_cannot_starve_the_test_process_of_memory(pool):
+    # A program too big for the zygote to compile is compiled in its child. Right after the
+    # child's ready frame, that overlapped the test process compiling a big literal test in
+    # the same memory cgroup: a compile holding memory (every 'A' * 4096 string folded and
+    # kept) got the test process OOM-killed, "failed to start", infra_error for a wrong
+    # program. It compiles in its load phase now, once the test process is ready.
+    names = ["a%d" % i for i in range(1500)]
+    bomb = (
+        "X = " + " + ".join(["'A'*4096"] * 160) + "\n"
+        "def outer():\n    " + "=".join(names) + "=0\n    return " + "lambda: " * 200 + "(" + ",".join(names) + ")\n"
+    )
+    test = "assert f() == [" + ",".join(["123456"] * 140_000) + "]"
+    result = pool.run(make_job(bomb + "def f():\n    return [1]\n", [test], memory_mb=192, wall_s=6, cpu_s=2))
+    assert result.verdict is Verdict.FAILED and result.attempts == 1, show(result)
+
+
 def _nested_lambdas(depth: int, names: int) -> str:
     params = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "abcdefghijklmnopqrstuvwxyz0123456789"][:names]
     return "x = lambda " + ",".join(params) + ":" + "lambda:" * depth + "+".join(params) + "\n"
