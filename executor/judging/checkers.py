@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 
 Checker = Callable[[str, str], bool]
 
@@ -72,14 +72,29 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
             continue
         if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
             return False  # words, nan, inf: equal only as text
+        if _INTEGER.fullmatch(w):
+            if not _near_integer(w, g, tolerance):
+                return False
+            continue
         try:
             fw, fg = float(w), float(g)
         except (ValueError, OverflowError):
             return False
-        relative = 0.0 if _INTEGER.fullmatch(w) else tolerance
-        if not math.isclose(fw, fg, rel_tol=relative, abs_tol=tolerance):
+        if not (math.isfinite(fw) and math.isfinite(fg)):  # past a double's range: as numbers
+            if Decimal(w) != Decimal(g):
+                return False
+        elif not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
             return False
     return True
+
+
+def _near_integer(want: str, got: str, tolerance: float) -> bool:
+    """Is the decimal token `got` within `tolerance` (absolute) of the integer token `want`?
+    In decimal arithmetic, with digits enough for both tokens: through a double, 1e18 would
+    equal 1000000000000000007 and a 400-digit integer would equal 9e999 (both infinite)."""
+    context = Context(prec=len(want) + len(got) + 8, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+    gap = context.abs(context.subtract(Decimal(want), Decimal(got)))
+    return gap <= Decimal(repr(tolerance))
 
 
 def lines(expected: str, actual: str) -> bool:

@@ -35,6 +35,13 @@ def test_tokens():
         ("1000000007", "1e9", False),
         ("1500000", "1500001.0", False),
         ("1000000007.0", "1000000000", True),  # an expected decimal: relative too, as testlib
+        ("1000000000000000007", "1e18", False),  # exactly, not through a double
+        ("1000000000000000007", "1000000000000000007.0000001", True),
+        ("1" + "0" * 400, "9e999", False),  # both past a double's range
+        ("1" + "0" * 400, "1e400", True),
+        ("1e400", "2e400", False),
+        ("0", "1e-999999999", True),
+        ("5", "1e999999999", False),
         ("-007", "-7", True),
         ("0", "-0", True),
         ("+5", "5", True),
