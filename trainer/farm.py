@@ -29,7 +29,7 @@ import grpc
 
 from broker.client import DEFAULT_RETRIES, AsyncClient, Client
 from broker.errors import FarmUnavailable
-from executor import ExecutorConfig, Job, JobResult, JobRules, Limits, Pool
+from executor import ExecutorConfig, InvalidJob, Job, JobResult, JobRules, Limits, Pool
 from executor.job import parse_tests
 
 #: gRPC statuses that mean "the farm gave no answer", as opposed to "the request is wrong"
@@ -116,6 +116,24 @@ def read_tests(value: Any) -> Any:
     if hasattr(value, "tolist") and not isinstance(value, (list, dict)):  # a numpy array from a DataFrame
         return value.tolist()
     return value
+
+
+def has_tests(tests: Any) -> bool:
+    """Does a row's tests value (read_tests) hold any test? None, "", an empty list or
+    object, or the code-RL shape with no inputs hold none: a row of another kind (a math
+    problem in a mixed dataset), which the farm does not score."""
+    if tests is None or tests == "" or tests == [] or tests == {}:
+        return False
+    return not (isinstance(tests, dict) and "inputs" in tests and not tests["inputs"])
+
+
+def check_suite(tests: Any, where: str) -> None:
+    """Validate one row's tests now, so that InvalidJob names the row (`where`: the column
+    and index, `test_cases[3]`) instead of failing a whole batch somewhere inside it."""
+    try:
+        parse_tests(tests)
+    except InvalidJob as exc:
+        raise InvalidJob(f"{where}.{exc.field}", exc.message) from None
 
 
 class EmbeddedFarm:

@@ -5,7 +5,10 @@ all tests pass or not), computed by the farm. Completions that share a test suit
 are one farm call, and every group of a batch is in flight at once. A sample the farm could not
 run (`infra_error`, or no answer from a farm server) gets `None`, never 0: trl leaves a sample
 no reward function scored out of its group's baseline and gives it no advantage (beside other
-reward functions, only theirs count), so a farm fault does not punish the policy.
+reward functions, only theirs count), so a farm fault does not punish the policy. A row with
+no tests (None, "", [], a code-RL object with no inputs: a math row of a mixed dataset) gets
+`None` too, without a call, and a row whose tests are malformed fails the call naming it
+(`test_cases[3].inputs: is empty`).
 
     from trainer.rewards import FarmReward, AsyncFarmReward
 
@@ -29,7 +32,17 @@ from typing import Any
 
 from executor import JobResult, Verdict
 from trainer.extract import extract_code
-from trainer.farm import Farm, Group, RemoteFarm, ascore_groups, no_answer, read_tests, score_groups
+from trainer.farm import (
+    Farm,
+    Group,
+    RemoteFarm,
+    ascore_groups,
+    check_suite,
+    has_tests,
+    no_answer,
+    read_tests,
+    score_groups,
+)
 from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
 #: The deadline of each farm call when a reward is given a server address.
@@ -90,8 +103,13 @@ class FarmReward:
         suites = [read_tests(t) for t in columns[self.tests_column]]
         by_suite: dict[str, list[int]] = {}
         for i, tests in enumerate(suites):
+            if not has_tests(tests):  # a row of another kind (math in a mixed set): reward None
+                continue
             # Not sort_keys: a program sees a call test's dict arguments in their own order.
-            by_suite.setdefault(json.dumps(tests, default=str), []).append(i)
+            key = json.dumps(tests, default=str)
+            if key not in by_suite:
+                check_suite(tests, f"{self.tests_column}[{i}]")
+            by_suite.setdefault(key, []).append(i)
         with self._lock:
             call = self.calls
             self.calls += 1
@@ -110,7 +128,8 @@ class FarmReward:
         self, n: int, members: list[list[int]], results: list[list[JobResult]] | None, columns: dict[str, Any]
     ) -> list[float | None]:
         rewards: list[float | None] = [None] * n
-        verdicts = [Verdict.INFRA_ERROR.value] * n
+        scored = {i for idx in members for i in idx}  # the rest have no tests: not the farm's
+        verdicts = [Verdict.INFRA_ERROR.value if i in scored else "no_tests" for i in range(n)]
         for idx, group in zip(members, results or [[] for _ in members]):
             for i, res in zip(idx, group):
                 verdicts[i] = res.verdict.value
@@ -120,7 +139,7 @@ class FarmReward:
                     rewards[i] = 1.0 if res.verdict is Verdict.PASSED else 0.0
                 else:
                     rewards[i] = res.pass_rate
-        missing = sum(r is None for r in rewards)
+        missing = sum(rewards[i] is None for i in scored)
         with self._lock:
             self.scored += n
             self.infra_errors += missing

@@ -57,7 +57,7 @@ from typing import Any
 from broker.errors import FarmUnavailable
 from executor import JobResult, Verdict
 from trainer.extract import extract_code
-from trainer.farm import Farm, Group, ascore_groups, read_tests, score_groups, shared_farm
+from trainer.farm import Farm, Group, ascore_groups, check_suite, read_tests, score_groups, shared_farm
 
 POLICIES = ("zero", "flag", "raise")
 DEFAULT_TIMEOUT_S = 300.0
@@ -113,7 +113,10 @@ class _Batch:
         by_tests: dict[str, list[int]] = {}
         suites = [read_tests(g) for g in ground_truths]
         for i, tests in enumerate(suites):
-            by_tests.setdefault(_key(tests), []).append(i)
+            key = _key(tests)
+            if key not in by_tests:  # checked once a suite, its error naming its sample
+                check_suite(tests, f"ground_truth of sample {i} ({self.data_sources[i]!r})")
+            by_tests.setdefault(key, []).append(i)
         self.members = list(by_tests.values())
         self.groups = [
             Group([extract_code(str(solutions[i]), suites[idx[0]]) for i in idx], suites[idx[0]], f"verl/{tag}/{n}")

@@ -10,6 +10,7 @@ import pickle
 
 import pytest
 
+from executor import InvalidJob
 from tests.cluster.procs import start_server
 from trainer.farm import RemoteFarm
 from trainer.rewards import AsyncFarmReward, FarmReward
@@ -159,3 +160,16 @@ def test_a_reward_on_an_embedded_farm_says_why_it_cannot_pickle(embedded_farm):
 def test_a_missing_tests_column_is_named(embedded_farm):
     with pytest.raises(KeyError, match="tests"):
         FarmReward(embedded_farm, tests_column="tests")(["p"], ["x"], test_cases=[["assert True"]])
+
+
+def test_rows_without_tests_get_none_and_a_malformed_row_is_named(embedded_farm):
+    # A mixed math + code dataset: trl's "not applicable" is None; it is not an infra error.
+    log = TrlLog()
+    reward = FarmReward(embedded_farm)
+    code = "def f(x):\n    return x + 1\n"
+    rows = [["assert f(1) == 2"], None, [], "", {"inputs": [], "outputs": [], "fn_name": "f"}]
+    assert reward(["p"] * 5, [code] * 5, test_cases=rows, **log.kwargs()) == [1.0, None, None, None, None]
+    assert reward.infra_errors == 0 and log.metrics == [("farm_pass_rate/infra_errors", 0.0)]
+    assert log.extra[0][1] == ["passed", "no_tests", "no_tests", "no_tests", "no_tests"]
+    with pytest.raises(InvalidJob, match=r"test_cases\[1\]\.tests"):
+        reward(["p"] * 2, [code] * 2, test_cases=[["assert f(1) == 2"], [{"stdin": 3}]])

@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from broker.errors import FarmUnavailable
+from executor import InvalidJob
 from tests.cluster.procs import free_port
 from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
@@ -226,3 +227,16 @@ def test_a_relative_import_would_fail_there(tmp_path):
     spec = importlib.util.spec_from_file_location(f"custom_module_{hash(str(bad))}", bad)
     with pytest.raises(ImportError, match="no known parent package"):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_a_malformed_ground_truth_names_its_sample(farm_kwargs):
+    kw, _ = farm_kwargs
+    good = {"inputs": ["1\n"], "outputs": ["1\n"]}
+    bad = {"inputs": [], "outputs": []}
+    with pytest.raises(InvalidJob, match=r"ground_truth of sample 2 \('apps'\)\.tests\.inputs"):
+        compute_score_batch(
+            data_sources=["apps"] * 3,
+            solution_strs=["print(input())"] * 3,
+            ground_truths=[good, good, bad],
+            **kw,
+        )
