@@ -44,8 +44,15 @@ def _load(path: str) -> Any:
 
 
 def _drop_none(value: Any) -> Any:
+    """`value` without the nulls Arrow pads a struct's absent fields with. A call test's
+    `"expected": null` (a function that returns None) is its data, kept: a call test has one,
+    unless it has `accepted` instead. (Nulls Arrow padded into dicts a test's arguments hold
+    cannot be told from the data's own: such arguments are best kept as JSON text.)"""
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+        keep_expected = value.get("call") is not None and value.get("accepted") is None
+        return {
+            k: _drop_none(v) for k, v in value.items() if v is not None or (k == "expected" and keep_expected)
+        }
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value

@@ -226,6 +226,25 @@ def test_score_reads_parquet(tmp_path):
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
 
 
+def test_a_call_tests_null_expected_survives_parquet(tmp_path):
+    # Arrow pads absent struct fields with nulls, which are dropped on read; a call test's
+    # "expected": null (a function returning None) is its data.
+    import datasets
+
+    rows = [
+        {
+            "id": "n",
+            "program": "def f(a):\n    a.sort()\n",
+            "tests": [{"call": "f", "args": [[2, 1]], "expected": None}],
+        },
+        {"id": "s", "program": "print(3)", "tests": [{"stdin": "", "expected_stdout": "3\n"}]},
+    ]
+    datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "jobs.parquet"))
+    proc = acefarm("score", tmp_path / "jobs.parquet", "-o", tmp_path / "out.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["verdict"] for r in read_jsonl(tmp_path / "out.jsonl")] == ["passed", "passed"]
+
+
 def test_duplicates_are_rejected_the_same_way_after_a_resume(tmp_path):
     lines = [
         {"id": "a", "program": "x = 1", "tests": ["assert x == 1"]},
