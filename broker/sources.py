@@ -26,7 +26,15 @@ def source_items(path: str) -> Generator[bytes | dict[str, Any], None, None]:
         yield from parquet_rows(path)
         return
     with open(path, "rb") as fh:
+        first = fh.readline()
+        if first.startswith(_BOM):  # a byte-order mark (pandas' utf-8-sig, Windows tools): not the row's
+            first = first[len(_BOM) :]
+        if first:
+            yield first
         yield from fh
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def count_lines(path: str) -> int:

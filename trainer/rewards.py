@@ -54,7 +54,10 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, str):
         return completion
     if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
-        return str(completion[-1].get("content", ""))
+        content = completion[-1].get("content", "")
+        if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
+            return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return str(content)
     return str(completion)
 
 

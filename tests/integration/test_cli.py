@@ -226,6 +226,16 @@ def test_score_reads_parquet(tmp_path):
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
 
 
+def test_a_byte_order_mark_does_not_cost_the_first_line(tmp_path):
+    src = tmp_path / "bom.jsonl"
+    rows = [{"id": "a", "program": "x = 1", "tests": ["assert x == 1"]}, {"id": "b", "program": "x = 2", "tests": []}]
+    src.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\n" for r in rows).encode())
+    proc = acefarm("score", src, "-o", tmp_path / "out.jsonl")
+    out = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == ["a", "b"] and out[0]["verdict"] == "passed", proc.stderr
+    assert "error" in out[1] and "line 1" not in proc.stderr  # only the empty suite is rejected
+
+
 def test_a_call_tests_null_expected_survives_parquet(tmp_path):
     # Arrow pads absent struct fields with nulls, which are dropped on read; a call test's
     # "expected": null (a function returning None) is its data.

@@ -173,3 +173,10 @@ def test_rows_without_tests_get_none_and_a_malformed_row_is_named(embedded_farm)
     assert log.extra[0][1] == ["passed", "no_tests", "no_tests", "no_tests", "no_tests"]
     with pytest.raises(InvalidJob, match=r"test_cases\[1\]\.tests"):
         reward(["p"] * 2, [code] * 2, test_cases=[["assert f(1) == 2"], [{"stdin": 3}]])
+
+
+def test_chat_completions_with_content_parts(embedded_farm):
+    code = "```python\ndef f(x):\n    return x + 1\n```"
+    parts = [{"role": "assistant", "content": [{"type": "text", "text": "Here:\n"}, {"type": "text", "text": code}]}]
+    plain = [{"role": "assistant", "content": code}]
+    assert FarmReward(embedded_farm)(["p"] * 2, [parts, plain], test_cases=[["assert f(1) == 2"]] * 2) == [1.0, 1.0]
