@@ -61,6 +61,9 @@ class PreparedJob:
         return len(self.plans) if self.mode == STDIO else 1
 
 
+OUTPUT_ROOM = 4  # times the longest expected output a run may print (_run_limits)
+
+
 def prepare(job: Job) -> PreparedJob:
     """Plan each of `job`'s tests (each kind's `plan`, with the plans before it). Plans depend
     on the tests only: jobs that share one parsed suite (a GRPO group through Score, the
@@ -70,9 +73,10 @@ def prepare(job: Job) -> PreparedJob:
 
 def _run_limits(job: Job, plans: tuple[Plan, ...]) -> dict[str, Any]:
     """The job's limits for its runs: `output_kb` at least what its longest expected (or
-    accepted) output needs, with a quarter and 1 KiB to spare for what checkers forgive
-    (spaces, line ends). Datasets' outputs can be larger than the default (CodeContests': 349
-    KB against 256 KiB): a limit that cuts a right answer would fail every program."""
+    accepted) output needs, four times over and 1 KiB more for what checkers forgive (a
+    trailing space on every line of a one-column answer, `0.500000000` for `0.5`, `\r\n`).
+    Datasets' outputs can be larger than the default (CodeContests': 349 KB against 256 KiB):
+    a limit that cuts a right answer would fail every program."""
     limits = job.limits.to_dict()
     longest = 0
     for plan in plans:
@@ -80,7 +84,7 @@ def _run_limits(job: Job, plans: tuple[Plan, ...]) -> dict[str, Any]:
         outputs = getattr(test, "accepted", None) or (getattr(test, "expected_stdout", ""),)
         for out in outputs:  # isascii is O(1): a UTF-8 length is counted only for other text
             longest = max(longest, len(out) if out.isascii() else len(out.encode("utf-8", "surrogatepass")))
-    need_kb = -(-(longest * 5 // 4 + 1024) // 1024)
+    need_kb = -(-(longest * OUTPUT_ROOM + 1024) // 1024)
     limits["output_kb"] = max(limits["output_kb"], min(need_kb, int(BOUNDS["output_kb"][1])))
     return limits
 

@@ -176,7 +176,8 @@ def test_filter_keeps_the_shape_with_the_pairs_the_reference_passes():
 
 def test_an_expected_output_larger_than_output_kb_can_be_printed(run):
     """CodeContests' outputs reach hundreds of KB: the output limit of a run makes room for
-    the test's own expected (or accepted) output, and no more than a quarter past it."""
+    the test's own expected (or accepted) output, four times over (what a checker forgives:
+    a trailing space on every line, more decimals), and no more."""
     expected = "\n".join(map(str, range(60_000))) + "\n"  # 349 KB, the default output_kb 256
     program = "import sys\nn = int(input())\nsys.stdout.write('\\n'.join(map(str, range(n))) + '\\n')\n"
     for tests in (
@@ -185,7 +186,9 @@ def test_an_expected_output_larger_than_output_kb_can_be_printed(run):
         {"inputs": ["60000\n"], "outputs": [expected]},
     ):
         assert run(program, tests).pass_rate == 1.0
-    flood = run("print('x' * 600_000)\n", [{"stdin": "", "expected_stdout": expected}])
+    spaced = program.replace("'\\n'.join(map(str", "' \\n'.join(map('{:.6f}'.format")  # 0.000000 \n...
+    assert run(spaced, [{"stdin": "60000\n", "expected_stdout": expected, "checker": "float"}]).pass_rate == 1.0
+    flood = run("print('x' * 1_500_000)\n", [{"stdin": "", "expected_stdout": expected}])
     assert flood.tests[0].verdict is Verdict.OUTPUT_EXCEEDED
     assert run("print('x' * 300_000)\n", [{"stdin": "", "expected_stdout": "x\n"}]).tests[0].verdict is (
         Verdict.OUTPUT_EXCEEDED
