@@ -338,6 +338,23 @@ def load(prelude, code, ns, given=None):
     _exec(code, ns)
 
 
+def binds(code, name):
+    """Does the program's code (its module's, or a function's `global name`) bind `name`?
+    `from math import factorial`, `comb = math.comb`: the program's own choice of its function,
+    even where the prelude bound the same object."""
+    import dis  # the rare case only: a call target the prelude bound as well
+
+    todo = [(code, ("STORE_NAME", "STORE_GLOBAL"))]
+    while todo:
+        c, stores = todo.pop()
+        for ins in dis.get_instructions(c):
+            if ins.opname in stores and ins.argval == name:
+                return True
+        # Nested code: a function's `global name`; a class body's STORE_NAME is its own.
+        todo.extend((k, ("STORE_GLOBAL",)) for k in c.co_consts if _type(k) is _type(code))
+    return False
+
+
 def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     """Tests mode: program once, then each prepared test with a fresh nonce.
 
@@ -398,8 +415,8 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
 
             def call(name=extra[0], args=extra[1], owner=extra[2]):
                 fn = ns.get(name)
-                if fn is not None and fn is given.get(name):  # the prelude's (itertools.count), not the program's
-                    fn = None
+                if fn is not None and fn is given.get(name) and not binds(code, name):
+                    fn = None  # the prelude's (itertools.count), which the program's code never binds
                 if fn is None and owner is not None:  # LeetCode style: Solution().name
                     cls = ns.get(owner)
                     if cls is None:

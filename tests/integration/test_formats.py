@@ -79,6 +79,13 @@ def test_each_call_gets_a_fresh_solution_and_prelude_names_are_not_the_programs(
     gcd = {"inputs": ["12\n18"], "outputs": ["6"], "fn_name": "gcd"}
     assert run("pass\n", gcd).tests[0].verdict is Verdict.RUNTIME_ERROR  # math.gcd is not an answer
     assert run("def gcd(a, b):\n    return gcd(b, a % b) if b else a\n", gcd).pass_rate == 1.0
+    # The program's own binding of the same object is its choice, as under APPS' runner.
+    for program in (
+        "from math import gcd\n",
+        "import math\ngcd = math.gcd\n",
+        "def setup():\n    global gcd\n    from math import gcd as g\n    gcd = g\nsetup()\n",
+    ):
+        assert run(program, gcd).pass_rate == 1.0, program
 
 
 def test_each_call_gets_its_own_arguments_when_tests_repeat_an_input(run):
