@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,11 @@ def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
                 meta = _json(meta, f"{where}[{i}].metadata") if meta.strip() else {}
             name = case.get("fn_name") or (meta.get("func_name") if isinstance(meta, Mapping) else None)
             if not isinstance(name, str) or not name:
-                raise InvalidJob(f"{where}[{i}].metadata", "a functional case needs its func_name")
+                raise InvalidJob(
+                    f"{where}[{i}].metadata",
+                    "a functional case needs its func_name (LiveCodeBench rows keep it in the row's "
+                    "metadata: `acefarm convert livecodebench` writes jobs with it)",
+                )
             names.add(name)
         if len(names) > 1:
             raise InvalidJob(where, f"functional cases of different functions: {', '.join(sorted(names))}")
@@ -162,12 +167,18 @@ def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expa
     return Expanded(tests, at_in)
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+
+
 def _loads(text: str, where: str, what: str) -> Any:
     try:
         raw = json.loads(text)
     except ValueError as exc:
+        hint = ""
+        if _BASE64.fullmatch(text[:256]):  # LiveCodeBench's private cases: base64 of zlib of pickle
+            hint = " (compressed LiveCodeBench test cases? `acefarm convert livecodebench` reads them)"
         raise InvalidJob(
-            where, f"a string must be the JSON text of the tests' object ({what}): not valid JSON: {exc}"
+            where, f"a string must be the JSON text of the tests' object ({what}): not valid JSON: {exc}{hint}"
         ) from None
     except RecursionError:
         raise InvalidJob(where, "JSON nested too deeply") from None

@@ -91,6 +91,13 @@ def test_livecodebench_case_lists_as_a_list_or_its_json_text():
             "tests",
             "different functions",
         ),
+        # LiveCodeBench's raw columns: func_name in the row's metadata, private cases compressed.
+        (
+            [{"input": "1", "output": "1", "testtype": "functional"}],
+            "tests[0].metadata",
+            "acefarm convert livecodebench",
+        ),
+        ("eJxrYJkqxgABPYKFpcUpiqm5iSnppfmpAcU2", "tests", "compressed LiveCodeBench test cases"),
     ],
 )
 def test_malformed_case_lists_name_the_field(cases, field, message):
