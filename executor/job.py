@@ -201,6 +201,8 @@ class Job:
         fields are validated here, as `from_dict` does; raise InvalidJob naming the field.
         `prelude` None: the one the tests' shape implies (`Tests.prelude`). `checker`: the
         job's special judge in its JSON form (or a Checker), None for none."""
+        if type(job_id) is int:  # MBPP's task_id, HumanEval-style numbering: its text, as rows' ids are
+            job_id = str(job_id)
         if not isinstance(job_id, str) or not job_id:
             raise InvalidJob("id", "missing or not a non-empty string")
         if language not in LANGUAGES:

@@ -44,6 +44,8 @@ def test_sandbox_request_never_carries_expectations():
         ("not a dict", "job"),
         ({"program": "x", "tests": ["assert 1"]}, "id"),
         (make(id=""), "id"),
+        (make(id=True), "id"),
+        (make(id=1.5), "id"),
         (make(program=None), "program"),
         (make(language="cobol"), "language"),
         (make(tests=[]), "tests"),
@@ -75,6 +77,10 @@ def test_invalid_jobs_name_the_field(data, field):
     with pytest.raises(InvalidJob) as err:
         Job.from_dict(data)
     assert err.value.field == field
+
+
+def test_an_integer_id_is_its_text():
+    assert Job.from_dict(make(id=11)).id == "11"  # MBPP's task_id, as a dataset row's id is
 
 
 def test_size_rules():
