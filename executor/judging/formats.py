@@ -132,6 +132,9 @@ def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expa
             raise InvalidJob(f"{where}.{extra[0]}", "unknown field beside input_output")
         where = f"{where}.input_output"
         data = _object(data["input_output"], where, "input_output")
+    # A null checker or tolerance is an absent one, as a null fn_name is (a column of a
+    # dataset that only some rows fill).
+    data = {k: v for k, v in data.items() if not (v is None and k in ("checker", "tolerance"))}
     names = {k: CODECONTESTS.get(k, k) for k in data}
     unknown = sorted((k for k, name in names.items() if name not in FIELDS), key=str)
     if unknown:

@@ -155,6 +155,13 @@ def test_subset_keeps_the_shape_and_its_form():
     assert formats.subset({"input": ["1", "2"], "output": ["1", "2"]}, [1]) == {"input": ["2"], "output": ["2"]}
 
 
+def test_null_checker_and_tolerance_are_absent_ones():
+    shape = {"inputs": ["1\n"], "outputs": ["1\n"], "fn_name": None, "checker": None, "tolerance": None}
+    assert parse_tests(shape) == parse_tests({"inputs": ["1\n"], "outputs": ["1\n"]})
+    call = {"inputs": [[1]], "outputs": [1], "fn_name": "f", "checker": None}
+    assert parse_tests(call) == parse_tests({"inputs": [[1]], "outputs": [1], "fn_name": "f"})
+
+
 def test_function_name():
     body = {"inputs": ["1"], "outputs": ["1"], "fn_name": "solve"}
     for raw in (body, json.dumps(body), {"input_output": json.dumps(body)}, {"input_output": body}):
