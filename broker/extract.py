@@ -67,8 +67,11 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 
 _THINK_END = "</think>"
-# Chat-template tokens a completion may end with when it was decoded with its special tokens.
-_END_TOKENS = re.compile(r"(?:\s*(?:<\|[A-Za-z0-9_]+\|>|</s>|<eos>|<end_of_turn>))+\s*\Z")
+# Chat-template tokens a completion may end with when it was decoded with its special tokens
+# (<|im_end|>, </s>, <eos>, <end_of_turn>), matched on the reversed end of the text: anchored
+# at its start, a match is linear (searched for with `\Z`, a run of blanks elsewhere was not).
+_END_TOKENS_REVERSED = re.compile(r"(?:\s*(?:>\|[A-Za-z0-9_]+\|<|>s/<|>soe<|>nrut_fo_dne<))+\s*")
+_TAIL = 1 << 16  # how far from its end a completion's closing tokens are looked for
 
 
 def answer_text(completion: str) -> str:
@@ -79,8 +82,8 @@ def answer_text(completion: str) -> str:
         after = completion[at + len(_THINK_END) :]
         if after.strip():
             completion = after
-    found = _END_TOKENS.search(completion)
-    return completion[: found.start()] + "\n" if found else completion
+    found = _END_TOKENS_REVERSED.match(completion[-_TAIL:][::-1])
+    return completion[: len(completion) - found.end()] + "\n" if found else completion
 
 
 def called_names(tests: Any) -> set[str]:

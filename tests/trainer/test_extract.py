@@ -157,3 +157,7 @@ def test_a_long_line_of_backticks_is_scanned_once():
     assert fenced_blocks(text) == []  # backticks after the first three: no fence
     text = "a" + "```" * 100_000 + "\n```python\nx = 1\n```\n"
     assert fenced_blocks(text) == [("python", "x = 1\n")]
+    # Closing chat tokens are looked for from the end only: blanks or tokens elsewhere are not
+    # scanned again from every position (a search for them ended in `\Z` was quadratic).
+    for text in (" " * 1_000_000 + "x", "<|im_end|>" * 100_000 + "x", "\n" * 1_000_000 + "print(1)"):
+        assert extract_code(text, ["assert f(1) == 1"]).endswith(text[-1])
