@@ -81,7 +81,7 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
         except (ValueError, OverflowError):
             return False
         if not (math.isfinite(fw) and math.isfinite(fg)):  # past a double's range: as numbers
-            if Decimal(w) != Decimal(g):
+            if not _same_number(w, g):
                 return False
         elif not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
             return False
@@ -93,8 +93,19 @@ def _near_integer(want: str, got: str, tolerance: float) -> bool:
     In decimal arithmetic, with digits enough for both tokens: through a double, 1e18 would
     equal 1000000000000000007 and a 400-digit integer would equal 9e999 (both infinite)."""
     context = Context(prec=len(want) + len(got) + 8, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
-    gap = context.abs(context.subtract(Decimal(want), Decimal(got)))
-    return gap <= Decimal(repr(tolerance))
+    try:
+        gap = context.abs(context.subtract(Decimal(want), Decimal(got)))
+        return bool(gap <= Decimal(repr(tolerance)))
+    except (InvalidOperation, ValueError):  # an exponent past even a Decimal's: no such number
+        return False
+
+
+def _same_number(want: str, got: str) -> bool:
+    """Are two decimal tokens past a double's range the same number?"""
+    try:
+        return bool(Decimal(want) == Decimal(got))
+    except (InvalidOperation, ValueError):  # an exponent past even a Decimal's
+        return False
 
 
 def lines(expected: str, actual: str) -> bool:
