@@ -238,14 +238,36 @@ def _array_compare(op, left, right):
     """`left op right` with numpy's elementwise meaning, an array of booleans the test goes on
     with (`(f(x) == np.array([2, 4])).all()`): numpy compares the arrays, the other operand
     taken as its trusted copy (plain data; an opaque one fails the assert, as below)."""
+    numpy = sys.modules["numpy"]
     sides = []
     for x in (left, right):
         if not _number_array(x):
             x = trusted_copy(x)
             if _isinstance(x, _Opaque):
                 raise StrictAssertionError("%r cannot be compared on the trusted side" % (x,))
+            try:
+                x = numpy.asarray(x)
+            except (ValueError, TypeError) as exc:  # ragged lists: numpy would raise as well
+                raise StrictAssertionError("cannot be compared as an array: %s" % (exc,)) from None
+            if x.dtype.kind not in "biufc":
+                raise StrictAssertionError("cannot be compared as an array of numbers: %s" % (x.dtype,))
         sides.append(x)
-    return _ops[op](*sides)
+    # Shapes that do not broadcast: numpy raises ValueError, where a fallback to Python's
+    # identity comparison would make `a != b` true; a result larger than a value that may
+    # cross is refused before it is made.
+    try:
+        shape = numpy.broadcast_shapes(sides[0].shape, sides[1].shape)
+    except ValueError as exc:
+        raise StrictAssertionError("arrays of these shapes cannot be compared: %s" % (exc,)) from None
+    size = 1
+    for n in shape:
+        size *= n
+    if size > _VALUE_NODES:
+        raise StrictAssertionError("the comparison's array would hold %d items" % size)
+    result = _ops[op](*sides)
+    if _type(result) is not numpy.ndarray:
+        raise StrictAssertionError("not compared as arrays")
+    return result
 
 
 def _dtype(value):

@@ -131,6 +131,15 @@ CASES = {
         "def solve(x):\n    a = np.empty(3, object)\n    a[:] = [Eq(), Eq(), Eq()]\n    return a\n",
         ["import numpy as np\nassert (solve(1) == np.array([2, 4, 6])).all()"],
     ),
+    # numpy raises where shapes do not broadcast; falling back to identity made `!=` true.
+    "an array of the wrong length under !=": (
+        "import numpy as np\ndef solve(a):\n    return np.array([0, 0])\n",
+        ["import numpy as np\na = np.arange(10)\nassert np.any(solve(a) != a)"],
+    ),
+    "an empty array under not-any-==": (
+        "import numpy as np\ndef solve(a):\n    return np.array([])\n",
+        ["import numpy as np\na = np.arange(10)\nassert not np.any(solve(a) == a)"],
+    ),
     "a program object compared with a dtype": (
         "import numpy as np\nclass T:\n    def __eq__(self, o):\n        return True\n"
         "def solve(x):\n    return T()\ndef arr():\n    return np.array([1])\n",
