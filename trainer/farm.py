@@ -124,7 +124,10 @@ def has_tests(tests: Any) -> bool:
     problem in a mixed dataset), which the farm does not score."""
     if tests is None or tests == "" or tests == [] or tests == {}:
         return False
-    return not (isinstance(tests, dict) and "inputs" in tests and not tests["inputs"])
+    if not (isinstance(tests, dict) and "inputs" in tests):
+        return True
+    inputs = tests["inputs"]  # a list, or an array a DataFrame left there (no truth value)
+    return not (inputs is None or (hasattr(inputs, "__len__") and len(inputs) == 0))
 
 
 def check_suite(tests: Any, where: str) -> None:

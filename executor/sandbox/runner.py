@@ -252,16 +252,15 @@ def _array_compare(op, left, right):
             if x.dtype.kind not in "biufc":
                 raise StrictAssertionError("cannot be compared as an array of numbers: %s" % (x.dtype,))
         sides.append(x)
-    # Shapes that do not broadcast: numpy raises ValueError, where a fallback to Python's
+    # Shapes that differ: numpy raises ValueError or broadcasts, where a fallback to Python's
     # identity comparison would make `a != b` true; a result larger than a value that may
     # cross is refused before it is made.
-    try:
-        shape = numpy.broadcast_shapes(sides[0].shape, sides[1].shape)
-    except ValueError as exc:
-        raise StrictAssertionError("arrays of these shapes cannot be compared: %s" % (exc,)) from None
-    size = 1
-    for n in shape:
-        size *= n
+    # Only a single number spreads over an array (`f() > 0`): between arrays of other shapes
+    # numpy's broadcasting would let an empty or a one-item answer pass `(f() == [2, 4]).all()`.
+    a, b = sides
+    if a.shape != b.shape and a.ndim and b.ndim:
+        raise StrictAssertionError("arrays of shapes %s and %s are not equal in shape" % (a.shape, b.shape))
+    size = a.size if a.ndim else b.size
     if size > _VALUE_NODES:
         raise StrictAssertionError("the comparison's array would hold %d items" % size)
     result = _ops[op](*sides)

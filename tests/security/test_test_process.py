@@ -136,6 +136,14 @@ CASES = {
         "import numpy as np\ndef solve(a):\n    return np.array([0, 0])\n",
         ["import numpy as np\na = np.arange(10)\nassert np.any(solve(a) != a)"],
     ),
+    "an empty array under all-==": (
+        "import numpy as np\ndef solve(a):\n    return np.empty((0, 3))\n",
+        ["import numpy as np\nassert (solve(1) == np.array([2, 4, 6])).all()"],
+    ),
+    "a one-item array under all-==": (
+        "import numpy as np\ndef solve(a):\n    return np.array([2])\n",
+        ["import numpy as np\nassert (solve(1) == [2, 2, 2]).all()"],
+    ),
     "an empty array under not-any-==": (
         "import numpy as np\ndef solve(a):\n    return np.array([])\n",
         ["import numpy as np\na = np.arange(10)\nassert not np.any(solve(a) == a)"],
