@@ -1,16 +1,17 @@
 """Pull the program out of a model completion (fenced blocks or plain code).
 
 One forward scan, linear in the completion's length whatever its shape (thousands of
-fences, fences without newlines, unclosed or nested fences): an opening fence is ```` ``` ````
-first on its line (after blanks), followed by an optional language tag, and the rest of its
-line, which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its
-block runs to the next
-```` ``` ```` (anywhere, even mid-line) or to the end of the text. Scanning goes on right after
-a closing fence. A fence with no newline after it opens nothing. A block's lines lose the
+fences, fences without newlines, unclosed or nested fences): an opening fence is three
+backticks or more, first on its line (after blanks; after prose only with a language tag,
+"Here it is: ```python"), followed by an optional language tag, and the rest of its line,
+which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its block
+runs to the next run of as many backticks (anywhere, even mid-line) or to the end of the text.
+Scanning goes on at the line after a closing fence. A fence with no newline after it opens
+nothing. A block's lines lose the
 indentation they share (a block in a list item).
 
-A reasoning model's thinking (up to its last `</think>`) is left out when the answer after it
-holds code, and chat-template tokens that end a completion (`<|im_end|>`, `</s>`) are dropped.
+A reasoning model's thinking (up to its first `</think>`) is left out when an answer follows
+it, and chat-template tokens that end a completion (`<|im_end|>`, `</s>`) are dropped.
 
 The trainer's steps (trainer/extract.py re-exports it) and the farm's HTTP reward endpoint
 (broker/http.py, OpenRLHF's /get_reward) share this one implementation.
@@ -37,29 +38,35 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """(tag, body) of each fenced block in `text`, in order; tags lower-cased."""
     blocks: list[tuple[str, str]] = []
     pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
+    size = len(text)
     while True:
         start = text.find(FENCE, pos)
         if start < 0:
             break
-        pos = start + 1
+        run = start + len(FENCE)
+        while run < size and text[run] == "`":  # a fence of three backticks or more
+            run += 1
+        pos = run
         if start < taken:  # not first on its line
             continue
-        eol = text.find("\n", start + len(FENCE))
+        eol = text.find("\n", run)
         if eol < 0:  # an opening fence needs the end of its line: none further on either
             break
-        tag_end = _TAG.match(text, start + len(FENCE)).end()  # type: ignore[union-attr]
-        # Only blanks before it on its line, and no backtick after its tag ("a ```python```
-        # block" in prose, "text ```python" opens nothing).
-        if text[text.rfind("\n", 0, start) + 1 : start].strip(" \t") or text.find("`", tag_end, eol) >= 0:
+        tag_end = _TAG.match(text, run).end()  # type: ignore[union-attr]
+        tag = text[run:tag_end].strip().lower()
+        after_prose = bool(text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"))
+        # No backtick after its tag ("a ```python``` block" in prose opens nothing), and after
+        # prose on its line only a tagged fence opens ("Here is the code: ```python").
+        if text.find("`", tag_end, eol) >= 0 or (after_prose and not tag):
             taken = eol
             continue
-        tag = text[start + len(FENCE) : tag_end].strip().lower()
-        end = text.find(FENCE, eol + 1)
+        fence = text[start:run]
+        end = text.find(fence, eol + 1)
         if end < 0:  # unclosed: the block runs to the end
             blocks.append((tag, dedent(text[eol + 1 :])))
             break
         blocks.append((tag, dedent(text[eol + 1 : end])))
-        pos = end + len(FENCE)
+        pos = end + len(fence)
         taken = text.find("\n", end)  # the rest of the closing fence's line opens nothing
         if taken < 0:
             break
@@ -75,15 +82,16 @@ _TAIL = 1 << 16  # how far from its end a completion's closing tokens are looked
 
 
 def answer_text(completion: str) -> str:
-    """`completion` without a reasoning model's thinking, when the answer after its last
-    `</think>` holds code (a fence, or any text at all), and without trailing chat tokens."""
-    at = completion.rfind(_THINK_END)
-    if at >= 0:
-        after = completion[at + len(_THINK_END) :]
-        if after.strip():
-            completion = after
+    """`completion` without trailing chat tokens, and without a reasoning model's thinking
+    when there is an answer after it: the text after the first `</think>` (an answer's own
+    code may hold that text too), if it holds anything."""
     found = _END_TOKENS_REVERSED.match(completion[-_TAIL:][::-1])
-    return completion[: len(completion) - found.end()] + "\n" if found else completion
+    if found:
+        completion = completion[: len(completion) - found.end()] + "\n"
+    at = completion.find(_THINK_END)
+    if at >= 0 and completion[at + len(_THINK_END) :].strip():
+        completion = completion[at + len(_THINK_END) :]
+    return completion
 
 
 def called_names(tests: Any) -> set[str]:

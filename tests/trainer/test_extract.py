@@ -1,7 +1,6 @@
 """trainer/extract.py: the program in a model completion."""
 
 import json
-import re
 from textwrap import dedent
 
 from hypothesis import given, settings
@@ -82,7 +81,8 @@ def test_nested_and_unclosed_fences():
     assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("", "'''\n    return 1\n")]
     assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]
     assert fenced_blocks("```python\ncode\n") == [("python", "code\n")]  # unclosed: to the end
-    assert fenced_blocks("text ```python\ncode\n") == []  # not first on its line: no fence
+    assert fenced_blocks("text ```python\ncode\n") == [("python", "code\n")]  # after prose: tagged only
+    assert fenced_blocks("text ```\ncode\n") == []  # an untagged one after prose is no fence
     assert fenced_blocks("```python") == []  # an opening fence needs the end of its line
 
 
@@ -101,22 +101,34 @@ def test_unparseable_blocks_and_tests_are_skipped():
     assert extract_code(text, ["assert f() == 1", "assert " + deep]) == "def f():\n    return 1\n"
 
 
-# -- the same blocks as a regex of the same rules, on every small input -----------------------
+# -- documents built from known blocks: the scan finds exactly them -----------------------------
 
-_OLD_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n`]*\n(.*?)(?:```[^\n]*|\Z)", re.S | re.M)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            ["`", "``", "```", "\n", " ", "\t", "py", "Python", "x-1", "\r", "é", "def f(): pass", "\u2028"]
-        ),
-        max_size=16,
-    ).map("".join)
+_PROSE = st.text(alphabet=st.characters(blacklist_characters="`\n", blacklist_categories=("Cs",)), max_size=20)
+_CODE = st.lists(_PROSE, max_size=4).map(lambda lines: "".join(line + "\n" for line in lines))
+_PART = st.one_of(
+    _PROSE.map(lambda p: ("prose", p)),
+    st.tuples(
+        st.sampled_from(["", "python", "py", "Python3", "bash"]),
+        st.sampled_from(["", "  "]),
+        st.integers(3, 5),
+        _CODE,
+    ).map(lambda t: ("block", t)),
 )
-def test_same_blocks_as_the_old_regex(text):
-    assert fenced_blocks(text) == [(tag.lower(), dedent(body)) for tag, body in _OLD_FENCE.findall(text)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PART, max_size=6))
+def test_the_blocks_of_a_document_are_found(parts):
+    text, want = "", []
+    for kind, part in parts:
+        if kind == "prose":
+            text += part + "\n"
+            continue
+        tag, indent, width, code = part
+        body = "".join(indent + line + "\n" if line else "\n" for line in code.splitlines())
+        text += f"{indent}{'`' * width}{tag}\n{body}{indent}{'`' * width}\n"
+        want.append((tag.lower(), dedent(body)))
+    assert fenced_blocks(text) == want
 
 
 def test_the_code_rl_shape_gives_its_fn_name_in_any_form():
@@ -154,10 +166,24 @@ def test_fences_in_prose_indented_fences_and_chat_tokens():
 
 def test_a_long_line_of_backticks_is_scanned_once():
     text = "`" * 200_000 + "\n" + "x = 1\n"
-    assert fenced_blocks(text) == []  # backticks after the first three: no fence
+    assert fenced_blocks(text) == [("", "x = 1\n")]  # one long fence, unclosed
     text = "a" + "```" * 100_000 + "\n```python\nx = 1\n```\n"
     assert fenced_blocks(text) == [("python", "x = 1\n")]
     # Closing chat tokens are looked for from the end only: blanks or tokens elsewhere are not
     # scanned again from every position (a search for them ended in `\Z` was quadratic).
     for text in (" " * 1_000_000 + "x", "<|im_end|>" * 100_000 + "x", "\n" * 1_000_000 + "print(1)"):
         assert extract_code(text, ["assert f(1) == 1"]).endswith(text[-1])
+
+
+def test_completions_the_rules_must_not_get_wrong():
+    tests = ["assert add(1, 2) == 3"]
+    add = "def add(a, b):\n    return a + b\n"
+    cases = [
+        "<think>\n```python\n" + add + "```\n</think><|im_end|>",  # only chat tokens after the thinking
+        "<think>draft</think>\n```python\ndef cut(s):\n    return s.split('</think>')[-1]\n\n" + add + "```",
+        "Sure! Here is the code: ```python\n" + add + "```\nThis adds two numbers.",
+        "````python\n" + add + "````",
+        "````python\n" + add + "```\nnot the end\n````",  # a shorter fence inside a longer one is text
+    ]
+    for text in cases:
+        assert add in extract_code(text, tests), text
