@@ -58,9 +58,7 @@ def _drop_none(value: Any) -> Any:
     cannot be told from the data's own: such arguments are best kept as JSON text.)"""
     if isinstance(value, dict):
         keep_expected = value.get("call") is not None and value.get("accepted") is None
-        return {
-            k: _drop_none(v) for k, v in value.items() if v is not None or (k == "expected" and keep_expected)
-        }
+        return {k: _drop_none(v) for k, v in value.items() if v is not None or (k == "expected" and keep_expected)}
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value

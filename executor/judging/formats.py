@@ -158,7 +158,7 @@ def expand(raw: Any, where: str = "tests", max_tests: int | None = None) -> Expa
     at_out = [f"{where}.{out_key}[{i}]" for i in range(len(inputs))]
     if fn_name is None or fn_name == "":
         parse_checker(data, where)  # names tests.checker, before it is copied into each test
-        checker = {k: data[k] for k in ("checker", "tolerance") if k in data}
+        checker: dict[str, Any] = {k: data[k] for k in ("checker", "tolerance") if k in data}
         tests = [_stdio(i, o, checker, a, b) for i, o, a, b in zip(inputs, outputs, at_in, at_out, strict=True)]
     else:
         if not isinstance(fn_name, str) or not fn_name.isidentifier():
