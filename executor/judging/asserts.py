@@ -1942,7 +1942,9 @@ def _ignorable(stmt: ast.stmt) -> bool:
 @source_cache(8 << 20)  # test suites repeat across a question's samples; bounded by bytes
 def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
-    if source.count(",") > TEST_AST_NODES:  # more nodes than that: known without parsing it
+    if source.count(",") > TEST_AST_NODES:
+        # Past the node cap as a rule, known without parsing (commas in its strings count too:
+        # such a test runs in the test process, as one past the cap does).
         return None
     try:
         tree = parse(source)

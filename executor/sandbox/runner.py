@@ -252,11 +252,10 @@ def _array_compare(op, left, right):
             if x.dtype.kind not in "biufc":
                 raise StrictAssertionError("cannot be compared as an array of numbers: %s" % (x.dtype,))
         sides.append(x)
-    # Shapes that differ: numpy raises ValueError or broadcasts, where a fallback to Python's
-    # identity comparison would make `a != b` true; a result larger than a value that may
-    # cross is refused before it is made.
-    # Only a single number spreads over an array (`f() > 0`): between arrays of other shapes
-    # numpy's broadcasting would let an empty or a one-item answer pass `(f() == [2, 4]).all()`.
+    # Arrays compare in equal shapes, or against a single number (`f() > 0`): numpy would raise
+    # on others or broadcast them, and a fallback to Python's identity made `a != b` true, while
+    # broadcasting let an empty or a one-item answer pass `(f() == [2, 4]).all()`. A result
+    # larger than a value that may cross is refused before it is made.
     a, b = sides
     if a.shape != b.shape and a.ndim and b.ndim:
         raise StrictAssertionError("arrays of shapes %s and %s are not equal in shape" % (a.shape, b.shape))
@@ -547,12 +546,12 @@ def prepare_test(spec):
             code = _compile(tree, "<test>", "exec")
         return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
     except (_MemoryError, _RecursionError) as exc:
-        return kind, None, TooCostly(describe(exc))
+        return kind, None, TooCostlyToCompile(describe(exc))
     except (_SyntaxError, ValueError, TypeError) as exc:
         return kind, None, describe(exc)
 
 
-class TooCostly(str):
+class TooCostlyToCompile(str):
     """prepare_test's error for a test whose own text ran out of memory or depth to compile:
     the test's cost, not a defect of its text (a SyntaxError)."""
 

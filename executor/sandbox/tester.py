@@ -204,7 +204,7 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
     (`used`): then the program's own `sorted` or `gcd` is what it tests (never its `range`,
     `list` or `float`: trusted.NEVER_OWN)."""
     if code is None:
-        if isinstance(error, runner.TooCostly):
+        if isinstance(error, runner.TooCostlyToCompile):
             return UNJUDGEABLE, "the test itself cannot be compiled within the job's limits: " + error
         return ERROR, "the test itself does not compile: " + error
     used, as_modules, uses_random = names
