@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from textwrap import dedent
 from typing import Any
 
+from executor import JobRules
 from executor.judging import formats
 from executor.judging.parsing import parse
 
@@ -128,40 +129,64 @@ def called_names(tests: Any) -> set[str]:
     return names
 
 
-def _defines(code: str) -> set[str]:
+def _defines(code: str, wanted: set[str]) -> bool:
+    """Does `code` define (def or class) one of the `wanted` names? Parsed only when its text
+    could (`def name`, `class name`), and only when it could be a program at all."""
+    if len(code) > MAX_PROGRAM_BYTES:
+        return False
+    if not any(re.search(rf"\b(?:def|class)\s+{re.escape(w)}\b", code) for w in wanted):
+        return False
     try:
         tree = parse(code)
     except _PARSE_ERRORS:
-        return set()
-    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        return False
+    defining = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return any(isinstance(n, defining) and n.name in wanted for n in ast.walk(tree))
+
+
+# A program larger than the farm takes (JobRules.max_program_bytes) fails as this one does: a
+# truncated reasoning completion with no code is a failing sample, not a request to refuse.
+MAX_PROGRAM_BYTES = JobRules().max_program_bytes
+TOO_LARGE = "raise SystemExit('the program in the completion is larger than the farm runs')\n"
+_PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the longest block that parses
 
 
 def extract_code(completion: str, tests: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
-    the last block that defines a function the tests call, else the longest block
-    that parses, tagged Python blocks before bare ones (a bare block is as often a
+    the last Python or bare block that defines a function the tests call, else the longest
+    block that parses, tagged Python blocks before bare ones (a bare block is as often a
     sample input or output), else the longest. Without fences the completion is
     taken as code. The result may not compile; the farm then reports
-    `syntax_error`. `tests` may be any tests value a job takes: a list of assert
+    `syntax_error`. A program larger than the farm runs is TOO_LARGE, which fails.
+    `tests` may be any tests value a job takes: a list of assert
     strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
     """
-    completion = answer_text(completion)
+    program = _extract(answer_text(completion), tests)
+    return program if len(program.encode("utf-8", "surrogatepass")) <= MAX_PROGRAM_BYTES else TOO_LARGE
+
+
+def _extract(completion: str, tests: Any) -> str:
     blocks = fenced_blocks(completion)
-    tagged = [body for tag, body in blocks if tag and tag in _PY_TAGS]
-    bare = [body for tag, body in blocks if not tag]
-    if not tagged and not bare:
+    python = [(tag, body) for tag, body in blocks if not tag or tag in _PY_TAGS]
+    tagged = [body for tag, body in python if tag]
+    bare = [body for tag, body in python if not tag]
+    if not python:
         return completion if not blocks else max((b for _, b in blocks), key=len)
     wanted = called_names(tests or [])
     if wanted:
-        for body in reversed(tagged + bare):  # the last: a draft comes before its answer
-            if _defines(body) & wanted:
+        for _, body in reversed(python):  # the last: a draft comes before its answer
+            if _defines(body, wanted):
                 return body
+    budget = _PARSE_BUDGET
     for group in (tagged, bare):
-        parsing = [body for body in group if _parses(body)]
-        if parsing:
-            return max(parsing, key=len)
+        for body in sorted(group, key=len, reverse=True):  # the longest that parses
+            if len(body) > MAX_PROGRAM_BYTES or len(body) > budget:
+                continue
+            budget -= len(body)
+            if _parses(body):
+                return body
     return max(tagged or bare, key=len)
 
 

@@ -6,6 +6,7 @@ from textwrap import dedent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from broker.extract import TOO_LARGE
 from trainer.extract import called_names, extract_code, fenced_blocks
 
 
@@ -68,8 +69,8 @@ def test_many_fences_with_newlines_and_an_unclosed_last_one():
 
 
 def test_a_megabyte_completion():
-    body = "def solve(x):\n    return x\n" + "# filler line\n" * 70_000
-    text = "Sure.\n" + "word " * 50_000 + "\n```python\n" + body + "```\nDone." + "`" * 100_000
+    body = "def solve(x):\n    return x\n" + "# filler line\n" * 15_000
+    text = "Sure.\n" + "word " * 150_000 + "\n```python\n" + body + "```\nDone." + "`" * 100_000
     assert len(text) > 1_000_000
     assert extract_code(text, ["assert solve(1) == 1"]) == body
 
@@ -172,7 +173,7 @@ def test_a_long_line_of_backticks_is_scanned_once():
     # Closing chat tokens are looked for from the end only: blanks or tokens elsewhere are not
     # scanned again from every position (a search for them ended in `\Z` was quadratic).
     for text in (" " * 1_000_000 + "x", "<|im_end|>" * 100_000 + "x", "\n" * 1_000_000 + "print(1)"):
-        assert extract_code(text, ["assert f(1) == 1"]).endswith(text[-1])
+        assert extract_code(text, ["assert f(1) == 1"]) == TOO_LARGE  # past what the farm runs
 
 
 def test_completions_the_rules_must_not_get_wrong():
@@ -187,3 +188,19 @@ def test_completions_the_rules_must_not_get_wrong():
     ]
     for text in cases:
         assert add in extract_code(text, tests), text
+
+
+def test_a_program_larger_than_the_farm_runs_fails_instead_of_refusing_a_batch():
+    # A truncated reasoning completion (no fence, 300 KB) was the whole program: InvalidJob for
+    # the whole trl batch or /get_reward request. It is a program that fails now.
+    assert extract_code("Let me think. " * 25_000, ["assert f(1) == 1"]) == TOO_LARGE
+    # Blocks too large to be the program are not parsed at all (1 MB blocks took seconds).
+    text = "```python\n" + "x = 1\n" * 200_000 + "```\n```python\ndef f(x):\n    return x\n```\n"
+    assert extract_code(text, ["assert f(1) == 1"]) == "def f(x):\n    return x\n"
+    assert extract_code("```\n" + "print(1)\n" * 50_000 + "```\n```python\nx = 2\n```") == "x = 2\n"
+
+
+def test_the_last_block_that_defines_it_whatever_its_tag():
+    draft = "```\ndef add(a, b):\n    return a - b\n```\n"
+    final = "```python\ndef add(a, b):\n    return a + b\n```\n"
+    assert extract_code(draft + final, ["assert add(1, 2) == 3"]) == "def add(a, b):\n    return a + b\n"
