@@ -5,7 +5,8 @@ fences, fences without newlines, unclosed or nested fences): an opening fence is
 backticks or more, first on its line (after blanks; after prose only with a language tag,
 "Here it is: ```python"), followed by an optional language tag, and the rest of its line,
 which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its block
-runs to the next run of as many backticks (anywhere, even mid-line) or to the end of the text.
+runs to the next run of as many backticks first or last on its line (`x = 1```), or to the end
+of the text.
 Scanning goes on at the line after a closing fence. A fence with no newline after it opens
 nothing. A block's lines lose the
 indentation they share (a block in a list item).
@@ -57,12 +58,13 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
         tag = text[run:tag_end].strip().lower()
         after_prose = bool(text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"))
         # No backtick after its tag ("a ```python``` block" in prose opens nothing), and after
-        # prose on its line only a tagged fence opens ("Here is the code: ```python").
-        if text.find("`", tag_end, eol) >= 0 or (after_prose and not tag):
+        # prose on its line only a tagged fence that ends the line opens ("Here is the code:
+        # ```python", not "in a ```python block below").
+        if text.find("`", tag_end, eol) >= 0 or (after_prose and (not tag or text[tag_end:eol].strip())):
             taken = eol
             continue
         fence = text[start:run]
-        end = text.find(fence, eol + 1)
+        end = _closing(text, fence, eol + 1)
         if end < 0:  # unclosed: the block runs to the end
             blocks.append((tag, dedent(text[eol + 1 :])))
             break
@@ -74,11 +76,36 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
+_BLANK_TO_EOL = re.compile(r"`*[ \t\r]*(?:\n|\Z)")
+
+
+def _closing(text: str, fence: str, pos: int) -> int:
+    """Where the fence that closes a block of `fence` is, from `pos` (-1: none): a run as long
+    or longer, first on its line or last on it (`x = 1```); one inside a line of code
+    (`fence = '```'`) is the code's. Linear: a line's start is looked for once."""
+    line_end = -1
+    while True:
+        at = text.find(fence, pos)
+        if at < 0:
+            return -1
+        if at > line_end:  # the first candidate on its line
+            line_end = text.find("\n", at)
+            if line_end < 0:
+                line_end = len(text)
+            if not text[text.rfind("\n", 0, at) + 1 : at].strip(" \t"):
+                return at
+        if _BLANK_TO_EOL.match(text, at + len(fence)):
+            return at
+        pos = at + 1
+
+
 _THINK_END = "</think>"
 # Chat-template tokens a completion may end with when it was decoded with its special tokens
 # (<|im_end|>, </s>, <eos>, <end_of_turn>), matched on the reversed end of the text: anchored
 # at its start, a match is linear (searched for with `\Z`, a run of blanks elsewhere was not).
-_END_TOKENS_REVERSED = re.compile(r"(?:\s*(?:>\|[A-Za-z0-9_]+\|<|>s/<|>soe<|>nrut_fo_dne<))+\s*")
+_END_TOKENS_REVERSED = re.compile(
+    r"(?:\s*(?:>\|[A-Za-z0-9_]+\|<|>\uff5c[^\uff5c<>\n]{1,64}\uff5c<|>s/<|>soe<|>nrut_fo_dne<))+\s*"
+)  # DeepSeek's <\uff5cend\u2581of\u2581sentence\uff5c> has fullwidth bars
 _TAIL = 1 << 16  # how far from its end a completion's closing tokens are looked for
 
 

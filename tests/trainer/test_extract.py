@@ -80,7 +80,9 @@ def test_nested_and_unclosed_fences():
     # next line (the rest of a closing fence's line opens nothing)
     text = "```python\ndef f():\n    s = '''\n```bash\nls\n```\n'''\n    return 1\n```"
     assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("", "'''\n    return 1\n")]
-    assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]
+    assert fenced_blocks("```py\nx = 1```\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]  # last on its line
+    # mid-line, inside code (fence = '```'): the code's own text
+    assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1```python\ny = 2\n")]
     assert fenced_blocks("```python\ncode\n") == [("python", "code\n")]  # unclosed: to the end
     assert fenced_blocks("text ```python\ncode\n") == [("python", "code\n")]  # after prose: tagged only
     assert fenced_blocks("text ```\ncode\n") == []  # an untagged one after prose is no fence
@@ -185,9 +187,13 @@ def test_completions_the_rules_must_not_get_wrong():
         "Sure! Here is the code: ```python\n" + add + "```\nThis adds two numbers.",
         "````python\n" + add + "````",
         "````python\n" + add + "```\nnot the end\n````",  # a shorter fence inside a longer one is text
+        "I'll put the code in a ```python block below.\n```python\n" + add + "```",
+        "```python\n" + add + "```<\uff5cend\u2581of\u2581sentence\uff5c>",  # DeepSeek's end token
     ]
     for text in cases:
         assert add in extract_code(text, tests), text
+    quoted = "def add(a, b):\n    fence = '```'\n    return a + b\n"  # a fence in a string is code
+    assert extract_code("```python\n" + quoted + "```", tests) == quoted
 
 
 def test_a_program_larger_than_the_farm_runs_fails_instead_of_refusing_a_batch():
