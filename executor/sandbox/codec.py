@@ -42,8 +42,9 @@ numpy's scalars (np.int64, np.bool_, np.float32...), once numpy is imported (by 
 or by the program: `bind_numpy` then binds its types at the first of its values), cross as the
 Python scalar their own C-level `item()` gives, as `==` in the program's process would see them
 (np.int64(3) == 3): ints and floats as a stand-in of int or float ("R"), bools and complex
-numbers as themselves. Arrays stay opaque: `array == list` is an array there, whose truth
-raises, not a comparison an assert could pass.
+numbers as themselves, and so does a 0-d array of a number (np.asarray(3.0)). Other arrays
+stay opaque here: `array == list` is an array there, whose truth raises, not a comparison an
+assert could pass (the test process gets them as arrays: rpc.py).
 """
 
 import collections as _collections
@@ -202,12 +203,13 @@ def _flat(items):
 
 _NP_SCALARS = frozenset()  # numpy's scalar types, exactly (bind_numpy)
 _np_item = None
+_NP_ARRAY = None  # (ndarray, its ndim getter, its dtype getter, its item): a 0-d array's value
 
 
 def bind_numpy():
     """Bind numpy's scalar types, in the zygote once its imports are done (children inherit
     them; a program's later changes to numpy's module cannot alter them)."""
-    global _NP_SCALARS, _np_item
+    global _NP_SCALARS, _np_item, _NP_ARRAY
     import sys
 
     np = sys.modules.get("numpy")
@@ -223,6 +225,9 @@ def bind_numpy():
                 todo.append(sub)
     _NP_SCALARS = frozenset(found)
     _np_item = generic.item
+    nd = getattr(np, "ndarray", None)
+    if _type(nd) is _type and _type.__dict__["__module__"].__get__(nd) == "numpy":
+        _NP_ARRAY = (nd, nd.__dict__["ndim"].__get__, nd.__dict__["dtype"].__get__, nd.item)
 
 
 _type_dict = _type.__dict__["__dict__"].__get__  # a class's own namespace, read by type's getter
@@ -366,6 +371,16 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
                 return {"DT": body}
         if not _NP_SCALARS and _type.__dict__["__module__"].__get__(t) == "numpy":
             bind_numpy()  # the program imported numpy itself (the zygote did not)
+        if _NP_ARRAY is not None and t is _NP_ARRAY[0] and _NP_ARRAY[1](v) == 0:
+            # A 0-d array (np.squeeze, np.asarray(3.0)) of a number is that number, as a scalar.
+            if _NP_ARRAY[2](v).kind in "biufc":
+                item = _NP_ARRAY[3](v)
+                if _type(item) is int:
+                    return {"R": ["ndarray", _int(item)]}
+                if _type(item) is float:
+                    return {"R": ["ndarray", _float(item)]}
+                if _type(item) in (bool, complex):
+                    return enc(item, depth)
         if t in _NP_SCALARS:
             item, name = _np_item(v), _type.__dict__["__qualname__"].__get__(t)
             # As a stand-in of its Python type (`type(x) is int` False, as for np.int64), but

@@ -118,3 +118,13 @@ def test_a_programs_array_reaches_the_test_as_an_array_of_its_own(run):
     assert result.passed == 0, result.to_dict()
     for bare in tests[7:]:  # without the test's import: the host plans them
         assert run(MATRIX, [bare]).verdict is Verdict.PASSED, bare
+
+
+def test_a_zero_dimensional_array_is_the_number_it_holds(run):
+    program = (
+        "import numpy as np\ndef f():\n    return np.asarray(3.0)\ndef g():\n    return np.squeeze(np.array([[7]]))\n"
+        "def h():\n    return np.array(True)\n"
+    )
+    tests = ["assert f() == 3.0", "assert g() == 7", "assert h() == True", "assert f() == 4.0"]
+    got = [t.verdict for t in run(program, tests).tests]
+    assert got == [Verdict.PASSED] * 3 + [Verdict.FAILED], got
