@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from broker.extract import TOO_LARGE
 from broker.reward import GetRewardRequest, completion_of, jobs_for, label_tests, rewards
 from executor import InvalidJob, JobResult, JobRules, Limits, Verdict
 from executor.result import TestResult as Outcome
@@ -53,13 +54,18 @@ def test_jobs_extract_the_program_that_the_tests_call():
         (["a", "b"], [["assert 1"], [{"call": 1}]], None, "labels[1][0].call"),
         (["a"], [[]], None, "labels[0]"),
         (["a"], [{"nothing": 1}], None, "labels[0]"),
-        (["x" * (300 << 10)], [["assert 1"]], None, "query[0]"),
     ],
 )
 def test_refusals_name_the_field(query, labels, prompts, field):
     with pytest.raises(InvalidJob) as err:
         _jobs(query, labels, prompts)
     assert err.value.field == field
+
+
+def test_a_completion_too_large_to_run_is_a_failing_program_not_a_refusal():
+    # One such sample (a truncated reasoning completion) must not refuse the whole request.
+    (big, small), _ = _jobs(["x" * (300 << 10), "def f():\n    return 1\n"], [["assert f() == 1"]] * 2)
+    assert big.program == TOO_LARGE and small.program == "def f():\n    return 1\n"
 
 
 def _res(verdict, passed, total):
