@@ -413,7 +413,7 @@ class Endpoint:
             return {"l": [self.ref(x, depth + 1) for x in items], "tu": t is tuple}
         if type(encoded) is not dict or "X" not in encoded:
             return {"v": encoded}
-        if _ndarray(obj):
+        if number_array(obj, "biuf"):
             # A numpy array of numbers or booleans crosses as a copy, an array on the other side
             # too: the program computes with the test's (`a.sum()`, `a * 2`), and the test with
             # the program's (`(f(x) == np.array([2, 4])).all()`, `.dtype`), with its own numpy,
@@ -724,10 +724,11 @@ def _run_to_end(awaitable):
         loop.close()
 
 
-def _ndarray(obj):
-    """Is `obj` a numpy array of numbers or booleans (of this process's numpy)?"""
+def number_array(obj, kinds):
+    """Is `obj` an array of this process's numpy whose dtype is of `kinds` ("biuf": booleans,
+    integers and floats; "c": complex too)?"""
     numpy = sys.modules.get("numpy")
-    return numpy is not None and type(obj) is numpy.ndarray and obj.dtype.kind in "biuf"
+    return numpy is not None and type(obj) is numpy.ndarray and obj.dtype.kind in kinds
 
 
 # The dtypes an array may cross with: booleans and fixed-size numbers, in any byte order.

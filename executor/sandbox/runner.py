@@ -230,8 +230,7 @@ def _number_array(value):
     """Is `value` an array of numbers or booleans of this process's numpy? In the test process
     (which runs no program code) that numpy is the genuine one, and such an array is the test's
     own or a copy of the program's (rpc: arrays cross as copies)."""
-    numpy = sys.modules.get("numpy")
-    return numpy is not None and _type(value) is numpy.ndarray and value.dtype.kind in "biufc"
+    return rpc.number_array(value, "biufc")
 
 
 def _array_compare(op, left, right):
