@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -128,6 +128,22 @@ def has_tests(tests: Any) -> bool:
         return True
     inputs = tests["inputs"]  # a list, or an array a DataFrame left there (no truth value)
     return not (inputs is None or (hasattr(inputs, "__len__") and len(inputs) == 0))
+
+
+def suite_members(suites: Sequence[Any], where: Callable[[int], str], skip_empty: bool = False) -> list[list[int]]:
+    """The indices of the rows that share each suite, in first-seen order (a GRPO group's
+    completions share their row's tests). Each suite is checked once, InvalidJob naming its
+    first row (`where(i)`); with `skip_empty` the rows with no tests (has_tests) are left out."""
+    by_suite: dict[str, list[int]] = {}
+    for i, tests in enumerate(suites):
+        if skip_empty and not has_tests(tests):
+            continue
+        # Not sort_keys: a program sees a call test's dict arguments in their own order.
+        key = json.dumps(tests, default=str)
+        if key not in by_suite:
+            check_suite(tests, where(i))
+        by_suite.setdefault(key, []).append(i)
+    return list(by_suite.values())
 
 
 def check_suite(tests: Any, where: str) -> None:

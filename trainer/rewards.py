@@ -23,7 +23,6 @@ file also loads by path (verl's `custom_reward_function.path`), re-exporting ver
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import uuid
@@ -37,11 +36,10 @@ from trainer.farm import (
     Group,
     RemoteFarm,
     ascore_groups,
-    check_suite,
-    has_tests,
     no_answer,
     read_tests,
     score_groups,
+    suite_members,
 )
 from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
@@ -104,19 +102,11 @@ class FarmReward:
         if self.tests_column not in columns:
             raise KeyError(f"the dataset has no {self.tests_column!r} column with each row's tests")
         suites = [read_tests(t) for t in columns[self.tests_column]]
-        by_suite: dict[str, list[int]] = {}
-        for i, tests in enumerate(suites):
-            if not has_tests(tests):  # a row of another kind (math in a mixed set): reward None
-                continue
-            # Not sort_keys: a program sees a call test's dict arguments in their own order.
-            key = json.dumps(tests, default=str)
-            if key not in by_suite:
-                check_suite(tests, f"{self.tests_column}[{i}]")
-            by_suite.setdefault(key, []).append(i)
+        # Rows of another kind (math in a mixed set) are left out: their reward is None.
+        members = suite_members(suites, lambda i: f"{self.tests_column}[{i}]", skip_empty=True)
         with self._lock:
             call = self.calls
             self.calls += 1
-        members = list(by_suite.values())
         groups = [
             Group(
                 [extract_code(completion_text(completions[i]), suites[idx[0]]) for i in idx],

@@ -47,7 +47,6 @@ process and target is shared by every call (trainer.farm.shared_farm).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -57,7 +56,7 @@ from typing import Any
 from broker.errors import FarmUnavailable
 from executor import JobResult, Verdict
 from trainer.extract import extract_code
-from trainer.farm import Farm, Group, ascore_groups, check_suite, read_tests, score_groups, shared_farm
+from trainer.farm import Farm, Group, ascore_groups, read_tests, score_groups, shared_farm, suite_members
 
 POLICIES = ("zero", "flag", "raise")
 DEFAULT_TIMEOUT_S = 300.0
@@ -110,14 +109,8 @@ class _Batch:
         self.data_sources = list(data_sources)
         self.extra_infos = list(extra_infos)
         tag = uuid.uuid4().hex[:12]
-        by_tests: dict[str, list[int]] = {}
         suites = [read_tests(g) for g in ground_truths]
-        for i, tests in enumerate(suites):
-            key = _key(tests)
-            if key not in by_tests:  # checked once a suite, its error naming its sample
-                check_suite(tests, f"ground_truth of sample {i} ({self.data_sources[i]!r})")
-            by_tests.setdefault(key, []).append(i)
-        self.members = list(by_tests.values())
+        self.members = suite_members(suites, lambda i: f"ground_truth of sample {i} ({self.data_sources[i]!r})")
         self.groups = [
             Group([extract_code(str(solutions[i]), suites[idx[0]]) for i in idx], suites[idx[0]], f"verl/{tag}/{n}")
             for n, idx in enumerate(self.members)
@@ -151,11 +144,6 @@ class _Batch:
             return {"score": 0.0, "infra_error": 1.0} if flag else 0.0
         score = (1.0 if res.verdict is Verdict.PASSED else 0.0) if binary else res.pass_rate
         return {"score": score, "infra_error": 0.0} if flag else score
-
-
-def _key(tests: Any) -> str:
-    # Not sort_keys: a call test's dict argument reaches the program in its own key order.
-    return json.dumps(tests, default=str)
 
 
 def _batch_args(
