@@ -30,7 +30,7 @@ _write_frame = frames.write_frame
 _describe, _exec = runner.describe, exec
 _BaseException, _SystemExit, _MemoryError = BaseException, SystemExit, MemoryError
 _with_traceback = BaseException.with_traceback
-_isinstance, _type, _str = isinstance, type, str
+_isinstance, _type = isinstance, type
 _O_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _O_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
@@ -53,12 +53,12 @@ def run(program, spec, limits, prelude=None):
         _err(error[1] + "\n")
     else:
         try:
-            ns = {"__name__": "__main__", "__builtins__": runner.builtins}
+            ns = runner.script_namespace()
             if prelude is not None:  # trusted imports first, as runner.load runs them
                 _exec(prelude, ns)
             _exec(code, ns)  # here, not in a helper: a traceback starts at the program's frame
         except _SystemExit as exc:
-            status = _exit_status(exc)
+            status = runner.exit_status(exc)
         except _BaseException as exc:
             status = 1
             if _isinstance(exc, _MemoryError):
@@ -78,20 +78,6 @@ def _err(text):
         _os_write(2, text.encode("utf-8", "replace"))
     except _BaseException:
         pass
-
-
-def _exit_status(exc):
-    """What the interpreter exits with for an uncaught SystemExit (printing a non-int code)."""
-    code = exc.code
-    if code is None:
-        return 0
-    if _isinstance(code, int):
-        return code
-    try:
-        _err(_str(code) + "\n")
-    except _BaseException:
-        pass
-    return 1
 
 
 def _print_exception(exc):

@@ -63,6 +63,7 @@ MESSAGE_MAX = 600
 # phase whose earlier asserts already failed (a fast phase sends one frame at its end).
 PART_EVERY_S = 0.002
 PROGRAM_MODULE = "solution"  # the program's __name__ under assert and call tests
+SCRIPT_FILE = "solution.py"  # a script's __file__ and sys.argv[0] (stdio mode, raw runs)
 MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
 SYNTAX_EXIT = 87  # stdio mode: the program does not compile
 
@@ -79,6 +80,7 @@ _singletons = rpc.Singletons((None, True, False, Ellipsis, NotImplemented))
 _encode, _decode = codec.encode, codec.decode
 _MAX_NODES = codec.MAX_ENCODED_NODES
 _module_type = type(sys)
+_int_index, _str = int.__index__, str
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Remote = rpc.Remote
@@ -456,10 +458,41 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     _os_exit(0)
 
 
+def script_namespace():
+    """The globals of a script, as `python3 solution.py` gives them: a real module named
+    __main__ in sys.modules (`import __main__`, `sys.modules[__name__]`, pickle and dataclasses
+    look it up there; the zygote's own boot module is no longer reachable by that name),
+    `__file__`, and sys.argv."""
+    module = _module_type("__main__")
+    ns = module.__dict__
+    ns["__builtins__"] = builtins
+    ns["__file__"] = SCRIPT_FILE
+    sys.modules["__main__"] = module
+    sys.argv = [SCRIPT_FILE]
+    return ns
+
+
+def exit_status(exc):
+    """What the interpreter exits with for an uncaught SystemExit: None is 0; an int (True and
+    False too) is itself, in 8 bits (beyond a C long: 255); anything else is printed to stderr
+    and exits 1."""
+    code = exc.code
+    if code is None:
+        return 0
+    if _isinstance(code, int):
+        value = _int_index(code)  # its value, whatever an int subclass overrides
+        return value & 0xFF if -(1 << 63) <= value < (1 << 63) else 0xFF
+    try:
+        _os_write(2, (_str(code) + "\n").encode("utf-8", "replace"))
+    except _BaseException:
+        pass
+    return 1
+
+
 def run_stdio(program, prelude=None):
     """Stdio mode: run the program as a script (after the job's `prelude`, compiled, if it
     has one); the exit status is the report."""
-    ns = {"__name__": "__main__", "__builtins__": builtins}
+    ns = script_namespace()
     code, error = program
     if error is not None:
         _os_write(2, error[1].encode("utf-8", "replace"))
@@ -468,8 +501,7 @@ def run_stdio(program, prelude=None):
     try:
         load(prelude, code, ns)
     except _SystemExit as exc:
-        arg = exc.code
-        status = 0 if arg is None else (arg if _type(arg) is int else 1)
+        status = exit_status(exc)
     except _MemoryError:
         status = MEMORY_EXIT
     except _BaseException as exc:

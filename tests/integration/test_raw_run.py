@@ -45,6 +45,11 @@ def test_an_uncaught_exception_prints_the_interpreters_traceback_and_exits_1(run
         ("print(1)\nexit()\nprint(2)", 0, ""),
         ("quit(5)", 5, ""),
         ("exit('bye')", 1, "bye\n"),
+        # True and False are ints to the interpreter; a code beyond a C long exits 255.
+        ("import sys\nsys.exit(False)", 0, ""),
+        ("import sys\nsys.exit(True)", 1, ""),
+        ("import sys\nsys.exit(2 ** 100)", 255, ""),
+        ("import sys\nsys.exit(-1)", 255, ""),
     ],
 )
 def test_exit_statuses_are_the_interpreters(run, program, code, stderr):

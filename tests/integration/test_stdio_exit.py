@@ -1,6 +1,8 @@
 """What a script's interpreter does at its exit, a stdin/stdout run does too: atexit handlers
 run and every stream is flushed (a common fast-output template prints nothing before then)."""
 
+import pytest
+
 from executor import Verdict
 
 FAST_IO = """
@@ -65,3 +67,30 @@ def test_a_daemon_thread_is_not_waited_for_and_a_thread_that_never_ends_is_a_tim
     forever = "import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()\nprint(1)\n"
     result = run(forever, [{"stdin": "", "expected_stdout": "1\n"}])
     assert result.tests[0].verdict is Verdict.TIMEOUT, result
+
+
+# A script runs as `python3 solution.py` runs it: in a real module named __main__.
+SCRIPT_IDIOMS = [
+    # dataclasses reads a string annotation's ClassVar from sys.modules[cls.__module__]
+    "from __future__ import annotations\nfrom dataclasses import dataclass\nfrom typing import ClassVar\n"
+    "@dataclass\nclass P:\n    c: ClassVar[int] = 1\n    x: int = 0\nprint(P(6).x)\n",
+    "import sys\ndef solve():\n    return 6\nprint(getattr(sys.modules[__name__], 'solve')())\n",
+    "import __main__\ndef g():\n    return 6\nprint(__main__.g())\n",
+    "import pickle\nclass A:\n    v = 6\nprint(pickle.loads(pickle.dumps(A())).v)\n",
+    "import sys\nprint(6 if __file__ == sys.argv[0] == 'solution.py' else 0)\n",
+    "import sys\nprint(6)\nsys.exit(False)\n",
+]
+
+
+@pytest.mark.parametrize("program", SCRIPT_IDIOMS)
+def test_a_script_runs_as_the_interpreter_runs_one(run, program):
+    result = run(program, [{"stdin": "", "expected_stdout": "6\n"}])
+    assert result.verdict is Verdict.PASSED, result
+    raw = run(program, [{"raw": {"stdin": ""}}]).tests[0].output
+    assert raw is not None and (raw.stdout, raw.exit_code) == ("6\n", 0), raw
+
+
+def test_the_zygotes_own_module_is_not_the_scripts(run):
+    program = "import sys\nprint(sorted(k for k in vars(sys.modules['__main__']) if not k.startswith('__')))\n"
+    result = run(program, [{"stdin": "", "expected_stdout": "['sys']\n"}])
+    assert result.verdict is Verdict.PASSED, result
