@@ -17,7 +17,9 @@ def exact(expected: str, actual: str) -> bool:
 
 
 def _exact_form(text: str) -> str:
-    return text.replace("\r\n", "\n").rstrip()
+    # ASCII whitespace only: str.rstrip() would also forgive a trailing no-break space, \x1c
+    # or U+3000, characters a reader of the output cannot see.
+    return text.replace("\r\n", "\n").rstrip(_ASCII_BLANKS)
 
 
 def tokens(expected: str, actual: str) -> bool:
@@ -29,6 +31,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits: float() reads Arabic-Indi
 # One way to match each digit (no `[0-9]+\.?[0-9]*`: on a long run of digits that fails at its
 # end, it would try every split of the run, quadratic in what a program prints).
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ASCII_BLANKS = " \t\n\r\x0b\x0c"
 _BLANKS = re.compile(r"[ \t\n\r\x0b\x0c]+")
 
 
@@ -115,9 +118,6 @@ def lines(expected: str, actual: str) -> bool:
     is not 0.30000001). Whitespace and digits are ASCII, numbers as `float` reads them (no
     "inf", "nan", "1_000")."""
     return _lines_match(_stripped_lines(expected), _stripped_lines(actual))
-
-
-_ASCII_BLANKS = " \t\n\r\x0b\x0c"
 
 
 def _stripped_lines(text: str) -> list[str]:

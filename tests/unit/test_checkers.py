@@ -9,6 +9,10 @@ def test_exact_ignores_only_trailing_whitespace():
     assert checkers.exact("3\n", "3")
     assert not checkers.exact("1 2\n", "1  2\n")
     assert checkers.exact("1\r\n2\r\n", "1\n2\n") and not checkers.exact("1\r\n2", "1\n3")
+    # Trailing characters a reader cannot see are still characters: ASCII whitespace only.
+    for junk in ("\xa0", "\x1c\x1d\x1e\x1f", "\x85", "\u3000", "\u2028"):
+        assert not checkers.exact("a", "a" + junk) and not checkers.exact("1\n2" + junk, "1\n2")
+        assert not checkers.matches_any("exact", 1e-6, ("a",), "a" + junk)
 
 
 def test_tokens():
