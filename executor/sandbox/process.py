@@ -197,6 +197,7 @@ class Child:
         self.all_processes = limits.get("processes", 0) > 0 and env.own_pid_namespace
         self._cpu_seen = 0
         self._init_reaped_at_start = _init_reaped() if self.all_processes else 0
+        self._pidfd = None  # opened only when its pipes close before it ends (see _ended)
         self.test_index = -1  # the test whose phase is running (-1: loading)
         self.undrained = False  # output came with the ready frame: drained before any later frame
         self.part = []  # values the running phase has sent ahead of its last frame
@@ -375,7 +376,14 @@ class Child:
                 used = cpu_used()
                 if used > cpu_budget:  # its last stretch, between the last check and its end
                     raise PhaseEnd(TIMEOUT, "CPU time limit of %gs exceeded" % cpu_s)
-                return None, used, time.monotonic() - t0
+                now = time.monotonic()
+                # Its pipes closed before it ended (fclose(stdout) and stderr, then more work):
+                # it is waited for under its limits, so its exit status is its own, not our kill.
+                if self._ended(max(0.0, min(POLL_S, deadline - now))):
+                    return None, cpu_used(), time.monotonic() - t0
+                if time.monotonic() >= deadline:
+                    raise PhaseEnd(TIMEOUT, "wall-clock limit of %gs exceeded" % wall_s)
+                continue
             now = time.monotonic()
             if now - last > STALL_S:  # we did not run: the machine, or this sandbox, was stopped
                 deadline += now - last - POLL_S
@@ -416,6 +424,32 @@ class Child:
                 if cpu_used() > cpu_budget:
                     raise PhaseEnd(TIMEOUT, "CPU time limit of %gs exceeded" % cpu_s)
                 self._check_disk()
+
+    def _ended(self, timeout):
+        """Has the child's main process ended (a zombie, or reaped)? Waits up to `timeout`
+        seconds for it: on a pidfd, which the kernel makes readable at its exit, else by
+        looking at its state in /proc."""
+        if self._pidfd is None:
+            try:
+                self._pidfd = os.pidfd_open(self.pid)
+            except ProcessLookupError:
+                return True
+            except OSError:
+                self._pidfd = -1
+        if self._pidfd >= 0:
+            return bool(select.select([self._pidfd], [], [], timeout)[0])
+        end, pause = time.monotonic() + timeout, 0.0005
+        while True:
+            try:
+                state = os.pread(self.stat_fd, 512, 0).rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError, TypeError):
+                return True
+            if state in (b"Z", b"X"):
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
 
     def _check_disk(self):
         if self.disk_cap:
@@ -481,8 +515,8 @@ class Child:
         cpu_ms = peak_kb = 0
         if not status:
             cpu_ms, peak_kb = self.cpu_ns() / 1e6, _peak_kb(self.pid)
-        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd, self.stat_fd):
-            if fd is not None:
+        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd, self.stat_fd, self._pidfd):
+            if fd is not None and fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:

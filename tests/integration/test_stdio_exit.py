@@ -94,3 +94,22 @@ def test_the_zygotes_own_module_is_not_the_scripts(run):
     program = "import sys\nprint(sorted(k for k in vars(sys.modules['__main__']) if not k.startswith('__')))\n"
     result = run(program, [{"stdin": "", "expected_stdout": "['sys']\n"}])
     assert result.verdict is Verdict.PASSED, result
+
+
+CLOSES_ITS_OUTPUT = (
+    "import os\nprint('ok', flush=True)\nos.close(1)\nos.close(2)\ns = 0\nfor i in range(2 * 10 ** 6):\n    s += i\n"
+)
+
+
+def test_a_program_that_closes_its_output_and_works_on_ends_on_its_own(run):
+    # Both pipes at their end is not the program's end: its exit status is its own, not a kill.
+    assert run(CLOSES_ITS_OUTPUT, [{"stdin": "", "expected_stdout": "ok\n"}]).verdict is Verdict.PASSED
+    raw = run(CLOSES_ITS_OUTPUT + "os._exit(4)\n", [{"raw": {"stdin": ""}}]).tests[0].output
+    assert raw is not None and (raw.stdout, raw.exit_code, raw.signal) == ("ok\n", 4, None), raw
+    # ... and it is still held to its limits.
+    looping = run(
+        "import os\nos.close(1)\nos.close(2)\nwhile True:\n    pass\n",
+        [{"stdin": "", "expected_stdout": ""}],
+        limits={"cpu_s": 0.5, "wall_s": 5},
+    )
+    assert looping.tests[0].verdict is Verdict.TIMEOUT, looping
