@@ -179,7 +179,11 @@ def job_for(req: RunCodeRequest, defaults: Limits, rules: JobRules) -> Job:
     }
     # SandboxFusion has no cap of its own on stdin or files: the request's size cap (the body
     # the server accepts) bounds them, not the per-test cap of assert and stdio tests.
-    rules = replace(rules, max_test_bytes=max(rules.max_test_bytes, MAX_RUN_BYTES))
+    rules = replace(
+        rules,
+        max_test_bytes=max(rules.max_test_bytes, MAX_RUN_BYTES),
+        max_tests_bytes=max(rules.max_tests_bytes, MAX_RUN_BYTES),
+    )
     return Job.from_dict(data, defaults, rules)
 
 

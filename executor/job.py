@@ -98,11 +98,14 @@ class JobRules:
     max_program_bytes: int = 256 * 1024
     max_tests: int = 2000
     max_test_bytes: int = 1024 * 1024
+    # All of a job's tests together, as JSON (a gRPC message's cap): a right program's stdout
+    # for them fits in what a sandbox sends back for one job (sandbox/zygote.py).
+    max_tests_bytes: int = 64 << 20
 
     @classmethod
     def unbounded(cls) -> JobRules:
         """No size rules: a client checks a job's shape, the server applies its own rules."""
-        return cls(1 << 62, 1 << 62, 1 << 62)
+        return cls(1 << 62, 1 << 62, 1 << 62, 1 << 62)
 
 
 @dataclass(frozen=True)
@@ -282,10 +285,14 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     if len(raw) > rules.max_tests:
         raise InvalidJob("tests", f"has {len(raw)} tests; at most {rules.max_tests} allowed")
     tests: list[Test] = []
+    total = 0
     for item, where in zip(raw, fields, strict=True):
         size = len(item) if isinstance(item, str) else len(json.dumps(item, ensure_ascii=False, default=repr))
         if size > rules.max_test_bytes:
             raise InvalidJob(where, f"larger than {rules.max_test_bytes} bytes")
+        total += size
+        if total > rules.max_tests_bytes:
+            raise InvalidJob("tests", f"more than {rules.max_tests_bytes >> 20} MiB together (at {where})")
         tests.append(registry.parse(item, where))
     modes = {registry.kind_of(t).mode for t in tests}
     if len(modes) > 1:

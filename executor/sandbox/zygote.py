@@ -293,7 +293,9 @@ class _ForkServer:
         return signal.SIGKILL, 0.0, 0
 
 
-STDIO_ANSWER_BYTES = 96 << 20  # all of a stdio job's stdout in its answer (a job carries at most 64 MiB)
+# All of a stdio job's stdout in its answer, as JSON: a job's tests carry at most 64 MiB, as
+# JSON too (JobRules): a right program's output, spaced otherwise than the expected, fits.
+STDIO_ANSWER_BYTES = 96 << 20
 
 
 def _frame_size(text):

@@ -93,6 +93,22 @@ def test_size_rules():
         Job.from_dict(make(tests=["assert '" + "x" * 60 + "'"]), rules=rules)
 
 
+def test_all_tests_together_are_bounded_as_json():
+    # Each test within its bound, all of them beyond the job's: the job is refused, named, not
+    # run to fail a right program whose output the sandbox cannot send back whole.
+    rules = JobRules(max_test_bytes=100, max_tests_bytes=300)
+    stdio = [{"stdin": "", "expected_stdout": "1\t" * 10} for _ in range(5)]
+    assert len(Job.from_dict(make(tests=stdio[:4]), rules=rules).tests) == 4
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict(make(tests=stdio), rules=rules)
+    assert err.value.field == "tests" and "tests[4]" in err.value.message
+    default = JobRules()
+    line = {"stdin": "", "expected_stdout": "1234567 " * 125_000}  # 1 MB each
+    assert default.max_tests_bytes == 64 << 20
+    with pytest.raises(InvalidJob, match="64 MiB"):
+        Job.from_dict(make(tests=[line] * 110))
+
+
 def test_default_limits_come_from_the_caller():
     job = Job.from_dict(make(limits={"memory_mb": 128}), defaults=Limits(cpu_s=0.5))
     assert job.limits.cpu_s == 0.5 and job.limits.memory_mb == 128
