@@ -48,7 +48,9 @@ assert could pass (the test process gets them as arrays: rpc.py).
 """
 
 import collections as _collections
+import dataclasses as _dataclasses
 import datetime as _dt
+import dis as _dis
 import math as _math
 import operator as _operator
 import re as _re
@@ -230,22 +232,43 @@ def bind_numpy():
         _NP_ARRAY = (nd, nd.__dict__["ndim"].__get__, nd.__dict__["dtype"].__get__, nd.item)
 
 
+_enumerate = enumerate
 _type_dict = _type.__dict__["__dict__"].__get__  # a class's own namespace, read by type's getter
 _type_mro = _type.__dict__["__mro__"].__get__
 _getset = _type(_type.__dict__["__dict__"])
 _object_eq = object.__eq__
 
 
+class _Slotted:
+    __slots__ = ("x",)
+
+
+_member = _type(_Slotted.__dict__["x"])  # a slot's descriptor type (member_descriptor)
+_proxy_items = _type(_Slotted.__dict__).items  # a class namespace's (a mappingproxy's) items
+_Field = _dataclasses.Field
+_field_compare = _Field.__dict__["compare"].__get__
+_field_factory = _Field.__dict__["default_factory"].__get__
+_field_kind = _Field.__dict__["_field_type"].__get__
+_FIELD = _dataclasses._FIELD
+_EMPTY_FACTORIES = frozenset({list, dict, set, frozenset, tuple, str, bytes, int, float, bool, complex})
+
+
 def _record_fields(t, v):
     """The (name, value) pairs a Record of `v` holds, or None: `v`'s class (or a base other
     than object) defines `__eq__`, and `v` keeps its attributes in a plain instance dict (the
-    built-in one, not a property of the program's). A dataclass's fields, in their order, as
-    its instance holds them; another class's attributes in the order it set them. Read through
-    type's own getters and the dict's: no code of the program's runs."""
+    built-in one, not a property of the program's) or in slots. A dataclass's fields that take
+    part in its comparisons, in their order, as its instance holds them; another class's
+    attributes in the order it set them, then its slots'. Read through type's own getters, the
+    dict's and the slots' descriptors: no code of the program's runs."""
     mro = _type_mro(t)
     eq = dict_slot = fields = init = None
+    slots = []
+    verbatim = True  # what __init__ stores stays as it stored it (see _signature)
     for k in mro:
         ns = _type_dict(k)
+        if k is not object and ("__new__" in ns or "__post_init__" in ns or "__setattr__" in ns):
+            frozen = "__dataclass_params__" in ns and "__setattr__" in ns and "__post_init__" not in ns
+            verbatim = verbatim and frozen and "__new__" not in ns  # a frozen dataclass's own __setattr__
         if eq is None and "__eq__" in ns:
             eq = ns["__eq__"]
         if dict_slot is None and "__dict__" in ns:
@@ -254,16 +277,79 @@ def _record_fields(t, v):
             fields = ns["__dataclass_fields__"]
         if init is None and "__init__" in ns:
             init = ns["__init__"]
-    if eq is None or eq is _object_eq or _type(dict_slot) is not _getset:
+        if "__slots__" in ns:
+            slots += [(n, d) for n, d in _proxy_items(ns) if _type(d) is _member and _type(n) is str]
+    if eq is None or eq is _object_eq:
         return None
-    held = dict_slot.__get__(v)
-    if _type(held) is not dict:
-        return None
-    if _type(fields) is dict:
-        pairs = [(k, held[k]) for k in _list(fields) if _type(k) is str and k in held]
+    if _type(eq) is _function and not _equals_itself(eq, v):
+        # `def __eq__(s, o): s.x == o.x` (no return), or one that is always False: Python's
+        # `==` with such a class is never true, so no call of the test's equals the object.
+        return ()
+    if dict_slot is None:
+        held = {}
+    elif _type(dict_slot) is _getset:
+        held = dict_slot.__get__(v)
+        if _type(held) is not dict:
+            return None
     else:
-        pairs = [(k, x) for k, x in _dict_items(held) if _type(k) is str]
-    return pairs, _signature(init)
+        return None  # a __dict__ of the program's making
+    held = {k: x for k, x in _dict_items(held) if _type(k) is str}
+    for n, d in slots:
+        if n not in held:
+            try:
+                held[n] = d.__get__(v)
+            except AttributeError:  # a slot never set
+                pass
+    if not held:
+        return None  # nothing to tell one object from another: opaque
+    signature = _signature(init, verbatim)
+    if _type(fields) is dict:
+        compared = _dataclass_compared(fields)
+        if compared is None:
+            return None
+        pairs = [(k, held[k]) for k in compared if k in held]
+        if signature is not None:
+            names, defaults, _, stored = signature
+            # Its __eq__ leaves out compare=False fields: so does a call's binding.
+            ignored = [k for k in names if k in fields and k not in compared]
+            signature = (names, {**defaults, **_factory_defaults(fields, defaults)}, ignored, stored)
+    else:
+        pairs = _list(_dict_items(held))
+    return pairs, signature
+
+
+def _equals_itself(eq, v):
+    """Does the class's own `__eq__` say `v` equals itself (exactly True)? The one call of the
+    program's code the codec makes, in the program's process, on its own object: an error in
+    it, or anything but True, is a no."""
+    try:
+        return eq(v, v) is True
+    except BaseException:
+        return False
+
+
+def _dataclass_compared(fields):
+    """The names of a dataclass's fields its __eq__ compares (compare=True, not ClassVar or
+    InitVar), in their order; None for fields that are not dataclasses' own Field objects."""
+    names = []
+    for k, f in _dict_items(fields):
+        if _type(f) is not _Field or _type(k) is not str:
+            return None
+        if _field_compare(f) is True and _field_kind(f) is _FIELD:
+            names.append(k)
+    return names
+
+
+def _factory_defaults(fields, defaults):
+    """A dataclass __init__'s defaults for fields made by a built-in type's default_factory
+    (`field(default_factory=list)`): that type's empty value, as the call would make it."""
+    out = {}
+    for k, f in _dict_items(fields):
+        if k in defaults and _type(f) is _Field:
+            factory = _field_factory(f)
+            if _type(factory) is _type and factory in _EMPTY_FACTORIES:
+                out[k] = factory()
+    return out
 
 
 _function = _type(_record_fields)
@@ -274,10 +360,14 @@ _co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get_
 _co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
 
 
-def _signature(init):
-    """A plain `__init__`'s parameters after self and its defaults, ([names], {name: default}),
+def _signature(init, verbatim=True):
+    """A plain `__init__`'s parameters after self, its defaults, the parameters a call's
+    binding leaves out (a dataclass's compare=False fields: none here) and where it keeps
+    each parameter it stores as given: ([names], {name: default}, [], {name: attribute}),
     for a test's `Point(1, 2)` to be bound as Python binds it (Constructed.matches); None for
-    any other (`*args`, a built-in's, none). Read through the function and code types' getters."""
+    any other (`*args`, a built-in's, none). Read through the function and code types'
+    getters. `verbatim`: False when the class can change what __init__ stores (its own
+    __setattr__ or __new__, a __post_init__): then it keeps no parameter as given."""
     if _type(init) is not _function:
         return None
     code = _code_of(init)
@@ -292,7 +382,60 @@ def _signature(init):
     positional = _co_argcount(code) - 1  # after self
     given = dict(zip(names[positional - _len(defaults) : positional], defaults))
     given.update(_dict_items(kwdefaults))
-    return names, given
+    return names, given, [], _stored_as_given(code, names) if verbatim else {}
+
+
+# What a plain __init__ may do besides storing its parameters (CPython 3.11's bytecode): build
+# values, read its parameters and constants, call the built-in types (`self.items = list()`),
+# and what a dataclass's generated __init__ does (object.__setattr__ for a frozen one, a
+# default_factory's call). Anything else (a method call, `super().__init__`, an item store)
+# could change what it stored: then no parameter counts as stored as given.
+_PLAIN_OPS = frozenset(
+    "RESUME NOP COPY_FREE_VARS LOAD_FAST LOAD_CONST LOAD_DEREF STORE_ATTR POP_TOP RETURN_VALUE "
+    "BUILD_LIST BUILD_TUPLE BUILD_SET BUILD_MAP BUILD_CONST_KEY_MAP BINARY_OP UNARY_NEGATIVE "
+    "COMPARE_OP IS_OP CONTAINS_OP POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_TRUE JUMP_FORWARD "
+    "PUSH_NULL PRECALL CALL LOAD_GLOBAL LOAD_METHOD KW_NAMES CACHE".split()
+)
+_PLAIN_CALLEES = frozenset({"list", "dict", "set", "tuple", "frozenset", "str", "int", "float", "bool"})
+_DATACLASS_NAMES = ("__dataclass_", "_dflt_", "_HAS_DEFAULT_FACTORY", "_MISSING_TYPE")
+
+
+def _stored_as_given(code, names):
+    """{parameter: attribute} for each of `names` that the __init__ `code` stores, unchanged,
+    as `self.<attribute>` exactly once (and stores nothing else there, nor rebinds the
+    parameter), when its code does only what _PLAIN_OPS allow."""
+    try:
+        ops = _list(_dis.get_instructions(code))
+    except Exception:
+        return {}
+    self_name = _co_varnames(code)[0] if _co_argcount(code) else None
+    stores, targets = {}, _collections.Counter()
+    for i, ins in _enumerate(ops):
+        op, arg = ins.opname, ins.argval
+        if op not in _PLAIN_OPS:
+            return {}
+        if op == "LOAD_GLOBAL" and arg not in _PLAIN_CALLEES:
+            return {}
+        if op == "LOAD_METHOD" and arg != "__setattr__":
+            return {}
+        if op == "LOAD_DEREF" and not (_type(arg) is str and arg.startswith(_DATACLASS_NAMES)):
+            return {}
+        if op == "STORE_ATTR":
+            # `self.a = p`: LOAD_FAST p, LOAD_FAST self, STORE_ATTR a (a parameter's value as given)
+            if not (i >= 2 and ops[i - 1].opname == "LOAD_FAST" and ops[i - 1].argval == self_name):
+                return {}
+            targets[arg] += 1
+            source = ops[i - 2]
+            if source.opname == "LOAD_FAST" and source.argval in names:
+                stores.setdefault(source.argval, []).append(arg)
+        if op == "CALL" and ins.arg == 3 and i >= 6:
+            # A frozen dataclass's `object.__setattr__(self, 'a', p)`
+            load_self, const, value = ops[i - 4], ops[i - 3], ops[i - 2]
+            if load_self.opname == "LOAD_FAST" and load_self.argval == self_name and const.opname == "LOAD_CONST":
+                targets[const.argval] += 1
+                if value.opname == "LOAD_FAST" and value.argval in names:
+                    stores.setdefault(value.argval, []).append(const.argval)
+    return {p: at[0] for p, at in _dict_items(stores) if _len(at) == 1 and targets[at[0]] == 1}
 
 
 def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
@@ -416,12 +559,15 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
         if _is_sub(t, set):
             return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
         record = _record_fields(t, v) if records else None
+        if record == ():
+            return {"X": name + " (its __eq__ does not say it equals itself)"}
         if record is not None:
             fields, signature = record
             body = [name, [[k, enc(x, depth + 2)] for k, x in fields]]  # 4 JSON levels: 2 here
             if signature is not None:
-                names, defaults = signature
-                body.append([names, [[k, enc(x, depth + 2)] for k, x in _dict_items(defaults)]])
+                names, defaults, ignored, stored = signature
+                given = [[k, enc(x, depth + 2)] for k, x in _dict_items(defaults)]
+                body.append([names, given, ignored, _list(_dict_items(stored))])
             return {"OB": body}
         return {"X": name}
 
@@ -553,8 +699,10 @@ class Record:
         # As the matching Constructed's, when that gives its arguments positionally: the
         # attributes in __init__'s order (or their own).
         held = dict(self.fields)
-        names = self.signature[0] if self.signature is not None else [k for k, _ in self.fields]
-        return hash((self.type_name, tuple(held.get(k) for k in names)))
+        if self.signature is None:
+            return hash((self.type_name, tuple(held.get(k) for k, _ in self.fields)))
+        names, _, ignored, stored = self.signature
+        return hash((self.type_name, tuple(held.get(stored.get(k)) for k in names if k not in ignored)))
 
     def __bool__(self):
         raise OpaqueCompared("%r: the truth of a program's object is not judged on the trusted side" % (self,))
@@ -580,7 +728,7 @@ class Constructed:
         if record.type_name != self.type_name or len(held) != len(record.fields):
             return False  # another class, or a name twice (a forged record)
         if record.signature is not None:  # bound as Python binds `Point(1, 2)` to its __init__
-            names, defaults = record.signature
+            names, defaults, ignored, stored = record.signature
             if len(self.args) > len(names):
                 return False
             bound = dict(zip(names, self.args))
@@ -593,7 +741,18 @@ class Constructed:
                     if k not in defaults:
                         return False
                     bound[k] = defaults[k]
-            return bound.keys() == held.keys() and all(held[k] == x for k, x in bound.items())
+            # Each argument is what the object holds where __init__ stores that parameter as
+            # given (`self.x = x`, `self._x = x`); attributes it derives from them besides
+            # (`self.norm = ...`) are not the call's to state. A parameter __init__ changes
+            # before it stores it (`self.cents = amount * 100`, a normalizing gcd), or that
+            # a method may change after, cannot be bound so: no such call is equal here.
+            for k, x in bound.items():
+                if k in ignored:
+                    continue
+                at = stored.get(k)
+                if at is None or at not in held or not held[at] == x:
+                    return False
+            return True
         if len(self.args) + len(self.kwargs) != len(record.fields):
             return False
         named = [k for k, _ in record.fields]
@@ -916,12 +1075,18 @@ def _decode(data, depth, state):
                 raise DecodeError("malformed record")
             signature = None
             if rest:
-                names, defaults = rest[0]
+                if type(rest[0]) is not list or len(rest[0]) != 4:
+                    raise DecodeError("malformed record")
+                names, defaults, ignored, stored = rest[0]
                 if (
                     type(names) is not list
                     or not all(type(n) is str for n in names)
                     or len(set(names)) != len(names)
                     or type(defaults) is not list
+                    or type(ignored) is not list
+                    or not all(n in names for n in ignored)
+                    or type(stored) is not list
+                    or not all(type(x) is list and len(x) == 2 and x[0] in names and type(x[1]) is str for x in stored)
                 ):
                     raise DecodeError("malformed record")
                 given = {}
@@ -929,7 +1094,7 @@ def _decode(data, depth, state):
                     if type(pair) is not list or len(pair) != 2 or pair[0] not in names:
                         raise DecodeError("malformed record")
                     given[pair[0]] = _decode(pair[1], depth + 2, state)
-                signature = (tuple(names), given)
+                signature = (tuple(names), given, frozenset(ignored), {p: at for p, at in stored})
             if len(pairs) > MAX_RECORD_FIELDS:
                 return Opaque(name + " (too many attributes to judge)")
             fields, names = [], set()

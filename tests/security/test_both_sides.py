@@ -237,6 +237,34 @@ WRONG_POINTS = {
         "Point.__init__.__code__ = Point.__init__.__code__.replace(co_varnames=('self', 'x', 'x'))\n"
         "def midpoint(a, b):\n    p = Point(0, 0)\n    p.x = 2\n    return p\n"
     ),
+    "a constructor that scales what it stores": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x * 10, y * 10\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def midpoint(a, b):\n    p = Point(0, 0)\n    p.x, p.y = 1, 2\n    return p\n"
+    ),
+    "a method that changes what __init__ stored": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n        self.scale()\n"
+        "    def scale(self):\n        self.x *= 10\n        self.y *= 10\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def midpoint(a, b):\n    p = Point(0, 0)\n    p.x, p.y = 1, 2\n    return p\n"
+    ),
+    "a __setattr__ that scales": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __setattr__(self, k, v):\n        object.__setattr__(self, k, v * 10)\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def midpoint(a, b):\n    p = Point(0, 0)\n    object.__setattr__(p, 'x', 1)\n    object.__setattr__(p, 'y', 2)\n"
+        "    return p\n"
+    ),
+    "an __eq__ that returns nothing": (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        self.x == o.x and self.y == o.y\n"
+        "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n"
+    ),
+    "a dataclass whose __post_init__ scales": (
+        "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\n"
+        "    def __post_init__(self):\n        self.x, self.y = self.x * 10, self.y * 10\n"
+        "def midpoint(a, b):\n    p = Point(0, 0)\n    p.x, p.y = 1, 2\n    return p\n"
+    ),
     "a dict property": (
         "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n    def __eq__(self, o):\n        return True\n"
         "    __dict__ = property(lambda self: {'x': 1, 'y': 2})\ndef midpoint(a, b):\n    return Point(7, 7)\n"
@@ -464,6 +492,22 @@ RIGHT = {
         "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
         "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
         "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+    ),
+    "private, slotted and derived attributes": (
+        "class Point:\n    def __init__(self, x, y):\n        self._x = x\n        self.__y = y\n"
+        "        self.norm = x * x + y * y\n"
+        "    def __eq__(self, o):\n        return (self._x, self.__y) == (o._x, o.__y)\n"
+        "class Slot:\n    __slots__ = ('x', 'y')\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def midpoint(a, b):\n    return Point((a._x + b._x) // 2, (a._Point__y + b._Point__y) // 2)\n"
+        "def slot(x):\n    return Slot(x, x + 1)\n",
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)\nassert slot(1) == Slot(1, 2)",
+    ),
+    "dataclass fields made by a factory": (
+        "from dataclasses import dataclass, field\n@dataclass\nclass P:\n    x: int\n"
+        "    seen: list = field(default_factory=list, compare=False)\n    tags: list = field(default_factory=list)\n"
+        "def f(x):\n    p = P(x)\n    p.seen.append(1)\n    return p\n",
+        "assert f(1) == P(1)\nassert f(2) == P(2, [5])\nassert f(3) == P(3, tags=[])",
     ),
     "namedtuple results": (
         "from collections import namedtuple\nPoint = namedtuple('Point', 'x y')\n"
