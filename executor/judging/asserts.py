@@ -626,6 +626,11 @@ class _Planner(ast.NodeTransformer):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
                 raise Unsupported("a program class's attribute compared")
+            for op, left, right in zip(node.ops, operands, operands[1:]):
+                if isinstance(op, (ast.Is, ast.IsNot)) and self.program_rooted(left) and self.program_rooted(right):
+                    # `f(1) is f(1)`: the identity of two program objects, which here are two
+                    # copies - the test process judges it (and refuses what crossed as a copy).
+                    raise Unsupported("the identity of program values")
             holds = [self.holds_program_value(o) for o in operands]
             planned = [self.plan(o) if h or not any(holds) else self.plan_expected(o) for o, h in zip(operands, holds)]
             node.left, node.comparators = planned[0], planned[1:]
@@ -765,12 +770,22 @@ class _Planner(ast.NodeTransformer):
         method is called here, so a program object that answers every name (`__getattr__`)
         or defines `startswith` itself cannot decide the test. Not on `Solution().count(...)`:
         a method of an object the test builds from a program class (CapWords, LeetCode's
-        shape) is that class's own API, computed in the child."""
+        shape), or on the class itself (`Solution.add(1, 2)`), is that class's own API,
+        computed in the child."""
         if not isinstance(func, ast.Attribute) or func.attr.startswith("_"):
             return False
         if not self.program_rooted(func.value):
             return True
-        return func.attr in names.VALUE_METHOD_NAMES and not _constructed(func.value, self.own)
+        # `Solution.add(1, 2)`: a static or class method, the program class's own API too; and
+        # `stack.pop()` on a program global the test names: that object's own method, run where
+        # it lives (a list's pop changes the program's list, as the test appended to it would)
+        # - but a predicate (`s.startswith('ab')`, `s.issubset(...)`), whose truth would be the
+        # object's to answer, is the value's.
+        return (
+            func.attr in names.VALUE_METHOD_NAMES
+            and not _constructed(func.value, self.own)
+            and not (isinstance(func.value, ast.Name) and func.attr not in names.PREDICATES)
+        )
 
     def fluent(self, node: ast.expr) -> bool:
         """Is `node` a chain from a CapWords call with a built-in value's method name in it

@@ -166,3 +166,4 @@ def genuine(name: str) -> Any:
 
 
 VALUE_METHOD_NAMES = trusted.VALUE_METHOD_NAMES
+PREDICATES = trusted.PREDICATES

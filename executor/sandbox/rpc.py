@@ -27,6 +27,7 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"nd": [dtype, value, shape]}      a numpy array of numbers or booleans: a copy,
                                                an array of the receiver's numpy (see _array)
     reply    {"ok": ref, "c": [[position or name, ref], ...]}   "c": arguments the callee
+           | {"ok": {"arg": position or name}, "c": ...}   (it returned that argument itself)
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
@@ -174,7 +175,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_h", "_t")
+    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_t")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -187,12 +188,21 @@ class Remote:
         # The test read it as an attribute of a program class (`Color.GREEN`): an object the
         # class holds, not one a call made, so its identity is the test's to compare.
         self._entry = False
+        # A program global the test names (`stack.pop()`): its methods but predicates are its own.
+        self._global = False
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        if self._ep.ops is TEST_OPS and not self._api and name in trusted.VALUE_METHOD_NAMES:
-            raise TypeError("a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name))
+        if self._ep.ops is TEST_OPS and not self._api and self._ctor is not True:  # (a class's own: its API)
+            if name in trusted.VALUE_METHOD_NAMES and (name in trusted.PREDICATES or not self._global):
+                raise TypeError(
+                    "a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name)
+                )
+            if not name.startswith("_") and self._t not in _CLASS_TYPES:
+                # `c.put(1, 1)`, `r.name`: what no built-in value has; the test uses the object
+                # by its own API, whose `get` or `count` are then its own as well.
+                self._api = True
         value = self._ep.request({"op": "attr", "h": self._h, "n": name})
         if self._api and _isinstance(value, Remote) and not value._ctor:
             value._ctor = self._t  # a method of the API: what it makes of the class is the API's too
@@ -493,7 +503,17 @@ class Endpoint:
         for where, ref in changed:
             target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
             _apply_in_place(target, self.deref(ref))
-        value = self.deref(reply.get("ok"))
+        ok = reply.get("ok")
+        if type(ok) is dict and "arg" in ok:  # the callee returned an argument itself (see _handle)
+            where = ok["arg"]
+            if type(where) is int and 0 <= where < len(args):
+                value = args[where]
+            elif type(where) is str and where in kwargs:
+                value = kwargs[where]
+            else:
+                raise TypeError("malformed reply from the other process")
+        else:
+            value = self.deref(ok)
         if self.after_call is not None:
             self.after_call()
         return value
@@ -588,6 +608,11 @@ class Endpoint:
             value = target(*args, **kwargs)
             changed = [[i, self.ref(a)] for i, a in enumerate(args) if type(a) in _IN_PLACE]
             changed += [[k, self.ref(a)] for k, a in kwargs.items() if type(a) in _IN_PLACE]
+            for where, a in [*enumerate(args), *kwargs.items()]:
+                if value is a and type(a) in _IN_PLACE:
+                    # It returned the list it was given (sorted in place): the caller's own
+                    # object, changed as the call changed it (`assert f(a) is a`).
+                    return {"ok": {"arg": where}, "c": changed}
             return {"ok": self.ref(value), "c": changed}
         if op == "attr":
             name = msg["n"]
@@ -633,6 +658,8 @@ class Endpoint:
         for name, value in out.items():
             if _isinstance(value, Remote) and value._t == "type" and name[:1].isupper():
                 value._ctor = True
+            elif _isinstance(value, Remote):
+                value._global = True
         return out
 
     def module(self, name):

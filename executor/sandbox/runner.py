@@ -84,6 +84,7 @@ _int_index, _str = int.__index__, str
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Remote = rpc.Remote
+_set_api = rpc.Remote._api.__set__
 _any, _map = any, map
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
 _BaseException = BaseException
@@ -161,6 +162,11 @@ def trusted_copy(value):
 
 def strict(kind, ops, *operands):
     # Called from assert statements rewritten by StrictAsserts.
+    if kind == "api":  # a method call's receiver, in a statement of its own (see visit_Expr)
+        target = operands[0]
+        if _isinstance(target, _Remote):
+            _set_api(target, True)
+        return target
     if kind == "cmp" and _len(ops) == 1 and ops[0] in _ARRAY_OPS and _any(_map(_number_array, operands)):
         return _array_compare(ops[0], *operands)
     if kind == "cmp" and _len(ops) == 1 and ops[0] in ("==", "!=") and _any(_map(_dtype, operands)):
@@ -652,6 +658,16 @@ class StrictAsserts(ast.NodeTransformer):
             args=[ast.Constant(kind), ast.Constant(tuple(ops))] + operands,
             keywords=[],
         )
+
+    def visit_Expr(self, node):
+        # `c.put(1, 1)`, `acct.add(5)` as a statement: a method called for what it does to its
+        # object, which the test so uses by its own API: a value-method name (`get`, `add`,
+        # `count`) on it is that object's method too (rpc.Remote), as on `Solution()`.
+        self.generic_visit(node)
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+            call.func.value = self._call("api", (), [call.func.value])
+        return node
 
     def visit_Assert(self, node):
         test = _CompareRewriter(self).visit(node.test)

@@ -228,15 +228,16 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
             for k, v in genuine.items()
             if k in trusted.BUILTIN_NAMES or k in trusted.MODULES or k in trusted.ALIASES
         }
-    # A library function's name the program binds to plain data (`log = []`) is the program's
-    # data: the test reads it as such (a value cannot be called as the function it shadows).
+    # A library function's or module's name the program binds to plain data (`log = []`,
+    # `queue = [3, 4]`) is the program's data: the test reads it as such (a value cannot be
+    # called or used as the function or module it shadows).
     mine |= {
         k
         for k in used
-        if k in trusted.FROM_IMPORTS
+        if (k in trusted.FROM_IMPORTS or k in trusted.MODULES)
         and k in theirs
         and not isinstance(theirs[k], rpc.Remote)
-        and callable(genuine.get(k))
+        and (callable(genuine.get(k)) or k in trusted.MODULES)
         and not callable(theirs[k])
     }
     ns.update(
@@ -263,7 +264,10 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
                 genuine = {**genuine, k: found}
     for k in as_modules - own.keys():
         # `hashlib.md5(...)`: the genuine module, whatever the program bound under its name (a
-        # class `hashlib` with a rigged md5 decides nothing).
+        # class `hashlib` with a rigged md5 decides nothing) - but plain data (`queue = [3,
+        # 4]`: a built-in value, whose methods are the genuine ones) is the program's data.
+        if k in theirs and not isinstance(theirs[k], rpc.Remote) and not callable(theirs[k]):
+            continue
         module = genuine.get(k) if k in trusted.MODULES else trusted.own_module(k)
         if module is not None:
             genuine = {**genuine, k: module}

@@ -250,3 +250,7 @@ VALUE_METHOD_NAMES = _public(
     fractions.Fraction,
     decimal.Decimal,
 )
+# Those whose result is a truth about the value (`startswith`, `isdigit`, `issubset`): never
+# answered by a program object the test did not make from a class (rpc.Remote), not even a
+# global the test names, whose other methods (`stack.pop()`) are its own.
+PREDICATES = frozenset(n for n in VALUE_METHOD_NAMES if n.startswith(("is", "startswith", "endswith")))

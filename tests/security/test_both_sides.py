@@ -90,6 +90,26 @@ def test_a_capwords_function_is_not_a_class_api(pool, host, kind):
     host.check()
 
 
+@pytest.mark.parametrize("kind", sorted(ANSWERERS))
+def test_a_program_global_answers_no_predicate(pool, host, kind):
+    # A global the test names runs its own methods (`stack.pop()`), but not the predicates a
+    # built-in value answers (`startswith`, `isdigit`, `issubset`): those are the value's.
+    program = ANSWERERS[kind] + "Y = Yes()\n"
+    tests = ["assert Y.startswith('abc')", "assert Y.isdigit()", "assert Y.issubset({1, 2})", "assert Y.get(1) == 2"]
+    result = pool.run(make_job(program, tests))
+    assert_no_reward(result)
+    host.check()
+
+
+def test_two_copies_prove_no_identity(pool, host):
+    # A memoizing program returns one object twice: `is not` between two copies of it would
+    # be true for any program (and `is` false): identity of what crossed as a copy is not judged.
+    program = "_memo = {}\ndef f(k):\n    return _memo.setdefault(k, [k])\n"
+    tests = ["assert f(1) is not f(1)", "a = f(1)\nb = f(1)\nassert a is not b", "assert not (f(2) is f(2))"]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 # Objects whose comparison answers with an object that answers every method: the comparison
 # with the test's value is the test's side, never computed by the program (numpy-style asserts).
 ANSWERING_EQ = """
@@ -508,6 +528,30 @@ RIGHT = {
         "    seen: list = field(default_factory=list, compare=False)\n    tags: list = field(default_factory=list)\n"
         "def f(x):\n    p = P(x)\n    p.seen.append(1)\n    return p\n",
         "assert f(1) == P(1)\nassert f(2) == P(2, [5])\nassert f(3) == P(3, tags=[])",
+    ),
+    "an object from a factory, used by its API": (
+        "class _Impl:\n    def __init__(self):\n        self.d = {}\n    def get(self, k):\n        return self.d.get(k, -1)\n"
+        "    def put(self, k, v):\n        self.d[k] = v\ndef make():\n    return _Impl()\n",
+        "c = make()\nc.put(1, 1)\nassert c.get(1) == 1\nassert c.get(2) == -1",
+    ),
+    "an object another's method made, used by its API": (
+        "class Account:\n    def __init__(self):\n        self.t = []\n    def add(self, x):\n        self.t.append(x)\n"
+        "    def count(self):\n        return len(self.t)\nclass Bank:\n    def __init__(self):\n        self.a = {}\n"
+        "    def open(self, name):\n        self.a[name] = Account()\n        return self.a[name]\n",
+        "b = Bank()\na = b.open('x')\na.add(5)\nassert a.count() == 1",
+    ),
+    "a program global's own methods": (
+        "class Stack:\n    def __init__(self):\n        self.items = [2, 1]\n    def pop(self):\n        return self.items.pop()\n"
+        "s = Stack()\nqueue = [3, 4]\n",
+        "assert s.pop() == 1\nassert s.pop() == 2\nassert queue.pop() == 4\nassert queue.pop() == 3",
+    ),
+    "the list it was given, returned": (
+        "def f(a):\n    a.sort()\n    return a\ndef g(a, key=None):\n    a.append(key)\n    return a\n",
+        "a = [3, 1]\nassert f(a) is a\nassert a == [1, 3]\nb = []\nassert g(b, key=1) is b and b == [1]",
+    ),
+    "a static method called on its class": (
+        "class Solution:\n    @staticmethod\n    def add(a, b):\n        return a + b\n",
+        "assert Solution.add(1, 2) == 3\nassert Solution().add(2, 2) == 4",
     ),
     "namedtuple results": (
         "from collections import namedtuple\nPoint = namedtuple('Point', 'x y')\n"
