@@ -309,10 +309,10 @@ def _record_fields(t, v):
             return None
         pairs = [(k, held[k]) for k in compared if k in held]
         if signature is not None:
-            names, defaults, _, stored = signature
+            names, defaults, _, stored, fixed = signature
             # Its __eq__ leaves out compare=False fields: so does a call's binding.
             ignored = [k for k in names if k in fields and k not in compared]
-            signature = (names, {**defaults, **_factory_defaults(fields, defaults)}, ignored, stored)
+            signature = (names, {**defaults, **_factory_defaults(fields, defaults)}, ignored, stored, fixed)
     else:
         pairs = _list(_dict_items(held))
     return pairs, signature
@@ -323,7 +323,12 @@ def _equals_itself(eq, v):
     program's code the codec makes, in the program's process, on its own object: an error in
     it, or anything but True, is a no."""
     try:
-        return eq(v, v) is True
+        said = eq(v, v)
+        if not _NP_SCALARS and _type.__dict__["__module__"].__get__(_type(said)) == "numpy":
+            bind_numpy()  # the program imported numpy itself (as in encode)
+        if _type(said) in _NP_SCALARS:  # numpy's bool_ (`(self.a == o.a).all()`)
+            said = _np_item(said)
+        return said is True
     except BaseException:
         return False
 
@@ -382,7 +387,8 @@ def _signature(init, verbatim=True):
     positional = _co_argcount(code) - 1  # after self
     given = dict(zip(names[positional - _len(defaults) : positional], defaults))
     given.update(_dict_items(kwdefaults))
-    return names, given, [], _stored_as_given(code, names) if verbatim else {}
+    stored, fixed = _stored_as_given(code, names) if verbatim else ({}, {})
+    return names, given, [], stored, fixed
 
 
 # What a plain __init__ may do besides storing its parameters (CPython 3.11's bytecode): build
@@ -401,41 +407,93 @@ _DATACLASS_NAMES = ("__dataclass_", "_dflt_", "_HAS_DEFAULT_FACTORY", "_MISSING_
 
 
 def _stored_as_given(code, names):
-    """{parameter: attribute} for each of `names` that the __init__ `code` stores, unchanged,
-    as `self.<attribute>` exactly once (and stores nothing else there, nor rebinds the
-    parameter), when its code does only what _PLAIN_OPS allow."""
+    """({parameter: attribute}, {attribute: constant}): each of `names` that the __init__
+    `code` stores unchanged as `self.<attribute>`, and each attribute it sets to a constant
+    (`self.items = []`, `self.next = None`), where that is the one store to the attribute and
+    its code does only what _PLAIN_OPS allow; ({}, {}) otherwise. An attribute it computes
+    (`self.norm = x * x`, `self.lo = a if a < b else b`) is in neither."""
     try:
         ops = _list(_dis.get_instructions(code))
     except Exception:
-        return {}
+        return {}, {}
     self_name = _co_varnames(code)[0] if _co_argcount(code) else None
-    stores, targets = {}, _collections.Counter()
+    stores, targets, start = [], _collections.Counter(), 0
     for i, ins in _enumerate(ops):
         op, arg = ins.opname, ins.argval
         if op not in _PLAIN_OPS:
-            return {}
+            return {}, {}
         if op == "LOAD_GLOBAL" and arg not in _PLAIN_CALLEES:
-            return {}
+            return {}, {}
         if op == "LOAD_METHOD" and arg != "__setattr__":
-            return {}
+            return {}, {}
         if op == "LOAD_DEREF" and not (_type(arg) is str and arg.startswith(_DATACLASS_NAMES)):
-            return {}
+            return {}, {}
         if op == "STORE_ATTR":
-            # `self.a = p`: LOAD_FAST p, LOAD_FAST self, STORE_ATTR a (a parameter's value as given)
-            if not (i >= 2 and ops[i - 1].opname == "LOAD_FAST" and ops[i - 1].argval == self_name):
-                return {}
-            targets[arg] += 1
-            source = ops[i - 2]
-            if source.opname == "LOAD_FAST" and source.argval in names:
-                stores.setdefault(source.argval, []).append(arg)
-        if op == "CALL" and ins.arg == 3 and i >= 6:
-            # A frozen dataclass's `object.__setattr__(self, 'a', p)`
-            load_self, const, value = ops[i - 4], ops[i - 3], ops[i - 2]
-            if load_self.opname == "LOAD_FAST" and load_self.argval == self_name and const.opname == "LOAD_CONST":
-                targets[const.argval] += 1
-                if value.opname == "LOAD_FAST" and value.argval in names:
-                    stores.setdefault(value.argval, []).append(const.argval)
-    return {p: at[0] for p, at in _dict_items(stores) if _len(at) == 1 and targets[at[0]] == 1}
+            # `self.a = <value>`: <value>, LOAD_FAST self, STORE_ATTR a
+            if not (i >= 1 and ops[i - 1].opname == "LOAD_FAST" and ops[i - 1].argval == self_name):
+                return {}, {}
+            stores.append((arg, ops[start : i - 1]))
+        elif op == "CALL" and ins.arg == 3:
+            # A frozen dataclass's `object.__setattr__(self, 'a', <value>)`
+            m = i - 1
+            while m >= start and ops[m].opname != "LOAD_METHOD":
+                m -= 1
+            head = ops[m + 1 : m + 3] if m >= start else []
+            if _len(head) == 2 and head[0].opname == "LOAD_FAST" and head[0].argval == self_name:
+                if head[1].opname == "LOAD_CONST" and _type(head[1].argval) is str:
+                    stores.append((head[1].argval, [x for x in ops[m + 3 : i] if x.opname != "PRECALL"]))
+        if op in _STATEMENT_ENDS or (op == "CALL" and ins.arg == 3):
+            start = i + 1
+    given, fixed = {}, {}
+    for attr, value in stores:
+        targets[attr] += 1
+        kind, what = _stored_value(value, names)
+        if kind == "param":
+            given.setdefault(what, []).append(attr)
+        elif kind == "const":
+            fixed[attr] = what
+    given = {p: at[0] for p, at in _dict_items(given) if _len(at) == 1 and targets[at[0]] == 1}
+    fixed = {a: x for a, x in _dict_items(fixed) if targets[a] == 1}
+    return given, fixed
+
+
+_STATEMENT_ENDS = frozenset({"STORE_ATTR", "POP_TOP", "RESUME", "COPY_FREE_VARS", "NOP"})
+_EMPTY_BUILDS = {"BUILD_LIST": list, "BUILD_MAP": dict, "BUILD_SET": set, "BUILD_TUPLE": tuple}
+_CONSTANTS = (type(None), bool, int, float, str, bytes)
+
+
+def _stored_value(value, names):
+    """What the instructions `value` compute: ("param", name) for a parameter as given (a
+    dataclass's `p if p is not _HAS_DEFAULT_FACTORY else factory()` too), ("const", value) for
+    a constant or a built-in type's empty value, else (None, None)."""
+    first = value[0] if value else None
+    if first is None or first.is_jump_target:
+        return None, None
+    ops = [x.opname for x in value]
+    if ops == ["LOAD_FAST"] and first.argval in names:
+        return "param", first.argval
+    if (
+        _len(value) >= 4
+        and ops[0] == "LOAD_FAST"
+        and first.argval in names
+        and ops[1] == "LOAD_DEREF"
+        and "HAS_DEFAULT_FACTORY" in str(value[1].argval)
+        and ops[2] == "IS_OP"
+        and ops[-1] == "LOAD_FAST"
+        and value[-1].argval == first.argval
+        and value[-1].is_jump_target
+    ):
+        return "param", first.argval  # given, it is stored as given; else its factory's (see _factory_defaults)
+    if ops == ["LOAD_CONST"] and (_type(first.argval) in _CONSTANTS):
+        return "const", first.argval
+    if _len(value) == 1 and ops[0] in _EMPTY_BUILDS and first.arg == 0:
+        return "const", _EMPTY_BUILDS[ops[0]]()
+    if ops == ["LOAD_GLOBAL", "PRECALL", "CALL"] and value[2].arg == 0 and first.argval in _PLAIN_CALLEES:
+        return "const", _builtin_types[first.argval]()
+    return None, None
+
+
+_builtin_types = {t.__name__: t for t in (list, dict, set, tuple, frozenset, str, int, float, bool)}
 
 
 def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
@@ -565,9 +623,10 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
             fields, signature = record
             body = [name, [[k, enc(x, depth + 2)] for k, x in fields]]  # 4 JSON levels: 2 here
             if signature is not None:
-                names, defaults, ignored, stored = signature
+                names, defaults, ignored, stored, fixed = signature
                 given = [[k, enc(x, depth + 2)] for k, x in _dict_items(defaults)]
-                body.append([names, given, ignored, _list(_dict_items(stored))])
+                constants = [[k, enc(x, depth + 2)] for k, x in _dict_items(fixed)]
+                body.append([names, given, ignored, _list(_dict_items(stored)), constants])
             return {"OB": body}
         return {"X": name}
 
@@ -696,12 +755,12 @@ class Record:
         return not self.__eq__(other)
 
     def __hash__(self):
-        # As the matching Constructed's, when that gives its arguments positionally: the
-        # attributes in __init__'s order (or their own).
+        # As the matching Constructed's, when that gives all its arguments by position: the
+        # attributes its parameters are stored in, in __init__'s order (or its own).
         held = dict(self.fields)
         if self.signature is None:
-            return hash((self.type_name, tuple(held.get(k) for k, _ in self.fields)))
-        names, _, ignored, stored = self.signature
+            return hash((self.type_name, tuple(x for _, x in self.fields)))
+        names, _, ignored, stored, _ = self.signature
         return hash((self.type_name, tuple(held.get(stored.get(k)) for k in names if k not in ignored)))
 
     def __bool__(self):
@@ -728,7 +787,7 @@ class Constructed:
         if record.type_name != self.type_name or len(held) != len(record.fields):
             return False  # another class, or a name twice (a forged record)
         if record.signature is not None:  # bound as Python binds `Point(1, 2)` to its __init__
-            names, defaults, ignored, stored = record.signature
+            names, defaults, ignored, stored, fixed = record.signature
             if len(self.args) > len(names):
                 return False
             bound = dict(zip(names, self.args))
@@ -742,17 +801,27 @@ class Constructed:
                         return False
                     bound[k] = defaults[k]
             # Each argument is what the object holds where __init__ stores that parameter as
-            # given (`self.x = x`, `self._x = x`); attributes it derives from them besides
-            # (`self.norm = ...`) are not the call's to state. A parameter __init__ changes
-            # before it stores it (`self.cents = amount * 100`, a normalizing gcd), or that
-            # a method may change after, cannot be bound so: no such call is equal here.
+            # given (`self.x = x`, `self._x = x`), and each attribute __init__ sets to a
+            # constant (`self.items = []`) still holds it: the object is as that call would
+            # make it. An attribute __init__ computes (`self.norm = x * x`, a normalizing gcd,
+            # `self.cents = amount * 100`) or that the object got later cannot be stated by
+            # the call: no such call is equal to it.
+            expected = {}
             for k, x in bound.items():
                 if k in ignored:
                     continue
                 at = stored.get(k)
-                if at is None or at not in held or not held[at] == x:
+                if at is None or at in expected:
                     return False
-            return True
+                expected[at] = x
+            for at, x in fixed.items():
+                if at in expected:
+                    return False
+                expected[at] = x
+            skipped = {stored[k] for k in ignored if k in stored}
+            if any(at not in expected and at not in skipped for at in held):
+                return False
+            return all(at in held and held[at] == x for at, x in expected.items())
         if len(self.args) + len(self.kwargs) != len(record.fields):
             return False
         named = [k for k, _ in record.fields]
@@ -1075,9 +1144,9 @@ def _decode(data, depth, state):
                 raise DecodeError("malformed record")
             signature = None
             if rest:
-                if type(rest[0]) is not list or len(rest[0]) != 4:
+                if type(rest[0]) is not list or len(rest[0]) != 5:
                     raise DecodeError("malformed record")
-                names, defaults, ignored, stored = rest[0]
+                names, defaults, ignored, stored, constants = rest[0]
                 if (
                     type(names) is not list
                     or not all(type(n) is str for n in names)
@@ -1087,6 +1156,8 @@ def _decode(data, depth, state):
                     or not all(n in names for n in ignored)
                     or type(stored) is not list
                     or not all(type(x) is list and len(x) == 2 and x[0] in names and type(x[1]) is str for x in stored)
+                    or type(constants) is not list
+                    or not all(type(x) is list and len(x) == 2 and type(x[0]) is str for x in constants)
                 ):
                     raise DecodeError("malformed record")
                 given = {}
@@ -1094,7 +1165,8 @@ def _decode(data, depth, state):
                     if type(pair) is not list or len(pair) != 2 or pair[0] not in names:
                         raise DecodeError("malformed record")
                     given[pair[0]] = _decode(pair[1], depth + 2, state)
-                signature = (tuple(names), given, frozenset(ignored), {p: at for p, at in stored})
+                fixed = {k: _decode(x, depth + 2, state) for k, x in constants}
+                signature = (tuple(names), given, frozenset(ignored), {p: at for p, at in stored}, fixed)
             if len(pairs) > MAX_RECORD_FIELDS:
                 return Opaque(name + " (too many attributes to judge)")
             fields, names = [], set()

@@ -101,6 +101,39 @@ def test_a_program_global_answers_no_predicate(pool, host, kind):
     host.check()
 
 
+RECORD_CLASSES = (
+    "from dataclasses import dataclass, field\n"
+    "class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n        self.items.append(x)\n"
+    "    def __eq__(self, o):\n        return isinstance(o, Stack) and self.items == o.items\n"
+    "def build(xs):\n    s = Stack()\n    for x in xs:\n        s.push(x)\n    return s\n"
+    "class TreeNode:\n    def __init__(self, x):\n        self.val = x\n        self.left = None\n        self.right = None\n"
+    "    def __eq__(self, o):\n"
+    "        return isinstance(o, TreeNode) and (self.val, self.left, self.right) == (o.val, o.left, o.right)\n"
+    "def tree():\n    t = TreeNode(1)\n    t.left = TreeNode(2)\n    return t\ndef leaf():\n    return TreeNode(1)\n"
+    "@dataclass\nclass Account:\n    owner: str\n    balance: int = field(default=0, init=False)\n"
+    "def acct():\n    a = Account('bob')\n    a.balance = 100\n    return a\n"
+    "class Interval:\n    def __init__(self, a, b):\n        self.lo = a if a < b else b\n"
+    "        self.hi = b if a < b else a\n    def __eq__(self, o):\n        return (self.lo, self.hi) == (o.lo, o.hi)\n"
+    "def bad():\n    i = Interval(0, 0)\n    i.lo, i.hi = 5, 1\n    return i\n"
+)
+
+
+def test_a_record_equals_only_what_the_call_would_build(pool, host):
+    # Attributes __init__ sets to constants are compared too (a stack pushed to is no new
+    # stack, a node with a child no leaf); one set later, or computed, the call cannot state.
+    wrong = [
+        "assert build([1, 2]) == Stack()",
+        "assert tree() == TreeNode(1)",
+        "assert acct() == Account('bob')",
+        "assert bad() == Interval(1, 5)",
+    ]
+    assert_no_reward(pool.run(make_job(RECORD_CLASSES, wrong)))
+    right = ["assert build([]) == Stack()", "assert leaf() == TreeNode(1)", "assert build([3]) != Stack()"]
+    result = pool.run(make_job(RECORD_CLASSES, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
+
+
 def test_two_copies_prove_no_identity(pool, host):
     # A memoizing program returns one object twice: `is not` between two copies of it would
     # be true for any program (and `is` false): identity of what crossed as a copy is not judged.
@@ -513,9 +546,9 @@ RIGHT = {
         "def midpoint(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n",
         "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
     ),
-    "private, slotted and derived attributes": (
+    "private, slotted and constant attributes": (
         "class Point:\n    def __init__(self, x, y):\n        self._x = x\n        self.__y = y\n"
-        "        self.norm = x * x + y * y\n"
+        "        self.seen = []\n"
         "    def __eq__(self, o):\n        return (self._x, self.__y) == (o._x, o.__y)\n"
         "class Slot:\n    __slots__ = ('x', 'y')\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
         "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"

@@ -420,24 +420,28 @@ def test_dict_views_and_ranges_cross_as_themselves():
 def test_records_match_only_the_tests_own_call_of_their_class():
     from executor.sandbox.codec import Constructed, OpaqueCompared, Record
 
-    point = decode({"OB": ["Point", [["x", 1], ["y", 2]], [["x", "y"], [], [], [["x", "x"], ["y", "y"]]]]})
+    point = decode({"OB": ["Point", [["x", 1], ["y", 2]], [["x", "y"], [], [], [["x", "x"], ["y", "y"]], []]]})
     assert point == Constructed("Point", [1, 2], {}) and point == Constructed("Point", [1], {"y": 2})
     assert point != Constructed("Point", [2, 1], {}) and point != Constructed("Other", [1, 2], {})
     stored = [["val", "val"], ["next", "next"]]
     node = decode(
-        {"OB": ["Node", [["next", None], ["val", 3]], [["val", "next"], [["val", 0], ["next", None]], [], stored]]}
+        {"OB": ["Node", [["next", None], ["val", 3]], [["val", "next"], [["val", 0], ["next", None]], [], stored, []]]}
     )
     assert node == Constructed("Node", [3], {}) and node != Constructed("Node", [], {})  # defaults bound
-    # Where __init__ stores each parameter as given (`self._x = x`); derived attributes aside.
-    private = decode({"OB": ["P", [["_x", 1], ["norm", 9]], [["x"], [], [], [["x", "_x"]]]]})
+    # Where __init__ stores each parameter as given (`self._x = x`), and the constants it sets.
+    private = decode({"OB": ["P", [["_x", 1], ["items", []]], [["x"], [], [], [["x", "_x"]], [["items", []]]]]})
     assert private == Constructed("P", [1], {}) and private != Constructed("P", [2], {})
+    grown = decode({"OB": ["P", [["_x", 1], ["items", [5]]], [["x"], [], [], [["x", "_x"]], [["items", []]]]]})
+    assert grown != Constructed("P", [1], {})  # a stack pushed to is not a new one
+    # An attribute __init__ computes (`self.norm = x * x`), or one set later, cannot be stated.
+    derived = decode({"OB": ["P", [["_x", 1], ["norm", 1]], [["x"], [], [], [["x", "_x"]], []]]})
+    assert derived != Constructed("P", [1], {})
     # A parameter __init__ does not store as given (`self.cents = amount * 100`) binds nothing.
-    money = decode({"OB": ["Money", [["cents", 5]], [["amount"], [], [], []]]})
+    money = decode({"OB": ["Money", [["cents", 5]], [["amount"], [], [], [], []]]})
     assert money != Constructed("Money", [5], {}) and money != Constructed("Money", [0.05], {})
     # A dataclass's compare=False field is left out of the binding, as out of its __eq__.
-    tagged = decode(
-        {"OB": ["T", [["x", 1]], [["x", "tags"], [["tags", []]], ["tags"], [["x", "x"], ["tags", "tags"]]]]}
-    )
+    stored = [["x", "x"], ["tags", "tags"]]
+    tagged = decode({"OB": ["T", [["x", 1]], [["x", "tags"], [["tags", []]], ["tags"], stored, []]]})
     assert tagged == Constructed("T", [1], {}) and tagged == Constructed("T", [1, ["a"]], {})
     # A record never decides against another record or a plain value (either may be rigged).
     for other in (Record("Point", (("x", 1), ("y", 2))), (1, 2), 3):
