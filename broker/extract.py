@@ -175,16 +175,17 @@ def _defines(code: str, wanted: set[str]) -> bool:
 # truncated reasoning completion with no code is a failing sample, not a request to refuse.
 MAX_PROGRAM_BYTES = JobRules().max_program_bytes
 TOO_LARGE = "raise SystemExit('the program in the completion is larger than the farm runs')\n"
-_PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the longest block that parses
+_PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the last block that parses
 
 
 def extract_code(completion: str, tests: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
-    the last Python or bare block that defines a function the tests call, else the longest
+    the last Python or bare block that defines a function the tests call, else the last
     block that parses, tagged Python blocks before bare ones (a bare block is as often a
-    sample input or output), else the longest. Without fences the completion is
+    sample input or output: one that only states a value is not taken), else the longest.
+    Without fences the completion is
     taken as code. The result may not compile; the farm then reports
     `syntax_error`. A program larger than the farm runs is TOO_LARGE, which fails.
     `tests` may be any tests value a job takes: a list of assert
@@ -208,18 +209,33 @@ def _extract(completion: str, tests: Any) -> str:
                 return body
     budget = _PARSE_BUDGET
     for group in (tagged, bare):
-        for body in sorted(group, key=len, reverse=True):  # the longest that parses
+        # The last that parses, as the reference scorers take the last block (verl's prime_code,
+        # LiveCodeBench, DeepCoder): a draft comes before its answer, whichever is longer. A
+        # bare block must also read as a program, not a sample input or output (`5`, `[1, 2]`).
+        for body in reversed(group):
             if len(body) > MAX_PROGRAM_BYTES or len(body) > budget:
                 continue
             budget -= len(body)
-            if _parses(body):
+            if _program(body, bare=group is bare):
                 return body
     return max(tagged or bare, key=len)
 
 
-def _parses(code: str) -> bool:
+def _program(code: str, bare: bool = False) -> bool:
+    """Does `code` parse (and, for a bare block, do anything more than state a value)?"""
     try:
-        parse(code)
+        tree = parse(code)
     except _PARSE_ERRORS:
         return False
-    return True
+    return not bare or any(not _states_a_value(stmt) for stmt in tree.body)
+
+
+def _states_a_value(stmt: ast.stmt) -> bool:
+    """A statement that is only a literal value (`5`, `[1, 2]`, `-3`, `x`): sample data."""
+    if not isinstance(stmt, ast.Expr):
+        return False
+    return all(
+        isinstance(n, (ast.Constant, ast.Name, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.Load))
+        or isinstance(n, (ast.unaryop, ast.expr_context))
+        for n in ast.walk(stmt.value)
+    )

@@ -24,7 +24,7 @@ def test_picks_the_block_defining_the_called_function():
     assert extract_code(text, ["assert solve(1) == 1"]).startswith("def solve")
 
 
-def test_bare_fence_and_longest_fallback():
+def test_bare_fence_and_last_fallback():
     text = "```\nx = 1\n```\n```python\ny = 2\nz = 3\n```"
     assert extract_code(text) == "y = 2\nz = 3\n"
 
@@ -89,12 +89,27 @@ def test_nested_and_unclosed_fences():
     assert fenced_blocks("```python") == []  # an opening fence needs the end of its line
 
 
+def test_with_no_function_named_the_last_program_is_the_answer():
+    # As verl's prime_code, LiveCodeBench and DeepCoder take the last block: a corrected answer
+    # after a longer draft is the answer, and a longer draft never stands in for a wrong answer.
+    stdin = {"inputs": ["1\n", "5\n"], "outputs": ["2\n", "6\n"]}
+    draft = (
+        "```python\nimport sys\nn = int(input())\n# first attempt\nfor _ in range(n):\n    pass\nprint(n * 2)\n```\n"
+    )
+    fixed = draft + "Wait, that doubles n. Fixed:\n```python\nprint(int(input()) + 1)\n```\n"
+    assert extract_code(fixed, stdin) == "print(int(input()) + 1)\n"
+    # A bare block that only states a value is sample data, not the program.
+    text = "```python\nprint(int(input()) + 1)\n```\nSample output:\n```\n6\n```\nand\n```\n[1, -2]\n```\n"
+    assert extract_code(text, stdin) == "print(int(input()) + 1)\n"
+    assert extract_code("```\nprint(3)\n```\n```\n-3\n```\n", stdin) == "print(3)\n"
+
+
 def test_call_and_stdio_tests_pick_blocks_too():
     text = "```python\ndef helper():\n    return 0\n```\n```python\ndef add(a, b):\n    return a + b\n```\n"
     assert extract_code(text, [{"call": "add", "args": [1, 2], "expected": 3}]).startswith("def add")
     assert extract_code(text, [{"inputs": ["1"], "outputs": ["2"], "fn_name": "helper"}]).startswith("def helper")
     stdio = [{"stdin": "1 2\n", "expected_stdout": "3\n"}]
-    assert extract_code(text, stdio).startswith("def add")  # nothing named: the longest block
+    assert extract_code(text, stdio).startswith("def add")  # nothing named: the last block
     assert called_names([{"call": "f"}, {"stdin": ""}, "assert g(1)", 3, None]) == {"f", "g"}
 
 
@@ -142,7 +157,7 @@ def test_the_code_rl_shape_gives_its_fn_name_in_any_form():
         assert extract_code(text, tests) == "def solve(x):\n    return x\n"
     stdin = {"inputs": ["1"], "outputs": ["1"]}
     assert called_names(stdin) == set() and called_names(json.dumps(stdin)) == set()
-    assert extract_code(text, stdin) == "def solve(x):\n    return x\n"  # the longest block
+    assert extract_code(text, stdin) == "def solve(x):\n    return x\n"  # the last block
     assert called_names("not json at all") == set() and called_names(None) == set()
 
 
