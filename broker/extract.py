@@ -175,6 +175,9 @@ def _defines(code: str, wanted: set[str]) -> bool:
 # truncated reasoning completion with no code is a failing sample, not a request to refuse.
 MAX_PROGRAM_BYTES = JobRules().max_program_bytes
 TOO_LARGE = "raise SystemExit('the program in the completion is larger than the farm runs')\n"
+# A program with a lone surrogate (text no UTF-8 writer takes) fails as this one does, on every
+# farm and front end alike: one such sample never refuses a batch.
+UNWRITABLE = "raise SystemExit('the program in the completion holds a lone surrogate, not UTF-8 text')\n"
 _PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the last block that parses
 
 
@@ -187,12 +190,17 @@ def extract_code(completion: str, tests: Any = None) -> str:
     sample input or output: one that only states a value is not taken), else the longest.
     Without fences the completion is
     taken as code. The result may not compile; the farm then reports
-    `syntax_error`. A program larger than the farm runs is TOO_LARGE, which fails.
+    `syntax_error`. A program larger than the farm runs is TOO_LARGE, one with a lone surrogate
+    UNWRITABLE: both fail.
     `tests` may be any tests value a job takes: a list of assert
     strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
     """
     program = _extract(answer_text(completion), tests)
-    return program if len(program.encode("utf-8", "surrogatepass")) <= MAX_PROGRAM_BYTES else TOO_LARGE
+    try:
+        size = len(program.encode("utf-8"))
+    except UnicodeEncodeError:
+        return UNWRITABLE
+    return program if size <= MAX_PROGRAM_BYTES else TOO_LARGE
 
 
 def _extract(completion: str, tests: Any) -> str:

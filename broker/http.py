@@ -237,12 +237,12 @@ def create_app(gateway: Gateway) -> _Guard:
         ),
     ) -> Any:
         """OpenRLHF's remote reward: each query's response scored against its label's tests."""
+        gateway.check_batch(len(body.query), "query")  # before any work on its queries
         try:
             # Reading tests costs time with their size: off the event loop, which serves every route.
             jobs, found = await run_in_threadpool(reward.jobs_for, body, gateway.limits, gateway.rules)
         except InvalidJob as exc:
             return _invalid(exc)
-        gateway.check_batch(len(jobs), "query")
         results = await results_of(request, gateway.submit(jobs, _flow(request)))
         failed = [r for r in results if r.verdict is Verdict.INFRA_ERROR]
         if failed and on_infra_error == "error":

@@ -312,3 +312,22 @@ def test_run_code_takes_a_stdin_larger_than_a_tests_cap(http_farm):
     r = post(http_farm, "/run_code", body)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "Success" and r.json()["run_result"]["stdout"] == f"{sum(numbers)}\n"
+
+
+def test_get_reward_counts_its_queries_before_building_any_job(http_farm):
+    # Refused on its size at once, not after reading (and extracting from) every query: a
+    # million queries cost the server a minute and 800 MB before the refusal.
+    body = {"query": ["x"] * 4097, "labels": [[]] * 4097}
+    r = post(http_farm, "/get_reward", body)
+    assert r.status_code == 400 and "query: 4097 jobs; at most 4096" in r.text, r.text
+
+
+def test_get_reward_scores_a_completion_with_a_lone_surrogate_as_a_failing_sample(http_farm):
+    # As an embedded farm does: the sample scores 0, the request's others are scored.
+    body = '{"query": ["def f():\\n    return 1 # \\ud800\\n", "def f():\\n    return 1\\n"], ' + (
+        '"labels": [["assert f() == 1"], ["assert f() == 1"]]}'
+    )
+    r = requests.post(
+        f"{http_farm.url}/get_reward", data=body, headers={"Content-Type": "application/json"}, timeout=60
+    )
+    assert r.status_code == 200 and r.json()["rewards"] == [0.0, 1.0], r.text

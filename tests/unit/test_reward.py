@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from broker.extract import TOO_LARGE
+from broker.extract import TOO_LARGE, UNWRITABLE
 from broker.reward import GetRewardRequest, completion_of, jobs_for, label_tests, rewards
 from executor import InvalidJob, JobResult, JobRules, Limits, Verdict
 from executor.result import TestResult as Outcome
@@ -66,6 +66,14 @@ def test_a_completion_too_large_to_run_is_a_failing_program_not_a_refusal():
     # One such sample (a truncated reasoning completion) must not refuse the whole request.
     (big, small), _ = _jobs(["x" * (300 << 10), "def f():\n    return 1\n"], [["assert f() == 1"]] * 2)
     assert big.program == TOO_LARGE and small.program == "def f():\n    return 1\n"
+
+
+def test_a_completion_with_a_lone_surrogate_is_a_failing_program_not_a_refusal():
+    # As on an embedded farm: that sample scores 0, the request's other samples are scored.
+    (bad, good), _ = _jobs(
+        ["def f():\n    return 1  # \ud800\n", "def f():\n    return 1\n"], [["assert f() == 1"]] * 2
+    )
+    assert bad.program == UNWRITABLE and good.program == "def f():\n    return 1\n"
 
 
 def _res(verdict, passed, total):
