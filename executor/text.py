@@ -63,7 +63,9 @@ def problem(text: str, nul: bool = False) -> str | None:
 
 def check_writable(value: Any, field: str, nul: bool = False) -> None:
     """Raise InvalidJob naming the first string in `value` (a JSON-like value: strings, numbers,
-    lists, dicts) that is not writable text, keys included; `nul`: refuse NULs too."""
+    lists, dicts) that is not writable text, keys included, or the first value that is not JSON
+    at all (a numpy number or array, a set, bytes: a job travels as JSON); `nul`: refuse NULs
+    too."""
     stack: list[tuple[Any, str]] = [(value, field)]
     while stack:
         item, where = stack.pop()
@@ -79,6 +81,9 @@ def check_writable(value: Any, field: str, nul: bool = False) -> None:
                 stack.append((sub, at))
         elif isinstance(item, (list, tuple)):
             stack.extend((sub, f"{where}[{i}]") for i, sub in reversed(list(enumerate(item))))
+        elif not (item is None or isinstance(item, (bool, int, float))):
+            kind = f"{type(item).__module__}.{type(item).__qualname__}".removeprefix("builtins.")
+            raise InvalidJob(where, f"a {kind} is not a JSON value (numbers, text, lists and objects only)")
 
 
 def check_job_text(data: Any) -> None:

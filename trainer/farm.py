@@ -111,11 +111,22 @@ def read_tests(value: Any) -> Any:
             return json.loads(value)
         except ValueError:
             return value  # the farm says what is wrong with it
-    if isinstance(value, tuple):
-        return list(value)
-    if hasattr(value, "tolist") and not isinstance(value, (list, dict)):  # a numpy array from a DataFrame
-        return value.tolist()
-    return value
+    return plain(value)
+
+
+def plain(value: Any) -> Any:
+    """`value` with the numpy values a DataFrame or a Parquet column leaves in a row (an array of
+    inputs, an np.int64 expected value, anywhere inside) as the Python values they hold
+    (`tolist()`, `item()`), and tuples as lists: what a job's JSON carries."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # arrays and numpy scalars
+        return plain(value.tolist())
+    return value  # the farm names what it cannot take
 
 
 def has_tests(tests: Any) -> bool:

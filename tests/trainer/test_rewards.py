@@ -180,3 +180,17 @@ def test_chat_completions_with_content_parts(embedded_farm):
     parts = [{"role": "assistant", "content": [{"type": "text", "text": "Here:\n"}, {"type": "text", "text": code}]}]
     plain = [{"role": "assistant", "content": code}]
     assert FarmReward(embedded_farm)(["p"] * 2, [parts, plain], test_cases=[["assert f(1) == 2"]] * 2) == [1.0, 1.0]
+
+
+def test_numpy_values_a_dataframe_leaves_in_a_row_are_plain_values(embedded_farm):
+    # pandas and Parquet readers leave numpy numbers and arrays inside rows: they are the values
+    # they hold (CPython and APPS say 4 == np.int64(4)), never "no result".
+    np = pytest.importorskip("numpy")
+    code = "def f(a):\n    return a + 1\ndef g(xs):\n    return sum(xs)\n"
+    rows = [
+        [{"call": "f", "args": [3], "expected": np.int64(4)}],
+        [{"call": "f", "args": [np.int64(3)], "expected": 4}],
+        [{"call": "g", "args": [np.array([1, 2])], "expected": np.float64(3.0)}],
+        {"inputs": np.array([[3]]), "outputs": np.array([4]), "fn_name": "f"},
+    ]
+    assert FarmReward(embedded_farm)(["p"] * 4, [code] * 4, test_cases=rows) == [1.0, 1.0, 1.0, 1.0]

@@ -214,3 +214,18 @@ def test_asserts_using_names_a_snippet_defined_become_snippets():
     assert checks == [False, False, True, False, False]
     assert job.tester_sources() == [job.job.tests[i].code for i in (0, 1, 3, 4)]
     assert job.sandbox_request()["tests"][1] == {"kind": "snippet"}  # no source to the zygote
+
+
+def test_values_that_are_not_json_are_refused_naming_them():
+    # A job travels as JSON: a set, bytes or a numpy number inside a test was an infra_error.
+    np = pytest.importorskip("numpy")
+    cases = [
+        ([{"call": "f", "args": [np.int64(3)], "expected": 4}], "tests[0].args[0]", "numpy.int64"),
+        ([{"call": "f", "args": [{1, 2}], "expected": 4}], "tests[0].args[0]", "set"),
+        ([{"call": "f", "args": [1], "expected": b"x"}], "tests[0].expected", "bytes"),
+        ([{"call": "f", "args": [1], "expected": np.bool_(True)}], "tests[0].expected", "numpy.bool"),
+    ]
+    for tests, field, kind in cases:
+        with pytest.raises(InvalidJob) as err:
+            Job.from_dict(make(tests=tests))
+        assert err.value.field == field and kind in err.value.message, err.value
