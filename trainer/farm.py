@@ -141,18 +141,38 @@ def has_tests(tests: Any) -> bool:
     return not (inputs is None or (hasattr(inputs, "__len__") and len(inputs) == 0))
 
 
-def suite_members(suites: Sequence[Any], where: Callable[[int], str], skip_empty: bool = False) -> list[list[int]]:
+def suite_members(
+    suites: Sequence[Any],
+    where: Callable[[int], str],
+    skip_empty: bool = False,
+    invalid: dict[int, InvalidJob] | None = None,
+) -> list[list[int]]:
     """The indices of the rows that share each suite, in first-seen order (a GRPO group's
     completions share their row's tests). Each suite is checked once, InvalidJob naming its
-    first row (`where(i)`); with `skip_empty` the rows with no tests (has_tests) are left out."""
+    first row (`where(i)`); with `skip_empty` the rows with no tests (has_tests) are left out;
+    given `invalid`, the rows whose tests the farm cannot take are left out too, each with its
+    InvalidJob there, instead of refusing the batch (one bad row of a training batch)."""
     by_suite: dict[str, list[int]] = {}
+    bad: dict[str, InvalidJob] = {}
     for i, tests in enumerate(suites):
         if skip_empty and not has_tests(tests):
             continue
         # Not sort_keys: a program sees a call test's dict arguments in their own order.
-        key = json.dumps(tests, default=str)
-        if key not in by_suite:
-            check_suite(tests, where(i))
+        try:
+            key = json.dumps(tests, default=str)
+        except (TypeError, ValueError, RecursionError) as exc:  # keys no JSON takes, too deep
+            key = f"<unreadable {i}>"
+            bad[key] = InvalidJob(where(i), f"not JSON-like: {exc}")
+        if key not in by_suite and key not in bad:
+            try:
+                check_suite(tests, where(i))
+            except InvalidJob as exc:
+                bad[key] = exc
+        if key in bad:
+            if invalid is None:
+                raise bad[key]
+            invalid[i] = bad[key]
+            continue
         by_suite.setdefault(key, []).append(i)
     return list(by_suite.values())
 

@@ -23,13 +23,14 @@ file also loads by path (verl's `custom_reward_function.path`), re-exporting ver
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from executor import JobResult, Verdict
+from executor import InvalidJob, JobResult, Verdict
 from trainer.extract import extract_code
 from trainer.farm import (
     Farm,
@@ -57,6 +58,9 @@ def completion_text(completion: Any) -> str:
             return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
         return str(content)
     return str(completion)
+
+
+log = logging.getLogger("acefarm.trl")
 
 
 class FarmReward:
@@ -97,13 +101,21 @@ class FarmReward:
         self._lock = threading.Lock()
         self._token = uuid.uuid4().hex[:12]
 
-    def _groups(self, completions: list[Any], columns: dict[str, Any]) -> tuple[list[list[int]], list[Group]]:
-        """The batch's groups: completions that share a test suite, in first-seen order."""
+    def _groups(
+        self, completions: list[Any], columns: dict[str, Any]
+    ) -> tuple[list[list[int]], list[Group], dict[int, InvalidJob]]:
+        """The batch's groups (completions that share a test suite, in first-seen order), and
+        the rows whose tests the farm cannot take."""
         if self.tests_column not in columns:
             raise KeyError(f"the dataset has no {self.tests_column!r} column with each row's tests")
         suites = [read_tests(t) for t in columns[self.tests_column]]
-        # Rows of another kind (math in a mixed set) are left out: their reward is None.
-        members = suite_members(suites, lambda i: f"{self.tests_column}[{i}]", skip_empty=True)
+        # Rows of another kind (math in a mixed set) are left out: their reward is None. So are
+        # rows whose tests the farm cannot take, each named in the log: one bad row of a dataset
+        # must not stop a training run.
+        invalid: dict[int, InvalidJob] = {}
+        members = suite_members(suites, lambda i: f"{self.tests_column}[{i}]", skip_empty=True, invalid=invalid)
+        for exc in {id(e): e for e in invalid.values()}.values():
+            log.warning("acefarm: a row's tests cannot be scored (%s); its reward is None", exc)
         with self._lock:
             call = self.calls
             self.calls += 1
@@ -115,14 +127,22 @@ class FarmReward:
             )
             for n, idx in enumerate(members)
         ]
-        return members, groups
+        return members, groups, invalid
 
     def _rewards(
-        self, n: int, members: list[list[int]], results: list[list[JobResult]] | None, columns: dict[str, Any]
+        self,
+        n: int,
+        members: list[list[int]],
+        invalid: dict[int, InvalidJob],
+        results: list[list[JobResult]] | None,
+        columns: dict[str, Any],
     ) -> list[float | None]:
         rewards: list[float | None] = [None] * n
         scored = {i for idx in members for i in idx}  # the rest have no tests: not the farm's
-        verdicts = [Verdict.INFRA_ERROR.value if i in scored else "no_tests" for i in range(n)]
+        verdicts = [
+            Verdict.INFRA_ERROR.value if i in scored else "invalid_tests" if i in invalid else "no_tests"
+            for i in range(n)
+        ]
         for idx, group in zip(members, results or [[] for _ in members]):
             for i, res in zip(idx, group):
                 verdicts[i] = res.verdict.value
@@ -145,14 +165,14 @@ class FarmReward:
         return rewards
 
     def __call__(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
-        members, groups = self._groups(completions, columns)
+        members, groups, invalid = self._groups(completions, columns)
         try:
             results: list[list[JobResult]] | None = score_groups(self.farm, groups)
         except Exception as exc:
             if not no_answer(exc):
                 raise
             results = None  # no answer for the whole batch: no rewards, reported as infra errors
-        return self._rewards(len(completions), members, results, columns)
+        return self._rewards(len(completions), members, invalid, results, columns)
 
 
 class AsyncFarmReward(FarmReward):
@@ -165,14 +185,14 @@ class AsyncFarmReward(FarmReward):
     async def __call__(  # type: ignore[override]  # the same call, awaited
         self, prompts: list[Any], completions: list[Any], **columns: Any
     ) -> list[float | None]:
-        members, groups = self._groups(completions, columns)
+        members, groups, invalid = self._groups(completions, columns)
         try:
             results: list[list[JobResult]] | None = await ascore_groups(self.farm, groups)
         except Exception as exc:
             if not no_answer(exc):
                 raise
             results = None
-        return self._rewards(len(completions), members, results, columns)
+        return self._rewards(len(completions), members, invalid, results, columns)
 
 
 __all__ = [

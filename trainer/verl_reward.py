@@ -54,9 +54,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from broker.errors import FarmUnavailable
-from executor import JobResult, Verdict
+from executor import InvalidJob, JobResult, Verdict
 from trainer.extract import extract_code
-from trainer.farm import Farm, Group, ascore_groups, read_tests, score_groups, shared_farm, suite_members
+from trainer.farm import (
+    Farm,
+    Group,
+    ascore_groups,
+    has_tests,
+    read_tests,
+    score_groups,
+    shared_farm,
+    suite_members,
+)
 
 POLICIES = ("zero", "flag", "raise")
 DEFAULT_TIMEOUT_S = 300.0
@@ -64,6 +73,18 @@ log = logging.getLogger("acefarm.verl")
 _unscored = [0]  # samples this process could not score (for the log's running count)
 
 Score = float | dict[str, float]
+
+
+def flag_value(value: Any, name: str) -> bool:
+    """A yes/no setting as YAML, JSON or a string gives it: "false", "0", "no" are False."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("", "0", "false", "no", "off", "none", "null"):
+            return False
+        raise ValueError(f"{name} must be true or false; got {value!r}")
+    return bool(value)
 
 
 class _Options:
@@ -80,7 +101,7 @@ class _Options:
             timeout = env("ACEFARM_TIMEOUT_S") or DEFAULT_TIMEOUT_S
         self.timeout_s: float | None = float(timeout) if timeout is not None else None
         self.retries = int(kwargs.get("farm_retries", env("ACEFARM_RETRIES") or 6))
-        self.binary = bool(kwargs.get("binary", False))
+        self.binary = flag_value(kwargs.get("binary", False), "binary")
         self.policy = str(kwargs.get("on_infra_error") or env("ACEFARM_ON_INFRA_ERROR") or "zero")
         if self.policy not in POLICIES:
             raise ValueError(f"on_infra_error must be one of {', '.join(POLICIES)}; got {self.policy!r}")
@@ -110,19 +131,44 @@ class _Batch:
         self.extra_infos = list(extra_infos)
         tag = uuid.uuid4().hex[:12]
         suites = [read_tests(g) for g in ground_truths]
-        self.members = suite_members(suites, lambda i: f"ground_truth of sample {i} ({self.data_sources[i]!r})")
+        # A sample with no tests (a math row of a mixed set) or tests the farm cannot take is
+        # not sent: it scores 0.0, as verl's own prime_code scores it, with a warning naming it.
+        invalid: dict[int, InvalidJob] = {}
+        self.members = suite_members(
+            suites, lambda i: f"ground_truth of sample {i} ({self.data_sources[i]!r})", skip_empty=True, invalid=invalid
+        )
+        self.unscorable = {i: str(exc) for i, exc in invalid.items()}
+        self.unscorable.update({i: "no tests" for i, tests in enumerate(suites) if not has_tests(tests)})
+        for i in sorted(self.unscorable)[:1]:
+            log.warning(
+                "acefarm: %d sample(s) of this batch cannot be scored, scored 0.0: sample %d (%r): %s",
+                len(self.unscorable),
+                i,
+                self.data_sources[i],
+                self.unscorable[i],
+            )
         self.groups = [
             Group([extract_code(str(solutions[i]), suites[idx[0]]) for i in idx], suites[idx[0]], f"verl/{tag}/{n}")
             for n, idx in enumerate(self.members)
         ]
 
+    def run(self) -> list[Score]:
+        """Score the batch (the farm is not asked when no sample has tests it takes)."""
+        return self.scores(score_groups(self.opts.farm(), self.groups) if self.groups else [])
+
+    async def arun(self) -> list[Score]:
+        return self.scores(await ascore_groups(self.opts.farm(), self.groups) if self.groups else [])
+
     def scores(self, results: list[list[JobResult]]) -> list[Score]:
+        flag = self.opts.policy == "flag"
         out: list[Score | None] = [None] * len(self.data_sources)
+        for i in self.unscorable:
+            out[i] = {"score": 0.0, "infra_error": 0.0} if flag else 0.0
         failed: list[str] = []
         for idx, group in zip(self.members, results):
             for i, res in zip(idx, group):
                 info = self.extra_infos[i] if isinstance(self.extra_infos[i], dict) else {}
-                out[i] = self._score(res, bool(info.get("binary", self.opts.binary)), i, failed)
+                out[i] = self._score(res, flag_value(info.get("binary", self.opts.binary), "binary"), i, failed)
         if failed and self.opts.policy == "raise":
             raise FarmUnavailable(f"the farm could not score {len(failed)} sample(s): {failed[0]}")
         return [s for s in out if s is not None]
@@ -168,7 +214,7 @@ def _batch_args(
 def _single_args(
     data_source: Any, solution_str: str | None, ground_truth: Any, extra_info: Any, kwargs: dict[str, Any]
 ) -> _Batch:
-    if solution_str is None or ground_truth is None:
+    if solution_str is None:
         raise TypeError("compute_score needs solution_str and ground_truth (or solution_strs= and ground_truths=)")
     return _Batch([data_source], [solution_str], [ground_truth], [extra_info], _Options(kwargs))
 
@@ -189,7 +235,7 @@ def compute_score(
     if solution_strs is not None:
         return compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs)
     batch = _single_args(data_source, solution_str, ground_truth, extra_info, kwargs)
-    (score,) = batch.scores(score_groups(batch.opts.farm(), batch.groups))
+    (score,) = batch.run()
     return score
 
 
@@ -203,8 +249,7 @@ def compute_score_batch(
     """verl's batch form: one score per sample, every group of the batch in flight at once."""
     if solution_strs is None:
         raise TypeError("compute_score_batch needs solution_strs= and ground_truths=")
-    batch = _batch_args(data_sources, solution_strs, ground_truths, extra_infos, kwargs)
-    return batch.scores(score_groups(batch.opts.farm(), batch.groups))
+    return _batch_args(data_sources, solution_strs, ground_truths, extra_infos, kwargs).run()
 
 
 async def compute_score_async(
@@ -221,10 +266,8 @@ async def compute_score_async(
 ) -> Score | list[Score]:
     """The asyncio twin of compute_score (single or batch form), awaited on verl's event loop."""
     if solution_strs is not None:
-        batch = _batch_args(data_sources, solution_strs, ground_truths, extra_infos, kwargs)
-        return batch.scores(await ascore_groups(batch.opts.farm(), batch.groups))
-    batch = _single_args(data_source, solution_str, ground_truth, extra_info, kwargs)
-    (score,) = batch.scores(await ascore_groups(batch.opts.farm(), batch.groups))
+        return await _batch_args(data_sources, solution_strs, ground_truths, extra_infos, kwargs).arun()
+    (score,) = await _single_args(data_source, solution_str, ground_truth, extra_info, kwargs).arun()
     return score
 
 

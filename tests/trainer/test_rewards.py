@@ -10,7 +10,6 @@ import pickle
 
 import pytest
 
-from executor import InvalidJob
 from tests.cluster.procs import start_server
 from trainer.farm import RemoteFarm
 from trainer.rewards import AsyncFarmReward, FarmReward
@@ -162,7 +161,7 @@ def test_a_missing_tests_column_is_named(embedded_farm):
         FarmReward(embedded_farm, tests_column="tests")(["p"], ["x"], test_cases=[["assert True"]])
 
 
-def test_rows_without_tests_get_none_and_a_malformed_row_is_named(embedded_farm):
+def test_rows_without_tests_get_none_and_a_malformed_row_is_named(embedded_farm, caplog):
     # A mixed math + code dataset: trl's "not applicable" is None; it is not an infra error.
     log = TrlLog()
     reward = FarmReward(embedded_farm)
@@ -171,8 +170,13 @@ def test_rows_without_tests_get_none_and_a_malformed_row_is_named(embedded_farm)
     assert reward(["p"] * 5, [code] * 5, test_cases=rows, **log.kwargs()) == [1.0, None, None, None, None]
     assert reward.infra_errors == 0 and log.metrics == [("farm_pass_rate/infra_errors", 0.0)]
     assert log.extra[0][1] == ["passed", "no_tests", "no_tests", "no_tests", "no_tests"]
-    with pytest.raises(InvalidJob, match=r"test_cases\[1\]\.tests"):
-        reward(["p"] * 2, [code] * 2, test_cases=[["assert f(1) == 2"], [{"stdin": 3}]])
+    # A row whose tests the farm cannot take is named in the log; its reward is None, and the
+    # batch's other rows are scored (one bad row must not stop a training run).
+    log = TrlLog()
+    with caplog.at_level("WARNING", logger="acefarm.trl"):
+        got = reward(["p"] * 2, [code] * 2, test_cases=[["assert f(1) == 2"], [{"stdin": 3}]], **log.kwargs())
+    assert got == [1.0, None] and log.extra[0][1] == ["passed", "invalid_tests"]
+    assert "test_cases[1].tests" in caplog.text
 
 
 def test_chat_completions_with_content_parts(embedded_farm):

@@ -20,7 +20,6 @@ import sys
 import pytest
 
 from broker.errors import FarmUnavailable
-from executor import InvalidJob
 from tests.cluster.procs import free_port
 from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
@@ -141,7 +140,7 @@ def test_the_farm_comes_from_the_environment(farm_kwargs, monkeypatch):
 
 def test_missing_arguments_are_named():
     with pytest.raises(TypeError, match="solution_str and ground_truth"):
-        compute_score("a", DOUBLE)
+        compute_score("a")
     with pytest.raises(TypeError, match="ground_truths"):
         compute_score(solution_strs=[DOUBLE])
     with pytest.raises(ValueError, match="batch lengths differ"):
@@ -229,14 +228,27 @@ def test_a_relative_import_would_fail_there(tmp_path):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
 
 
-def test_a_malformed_ground_truth_names_its_sample(farm_kwargs):
+def test_a_sample_without_usable_tests_scores_zero_and_is_named(farm_kwargs, caplog):
+    # A math row of a mixed set, or tests the farm cannot take: 0.0 for that sample (verl's own
+    # prime_code scores it so) with a warning naming it, the batch's other samples scored.
     kw, _ = farm_kwargs
     good = {"inputs": ["1\n"], "outputs": ["1\n"]}
     bad = {"inputs": [], "outputs": []}
-    with pytest.raises(InvalidJob, match=r"ground_truth of sample 2 \('apps'\)\.tests\.inputs"):
-        compute_score_batch(
-            data_sources=["apps"] * 3,
-            solution_strs=["print(input())"] * 3,
-            ground_truths=[good, good, bad],
+    with caplog.at_level("WARNING", logger="acefarm.verl"):
+        scores = compute_score_batch(
+            data_sources=["apps"] * 4,
+            solution_strs=["print(input())"] * 4,
+            ground_truths=[good, None, good, [{"stdin": 3}]],
             **kw,
         )
+    assert scores == [1.0, 0.0, 1.0, 0.0]
+    assert "2 sample(s) of this batch cannot be scored" in caplog.text and "sample 1 ('apps')" in caplog.text
+    assert compute_score("apps", "print(input())", bad, **kw) == 0.0
+    flagged = compute_score_batch(solution_strs=["x"], ground_truths=[None], on_infra_error="flag", **kw)
+    assert flagged == [{"score": 0.0, "infra_error": 0.0}]
+    half = {"inputs": ["1\n", "2\n"], "outputs": ["1\n", "3\n"]}
+    infos = [{"binary": "false"}, {"binary": "true"}]
+    scores = compute_score_batch(
+        solution_strs=["print(input())"] * 2, ground_truths=[half] * 2, extra_infos=infos, **kw
+    )
+    assert scores == [0.5, 0.0]
