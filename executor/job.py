@@ -98,7 +98,7 @@ class JobRules:
     max_program_bytes: int = 256 * 1024
     max_tests: int = 2000
     max_test_bytes: int = 1024 * 1024
-    # All of a job's tests together, as JSON (a gRPC message's cap): a right program's stdout
+    # All of a job's tests together, as UTF-8 JSON (a gRPC message's cap): a right program's stdout
     # for them fits in what a sandbox sends back for one job (sandbox/zygote.py).
     max_tests_bytes: int = 64 << 20
 
@@ -287,7 +287,8 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     tests: list[Test] = []
     total = 0
     for item, where in zip(raw, fields, strict=True):
-        size = len(item) if isinstance(item, str) else len(json.dumps(item, ensure_ascii=False, default=repr))
+        text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=repr)
+        size = len(text.encode("utf-8", "surrogatepass"))  # bytes, as a sandbox's answer counts them
         if size > rules.max_test_bytes:
             raise InvalidJob(where, f"larger than {rules.max_test_bytes} bytes")
         total += size

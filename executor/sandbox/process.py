@@ -383,6 +383,7 @@ class Child:
                     return None, cpu_used(), time.monotonic() - t0
                 if time.monotonic() >= deadline:
                     raise PhaseEnd(TIMEOUT, "wall-clock limit of %gs exceeded" % wall_s)
+                self._check_disk()  # its scratch files are still bounded
                 continue
             now = time.monotonic()
             if now - last > STALL_S:  # we did not run: the machine, or this sandbox, was stopped

@@ -293,9 +293,11 @@ class _ForkServer:
         return signal.SIGKILL, 0.0, 0
 
 
-# All of a stdio job's stdout in its answer, as JSON: a job's tests carry at most 64 MiB, as
-# JSON too (JobRules): a right program's output, spaced otherwise than the expected, fits.
-STDIO_ANSWER_BYTES = 96 << 20
+# All of a stdio job's stdout in its answer, as JSON: a job's tests carry at most 64 MiB of
+# UTF-8 JSON (JobRules), and a right program's output for them fits three times over (spaced
+# otherwise than the expected: tabs for spaces, CRLF for LF double its JSON), within the 256
+# MiB the host reads of one answer (slot.py).
+STDIO_ANSWER_BYTES = 192 << 20
 
 
 def _frame_size(text):

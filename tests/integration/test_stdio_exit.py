@@ -113,3 +113,11 @@ def test_a_program_that_closes_its_output_and_works_on_ends_on_its_own(run):
         limits={"cpu_s": 0.5, "wall_s": 5},
     )
     assert looping.tests[0].verdict is Verdict.TIMEOUT, looping
+    # ... its scratch files too.
+    writer = run(
+        "import os, time\nos.close(1)\nos.close(2)\nfor i in range(40):\n    with open(f'f{i}', 'wb') as fh:\n"
+        "        fh.write(b'x' * (1 << 20))\ntime.sleep(1)\n",
+        [{"stdin": "", "expected_stdout": ""}],
+        limits={"disk_mb": 16, "wall_s": 5},
+    )
+    assert writer.verdict is not Verdict.PASSED and "disk" in (writer.tests[0].message or ""), writer

@@ -134,6 +134,24 @@ def test_a_record_equals_only_what_the_call_would_build(pool, host):
     host.check()
 
 
+def test_a_class_a_function_returns_answers_no_predicate(pool, host):
+    # A class's own methods are its API when the test names it; one a function returns (in
+    # place of a value) answers no predicate of a value's.
+    program = (
+        "class Anything:\n    @staticmethod\n    def startswith(*a):\n        return True\n"
+        "    @staticmethod\n    def issubset(*a):\n        return True\n"
+        "    @staticmethod\n    def isupper():\n        return True\ndef f(x):\n    return Anything\n"
+    )
+    tests = [
+        "def check(candidate):\n    r = candidate('xyz')\n    assert r.startswith('ab')\ncheck(f)",
+        "result = f([1, 2])\nassert result.issubset({9})",
+        "out = f('abc')\nassert out.isupper()",
+        "assert f('abc').isupper()",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 def test_two_copies_prove_no_identity(pool, host):
     # A memoizing program returns one object twice: `is not` between two copies of it would
     # be true for any program (and `is` false): identity of what crossed as a copy is not judged.
@@ -581,6 +599,12 @@ RIGHT = {
     "the list it was given, returned": (
         "def f(a):\n    a.sort()\n    return a\ndef g(a, key=None):\n    a.append(key)\n    return a\n",
         "a = [3, 1]\nassert f(a) is a\nassert a == [1, 3]\nb = []\nassert g(b, key=1) is b and b == [1]",
+    ),
+    "identity against the test's own list": (
+        "def total(xs):\n    return list(xs)\ndef inplace(a):\n    a.sort()\n    return a\n"
+        "def copy_sorted(a):\n    return sorted(a)\n",
+        "x = total([1, 2])\ndel x\na = [3, 1, 2]\nassert inplace(a) is a\nassert copy_sorted(a) is not a\n"
+        "b = total(a)\nassert b is b and not (b is not b)",
     ),
     "a static method called on its class": (
         "class Solution:\n    @staticmethod\n    def add(a, b):\n        return a + b\n",

@@ -102,6 +102,10 @@ def test_all_tests_together_are_bounded_as_json():
     with pytest.raises(InvalidJob) as err:
         Job.from_dict(make(tests=stdio), rules=rules)
     assert err.value.field == "tests" and "tests[4]" in err.value.message
+    # Counted in UTF-8 bytes, as the sandbox counts the output it sends back: 1M of "€" is 3 MB.
+    euro = {"stdin": "", "expected_stdout": "\u20ac" * 300}
+    with pytest.raises(InvalidJob, match=r"tests\[0\]"):
+        Job.from_dict(make(tests=[euro]), rules=rules)
     default = JobRules()
     line = {"stdin": "", "expected_stdout": "1234567 " * 125_000}  # 1 MB each
     assert default.max_tests_bytes == 64 << 20
