@@ -16,8 +16,11 @@ expanded here into the tests of judging/registry.py, pair by pair (a case list a
 of its cases, each "functional" case naming its function in its metadata or a `fn_name`):
 
 - Without `fn_name` (null or absent): one stdin/stdout test per pair. An input or output may
-  be a string or a list of lines (joined with newlines, as APPS does). The checker is "lines"
-  (LiveCodeBench's comparison, checkers.py) unless the object names another in "checker"
+  be a string or a list of lines (joined with newlines, as APPS does). The checker is "float"
+  (whitespace-separated tokens, integers exactly, other numbers within 1e-6: APPS's and TACO's
+  evaluator, which verl's prime_code runs, accepts a float answer within its tolerance and
+  ignores blank lines and line breaks), but "lines" (LiveCodeBench's exact comparison,
+  checkers.py) for LiveCodeBench's case lists, unless the object names another in "checker"
   (with "tolerance" for "float").
 - With `fn_name`: one call test per pair, calling the program's global function `fn_name`,
   or the method `fn_name` of a fresh `Solution()` when it defines no such global. An input
@@ -45,7 +48,8 @@ from ..text import check_writable
 from .stdio import parse_checker
 
 PRELUDE = "lcb"  # the prelude of a job whose tests come in this shape
-CHECKER = "lines"  # the checker of its stdin/stdout tests
+CHECKER = "float"  # the checker of its stdin/stdout tests (APPS's, TACO's, CodeContests')
+CASES_CHECKER = "lines"  # LiveCodeBench's, for its case lists
 METHOD_OF = "Solution"  # the class whose method a call test falls back to
 FIELDS = ("inputs", "outputs", "fn_name", "checker", "tolerance")
 CODECONTESTS = {"input": "inputs", "output": "outputs"}
@@ -93,6 +97,8 @@ def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
             if not isinstance(case.get(key), str):
                 raise InvalidJob(f"{where}[{i}].{key}", "missing or not a string")
     data: dict[str, Any] = {"inputs": [c["input"] for c in cases], "outputs": [c["output"] for c in cases]}
+    if kinds == {"stdin"}:
+        data["checker"] = CASES_CHECKER
     if kinds == {"functional"}:
         names = set()
         for i, case in enumerate(cases):

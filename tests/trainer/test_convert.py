@@ -128,6 +128,7 @@ def test_livecodebench_tests_in_the_standard_shape(tmp_path):
         "inputs": ["1 2\n", "10 -4\n", "0 0\n"],
         "outputs": ["3\n", "6\n", "0\n"],
         "fn_name": None,
+        "checker": "lines",  # LiveCodeBench's own comparison
     }
     assert functional["test_cases"] == {
         "inputs": ["[1, 2, 4]", "[]", "[7, 9]"],

@@ -10,12 +10,16 @@ from executor.job import parse_tests
 from executor.judging import formats
 
 
-def test_stdin_pairs_become_stdin_tests_with_the_lines_checker():
+def test_stdin_pairs_become_stdin_tests_with_the_float_checker():
+    # APPS's and TACO's evaluator (verl's prime_code) takes a float within its tolerance, and
+    # ignores blank lines and line breaks: "float" is that (tokens; integers exactly).
     tests = parse_tests({"inputs": ["1 2\n", ["3", "4 5"]], "outputs": ["3\n", ["9", "x"]]})
-    assert tests == (StdioTest("1 2\n", "3\n", "lines"), StdioTest("3\n4 5", "9\nx", "lines"))
+    assert tests == (StdioTest("1 2\n", "3\n", "float"), StdioTest("3\n4 5", "9\nx", "float"))
     assert tests.prelude == "lcb"
-    fn_null = parse_tests({"inputs": ["1"], "outputs": ["1"], "fn_name": None})  # LiveCodeBench's stdin problems
-    assert fn_null == (StdioTest("1", "1", "lines"),)
+    fn_null = parse_tests({"inputs": ["1"], "outputs": ["1"], "fn_name": None})
+    assert fn_null == (StdioTest("1", "1", "float"),)
+    lcb = parse_tests({"inputs": ["1"], "outputs": ["1"], "fn_name": None, "checker": "lines"})
+    assert lcb == (StdioTest("1", "1", "lines"),)  # as `acefarm convert livecodebench` writes them
     own = parse_tests({"inputs": ["1"], "outputs": ["1.0"], "checker": "float", "tolerance": 0.01})
     assert own == (StdioTest("1", "1.0", "float", 0.01),)
 
@@ -38,8 +42,8 @@ def test_apps_call_pairs_are_argument_lists_and_accept_the_result_or_it_in_a_lis
 
 def test_the_wrappers_and_codecontests_lists():
     body = {"inputs": ["1"], "outputs": ["2"]}
-    want = (StdioTest("1", "2", "lines"),)
-    assert parse_tests({"input_output": json.dumps(body)}) == want  # LiveCodeBench's evaluation sample
+    want = (StdioTest("1", "2", "float"),)
+    assert parse_tests({"input_output": json.dumps(body)}) == want  # APPS's and TACO's column
     assert parse_tests({"input_output": body}) == want
     assert parse_tests(json.dumps({"input_output": json.dumps(body)})) == want
     assert parse_tests({"input": ["1"], "output": ["2"]}) == want  # CodeContests' test lists
@@ -178,3 +182,16 @@ def test_too_many_pairs_are_refused_before_a_test_is_built():
     with pytest.raises(InvalidJob) as err:
         parse_tests(["assert 1"] * 3_000_000)
     assert err.value.field == "tests" and "at most 2000" in err.value.message
+
+
+def test_apps_float_answers_pass_within_tolerance_and_lcb_stays_exact():
+    # A right APPS answer printed with more digits, or with a blank line between outputs.
+    from executor.judging.checkers import matches_any
+
+    (apps,) = parse_tests({"inputs": ["1 3\n"], "outputs": ["0.333333333333\n"]})
+    assert matches_any(apps.checker, apps.tolerance, (apps.expected_stdout,), "0.3333333333\n")
+    (blank,) = parse_tests({"inputs": [""], "outputs": ["1\n2\n"]})
+    assert matches_any(blank.checker, blank.tolerance, (blank.expected_stdout,), "1\n\n2\n")
+    assert not matches_any(apps.checker, apps.tolerance, (apps.expected_stdout,), "0.3334\n")
+    (lcb,) = parse_tests([{"input": "1 3\n", "output": "0.333333333333\n", "testtype": "stdin"}])
+    assert not matches_any(lcb.checker, lcb.tolerance, (lcb.expected_stdout,), "0.3333333333\n")

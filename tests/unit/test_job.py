@@ -175,7 +175,7 @@ def test_a_prelude_is_a_named_field_that_round_trips_and_reaches_the_sandbox():
 def test_the_code_rl_shape_expands_and_brings_its_prelude_unless_the_job_names_one():
     shape = {"inputs": ["1 2\n"], "outputs": ["3\n"]}
     job = Job.from_dict(make(tests=shape))
-    assert job.tests == (StdioTest("1 2\n", "3\n", "lines"),) and job.prelude == "lcb"
+    assert job.tests == (StdioTest("1 2\n", "3\n", "float"),) and job.prelude == "lcb"
     assert Job.from_dict(job.to_dict()) == job  # written back as the farm's own tests, prelude named
     assert Job.from_dict(make(tests=shape, prelude="")).prelude == ""
     assert Job.from_dict(make(tests=shape, prelude="typing")).prelude == "typing"

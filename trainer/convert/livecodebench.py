@@ -75,4 +75,6 @@ def problem(rec: dict[str, Any]) -> Problem:
     fmt = STARTER_FORMAT.format(starter=starter) if starter.strip() else STDIN_FORMAT
     question = f"### Question:\n{content}\n\n{fmt}\n### Answer: (use the provided format with backticks)\n"
     tests = {"inputs": [c["input"] for c in cases], "outputs": [c["output"] for c in cases], "fn_name": fn_name}
+    if not fn_name:
+        tests["checker"] = "lines"  # LiveCodeBench's own comparison (the object's default is APPS's)
     return Problem(problem_id(rec, "livecodebench", "question_id"), question, tests, None, "livecodebench")
