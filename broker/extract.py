@@ -156,12 +156,19 @@ def called_names(tests: Any) -> set[str]:
     return names
 
 
-def _defines(code: str, wanted: set[str]) -> bool:
+def _definition_of(wanted: set[str]) -> re.Pattern[str]:
+    """One pattern for `def name` or `class name` of any of the `wanted` names (one search per
+    block, however many names the tests call)."""
+    names = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+    return re.compile(rf"\b(?:def|class)\s+(?:{names})\b")
+
+
+def _defines(code: str, wanted: set[str], pattern: re.Pattern[str] | None = None) -> bool:
     """Does `code` define (def or class) one of the `wanted` names? Parsed only when its text
     could (`def name`, `class name`), and only when it could be a program at all."""
     if len(code) > MAX_PROGRAM_BYTES:
         return False
-    if not any(re.search(rf"\b(?:def|class)\s+{re.escape(w)}\b", code) for w in wanted):
+    if not (pattern or _definition_of(wanted)).search(code):
         return False
     try:
         tree = parse(code)
@@ -212,8 +219,9 @@ def _extract(completion: str, tests: Any) -> str:
         return completion if not blocks else max((b for _, b in blocks), key=len)
     wanted = called_names(tests or [])
     if wanted:
+        pattern = _definition_of(wanted)
         for _, body in reversed(python):  # the last: a draft comes before its answer
-            if _defines(body, wanted):
+            if _defines(body, wanted, pattern):
                 return body
     budget = _PARSE_BUDGET
     for group in (tagged, bare):
