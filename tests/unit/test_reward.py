@@ -94,3 +94,10 @@ def test_rewards_pass_rate_binary_and_infra_errors():
     }
     assert rewards(results, [True] * 3, binary=True).rewards == [0.0, 1.0, 0.0]
     assert all(isinstance(v, float) for v in out.model_dump()["rewards"])  # OpenRLHF makes tensors of them
+
+
+def test_a_body_found_after_its_prompt_is_scored_with_it():
+    prompt = 'def add(a, b):\n    """Return a + b."""\n'
+    check = "def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)"
+    (job,), found = _jobs([prompt + "    return a + b\n"], [[check]], [prompt])
+    assert found == [True] and job.program == prompt + "    return a + b\n"
