@@ -226,6 +226,15 @@ class EmbeddedFarm:
         )
 
 
+# Programs in one Score call: a server's default --max-batch-jobs. A larger group (best-of-N
+# with a large N) goes in several calls, as an embedded farm scores it whole.
+GROUP_CALL_MAX = 4096
+
+
+def _part_id(group_id: str, part: int) -> str:
+    return group_id if part == 0 else f"{group_id}#{part}"
+
+
 class RemoteFarm:
     """A farm server (`acefarm serve`), through the client SDK.
 
@@ -279,7 +288,11 @@ class RemoteFarm:
             return self._async[loop]
 
     def score(self, programs: list[str], tests: Any, group_id: str) -> list[JobResult]:
-        return self.client.score(programs, tests, group_id=group_id, limits=self.limits).results
+        results: list[JobResult] = []
+        for part, start in enumerate(range(0, max(len(programs), 1), GROUP_CALL_MAX)):
+            piece = programs[start : start + GROUP_CALL_MAX]
+            results += self.client.score(piece, tests, group_id=_part_id(group_id, part), limits=self.limits).results
+        return results
 
     def _score_or_unanswered(self, group: Group) -> list[JobResult]:
         try:
@@ -306,9 +319,11 @@ class RemoteFarm:
 
         async def one(group: Group) -> list[JobResult]:
             try:
-                return (
-                    await client.score(list(group.programs), group.tests, group_id=group.group_id, limits=self.limits)
-                ).results
+                programs, results = list(group.programs), []
+                for part, start in enumerate(range(0, max(len(programs), 1), GROUP_CALL_MAX)):
+                    piece, part_id = programs[start : start + GROUP_CALL_MAX], _part_id(group.group_id, part)
+                    results += (await client.score(piece, group.tests, group_id=part_id, limits=self.limits)).results
+                return results
             except Exception as exc:
                 if not no_answer(exc):
                     raise

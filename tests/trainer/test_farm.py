@@ -148,3 +148,22 @@ def test_open_and_shared_farms():
     a = shared_farm("127.0.0.1:2", "tok", None, 30.0)
     assert shared_farm("127.0.0.1:2", "tok", None, 30.0) is a and shared_farm("127.0.0.1:2", "other") is not a
     assert not isinstance(a, EmbeddedFarm)
+
+
+def test_a_group_larger_than_one_call_goes_in_several(tmp_path, monkeypatch):
+    # Best-of-N with N past the server's --max-batch-jobs: scored whole, in order, as an
+    # embedded farm scores it (one Score call refused it: INVALID_ARGUMENT for the batch).
+    from tests.cluster.procs import start_server
+    from trainer import farm as farm_module
+
+    monkeypatch.setattr(farm_module, "GROUP_CALL_MAX", 3)
+    proc, port = start_server(tmp_path, "--workers", "1", "--max-batch-jobs", "3")
+    farm = RemoteFarm(f"127.0.0.1:{port}")
+    try:
+        programs = [f"def f():\n    return {i % 2}\n" for i in range(7)]
+        group = Group(programs, ["assert f() == 1"], "big")
+        for results in (farm.score_groups([group])[0], asyncio.run(farm.ascore_groups([group]))[0]):
+            assert [r.pass_rate for r in results] == [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    finally:
+        farm.close()
+        proc.kill()
