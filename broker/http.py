@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import socket
 import threading
 from typing import Any
@@ -33,6 +34,8 @@ from urllib.parse import parse_qs
 import grpc
 import uvicorn
 from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
@@ -97,6 +100,17 @@ def _refused(status: int, detail: str, code: str, **more: Any) -> JSONResponse:
     if status in (429, 503):
         headers["Retry-After"] = RETRY_AFTER_S
     return JSONResponse({"detail": detail, "code": code, **more}, status_code=status, headers=headers)
+
+
+def _finite(value: Any) -> Any:
+    """`value` (JSON-like) with NaN and infinities as their names, which JSON cannot hold."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _invalid(exc: InvalidJob, prefix: str = "") -> JSONResponse:
@@ -180,6 +194,12 @@ def create_app(gateway: Gateway) -> _Guard:
     @app.exception_handler(InvalidJob)
     async def invalid_job(request: Request, exc: InvalidJob) -> JSONResponse:
         return _invalid(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's 422, its `input` echoed as JSON can write it: a NaN there made the answer
+        # itself fail (a 500).
+        return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
 
     @app.exception_handler(LanguageUnavailable)
     async def language_unavailable(request: Request, exc: LanguageUnavailable) -> JSONResponse:

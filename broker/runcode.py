@@ -40,7 +40,7 @@ from dataclasses import replace
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
 from executor.limits import BOUNDS
@@ -104,8 +104,8 @@ REQUEST_NAMES = {"javascript": "nodejs"}
 class RunCodeRequest(BaseModel):
     """SandboxFusion's RunCodeRequest (unknown fields are ignored, as there)."""
 
-    compile_timeout: float = 10
-    run_timeout: float = 10
+    compile_timeout: float = Field(10, allow_inf_nan=False)  # NaN or infinity: a 422 naming it
+    run_timeout: float = Field(10, allow_inf_nan=False)
     memory_limit_MB: int = -1
     code: str
     stdin: str | None = None

@@ -331,3 +331,13 @@ def test_get_reward_scores_a_completion_with_a_lone_surrogate_as_a_failing_sampl
         f"{http_farm.url}/get_reward", data=body, headers={"Content-Type": "application/json"}, timeout=60
     )
     assert r.status_code == 200 and r.json()["rewards"] == [0.0, 1.0], r.text
+
+
+def test_run_code_names_a_limit_that_is_no_number(http_farm):
+    # NaN got a 422 at the body, naming nothing; infinity was clamped without a word.
+    for value in ("NaN", "Infinity"):
+        body = '{"code": "print(1)", "language": "python", "run_timeout": ' + value + "}"
+        r = requests.post(
+            f"{http_farm.url}/run_code", data=body, headers={"Content-Type": "application/json"}, timeout=60
+        )
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "run_timeout"], r.text
