@@ -863,7 +863,14 @@ def _exception(err):
         # A StopIteration from the other side would silently end a loop over map(...) here.
         cls = RuntimeError
         message = "%s from the other process: %s" % (name, message)
+    if cls is SystemExit:
+        return OtherSideExit(message)  # never taken for the test's own exit (tester.py)
     try:
         return cls(message)
     except Exception:
         return RuntimeError(message)
+
+
+class OtherSideExit(SystemExit):
+    """SystemExit raised by the other process (the program called sys.exit in a call the test
+    made): a test may catch it as a SystemExit, but it is not the test ending itself."""

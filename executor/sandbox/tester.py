@@ -46,7 +46,11 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
     used = [_names(source) for source in sources]  # (names read, names read as modules)
     os.write(res_fd, frames.READY_FRAME)
-    ns, own = {"__name__": "__main__"}, {}
+    # The snippets' globals are a module named __main__, as a test appended to the program
+    # runs in: unittest.main() finds its TestCase classes there, `import __main__` finds them.
+    main_module = types.ModuleType("__main__")
+    sys.modules["__main__"] = main_module
+    ns, own = main_module.__dict__, {}
     # A test's `math`, `Counter` or `np` are this process's own, never the program's.
     genuine = {k: v for k, v in trusted.bindings().items() if k not in _PRISTINE_BUILTINS}
     for (_, code, error), names in zip(prepared, used):
@@ -196,6 +200,22 @@ def _names(source):
     return free, free & bases, "random" in read or "random" in bound
 
 
+def _run_to_its_end(code, ns):
+    """Run a snippet. Its own `sys.exit(0)` (unittest.main() after its tests passed) ends it
+    as a script's end would, and a nonzero one fails it; a SystemExit from the program's
+    process (rpc.OtherSideExit) is the program's, as before (runner.run_phase)."""
+    try:
+        exec(code, ns)
+    except rpc.OtherSideExit:
+        raise
+    except SystemExit as exc:
+        code_ = exc.code
+        if code_ is None or code_ is False or (type(code_) is int and code_ == 0):
+            return None
+        raise AssertionError("the test exited with status %r" % (code_,)) from None
+    return None
+
+
 def _run_snippet(program, code, error, ns, own, genuine, names):
     """Run one prepared snippet in `ns`: the program's globals (refreshed) under the names the
     tests defined themselves (`own`, kept from test to test as in one shared namespace), with
@@ -280,7 +300,7 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
     if kept.placed:  # the usual snippet reads none: it calls the program's functions
         program.before_call, program.after_call = kept.before, kept.after
     try:
-        status, out = runner.run_phase(lambda: exec(code, ns))
+        status, out = runner.run_phase(lambda: _run_to_its_end(code, ns))
     finally:
         program.before_call = program.after_call = None
     # The test's own names: those it bound (a program global read again after a call is not).

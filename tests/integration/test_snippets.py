@@ -486,3 +486,23 @@ def test_a_programs_coroutines_are_awaited_in_its_process(run):
     result = run(ASYNC, ["import asyncio\n" + t for t in tests])
     assert result.verdict is Verdict.PASSED, result
     assert run(ASYNC.replace("x * 2", "x * 3"), tests).pass_rate == 0.0
+
+
+UNITTEST = "import unittest\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n"
+
+
+def test_unittest_main_runs_the_tests_classes_as_a_script_would(run):
+    # The snippets' globals are the module __main__, where unittest.main() looks for its
+    # tests; its exit ends the test as a script's exit does: 0 passes, 1 fails.
+    tests = [
+        UNITTEST + "unittest.main()",
+        UNITTEST + "if __name__ == '__main__':\n    unittest.main()",
+        UNITTEST + "r = unittest.main(exit=False).result\nassert r.wasSuccessful() and r.testsRun == 1",
+        "import __main__\nassert __main__.add(2, 2) == 4",
+    ]
+    assert verdicts(run("def add(a, b):\n    return a + b\n", tests)) == [P, P, P, P]
+    wrong = verdicts(run("def add(a, b):\n    return a - b\n", tests[:3]))
+    assert wrong == [F, F, F]
+    # The program's own sys.exit inside a test's call is never the test ending well.
+    exits = run("import sys\ndef add(a, b):\n    sys.exit(0)\n", tests[:3] + ["add(1, 2)\nassert True"])
+    assert exits.passed == 0, exits
