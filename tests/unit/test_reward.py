@@ -101,3 +101,15 @@ def test_a_body_found_after_its_prompt_is_scored_with_it():
     check = "def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)"
     (job,), found = _jobs([prompt + "    return a + b\n"], [[check]], [prompt])
     assert found == [True] and job.program == prompt + "    return a + b\n"
+
+
+def test_an_object_label_names_its_function_for_extraction():
+    # LiveCodeBench's evaluation sample keeps fn_name inside input_output: the block that
+    # defines it is the program, not the example that follows it.
+    comp = (
+        "```python\nclass Solution:\n    def total(self, xs):\n        return sum(xs)\n```\nExample:\n"
+        "```python\nsol = Solution()\nprint(sol.total([1, 2]))\n```\n"
+    )
+    io = {"inputs": ["[1, 2]"], "outputs": ["3"], "fn_name": "total"}
+    (job,), _ = _jobs([comp], [{"input_output": json.dumps(io)}])
+    assert job.program.startswith("class Solution:")
