@@ -137,6 +137,8 @@ class _Batch:
         self.members = suite_members(
             suites, lambda i: f"ground_truth of sample {i} ({self.data_sources[i]!r})", skip_empty=True, invalid=invalid
         )
+        if invalid and opts.policy == "raise":  # the strict policy: a dataset's fault stops the run
+            raise next(iter(invalid.values()))
         self.unscorable = {i: str(exc) for i, exc in invalid.items()}
         self.unscorable.update({i: "no tests" for i, tests in enumerate(suites) if not has_tests(tests)})
         for i in sorted(self.unscorable)[:1]:

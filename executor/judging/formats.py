@@ -9,7 +9,9 @@ JSON text:
     [{"input": str, "output": str, "testtype": "stdin" | "functional",
       "metadata"?: {"func_name": name}}, ...]                 LiveCodeBench's test-case lists
                                                               (public/private_test_cases; the
-                                                              DeepCoder and verl datasets' tests)
+                                                              DeepCoder and verl datasets' tests;
+                                                              without testtype: stdin cases, as
+                                                              DeepCoder's codeforces rows)
 
 It is accepted as a job's whole `tests` value (never as one element of a tests list), and
 expanded here into the tests of judging/registry.py, pair by pair (a case list as the pairs
@@ -76,14 +78,22 @@ def is_shape(raw: Any) -> bool:
 
 
 def _is_case_list(raw: Any) -> bool:
-    """LiveCodeBench's case list: a non-empty list of objects that all say their `testtype`."""
-    return isinstance(raw, list) and bool(raw) and all(isinstance(c, Mapping) and "testtype" in c for c in raw)
+    """LiveCodeBench's case list: a non-empty list of objects that all say their `testtype`,
+    or that are all `{"input", "output"}` pairs with none (DeepCoder's codeforces and
+    primeintellect rows, which rllm reads as stdin cases)."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, Mapping) for c in raw):
+        return False
+    return all("testtype" in c for c in raw) or all(_stdin_pair(c) for c in raw)
+
+
+def _stdin_pair(case: Mapping[str, Any]) -> bool:
+    return "input" in case and "output" in case and set(case) <= {"input", "output", "metadata"}
 
 
 def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
     """A case list as the object of this shape it stands for: all "stdin" cases, or all
     "functional" ones of one function."""
-    kinds = {c.get("testtype") for c in cases}
+    kinds = {c.get("testtype", "stdin") for c in cases}  # pairs without one are stdin cases
     if not kinds <= {"stdin", "functional"}:
         bad = next(i for i, c in enumerate(cases) if c.get("testtype") not in ("stdin", "functional"))
         raise InvalidJob(f"{where}[{bad}].testtype", 'must be "stdin" or "functional"')

@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from broker.errors import FarmUnavailable
+from executor import InvalidJob
 from tests.cluster.procs import free_port
 from trainer.verl_reward import compute_score, compute_score_async, compute_score_batch
 
@@ -244,6 +245,8 @@ def test_a_sample_without_usable_tests_scores_zero_and_is_named(farm_kwargs, cap
     assert scores == [1.0, 0.0, 1.0, 0.0]
     assert "2 sample(s) of this batch cannot be scored" in caplog.text and "sample 1 ('apps')" in caplog.text
     assert compute_score("apps", "print(input())", bad, **kw) == 0.0
+    with pytest.raises(InvalidJob, match=r"ground_truth of sample 1"):  # the strict policy stops on it
+        compute_score_batch(solution_strs=["x"] * 2, ground_truths=[good, [{"stdin": 3}]], on_infra_error="raise", **kw)
     flagged = compute_score_batch(solution_strs=["x"], ground_truths=[None], on_infra_error="flag", **kw)
     assert flagged == [{"score": 0.0, "infra_error": 0.0}]
     half = {"inputs": ["1\n", "2\n"], "outputs": ["1\n", "3\n"]}

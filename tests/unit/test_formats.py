@@ -50,6 +50,16 @@ def test_the_wrappers_and_codecontests_lists():
     assert parse_tests(json.dumps(body)) == want
 
 
+def test_deepcoder_pairs_without_a_testtype_are_stdin_cases():
+    # DeepCoder's codeforces and primeintellect rows: [{"input", "output"}], read by rllm as
+    # stdin cases (every right answer there scored 0.0 when the shape was refused).
+    pairs = [{"input": "1 2\n", "output": "3\n"}, {"input": "4\n", "output": "4\n", "metadata": {}}]
+    for raw in (pairs, json.dumps(pairs)):
+        assert parse_tests(raw) == (StdioTest("1 2\n", "3\n", "lines"), StdioTest("4\n", "4\n", "lines"))
+    with pytest.raises(InvalidJob):  # mixed with our own stdio tests: neither shape
+        parse_tests([{"input": "1", "output": "1"}, {"stdin": "1", "expected_stdout": "1"}])
+
+
 def test_livecodebench_case_lists_as_a_list_or_its_json_text():
     # public_test_cases / private_test_cases, and the DeepCoder and verl datasets' `tests`.
     stdin = [
