@@ -226,9 +226,25 @@ class EmbeddedFarm:
         )
 
 
-# Programs in one Score call: a server's default --max-batch-jobs. A larger group (best-of-N
-# with a large N) goes in several calls, as an embedded farm scores it whole.
+# Programs in one Score call: a server's default --max-batch-jobs, and half a gRPC message's 64
+# MiB of program text. A larger group (best-of-N with a large N, long programs) goes in
+# several calls, as an embedded farm scores it whole.
 GROUP_CALL_MAX = 4096
+GROUP_CALL_BYTES = 32 << 20
+
+
+def _pieces(programs: list[str]) -> list[list[str]]:
+    """`programs` in runs of at most GROUP_CALL_MAX programs and GROUP_CALL_BYTES of text."""
+    pieces: list[list[str]] = [[]]
+    size = 0
+    for program in programs:
+        n = len(program.encode("utf-8", "surrogatepass"))
+        if pieces[-1] and (len(pieces[-1]) >= GROUP_CALL_MAX or size + n > GROUP_CALL_BYTES):
+            pieces.append([])
+            size = 0
+        pieces[-1].append(program)
+        size += n
+    return pieces
 
 
 def _part_id(group_id: str, part: int) -> str:
@@ -289,8 +305,7 @@ class RemoteFarm:
 
     def score(self, programs: list[str], tests: Any, group_id: str) -> list[JobResult]:
         results: list[JobResult] = []
-        for part, start in enumerate(range(0, max(len(programs), 1), GROUP_CALL_MAX)):
-            piece = programs[start : start + GROUP_CALL_MAX]
+        for part, piece in enumerate(_pieces(programs)):
             results += self.client.score(piece, tests, group_id=_part_id(group_id, part), limits=self.limits).results
         return results
 
@@ -319,9 +334,9 @@ class RemoteFarm:
 
         async def one(group: Group) -> list[JobResult]:
             try:
-                programs, results = list(group.programs), []
-                for part, start in enumerate(range(0, max(len(programs), 1), GROUP_CALL_MAX)):
-                    piece, part_id = programs[start : start + GROUP_CALL_MAX], _part_id(group.group_id, part)
+                results: list[JobResult] = []
+                for part, piece in enumerate(_pieces(list(group.programs))):
+                    part_id = _part_id(group.group_id, part)
                     results += (await client.score(piece, group.tests, group_id=part_id, limits=self.limits)).results
                 return results
             except Exception as exc:

@@ -157,6 +157,9 @@ def test_a_group_larger_than_one_call_goes_in_several(tmp_path, monkeypatch):
     from trainer import farm as farm_module
 
     monkeypatch.setattr(farm_module, "GROUP_CALL_MAX", 3)
+    assert [len(p) for p in farm_module._pieces(["x" * 10] * 7)] == [3, 3, 1]
+    monkeypatch.setattr(farm_module, "GROUP_CALL_BYTES", 25)  # and by their text's size
+    assert [len(p) for p in farm_module._pieces(["x" * 10] * 7)] == [2, 2, 2, 1]
     proc, port = start_server(tmp_path, "--workers", "1", "--max-batch-jobs", "3")
     farm = RemoteFarm(f"127.0.0.1:{port}")
     try:
