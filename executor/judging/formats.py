@@ -87,13 +87,15 @@ def _is_case_list(raw: Any) -> bool:
 
 
 def _stdin_pair(case: Mapping[str, Any]) -> bool:
-    return "input" in case and "output" in case and set(case) <= {"input", "output", "metadata"}
+    """An `{"input", "output"}` pair with no testtype (a `fn_name` makes it a call: PrimeIntellect's)."""
+    return "input" in case and "output" in case and set(case) <= {"input", "output", "metadata", "fn_name"}
 
 
 def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
     """A case list as the object of this shape it stands for: all "stdin" cases, or all
     "functional" ones of one function."""
-    kinds = {c.get("testtype", "stdin") for c in cases}  # pairs without one are stdin cases
+    # Pairs without a testtype: stdin cases, or calls where they name their function.
+    kinds = {c.get("testtype") or ("functional" if c.get("fn_name") else "stdin") for c in cases}
     if not kinds <= {"stdin", "functional"}:
         bad = next(i for i, c in enumerate(cases) if c.get("testtype") not in ("stdin", "functional"))
         raise InvalidJob(f"{where}[{bad}].testtype", 'must be "stdin" or "functional"')
@@ -107,8 +109,8 @@ def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
             if not isinstance(case.get(key), str):
                 raise InvalidJob(f"{where}[{i}].{key}", "missing or not a string")
     data: dict[str, Any] = {"inputs": [c["input"] for c in cases], "outputs": [c["output"] for c in cases]}
-    if kinds == {"stdin"}:
-        data["checker"] = CASES_CHECKER
+    if kinds == {"stdin"} and all("testtype" in c for c in cases):
+        data["checker"] = CASES_CHECKER  # LiveCodeBench's; DeepCoder's pairs are TACO's (float)
     if kinds == {"functional"}:
         names = set()
         for i, case in enumerate(cases):

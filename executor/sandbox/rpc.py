@@ -805,10 +805,17 @@ def _class_entry(cls, name):
 
 
 def _apply_in_place(target, value):
-    """The callee changed an argument in place: make the caller's object match."""
+    """The callee may have changed an argument in place: make the caller's object match. One
+    it left as it was keeps its own items (the test's inner lists, not copies of them)."""
     t = type(target)
     if t is not type(value) or t not in _IN_PLACE:
         return
+    try:
+        keyed = t is dict or t is collections.OrderedDict  # whose order is the test's to see too
+        if target == value and (not keyed or list(target) == list(value)):
+            return
+    except Exception:
+        pass  # a comparison the test's own objects refuse: copied over, as before
     if t is list or t is bytearray:
         target[:] = value
     elif t is collections.deque:

@@ -176,16 +176,15 @@ def strict(kind, ops, *operands):
         for op, right in zip(ops, operands[1:]):
             if op == "is" or op == "is not":
                 # A copy's identity says nothing of the program's object - but `is None`
-                # (or True, False...) says what it is, copy or not; one object is itself; and
-                # a copy is not the test's own object (a call that returns the object it was
-                # given returns that object: rpc's "arg").
-                copies = (left is not right and not (left in _singletons or right in _singletons)) and (
-                    (_id(left) in _copies) + (_id(right) in _copies)
-                )
-                if copies == 2:
-                    raise StrictAssertionError(
-                        "the identity of a value from the program cannot be judged: it crossed as a copy"
-                    )
+                # (or True, False...) says what it is, copy or not, and one object is itself
+                # (a call that returns the object it was given returns that object: rpc's
+                # "arg"). A copy against any other object is not judged: it may stand for the
+                # test's own (a shallow copy's items are the argument's items there).
+                if left is not right and not (left in _singletons or right in _singletons):
+                    if _id(left) in _copies or _id(right) in _copies:
+                        raise StrictAssertionError(
+                            "the identity of a value from the program cannot be judged: it crossed as a copy"
+                        )
                 ok = (left is right) if op == "is" else (left is not right)
             elif _type(left) in _scalars and _type(right) in _scalars:
                 ok = _ops[op](left, right)  # C-level comparison of exact built-ins

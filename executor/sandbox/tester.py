@@ -200,6 +200,12 @@ def _names(source):
     return free, free & bases, "random" in read or "random" in bound
 
 
+# Module-level names unittest looks up in __main__ by itself: a program's `load_tests` that
+# returns an empty suite made unittest.main() run no test and exit 0. The test's own, or one
+# the test names, is kept.
+_UNITTEST_HOOKS = frozenset({"load_tests", "setUpModule", "tearDownModule"})
+
+
 def _run_to_its_end(code, ns):
     """Run a snippet. Its own `sys.exit(0)` (unittest.main() after its tests passed) ends it
     as a script's end would, and a nonzero one fails it; a SystemExit from the program's
@@ -264,7 +270,10 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         {
             k: _trusted_module(k, v)
             for k, v in theirs.items()
-            if k not in own and (not trusted.is_trusted(k) or k in mine) and not k.startswith("__")
+            if k not in own
+            and (not trusted.is_trusted(k) or k in mine)
+            and not k.startswith("__")
+            and (k not in _UNITTEST_HOOKS or k in used)
         }
     )
     theirs_random = theirs.get("random")

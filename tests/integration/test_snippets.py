@@ -503,6 +503,21 @@ def test_unittest_main_runs_the_tests_classes_as_a_script_would(run):
     assert verdicts(run("def add(a, b):\n    return a + b\n", tests)) == [P, P, P, P]
     wrong = verdicts(run("def add(a, b):\n    return a - b\n", tests[:3]))
     assert wrong == [F, F, F]
+    # A program's `load_tests` (or setUpModule) is not unittest's hook for the test's module: a
+    # wrong program cannot make unittest.main() run no test and exit 0.
+    hook = "def load_tests(*a):\n    return load_tests\ndef add(a, b):\n    return a - b\n"
+    assert verdicts(run(hook, tests[:1])) == [F]
     # The program's own sys.exit inside a test's call is never the test ending well.
     exits = run("import sys\ndef add(a, b):\n    sys.exit(0)\n", tests[:3] + ["add(1, 2)\nassert True"])
     assert exits.passed == 0, exits
+
+
+def test_an_argument_the_program_left_as_it_was_keeps_the_tests_own_items(run):
+    # Only a change is copied back: the test's inner lists stay its own objects.
+    tests = [
+        "inner = [1]\nm = [inner, [2]]\ng(m)\nassert m[0] is inner",
+        "inner = [1]\nm = [inner, [2]]\ng(m)\ninner.append(5)\nassert m[0] == [1, 5]",
+        "m = {'b': 1, 'a': 2}\nh(m)\nassert list(m) == ['a', 'b']",
+    ]
+    program = "def g(m):\n    return 0\ndef h(d):\n    d['b'] = d.pop('b')\n"
+    assert verdicts(run(program, tests)) == [P, P, P]

@@ -158,6 +158,15 @@ def test_two_copies_prove_no_identity(pool, host):
     program = "_memo = {}\ndef f(k):\n    return _memo.setdefault(k, [k])\n"
     tests = ["assert f(1) is not f(1)", "a = f(1)\nb = f(1)\nassert a is not b", "assert not (f(2) is f(2))"]
     assert_no_reward(pool.run(make_job(program, tests)))
+    # A shallow copy's items are the argument's items in the program's process: a copy of
+    # them proves no difference from the test's own (a wrong deep-copy passed `is not`).
+    shallow = "def f(a):\n    return list(a)\ndef g(a):\n    return (a, 1)\n"
+    tests = [
+        "a = [[1, 2], [3, 4]]\nb = f(a)\nassert b == a\nassert b[0] is not a[0]",
+        "a = [[1], [2]]\nassert all(x is not y for x, y in zip(a, f(a)))",
+        "a = [1]\nassert g(a)[0] is not a",
+    ]
+    assert_no_reward(pool.run(make_job(shallow, tests)))
     host.check()
 
 
@@ -601,10 +610,8 @@ RIGHT = {
         "a = [3, 1]\nassert f(a) is a\nassert a == [1, 3]\nb = []\nassert g(b, key=1) is b and b == [1]",
     ),
     "identity against the test's own list": (
-        "def total(xs):\n    return list(xs)\ndef inplace(a):\n    a.sort()\n    return a\n"
-        "def copy_sorted(a):\n    return sorted(a)\n",
-        "x = total([1, 2])\ndel x\na = [3, 1, 2]\nassert inplace(a) is a\nassert copy_sorted(a) is not a\n"
-        "b = total(a)\nassert b is b and not (b is not b)",
+        "def total(xs):\n    return list(xs)\ndef inplace(a):\n    a.sort()\n    return a\n",
+        "x = total([1, 2])\ndel x\na = [3, 1, 2]\nassert inplace(a) is a\nb = total(a)\nassert b is b and not (b is not b)",
     ),
     "a static method called on its class": (
         "class Solution:\n    @staticmethod\n    def add(a, b):\n        return a + b\n",

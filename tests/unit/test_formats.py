@@ -53,9 +53,13 @@ def test_the_wrappers_and_codecontests_lists():
 def test_deepcoder_pairs_without_a_testtype_are_stdin_cases():
     # DeepCoder's codeforces and primeintellect rows: [{"input", "output"}], read by rllm as
     # stdin cases (every right answer there scored 0.0 when the shape was refused).
+    # rllm scores them with TACO's evaluator: its tolerance ("float"), not LiveCodeBench's "lines".
     pairs = [{"input": "1 2\n", "output": "3\n"}, {"input": "4\n", "output": "4\n", "metadata": {}}]
     for raw in (pairs, json.dumps(pairs)):
-        assert parse_tests(raw) == (StdioTest("1 2\n", "3\n", "lines"), StdioTest("4\n", "4\n", "lines"))
+        assert parse_tests(raw) == (StdioTest("1 2\n", "3\n", "float"), StdioTest("4\n", "4\n", "float"))
+    # PrimeIntellect's pairs name their function: calls.
+    (call,) = parse_tests([{"input": "1", "output": "2", "fn_name": "f"}])
+    assert call == CallTest("f", (1,), 2, "Solution")
     with pytest.raises(InvalidJob):  # mixed with our own stdio tests: neither shape
         parse_tests([{"input": "1", "output": "1"}, {"stdin": "1", "expected_stdout": "1"}])
 
