@@ -31,10 +31,13 @@ Wire shape (JSON):
     {"R": [type name, value]}  an instance of a program's subclass of one of the types
                       above, reduced to that type's value (its real type is not the
                       built-in: decoded as a trusted stand-in subclass, see `reduced`)
-    {"OB": [type name, [[attribute, value], ..], [[parameter, ..], [[parameter, default], ..]]?]}
-                      (a probe's value, `encode(records=True)`) an instance of a program
-                      class with its own __eq__: a Record, with its plain __init__'s
-                      parameters when it has one
+    {"OB": [type name, [[attribute, value], ..], [[parameter, ..], [[parameter, default], ..],
+            [parameter left out, ..], [[parameter, attribute], ..], [[attribute, constant], ..]]?]}
+                      (a probe's value, `encode(records=namespace)`) an instance of the program
+                      class its global of that name holds, with its own __eq__: a Record, with
+                      its plain __init__'s parameters when it has one (their defaults, the
+                      dataclass fields its __eq__ leaves out, where __init__ stores each as
+                      given, the constants it sets)
     {"X": "type name"}  opaque: cannot be compared on the trusted side
     {"XT": "Match"}   opaque, but true: a genuine re.Match
 
@@ -233,6 +236,7 @@ def bind_numpy():
 
 
 _enumerate = enumerate
+_dict_get = dict.get
 _type_dict = _type.__dict__["__dict__"].__get__  # a class's own namespace, read by type's getter
 _type_mro = _type.__dict__["__mro__"].__get__
 _getset = _type(_type.__dict__["__dict__"])
@@ -496,10 +500,11 @@ def _stored_value(value, names):
 _builtin_types = {t.__name__: t for t in (list, dict, set, tuple, frozenset, str, int, float, bool)}
 
 
-def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
-    """Encode `value` into JSON-able data, never running the program's code. `records`: an
-    instance of a program class that defines `__eq__` (a dataclass's included) crosses as a
-    Record of its attributes (a probe's value: see Record)."""
+def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
+    """Encode `value` into JSON-able data, never running the program's code. `records`: the
+    program's namespace (a probe's value: see Record), where an instance of a program class
+    that defines `__eq__` (a dataclass's included), the class its global of that name holds,
+    crosses as a Record of its attributes."""
     budget = [max_nodes]
 
     def enc(v, depth):
@@ -616,7 +621,13 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=False):
             return {"R": [name, {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}]}
         if _is_sub(t, set):
             return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
-        record = _record_fields(t, v) if records else None
+        # A record only of the class the program's global of its name is: the test's `Point(1,
+        # 2)` means that class, and another class named alike (its __init__ binding otherwise)
+        # must not stand for it.
+        if records and (_type(records) is not dict or _dict_get(records, name) is not t):
+            record = None
+        else:
+            record = _record_fields(t, v) if records else None
         if record == ():
             return {"X": name + " (its __eq__ does not say it equals itself)"}
         if record is not None:

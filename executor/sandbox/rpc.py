@@ -175,7 +175,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_t")
+    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_t", "_used")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -190,6 +190,9 @@ class Remote:
         self._entry = False
         # A program global the test names (`stack.pop()`): its methods but predicates are its own.
         self._global = False
+        # The test uses it by its own API (a method called as a statement, an attribute no
+        # value has): the same, its methods but predicates.
+        self._used = False
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -198,7 +201,7 @@ class Remote:
             # A class's own methods (`Solution.add`) and a global's (`stack.pop()`) are their
             # API; a predicate (`startswith`) never is: a function may return a class that
             # answers it.
-            own = self._global or self._ctor is True
+            own = self._global or self._used or self._ctor is True
             if name in trusted.VALUE_METHOD_NAMES and (name in trusted.PREDICATES or not own):
                 raise TypeError(
                     "a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name)
@@ -206,7 +209,7 @@ class Remote:
             if not name.startswith("_") and self._t not in _CLASS_TYPES:
                 # `c.put(1, 1)`, `r.name`: what no built-in value has; the test uses the object
                 # by its own API, whose `get` or `count` are then its own as well.
-                self._api = True
+                self._used = True
         value = self._ep.request({"op": "attr", "h": self._h, "n": name})
         if self._api and _isinstance(value, Remote) and not value._ctor:
             value._ctor = self._t  # a method of the API: what it makes of the class is the API's too
@@ -804,18 +807,27 @@ def _class_entry(cls, name):
     return _MISSING
 
 
+def _same_data(a, b):
+    """Are `a` and `b` the same plain data, item by item, types and order included (1 is not
+    1.0 nor True, -0.0 not 0.0)? No code of either's runs; anything the codec does not carry
+    as a value (a test's own instance) is never the same."""
+    ea, eb = codec.encode(a, VALUE_NODES), codec.encode(b, VALUE_NODES)
+    if _holds_opaque(ea) or _holds_opaque(eb):
+        return False
+    try:
+        return frames.dumps(ea) == frames.dumps(eb)
+    except (TypeError, ValueError):
+        return False
+
+
 def _apply_in_place(target, value):
     """The callee may have changed an argument in place: make the caller's object match. One
     it left as it was keeps its own items (the test's inner lists, not copies of them)."""
     t = type(target)
     if t is not type(value) or t not in _IN_PLACE:
         return
-    try:
-        keyed = t is dict or t is collections.OrderedDict  # whose order is the test's to see too
-        if target == value and (not keyed or list(target) == list(value)):
-            return
-    except Exception:
-        pass  # a comparison the test's own objects refuse: copied over, as before
+    if _same_data(target, value):
+        return
     if t is list or t is bytearray:
         target[:] = value
     elif t is collections.deque:

@@ -84,7 +84,7 @@ _int_index, _str = int.__index__, str
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Remote = rpc.Remote
-_set_api = rpc.Remote._api.__set__
+_set_used = rpc.Remote._used.__set__
 _any, _map = any, map
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
 _BaseException = BaseException
@@ -165,7 +165,7 @@ def strict(kind, ops, *operands):
     if kind == "api":  # a method call's receiver, in a statement of its own (see visit_Expr)
         target = operands[0]
         if _isinstance(target, _Remote):
-            _set_api(target, True)
+            _set_used(target, True)
         return target
     if kind == "cmp" and _len(ops) == 1 and ops[0] in _ARRAY_OPS and _any(_map(_number_array, operands)):
         return _array_compare(ops[0], *operands)
@@ -336,7 +336,7 @@ def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
             send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
             sent[0] = _len(values)
             last = _monotonic()
-        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED), _MAX_NODES, True))
+        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED), _MAX_NODES, ns))
     return values[sent[0] :]
 
 

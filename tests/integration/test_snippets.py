@@ -521,3 +521,7 @@ def test_an_argument_the_program_left_as_it_was_keeps_the_tests_own_items(run):
     ]
     program = "def g(m):\n    return 0\ndef h(d):\n    d['b'] = d.pop('b')\n"
     assert verdicts(run(program, tests)) == [P, P, P]
+    # A change to equal values of other types is a change (1 is not 1.0): copied back.
+    floats = "def to_float(a):\n    for i in range(len(a)):\n        a[i] = float(a[i])\n"
+    assert verdicts(run(floats, ["a = [1, 2]\nto_float(a)\nassert all(type(x) is float for x in a)"])) == [P]
+    assert verdicts(run(floats, ["a = [1, 2]\nto_float(a)\nassert all(type(x) is int for x in a)"])) == [F]

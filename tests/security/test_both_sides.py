@@ -152,6 +152,33 @@ def test_a_class_a_function_returns_answers_no_predicate(pool, host):
     host.check()
 
 
+def test_a_class_named_like_the_tests_is_not_it(pool, host):
+    # Another class named Point, whose __init__ takes (y, x): the test's Point(1, 2) means the
+    # program's global Point, so the other's binding must not stand for it.
+    program = (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n_Real = Point\n"
+        "class Point:\n    def __init__(self, y, x):\n        self.y = y\n        self.x = x\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n_Fake = Point\nPoint = _Real\n"
+        "def shift(p, dx, dy):\n    return _Fake(p.x + dx, p.y + dy)\n"
+    )
+    assert_no_reward(pool.run(make_job(program, ["assert shift(Point(0, 0), 1, 2) == Point(1, 2)"])))
+    host.check()
+
+
+def test_a_result_used_by_its_api_still_answers_no_predicate(pool, host):
+    # A method called as a statement makes a program object's value-named methods its own, but
+    # never the predicates a value answers.
+    program = ANSWERERS["__getattr__"] + "def f(x):\n    return Yes()\n"
+    tests = [
+        "r = f('ab')\nr.strip()\nassert r.startswith('zz')",
+        "def check(candidate):\n    s = candidate([1])\n    s.add(5)\n    assert s.issuperset({1, 5})\ncheck(f)",
+        "r = f('ab')\nr.name\nassert r.isdigit()",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 def test_two_copies_prove_no_identity(pool, host):
     # A memoizing program returns one object twice: `is not` between two copies of it would
     # be true for any program (and `is` false): identity of what crossed as a copy is not judged.
