@@ -10,8 +10,10 @@ JSON text:
       "metadata"?: {"func_name": name}}, ...]                 LiveCodeBench's test-case lists
                                                               (public/private_test_cases; the
                                                               DeepCoder and verl datasets' tests;
-                                                              without testtype: stdin cases, as
-                                                              DeepCoder's codeforces rows)
+                                                              without testtype, DeepCoder's
+                                                              codeforces and primeintellect
+                                                              pairs: stdin cases with "float",
+                                                              calls where they name fn_name)
 
 It is accepted as a job's whole `tests` value (never as one element of a tests list), and
 expanded here into the tests of judging/registry.py, pair by pair (a case list as the pairs
