@@ -626,6 +626,10 @@ class _Planner(ast.NodeTransformer):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
                 raise Unsupported("a program class's attribute compared")
+            if any(self.program_dependent(o) for o in operands[2:]):
+                # `5 < f() < g()`: Python never calls g() when the first link is false, and
+                # probes are computed up front: the test process runs it, link by link.
+                raise Unsupported("a chained comparison with a program value past its first link")
             for op, left, right in zip(node.ops, operands, operands[1:]):
                 if isinstance(op, (ast.Is, ast.IsNot)) and self.program_rooted(left) and self.program_rooted(right):
                     # `f(1) is f(1)`: the identity of two program objects, which here are two
@@ -687,6 +691,20 @@ class _Planner(ast.NodeTransformer):
             # probe's values are its to read). A built-in value's method on what a further call
             # returned (`Solution().solve(s).isdigit()`) is judged on the value, here.
             raise Unsupported("a built-in value's method name on what a CapWords callee made")
+        if (
+            isinstance(func, ast.Name)
+            and func.id in ("any", "all")
+            and self.trusted(func.id)
+            and node.args
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+            and node.args[0].func.id in HIGHER_ORDER
+            and node.args[0].args
+            and self.program_dependent(node.args[0].args[0])
+        ):
+            # `any(map(f, [1, 2]))` stops at the first true f(x), and f(2) may never run there
+            # (it may raise or loop); probes would all be computed: the test process runs it.
+            raise Unsupported("any/all over a program's function, which stops early")
         if self.expecting and self.literal_construct(node):
             return self.construct(node)  # `Point(1, 2)` on an expected side (plan_expected)
         if self.expecting and any(self.literal_construct(n) for n in ast.walk(node)):

@@ -683,8 +683,25 @@ class StrictAsserts(ast.NodeTransformer):
 class _CompareRewriter(ast.NodeTransformer):
     def __init__(self, outer):
         self.outer = outer
+        self.chains = 0
 
     def visit_Compare(self, node):
         self.generic_visit(node)
         ops = [StrictAsserts._OPS[type(op)] for op in node.ops]
-        return ast.copy_location(self.outer._call("cmp", ops, [node.left] + node.comparators), node)
+        operands = [node.left] + node.comparators
+        if len(ops) == 1:
+            return ast.copy_location(self.outer._call("cmp", ops, operands), node)
+        # `a < f() < g()` as Python runs it: each link in turn, the middle operands evaluated
+        # once, and no later operand once a link is false (g() is never called when a < f() is
+        # not true).
+        links, left = [], operands[0]
+        for i, (op, right) in enumerate(zip(ops, operands[1:])):
+            if i < len(ops) - 1:
+                name = "_acefarm_link_%d" % self.chains
+                self.chains += 1
+                right = ast.NamedExpr(target=ast.Name(name, ast.Store()), value=right)
+                links.append(self.outer._call("cmp", [op], [left, right]))
+                left = ast.Name(name, ast.Load())
+            else:
+                links.append(self.outer._call("cmp", [op], [left, right]))
+        return ast.copy_location(ast.BoolOp(op=ast.And(), values=links), node)

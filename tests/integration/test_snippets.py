@@ -525,3 +525,22 @@ def test_an_argument_the_program_left_as_it_was_keeps_the_tests_own_items(run):
     floats = "def to_float(a):\n    for i in range(len(a)):\n        a[i] = float(a[i])\n"
     assert verdicts(run(floats, ["a = [1, 2]\nto_float(a)\nassert all(type(x) is float for x in a)"])) == [P]
     assert verdicts(run(floats, ["a = [1, 2]\nto_float(a)\nassert all(type(x) is int for x in a)"])) == [F]
+
+
+def test_chained_comparisons_and_any_all_stop_where_python_stops(run):
+    # `5 < f() < crash()` never calls crash(); `any(map(f, ...))` stops at the first true f(x):
+    # computing every probe up front failed right programs (and a call's side effect changed
+    # the next test).
+    program = (
+        "n = 0\ndef f():\n    global n\n    n += 1\n    return n\ndef crash():\n    raise ValueError\n"
+        "def g(x):\n    if x == 2:\n        raise ValueError\n    return x == 1\n"
+    )
+    tests = [
+        "assert not (5 < f() < crash())",
+        "assert f() == 2",
+        "assert any(map(g, [1, 2]))",
+        "assert not all(map(g, [0, 2]))",
+        "assert 0 <= f() < 5",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P, P, P]
+    assert verdicts(run(program, ["assert 5 < f() < crash()", "assert all(map(g, [1, 2]))"])) == [F, RE]
