@@ -160,13 +160,60 @@ def result_to_pb(result: JobResult, into: Any = None) -> Any:
     return msg
 
 
-def score_response(results: Iterable[JobResult]) -> Any:
+class ReplyRoom:
+    """What is left of one reply message's size (the server's message cap, less room for its
+    framing). A raw run's output is the part of a result that can be large (each within its
+    job's output_kb, but a group's together need not fit), then its tests' messages: a result
+    past what is left has its outputs cut (marked `truncated`), then its messages left out, and
+    every result's verdicts still come back. Each of `count` results has room kept for its
+    verdicts (`tests` each) whatever the results before it took."""
+
+    MARGIN = 64 << 10
+
+    def __init__(self, max_bytes: int, count: int = 1, tests: int = 1) -> None:
+        self.share = 64 + 24 * tests  # a result without output or messages: ids, numbers, verdicts
+        self.left = max_bytes - self.MARGIN - count * self.share
+
+    def fit(self, msg: Any) -> Any:
+        """`msg` (a JobResult message, in place) cut to what is left and its own share, which it
+        then takes (with what a reply spends around it: framing, its verdict row, pass rate)."""
+        around = 18 + len(msg.tests)
+        room = self.left + self.share
+
+        def over() -> int:
+            return int(msg.ByteSize()) + around - room
+
+        if over() > 0:
+            outputs = sorted(
+                (t.output for t in msg.tests if t.HasField("output")), key=lambda o: -(len(o.stdout) + len(o.stderr))
+            )
+            for out in outputs:
+                for field in ("stdout", "stderr"):
+                    text, excess = getattr(out, field), over()
+                    if excess > 0 and text:
+                        # Cutting n characters takes n bytes at least (UTF-8).
+                        setattr(out, field, text[: max(0, len(text) - excess - 16)])
+                        out.truncated = True
+                if over() > 0 and out.files:
+                    out.files.clear()
+                    out.truncated = True
+        if over() > 0:
+            for t in msg.tests:
+                t.ClearField("message")
+            msg.message = "test messages left out: the reply would pass its size cap"
+        self.left = room - (msg.ByteSize() + around)
+        return msg
+
+
+def score_response(results: Iterable[JobResult], room: ReplyRoom | None = None) -> Any:
     """A Score answer: each result, its row of the verdict matrix and its pass rate, built in
-    place as `results` yields them."""
+    place as `results` yields them (each fit into `room`, when given)."""
     resp = pb.ScoreResponse()
     add_result, add_row, rates = resp.results.add, resp.matrix.add, resp.pass_rates
     for result in results:
         msg = result_to_pb(result, add_result())
+        if room is not None:
+            room.fit(msg)
         add_row(verdicts=[_VERDICT_PB[t.verdict] for t in result.tests])
         rates.append(msg.pass_rate)
     return resp

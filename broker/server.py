@@ -13,7 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from executor import InvalidJob, Job, JobResult
 
 from .client import CLIENT_HEADER
 from .config import ServerConfig
-from .convert import job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
+from .convert import ReplyRoom, job_from_pb, limits_to_pb, result_to_pb, score_request, score_response
 from .dispatcher import Dispatcher
 from .errors import BrokerError, RequestRejected, abort_for, status_for
 from .gateway import Admitted, Gateway, flow_of
@@ -143,6 +143,12 @@ class FarmService:
         except concurrent.futures.CancelledError:
             raise RequestRejected(grpc.StatusCode.CANCELLED, "the job was cancelled") from None
 
+    def _room(self, jobs: Sequence[Job] = ()) -> ReplyRoom:
+        """One reply's room, for `jobs`' results: their raw outputs (then messages) are cut to
+        fit the message cap."""
+        tests = max((len(j.tests) for j in jobs), default=1)
+        return ReplyRoom(self.config.max_message_bytes, max(len(jobs), 1), tests)
+
     @staticmethod
     def _results(futures: list[Future[JobResult]], context: grpc.ServicerContext) -> Iterator[JobResult]:
         """The futures' results in order, waited for RESULT_CHUNK at a time: this thread wakes
@@ -159,14 +165,14 @@ class FarmService:
         if not req.HasField("job"):
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, "request.job: missing")
         (fut,) = self._submit(self._jobs([req.job], "job", single=True), context).futures
-        return _bytes(result_to_pb(self._result(fut, context)))
+        return _bytes(self._room().fit(result_to_pb(self._result(fut, context))))
 
     def ExecuteBatch(self, data: bytes | Request, context: grpc.ServicerContext) -> Iterator[bytes]:
         req = _parse(pb.BatchRequest, data, "request")
         admitted = self._submit(self._jobs(req.jobs, "jobs"), context)
         for fut in concurrent.futures.as_completed(admitted.futures, timeout=_remaining(context)):
             try:
-                yield _bytes(result_to_pb(fut.result()))
+                yield _bytes(self._room().fit(result_to_pb(fut.result())))
             except concurrent.futures.CancelledError:
                 raise RequestRejected(grpc.StatusCode.CANCELLED, "the batch was cancelled") from None
             # grpc resumes this generator once the message is sent (flow control holds it while
@@ -175,8 +181,10 @@ class FarmService:
 
     def ExecuteBatchUnary(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         req = _parse(pb.BatchRequest, data, "request")
-        futures = self._submit(self._jobs(req.jobs, "jobs"), context).futures
-        results = [result_to_pb(self._result(f, context)) for f in futures]
+        jobs = self._jobs(req.jobs, "jobs")
+        room = self._room(jobs)
+        futures = self._submit(jobs, context).futures
+        results = [room.fit(result_to_pb(self._result(f, context))) for f in futures]
         return _bytes(pb.BatchResponse(results=results))
 
     def Score(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
@@ -186,8 +194,9 @@ class FarmService:
         except InvalidJob as exc:
             raise RequestRejected(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.field}: {exc.message}") from None
         del req  # the parsed message: its suite lives on in the jobs' one copy
+        room = self._room(jobs)
         futures = self._submit(jobs, context).futures
-        return _bytes(score_response(self._results(futures, context)))  # converted as they come
+        return _bytes(score_response(self._results(futures, context), room))  # converted as they come
 
     def GetInfo(self, data: bytes | Request, context: grpc.ServicerContext) -> bytes:
         _parse(pb.GetInfoRequest, data, "request")

@@ -93,3 +93,41 @@ def test_group_rewards_leave_out_what_the_farm_could_not_score():
     ]
     group = GroupScore(results, [["passed"], ["failed"], ["infra_error"]], [1.0, 0.0, 0.0])
     assert group.rewards == [1.0, 0.0, None] and group.pass_rates == [1.0, 0.0, 0.0]
+
+
+def test_a_reply_cuts_raw_outputs_to_fit_its_message_cap_and_keeps_every_verdict():
+    # Each raw run's output within its job's output_kb, a group's together past the message
+    # cap: the whole Score failed (RESOURCE_EXHAUSTED), every program's result lost.
+    from broker.convert import ReplyRoom
+    from executor import RunOutput
+
+    def loud(i):
+        out = RunOutput(stdout="A" * (1 << 20), stderr="e" * 1000, exit_code=0)
+        return JobResult(f"g/{i}", Verdict.PASSED, (TestResult(Verdict.PASSED, None, 1.0, out),))
+
+    quiet = JobResult("g/3", Verdict.FAILED, (TestResult(Verdict.FAILED, "wrong", 1.0),))
+    cap = (2 << 20) + ReplyRoom.MARGIN
+    resp = score_response([loud(0), loud(1), loud(2), quiet], ReplyRoom(cap, 4))
+    assert resp.ByteSize() <= cap - ReplyRoom.MARGIN  # its framing counted too
+    assert [r.id for r in resp.results] == ["g/0", "g/1", "g/2", "g/3"]
+    assert [r.verdict for r in resp.results] == [result_to_pb(x).verdict for x in (loud(0), loud(1), loud(2), quiet)]
+    outs = [r.tests[0].output for r in resp.results[:3]]
+    assert not outs[0].truncated and len(outs[0].stdout) == 1 << 20  # what fits stays whole
+    assert outs[2].truncated and len(outs[2].stdout) < 1 << 20  # what does not is cut, and says so
+    # A single result past the cap is cut to fit as well (Execute's reply).
+    alone = ReplyRoom((1 << 19) + ReplyRoom.MARGIN).fit(result_to_pb(loud(0)))
+    assert alone.ByteSize() <= 1 << 19 and alone.tests[0].output.truncated
+
+
+def test_a_reply_of_many_results_leaves_their_messages_out_before_it_passes_its_cap():
+    from broker.convert import ReplyRoom
+
+    def failing(i):
+        tests = tuple(TestResult(Verdict.FAILED, "x" * 500, 1.0) for _ in range(20))
+        return JobResult(f"g/{i}", Verdict.FAILED, tests)
+
+    cap = (200 << 10) + ReplyRoom.MARGIN
+    resp = score_response([failing(i) for i in range(100)], ReplyRoom(cap, 100, 20))
+    assert resp.ByteSize() <= cap - ReplyRoom.MARGIN and len(resp.results) == 100
+    assert all(len(r.tests) == 20 for r in resp.results)
+    assert resp.results[0].tests[0].message and "left out" in resp.results[-1].message
