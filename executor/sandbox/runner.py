@@ -578,16 +578,25 @@ def prepare_test(spec):
             return kind, tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own)), None
         if kind == "call":  # "method_of": a class whose instance's method it is, if no global
             return kind, True, (spec["func"], spec["args"], spec.get("method_of"))
-        tree = StrictAsserts(_HELPER_PLACEHOLDER).visit(ast.parse(spec["code"], "<test>", "exec"))
-        ast.fix_missing_locations(tree)
-        with warnings.catch_warnings():  # "'str' object is not callable": it will be
-            warnings.simplefilter("ignore")
-            code = _compile(tree, "<test>", "exec")
+        try:
+            code = _compile_snippet(spec["code"], lazy_chains=True)
+        except _SyntaxError:
+            # A chained comparison's link names (`:=`) cannot bind in a comprehension in a class
+            # body: there its links are evaluated at once, as before.
+            code = _compile_snippet(spec["code"], lazy_chains=False)
         return kind, _bind_const(code, _HELPER_PLACEHOLDER, strict), None
     except (_MemoryError, _RecursionError) as exc:
         return kind, None, TooCostlyToCompile(describe(exc))
     except (_SyntaxError, ValueError, TypeError) as exc:
         return kind, None, describe(exc)
+
+
+def _compile_snippet(source, lazy_chains):
+    tree = StrictAsserts(_HELPER_PLACEHOLDER, lazy_chains).visit(ast.parse(source, "<test>", "exec"))
+    ast.fix_missing_locations(tree)
+    with warnings.catch_warnings():  # "'str' object is not callable": it will be
+        warnings.simplefilter("ignore")
+        return _compile(tree, "<test>", "exec")
 
 
 class TooCostlyToCompile(str):
@@ -651,8 +660,9 @@ class StrictAsserts(ast.NodeTransformer):
         ast.IsNot: "is not",
     }
 
-    def __init__(self, helper):
+    def __init__(self, helper, lazy_chains=True):
         self.helper = helper
+        self.lazy_chains = lazy_chains
 
     def _call(self, kind, ops, operands):
         return ast.Call(
@@ -689,7 +699,7 @@ class _CompareRewriter(ast.NodeTransformer):
         self.generic_visit(node)
         ops = [StrictAsserts._OPS[type(op)] for op in node.ops]
         operands = [node.left] + node.comparators
-        if len(ops) == 1:
+        if len(ops) == 1 or not self.outer.lazy_chains:
             return ast.copy_location(self.outer._call("cmp", ops, operands), node)
         # `a < f() < g()` as Python runs it: each link in turn, the middle operands evaluated
         # once, and no later operand once a link is false (g() is never called when a < f() is

@@ -544,3 +544,6 @@ def test_chained_comparisons_and_any_all_stop_where_python_stops(run):
     ]
     assert verdicts(run(program, tests)) == [P, P, P, P, P]
     assert verdicts(run(program, ["assert 5 < f() < crash()", "assert all(map(g, [1, 2]))"])) == [F, RE]
+    # In a comprehension in a class body a link's name cannot bind: evaluated at once there.
+    in_class = "class T:\n    xs = [1, 2]\n    assert all(0 < x < f() + 5 for x in xs)"
+    assert verdicts(run(program, [in_class])) == [P]
