@@ -322,19 +322,30 @@ def _record_fields(t, v):
     return pairs, signature
 
 
+_REFLEXIVE = {}  # __eq__ function -> what it said of the first object it was asked about
+
+
 def _equals_itself(eq, v):
-    """Does the class's own `__eq__` say `v` equals itself (exactly True)? The one call of the
-    program's code the codec makes, in the program's process, on its own object: an error in
-    it, or anything but True, is a no."""
+    """Does the class's own `__eq__` say an object equals itself? The one call of the
+    program's code the codec makes, in the program's process, once per __eq__ (a linked list of
+    10,000 nodes asks it of its head only: each node again would be quadratic, and a recursive
+    `__eq__` over the whole list): anything it returns but True is a no; an error in it (a
+    recursion past the limit on a long list) says nothing, and the record stands."""
+    known = _REFLEXIVE.get(eq)
+    if known is not None:
+        return known
     try:
         said = eq(v, v)
         if not _NP_SCALARS and _type.__dict__["__module__"].__get__(_type(said)) == "numpy":
             bind_numpy()  # the program imported numpy itself (as in encode)
         if _type(said) in _NP_SCALARS:  # numpy's bool_ (`(self.a == o.a).all()`)
             said = _np_item(said)
-        return said is True
+        known = said is True
     except BaseException:
-        return False
+        known = True
+    if _len(_REFLEXIVE) < 1024:
+        _REFLEXIVE[eq] = known
+    return known
 
 
 def _dataclass_compared(fields):
@@ -391,7 +402,15 @@ def _signature(init, verbatim=True):
     positional = _co_argcount(code) - 1  # after self
     given = dict(zip(names[positional - _len(defaults) : positional], defaults))
     given.update(_dict_items(kwdefaults))
-    stored, fixed = _stored_as_given(code, names) if verbatim else ({}, {})
+    if not verbatim:
+        stored, fixed = {}, {}
+    else:
+        found = _STORES.get(code)  # once per __init__: a tree of 10,000 nodes reads it once
+        if found is None:
+            found = _stored_as_given(code, names)
+            if _len(_STORES) < 1024:
+                _STORES[code] = found
+        stored, fixed = found
     return names, given, [], stored, fixed
 
 
@@ -408,6 +427,9 @@ _PLAIN_OPS = frozenset(
 )
 _PLAIN_CALLEES = frozenset({"list", "dict", "set", "tuple", "frozenset", "str", "int", "float", "bool"})
 _DATACLASS_NAMES = ("__dataclass_", "_dflt_", "_HAS_DEFAULT_FACTORY", "_MISSING_TYPE")
+
+
+_STORES = {}  # __init__'s code -> _stored_as_given's answer
 
 
 def _stored_as_given(code, names):

@@ -179,6 +179,20 @@ def test_a_result_used_by_its_api_still_answers_no_predicate(pool, host):
     host.check()
 
 
+def test_a_class_eq_is_asked_once_whatever_the_number_of_its_records(pool, host):
+    # Asked of every record, a recursive __eq__ over a long list or a big tree cost quadratic
+    # time (or a RecursionError) charged to a right program.
+    program = (
+        "n = [0]\nclass P:\n    def __init__(self, x):\n        self.x = x\n"
+        "    def __eq__(self, o):\n        n[0] += 1\n        return self.x == o.x\n"
+        "def f():\n    return [P(i) for i in range(50)]\ndef calls():\n    return n[0]\n"
+    )
+    tests = ["assert f()[:3] == [P(0), P(1), P(2)]", "assert len(f()) == 50", "assert calls() == 1"]
+    result = pool.run(make_job(program, tests))
+    assert result.verdict is Verdict.PASSED, show(result)
+    host.check()
+
+
 def test_two_copies_prove_no_identity(pool, host):
     # A memoizing program returns one object twice: `is not` between two copies of it would
     # be true for any program (and `is` false): identity of what crossed as a copy is not judged.
