@@ -646,10 +646,10 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
         # A record only of the class the program's global of its name is: the test's `Point(1,
         # 2)` means that class, and another class named alike (its __init__ binding otherwise)
         # must not stand for it.
-        if records and (_type(records) is not dict or _dict_get(records, name) is not t):
-            record = None
+        if records and _type(records) is dict and _dict_get(records, name) is t:
+            record = _record_fields(t, v)
         else:
-            record = _record_fields(t, v) if records else None
+            record = None
         if record == ():
             return {"X": name + " (its __eq__ does not say it equals itself)"}
         if record is not None:
