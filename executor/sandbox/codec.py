@@ -250,7 +250,6 @@ class _Slotted:
 _member = _type(_Slotted.__dict__["x"])  # a slot's descriptor type (member_descriptor)
 _proxy_items = _type(_Slotted.__dict__).items  # a class namespace's (a mappingproxy's) items
 _Field = _dataclasses.Field
-_field_compare = _Field.__dict__["compare"].__get__
 _field_factory = _Field.__dict__["default_factory"].__get__
 _field_kind = _Field.__dict__["_field_type"].__get__
 _FIELD = _dataclasses._FIELD
@@ -307,15 +306,18 @@ def _record_fields(t, v):
     if not held:
         return None  # nothing to tell one object from another: opaque
     signature = _signature(init, verbatim)
-    if _type(fields) is dict:
-        compared = _dataclass_compared(fields)
-        if compared is None:
-            return None
+    # A dataclass's fields count only where its __eq__ is the one dataclasses generated: the
+    # names that code compares, not the Field flags (the program can change compare= after
+    # the class is made, or hang a __dataclass_fields__ of its own on any class). Otherwise the
+    # class is read as any other: every attribute it holds.
+    compared = _generated_eq_names(eq, fields) if _type(fields) is dict else None
+    if compared is not None:
         pairs = [(k, held[k]) for k in compared if k in held]
         if signature is not None:
             names, defaults, _, stored, fixed = signature
             # Its __eq__ leaves out compare=False fields: so does a call's binding.
-            ignored = [k for k in names if k in fields and k not in compared]
+            plain = {k for k, f in _dict_items(fields) if _type(k) is str and _type(f) is _Field}
+            ignored = [k for k in names if k in plain and k not in compared]
             signature = (names, {**defaults, **_factory_defaults(fields, defaults)}, ignored, stored, fixed)
     else:
         pairs = _list(_dict_items(held))
@@ -348,16 +350,69 @@ def _equals_itself(eq, v):
     return known
 
 
-def _dataclass_compared(fields):
-    """The names of a dataclass's fields its __eq__ compares (compare=True, not ClassVar or
-    InitVar), in their order; None for fields that are not dataclasses' own Field objects."""
-    names = []
-    for k, f in _dict_items(fields):
-        if _type(f) is not _Field or _type(k) is not str:
+def _generated_eq_names(eq, fields):
+    """The fields (in their order) a dataclass's `eq` compares, read from its code; None when
+    `eq` is not code dataclasses generates (_EQ_SHAPES), or names what is not a plain field
+    of `fields` (a dataclass's own Field objects)."""
+    if _type(eq) is not _function:
+        return None
+    code = _code_of(eq)
+    names = _EQ_NAMES.get(code)
+    if names is None:
+        names = _eq_code_names(code)
+        if _len(_EQ_NAMES) < 1024:
+            _EQ_NAMES[code] = names
+    if names is False:
+        return None
+    own = {k: f for k, f in _dict_items(fields) if _type(k) is str}
+    for k in names:
+        f = _dict_get(own, k)
+        if _type(f) is not _Field or _field_kind(f) is not _FIELD:
             return None
-        if _field_compare(f) is True and _field_kind(f) is _FIELD:
-            names.append(k)
-    return names
+    return _list(names)
+
+
+_EQ_NAMES = {}  # an __eq__'s code -> the field names it compares, or False: not generated code
+_EQ_FIELD = "_acefarm_field_"
+
+
+def _eq_code_names(code):
+    """The attribute names code of dataclasses' generated __eq__ compares, in field order (a
+    tuple), or False for any other code."""
+    names = _co_names(code)
+    shape = _EQ_SHAPES.get(_len(names))
+    if shape is None:
+        return False
+    ops, consts, varnames, template = shape
+    if _co_code(code) != ops or _co_consts(code) != consts or _co_varnames(code) != varnames:
+        return False
+    found = []
+    for mine, theirs in zip(template, names):
+        if _type(theirs) is not str:
+            return False
+        if _type(mine) is str:  # a name of the code's own (__class__, NotImplemented)
+            if theirs != mine:
+                return False
+        else:  # the place of field number `mine`
+            found.append((mine, theirs))
+    found.sort()
+    out = tuple(name for _, name in found)
+    return out if _len(set(out)) == _len(out) else False
+
+
+def _eq_shapes(most=16):
+    """{number of names: (bytecode, constants, variable names, names)} of the __eq__ dataclasses
+    generate for 0..`most` fields, made here at import (in the zygote, before any program could
+    change the dataclasses module); a class of more fields is read as a plain class."""
+    shapes = {}
+    for n in range(most + 1):
+        try:
+            code = _dataclasses.make_dataclass("_Shape", [_EQ_FIELD + str(i) for i in range(n)]).__eq__.__code__
+        except Exception:  # a Python whose dataclasses work otherwise: every class read as plain
+            return {}
+        template = tuple(int(k[len(_EQ_FIELD) :]) if k.startswith(_EQ_FIELD) else k for k in code.co_names)
+        shapes[len(template)] = (code.co_code, code.co_consts, code.co_varnames, template)
+    return shapes
 
 
 def _factory_defaults(fields, defaults):
@@ -365,7 +420,7 @@ def _factory_defaults(fields, defaults):
     (`field(default_factory=list)`): that type's empty value, as the call would make it."""
     out = {}
     for k, f in _dict_items(fields):
-        if k in defaults and _type(f) is _Field:
+        if _type(k) is str and k in defaults and _type(f) is _Field:
             factory = _field_factory(f)
             if _type(factory) is _type and factory in _EMPTY_FACTORIES:
                 out[k] = factory()
@@ -378,6 +433,8 @@ _kwdefaults_of = _function.__kwdefaults__.__get__
 _code = _type(_record_fields.__code__)
 _co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get__
 _co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
+_co_names, _co_code, _co_consts = _code.co_names.__get__, _code.co_code.__get__, _code.co_consts.__get__
+_EQ_SHAPES = _eq_shapes()
 
 
 def _signature(init, verbatim=True):

@@ -134,6 +134,44 @@ def test_a_record_equals_only_what_the_call_would_build(pool, host):
     host.check()
 
 
+def test_a_dataclass_field_list_counts_only_with_the_generated_eq(pool, host):
+    # compare=False flags set after the class was made, or a __dataclass_fields__ hung on a class
+    # with its own __eq__, do not say what its __eq__ compares: the object still has to match.
+    forged = (
+        "import dataclasses\nfrom dataclasses import dataclass\n"
+        "@dataclass\nclass Point:\n    x: int\n    y: int\n"
+        "for _f in Point.__dataclass_fields__.values():\n    _f.compare = False\n"
+        "def midpoint(a, b):\n    return Point(0, 0)\n"
+        "class Pair:\n    def __init__(self, a, b):\n        self.a = a\n        self.b = b\n"
+        "    def __eq__(self, o):\n        return (self.a, self.b) == (o.a, o.b)\n"
+        "Pair.__dataclass_fields__ = {'a': dataclasses.field(compare=False)}\n"
+        "def pair(k):\n    return Pair(k, -1)\n"
+    )
+    wrong = [
+        "assert midpoint(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+        "assert midpoint(Point(1, 1), Point(3, 3)) in [Point(2, 2), Point(5, 5)]",
+        "def check(candidate):\n    assert candidate(Point(0, 0), Point(4, 4)) == Point(2, 2)\ncheck(midpoint)",
+        "assert pair(1) == Pair(1, 2)",
+        "assert [pair(3)] == [Pair(3, 4)]",
+    ]
+    assert_no_reward(pool.run(make_job(forged, wrong)))
+    # A genuine compare=False field is left out, as its generated __eq__ leaves it out.
+    genuine = (
+        "from dataclasses import dataclass, field\n@dataclass\nclass Point:\n    x: int\n"
+        "    y: int = field(default=0, compare=False)\ndef f(x):\n    return Point(x, 99)\n"
+        + "".join(f"@dataclass\nclass Wide{n}:\n" + "".join(f"    a{i}: int\n" for i in range(n)) for n in (1, 17))
+        + "def wide(n):\n    return Wide17(*range(n))\n"
+    )
+    seventeen = ", ".join(map(str, range(17)))
+    right = ["assert f(1) == Point(1)", "assert f(2) == Point(2, 5)", f"assert wide(17) == Wide17({seventeen})"]
+    result = pool.run(make_job(genuine, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    assert_no_reward(
+        pool.run(make_job(genuine, ["assert f(1) == Point(2, 99)", f"assert wide(17) == Wide17({seventeen[:-4]}, 99)"]))
+    )
+    host.check()
+
+
 def test_a_class_a_function_returns_answers_no_predicate(pool, host):
     # A class's own methods are its API when the test names it; one a function returns (in
     # place of a value) answers no predicate of a value's.

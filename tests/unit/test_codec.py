@@ -450,3 +450,32 @@ def test_records_match_only_the_tests_own_call_of_their_class():
     # A name twice is a forged record: unreadable, never matched on its last value.
     with pytest.raises(DecodeError):
         decode({"OB": ["Pair", [["a", 12345], ["a", True]]]})
+
+
+def test_a_dataclass_is_read_by_the_eq_dataclasses_generated():
+    import dataclasses
+
+    from executor.sandbox.codec import _generated_eq_names
+
+    @dataclasses.dataclass
+    class P:
+        x: int
+        y: int = dataclasses.field(default=0, compare=False)
+        z: int = 0
+
+    assert _generated_eq_names(P.__eq__, P.__dataclass_fields__) == ["x", "z"]
+    # Flags changed after the class was made do not change what its __eq__ compares.
+    for f in P.__dataclass_fields__.values():
+        f.compare = False
+    assert _generated_eq_names(P.__eq__, P.__dataclass_fields__) == ["x", "z"]
+
+    class Q:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+        def __eq__(self, o: object) -> bool:
+            return True
+
+    assert _generated_eq_names(Q.__eq__, P.__dataclass_fields__) is None
+    # A field list that does not hold what the code compares is not the class's own.
+    assert _generated_eq_names(P.__eq__, {"x": P.__dataclass_fields__["x"]}) is None
