@@ -38,6 +38,7 @@ SANDBOX_MODULES = (
     "statuses",
     "preludes",
     "rpc",
+    "expected",
     "runner",
     "artifact",
     "packages",

@@ -15,6 +15,8 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
            | {"op": "sync", "n": name, "v": ref}   (the program's process: a global the test changed)
            | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
+           | {"op": "record", "h": id}         (the program's process: the object as a probe's value,
+                                               a Record where it is one: see expected.py)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
@@ -90,6 +92,7 @@ ALL_OPS = frozenset(
         "module",
         "sync",
         "await",
+        "record",
     }
 )
 # The test process answers for what the test handed over, and "attr" only through
@@ -175,7 +178,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_t", "_used")
+    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_t", "_used")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -193,10 +196,16 @@ class Remote:
         # The test uses it by its own API (a method called as a statement, an attribute no
         # value has): the same, its methods but predicates.
         self._used = False
+        # The test made it by calling a program class with data of its own (`Point(4, 2)`), and
+        # has not used it since: that call, as a comparison judges it (expected.py).
+        self._made = None
+        self._serial = endpoint.born  # the order proxies were made in: which a call made
+        endpoint.born += 1
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        self._made = None  # used by the test: what it is now is the program's object's state
         if self._ep.ops is TEST_OPS and not self._api:
             # A class's own methods (`Solution.add`) and a global's (`stack.pop()`) are their
             # API; a predicate (`startswith`) never is: a function may return a class that
@@ -206,18 +215,19 @@ class Remote:
                 raise TypeError(
                     "a %s from the program is not a built-in value: .%s is not judged on it" % (self._t, name)
                 )
-            if not name.startswith("_") and self._t not in _CLASS_TYPES:
+            if not name.startswith("_") and self._t not in CLASS_TYPES:
                 # `c.put(1, 1)`, `r.name`: what no built-in value has; the test uses the object
                 # by its own API, whose `get` or `count` are then its own as well.
                 self._used = True
         value = self._ep.request({"op": "attr", "h": self._h, "n": name})
         if self._api and _isinstance(value, Remote) and not value._ctor:
             value._ctor = self._t  # a method of the API: what it makes of the class is the API's too
-        if self._t in _CLASS_TYPES and self._ep.ops is TEST_OPS and _isinstance(value, Remote):
+        if self._t in CLASS_TYPES and self._ep.ops is TEST_OPS and _isinstance(value, Remote):
             value._entry = True
         return value
 
     def __iter__(self):
+        self._made = None
         if self._ep.ops is TEST_OPS:  # a program's iterable, walked item by item (it may be endless)
             it = self._ep.request({"op": "iter", "h": self._h})
             if not _isinstance(it, Remote):
@@ -246,6 +256,7 @@ class Remote:
         elif name.startswith("_"):
             raise AttributeError("cannot set %r on a %s from the other process" % (name, self._t))
         else:  # head.next = ListNode(2): set on the other side's object (see test_field)
+            self._made = None
             self._ep.request({"op": "setattr", "h": self._h, "n": name, "v": self._ep.ref(value)})
 
     def __instancecheck__(self, obj):  # isinstance(n, ListNode), ListNode a program class
@@ -266,12 +277,14 @@ class Remote:
         return self.__str__()
 
     def __len__(self):
+        self._made = None
         n = self._ep.request({"op": "len", "h": self._h})
         if type(n) is not int:
             raise TypeError("%s object has no length" % self._t)
         return n
 
     def __getitem__(self, key):
+        self._made = None
         return self._ep.request({"op": "item", "h": self._h, "i": self._ep.ref(key)})
 
     def __eq__(self, other):
@@ -358,7 +371,14 @@ class CallableRemote(Remote):
         )
 
     def __call__(self, *args, **kwargs):
-        value = self._ep.call(self, args, kwargs)
+        ep = self._ep
+        # `expected = Point(4, 2)`: the call, kept for comparisons until the test uses the object
+        # (taken before the call: it may use the arguments' own made objects).
+        made = ep.construct(self, None, args, kwargs) if ep.construct is not None else None
+        born = ep.born
+        value = ep.call(self, args, kwargs)
+        if made is not None and _isinstance(value, Remote) and value._serial >= born:
+            value._made = made  # an object this call made, not one it had made before
         if self._ctor and _isinstance(value, Remote) and (self._ctor is True or value._t == self._ctor):
             value._api = True  # `Solution()`, and `Builder().add(1)` where add returns a Builder
         return value
@@ -405,6 +425,13 @@ class Endpoint:
         self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
         self._stand_ins = {}  # the other side's exception classes, as local classes
         self._remotes = {}  # handle -> the one Remote for it
+        self.born = 0  # Remotes made so far (Remote._serial)
+        # The other side's classes by handle: the names of the globals that hold each, as the
+        # last names() saw them (a test's `Point(1, 2)` means the class of that global).
+        self.class_names = {}
+        # Called as construct(cls, written name or None, args, kwargs) before each call of a
+        # program class by the test: what the call is as an expected value, or None (expected.py).
+        self.construct = None
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
         self.before_call = None  # called before each (tester: the globals the test changed, across)
         self.stdout = sys.stdout  # this side's own, before any test redirected it
@@ -414,6 +441,7 @@ class Endpoint:
 
     def ref(self, obj, depth=0):
         if _isinstance(obj, Remote) and obj._ep is self:
+            obj._made = None  # handed to the other side, which may change it
             return {"p": obj._h}
         encoded = codec.encode(obj, VALUE_NODES)
         t = type(obj)
@@ -421,7 +449,7 @@ class Endpoint:
             (t is list or t is tuple or t is dict)
             and depth < codec.MAX_DEPTH
             and not (type(encoded) is dict and "X" in encoded)  # itself too large: one handle
-            and _holds_opaque(encoded)
+            and holds_opaque(encoded)
         ):
             # Its items cross one by one: objects as handles, not as opaque copies.
             if t is dict:
@@ -650,6 +678,8 @@ class Endpoint:
             return {"ok": {"v": isinstance(self.deref(msg["a"]), target)}}
         if op == "await":
             return {"ok": self.ref(_run_to_end(target))}
+        if op == "record":  # as a probe's value: a Record of a class its global of that name holds
+            return {"ok": {"v": codec.encode(target, VALUE_NODES, records=self.namespace)}}
         if op == "len":
             return {"ok": {"v": len(target)}}
         if op == "str" or op == "repr":
@@ -664,11 +694,19 @@ class Endpoint:
             raise TypeError("malformed globals from the program")
         out = {k: self.deref(r) for k, r in names.items() if type(k) is str}
         for name, value in out.items():
+            if _isinstance(value, Remote) and value._t in CLASS_TYPES:
+                held = self.class_names.setdefault(value._h, [])
+                if name not in held:
+                    held.append(name)
             if _isinstance(value, Remote) and value._t == "type" and name[:1].isupper():
                 value._ctor = True
             elif _isinstance(value, Remote):
                 value._global = True
         return out
+
+    def record(self, remote):
+        """The other side's object `remote` as a probe's value: a codec Record (or opaque)."""
+        return self.request({"op": "record", "h": remote._h})
 
     def module(self, name):
         """The other side's module `name`, as it has it imported (None if not)."""
@@ -712,7 +750,7 @@ class Endpoint:
         return exc
 
 
-def _holds_opaque(encoded):
+def holds_opaque(encoded):
     """Does the codec's form `encoded` hold an opaque value anywhere (not a plain copy)?"""
     todo = [encoded]
     while todo:
@@ -789,7 +827,7 @@ def _array(parts):
 
 _MISSING = object()
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
-_CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
+CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
 
 
 def _class_entry(cls, name):
@@ -812,7 +850,7 @@ def _same_data(a, b):
     1.0 nor True, -0.0 not 0.0)? No code of either's runs; anything the codec does not carry
     as a value (a test's own instance) is never the same."""
     ea, eb = codec.encode(a, VALUE_NODES), codec.encode(b, VALUE_NODES)
-    if _holds_opaque(ea) or _holds_opaque(eb):
+    if holds_opaque(ea) or holds_opaque(eb):
         return False
     try:
         return frames.dumps(ea) == frames.dumps(eb)

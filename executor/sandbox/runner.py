@@ -30,7 +30,7 @@ import sys
 import time
 import warnings
 
-from . import codec, frames, rpc, trusted
+from . import codec, expected, frames, rpc, trusted
 from .statuses import ERROR, FAIL, MEMORY, OK, PART, SYNTAX
 
 
@@ -87,6 +87,7 @@ _Remote = rpc.Remote
 _set_used = rpc.Remote._used.__set__
 _any, _map = any, map
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
+_make, _involves, _resolved, _forget = expected.make, expected.involves, expected.resolved, expected.forget
 _BaseException = BaseException
 _AssertionError = AssertionError
 _MemoryError = MemoryError
@@ -167,6 +168,9 @@ def strict(kind, ops, *operands):
         if _isinstance(target, _Remote):
             _set_used(target, True)
         return target
+    if kind == "make":  # a call in a comparison's operand (see _CompareRewriter.expect)
+        n = _len(operands) - _len(ops) + 1  # the function and its arguments, then keywords' values
+        return _make(ops[0], operands[0], operands[1:n], dict(zip(ops[1:], operands[n:])))
     if kind == "cmp" and _len(ops) == 1 and ops[0] in _ARRAY_OPS and _any(_map(_number_array, operands)):
         return _array_compare(ops[0], *operands)
     if kind == "cmp" and _len(ops) == 1 and ops[0] in ("==", "!=") and _any(_map(_dtype, operands)):
@@ -207,21 +211,12 @@ def strict(kind, ops, *operands):
                 # handles, whose == is identity (rpc.Remote), so no program code decides.
                 ok = _ops[op](left, right)
             else:
-                a, b = trusted_copy(left), trusted_copy(right)
-                if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
-                    # Never decided by a program-defined __eq__, and never False either
-                    # (`assert not (x != y)` would then pass): the assert fails here.
-                    raise StrictAssertionError(
-                        "%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,)
-                    )
-                try:
-                    ok = _ops[op](a, b)
-                except _OpaqueCompared as exc:  # an opaque value nested in either side
-                    raise StrictAssertionError(_exc_str(exc)) from None
+                ok = _compare(op, left, right)
             if ok is not True:
                 return False
             left = right
         return True
+    _forget()  # the assert's operands are evaluated: its expected calls are done with
     value = operands[0]
     if _type(value) not in _scalars and _type(value) is not _TruthyOpaque:  # a Match: the codec's
         value = trusted_copy(value)  # TruthyOpaque, true whatever made it
@@ -231,6 +226,29 @@ def strict(kind, ops, *operands):
     if not truth:
         raise StrictAssertionError("assertion failed")
     return True
+
+
+def _compare(op, left, right):
+    """`left op right` on trusted copies; where either holds a program object or a call of a
+    program class the test made, with those as expected.resolved gives them (a Record of the
+    program's answer against the test's call)."""
+    a, b = trusted_copy(left), trusted_copy(right)
+    try:
+        if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
+            raise _OpaqueCompared("%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,))
+        return _ops[op](a, b)
+    except _OpaqueCompared as exc:  # an opaque value, maybe nested in either side
+        if not (_involves(left) or _involves(right)):
+            # Never decided by a program-defined __eq__, and never False either (`assert not
+            # (x != y)` would then pass): the assert fails here.
+            raise StrictAssertionError(_exc_str(exc)) from None
+    a, b = _resolved(left), _resolved(right)
+    try:
+        if _isinstance(a, _Opaque) or _isinstance(b, _Opaque):
+            raise _OpaqueCompared("%r cannot be compared on the trusted side" % (a if _isinstance(a, _Opaque) else b,))
+        return _ops[op](a, b)
+    except _OpaqueCompared as exc:
+        raise StrictAssertionError(_exc_str(exc)) from None
 
 
 _ARRAY_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
@@ -695,7 +713,34 @@ class _CompareRewriter(ast.NodeTransformer):
         self.outer = outer
         self.chains = 0
 
+    def expect(self, node, depth=0):
+        """A comparison's operand with each call by a plain name in it (`Point(1, 2)`, in its
+        list, tuple, set and dict displays and in such calls' arguments) made through the
+        helper's "make" (expected.make): a program class's call with the test's data is then
+        the expected value on the trusted side, never made in the program's process."""
+        if depth > 32:
+            return node
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            node.elts = [self.expect(e, depth + 1) for e in node.elts]
+        elif isinstance(node, ast.Dict):
+            node.keys = [k if k is None else self.expect(k, depth + 1) for k in node.keys]
+            node.values = [self.expect(v, depth + 1) for v in node.values]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and not any(isinstance(a, ast.Starred) for a in node.args)
+            and all(k.arg is not None for k in node.keywords)
+        ):
+            args = [self.expect(a, depth + 1) for a in node.args]
+            values = [self.expect(k.value, depth + 1) for k in node.keywords]
+            names = [node.func.id] + [k.arg for k in node.keywords]
+            call = self.outer._call("make", names, [node.func, *args, *values])
+            return ast.copy_location(call, node)
+        return node
+
     def visit_Compare(self, node):
+        node.left = self.expect(node.left)
+        node.comparators = [self.expect(c) for c in node.comparators]
         self.generic_visit(node)
         ops = [StrictAsserts._OPS[type(op)] for op in node.ops]
         operands = [node.left] + node.comparators

@@ -451,6 +451,90 @@ def test_a_program_class_on_the_expected_side_is_the_tests_values(pool, host, ki
     host.check()
 
 
+OBJECT_TESTS = [
+    "p = origin()\nassert p == Point(0, 0)",
+    "expected = Point(4, 2)\nassert shift(Point(1, 3), 3) == expected",
+    "r = merge([Interval(1, 3), Interval(2, 6), Interval(8, 9)])\nassert r == [Interval(1, 6), Interval(8, 9)]",
+    "r = merge([Interval(1, 3), Interval(2, 6)])\nassert r != [Interval(1, 3)] and r[0] == Interval(1, 6)",
+    "assert Shape(Point(1, 2)).center() == Point(1, 2)",
+    "assert Shape(Point(1, 2)).center() in (Point(0, 0), Point(1, 2))",
+    "def check(candidate):\n    assert [candidate()] == [Point(x=0, y=0)]\ncheck(origin)",
+    "assert {'c': Shape(Point(5, 6)).center()} == {'c': Point(5, 6)}",
+    "assert colors() == [Color.RED, Color.GREEN]\nassert colors() != [Color.GREEN, Color.RED]",
+]
+OBJECTS = (
+    "from dataclasses import dataclass\nfrom enum import Enum\n"
+    "@dataclass\nclass Point:\n    x: int\n    y: int\n"
+    "def origin():\n    return Point(0, 0)\n"
+    "def shift(p, d):\n    return Point(p.x + d, p.y - 1)\n"
+    "class Interval:\n    def __init__(self, a, b):\n        self.a = a\n        self.b = b\n"
+    "    def __eq__(self, o):\n        return (self.a, self.b) == (o.a, o.b)\n"
+    "def merge(xs):\n    xs = sorted(xs, key=lambda i: i.a)\n    out = [xs[0]]\n    for i in xs[1:]:\n"
+    "        if i.a <= out[-1].b:\n            out[-1] = Interval(out[-1].a, max(out[-1].b, i.b))\n"
+    "        else:\n            out.append(i)\n    return out\n"
+    "class Shape:\n    def __init__(self, c):\n        self.c = c\n    def center(self):\n        return self.c\n"
+    "class Color(Enum):\n    RED = 1\n    GREEN = 2\ndef colors():\n    return [Color.RED, Color.GREEN]\n"
+)
+
+
+def test_program_objects_in_snippets_compare_with_the_tests_calls(pool, host):
+    # In the test process too (helper statements, a method's result, check(candidate)), a
+    # program's object equals the test's call of its class when it holds the call's values.
+    result = pool.run(make_job(OBJECTS, OBJECT_TESTS))
+    assert result.verdict is Verdict.PASSED, show(result)
+    # Each wrong in one place fails the tests that see it, and only those.
+    wrong = {
+        "return Point(0, 0)": "return Point(0, 1)",
+        "p.y - 1": "p.y + 1",
+        "max(out[-1].b, i.b)": "out[-1].b",
+        "return self.c": "return Point(self.c.y, self.c.x)",
+        "return [Color.RED, Color.GREEN]": "return [Color.GREEN, Color.RED]",
+    }
+    for right, bad in wrong.items():
+        result = pool.run(make_job(OBJECTS.replace(right, bad), OBJECT_TESTS))
+        assert result.verdict is Verdict.FAILED, (bad, show(result))
+    host.check()
+
+
+def test_an_expected_call_in_a_snippet_never_reaches_the_program(pool, host):
+    # Point(3, 4) inside the assert is the test's call, judged on the trusted side: a program
+    # that watches what its class is called with learns nothing from it (it would in CPython).
+    program = (
+        "import sys\nLAST = [9, 9]\nclass Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def _spy(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code is Point.__init__.__code__:\n"
+        "        LAST[:] = [frame.f_locals['x'], frame.f_locals['y']]\n"
+        "sys.setprofile(_spy)\ndef answer():\n    x, y = LAST\n    return Point(x, y)\n"
+    )
+    tests = [
+        "r = None\nassert Point(3, 4) == answer()",
+        "def check(candidate):\n    assert [Point(3, 4)] == [candidate()]\ncheck(answer)",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
+def test_two_calls_of_a_program_class_prove_nothing(pool, host):
+    # The test of a class's own __eq__ is the program's __eq__ to answer: never decided here,
+    # nor an object the test made that the program hands back as its answer.
+    program = (
+        "REG = []\nclass Q:\n    def __init__(self, x):\n        self.x = x\n        REG.append(self)\n"
+        "    def __eq__(self, o):\n        return True\ndef last():\n    return REG[-1]\n"
+        "class P:\n    def __init__(self, x):\n        self.x = x\n"
+    )
+    tests = [
+        "assert P(1) == P(1)",
+        "x = P(1)\nassert x == P(1)",
+        "e = Q(3)\nassert last() == e",
+        "e = Q(3)\nassert last() == Q(3)",
+        "e = Q(3)\ne.x\nassert last() == e",
+        "a = Q(1)\nb = Q(2)\nassert a != b",
+    ]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
 def test_a_builtin_subclass_overriding_a_method_is_judged_on_its_value(pool, host):
     program = (
         "class S(str):\n    def startswith(self, *a, **k):\n        return True\n"

@@ -1,0 +1,197 @@
+"""Program objects in a snippet's comparisons, in the test process (tester.py).
+
+A test that calls a program class with data of its own (`Point(1, 2)`, `[Interval(1, 6)]`)
+states an expected value; an object the program's code returns is its answer. The test process
+judges a comparison between them as the host judges a one-line assert (judging/asserts.py):
+the answer as its Record (codec.py: its class, its attributes and its `__init__`'s binding,
+encoded in the program's process), the expected value as that call (codec.Constructed),
+never by the program's `__eq__`:
+
+- a call of a program class inside an assert's comparison is not made at all: it is a
+  Constructed here (`make`, called from runner.strict), so that expected value never reaches
+  the program's process, and no program code learns it before its answer is read;
+- an object the test makes by such a call in a statement of its own (`expected = Point(4,
+  2)`) is made in the program's process, as the test asks, and keeps its call (rpc.Remote's
+  `_made`) until the test uses it (a method, an attribute, an argument of a call): from then
+  on it is the program's object like any other.
+
+Two expected values (`Point(1, 2) == Point(1, 2)`, the test of a class's own `__eq__`) or two
+answers are not compared: only the program's `__eq__` could say, and it decides nothing here.
+Standard library only.
+"""
+
+from . import codec, rpc
+
+_Constructed = codec.Constructed
+_Remote = rpc.Remote
+_CLASS_TYPES = rpc.CLASS_TYPES
+_VALUE_NODES = rpc.VALUE_NODES
+_isinstance, _type, _len = isinstance, type, len
+
+
+class _NotData(Exception):
+    """An argument of a call is not the test's own data (a program object it did not make)."""
+
+
+def construction(cls, written, args, kwargs):
+    """The test's call `cls(*args, **kwargs)` as a codec.Constructed, when `cls` is a program
+    class a program global holds (the one the test names as `written`, when given: a class under
+    two names is made under the one its records carry only so) and every argument is the test's
+    own data, or such a call; else None."""
+    if not _isinstance(cls, _Remote) or cls._t not in _CLASS_TYPES or cls._ep.ops is not rpc.TEST_OPS:
+        return None
+    names = cls._ep.class_names.get(cls._h)
+    if not names:
+        return None
+    if written is not None:
+        if written not in names:
+            return None
+        name = written
+    elif _len(names) == 1:
+        name = names[0]
+    else:
+        return None
+    try:
+        return _Constructed(name, [_expected(a) for a in args], {k: _expected(v) for k, v in kwargs.items()})
+    except _NotData:
+        return None
+
+
+def make(written, fn, args, kwargs):
+    """A call in an assert's comparison (runner.StrictAsserts): a program class's, with the
+    test's data, is that call on this side; any other is made, its arguments that were such
+    calls made first (`Wrapper(Point(1, 2))`, a class of the test's, gets a program object)."""
+    if written is not None:
+        made = construction(fn, written, args, kwargs)
+        if made is not None:
+            return _kept(made, fn, args, kwargs)
+    return fn(*[_real(a) for a in args], **{k: _real(v) for k, v in kwargs.items()})
+
+
+def resolved(value):
+    """`value` as a comparison on the trusted side sees it: plain data as its trusted copy, an
+    object the test made of a program class as that call, any other program object as the
+    program's process encodes it as a probe's value (a Record, or opaque)."""
+    return _walk(value, _answer, 0)
+
+
+def involves(value):
+    """Does `value` hold a program object or an expected call (in its lists, tuples, dicts and
+    sets)? Only such a comparison is judged by `resolved`."""
+    todo, seen = [value], 0
+    while todo and seen < _VALUE_NODES:
+        x = todo.pop()
+        seen += 1
+        t = _type(x)
+        if t is _Constructed or _isinstance(x, _Remote):
+            return True
+        if t is list or t is tuple or t is set or t is frozenset:
+            todo.extend(x)
+        elif t is dict:
+            todo.extend(x.keys())
+            todo.extend(x.values())
+    return False
+
+
+class _Entry:
+    """An object the test read as a program class's attribute (an Enum member, `Color.RED`),
+    inside a value: it equals that object itself and no other (one proxy per program object),
+    as the member equals itself in a one-line assert (runner.strict)."""
+
+    __slots__ = ("remote",)
+
+    def __init__(self, remote):
+        self.remote = remote
+
+    def __eq__(self, other):
+        if _type(other) is _Entry:
+            return self.remote is other.remote
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self):
+        return hash(id(self.remote))
+
+    def __repr__(self):
+        return "<%s from the program>" % self.remote._t
+
+
+def _answer(x):
+    if _type(x) is _Constructed:
+        return x
+    if x._made is not None:
+        return x._made
+    if x._entry:
+        return _Entry(x)
+    return x._ep.record(x)
+
+
+def _given(x):
+    if _type(x) is _Constructed:
+        return x
+    if x._made is None:
+        raise _NotData
+    return x._made
+
+
+def _expected(x):
+    return _walk(x, _given, 0)
+
+
+def _walk(x, leaf, depth):
+    """`x` rebuilt for the trusted side: `leaf` of each Remote and Constructed in it, inside
+    its lists, tuples, dicts and sets; the rest as the codec's trusted copy."""
+    t = _type(x)
+    if t is _Constructed or _isinstance(x, _Remote):
+        return leaf(x)
+    encoded = codec.encode(x, _VALUE_NODES)
+    if rpc.holds_opaque(encoded) and depth < codec.MAX_DEPTH:
+        if t is list or t is tuple:
+            items = [_walk(i, leaf, depth + 1) for i in x]
+            return items if t is list else tuple(items)
+        if t is dict:
+            return {_walk(k, leaf, depth + 1): _walk(v, leaf, depth + 1) for k, v in x.items()}
+        if t is set or t is frozenset:
+            return t(_walk(i, leaf, depth + 1) for i in x)
+    if leaf is _given and rpc.holds_opaque(encoded):
+        raise _NotData
+    return codec.decode(encoded, 0, _VALUE_NODES)
+
+
+_REAL = {}  # id of a Constructed `make` returned -> (it, the program class, args, kwargs)
+_REAL_MAX = 4096  # the latest: one is made by the call whose argument it is, at once
+
+
+def forget():
+    """An assert is over: the calls it kept are no longer arguments of anything."""
+    _REAL.clear()
+
+
+def _kept(made, fn, args, kwargs):
+    _REAL[id(made)] = (made, fn, args, kwargs)
+    if _len(_REAL) > _REAL_MAX:
+        del _REAL[next(iter(_REAL))]
+    return made
+
+
+def _real(x):
+    """`x` with each call `make` kept as a Constructed in it (in its lists, tuples, dicts and
+    sets) made now by the program's class: they are arguments of a call that is made."""
+    if not _REAL:
+        return x
+    t = _type(x)
+    if t is _Constructed:
+        kept = _REAL.get(id(x))
+        if kept is None or kept[0] is not x:
+            return x
+        _, fn, args, kwargs = kept
+        return fn(*[_real(a) for a in args], **{k: _real(v) for k, v in kwargs.items()})
+    if (t is list or t is tuple or t is dict or t is set or t is frozenset) and involves(x):
+        if t is dict:
+            return {_real(k): _real(v) for k, v in x.items()}
+        items = [_real(i) for i in x]
+        return items if t is list else t(items)
+    return x
