@@ -626,6 +626,10 @@ class _Planner(ast.NodeTransformer):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
                 raise Unsupported("a program class's attribute compared")
+            if any(_operator_on_objects(o, self.own) for o in operands):
+                # `Vec(1, 2) + Vec(3, 4) == Vec(4, 6)`: the program's own operator on objects
+                # of its class, which the test process asks of the program's process.
+                raise Unsupported("an operator on a program class's objects")
             if any(self.program_dependent(o) for o in operands[2:]):
                 # `5 < f() < g()`: Python never calls g() when the first link is false, and
                 # probes are computed up front: the test process runs it, link by link.
@@ -865,6 +869,16 @@ def _program_class(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
 def _constructed(node: ast.expr, own: frozenset[str] = frozenset()) -> bool:
     """`Solution()`, `MinStack(3)`: an instance the test makes of a program class (CapWords)."""
     return isinstance(node, ast.Call) and _program_class(node.func, own)
+
+
+def _operator_on_objects(node: ast.expr, own: frozenset[str]) -> bool:
+    """Does `node` apply an operator to an instance the test makes of a program class
+    (`Vec(1, 2) + Vec(3, 4)`, `2 * Vec(1, 0)`, `-Money(5)`)?"""
+    for n in ast.walk(node):
+        sides = [n.left, n.right] if isinstance(n, ast.BinOp) else [n.operand] if isinstance(n, ast.UnaryOp) else []
+        if any(_constructed(x, own) for x in sides):
+            return True
+    return False
 
 
 # Calls that keep every constant of their arguments in their value (a test-only argument of a

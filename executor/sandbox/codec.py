@@ -28,9 +28,11 @@ Wire shape (JSON):
     {"DT": ["timezone", tz]}  the datetime module's values (tz: null, or [offset seconds,
                       offset us, name or null for the offset's default] of a
                       datetime.timezone; another tzinfo is opaque)
-    {"R": [type name, value]}  an instance of a program's subclass of one of the types
+    {"R": [type name, value, fields?]}  an instance of a program's subclass of one of the types
                       above, reduced to that type's value (its real type is not the
-                      built-in: decoded as a trusted stand-in subclass, see `reduced`)
+                      built-in: decoded as a trusted stand-in subclass, see `reduced`);
+                      a namedtuple's with its field names, which a test's call with
+                      keywords binds to (`P(x=1, y=2)`)
     {"OB": [type name, [[attribute, value], ..], [[parameter, ..], [[parameter, default], ..],
             [parameter left out, ..], [[parameter, attribute], ..], [[attribute, constant], ..]]?]}
                       (a probe's value, `encode(records=namespace)`) an instance of the program
@@ -350,6 +352,45 @@ def _equals_itself(eq, v):
     return known
 
 
+def _tuple_fields(t):
+    """A namedtuple class's field names (a list), or None: its `_fields` (read by type's
+    getter) count only where its `__new__` is the one namedtuple makes for them (_NT_SHAPES),
+    whose parameters they are, in order: a tuple subclass's own `_fields` could say anything."""
+    if _dict_get(_NAMED_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
+        return _list(_type_dict(t)["_fields"])
+    fields = new = None
+    for k in _type_mro(t):
+        ns = _type_dict(k)
+        if fields is None and "_fields" in ns:
+            fields = ns["_fields"]
+        if new is None and "__new__" in ns:
+            new = ns["__new__"]
+    if _type(new) is _staticmethod:  # as type() keeps a class's __new__
+        new = _static_func(new)
+    if _type(fields) is not tuple or _type(new) is not _function:
+        return None
+    shape = _NT_SHAPES.get(_len(fields))
+    code = _code_of(new)
+    if shape is None or (_co_code(code), _co_consts(code), _co_names(code)) != shape:
+        return None
+    if _co_varnames(code)[1 : 1 + _len(fields)] != fields or not _all(_type(x) is str for x in fields):
+        return None
+    return _list(fields)
+
+
+def _nt_shapes(most=16):
+    """{number of fields: (bytecode, constants, names)} of the `__new__` namedtuple makes for
+    0..`most` fields, made at import (before any program runs)."""
+    shapes = {}
+    for n in range(most + 1):
+        try:
+            code = _collections.namedtuple("_Shape", ["f%d" % i for i in range(n)]).__new__.__code__
+        except Exception:
+            return {}
+        shapes[n] = (code.co_code, code.co_consts, code.co_names)
+    return shapes
+
+
 def _generated_eq_names(eq, fields):
     """The fields (in their order) a dataclass's `eq` compares, read from its code; None when
     `eq` is not code dataclasses generates (_EQ_SHAPES), or names what is not a plain field
@@ -435,6 +476,9 @@ _co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get_
 _co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
 _co_names, _co_code, _co_consts = _code.co_names.__get__, _code.co_code.__get__, _code.co_consts.__get__
 _EQ_SHAPES = _eq_shapes()
+_staticmethod = staticmethod
+_static_func = staticmethod.__dict__["__func__"].__get__
+_NT_SHAPES = _nt_shapes()
 
 
 def _signature(init, verbatim=True):
@@ -688,7 +732,11 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
         if _is_sub(t, str):
             return {"R": [name, _str_str(v)]}
         if _is_sub(t, tuple):
-            return {"R": [name, {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}]}
+            body = [name, {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}]
+            fields = _tuple_fields(t)
+            if fields is not None:  # a namedtuple's: `P(x=1, y=2)` binds by them
+                body.append(fields)
+            return {"R": body}
         if _is_sub(t, list):
             return {"R": [name, [enc(x, depth + 1) for x in _list_iter(v)]]}
         for base in (_Counter, _OrderedDict, _defaultdict, _deque):
@@ -932,6 +980,15 @@ class Constructed:
         if isinstance(other, Opaque):
             return other == self  # raises
         base = _REDUCED_BASES.get(type(other))
+        fields = getattr(type(other), "_fields", None) if base is tuple else None
+        if base is tuple and self.kwargs and fields is not None:
+            # A namedtuple's call with keywords (`P(x=1, y=2)`), bound by its field names.
+            bound = dict(zip(fields, self.args))
+            for k, x in self.kwargs:
+                if k in bound or k not in fields:
+                    return False
+                bound[k] = x
+            return len(bound) == len(other) and all(x == bound[k] for k, x in zip(fields, other))
         if base is not None and not self.kwargs:
             # The program's subclass of a built-in, as its stand-in: a namedtuple's items are
             # the call's arguments (`Point(1, 2)`); another's value is its one argument (`Money(3)`).
@@ -969,6 +1026,24 @@ def reduced(base):
     if cls is None:
         cls = _REDUCED[base] = type("reduced_" + base.__name__, (base,), {"__slots__": ()})
         _REDUCED_BASES[cls] = base
+    return cls
+
+
+_NAMED = {}  # field names -> the stand-in class
+_NAMED_IDS = {}  # id of such a class -> it (looked up by id: no class's __hash__ runs)
+_NAMED_MAX = 1024
+
+
+def named(fields):
+    """The trusted stand-in for a namedtuple with these field names: a `reduced(tuple)` that
+    also knows them, so a test's `P(x=1, y=2)` binds its keywords as the class would."""
+    cls = _NAMED.get(fields)
+    if cls is None:
+        cls = type("reduced_tuple", (reduced(tuple),), {"__slots__": (), "_fields": fields})
+        _REDUCED_BASES[cls] = tuple
+        if len(_NAMED) < _NAMED_MAX:
+            _NAMED[fields] = cls
+            _NAMED_IDS[id(cls)] = cls
     return cls
 
 
@@ -1269,13 +1344,25 @@ def _decode(data, depth, state):
                 fields.append((pair[0], _decode(pair[1], depth + 2, state)))
             return Record(name, tuple(fields), signature)
         if tag == "R":
-            _name, inner = body
+            _name, inner, *fields = body
             value = _decode(inner, depth + 1, state)
             if isinstance(value, Opaque):
                 return value
             base = type(value)
             if base not in _REDUCIBLE:
                 raise DecodeError("malformed reduced value")
+            if fields:
+                names = fields[0]
+                if (
+                    len(fields) != 1
+                    or base is not tuple
+                    or type(names) is not list
+                    or len(names) != len(value)
+                    or not all(type(n) is str for n in names)
+                    or len(set(names)) != len(names)
+                ):
+                    raise DecodeError("malformed namedtuple fields")
+                return named(tuple(names))(value)
             if base is _defaultdict:
                 return reduced(base)(value.default_factory, value)
             if base is _deque:

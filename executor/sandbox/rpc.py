@@ -15,6 +15,8 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
            | {"op": "sync", "n": name, "v": ref}   (the program's process: a global the test changed)
            | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
+           | {"op": "operator", "n": name, "a": [ref, ref?]}  (the program's process: `a + b`, `-a`
+                                               on its objects, with the operator module's function)
            | {"op": "record", "h": id}         (the program's process: the object as a probe's value,
                                                a Record where it is one: see expected.py)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
@@ -44,6 +46,7 @@ Standard library only.
 
 import builtins
 import collections
+import operator
 import re
 import sys
 
@@ -93,6 +96,7 @@ ALL_OPS = frozenset(
         "sync",
         "await",
         "record",
+        "operator",
     }
 )
 # The test process answers for what the test handed over, and "attr" only through
@@ -305,10 +309,110 @@ class Remote:
     def __hash__(self):
         return hash((id(self._ep), self._h))
 
+    def _operator(self, name, *operands):
+        """`Vec(1, 2) + Vec(3, 4)`, `2 * v`, `-v` in test code: the program's own operator,
+        computed in its process (its answer, judged as any: a record against the test's call)."""
+        if self._ep.ops is not TEST_OPS:
+            return NotImplemented
+        for x in operands:
+            if _isinstance(x, Remote):
+                x._made = None  # handed to the program's code
+        return self._ep.request({"op": "operator", "n": name, "a": [self._ep.ref(x) for x in operands]})
+
     def __repr__(self):
         if self._ep.ops is TEST_OPS:  # repr(node) in a test: the program's own text
             return self._text("repr")
         return "<%s from the other process>" % self._t
+
+    def __add__(self, other):
+        return self._operator("add", self, other)
+
+    def __radd__(self, other):
+        return self._operator("add", other, self)
+
+    def __sub__(self, other):
+        return self._operator("sub", self, other)
+
+    def __rsub__(self, other):
+        return self._operator("sub", other, self)
+
+    def __mul__(self, other):
+        return self._operator("mul", self, other)
+
+    def __rmul__(self, other):
+        return self._operator("mul", other, self)
+
+    def __matmul__(self, other):
+        return self._operator("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._operator("matmul", other, self)
+
+    def __truediv__(self, other):
+        return self._operator("truediv", self, other)
+
+    def __rtruediv__(self, other):
+        return self._operator("truediv", other, self)
+
+    def __floordiv__(self, other):
+        return self._operator("floordiv", self, other)
+
+    def __rfloordiv__(self, other):
+        return self._operator("floordiv", other, self)
+
+    def __mod__(self, other):
+        return self._operator("mod", self, other)
+
+    def __rmod__(self, other):
+        return self._operator("mod", other, self)
+
+    def __pow__(self, other):
+        return self._operator("pow", self, other)
+
+    def __rpow__(self, other):
+        return self._operator("pow", other, self)
+
+    def __lshift__(self, other):
+        return self._operator("lshift", self, other)
+
+    def __rlshift__(self, other):
+        return self._operator("lshift", other, self)
+
+    def __rshift__(self, other):
+        return self._operator("rshift", self, other)
+
+    def __rrshift__(self, other):
+        return self._operator("rshift", other, self)
+
+    def __and__(self, other):
+        return self._operator("and_", self, other)
+
+    def __rand__(self, other):
+        return self._operator("and_", other, self)
+
+    def __xor__(self, other):
+        return self._operator("xor", self, other)
+
+    def __rxor__(self, other):
+        return self._operator("xor", other, self)
+
+    def __or__(self, other):
+        return self._operator("or_", self, other)
+
+    def __ror__(self, other):
+        return self._operator("or_", other, self)
+
+    def __neg__(self):
+        return self._operator("neg", self)
+
+    def __pos__(self):
+        return self._operator("pos", self)
+
+    def __invert__(self):
+        return self._operator("invert", self)
+
+    def __abs__(self):
+        return self._operator("abs", self)
 
 
 PRINTS_MAX = 1 << 20  # characters of a call's prints a test that captures them receives
@@ -637,6 +741,11 @@ class Endpoint:
         if op == "module":  # the module the program's own code uses (`from random import randint`)
             name = msg.get("n")
             return {"ok": self.ref(sys.modules.get(name) if type(name) is str else None)}
+        if op == "operator":  # a test's `a + b` on the program's objects (Remote._operator)
+            name, operands = msg.get("n"), [self.deref(a) for a in _list_of(msg.get("a"))]
+            if name not in _OPERATORS or _len(operands) != _OPERATORS[name]:
+                raise TypeError("malformed operator request")
+            return {"ok": self.ref(getattr(operator, name)(*operands))}
         target = self.table[msg["h"]]
         if op == "call":
             args = [self.deref(a) for a in msg["a"]]
@@ -826,6 +935,10 @@ def _array(parts):
 
 
 _MISSING = object()
+# The operators test code may apply to the program's objects (operator module names: operands).
+_OPERATORS = dict.fromkeys(
+    ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "xor", "or_"), 2
+) | dict.fromkeys(("neg", "pos", "invert", "abs"), 1)
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
 CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
 

@@ -249,6 +249,8 @@ def _compare(op, left, right):
         return _ops[op](a, b)
     except _OpaqueCompared as exc:
         raise StrictAssertionError(_exc_str(exc)) from None
+    except TypeError:  # `Vec(1, 2) < Vec(3, 4)`: the order of a program's objects is its own code's
+        raise StrictAssertionError("%r %s %r is not judged on the trusted side" % (a, op, b)) from None
 
 
 _ARRAY_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})

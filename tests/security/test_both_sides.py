@@ -496,6 +496,56 @@ def test_program_objects_in_snippets_compare_with_the_tests_calls(pool, host):
     host.check()
 
 
+VECTORS = (
+    "class Vec:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+    "    def __add__(self, o):\n        return Vec(self.x + o.x, self.y + o.y)\n"
+    "    def __rmul__(self, k):\n        return Vec(self.x * k, self.y * k)\n"
+    "    def __neg__(self):\n        return Vec(-self.x, -self.y)\n"
+    "    def __eq__(self, o):\n        return isinstance(o, Vec) and (self.x, self.y) == (o.x, o.y)\n"
+)
+
+
+def test_a_program_classs_operators_are_its_own_in_tests(pool, host):
+    # `Vec(1, 2) + Vec(3, 4) == Vec(4, 6)`: the program's operator, computed in its process (the
+    # test process asks it), its result judged as any answer against the test's call.
+    tests = [
+        "assert Vec(1, 2) + Vec(3, 4) == Vec(4, 6)",
+        "assert 2 * Vec(1, 2) == Vec(2, 4) and -Vec(1, 2) == Vec(-1, -2)",
+        "v = Vec(1, 2)\nw = v + v\nassert w == Vec(2, 4)\nassert w.x == 2",
+    ]
+    result = pool.run(make_job(VECTORS, tests))
+    assert result.verdict is Verdict.PASSED, show(result)
+    for right, bad in {"self.x + o.x": "self.x + o.y", "self.x * k": "self.x + k", "-self.y": "self.y"}.items():
+        result = pool.run(make_job(VECTORS.replace(right, bad), tests))
+        assert result.verdict is Verdict.FAILED, (bad, show(result))
+    host.check()
+
+
+def test_a_namedtuple_call_with_keywords_binds_by_its_fields(pool, host):
+    program = (
+        "from collections import namedtuple\nfrom typing import NamedTuple\nP = namedtuple('P', 'x y')\n"
+        "class Q(NamedTuple):\n    a: int\n    b: str = 'z'\ndef mk():\n    return P(1, 2)\ndef mq():\n    return Q(3)\n"
+    )
+    right = [
+        "assert mk() == P(x=1, y=2)",
+        "assert mk() == P(1, y=2) and [mk()] == [P(y=2, x=1)]",
+        "assert mq() == Q(a=3, b='z')",
+        "r = mk()\nassert r == P(y=2, x=1)",
+    ]
+    result = pool.run(make_job(program, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    wrong = ["assert mk() == P(x=2, y=1)", "assert mk() == P(x=1)", "r = mk()\nassert r == P(y=1, x=2)"]
+    assert_no_reward(pool.run(make_job(program, wrong)))
+    # A tuple subclass whose own _fields name its items in another order binds nothing by them.
+    liar = (
+        "class P(tuple):\n    _fields = ('y', 'x')\n    def __new__(cls, x, y):\n        return tuple.__new__(cls, (x, y))\n"
+        "def mk():\n    return P(2, 1)\n"
+    )
+    lies = ["assert mk() == P(x=1, y=2)", "r = mk()\nassert r == P(x=1, y=2)"]
+    assert_no_reward(pool.run(make_job(liar, lies)))
+    host.check()
+
+
 def test_an_expected_call_in_a_snippet_never_reaches_the_program(pool, host):
     # Point(3, 4) inside the assert is the test's call, judged on the trusted side: a program
     # that watches what its class is called with learns nothing from it (it would in CPython).
