@@ -356,8 +356,9 @@ def _tuple_fields(t):
     """A namedtuple class's field names (a list), or None: its `_fields` (read by type's
     getter) count only where its `__new__` is the one namedtuple makes for them (_NT_SHAPES),
     whose parameters they are, in order: a tuple subclass's own `_fields` could say anything."""
-    if _dict_get(_NAMED_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
-        return _list(_type_dict(t)["_fields"])
+    if _dict_get(_STAND_IN_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
+        fields = _type_dict(t).get("_fields")
+        return None if fields is None else _list(fields)
     fields = new = None
     for k in _type_mro(t):
         ns = _type_dict(k)
@@ -724,6 +725,8 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
         # rigged __eq__): keep only the built-in value, read through the base type's own
         # C-level methods, and say that the real type was another.
         name = _type.__dict__["__qualname__"].__get__(t)
+        if _dict_get(_STAND_IN_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
+            name = _type_dict(t)["type_name"] or name
         depth += 1  # the reduced value sits one level below its marker
         if _is_sub(t, int):
             return {"R": [name, _int(_int_int(v))]}
@@ -908,6 +911,11 @@ class Record:
         return "%s(%s)" % (self.type_name, ", ".join("%s=%r" % f for f in self.fields))
 
 
+class CallMismatch(TypeError):
+    """A test's call of a program class does not bind to its `__init__` (`Point(0, 0, 0)`): the
+    TypeError Python raises for that call, raised where the call is judged."""
+
+
 class Constructed:
     """A test's call of a program's class with values of its own, `Point(1, 2)`, on the
     trusted side: it equals a Record of that class whose attributes are those values (see
@@ -927,16 +935,17 @@ class Constructed:
         if record.signature is not None:  # bound as Python binds `Point(1, 2)` to its __init__
             names, defaults, ignored, stored, fixed = record.signature
             if len(self.args) > len(names):
-                return False
+                given = (self.type_name, len(names), len(self.args))
+                raise CallMismatch("%s() takes %d arguments but %d were given" % given)
             bound = dict(zip(names, self.args))
             for k, x in self.kwargs:
                 if k in bound or k not in names:
-                    return False
+                    raise CallMismatch("%s() got an unexpected or repeated argument %r" % (self.type_name, k))
                 bound[k] = x
             for k in names:
                 if k not in bound:
                     if k not in defaults:
-                        return False
+                        raise CallMismatch("%s() missing required argument: %r" % (self.type_name, k))
                     bound[k] = defaults[k]
             # Each argument is what the object holds where __init__ stores that parameter as
             # given (`self.x = x`, `self._x = x`), and each attribute __init__ sets to a
@@ -980,6 +989,8 @@ class Constructed:
         if isinstance(other, Opaque):
             return other == self  # raises
         base = _REDUCED_BASES.get(type(other))
+        if base is not None and type(other).type_name != self.type_name:
+            return False  # another class's value (a tuple subclass is no Point)
         fields = getattr(type(other), "_fields", None) if base is tuple else None
         if base is tuple and self.kwargs and fields is not None:
             # A namedtuple's call with keywords (`P(x=1, y=2)`), bound by its field names.
@@ -1013,37 +1024,31 @@ class Constructed:
         return "%s(%s)" % (self.type_name, ", ".join(parts))
 
 
-_REDUCED = {}
+_REDUCED = {}  # (base, type name, fields) -> the stand-in class
 _REDUCED_BASES = {}  # stand-in class -> its built-in base
+_STAND_IN_IDS = {}  # id of a stand-in class -> it (looked up by id: no class's __hash__ runs)
+_STAND_INS_MAX = 4096
 
 
-def reduced(base):
+def reduced(base, type_name=None, fields=None):
     """The trusted stand-in for an instance of a program's subclass of `base`: it compares,
     hashes and computes as `base` does (its methods are base's own), but its type is not
     `base`, as the real value's was not: `type(x) is tuple` is False for a namedtuple,
-    `isinstance(x, tuple)` True."""
-    cls = _REDUCED.get(base)
+    `isinstance(x, tuple)` True. It keeps the program type's name (`type_name`: a test's call
+    of another class never equals it) and a namedtuple's field names (`_fields`: the test's
+    call with keywords, `P(x=1, y=2)`, binds by them). Past _STAND_INS_MAX kinds, one without
+    them."""
+    key = (base, type_name, fields)
+    cls = _REDUCED.get(key)
     if cls is None:
-        cls = _REDUCED[base] = type("reduced_" + base.__name__, (base,), {"__slots__": ()})
+        if _len(_REDUCED) >= _STAND_INS_MAX and type_name is not None:
+            return reduced(base)
+        body = {"__slots__": (), "type_name": type_name}
+        if fields is not None:
+            body["_fields"] = fields
+        cls = _REDUCED[key] = type("reduced_" + base.__name__, (base,), body)
         _REDUCED_BASES[cls] = base
-    return cls
-
-
-_NAMED = {}  # field names -> the stand-in class
-_NAMED_IDS = {}  # id of such a class -> it (looked up by id: no class's __hash__ runs)
-_NAMED_MAX = 1024
-
-
-def named(fields):
-    """The trusted stand-in for a namedtuple with these field names: a `reduced(tuple)` that
-    also knows them, so a test's `P(x=1, y=2)` binds its keywords as the class would."""
-    cls = _NAMED.get(fields)
-    if cls is None:
-        cls = type("reduced_tuple", (reduced(tuple),), {"__slots__": (), "_fields": fields})
-        _REDUCED_BASES[cls] = tuple
-        if len(_NAMED) < _NAMED_MAX:
-            _NAMED[fields] = cls
-            _NAMED_IDS[id(cls)] = cls
+        _STAND_IN_IDS[id(cls)] = cls
     return cls
 
 
@@ -1164,7 +1169,7 @@ _KINDS = {
     "DI": "dict_items",
 }
 _FACTORY_TYPES = {name: t for t, name in _FACTORIES.items()}
-_REDUCIBLE = frozenset(
+_REDUCIBLE = REDUCIBLE = frozenset(
     {int, float, str, tuple, list, dict, set, frozenset, _Counter, _OrderedDict, _defaultdict, _deque}
 )
 
@@ -1344,7 +1349,9 @@ def _decode(data, depth, state):
                 fields.append((pair[0], _decode(pair[1], depth + 2, state)))
             return Record(name, tuple(fields), signature)
         if tag == "R":
-            _name, inner, *fields = body
+            name, inner, *fields = body
+            if type(name) is not str:
+                raise DecodeError("malformed reduced value")
             value = _decode(inner, depth + 1, state)
             if isinstance(value, Opaque):
                 return value
@@ -1362,12 +1369,12 @@ def _decode(data, depth, state):
                     or len(set(names)) != len(names)
                 ):
                     raise DecodeError("malformed namedtuple fields")
-                return named(tuple(names))(value)
+                return reduced(tuple, name, tuple(names))(value)
             if base is _defaultdict:
-                return reduced(base)(value.default_factory, value)
+                return reduced(base, name)(value.default_factory, value)
             if base is _deque:
-                return reduced(base)(value, value.maxlen)
-            return reduced(base)(value)
+                return reduced(base, name)(value, value.maxlen)
+            return reduced(base, name)(value)
         if tag == "DD":
             factory, body = body
             if factory is not None and factory not in _FACTORY_TYPES:

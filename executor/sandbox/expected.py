@@ -40,14 +40,14 @@ def construction(cls, written, args, kwargs):
     own data, or such a call; else None."""
     if not _isinstance(cls, _Remote) or cls._t not in _CLASS_TYPES or cls._ep.ops is not rpc.TEST_OPS:
         return None
+    if cls._values:  # a namedtuple's, an IntEnum's: made, its value crosses as a copy
+        return None
     names = cls._ep.class_names.get(cls._h)
     if not names:
         return None
-    if written is not None:
-        if written not in names:
-            return None
+    if written is not None and written in names:
         name = written
-    elif _len(names) == 1:
+    elif _len(names) == 1:  # `P = Point` in the test: the class's one global name
         name = names[0]
     else:
         return None
@@ -60,19 +60,73 @@ def construction(cls, written, args, kwargs):
 def make(written, fn, args, kwargs):
     """A call in an assert's comparison (runner.StrictAsserts): a program class's, with the
     test's data, is that call on this side; any other is made, its arguments that were such
-    calls made first (`Wrapper(Point(1, 2))`, a class of the test's, gets a program object)."""
-    if written is not None:
-        made = construction(fn, written, args, kwargs)
-        if made is not None:
-            return _kept(made, fn, args, kwargs)
+    calls made first (`Wrapper(Point(1, 2))`, a class of the test's, gets a program object) -
+    but for the genuine built-ins that only hold or count them (`set([Point(1, 2)])`)."""
+    made = construction(fn, written, args, kwargs)
+    if made is not None:
+        return _kept(made, fn, args, kwargs)
+    if _dict_get(_HOLDERS, id(fn)) is fn and "key" not in kwargs:  # a key function reads them: made
+        return fn(*args, **kwargs)
     return fn(*[_real(a) for a in args], **{k: _real(v) for k, v in kwargs.items()})
+
+
+# Built-ins a test wraps its expected objects in: they hold, count or walk them (the test
+# process's genuine ones, by identity), never hand them to the program.
+_HOLDERS = {
+    id(f): f for f in (set, frozenset, list, tuple, dict, len, sorted, reversed, min, max, iter, enumerate, zip)
+}
+_dict_get = dict.get
+
+
+def made_after_answer(*operands):
+    """Does one of `operands` hold an object the test made of a program class (its call kept)
+    later than a program object that is an answer in them? The program's code ran after its
+    answer was handed over, with that call's values: it may have changed the answer to match
+    (a metaclass that copies each new instance into the last answer), which is then read from
+    the program's process only now."""
+    made, answers = [], []
+    for x in _remotes(operands):
+        if x._made is not None:
+            made.append(x._serial)
+        elif not x._entry:
+            answers.append(x._serial)
+    return bool(made and answers and max(made) > min(answers))
+
+
+def _remotes(value):
+    """The Remotes in `value` (in its lists, tuples, dicts and sets)."""
+    todo, seen = [value], 0
+    while todo and seen < _VALUE_NODES:
+        x = todo.pop()
+        seen += 1
+        t = _type(x)
+        if _isinstance(x, _Remote):
+            yield x
+        elif t is list or t is tuple or t is set or t is frozenset:
+            todo.extend(x)
+        elif t is dict:
+            todo.extend(x.keys())
+            todo.extend(x.values())
 
 
 def resolved(value):
     """`value` as a comparison on the trusted side sees it: plain data as its trusted copy, an
     object the test made of a program class as that call, any other program object as the
-    program's process encodes it as a probe's value (a Record, or opaque)."""
-    return _walk(value, _answer, 0)
+    program's process encodes it as a probe's value (a Record, or opaque), all of them in one
+    request."""
+    asked = {}
+    for x in _remotes(value):
+        if x._made is None and not x._entry and id(x) not in asked:
+            asked[id(x)] = x
+    if asked:
+        remotes = list(asked.values())
+        records = remotes[0]._ep.records(remotes)
+        if _type(records) is not list or _len(records) != _len(remotes):
+            raise TypeError("malformed records from the program")
+        found = {id(x): r for x, r in zip(remotes, records)}
+    else:
+        found = {}
+    return _walk(value, lambda x: _answer(x, found), 0)
 
 
 def involves(value):
@@ -119,14 +173,14 @@ class _Entry:
         return "<%s from the program>" % self.remote._t
 
 
-def _answer(x):
+def _answer(x, found):
     if _type(x) is _Constructed:
         return x
     if x._made is not None:
         return x._made
     if x._entry:
         return _Entry(x)
-    return x._ep.record(x)
+    return found[id(x)]
 
 
 def _given(x):

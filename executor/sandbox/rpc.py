@@ -17,8 +17,8 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
            | {"op": "operator", "n": name, "a": [ref, ref?]}  (the program's process: `a + b`, `-a`
                                                on its objects, with the operator module's function)
-           | {"op": "record", "h": id}         (the program's process: the object as a probe's value,
-                                               a Record where it is one: see expected.py)
+           | {"op": "records", "hs": [id, ...]}   (the program's process: the objects as probes'
+                                               values, Records where they are: see expected.py)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
     ref      {"v": encoded value}              plain data
            | {"l": [ref, ...], "tu": tuple?}   a list or tuple holding objects that are not plain
@@ -95,7 +95,7 @@ ALL_OPS = frozenset(
         "module",
         "sync",
         "await",
-        "record",
+        "records",
         "operator",
     }
 )
@@ -182,7 +182,7 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_t", "_used")
+    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_t", "_used", "_values")
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -205,6 +205,9 @@ class Remote:
         self._made = None
         self._serial = endpoint.born  # the order proxies were made in: which a call made
         endpoint.born += 1
+        # A class whose instances cross as values (a subclass of a built-in the codec carries:
+        # a namedtuple, an IntEnum): a test's call of it is made, its value a copy.
+        self._values = False
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -576,6 +579,8 @@ class Endpoint:
             handle = self.handles[_id(obj)] = _len(self.table) + 1
             self.table[handle] = obj
         ref = {"m": handle, "t": encoded["X"], "c": _callable(obj)}  # callable(): a type slot, no code of obj's
+        if type.__subclasscheck__(type, type(obj)) and any(c is b for c in _type_mro(obj) for b in _VALUE_BASES):
+            ref["vc"] = True  # a class whose instances cross as values
         if type(obj) is type and issubclass(obj, BaseException):
             ref["exc"] = _lineage(obj)  # so `except ProgramError:` works on the other side
         return ref
@@ -611,6 +616,7 @@ class Endpoint:
                 if kind is Remote and self.ops is TEST_OPS and ref.get("t") == "coroutine":
                     kind = RemoteCoroutine
                 remote = self._remotes[ref["m"]] = kind(self, ref["m"], str(ref.get("t", "object"))[:80])
+                remote._values = ref.get("vc") is True
             return remote
         if "p" in ref:
             return self.table[ref["p"]]
@@ -746,6 +752,9 @@ class Endpoint:
             if name not in _OPERATORS or _len(operands) != _OPERATORS[name]:
                 raise TypeError("malformed operator request")
             return {"ok": self.ref(getattr(operator, name)(*operands))}
+        if op == "records":  # as probes' values: Records of classes their globals of those names hold
+            objects = [self.table[h] for h in _list_of(msg.get("hs"))]
+            return {"ok": {"v": codec.encode(objects, VALUE_NODES, records=self.namespace)}}
         target = self.table[msg["h"]]
         if op == "call":
             args = [self.deref(a) for a in msg["a"]]
@@ -787,8 +796,7 @@ class Endpoint:
             return {"ok": {"v": isinstance(self.deref(msg["a"]), target)}}
         if op == "await":
             return {"ok": self.ref(_run_to_end(target))}
-        if op == "record":  # as a probe's value: a Record of a class its global of that name holds
-            return {"ok": {"v": codec.encode(target, VALUE_NODES, records=self.namespace)}}
+
         if op == "len":
             return {"ok": {"v": len(target)}}
         if op == "str" or op == "repr":
@@ -813,9 +821,9 @@ class Endpoint:
                 value._global = True
         return out
 
-    def record(self, remote):
-        """The other side's object `remote` as a probe's value: a codec Record (or opaque)."""
-        return self.request({"op": "record", "h": remote._h})
+    def records(self, remotes):
+        """The other side's objects `remotes` as probes' values: codec Records (or opaque)."""
+        return self.request({"op": "records", "hs": [r._h for r in remotes]})
 
     def module(self, name):
         """The other side's module `name`, as it has it imported (None if not)."""
@@ -935,6 +943,7 @@ def _array(parts):
 
 
 _MISSING = object()
+_VALUE_BASES = tuple(codec.REDUCIBLE)  # compared by identity: no class's __hash__ runs
 # The operators test code may apply to the program's objects (operator module names: operands).
 _OPERATORS = dict.fromkeys(
     ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "xor", "or_"), 2

@@ -565,6 +565,71 @@ def test_an_expected_call_in_a_snippet_never_reaches_the_program(pool, host):
     host.check()
 
 
+LEAKY_POINTS = (
+    "import builtins\nclass _M(builtins.type):\n    answers = []\n    made = 0\n"
+    "    def __call__(cls, *a, **k):\n        obj = super().__call__(*a, **k)\n"
+    "        if _M.made < len(_M.answers):\n            q = _M.answers[_M.made]\n            _M.made += 1\n"
+    "            q.__dict__.update(obj.__dict__)\n        return obj\n"
+    "_M.__qualname__ = _M.__name__ = 'ABCMeta'\n"
+    "class Point(metaclass=_M):\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+    "    def __eq__(self, o):\n        return isinstance(o, Point) and (self.x, self.y) == (o.x, o.y)\n"
+    "    def __hash__(self):\n        return hash((self.x, self.y))\n"
+    "def find_all(pts):\n    out = [Point(-1, -1), Point(-2, -2)]\n    _M.answers[:] = out\n    _M.made = 0\n    return out\n"
+)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert set(find_all([])) == {Point(x, y) for x, y in [(1, 2), (3, 4)]}",
+        "assert set(find_all([])) == set([Point(1, 2), Point(3, 4)])",
+        "def check(candidate):\n    assert set(candidate([])) == set([Point(1, 2), Point(3, 4)])\ncheck(find_all)",
+        "_ = 0\nassert find_all([]) == [Point(x, y) for x, y in [(1, 2), (3, 4)]]",
+        "_ = 0\nassert find_all([]) == list((Point(1, 2), Point(3, 4)))",
+        "P = Point\nassert find_all([]) == [P(1, 2), P(3, 4)]",
+        "def mk(x, y):\n    return Point(x, y)\nassert find_all([]) == [mk(1, 2), mk(3, 4)]",
+    ],
+)
+def test_the_tests_objects_made_after_the_answer_do_not_rewrite_it(pool, host, test):
+    # A metaclass copies each new instance into the program's earlier answer: the test's calls in
+    # a comparison are never made in its process, and one made there (a helper of the test's)
+    # after the answer was handed over does not state it.
+    assert_no_reward(pool.run(make_job(LEAKY_POINTS, [test])))
+    host.check()
+
+
+def test_program_objects_in_snippets_beside_builtins_and_other_types(pool, host):
+    program = (
+        "from dataclasses import dataclass\nfrom collections import namedtuple\n"
+        "@dataclass(frozen=True)\nclass Point:\n    x: int\n    y: int\n"
+        "Pair = namedtuple('Pair', 'a b')\nclass Vec(tuple):\n    pass\nclass Cash(int):\n    pass\n"
+        "class Money:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __eq__(self, o):\n        return isinstance(o, Money) and self.v == o.v\n"
+        "def pts():\n    return [Point(1, 2), Point(0, 0)]\ndef origin():\n    return Point(0, 0)\n"
+        "def add(a, b):\n    return a + b\ndef plain():\n    return (1, 2)\n"
+        "def vec():\n    return Vec((1, 2))\ndef cash():\n    return Cash(5)\n"
+    )
+    right = [
+        "_ = 0\nassert set(pts()) == {Point(0, 0), Point(1, 2)}",
+        "_ = 0\nassert Point(0, 0) in pts() and origin() in [Point(0, 0)]",
+        "_ = 0\nassert eval('add(1, 2)') == 3",
+        "_ = 0\nassert plain() == Pair(1, 2)",
+        "_ = 0\ntry:\n    assert origin() == Point(0, 0, 0)\nexcept TypeError:\n    pass",
+        "_ = 0\nassert len([Point(1, 1), Point(2, 2)]) == 2",
+    ]
+    result = pool.run(make_job(program, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    # A value of another type with the call's items is not the class's object.
+    wrong = [
+        "_ = 0\nassert vec() == Point(1, 2)",
+        "assert vec() == Point(1, 2)",
+        "_ = 0\nassert cash() == Money(5)",
+        "assert cash() == Money(5)",
+    ]
+    assert_no_reward(pool.run(make_job(program, wrong)))
+    host.check()
+
+
 def test_two_calls_of_a_program_class_prove_nothing(pool, host):
     # The test of a class's own __eq__ is the program's __eq__ to answer: never decided here,
     # nor an object the test made that the program hands back as its answer.
