@@ -626,7 +626,10 @@ class _Planner(ast.NodeTransformer):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
                 raise Unsupported("a program class's attribute compared")
-            if any(_operator_on_objects(o, self.own) for o in operands):
+            if any(_operator_on_objects(o, self.own) for o in operands) or (
+                any(isinstance(n, ast.expr) and _constructed(n, self.own) for o in operands for n in ast.walk(o))
+                and any(self.operator_on_program(o) for o in operands)
+            ):
                 # `Vec(1, 2) + Vec(3, 4) == Vec(4, 6)`: the program's own operator on objects
                 # of its class, which the test process asks of the program's process.
                 raise Unsupported("an operator on a program class's objects")
@@ -661,6 +664,16 @@ class _Planner(ast.NodeTransformer):
             elif isinstance(value, list):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
+
+    def operator_on_program(self, node: ast.expr) -> bool:
+        """Does `node` apply an operator to a program's value (`unit() * 3`, `-f(x)`)? Beside a
+        test's call of a program class, that value is likely the class's object, whose operator
+        is its own: the test process asks it of the program's process."""
+        for n in ast.walk(node):
+            sides = [n.left, n.right] if isinstance(n, ast.BinOp) else [n.operand] if isinstance(n, ast.UnaryOp) else []
+            if any(self.program_dependent(x) for x in sides):
+                return True
+        return False
 
     def array_attribute(self, node: ast.Attribute) -> bool:
         """Is `node` how a test uses a numpy array the program returned (`f().dtype`,

@@ -502,6 +502,7 @@ VECTORS = (
     "    def __rmul__(self, k):\n        return Vec(self.x * k, self.y * k)\n"
     "    def __neg__(self):\n        return Vec(-self.x, -self.y)\n"
     "    def __eq__(self, o):\n        return isinstance(o, Vec) and (self.x, self.y) == (o.x, o.y)\n"
+    "def unit():\n    return Vec(1, 0)\n"
 )
 
 
@@ -512,6 +513,8 @@ def test_a_program_classs_operators_are_its_own_in_tests(pool, host):
         "assert Vec(1, 2) + Vec(3, 4) == Vec(4, 6)",
         "assert 2 * Vec(1, 2) == Vec(2, 4) and -Vec(1, 2) == Vec(-1, -2)",
         "v = Vec(1, 2)\nw = v + v\nassert w == Vec(2, 4)\nassert w.x == 2",
+        "assert 3 * unit() == Vec(3, 0)",
+        "assert -unit() == Vec(-1, 0)",
     ]
     result = pool.run(make_job(VECTORS, tests))
     assert result.verdict is Verdict.PASSED, show(result)
