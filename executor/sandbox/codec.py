@@ -28,11 +28,12 @@ Wire shape (JSON):
     {"DT": ["timezone", tz]}  the datetime module's values (tz: null, or [offset seconds,
                       offset us, name or null for the offset's default] of a
                       datetime.timezone; another tzinfo is opaque)
-    {"R": [type name, value, fields?]}  an instance of a program's subclass of one of the types
-                      above, reduced to that type's value (its real type is not the
-                      built-in: decoded as a trusted stand-in subclass, see `reduced`);
-                      a namedtuple's with its field names, which a test's call with
-                      keywords binds to (`P(x=1, y=2)`)
+    {"R": [type name, value, fields?, true?]}  an instance of a program's subclass of one of
+                      the types above, reduced to that type's value (its real type is not
+                      the built-in: decoded as a trusted stand-in subclass, see `reduced`);
+                      a namedtuple's with its field names (or null), which a test's call
+                      with keywords binds to (`P(x=1, y=2)`); true: (a probe's value) its
+                      class is the one the program's global of that name holds
     {"OB": [type name, [[attribute, value], ..], [[parameter, ..], [[parameter, default], ..],
             [parameter left out, ..], [[parameter, attribute], ..], [[attribute, constant], ..]]?]}
                       (a probe's value, `encode(records=namespace)`) an instance of the program
@@ -726,31 +727,39 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
         # C-level methods, and say that the real type was another.
         name = _type.__dict__["__qualname__"].__get__(t)
         if _dict_get(_STAND_IN_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
+            held = _type_dict(t)["type_name"] is not None
             name = _type_dict(t)["type_name"] or name
+        else:  # the class the program's global of its name holds: a test's call of it may equal it
+            held = bool(records) and _type(records) is dict and _dict_get(records, name) is t
+
+        def reduced_of(value, fields=None):
+            body = [name, value]
+            if fields is not None or held:
+                body.append(fields)
+            if held:
+                body.append(True)
+            return {"R": body}
+
         depth += 1  # the reduced value sits one level below its marker
         if _is_sub(t, int):
-            return {"R": [name, _int(_int_int(v))]}
+            return reduced_of(_int(_int_int(v)))
         if _is_sub(t, float):
-            return {"R": [name, _float(_float_float(v))]}
+            return reduced_of(_float(_float_float(v)))
         if _is_sub(t, str):
-            return {"R": [name, _str_str(v)]}
-        if _is_sub(t, tuple):
-            body = [name, {"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}]
-            fields = _tuple_fields(t)
-            if fields is not None:  # a namedtuple's: `P(x=1, y=2)` binds by them
-                body.append(fields)
-            return {"R": body}
+            return reduced_of(_str_str(v))
+        if _is_sub(t, tuple):  # a namedtuple's with its fields: `P(x=1, y=2)` binds by them
+            return reduced_of({"T": [enc(x, depth + 1) for x in _tuple_iter(v)]}, _tuple_fields(t))
         if _is_sub(t, list):
-            return {"R": [name, [enc(x, depth + 1) for x in _list_iter(v)]]}
+            return reduced_of([enc(x, depth + 1) for x in _list_iter(v)])
         for base in (_Counter, _OrderedDict, _defaultdict, _deque):
             if _is_sub(t, base):
-                return {"R": [name, _collection(base, v, depth)]}
+                return reduced_of(_collection(base, v, depth))
         if _is_sub(t, dict):
-            return {"R": [name, {"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]}]}
+            return reduced_of({"D": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _dict_items(v)]})
         if _is_sub(t, frozenset):
-            return {"R": [name, {"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]}]}
+            return reduced_of({"FS": [enc(x, depth + 1) for x in _frozenset_iter(v)]})
         if _is_sub(t, set):
-            return {"R": [name, {"S": [enc(x, depth + 1) for x in _set_iter(v)]}]}
+            return reduced_of({"S": [enc(x, depth + 1) for x in _set_iter(v)]})
         # A record only of the class the program's global of its name is: the test's `Point(1,
         # 2)` means that class, and another class named alike (its __init__ binding otherwise)
         # must not stand for it.
@@ -1349,8 +1358,8 @@ def _decode(data, depth, state):
                 fields.append((pair[0], _decode(pair[1], depth + 2, state)))
             return Record(name, tuple(fields), signature)
         if tag == "R":
-            name, inner, *fields = body
-            if type(name) is not str:
+            name, inner, *rest = body
+            if type(name) is not str or len(rest) > 2 or (len(rest) == 2 and rest[1] is not True):
                 raise DecodeError("malformed reduced value")
             value = _decode(inner, depth + 1, state)
             if isinstance(value, Opaque):
@@ -1358,23 +1367,25 @@ def _decode(data, depth, state):
             base = type(value)
             if base not in _REDUCIBLE:
                 raise DecodeError("malformed reduced value")
-            if fields:
-                names = fields[0]
+            # Its name counts only for the class the program's global of that name holds (a
+            # test's call of that class may equal it): another's __qualname__ is the program's to set.
+            named = name if len(rest) == 2 else None
+            names = rest[0] if rest else None
+            if names is not None:
                 if (
-                    len(fields) != 1
-                    or base is not tuple
+                    base is not tuple
                     or type(names) is not list
                     or len(names) != len(value)
                     or not all(type(n) is str for n in names)
                     or len(set(names)) != len(names)
                 ):
                     raise DecodeError("malformed namedtuple fields")
-                return reduced(tuple, name, tuple(names))(value)
+                return reduced(tuple, named, tuple(names))(value)
             if base is _defaultdict:
-                return reduced(base, name)(value.default_factory, value)
+                return reduced(base, named)(value.default_factory, value)
             if base is _deque:
-                return reduced(base, name)(value, value.maxlen)
-            return reduced(base, name)(value)
+                return reduced(base, named)(value, value.maxlen)
+            return reduced(base, named)(value)
         if tag == "DD":
             factory, body = body
             if factory is not None and factory not in _FACTORY_TYPES:

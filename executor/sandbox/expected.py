@@ -52,9 +52,29 @@ def construction(cls, written, args, kwargs):
     else:
         return None
     try:
-        return _Constructed(name, [_expected(a) for a in args], {k: _expected(v) for k, v in kwargs.items()})
+        made = _Constructed(name, [_expected(a) for a in args], {k: _expected(v) for k, v in kwargs.items()})
     except _NotData:
         return None
+    # The latest object the test made in the program's process that this call holds
+    # (`Segment(a, b)`, a and b made by statements): the call is as late as it.
+    latest = max([_latest(x) for x in _parts((args, kwargs))], default=-1)
+    if latest >= 0:
+        _LATEST[id(made)] = (made, latest)
+        if _len(_LATEST) > _REAL_MAX:
+            del _LATEST[next(iter(_LATEST))]
+    return made
+
+
+_LATEST = {}  # id of a Constructed -> (it, the serial of the latest made object it holds)
+
+
+def _latest(x):
+    """The serial of the object the test made that `x` (a Remote or a Constructed) is or holds;
+    -1 for none."""
+    if _type(x) is _Constructed:
+        kept = _LATEST.get(id(x))
+        return kept[1] if kept is not None and kept[0] is x else -1
+    return x._serial if x._made is not None else -1
 
 
 def make(written, fn, args, kwargs):
@@ -66,31 +86,84 @@ def make(written, fn, args, kwargs):
     if made is not None:
         return _kept(made, fn, args, kwargs)
     if _dict_get(_HOLDERS, id(fn)) is fn and "key" not in kwargs:  # a key function reads them: made
-        return fn(*args, **kwargs)
+        # The calls inside a display it holds stay the test's; one it is given itself
+        # (`len(Stack())`, `list(Deck(3))`) is the program's object it walks: made.
+        return fn(*[_real(a) if _type(a) is _Constructed else a for a in args], **kwargs)
     return fn(*[_real(a) for a in args], **{k: _real(v) for k, v in kwargs.items()})
 
 
 # Built-ins a test wraps its expected objects in: they hold, count or walk them (the test
-# process's genuine ones, by identity), never hand them to the program.
-_HOLDERS = {
-    id(f): f for f in (set, frozenset, list, tuple, dict, len, sorted, reversed, min, max, iter, enumerate, zip)
-}
+# process's genuine ones, by identity), never hand them to the program. (`sorted`, `min` and
+# `max` order them: by the program's own `__lt__`, on objects made in its process.)
+_HOLDERS = {id(f): f for f in (set, frozenset, list, tuple, dict, len, reversed, iter, enumerate, zip)}
 _dict_get = dict.get
 
 
-def made_after_answer(*operands):
-    """Does one of `operands` hold an object the test made of a program class (its call kept)
-    later than a program object that is an answer in them? The program's code ran after its
-    answer was handed over, with that call's values: it may have changed the answer to match
-    (a metaclass that copies each new instance into the last answer), which is then read from
-    the program's process only now."""
-    made, answers = [], []
-    for x in _remotes(operands):
-        if x._made is not None:
-            made.append(x._serial)
-        elif not x._entry:
-            answers.append(x._serial)
-    return bool(made and answers and max(made) > min(answers))
+class Unordered(Exception):
+    """A comparison of a program's answer with an object the test made later in the program's
+    process, when the answer's state from before that is not known."""
+
+
+def snapshot(ep):
+    """Before the test calls a program class: the records of the answers handed to the test
+    since the last such call (newest first, at most SNAPSHOT_MAX), as they are before the
+    program's code sees the call's values (runner: it may change them to match; a metaclass
+    that copies each new instance into the last answer)."""
+    fresh = [x for x in ep.fresh if _type(x) is _Remote and x._made is None and not x._entry and x._snap is None]
+    ep.fresh.clear()
+    fresh = [x for x in fresh if x._t != "module"][-SNAPSHOT_MAX:]
+    if not fresh:
+        return
+    try:
+        records = ep.records(fresh)
+    except Exception:
+        records = None
+    if _type(records) is not list or _len(records) != _len(fresh):
+        for x in fresh:
+            x._snap = rpc.LOST
+        return
+    for x, r in zip(fresh, records):
+        x._snap = r
+
+
+SNAPSHOT_MAX = 256
+
+
+def sides(left, right):
+    """`left` and `right` as a comparison on the trusted side sees them (`resolved`), each
+    answer with a snapshot (the test has not used it since) as that snapshot; Unordered when an
+    answer that came before an object the test made has none (the test used it since, or it
+    came with too many others)."""
+    latest, answers = -1, []
+    for x in _parts((left, right)):
+        serial = _latest(x)
+        if serial >= 0:
+            latest = max(latest, serial)
+        elif _type(x) is not _Constructed and not x._entry:
+            answers.append(x)
+    use = {}
+    for x in answers:
+        if x._snap is not None and x._snap is not rpc.LOST:
+            use[id(x)] = x._snap  # the program's code the test's later calls ran changed nothing
+        elif x._serial < latest:
+            raise Unordered("an object the test made of a program class after the program's answer does not state it")
+    return resolved(left, use), resolved(right, use)
+
+
+def _parts(value):
+    """The Remotes and the Constructed calls in `value` (in its lists, tuples, dicts and sets)."""
+    todo, seen = [value], 0
+    while todo and seen < _VALUE_NODES:
+        x = todo.pop()
+        seen += 1
+        t = _type(x)
+        if t is _Constructed or _isinstance(x, _Remote):
+            yield x
+        elif t is list or t is tuple or t is set or t is frozenset:
+            todo.extend(x)
+        elif t is dict:
+            todo.extend(x.keys())
+            todo.extend(x.values())
 
 
 def _remotes(value):
@@ -109,14 +182,15 @@ def _remotes(value):
             todo.extend(x.values())
 
 
-def resolved(value):
+def resolved(value, known=None):
     """`value` as a comparison on the trusted side sees it: plain data as its trusted copy, an
     object the test made of a program class as that call, any other program object as the
     program's process encodes it as a probe's value (a Record, or opaque), all of them in one
-    request."""
+    request - those in `known` (id -> record) as given there."""
+    known = known or {}
     asked = {}
     for x in _remotes(value):
-        if x._made is None and not x._entry and id(x) not in asked:
+        if x._made is None and not x._entry and id(x) not in asked and id(x) not in known:
             asked[id(x)] = x
     if asked:
         remotes = list(asked.values())
@@ -126,6 +200,7 @@ def resolved(value):
         found = {id(x): r for x, r in zip(remotes, records)}
     else:
         found = {}
+    found.update(known)
     return _walk(value, lambda x: _answer(x, found), 0)
 
 

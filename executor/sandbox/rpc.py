@@ -169,6 +169,9 @@ def test_attribute(target, name):
     return name in own or any(name in vars(c) for c in _type_mro(cls)[:-1])
 
 
+LOST = object()  # Remote._snap of an object the test used after its snapshot
+
+
 class PeerGone(Exception):
     """The other process closed its end while we waited for its reply."""
 
@@ -182,7 +185,9 @@ class Remote:
     Objects the test makes by calling a program class by a CapWords name (`Solution()`,
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
-    __slots__ = ("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_t", "_used", "_values")
+    __slots__ = (
+        *("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_snap", "_t", "_used", "_values"),
+    )
 
     def __init__(self, endpoint, handle, type_name):
         self._ep = endpoint
@@ -203,16 +208,27 @@ class Remote:
         # The test made it by calling a program class with data of its own (`Point(4, 2)`), and
         # has not used it since: that call, as a comparison judges it (expected.py).
         self._made = None
+        # Its record as the program's process gave it just before the test's next call of a
+        # program class (expected.snapshot), while the test has not used it since; LOST once
+        # the test has.
+        self._snap = None
         self._serial = endpoint.born  # the order proxies were made in: which a call made
         endpoint.born += 1
         # A class whose instances cross as values (a subclass of a built-in the codec carries:
         # a namedtuple, an IntEnum): a test's call of it is made, its value a copy.
         self._values = False
 
+    def _touch(self):
+        """The test uses this object (an attribute, a method, an argument): its kept call and
+        its snapshot no longer say what it is."""
+        self._made = None
+        if self._snap is not None:
+            self._snap = LOST
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        self._made = None  # used by the test: what it is now is the program's object's state
+        self._touch()  # used by the test: what it is now is the program's object's state
         if self._ep.ops is TEST_OPS and not self._api:
             # A class's own methods (`Solution.add`) and a global's (`stack.pop()`) are their
             # API; a predicate (`startswith`) never is: a function may return a class that
@@ -234,7 +250,7 @@ class Remote:
         return value
 
     def __iter__(self):
-        self._made = None
+        self._touch()
         if self._ep.ops is TEST_OPS:  # a program's iterable, walked item by item (it may be endless)
             it = self._ep.request({"op": "iter", "h": self._h})
             if not _isinstance(it, Remote):
@@ -263,7 +279,7 @@ class Remote:
         elif name.startswith("_"):
             raise AttributeError("cannot set %r on a %s from the other process" % (name, self._t))
         else:  # head.next = ListNode(2): set on the other side's object (see test_field)
-            self._made = None
+            self._touch()
             self._ep.request({"op": "setattr", "h": self._h, "n": name, "v": self._ep.ref(value)})
 
     def __instancecheck__(self, obj):  # isinstance(n, ListNode), ListNode a program class
@@ -284,14 +300,14 @@ class Remote:
         return self.__str__()
 
     def __len__(self):
-        self._made = None
+        self._touch()
         n = self._ep.request({"op": "len", "h": self._h})
         if type(n) is not int:
             raise TypeError("%s object has no length" % self._t)
         return n
 
     def __getitem__(self, key):
-        self._made = None
+        self._touch()
         return self._ep.request({"op": "item", "h": self._h, "i": self._ep.ref(key)})
 
     def __eq__(self, other):
@@ -319,7 +335,7 @@ class Remote:
             return NotImplemented
         for x in operands:
             if _isinstance(x, Remote):
-                x._made = None  # handed to the program's code
+                x._touch()  # handed to the program's code
         return self._ep.request({"op": "operator", "n": name, "a": [self._ep.ref(x) for x in operands]})
 
     def __repr__(self):
@@ -405,6 +421,36 @@ class Remote:
     def __ror__(self, other):
         return self._operator("or_", other, self)
 
+    def __iadd__(self, other):
+        return self._operator("iadd", self, other)
+
+    def __isub__(self, other):
+        return self._operator("isub", self, other)
+
+    def __imul__(self, other):
+        return self._operator("imul", self, other)
+
+    def __itruediv__(self, other):
+        return self._operator("itruediv", self, other)
+
+    def __ifloordiv__(self, other):
+        return self._operator("ifloordiv", self, other)
+
+    def __imod__(self, other):
+        return self._operator("imod", self, other)
+
+    def __lt__(self, other):  # `sorted(objects)` in test code: the program's own order
+        return self._operator("lt", self, other)
+
+    def __le__(self, other):  # `sorted(objects)` in test code: the program's own order
+        return self._operator("le", self, other)
+
+    def __gt__(self, other):  # `sorted(objects)` in test code: the program's own order
+        return self._operator("gt", self, other)
+
+    def __ge__(self, other):  # `sorted(objects)` in test code: the program's own order
+        return self._operator("ge", self, other)
+
     def __neg__(self):
         return self._operator("neg", self)
 
@@ -482,6 +528,8 @@ class CallableRemote(Remote):
         # `expected = Point(4, 2)`: the call, kept for comparisons until the test uses the object
         # (taken before the call: it may use the arguments' own made objects).
         made = ep.construct(self, None, args, kwargs) if ep.construct is not None else None
+        if ep.before_class_call is not None and self._t in CLASS_TYPES:
+            ep.before_class_call(ep)  # the program's code is about to see the test's values
         born = ep.born
         value = ep.call(self, args, kwargs)
         if made is not None and _isinstance(value, Remote) and value._serial >= born:
@@ -539,6 +587,10 @@ class Endpoint:
         # Called as construct(cls, written name or None, args, kwargs) before each call of a
         # program class by the test: what the call is as an expected value, or None (expected.py).
         self.construct = None
+        # Called as before_class_call(endpoint) before each call of a program class by the test
+        # (expected.snapshot: the answers as they are before the program sees the call's values).
+        self.before_class_call = None
+        self.fresh = []  # the program objects handed over since the last snapshot
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
         self.before_call = None  # called before each (tester: the globals the test changed, across)
         self.stdout = sys.stdout  # this side's own, before any test redirected it
@@ -548,7 +600,7 @@ class Endpoint:
 
     def ref(self, obj, depth=0):
         if _isinstance(obj, Remote) and obj._ep is self:
-            obj._made = None  # handed to the other side, which may change it
+            obj._touch()  # handed to the other side, which may change it
             return {"p": obj._h}
         encoded = codec.encode(obj, VALUE_NODES)
         t = type(obj)
@@ -617,6 +669,8 @@ class Endpoint:
                     kind = RemoteCoroutine
                 remote = self._remotes[ref["m"]] = kind(self, ref["m"], str(ref.get("t", "object"))[:80])
                 remote._values = ref.get("vc") is True
+                if kind is Remote and self.ops is TEST_OPS:
+                    self.fresh.append(remote)  # an answer, maybe: expected.snapshot
             return remote
         if "p" in ref:
             return self.table[ref["p"]]
@@ -946,7 +1000,9 @@ _MISSING = object()
 _VALUE_BASES = tuple(codec.REDUCIBLE)  # compared by identity: no class's __hash__ runs
 # The operators test code may apply to the program's objects (operator module names: operands).
 _OPERATORS = dict.fromkeys(
-    ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "xor", "or_"), 2
+    ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "xor", "or_")
+    + ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "lt", "le", "gt", "ge"),
+    2,
 ) | dict.fromkeys(("neg", "pos", "invert", "abs"), 1)
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
 CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})

@@ -41,6 +41,7 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
         os._exit(72)
     program = rpc.Endpoint(from_program, to_program, rpc.TEST_OPS)
     program.construct = expected.construction  # `expected = Point(4, 2)` keeps its call
+    program.before_class_call = expected.snapshot  # the answers, before the program sees the call
     # Compiled before the ready frame: the zygote starts the program's load phase only once
     # this process is ready, so the tests' own set-up (a 100,000-item literal takes most of a
     # second) is never charged to the program's phases.

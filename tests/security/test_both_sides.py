@@ -633,6 +633,65 @@ def test_program_objects_in_snippets_beside_builtins_and_other_types(pool, host)
     host.check()
 
 
+def test_program_objects_made_and_ordered_in_snippets(pool, host):
+    # An expected object made after the answer, by a statement (the most common multi-line
+    # shape); built-ins that walk a program object the test made; the program's own order
+    # and in-place operators in test code.
+    program = (
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def mid(a, b):\n    return Point((a.x + b.x) // 2, (a.y + b.y) // 2)\n"
+        "class Stack:\n    def __init__(self, items=None):\n        self.items = list(items or [])\n"
+        "    def __len__(self):\n        return len(self.items)\n    def __iter__(self):\n        return iter(self.items)\n"
+        "class Ver:\n    def __init__(self, v):\n        self.v = v\n    def __lt__(self, o):\n        return self.v < o.v\n"
+        "    def __eq__(self, o):\n        return self.v == o.v\ndef vers():\n    return [Ver(2), Ver(1)]\n"
+        "class Acc:\n    def __init__(self):\n        self.n = 0\n    def __iadd__(self, k):\n        self.n += k\n"
+        "        return self\n"
+    )
+    right = [
+        "result = mid(Point(0, 0), Point(2, 2))\nexpected = Point(1, 1)\nassert result == expected",
+        "def check(candidate):\n    r = candidate(Point(0, 0), Point(4, 2))\n    e = Point(2, 1)\n    assert r == e\ncheck(mid)",
+        "_ = 0\nassert len(Stack()) == 0 and list(Stack([1, 2])) == [1, 2]",
+        "_ = 0\nassert sorted(vers()) == [Ver(1), Ver(2)] and min(vers()) == Ver(1)",
+        "_ = 0\na = Acc()\na += 5\nassert a.n == 5",
+    ]
+    result = pool.run(make_job(program, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    wrong = program.replace("(a.x + b.x) // 2", "(a.x + b.x) // 3")
+    assert_no_reward(pool.run(make_job(wrong, right[:2])))
+    host.check()
+
+
+SEGMENTS = (
+    "import builtins\nclass _M(builtins.type):\n    made = []\n    answer = None\n"
+    "    def __call__(cls, *a, **k):\n        obj = super().__call__(*a, **k)\n"
+    "        if cls.__name__ == 'Point' and _M.answer is not None:\n            _M.made.append(obj)\n"
+    "            if len(_M.made) == 2:\n                _M.answer.a, _M.answer.b = _M.made\n        return obj\n"
+    "_M.__qualname__ = _M.__name__ = 'ABCMeta'\n"
+    "class Point(metaclass=_M):\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+    "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+    "class Segment(metaclass=_M):\n    def __init__(self, a, b):\n        self.a = a\n        self.b = b\n"
+    "    def __eq__(self, o):\n        return (self.a, self.b) == (o.a, o.b)\n"
+    "def longest(pts):\n    s = Segment(Point(-9, -9), Point(-9, -9))\n    _M.answer = s\n    _M.made.clear()\n    return s\n"
+)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "r = longest([])\na = Point(0, 0)\nb = Point(3, 4)\nassert r == Segment(a, b)",
+        "r = longest([])\na = Point(0, 0)\nb = Point(3, 4)\nassert r == Segment(Point(0, 0), Point(3, 4))",
+        "def check(candidate):\n    r = candidate([])\n    a, b = Point(0, 0), Point(3, 4)\n    assert r == Segment(a, b)\n"
+        "check(longest)",
+    ],
+)
+def test_an_answer_is_judged_as_it_was_before_the_tests_later_calls(pool, host, test):
+    # The metaclass writes the points the test makes next into the answer it handed over: the
+    # answer is judged as it was before the test's calls of a program class ran.
+    assert_no_reward(pool.run(make_job(SEGMENTS, [test])))
+    host.check()
+
+
 def test_two_calls_of_a_program_class_prove_nothing(pool, host):
     # The test of a class's own __eq__ is the program's __eq__ to answer: never decided here,
     # nor an object the test made that the program hands back as its answer.

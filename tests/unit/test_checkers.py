@@ -133,3 +133,15 @@ def test_a_checker_is_linear_in_what_the_program_prints(name, shape):
     assert not checkers.get(name)("1\n", actual)
     assert not checkers.matches_any(name, 1e-6, ("1\n", "2\n", "1.5\n"), actual)
     assert time.thread_time() - before < 1.0  # linear: about 0.05 s; quadratic: minutes
+
+
+def test_a_decimal_token_against_an_integer_is_judged_exactly_on_every_path():
+    from executor.judging.checkers import _near_integer
+
+    # Without an exponent (integers scaled by the decimals), and with one (Decimal arithmetic).
+    assert _near_integer("1", "1.000001", 1e-6) and _near_integer("1", "1.", 1e-6)
+    assert not _near_integer("1", "1.0000010000000001", 1e-6)
+    assert _near_integer("-3", "-3.0000005", 1e-6) and _near_integer("0", "-0.0", 1e-6)
+    assert not _near_integer("1000000000000000007", "1000000000000000000.0", 1e-6)
+    assert _near_integer("5", "4.9999999e0", 1e-6) and not _near_integer("5", "4.99e0", 1e-6)
+    assert not _near_integer("1", "1." + "0" * 80 + "2", 0.0)
