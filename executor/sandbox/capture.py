@@ -39,7 +39,7 @@ def run(program, spec, limits, prelude=None):
     """Run `program` ((code, None) or (None, (status, message)), runner.compile_program) as
     a script under the capture `spec` ({"files": {path: base64}, "fetch": [path]}), after the
     job's `prelude` (compiled, or None); exit."""
-    claim, status = None, 0
+    claim, status, ns = None, 0, None
     try:
         _write_files(spec.get("files") or {})
     except _BaseException as exc:
@@ -64,7 +64,7 @@ def run(program, spec, limits, prelude=None):
             if _isinstance(exc, _MemoryError):
                 claim = MEMORY
             _print_exception(exc)
-    runner.end_as_interpreter()
+    runner.end_as_interpreter(ns)
     try:
         cap = min(FETCH_MAX, int(limits["output_kb"]) * 1024)
         _write_frame(REPORT_FD, {"c": claim, "f": _fetch(spec.get("fetch") or [], cap)})

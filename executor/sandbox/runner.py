@@ -24,6 +24,7 @@ them by name.
 
 import ast
 import builtins
+import gc
 import operator
 import os
 import sys
@@ -105,6 +106,8 @@ _getattr = getattr
 _len, _isinstance, _enumerate = len, isinstance, enumerate
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _monotonic = time.monotonic
+_dict_clear = dict.clear
+_gc_collect = gc.collect
 _scalars = frozenset({int, float, str, bool, type(None), bytes, complex})
 _ops = {
     "==": operator.eq,
@@ -542,15 +545,28 @@ def run_stdio(program, prelude=None):
         except _BaseException:
             pass
         status = 1
-    end_as_interpreter()
+    end_as_interpreter(ns)
     _os_exit(status & 0xFF)
 
 
-def end_as_interpreter():
+def end_as_interpreter(ns=None):
     """What the interpreter does at a script's end and os._exit skips, in its order: wait for
-    the program's threads (join_threads), run its atexit handlers, flush the standard streams."""
+    the program's threads (join_threads), run its atexit handlers, flush the standard streams,
+    then clear the script's globals `ns` and collect (a writer on fd 1 a global holds, the
+    contest idiom `write = open(1, "w").write`, flushes as it goes) and flush them again."""
     join_threads()
     run_exit_handlers()
+    _flush_standard_streams()
+    if _type(ns) is dict:
+        try:
+            _dict_clear(ns)
+            _gc_collect()
+        except _BaseException:  # as the interpreter ignores errors in __del__
+            pass
+        _flush_standard_streams()
+
+
+def _flush_standard_streams():
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()

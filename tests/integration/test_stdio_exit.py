@@ -27,6 +27,19 @@ def test_atexit_handlers_write_the_output(run):
     assert run(FAST_IO.replace("a + b", "a - b"), tests).verdict is Verdict.FAILED
 
 
+@pytest.mark.parametrize(
+    "writer",
+    ['open(1, "w")', 'os.fdopen(1, "w")', 'open("/dev/stdout", "w")', "io.TextIOWrapper(io.FileIO(1, 'w'))"],
+)
+def test_a_writer_a_global_holds_is_flushed_at_the_end(run, writer):
+    # `write = open(1, "w").write` at module level (a contest fast-output habit): the
+    # interpreter flushes it when it clears the script's globals at exit, and so does a run.
+    program = f"import io, os\nwrite = {writer}.write\na, b = map(int, input().split())\nwrite(str(a + b) + '\\n')\n"
+    tests = [{"stdin": "1 2\n", "expected_stdout": "3\n"}]
+    assert run(program, tests).verdict is Verdict.PASSED
+    assert run(program.replace("a + b", "a - b"), tests).verdict is Verdict.FAILED
+
+
 def test_handlers_run_after_sys_exit_and_their_errors_change_nothing(run):
     after_exit = (
         "import sys, atexit\nout = ['3\\n']\natexit.register(lambda: sys.stdout.write(''.join(out)))\nsys.exit(0)\n"
