@@ -168,18 +168,7 @@ def _parts(value):
 
 def _remotes(value):
     """The Remotes in `value` (in its lists, tuples, dicts and sets)."""
-    todo, seen = [value], 0
-    while todo and seen < _VALUE_NODES:
-        x = todo.pop()
-        seen += 1
-        t = _type(x)
-        if _isinstance(x, _Remote):
-            yield x
-        elif t is list or t is tuple or t is set or t is frozenset:
-            todo.extend(x)
-        elif t is dict:
-            todo.extend(x.keys())
-            todo.extend(x.values())
+    return (x for x in _parts(value) if _type(x) is not _Constructed)
 
 
 def resolved(value, known=None):
@@ -207,19 +196,7 @@ def resolved(value, known=None):
 def involves(value):
     """Does `value` hold a program object or an expected call (in its lists, tuples, dicts and
     sets)? Only such a comparison is judged by `resolved`."""
-    todo, seen = [value], 0
-    while todo and seen < _VALUE_NODES:
-        x = todo.pop()
-        seen += 1
-        t = _type(x)
-        if t is _Constructed or _isinstance(x, _Remote):
-            return True
-        if t is list or t is tuple or t is set or t is frozenset:
-            todo.extend(x)
-        elif t is dict:
-            todo.extend(x.keys())
-            todo.extend(x.values())
-    return False
+    return next(_parts(value), None) is not None
 
 
 class _Entry:

@@ -186,7 +186,18 @@ class Remote:
     `MinStack()`: `_api`) keep all their methods, their own API."""
 
     __slots__ = (
-        *("_api", "_ctor", "_entry", "_ep", "_global", "_h", "_made", "_serial", "_snap", "_t", "_used", "_values"),
+        "_api",
+        "_ctor",
+        "_entry",
+        "_ep",
+        "_global",
+        "_h",
+        "_made",
+        "_serial",
+        "_snap",
+        "_t",
+        "_used",
+        "_values",
     )
 
     def __init__(self, endpoint, handle, type_name):
