@@ -53,6 +53,7 @@ stay opaque here: `array == list` is an array there, whose truth raises, not a c
 assert could pass (the test process gets them as arrays: rpc.py).
 """
 
+import builtins as _builtins
 import collections as _collections
 import dataclasses as _dataclasses
 import datetime as _dt
@@ -473,6 +474,9 @@ def _factory_defaults(fields, defaults):
 _function = _type(_record_fields)
 _code_of, _defaults_of = _function.__code__.__get__, _function.__defaults__.__get__
 _kwdefaults_of = _function.__kwdefaults__.__get__
+_globals_of, _builtins_of = _function.__globals__.__get__, _function.__builtins__.__get__
+_GENUINE = dict(_builtins.__dict__)  # the built-ins before any program ran (import: the zygote's)
+_MISSING_BUILTIN = object()
 _code = _type(_record_fields.__code__)
 _co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get__
 _co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
@@ -513,8 +517,19 @@ def _signature(init, verbatim=True):
             found = _stored_as_given(code, names)
             if _len(_STORES) < 1024:
                 _STORES[code] = found
-        stored, fixed = found
+        stored, fixed, guarded_by = found
+        if guarded_by and not _genuine_builtins(init, guarded_by):
+            stored, fixed = {}, {}
     return names, given, [], stored, fixed
+
+
+def _genuine_builtins(init, used):
+    """Are the names `used` (by __init__'s guards) the genuine built-ins for `init`: none of
+    them a global of its module, each its builtins' as they were before any program ran? Read
+    by scanning the dicts' items: a key of the program's (a str subclass) never runs its code."""
+    own = {k for k, _ in _dict_items(_globals_of(init)) if _type(k) is str}
+    found = {k: v for k, v in _dict_items(_builtins_of(init)) if _type(k) is str}
+    return _all(n not in own and n in found and found[n] is _dict_get(_GENUINE, n, _MISSING_BUILTIN) for n in used)
 
 
 # What a plain __init__ may do besides storing its parameters (CPython 3.11's bytecode): build
@@ -536,16 +551,103 @@ _STORES = {}  # __init__'s code -> _stored_as_given's answer
 
 
 def _stored_as_given(code, names):
-    """({parameter: attribute}, {attribute: constant}): each of `names` that the __init__
-    `code` stores unchanged as `self.<attribute>`, and each attribute it sets to a constant
-    (`self.items = []`, `self.next = None`), where that is the one store to the attribute and
-    its code does only what _PLAIN_OPS allow; ({}, {}) otherwise. An attribute it computes
-    (`self.norm = x * x`, `self.lo = a if a < b else b`) is in neither."""
+    """({parameter: attribute}, {attribute: constant}, (global, ...)): each of `names` that the
+    __init__ `code` stores unchanged as `self.<attribute>`, and each attribute it sets to a
+    constant (`self.items = []`, `self.next = None`), where that is the one store to the
+    attribute and its code does only what _PLAIN_OPS allow, after guards that only raise
+    (`if x < 0: raise ValueError(...)`, `assert y >= 0`: _guards) and the globals those use;
+    ({}, {}, ()) otherwise. An attribute it computes (`self.norm = x * x`, `self.lo = a if a < b
+    else b`) is in neither."""
     try:
         ops = _list(_dis.get_instructions(code))
     except Exception:
-        return {}, {}
+        return {}, {}, ()
     self_name = _co_varnames(code)[0] if _co_argcount(code) else None
+    body, guarded_by = _guards(ops, self_name)
+    if body > 1:  # the guards fall through to the body's first instruction: not a branch's
+        ops = [ops[0], ops[body]._replace(is_jump_target=False), *ops[body + 1 :]]
+    given, fixed = _stores(_untupled(ops, self_name), names, self_name)
+    # The built-ins its body calls (`self.items = list()`) must be the genuine ones too.
+    guarded_by += tuple(ins.argval for ins in ops if ins.opname == "LOAD_GLOBAL" and _type(ins.argval) is str)
+    return given, fixed, guarded_by
+
+
+# What a guard may do: test the parameters and raise (no store, no `self`, globals only genuine
+# built-ins: _genuine_builtins).
+_GUARD_OPS = frozenset(
+    "NOP LOAD_FAST LOAD_CONST COMPARE_OP IS_OP CONTAINS_OP UNARY_NOT UNARY_NEGATIVE BINARY_OP "
+    "POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_TRUE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE "
+    "JUMP_IF_FALSE_OR_POP JUMP_IF_TRUE_OR_POP JUMP_FORWARD LOAD_GLOBAL PUSH_NULL PRECALL CALL KW_NAMES "
+    "RAISE_VARARGS LOAD_ASSERTION_ERROR BUILD_STRING FORMAT_VALUE BUILD_TUPLE BUILD_LIST COPY SWAP POP_TOP "
+    "LOAD_ATTR LOAD_METHOD".split()
+)
+_JUMPS = frozenset(
+    "POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_TRUE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE "
+    "JUMP_IF_FALSE_OR_POP JUMP_IF_TRUE_OR_POP JUMP_FORWARD".split()
+)
+
+
+def _untupled(ops, self_name):
+    """`ops` with each `self.a, self.b = x, y` (n values, each a parameter or a constant, then
+    SWAP n for two or three, BUILD_TUPLE n + UNPACK_SEQUENCE n for more, then n stores to
+    `self`) as the n single stores it makes, in order: `self.a = x`, `self.b = y`."""
+    out, i = [], 0
+    while i < _len(ops):
+        n = 0
+        while i + n < _len(ops) and ops[i + n].opname in ("LOAD_FAST", "LOAD_CONST") and ops[i + n].argval != self_name:
+            n += 1
+        shape = [x.opname for x in ops[i + n : i + n + 2]]
+        if n in (2, 3) and shape[:1] == ["SWAP"] and ops[i + n].arg == n:  # two or three: one SWAP
+            skip = 1
+        elif n >= 2 and shape == ["BUILD_TUPLE", "UNPACK_SEQUENCE"] and ops[i + n].arg == ops[i + n + 1].arg == n:
+            skip = 2
+        else:
+            out.append(ops[i])
+            i += 1
+            continue
+        stores = ops[i + n + skip : i + n + skip + 2 * n]
+        pairs = [stores[k : k + 2] for k in range(0, _len(stores), 2)]
+        if _len(pairs) != n or not _all(
+            _len(p) == 2 and p[0].opname == "LOAD_FAST" and p[0].argval == self_name and p[1].opname == "STORE_ATTR"
+            for p in pairs
+        ):
+            out.append(ops[i])
+            i += 1
+            continue
+        for value, (load_self, store) in zip(ops[i : i + n], pairs):
+            out += [value, load_self, store]
+        i += n + skip + 2 * n
+    return out
+
+
+def _guards(ops, self_name):
+    """(index of the first instruction after __init__'s leading guards, the globals they load):
+    each guard a run of _GUARD_OPS up to a RAISE_VARARGS whose jumps land inside it or on the
+    instruction after it, loading no `self`. (1, ()) when there is none."""
+    at, used = 1, []
+    while True:
+        end = at
+        while end < _len(ops) and ops[end].opname in _GUARD_OPS and ops[end].opname != "RAISE_VARARGS":
+            end += 1
+        if end >= _len(ops) - 1 or ops[end].opname != "RAISE_VARARGS":
+            return at, tuple(used)
+        run = ops[at : end + 1]
+        lo, after = ops[at].offset, ops[end + 1].offset
+        for ins in run:
+            if ins.opname == "LOAD_FAST" and ins.argval == self_name:
+                return at, tuple(used)
+            if ins.opname in _JUMPS and not (lo <= ins.argval <= ops[end].offset or ins.argval == after):
+                return at, tuple(used)
+            if ins.opname == "LOAD_GLOBAL":
+                if _type(ins.argval) is not str:
+                    return at, tuple(used)
+                used.append(ins.argval)
+        at = end + 1
+
+
+def _stores(ops, names, self_name):
+    """({parameter: attribute}, {attribute: constant}) of the instructions `ops` (see
+    _stored_as_given)."""
     stores, targets, start = [], _collections.Counter(), 0
     for i, ins in _enumerate(ops):
         op, arg = ins.opname, ins.argval

@@ -172,6 +172,36 @@ def test_a_dataclass_field_list_counts_only_with_the_generated_eq(pool, host):
     host.check()
 
 
+VALIDATED = (
+    "class Point:\n    def __init__(self, x, y=0):\n        if x < 0 or not isinstance(y, int):\n"
+    "            raise ValueError(f'bad {x}')\n        assert y >= 0, 'negative'\n        self.x, self.y = x, y\n"
+    "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+    "class Box:\n    def __init__(self, a, b, c):\n        self.a, self.b, self.c = a, b, c\n"
+    "    def __eq__(self, o):\n        return vars(self) == vars(o)\n"
+    "def mid(p, q):\n    return Point((p.x + q.x) // 2, (p.y + q.y) // 2)\ndef box(n):\n    return Box(n, n + 1, n + 2)\n"
+)
+
+
+def test_a_class_that_validates_or_stores_a_tuple_binds_the_tests_call(pool, host):
+    # `if x < 0: raise ValueError(...)`, `assert y >= 0`, `self.x, self.y = x, y` are what
+    # class tasks' __init__ do: they store the parameters as given.
+    tests = [
+        "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)",
+        "assert box(1) == Box(1, 2, 3)",
+        "r = box(2)\nassert r == Box(2, 3, 4)",
+    ]
+    result = pool.run(make_job(VALIDATED, tests))
+    assert result.verdict is Verdict.PASSED, show(result)
+    assert_no_reward(pool.run(make_job(VALIDATED.replace("// 2, (p.y", "// 3, (p.y"), tests[:1])))
+    # A guard that calls the program's own function named like a built-in could do anything
+    # (install a __setattr__ that scales what the stores keep): no parameter counts as stored as
+    # given, so the call binds nothing (CPython, running that guard, would pass this one).
+    shadowed = VALIDATED.replace("class Point:", "def isinstance(v, t):\n    return True\nclass Point:")
+    shadowed += "def fake():\n    p = Point(0, 0)\n    p.x, p.y = 1, 2\n    return p\n"
+    assert pool.run(make_job(shadowed, ["assert fake() == Point(1, 2)"])).verdict is not Verdict.PASSED
+    host.check()
+
+
 def test_a_class_a_function_returns_answers_no_predicate(pool, host):
     # A class's own methods are its API when the test names it; one a function returns (in
     # place of a value) answers no predicate of a value's.
