@@ -270,7 +270,10 @@ def _record_fields(t, v):
     mro = _type_mro(t)
     eq = dict_slot = fields = init = None
     slots = []
-    verbatim = True  # what __init__ stores stays as it stored it (see _signature)
+    intercepted = set()
+    # What __init__ stores stays as it stored it (see _signature); not where the class's
+    # metaclass has a __call__ of its own (it may call __init__ with other arguments).
+    verbatim = not _any(k is not _type and "__call__" in _type_dict(k) for k in _type_mro(_type(t)))
     for k in mro:
         ns = _type_dict(k)
         if k is not object and ("__new__" in ns or "__post_init__" in ns or "__setattr__" in ns):
@@ -286,6 +289,9 @@ def _record_fields(t, v):
             init = ns["__init__"]
         if "__slots__" in ns:
             slots += [(n, d) for n, d in _proxy_items(ns) if _type(d) is _member and _type(n) is str]
+        # A class attribute that intercepts `self.x = ...` (a property with a setter, any object
+        # whose type defines __set__): what `self.x = x` keeps is that code's to choose.
+        intercepted.update(n for n, d in _proxy_items(ns) if _type(n) is str and _intercepts(d))
     if eq is None or eq is _object_eq:
         return None
     if _type(eq) is _function and not _equals_itself(eq, v):
@@ -310,6 +316,11 @@ def _record_fields(t, v):
     if not held:
         return None  # nothing to tell one object from another: opaque
     signature = _signature(init, verbatim)
+    if signature is not None and intercepted:
+        names, defaults, ignored, stored, fixed = signature
+        stored = {p: at for p, at in _dict_items(stored) if at not in intercepted}
+        fixed = {at: x for at, x in _dict_items(fixed) if at not in intercepted}
+        signature = (names, defaults, ignored, stored, fixed)
     # A dataclass's fields count only where its __eq__ is the one dataclasses generated: the
     # names that code compares, not the Field flags (the program can change compare= after
     # the class is made, or hang a __dataclass_fields__ of its own on any class). Otherwise the
@@ -392,6 +403,37 @@ def _nt_shapes(most=16):
             return {}
         shapes[n] = (code.co_code, code.co_consts, code.co_names)
     return shapes
+
+
+def _intercepts(d):
+    """Is `d` (a class attribute) a data descriptor other than a slot's or the instance dict's
+    own: does its type (read by type's getters) define __set__ or __delete__?"""
+    t = _type(d)
+    if t is _member or t is _getset:
+        return False
+    return _any("__set__" in _type_dict(k) or "__delete__" in _type_dict(k) for k in _type_mro(t))
+
+
+def _genuine_cells(init, code):
+    """Do __init__'s free variables named as dataclasses name theirs hold what dataclasses put
+    there (`object` for its frozen stores, its default-factory sentinel)? A function of the
+    program's may name a closure `__dataclass_builtins_object__` and do anything through it."""
+    names = _co_freevars(code)
+    if not names:
+        return True
+    cells = _closure_of(init)
+    if _type(cells) is not tuple or _len(cells) != _len(names):
+        return False
+    for name, cell in zip(names, cells):
+        try:
+            value = _cell_contents(cell)
+        except ValueError:  # an empty cell
+            return False
+        if name == "__dataclass_builtins_object__" and value is not object:
+            return False
+        if name == "_HAS_DEFAULT_FACTORY" and value is not _HAS_DEFAULT_FACTORY:
+            return False
+    return True
 
 
 def _generated_eq_names(eq, fields):
@@ -481,6 +523,17 @@ _code = _type(_record_fields.__code__)
 _co_varnames, _co_argcount = _code.co_varnames.__get__, _code.co_argcount.__get__
 _co_kwonly, _co_flags = _code.co_kwonlyargcount.__get__, _code.co_flags.__get__
 _co_names, _co_code, _co_consts = _code.co_names.__get__, _code.co_code.__get__, _code.co_consts.__get__
+_co_posonly, _co_freevars = _code.co_posonlyargcount.__get__, _code.co_freevars.__get__
+_closure_of = _function.__closure__.__get__
+
+
+def _a_cell():
+    x = None
+    return (lambda: x).__closure__[0]
+
+
+_cell_contents = _type(_a_cell()).cell_contents.__get__
+_HAS_DEFAULT_FACTORY = getattr(_dataclasses, "_HAS_DEFAULT_FACTORY", _MISSING_BUILTIN)
 _EQ_SHAPES = _eq_shapes()
 _staticmethod = staticmethod
 _static_func = staticmethod.__dict__["__func__"].__get__
@@ -498,7 +551,7 @@ def _signature(init, verbatim=True):
     if _type(init) is not _function:
         return None
     code = _code_of(init)
-    if _co_flags(code) & 0x0C:  # *args or **kwargs
+    if _co_flags(code) & 0x0C or _co_posonly(code) > 1:  # *args, **kwargs, `x, /` (no keyword binds it)
         return None
     names = _list(_co_varnames(code)[1 : _co_argcount(code) + _co_kwonly(code)])
     if _len(set(names)) != _len(names):
@@ -518,7 +571,7 @@ def _signature(init, verbatim=True):
             if _len(_STORES) < 1024:
                 _STORES[code] = found
         stored, fixed, guarded_by = found
-        if guarded_by and not _genuine_builtins(init, guarded_by):
+        if (guarded_by and not _genuine_builtins(init, guarded_by)) or not _genuine_cells(init, code):
             stored, fixed = {}, {}
     return names, given, [], stored, fixed
 
@@ -526,9 +579,13 @@ def _signature(init, verbatim=True):
 def _genuine_builtins(init, used):
     """Are the names `used` (by __init__'s guards) the genuine built-ins for `init`: none of
     them a global of its module, each its builtins' as they were before any program ran? Read
-    by scanning the dicts' items: a key of the program's (a str subclass) never runs its code."""
-    own = {k for k, _ in _dict_items(_globals_of(init)) if _type(k) is str}
-    found = {k: v for k, v in _dict_items(_builtins_of(init)) if _type(k) is str}
+    by scanning the dicts' items: a key of the program's (a str subclass) never runs its code;
+    a dict of a subclass (its __missing__ answers a name) is no plain namespace."""
+    globals_, builtins_ = _globals_of(init), _builtins_of(init)
+    if _type(globals_) is not dict or _type(builtins_) is not dict:
+        return False
+    own = {k for k, _ in _dict_items(globals_) if _type(k) is str}
+    found = {k: v for k, v in _dict_items(builtins_) if _type(k) is str}
     return _all(n not in own and n in found and found[n] is _dict_get(_GENUINE, n, _MISSING_BUILTIN) for n in used)
 
 
@@ -544,7 +601,21 @@ _PLAIN_OPS = frozenset(
     "PUSH_NULL PRECALL CALL LOAD_GLOBAL LOAD_METHOD KW_NAMES CACHE".split()
 )
 _PLAIN_CALLEES = frozenset({"list", "dict", "set", "tuple", "frozenset", "str", "int", "float", "bool"})
-_DATACLASS_NAMES = ("__dataclass_", "_dflt_", "_HAS_DEFAULT_FACTORY", "_MISSING_TYPE")
+
+
+def _dataclass_deref(ops, i):
+    """Is the LOAD_DEREF `ops[i]` one a dataclass's generated __init__ makes, used as it uses it:
+    `__dataclass_builtins_object__.__setattr__(...)` (its cell checked by _genuine_cells), the
+    default-factory sentinel, or a factory called with nothing (`_dflt_items()`)? A closure of
+    the program's named alike, called on `self`, could do anything."""
+    name, after = ops[i].argval, [x.opname for x in ops[i + 1 : i + 3]]
+    if name == "__dataclass_builtins_object__":
+        return after[:1] == ["LOAD_METHOD"] and ops[i + 1].argval == "__setattr__"
+    if name in ("_HAS_DEFAULT_FACTORY", "_MISSING_TYPE"):
+        return after[:1] != ["PRECALL"]
+    if _type(name) is str and name.startswith("_dflt_"):
+        return after == ["PRECALL", "CALL"] and ops[i + 1].arg == 0
+    return False
 
 
 _STORES = {}  # __init__'s code -> _stored_as_given's answer
@@ -578,8 +649,13 @@ _GUARD_OPS = frozenset(
     "NOP LOAD_FAST LOAD_CONST COMPARE_OP IS_OP CONTAINS_OP UNARY_NOT UNARY_NEGATIVE BINARY_OP "
     "POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_TRUE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE "
     "JUMP_IF_FALSE_OR_POP JUMP_IF_TRUE_OR_POP JUMP_FORWARD LOAD_GLOBAL PUSH_NULL PRECALL CALL KW_NAMES "
-    "RAISE_VARARGS LOAD_ASSERTION_ERROR BUILD_STRING FORMAT_VALUE BUILD_TUPLE BUILD_LIST COPY SWAP POP_TOP "
+    "RAISE_VARARGS LOAD_ASSERTION_ERROR BUILD_STRING FORMAT_VALUE BUILD_TUPLE BUILD_LIST COPY SWAP "
     "LOAD_ATTR LOAD_METHOD".split()
+)
+# The methods a guard may call on a parameter: built-in values' that change nothing.
+_PURE_METHODS = frozenset(
+    "strip lstrip rstrip lower upper isdigit isalpha isalnum isspace isnumeric isdecimal isidentifier islower "
+    "isupper startswith endswith count index find get keys values items copy split is_integer bit_length".split()
 )
 _JUMPS = frozenset(
     "POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_TRUE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE "
@@ -642,6 +718,8 @@ def _guards(ops, self_name):
                 if _type(ins.argval) is not str:
                     return at, tuple(used)
                 used.append(ins.argval)
+            if ins.opname == "LOAD_METHOD" and ins.argval not in _PURE_METHODS:
+                return at, tuple(used)  # `options.setdefault(...)`, `items.sort()`: it changes them
         at = end + 1
 
 
@@ -657,7 +735,7 @@ def _stores(ops, names, self_name):
             return {}, {}
         if op == "LOAD_METHOD" and arg != "__setattr__":
             return {}, {}
-        if op == "LOAD_DEREF" and not (_type(arg) is str and arg.startswith(_DATACLASS_NAMES)):
+        if op == "LOAD_DEREF" and not _dataclass_deref(ops, i):
             return {}, {}
         if op == "STORE_ATTR":
             # `self.a = <value>`: <value>, LOAD_FAST self, STORE_ATTR a
@@ -1063,32 +1141,26 @@ class Constructed:
             # constant (`self.items = []`) still holds it: the object is as that call would
             # make it. An attribute __init__ computes (`self.norm = x * x`, a normalizing gcd,
             # `self.cents = amount * 100`) or that the object got later cannot be stated by
-            # the call: no such call is equal to it.
+            # the call: such a comparison is not judged (neither equal nor unequal: `!=` must
+            # not pass either).
             expected = {}
             for k, x in bound.items():
                 if k in ignored:
                     continue
                 at = stored.get(k)
                 if at is None or at in expected:
-                    return False
+                    raise OpaqueCompared("%r: what %s() keeps of %r is its own code's" % (record, self.type_name, k))
                 expected[at] = x
             for at, x in fixed.items():
                 if at in expected:
-                    return False
+                    raise OpaqueCompared("%r: %s() sets %r twice" % (record, self.type_name, at))
                 expected[at] = x
             skipped = {stored[k] for k in ignored if k in stored}
             if any(at not in expected and at not in skipped for at in held):
-                return False
+                raise OpaqueCompared("%r holds what %r does not state" % (record, self))
             return all(at in held and held[at] == x for at, x in expected.items())
-        if len(self.args) + len(self.kwargs) != len(record.fields):
-            return False
-        named = [k for k, _ in record.fields]
-        wanted = dict(zip(named, self.args))
-        for k, x in self.kwargs:
-            if k in wanted or k not in held:
-                return False
-            wanted[k] = x
-        return all(held[k] == x for k, x in wanted.items())
+        # No plain __init__ (none, `*args`, a wrapper): how the call binds is the class's code's.
+        raise OpaqueCompared("%r: how %s() binds its arguments is not known here" % (record, self.type_name))
 
     def __eq__(self, other):
         if type(other) is Record:

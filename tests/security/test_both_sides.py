@@ -202,6 +202,81 @@ def test_a_class_that_validates_or_stores_a_tuple_binds_the_tests_call(pool, hos
     host.check()
 
 
+def test_a_class_attribute_that_intercepts_the_store_binds_nothing(pool, host):
+    # `self.x = x` through a descriptor's __set__ keeps what that code chooses (here ten times
+    # x): the test's Point(1, 2) would hold x=10, so an object holding x=1 is not it.
+    program = (
+        "class Scaled:\n    def __set_name__(self, owner, name):\n        self.name = name\n"
+        "    def __get__(self, obj, owner=None):\n        return obj.__dict__[self.name] if obj is not None else self\n"
+        "    def __set__(self, obj, v):\n        obj.__dict__[self.name] = v * 10\n"
+        "class Point:\n    x = Scaled()\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+        "def wrong():\n    p = Point(0, 2)\n    p.__dict__['x'] = 1\n    return p\n"
+    )
+    tests = ["assert wrong() == Point(1, 2)", "r = wrong()\nassert r == Point(1, 2)"]
+    assert_no_reward(pool.run(make_job(program, tests)))
+    host.check()
+
+
+EQ = "    def __eq__(self, o):\n        return type(o) is type(self) and vars(self) == vars(o)\n"
+BINDINGS = {
+    "a guard that changes its parameter": (
+        "class Config:\n    def __init__(self, options):\n"
+        "        if options.setdefault('timeout', 30) <= 0:\n            raise ValueError('bad')\n"
+        "        self.options = options\n" + EQ + "def f():\n    c = Config({})\n    c.options = {'retries': 3}\n"
+        "    return c\n",
+        "assert f() == Config({'retries': 3})",
+    ),
+    "a metaclass that swaps the arguments": (
+        "class Meta(type):\n    def __call__(cls, a, b):\n        return super().__call__(b, a)\n"
+        "class Point(metaclass=Meta):\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n"
+        + EQ
+        + "def f():\n    return Point(2, 1)\n",
+        "assert f() == Point(1, 2)",
+    ),
+    "an __init__ of *args that permutes them": (
+        "class Point:\n    def __init__(self, *a):\n        self.x = a[1]\n        self.y = a[0]\n"
+        + EQ
+        + "def f():\n    return Point(2, 1)\n",
+        "assert f() == Point(1, 2)",
+    ),
+    "a closure named like a dataclass's": (
+        "def _make():\n    def __dataclass_fix(obj):\n        obj.__dict__['x'] = obj.__dict__['x'] * 10\n"
+        "    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n        __dataclass_fix(self)\n"
+        "    return __init__\nclass Point:\n    __init__ = _make()\n"
+        + EQ
+        + "def f():\n    p = Point(0, 2)\n    p.x = 1\n    return p\n",
+        "assert f() == Point(1, 2)",
+    ),
+    "globals whose __missing__ answers a built-in's name": (
+        "import types\nclass G(dict):\n    def __missing__(self, k):\n        if k == 'isinstance':\n"
+        "            def evil(v, t):\n                v.append(99)\n                return True\n            return evil\n"
+        "        raise KeyError(k)\n"
+        "def __init__(self, items, n):\n    if not isinstance(items, list):\n        raise TypeError('list')\n"
+        "    self.items = items\n    self.n = n\n"
+        "__init__ = types.FunctionType(__init__.__code__, G({'__builtins__': __builtins__}))\n"
+        "class Bag:\n    pass\nBag.__init__ = __init__\nBag.__eq__ = lambda s, o: type(o) is type(s) and vars(s) == vars(o)\n"
+        "def f():\n    b = Bag([], 2)\n    b.items = [1]\n    return b\n",
+        "assert f() == Bag([1], 2)",
+    ),
+    "positional-only parameters bound by keyword": (
+        "class Point:\n    def __init__(self, x, y, /):\n        self.x = x\n        self.y = y\n"
+        + EQ
+        + "def f():\n    return Point(1, 2)\n",
+        "assert f() == Point(x=1, y=2)",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BINDINGS))
+def test_a_call_binds_only_where_python_would_bind_it_so(pool, host, kind):
+    # Red team O: where the test's call, run by CPython, would not keep its arguments as given
+    # (or would raise), an object holding them is not that call - on the host and in snippets.
+    program, test = BINDINGS[kind]
+    assert_no_reward(pool.run(make_job(program, [test, "_ = 0\n" + test])))
+    host.check()
+
+
 def test_a_class_a_function_returns_answers_no_predicate(pool, host):
     # A class's own methods are its API when the test names it; one a function returns (in
     # place of a value) answers no predicate of a value's.
