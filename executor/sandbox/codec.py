@@ -370,8 +370,8 @@ def _tuple_fields(t):
     getter) count only where its `__new__` is the one namedtuple makes for them (_NT_SHAPES),
     whose parameters they are, in order: a tuple subclass's own `_fields` could say anything."""
     if _dict_get(_STAND_IN_IDS, _id(t)) is t:  # the trusted side's stand-in, encoded again
-        fields = _type_dict(t).get("_fields")
-        return None if fields is None else _list(fields)
+        fields, defaults = _type_dict(t).get("_fields"), _type_dict(t).get("_defaults") or {}
+        return None if fields is None else [[f, defaults[f]] if f in defaults else f for f in fields]
     fields = new = None
     for k in _type_mro(t):
         ns = _type_dict(k)
@@ -389,7 +389,13 @@ def _tuple_fields(t):
         return None
     if _co_varnames(code)[1 : 1 + _len(fields)] != fields or not _all(_type(x) is str for x in fields):
         return None
-    return _list(fields)
+    # Its defaults are that __new__'s own (what `P(1)` gets for the rest): a field with one
+    # as [name, default].
+    defaults = _defaults_of(new) or ()
+    if _type(defaults) is not tuple or _len(defaults) > _len(fields):
+        return None
+    first = _len(fields) - _len(defaults)
+    return [f if n < first else [f, defaults[n - first]] for n, f in _enumerate(fields)]
 
 
 def _nt_shapes(most=16):
@@ -914,6 +920,8 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
 
         def reduced_of(value, fields=None):
             body = [name, value]
+            if fields is not None:
+                fields = [f if _type(f) is str else [f[0], enc(f[1], depth + 1)] for f in fields]
             if fields is not None or held:
                 body.append(fields)
             if held:
@@ -1175,13 +1183,17 @@ class Constructed:
         if base is not None and type(other).type_name != self.type_name:
             return False  # another class's value (a tuple subclass is no Point)
         fields = getattr(type(other), "_fields", None) if base is tuple else None
-        if base is tuple and self.kwargs and fields is not None:
-            # A namedtuple's call with keywords (`P(x=1, y=2)`), bound by its field names.
+        if base is tuple and fields is not None:
+            # A namedtuple's call (`P(x=1, y=2)`, `P(1)` with a default), bound by its fields.
+            if len(self.args) > len(fields):
+                return False
             bound = dict(zip(fields, self.args))
             for k, x in self.kwargs:
                 if k in bound or k not in fields:
                     return False
                 bound[k] = x
+            for k, x in type(other)._defaults.items():
+                bound.setdefault(k, x)
             return len(bound) == len(other) and all(x == bound[k] for k, x in zip(fields, other))
         if base is not None and not self.kwargs:
             # The program's subclass of a built-in, as its stand-in: a namedtuple's items are
@@ -1213,23 +1225,31 @@ _STAND_IN_IDS = {}  # id of a stand-in class -> it (looked up by id: no class's 
 _STAND_INS_MAX = 4096
 
 
-def reduced(base, type_name=None, fields=None):
+def reduced(base, type_name=None, fields=None, defaults=()):
     """The trusted stand-in for an instance of a program's subclass of `base`: it compares,
     hashes and computes as `base` does (its methods are base's own), but its type is not
     `base`, as the real value's was not: `type(x) is tuple` is False for a namedtuple,
     `isinstance(x, tuple)` True. It keeps the program type's name (`type_name`: a test's call
     of another class never equals it) and a namedtuple's field names (`_fields`: the test's
-    call with keywords, `P(x=1, y=2)`, binds by them). Past _STAND_INS_MAX kinds, one without
-    them."""
-    key = (base, type_name, fields)
-    cls = _REDUCED.get(key)
+    call with keywords, `P(x=1, y=2)`, binds by them, and `P(1)` takes the rest from its
+    `defaults`: ((name, value), ...)). Past _STAND_INS_MAX kinds, one without them."""
+    try:
+        key = (base, type_name, fields, defaults)
+        hash(key)
+    except TypeError:  # an unhashable default (a list): its own class, not kept
+        key = None
+    cls = _REDUCED.get(key) if key is not None else None
     if cls is None:
-        if _len(_REDUCED) >= _STAND_INS_MAX and type_name is not None:
+        if key is not None and _len(_REDUCED) >= _STAND_INS_MAX and type_name is not None:
             return reduced(base)
         body = {"__slots__": (), "type_name": type_name}
         if fields is not None:
             body["_fields"] = fields
-        cls = _REDUCED[key] = type("reduced_" + base.__name__, (base,), body)
+            body["_defaults"] = dict(defaults)
+        cls = type("reduced_" + base.__name__, (base,), body)
+        if key is None:
+            return cls  # not registered: encoded again, it is a plain tuple's stand-in
+        _REDUCED[key] = cls
         _REDUCED_BASES[cls] = base
         _STAND_IN_IDS[id(cls)] = cls
     return cls
@@ -1546,15 +1566,17 @@ def _decode(data, depth, state):
             named = name if len(rest) == 2 else None
             names = rest[0] if rest else None
             if names is not None:
-                if (
-                    base is not tuple
-                    or type(names) is not list
-                    or len(names) != len(value)
-                    or not all(type(n) is str for n in names)
-                    or len(set(names)) != len(names)
-                ):
+                if base is not tuple or type(names) is not list or len(names) != len(value):
                     raise DecodeError("malformed namedtuple fields")
-                return reduced(tuple, named, tuple(names))(value)
+                # A field with a default is [name, default], after every field without one.
+                plain = [f for f in names if type(f) is str]
+                given = [f for f in names if type(f) is list and len(f) == 2 and type(f[0]) is str]
+                fields = tuple(plain + [f[0] for f in given])
+                well_formed = names[: len(plain)] == plain and len(plain) + len(given) == len(names)
+                if not well_formed or len(set(fields)) != len(fields):
+                    raise DecodeError("malformed namedtuple fields")
+                defaults = tuple((f[0], _decode(f[1], depth + 1, state)) for f in given)
+                return reduced(tuple, named, fields, defaults)(value)
             if base is _defaultdict:
                 return reduced(base, named)(value.default_factory, value)
             if base is _deque:

@@ -644,6 +644,11 @@ def test_a_namedtuple_call_with_keywords_binds_by_its_fields(pool, host):
     assert result.verdict is Verdict.PASSED, show(result)
     wrong = ["assert mk() == P(x=2, y=1)", "assert mk() == P(x=1)", "r = mk()\nassert r == P(y=1, x=2)"]
     assert_no_reward(pool.run(make_job(program, wrong)))
+    # Its defaults are its __new__'s: `Q(3)` is (3, 'z').
+    defaults = ["assert mq() == Q(3)", "assert [mq()] == [Q(a=3)]"]
+    result = pool.run(make_job(program, defaults))
+    assert result.verdict is Verdict.PASSED, show(result)
+    assert_no_reward(pool.run(make_job(program, ["assert mq() == Q(4)", "assert mq() == Q(3, 'y')"])))
     # A tuple subclass whose own _fields name its items in another order binds nothing by them.
     liar = (
         "class P(tuple):\n    _fields = ('y', 'x')\n    def __new__(cls, x, y):\n        return tuple.__new__(cls, (x, y))\n"
