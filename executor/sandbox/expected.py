@@ -59,9 +59,7 @@ def construction(cls, written, args, kwargs):
     # (`Segment(a, b)`, a and b made by statements): the call is as late as it.
     latest = max([_latest(x) for x in _parts((args, kwargs))], default=-1)
     if latest >= 0:
-        _LATEST[id(made)] = (made, latest)
-        if _len(_LATEST) > _REAL_MAX:
-            del _LATEST[next(iter(_LATEST))]
+        _keep(_LATEST, made, latest)
     return made
 
 
@@ -109,19 +107,18 @@ def snapshot(ep):
     since the last such call (newest first, at most SNAPSHOT_MAX), as they are before the
     program's code sees the call's values (runner: it may change them to match; a metaclass
     that copies each new instance into the last answer)."""
-    fresh = [x for x in ep.fresh if _type(x) is _Remote and x._made is None and not x._entry and x._snap is None]
+    fresh = [
+        x
+        for x in ep.fresh
+        if _type(x) is _Remote and x._made is None and not x._entry and x._snap is None and x._t != "module"
+    ][-SNAPSHOT_MAX:]
     ep.fresh.clear()
-    fresh = [x for x in fresh if x._t != "module"][-SNAPSHOT_MAX:]
     if not fresh:
         return
     try:
         records = ep.records(fresh)
     except Exception:
-        records = None
-    if _type(records) is not list or _len(records) != _len(fresh):
-        for x in fresh:
-            x._snap = rpc.LOST
-        return
+        records = [rpc.LOST] * _len(fresh)
     for x, r in zip(fresh, records):
         x._snap = r
 
@@ -183,10 +180,7 @@ def resolved(value, known=None):
             asked[id(x)] = x
     if asked:
         remotes = list(asked.values())
-        records = remotes[0]._ep.records(remotes)
-        if _type(records) is not list or _len(records) != _len(remotes):
-            raise TypeError("malformed records from the program")
-        found = {id(x): r for x, r in zip(remotes, records)}
+        found = {id(x): r for x, r in zip(remotes, remotes[0]._ep.records(remotes))}
     else:
         found = {}
     found.update(known)
@@ -277,10 +271,16 @@ def forget():
 
 
 def _kept(made, fn, args, kwargs):
-    _REAL[id(made)] = (made, fn, args, kwargs)
-    if _len(_REAL) > _REAL_MAX:
-        del _REAL[next(iter(_REAL))]
+    _keep(_REAL, made, fn, args, kwargs)
     return made
+
+
+def _keep(table, made, *facts):
+    """Keep `facts` of the Constructed `made` in `table` by its id (with it, so the id is not
+    reused while kept), the latest _REAL_MAX only."""
+    table[id(made)] = (made, *facts)
+    if _len(table) > _REAL_MAX:
+        del table[next(iter(table))]
 
 
 def _real(x):

@@ -887,8 +887,12 @@ class Endpoint:
         return out
 
     def records(self, remotes):
-        """The other side's objects `remotes` as probes' values: codec Records (or opaque)."""
-        return self.request({"op": "records", "hs": [r._h for r in remotes]})
+        """The other side's objects `remotes` as probes' values: codec Records (or opaque), one
+        for each; TypeError for a reply of another shape."""
+        records = self.request({"op": "records", "hs": [r._h for r in remotes]})
+        if type(records) is not list or _len(records) != _len(remotes):
+            raise TypeError("malformed records from the program")
+        return records
 
     def module(self, name):
         """The other side's module `name`, as it has it imported (None if not)."""
