@@ -203,30 +203,22 @@ class Child:
         self.part = []  # values the running phase has sent ahead of its last frame
         self._forwarded = 0  # how many of them went to the host
         self._forwarded_at = 0.0
-        try:
-            self.sched_fd = os.open("/proc/%d/schedstat" % pid, os.O_RDONLY)
-            self.stat_fd = os.open("/proc/%d/stat" % pid, os.O_RDONLY)
-        except OSError:
-            self.sched_fd = self.stat_fd = None
+        self._clock = _cpu_clock(pid)
+        self._cpu_read = 0  # its CPU time at the last reading
 
     def cpu_ns(self):
-        """The child's CPU time: its main thread's to the nanosecond (schedstat), or all its
-        threads' in clock ticks (stat's utime + stime: the live threads' and the exited ones')
-        when more: a Python program's own threads, a runtime's, count in each test's CPU limit
-        too, also once they have ended (a thread that did half a test's work and exited before
-        the next poll is not forgotten)."""
+        """The child's CPU time to the nanosecond: all its threads', the live ones' and those
+        that ended (a Python program's own threads, a runtime's, count in each test's CPU limit
+        too, also once they have ended: a thread that did half a test's work and exited before
+        the next poll is not forgotten). Read from its process CPU clock, which the kernel keeps
+        until the child is reaped: one system call, no /proc file to open or format."""
         if self.all_processes:
             return self._cpu_all()
-        if self.sched_fd is None:
-            return 0
         try:
-            main = int(os.pread(self.sched_fd, 128, 0).split()[0])
-            parts = _stat_fields(os.pread(self.stat_fd, 1024, 0))
-            # Ticks are sampled: less two of them, they never overtake the main thread's exact
-            # count on its own account (a program that never started a thread: its exact count).
-            return max(main, (int(parts[11]) + int(parts[12]) - 2) * _NS_PER_TICK)
-        except (OSError, ValueError, IndexError):
-            return 0
+            self._cpu_read = max(self._cpu_read, time.clock_gettime_ns(self._clock))
+        except OSError:  # reaped already: its last reading
+            pass
+        return self._cpu_read
 
     def _cpu_all(self):
         """CPU of the whole job (processes > 0): every job process's own time, its exited
@@ -442,8 +434,9 @@ class Child:
         end, pause = time.monotonic() + timeout, 0.0005
         while True:
             try:
-                state = os.pread(self.stat_fd, 512, 0).rsplit(b")", 1)[1].split()[0]
-            except (OSError, IndexError, TypeError):
+                with open("/proc/%d/stat" % self.pid, "rb") as fh:
+                    state = _stat_fields(fh.read())[0]
+            except (OSError, IndexError):
                 return True
             if state in (b"Z", b"X"):
                 return True
@@ -516,7 +509,7 @@ class Child:
         cpu_ms = peak_kb = 0
         if not status:
             cpu_ms, peak_kb = self.cpu_ns() / 1e6, _peak_kb(self.pid)
-        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self.sched_fd, self.stat_fd, self._pidfd):
+        for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self._pidfd):
             if fd is not None and fd >= 0:
                 try:
                     os.close(fd)
@@ -601,6 +594,13 @@ def _kill_strays(protected):
 
 
 _NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_clock(pid):
+    """The clock id of process `pid`'s CPU time (glibc's clock_getcpuclockid, which Python
+    does not offer): all its threads' scheduler time, in ns. The kernel lets any process read
+    it, and it reads until the process is reaped."""
+    return (~pid << 3) | 2  # CPUCLOCK_SCHED, a process (not a thread) clock
 
 
 def _stat_fields(raw):
