@@ -111,13 +111,12 @@ INT_SQUARE_BITS = 4096  # (turning an int into text grows with the square of its
 DECIMAL_DIGITS_PER_UNIT = 4  # Decimal: one unit per 4 digits
 FREE_LITERAL_CHARS = 4096  # a str or bytes literal up to this long is free; longer, its text's units
 # Rebuilding a value the sandbox sent (the codec's meter): one unit per tagged value (a dict,
-# set, tuple... on the wire); REBUILT_NUMBER_UNITS per Fraction or Decimal (a gcd or a parse),
-# and as many again per whole REBUILT_INT_HEX_DIGITS of a big int or REBUILT_DECIMAL_CHARS of
-# a Decimal's text.
+# set, tuple... on the wire); REBUILT_NUMBER_UNITS per Fraction or Decimal (its two ints, set
+# as sent; a parse), and as many again per whole REBUILT_INT_HEX_DIGITS of a big int (a
+# Fraction's larger part counted twice) or REBUILT_DECIMAL_CHARS of a Decimal's text.
 REBUILT_TAGGED_UNITS = 1
 REBUILT_NUMBER_UNITS = 16
 REBUILT_INT_HEX_DIGITS = 256
-REBUILT_FRACTION_KBIT_UNITS = 4  # per (kilobit)^2 of a Fraction: 65,536 bits (~5 ms) cost 16,384
 REBUILT_DECIMAL_CHARS = 64
 
 _SCALARS = frozenset({float, bool, complex, type(None)})
@@ -189,8 +188,8 @@ def rebuild_units(kind: str, size: int) -> int:
         return size * REBUILT_TAGGED_UNITS
     if kind == "int":
         return size // REBUILT_INT_HEX_DIGITS * REBUILT_NUMBER_UNITS
-    if kind == "Fraction":  # `size` bits: reducing by the gcd is quadratic in them
-        return REBUILT_NUMBER_UNITS + (size >> 10) ** 2 * REBUILT_FRACTION_KBIT_UNITS
+    if kind == "Fraction":  # its larger part of `size` bits: two ints, never reduced again
+        return REBUILT_NUMBER_UNITS + 2 * rebuild_units("int", size // 4)
     if kind == "Decimal":
         return (1 + size // REBUILT_DECIMAL_CHARS) * REBUILT_NUMBER_UNITS
     raise ValueError(f"no cost for rebuilding {kind!r}")

@@ -1633,11 +1633,15 @@ def _decode(data, depth, state):
             num, den = _decode(body[0], depth + 1, state), _decode(body[1], depth + 1, state)
             if isinstance(num, Opaque) or isinstance(den, Opaque):
                 return Opaque("Fraction (too large to judge)")
-            if type(num) is not int or type(den) is not int:
-                raise DecodeError("a Fraction's parts are ints")
-            # Fraction() reduces by the gcd: its cost grows with the square of the bits.
+            if type(num) is not int or type(den) is not int or den == 0:
+                raise DecodeError("a Fraction's parts are ints, its denominator not 0")
             state.rebuilt("Fraction", max(num.bit_length(), den.bit_length()))
-            return Fraction(num, den)
+            # As the program held it, not reduced again: a Fraction made with _normalize=False
+            # stays unreduced in CPython too (and compares so), and reducing it here would cost
+            # the trusted side a gcd quadratic in its bits that the program chose not to pay.
+            value = object.__new__(Fraction)
+            value._numerator, value._denominator = num, den
+            return value
         if tag == "DEC":
             state.rebuilt("Decimal", len(body))
             from decimal import Decimal

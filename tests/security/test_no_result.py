@@ -5,6 +5,7 @@ the sandbox's own machinery, it gets a failing verdict of its own, on the first 
 
 from __future__ import annotations
 
+import resource
 import time
 
 import pytest
@@ -130,6 +131,34 @@ def test_streamed_values_too_costly_to_judge_early_are_judged_once(solo_pool):
     result = solo_pool.run(make_job(program, ["assert f(1) == [1]\nassert f(2) == 2"], cpu_s=2, wall_s=6))
     assert result.verdict is Verdict.FAILED, show(result)
     assert time.process_time() - before < 2  # the job's own CPU limit bounds the host's work
+
+
+def test_unreduced_fractions_cost_the_trusted_side_no_gcd(solo_pool):
+    # 300 Fractions of 65,000 bits made with _normalize=False cost the program 0.3 s; reducing
+    # them again cost the host about 1.6 s per test in the kernel-bounded judge and 3 s in the
+    # serving process, 13 s for this job. Rebuilt as sent, they cost about their digits.
+    program = (
+        "from fractions import Fraction\nimport random\nrandom.seed(1)\n"
+        "A, B = random.getrandbits(65000) | 1, random.getrandbits(65000) | 1\n"
+        "V = [Fraction(A + 2 * i, B, _normalize=False) for i in range(300)]\n"
+        "def f(x):\n    return V\n"
+    )
+    tests = [f"assert f({i}) == 5" for i in range(6)]
+    before = _host_cpu()
+    result = solo_pool.run(make_job(program, tests, cpu_s=2, wall_s=30))
+    assert result.verdict is Verdict.FAILED, show(result)
+    assert _host_cpu() - before < 3, _host_cpu() - before
+    # As in CPython, an unreduced Fraction is not its reduced form, and keeps its parts.
+    half = "from fractions import Fraction\ndef half():\n    return Fraction(2, 4, _normalize=False)\n"
+    tests = ["assert half() != Fraction(1, 2)", "assert half().numerator == 2", "assert half() == Fraction(1, 2)"]
+    result = solo_pool.run(make_job(half, tests))
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, Verdict.FAILED], show(result)
+
+
+def _host_cpu() -> float:
+    """CPU of this process and of its reaped children (the kernel-bounded judges)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def test_stdout_across_many_runs_is_the_programs_output_limit(pool):

@@ -298,7 +298,8 @@ def test_a_probe_value_is_rebuilt_within_its_own_budget_on_the_host() -> None:
     assert plan_assert("assert (f() + [])[-1] == Fraction(1, 4999)").judge([many], Budget.unbounded()) == (True, None)
 
 
-def test_a_fractions_price_grows_with_the_square_of_its_bits():
+def test_a_fractions_price_is_its_two_ints():
+    # Rebuilt as sent, never reduced again (codec.decode): as costly as its parts' digits.
     small, big = rebuild_units("Fraction", 8192), rebuild_units("Fraction", 65536)
-    assert big >= 50 * small  # 8x the bits, ~64x the price: the gcd's work, not the digits'
-    assert big * 4 > Budget.for_job().for_value().left  # a probe value holds at most a few such
+    assert big - rebuild_units("Fraction", 1) == 8 * (small - rebuild_units("Fraction", 1))
+    assert big == rebuild_units("Fraction", 1) + 2 * rebuild_units("int", 65536 // 4)
