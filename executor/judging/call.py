@@ -171,7 +171,10 @@ def as_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return ("array", [as_json(v) for v in value])
     if isinstance(value, dict):
-        return ("object", {_json_key(k): as_json(v) for k, v in value.items()})
+        items = {_json_key(k): as_json(v) for k, v in value.items()}
+        if len(items) < len(value):  # keys alike as JSON text (1 and "1"): no JSON object holds both
+            return ("not JSON", object())
+        return ("object", items)
     return ("not JSON", object())  # equal to nothing, itself included
 
 

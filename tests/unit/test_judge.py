@@ -32,6 +32,10 @@ def call_verdict(expected, returned):
         ([1, 2], {1, 2}, False),
         ("a", b"a", False),
         ({"a": 1}, {"a": 1, "b": 2}, False),
+        # Keys alike as JSON text: no JSON object holds both, and CPython's == says unequal.
+        ({"1": 2, "3": 1}, {1: 99, "1": 2, 3: 7, "3": 1}, False),
+        ({"true": 1, "null": 2}, {True: 5, "true": 1, None: 6, "null": 2}, False),
+        ({"true": 1, "null": 2}, {True: 1, None: 2}, True),
         (None, None, True),
         ("x", "x", True),
         (float("nan"), float("nan"), True),
