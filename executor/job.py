@@ -97,7 +97,9 @@ class JobRules:
 
     max_program_bytes: int = 256 * 1024
     max_tests: int = 2000
-    max_test_bytes: int = 1024 * 1024
+    # One test as UTF-8 JSON, a stdin/stdout test's input and expected output together: code
+    # contests' large cases (200,000 numbers each way) run to a few MiB.
+    max_test_bytes: int = 16 << 20
     # All of a job's tests together, as UTF-8 JSON (a gRPC message's cap): a right program's stdout
     # for them fits in what a sandbox sends back for one job (sandbox/zygote.py).
     max_tests_bytes: int = 64 << 20
@@ -290,7 +292,8 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
         text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=repr)
         size = len(text.encode("utf-8", "surrogatepass"))  # bytes, as a sandbox's answer counts them
         if size > rules.max_test_bytes:
-            raise InvalidJob(where, f"larger than {rules.max_test_bytes} bytes")
+            what = "bytes as JSON" if isinstance(item, str) else "bytes as JSON, all its fields together"
+            raise InvalidJob(where, f"{size} {what}, more than the {rules.max_test_bytes} a test may hold")
         total += size
         if total > rules.max_tests_bytes:
             raise InvalidJob("tests", f"more than {rules.max_tests_bytes >> 20} MiB together (at {where})")

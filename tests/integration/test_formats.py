@@ -200,3 +200,17 @@ def test_an_expected_output_larger_than_output_kb_can_be_printed(run):
     assert run("print('x' * 300_000)\n", [{"stdin": "", "expected_stdout": "x\n"}]).tests[0].verdict is (
         Verdict.OUTPUT_EXCEEDED
     )
+
+
+def test_a_contest_sized_case_is_a_test_like_any_other(run):
+    """Sorting 200,000 numbers: input and expected output about 1.4 MB each, 2.7 MB as one
+    test's JSON (the code-contest datasets' large cases). A test was once capped at 1 MiB, and
+    such a row was refused whole, its error naming only the input."""
+    numbers = [(i * 7919) % 1_000_003 for i in range(200_000)]
+    stdin = f"{len(numbers)}\n" + " ".join(map(str, numbers)) + "\n"
+    stdout = " ".join(map(str, sorted(numbers))) + "\n"
+    program = "import sys\ndata = sys.stdin.buffer.read().split()\nprint(*sorted(map(int, data[1:])))\n"
+    for tests in ({"inputs": [stdin], "outputs": [stdout]}, [{"stdin": stdin, "expected_stdout": stdout}]):
+        assert run(program, tests).pass_rate == 1.0
+    wrong = program.replace("sorted(map(int, data[1:]))", "sorted(map(int, data[1:]), reverse=True)")
+    assert run(wrong, [{"stdin": stdin, "expected_stdout": stdout}]).pass_rate == 0.0
