@@ -15,8 +15,10 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "module", "n": name}       (the program's process: its sys.modules[name])
            | {"op": "sync", "n": name, "v": ref}   (the program's process: a global the test changed)
            | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
-           | {"op": "operator", "n": name, "a": [ref, ref?]}  (the program's process: `a + b`, `-a`
-                                               on its objects, with the operator module's function)
+           | {"op": "operator", "n": name, "a": [ref, ...]}  (the program's process: `a + b`, `-a`,
+                                               `a[k] = v`, `with a:`, `reversed(a)`, `int(a)`,
+                                               `copy.deepcopy(a)`, `vars(a)`, `issubclass(b, a)`
+                                               on its objects and classes: _OPERATORS)
            | {"op": "records", "hs": [id, ...]}   (the program's process: the objects as probes'
                                                values, Records where they are: see expected.py)
            | {"op": "done"}                    (the test process: the phase is over; no reply)
@@ -348,6 +350,52 @@ class Remote:
             if _isinstance(x, Remote):
                 x._touch()  # handed to the program's code
         return self._ep.request({"op": "operator", "n": name, "a": [self._ep.ref(x) for x in operands]})
+
+    def _protocol(self, name, *operands):
+        """A protocol of the program's object in test code (`grid[0, 1] = 5`, `with res:`):
+        its own method, run in its process; TypeError where the program holds the object."""
+        result = self._operator(name, *operands)
+        if result is NotImplemented:
+            raise TypeError("a %s from the other process does not support this here" % self._t)
+        return result
+
+    def __setitem__(self, key, value):
+        self._protocol("setitem", self, key, value)
+
+    def __delitem__(self, key):
+        self._protocol("delitem", self, key)
+
+    def __reversed__(self):
+        return self._protocol("reversed", self)
+
+    def __index__(self):
+        return self._protocol("index", self)
+
+    def __int__(self):
+        return self._protocol("int", self)
+
+    def __float__(self):
+        return self._protocol("float", self)
+
+    def __enter__(self):
+        return self._protocol("enter", self)
+
+    def __exit__(self, kind, exc, tb):
+        self._protocol("exit", self, None if exc is None else _base_name(exc), None if exc is None else _message(exc))
+        return False  # see _exit: what the block raised goes on
+
+    def __copy__(self):
+        return self._protocol("copy", self)
+
+    def __deepcopy__(self, memo):
+        return self._protocol("deepcopy", self)
+
+    def __subclasscheck__(self, cls):  # issubclass(B, A), A a program class
+        return self._protocol("issubclass", cls, self) is True
+
+    @property
+    def __dict__(self):  # vars(obj), obj.__dict__: a copy of the program object's attributes
+        return self._protocol("vars", self)
 
     def __repr__(self):
         if self._ep.ops is TEST_OPS:  # repr(node) in a test: the program's own text
@@ -814,9 +862,10 @@ class Endpoint:
             return {"ok": self.ref(sys.modules.get(name) if type(name) is str else None)}
         if op == "operator":  # a test's `a + b` on the program's objects (Remote._operator)
             name, operands = msg.get("n"), [self.deref(a) for a in _list_of(msg.get("a"))]
-            if name not in _OPERATORS or _len(operands) != _OPERATORS[name]:
+            arity, apply = _OPERATORS.get(name, (-1, None))
+            if _len(operands) != arity:
                 raise TypeError("malformed operator request")
-            return {"ok": self.ref(getattr(operator, name)(*operands))}
+            return {"ok": self.ref(apply(*operands))}
         if op == "records":  # as probes' values: Records of classes their globals of those names hold
             objects = [self.table[h] for h in _list_of(msg.get("hs"))]
             return {"ok": {"v": codec.encode(objects, VALUE_NODES, records=self.namespace)}}
@@ -1013,12 +1062,67 @@ def _array(parts):
 
 _MISSING = object()
 _VALUE_BASES = tuple(codec.REDUCIBLE)  # compared by identity: no class's __hash__ runs
-# The operators test code may apply to the program's objects (operator module names: operands).
-_OPERATORS = dict.fromkeys(
-    ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "xor", "or_")
-    + ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "lt", "le", "gt", "ge"),
-    2,
-) | dict.fromkeys(("neg", "pos", "invert", "abs"), 1)
+
+
+def _enter(target):
+    """`with obj:` in test code: the program's own __enter__ (looked up on the type, as `with` does)."""
+    return type(target).__enter__(target)
+
+
+def _exit(target, kind, message):
+    """The end of `with obj:`: the program's own __exit__, told of the block's exception (rebuilt
+    as its built-in base class, `kind`; None if it ended normally). Its answer is not asked: an
+    exception in the test's block (a failed assert, the program's own error) is never the
+    program's to swallow."""
+    exc = None if kind is None else _EXCEPTIONS.get(kind, Exception)(message)
+    type(target).__exit__(target, None if exc is None else type(exc), exc, None)
+
+
+def _copy(target):
+    import copy
+
+    return copy.copy(target)
+
+
+def _deepcopy(target):
+    import copy
+
+    return copy.deepcopy(target)
+
+
+def _number(kind):
+    def convert(target):  # int(x), float(x), operator.index(x): exactly that built-in type
+        value = kind(target)
+        if type(value) is not (int if kind is operator.index else kind):
+            raise TypeError("%s returned a %s" % (kind.__name__, type(value).__name__))
+        return value
+
+    return convert
+
+
+# The operations test code may apply to the program's objects (name: operands, function), each
+# run in the program's process by the program's own methods.
+_OPERATORS = {
+    name: (2, getattr(operator, name))
+    for name in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_")
+    + ("xor", "or_", "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "lt", "le", "gt", "ge", "delitem")
+}
+_OPERATORS.update({name: (1, getattr(operator, name)) for name in ("neg", "pos", "invert", "abs")})
+_OPERATORS.update(
+    {
+        "setitem": (3, operator.setitem),
+        "reversed": (1, reversed),
+        "index": (1, _number(operator.index)),
+        "int": (1, _number(int)),
+        "float": (1, _number(float)),
+        "enter": (1, _enter),
+        "exit": (3, _exit),
+        "copy": (1, _copy),
+        "deepcopy": (1, _deepcopy),
+        "vars": (1, vars),
+        "issubclass": (2, issubclass),
+    }
+)
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.
 CLASS_TYPES = frozenset({"type", "EnumType", "EnumMeta", "ABCMeta"})
 

@@ -1463,3 +1463,64 @@ def test_a_program_without_the_function_a_test_names_earns_nothing(pool, host, p
     define (or import) it gets Python's NameError, never the genuine function's answers."""
     assert_no_reward(pool.run(make_job(program, [test])))
     host.check()
+
+
+PROTOCOLS = (
+    "class Res:\n    def __init__(self):\n        self.open = False\n        self.closed = 0\n"
+    "    def __enter__(self):\n        self.open = True\n        return self\n"
+    "    def __exit__(self, kind, exc, tb):\n        self.open = False\n        self.closed += 1\n        return False\n"
+    "class Grid:\n    def __init__(self, n):\n        self.g = [[0] * n for _ in range(n)]\n"
+    "    def __getitem__(self, p):\n        return self.g[p[0]][p[1]]\n"
+    "    def __setitem__(self, p, v):\n        self.g[p[0]][p[1]] = v\n"
+    "    def __delitem__(self, p):\n        self.g[p[0]][p[1]] = 0\n"
+    "class Seq:\n    def __init__(self, *xs):\n        self.xs = list(xs)\n"
+    "    def __len__(self):\n        return len(self.xs)\n"
+    "    def __getitem__(self, k):\n        return {x: 1 for x in self.xs}[k]\n"
+    "    def __reversed__(self):\n        return reversed(self.xs)\n"
+    "class Money:\n    def __init__(self, c):\n        self.c = c\n    def __index__(self):\n        return self.c\n"
+    "    def __int__(self):\n        return self.c\n    def __float__(self):\n        return self.c / 100\n"
+    "class P:\n    def __init__(self, x):\n        self.x = x\n"
+    "class A:\n    pass\nclass B(A):\n    pass\nclass C:\n    pass\n"
+)
+PROTOCOL_TESTS = [
+    "r = Res()\nwith r:\n    assert r.open\nassert not r.open and r.closed == 1",
+    "with Res() as r:\n    assert r.open",
+    "g = Grid(2)\ng[0, 1] = 5\nassert g[0, 1] == 5\ndel g[0, 1]\nassert g[0, 1] == 0",
+    "s = Seq('a', 'b', 'c')\nassert list(reversed(s)) == ['c', 'b', 'a']",
+    "m = Money(250)\nassert int(m) == 250 and float(m) == 2.5 and [0, 1, 2][Money(1)] == 1",
+    "assert vars(P(1)) == {'x': 1}\np = P([2])\nassert p.__dict__ == {'x': [2]}",
+    "import copy\np = P([1])\nq = copy.deepcopy(p)\nassert q is not p and q.x == [1] and copy.copy(p).x == [1]",
+    "assert issubclass(B, A) and not issubclass(C, A) and issubclass(B, (C, A))",
+]
+
+
+def test_a_program_objects_protocols_are_its_own_in_tests(pool, host):
+    # `with res:`, `grid[k] = v`, `del grid[k]`, `reversed(seq)`, `int(m)`, `vars(p)`,
+    # `copy.deepcopy(p)`, `issubclass(B, A)` in test code: the program's own methods, run in its
+    # process. Each was a TypeError of the test process's proxy, failing right programs.
+    result = pool.run(make_job(PROTOCOLS, PROTOCOL_TESTS))
+    assert result.verdict is Verdict.PASSED, show(result)
+    for right, bad in {
+        "self.open = True": "self.open = False",
+        "self.closed += 1": "self.closed += 2",
+        "self.g[p[0]][p[1]] = v": "self.g[p[1]][p[0]] = v",
+        "return reversed(self.xs)": "return iter(self.xs)",
+        "return self.c / 100": "return self.c / 10",
+        "self.x = x": "self.x = [x]",
+        "class B(A)": "class B(C)",
+    }.items():
+        result = pool.run(make_job(PROTOCOLS.replace(right, bad), PROTOCOL_TESTS))
+        assert result.verdict is Verdict.FAILED, (bad, show(result))
+    host.check()
+
+
+def test_a_programs_exit_never_swallows_what_the_tests_block_raised(pool, host):
+    # CPython lets an __exit__ that returns True swallow the block's exception, a failed assert
+    # or the program's own error: a program must not skip the test's checks so.
+    swallow = PROTOCOLS.replace("        return False\n", "        return True\n", 1)
+    tests = [
+        "with Res() as r:\n    assert not r.open",
+        "with Res() as r:\n    Grid(2)[5, 5]\nassert False",
+    ]
+    assert_no_reward(pool.run(make_job(swallow, tests)))
+    host.check()
