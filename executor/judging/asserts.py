@@ -622,6 +622,12 @@ class _Planner(ast.NodeTransformer):
             # `midpoint(a, b) == Point(1, 2)`: a program class called with the test's values,
             # beside an operand that holds the program's value, is the expected side (_Construct).
             operands = [node.left, *node.comparators]
+            if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+                classes = [self.class_of(o) for o in operands]
+                if any(classes) and any(not c and self.program_dependent(o) for c, o in zip(classes, operands)):
+                    # `type(f()) is P`, `f().__class__ == P`, P a program class: as with
+                    # isinstance(f(), P), the child answers it (here both would be opaque).
+                    return self.probe(node) if not _has_local_scope(node) else _refuse(node)
             if any(_class_attribute(o, self.own) for o in operands):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
@@ -684,6 +690,20 @@ class _Planner(ast.NodeTransformer):
             node.attr in _ARRAY_ATTRIBUTES
             and self.program_dependent(node.value)
             and (node.attr not in ("all", "any") or not self.program_rooted(node.value))
+        )
+
+    def class_of(self, node: ast.expr) -> bool:
+        """Is `node` the class of a value: `type(x)` (the genuine type) or `x.__class__`?"""
+        if isinstance(node, ast.Attribute):
+            return node.attr == "__class__"
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "type"
+            and self.trusted("type")
+            and len(node.args) == 1
+            and not node.keywords
+            and not isinstance(node.args[0], ast.Starred)
         )
 
     def plan_call(self, node: ast.Call) -> ast.expr:

@@ -1121,6 +1121,7 @@ _OPERATORS.update(
         "deepcopy": (1, _deepcopy),
         "vars": (1, vars),
         "issubclass": (2, issubclass),
+        "type": (1, type),
     }
 )
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.

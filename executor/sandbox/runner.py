@@ -85,6 +85,7 @@ _int_index, _str = int.__index__, str
 _VALUE_NODES = rpc.VALUE_NODES
 _test_instance = rpc.test_instance
 _Remote = rpc.Remote
+_CLASS_TYPES = rpc.CLASS_TYPES
 _set_used = rpc.Remote._used.__set__
 _any, _map = any, map
 _Opaque, _OpaqueCompared, _TruthyOpaque = codec.Opaque, codec.OpaqueCompared, codec.TruthyOpaque
@@ -202,6 +203,14 @@ def strict(kind, ops, *operands):
                 # attribute (an Enum member: `g() == Color.GREEN`) equals itself. What a call
                 # made (`Point(1, 2)`) stays undecided below: the program chooses which it is.
                 ok = op == "=="
+            elif (
+                (op == "==" or op == "!=")
+                and _isinstance(left, _Remote)
+                and _isinstance(right, _Remote)
+                and left._t in _CLASS_TYPES
+                and right._t in _CLASS_TYPES
+            ):
+                ok = (left is right) is (op == "==")  # two program classes (`type(f()) == P`): by identity
             elif (
                 (op == "in" or op == "not in")
                 and _isinstance(left, _Remote)

@@ -1524,3 +1524,33 @@ def test_a_programs_exit_never_swallows_what_the_tests_block_raised(pool, host):
     ]
     assert_no_reward(pool.run(make_job(swallow, tests)))
     host.check()
+
+
+def test_the_class_of_a_program_value_is_its_real_class(pool, host):
+    # `type(mk()) is P`, `mk().__class__ == P` with P a program class: as isinstance(mk(), P),
+    # the child answers (on the host both sides were opaque, and every such assert failed).
+    program = (
+        "class P:\n    def __init__(self, x):\n        self.x = x\nclass Q(P):\n    pass\n"
+        "class L(list):\n    pass\ndef mk():\n    return P(1)\ndef mq():\n    return Q(1)\ndef ml():\n    return L([1])\n"
+    )
+    right = [
+        "assert type(mk()) is P",
+        "assert type(mk()) == P and type(P(1)) is P",
+        "assert mk().__class__ is P",
+        "assert type(mq()) is not P and type(mq()) != P",
+        "assert type(ml()) is L",
+        "assert type(ml()) is not list",
+        "p = mk()\nassert type(p) is P and type(p) != Q",
+    ]
+    result = pool.run(make_job(program, right))
+    assert result.verdict is Verdict.PASSED, show(result)
+    wrong = [
+        "assert type(mk()) is Q",
+        "assert type(mq()) is P",
+        "assert mq().__class__ == P",
+        "assert type(ml()) is list",
+        "q = mq()\nassert type(q) == P",
+        "assert type(mk()) == Q or type(mq()) is P",
+    ]
+    assert_no_reward(pool.run(make_job(program, wrong)))
+    host.check()
