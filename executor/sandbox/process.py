@@ -505,10 +505,12 @@ class Child:
         """Kill whatever is left, close pipes. Returns (status, cpu_ms, peak_kb). With `status`
         the exit is asked of the fork server (a child that ended on its own, a stdio run);
         without, the child is still running: its CPU and peak memory are read before the kill
-        and it is reaped in passing."""
+        and it is reaped in passing (its own peak read only where no memory cgroup gives the
+        job's: formatting /proc/PID/status is costly)."""
         cpu_ms = peak_kb = 0
         if not status:
-            cpu_ms, peak_kb = self.cpu_ns() / 1e6, _peak_kb(self.pid)
+            cpu_ms = self.cpu_ns() / 1e6
+            peak_kb = _peak_kb(self.pid) if self.env.memcg.peak_fd is None else 0
         for fd in (self.ctl_w, self.res_r, self.out_r, self.err_r, self._pidfd):
             if fd is not None and fd >= 0:
                 try:
