@@ -622,12 +622,10 @@ class _Planner(ast.NodeTransformer):
             # `midpoint(a, b) == Point(1, 2)`: a program class called with the test's values,
             # beside an operand that holds the program's value, is the expected side (_Construct).
             operands = [node.left, *node.comparators]
-            if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
-                classes = [self.class_of(o) for o in operands]
-                if any(classes) and any(not c and self.program_dependent(o) for c, o in zip(classes, operands)):
-                    # `type(f()) is P`, `f().__class__ == P`, P a program class: as with
-                    # isinstance(f(), P), the child answers it (here both would be opaque).
-                    return self.probe(node) if not _has_local_scope(node) else _refuse(node)
+            if self.class_comparison(node):
+                # `type(f()) is P`, `f().__class__ == list`, `type(f()) in (P, Q)`: as with
+                # isinstance(f(), P), the child answers it (here a program class is opaque).
+                return self.probe(node) if not _has_local_scope(node) else _refuse(node)
             if any(_class_attribute(o, self.own) for o in operands):
                 # `g() == Color.GREEN`: an Enum member is judged by identity, which the test
                 # process keeps (one proxy per program object); here both would be opaque.
@@ -692,6 +690,31 @@ class _Planner(ast.NodeTransformer):
             and (node.attr not in ("all", "any") or not self.program_rooted(node.value))
         )
 
+    def class_comparison(self, node: ast.Compare) -> bool:
+        """Is `node` a program value's class (`type(x)`, `x.__class__`) compared, by `is`, `==`
+        or `in`, with classes named (the program's, the built-ins', `types.GeneratorType`) or
+        another such class, no literal of the test's on either side?"""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+            return False
+        left, right = node.left, node.comparators[0]
+
+        def named(o: ast.expr) -> bool:
+            while isinstance(o, ast.Attribute) and not o.attr.startswith("_"):
+                o = o.value
+            return isinstance(o, ast.Name)
+
+        def of_program(o: ast.expr) -> bool:
+            if not self.class_of(o):
+                return False
+            inner = o.value if isinstance(o, ast.Attribute) else o.args[0]  # type: ignore[attr-defined]
+            return self.program_dependent(inner)
+
+        if isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            listed = isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts and all(map(named, right.elts))
+            return of_program(left) and bool(listed)
+        sides = (left, right)
+        return any(of_program(o) for o in sides) and all(self.class_of(o) or named(o) for o in sides)
+
     def class_of(self, node: ast.expr) -> bool:
         """Is `node` the class of a value: `type(x)` (the genuine type) or `x.__class__`?"""
         if isinstance(node, ast.Attribute):
@@ -717,6 +740,16 @@ class _Planner(ast.NodeTransformer):
             and self.program_dependent(node.args[1])
         ):
             return self.probe(node)  # isinstance(x, ProgramClass): the child answers it
+        if (
+            isinstance(func, ast.Name)
+            and func.id == "issubclass"
+            and self.trusted("issubclass")
+            and len(node.args) == 2
+            and not node.keywords
+            and self.program_dependent(node.args[0])
+            and not self.literal_inside(node)
+        ):
+            return self.probe(node)  # issubclass(ProgramClass, list): the child answers it
         if isinstance(func, ast.Attribute) and (
             (func.attr in names.VALUE_METHOD_NAMES and _constructed(func.value, self.own))
             or (func.attr not in names.VALUE_METHOD_NAMES and self.fluent(func.value))

@@ -214,6 +214,13 @@ def strict(kind, ops, *operands):
             elif (
                 (op == "in" or op == "not in")
                 and _isinstance(left, _Remote)
+                and left._t in _CLASS_TYPES
+                and _type(right) in (list, tuple)
+            ):
+                ok = _any(x is left for x in right) is (op == "in")  # `type(f()) in (P, Q)`: by identity
+            elif (
+                (op == "in" or op == "not in")
+                and _isinstance(left, _Remote)
                 and left._entry
                 and _type(right) in (list, tuple)
                 and _any(x is left for x in right)

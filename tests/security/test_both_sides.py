@@ -1532,6 +1532,7 @@ def test_the_class_of_a_program_value_is_its_real_class(pool, host):
     program = (
         "class P:\n    def __init__(self, x):\n        self.x = x\nclass Q(P):\n    pass\n"
         "class L(list):\n    pass\ndef mk():\n    return P(1)\ndef mq():\n    return Q(1)\ndef ml():\n    return L([1])\n"
+        "def k():\n    return P\ndef o():\n    return object()\n"
     )
     right = [
         "assert type(mk()) is P",
@@ -1541,6 +1542,14 @@ def test_the_class_of_a_program_value_is_its_real_class(pool, host):
         "assert type(ml()) is L",
         "assert type(ml()) is not list",
         "p = mk()\nassert type(p) is P and type(p) != Q",
+        "assert type(mk()) in (P, Q) and True",
+        "assert type(mk()) in (Q, P)",
+        "assert type(mq()) not in (P, L)",
+        "assert issubclass(Q, P)",
+        "assert issubclass(L, list)",
+        "assert not issubclass(P, list)",
+        "assert type(k()) is type",
+        "assert type(o()) is object",
     ]
     result = pool.run(make_job(program, right))
     assert result.verdict is Verdict.PASSED, show(result)
@@ -1551,6 +1560,9 @@ def test_the_class_of_a_program_value_is_its_real_class(pool, host):
         "assert type(ml()) is list",
         "q = mq()\nassert type(q) == P",
         "assert type(mk()) == Q or type(mq()) is P",
+        "assert type(mk()) in (Q, L)",
+        "assert issubclass(P, Q)",
+        "assert type(o()) is P",
     ]
     assert_no_reward(pool.run(make_job(program, wrong)))
     host.check()

@@ -184,8 +184,10 @@ def test_the_host_evaluator_is_bounded(src):
 def test_private_attributes_are_not_reachable():
     assert plan_assert("assert f() == (1).__class__") is None
     assert plan_assert("assert math.__loader__ is None") is None
-    # On a program value the attribute is part of the probe: the child computes it.
-    assert plan_assert("assert f().__class__ == int").probes == ("f().__class__",)
+    # On a program value the attribute is part of the probe: the child computes it (a class
+    # compared with classes named is one probe, the comparison too).
+    assert plan_assert("assert f().__class__ == int").probes == ("f().__class__ == int",)
+    assert plan_assert("assert f().__name__ == 'x'").probes == ("f().__name__",)
 
 
 def test_humaneval_check_functions_are_judged_assert_by_assert():
