@@ -257,10 +257,13 @@ class BuildCache:
         self._disk_bytes = total
 
 
-def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dict[str, Any]]) -> dict[str, Any]:
+def request(
+    job: Job, toolchain: Toolchain, built: Built | None, tests: list[dict[str, Any]], run_limits: dict[str, Any]
+) -> dict[str, Any]:
     """The zygote's request that runs `job` (a language run as a command): its sources, or for
     a language with a compiler the files of its build `built`; `tests`: the sandbox specs of
-    its tests."""
+    its tests; `run_limits`: the limits of its runs (the job's, with room for its tests'
+    expected outputs: prepare.sandbox_request)."""
     lang, limits = toolchain.language, job.limits
     run_spec: dict[str, Any] = {
         "argv": toolchain.command(lang.run, job.program, limits.memory_mb),
@@ -284,7 +287,7 @@ def request(job: Job, toolchain: Toolchain, built: Built | None, tests: list[dic
         "program": files,
         "mode": "stdio",
         "first_failure": job.first_failure,
-        "limits": limits.to_dict(),
+        "limits": run_limits,
         "tests": tests,
         "exec": run_spec,
     }

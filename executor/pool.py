@@ -435,8 +435,8 @@ class Pool:
         job = prepared.job
         if job.language == PYTHON:
             return prepared.sandbox_request()
-        tests = prepared.sandbox_request()["tests"]
-        return builds.request(job, self.toolchains[job.language], claim.built, tests)
+        runs = prepared.sandbox_request()  # its tests' specs, and room in its limits for their outputs
+        return builds.request(job, self.toolchains[job.language], claim.built, runs["tests"], runs["limits"])
 
     def _unavailable(self, language: str) -> str:
         return f"language {language!r} is not available on this worker (available: {', '.join(self.languages)})"

@@ -28,6 +28,7 @@ import fcntl
 import marshal
 import os
 import resource
+import signal
 import socket
 import struct
 from collections import namedtuple
@@ -229,6 +230,10 @@ def _exec_child(role, payload, blob, settings):
         os.write(2, ("cannot write the program's files: %s" % exc.strerror).encode("utf-8", "replace"))
         os._exit(EXEC_FAILED)
     argv, env = spec["argv"], spec["env"]
+    # Ignored signals stay ignored across exec: the interpreter's SIGPIPE and SIGXFSZ would
+    # let a program live on past a closed pipe or its file-size limit, as it never does natively.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
     try:
         os.execve(argv[0], argv, env)
     except OSError as exc:

@@ -63,3 +63,42 @@ def test_raw_runs_that_fetch_files_leave_the_zygote_as_it_was(solo_pool):
     assert empty.verdict.value == "passed", show(empty)
     assert solo_pool.stats["slot_restarts"] == before["slot_restarts"], solo_pool.stats
     assert solo_pool.stats["infra_errors"] == before["infra_errors"], solo_pool.stats
+
+
+# 0..99999, a line each: 588,890 bytes, past the default output_kb (256 KiB).
+COUNT = {
+    "c": '#include <stdio.h>\nint main(void) { for (int i = 0; i < 100000; i++) printf("%d\\n", i); return 0; }\n',
+    "javascript": "const out = [];\nfor (let i = 0; i < 100000; i++) out.push(i);\nconsole.log(out.join('\\n'));\n",
+    "bash": "seq 0 99999\n",
+    "python": "print('\\n'.join(map(str, range(100000))))\n",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(COUNT))
+def test_a_run_has_room_for_its_expected_output_in_every_language(pool, lang):
+    # A test's own expected output (a CodeContests answer of hundreds of KB) raises the run's
+    # output limit to four times it; that held for Python only, and every other language's
+    # right answer past 256 KiB was output_exceeded.
+    require(pool, lang)
+    expected = "\n".join(map(str, range(100000))) + "\n"
+    result = pool.run(job(lang, COUNT[lang], [{"stdin": "", "expected_stdout": expected}]))
+    assert result.pass_rate == 1.0, show(result)
+    wrong = COUNT[lang].replace("100000", "99999").replace("seq 0 99999", "seq 0 99998")  # one line short
+    assert pool.run(job(lang, wrong, [{"stdin": "", "expected_stdout": expected}])).pass_rate == 0.0
+
+
+# The right answer, then death by a signal the sandbox's interpreter ignores: natively the
+# process dies of it (exit -13, -25), so the run fails.
+SIGNALLED = {
+    sig: '#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) {\n  long a, b;\n'
+    '  if (scanf("%ld %ld", &a, &b) != 2) return 1;\n  printf("%ld\\n", a + b); fflush(stdout);\n'
+    f"  kill(getpid(), {sig});\n  return 0;\n}}\n"
+    for sig in ("SIGPIPE", "SIGXFSZ")
+}
+
+
+@pytest.mark.parametrize("sig", sorted(SIGNALLED))
+def test_a_native_program_dies_of_the_signals_the_sandbox_ignores(pool, sig):
+    require(pool, "c")
+    result = pool.run(job("c", SIGNALLED[sig], [stdin_test("1 2\n", "3\n")]))
+    assert result.verdict.value != "passed" and result.tests[0].verdict.value != "infra_error", show(result)
