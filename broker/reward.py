@@ -11,8 +11,9 @@ one number per query, which it turns into tensors: every value here is a number.
   `prompt_found` says which samples had their prompt found (1) or not (0).
 - The label carries the tests: a list of tests in any form a job takes, a JSON string of
   one, an object {"tests": [...]}, or a JSON string or object of any other shape `tests`
-  takes (the standard `{"inputs", "outputs", "fn_name"}` where the farm reads it); a
-  string that is not JSON is one assert snippet. A label the farm cannot read refuses the
+  takes (the standard `{"inputs", "outputs", "fn_name"}` where the farm reads it), or a
+  Python literal of such a list or object (a dataset that stored `str(tests)`); other text is
+  one assert snippet. A label the farm cannot read refuses the
   request (400 naming `labels[i]...`): bad data is not a zero reward.
 - The program is extracted from the completion (broker/extract.py) as `acefarm score` does.
 - The reward is the pass rate, or 1/0 for all tests passed with `binary`. A sample the farm
@@ -23,6 +24,7 @@ one number per query, which it turns into tensors: every value here is a number.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -30,9 +32,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
+from executor.job import Tests, parse_tests
 from executor.text import check_job_text
 
-from .extract import extract_code
+from .extract import called_names, extract_code
 
 
 class GetRewardRequest(BaseModel):
@@ -65,7 +68,7 @@ def label_tests(label: Any) -> Any:
         try:
             label = json.loads(label)
         except ValueError:
-            return [label]  # not JSON: one assert snippet
+            label = _not_json(label)
         except RecursionError:
             raise InvalidJob("tests", "JSON nested too deeply") from None
         if isinstance(label, str):
@@ -73,6 +76,22 @@ def label_tests(label: Any) -> Any:
     if isinstance(label, dict) and "tests" in label:
         return label["tests"]
     return label
+
+
+def _not_json(text: str) -> Any:
+    """A label that is not JSON: a list or dict written as a Python literal (a dataset that
+    stored `str(tests)`), or else one assert snippet. Text that opens as a list or an object
+    and is neither is refused: read as a snippet it would assert nothing (every program would
+    pass), or not compile (every program would fail)."""
+    if text.lstrip()[:1] not in ("[", "{"):
+        return text
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        value = None
+    if not isinstance(value, (list, dict)):
+        raise InvalidJob("tests", "opens as a list or object but is neither JSON nor a Python literal of one")
+    return value
 
 
 def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tuple[list[Job], list[bool]]:
@@ -85,15 +104,24 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
     if request.prompts is not None and len(request.prompts) != n:
         raise InvalidJob("prompts", f"has {len(request.prompts)} prompts for {n} queries")
     jobs, found = [], []
+    # Each label's tests, read once (and the names they call, which pick the program's code
+    # block): a GRPO group's samples share one label.
+    read: dict[str, tuple[Any, Tests, set[str]]] = {}
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
         prompt = request.prompts[i] if request.prompts is not None else None
         completion, seen = completion_of(query, prompt)
         try:
-            tests = label_tests(label)
-            program = extract_code(completion, tests, prompt if seen else None)
-            data = {"id": f"reward/{i}", "program": program, "tests": tests}
-            check_job_text(data)
-            jobs.append(Job.from_dict(data, defaults, rules))
+            suite = read.get(label) if isinstance(label, str) else None
+            if suite is None:
+                raw = label_tests(label)
+                check_job_text({"tests": raw})
+                suite = (raw, parse_tests(raw, rules), called_names(raw))
+                if isinstance(label, str):
+                    read[label] = suite
+            raw, tests, wanted = suite
+            program = extract_code(completion, raw, prompt if seen else None, wanted)
+            check_job_text({"program": program})
+            jobs.append(Job.from_parts(f"reward/{i}", program, tests, limits=defaults, rules=rules))
         except InvalidJob as exc:
             where = f"labels[{i}]" if exc.field.startswith("tests") else f"query[{i}]"
             field = exc.field[len("tests") :] if exc.field.startswith("tests") else ""

@@ -12,6 +12,7 @@ narrow channel; the program's process never sees it.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -43,6 +44,25 @@ class AssertPlan:
     defined: frozenset[str] | None
 
 
+def _tests_nothing(code: str) -> bool:
+    """Is `code` one line that only states a value: a literal (`['assert f(1) == 2']`, a list
+    of tests stored as one text) or a comparison without its `assert` (`f(1) == 2`)? Python
+    runs it and drops the value, so every program would pass it. (One line only, and only
+    when it does not start with `assert`: a test's whole text is not parsed twice.)"""
+    line = code.strip()
+    if "\n" in line or len(line) > 1 << 16 or (line.startswith("assert") and line[6:7] in (" ", "(", "\t")):
+        return False
+    try:
+        body = ast.parse(line).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False  # the test process reports it, as the program's run of it
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Compare))
+    )
+
+
 class Snippet:
     name: ClassVar[str] = "assert"
     pb_field: ClassVar[str] = "snippet"
@@ -54,6 +74,9 @@ class Snippet:
             return None
         if not raw.strip():
             raise InvalidJob(where, "empty test")
+        if _tests_nothing(raw):
+            why = "asserts nothing: a bare value or comparison (a list of tests as one text? `assert` left out?)"
+            raise InvalidJob(where, why)
         return AssertTest(raw)
 
     def to_raw(self, test: AssertTest) -> str:

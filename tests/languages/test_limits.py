@@ -90,7 +90,7 @@ def test_a_run_has_room_for_its_expected_output_in_every_language(pool, lang):
 # The right answer, then death by a signal the sandbox's interpreter ignores: natively the
 # process dies of it (exit -13, -25), so the run fails.
 SIGNALLED = {
-    sig: '#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) {\n  long a, b;\n'
+    sig: "#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) {\n  long a, b;\n"
     '  if (scanf("%ld %ld", &a, &b) != 2) return 1;\n  printf("%ld\\n", a + b); fflush(stdout);\n'
     f"  kill(getpid(), {sig});\n  return 0;\n}}\n"
     for sig in ("SIGPIPE", "SIGXFSZ")

@@ -233,3 +233,19 @@ def test_values_that_are_not_json_are_refused_naming_them():
         with pytest.raises(InvalidJob) as err:
             Job.from_dict(make(tests=tests))
         assert err.value.field == field and kind in err.value.message, err.value
+
+
+@pytest.mark.parametrize(
+    "test", ["f(1) == 2", "['assert f(1) == 2', 'assert f(2) == 3']", "'assert f(1) == 2'", "True", "(1, 2)"]
+)
+def test_a_test_that_asserts_nothing_is_refused(test):
+    # Python runs a bare value or comparison and drops it: every program would pass such a
+    # test (a list of tests stored as one text, an `assert` left out of a dataset's tests).
+    with pytest.raises(InvalidJob, match="asserts nothing") as err:
+        Job.from_dict(make(tests=["assert f(1) == 1", test]))
+    assert err.value.field == "tests[1]"
+
+
+@pytest.mark.parametrize("test", ["check(f)", "f(1)", "x = f(1)\nx == 2", "assert f(1) == 2", "pass"])
+def test_tests_that_run_something_are_taken(test):
+    assert Job.from_dict(make(tests=[test])).tests

@@ -29,6 +29,10 @@ def test_the_completion_is_the_query_minus_its_prompt():
         ("assert f(1) == 1", ["assert f(1) == 1"]),
         (json.dumps("assert f(2) == 2"), ["assert f(2) == 2"]),
         ({"inputs": ["1"], "outputs": ["1"]}, {"inputs": ["1"], "outputs": ["1"]}),  # what `tests` reads of it
+        # A dataset that stored `str(tests)`: a Python literal, read as one.
+        (str(["assert f(1) == 2", "assert f(2) == 3"]), ["assert f(1) == 2", "assert f(2) == 3"]),
+        (str({"inputs": [[1]], "outputs": [2], "fn_name": "f"}), {"inputs": [[1]], "outputs": [2], "fn_name": "f"}),
+        (str({"tests": ["assert f(1) == 2"]}), ["assert f(1) == 2"]),
     ],
 )
 def test_the_label_carries_the_tests(label, tests):
@@ -54,6 +58,12 @@ def test_jobs_extract_the_program_that_the_tests_call():
         (["a", "b"], [["assert 1"], [{"call": 1}]], None, "labels[1][0].call"),
         (["a"], [[]], None, "labels[0]"),
         (["a"], [{"nothing": 1}], None, "labels[0]"),
+        # Read as a snippet, a list of tests in one text asserts nothing (every program passed
+        # it), and a broken one fails to compile (every program failed it): refused.
+        (["a"], ["['assert f(1) == 2', 'assert f(2) == 3'"], None, "labels[0]"),
+        (["a"], ['["assert f(1) == 2", "assert f(2) == 3"'], None, "labels[0]"),
+        (["a"], ["{'inputs': [[1]], 'outputs': [2], 'fn_name': f}"], None, "labels[0]"),
+        (["a", "b"], [["assert f(1) == 2"], ["f(1) == 2"]], None, "labels[1][0]"),
     ],
 )
 def test_refusals_name_the_field(query, labels, prompts, field):
@@ -113,3 +123,12 @@ def test_an_object_label_names_its_function_for_extraction():
     io = {"inputs": ["[1, 2]"], "outputs": ["3"], "fn_name": "total"}
     (job,), _ = _jobs([comp], [{"input_output": json.dumps(io)}])
     assert job.program.startswith("class Solution:")
+
+
+def test_a_label_shared_by_a_group_is_read_once():
+    # A GRPO group's samples share one label: its tests are parsed once and shared, as a
+    # Score shares its suite (reading each again cost about 1 s per MB of labels).
+    label = json.dumps([f"assert f({i}) == {i}" for i in range(50)])
+    jobs, _ = _jobs([f"def f(x):\n    return x  # {i}\n" for i in range(8)], [label] * 8)
+    assert len({id(j.tests) for j in jobs}) == 1 and len(jobs[0].tests) == 50
+    assert [j.program.endswith(f"# {i}\n") for i, j in enumerate(jobs)] == [True] * 8
