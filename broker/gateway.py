@@ -193,13 +193,15 @@ class Gateway:
         programs = request.get("programs")
         if not isinstance(programs, list) or not programs:
             raise InvalidJob("programs", "missing, empty or not a list")
-        group = request.get("group_id") or "group"
+        group = _given(request, "group_id", "group")
+        if not isinstance(group, str) or not group:
+            raise InvalidJob("group_id", "must be a non-empty string")
         check_writable(group, "group_id", nul=True)  # it becomes the results' ids
         raw_tests = request.get("tests")
         check_writable(raw_tests, "tests")  # JSON may spell lone surrogates ("\ud800")
         tests = parse_tests(raw_tests, self.rules)
         limits = self.limits.merged(request.get("limits"))
-        language, mode = request.get("language") or "python", request.get("mode") or "all"
+        language, mode = _given(request, "language", "python"), _given(request, "mode", "all")
         named = request.get("prelude")  # absent or null: the one the tests' shape implies (Job.from_parts)
         prelude = None if named is None else check_prelude(named)
         check_writable(request.get("checker"), "checker")
@@ -240,3 +242,10 @@ def max_limits() -> dict[str, float]:
     """The largest limits a job may ask for (limits.BOUNDS)."""
     floats = {"cpu_s", "wall_s"}
     return {k: float(hi) if k in floats else int(hi) for k, (_lo, hi) in BOUNDS.items()}
+
+
+def _given(request: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A request's field, or `default` where it is absent or null (never where it is a wrong
+    value that happens to be false: `[]`, `0`, `""` are refused by their checks)."""
+    value = request.get(key)
+    return default if value is None else value

@@ -159,9 +159,12 @@ def limits_for(req: RunCodeRequest, defaults: Limits) -> dict[str, float]:
         "wall_s": _clamp(req.run_timeout, "wall_s"),
         "memory_mb": memory,
         "output_kb": int(_clamp(max(defaults.output_kb, RUN_OUTPUT_KB), "output_kb")),
+        # SandboxFusion runs a program as a plain process: `subprocess.run([...])` works there.
+        "processes": RUN_PROCESSES,
     }
 
 
+RUN_PROCESSES = 16  # as many as a bash job runs its commands in (executor/languages/bash.py)
 MAX_RUN_BYTES = 64 << 20  # a raw run's stdin and files together: the server's message cap
 
 

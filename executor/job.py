@@ -210,13 +210,13 @@ class Job:
             job_id = str(job_id)
         if not isinstance(job_id, str) or not job_id:
             raise InvalidJob("id", "missing or not a non-empty string")
-        if language not in LANGUAGES:
+        if not isinstance(language, str) or language not in LANGUAGES:
             raise InvalidJob("language", f"unknown language {language!r} (supported: {', '.join(LANGUAGES)})")
         if not isinstance(program, str):
             raise InvalidJob("program", "missing or not a string")
         if len(program.encode("utf-8", "surrogatepass")) > rules.max_program_bytes:
             raise InvalidJob("program", f"larger than {rules.max_program_bytes} bytes")
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:
             raise InvalidJob("mode", f"must be one of {', '.join(MODES)}")
         check_language(language, tests, prelude)
         prelude = check_prelude(getattr(tests, "prelude", "") if prelude is None else prelude)

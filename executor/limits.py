@@ -64,10 +64,12 @@ class Limits:
 
     def merged(self, overrides: Mapping[str, Any] | None) -> Limits:
         """These limits with `overrides` applied (unknown keys are an error)."""
+        if overrides is None:
+            return self
+        if not isinstance(overrides, Mapping):  # [], "", 0 and false too: not "no limits given"
+            raise InvalidJob("limits", "must be an object")
         if not overrides:
             return self
-        if not isinstance(overrides, Mapping):
-            raise InvalidJob("limits", "must be an object")
         for key in overrides:
             if key not in _NAMES:
                 raise InvalidJob(f"limits.{key}", f"unknown limit (known: {', '.join(sorted(_NAMES))})")

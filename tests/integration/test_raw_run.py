@@ -135,3 +135,16 @@ def test_exit_ends_a_stdin_stdout_program_as_the_interpreter_would(run):
     program = "n = int(input())\nif n == 1:\n    print('YES')\n    exit()\nprint('NO')\nquit()\n"
     tests = [{"stdin": "1\n", "expected_stdout": "YES\n"}, {"stdin": "2\n", "expected_stdout": "NO\n"}]
     assert run(program, tests).pass_rate == 1.0
+
+
+def test_a_sandboxfusion_run_may_start_processes(pool):
+    # SandboxFusion runs a program as a plain process, where `subprocess.run` works: a
+    # /run_code job allows what a bash job does (16 processes); an assert or stdin/stdout job
+    # still allows none unless it asks.
+    from broker import runcode
+    from executor import JobRules, Limits
+
+    program = "import subprocess\nprint(subprocess.run(['echo', 'hi'], capture_output=True, text=True).stdout)\n"
+    job = runcode.job_for(runcode.RunCodeRequest(code=program, language="python"), Limits(), JobRules())
+    _test, out = one(pool.run(job))
+    assert (out.stdout, out.exit_code) == ("hi\n\n", 0), out

@@ -249,3 +249,40 @@ def test_a_test_that_asserts_nothing_is_refused(test):
 @pytest.mark.parametrize("test", ["check(f)", "f(1)", "x = f(1)\nx == 2", "assert f(1) == 2", "pass"])
 def test_tests_that_run_something_are_taken(test):
     assert Job.from_dict(make(tests=[test])).tests
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("limits", []),
+        ("limits", ""),
+        ("limits", 0),
+        ("limits", False),
+        ("mode", 0),
+        ("mode", []),
+        ("language", []),
+        ("language", 0),
+    ],
+)
+def test_a_wrong_value_is_refused_not_taken_for_the_default(field, value):
+    # `"limits": []` ran with the default limits, `"mode": 0` as "all": a false value is not
+    # an absent one.
+    with pytest.raises(InvalidJob) as err:
+        Job.from_dict(make(**{field: value}))
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    "field, value", [("group_id", []), ("group_id", ""), ("language", []), ("mode", 0), ("limits", [])]
+)
+def test_a_score_requests_wrong_value_is_refused_not_taken_for_the_default(field, value):
+    from broker.config import ServerConfig
+    from broker.gateway import Gateway
+    from broker.metrics import Metrics
+
+    gateway = Gateway(None, ServerConfig(), Metrics())  # type: ignore[arg-type]  # score_jobs only reads
+    request = {"programs": ["def f():\n    pass\n"], "tests": ["assert f() is None"]}
+    assert len(gateway.score_jobs({**request, field: None})) == 1  # null: the default
+    with pytest.raises(InvalidJob) as err:
+        gateway.score_jobs({**request, field: value})
+    assert err.value.field == field

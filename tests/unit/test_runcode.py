@@ -33,18 +33,18 @@ def test_the_request_is_sandboxfusions():
 @pytest.mark.parametrize(
     "fields, limits",
     [
-        ({}, {"cpu_s": 10, "wall_s": 10, "memory_mb": 512, "output_kb": 2048}),
+        ({}, {"cpu_s": 10, "wall_s": 10, "memory_mb": 512, "output_kb": 2048, "processes": 16}),
         (
             {"run_timeout": 0.001, "memory_limit_MB": 1},
-            {"cpu_s": 0.05, "wall_s": 0.1, "memory_mb": 32, "output_kb": 2048},
+            {"cpu_s": 0.05, "wall_s": 0.1, "memory_mb": 32, "output_kb": 2048, "processes": 16},
         ),
         (
             {"run_timeout": 1e9, "memory_limit_MB": 1 << 40},
-            {"cpu_s": 60, "wall_s": 300, "memory_mb": 16384, "output_kb": 2048},
+            {"cpu_s": 60, "wall_s": 300, "memory_mb": 16384, "output_kb": 2048, "processes": 16},
         ),
         (
             {"run_timeout": 2.5, "memory_limit_MB": 0},
-            {"cpu_s": 2.5, "wall_s": 2.5, "memory_mb": 512, "output_kb": 2048},
+            {"cpu_s": 2.5, "wall_s": 2.5, "memory_mb": 512, "output_kb": 2048, "processes": 16},
         ),
     ],
 )
