@@ -381,7 +381,9 @@ class Remote:
         return self._protocol("enter", self)
 
     def __exit__(self, kind, exc, tb):
-        self._protocol("exit", self, None if exc is None else _base_name(exc), None if exc is None else _message(exc))
+        # Its built-in class only: a failed assert's message holds the test's expected values,
+        # which never reach the program's process.
+        self._protocol("exit", self, None if exc is None else _base_name(exc), None)
         return False  # see _exit: what the block raised goes on
 
     def __copy__(self):
@@ -1071,7 +1073,7 @@ def _enter(target):
 
 def _exit(target, kind, message):
     """The end of `with obj:`: the program's own __exit__, told of the block's exception (rebuilt
-    as its built-in base class, `kind`; None if it ended normally). Its answer is not asked: an
+    as its built-in base class, `kind`, without its message; None if it ended normally). Its answer is not asked: an
     exception in the test's block (a failed assert, the program's own error) is never the
     program's to swallow."""
     exc = None if kind is None else _EXCEPTIONS.get(kind, Exception)(message)

@@ -1566,3 +1566,19 @@ def test_the_class_of_a_program_value_is_its_real_class(pool, host):
     ]
     assert_no_reward(pool.run(make_job(program, wrong)))
     host.check()
+
+
+def test_a_programs_exit_never_learns_the_message_of_what_the_block_raised(pool, host):
+    # A failed assert's message holds the test's expected value: told to __exit__, a program
+    # could answer the next test with it.
+    spy = (
+        PROTOCOLS.replace(
+            "    def __exit__(self, kind, exc, tb):\n",
+            "    def __exit__(self, kind, exc, tb):\n        global SEEN\n        SEEN = str(exc)\n",
+        )
+        + "SEEN = ''\ndef seen():\n    return SEEN\n"
+    )
+    tests = ["with Res() as r:\n    raise ValueError('want 424242')", "assert '424242' in seen()"]
+    result = pool.run(make_job(spy, tests))
+    assert [t.verdict.value for t in result.tests] == ["runtime_error", "failed"], show(result)
+    host.check()
