@@ -709,6 +709,8 @@ class _Planner(ast.NodeTransformer):
             inner = o.value if isinstance(o, ast.Attribute) else o.args[0]  # type: ignore[attr-defined]
             return self.program_dependent(inner)
 
+        if self.literal_inside(node):  # `type(f()) == type('x')`: a test's value never goes to the child
+            return False
         if isinstance(node.ops[0], (ast.In, ast.NotIn)):
             listed = isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts and all(map(named, right.elts))
             return of_program(left) and bool(listed)

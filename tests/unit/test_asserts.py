@@ -188,6 +188,8 @@ def test_private_attributes_are_not_reachable():
     # compared with classes named is one probe, the comparison too).
     assert plan_assert("assert f().__class__ == int").probes == ("f().__class__ == int",)
     assert plan_assert("assert f().__name__ == 'x'").probes == ("f().__name__",)
+    # A test's literal in it stays here: only the program's value's class goes to the child.
+    assert plan_assert("assert type(f()) == type('secret')").probes == ("f()",)
 
 
 def test_humaneval_check_functions_are_judged_assert_by_assert():
