@@ -364,6 +364,14 @@ class Child:
                     return frame, cpu_used(), time.monotonic() - t0
                 if source.res_r not in source.open:
                     return None, cpu_used(), time.monotonic() - t0
+            elif not want_frame and self.open == {self.res_r} and self._ended(0):
+                # Its output pipes are closed and it has ended: what holds the report pipe now is
+                # a process it left behind (a fork inherits every descriptor), whose end a run
+                # never waits for. What the report pipe holds is its report; strays are killed.
+                while self.res_r in self.open and select.select([self.res_r], [], [], 0)[0]:
+                    self._drain(self.res_r)
+                self.open.discard(self.res_r)
+                continue
             elif not self.open:
                 used = cpu_used()
                 if used > cpu_budget:  # its last stretch, between the last check and its end

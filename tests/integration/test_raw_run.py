@@ -148,3 +148,22 @@ def test_a_sandboxfusion_run_may_start_processes(pool):
     job = runcode.job_for(runcode.RunCodeRequest(code=program, language="python"), Limits(), JobRules())
     _test, out = one(pool.run(job))
     assert (out.stdout, out.exit_code) == ("hi\n\n", 0), out
+
+
+def test_a_run_ends_with_its_process_not_with_what_it_left_behind(pool):
+    # A child that closes its stdio and lives on still held the run's report pipe (a fork
+    # inherits every descriptor): the run waited for the time limit where Python ends at once.
+    # One that keeps the run's stdout is still waited for, as SandboxFusion waits for its output.
+    from broker import runcode
+    from executor import JobRules, Limits
+
+    def run_code(program):
+        request = runcode.RunCodeRequest(code=program, language="python", run_timeout=3)
+        return one(pool.run(runcode.job_for(request, Limits(), JobRules())))[1]
+
+    left = "import os, time\nif os.fork() == 0:\n    os.close(0); os.close(1); os.close(2)\n    time.sleep(10)\n    os._exit(0)\n"
+    out = run_code(left + "print('main')\n")
+    assert (out.stdout, out.exit_code, out.limit) == ("main\n", 0, None), out  # not the time limit
+    late = "import os, time\nif os.fork() == 0:\n    time.sleep(0.3)\n    print('late', flush=True)\n    os._exit(0)\n"
+    out = run_code(late + "print('main', flush=True)\n")
+    assert (out.stdout, out.exit_code, out.limit) == ("main\nlate\n", 0, None), out
