@@ -62,13 +62,20 @@ def completion_of(query: str, prompt: str | None) -> tuple[str, bool]:
     return query, False
 
 
-def label_tests(label: Any) -> Any:
-    """The tests a label carries, in the form a job's `tests` takes."""
+# Labels read as Python literals, all of a request's together (one shared by many queries
+# counts once): ast.literal_eval costs about 2.5 s of CPU and 0.5 GB a MB, holding the GIL,
+# against json's 0.2 s. Past it a request is refused: send such labels as JSON.
+LITERAL_LABEL_BYTES = 1 << 20
+
+
+def label_tests(label: Any, literal_budget: list[int] | None = None) -> Any:
+    """The tests a label carries, in the form a job's `tests` takes. `literal_budget`: [bytes]
+    of Python-literal text still to be read in this request (taken from as it is read)."""
     if isinstance(label, str):
         try:
             label = json.loads(label)
         except ValueError:
-            label = _not_json(label)
+            label = _not_json(label, literal_budget if literal_budget is not None else [LITERAL_LABEL_BYTES])
         except RecursionError:
             raise InvalidJob("tests", "JSON nested too deeply") from None
         if isinstance(label, str):
@@ -78,20 +85,33 @@ def label_tests(label: Any) -> Any:
     return label
 
 
-def _not_json(text: str) -> Any:
+def _not_json(text: str, budget: list[int]) -> Any:
     """A label that is not JSON: a list or dict written as a Python literal (a dataset that
     stored `str(tests)`), or else one assert snippet. Text that opens as a list or an object
     and is neither is refused: read as a snippet it would assert nothing (every program would
     pass), or not compile (every program would fail)."""
     if text.lstrip()[:1] not in ("[", "{"):
         return text
+    budget[0] -= len(text)
+    if budget[0] < 0:
+        raise InvalidJob(
+            "tests",
+            f"not JSON: labels written as Python literals are read up to {LITERAL_LABEL_BYTES >> 20} MiB "
+            "a request (send them as JSON)",
+        )
     try:
         value = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         value = None
-    if not isinstance(value, (list, dict)):
-        raise InvalidJob("tests", "opens as a list or object but is neither JSON nor a Python literal of one")
-    return value
+    if isinstance(value, (list, dict)):
+        return value
+    try:  # a snippet that opens with a display (`[a, b] = f(1)` and more lines) is a snippet
+        body = ast.parse(text).body
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        body = []
+    if body and not (len(body) == 1 and isinstance(body[0], ast.Expr)):
+        return text
+    raise InvalidJob("tests", "opens as a list or object but is neither JSON nor a Python literal of one")
 
 
 def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tuple[list[Job], list[bool]]:
@@ -107,13 +127,14 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
     # Each label's tests, read once (and the names they call, which pick the program's code
     # block): a GRPO group's samples share one label.
     read: dict[str, tuple[Any, Tests, set[str]]] = {}
+    literal_budget = [LITERAL_LABEL_BYTES]
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
         prompt = request.prompts[i] if request.prompts is not None else None
         completion, seen = completion_of(query, prompt)
         try:
             suite = read.get(label) if isinstance(label, str) else None
             if suite is None:
-                raw = label_tests(label)
+                raw = label_tests(label, literal_budget)
                 check_job_text({"tests": raw})
                 suite = (raw, parse_tests(raw, rules), called_names(raw))
                 if isinstance(label, str):

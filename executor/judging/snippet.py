@@ -45,22 +45,33 @@ class AssertPlan:
 
 
 def _tests_nothing(code: str) -> bool:
-    """Is `code` one line that only states a value: a literal (`['assert f(1) == 2']`, a list
-    of tests stored as one text) or a comparison without its `assert` (`f(1) == 2`)? Python
-    runs it and drops the value, so every program would pass it. (One line only, and only
-    when it does not start with `assert`: a test's whole text is not parsed twice.)"""
-    line = code.strip()
-    if "\n" in line or len(line) > 1 << 16 or (line.startswith("assert") and line[6:7] in (" ", "(", "\t")):
+    """Does `code` only state values: a literal (`['assert f(1) == 2', ...]`, a list of tests
+    stored as one text) or comparisons without their `assert` (`f(1) == 2`, `f(1) == 2 and
+    f(2) == 3`, one a line)? Python runs it and drops the values, so every program would pass
+    it. (Only a text that opens as a display or a string, or says neither `assert` nor
+    `raise`, is parsed: an AceCoder assert or a HumanEval check is not parsed twice.)"""
+    head = code.lstrip()[:1]
+    if len(code) > 1 << 16 or (head not in "[{('\"" and ("assert" in code or "raise" in code)):
         return False
     try:
-        body = ast.parse(line).body
+        body = ast.parse(code.strip()).body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False  # the test process reports it, as the program's run of it
-    return (
-        len(body) == 1
-        and isinstance(body[0], ast.Expr)
-        and isinstance(body[0].value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Compare))
-    )
+    return bool(body) and all(isinstance(s, ast.Expr) and _dropped(s.value) for s in body)
+
+
+def _dropped(value: ast.expr) -> bool:
+    """Is `value`, as a statement, computed only to be dropped: a comparison (its calls run,
+    its answer is lost), or a literal display that calls nothing?"""
+    if isinstance(value, ast.Compare):
+        return True
+    if isinstance(value, ast.BoolOp):
+        return all(map(_dropped, value.values))
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        return _dropped(value.operand)
+    if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)):
+        return not any(isinstance(n, ast.Call) for n in ast.walk(value))
+    return False
 
 
 class Snippet:

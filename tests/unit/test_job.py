@@ -236,7 +236,19 @@ def test_values_that_are_not_json_are_refused_naming_them():
 
 
 @pytest.mark.parametrize(
-    "test", ["f(1) == 2", "['assert f(1) == 2', 'assert f(2) == 3']", "'assert f(1) == 2'", "True", "(1, 2)"]
+    "test",
+    [
+        "f(1) == 2",
+        "['assert f(1) == 2', 'assert f(2) == 3']",
+        "[\n  'assert f(1) == 2',\n  'assert f(2) == 3'\n]",
+        "'assert f(1) == 2'",
+        "True",
+        "(1, 2)",
+        "f(1) == 2 and f(2) == 3",
+        "f(1) == 2; f(2) == 3",
+        "f(1) == 2\nf(2) == 3  # a comment",
+        "not f(1) == 2",
+    ],
 )
 def test_a_test_that_asserts_nothing_is_refused(test):
     # Python runs a bare value or comparison and drops it: every program would pass such a
@@ -246,7 +258,22 @@ def test_a_test_that_asserts_nothing_is_refused(test):
     assert err.value.field == "tests[1]"
 
 
-@pytest.mark.parametrize("test", ["check(f)", "f(1)", "x = f(1)\nx == 2", "assert f(1) == 2", "pass"])
+@pytest.mark.parametrize(
+    "test",
+    [
+        "check(f)",
+        "f(1)",
+        "x = f(1)\nx == 2",
+        "assert f(1) == 2",
+        "pass",
+        "check(f(1) == 2), check(f(2) == 3)",
+        "[check(1), check(2)]",
+        "assert(f(1) == 2)",
+        "if f(1) != 2: raise AssertionError",
+        "print(f(1))",
+        "[a, b] = f(1)\nassert (a, b) == (1, 2)",
+    ],
+)
 def test_tests_that_run_something_are_taken(test):
     assert Job.from_dict(make(tests=[test])).tests
 

@@ -39,6 +39,11 @@ def test_the_label_carries_the_tests(label, tests):
     assert label_tests(label) == tests
 
 
+def test_a_snippet_label_may_open_with_a_display():
+    label = "[a, b] = f(1)\nassert (a, b) == (1, 2)"
+    assert label_tests(label) == [label]
+
+
 def _jobs(query, labels, prompts=None):
     return jobs_for(GetRewardRequest(query=query, prompts=prompts, labels=labels), Limits(), JobRules())
 
@@ -132,3 +137,17 @@ def test_a_label_shared_by_a_group_is_read_once():
     jobs, _ = _jobs([f"def f(x):\n    return x  # {i}\n" for i in range(8)], [label] * 8)
     assert len({id(j.tests) for j in jobs}) == 1 and len(jobs[0].tests) == 50
     assert [j.program.endswith(f"# {i}\n") for i, j in enumerate(jobs)] == [True] * 8
+
+
+def test_python_literal_labels_are_read_within_a_budget():
+    # ast.literal_eval of an 8 MB label took 20 s of CPU and 3.8 GB, holding the GIL: labels
+    # read as Python literals are bounded per request; one shared by a group counts once.
+    small = str([f"assert f({i}) == {i}" for i in range(2000)])  # about 50 KB
+    jobs, _ = _jobs(["def f(x):\n    return x\n"] * 40, [small] * 40)
+    assert len(jobs) == 40 and len(jobs[0].tests) == 2000
+    big = str(["assert f(0) == 0"] + ["assert f(1) == 1  # " + "x" * 1000] * 1100)  # about 1.1 MB
+    with pytest.raises(InvalidJob, match="send them as JSON") as err:
+        _jobs(["def f(x):\n    return x\n"], [big])
+    assert err.value.field == "labels[0]"
+    as_json = json.dumps(["assert f(0) == 0"] + ["assert f(1) == 1  # " + "x" * 1000] * 1100)
+    assert len(_jobs(["def f(x):\n    return x\n"], [as_json])[0]) == 1  # JSON: no such bound
