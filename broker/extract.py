@@ -28,6 +28,8 @@ from typing import Any
 
 from executor import JobRules
 from executor.judging import formats
+from executor.judging.asserts import node_estimate
+from executor.judging.budget import TEST_AST_NODES
 from executor.judging.parsing import parse
 
 FENCE = "```"
@@ -148,8 +150,8 @@ def called_names(tests: Any) -> set[str]:
                 if isinstance(test.get(key), str) and test[key]:
                     names.add(test[key])
             continue
-        if not isinstance(test, str):
-            continue
+        if not isinstance(test, str) or node_estimate(test) > TEST_AST_NODES:
+            continue  # past what the trusted side parses (asserts.plan_snippet): it names nothing here
         try:
             tree = parse(test)
         except _PARSE_ERRORS:

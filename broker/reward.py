@@ -33,6 +33,8 @@ from pydantic import BaseModel
 
 from executor import InvalidJob, Job, JobResult, JobRules, Limits, Verdict
 from executor.job import Tests, parse_tests
+from executor.judging.asserts import node_estimate
+from executor.judging.snippet import AssertTest
 from executor.text import check_job_text
 
 from .extract import called_names, extract_code
@@ -66,6 +68,11 @@ def completion_of(query: str, prompt: str | None) -> tuple[str, bool]:
 # counts once): ast.literal_eval costs about 2.5 s of CPU and 0.5 GB a MB, holding the GIL,
 # against json's 0.2 s. Past it a request is refused: send such labels as JSON.
 LITERAL_LABEL_BYTES = 1 << 20
+# A request's distinct labels' test snippets together, parsed here as Python (the names they
+# call pick a completion's code block), in AST nodes as asserts.node_estimate counts them: a
+# label of 8 MiB of `assert f(1) == 2` lines took 21 s, the GIL held. A large literal in an
+# assert is one node.
+SNIPPET_LABEL_NODES = 200_000
 
 
 def label_tests(label: Any, literal_budget: list[int] | None = None) -> Any:
@@ -127,7 +134,7 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
     # Each label's tests, read once (and the names they call, which pick the program's code
     # block): a GRPO group's samples share one label.
     read: dict[str, tuple[Any, Tests, set[str]]] = {}
-    literal_budget = [LITERAL_LABEL_BYTES]
+    literal_budget, snippet_nodes = [LITERAL_LABEL_BYTES], SNIPPET_LABEL_NODES
     for i, (query, label) in enumerate(zip(request.query, request.labels)):
         prompt = request.prompts[i] if request.prompts is not None else None
         completion, seen = completion_of(query, prompt)
@@ -136,7 +143,13 @@ def jobs_for(request: GetRewardRequest, defaults: Limits, rules: JobRules) -> tu
             if suite is None:
                 raw = label_tests(label, literal_budget)
                 check_job_text({"tests": raw})
-                suite = (raw, parse_tests(raw, rules), called_names(raw))
+                tests = parse_tests(raw, rules)
+                snippet_nodes -= sum(node_estimate(t.code) for t in tests if isinstance(t, AssertTest))
+                if snippet_nodes < 0:
+                    raise InvalidJob(
+                        "tests", f"labels' test snippets past {SNIPPET_LABEL_NODES} lines, calls and commas a request"
+                    )
+                suite = (raw, tests, called_names(raw))
                 if isinstance(label, str):
                     read[label] = suite
             raw, tests, wanted = suite

@@ -2057,9 +2057,9 @@ def _ignorable(stmt: ast.stmt) -> bool:
 @source_cache(8 << 20)  # test suites repeat across a question's samples; bounded by bytes
 def plan_snippet(source: str) -> TrustedSnippet | None:
     """A TrustedSnippet if `source` is made of asserts we can judge here, else None."""
-    if source.count(",") > TEST_AST_NODES:
-        # Past the node cap as a rule, known without parsing (commas in its strings count too:
-        # such a test runs in the test process, as one past the cap does).
+    if node_estimate(source) > TEST_AST_NODES:
+        # Past the node cap as a rule, known without parsing (such marks in its strings count
+        # too: such a test runs in the test process, as one past the cap does).
         return None
     try:
         tree = parse(source)
@@ -2072,6 +2072,13 @@ def plan_snippet(source: str) -> TrustedSnippet | None:
     if not asserts:
         return None
     return TrustedSnippet(asserts)  # with no probes at all it is still judged here, in order
+
+
+def node_estimate(source: str) -> int:
+    """About how many AST nodes `source` makes at least, counted without parsing it (C-level
+    counts): a comma, a line and a call each make one. Parsing costs about 2.5 s a MiB of
+    `assert f(1) == 2` lines, holding the GIL: text past a cap is never parsed here."""
+    return source.count(",") + source.count("\n") + source.count("(")
 
 
 def plan_assert(source: str) -> TrustedAssert | None:

@@ -145,9 +145,21 @@ def test_python_literal_labels_are_read_within_a_budget():
     small = str([f"assert f({i}) == {i}" for i in range(2000)])  # about 50 KB
     jobs, _ = _jobs(["def f(x):\n    return x\n"] * 40, [small] * 40)
     assert len(jobs) == 40 and len(jobs[0].tests) == 2000
-    big = str(["assert f(0) == 0"] + ["assert f(1) == 1  # " + "x" * 1000] * 1100)  # about 1.1 MB
+    cases = [{"stdin": "x" * 1000, "expected_stdout": "x"}] * 1100  # about 1.1 MB
     with pytest.raises(InvalidJob, match="send them as JSON") as err:
-        _jobs(["def f(x):\n    return x\n"], [big])
+        _jobs(["print(input()[0])"], [str(cases)])
     assert err.value.field == "labels[0]"
-    as_json = json.dumps(["assert f(0) == 0"] + ["assert f(1) == 1  # " + "x" * 1000] * 1100)
-    assert len(_jobs(["def f(x):\n    return x\n"], [as_json])[0]) == 1  # JSON: no such bound
+    assert len(_jobs(["print(input()[0])"], [json.dumps(cases)])[0]) == 1  # JSON: no such bound
+
+
+def test_test_snippets_are_bounded_where_they_are_parsed():
+    # Snippets are parsed here for the names they call (8 MiB of `assert f(1) == 2` lines took
+    # 21 s, the GIL held): a request's distinct labels are bounded in lines, calls and commas;
+    # a label shared by a group counts once, and a large literal is one node.
+    labels = [json.dumps([f"assert f(({i}, 2), (3, 4)) == [({k}, 6), (7, 8)]" for k in range(2000)]) for i in range(30)]
+    with pytest.raises(InvalidJob, match="a request") as err:
+        _jobs(["def f(x):\n    return x\n"] * 30, labels)
+    assert err.value.field.startswith("labels[")
+    assert len(_jobs(["def f(x):\n    return x\n"] * 30, [labels[0]] * 30)[0]) == 30  # one label: once
+    literal = json.dumps(["assert f(0) == '" + "x" * 900_000 + "'"])
+    assert len(_jobs(["def f(x):\n    return x\n"] * 3, [literal] * 3)[0]) == 3
