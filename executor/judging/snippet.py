@@ -13,6 +13,7 @@ narrow channel; the program's process never sees it.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -48,10 +49,10 @@ def _tests_nothing(code: str) -> bool:
     """Does `code` only state values: a literal (`['assert f(1) == 2', ...]`, a list of tests
     stored as one text) or comparisons without their `assert` (`f(1) == 2`, `f(1) == 2 and
     f(2) == 3`, one a line)? Python runs it and drops the values, so every program would pass
-    it. (Only a text that opens as a display or a string, or says neither `assert` nor
-    `raise`, is parsed: an AceCoder assert or a HumanEval check is not parsed twice.)"""
+    it. (Only a text that opens as a display or a string, or has no `assert` or `raise`
+    statement, is parsed: an AceCoder assert or a HumanEval check is not parsed twice.)"""
     head = code.lstrip()[:1]
-    if len(code) > 1 << 16 or (head not in "[{('\"" and ("assert" in code or "raise" in code)):
+    if len(code) > 1 << 16 or (head not in "[{('\"" and _STATEMENT.search(code)):
         return False
     try:
         body = ast.parse(code.strip()).body
@@ -69,9 +70,16 @@ def _dropped(value: ast.expr) -> bool:
         return all(map(_dropped, value.values))
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
         return _dropped(value.operand)
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and value.elts and all(map(_dropped, value.elts)):
+        return True  # `[f(1) == 2, f(2) == 3]`: comparisons gathered, then dropped
     if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)):
         return not any(isinstance(n, ast.Call) for n in ast.walk(value))
     return False
+
+
+# `assert` or `raise` as a statement: at a line's start, or after `;` or a one-line `if x:`
+# (not in a comment: `f(1) == 2  # should not raise` states a value all the same).
+_STATEMENT = re.compile(r"(?m)(?:^|[;:])[ \t]*(?:assert|raise)\b")
 
 
 class Snippet:

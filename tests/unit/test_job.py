@@ -248,6 +248,9 @@ def test_values_that_are_not_json_are_refused_naming_them():
         "f(1) == 2; f(2) == 3",
         "f(1) == 2\nf(2) == 3  # a comment",
         "not f(1) == 2",
+        "f(1) == 2  # should not raise",
+        "[f(1) == 2, f(2) == 3]",
+        "f(1) == 2, f(2) == 3",
     ],
 )
 def test_a_test_that_asserts_nothing_is_refused(test):
