@@ -1205,6 +1205,44 @@ def _plain_base(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id in names.MODULES
 
 
+# Displays hold references: the values in them are read where the display is used.
+_HOLDERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred)
+
+
+def _consumed_at(plan: ast.AST) -> dict[int, int]:
+    """For each probe of `plan`: the last probe computed before its value is read. An operand
+    is read when its operation runs, after all of that operation's operands; one in a display
+    is read where the display is used; an operand of `and`, `or` or `if`-`else` is read (for
+    its truth) as soon as it is computed."""
+    last: dict[int, int] = {}
+
+    def last_probe(node: ast.AST) -> int:
+        found = last.get(id(node))
+        if found is None:
+            if isinstance(node, _Probe):
+                found = node.index
+            else:
+                found = max((last_probe(c) for c in ast.iter_child_nodes(node)), default=-1)
+            last[id(node)] = found
+        return found
+
+    points: dict[int, int] = {}
+    todo: list[tuple[ast.AST, ast.AST]] = [(plan, plan)]
+    while todo:
+        node, reader = todo.pop()
+        if isinstance(node, _Probe):
+            points[node.index] = max(node.index, last_probe(reader))
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, _HOLDERS):
+                todo.append((child, reader))
+            elif isinstance(node, (ast.BoolOp, ast.IfExp)):
+                todo.append((child, child))
+            else:
+                todo.append((child, node))
+    return points
+
+
 @dataclass(frozen=True)
 class TrustedAssert:
     """One assert, judged here from the values of its program-dependent probes."""
@@ -1789,6 +1827,19 @@ class TrustedSnippet:
     def own(self) -> tuple[bool, ...]:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
         return tuple(a.own for a in self.asserts for _ in a.probes)
+
+    @functools.cached_property
+    def consumed_at(self) -> tuple[int, ...] | None:
+        """Per probe: the index of the last probe computed before the operation that reads its
+        value runs (None where that is each probe itself). The program's process encodes a
+        value there, as CPython's evaluation would see it: `f(1) != f(2)`, `f` returning one
+        list it changes, compares that list with itself, and `f(1)[0] + f(2)[0]` reads each
+        list before the next call."""
+        at: list[int] = []
+        for start, a in zip(self._starts, self.asserts):
+            points = _consumed_at(a.plan)
+            at.extend(start + points.get(i, i) for i in range(len(a.probes)))
+        return None if all(i == j for i, j in enumerate(at)) else tuple(at)
 
     @functools.cached_property
     def _starts(self) -> tuple[int, ...]:

@@ -128,6 +128,8 @@ class Snippet:
         spec: dict[str, Any] = {"kind": "value", "exprs": list(check.probes)}
         if any(check.own):
             spec["own"] = list(check.own)
+        if check.consumed_at is not None:
+            spec["at"] = list(check.consumed_at)
         return spec
 
     def judge(self, plan: Plan, phase: Phase, ctx: JudgeContext) -> TestResult:

@@ -365,21 +365,40 @@ def compile_program(source):
         return None, (SYNTAX, "the program cannot be compiled: " + describe(exc))
 
 
-def probe_values(codes, ns, values, sent, nonce, res_fd, index, log):
+def probe_values(codes, ns, values, sent, nonce, res_fd, index, log, at=None):
     """Evaluate probes in order into `values`; return the ones not sent as parts yet. A
     probe's standard-library names (`list`, `map`, `Counter`) are the ones this process
-    imported before the program ran (TRUSTED), not the program's. Before each probe but the
-    first, the value before it goes to the values log (`log`: [offset], or None once it
-    fails): a later probe that loops, exits or crashes the process leaves it judged."""
+    imported before the program ran (TRUSTED), not the program's. `at`: per probe, the
+    index of the probe after which the test reads its value (None: each right away); it is
+    encoded then, as the test's operation sees it (`f(1) != f(2)` of a program that returns
+    one list it changes compares that list with itself). Before each probe, the values
+    encoded since the one before go to the values log (`log`: [offset], or None once it
+    fails): a later probe that loops, exits or crashes the process leaves them judged."""
     last = _monotonic()
-    for c, own in codes:
-        if values and log[0] is not None:
-            log_value(log, index, values[-1])
+    logged = 0
+    held = {}  # probe index -> its value, read later (see `at`)
+    done = {}  # probe index -> its encoded value, waiting for an earlier one's
+    for i, (c, own) in _enumerate(codes):
+        while logged < _len(values) and log[0] is not None:
+            log_value(log, index, values[logged])
+            logged += 1
         if _monotonic() - last >= PART_EVERY_S and _len(values) > sent[0]:
             send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
             sent[0] = _len(values)
             last = _monotonic()
-        values.append(_encode(_eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED), _MAX_NODES, ns))
+        value = _eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED)
+        if at is None:
+            values.append(_encode(value, _MAX_NODES, ns))
+            continue
+        held[i] = value
+        for j in [j for j in held if at[j] <= i]:
+            done[j] = _encode(held.pop(j), _MAX_NODES, ns)
+        while _len(values) in done:
+            values.append(done.pop(_len(values)))
+    if held or done:  # `at` past the last probe: read at the end
+        for j in sorted(held):
+            done[j] = _encode(held.pop(j), _MAX_NODES, ns)
+        values.extend(done[j] for j in sorted(done))
     return values[sent[0] :]
 
 
@@ -479,7 +498,9 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
             status, out = ERROR, "the test itself does not compile: " + extra
         elif kind == "value":  # the probes of a trusted assert, in order
             values, sent = [], [0]
-            status, out = run_phase(lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log))  # noqa: B023
+            status, out = run_phase(
+                lambda: probe_values(test_code, ns, values, sent, nonce, res_fd, index, log, extra)  # noqa: B023
+            )
             if status != OK:  # the values before the failure still count (an earlier assert
                 send(res_fd, {"n": nonce, "s": status, "m": out, "v": values[sent[0] :]})  # may fail)
                 continue
@@ -631,7 +652,9 @@ def prepare_test(spec):
     try:
         if kind == "value":  # "own": probes that use the program's names (asserts._plan_one)
             own = spec.get("own") or [False] * _len(spec["exprs"])
-            return kind, tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own)), None
+            at = spec.get("at")
+            codes = tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own))
+            return kind, codes, None if at is None else tuple(at)
         if kind == "call":  # "method_of": a class whose instance's method it is, if no global
             return kind, True, (spec["func"], spec["args"], spec.get("method_of"))
         try:

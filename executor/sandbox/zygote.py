@@ -39,7 +39,10 @@ Host <-> zygote, over the zygote's stdin/stdout:
              "limits": {"cpu_s", "wall_s", "memory_mb", "output_kb", "disk_mb",
                         "files", "processes"},
              "tests": [test, ...]}
-   test   = {"kind": "value", "exprs": [str, ...]}     (tests mode)
+   test   = {"kind": "value", "exprs": [str, ...], "own"?: [bool, ...],
+             "at"?: [index, ...]}                      (tests mode; "at": per probe,
+                                                       the probe after which its
+                                                       value is read: encoded)
           | {"kind": "call", "func": str, "args": [...], "method_of"?: str}
           | {"kind": "snippet"}                         (its source: see below)
           | {"stdin": str}                              (stdio mode)
@@ -1010,7 +1013,7 @@ def _prepare(spec):
         # cached entry reached the child as one object (marshal keeps sharing), so a program
         # that pops from its argument handed the next such test what it left.
         return runner.prepare_test(spec)
-    key = (kind, (tuple(spec["exprs"]), tuple(spec.get("own", ()))))
+    key = (kind, (tuple(spec["exprs"]), tuple(spec.get("own", ())), tuple(spec.get("at", ()))))
     hit = _compiled.get(key)
     if hit is None:
         if len(_compiled) >= _COMPILED_MAX:

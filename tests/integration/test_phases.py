@@ -120,3 +120,36 @@ def test_a_check_stops_at_its_first_failing_assert_whatever_comes_after(run):
 def test_a_crash_after_passing_asserts_is_the_crash(run):
     r = run(LEAVES, ["assert f(1) == 2\nassert die() == 1", "assert f(2) == 3"])
     assert verdicts(r) == [Verdict.RUNTIME_ERROR, SK], r
+
+
+# f returns one list it changes at each call; g does the same slowly (values stream meanwhile).
+BUFFER = (
+    "import time\n"
+    "_b = []\n"
+    "def f(n):\n"
+    "    _b[:] = [n]\n"
+    "    return _b\n"
+    "def g(n):\n"
+    "    t = time.process_time()\n"
+    "    while time.process_time() - t < 0.6:\n"
+    "        pass\n"
+    "    return f(n)\n"
+)
+
+
+def test_a_value_is_read_when_the_tests_operation_reads_it(run):
+    # As CPython evaluates the assert: `f(1) != f(2)` compares the one list with itself, while
+    # `f(1)[0]` is read before the next call. Each verdict here is CPython's.
+    cases = [
+        ("assert f(1) != f(2)", F),
+        ("assert f(1) != g(2)", F),  # f(1)'s value is not streamed before g(2) has changed it
+        ("assert [f(1), f(2)] == [[2], [2]]", P),
+        ("assert max(f(1), f(2)) == [2]", P),
+        ("assert f(1)[0] + f(2)[0] == 3", P),
+        ("assert f(1) == [1] or f(2) == [3]", P),
+        ("assert [f(1), f(2)[0], f(3)] == [[3], 2, [3]]", P),
+        ("assert f(1) == [1] and f(2) == [2]", P),
+        (check("assert candidate(1) == [1]", "assert candidate(2) == [2]").replace("slow", "f"), P),
+    ]
+    result = run(BUFFER, [t for t, _ in cases])
+    assert verdicts(result) == [want for _, want in cases]
