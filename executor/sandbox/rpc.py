@@ -37,6 +37,13 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
+Mirrors: a list, dict, set, bytearray or deque of the program's that crossed as a value ({"v"})
+and that the program still holds afterwards (a getter's `return self._items`, a buffer it
+reuses) gets "mi": id in its ref. Its copy in the test process is then kept in step: each frame
+either side sends carries "mc": [[id, encoded], ...], the ones its side changed since the last
+frame, which the receiver applies in place first, and "md": [id, ...], the ones it no longer
+holds. The same object returned again is the same copy, updated. So `s = h.items(); h.add(2)`
+changes `s`, and the test's `s.append(3)` changes the program's list, as in one process.
 The program's process answers every request; the test process answers only "call", "list",
 "len" and "item" on what the test handed over (TEST_OPS), and "attr", "bool", "str", "repr"
 and "setattr" only for instances of the test's own classes (a linked list the test built, which
@@ -73,9 +80,12 @@ _IN_PLACE = (
     collections.Counter,
     collections.defaultdict,
 )
+# Nodes (codec values) of the containers each side keeps in step with the other (see Endpoint's
+# mirrors), all together: each is encoded again at every frame either side sends.
+MIRROR_NODES = 1 << 14
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
-_len, _callable, _id, _isinstance = len, callable, id, isinstance
+_len, _callable, _id, _isinstance, _refcount = len, callable, id, isinstance, sys.getrefcount
 # The program's process answers all of these; "bool", "setattr", "isinstance", "iter" and "next"
 # serve test code that walks the program's objects (`while node:`, `head.next = ...`,
 # `isinstance(n, ListNode)`, `next(gen)`).
@@ -654,6 +664,13 @@ class Endpoint:
         self.fresh = []  # the program objects handed over since the last snapshot
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
         self.before_call = None  # called before each (tester: the globals the test changed, across)
+        # Mirror id -> [object, its state as the other side has it (JSON text)]; see the wire
+        # notes. The program's side also maps id(object) -> mirror id, and collects its values'
+        # refs as they cross (`_offered`): each becomes a mirror if it is still held at the send.
+        self.mirrors = {}
+        self.mirror_ids = {}
+        self.mirror_room = MIRROR_NODES
+        self._offered = []
         self.stdout = sys.stdout  # this side's own, before any test redirected it
         self.input = builtins.input  # the same for input()
 
@@ -677,7 +694,10 @@ class Endpoint:
             items = list.__iter__(obj) if t is list else tuple.__iter__(obj)
             return {"l": [self.ref(x, depth + 1) for x in items], "tu": t is tuple}
         if type(encoded) is not dict or "X" not in encoded:
-            return {"v": encoded}
+            ref = {"v": encoded}
+            if t in _IN_PLACE and self.ops is not TEST_OPS:
+                self._offered.append((obj, ref))
+            return ref
         if number_array(obj, "biuf"):
             # A numpy array of numbers or booleans crosses as a copy, an array on the other side
             # too: the program computes with the test's (`a.sum()`, `a * 2`), and the test with
@@ -704,6 +724,8 @@ class Endpoint:
         if "v" in ref:
             value = codec.decode(ref["v"], 0, VALUE_NODES)
             if self.ops is TEST_OPS:
+                if "mi" in ref:
+                    value = self._mirrored(ref["mi"], value)
                 _remember_copies(value)
             return value
         if "l" in ref or "d" in ref:
@@ -780,9 +802,9 @@ class Endpoint:
         return value
 
     def _exchange(self, req):
-        frames.write_frame(self.wfd, req)
+        self._send(req)
         while True:
-            msg = frames.read_frame(self.rfd, MAX_FRAME)
+            msg = self._receive()
             if msg is None:
                 raise PeerGone("the other process ended during this call")
             if type(msg) is not dict:
@@ -803,7 +825,7 @@ class Endpoint:
     def serve(self):
         """Answer requests until the other side says done (or leaves)."""
         while True:
-            msg = frames.read_frame(self.rfd, MAX_FRAME)
+            msg = self._receive()
             if msg is None or type(msg) is not dict or msg.get("op") == "done":
                 return msg is not None
             self.answer(msg)
@@ -830,7 +852,7 @@ class Endpoint:
                 builtins.input = saved_input
         if prints is not None and prints.parts:
             reply["out"] = "".join(prints.parts)
-        frames.write_frame(self.wfd, reply)
+        self._send(reply)
 
     def _handle(self, msg):
         op = msg.get("op")
@@ -952,6 +974,95 @@ class Endpoint:
     def done(self):
         frames.write_frame(self.wfd, {"op": "done"})
 
+    # -- mirrors (see the wire notes) ---------------------------------------------------
+
+    def _send(self, msg):
+        if self._offered or self.mirrors:
+            self._step(msg)
+        frames.write_frame(self.wfd, msg)
+
+    def _receive(self):
+        msg = frames.read_frame(self.rfd, MAX_FRAME)
+        if type(msg) is dict and ("mc" in msg or "md" in msg):
+            for mid in _list_of(msg.get("md", [])):
+                self._forget(mid)
+            for mid, encoded in _list_of(msg.get("mc", [])):
+                entry = self.mirrors.get(mid)
+                if entry is not None:
+                    _apply_in_place(entry[0], codec.decode(encoded, 0, VALUE_NODES))
+                    self._restate(mid, entry)
+        return msg
+
+    def _step(self, msg):
+        """Before `msg` goes out: make mirrors of the program's values it carries that the
+        program still holds, and add the changes of the others (and those no longer held)."""
+        offered, self._offered = self._offered, []
+        sent = set()
+        for pair in offered:
+            mid = self.mirror_ids.get(_id(pair[0]))
+            if mid is not None and self.mirrors[mid][0] is pair[0]:
+                pair[1]["mi"] = mid  # the copy there becomes this value
+                self._restate(mid, self.mirrors[mid])
+                sent.add(mid)
+            elif _held(pair):  # by more than `offered`'s pair
+                state = _state(pair[0], self.mirror_room)
+                if state is not None:
+                    mid = pair[1]["mi"] = _len(self.mirror_ids) + 1
+                    self.mirrors[mid], self.mirror_ids[_id(pair[0])] = [pair[0], state], mid
+                    self.mirror_room -= state[1]
+                    sent.add(mid)
+        del offered
+        changed, gone = [], []
+        for mid, entry in list(self.mirrors.items()):
+            if not _held(entry):  # only by `entry`: nothing else sees it
+                gone.append(mid)
+                self._forget(mid)
+            elif mid not in sent:
+                before = entry[1]
+                if self._restate(mid, entry) is None:  # grown past the room: left as it is
+                    gone.append(mid)
+                elif entry[1] != before:
+                    changed.append([mid, codec.encode(entry[0], VALUE_NODES)])
+        if changed:
+            msg["mc"] = changed
+        if gone:
+            msg["md"] = gone
+
+    def _mirrored(self, mid, value):
+        """The test's copy for mirror `mid` of the program's: `value` the first time, after that
+        the same object, changed in place to `value`."""
+        if type(mid) is not int or type(value) not in _IN_PLACE:
+            return value
+        entry = self.mirrors.get(mid)
+        if entry is not None and type(entry[0]) is type(value):
+            _apply_in_place(entry[0], value)
+            self._restate(mid, entry)
+            return entry[0]
+        state = _state(value, self.mirror_room)
+        if entry is None and state is not None:
+            self.mirrors[mid] = [value, state]
+            self.mirror_room -= state[1]
+        return value
+
+    def _restate(self, mid, entry):
+        """Read mirror `mid`'s state again (its `entry`): the new state, or None when it no
+        longer fits the room (then it is forgotten)."""
+        room = self.mirror_room + entry[1][1]
+        state = _state(entry[0], room)
+        if state is None:
+            self._forget(mid)
+            return None
+        entry[1] = state
+        self.mirror_room = room - state[1]
+        return state
+
+    def _forget(self, mid):
+        entry = self.mirrors.pop(mid, None)
+        if entry is not None:
+            self.mirror_room += entry[1][1]
+            if self.mirror_ids.get(_id(entry[0])) == mid:
+                del self.mirror_ids[_id(entry[0])]
+
     def stand_in(self, lineage):
         """A local exception class for one of the other side's: its own name, under the same
         chain of that side's classes, down to the same built-in base (`except` needs a class)."""
@@ -1007,6 +1118,38 @@ def _list_of(value):
     if type(value) is not list:
         raise TypeError("malformed reference from the other process")
     return value
+
+
+def _state(obj, room=MIRROR_NODES):
+    """A mirrored container's state: (its encoding as JSON text, its nodes), or None when it
+    holds more than `room` nodes or anything not carried as a value."""
+    encoded = codec.encode(obj, room)
+    if holds_opaque(encoded):
+        return None
+    try:
+        return frames.dumps(encoded), room - _nodes_left(obj, room)
+    except (TypeError, ValueError):
+        return None
+
+
+def _held(holder):
+    """Is `holder[0]` referred to by anything but `holder` (and this call's argument)?"""
+    return _refcount(holder[0]) > 2
+
+
+def _nodes_left(obj, room):
+    """`room` less the codec nodes of `obj` (a value `codec.encode` carried within `room`)."""
+    todo, left = [obj], room
+    while todo:
+        v = todo.pop()
+        left -= 1
+        t = type(v)
+        if t is dict or t is collections.OrderedDict or t is collections.Counter or t is collections.defaultdict:
+            todo.extend(dict.keys(v))
+            todo.extend(dict.values(v))
+        elif t in (list, tuple, set, frozenset, collections.deque):
+            todo.extend(v)
+    return left
 
 
 def _remember_copies(value):

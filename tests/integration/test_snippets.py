@@ -547,3 +547,56 @@ def test_chained_comparisons_and_any_all_stop_where_python_stops(run):
     # In a comprehension in a class body a link's name cannot bind: evaluated at once there.
     in_class = "class T:\n    xs = [1, 2]\n    assert all(0 < x < f() + 5 for x in xs)"
     assert verdicts(run(program, [in_class])) == [P]
+
+
+ALIASED = """
+class History:
+    def __init__(self):
+        self._h = []
+    def add(self, x):
+        self._h.append(x)
+    def snapshot(self):
+        return self._h
+    def size(self):
+        return len(self._h)
+
+_buf = []
+def digits(n):
+    _buf.clear()
+    _buf.extend(int(c) for c in str(n))
+    return _buf
+
+def fresh(n):
+    return [n]
+"""
+
+
+def test_a_list_the_program_still_holds_stays_one_list_on_both_sides(run):
+    # A value the program keeps after returning it (a getter's own list, a buffer it reuses) is
+    # kept in step with the test's copy both ways, as one object is in one process: wrong
+    # programs whose bug is that sharing fail, right ones that rely on it pass.
+    cases = [
+        ("h = History()\nh.add(1)\ns = h.snapshot()\nh.add(2)\nassert s == [1]", F),
+        ("h = History()\nh.add(1)\ns = h.snapshot()\nh.add(2)\nassert s == [1, 2]", P),
+        ("a = digits(12)\nb = digits(345)\nassert a == [1, 2]", F),
+        ("a = digits(12)\nb = digits(345)\nassert a == [3, 4, 5] and b == [3, 4, 5]", P),
+        ("h = History()\ns = h.snapshot()\ns.append(7)\nassert h.size() == 1", P),
+        ("h = History()\ns = h.snapshot()\ns.append(7)\nassert h.size() == 0", F),
+        (
+            "h = History()\nh.add(1)\nassert h.snapshot() is not None\nt = h.snapshot()\nt.clear()\nassert h.size() == 0",
+            P,
+        ),
+        ("def check(c):\n    a = c(12)\n    b = c(345)\n    assert a == [1, 2]\ncheck(digits)", F),
+        # A fresh list the program no longer holds is the test's alone.
+        ("a = fresh(1)\nb = fresh(2)\na.append(5)\nassert a == [1, 5] and b == [2]", P),
+    ]
+    for test, want in cases:
+        assert verdicts(run(ALIASED, [test])) == [want], test
+
+
+def test_a_mirrored_list_that_grows_past_its_room_is_left_as_a_copy(run):
+    # Kept in step only up to MIRROR_NODES (each is encoded again at every frame): a program
+    # list that outgrows it stays as the test last saw it; once small again, it is kept anew.
+    program = ALIASED + "def grow(n):\n    _buf.extend(range(n))\n"
+    test = "a = digits(12)\ngrow(40000)\nassert a == [1, 2]\nb = digits(7)\ngrow(1)\nassert b == [7, 0]"
+    assert verdicts(run(program, [test])) == [P]
