@@ -32,6 +32,9 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"p": id}                         an object of the receiver's, handed back
            | {"nd": [dtype, value, shape]}      a numpy array of numbers or booleans: a copy,
                                                an array of the receiver's numpy (see _array)
+           + "sys"?: [recursion limit, int digits limit]   (the test process: its sys
+                                               settings changed since its last frame; the
+                                               program's process takes them too)
     reply    {"ok": ref, "c": [[position or name, ref], ...]}   "c": arguments the callee
            | {"ok": {"arg": position or name}, "c": ...}   (it returned that argument itself)
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
@@ -671,6 +674,9 @@ class Endpoint:
         self.mirror_ids = {}
         self.mirror_room = MIRROR_NODES
         self._offered = []
+        # The interpreter's settings a test may change for the program it calls, as one
+        # interpreter would share them (sent when the test process's change: `_send`).
+        self._settings = _interpreter_settings()
         self.stdout = sys.stdout  # this side's own, before any test redirected it
         self.input = builtins.input  # the same for input()
 
@@ -979,10 +985,16 @@ class Endpoint:
     def _send(self, msg):
         if self._offered or self.mirrors:
             self._step(msg)
+        if self.ops is TEST_OPS:
+            settings = _interpreter_settings()
+            if settings != self._settings:  # the test's sys.setrecursionlimit(10**5): the program's too
+                msg["sys"] = self._settings = settings
         frames.write_frame(self.wfd, msg)
 
     def _receive(self):
         msg = frames.read_frame(self.rfd, MAX_FRAME)
+        if type(msg) is dict and "sys" in msg and self.ops is not TEST_OPS:
+            _set_interpreter_settings(msg["sys"])
         if type(msg) is dict and ("mc" in msg or "md" in msg):
             for mid in _list_of(msg.get("md", [])):
                 self._forget(mid)
@@ -1130,6 +1142,27 @@ def _state(obj, room=MIRROR_NODES):
         return frames.dumps(encoded), room - _nodes_left(obj, room)
     except (TypeError, ValueError):
         return None
+
+
+def _interpreter_settings():
+    """[recursion limit, int digits limit]: what test code sets in sys for the whole interpreter
+    (`sys.setrecursionlimit(10**5)`, `sys.set_int_max_str_digits(0)`) before it calls a
+    program that needs it."""
+    digits = getattr(sys, "get_int_max_str_digits", None)
+    return [sys.getrecursionlimit(), digits() if digits is not None else 0]
+
+
+def _set_interpreter_settings(settings):
+    """Apply the test's `_interpreter_settings` in the program's process (what it cannot take, a
+    limit out of range, stays as it was)."""
+    try:
+        limit, digits = settings
+        if type(limit) is int and type(digits) is int:
+            sys.setrecursionlimit(limit)
+            if hasattr(sys, "set_int_max_str_digits"):
+                sys.set_int_max_str_digits(digits)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        pass
 
 
 def _held(holder):

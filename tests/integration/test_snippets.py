@@ -600,3 +600,16 @@ def test_a_mirrored_list_that_grows_past_its_room_is_left_as_a_copy(run):
     program = ALIASED + "def grow(n):\n    _buf.extend(range(n))\n"
     test = "a = digits(12)\ngrow(40000)\nassert a == [1, 2]\nb = digits(7)\ngrow(1)\nassert b == [7, 0]"
     assert verdicts(run(program, [test])) == [P]
+
+
+def test_the_interpreter_settings_a_test_changes_are_the_programs_too(run):
+    # One interpreter in CPython: a test's sys.setrecursionlimit or set_int_max_str_digits
+    # holds for the program it calls, and for the tests after it.
+    program = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\ndef big(n):\n    return str(10 ** n)\n"
+    tests = [
+        "assert depth(5000) == 5000",
+        "import sys\nsys.setrecursionlimit(20000)\nassert depth(5000) == 5000",
+        "def check(c):\n    import sys\n    sys.set_int_max_str_digits(0)\n    assert len(c(5000)) == 5001\ncheck(big)",
+        "assert depth(5000) == 5000",
+    ]
+    assert verdicts(run(program, tests)) == [RE, P, P, P]
