@@ -136,6 +136,9 @@ REDUCERS = frozenset(
 # Built-ins that call a function for each item: with a program's function there, the whole
 # call is the program's to compute (its values cross; the literal items are its inputs).
 HIGHER_ORDER = frozenset({"map", "filter"})
+# Built-ins that give an object's own text: mapped over a program's values, the child calls
+# them, as it does `str(m)` (here the objects would be opaque).
+_OBJECT_TEXT = frozenset({"str", "repr", "ascii"})
 _MUTATING = frozenset(
     {
         "append",
@@ -662,12 +665,51 @@ class _Planner(ast.NodeTransformer):
             and isinstance(node.left.value, str)
         ):
             _check_percent(node.left.value)
+            if self.any_program_rooted([node.right]) and any(
+                c in "sra" for *_, c in _PERCENT_SPEC.findall(node.left.value)
+            ):
+                # `'%s' % m`: a program object's own text, as for format() (see plan_call).
+                raise Unsupported("a program's value formatted by %s: the test process")
         for name, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
                 setattr(node, name, self.plan(value))
             elif isinstance(value, list):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
+
+    def formats_program_value(self, node: ast.Call) -> bool:
+        """Is `node` `'...'.format(...)` or `format(...)` of a program's value itself (which may
+        be an object of its own, with its own text; `format(Decimal(f()), 'f')` is not)?"""
+        func, args = node.func, [*node.args, *(k.value for k in node.keywords)]
+        if isinstance(func, ast.Attribute) and func.attr == "format" and isinstance(func.value, ast.Constant):
+            return isinstance(func.value.value, str) and self.any_program_rooted(args)
+        return (
+            isinstance(func, ast.Name)
+            and func.id == "format"
+            and self.trusted(func.id)
+            and self.any_program_rooted(args)
+        )
+
+    def any_program_rooted(self, nodes: list[ast.expr]) -> bool:
+        """Is any of `nodes`, or an item of a tuple or list of them, a program's value itself?"""
+        for n in nodes:
+            items = n.elts if isinstance(n, (ast.Tuple, ast.List)) else [n]
+            if any(self.program_rooted(x.value if isinstance(x, ast.Starred) else x) for x in items):
+                return True
+        return False
+
+    def maps_text_of_program_values(self, node: ast.Call) -> bool:
+        """Is `node` `map(str, ms)` (or repr, ascii) over a program's values? Like `str(m)`, each
+        item's own text is the child's to compute (per_item)."""
+        return (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "map"
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in _OBJECT_TEXT
+            and self.trusted(node.args[0].id)
+            and any(self.program_dependent(a) for a in node.args[1:])
+        )
 
     def operator_on_program(self, node: ast.expr) -> bool:
         """Does `node` apply an operator to a program's value (`unit() * 3`, `-f(x)`)? Beside a
@@ -735,6 +777,11 @@ class _Planner(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Attribute) and self.array_attribute(func):
             raise Unsupported(f".{func.attr} of what may be an array: the test process")
+        if self.formats_program_value(node):
+            # `'{}'.format(m)`, `format(m, '>8')`: a program object's own text (its __str__,
+            # __repr__, __format__), which only the test process can ask for with the test's
+            # format spec (here the object is opaque).
+            raise Unsupported("a program's value formatted: the test process")
         if (
             isinstance(func, ast.Name)
             and func.id == "isinstance"
@@ -798,6 +845,7 @@ class _Planner(ast.NodeTransformer):
                     and not self.literal_inside(node.args[0])
                 )
                 or (func.id in HIGHER_ORDER and node.args and self.program_dependent(node.args[0]))
+                or self.maps_text_of_program_values(node)
             )
         ):
             # list(gen(3)), len(f(10**6)), str(Node(3)): the child computes the whole call (no

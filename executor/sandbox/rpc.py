@@ -17,7 +17,8 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"op": "await", "h": id}          (the program's process: runs its coroutine to its end)
            | {"op": "operator", "n": name, "a": [ref, ...]}  (the program's process: `a + b`, `-a`,
                                                `a[k] = v`, `with a:`, `reversed(a)`, `int(a)`,
-                                               `copy.deepcopy(a)`, `vars(a)`, `issubclass(b, a)`
+                                               `copy.deepcopy(a)`, `vars(a)`, `issubclass(b, a)`,
+                                               `format(a, spec)`
                                                on its objects and classes: _OPERATORS)
            | {"op": "records", "hs": [id, ...]}   (the program's process: the objects as probes'
                                                values, Records where they are: see expected.py)
@@ -321,9 +322,11 @@ class Remote:
         return value
 
     def __format__(self, spec):
-        if spec:
-            raise TypeError("unsupported format string passed to a %s from the other process" % self._t)
-        return self.__str__()
+        if not spec:
+            return self.__str__()
+        if type(spec) is not str:
+            raise TypeError("format spec must be a str")
+        return self._protocol("format", self, spec)  # `f'{m:>8}'`: the program's __format__, in its process
 
     def __len__(self):
         self._touch()
@@ -1300,6 +1303,7 @@ _OPERATORS.update(
         "vars": (1, vars),
         "issubclass": (2, issubclass),
         "type": (1, type),
+        "format": (2, format),
     }
 )
 # The types of a class object (`type(Color)`): what an attribute of the test reads from a class.

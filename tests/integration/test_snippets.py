@@ -613,3 +613,31 @@ def test_the_interpreter_settings_a_test_changes_are_the_programs_too(run):
         "assert depth(5000) == 5000",
     ]
     assert verdicts(run(program, tests)) == [RE, P, P, P]
+
+
+def test_a_program_objects_own_text_through_format_and_percent(run):
+    # '%s' % m, '{}'.format(m), format(m, spec), map(str, ms): the object's own __str__,
+    # __repr__ and __format__, asked of the program's process (judged on the host, the object
+    # would be opaque). A wrong text fails.
+    program = (
+        "class Money:\n"
+        "    def __init__(self, c): self.c = c\n"
+        "    def __str__(self): return '$%d.%02d' % divmod(self.c, 100)\n"
+        "    def __repr__(self): return 'Money(%d)' % self.c\n"
+        "    def __format__(self, spec): return format(str(self), spec)\n"
+        "def mk(c): return Money(c)\n"
+        "def mks(): return [Money(1), Money(250)]\n"
+    )
+    tests = [
+        "assert '%s' % mk(100) == '$1.00'",
+        "assert '%r' % mk(100) == 'Money(100)'",
+        "assert '{}'.format(mk(100)) == '$1.00'",
+        "assert '{!r}'.format(mk(100)) == 'Money(100)'",
+        "assert format(mk(100), '>7') == '  $1.00'",
+        "assert f'{mk(5):<6}|' == '$0.05 |'",
+        "assert ', '.join(map(str, mks())) == '$0.01, $2.50'",
+        "assert list(map(repr, mks())) == ['Money(1)', 'Money(250)']",
+        "assert '%s' % mk(100) == '$2.00'",
+        "assert '{}'.format(mk(100)) == '100'",
+    ]
+    assert verdicts(run(program, tests)) == [P] * 8 + [F, F]

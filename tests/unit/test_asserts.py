@@ -41,7 +41,9 @@ def too_costly(plan, values):
         ("assert len(f(x) + [1]) == 2", ("f(x)",)),  # a literal inside: judged here
         ("assert max(f(x), key=abs) == 3", ("list(f(x))",)),  # a keyword: judged here, on its items
         ("assert sum(f(x), 10) == 3", ("list(f(x))",)),
-        ("assert ''.join(map(str, g(3))) == '012'", ("list(g(3))",)),  # a generator's items cross
+        # Each item's own text, computed in the child as str(m) is (a program object's too).
+        ("assert ''.join(map(str, g(3))) == '012'", ("list(map(str, g(3)))",)),
+        ("assert list(map(repr, [f(1), f(2)])) == ['1', '2']", ("repr(f(1))", "repr(f(2))")),
         ("assert min(f(1), f(2)) == 1", ("f(1)", "f(2)")),  # values, not iterables
         ("assert all([f(1) == [], f(2) == ()])", ("f(1)", "f(2)")),  # comparisons: judged here
         ("assert any([f(1) == {}, f(2) == set()])", ("f(1)", "f(2)")),
@@ -78,6 +80,9 @@ def test_probes_are_the_program_dependent_parts(src, probes):
     "src",
     [
         "assert all(f(i) == i for i in range(3))",  # comprehension over program values
+        "assert '{:>5}'.format(f(1)) == '    1'",  # the program's own __format__: the test process
+        "assert format(f(1), '.2f') == '1.00'",
+        "assert '%s items' % f(1) == '1 items'",  # its own __str__
         "assert f(lambda x: x) == 1",
         "x = f()\nassert x == 1",  # an assignment
         "def check(c):\n    for i in range(n):\n        assert c(i) == i\ncheck(f)",  # a loop over a variable
