@@ -658,6 +658,10 @@ class _Planner(ast.NodeTransformer):
             raise Unsupported("short-circuit over program values")
         if not isinstance(node, self.HOST_NODES):  # comprehensions, lambdas...
             raise Unsupported(type(node).__name__)
+        if isinstance(node, ast.Dict):  # probes in Python's order: a key, its value, the next key
+            pairs = [(None if k is None else self.plan(k), self.plan(v)) for k, v in zip(node.keys, node.values)]
+            node.keys, node.values = [k for k, _ in pairs], [v for _, v in pairs]
+            return node
         if (
             isinstance(node, ast.BinOp)
             and isinstance(node.op, ast.Mod)
@@ -1282,13 +1286,37 @@ def _consumed_at(plan: ast.AST) -> dict[int, int]:
             points[node.index] = max(node.index, last_probe(reader))
             continue
         for child in ast.iter_child_nodes(node):
-            if isinstance(node, _HOLDERS):
+            if isinstance(node, _HOLDERS) or _passed_on(node, child):
                 todo.append((child, reader))
             elif isinstance(node, (ast.BoolOp, ast.IfExp)):
                 todo.append((child, child))
+            elif isinstance(node, ast.Call) and child is node.func and isinstance(child, ast.Attribute):
+                todo.append((child.value, node))  # `f(1).count(f(2)[0])`: f(1) is read by the call
             else:
                 todo.append((child, node))
     return points
+
+
+# Built-ins whose value holds what a display given to them holds (`tuple([f(1)])`, `max([a,
+# b])`), and those of them whose value is one of their arguments (`max(f(1), f(2))`).
+_PASSING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter", "dict", "zip"})
+_CHOOSING_CALLS = frozenset({"max", "min"})
+
+
+def _passed_on(node: ast.AST, child: ast.AST) -> bool:
+    """Is `child`'s value (or what it holds) part of `node`'s value, not read by it?"""
+    if isinstance(node, ast.keyword):  # read by its call, or passed on with it (dict(a=...))
+        return True
+    if isinstance(node, ast.Subscript):  # `[f(1)][0]`: the item itself
+        return child is node.value and isinstance(child, _HOLDERS)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or child is node.func:
+        return False
+    name = node.func.id
+    if name in _CHOOSING_CALLS:
+        return len(node.args) >= 2 or isinstance(child, _HOLDERS)
+    if name in _PASSING_CALLS:
+        return isinstance(child, _HOLDERS) or (name == "dict" and isinstance(child, ast.keyword))
+    return False
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,9 @@ _defaultdict, _deque = _collections.defaultdict, _collections.deque
 _deque_iter = _deque.__iter__
 _deque_maxlen = _deque.maxlen.__get__
 _defaultdict_factory = _defaultdict.default_factory.__get__
+# Containers a program may change in place: met twice in one value, they cross as one object
+# (encode's `shared`).
+_SHAREABLE = frozenset({list, dict, set, bytearray, _deque, _OrderedDict, _Counter, _defaultdict})
 # A defaultdict's factory crosses by name when it is one of these (else as null).
 _FACTORIES = {
     int: "int",
@@ -811,14 +814,40 @@ def _stored_value(value, names):
 _builtin_types = {t.__name__: t for t in (list, dict, set, tuple, frozenset, str, int, float, bool)}
 
 
-def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
+def encode(value, max_nodes=MAX_ENCODED_NODES, records=None, shared=False):
     """Encode `value` into JSON-able data, never running the program's code. `records`: the
     program's namespace (a probe's value: see Record), where an instance of a program class
     that defines `__eq__` (a dataclass's included), the class its global of that name holds,
-    crosses as a Record of its attributes."""
+    crosses as a Record of its attributes. `shared`: a mutable container met again (`[[0] * 3]
+    * 2`) crosses as {"SR": k}, and its first encoding is marked k: a list's with {"SD": k}
+    before its items, a tagged one's with an "SD": k key beside its tag (for `decode(...,
+    shared=True)`, between the sandbox's two processes only)."""
     budget = [max_nodes]
+    seen, alive, marks = {}, [], {}  # id -> encoding; the containers met; id -> k of the marked
+    seen_get, alive_append = seen.get, alive.append
 
-    def enc(v, depth):
+    def enc_shared(v, depth):
+        if _type(v) not in _SHAREABLE:
+            return enc_value(v, depth)
+        i = _id(v)
+        out = seen_get(i)
+        if out is None:
+            out = enc_value(v, depth)  # a container inside itself never gets here: too deep
+            if _type(out) is list or "X" not in out:
+                seen[i] = out
+                alive_append(v)  # its id stays its own while the value is encoded
+            return out
+        budget[0] -= 1
+        k = marks.get(i)
+        if k is None:
+            k = marks[i] = _len(marks)
+            if _type(out) is list:
+                out.insert(0, {"SD": k})
+            else:
+                out["SD"] = k
+        return {"SR": k}
+
+    def enc_value(v, depth):
         budget[0] -= 1
         if budget[0] < 0 or depth > MAX_DEPTH:
             raise _TooLarge()
@@ -988,6 +1017,7 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None):
             return {"DQ": [[enc(x, depth + 1) for x in _deque_iter(v)], maxlen if _type(maxlen) is int else None]}
         return None
 
+    enc = enc_shared if shared else enc_value
     try:
         return enc(value, 0)
     except _TooLarge:
@@ -1388,9 +1418,10 @@ class _Decoding:
     meter's `rebuilt`, with the tagged values not yet reported to it (they are reported
     sixteen at a time)."""
 
-    __slots__ = ("compares", "hashed_max", "meter", "tags")
+    __slots__ = ("compares", "hashed_max", "meter", "shared", "tags")
 
-    def __init__(self, hashed_max, meter):
+    def __init__(self, hashed_max, meter, shared=False):
+        self.shared = {} if shared else None  # k -> the value marked "SD": k (encode's shared)
         self.hashed_max = hashed_max
         self.compares = None
         self.meter = None if meter is None else meter.rebuilt
@@ -1418,7 +1449,7 @@ def decode_bounded(data, meter):
     return decode(data, 0, MAX_HASHED_ITEMS, meter)
 
 
-def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, meter=None):
+def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, meter=None, shared=False):
     """Rebuild plain built-in objects from `encode`'s output. Sets and dicts over `hashed_max`
     items stay opaque (the sandbox's test process, whose CPU is the test's, takes more).
 
@@ -1428,11 +1459,12 @@ def decode(data, depth=0, hashed_max=MAX_HASHED_ITEMS, meter=None):
     "Fraction", a "Decimal" of `size` characters - which prices it and raises when the value
     costs more than the caller allows; the decode then raises TooCostlyToDecode. (The host's
     is executor/judging/budget.py's Budget: this module imports the standard library only,
-    so the meter is duck-typed and the prices are the meter's.)"""
+    so the meter is duck-typed and the prices are the meter's.) `shared`: take encode(shared=
+    True)'s shared containers (elsewhere their tags are malformed)."""
     t = type(data)
     if depth <= MAX_DEPTH and (data is None or t in _PLAIN or (t is list and all_scalars(data))):
         return data[:] if t is list else data  # most values: nothing to rebuild, nothing to meter
-    return _decode(data, depth, _Decoding(hashed_max, meter))
+    return _decode(data, depth, _Decoding(hashed_max, meter, shared))
 
 
 def _pairs(body, depth, state):
@@ -1484,12 +1516,27 @@ def _zone_decoded(wire):
     return _timezone(offset, name)
 
 
+def _marked(data):
+    """Is `data` a shared container's first encoding (see encode's `shared`)?"""
+    t = type(data)
+    if t is list:
+        return bool(data) and type(data[0]) is dict and len(data[0]) == 1 and "SD" in data[0]
+    return t is dict and len(data) == 2 and "SD" in data
+
+
 def _decode(data, depth, state):
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     t = type(data)
     if data is None or t in _PLAIN:
         return data
+    if state.shared is not None and _marked(data):  # a container met again (encode's shared)
+        k = data[0]["SD"] if t is list else data["SD"]
+        if type(k) is not int or k in state.shared:
+            raise DecodeError("malformed shared value")
+        body = data[1:] if t is list else {tag: v for tag, v in data.items() if tag != "SD"}
+        value = state.shared[k] = _decode(body, depth, state)
+        return value
     if t is list:
         if depth <= MAX_DEPTH and all_scalars(data):
             return data[:]
@@ -1654,6 +1701,10 @@ def _decode(data, depth, state):
             return value
         if tag == "DT":
             return _datetime_decoded(body)
+        if tag == "SR" and state.shared is not None:  # see encode(shared=True)
+            if type(body) is not int or body not in state.shared:
+                raise DecodeError("malformed shared value")
+            return state.shared[body]
         if tag == "X":
             return Opaque(str(body))
         if tag == "XT":

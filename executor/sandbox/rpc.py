@@ -41,13 +41,16 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
-Mirrors: a list, dict, set, bytearray or deque of the program's that crossed as a value ({"v"})
-and that the program still holds afterwards (a getter's `return self._items`, a buffer it
-reuses) gets "mi": id in its ref. Its copy in the test process is then kept in step: each frame
-either side sends carries "mc": [[id, encoded], ...], the ones its side changed since the last
-frame, which the receiver applies in place first, and "md": [id, ...], the ones it no longer
-holds. The same object returned again is the same copy, updated. So `s = h.items(); h.add(2)`
-changes `s`, and the test's `s.append(3)` changes the program's list, as in one process.
+Mirrors: a list, dict, set, bytearray or deque of the program's that crossed as a value ({"v"},
+not a global "names" lists) and that the program still holds afterwards (a getter's `return
+self._items`, a buffer it reuses) gets "mi": id in its ref. Its copy in the test process is then
+kept in step: each frame either side sends carries "mc": [[id, encoded], ...], the ones its side
+changed since the last frame (a snapshot of each one's items, compared by identity), which the
+receiver applies in place first, and "md": [id, ...], the ones it no longer holds. The same
+object returned again is the same copy, updated, and the copy handed back to the program is its
+own object ("mv": id beside "v"). So `s = h.items(); h.add(2)` changes `s`, and the test's
+`s.append(3)` changes the program's list, as in one process. At most MIRROR_COUNT containers of
+MIRROR_NODES items in all per side: past that, values cross as copies.
 The program's process answers every request; the test process answers only "call", "list",
 "len" and "item" on what the test handed over (TEST_OPS), and "attr", "bool", "str", "repr"
 and "setattr" only for instances of the test's own classes (a linked list the test built, which
@@ -59,6 +62,7 @@ Standard library only.
 
 import builtins
 import collections
+import itertools
 import operator
 import re
 import sys
@@ -84,9 +88,11 @@ _IN_PLACE = (
     collections.Counter,
     collections.defaultdict,
 )
-# Nodes (codec values) of the containers each side keeps in step with the other (see Endpoint's
-# mirrors), all together: each is encoded again at every frame either side sends.
+# Items of the containers each side keeps in step with the other (see Endpoint's mirrors), all
+# together: each is compared with its snapshot at every frame either side sends.
 MIRROR_NODES = 1 << 14
+MIRROR_COUNT = 256  # and at most this many containers each
+_IN_PLACE_TYPES = frozenset(_IN_PLACE)
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
 _len, _callable, _id, _isinstance, _refcount = len, callable, id, isinstance, sys.getrefcount
@@ -676,6 +682,7 @@ class Endpoint:
         self.mirrors = {}
         self.mirror_ids = {}
         self.mirror_room = MIRROR_NODES
+        self.mirror_serial = 0  # the program's side: the last mirror id given (never one again)
         self._offered = []
         # The interpreter's settings a test may change for the program it calls, as one
         # interpreter would share them (sent when the test process's change: `_send`).
@@ -689,7 +696,7 @@ class Endpoint:
         if _isinstance(obj, Remote) and obj._ep is self:
             obj._touch()  # handed to the other side, which may change it
             return {"p": obj._h}
-        encoded = codec.encode(obj, VALUE_NODES)
+        encoded = codec.encode(obj, VALUE_NODES, shared=True)  # `[[0] * 3] * 2` stays one row
         t = type(obj)
         if (
             (t is list or t is tuple or t is dict)
@@ -706,6 +713,10 @@ class Endpoint:
             ref = {"v": encoded}
             if t in _IN_PLACE and self.ops is not TEST_OPS:
                 self._offered.append((obj, ref))
+            elif t in _IN_PLACE and _id(obj) in self.mirror_ids:  # the program's own object, back
+                mid = self.mirror_ids[_id(obj)]
+                if self.mirrors[mid][0] is obj:
+                    ref["mv"] = mid
             return ref
         if number_array(obj, "biuf"):
             # A numpy array of numbers or booleans crosses as a copy, an array on the other side
@@ -731,7 +742,11 @@ class Endpoint:
         if type(ref) is not dict:
             raise TypeError("malformed reference from the other process")
         if "v" in ref:
-            value = codec.decode(ref["v"], 0, VALUE_NODES)
+            if "mv" in ref and self.ops is not TEST_OPS:  # a mirror's copy handed back: our object
+                entry = self.mirrors.get(ref["mv"])
+                if entry is not None:
+                    return entry[0]
+            value = codec.decode(ref["v"], 0, VALUE_NODES, shared=True)
             if self.ops is TEST_OPS:
                 if "mi" in ref:
                     value = self._mirrored(ref["mi"], value)
@@ -880,10 +895,12 @@ class Endpoint:
         if op == "names":
             only = msg.get("only")
             chosen = self.namespace.items() if only is None else ((k, self.namespace.get(k)) for k in _list_of(only))
-            return {
-                "ok": {"v": None},
-                "names": {k: self.ref(v) for k, v in list(chosen) if type(k) is str and not k.startswith("__")},
-            }
+            offered = _len(self._offered)
+            names = {k: self.ref(v) for k, v in list(chosen) if type(k) is str and not k.startswith("__")}
+            # Globals are no mirrors: a test keeps the ones it reads in step itself (tester.py's
+            # _ProgramGlobals), and a program's every table would be compared at every frame.
+            del self._offered[offered:]
+            return {"ok": {"v": None}, "names": names}
         if op == "sync":  # the test changed a program global it read as a value: the program's too
             name, value = msg.get("n"), self.deref(msg.get("v"))
             held = self.namespace.get(name) if type(name) is str and not name.startswith("__") else None
@@ -981,7 +998,7 @@ class Endpoint:
         return self.request({"op": "module", "n": name})
 
     def done(self):
-        frames.write_frame(self.wfd, {"op": "done"})
+        self._send({"op": "done"})  # with the mirrors the test changed last
 
     # -- mirrors (see the wire notes) ---------------------------------------------------
 
@@ -1004,8 +1021,8 @@ class Endpoint:
             for mid, encoded in _list_of(msg.get("mc", [])):
                 entry = self.mirrors.get(mid)
                 if entry is not None:
-                    _apply_in_place(entry[0], codec.decode(encoded, 0, VALUE_NODES))
-                    self._restate(mid, entry)
+                    _apply_in_place(entry[0], codec.decode(encoded, 0, VALUE_NODES, shared=True))
+                    self._resnap(mid, entry)
         return msg
 
     def _step(self, msg):
@@ -1017,14 +1034,15 @@ class Endpoint:
             mid = self.mirror_ids.get(_id(pair[0]))
             if mid is not None and self.mirrors[mid][0] is pair[0]:
                 pair[1]["mi"] = mid  # the copy there becomes this value
-                self._restate(mid, self.mirrors[mid])
+                self._resnap(mid, self.mirrors[mid])
                 sent.add(mid)
-            elif _held(pair):  # by more than `offered`'s pair
-                state = _state(pair[0], self.mirror_room)
-                if state is not None:
-                    mid = pair[1]["mi"] = _len(self.mirror_ids) + 1
-                    self.mirrors[mid], self.mirror_ids[_id(pair[0])] = [pair[0], state], mid
-                    self.mirror_room -= state[1]
+            elif _held(pair) and _len(self.mirrors) < MIRROR_COUNT:  # by more than `offered`'s pair
+                snap = _snapshot(pair[0], self.mirror_room)
+                if snap is not None:
+                    self.mirror_serial += 1
+                    mid = pair[1]["mi"] = self.mirror_serial
+                    self.mirrors[mid], self.mirror_ids[_id(pair[0])] = [pair[0], snap], mid
+                    self.mirror_room -= snap[2]
                     sent.add(mid)
         del offered
         changed, gone = [], []
@@ -1032,12 +1050,11 @@ class Endpoint:
             if not _held(entry):  # only by `entry`: nothing else sees it
                 gone.append(mid)
                 self._forget(mid)
-            elif mid not in sent:
-                before = entry[1]
-                if self._restate(mid, entry) is None:  # grown past the room: left as it is
+            elif mid not in sent and not _unchanged(entry[0], entry[1]):
+                if self._resnap(mid, entry) is None:  # grown past the room: left as it is
                     gone.append(mid)
-                elif entry[1] != before:
-                    changed.append([mid, codec.encode(entry[0], VALUE_NODES)])
+                else:
+                    changed.append([mid, codec.encode(entry[0], VALUE_NODES, shared=True)])
         if changed:
             msg["mc"] = changed
         if gone:
@@ -1051,30 +1068,30 @@ class Endpoint:
         entry = self.mirrors.get(mid)
         if entry is not None and type(entry[0]) is type(value):
             _apply_in_place(entry[0], value)
-            self._restate(mid, entry)
+            self._resnap(mid, entry)
             return entry[0]
-        state = _state(value, self.mirror_room)
-        if entry is None and state is not None:
-            self.mirrors[mid] = [value, state]
-            self.mirror_room -= state[1]
+        snap = _snapshot(value, self.mirror_room) if _len(self.mirrors) < MIRROR_COUNT else None
+        if entry is None and snap is not None:
+            self.mirrors[mid], self.mirror_ids[_id(value)] = [value, snap], mid
+            self.mirror_room -= snap[2]
         return value
 
-    def _restate(self, mid, entry):
-        """Read mirror `mid`'s state again (its `entry`): the new state, or None when it no
+    def _resnap(self, mid, entry):
+        """Take mirror `mid`'s snapshot again (its `entry`): the new one, or None when it no
         longer fits the room (then it is forgotten)."""
-        room = self.mirror_room + entry[1][1]
-        state = _state(entry[0], room)
-        if state is None:
+        room = self.mirror_room + entry[1][2]
+        snap = _snapshot(entry[0], room)
+        if snap is None:
             self._forget(mid)
             return None
-        entry[1] = state
-        self.mirror_room = room - state[1]
-        return state
+        entry[1] = snap
+        self.mirror_room = room - snap[2]
+        return snap
 
     def _forget(self, mid):
         entry = self.mirrors.pop(mid, None)
         if entry is not None:
-            self.mirror_room += entry[1][1]
+            self.mirror_room += entry[1][2]
             if self.mirror_ids.get(_id(entry[0])) == mid:
                 del self.mirror_ids[_id(entry[0])]
 
@@ -1135,16 +1152,44 @@ def _list_of(value):
     return value
 
 
-def _state(obj, room=MIRROR_NODES):
-    """A mirrored container's state: (its encoding as JSON text, its nodes), or None when it
-    holds more than `room` nodes or anything not carried as a value."""
-    encoded = codec.encode(obj, room)
-    if holds_opaque(encoded):
+def _items_of(obj):
+    """A mirrored container's items as they are now, by its type's own C-level code: a list
+    of references (a dict's keys, then its values), or a bytearray's bytes."""
+    t = type(obj)
+    if t is bytearray:
+        return bytes(obj)
+    if t is dict or t is collections.OrderedDict or t is collections.Counter or t is collections.defaultdict:
+        return [*dict.keys(obj), *dict.values(obj)]
+    return list(obj)  # a list, set or deque: its own iterator
+
+
+def _snapshot(obj, room):
+    """[`obj`'s items (references: none of them can be freed and its id reused), [(item,
+    its snapshot), ...] for the items that are containers, nodes], or None past `room` nodes.
+    Comparing one with the container (`_unchanged`) costs a C-level pass, not an encoding."""
+    items = _items_of(obj)
+    nodes = 8 + _len(items)  # 8: a container's own cost to look at
+    if nodes > room:
         return None
-    try:
-        return frames.dumps(encoded), room - _nodes_left(obj, room)
-    except (TypeError, ValueError):
-        return None
+    nested = []
+    if type(items) is list:
+        for x in itertools.compress(items, map(_IN_PLACE_TYPES.__contains__, map(type, items))):
+            snap = _snapshot(x, room - nodes)
+            if snap is None:
+                return None
+            nodes += snap[2]
+            nested.append((x, snap))
+    return [items, nested, nodes]
+
+
+def _unchanged(obj, snap):
+    """Does `obj` hold what its `snap` saw, the same objects in the same order, all the way down?"""
+    items, old = _items_of(obj), snap[0]
+    if type(old) is bytes:
+        return old == items
+    if _len(items) != _len(old) or not all(map(operator.is_, items, old)):
+        return False
+    return all(_unchanged(x, s) for x, s in snap[1])
 
 
 def _interpreter_settings():
@@ -1171,21 +1216,6 @@ def _set_interpreter_settings(settings):
 def _held(holder):
     """Is `holder[0]` referred to by anything but `holder` (and this call's argument)?"""
     return _refcount(holder[0]) > 2
-
-
-def _nodes_left(obj, room):
-    """`room` less the codec nodes of `obj` (a value `codec.encode` carried within `room`)."""
-    todo, left = [obj], room
-    while todo:
-        v = todo.pop()
-        left -= 1
-        t = type(v)
-        if t is dict or t is collections.OrderedDict or t is collections.Counter or t is collections.defaultdict:
-            todo.extend(dict.keys(v))
-            todo.extend(dict.values(v))
-        elif t in (list, tuple, set, frozenset, collections.deque):
-            todo.extend(v)
-    return left
 
 
 def _remember_copies(value):
@@ -1338,13 +1368,28 @@ def _same_data(a, b):
         return False
 
 
-def _apply_in_place(target, value):
+def _apply_in_place(target, value, _done=None):
     """The callee may have changed an argument in place: make the caller's object match. One
-    it left as it was keeps its own items (the test's inner lists, not copies of them)."""
+    it left as it was keeps its own items (the test's inner lists, not copies of them), and so
+    do a list of as many items and a dict of the same keys in the same order, each of their
+    containers of the same type changed in place in turn (`row = [0]; f([row, row])` changes
+    `row`)."""
     t = type(target)
     if t is not type(value) or t not in _IN_PLACE:
         return
+    done = set() if _done is None else _done
+    if _id(target) in done:  # met again (a shared row): already made to match
+        return
+    done.add(_id(target))
     if _same_data(target, value):
+        return
+    if (t is list and _len(target) == _len(value)) or (t is dict and list(target) == list(value)):
+        for k in range(_len(target)) if t is list else list(value):
+            old, new = target[k], value[k]
+            if type(old) is type(new) and type(old) in _IN_PLACE:
+                _apply_in_place(old, new, done)
+            else:
+                target[k] = new
         return
     if t is list or t is bytearray:
         target[:] = value

@@ -149,7 +149,25 @@ def test_a_value_is_read_when_the_tests_operation_reads_it(run):
         ("assert f(1) == [1] or f(2) == [3]", P),
         ("assert [f(1), f(2)[0], f(3)] == [[3], 2, [3]]", P),
         ("assert f(1) == [1] and f(2) == [2]", P),
+        # Values the host's operation hands on, not reads: what max, a display given to tuple or
+        # dict, and an item of a display give is the list itself, read later.
+        ("assert max(f(1), f(2)) != f(3)", F),
+        ("assert max(f(1), f(2)) == f(3)", P),
+        ("assert dict(a=f(1)) != dict(a=f(2))", F),
+        ("assert tuple([f(1)]) == (f(2),)", P),
+        ("assert [f(1)][0] == f(2)", P),
+        ("assert f(1).count(f(2)[0]) == 1", P),  # the method reads f(1) when it is called
         (check("assert candidate(1) == [1]", "assert candidate(2) == [2]").replace("slow", "f"), P),
     ]
     result = run(BUFFER, [t for t, _ in cases])
     assert verdicts(result) == [want for _, want in cases]
+
+
+def test_a_dict_displays_probes_run_in_pythons_order(run):
+    # A key, then its value, then the next key: as CPython evaluates {k1: v1, k2: v2}.
+    program = "n = 0\ndef nxt():\n    global n\n    n += 1\n    return n\n"
+    tests = [
+        "assert {nxt(): nxt(), nxt(): nxt()} == {1: 2, 3: 4}",
+        "assert {'a': nxt(), nxt(): 'b'} == {'a': 5, 6: 'b'}",
+    ]
+    assert verdicts(run(program, tests)) == [P, P]

@@ -559,6 +559,8 @@ class History:
         return self._h
     def size(self):
         return len(self._h)
+    def mine(self, x):
+        return x is self._h
 
 _buf = []
 def digits(n):
@@ -589,6 +591,15 @@ def test_a_list_the_program_still_holds_stays_one_list_on_both_sides(run):
         ("def check(c):\n    a = c(12)\n    b = c(345)\n    assert a == [1, 2]\ncheck(digits)", F),
         # A fresh list the program no longer holds is the test's alone.
         ("a = fresh(1)\nb = fresh(2)\na.append(5)\nassert a == [1, 5] and b == [2]", P),
+        # A mirror handed back is the program's own list.
+        ("h = History()\nh.add(1)\ns = h.snapshot()\nassert h.mine(s) and not h.mine([1])", P),
+        # Each list its own mirror, however many come and go (ids are never reused).
+        (
+            "a, b = History(), History()\na.add(1)\nx = a.snapshot()\nb.add(5)\ny = b.snapshot()\n"
+            "del x\nfor i in range(3):\n    c = History()\n    c.add(i)\n    z = c.snapshot()\n"
+            "a.add(2)\nassert y == [5] and a.snapshot() == [1, 2]",
+            P,
+        ),
     ]
     for test, want in cases:
         assert verdicts(run(ALIASED, [test])) == [want], test
@@ -641,3 +652,45 @@ def test_a_program_objects_own_text_through_format_and_percent(run):
         "assert '{}'.format(mk(100)) == '100'",
     ]
     assert verdicts(run(program, tests)) == [P] * 8 + [F, F]
+
+
+def test_a_container_shared_inside_one_value_stays_shared(run):
+    # `[[0] * c] * r`, the classic shared-row bug: the test that changes one row sees the
+    # others change too, as in CPython, whichever side made the value.
+    program = (
+        "def grid(r, c):\n    return [[0] * c] * r\n"
+        "def good(r, c):\n    return [[0] * c for _ in range(r)]\n"
+        "def first_row_total(g):\n    g[0][0] += 1\n    return sum(g[1])\n"
+    )
+    tests = [
+        "g = grid(2, 3)\ng[0][1] = 5\nassert g == [[0, 5, 0], [0, 0, 0]]",
+        "g = good(2, 3)\ng[0][1] = 5\nassert g == [[0, 5, 0], [0, 0, 0]]",
+        "def check(c):\n    g = c(2, 2)\n    g[0][0] = 1\n    assert g[1][0] == 0\ncheck(grid)",
+        "row = [0, 0]\nassert first_row_total([row, row]) == 1 and row == [1, 0]",
+    ]
+    assert verdicts(run(program, tests)) == [F, P, F, P]
+
+
+def test_the_last_change_a_snippet_makes_to_a_mirror_reaches_the_program(run):
+    # Sent with the snippet's last frame: the next test, judged on the host, sees it.
+    program = ALIASED + "H = History()\ndef count():\n    return H.size()\n"
+    assert verdicts(run(program, ["s = H.snapshot()\ns.append(1)", "assert count() == 1"])) == [P, P]
+
+
+def test_program_tables_and_held_lists_cost_the_calls_little(run):
+    # A global table, a memo, and many lists the program holds and the test keeps: each frame
+    # compares the mirrors by identity (globals are none), so thousands of calls stay cheap.
+    program = (
+        "TABLE = list(range(10000))\nmemo = {}\n"
+        "def look(i):\n    return TABLE[i]\n"
+        "def fib(n):\n    if n not in memo:\n        memo[n] = n if n < 2 else fib(n - 1) + fib(n - 2)\n    return memo[n]\n"
+        "class Graph:\n    def __init__(self, n):\n        self.adj = [[] for _ in range(n)]\n"
+        "    def add(self, u, v):\n        self.adj[u].append(v)\n    def nb(self, u):\n        return self.adj[u]\n"
+    )
+    tests = [
+        "def check(c):\n    for i in range(3000):\n        assert c(i % 10000) == i % 10000\ncheck(look)",
+        "def check(c):\n    for i in range(1, 600):\n        assert c(i) > 0\ncheck(fib)",
+        "g = Graph(500)\nfor u in range(499):\n    g.add(u, u + 1)\nnb = [g.nb(u) for u in range(500)]\n"
+        "for u in range(499):\n    assert nb[u] == [u + 1]",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P]

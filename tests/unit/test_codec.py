@@ -503,3 +503,26 @@ def test_a_dataclass_is_read_by_the_eq_dataclasses_generated():
     assert _generated_eq_names(Q.__eq__, P.__dataclass_fields__) is None
     # A field list that does not hold what the code compares is not the class's own.
     assert _generated_eq_names(P.__eq__, {"x": P.__dataclass_fields__["x"]}) is None
+
+
+def test_shared_containers_cross_once_between_the_sandboxes_processes():
+    # encode(shared=True) (rpc, between the program's process and the test process): a mutable
+    # container met again is the same object after decode(shared=True), as `[[0] * 3] * 2` is.
+    row, d, q = [0, 0, 0], {"k": [1]}, collections.deque([1])
+    value = {"grid": [row, row], "d": (d, [d]), "q": [q, q], "row": row, "t": ((1, 2), (1, 2))}
+    back = decode(encode(value, shared=True), shared=True)
+    assert back == value
+    assert back["grid"][0] is back["grid"][1] is back["row"]
+    assert back["d"][0] is back["d"][1][0] and back["q"][0] is back["q"][1]
+    back["grid"][0][1] = 5
+    assert back["grid"] == [[0, 5, 0], [0, 5, 0]]
+    assert encode([row, [0, 0, 0]], shared=True) == [[0, 0, 0], [0, 0, 0]]  # equal, not shared
+    # A value that holds itself is still too deep; the host never takes the shared tags.
+    cyclic: list = []
+    cyclic.append(cyclic)
+    assert "X" in encode(cyclic, shared=True)
+    with pytest.raises(DecodeError):
+        decode(encode([row, row], shared=True))
+    for forged in ([{"SR": 0}], [[{"SD": 0}, 1], [{"SD": 0}, 2]], [{"SR": "0"}]):
+        with pytest.raises(DecodeError):
+            decode(forged, shared=True)
