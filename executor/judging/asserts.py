@@ -669,17 +669,28 @@ class _Planner(ast.NodeTransformer):
             and isinstance(node.left.value, str)
         ):
             _check_percent(node.left.value)
-            if self.any_program_rooted([node.right]) and any(
-                c in "sra" for *_, c in _PERCENT_SPEC.findall(node.left.value)
-            ):
-                # `'%s' % m`: a program object's own text, as for format() (see plan_call).
-                raise Unsupported("a program's value formatted by %s: the test process")
+            if self.any_program_rooted([node.right]):
+                # `'%s' % m`, `'%d' % m`: a program object's own text or number, as for format()
+                # (see plan_call).
+                raise Unsupported("a program's value formatted by %: the test process")
         for name, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
                 setattr(node, name, self.plan(value))
             elif isinstance(value, list):
                 setattr(node, name, [self.plan(v) if isinstance(v, ast.expr) else v for v in value])
         return node
+
+    def sums_from_other_than_a_number(self, node: ast.Call) -> bool:
+        """Is `node` `sum(<program values>, start)` with a start not a number literal?"""
+        starts = [*node.args[1:], *(k.value for k in node.keywords)]
+        return (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "sum"
+            and self.trusted("sum")
+            and bool(starts)
+            and any(self.program_dependent(a) for a in node.args)
+            and not all(isinstance(a, ast.Constant) and type(a.value) in (int, float) for a in starts)
+        )
 
     def formats_program_value(self, node: ast.Call) -> bool:
         """Is `node` `'...'.format(...)` or `format(...)` of a program's value itself (which may
@@ -695,11 +706,14 @@ class _Planner(ast.NodeTransformer):
         )
 
     def any_program_rooted(self, nodes: list[ast.expr]) -> bool:
-        """Is any of `nodes`, or an item of a tuple or list of them, a program's value itself?"""
+        """Is any of `nodes`, or an item of a display of them, a program's value itself or a
+        list of its items (`tuple(ms)`)?"""
         for n in nodes:
-            items = n.elts if isinstance(n, (ast.Tuple, ast.List)) else [n]
-            if any(self.program_rooted(x.value if isinstance(x, ast.Starred) else x) for x in items):
-                return True
+            items = n.elts if isinstance(n, (ast.Tuple, ast.List)) else n.values if isinstance(n, ast.Dict) else [n]
+            for x in items:
+                x = x.value if isinstance(x, ast.Starred) else x
+                if self.program_rooted(_materialized(x)):
+                    return True
         return False
 
     def maps_text_of_program_values(self, node: ast.Call) -> bool:
@@ -781,6 +795,9 @@ class _Planner(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Attribute) and self.array_attribute(func):
             raise Unsupported(f".{func.attr} of what may be an array: the test process")
+        if self.sums_from_other_than_a_number(node):
+            # `sum(groups(), [])`: lists summed, which this process does not do (quadratic).
+            raise Unsupported("sum() of a program's values from a start not a number: the test process")
         if self.formats_program_value(node):
             # `'{}'.format(m)`, `format(m, '>8')`: a program object's own text (its __str__,
             # __repr__, __format__), which only the test process can ask for with the test's
@@ -847,6 +864,13 @@ class _Planner(ast.NodeTransformer):
                     and len(node.args) == 1
                     and self.program_rooted(node.args[0])
                     and not self.literal_inside(node.args[0])
+                )
+                or (
+                    # `str(f()[0])`: an item's own text; `str(list(ms))`: the items'
+                    func.id in ("str", "repr")
+                    and len(node.args) == 1
+                    and self.program_rooted(_materialized(node.args[0]))
+                    and not self.literal_inside(_indexed(_materialized(node.args[0])))
                 )
                 or (func.id in HIGHER_ORDER and node.args and self.program_dependent(node.args[0]))
                 or self.maps_text_of_program_values(node)
@@ -1219,6 +1243,20 @@ def _constant(node: ast.expr | None) -> Any:
 
 
 _NOT_CONSTANT = object()
+
+
+def _materialized(node: ast.expr) -> ast.expr:
+    """What `list(x)`, `tuple(x)`, `sorted(x)` or `set(x)` lists the items of (else `node`)."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("list", "tuple", "sorted", "set")
+        and names.is_trusted(node.func.id)
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        node = node.args[0]
+    return node
 
 
 def _indexed(node: ast.expr) -> ast.expr:

@@ -1024,6 +1024,11 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None, shared=False):
         return {"X": "<value too large or too deep>"}
     except Exception:
         return {"X": "<value could not be read>"}
+    finally:
+        # The closures are a reference cycle: what they hold would live until the next
+        # collection, and a container's reference count says who holds it (rpc's mirrors).
+        alive.clear()
+        seen.clear()
 
 
 def exceeds(value, max_nodes=MAX_ENCODED_NODES):

@@ -694,3 +694,64 @@ def test_program_tables_and_held_lists_cost_the_calls_little(run):
         "for u in range(499):\n    assert nb[u] == [u + 1]",
     ]
     assert verdicts(run(program, tests)) == [P, P, P]
+
+
+def test_the_programs_own_interpreter_settings_stay_its_own(run):
+    # Only the setting a side changes crosses: the program's own recursion limit survives the
+    # test's digits limit, and the test reads the program's limit as one interpreter would.
+    program = "import sys\nsys.setrecursionlimit(100000)\ndef depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+    tests = [
+        "import sys\nsys.set_int_max_str_digits(0)\nassert depth(5000) == 5000",
+        "import sys\nsys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))\nassert depth(5000) == 5000",
+    ]
+    assert verdicts(run(program, tests)) == [P, P]
+
+
+def test_sharing_reached_through_a_new_container_and_rows_rebound(run):
+    # A shallow copy's rows are the program's (a "must return a copy" test fails it, as in
+    # CPython); a row inside a tuple or a list subclass is kept in step too; a callee that
+    # rebinds rows leaves the caller's old row objects alone.
+    program = (
+        "class Board:\n    def __init__(self):\n        self.cells = [[0, 0], [0, 0]]\n"
+        "    def shallow(self):\n        return list(self.cells)\n"
+        "    def deep(self):\n        return [list(r) for r in self.cells]\n"
+        "    def place(self, r, c, v):\n        self.cells[r][c] = v\n"
+        "    def cell(self, r, c):\n        return self.cells[r][c]\n"
+        "class Row(list):\n    pass\n"
+        "class Pairs:\n    def __init__(self):\n        self.p = [('a', [])]\n        self.rows = [Row([0])]\n"
+        "    def put(self, x):\n        self.p[0][1].append(x)\n        self.rows[0].append(x)\n"
+        "    def view(self):\n        return self.p\n    def rows_view(self):\n        return self.rows\n"
+        "def fill(grid):\n    for i in range(len(grid)):\n        grid[i] = [i] * len(grid[i])\n"
+        "def sort_rows(rows):\n    for i in range(len(rows)):\n        rows[i] = sorted(rows[i])\n"
+    )
+    tests = [
+        "b = Board()\nbefore = b.shallow()\nb.place(0, 0, 1)\nassert before[0][0] == 0",
+        "b = Board()\nbefore = b.deep()\nb.place(0, 0, 1)\nassert before[0][0] == 0",
+        "b = Board()\nv = b.shallow()\nv[1][1] = 7\nassert b.cell(1, 1) == 7",
+        "p = Pairs()\nv = p.view()\nr = p.rows_view()\np.put(5)\nassert v[0][1] == [5] and r[0] == [0, 5]",
+        "g = [[0] * 3] * 3\nfill(g)\nassert g == [[0, 0, 0], [1, 1, 1], [2, 2, 2]]",
+        "x = [3, 1]\nrows = [x]\nsort_rows(rows)\nassert rows == [[1, 3]] and x == [3, 1]",
+    ]
+    assert verdicts(run(program, tests)) == [F, P, P, P, P, P]
+
+
+def test_more_shapes_that_format_a_program_object(run):
+    program = (
+        "class Node:\n    def __init__(self, v): self.v = v\n"
+        "    def __str__(self): return 'N%d' % self.v\n    def __repr__(self): return 'Node(%d)' % self.v\n"
+        "    def __index__(self): return self.v\n    def __float__(self): return float(self.v)\n"
+        "def nodes(): return [Node(1), Node(2)]\ndef one(): return Node(3)\n"
+        "def groups(): return [[1], [2, 3]]\n"
+    )
+    tests = [
+        "assert str(nodes()[0]) == 'N1'",
+        "assert repr(nodes()[-1]) == 'Node(2)'",
+        "assert str(list(nodes())) == '[Node(1), Node(2)]'",
+        "assert '%s and %s' % tuple(nodes()) == 'N1 and N2'",
+        "assert '%(a)s' % {'a': one()} == 'N3'",
+        "assert '%d' % one() == '3'",
+        "assert '%.1f' % one() == '3.0'",
+        "assert sum(groups(), []) == [1, 2, 3]",
+        "assert str(nodes()[0]) == 'N2'",
+    ]
+    assert verdicts(run(program, tests)) == [P] * 8 + [F]
