@@ -823,19 +823,22 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None, shared=False):
     before its items, a tagged one's with an "SD": k key beside its tag (for `decode(...,
     shared=True)`, between the sandbox's two processes only)."""
     budget = [max_nodes]
-    seen, alive, marks = {}, [], {}  # id -> encoding; the containers met; id -> k of the marked
-    seen_get, alive_append = seen.get, alive.append
+    # id -> encoding; the containers met; id -> k of the marked (`shared` only: a probe's
+    # value, the hot path, makes none of them)
+    seen = alive = marks = None
+    if shared:
+        seen, alive, marks = {}, [], {}
 
     def enc_shared(v, depth):
         if _type(v) not in _SHAREABLE:
             return enc_value(v, depth)
         i = _id(v)
-        out = seen_get(i)
+        out = seen.get(i)
         if out is None:
             out = enc_value(v, depth)  # a container inside itself never gets here: too deep
             if _type(out) is list or "X" not in out:
                 seen[i] = out
-                alive_append(v)  # its id stays its own while the value is encoded
+                alive.append(v)  # its id stays its own while the value is encoded
             return out
         budget[0] -= 1
         k = marks.get(i)
@@ -1027,8 +1030,9 @@ def encode(value, max_nodes=MAX_ENCODED_NODES, records=None, shared=False):
     finally:
         # The closures are a reference cycle: what they hold would live until the next
         # collection, and a container's reference count says who holds it (rpc's mirrors).
-        alive.clear()
-        seen.clear()
+        if shared:
+            alive.clear()
+            seen.clear()
 
 
 def exceeds(value, max_nodes=MAX_ENCODED_NODES):
