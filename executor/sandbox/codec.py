@@ -1285,6 +1285,15 @@ def reduced(base, type_name=None, fields=None, defaults=()):
         if fields is not None:
             body["_fields"] = fields
             body["_defaults"] = dict(defaults)
+            if base is tuple:  # `p.x` of a namedtuple: its field, by position
+                for i, name in enumerate(fields):
+                    if (
+                        type(name) is str
+                        and name.isidentifier()
+                        and not name.startswith("_")
+                        and not hasattr(tuple, name)
+                    ):
+                        body[name] = property(_operator.itemgetter(i))
         cls = type("reduced_" + base.__name__, (base,), body)
         if key is None:
             return cls  # not registered: encoded again, it is a plain tuple's stand-in

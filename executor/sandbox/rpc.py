@@ -93,6 +93,7 @@ _IN_PLACE = (
 # together: each is compared with its snapshot at every frame either side sends.
 MIRROR_NODES = 1 << 12
 MIRROR_COUNT = 256  # and at most this many containers each
+PATCH_ITEMS = 64  # a patch changes at most this many items (or a quarter) one by one
 _IN_PLACE_TYPES = frozenset(_IN_PLACE)
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
@@ -713,9 +714,10 @@ class Endpoint:
             return {"l": [self.ref(x, depth + 1) for x in items], "tu": t is tuple}
         if type(encoded) is not dict or "X" not in encoded:
             ref = {"v": encoded}
-            if t in _IN_PLACE and self.ops is not TEST_OPS:
+            mirrorable = t in _IN_PLACE or _kind(t) is not None  # a tuple, a list subclass too
+            if mirrorable and self.ops is not TEST_OPS:
                 self._offered.append((obj, ref))
-            elif t in _IN_PLACE and _id(obj) in self.mirror_ids:  # the program's own object, back
+            elif mirrorable and _id(obj) in self.mirror_ids:  # the program's own object, back
                 mid = self.mirror_ids[_id(obj)]
                 if self.mirrors[mid][0] is obj:
                     ref["mv"] = mid
@@ -812,6 +814,9 @@ class Endpoint:
             target = args[where] if type(where) is int and 0 <= where < len(args) else kwargs.get(where)
             if type(target) in _IN_PLACE:
                 self.apply_patch(target, patch)
+                mid = self._mirror(target)
+                if mid is not None:  # as it is now, not as a change of ours to send back
+                    self._resnap(mid, self.mirrors[mid])
         ok = reply.get("ok")
         if type(ok) is dict and "arg" in ok:  # the callee returned an argument itself (see _handle)
             where = ok["arg"]
@@ -928,10 +933,11 @@ class Endpoint:
             kwargs = {k: self.deref(a) for k, a in msg["k"].items()}
             # What the caller's containers were, to send back what the call changed in them,
             # position by position (a row it changed in place stays the caller's row).
+            # (A mirror handed back changes through the mirror's own patches: once.)
             before = [
                 (w, a, _snapshot(a, VALUE_NODES))
                 for w, a in [*enumerate(args), *kwargs.items()]
-                if type(a) in _IN_PLACE
+                if type(a) in _IN_PLACE and self._mirror(a) is None
             ]
             value = target(*args, **kwargs)
             changed = [
@@ -1067,7 +1073,8 @@ class Endpoint:
         del offered
         changed, gone = [], []
         for mid, entry in list(self.mirrors.items()):
-            if not _held(entry) and not (_len(entry) > 2 and entry[2]):  # only by `entry`: nobody sees it
+            if not _held(entry) and not (_len(entry) > 2 and entry[2]) and not _items_held(entry):
+                # only by `entry`: nobody sees it
                 gone.append(mid)
                 self._forget(mid)
             elif mid not in sent and not _unchanged(entry[0], entry[1]):
@@ -1100,9 +1107,15 @@ class Endpoint:
         n = _len(items)
         if kind is None or (kind == "dict" and (n != _len(old) or not _same_keys(items, old))):
             return {"r": self.ref(obj)}
-        replaced = itertools.chain(itertools.compress(range(n), map(operator.is_not, items, old)), range(_len(old), n))
+        most = max(PATCH_ITEMS, n // 4)  # past that, all of it at once (a list sorted in place)
+        if sum(map(operator.is_not, items, old)) + max(0, n - _len(old)) > most and kind != "tuple":
+            return {"r": self.ref(obj), "all": True}
+        replaced = [*itertools.compress(range(n), map(operator.is_not, items, old)), *range(_len(old), n)]
+        inner = [(i, x, s) for i, x, s in snap[1] if i < n and items[i] is x and not _unchanged(x, s)]
+        if _len(replaced) + _len(inner) > most and kind != "tuple":
+            return {"r": self.ref(obj), "all": True}
         changes = [[i, {"r": self.ref(items[i])}] for i in replaced]
-        changes += [[i, self._patch(x, s)] for i, x, s in snap[1] if i < n and items[i] is x and not _unchanged(x, s)]
+        changes += [[i, self._patch(x, s)] for i, x, s in inner]
         return {"n": n, "p": changes}
 
     def apply_patch(self, target, patch):
@@ -1110,8 +1123,8 @@ class Endpoint:
         (through its base type's own methods: a program's subclass runs none of its code)."""
         if type(patch) is not dict:
             raise TypeError("malformed change")
-        if "r" in patch:
-            _apply_in_place(target, self.deref(patch["r"]))
+        if "r" in patch:  # all of it ("all": known to have changed, not compared again)
+            _apply_in_place(target, self.deref(patch["r"]), patch.get("all") is True)
             return
         n, changes, kind = patch.get("n"), _list_of(patch.get("p")), _kind(type(target))
         if type(n) is not int or kind is None or n < 0:
@@ -1144,7 +1157,7 @@ class Endpoint:
     def _mirrored(self, mid, value):
         """The test's copy for mirror `mid` of the program's: `value` the first time, after that
         the same object, changed in place to `value`."""
-        if type(mid) is not int or type(value) not in _IN_PLACE:
+        if type(mid) is not int or (type(value) not in _IN_PLACE and _kind(type(value)) is None):
             return value
         entry = self.mirrors.get(mid)
         if entry is not None and type(entry[0]) is type(value):
@@ -1156,6 +1169,11 @@ class Endpoint:
             self.mirrors[mid], self.mirror_ids[_id(value)] = [value, snap], mid
             self.mirror_room -= snap[2]
         return value
+
+    def _mirror(self, obj):
+        """The id of the mirror `obj` is on this side, or None."""
+        mid = self.mirror_ids.get(_id(obj))
+        return mid if mid is not None and self.mirrors[mid][0] is obj else None
 
     def _resnap(self, mid, entry):
         """Take mirror `mid`'s snapshot again (its `entry`): the new one, or None when it no
@@ -1358,11 +1376,38 @@ def _reaches_held(obj, room):
             if _id(x) not in seen:
                 seen.add(_id(x))
                 todo.append(x)
-                if _kind(type(x)) in ("list", "dict", "deque") or type(x) in _IN_PLACE_TYPES:
+                room -= 8  # each container's own cost (a fresh list of 3,000 rows stops here)
+                if room < 0:
+                    return False
+                # A mutable one, or a tuple holding one (`("a", [])`): held, its lists are too.
+                if _kind(type(x)) not in ("tuple", None) or type(x) in _IN_PLACE_TYPES or _holds_mutable(x):
                     found.append(x)
         del items, x
     # Each is referred to from inside obj, from `found`, and by the generator and the call.
     return any(_refcount(x) > inside[_id(x)] + 3 for x in found)
+
+
+def _holds_mutable(obj):
+    """Is `obj` a tuple with a list, dict, set or deque among its own items?"""
+    if _kind(type(obj)) != "tuple":
+        return False
+    return any(map(_IN_PLACE_TYPES.__contains__, map(type, tuple.__iter__(obj))))
+
+
+def _items_held(entry):
+    """Is a mirrored tuple (`s, n = b.state()`) still seen through one of its mutable items
+    that something holds besides the tuple and the mirror's snapshot?"""
+    obj = entry[0]
+    if _kind(type(obj)) != "tuple":
+        return False
+    count = {}
+    for item in tuple.__iter__(obj):
+        if type(item) in _IN_PLACE_TYPES or _kind(type(item)) in ("list", "dict", "deque"):
+            count[_id(item)] = count.get(_id(item), 0) + 1
+    item = None
+    # Each such item: once per place in the tuple, in the snapshot's items and in its nested
+    # list; and by the generator below and the call.
+    return any(_refcount(x) > 3 * count[_id(x)] + 2 for x in tuple.__iter__(obj) if _id(x) in count)
 
 
 def _held(holder):
@@ -1520,13 +1565,14 @@ def _same_data(a, b):
         return False
 
 
-def _apply_in_place(target, value):
+def _apply_in_place(target, value, changed=False):
     """The callee may have changed an argument in place: make the caller's object match. One
-    it left as it was keeps its own items (the test's inner lists, not copies of them)."""
+    it left as it was keeps its own items (the test's inner lists, not copies of them), unless
+    it is known to have `changed`."""
     t = type(target)
     if t is not type(value) or t not in _IN_PLACE:
         return
-    if _same_data(target, value):
+    if not changed and _same_data(target, value):
         return
     if t is list or t is bytearray:
         target[:] = value

@@ -755,3 +755,33 @@ def test_more_shapes_that_format_a_program_object(run):
         "assert str(nodes()[0]) == 'N2'",
     ]
     assert verdicts(run(program, tests)) == [P] * 8 + [F]
+
+
+def test_tuples_and_handed_back_mirrors_keep_their_sharing(run):
+    program = (
+        "from collections import namedtuple\nPoint = namedtuple('Point', 'x y')\n"
+        "def origin():\n    return Point(0, 0)\n"
+        "class Board:\n    def __init__(self):\n        self.rows = [[0, 0], [0, 0]]\n"
+        "        self.entries = [('a', [])]\n        self.by_id = {}\n"
+        "    def state(self):\n        return self.rows, len(self.rows)\n"
+        "    def snapshot(self):\n        return tuple(self.rows)\n"
+        "    def entries_copy(self):\n        return list(self.entries)\n"
+        "    def tag(self, x):\n        self.entries[0][1].append(x)\n"
+        "    def place(self, r, c, v):\n        self.rows[r][c] = v\n"
+        "    def size(self):\n        return len(self.rows)\n"
+        "    def get_rows(self):\n        return self.rows\n"
+        "    def add(self, rows):\n        row = [len(rows)]\n        self.by_id[len(rows)] = row\n        rows.append(row)\n"
+        "    def grow(self, k):\n        self.by_id[k].append(1)\n"
+        "    def total(self):\n        return sum(len(r) for r in self.rows)\n"
+        "def sort_in_place(a):\n    a.sort()\n"
+    )
+    tests = [
+        "b = Board()\ns, n = b.state()\nb.place(1, 1, 7)\nassert s[1][1] == 7",
+        "b = Board()\ns, n = b.state()\ns.append([9])\nassert b.size() == 3",
+        "b = Board()\nt = b.snapshot()\nb.place(0, 0, 1)\nassert t[0][0] == 0",  # CPython fails it
+        "b = Board()\ne = b.entries_copy()\nb.tag(5)\nassert e[0][1] == []",  # CPython fails it
+        "b = Board()\ns = b.get_rows()\nb.add(s)\nb.grow(2)\nassert b.total() == 6 and s[2] == [2, 1]",
+        "a = list(range(200000, 0, -1))\nsort_in_place(a)\nassert a[0] == 1 and a[-1] == 200000",
+        "p = origin()\nassert p.x == 0 and p.y == 0",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, F, F, P, P, P]
