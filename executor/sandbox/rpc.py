@@ -41,9 +41,11 @@ Wire (4-byte length + UTF-8 JSON, both directions):
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
            | {"err": [built-in base class name, message, lineage]}   changed in place
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
-Mirrors: a list, dict, set, bytearray or deque of the program's that crossed as a value ({"v"},
-not a global "names" lists) and that the program still holds afterwards (a getter's `return
-self._items`, a buffer it reuses) gets "mi": id in its ref. Its copy in the test process is then
+Mirrors: a list, dict, set, bytearray, deque, tuple or list subclass of the program's that
+crossed as a value ({"v"}, not a global "names" lists) and that the program still holds
+afterwards (a getter's `return self._items`, a buffer it reuses), or that holds containers the
+program holds (`list(self.rows)`: pinned, kept while the test keeps its copy), gets "mi": id in
+its ref. Its copy in the test process is then
 kept in step: each frame either side sends carries "mc": [[id, patch], ...], the ones its side
 changed since the last frame (a snapshot of each one's items, compared by identity), which the
 receiver applies in place first (only what changed: a row changed in place stays the receiver's
@@ -678,9 +680,10 @@ class Endpoint:
         self.fresh = []  # the program objects handed over since the last snapshot
         self.after_call = None  # called after each call this side makes (tester: refresh globals)
         self.before_call = None  # called before each (tester: the globals the test changed, across)
-        # Mirror id -> [object, its state as the other side has it (JSON text)]; see the wire
-        # notes. The program's side also maps id(object) -> mirror id, and collects its values'
-        # refs as they cross (`_offered`): each becomes a mirror if it is still held at the send.
+        # Mirror id -> [object, its snapshot as the other side has it (_snapshot), and on the
+        # program's side whether it is pinned (kept while the test keeps its copy)]; see the
+        # wire notes. Both sides map id(object) -> mirror id; the program's side collects its
+        # values' refs as they cross (`_offered`): each becomes a mirror if held at the send.
         self.mirrors = {}
         self.mirror_ids = {}
         self.mirror_room = MIRROR_NODES
