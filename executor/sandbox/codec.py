@@ -1264,16 +1264,38 @@ _STAND_IN_IDS = {}  # id of a stand-in class -> it (looked up by id: no class's 
 _STAND_INS_MAX = 4096
 
 
-def reduced(base, type_name=None, fields=None, defaults=()):
+def _nt_repr(self):
+    names = type(self)._fields
+    shown = ", ".join("%s=%r" % (n, v) for n, v in zip(names, tuple.__iter__(self)))
+    return "%s(%s)" % (type(self)._shown, shown)
+
+
+def _nt_replace(self, **changes):
+    values = [changes.pop(n, v) for n, v in zip(type(self)._fields, tuple.__iter__(self))]
+    if changes:
+        raise ValueError("Got unexpected field names: %r" % list(changes))
+    return type(self)(values)
+
+
+# A namedtuple's stand-in's own methods (its fields are properties, by position).
+_NAMEDTUPLE_METHODS = {
+    "__repr__": _nt_repr,
+    "_asdict": lambda self: dict(zip(type(self)._fields, tuple.__iter__(self))),
+    "_replace": _nt_replace,
+}
+
+
+def reduced(base, type_name=None, fields=None, defaults=(), shown=None):
     """The trusted stand-in for an instance of a program's subclass of `base`: it compares,
     hashes and computes as `base` does (its methods are base's own), but its type is not
     `base`, as the real value's was not: `type(x) is tuple` is False for a namedtuple,
     `isinstance(x, tuple)` True. It keeps the program type's name (`type_name`: a test's call
     of another class never equals it) and a namedtuple's field names (`_fields`: the test's
     call with keywords, `P(x=1, y=2)`, binds by them, and `P(1)` takes the rest from its
-    `defaults`: ((name, value), ...)). Past _STAND_INS_MAX kinds, one without them."""
+    `defaults`: ((name, value), ...); `shown`: its class's name, for its repr, `_replace` and
+    `_asdict`). Past _STAND_INS_MAX kinds, one without them."""
     try:
-        key = (base, type_name, fields, defaults)
+        key = (base, type_name, fields, defaults, shown)
         hash(key)
     except TypeError:  # an unhashable default (a list): its own class, not kept
         key = None
@@ -1285,7 +1307,7 @@ def reduced(base, type_name=None, fields=None, defaults=()):
         if fields is not None:
             body["_fields"] = fields
             body["_defaults"] = dict(defaults)
-            if base is tuple:  # `p.x` of a namedtuple: its field, by position
+            if base is tuple:  # `p.x`, `p._replace(x=1)`, `repr(p)` of a namedtuple, as its own
                 for i, name in enumerate(fields):
                     if (
                         type(name) is str
@@ -1294,6 +1316,7 @@ def reduced(base, type_name=None, fields=None, defaults=()):
                         and not hasattr(tuple, name)
                     ):
                         body[name] = property(_operator.itemgetter(i))
+                body.update(_NAMEDTUPLE_METHODS, _shown=shown or type_name or "tuple")
         cls = type("reduced_" + base.__name__, (base,), body)
         if key is None:
             return cls  # not registered: encoded again, it is a plain tuple's stand-in
@@ -1641,7 +1664,7 @@ def _decode(data, depth, state):
                 if not well_formed or len(set(fields)) != len(fields):
                     raise DecodeError("malformed namedtuple fields")
                 defaults = tuple((f[0], _decode(f[1], depth + 1, state)) for f in given)
-                return reduced(tuple, named, fields, defaults)(value)
+                return reduced(tuple, named, fields, defaults, name[:80])(value)
             if base is _defaultdict:
                 return reduced(base, named)(value.default_factory, value)
             if base is _deque:

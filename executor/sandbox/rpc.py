@@ -94,9 +94,13 @@ _IN_PLACE = (
 # Items of the containers each side keeps in step with the other (see Endpoint's mirrors), all
 # together: each is compared with its snapshot at every frame either side sends.
 MIRROR_NODES = 1 << 12
-MIRROR_COUNT = 256  # and at most this many containers each
+MIRROR_COUNT = 32  # and at most this many mirrors each
+# What comparing one container costs, in items: a frame looks at no more than MIRROR_NODES /
+# CONTAINER_NODES (128) containers, about 50 us of Python.
+CONTAINER_NODES = 32
 PATCH_ITEMS = 64  # a patch changes at most this many items (or a quarter) one by one
 _IN_PLACE_TYPES = frozenset(_IN_PLACE)
+_is = operator.is_
 # Bound when the zygote imports us, before any program: a program that patches `builtins`
 # must not make its endpoint's handles collide.
 _len, _callable, _id, _isinstance, _refcount = len, callable, id, isinstance, sys.getrefcount
@@ -128,7 +132,7 @@ ALL_OPS = frozenset(
 # The test process answers for what the test handed over, and "attr" only through
 # test_attribute: an attribute walk from anything else (a generator's gi_frame.f_code.co_consts,
 # a function's __globals__) would reach the test's literals.
-TEST_OPS = frozenset({"call", "list", "len", "item", "attr", "bool", "str", "repr", "setattr"})
+TEST_OPS = frozenset({"call", "list", "len", "item", "attr", "bool", "str", "repr", "setattr", "iter", "next"})
 _OF_TEST_INSTANCES = frozenset({"attr", "bool", "str", "repr", "setattr"})  # only on test_instance()
 # A class's module, MRO and own namespace, read by type's own getters (no metaclass code runs).
 _type_module = type.__dict__["__module__"].__get__
@@ -963,6 +967,10 @@ class Endpoint:
             return {"ok": self.ref(getattr(target, name))}
         if op == "list":
             return {"ok": {"v": codec.encode(list(target), VALUE_NODES)}}
+        if op in ("iter", "next") and self.ops is TEST_OPS and not hasattr(type(target), "__next__"):
+            # An iterator the test handed over (LeetCode's `PeekingIterator(iter(nums))`): the
+            # program steps through it; nothing else of the test's is iterated for it.
+            raise PermissionError("only an iterator the test handed over is stepped here")
         if op == "iter":
             return {"ok": self.ref(iter(target))}
         if op == "next":
@@ -1042,13 +1050,13 @@ class Endpoint:
             _set_interpreter_settings(msg["sys"], 1000 if self.ops is TEST_OPS else 1)
             self._settings = _interpreter_settings()
         if type(msg) is dict and ("mc" in msg or "md" in msg):
-            for mid in _list_of(msg.get("md", [])):
-                self._forget(mid)
-            for mid, patch in _list_of(msg.get("mc", [])):
+            for mid, patch in _list_of(msg.get("mc", [])):  # first: a last change, then its end
                 entry = self.mirrors.get(mid)
                 if entry is not None:
                     self.apply_patch(entry[0], patch)
                     self._resnap(mid, entry)
+            for mid in _list_of(msg.get("md", [])):
+                self._forget(mid)
         return msg
 
     def _step(self, msg):
@@ -1074,18 +1082,25 @@ class Endpoint:
                     self.mirror_room -= snap[2]
                     sent.add(mid)
         del offered
+        unheld, moved = [], []  # looked for first, handled after: the table stays as it is meanwhile
+        for mid, entry in self.mirrors.items():
+            if _refcount(entry[0]) <= 2 and not (  # only by `entry`: nobody sees it, unless
+                (_len(entry) > 2 and entry[2]) or (_KINDS.get(type(entry[0])) == "tuple" and _items_held(entry))
+            ):
+                unheld.append(mid)
+            if mid not in sent and not _unchanged(entry[0], entry[1]):
+                moved.append(mid)  # `s.grades.append(100)`: changed through a copy it let go
         changed, gone = [], []
-        for mid, entry in list(self.mirrors.items()):
-            if not _held(entry) and not (_len(entry) > 2 and entry[2]) and not _items_held(entry):
-                # only by `entry`: nobody sees it
+        for mid in moved:
+            entry = self.mirrors[mid]
+            patch = self.patch(entry[0], entry[1])  # before the snapshot is taken again
+            if mid in unheld or self._resnap(mid, entry) is not None:
+                changed.append([mid, patch])
+            else:  # grown past the room: left as it is
                 gone.append(mid)
-                self._forget(mid)
-            elif mid not in sent and not _unchanged(entry[0], entry[1]):
-                patch = self.patch(entry[0], entry[1])  # before the snapshot is taken again
-                if self._resnap(mid, entry) is None:  # grown past the room: left as it is
-                    gone.append(mid)
-                else:
-                    changed.append([mid, patch])
+        for mid in unheld:
+            self._forget(mid)
+            gone.append(mid)
         if changed:
             msg["mc"] = changed
         if gone:
@@ -1294,7 +1309,7 @@ def _snapshot(obj, room):
     nodes. Comparing one with the container (`_unchanged`) costs a C-level pass, not an
     encoding."""
     items = _items_of(obj)
-    nodes = 8 + _len(items)  # 8: a container's own cost to look at
+    nodes = CONTAINER_NODES + _len(items)  # a container's own cost to look at, in items
     if nodes > room:
         return None
     nested = []
@@ -1310,26 +1325,43 @@ def _snapshot(obj, room):
 
 
 def _unchanged(obj, snap):
-    """Does `obj` hold what its `snap` saw, the same objects in the same order, all the way down?"""
-    items, old = _items_of(obj), snap[0]
-    if type(old) is bytes:
-        return old == items
-    if _len(items) != _len(old) or not all(map(operator.is_, items, old)):
-        return False
-    return all(_unchanged(x, s) for _, x, s in snap[1])
+    """Does `obj` hold what its `snap` saw, the same objects in the same order, all the way down?
+    (At every frame, for every mirror: an exact list or tuple is compared as it is, uncopied.)"""
+    old, t = snap[0], type(obj)
+    if t is list or t is tuple:
+        if _len(obj) != _len(old) or not all(map(_is, obj, old)):
+            return False
+    else:
+        items = _items_of(obj)
+        if type(old) is bytes:
+            return old == items
+        if _len(items) != _len(old) or not all(map(_is, items, old)):
+            return False
+    for _, x, s in snap[1]:
+        if not _unchanged(x, s):
+            return False
+    return True
 
 
 def _kind(t):
     """How `_patch` and `_apply_patch` go through a container of type `t`, by its base type:
     "list", "deque", "tuple" (by position), "dict" (its values, keys unchanged), or None (all
     of it at once: a set, a bytearray, an OrderedDict, whose order is its own)."""
-    if t is collections.OrderedDict:
-        return None
-    mro = _type_mro(t) if type.__subclasscheck__(type, type(t)) else ()
-    for base, kind in ((dict, "dict"), (list, "list"), (collections.deque, "deque"), (tuple, "tuple")):
-        if base in mro and collections.OrderedDict not in mro:
-            return kind
-    return None
+    found = _KINDS.get(t, _MISSING)
+    if found is _MISSING:
+        found = None
+        mro = _type_mro(t) if type.__subclasscheck__(type, type(t)) else ()
+        if collections.OrderedDict not in mro:
+            for base, kind in ((dict, "dict"), (list, "list"), (collections.deque, "deque"), (tuple, "tuple")):
+                if base in mro:
+                    found = kind
+                    break
+        if _len(_KINDS) < 4096:
+            _KINDS[t] = found
+    return found
+
+
+_KINDS = {}  # type -> its _kind, as types are met
 
 
 def _same_keys(items, old):
@@ -1379,7 +1411,7 @@ def _reaches_held(obj, room):
             if _id(x) not in seen:
                 seen.add(_id(x))
                 todo.append(x)
-                room -= 8  # each container's own cost (a fresh list of 3,000 rows stops here)
+                room -= CONTAINER_NODES  # each container's own (a fresh list of 3,000 rows stops here)
                 if room < 0:
                     return False
                 # A mutable one, or a tuple holding one (`("a", [])`): held, its lists are too.

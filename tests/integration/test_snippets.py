@@ -785,3 +785,31 @@ def test_tuples_and_handed_back_mirrors_keep_their_sharing(run):
         "p = origin()\nassert p.x == 0 and p.y == 0",
     ]
     assert verdicts(run(program, tests)) == [P, P, F, F, P, P, P]
+
+
+def test_class_design_shapes_through_the_test_process(run):
+    # Changes made through a value the test lets go at once, an iterator the test hands the
+    # program (LeetCode's PeekingIterator), a namedtuple's own repr and _replace, and many
+    # calls while the test holds values the program keeps.
+    program = (
+        "from collections import namedtuple\nPair = namedtuple('Pair', 'first second')\n"
+        "def pair():\n    return Pair(1, 4)\n"
+        "class Student:\n    def __init__(self):\n        self.grades = []\n"
+        "    def get_grades(self):\n        return self.grades\n"
+        "    def average(self):\n        return sum(self.grades) / len(self.grades)\n"
+        "class PeekingIterator:\n    def __init__(self, it):\n        self.it = it\n        self.nxt = next(it, None)\n"
+        "    def peek(self):\n        return self.nxt\n"
+        "    def next(self):\n        v = self.nxt\n        self.nxt = next(self.it, None)\n        return v\n"
+        "    def hasNext(self):\n        return self.nxt is not None\n"
+        "class Table:\n    def __init__(self):\n        self.rows = [[i] for i in range(300)]\n"
+        "    def row(self, i):\n        return self.rows[i]\n    def ping(self, i):\n        return i\n"
+    )
+    tests = [
+        "s = Student()\ns.grades.append(100)\ns.get_grades().append(50)\nassert s.average() == 75",
+        "p = PeekingIterator(iter([1, 2, 3]))\nassert p.peek() == 1 and p.next() == 1 and p.next() == 2\n"
+        "assert p.hasNext() and p.next() == 3 and not p.hasNext()",
+        "r = pair()\nassert str(r) == 'Pair(first=1, second=4)' and r._replace(second=9) == (1, 9)\n"
+        "assert r._asdict() == {'first': 1, 'second': 4}",
+        "t = Table()\nrows = [t.row(i) for i in range(250)]\nfor k in range(3000):\n    assert t.ping(k) == k",
+    ]
+    assert verdicts(run(program, tests)) == [P, P, P, P]
