@@ -724,10 +724,8 @@ class Endpoint:
             mirrorable = t in _IN_PLACE or _kind(t) is not None  # a tuple, a list subclass too
             if mirrorable and self.ops is not TEST_OPS:
                 self._offered.append((obj, ref))
-            elif mirrorable and _id(obj) in self.mirror_ids:  # the program's own object, back
-                mid = self.mirror_ids[_id(obj)]
-                if self.mirrors[mid][0] is obj:
-                    ref["mv"] = mid
+            elif mirrorable and self._mirror(obj) is not None:  # the program's own object, back
+                ref["mv"] = self._mirror(obj)
             return ref
         if number_array(obj, "biuf"):
             # A numpy array of numbers or booleans crosses as a copy, an array on the other side
@@ -1065,8 +1063,8 @@ class Endpoint:
         offered, self._offered = self._offered, []
         sent = set()
         for pair in offered:
-            mid = self.mirror_ids.get(_id(pair[0]))
-            if mid is not None and self.mirrors[mid][0] is pair[0]:
+            mid = self._mirror(pair[0])
+            if mid is not None:
                 pair[1]["mi"] = mid  # the copy there becomes this value
                 self._resnap(mid, self.mirrors[mid])
                 sent.add(mid)
@@ -1085,7 +1083,7 @@ class Endpoint:
         unheld, moved = [], []  # looked for first, handled after: the table stays as it is meanwhile
         for mid, entry in self.mirrors.items():
             if _refcount(entry[0]) <= 2 and not (  # only by `entry`: nobody sees it, unless
-                (_len(entry) > 2 and entry[2]) or (_KINDS.get(type(entry[0])) == "tuple" and _items_held(entry))
+                (_len(entry) > 2 and entry[2]) or (_kind(type(entry[0])) == "tuple" and _items_held(entry))
             ):
                 unheld.append(mid)
             if mid not in sent and not _unchanged(entry[0], entry[1]):
@@ -1178,12 +1176,14 @@ class Endpoint:
         if type(mid) is not int or (type(value) not in _IN_PLACE and _kind(type(value)) is None):
             return value
         entry = self.mirrors.get(mid)
-        if entry is not None and type(entry[0]) is type(value):
+        if entry is not None:
+            if type(entry[0]) is not type(value):
+                return value
             _apply_in_place(entry[0], value)
             self._resnap(mid, entry)
             return entry[0]
         snap = _snapshot(value, self.mirror_room) if _len(self.mirrors) < MIRROR_COUNT else None
-        if entry is None and snap is not None:
+        if snap is not None:
             self.mirrors[mid], self.mirror_ids[_id(value)] = [value, snap], mid
             self.mirror_room -= snap[2]
         return value
@@ -1281,20 +1281,27 @@ _READERS = (
     (frozenset, lambda o: list(frozenset.__iter__(o))),
     (collections.deque, lambda o: list(collections.deque.__iter__(o))),
 )
-_WALKED = {}  # type -> its reader, or None (not a container): filled as types are met
+_SHAPES = {}  # type -> (its reader or None, its _kind): filled as types are met
+
+
+def _shape(t):
+    """(How a snapshot reads a container of type `t`, or None for what is not one; its _kind),
+    by its base type (type's own MRO getter: no metaclass code runs), cached."""
+    found = _SHAPES.get(t)
+    if found is None:
+        mro = _type_mro(t) if type.__subclasscheck__(type, type(t)) else ()
+        read = bytes if t is bytearray else next((r for base, r in _READERS if base in mro), None)
+        kind = None
+        if collections.OrderedDict not in mro:
+            kind = next((k for base, k in _KIND_BASES if base in mro), None)
+        found = (read, kind)
+        if _len(_SHAPES) < 4096:
+            _SHAPES[t] = found
+    return found
 
 
 def _reader(t):
-    found = _WALKED.get(t, _MISSING)
-    if found is _MISSING:
-        if t is bytearray:
-            found = bytes
-        else:
-            mro = _type_mro(t) if type.__subclasscheck__(type, type(t)) else ()
-            found = next((read for base, read in _READERS if base in mro), None)
-        if len(_WALKED) < 4096:
-            _WALKED[t] = found
-    return found
+    return _shape(t)[0]
 
 
 def _items_of(obj):
@@ -1347,26 +1354,15 @@ def _kind(t):
     """How `_patch` and `_apply_patch` go through a container of type `t`, by its base type:
     "list", "deque", "tuple" (by position), "dict" (its values, keys unchanged), or None (all
     of it at once: a set, a bytearray, an OrderedDict, whose order is its own)."""
-    found = _KINDS.get(t, _MISSING)
-    if found is _MISSING:
-        found = None
-        mro = _type_mro(t) if type.__subclasscheck__(type, type(t)) else ()
-        if collections.OrderedDict not in mro:
-            for base, kind in ((dict, "dict"), (list, "list"), (collections.deque, "deque"), (tuple, "tuple")):
-                if base in mro:
-                    found = kind
-                    break
-        if _len(_KINDS) < 4096:
-            _KINDS[t] = found
-    return found
+    return _shape(t)[1]
 
 
-_KINDS = {}  # type -> its _kind, as types are met
+_KIND_BASES = ((dict, "dict"), (list, "list"), (collections.deque, "deque"), (tuple, "tuple"))
 
 
 def _same_keys(items, old):
     half = _len(items) // 2
-    return all(map(operator.is_, items[:half], old[:half]))
+    return all(map(_is, items[:half], old[:half]))
 
 
 def _interpreter_settings():
