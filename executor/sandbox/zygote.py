@@ -26,7 +26,11 @@ Host <-> zygote, over the zygote's stdin/stdout:
    cgroup the sandbox was started with (executor/memcg.py): every child joins it
    through "join"; a child the kernel's OOM killer ended gets status ``memory``,
    and "peak_kb" is the cgroup's. The bootstrap
-   builds the package from those sources and calls `main()`, which answers
+   has a throwaway child of its own read that frame and compile the sources, and
+   gets back the frame without them and the code objects (marshal, over a pipe):
+   the compiler's scratch memory, megabytes that Python keeps once freed, never
+   enters the zygote, so neither the fork server nor any child copies it at each
+   fork. It then builds the package and calls `main()`, which answers
    ``{"ready": true, "python": "3.11.2", "pid": N, "ns": {"net": "net:[...]", ...}}``;
    "ns" names the namespaces it runs in, for the host to check they are the sandbox's own.
 2. Jobs. The host writes one job frame at a time and reads exactly one
@@ -1263,26 +1267,41 @@ def main(boot):
     zygote.serve()
 
 
+# Run as `python -c`: standard library only, and nothing of it is kept but the package.
 BOOTSTRAP = r"""
-import json, os, sys, types
-def _read(n):
+import marshal, os, sys, types
+def _read(fd, n):
     b = b""
     while len(b) < n:
-        c = os.read(0, n - len(b))
+        c = os.read(fd, n - len(b))
         if not c:
             os._exit(3)
         b += c
     return b
-boot = json.loads(_read(int.from_bytes(_read(4), "big")))
+r, w = os.pipe()
+if os.fork() == 0:
+    import json
+    boot = json.loads(_read(0, int.from_bytes(_read(0, 4), "big")))
+    codes = [(m, compile(src, "<sandbox:%s>" % m, "exec")) for m, src in boot.pop("package")]
+    out = marshal.dumps((boot, codes))
+    out = memoryview(len(out).to_bytes(8, "big") + out)
+    while out:
+        out = out[os.write(w, out):]
+    os._exit(0)
+os.close(w)
+boot, codes = marshal.loads(_read(r, int.from_bytes(_read(r, 8), "big")))
+os.close(r)
+os.wait()
 pkg_name = boot["name"]
 pkg = types.ModuleType(pkg_name)
 pkg.__path__ = []
 sys.modules[pkg_name] = pkg
-for mod, src in boot["package"]:
+for mod, code in codes:
     m = types.ModuleType(pkg_name + "." + mod)
     m.__package__ = pkg_name
     sys.modules[m.__name__] = m
     setattr(pkg, mod, m)
-    exec(compile(src, "<sandbox:%s>" % mod, "exec"), m.__dict__)
+    exec(code, m.__dict__)
+del codes, code
 sys.modules[pkg_name + ".zygote"].main(boot)
 """

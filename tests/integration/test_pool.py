@@ -1,5 +1,6 @@
 """The executor end to end, under real firejail: verdicts, limits, slot failures."""
 
+import inspect
 import os
 import signal
 import threading
@@ -247,6 +248,54 @@ def test_the_sandbox_package_is_hidden_from_programs(run):
         ["assert MODS == []", "assert len(sys.modules) > 50"],
     )
     assert [t.verdict for t in r.tests] == [P, P], r.tests
+
+
+def _memory_holds(pid, needles):
+    """Which of `needles` (bytes) some readable mapping of process `pid` holds (/proc/PID/mem)."""
+    with open(f"/proc/{pid}/maps") as f:
+        regions = [line.split() for line in f]
+    found = set()
+    with open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for parts in regions:
+            if parts[1][0] != "r" or (len(parts) > 5 and parts[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+            found.update(n for n in needles if n in data)
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reads another user's process memory: needs root")
+def test_the_slot_never_holds_the_sandbox_sources(pool):
+    """The sources are compiled in a throwaway child: what the compiler leaves behind (megabytes
+    Python keeps once freed) would otherwise be copied by every fork. Comments reach no code
+    object, so one found in the zygote or the fork server means the source text got there."""
+    import psutil
+
+    from executor.sandbox import codec
+
+    comment = next(
+        line.partition("#")[2].strip().encode()
+        for line in inspect.getsource(codec).splitlines()
+        if line.lstrip().startswith("#") and len(line.strip()) > 60
+    )
+    docstring = codec._nt_shapes.__doc__.splitlines()[0].encode()  # kept: a code object's constant
+    slot = pool.slots[0]
+    pool.run(Job.from_dict({"id": "warm", "program": ADD, "tests": ["assert add(1, 2) == 3"]}))
+    procs = [p for p in psutil.Process(slot.proc.pid).children(recursive=True) if p.name().startswith("python")]
+    scanned = 0
+    for proc in procs:
+        try:
+            held = _memory_holds(proc.pid, [comment, docstring])
+        except (ProcessLookupError, FileNotFoundError):
+            continue  # the last job's child, reaped meanwhile
+        assert held == {docstring}, proc
+        scanned += 1
+    assert scanned >= 2, procs  # the zygote and the fork server
 
 
 def test_children_are_non_dumpable_in_their_own_session(run):
