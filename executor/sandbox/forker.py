@@ -45,13 +45,15 @@ EXEC_FAILED = 127  # roles B and X: the command could not be started (a shell's 
 _PR_SET_DUMPABLE = 4
 
 
-class Settings(namedtuple("Settings", "workdir nproc_slack join_fd")):
+class Settings(namedtuple("Settings", "workdir nproc_slack join_fd threads_only")):
     """What the fork server's children need of the slot, fixed at boot.
 
     workdir: each child's working directory (the zygote empties it after every job).
     nproc_slack: RLIMIT_NPROC counts every process of the sandbox user, in every slot: a job
         allowed N processes gets N plus this much room for the slots' own (from the pool's size).
     join_fd: the job memory cgroup's cgroup.procs (v1: tasks; see executor/memcg.py), or None.
+    threads_only: the seccomp.ThreadsOnly filter, built once here: a child that built its own
+        would run the assembler and make ctypes objects, copying their pages, for each job.
     """
 
     __slots__ = ()
@@ -163,7 +165,7 @@ def _child(role, fds, settings):
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
         if processes == 0:  # threads, never a process (as for C's runs: builds.request)
-            seccomp.ThreadsOnly().install()
+            settings.threads_only.install()
         os.write(4, _READY_FRAME)  # pre-encoded: json here would cost copy-on-write faults
     except BaseException as exc:
         try:
@@ -217,7 +219,7 @@ def _exec_child(role, payload, blob, settings):
     if payload.get("floor"):
         seccomp.SignalFloor(payload["floor"]).install()
     if spec.get("threads_only"):
-        seccomp.ThreadsOnly().install()
+        settings.threads_only.install()
     files = artifact.read(blob)  # a malformed blob is the sandbox's fault: before the ready frame
     os.close(3)
     os.write(4, _READY_FRAME)

@@ -1185,7 +1185,7 @@ def _start_forker(workdir, nproc_slack, join_fd, hidden):
             # to (and copies) the pages of sys.modules to drop them itself.
             for name in hidden:
                 sys.modules.pop(name, None)
-            forker.serve(theirs, forker.Settings(workdir, nproc_slack, join_fd))
+            forker.serve(theirs, forker.Settings(workdir, nproc_slack, join_fd, seccomp.ThreadsOnly()))
         finally:
             os._exit(70)
     theirs.close()
