@@ -286,16 +286,17 @@ def test_the_slot_never_holds_the_sandbox_sources(pool):
     docstring = codec._nt_shapes.__doc__.splitlines()[0].encode()  # kept: a code object's constant
     slot = pool.slots[0]
     pool.run(Job.from_dict({"id": "warm", "program": ADD, "tests": ["assert add(1, 2) == 3"]}))
-    procs = [p for p in psutil.Process(slot.proc.pid).children(recursive=True) if p.name().startswith("python")]
-    scanned = 0
-    for proc in procs:
+    names = {}  # pid -> (name, parent pid) of the slot's processes; the last job's child may be gone
+    for p in psutil.Process(slot.proc.pid).children(recursive=True):
         try:
-            held = _memory_holds(proc.pid, [comment, docstring])
-        except (ProcessLookupError, FileNotFoundError):
-            continue  # the last job's child, reaped meanwhile
-        assert held == {docstring}, proc
-        scanned += 1
-    assert scanned >= 2, procs  # the zygote and the fork server
+            names[p.pid] = (p.name(), p.ppid())
+        except psutil.NoSuchProcess:
+            pass
+    python = [pid for pid, (name, _) in names.items() if name.startswith("python")]
+    (zygote,) = [pid for pid in python if names[pid][1] not in python]
+    (fork_server,) = [pid for pid in python if names[pid][1] == zygote]  # the jobs' children are its own
+    for pid in (zygote, fork_server):
+        assert _memory_holds(pid, [comment, docstring]) == {docstring}, pid
 
 
 def test_children_are_non_dumpable_in_their_own_session(run):
