@@ -150,8 +150,14 @@ def _child(role, fds, settings):
         limits = payload["limits"]
         if role in (b"B", b"X", b"F"):
             _exec_child(role, payload, sources, settings)
+        # The main thread's stack may grow to memory_mb, as a compiled run's does (RLIMIT_STACK is
+        # read at each growth; the address space below the stack is far larger): CPython's own
+        # recursion is not on it, but recursion through C is (an lru_cache'd function, sorted's
+        # key, repr of nested values), and contest programs recurse 10**5 deep.
         if role == b"T":  # the job's disk: a test may write the files it hands the program
-            _set_limits(limits, payload["phases"], 16, limits["disk_mb"], 0, settings.nproc_slack)
+            _set_limits(
+                limits, payload["phases"], 16, limits["disk_mb"], 0, settings.nproc_slack, stack_mb=limits["memory_mb"]
+            )
             tester.main(sources, 3, 4, 5, 6)
         processes = int(limits.get("processes", 0))
         _set_limits(
@@ -161,6 +167,7 @@ def _child(role, fds, settings):
             limits["disk_mb"],
             processes + PYTHON_THREADS,
             settings.nproc_slack,
+            stack_mb=limits["memory_mb"],
         )
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()

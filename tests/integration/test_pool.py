@@ -530,3 +530,21 @@ def test_a_python_program_may_run_its_work_in_a_few_threads(run):
         "    with ThreadPoolExecutor(4) as ex:\n        return list(ex.map(lambda x: 2 * x, xs))\n"
     )
     assert run(pooled, ["assert double([1, 2, 3]) == [2, 4, 6]"]).verdict is P
+
+
+def test_recursion_through_c_may_use_memory_mb_of_stack(run):
+    # CPython's own calls do not use the C stack, but a call through C does (lru_cache's
+    # wrapper): 100,000 levels take tens of MB, past the 8 MB a process starts with.
+    memo = (
+        "import sys\nfrom functools import lru_cache\nsys.setrecursionlimit(10**7)\n"
+        "@lru_cache(None)\ndef depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+    )
+    assert verdicts(run(memo, ["assert depth(100000) == 100000"])) == [P]
+    stdio = run(memo + "print(depth(int(input())))", [{"stdin": "100000\n", "expected_stdout": "100000\n"}])
+    assert verdicts(stdio) == [P]
+    check = "def check(candidate):\n    assert candidate(100000) == 100000\ncheck(depth)"
+    assert verdicts(run(memo, [check])) == [P]
+    # A runaway one still ends, as the program's failure, within its memory.
+    runaway = memo.replace("0 if n == 0 else 1 + depth(n - 1)", "depth(n + 1)")
+    r = run(runaway, ["assert depth(0) == 1"], limits={"memory_mb": 256})
+    assert r.verdict is F and r.tests[0].verdict in (Verdict.RUNTIME_ERROR, Verdict.MEMORY_EXCEEDED), r.tests
