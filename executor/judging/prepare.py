@@ -62,6 +62,11 @@ class PreparedJob:
 
 
 OUTPUT_ROOM = 4  # times the longest expected output a run may print (_run_limits)
+# Bytes more per expected token where the checker compares numbers ("float", "lines"): a right
+# answer printed to other places takes far more than 4 times its expected text ("0" as
+# "0.000000000000", "0.5" as "0.500000000000000", 1e15 to 20 places: 36 bytes).
+NUMBER_ROOM = 40
+_NUMERIC_CHECKERS = frozenset({"float", "lines"})
 
 
 def prepare(job: Job) -> PreparedJob:
@@ -74,17 +79,22 @@ def prepare(job: Job) -> PreparedJob:
 def _run_limits(job: Job, plans: tuple[Plan, ...]) -> dict[str, Any]:
     """The job's limits for its runs: `output_kb` at least what its longest expected (or
     accepted) output needs, four times over and 1 KiB more for what checkers forgive (a
-    trailing space on every line of a one-column answer, `0.500000000` for `0.5`, `\r\n`).
+    trailing space on every line of a one-column answer, `\r\n`), and NUMBER_ROOM bytes more
+    per token where the checker compares numbers (`0.500000000000000` for `0.5`).
     Datasets' outputs can be larger than the default (CodeContests': 349 KB against 256 KiB):
     a limit that cuts a right answer would fail every program."""
     limits = job.limits.to_dict()
-    longest = 0
+    most = 0
     for plan in plans:
         test = plan.test
         outputs = getattr(test, "accepted", None) or (getattr(test, "expected_stdout", ""),)
+        numeric = getattr(test, "checker", None) in _NUMERIC_CHECKERS
         for out in outputs:  # isascii is O(1): a UTF-8 length is counted only for other text
-            longest = max(longest, len(out) if out.isascii() else len(out.encode("utf-8", "surrogatepass")))
-    need_kb = -(-(longest * OUTPUT_ROOM + 1024) // 1024)
+            size = (len(out) if out.isascii() else len(out.encode("utf-8", "surrogatepass"))) * OUTPUT_ROOM
+            if numeric:  # tokens, at most: one more than the separators (C-level counts, no list)
+                size += (out.count(" ") + out.count("\n") + out.count("\t") + 1) * NUMBER_ROOM
+            most = max(most, size)
+    need_kb = -(-(most + 1024) // 1024)
     limits["output_kb"] = max(limits["output_kb"], min(need_kb, int(BOUNDS["output_kb"][1])))
     return limits
 

@@ -202,6 +202,24 @@ def test_an_expected_output_larger_than_output_kb_can_be_printed(run):
     )
 
 
+def test_numbers_printed_to_more_places_fit_the_output_limit(run):
+    """Where the checker compares numbers, a right answer may take far more than four times the
+    expected text: 20,000 lines of 0.5 printed to 15 places (360 KB against 80 KB), of 0 to 12
+    places. Such a run gets NUMBER_ROOM bytes more per expected token; a flood is still cut."""
+    for fmt, value in (("%.15f", "0.5"), ("%.12f", "0")):
+        program = f"n = int(input())\nprint('\\n'.join(['{fmt}' % {value}] * n))\n"
+        expected = f"{value}\n" * 20_000
+        for tests in (
+            {"inputs": ["20000\n"], "outputs": [expected]},
+            [{"stdin": "20000\n", "expected_stdout": expected, "checker": "float"}],
+            [{"stdin": "20000\n", "expected_stdout": expected, "checker": "lines"}],
+        ):
+            r = run(program, tests)
+            assert r.pass_rate == 1.0, r.tests
+    flood = run("print('1' * 2_000_000)\n", [{"stdin": "", "expected_stdout": "0.5\n" * 20_000, "checker": "float"}])
+    assert flood.tests[0].verdict is Verdict.OUTPUT_EXCEEDED
+
+
 def test_a_contest_sized_case_is_a_test_like_any_other(run):
     """Sorting 200,000 numbers: input and expected output about 1.4 MB each, 2.7 MB as one
     test's JSON (the code-contest datasets' large cases). A test was once capped at 1 MiB, and
