@@ -16,10 +16,9 @@ from typing import Any, ClassVar
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
-from . import checkers
 from .asserts import short_repr
-from .kind import STDIO, JudgeContext, Phase, Plan, ended, verdict_of
-from .stdio import checker_from_pb, parse_checker, parse_stdin, stdout_of, unknown_fields
+from .kind import STDIO, JudgeContext, Phase, Plan, ended
+from .stdio import checker_from_pb, judge_output, parse_checker, parse_stdin, stdout_of, unknown_fields
 
 FIELDS = ("stdin", "accepted_stdout", "checker", "tolerance")
 MAX_ACCEPTED = 64
@@ -82,11 +81,10 @@ class Accepted:
             return ended(phase)
         test: AcceptedStdioTest = plan.test
         got = stdout_of(phase)
-        ok = checkers.matches_any(test.checker, test.tolerance, test.accepted, got)
         message = (
             f"output matches none of {len(test.accepted)} accepted ({test.checker} checker): got {short_repr(got, 200)}"
         )
-        return verdict_of(ok, message, phase)
+        return judge_output(test.checker, test.tolerance, test.accepted, got, phase, ctx, message)
 
 
 KIND = Accepted()

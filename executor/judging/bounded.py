@@ -83,18 +83,25 @@ def judge(code: str, phase: dict[str, Any], limits: Limits, program_pays: bool =
     under `limits` (see the module's docstring for who pays for a limit). `program_pays`: the
     test's own text fits the host's in-process bounds (TrustedSnippet.cheap_text), so it came
     here for the program's values: any limit is theirs."""
+    return _judged({"code": code, "program_pays": program_pays}, phase, limits)
+
+
+def judge_output(checker: str, tolerance: float, accepted: tuple[str, ...], got: str, limits: Limits) -> TestResult:
+    """Does the run's stdout `got` match one of `accepted` with `checker` (checkers.py)? Judged
+    in a child process under `limits`; a limit hit there is the program's (it chose how to print
+    its numbers), so the test fails. A failed match's message is None (the caller's)."""
+    request = {"checker": checker, "tolerance": tolerance, "accepted": list(accepted), "program_pays": True}
+    return _judged(request, got, limits)
+
+
+def _judged(head: dict[str, Any], values: Any, limits: Limits) -> TestResult:
     read_end, write_end = os.pipe()
     request = os.memfd_create("judge-request", os.MFD_CLOEXEC)  # tests and values may be megabytes
     try:
         # The test and the limits, a newline, then the program's values: the child reads the
         # values only after the test's own text is computed, under the limits (see serve).
-        data = (
-            json.dumps(
-                {"code": code, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb, "program_pays": program_pays}
-            )
-            + "\n"
-            + json.dumps(phase)
-        ).encode("utf-8", "surrogatepass")
+        head = head | {"cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb}
+        data = (json.dumps(head) + "\n" + json.dumps(values)).encode("utf-8", "surrogatepass")
         while data:
             data = data[os.write(request, data) :]
         with _lock:
@@ -161,7 +168,8 @@ def _outcome(fd: int, pid: int, limits: Limits) -> TestResult:
 
 def serve(fd: int) -> None:
     """The judge server's loop, on the socket `fd` (it returns when the caller is gone)."""
-    from . import snippet as _snippet  # noqa: F401  imported once here, before any fork
+    from . import checkers as _checkers  # noqa: F401  imported once here, before any fork
+    from . import snippet as _snippet  # noqa: F401
 
     sock = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -214,6 +222,18 @@ def _judge_in_child(data: bytes, out: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
     if request.get("program_pays"):
         os.write(out, b"F")  # the host computed the test's text within its bounds: limits are the values'
+    if "checker" in request:  # a run's stdout against its accepted outputs (judge_output)
+        from . import checkers
+
+        try:
+            ok = checkers.matches_any(
+                request["checker"], float(request["tolerance"]), tuple(request["accepted"]), json.loads(values)
+            )
+        except MemoryError:
+            _answer(out, Verdict.FAILED, f"the program's output exceeds {request['memory_mb']} MB when judged")
+            return
+        _answer(out, Verdict.PASSED if ok else Verdict.FAILED, None)
+        return
     code = request["code"]
     try:
         snippet = asserts.plan_snippet(code)

@@ -218,6 +218,7 @@ class Reason(Enum):
     LITERAL = "a literal too large to evaluate here"
     OPERANDS = "numbers too large to evaluate here"
     RESULT = "number too large to evaluate"
+    NUMBERS = "too many numbers printed other than as expected to compare here"
 
 
 class TooCostly(OverflowError):

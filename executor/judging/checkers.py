@@ -9,7 +9,16 @@ from collections.abc import Callable
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
+from .budget import Reason, TooCostly
+
 Checker = Callable[[str, str], bool]
+
+# The work the float and lines checkers may do in this process on tokens printed other than as
+# expected, in units of about 0.05 us (see _SLOW): 100,000 numbers parsed, or two million tokens
+# printed as a token seen before. Past it (a program printing a million answers to other places
+# than the expected text), matches_any raises TooCostly and the test is judged in a process of
+# its own under the job's limits (judging/bounded.py): the program chose how it prints.
+IN_PROCESS_NUMBERS = 2_000_000
 
 
 def exact(expected: str, actual: str) -> bool:
@@ -65,32 +74,81 @@ def make_float(tolerance: float = 1e-6) -> Checker:
     return check
 
 
-def _float_tokens(want: list[str], got: list[str], tolerance: float) -> bool:
+def _spend(room: list[int] | None, n: int) -> None:
+    """Take `n` numbers from `room` ([numbers left], or None: no bound); TooCostly past it."""
+    if room is not None:
+        room[0] -= n
+        if room[0] < 0:
+            raise TooCostly(Reason.NUMBERS)
+
+
+def _float_tokens(want: list[str], got: list[str], tolerance: float, room: list[int] | None = None) -> bool:
+    """The float checker on token lists; `room`: [units of work left] (IN_PROCESS_NUMBERS),
+    shared by the accepted outputs a run is matched against, or None: no bound."""
     if len(want) != len(got):
         return False
+    same: dict[str, str] = {}  # printed token -> the expected one it was judged equal to
+    spent, most = 0, (room[0] if room is not None else _NO_BOUND)
+    ok = True
     for w, g in zip(want, got):
         if w == g:
             continue
-        if _INTEGER.fullmatch(w) and _INTEGER.fullmatch(g):
-            if _integer_text(w) != _integer_text(g):
-                return False
-            continue
-        if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
-            return False  # words, nan, inf: equal only as text
-        if _INTEGER.fullmatch(w):
-            if not _near_integer(w, g, tolerance):
-                return False
-            continue
-        try:
-            fw, fg = float(w), float(g)
-        except (ValueError, OverflowError):
-            return False
-        if not (math.isfinite(fw) and math.isfinite(fg)):  # past a double's range: as numbers
-            if not _same_number(w, g):
-                return False
-        elif not math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance):
-            return False
-    return True
+        if same.get(g) == w:  # a program prints its numbers one way: `0.500000` again
+            spent += 1
+        else:
+            if g.endswith(_WHOLE_ENDS) and _whole(w, g):  # `5.000` printed for 5, without a regex
+                spent += _WHOLE
+            else:
+                spent += _SLOW
+                if not _float_token(w, g, tolerance):
+                    ok = False
+                    break
+            if len(same) < _SAME_KEPT:
+                same[g] = w
+        if spent > most:
+            raise TooCostly(Reason.NUMBERS)
+    if room is not None:
+        room[0] -= spent
+    return ok
+
+
+_WHOLE_ENDS = ("0", ".")
+_NO_BOUND = 1 << 62
+# What IN_PROCESS_NUMBERS counts, about 0.05 us a unit: a pair seen before costs 1, an integer
+# printed with zeros after its point _WHOLE, a pair compared as numbers (a Decimal made) _SLOW.
+_WHOLE = 8
+_SLOW = 20
+_SAME_KEPT = 4096
+
+
+def _float_token(w: str, g: str, tolerance: float) -> bool:
+    """Is the printed token `g` the expected token `w` under the float checker's rule?"""
+    if _INTEGER.fullmatch(w) and _INTEGER.fullmatch(g):
+        return _integer_text(w) == _integer_text(g)
+    if not (_DECIMAL.fullmatch(w) and _DECIMAL.fullmatch(g)):
+        return False  # words, nan, inf: equal only as text
+    if _INTEGER.fullmatch(w):
+        return _near_integer(w, g, tolerance)
+    try:
+        fw, fg = float(w), float(g)
+    except (ValueError, OverflowError):
+        return False
+    if not (math.isfinite(fw) and math.isfinite(fg)):  # past a double's range: as numbers
+        return _same_number(w, g)
+    return math.isclose(fw, fg, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def _whole(w: str, g: str) -> bool:
+    """Is `g` the integer token `w` printed with a decimal point and zeros only after it
+    (`5.0`, `-12.000`, `007.`)? Exactly equal, so within any tolerance; False defers to the
+    full rule (which decides every other pair the same way it did)."""
+    dot = g.find(".")
+    if dot <= 0 or g[dot + 1 :].strip("0"):
+        return False
+    whole = g[:dot]
+    if w[:1] == "-" and whole[:1] == "-":
+        w, whole = w[1:], whole[1:]
+    return w.isascii() and w.isdigit() and whole.isascii() and whole.isdigit() and w.lstrip("0") == whole.lstrip("0")
 
 
 def _near_integer(want: str, got: str, tolerance: float) -> bool:
@@ -154,22 +212,24 @@ def _stripped_lines(text: str) -> list[str]:
     return [line.strip(_ASCII_BLANKS) for line in text.strip(_ASCII_BLANKS).split("\n")]
 
 
-def _lines_match(want: list[str], got: list[str]) -> bool:
+def _lines_match(want: list[str], got: list[str], room: list[int] | None = None) -> bool:
     if len(want) != len(got):
         return False
     for w, g in zip(want, got):
         if w == g:
             continue
-        numbers_w, numbers_g = _decimals(w), _decimals(g)
+        numbers_w, numbers_g = _decimals(w, room), _decimals(g, room)
         if numbers_w is None or numbers_g is None or numbers_w != numbers_g:
             return False
     return True
 
 
-def _decimals(line: str) -> list[Decimal] | None:
+def _decimals(line: str, room: list[int] | None = None) -> list[Decimal] | None:
     """The line's tokens as Decimals, or None when one is not a number."""
     out = []
-    for token in split(line):
+    tokens = split(line)
+    _spend(room, len(tokens) * _SLOW)  # a Decimal each
+    for token in tokens:
         if not _DECIMAL.fullmatch(token):
             return None
         try:
@@ -195,18 +255,21 @@ def get(name: str, tolerance: float = 1e-6) -> Checker:
     raise KeyError(name)
 
 
-def matches_any(name: str, tolerance: float, accepted: tuple[str, ...], actual: str) -> bool:
+def matches_any(name: str, tolerance: float, accepted: tuple[str, ...], actual: str, most: int | None = None) -> bool:
     """Does `actual` match any of `accepted` with checker `name`? The actual output is split
-    once, however many outputs are accepted (it may be output_kb long)."""
+    once, however many outputs are accepted (it may be output_kb long). `most`: the numbers the
+    float and lines checkers may compare other than as text, all accepted outputs together,
+    before TooCostly (None: no bound)."""
+    room = None if most is None else [most]
     if name == "exact":
         got = _exact_form(actual)
         return any(_exact_form(want) == got for want in accepted)
     if name == "lines":
         lines_got = _stripped_lines(actual)
-        return any(_lines_match(_stripped_lines(want), lines_got) for want in accepted)
+        return any(_lines_match(_stripped_lines(want), lines_got, room) for want in accepted)
     tokens_got = split(actual)
     if name == "tokens":
         return any(split(want) == tokens_got for want in accepted)
     if name == "float":
-        return any(_float_tokens(split(want), tokens_got, tolerance) for want in accepted)
+        return any(_float_tokens(split(want), tokens_got, tolerance, room) for want in accepted)
     raise KeyError(name)

@@ -14,8 +14,10 @@ from typing import Any, ClassVar
 from ..errors import InvalidJob
 from ..result import TestResult
 from ..sandbox import statuses
-from . import checkers
+from ..verdict import Verdict
+from . import bounded, checkers
 from .asserts import short_repr
+from .budget import TooCostly
 from .kind import STDIO, JudgeContext, Phase, Plan, ended, verdict_of
 
 FIELDS = ("stdin", "expected_stdout", "checker", "tolerance")
@@ -113,8 +115,33 @@ class Stdio:
             return ended(phase)
         test: StdioTest = plan.test
         got = stdout_of(phase)
-        ok = checkers.get(test.checker, test.tolerance)(test.expected_stdout, got)
-        return verdict_of(ok, f"wrong output ({test.checker} checker): got {short_repr(got, 200)}", phase)
+        message = f"wrong output ({test.checker} checker): got {short_repr(got, 200)}"
+        return judge_output(test.checker, test.tolerance, (test.expected_stdout,), got, phase, ctx, message)
+
+
+def judge_output(
+    checker: str,
+    tolerance: float,
+    accepted: tuple[str, ...],
+    got: str,
+    phase: Phase,
+    ctx: JudgeContext,
+    message: str,
+) -> TestResult:
+    """Does the run's stdout `got` match one of `accepted`? Here while it costs little; a test
+    whose numbers were printed other than as expected past checkers.IN_PROCESS_NUMBERS is
+    judged again in a process of its own under the job's limits (bounded.py), where a limit
+    hit is the program's failure: it chose how to print them. `message`: a failure's."""
+    try:
+        ok = checkers.matches_any(checker, tolerance, accepted, got, checkers.IN_PROCESS_NUMBERS)
+    except TooCostly as exc:
+        if ctx.limits is None:
+            return TestResult(Verdict.FAILED, f"too costly to judge here ({exc})", phase.get("cpu_ms"))
+        result = bounded.judge_output(checker, tolerance, accepted, got, ctx.limits)
+        if result.verdict is Verdict.FAILED and result.message is None:  # the output did not match
+            return TestResult(Verdict.FAILED, message, phase.get("cpu_ms"))
+        return TestResult(result.verdict, result.message, phase.get("cpu_ms"))
+    return verdict_of(ok, message, phase)
 
 
 KIND = Stdio()

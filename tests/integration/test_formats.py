@@ -220,6 +220,32 @@ def test_numbers_printed_to_more_places_fit_the_output_limit(run):
     assert flood.tests[0].verdict is Verdict.OUTPUT_EXCEEDED
 
 
+def test_numbers_printed_other_than_expected_past_the_hosts_bound_are_judged_apart(run, monkeypatch):
+    """Past checkers.IN_PROCESS_NUMBERS of work on numbers printed other than as expected (here
+    lowered, so that 5,000 lines reach it), the host stops and the test is judged in a process of
+    its own under the job's limits: the same verdicts, whichever checker and shape."""
+    from executor.judging import bounded, checkers
+
+    monkeypatch.setattr(checkers, "IN_PROCESS_NUMBERS", 1_000)
+    apart = []
+    judge_output = bounded.judge_output
+    monkeypatch.setattr(bounded, "judge_output", lambda *a: apart.append(a[0]) or judge_output(*a))
+    expected = "".join(f"{i}\n" for i in range(5_000))
+    right = "print('\\n'.join(f'{i}.0' for i in range(5000)))\n"
+    wrong = right.replace("range(5000)", "[*range(4999), 5000]")  # its last number: judged apart too
+    for tests in (
+        [{"stdin": "", "expected_stdout": expected, "checker": "float"}],
+        [{"stdin": "", "expected_stdout": expected, "checker": "lines"}],
+        [{"stdin": "", "accepted_stdout": ["x\n", expected], "checker": "float"}],
+    ):
+        r = run(right, tests)
+        assert r.pass_rate == 1.0, r.tests
+        r = run(wrong, tests)
+        message = r.tests[0].message or ""
+        assert r.tests[0].verdict is Verdict.FAILED and ("wrong output" in message or "accepted" in message), r.tests
+    assert apart == ["float", "float", "lines", "lines", "float", "float"]  # every run, judged apart
+
+
 def test_a_contest_sized_case_is_a_test_like_any_other(run):
     """Sorting 200,000 numbers: input and expected output about 1.4 MB each, 2.7 MB as one
     test's JSON (the code-contest datasets' large cases). A test was once capped at 1 MiB, and

@@ -59,6 +59,16 @@ def test_tokens():
         ("inf", "1e400", False),
         ("1_000", "1000", False),  # float() would read it; a checker does not
         ("3.5", "\u0663.\u0665", False),  # Arabic-Indic digits: float() reads them too
+        ("5", "5.000", True),  # an integer printed with zeros after its point
+        ("-12", "-12.0", True),
+        ("007", "7.", True),
+        ("0", "-0.0", True),
+        ("5", "6.0", False),
+        ("5", ".0", False),
+        ("\u0665", "5.0", False),
+        ("1 2", "1.0 1.0", False),  # a printed token judged equal once is not equal to every number
+        ("0.5 0.6", "0.5000001 0.5000001", False),
+        ("0.5 0.5 0.5", "0.500000000 0.500000000 0.500000000", True),
     ],
 )
 def test_float(expected, actual, ok):
@@ -133,6 +143,49 @@ def test_a_checker_is_linear_in_what_the_program_prints(name, shape):
     assert not checkers.get(name)("1\n", actual)
     assert not checkers.matches_any(name, 1e-6, ("1\n", "2\n", "1.5\n"), actual)
     assert time.thread_time() - before < 1.0  # linear: about 0.05 s; quadratic: minutes
+
+
+_NUMBER = st.sampled_from(
+    ["0", "1", "-1", "5", "007", "0.5", "0.50", "1.0", "5.000", "-1.0", "1e0", "0.5000001", "2.", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_NUMBER, _NUMBER), min_size=1, max_size=12))
+def test_the_float_checker_judges_every_pair_as_on_its_own(pairs):
+    """Pairs judged before are remembered, and integers printed with zeros take a shortcut:
+    neither may change a verdict."""
+    want, got = [w for w, _ in pairs], [g for _, g in pairs]
+    alone = all(checkers._float_tokens([w], [g], 1e-6) for w, g in pairs)
+    assert checkers._float_tokens(want, got, 1e-6) is alone
+
+
+@pytest.mark.parametrize("name", ["float", "lines"])
+def test_numbers_printed_other_than_expected_are_bounded_here(name):
+    """Past IN_PROCESS_NUMBERS of work on numbers printed other than as expected, the host
+    stops (TooCostly): the test is judged under the job's limits instead (stdio.judge_output)."""
+    from executor.judging.budget import TooCostly
+
+    expected = "".join(f"{i}\n" for i in range(50_000))
+    printed = "".join(f"{i}.0\n" for i in range(50_000))
+    assert checkers.matches_any(name, 1e-6, (expected,), printed)  # unbounded: equal
+    assert checkers.matches_any(name, 1e-6, (expected,), expected, most=1)  # the same text costs nothing
+    with pytest.raises(TooCostly):
+        checkers.matches_any(name, 1e-6, (expected,), printed, most=100_000)
+    # The bound is the test's, all its accepted outputs together: one that differs in its last
+    # number costs what the right one does, and the two cost more than one's bound.
+    room = [10**12]
+    if name == "float":
+        checkers._float_tokens(checkers.split(expected), checkers.split(printed), 1e-6, room)
+    else:
+        checkers._lines_match(checkers._stripped_lines(expected), checkers._stripped_lines(printed), room)
+    one = 10**12 - room[0]
+    assert checkers.matches_any(name, 1e-6, (expected,), printed, most=one)
+    almost = expected[: -len("49999\n")] + "49998\n"
+    with pytest.raises(TooCostly):
+        checkers.matches_any(name, 1e-6, (almost, expected), printed, most=one + one // 2)
+    # A wrong number before the bound is a failure, found here.
+    assert not checkers.matches_any(name, 1e-6, (expected,), "7.0\n" + printed[4:], most=100_000)
 
 
 def test_a_decimal_token_against_an_integer_is_judged_exactly_on_every_path():
