@@ -39,7 +39,10 @@ Wire (4-byte length + UTF-8 JSON, both directions):
     reply    {"ok": ref, "c": [[position or name, patch], ...]}   "c": arguments the callee
            | {"ok": {"arg": position or name}, "c": ...}   (it returned that argument itself)
            | {"ok": ..., "stop": true}          ("next": the iterator is exhausted)
-           | {"err": [built-in base class name, message, lineage]}   changed in place
+           | {"err": [built-in base class name, message, lineage, state?]}   changed in place
+    state    [[ref, ..] of the exception's args, [[attribute, ref], ..] of its own attributes]
+             (read through BaseException's C-level getters: `e.args`, `e.errno`, a program
+             exception's `e.needed` are there on the other side, as values or handles)
     lineage  [[the sender's own exception class names, most derived first], built-in base name]
 Mirrors: a list, dict, set, bytearray, deque, tuple or list subclass of the program's that
 crossed as a value ({"v"}, not a global "names" lists) and that the program still holds
@@ -881,7 +884,7 @@ class Endpoint:
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
-            reply = {"err": [_base_name(exc), _message(exc), _lineage(type(exc))]}
+            reply = {"err": [_base_name(exc), _message(exc), _lineage(type(exc)), self._exc_state(exc)]}
         finally:
             if prints is not None:
                 sys.stdout = saved
@@ -1226,9 +1229,29 @@ class Endpoint:
             cls = self._stand_ins[key] = type(names[0] if names else base.__name__, (parent,), {})
         return cls
 
+    def _exc_state(self, exc):
+        """[args, attributes] of an exception raised here, as refs (the error reply's "state"),
+        or None. Read through BaseException's own getters: no code of the exception's class
+        runs (an `args` property of its own is not it)."""
+        try:
+            args = _EXC_ARGS(exc)
+            attrs = _EXC_DICT(exc)
+            if type(args) is not tuple or _len(args) > _EXC_ITEMS or (attrs is not None and type(attrs) is not dict):
+                return None
+            own = [] if not attrs else [(k, v) for k, v in dict.items(attrs) if type(k) is str][:_EXC_ITEMS]
+            return [[self.ref(a) for a in args], [[k, self.ref(v)] for k, v in own]]
+        except BaseException:
+            return None
+
     def exception(self, err):
         """The exception to raise here for the other side's error reply."""
         exc = _exception(err)
+        state = self._state_of(err)
+        if state is not None and type(exc) is _EXCEPTIONS.get(str(err[0])):  # not one made a RuntimeError
+            try:  # its own args (`e.args[1]`, OSError's `e.errno`), as the other side made them
+                exc = type(exc)(*state[0])
+            except Exception:
+                state = None
         try:
             lineage = err[2]
         except (IndexError, TypeError, KeyError):
@@ -1241,10 +1264,29 @@ class Endpoint:
             and lineage[1] == type(exc).__name__
         ):
             try:
-                return self.stand_in(lineage)(*exc.args)
+                exc = self.stand_in(lineage)(*exc.args)
             except Exception:
-                return exc
+                pass
+        if state is not None:
+            held = _EXC_DICT(exc)
+            if type(held) is dict:
+                held.update(state[1])  # `e.needed` of the program's exception
         return exc
+
+    def _state_of(self, err):
+        """The decoded [args, {attribute: value}] of an error reply, or None."""
+        try:
+            state = err[3]
+            if type(state) is not list or _len(state) != 2:
+                return None
+            args = tuple(self.deref(a) for a in _list_of(state[0])[:_EXC_ITEMS])
+            attrs = {}
+            for pair in _list_of(state[1])[:_EXC_ITEMS]:
+                if type(pair) is list and _len(pair) == 2 and type(pair[0]) is str and not pair[0].startswith("__"):
+                    attrs[pair[0]] = self.deref(pair[1])
+            return [args, attrs]
+        except Exception:
+            return None
 
 
 def holds_opaque(encoded):
@@ -1613,6 +1655,11 @@ def _apply_in_place(target, value, changed=False):
     else:  # a dict (of any of its kinds: its factory and order kept) or a set
         target.clear()
         target.update(value)
+
+
+_EXC_ARGS = BaseException.__dict__["args"].__get__
+_EXC_DICT = BaseException.__dict__["__dict__"].__get__
+_EXC_ITEMS = 16  # args and attributes an exception carries across, at most
 
 
 def _base_name(exc):

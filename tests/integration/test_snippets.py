@@ -178,6 +178,38 @@ def test_program_exception_classes_can_be_caught_by_name(run):
     assert verdicts(r) == [P, P, P, RE], r
 
 
+def test_an_exception_crosses_with_its_args_and_attributes(run):
+    """A test that catches the program's exception sees its args and its own attributes as the
+    program made them (it saw one message string before: `e.needed` failed a right program, and
+    `e.args == ('5',)` passed a wrong one). Each verdict here is CPython's."""
+    program = (
+        "class InsufficientFunds(Exception):\n    def __init__(self, needed):\n"
+        "        super().__init__(f'need {needed}')\n        self.needed = needed\n"
+        "def withdraw(b, a):\n    if a > b:\n        raise InsufficientFunds(a - b)\n    return b - a\n"
+        "def fail(kind, *args):\n    raise {'value': ValueError, 'os': OSError, 'key': KeyError}[kind](*args)\n"
+    )
+
+    def caught(call, kind, check):
+        return f"try:\n    {call}\n    assert False\nexcept {kind} as e:\n    assert {check}"
+
+    tests = [
+        caught("withdraw(5, 10)", "InsufficientFunds", "e.needed == 5"),
+        caught("withdraw(5, 10)", "InsufficientFunds", "e.needed == 6"),  # a wrong value is seen as wrong
+        caught("fail('value', 5)", "ValueError", "e.args == (5,) and e.args[0] + 1 == 6"),
+        caught("fail('value', 5)", "ValueError", "e.args == ('5',)"),
+        caught("fail('value', 'bad', [1, 2])", "ValueError", "e.args[1] == [1, 2] and len(e.args) == 2"),
+        caught("fail('value')", "ValueError", "e.args == () and str(e) == ''"),
+        caught("fail('os', 2, 'nf')", "OSError", "e.errno == 2 and e.strerror == 'nf' and str(e) == '[Errno 2] nf'"),
+        caught("fail('key', 'k')", "KeyError", "str(e) == \"'k'\" and e.args == ('k',)"),
+    ]
+    r = run(program, tests)
+    assert [t.verdict is P for t in r.tests] == [True, False, True, False, True, True, True, True], r.tests
+    # HumanEval's shape: the check function calls the candidate.
+    check = "def check(candidate):\n    try:\n        candidate(5, 10)\n    except Exception as e:\n"
+    check += "        assert e.needed == 5 and e.args == ('need 5',)\n    else:\n        assert False\ncheck(withdraw)"
+    assert verdicts(run(program, [check])) == [P]
+
+
 def test_a_match_made_by_the_tests_re_is_true(run):
     """`assert re.fullmatch(...)` asserts on a Match object the test process's own `re` made:
     it is true as in Python; a program's value that does not match still fails."""
