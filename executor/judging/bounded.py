@@ -101,7 +101,8 @@ def _judged(head: dict[str, Any], values: Any, limits: Limits) -> TestResult:
         # The test and the limits, a newline, then the program's values: the child reads the
         # values only after the test's own text is computed, under the limits (see serve).
         head = head | {"cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb}
-        data = (json.dumps(head) + "\n" + json.dumps(values)).encode("utf-8", "surrogatepass")
+        # Raw UTF-8, not escaped (an emoji would take 12 bytes): lone surrogates pass as such.
+        data = (json.dumps(head) + "\n" + json.dumps(values, ensure_ascii=False)).encode("utf-8", "surrogatepass")
         while data:
             data = data[os.write(request, data) :]
         with _lock:
@@ -227,7 +228,10 @@ def _judge_in_child(data: bytes, out: int) -> None:
 
         try:
             ok = checkers.matches_any(
-                request["checker"], float(request["tolerance"]), tuple(request["accepted"]), json.loads(values)
+                request["checker"],
+                float(request["tolerance"]),
+                tuple(request["accepted"]),
+                json.loads(values.decode("utf-8", "surrogatepass")),
             )
         except MemoryError:
             _answer(out, Verdict.FAILED, f"the program's output exceeds {request['memory_mb']} MB when judged")
@@ -249,7 +253,7 @@ def _judge_in_child(data: bytes, out: int) -> None:
         os.write(out, b"F")
     try:
         plan = Plan(AssertTest(code), KIND, AssertPlan(snippet, frozenset()))
-        result = judge_here(plan, json.loads(values), JudgeContext(Budget.unbounded()))
+        result = judge_here(plan, json.loads(values.decode("utf-8", "surrogatepass")), JudgeContext(Budget.unbounded()))
     except MemoryError:
         _answer(out, Verdict.FAILED, f"the program's values exceed {request['memory_mb']} MB when judged")
         return

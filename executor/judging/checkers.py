@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any
 
 from .budget import Reason, TooCostly
 
@@ -93,6 +94,9 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float, room: list[
     for w, g in zip(want, got):
         if w == g:
             continue
+        spent += (_len(w) + _len(g)) >> 2  # each costs in its length too: a 250 KB number
+        if spent + _SLOW > most:  # before the work: a pair that fails is paid for too
+            raise TooCostly(Reason.NUMBERS)
         if same.get(g) == w:  # a program prints its numbers one way: `0.500000` again
             spent += 1
         else:
@@ -105,14 +109,13 @@ def _float_tokens(want: list[str], got: list[str], tolerance: float, room: list[
                     break
             if len(same) < _SAME_KEPT:
                 same[g] = w
-        if spent > most:
-            raise TooCostly(Reason.NUMBERS)
     if room is not None:
         room[0] -= spent
     return ok
 
 
 _WHOLE_ENDS = ("0", ".")
+_len = len
 _NO_BOUND = 1 << 62
 # What IN_PROCESS_NUMBERS counts, about 0.05 us a unit: a pair seen before costs 1, an integer
 # printed with zeros after its point _WHOLE, a pair compared as numbers (a Decimal made) _SLOW.
@@ -212,13 +215,23 @@ def _stripped_lines(text: str) -> list[str]:
     return [line.strip(_ASCII_BLANKS) for line in text.strip(_ASCII_BLANKS).split("\n")]
 
 
-def _lines_match(want: list[str], got: list[str], room: list[int] | None = None) -> bool:
+def _lines_match(
+    want: list[str], got: list[str], room: list[int] | None = None, parsed: dict[int, Any] | None = None
+) -> bool:
+    """`parsed`: the program's lines already read as numbers, by index (matches_any shares it
+    among the accepted outputs: each line is parsed, and paid for, once)."""
     if len(want) != len(got):
         return False
-    for w, g in zip(want, got):
+    for i, (w, g) in enumerate(zip(want, got)):
         if w == g:
             continue
-        numbers_w, numbers_g = _decimals(w, room), _decimals(g, room)
+        numbers_w = _decimals(w, room)
+        if parsed is None:
+            numbers_g = _decimals(g, room)
+        elif i in parsed:
+            numbers_g = parsed[i]
+        else:
+            numbers_g = parsed[i] = _decimals(g, room)
         if numbers_w is None or numbers_g is None or numbers_w != numbers_g:
             return False
     return True
@@ -228,7 +241,7 @@ def _decimals(line: str, room: list[int] | None = None) -> list[Decimal] | None:
     """The line's tokens as Decimals, or None when one is not a number."""
     out = []
     tokens = split(line)
-    _spend(room, len(tokens) * _SLOW)  # a Decimal each
+    _spend(room, len(tokens) * _SLOW + (len(line) >> 2))  # a Decimal each, in its length
     for token in tokens:
         if not _DECIMAL.fullmatch(token):
             return None
@@ -255,18 +268,21 @@ def get(name: str, tolerance: float = 1e-6) -> Checker:
     raise KeyError(name)
 
 
-def matches_any(name: str, tolerance: float, accepted: tuple[str, ...], actual: str, most: int | None = None) -> bool:
+def matches_any(
+    name: str, tolerance: float, accepted: tuple[str, ...], actual: str, room: list[int] | None = None
+) -> bool:
     """Does `actual` match any of `accepted` with checker `name`? The actual output is split
-    once, however many outputs are accepted (it may be output_kb long). `most`: the numbers the
-    float and lines checkers may compare other than as text, all accepted outputs together,
-    before TooCostly (None: no bound)."""
-    room = None if most is None else [most]
+    once, however many outputs are accepted (it may be output_kb long). `room`: [units of work]
+    the float and lines checkers may still do on tokens printed other than as expected (see
+    IN_PROCESS_NUMBERS), taken from as they go and shared by every call given it (a job's
+    tests); TooCostly past it. None: no bound."""
     if name == "exact":
         got = _exact_form(actual)
         return any(_exact_form(want) == got for want in accepted)
     if name == "lines":
         lines_got = _stripped_lines(actual)
-        return any(_lines_match(_stripped_lines(want), lines_got, room) for want in accepted)
+        parsed: dict[int, Any] = {}
+        return any(_lines_match(_stripped_lines(want), lines_got, room, parsed) for want in accepted)
     tokens_got = split(actual)
     if name == "tokens":
         return any(split(want) == tokens_got for want in accepted)

@@ -13,6 +13,7 @@ from typing import Any
 from ..result import BuildInfo, JobResult, TestResult
 from ..sandbox import statuses
 from ..verdict import Verdict
+from . import checkers
 from .asserts import TrustedSnippet
 from .budget import Budget
 from .kind import STATUS_VERDICTS, JudgeContext, Phase, Plan
@@ -46,12 +47,15 @@ def judge(
     # What judging this job's asserts may build, all together: what the EarlyStop that judged
     # its streamed values left, or a whole budget.
     work = early.work if early else Budget.for_job()
+    numbers = [checkers.IN_PROCESS_NUMBERS]  # the job's, all its tests' stdout checks together
     limits = job.limits if bounded else None
     if job.checker is not None:  # the job's checker decides each test (special.py)
         results = [judge_checked(phase) for phase in phases]
     else:
         results = [
-            judge_test(plan, phase, JudgeContext(work, early.passed(i, phase.get("v")) if early else 0, limits))
+            judge_test(
+                plan, phase, JudgeContext(work, early.passed(i, phase.get("v")) if early else 0, limits, numbers)
+            )
             for i, (plan, phase) in enumerate(zip(prepared.plans, phases))
         ]
     if job.first_failure:

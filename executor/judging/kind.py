@@ -55,11 +55,13 @@ class JudgeContext:
     """What judging one test may use: `work`, the job's budget (judging/budget.py) for what
     its asserts build (shared by its tests); `start`, the asserts of this test already judged passed while
     its values streamed in (judge.EarlyStop); `limits`, the job's, under which a test too
-    costly to judge in this process is judged again in a bounded one (None: no fallback)."""
+    costly to judge in this process is judged again in a bounded one (None: no fallback);
+    `numbers`: what the stdout checkers may still do here for the job (shared by its tests)."""
 
     work: Budget
     start: int = 0
     limits: Limits | None = None
+    numbers: list[int] | None = None  # the job's checkers.IN_PROCESS_NUMBERS left, all its tests'
 
 
 class Kind(Protocol):

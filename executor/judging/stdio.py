@@ -133,7 +133,8 @@ def judge_output(
     judged again in a process of its own under the job's limits (bounded.py), where a limit
     hit is the program's failure: it chose how to print them. `message`: a failure's."""
     try:
-        ok = checkers.matches_any(checker, tolerance, accepted, got, checkers.IN_PROCESS_NUMBERS)
+        room = ctx.numbers if ctx.numbers is not None else [checkers.IN_PROCESS_NUMBERS]
+        ok = checkers.matches_any(checker, tolerance, accepted, got, room)
     except TooCostly as exc:
         if ctx.limits is None:
             return TestResult(Verdict.FAILED, f"too costly to judge here ({exc})", phase.get("cpu_ms"))

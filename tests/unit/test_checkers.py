@@ -169,9 +169,9 @@ def test_numbers_printed_other_than_expected_are_bounded_here(name):
     expected = "".join(f"{i}\n" for i in range(50_000))
     printed = "".join(f"{i}.0\n" for i in range(50_000))
     assert checkers.matches_any(name, 1e-6, (expected,), printed)  # unbounded: equal
-    assert checkers.matches_any(name, 1e-6, (expected,), expected, most=1)  # the same text costs nothing
+    assert checkers.matches_any(name, 1e-6, (expected,), expected, room=[1])  # the same text costs nothing
     with pytest.raises(TooCostly):
-        checkers.matches_any(name, 1e-6, (expected,), printed, most=100_000)
+        checkers.matches_any(name, 1e-6, (expected,), printed, room=[100_000])
     # The bound is the test's, all its accepted outputs together: one that differs in its last
     # number costs what the right one does, and the two cost more than one's bound.
     room = [10**12]
@@ -180,12 +180,34 @@ def test_numbers_printed_other_than_expected_are_bounded_here(name):
     else:
         checkers._lines_match(checkers._stripped_lines(expected), checkers._stripped_lines(printed), room)
     one = 10**12 - room[0]
-    assert checkers.matches_any(name, 1e-6, (expected,), printed, most=one)
+    assert checkers.matches_any(name, 1e-6, (expected,), printed, room=[one + checkers._SLOW])
     almost = expected[: -len("49999\n")] + "49998\n"
     with pytest.raises(TooCostly):
-        checkers.matches_any(name, 1e-6, (almost, expected), printed, most=one + one // 2)
+        checkers.matches_any(name, 1e-6, (almost, expected), printed, room=[one + one // 4])
     # A wrong number before the bound is a failure, found here.
-    assert not checkers.matches_any(name, 1e-6, (expected,), "7.0\n" + printed[4:], most=100_000)
+    assert not checkers.matches_any(name, 1e-6, (expected,), "7.0\n" + printed[4:], room=[100_000])
+
+
+@pytest.mark.parametrize("name", ["float", "lines"])
+def test_a_long_number_costs_its_length_and_the_room_is_the_jobs(name):
+    """One number of 250,000 digits printed other than as expected costs what parsing it does
+    (in proportion to its length), however many accepted outputs it is compared with, and one
+    room serves every test of a job (judge.judge makes it; stdio.judge_output takes from it)."""
+    from executor.judging.budget import TooCostly
+
+    long = "4." + "0" * 250_000 + "1\n"  # wrong for both (3 expected)
+    if name == "float":  # the program's token parsed against each accepted output
+        with pytest.raises(TooCostly):
+            checkers.matches_any(name, 1e-6, ("3\n",) * 64, long, room=[1_000_000])
+    else:  # the program's line parsed once, whatever the accepted outputs
+        room = [1_000_000]
+        assert not checkers.matches_any(name, 1e-6, ("3\n",) * 64, long, room)
+        assert 250_000 // 4 <= 1_000_000 - room[0] < 2 * 250_000 // 4
+    assert not checkers.matches_any(name, 1e-6, ("3\n",), "3.1\n", room=[1_000])  # a short one is cheap
+    room = [checkers.IN_PROCESS_NUMBERS]
+    with pytest.raises(TooCostly):
+        for _ in range(50):  # fifty tests of one job
+            assert not checkers.matches_any(name, 1e-6, ("3\n",) * 4, long, room)
 
 
 def test_a_decimal_token_against_an_integer_is_judged_exactly_on_every_path():
