@@ -222,16 +222,15 @@ def _lines_match(
     among the accepted outputs: each line is parsed, and paid for, once)."""
     if len(want) != len(got):
         return False
+    if parsed is None:
+        parsed = {}
     for i, (w, g) in enumerate(zip(want, got)):
         if w == g:
             continue
         numbers_w = _decimals(w, room)
-        if parsed is None:
-            numbers_g = _decimals(g, room)
-        elif i in parsed:
-            numbers_g = parsed[i]
-        else:
-            numbers_g = parsed[i] = _decimals(g, room)
+        if i not in parsed:
+            parsed[i] = _decimals(g, room)
+        numbers_g = parsed[i]
         if numbers_w is None or numbers_g is None or numbers_w != numbers_g:
             return False
     return True
