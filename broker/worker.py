@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import gc
 import json
 import logging
 import os
@@ -340,6 +341,15 @@ def _watch_cancellations(
             gate.poke()
 
 
+def freeze_startup(**_: Any) -> None:
+    """Once the consumer is ready (Celery's worker_ready): what start-up built (Celery's
+    bootsteps, kombu, the imports) lives as long as the process; out of the collector's sight,
+    a full collection no longer walks it. Unfrozen, one took about 50 ms with every thread
+    held, the slot's thread included, a few times a minute under load."""
+    gc.collect()
+    gc.freeze()
+
+
 def _heartbeat(worker: Worker, stop: threading.Event) -> None:
     """Advertise the worker (slots, busy slots, runtime) every HEARTBEAT_S until `stop`."""
     while True:
@@ -389,6 +399,7 @@ def run_worker(
         worker.hold(request.id, str(request.message.delivery_tag))
 
     signals.task_received.connect(on_received, weak=False)
+    signals.worker_ready.connect(freeze_startup, weak=False)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(worker, stop), daemon=True)
     beat.start()

@@ -254,3 +254,19 @@ def test_only_the_answer_the_client_gets_fills_the_cache(r):
     assert first._publish_ready("b", "acefarm:reply:l", [(job, "same", answered, None)]) == 1
     assert late._publish_ready("b", "acefarm:reply:l", [(job, "same", rerun, None)]) == 0
     assert json.loads(r.get("acefarm:cache:same"))["verdict"] == "passed"
+
+
+def test_a_ready_worker_takes_what_start_up_built_out_of_the_collectors_sight():
+    import gc
+
+    from broker.worker import freeze_startup
+
+    gc.unfreeze()
+    held = [[i] for i in range(1000)]  # start-up's objects, still alive when the worker is ready
+    try:
+        freeze_startup()
+        assert gc.get_freeze_count() >= len(held)
+        walked = {id(o) for g in range(3) for o in gc.get_objects(generation=g)}
+        assert not any(id(h) in walked for h in held)
+    finally:
+        gc.unfreeze()
