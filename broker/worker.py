@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import functools
 import gc
+import itertools
 import json
 import logging
 import os
@@ -203,18 +204,28 @@ class Worker:
         )
         watcher.start()
         ended: queue.SimpleQueue[Future[JobResult]] = queue.SimpleQueue()
+        all_ended = threading.Event()
+        count = itertools.count(1).__next__  # atomic: callbacks run in the slots' threads
+
+        def on_end(fut: Future[JobResult], total: int = len(futures)) -> None:
+            ended.put(fut)
+            if count() == total:
+                all_ended.set()
+
         for fut in futures:
-            fut.add_done_callback(ended.put)
+            fut.add_done_callback(on_end)
         left = len(futures)
         try:
             while left:
                 # Publish what is done, a few at a time: one round trip for several results, and
-                # one wake-up of the dispatcher for them, at the cost of PUBLISH_LINGER_S latency.
+                # one wake-up of the dispatcher for them, at the cost of PUBLISH_LINGER_S latency
+                # (none for the chunk's last). This thread wakes for the first and at the end of
+                # the linger, not once a result: the slot's thread is not preempted for each.
                 done = [ended.get()]
-                deadline = time.monotonic() + PUBLISH_LINGER_S
+                all_ended.wait(PUBLISH_LINGER_S)
                 while len(done) < left:
                     try:
-                        done.append(ended.get(timeout=max(0.0, deadline - time.monotonic())))
+                        done.append(ended.get_nowait())
                     except queue.Empty:
                         break
                 left -= len(done)
