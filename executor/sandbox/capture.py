@@ -64,7 +64,8 @@ def run(program, spec, limits, prelude=None):
             if _isinstance(exc, _MemoryError):
                 claim = MEMORY
             _print_exception(exc)
-    runner.end_as_interpreter(ns)
+    if not runner.end_as_interpreter(ns):
+        status = runner.FLUSH_FAILED_EXIT
     try:
         cap = min(FETCH_MAX, int(limits["output_kb"]) * 1024)
         _write_frame(REPORT_FD, {"c": claim, "f": _fetch(spec.get("fetch") or [], cap)})

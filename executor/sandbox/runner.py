@@ -66,6 +66,9 @@ PART_EVERY_S = 0.002
 PROGRAM_MODULE = "solution"  # the program's __name__ under assert and call tests
 SCRIPT_FILE = "solution.py"  # a script's __file__ and sys.argv[0] (stdio mode, raw runs)
 MEMORY_EXIT = 86  # stdio mode: MemoryError escaped the program
+# The interpreter's status when flushing sys.stdout or sys.stderr fails at its exit (fd 1 closed,
+# a full disk), whatever the program's own status was (Py_RunMain, Py_Exit).
+FLUSH_FAILED_EXIT = 120
 SYNTAX_EXIT = 87  # stdio mode: the program does not compile
 
 
@@ -582,7 +585,8 @@ def run_stdio(program, prelude=None):
         except _BaseException:
             pass
         status = 1
-    end_as_interpreter(ns)
+    if not end_as_interpreter(ns) and status != MEMORY_EXIT:
+        status = FLUSH_FAILED_EXIT
     _os_exit(status & 0xFF)
 
 
@@ -590,25 +594,60 @@ def end_as_interpreter(ns=None):
     """What the interpreter does at a script's end and os._exit skips, in its order: wait for
     the program's threads (join_threads), run its atexit handlers, flush the standard streams,
     then clear the script's globals `ns` and collect (a writer on fd 1 a global holds, the
-    contest idiom `write = open(1, "w").write`, flushes as it goes) and flush them again."""
+    contest idiom `write = open(1, "w").write`, flushes as it goes) and flush them again.
+    False when a flush of sys.stdout or sys.stderr failed: the interpreter then exits with
+    FLUSH_FAILED_EXIT (a program that closed fd 1 and printed did not succeed)."""
     join_threads()
     run_exit_handlers()
-    _flush_standard_streams()
+    flushed = _flush_standard_streams()
     if _type(ns) is dict:
         try:
             _dict_clear(ns)
             _gc_collect()
         except _BaseException:  # as the interpreter ignores errors in __del__
             pass
-        _flush_standard_streams()
+        flushed = _flush_standard_streams() and flushed
+    return flushed
 
 
 def _flush_standard_streams():
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+    """Flush the standard streams as the interpreter's exit does: sys.stdout and sys.stderr
+    (whatever objects they are now, unless None or `closed`), whose failure is the exit
+    status's (False here; stdout's is reported on fd 2), then the original ones, whose errors
+    are ignored."""
+    flushed = True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is None or _stream_closed(stream):
+                continue
+            stream.flush()
+        except _BaseException as exc:
+            flushed = False
+            if stream is sys.stdout:
+                try:
+                    _os_write(
+                        2,
+                        ("Exception ignored while flushing sys.stdout:\n" + describe(exc) + "\n").encode(
+                            "utf-8", "replace"
+                        ),
+                    )
+                except _BaseException:
+                    pass
+    for stream in (sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except _BaseException:
             pass
+    return flushed
+
+
+def _stream_closed(stream):
+    """The interpreter's test before it flushes a standard stream at exit: a true `closed`
+    attribute; one that is missing or cannot be read counts as open."""
+    try:
+        return bool(_getattr(stream, "closed"))
+    except _BaseException:
+        return False
 
 
 def join_threads():

@@ -134,3 +134,38 @@ def test_a_program_that_closes_its_output_and_works_on_ends_on_its_own(run):
         limits={"disk_mb": 16, "wall_s": 5},
     )
     assert writer.verdict is not Verdict.PASSED and "disk" in (writer.tests[0].message or ""), writer
+
+
+# A failed flush of sys.stdout or sys.stderr at the end (fd 1 closed, then printed) is the
+# interpreter's exit status 120, whatever the program's own; a closed or replaced stream is not
+# flushed at all. Each program's status is taken from the real interpreter, run beside it.
+FLUSH_AT_EXIT = [
+    "import os\nos.close(1)\nprint('x')\n",
+    "print('x')\nimport os\nos.close(1)\n",
+    "import os, sys\nos.close(1)\nprint('x')\nsys.exit(3)\n",
+    "import os\nos.close(1)\nprint('x')\nraise ValueError('boom')\n",
+    "import os, sys\nos.close(2)\nsys.stderr.write('x')\n",
+    "import sys\nclass W:\n    def write(self, s): pass\n    def flush(self): raise ValueError\nsys.stdout = W()\n",
+    "import sys\nclass W:\n    @property\n    def closed(self): raise ValueError\n    def flush(self): raise ValueError\n"
+    "sys.stdout = W()\n",
+    "import sys\nclass W:\n    closed = True\n    def flush(self): raise ValueError\nsys.stdout = W()\n",
+    "import sys\nsys.stdout.close()\n",
+    "import sys\nsys.stdout = None\n",
+    "import os\nos.close(1)\nprint('x')\nos._exit(0)\n",
+]
+
+
+@pytest.mark.parametrize("program", FLUSH_AT_EXIT)
+def test_a_failed_flush_at_the_end_is_the_interpreters_exit_status(run, program):
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    native = subprocess.run(
+        [ExecutorConfig().python, "-I", "-c", program], stdin=subprocess.DEVNULL, capture_output=True, timeout=30
+    ).returncode
+    raw = run(program, [{"raw": {"stdin": ""}}]).tests[0].output
+    assert raw is not None and raw.exit_code == native, (raw, native)
+    # A stdin/stdout test that expects no output passes only a clean exit.
+    result = run(program, [{"stdin": "", "expected_stdout": ""}])
+    assert (result.verdict is Verdict.PASSED) == (native == 0), (result, native)
