@@ -1364,7 +1364,8 @@ class TrustedAssert:
     source: str
     probes: tuple[str, ...]
     plan: ast.expr
-    own: bool = False  # its probes use the program's names, not the genuine ones (_plan_one)
+    # Its probes use the program's names, not the genuine ones: all (True) or each (_plan_one).
+    own: bool | tuple[bool, ...] = False
 
     def judge(self, encoded: Any, budget: Budget | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the probe values the child sent back. `budget`: the
@@ -1940,7 +1941,7 @@ class TrustedSnippet:
     @functools.cached_property
     def own(self) -> tuple[bool, ...]:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
-        return tuple(a.own for a in self.asserts for _ in a.probes)
+        return tuple(a.own if isinstance(a.own, bool) else a.own[i] for a in self.asserts for i in range(len(a.probes)))
 
     @functools.cached_property
     def consumed_at(self) -> tuple[int, ...] | None:
@@ -2027,7 +2028,9 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     that leaves nothing of the program in it: `assert gcd(12, 18) == 6` or `assert sum([1, 2])
     == 3` test a program's own `gcd` or `sum` (bound genuine, every program would pass), so
     there the functions it calls by such names are the program's, computed in the child in the
-    program's namespace (`own`)."""
+    program's namespace (`own`). So do those a comparison with a literal calls on a side that
+    holds nothing of the program, where the assert names it elsewhere: in `factorial(5) == 120
+    and fib(3) == 3`, `factorial` is the program's (only the probes that call it are `own`)."""
     if more_nodes_than(test, ASSERT_AST_NODES):
         raise Unsupported("too large")
     source = _segment(lines, test) or "".join(lines)
@@ -2039,7 +2042,59 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
             planner = _Planner(own)
             plan = planner.plan(test)
             return TrustedAssert(source, tuple(planner.probes), plan, own=True)
+        return TrustedAssert(source, tuple(planner.probes), plan)
+    tested = _tested_alone(test)
+    if tested:
+        planner = _Planner(tested)
+        plan = planner.plan(test)
+        own_probes = tuple(bool(_names_of(p) & tested) for p in planner.probes)
+        return TrustedAssert(source, tuple(planner.probes), plan, own=own_probes)
     return TrustedAssert(source, tuple(planner.probes), plan)
+
+
+def _tested_alone(test: ast.expr) -> frozenset[str]:
+    """The own candidates of each comparison side that holds no name of the program's and is
+    compared with a literal (`factorial(5) == 120`, `1 / inf() == 0`): such a side computes
+    nothing but a constant unless its functions are the program's. Never a side compared with
+    anything of the program's (`solve(4) == sqrt(16) + 3`: there `sqrt` is the expected side's,
+    genuine)."""
+    found: set[str] = set()
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for i, side in enumerate(sides):
+                # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds
+                # a value of the program's: genuine).
+                if all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
+                    if not _names_program(side):
+                        found |= _own_candidates(side)
+    return frozenset(found)
+
+
+def _pure_literal(node: ast.expr) -> bool:
+    """A constant, or a container of constants (a negative number included)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_pure_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _pure_literal(k) for k in node.keys) and all(_pure_literal(v) for v in node.values)
+    return False
+
+
+def _names_program(node: ast.expr) -> bool:
+    """Does `node` name anything of the program's (a name that is not a trusted one)?"""
+    return any(isinstance(n, ast.Name) and not names.is_trusted(n.id) for n in ast.walk(node))
+
+
+def _names_of(probe: str) -> frozenset[str]:
+    """The names a probe's source uses."""
+    try:
+        return frozenset(n.id for n in ast.walk(parse_expression(probe)) if isinstance(n, ast.Name))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
 
 
 def _ownable(name: str) -> bool:

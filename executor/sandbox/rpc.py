@@ -673,6 +673,7 @@ class Endpoint:
         self.table = {}  # handle -> our object the other side holds
         self.handles = {}  # id(object) -> handle: one handle per object, so `is` holds
         self._stand_ins = {}  # the other side's exception classes, as local classes
+        self._shown = {}  # (class, str, repr) -> its subclass that shows them (_shown_as)
         self._remotes = {}  # handle -> the one Remote for it
         self.born = 0  # Remotes made so far (Remote._serial)
         # The other side's classes by handle: the names of the globals that hold each, as the
@@ -884,7 +885,7 @@ class Endpoint:
         try:
             reply = self._handle(msg)
         except BaseException as exc:  # the callee's exception, for the caller to raise
-            reply = {"err": [_base_name(exc), _message(exc), _lineage(type(exc)), self._exc_state(exc)]}
+            reply = {"err": self._err_of(exc)}
         finally:
             if prints is not None:
                 sys.stdout = saved
@@ -1229,25 +1230,62 @@ class Endpoint:
             cls = self._stand_ins[key] = type(names[0] if names else base.__name__, (parent,), {})
         return cls
 
-    def _exc_state(self, exc):
-        """[args, attributes] of an exception raised here, as refs (the error reply's "state"),
-        or None. Read through BaseException's own getters: no code of the exception's class
-        runs (an `args` property of its own is not it)."""
+    def _err_of(self, exc, depth=0):
+        """The error reply's form of `exc`: [built-in base, message, lineage, state]."""
+        return [_base_name(exc), _message(exc), _lineage(type(exc)), self._exc_state(exc, depth)]
+
+    def _exc_state(self, exc, depth=0):
+        """[args, attributes, chain, text] of an exception raised here, as refs (the error
+        reply's "state"), or None. Read through BaseException's own getters: no code of the
+        exception's class runs (an `args` property of its own is not it), but for `text`.
+        chain: [its __cause__, its __context__ (each an error reply's form, or None),
+        __suppress_context__], followed _EXC_CHAIN levels deep. text: [str(exc), repr(exc)]
+        where its class defines its own __str__ or __repr__ (the program's code, run here, in
+        the program's process, where the test's str() would run it), else None."""
         try:
             args = _EXC_ARGS(exc)
             attrs = _EXC_DICT(exc)
             if type(args) is not tuple or _len(args) > _EXC_ITEMS or (attrs is not None and type(attrs) is not dict):
                 return None
             own = [] if not attrs else [(k, v) for k, v in dict.items(attrs) if type(k) is str][:_EXC_ITEMS]
-            return [[self.ref(a) for a in args], [[k, self.ref(v)] for k, v in own]]
+            state = [[self.ref(a) for a in args], [[k, self.ref(v)] for k, v in own]]
+        except BaseException:
+            return None
+        state.append(self._exc_chain(exc, depth))
+        state.append(self._exc_text(exc))
+        return state
+
+    def _exc_chain(self, exc, depth):
+        if depth + 1 >= _EXC_CHAIN:
+            return None
+        try:
+            cause, context = _EXC_CAUSE.__get__(exc), _EXC_CONTEXT.__get__(exc)
+            return [
+                None if cause is None else self._err_of(cause, depth + 1),
+                None if context is None else self._err_of(context, depth + 1),
+                _EXC_SUPPRESS.__get__(exc) is True,
+            ]
         except BaseException:
             return None
 
-    def exception(self, err):
+    def _exc_text(self, exc):
+        try:
+            cls = type(exc)
+            if not (_defines_own(cls, "__str__") or _defines_own(cls, "__repr__")):
+                return None
+            text, shown = str(exc), repr(exc)
+            if type(text) is not str or type(shown) is not str:
+                return None
+            return [self.ref(text), self.ref(shown)]
+        except BaseException:  # as str(e) in the test would raise: shown from its args instead
+            return None
+
+    def exception(self, err, depth=0):
         """The exception to raise here for the other side's error reply."""
         exc = _exception(err)
         state = self._state_of(err)
-        if state is not None and type(exc) is _EXCEPTIONS.get(str(err[0])):  # not one made a RuntimeError
+        same = type(exc) is _EXCEPTIONS.get(str(err[0]))  # not one made a RuntimeError
+        if state is not None and same:
             try:  # its own args (`e.args[1]`, OSError's `e.errno`), as the other side made them
                 exc = type(exc)(*state[0])
             except Exception:
@@ -1267,24 +1305,65 @@ class Endpoint:
                 exc = self.stand_in(lineage)(*exc.args)
             except Exception:
                 pass
-        if state is not None:
-            held = _EXC_DICT(exc)
-            if type(held) is dict:
-                held.update(state[1])  # `e.needed` of the program's exception
+        if state is None:
+            return exc
+        _, attrs, chain, text = state
+        if text is not None and same:
+            exc = self._shown_as(exc, *text)
+        held = _EXC_DICT(exc)
+        if type(held) is dict:
+            held.update(attrs)  # `e.needed` of the program's exception, its `__notes__`
+        if chain is not None and same and depth + 1 < _EXC_CHAIN:
+            try:
+                cause, context = (
+                    self.exception(e, depth + 1) if type(e) is list else None for e in (chain[0], chain[1])
+                )
+                _EXC_CAUSE.__set__(exc, cause)
+                _EXC_CONTEXT.__set__(exc, context)
+                _EXC_SUPPRESS.__set__(exc, chain[2] is True)  # after __cause__, which sets it
+            except Exception:
+                pass
         return exc
 
+    def _shown_as(self, exc, text, shown):
+        """`exc` again, of a subclass of its class whose str() and repr() are `text` and
+        `shown` (what the program's own __str__ and __repr__ made); one subclass for each."""
+        cls = type(exc)
+        key = (cls, text, shown)
+        sub = self._shown.get(key)
+        if sub is None:
+            if _len(self._shown) >= _SHOWN_KEPT:
+                self._shown.clear()
+            body = {"__str__": lambda _self: text, "__repr__": lambda _self: shown, "__qualname__": cls.__qualname__}
+            try:
+                sub = self._shown[key] = type(cls.__name__, (cls,), body)
+            except Exception:
+                return exc
+        try:
+            return sub(*exc.args)
+        except Exception:
+            return exc
+
     def _state_of(self, err):
-        """The decoded [args, {attribute: value}] of an error reply, or None."""
+        """The decoded [args, {attribute: value}, chain, text] of an error reply, or None
+        (chain and text None where it has none; see _exc_state)."""
         try:
             state = err[3]
-            if type(state) is not list or _len(state) != 2:
+            if type(state) is not list or not 2 <= _len(state) <= 4:
                 return None
             args = tuple(self.deref(a) for a in _list_of(state[0])[:_EXC_ITEMS])
             attrs = {}
             for pair in _list_of(state[1])[:_EXC_ITEMS]:
-                if type(pair) is list and _len(pair) == 2 and type(pair[0]) is str and not pair[0].startswith("__"):
-                    attrs[pair[0]] = self.deref(pair[1])
-            return [args, attrs]
+                if type(pair) is list and _len(pair) == 2 and type(pair[0]) is str:
+                    if not pair[0].startswith("__") or pair[0] == "__notes__":
+                        attrs[pair[0]] = self.deref(pair[1])
+            chain = state[2] if _len(state) > 2 and type(state[2]) is list and _len(state[2]) == 3 else None
+            text = None
+            if _len(state) > 3 and type(state[3]) is list and _len(state[3]) == 2:
+                text = [self.deref(t) for t in state[3]]
+                if type(text[0]) is not str or type(text[1]) is not str:
+                    text = None
+            return [args, attrs, chain, text]
         except Exception:
             return None
 
@@ -1660,6 +1739,25 @@ def _apply_in_place(target, value, changed=False):
 _EXC_ARGS = BaseException.__dict__["args"].__get__
 _EXC_DICT = BaseException.__dict__["__dict__"].__get__
 _EXC_ITEMS = 16  # args and attributes an exception carries across, at most
+_EXC_CAUSE = BaseException.__dict__["__cause__"]
+_EXC_CONTEXT = BaseException.__dict__["__context__"]
+_EXC_SUPPRESS = BaseException.__dict__["__suppress_context__"]
+_EXC_CHAIN = 4  # levels of __cause__ / __context__ an exception carries across
+_SHOWN_KEPT = 256  # subclasses kept for exceptions with their own str() (_shown_as)
+_TYPE_DICT = type.__dict__["__dict__"].__get__
+_TYPE_NAME = type.__dict__["__name__"].__get__
+
+
+def _defines_own(cls, name):
+    """Does `cls` get `name` from a class other than a built-in exception or object (read
+    from the classes' own dicts, without running their code)?"""
+    try:
+        for c in _type_mro(cls):
+            if name in _TYPE_DICT(c):
+                return c is not object and _EXCEPTIONS.get(_TYPE_NAME(c)) is not c
+    except BaseException:
+        pass
+    return False
 
 
 def _base_name(exc):

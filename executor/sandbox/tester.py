@@ -46,7 +46,7 @@ def main(snippets, ctl_fd, res_fd, to_program, from_program):
     # this process is ready, so the tests' own set-up (a 100,000-item literal takes most of a
     # second) is never charged to the program's phases.
     prepared = [runner.prepare_test({"kind": "snippet", "code": source}) for source in sources]
-    used = [_names(source) for source in sources]  # (names read, names read as modules)
+    used = [_names(source) for source in sources]  # (names read, as modules, random?, tested alone)
     os.write(res_fd, frames.READY_FRAME)
     # The snippets' globals are a module named __main__, as a test appended to the program
     # runs in: unittest.main() finds its TestCase classes there, `import __main__` finds them.
@@ -175,11 +175,12 @@ def _names(source):
     """(The names a snippet reads and does not bind itself (a name it binds - `def check`, a
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
     program defines under it), those of them it reads an attribute of that name a
-    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`)."""
+    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, the
+    names it tests alone: _tested_alone)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset(), frozenset(), False
+        return frozenset(), frozenset(), False, frozenset()
     read, bound, bases = set(), set(), set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES:
@@ -199,7 +200,45 @@ def _names(source):
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound.add(n.rest)
     free = frozenset(read - bound)
-    return free, free & bases, "random" in read or "random" in bound
+    return free, free & bases, "random" in read or "random" in bound, _tested_alone(tree) & free
+
+
+def _tested_alone(tree):
+    """The library names (`factorial`, `sqrt`, `inf`) a comparison calls or reads on a side
+    that names nothing else that is not a library name, compared with a literal:
+    `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless its
+    functions are the program's: they are, where the program defines them (as with the test
+    appended to it), though the snippet names other functions of the program's
+    (asserts._tested_alone on the host). Never a side compared with a value of the program's
+    (`solve(4) == sqrt(16)`: there `sqrt` is the expected side's, genuine)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for i, side in enumerate(sides):
+                # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds
+                # a value of the program's: genuine).
+                if not all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
+                    continue
+                names = {n.id for n in ast.walk(side) if isinstance(n, ast.Name)}
+                if names and all(trusted.is_trusted(k) for k in names):
+                    found |= {
+                        k
+                        for k in names
+                        if k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN
+                    }
+    return frozenset(found)
+
+
+def _pure_literal(node):
+    """A constant, or a container of constants (a negative number included)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_pure_literal(e) for e in node.elts)
+    return False
 
 
 # Module-level names unittest looks up in __main__ by itself: a program's `load_tests` that
@@ -235,15 +274,20 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         if isinstance(error, runner.TooCostlyToCompile):
             return UNJUDGEABLE, "the test itself cannot be compiled within the job's limits: " + error
         return ERROR, "the test itself does not compile: " + error
-    used, as_modules, uses_random = names
+    used, as_modules, uses_random, alone = names
     try:
         theirs = program.names()
     except BaseException as exc:
         return ERROR, runner.describe(exc)
-    mine = set()
+    # Those it tests alone are the program's, or, where it defines none, a NameError as with the
+    # test appended to it (a built-in stays the built-in).
+    alone = alone - own.keys()
+    mine = {k for k in alone if k in theirs}
+    if alone:
+        genuine = {k: v for k, v in genuine.items() if k not in alone}
     tested_by_name = not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used)
     if tested_by_name:
-        mine = {
+        mine |= {
             k
             for k in used
             if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN

@@ -210,6 +210,80 @@ def test_an_exception_crosses_with_its_args_and_attributes(run):
     assert verdicts(run(program, [check])) == [P]
 
 
+def test_an_exception_crosses_with_its_chain_notes_and_own_str(run):
+    """`raise ... from`, the exception being handled when it was raised, `add_note`, and a
+    program class's own `__str__` and `__repr__` reach the test as Python shows them (they were
+    lost: `e.__cause__ is None` passed, `str(e)` was built from the args). Each verdict is the
+    one the sandbox's interpreter gives the program with the test appended."""
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    program = (
+        "class Bad(ValueError):\n    def __init__(self, code):\n        super().__init__(f'code {code}')\n"
+        "        self.code = code\n    def __str__(self):\n        return f'bad #{self.code}'\n"
+        "    def __repr__(self):\n        return 'Bad!'\n"
+        "def wrap():\n    try:\n        1 / 0\n    except ZeroDivisionError as z:\n"
+        "        e = ValueError('wrap')\n        e.add_note('hello')\n        raise e from z\n"
+        "def inner():\n    try:\n        {}['k']\n    except KeyError:\n        raise Bad(5)\n"
+        "def quiet():\n    try:\n        [][1]\n    except IndexError:\n        raise Bad(6) from None\n"
+    )
+
+    def caught(call, check):
+        return f"try:\n    {call}\n    assert False\nexcept Exception as e:\n    assert {check}"
+
+    tests = [
+        caught("wrap()", "e.__cause__ is None"),
+        caught("wrap()", "isinstance(e.__cause__, ZeroDivisionError) and e.__suppress_context__"),
+        caught("wrap()", "e.__context__ is e.__cause__ or isinstance(e.__context__, ZeroDivisionError)"),
+        caught("wrap()", "e.__notes__ == ['hello']"),
+        caught("wrap()", "e.__notes__ == ['bye']"),
+        caught("inner()", "str(e) == 'code 5'"),
+        caught("inner()", "str(e) == 'bad #5' and repr(e) == 'Bad!' and e.args == ('code 5',) and e.code == 5"),
+        caught("inner()", "isinstance(e.__context__, KeyError) and e.__cause__ is None"),
+        caught("inner()", "not e.__suppress_context__ and e.__context__.args == ('k',)"),
+        caught("quiet()", "e.__suppress_context__ and e.__cause__ is None and isinstance(e.__context__, IndexError)"),
+        caught("quiet()", "str(e) == 'bad #6' and isinstance(e, ValueError)"),
+    ]
+    python = ExecutorConfig().python
+    native = [
+        subprocess.run([python, "-I", "-c", program + "\n" + t], capture_output=True, timeout=30).returncode == 0
+        for t in tests
+    ]
+    assert native == [False, True, True, True, False, False, True, True, True, True, True]  # the oracle itself
+    r = run(program, tests)
+    assert [t.verdict is P for t in r.tests] == native, r.tests
+
+
+def test_a_library_name_a_test_compares_alone_with_a_literal_is_the_programs(run):
+    """`factorial(5) == 120 and fib(3) == 3` tests the program's `factorial` (it was math's: a
+    wrong one passed); on the expected side (`solve(4) == sqrt(16)`) the name stays genuine.
+    Each verdict is the one the sandbox's interpreter gives the program with the test appended,
+    but the last (a rigged `sqrt` on the expected side, design section 9)."""
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    wrong = "def factorial(n):\n    return 0\ndef fib(n):\n    return n\n"
+    right = "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)\ndef fib(n):\n    return n\n"
+    tests = [
+        "assert factorial(5) == 120 and fib(3) == 3",
+        "assert fib(3) == 3 and 120 == factorial(5)",
+        "r = [fib(i) for i in range(3)]\nassert r == [0, 1, 2] and factorial(4) == 24",
+        "assert fib(5) == 5 and factorial(3) == 6 != fib(1)",
+    ]
+    python = ExecutorConfig().python
+    for program in (wrong, right):
+        native = [
+            subprocess.run([python, "-I", "-c", program + "\n" + t], capture_output=True, timeout=30).returncode == 0
+            for t in tests
+        ]
+        assert native == [program is right] * len(tests)  # the oracle itself
+        assert [t.verdict is P for t in run(program, tests).tests] == native
+    rigged = "def sqrt(x):\n    return 7\ndef solve(x):\n    return 7\n"
+    assert verdicts(run(rigged, ["assert solve(4) == sqrt(16) and solve(1) == 7"])) == [F]
+
+
 def test_a_match_made_by_the_tests_re_is_true(run):
     """`assert re.fullmatch(...)` asserts on a Match object the test process's own `re` made:
     it is true as in Python; a program's value that does not match still fails."""

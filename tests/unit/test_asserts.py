@@ -433,6 +433,23 @@ def test_an_assert_naming_nothing_of_the_program_tests_its_own_function():
     assert plan_snippet("assert math.sqrt(4) == 2").probes == ()  # modules stay the genuine ones
 
 
+def test_a_library_name_compared_alone_with_a_literal_is_the_programs_beside_its_other_names():
+    # `gcd(12, 18) == 6` computes a constant unless `gcd` is the program's: it is, even where
+    # the assert names other functions of the program's; only the probes that call it use the
+    # program's names. Compared with a value of the program's, it stays genuine.
+    plan = plan_snippet("assert (gcd(12, 18) == 6, f(1)) == (True, 1)")
+    assert set(zip(plan.probes, plan.own)) == {("gcd(12, 18)", True), ("f(1)", False)}
+    plan = plan_snippet("assert [f(1), sqrt(4) == 2] == [1, True]")
+    assert set(zip(plan.probes, plan.own)) == {("f(1)", False), ("sqrt(4)", True)}
+    for src in (
+        "assert solve(4) == sqrt(16) + 3",
+        "assert abs(f(2) - sqrt(2)) < 1e-9",
+        "assert [f(1), sqrt(4)] == [1, 2]",
+    ):
+        plan = plan_snippet(src)
+        assert plan is not None and not any(plan.own) and all("sqrt" not in p for p in plan.probes), src
+
+
 def test_hash_tables_built_from_program_values_are_capped():
     # k * (2**61 - 1) all hash to 0: a set of n of them costs n**2 / 2 comparisons to build.
     from executor.sandbox.codec import encode
