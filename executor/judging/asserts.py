@@ -1364,8 +1364,9 @@ class TrustedAssert:
     source: str
     probes: tuple[str, ...]
     plan: ast.expr
-    # Its probes use the program's names, not the genuine ones: all (True) or each (_plan_one).
-    own: bool | tuple[bool, ...] = False
+    # Its probes use the program's names, not the genuine ones: all (True), or each (trusted.ALONE: where
+    # the program defines them; 0: genuine) (_plan_one).
+    own: bool | tuple[int, ...] = False
 
     def judge(self, encoded: Any, budget: Budget | None = None) -> tuple[bool, str | None]:
         """(passed, failure message) for the probe values the child sent back. `budget`: the
@@ -1939,7 +1940,7 @@ class TrustedSnippet:
         return tuple(p for a in self.asserts for p in a.probes)
 
     @functools.cached_property
-    def own(self) -> tuple[bool, ...]:
+    def own(self) -> tuple[bool | int, ...]:
         """Per probe: is it computed with the program's names rather than the genuine ones?"""
         return tuple(a.own if isinstance(a.own, bool) else a.own[i] for a in self.asserts for i in range(len(a.probes)))
 
@@ -2047,7 +2048,7 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
     if tested:
         planner = _Planner(tested)
         plan = planner.plan(test)
-        own_probes = tuple(bool(_names_of(p) & tested) for p in planner.probes)
+        own_probes = tuple(trusted.ALONE if _names_of(p) & tested else 0 for p in planner.probes)
         return TrustedAssert(source, tuple(planner.probes), plan, own=own_probes)
     return TrustedAssert(source, tuple(planner.probes), plan)
 
@@ -2057,8 +2058,10 @@ def _tested_alone(test: ast.expr) -> frozenset[str]:
     compared with a literal (`factorial(5) == 120`, `1 / inf() == 0`): such a side computes
     nothing but a constant unless its functions are the program's. Never a side compared with
     anything of the program's (`solve(4) == sqrt(16) + 3`: there `sqrt` is the expected side's,
-    genuine)."""
+    genuine), and never a name the assert uses elsewhere too (`factorial(3) == 6 and f(5) ==
+    factorial(5)`: the expected side would be the program's choice)."""
     found: set[str] = set()
+    inside: list[ast.Name] = []
     for node in ast.walk(test):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
@@ -2068,6 +2071,10 @@ def _tested_alone(test: ast.expr) -> frozenset[str]:
                 if all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
                     if not _names_program(side):
                         found |= _own_candidates(side)
+                        inside.extend(n for n in ast.walk(side) if isinstance(n, ast.Name))
+    if found:
+        seen = {id(n) for n in inside}
+        found -= {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and id(n) not in seen}
     return frozenset(found)
 
 

@@ -1274,9 +1274,10 @@ class Endpoint:
             if not (_defines_own(cls, "__str__") or _defines_own(cls, "__repr__")):
                 return None
             text, shown = str(exc), repr(exc)
-            if type(text) is not str or type(shown) is not str:
+            if not _isinstance(text, str) or not _isinstance(shown, str):
                 return None
-            return [self.ref(text), self.ref(shown)]
+            # A subclass's own text (np.str_), as exact str: its class's code runs no more.
+            return [self.ref(_STR_OF(text)), self.ref(_STR_OF(shown))]
         except BaseException:  # as str(e) in the test would raise: shown from its args instead
             return None
 
@@ -1332,13 +1333,15 @@ class Endpoint:
         key = (cls, text, shown)
         sub = self._shown.get(key)
         if sub is None:
-            if _len(self._shown) >= _SHOWN_KEPT:
-                self._shown.clear()
             body = {"__str__": lambda _self: text, "__repr__": lambda _self: shown, "__qualname__": cls.__qualname__}
             try:
-                sub = self._shown[key] = type(cls.__name__, (cls,), body)
+                sub = type(cls.__name__, (cls,), body)
             except Exception:
                 return exc
+            if _len(text) + _len(shown) <= _SHOWN_TEXT:  # a long text lives with its exception only
+                if _len(self._shown) >= _SHOWN_KEPT:
+                    self._shown.clear()
+                self._shown[key] = sub
         try:
             return sub(*exc.args)
         except Exception:
@@ -1744,6 +1747,8 @@ _EXC_CONTEXT = BaseException.__dict__["__context__"]
 _EXC_SUPPRESS = BaseException.__dict__["__suppress_context__"]
 _EXC_CHAIN = 4  # levels of __cause__ / __context__ an exception carries across
 _SHOWN_KEPT = 256  # subclasses kept for exceptions with their own str() (_shown_as)
+_SHOWN_TEXT = 4096  # ... each only if its str() and repr() are this short
+_STR_OF = str.__str__  # a str subclass's text as an exact str, without its class's code
 _TYPE_DICT = type.__dict__["__dict__"].__get__
 _TYPE_NAME = type.__dict__["__name__"].__get__
 

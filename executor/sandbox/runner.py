@@ -389,7 +389,7 @@ def probe_values(codes, ns, values, sent, nonce, res_fd, index, log, at=None):
             send(res_fd, {"n": nonce, "s": PART, "v": values[sent[0] :]})
             sent[0] = _len(values)
             last = _monotonic()
-        value = _eval(c, ns, own_scope(ns)) if own else _eval(c, ns, TRUSTED)
+        value = _eval(c, ns, TRUSTED if not own else own_scope(ns) if own is True else beside_program(ns))
         if at is None:
             values.append(_encode(value, _MAX_NODES, ns))
             continue
@@ -692,7 +692,10 @@ def prepare_test(spec):
         if kind == "value":  # "own": probes that use the program's names (asserts._plan_one)
             own = spec.get("own") or [False] * _len(spec["exprs"])
             at = spec.get("at")
-            codes = tuple((_compile(e, "<test>", "eval"), o is True) for e, o in zip(spec["exprs"], own))
+            codes = tuple(
+                (_compile(e, "<test>", "eval"), True if o is True else trusted.ALONE if o == trusted.ALONE else False)
+                for e, o in zip(spec["exprs"], own)
+            )
             return kind, codes, None if at is None else tuple(at)
         if kind == "call":  # "method_of": a class whose instance's method it is, if no global
             return kind, True, (spec["func"], spec["args"], spec.get("method_of"))
@@ -725,6 +728,13 @@ class TooCostlyToCompile(str):
 
 
 TRUSTED = {}  # a probe's trusted names (sandbox/trusted.py), bound once the zygote's imports are done
+
+
+def beside_program(ns):
+    """A trusted.ALONE probe's names beside the program's (asserts._tested_alone): the program's where
+    it defines them, else the genuine ones (the assert names other functions of the program's:
+    an empty program fails it anyway)."""
+    return {name: value for name, value in TRUSTED.items() if name not in ns}
 
 
 def own_scope(ns):

@@ -175,17 +175,20 @@ def _names(source):
     """(The names a snippet reads and does not bind itself (a name it binds - `def check`, a
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
     program defines under it), those of them it reads an attribute of that name a
-    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, the
-    names it tests alone: _tested_alone)."""
+    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, and
+    _tested_alone's arguments: its comparisons, its tree and the names it binds, for where the
+    program defines a library name it uses)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset(), frozenset(), False, frozenset()
-    read, bound, bases = set(), set(), set()
+        return frozenset(), frozenset(), False, ((), None, frozenset())
+    read, bound, bases, compares = set(), set(), set(), []
     for n in ast.walk(tree):
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES:
             bases.add(n.value.id)
-        if isinstance(n, ast.Name):
+        if isinstance(n, ast.Compare):
+            compares.append(n)
+        elif isinstance(n, ast.Name):
             (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(n.name)
@@ -200,33 +203,37 @@ def _names(source):
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound.add(n.rest)
     free = frozenset(read - bound)
-    return free, free & bases, "random" in read or "random" in bound, _tested_alone(tree) & free
+    return free, free & bases, "random" in read or "random" in bound, (tuple(compares), tree, frozenset(bound))
 
 
-def _tested_alone(tree):
-    """The library names (`factorial`, `sqrt`, `inf`) a comparison calls or reads on a side
-    that names nothing else that is not a library name, compared with a literal:
+def _tested_alone(compares, tree, bound):
+    """The library names (`factorial`, `sqrt`) `compares` call or read on a side that names
+    nothing but library names the snippet does not bind itself, compared only with literals:
     `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless its
     functions are the program's: they are, where the program defines them (as with the test
     appended to it), though the snippet names other functions of the program's
     (asserts._tested_alone on the host). Never a side compared with a value of the program's
-    (`solve(4) == sqrt(16)`: there `sqrt` is the expected side's, genuine)."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            sides = [node.left, *node.comparators]
-            for i, side in enumerate(sides):
-                # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds
-                # a value of the program's: genuine).
-                if not all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
-                    continue
-                names = {n.id for n in ast.walk(side) if isinstance(n, ast.Name)}
-                if names and all(trusted.is_trusted(k) for k in names):
-                    found |= {
-                        k
-                        for k in names
-                        if k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN
-                    }
+    (`solve(4) == sqrt(16)`: there `sqrt` is the expected side's, genuine), one that reads a
+    variable of the test's (`mean = f(xs)`, then `fabs(mean - 2) < 1e-6`), nor a name the
+    snippet uses elsewhere too (`factorial(3) == 6 and f(5) == factorial(5)`)."""
+    found, inside = set(), set()
+    for node in compares:
+        sides = [node.left, *node.comparators]
+        for i, side in enumerate(sides):
+            # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds a
+            # value of the program's: genuine).
+            if not all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
+                continue
+            names = [n for n in ast.walk(side) if isinstance(n, ast.Name)]
+            if names and all(trusted.is_trusted(n.id) and n.id not in bound for n in names):
+                found |= {
+                    n.id
+                    for n in names
+                    if n.id not in trusted.MODULES and n.id not in trusted.ALIASES and n.id not in trusted.NEVER_OWN
+                }
+                inside.update(id(n) for n in names)
+    if found:
+        found -= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
     return frozenset(found)
 
 
@@ -274,17 +281,24 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         if isinstance(error, runner.TooCostlyToCompile):
             return UNJUDGEABLE, "the test itself cannot be compiled within the job's limits: " + error
         return ERROR, "the test itself does not compile: " + error
-    used, as_modules, uses_random, alone = names
+    used, as_modules, uses_random, comparisons = names  # (compares, tree, names it binds)
     try:
         theirs = program.names()
     except BaseException as exc:
         return ERROR, runner.describe(exc)
-    # Those it tests alone are the program's, or, where it defines none, a NameError as with the
-    # test appended to it (a built-in stays the built-in).
-    alone = alone - own.keys()
-    mine = {k for k in alone if k in theirs}
-    if alone:
-        genuine = {k: v for k, v in genuine.items() if k not in alone}
+    # A library name the program defines is its own where a comparison tests it alone (looked
+    # for only then: programs seldom define one).
+    defined = {
+        k
+        for k in used
+        if k in theirs
+        and k not in own
+        and trusted.is_trusted(k)
+        and k not in trusted.MODULES
+        and k not in trusted.ALIASES
+        and k not in trusted.NEVER_OWN
+    }
+    mine = set(_tested_alone(*comparisons) & defined) if defined else set()
     tested_by_name = not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used)
     if tested_by_name:
         mine |= {

@@ -109,6 +109,9 @@ FROM_IMPORTS = {
 # except those in NEVER_OWN. Not
 # itertools' `product` or `chain`: tasks name their functions so, and their tests then use
 # other such names on the expected side.
+# A value probe's "own" (asserts._tested_alone): the program's names where it defines them,
+# else the genuine ones (runner.beside_program); True: the program's names and built-ins only.
+ALONE = 2
 BUILTIN_NAMES = _BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Built-ins a test uses to drive or convert, never the function it tests: they stay genuine
 # even where a program defines them (a program's `range` returning [] would make a test's loop

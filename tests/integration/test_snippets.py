@@ -255,6 +255,20 @@ def test_an_exception_crosses_with_its_chain_notes_and_own_str(run):
     assert [t.verdict is P for t in r.tests] == native, r.tests
 
 
+def test_exceptions_with_long_texts_of_their_own_are_not_kept_after_the_test_drops_them(run):
+    """Each caught exception whose class shows a unique 512 KiB text is dropped by the test; the
+    test process kept a class for each (the text twice), so a right program failed with
+    `memory_exceeded` where Python holds one at a time."""
+    program = (
+        "class Big(Exception):\n    def __init__(self, i):\n        super().__init__(i)\n"
+        "        self.text = f'{i:04d}' * (1 << 17)\n    def __str__(self):\n        return self.text\n"
+        "    def __repr__(self):\n        return self.text\ndef f(i):\n    raise Big(i)\n"
+    )
+    test = "for i in range(100):\n    try:\n        f(i)\n    except Exception as e:\n        assert len(str(e)) == 1 << 19 and str(e)[:4] == f'{i:04d}'\n"
+    result = run(program, [test], limits={"memory_mb": 128, "cpu_s": 10, "wall_s": 30})
+    assert verdicts(result) == [P], result
+
+
 def test_a_library_name_a_test_compares_alone_with_a_literal_is_the_programs(run):
     """`factorial(5) == 120 and fib(3) == 3` tests the program's `factorial` (it was math's: a
     wrong one passed); on the expected side (`solve(4) == sqrt(16)`) the name stays genuine.
@@ -282,6 +296,23 @@ def test_a_library_name_a_test_compares_alone_with_a_literal_is_the_programs(run
         assert [t.verdict is P for t in run(program, tests).tests] == native
     rigged = "def sqrt(x):\n    return 7\ndef solve(x):\n    return 7\n"
     assert verdicts(run(rigged, ["assert solve(4) == sqrt(16) and solve(1) == 7"])) == [F]
+    # A name tested alone that the snippet also uses on an expected side, or a side that reads
+    # a variable of the test's (named like a library function), stays genuine: the program's
+    # rigged `factorial` or `fabs` would choose what its wrong `f` is compared with.
+    rigged = (
+        "def factorial(n):\n    return 6 if n == 3 else 7\ndef f(n):\n    return 7\n"
+        "def fabs(x):\n    return 0.0\ndef average(xs):\n    return 0\n"
+    )
+    expected_side = [
+        "assert factorial(3) == 6 and f(5) == factorial(5)",
+        "def check(candidate):\n    assert factorial(3) == 6\n    assert candidate(5) == factorial(5)\ncheck(f)",
+        "mean = average([1, 2, 3])\nassert fabs(mean - 2.0) < 1e-6",
+    ]
+    assert verdicts(run(rigged, expected_side)) == [F, F, F]
+    # On the host too (a tuple of comparisons), and the genuine one where the program has none.
+    host = ["assert (gcd(12, 18) == 6, f(1)) == (True, 1)"]
+    assert verdicts(run("def gcd(a, b):\n    return 1\ndef f(x):\n    return x\n", host)) == [F]
+    assert verdicts(run("def f(x):\n    return x\n", host)) == [P]
 
 
 def test_a_match_made_by_the_tests_re_is_true(run):

@@ -434,13 +434,16 @@ def test_an_assert_naming_nothing_of_the_program_tests_its_own_function():
 
 
 def test_a_library_name_compared_alone_with_a_literal_is_the_programs_beside_its_other_names():
-    # `gcd(12, 18) == 6` computes a constant unless `gcd` is the program's: it is, even where
-    # the assert names other functions of the program's; only the probes that call it use the
-    # program's names. Compared with a value of the program's, it stays genuine.
+    # `gcd(12, 18) == 6` computes a constant unless `gcd` is the program's: it is, where the
+    # program defines one, even where the assert names other functions of the program's; only
+    # the probes that call it use the program's names (ALONE). Compared with a value of the
+    # program's, it stays genuine.
+    from executor.sandbox.trusted import ALONE
+
     plan = plan_snippet("assert (gcd(12, 18) == 6, f(1)) == (True, 1)")
-    assert set(zip(plan.probes, plan.own)) == {("gcd(12, 18)", True), ("f(1)", False)}
+    assert set(zip(plan.probes, plan.own)) == {("gcd(12, 18)", ALONE), ("f(1)", 0)}
     plan = plan_snippet("assert [f(1), sqrt(4) == 2] == [1, True]")
-    assert set(zip(plan.probes, plan.own)) == {("f(1)", False), ("sqrt(4)", True)}
+    assert set(zip(plan.probes, plan.own)) == {("f(1)", 0), ("sqrt(4)", ALONE)}
     for src in (
         "assert solve(4) == sqrt(16) + 3",
         "assert abs(f(2) - sqrt(2)) < 1e-9",
