@@ -23,6 +23,7 @@ from executor.languages import NAMES
 from executor.limits import DEFAULTS as DEFAULT_LIMITS
 
 from .dispatcher import Dispatcher, LocalDispatcher
+from .errors import OutputUnusable
 from .memory import give_back_large_blocks
 from .progress import ProgressReport
 from .records import LineParser, parse_job
@@ -223,17 +224,21 @@ def score_command(parse: LineParser = parse_job, what: str = "jobs") -> click.Co
         except grpc.RpcError as exc:
             err.print(f"[bold red]error:[/] cannot reach the farm at {server}: {exc.code().name}: {exc.details()}")
             sys.exit(1)
-        with dispatcher, ProgressReport(err, total, "scoring", interval_s=progress_interval) as progress:
-            summary = score_file(
-                src,
-                dst,
-                dispatcher,
-                config.limits,
-                config.rules,
-                resume,
-                on_line=progress.advance,
-                parse=parse,
-            )
+        try:
+            with dispatcher, ProgressReport(err, total, "scoring", interval_s=progress_interval) as progress:
+                summary = score_file(
+                    src,
+                    dst,
+                    dispatcher,
+                    config.limits,
+                    config.rules,
+                    resume,
+                    on_line=progress.advance,
+                    parse=parse,
+                )
+        except OutputUnusable as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(2)
         for rej in summary.rejected:
             err.print(f"[red]rejected[/] {escape(f'line {rej.line}: {rej.field}: {rej.message}')}", soft_wrap=True)
         err.print(summary_table(summary))

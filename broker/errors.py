@@ -40,6 +40,11 @@ class LanguageUnavailable(BrokerError):
         super().__init__(f"job {job_id!r}: {reason}" if job_id is not None else reason)
 
 
+class OutputUnusable(BrokerError):
+    """A run's output file cannot be used: it is one of the run's inputs, another run is
+    writing it, or it cannot be opened or written (a missing directory, a full disk)."""
+
+
 # Exception type -> status, most specific first.
 STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (InvalidJob, grpc.StatusCode.INVALID_ARGUMENT),

@@ -9,18 +9,26 @@ in flight passes `window`, then waits for the oldest.
 With `resume`, the output is kept (a torn last line, from a crash mid-write, is trimmed
 first), the caller gets the keys of the records already there to skip the input they
 answer, and the new lines are appended.
+
+The output is never one of the run's inputs (that would empty the input before reading it),
+and one run writes it at a time: it is locked (flock) before it is emptied or read back, and a
+second run on it stops with OutputUnusable instead of interleaving its lines.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import stat
 from collections import deque
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Set
 from dataclasses import dataclass
 from typing import IO, Any
 
 from executor.text import writable_tree
+
+from .errors import OutputUnusable
 
 
 def _ready_now() -> bool:
@@ -52,11 +60,33 @@ def run_resumable(
     resume: bool = False,
     window: int = 0,
     on_written: Callable[[int], None] | None = None,
+    inputs: Iterable[str] = (),
 ) -> None:
     """Write the records of every unit `units` makes into `dst`, in order (see the module's
-    docstring). `on_written(lines)` is called after each unit's records are flushed."""
-    done = done_keys(dst, done_key) if resume else set()
-    with open(dst, "a" if resume else "w", encoding="utf-8") as out:
+    docstring). `on_written(lines)` is called after each unit's records are flushed.
+    `inputs`: the files the run reads, which `dst` must not be. Raises OutputUnusable."""
+    for src in inputs:
+        if _same_file(src, dst):
+            raise OutputUnusable(f"the output {dst} is the input {src}: it would be emptied before it is read")
+    try:
+        out = open(dst, "a", encoding="utf-8")  # not emptied before it is locked
+    except OSError as exc:
+        raise OutputUnusable(f"cannot open the output {dst}: {exc.strerror or exc}") from None
+    written = False
+    try:
+        try:
+            fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputUnusable(f"another run is writing the output {dst}") from None
+        except OSError:  # a file that takes no lock (a device, some network file systems)
+            pass
+        regular = stat.S_ISREG(os.fstat(out.fileno()).st_mode)  # not /dev/stdout, /dev/null
+        if resume and regular:
+            done = done_keys(dst, done_key)
+        else:
+            if regular:
+                out.truncate(0)
+            done = set()
         items = units(done)
         try:
             pending: deque[Unit] = deque()
@@ -70,16 +100,37 @@ def run_resumable(
                 in_flight -= _write(pending.popleft(), out, on_written)
         finally:
             items.close()
+        written = True
+    finally:
+        try:
+            out.close()
+        except OSError as exc:  # what it still held could not be written: said, unless said already
+            if written:
+                raise OutputUnusable(f"cannot write the output {dst}: {exc.strerror or exc}") from None
 
 
 def _write(unit: Unit, out: IO[str], on_written: Callable[[int], None] | None) -> int:
     """Write one unit's records and flush them; returns its weight."""
     for record in unit.finish():
-        out.write(json_line(record))
-    out.flush()
+        line = json_line(record)
+        try:
+            out.write(line)
+        except OSError as exc:  # a full disk: what was flushed before stands (--resume goes on)
+            raise OutputUnusable(f"cannot write the output {out.name}: {exc.strerror or exc}") from None
+    try:
+        out.flush()
+    except OSError as exc:
+        raise OutputUnusable(f"cannot write the output {out.name}: {exc.strerror or exc}") from None
     if on_written:
         on_written(unit.lines)
     return unit.weight
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def output_records(path: str) -> Iterator[dict[str, Any]]:

@@ -160,6 +160,7 @@ def score_file(
         # batching (a remote farm chunks jobs by the hundred).
         window=max(512, dispatcher.capacity * 16),
         on_written=(lambda _lines: on_line()) if on_line else None,
+        inputs=(src,),
     )
     summary.seconds = time.monotonic() - t0
     return summary

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from broker.cli import build_config, err, executor_options, main, score_command
+from broker.errors import OutputUnusable
 from broker.progress import ProgressReport
 
 from .acecode import parse_line
@@ -27,7 +28,7 @@ from .convert import FORMATS, convert_file
 from .data import read_rows
 from .farm import Farm, open_farm
 from .llm import Backend, OpenAIBackend, VLLMBackend
-from .pairs import PairRule, make_pairs
+from .pairs import PairRule, pairs_or_error
 from .pipeline import StepReport, run_step
 from .steps import filter_row, sample_rows
 from .synth import ParseError, synth_rows
@@ -88,8 +89,12 @@ def _run(
     src: str, dst: str, step: Callable[[list[dict[str, Any]]], Any], resume: bool, batch: int, need_tests: bool = True
 ) -> StepReport:
     total = sum(1 for _ in read_rows(src, need_tests=False))
-    with ProgressReport(err, total, "rows", unit="rows") as progress:
-        report = run_step(src, dst, step, resume, batch, need_tests, progress=progress.advance)
+    try:
+        with ProgressReport(err, total, "rows", unit="rows") as progress:
+            report = run_step(src, dst, step, resume, batch, need_tests, progress=progress.advance)
+    except OutputUnusable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     for e in report.errors:
         click.echo(f"skipped {e}", err=True)
     click.echo(
@@ -196,7 +201,7 @@ def sample(src: str, dst: str, n: int, temperature: float, max_tokens: int, resu
 def pairs(src: str, dst: str, min_chosen: float, min_gap: float, min_rejected: float, resume: bool) -> None:
     """Scored rows -> preference pairs (trl format) by AceCoder's rule."""
     rule = PairRule(min_chosen, min_gap, min_rejected)
-    _exit(_run(src, dst, lambda rows: [p for r in rows for p in make_pairs(r, rule)], resume, batch=64))
+    _exit(_run(src, dst, lambda rows: [p for r in rows for p in pairs_or_error(r, rule)], resume, batch=64))
 
 
 @main.command()

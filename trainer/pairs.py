@@ -4,7 +4,8 @@ A pair (chosen, rejected) of two inferences of one question qualifies when
 chosen pass rate >= `min_chosen` (0.8), chosen - rejected >= `min_gap` (0.4)
 and rejected > `min_rejected` (0). All qualifying pairs per question are kept,
 de-duplicated by program text. Inferences whose pass rate is unknown
-(`None`: the farm could not score them) never take part.
+(`None`: the farm could not score them), or is not a number from 0 to 1, never take part
+(`pairs_or_error`, what `acefarm pairs` runs, reports the latter as the row's error).
 """
 
 from __future__ import annotations
@@ -24,13 +25,33 @@ class PairRule:
         return chosen >= self.min_chosen and chosen - rejected >= self.min_gap - 1e-12 and rejected > self.min_rejected
 
 
+def rate_error(row: dict[str, Any]) -> str | None:
+    """Why `row`'s pass rates cannot be paired (one that is not a number from 0 to 1, nor null:
+    not scored), or None. Compared as given: a 400-digit int never becomes a float."""
+    for i, inf in enumerate(row.get("inferences", [])):
+        rate = inf.get("pass_rate") if isinstance(inf, dict) else None
+        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1):
+            return f"row {row.get('id')}: inferences[{i}].pass_rate: must be a number from 0 to 1, or null (not scored)"
+    return None
+
+
+def pairs_or_error(row: dict[str, Any], rule: PairRule = PairRule()) -> Iterator[dict[str, Any] | str]:
+    """The pairs of `row` (make_pairs), or the one error that keeps it from being paired."""
+    error = rate_error(row)
+    if error is not None:
+        yield error
+    else:
+        yield from make_pairs(row, rule)
+
+
 def make_pairs(row: dict[str, Any], rule: PairRule = PairRule()) -> Iterator[dict[str, Any]]:
     """trl preference rows (prompt/chosen/rejected as chat messages, plus pass rates)."""
     seen: set[str] = set()
     scored = []
     for inf in row.get("inferences", []):
         rate, text = inf.get("pass_rate"), inf.get("completion", "")
-        if isinstance(rate, (int, float)) and not isinstance(rate, bool) and text.strip() and text not in seen:
+        usable = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate <= 1  # not NaN
+        if usable and text.strip() and text not in seen:
             seen.add(text)
             scored.append((float(rate), text))
     prompt = row.get("context_messages") or [{"role": "user", "content": row["question"]}]

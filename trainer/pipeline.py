@@ -74,5 +74,5 @@ def run_step(
         if pending:
             yield Unit(partial(outputs, pending), lines=len(pending))
 
-    run_resumable(dst, batches, _done_key, resume, on_written=progress)
+    run_resumable(dst, batches, _done_key, resume, on_written=progress, inputs=(src,))
     return report

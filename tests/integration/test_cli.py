@@ -409,3 +409,23 @@ def test_a_worker_offers_no_limit_flags(flag):
     proc = acefarm("worker", "--broker", "redis://127.0.0.1:9/0", flag, "1")
     assert proc.returncode == 2 and f"No such option '{flag}'" in proc.stderr
     assert flag in acefarm("serve", "--help").stdout  # where they belong
+
+
+def test_an_output_that_is_the_input_or_in_use_is_refused_and_nothing_is_lost(tmp_path):
+    import fcntl
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(DEMO.read_bytes())
+    for args in (["score", src, "-o", src], ["score", src, "-o", src, "--resume"], ["pairs", src, "-o", src]):
+        proc = acefarm(*args)
+        assert proc.returncode == 2 and "is the input" in proc.stderr, (args, proc.stderr)
+        assert src.read_bytes() == DEMO.read_bytes()  # emptied before it was read, before
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "kept"}\n')
+    with open(out) as other:  # another run writes it
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        proc = acefarm("score", src, "-o", out)
+        assert proc.returncode == 2 and "another run is writing" in proc.stderr, proc.stderr
+    assert out.read_text() == '{"id": "kept"}\n'
+    proc = acefarm("score", src, "-o", tmp_path / "missing" / "out.jsonl")
+    assert proc.returncode == 2 and "cannot open the output" in proc.stderr and "Traceback" not in proc.stderr

@@ -40,3 +40,16 @@ def test_trl_format_and_custom_thresholds():
     assert p["chosen"] == [{"role": "assistant", "content": "prog0"}]
     assert p["rejected"] == [{"role": "assistant", "content": "prog1"}]
     assert p["question_id"] == "q"
+
+
+def test_a_rate_that_is_no_rate_never_pairs_and_is_the_rows_error():
+    from trainer.pairs import pairs_or_error
+
+    for bad in (5.0, -3, float("inf"), float("nan"), 10**400, "1.0", True):
+        r = row(1.0, bad, 0.5)
+        assert pairs_of(r) == [(1.0, 0.5)], bad  # the library skips it (a 400-digit int never overflows)
+        assert [p for p in pairs_or_error(r) if isinstance(p, str)] == [
+            "row q: inferences[1].pass_rate: must be a number from 0 to 1, or null (not scored)"
+        ], bad
+        assert not [p for p in pairs_or_error(r) if not isinstance(p, str)]
+    assert [p["chosen_pass_rate"] for p in pairs_or_error(row(1.0, None, 0.5))] == [1.0]

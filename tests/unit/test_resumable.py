@@ -128,3 +128,35 @@ def test_json_line_escapes_text_no_encoder_takes():
     assert line.endswith("\n") and "\n" not in line[:-1]
     line.encode("utf-8")  # writable as UTF-8
     assert json.loads(line)["id"] == "x"
+
+
+def test_the_output_is_never_the_input_nor_written_by_two_runs_at_once(tmp_path):
+    import fcntl
+
+    from broker.errors import OutputUnusable
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1}\n{"id": 2}\n')
+    units, _ = rows(1, 2)
+    for resume in (False, True):  # emptied before it was read; resumed, its lines counted as done
+        with pytest.raises(OutputUnusable, match="is the input"):
+            run_resumable(str(src), units, id_key, resume, inputs=[str(src)])
+        assert src.read_text() == '{"id": 1}\n{"id": 2}\n'
+    (tmp_path / "link.jsonl").symlink_to(src)
+    with pytest.raises(OutputUnusable, match="is the input"):
+        run_resumable(str(tmp_path / "link.jsonl"), units, id_key, inputs=[str(src)])
+    dst = tmp_path / "out.jsonl"
+    dst.write_text('{"id": 1}\n')
+    with open(dst) as other:  # another run holds it: neither emptied nor appended to
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        for resume in (False, True):
+            with pytest.raises(OutputUnusable, match="another run"):
+                run_resumable(str(dst), units, id_key, resume, inputs=[str(src)])
+        assert dst.read_text() == '{"id": 1}\n'
+    run_resumable(str(dst), units, id_key, True, inputs=[str(src)])
+    assert read(dst) == [{"id": 1}, {"id": 2}]
+    with pytest.raises(OutputUnusable, match="cannot open"):
+        run_resumable(str(tmp_path / "missing" / "out.jsonl"), units, id_key)
+    if __import__("os").path.exists("/dev/full"):
+        with pytest.raises(OutputUnusable, match="cannot write"):
+            run_resumable("/dev/full", units, id_key)
