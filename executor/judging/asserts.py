@@ -2054,46 +2054,10 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
 
 
 def _tested_alone(test: ast.expr) -> frozenset[str]:
-    """The own candidates of each comparison side that holds no name of the program's and is
-    compared with a literal (`factorial(5) == 120`, `1 / inf() == 0`): such a side computes
-    nothing but a constant unless its functions are the program's. Never a side compared with
-    anything of the program's (`solve(4) == sqrt(16) + 3`: there `sqrt` is the expected side's,
-    genuine), and never a name the assert uses elsewhere too (`factorial(3) == 6 and f(5) ==
-    factorial(5)`: the expected side would be the program's choice)."""
-    found: set[str] = set()
-    inside: list[ast.Name] = []
-    for node in ast.walk(test):
-        if isinstance(node, ast.Compare):
-            sides = [node.left, *node.comparators]
-            for i, side in enumerate(sides):
-                # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds
-                # a value of the program's: genuine).
-                if all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
-                    if not _names_program(side):
-                        found |= _own_candidates(side)
-                        inside.extend(n for n in ast.walk(side) if isinstance(n, ast.Name))
-    if found:
-        seen = {id(n) for n in inside}
-        found -= {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and id(n) not in seen}
-    return frozenset(found)
-
-
-def _pure_literal(node: ast.expr) -> bool:
-    """A constant, or a container of constants (a negative number included)."""
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return isinstance(node.operand, ast.Constant)
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_pure_literal(e) for e in node.elts)
-    if isinstance(node, ast.Dict):
-        return all(k is not None and _pure_literal(k) for k in node.keys) and all(_pure_literal(v) for v in node.values)
-    return False
-
-
-def _names_program(node: ast.expr) -> bool:
-    """Does `node` name anything of the program's (a name that is not a trusted one)?"""
-    return any(isinstance(n, ast.Name) and not names.is_trusted(n.id) for n in ast.walk(node))
+    """The library names the assert's comparisons test alone (trusted.tested_alone), as own
+    candidates (`factorial(5) == 120`, `abs(sqrt(2) - 1.41) < 0.01`)."""
+    compares = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
+    return frozenset(n for n in trusted.tested_alone(compares, test) if _ownable(n)) if compares else frozenset()
 
 
 def _names_of(probe: str) -> frozenset[str]:

@@ -176,7 +176,7 @@ def _names(source):
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
     program defines under it), those of them it reads an attribute of that name a
     standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, and
-    _tested_alone's arguments: its comparisons, its tree and the names it binds, for where the
+    trusted.tested_alone's arguments: its comparisons, its tree and the names it binds, for where the
     program defines a library name it uses)."""
     try:
         tree = ast.parse(source)
@@ -204,48 +204,6 @@ def _names(source):
             bound.add(n.rest)
     free = frozenset(read - bound)
     return free, free & bases, "random" in read or "random" in bound, (tuple(compares), tree, frozenset(bound))
-
-
-def _tested_alone(compares, tree, bound):
-    """The library names (`factorial`, `sqrt`) `compares` call or read on a side that names
-    nothing but library names the snippet does not bind itself, compared only with literals:
-    `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless its
-    functions are the program's: they are, where the program defines them (as with the test
-    appended to it), though the snippet names other functions of the program's
-    (asserts._tested_alone on the host). Never a side compared with a value of the program's
-    (`solve(4) == sqrt(16)`: there `sqrt` is the expected side's, genuine), one that reads a
-    variable of the test's (`mean = f(xs)`, then `fabs(mean - 2) < 1e-6`), nor a name the
-    snippet uses elsewhere too (`factorial(3) == 6 and f(5) == factorial(5)`)."""
-    found, inside = set(), set()
-    for node in compares:
-        sides = [node.left, *node.comparators]
-        for i, side in enumerate(sides):
-            # Every operand it is compared with a literal (in `0 < sqrt(4) < f(1)` it bounds a
-            # value of the program's: genuine).
-            if not all(_pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
-                continue
-            names = [n for n in ast.walk(side) if isinstance(n, ast.Name)]
-            if names and all(trusted.is_trusted(n.id) and n.id not in bound for n in names):
-                found |= {
-                    n.id
-                    for n in names
-                    if n.id not in trusted.MODULES and n.id not in trusted.ALIASES and n.id not in trusted.NEVER_OWN
-                }
-                inside.update(id(n) for n in names)
-    if found:
-        found -= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
-    return frozenset(found)
-
-
-def _pure_literal(node):
-    """A constant, or a container of constants (a negative number included)."""
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return isinstance(node.operand, ast.Constant)
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_pure_literal(e) for e in node.elts)
-    return False
 
 
 # Module-level names unittest looks up in __main__ by itself: a program's `load_tests` that
@@ -298,7 +256,7 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         and k not in trusted.ALIASES
         and k not in trusted.NEVER_OWN
     }
-    mine = set(_tested_alone(*comparisons) & defined) if defined else set()
+    mine = set(trusted.tested_alone(*comparisons) & defined) if defined else set()
     tested_by_name = not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used)
     if tested_by_name:
         mine |= {

@@ -10,6 +10,7 @@ the test process (tester.py) and the probes a child computes (runner.py). In the
 process binds these names to its own copies, imported before any program ran.
 """
 
+import ast
 import builtins
 import collections
 import decimal
@@ -257,3 +258,42 @@ VALUE_METHOD_NAMES = _public(
 # answered by a program object the test did not make from a class (rpc.Remote), not even a
 # global the test names, whose other methods (`stack.pop()`) are its own.
 PREDICATES = frozenset(n for n in VALUE_METHOD_NAMES if n.startswith(("is", "startswith", "endswith")))
+
+
+def tested_alone(compares, tree, bound=frozenset()):
+    """The library names (`factorial`, `sqrt`) `compares` call or read on a side that names
+    nothing but library names (none that `tree`, the test, binds itself: `bound`), compared only
+    with literals: `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless
+    its functions are the program's: they are, where the program defines them (as with the test
+    appended to it), though the test names other functions of the program's. Never a side
+    compared with a value of the program's (`solve(4) == sqrt(16)`, `0 < sqrt(4) < f(1)`: there
+    `sqrt` is the expected side's, genuine), one that reads a variable of the test's (`mean =
+    f(xs)`, then `fabs(mean - 2) < 1e-6`), nor a name the test uses elsewhere too (`factorial(3)
+    == 6 and f(5) == factorial(5)`). The host's planner (judging/asserts.py) and the test process
+    (tester.py) both ask it."""
+    found, inside = set(), set()
+    for node in compares:
+        sides = [node.left, *node.comparators]
+        for i, side in enumerate(sides):
+            if not all(pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
+                continue
+            names = [n for n in ast.walk(side) if isinstance(n, ast.Name)]
+            if names and all(is_trusted(n.id) and n.id not in bound for n in names):
+                found |= {n.id for n in names if n.id not in MODULES and n.id not in ALIASES and n.id not in NEVER_OWN}
+                inside.update(id(n) for n in names)
+    if found:
+        found -= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
+    return frozenset(found)
+
+
+def pure_literal(node):
+    """A constant, or a container of constants (a negative number included)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(pure_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and pure_literal(k) for k in node.keys) and all(pure_literal(v) for v in node.values)
+    return False
