@@ -434,15 +434,16 @@ def load(prelude, code, ns, given=None):
 
 def binds(code, name):
     """Does the program's code (its module's, or a function's `global name`) bind `name`?
-    `from math import factorial`, `comb = math.comb`: the program's own choice of its function,
-    even where the prelude bound the same object."""
+    `from math import factorial`, `comb = math.comb`, `from math import *` (at module level, the
+    only place it may be): the program's own choice of its function, even where the prelude
+    bound the same object."""
     import dis  # the rare case only: a call target the prelude bound as well
 
     todo = [(code, ("STORE_NAME", "STORE_GLOBAL"))]
     while todo:
         c, stores = todo.pop()
         for ins in dis.get_instructions(c):
-            if ins.opname in stores and ins.argval == name:
+            if (ins.opname in stores and ins.argval == name) or (c is code and ins.opname == "IMPORT_STAR"):
                 return True
         # Nested code: a function's `global name`; a class body's STORE_NAME is its own.
         todo.extend((k, ("STORE_GLOBAL",)) for k in c.co_consts if _type(k) is _type(code))

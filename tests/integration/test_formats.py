@@ -84,6 +84,7 @@ def test_each_call_gets_a_fresh_solution_and_prelude_names_are_not_the_programs(
         "from math import gcd\n",
         "import math\ngcd = math.gcd\n",
         "def setup():\n    global gcd\n    from math import gcd as g\n    gcd = g\nsetup()\n",
+        "from math import *\n",  # a star import binds it too (it was taken for the prelude's)
     ):
         assert run(program, gcd).pass_rate == 1.0, program
 
