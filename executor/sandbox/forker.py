@@ -45,7 +45,7 @@ EXEC_FAILED = 127  # roles B and X: the command could not be started (a shell's 
 _PR_SET_DUMPABLE = 4
 
 
-class Settings(namedtuple("Settings", "workdir nproc_slack join_fd threads_only")):
+class Settings(namedtuple("Settings", "workdir nproc_slack join_fd threads_only preloaded_mb")):
     """What the fork server's children need of the slot, fixed at boot.
 
     workdir: each child's working directory (the zygote empties it after every job).
@@ -54,6 +54,9 @@ class Settings(namedtuple("Settings", "workdir nproc_slack join_fd threads_only"
     join_fd: the job memory cgroup's cgroup.procs (v1: tasks; see executor/memcg.py), or None.
     threads_only: the seccomp.ThreadsOnly filter, built once here: a child that built its own
         would run the assembler and make ctypes objects, copying their pages, for each job.
+    preloaded_mb: the address space the sandbox's own code and preimports added to the bare
+        interpreter's (measured at boot): a Python child's RLIMIT_AS is memory_mb and this, so
+        that the program gets what `python3 prog.py` under memory_mb would.
     """
 
     __slots__ = ()
@@ -156,7 +159,14 @@ def _child(role, fds, settings):
         # key, repr of nested values), and contest programs recurse 10**5 deep.
         if role == b"T":  # the job's disk: a test may write the files it hands the program
             _set_limits(
-                limits, payload["phases"], 16, limits["disk_mb"], 0, settings.nproc_slack, stack_mb=limits["memory_mb"]
+                limits,
+                payload["phases"],
+                16,
+                limits["disk_mb"],
+                0,
+                settings.nproc_slack,
+                stack_mb=limits["memory_mb"],
+                as_slack_mb=settings.preloaded_mb,
             )
             tester.main(sources, 3, 4, 5, 6)
         processes = int(limits.get("processes", 0))
@@ -168,6 +178,7 @@ def _child(role, fds, settings):
             processes + PYTHON_THREADS,
             settings.nproc_slack,
             stack_mb=limits["memory_mb"],
+            as_slack_mb=settings.preloaded_mb,
         )
         if payload.get("floor"):
             seccomp.SignalFloor(payload["floor"]).install()
@@ -282,16 +293,19 @@ def _place_fds(fds):
     os.closerange(len(fds), 1 << 16)
 
 
-def _set_limits(limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=0, data_mb=None, stack_mb=None):
-    """The child's rlimits. `as_mb`: its address space (0: memory_mb; None: unlimited, for
-    runtimes that reserve far more than they use, held by the memory cgroup and `data_mb`,
-    the limit on its data segments and private writable mappings). `stack_mb`: its main
-    thread's stack (None: as inherited; never above the hard limit it inherited)."""
+def _set_limits(
+    limits, n_phases, files, disk_mb, processes, nproc_slack, as_mb=0, data_mb=None, stack_mb=None, as_slack_mb=0
+):
+    """The child's rlimits. `as_mb`: its address space (0: memory_mb and `as_slack_mb`, what its
+    process holds before the program runs; None: unlimited, for runtimes that reserve far more
+    than they use, held by the memory cgroup and `data_mb`, the limit on its data segments and
+    private writable mappings). `stack_mb`: its main thread's stack (None: as inherited; never
+    above the hard limit it inherited)."""
     mb = 1 << 20
     cpu_total = int(limits["cpu_s"] * n_phases) + 2
     nproc = 0 if processes <= 0 else int(processes) + nproc_slack
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_total, cpu_total + 1))  # SIGXCPU first: a timeout
-    address = resource.RLIM_INFINITY if as_mb is None else int((as_mb or limits["memory_mb"]) * mb)
+    address = resource.RLIM_INFINITY if as_mb is None else int((as_mb or limits["memory_mb"] + as_slack_mb) * mb)
     resource.setrlimit(resource.RLIMIT_AS, (address, address))
     if data_mb is not None:
         resource.setrlimit(resource.RLIMIT_DATA, (int(data_mb * mb),) * 2)

@@ -112,6 +112,9 @@ class HostPipe:
 _len = len
 
 
+OOM_MESSAGE = "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
+
+
 class MemoryCgroup:
     """The job memory cgroup's OOM-kill counter, usage and peak, through fds the sandbox was
     started with (executor/memcg.py); all None without a cgroup. Each job's start is marked
@@ -132,6 +135,11 @@ class MemoryCgroup:
             except OSError:
                 pass
             self._usage_base = _cgroup_number(self.usage_fd)
+
+    def rebase_oom(self):
+        """Count OOM kills from now (a stdin/stdout test's run: each its own)."""
+        if self.oom_fd is not None:
+            self._oom_base = _cgroup_number(self.oom_fd, b"oom_kill ")
 
     def oom_killed(self):
         """Has the kernel's OOM killer ended one of this job's processes (its cgroup's limit)?"""
@@ -195,6 +203,9 @@ class Child:
         self.memory_cap = int(limits["memory_mb"] * (1 << 20))
         self.open = {fd for fd in (res_r, out_r, err_r) if fd is not None}
         self.all_processes = limits.get("processes", 0) > 0 and env.own_pid_namespace
+        # A job that may start processes: one of them the OOM killer ends is the job's memory
+        # verdict, whether or not the main process lives on (ended_for_memory).
+        self.may_fork = limits.get("processes", 0) > 0
         self._cpu_seen = 0
         self._init_reaped_at_start = _init_reaped() if self.all_processes else 0
         self._pidfd = None  # opened only when its pipes close before it ends (see _ended)
@@ -425,6 +436,8 @@ class Child:
                 if cpu_used() > cpu_budget:
                     raise PhaseEnd(TIMEOUT, "CPU time limit of %gs exceeded" % cpu_s)
                 self._check_disk()
+                if self.ended_for_memory():  # a process it waits on will never answer
+                    raise PhaseEnd(MEMORY, OOM_MESSAGE)
 
     def _ended(self, timeout):
         """Has the child's main process ended (a zombie, or reaped)? Waits up to `timeout`
@@ -484,6 +497,10 @@ class Child:
             os._exit(0)  # the host is gone
         if type(frame) is dict and frame.get("stop") == self.test_index:
             raise PhaseEnd(STOPPED, "stopped: an earlier assert of this test already failed")
+
+    def ended_for_memory(self):
+        """Has the OOM killer ended one of this job's processes (a job that may start them)?"""
+        return self.may_fork and self.env.memcg.oom_killed()
 
     def start_phase(self, test_index):
         self.test_index = test_index
@@ -690,6 +707,6 @@ def describe_exit(status, memcg):
         if sig == signal.SIGXFSZ:
             return DISK, "file size limit exceeded (SIGXFSZ)"
         if sig == signal.SIGKILL and memcg.oom_killed():
-            return MEMORY, "killed by the kernel's OOM killer: the job's processes held more than its memory limit"
+            return MEMORY, OOM_MESSAGE
         return CRASH, "killed by " + name
     return CRASH, "exited with status %d" % os.WEXITSTATUS(status)

@@ -448,6 +448,9 @@ class Zygote:
                     ended = True
                     break
                 phases.append(_phase_result(frame, sent[i], cpu_ns, wall, child.part, remote))
+                if child.ended_for_memory():  # one of its processes, while the main one lived on
+                    phases[-1] = {"s": statuses.MEMORY, "m": process.OOM_MESSAGE}
+                    break
                 if remote and (frame.get("gone") is True or process.gone(child.pid)):  # the program died:
                     phases.pop()  # its end is this test's verdict, and the tests after it are skipped
                     ended = True
@@ -494,6 +497,8 @@ class Zygote:
                 results.append({"s": statuses.SKIPPED})
                 continue
             capture = test.get("capture")
+            if limits.get("processes", 0) > 0:
+                self.env.memcg.rebase_oom()  # each run's OOM kills its own
             t0 = time.monotonic()
             child = self._start_program(
                 limits,
@@ -515,6 +520,8 @@ class Zygote:
                 results.append(_captured(phase, status, child, cpu_ms, wall_ms, self.env.memcg))
                 self._wipe()
                 continue
+            if phase["s"] == statuses.OK and status == 0 and child.ended_for_memory():
+                phase = {"s": statuses.MEMORY, "m": process.OOM_MESSAGE}  # a process it started
             if phase["s"] == statuses.OK and status != 0:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
                 if code == runner.MEMORY_EXIT:
@@ -1162,7 +1169,19 @@ def _preimport(names):
     return done
 
 
-def _start_forker(workdir, nproc_slack, join_fd, hidden):
+def _vm_kb():
+    """This process's address space (VmSize), in KiB (0 if unreadable)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _start_forker(workdir, nproc_slack, join_fd, hidden, preloaded_mb=0):
     """Fork the fork server now, before any job: every child is a copy of it, never of us.
     `workdir` and `nproc_slack`: its children's (forker.Settings); `join_fd`: the job memory
     cgroup's cgroup.procs (v1: tasks), for the fork server's children only; `hidden`: the names of our own
@@ -1185,7 +1204,7 @@ def _start_forker(workdir, nproc_slack, join_fd, hidden):
             # to (and copies) the pages of sys.modules to drop them itself.
             for name in hidden:
                 sys.modules.pop(name, None)
-            forker.serve(theirs, forker.Settings(workdir, nproc_slack, join_fd, seccomp.ThreadsOnly()))
+            forker.serve(theirs, forker.Settings(workdir, nproc_slack, join_fd, seccomp.ThreadsOnly(), preloaded_mb))
         finally:
             os._exit(70)
     theirs.close()
@@ -1212,6 +1231,7 @@ def main(boot):
     """Boot from the host's boot frame `boot`, then serve jobs from the host until EOF."""
     # "/tmp" is firejail's private tmpfs; the unsandboxed (insecure) mode gets a fresh
     # private directory instead.
+    bare_kb = _vm_kb()  # the interpreter and the sandbox's own code, before what it preloads
     scratch = boot.get("scratch", "/tmp")
     workdir = os.path.join(scratch, "w")
     # Far from the fds children get (0-4); children close everything from 5 up.
@@ -1242,7 +1262,10 @@ def main(boot):
         sys.modules["random"].seed(0)
     gc.collect()
     gc.freeze()
-    fork_server = _start_forker(workdir, int(boot.get("nproc_slack", forker.NPROC_SLACK)), memcg.get("join"), ours)
+    preloaded_mb = max(0, _vm_kb() - bare_kb) >> 10 if bare_kb else 0
+    fork_server = _start_forker(
+        workdir, int(boot.get("nproc_slack", forker.NPROC_SLACK)), memcg.get("join"), ours, preloaded_mb
+    )
     env = process.Env(
         scratch=scratch,
         own_pid_namespace=bool(boot.get("own_pid_namespace", True)),
@@ -1261,6 +1284,7 @@ def main(boot):
             "python": sys.version.split()[0],
             "pid": os.getpid(),
             "preimported": preimported,
+            "preloaded_mb": preloaded_mb,
             "ns": _namespaces(),
         },
     )

@@ -11,6 +11,7 @@ and raise the host's shared memory (Shmem: tmpfs, memfds) by far less than it as
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -252,6 +253,61 @@ def hold():
 """
     result, _ = run_hostile(farm, program, ["assert hold() == 4"], processes=64)
     assert verdicts(result)[0] in (F, MEM), show(result)
+    host.check()
+
+
+FORKS_PAST_THE_LIMIT = r"""
+import os, time
+def f(wait_forever=False):
+    r, w = os.pipe()
+    pids = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(30 << 20)
+            for at in range(0, len(block), 4096):
+                block[at] = 1
+            os.write(w, b"1")
+            time.sleep(0.5)
+            os._exit(0)
+        pids.append(pid)
+    os.close(w)
+    if wait_forever:  # for the children's bytes: one the OOM killer ended never writes its own
+        for _ in pids:
+            os.read(r, 1)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return 2
+"""
+
+
+def test_a_process_the_oom_killer_ends_is_the_jobs_memory_verdict(farm, host):
+    """Four children of 30 MiB under memory_mb=64 (the job's cgroup holds 96): the OOM killer
+    ends one, and the program reaps it and answers, or waits for its output. Both are the job's
+    memory_exceeded (they were passed, and a timeout at the wall-clock backstop); in a
+    stdin/stdout test too."""
+    if farm.slots[0].cgroup is None:
+        pytest.skip("without a memory cgroup each process has its own memory_mb (README, Known limits)")
+    limits = {"memory_mb": 64, "processes": 8, "wall_s": 20}
+    for test in ("assert f() == 2", "assert f(True) == 2"):
+        t0 = time.monotonic()
+        result = farm.run(make_job(FORKS_PAST_THE_LIMIT, [test, "assert f() == 2"], **{**LIMITS, **limits}))
+        assert verdicts(result) == [MEM, SK], show(result)
+        assert time.monotonic() - t0 < 10, "ended at the wall-clock backstop"
+    stdio = [{"stdin": "", "expected_stdout": "2\n"}] * 2
+    result = farm.run(make_job(FORKS_PAST_THE_LIMIT + "print(f())\n", stdio, **{**LIMITS, **limits}))
+    assert verdicts(result) == [MEM, MEM], show(result)
+    host.check()
+
+
+def test_what_the_sandbox_preloads_is_not_the_programs_memory(farm, host):
+    """A child's address space starts with the interpreter, the sandbox's code and its
+    preimports: the program still gets about what `python3 prog.py` gets under memory_mb (a
+    40 MiB buffer under 64 failed: `python3` holds it in 58 MiB), and no more than that."""
+    right = "def f():\n    return len(bytearray(40 << 20))\n"
+    assert verdicts(farm.run(make_job(right, ["assert f() == 40 << 20"], **{**LIMITS, "memory_mb": 64}))) == [P]
+    over = "def f():\n    return len(bytearray(64 << 20))\n"
+    assert verdicts(farm.run(make_job(over, ["assert f() == 64 << 20"], **{**LIMITS, "memory_mb": 64}))) == [MEM]
     host.check()
 
 
