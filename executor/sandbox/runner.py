@@ -601,6 +601,14 @@ def end_as_interpreter(ns=None):
     join_threads()
     run_exit_handlers()
     flushed = _flush_standard_streams()
+    # Then, as the interpreter's finalization does before it clears any module, the standard
+    # streams are the original ones again: a program's own writer (the fast-I/O template's
+    # IOWrapper) is flushed once, above, never after its globals are gone.
+    for name in ("stdin", "stdout", "stderr"):
+        try:
+            setattr(sys, name, getattr(sys, "__%s__" % name))
+        except _BaseException:
+            pass
     if _type(ns) is dict:
         try:
             _dict_clear(ns)

@@ -169,3 +169,71 @@ def test_a_failed_flush_at_the_end_is_the_interpreters_exit_status(run, program)
     # A stdin/stdout test that expects no output passes only a clean exit.
     result = run(program, [{"stdin": "", "expected_stdout": ""}])
     assert (result.verdict is Verdict.PASSED) == (native == 0), (result, native)
+
+
+# The contest fast-I/O template (PyRival's): its writer's flush reads the global `os`.
+FAST_IO_TEMPLATE = """
+import os, sys
+from io import BytesIO, IOBase
+
+class FastIO(IOBase):
+    newlines = 0
+    def __init__(self, file):
+        self._fd = file.fileno()
+        self.buffer = BytesIO()
+        self.writable = "x" in file.mode or "r" not in file.mode
+        self.write = self.buffer.write if self.writable else None
+    def read(self):
+        while True:
+            b = os.read(self._fd, max(os.fstat(self._fd).st_size, 8192))
+            if not b:
+                break
+            ptr = self.buffer.tell()
+            self.buffer.seek(0, 2), self.buffer.write(b), self.buffer.seek(ptr)
+        self.newlines = 0
+        return self.buffer.read()
+    def readline(self):
+        while self.newlines == 0:
+            b = os.read(self._fd, max(os.fstat(self._fd).st_size, 8192))
+            self.newlines = b.count(b"\\n") + (not b)
+            ptr = self.buffer.tell()
+            self.buffer.seek(0, 2), self.buffer.write(b), self.buffer.seek(ptr)
+        self.newlines -= 1
+        return self.buffer.readline()
+    def flush(self):
+        if self.writable:
+            os.write(self._fd, self.buffer.getvalue())
+            self.buffer.truncate(0), self.buffer.seek(0)
+
+class IOWrapper(IOBase):
+    def __init__(self, file):
+        self.buffer = FastIO(file)
+        self.flush = self.buffer.flush
+        self.writable = self.buffer.writable
+        self.write = lambda s: self.buffer.write(s.encode("ascii"))
+        self.read = lambda: self.buffer.read().decode("ascii")
+        self.readline = lambda: self.buffer.readline().decode("ascii")
+
+sys.stdin, sys.stdout = IOWrapper(sys.stdin), IOWrapper(sys.stdout)
+input = lambda: sys.stdin.readline().rstrip("\\r\\n")
+a, b = map(int, input().split())
+print(a + b)
+"""
+
+
+def test_the_fast_io_template_ends_as_the_interpreter_ends_it(run):
+    """Its writer is flushed once at the end, before the script's globals are cleared: the
+    interpreter puts the original streams back first (flushing it again, with `os` gone,
+    failed the run with status 120)."""
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    native = subprocess.run(
+        [ExecutorConfig().python, "-I", "-c", FAST_IO_TEMPLATE], input=b"1 2\n", capture_output=True, timeout=30
+    )
+    assert (native.returncode, native.stdout) == (0, b"3\n")
+    tests = [{"stdin": "1 2\n", "expected_stdout": "3\n"}, {"stdin": "5 7\n", "expected_stdout": "12\n"}]
+    assert run(FAST_IO_TEMPLATE, tests).pass_rate == 1.0
+    raw = run(FAST_IO_TEMPLATE, [{"raw": {"stdin": "1 2\n"}}]).tests[0].output
+    assert raw is not None and (raw.stdout, raw.exit_code) == ("3\n", 0), raw
