@@ -53,6 +53,7 @@ def run(program, spec, limits, prelude=None):
         _err(error[1] + "\n")
     else:
         try:
+            runner.frames_off_the_limit(1)  # as deep as `python3 prog.py` (998 at the default limit)
             ns = runner.script_namespace()
             if prelude is not None:  # trusted imports first, as runner.load runs them
                 _exec(prelude, ns)

@@ -464,6 +464,7 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     # runs (run_stdio, capture.py) run it as __main__, a script.
     # A real module under that name in sys.modules: dataclasses (string annotations), pickle
     # and `sys.modules[__name__]` look the program's module up by its name.
+    frames_off_the_limit(PROBE_FRAMES)
     module = _module_type(PROGRAM_MODULE)
     ns = module.__dict__
     ns["__builtins__"] = builtins
@@ -534,6 +535,25 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
     _os_exit(0)
 
 
+# Frames run_tests adds under the program's function beyond those counted when it starts (the
+# probe's run_phase, its lambda, probe_values; a check()'s rpc request's serve, answer and
+# _handle sit where those do): with them a one-frame-a-level recursion passes an assert to
+# within a frame of the depth it reaches with the test appended to the program under `python3`
+# (998 at the default limit; a call test 2 deeper). It fell 8 short.
+PROBE_FRAMES = 3
+
+
+def frames_off_the_limit(more):
+    """Raise the recursion limit by the frames the sandbox holds under the program's code (those
+    on the stack now, and `more` between here and the program's first frame): a program may
+    recurse as deep as under `python3 prog.py` before its RecursionError."""
+    depth, frame = 0, sys._getframe(1)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    sys.setrecursionlimit(sys.getrecursionlimit() + depth + more)
+
+
 def script_namespace():
     """The globals of a script, as `python3 solution.py` gives them: a real module named
     __main__ in sys.modules (`import __main__`, `sys.modules[__name__]`, pickle and dataclasses
@@ -568,6 +588,7 @@ def exit_status(exc):
 def run_stdio(program, prelude=None):
     """Stdio mode: run the program as a script (after the job's `prelude`, compiled, if it
     has one); the exit status is the report."""
+    frames_off_the_limit(2)  # load() and _exec: as deep as `python3 prog.py` (998 at the default)
     ns = script_namespace()
     code, error = program
     if error is not None:

@@ -237,3 +237,31 @@ def test_the_fast_io_template_ends_as_the_interpreter_ends_it(run):
     assert run(FAST_IO_TEMPLATE, tests).pass_rate == 1.0
     raw = run(FAST_IO_TEMPLATE, [{"raw": {"stdin": "1 2\n"}}]).tests[0].output
     assert raw is not None and (raw.stdout, raw.exit_code) == ("3\n", 0), raw
+
+
+DEPTH = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+
+
+def test_a_program_recurses_as_deep_as_under_the_interpreter(run):
+    """The sandbox's own frames under the program are added to the recursion limit: at the
+    default limit a one-frame-a-level recursion passes to within a frame of the depth `python3`
+    reaches with the test appended to the program (it fell 8 short), and not 2 past it."""
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    python = ExecutorConfig().python
+
+    def native(source, stdin=""):
+        proc = subprocess.run([python, "-I", "-c", source], input=stdin, capture_output=True, text=True, timeout=30)
+        return proc.returncode == 0
+
+    deepest = max(n for n in range(990, 1003) if native(DEPTH + f"assert depth({n}) == {n}\n"))
+    tests = [f"assert depth({n}) == {n}" for n in (deepest - 1, deepest + 2)]
+    assert [t.verdict for t in run(DEPTH, tests).tests] == [Verdict.PASSED, Verdict.RUNTIME_ERROR]
+    script = DEPTH + "print(depth(int(input())))\n"
+    deepest = max(n for n in range(990, 1003) if native(script, f"{n}\n"))
+    stdio = [{"stdin": f"{n}\n", "expected_stdout": f"{n}\n"} for n in (deepest - 1, deepest + 2)]
+    assert [t.verdict for t in run(script, stdio).tests] == [Verdict.PASSED, Verdict.RUNTIME_ERROR]
+    raw = run(script, [{"raw": {"stdin": f"{n}\n"}} for n in (deepest - 1, deepest + 2)])
+    assert [t.output.exit_code for t in raw.tests] == [0, 1]
