@@ -52,19 +52,26 @@ def run(program, spec, limits, prelude=None):
         claim, status = error[0], 1
         _err(error[1] + "\n")
     else:
+        failure = None
         try:
             runner.frames_off_the_limit(1)  # as deep as `python3 prog.py` (998 at the default limit)
             ns = runner.script_namespace()
             if prelude is not None:  # trusted imports first, as runner.load runs them
                 _exec(prelude, ns)
             _exec(code, ns)  # here, not in a helper: a traceback starts at the program's frame
-        except _SystemExit as exc:
-            status = runner.exit_status(exc)
         except _BaseException as exc:
+            failure = exc
+        runner.flush_as_the_script_ends()  # before the traceback, as the interpreter does
+        if failure is None:
+            pass
+        elif issubclass(_type(failure), _SystemExit):
+            status = runner.exit_status(failure)
+        else:
             status = 1
-            if _isinstance(exc, _MemoryError):
+            if issubclass(_type(failure), _MemoryError):
                 claim = MEMORY
-            _print_exception(exc)
+            _print_exception(failure)
+        failure = None
     if not runner.end_as_interpreter(ns):
         status = runner.FLUSH_FAILED_EXIT
     try:

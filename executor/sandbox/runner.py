@@ -546,12 +546,24 @@ PROBE_FRAMES = 3
 def frames_off_the_limit(more):
     """Raise the recursion limit by the frames the sandbox holds under the program's code (those
     on the stack now, and `more` between here and the program's first frame): a program may
-    recurse as deep as under `python3 prog.py` before its RecursionError."""
+    recurse as deep as under `python3 prog.py` before its RecursionError. The program's own
+    sys.setrecursionlimit (`10**5 + 10` for a recursion 10**5 deep) gets them on top too, and
+    its sys.getrecursionlimit leaves them out."""
     depth, frame = 0, sys._getframe(1)
     while frame is not None:
         depth += 1
         frame = frame.f_back
-    sys.setrecursionlimit(sys.getrecursionlimit() + depth + more)
+    offset = depth + more
+    set_limit, get_limit = sys.setrecursionlimit, sys.getrecursionlimit
+    set_limit(get_limit() + offset)
+
+    def setrecursionlimit(limit, /):
+        set_limit(limit + offset if _type(limit) is int and limit >= 1 else limit)  # else its own error
+
+    def getrecursionlimit():
+        return get_limit() - offset
+
+    sys.setrecursionlimit, sys.getrecursionlimit = setrecursionlimit, getrecursionlimit
 
 
 def script_namespace():
@@ -594,19 +606,25 @@ def run_stdio(program, prelude=None):
     if error is not None:
         _os_write(2, error[1].encode("utf-8", "replace"))
         _os_exit(MEMORY_EXIT if error[0] == MEMORY else SYNTAX_EXIT)
-    status = 0
+    status, failure = 0, None
     try:
         load(prelude, code, ns)
-    except _SystemExit as exc:
-        status = exit_status(exc)
-    except _MemoryError:
-        status = MEMORY_EXIT
     except _BaseException as exc:
+        failure = exc
+    flush_as_the_script_ends()
+    if failure is None:
+        pass
+    elif issubclass(_type(failure), _SystemExit):
+        status = exit_status(failure)
+    elif issubclass(_type(failure), _MemoryError):
+        status = MEMORY_EXIT
+    else:
         try:
-            _os_write(2, describe(exc).encode("utf-8", "replace"))
+            _os_write(2, describe(failure).encode("utf-8", "replace"))
         except _BaseException:
             pass
         status = 1
+    failure = None  # its frames hold the script's objects: gone before the globals are cleared
     if not end_as_interpreter(ns) and status != MEMORY_EXIT:
         status = FLUSH_FAILED_EXIT
     _os_exit(status & 0xFF)
@@ -636,8 +654,23 @@ def end_as_interpreter(ns=None):
             _gc_collect()
         except _BaseException:  # as the interpreter ignores errors in __del__
             pass
-        flushed = _flush_standard_streams() and flushed
+        # What __del__ printed meanwhile; the interpreter's own second flush finds `sys` cleared
+        # and its streams are flushed as they are freed, their errors ignored: none is the status.
+        flush_as_the_script_ends()
     return flushed
+
+
+def flush_as_the_script_ends():
+    """sys.stderr, then sys.stdout, flushed with their errors ignored: what the interpreter does
+    as soon as the script's code returns or raises (before its threads are waited for and its
+    atexit handlers run: their raw writes come after what the script printed)."""
+    for name in ("stderr", "stdout"):
+        try:
+            stream = getattr(sys, name)
+            if stream is not None:
+                stream.flush()
+        except _BaseException:
+            pass
 
 
 def _flush_standard_streams():

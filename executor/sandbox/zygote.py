@@ -1231,7 +1231,7 @@ def main(boot):
     """Boot from the host's boot frame `boot`, then serve jobs from the host until EOF."""
     # "/tmp" is firejail's private tmpfs; the unsandboxed (insecure) mode gets a fresh
     # private directory instead.
-    bare_kb = _vm_kb()  # the interpreter and the sandbox's own code, before what it preloads
+    bare_kb = boot.get("bare_kb") or _vm_kb()  # the bare interpreter's, before the sandbox's code
     scratch = boot.get("scratch", "/tmp")
     workdir = os.path.join(scratch, "w")
     # Far from the fds children get (0-4); children close everything from 5 up.
@@ -1294,6 +1294,8 @@ def main(boot):
 # Run as `python -c`: standard library only, and nothing of it is kept but the package.
 BOOTSTRAP = r"""
 import marshal, os, sys, types
+with open("/proc/self/status", "rb") as f:  # the bare interpreter's address space (zygote._vm_kb)
+    bare_kb = ([int(line.split()[1]) for line in f if line.startswith(b"VmSize:")] or [0])[0]
 def _read(fd, n):
     b = b""
     while len(b) < n:
@@ -1316,6 +1318,7 @@ os.close(w)
 boot, codes = marshal.loads(_read(r, int.from_bytes(_read(r, 8), "big")))
 os.close(r)
 os.wait()
+boot["bare_kb"] = bare_kb
 pkg_name = boot["name"]
 pkg = types.ModuleType(pkg_name)
 pkg.__path__ = []

@@ -265,3 +265,47 @@ def test_a_program_recurses_as_deep_as_under_the_interpreter(run):
     assert [t.verdict for t in run(script, stdio).tests] == [Verdict.PASSED, Verdict.RUNTIME_ERROR]
     raw = run(script, [{"raw": {"stdin": f"{n}\n"}} for n in (deepest - 1, deepest + 2)])
     assert [t.output.exit_code for t in raw.tests] == [0, 1]
+
+
+# Ends of a script whose output or status depends on when the interpreter flushes: as soon as
+# the script's code returns (before threads and atexit handlers), and never again as a status
+# once its globals are cleared.
+END_ORDER = [
+    "import atexit, os\nprint(42)\natexit.register(lambda: os.write(1, b'done\\n'))\n",
+    "import os, sys, threading, time\nprint(42)\n"
+    "def late():\n    time.sleep(0.2)\n    os.write(1, b'done\\n')\nthreading.Thread(target=late).start()\n",
+    "import os, sys\nclass W:\n    def write(self, s):\n        os.write(1, s.encode())\n"
+    "    def flush(self):\n        os.write(1, b'')\nsys.stdout = sys.__stdout__ = W()\nprint(42)\n",
+    "import sys\nsys.setrecursionlimit(10**5 + 10)\ndef d(n):\n    return 0 if n == 0 else 1 + d(n - 1)\n"
+    "print(d(10**5))\n",
+]
+
+
+@pytest.mark.parametrize("program", END_ORDER)
+def test_a_scripts_end_is_the_interpreters(run, program, tmp_path):
+    import subprocess
+
+    from executor import ExecutorConfig
+
+    script = tmp_path / "prog.py"  # `python3 prog.py` (`-c` flushes its output later)
+    script.write_text(program)
+    native = subprocess.run(
+        [ExecutorConfig().python, "-I", str(script)], stdin=subprocess.DEVNULL, capture_output=True, timeout=30
+    )
+    raw = run(program, [{"raw": {"stdin": ""}}], limits={"cpu_s": 5}).tests[0].output
+    assert raw is not None and (raw.exit_code, raw.stdout) == (native.returncode, native.stdout.decode()), raw
+    result = run(program, [{"stdin": "", "expected_stdout": native.stdout.decode()}], limits={"cpu_s": 5})
+    assert result.verdict is Verdict.PASSED, result
+
+
+def test_a_programs_own_recursion_limit_is_above_the_sandboxs_frames(run):
+    """`sys.setrecursionlimit(10**5 + 10)` then a recursion 10**5 deep: the contest idiom passes
+    an assert as it does with the test appended to the program (the sandbox's frames ate its
+    margin), and `sys.getrecursionlimit()` says what the program set."""
+    program = (
+        "import sys\nsys.setrecursionlimit(10**5 + 10)\n"
+        "def d(n):\n    return 0 if n == 0 else 1 + d(n - 1)\ndef limit():\n    return sys.getrecursionlimit()\n"
+    )
+    tests = ["assert d(10**5) == 10**5", "assert limit() == 10**5 + 10", "assert d(10**5 + 20) > 0"]
+    result = run(program, tests, limits={"cpu_s": 5})
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.PASSED, Verdict.RUNTIME_ERROR], result

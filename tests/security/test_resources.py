@@ -267,12 +267,14 @@ def test_deep_recursion(pool, host):
 
 
 def test_raised_recursion_limit_overflows_the_c_stack(pool, host):
-    """With the limit raised, recursion through C (map) overflows the real stack: the child
-    dies of SIGSEGV, which fails that test only."""
+    """With the limit raised, recursion through C (map) runs until the real stack overflows
+    (the child dies of SIGSEGV: the next test is skipped) or the heap beside it is spent first
+    (MemoryError, that test's memory_exceeded: the child lives on to the next). Either fails
+    that test, and neither is the farm's."""
     program = "import sys\nsys.setrecursionlimit(10 ** 8)\ndef down(n):\n    return list(map(down, [n + 1]))\n"
     result = run_bomb(pool, program, ["assert down(0) == 1", "assert 1 == 1"])
-    assert verdicts(result) == [RE, SK], show(result)
-    assert "SIGSEGV" in result.tests[0].message, show(result)
+    assert verdicts(result) in ([RE, SK], [MEM, Verdict.PASSED]), show(result)
+    assert "SIGSEGV" in result.tests[0].message or "MemoryError" in result.tests[0].message, show(result)
     host.check()
 
 
