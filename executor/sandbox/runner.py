@@ -541,6 +541,7 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
 # within a frame of the depth it reaches with the test appended to the program under `python3`
 # (998 at the default limit; a call test 2 deeper). It fell 8 short.
 PROBE_FRAMES = 3
+_INT_MAX = (1 << 31) - 1  # the most sys.setrecursionlimit takes
 
 
 def frames_off_the_limit(more):
@@ -556,12 +557,15 @@ def frames_off_the_limit(more):
     offset = depth + more
     set_limit, get_limit = sys.setrecursionlimit, sys.getrecursionlimit
     set_limit(get_limit() + offset)
+    asked = [None]  # what the program set last (near INT_MAX the sum is cut)
 
     def setrecursionlimit(limit, /):
-        set_limit(limit + offset if _type(limit) is int and limit >= 1 else limit)  # else its own error
+        # Its own error for what it refuses; INT_MAX (a program's "no limit") stays within C's int.
+        set_limit(min(limit + offset, _INT_MAX) if _type(limit) is int and 1 <= limit <= _INT_MAX else limit)
+        asked[0] = limit
 
     def getrecursionlimit():
-        return get_limit() - offset
+        return get_limit() - offset if asked[0] is None else asked[0]
 
     sys.setrecursionlimit, sys.getrecursionlimit = setrecursionlimit, getrecursionlimit
 

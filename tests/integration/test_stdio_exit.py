@@ -278,6 +278,8 @@ END_ORDER = [
     "    def flush(self):\n        os.write(1, b'')\nsys.stdout = sys.__stdout__ = W()\nprint(42)\n",
     "import sys\nsys.setrecursionlimit(10**5 + 10)\ndef d(n):\n    return 0 if n == 0 else 1 + d(n - 1)\n"
     "print(d(10**5))\n",
+    "import sys\nsys.setrecursionlimit(2**31 - 1)\nprint(sys.getrecursionlimit())\n",  # C's INT_MAX
+    "import sys\nsys.setrecursionlimit(2**31)\n",  # refused, as the interpreter refuses it
 ]
 
 
@@ -295,7 +297,7 @@ def test_a_scripts_end_is_the_interpreters(run, program, tmp_path):
     raw = run(program, [{"raw": {"stdin": ""}}], limits={"cpu_s": 5}).tests[0].output
     assert raw is not None and (raw.exit_code, raw.stdout) == (native.returncode, native.stdout.decode()), raw
     result = run(program, [{"stdin": "", "expected_stdout": native.stdout.decode()}], limits={"cpu_s": 5})
-    assert result.verdict is Verdict.PASSED, result
+    assert (result.verdict is Verdict.PASSED) == (native.returncode == 0), result
 
 
 def test_a_programs_own_recursion_limit_is_above_the_sandboxs_frames(run):
