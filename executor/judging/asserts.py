@@ -2056,8 +2056,14 @@ def _plan_one(lines: list[str], test: ast.expr) -> TrustedAssert:
 def _tested_alone(test: ast.expr) -> frozenset[str]:
     """The library names the assert's comparisons test alone (trusted.tested_alone), as own
     candidates (`factorial(5) == 120`, `abs(sqrt(2) - 1.41) < 0.01`)."""
-    compares = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
-    return frozenset(n for n in trusted.tested_alone(compares, test) if _ownable(n)) if compares else frozenset()
+    compares: list[ast.Compare] = []
+    uses: dict[str, int] = {}
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare):
+            compares.append(n)
+        elif isinstance(n, ast.Name):
+            uses[n.id] = uses.get(n.id, 0) + 1
+    return frozenset(n for n in trusted.tested_alone(compares, uses) if _ownable(n)) if compares else frozenset()
 
 
 def _names_of(probe: str) -> frozenset[str]:

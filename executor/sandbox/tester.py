@@ -175,14 +175,13 @@ def _names(source):
     """(The names a snippet reads and does not bind itself (a name it binds - `def check`, a
     parameter, a loop variable, an import - is the test's, not the program's, whatever the
     program defines under it), those of them it reads an attribute of that name a
-    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, and
-    trusted.tested_alone's arguments: its comparisons, its tree and the names it binds, for where the
-    program defines a library name it uses)."""
+    standard-library module: `hashlib` in `hashlib.md5(...)`, whether it names `random`, the
+    library names it tests alone: trusted.tested_alone)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset(), frozenset(), False, ((), None, frozenset())
-    read, bound, bases, compares = set(), set(), set(), []
+        return frozenset(), frozenset(), False, frozenset()
+    read, bound, bases, compares, uses = set(), set(), set(), [], {}
     for n in ast.walk(tree):
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in trusted.STDLIB_MODULES:
             bases.add(n.value.id)
@@ -190,6 +189,7 @@ def _names(source):
             compares.append(n)
         elif isinstance(n, ast.Name):
             (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+            uses[n.id] = uses.get(n.id, 0) + 1
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(n.name)
         elif isinstance(n, ast.arg):
@@ -203,7 +203,10 @@ def _names(source):
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound.add(n.rest)
     free = frozenset(read - bound)
-    return free, free & bases, "random" in read or "random" in bound, (tuple(compares), tree, frozenset(bound))
+    # Worked out now, not kept as a tree (a test's 100,000-item literal would stay in memory),
+    # and only where it reads a name that may be the program's (2 of HumanEval's 164 checks).
+    alone = trusted.tested_alone(compares, uses, bound) if any(trusted.ownable(k) for k in free) else frozenset()
+    return free, free & bases, "random" in read or "random" in bound, alone
 
 
 # Module-level names unittest looks up in __main__ by itself: a program's `load_tests` that
@@ -239,31 +242,16 @@ def _run_snippet(program, code, error, ns, own, genuine, names):
         if isinstance(error, runner.TooCostlyToCompile):
             return UNJUDGEABLE, "the test itself cannot be compiled within the job's limits: " + error
         return ERROR, "the test itself does not compile: " + error
-    used, as_modules, uses_random, comparisons = names  # (compares, tree, names it binds)
+    used, as_modules, uses_random, alone = names
     try:
         theirs = program.names()
     except BaseException as exc:
         return ERROR, runner.describe(exc)
-    # A library name the program defines is its own where a comparison tests it alone (looked
-    # for only then: programs seldom define one).
-    defined = {
-        k
-        for k in used
-        if k in theirs
-        and k not in own
-        and trusted.is_trusted(k)
-        and k not in trusted.MODULES
-        and k not in trusted.ALIASES
-        and k not in trusted.NEVER_OWN
-    }
-    mine = set(trusted.tested_alone(*comparisons) & defined) if defined else set()
+    # A library name the program defines is its own where a comparison tests it alone.
+    mine = {k for k in alone if k in theirs and k not in own}
     tested_by_name = not any(k in theirs and k not in own and not trusted.is_trusted(k) for k in used)
     if tested_by_name:
-        mine |= {
-            k
-            for k in used
-            if k in theirs and k not in trusted.MODULES and k not in trusted.ALIASES and k not in trusted.NEVER_OWN
-        }
+        mine |= {k for k in used if k in theirs and trusted.ownable(k)}
         # As with the test appended to the program: a library function it neither defines nor
         # imports is a NameError (an empty program would pass `check(factorial)`), a built-in is
         # the built-in, a module the module.

@@ -207,6 +207,12 @@ def is_trusted(name):
     return name in _BUILTIN_NAMES or name in MODULES or name in ALIASES or name in FROM_IMPORTS
 
 
+def ownable(name):
+    """May `name` be a program's own function a test tests, though a library's name (`gcd`,
+    `sorted`)? Never a module, a package's alias, or what tests drive with (NEVER_OWN)."""
+    return is_trusted(name) and name not in MODULES and name not in ALIASES and name not in NEVER_OWN
+
+
 def bindings():
     """This process's genuine objects for the trusted names it has (modules it imported
     already; numpy where it is not installed is simply absent)."""
@@ -260,30 +266,33 @@ VALUE_METHOD_NAMES = _public(
 PREDICATES = frozenset(n for n in VALUE_METHOD_NAMES if n.startswith(("is", "startswith", "endswith")))
 
 
-def tested_alone(compares, tree, bound=frozenset()):
+def tested_alone(compares, uses, bound=frozenset()):
     """The library names (`factorial`, `sqrt`) `compares` call or read on a side that names
-    nothing but library names (none that `tree`, the test, binds itself: `bound`), compared only
-    with literals: `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless
-    its functions are the program's: they are, where the program defines them (as with the test
+    nothing but library names (none that the test binds itself: `bound`), compared only with
+    literals: `factorial(5) == 120 and fib(3) == 3`. Such a side computes a constant unless its
+    functions are the program's: they are, where the program defines them (as with the test
     appended to it), though the test names other functions of the program's. Never a side
     compared with a value of the program's (`solve(4) == sqrt(16)`, `0 < sqrt(4) < f(1)`: there
     `sqrt` is the expected side's, genuine), one that reads a variable of the test's (`mean =
     f(xs)`, then `fabs(mean - 2) < 1e-6`), nor a name the test uses elsewhere too (`factorial(3)
-    == 6 and f(5) == factorial(5)`). The host's planner (judging/asserts.py) and the test process
-    (tester.py) both ask it."""
-    found, inside = set(), set()
+    == 6 and f(5) == factorial(5)`): `uses` counts each name's uses in the whole test. The
+    host's planner (judging/asserts.py) and the test process (tester.py) both ask it."""
+    found, inside = set(), {}
     for node in compares:
         sides = [node.left, *node.comparators]
         for i, side in enumerate(sides):
-            if not all(pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
-                continue
-            names = [n for n in ast.walk(side) if isinstance(n, ast.Name)]
-            if names and all(is_trusted(n.id) and n.id not in bound for n in names):
-                found |= {n.id for n in names if n.id not in MODULES and n.id not in ALIASES and n.id not in NEVER_OWN}
-                inside.update(id(n) for n in names)
-    if found:
-        found -= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
-    return frozenset(found)
+            names = []
+            for n in ast.walk(side):  # breadth first: a call's own name comes before its arguments
+                if isinstance(n, ast.Name):
+                    if not is_trusted(n.id) or n.id in bound:
+                        break
+                    names.append(n.id)
+            else:
+                if names and all(pure_literal(other) for other in sides[max(0, i - 1) : i + 2] if other is not side):
+                    found.update(name for name in names if ownable(name))
+                    for name in names:
+                        inside[name] = inside.get(name, 0) + 1
+    return frozenset(name for name in found if uses.get(name, 0) <= inside[name])
 
 
 def pure_literal(node):
