@@ -106,7 +106,7 @@ def run_resumable(
             out.close()
         except OSError as exc:  # what it still held could not be written: said, unless said already
             if written:
-                raise OutputUnusable(f"cannot write the output {dst}: {exc.strerror or exc}") from None
+                raise _unwritable(dst, exc) from None
 
 
 def _write(unit: Unit, out: IO[str], on_written: Callable[[int], None] | None) -> int:
@@ -116,14 +116,18 @@ def _write(unit: Unit, out: IO[str], on_written: Callable[[int], None] | None) -
         try:
             out.write(line)
         except OSError as exc:  # a full disk: what was flushed before stands (--resume goes on)
-            raise OutputUnusable(f"cannot write the output {out.name}: {exc.strerror or exc}") from None
+            raise _unwritable(out.name, exc) from None
     try:
         out.flush()
     except OSError as exc:
-        raise OutputUnusable(f"cannot write the output {out.name}: {exc.strerror or exc}") from None
+        raise _unwritable(out.name, exc) from None
     if on_written:
         on_written(unit.lines)
     return unit.weight
+
+
+def _unwritable(path: str, exc: OSError) -> OutputUnusable:
+    return OutputUnusable(f"cannot write the output {path}: {exc.strerror or exc}")
 
 
 def _same_file(a: str, b: str) -> bool:

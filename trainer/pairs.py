@@ -25,12 +25,18 @@ class PairRule:
         return chosen >= self.min_chosen and chosen - rejected >= self.min_gap - 1e-12 and rejected > self.min_rejected
 
 
+def _is_rate(value: Any) -> bool:
+    """A pass rate: a number from 0 to 1, compared as given (a 400-digit int never becomes a
+    float; NaN is none)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
 def rate_error(row: dict[str, Any]) -> str | None:
     """Why `row`'s pass rates cannot be paired (one that is not a number from 0 to 1, nor null:
-    not scored), or None. Compared as given: a 400-digit int never becomes a float."""
+    not scored), or None."""
     for i, inf in enumerate(row.get("inferences", [])):
         rate = inf.get("pass_rate") if isinstance(inf, dict) else None
-        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1):
+        if rate is not None and not _is_rate(rate):
             return f"row {row.get('id')}: inferences[{i}].pass_rate: must be a number from 0 to 1, or null (not scored)"
     return None
 
@@ -50,8 +56,7 @@ def make_pairs(row: dict[str, Any], rule: PairRule = PairRule()) -> Iterator[dic
     scored = []
     for inf in row.get("inferences", []):
         rate, text = inf.get("pass_rate"), inf.get("completion", "")
-        usable = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate <= 1  # not NaN
-        if usable and text.strip() and text not in seen:
+        if _is_rate(rate) and text.strip() and text not in seen:
             seen.add(text)
             scored.append((float(rate), text))
     prompt = row.get("context_messages") or [{"role": "user", "content": row["question"]}]
