@@ -1231,7 +1231,7 @@ def main(boot):
     """Boot from the host's boot frame `boot`, then serve jobs from the host until EOF."""
     # "/tmp" is firejail's private tmpfs; the unsandboxed (insecure) mode gets a fresh
     # private directory instead.
-    bare_kb = boot.get("bare_kb") or _vm_kb()  # the bare interpreter's, before the sandbox's code
+    bare_kb = boot.get("bare_kb", 0)  # the bare interpreter's (BOOTSTRAP's first line; 0: unread)
     scratch = boot.get("scratch", "/tmp")
     workdir = os.path.join(scratch, "w")
     # Far from the fds children get (0-4); children close everything from 5 up.
