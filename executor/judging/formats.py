@@ -14,6 +14,11 @@ JSON text:
                                                               codeforces and primeintellect
                                                               pairs: stdin cases with "float",
                                                               calls where they name fn_name)
+    [{"input", "output", "type": "stdin_stdout" | "function_call",
+      "fn_name"?: name}, ...]                                 PrimeIntellect's and SYNTHETIC-1's
+                                                              cases (rllm reads them as TACO's:
+                                                              a call's input may be the argument
+                                                              list itself, as APPS gives it)
 
 It is accepted as a job's whole `tests` value (never as one element of a tests list), and
 expanded here into the tests of judging/registry.py, pair by pair (a case list as the pairs
@@ -26,8 +31,9 @@ of its cases, each "functional" case naming its function in its metadata or a `f
   ignores blank lines and line breaks), but "lines" (LiveCodeBench's exact comparison,
   checkers.py) for LiveCodeBench's case lists, unless the object names another in "checker"
   (with "tolerance" for "float").
-- With `fn_name`: one call test per pair, calling the program's global function `fn_name`,
-  or the method `fn_name` of a fresh `Solution()` when it defines no such global. An input
+- With `fn_name`: one call test per pair, calling the method `fn_name` of a fresh
+  `Solution()` where the program's class Solution has one (as the datasets' evaluators do: a
+  global of that name is then a helper), else the program's global function `fn_name`. An input
   that is a string is LiveCodeBench's encoding: one JSON value per line, one line per
   argument, and the output is JSON text. An input that is a list is APPS's: the arguments
   themselves, and the output is the result, or the result in a list: both `outputs[i]` and,
@@ -79,41 +85,67 @@ def is_shape(raw: Any) -> bool:
     return isinstance(raw, Mapping) and any(k in raw for k in ("inputs", "outputs", "input", "output", "input_output"))
 
 
+CASE_FIELDS = ("input", "output", "testtype", "metadata", "fn_name", "type")
+# PrimeIntellect's (and SYNTHETIC-1's) `type` of a case, as LiveCodeBench's testtype.
+CASE_TYPES = {"stdin_stdout": "stdin", "function_call": "functional"}
+
+
 def _is_case_list(raw: Any) -> bool:
     """LiveCodeBench's case list: a non-empty list of objects that all say their `testtype`,
     or that are all `{"input", "output"}` pairs with none (DeepCoder's codeforces and
-    primeintellect rows, which rllm reads as stdin cases)."""
+    primeintellect rows, which rllm reads as stdin cases, and PrimeIntellect's cases, which
+    say their `type`)."""
     if not isinstance(raw, list) or not raw or not all(isinstance(c, Mapping) for c in raw):
         return False
-    return all("testtype" in c for c in raw) or all(_stdin_pair(c) for c in raw)
+    return all("testtype" in c for c in raw) or all(_pair(c) for c in raw)
 
 
-def _stdin_pair(case: Mapping[str, Any]) -> bool:
-    """An `{"input", "output"}` pair with no testtype (a `fn_name` makes it a call: PrimeIntellect's)."""
-    return "input" in case and "output" in case and set(case) <= {"input", "output", "metadata", "fn_name"}
+def _pair(case: Mapping[str, Any]) -> bool:
+    """An `{"input", "output"}` pair with no testtype: a stdin case, or a call where it names its
+    function or its PrimeIntellect `type` says so."""
+    return "input" in case and "output" in case and set(case) <= set(CASE_FIELDS) - {"testtype"}
+
+
+def _case_kind(case: Mapping[str, Any]) -> Any:
+    if "testtype" in case:
+        return case["testtype"]
+    if "type" in case:
+        return CASE_TYPES.get(case["type"]) if isinstance(case["type"], str) else None
+    return "functional" if case.get("fn_name") else "stdin"
 
 
 def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
     """A case list as the object of this shape it stands for: all "stdin" cases, or all
     "functional" ones of one function."""
-    # Pairs without a testtype: stdin cases, or calls where they name their function.
-    kinds = {c.get("testtype") or ("functional" if c.get("fn_name") else "stdin") for c in cases}
-    if not kinds <= {"stdin", "functional"}:
-        bad = next(i for i, c in enumerate(cases) if c.get("testtype") not in ("stdin", "functional"))
-        raise InvalidJob(f"{where}[{bad}].testtype", 'must be "stdin" or "functional"')
-    if len(kinds) > 1:
+    kinds = [_case_kind(c) for c in cases]
+    for i, kind in enumerate(kinds):
+        if kind not in ("stdin", "functional"):
+            if "testtype" in cases[i]:
+                raise InvalidJob(f"{where}[{i}].testtype", 'must be "stdin" or "functional"')
+            raise InvalidJob(f"{where}[{i}].type", 'must be "stdin_stdout" or "function_call"')
+    if len(set(kinds)) > 1:
         raise InvalidJob(where, "mixes stdin and functional cases")
+    functional = kinds[0] == "functional"
     for i, case in enumerate(cases):
-        unknown = sorted(set(case) - {"input", "output", "testtype", "metadata", "fn_name"}, key=str)
+        unknown = sorted(set(case) - set(CASE_FIELDS), key=str)
         if unknown:
-            raise InvalidJob(f"{where}[{i}].{unknown[0]}", "unknown field (known: input, output, testtype, metadata)")
-        for key in ("input", "output"):
-            if not isinstance(case.get(key), str):
-                raise InvalidJob(f"{where}[{i}].{key}", "missing or not a string")
+            raise InvalidJob(f"{where}[{i}].{unknown[0]}", f"unknown field (known: {', '.join(CASE_FIELDS)})")
+        # A stdin case's text, or its lines; a call's JSON lines (LiveCodeBench's), or APPS's own
+        # values as PrimeIntellect's calls give them: the argument list, and the result.
+        inp, out = case.get("input"), case.get("output")
+        if functional and isinstance(inp, list):
+            if "output" not in case:
+                raise InvalidJob(f"{where}[{i}].output", "missing")
+            continue
+        for key, value in (("input", inp), ("output", out)):
+            lines = not functional and isinstance(value, list) and all(isinstance(x, str) for x in value)
+            if not (isinstance(value, str) or lines):
+                what = "an argument list or its JSON text" if functional and key == "input" else "a string"
+                raise InvalidJob(f"{where}[{i}].{key}", f"missing or not {what}")
     data: dict[str, Any] = {"inputs": [c["input"] for c in cases], "outputs": [c["output"] for c in cases]}
-    if kinds == {"stdin"} and all("testtype" in c for c in cases):
+    if not functional and all("testtype" in c for c in cases):
         data["checker"] = CASES_CHECKER  # LiveCodeBench's; DeepCoder's pairs are TACO's (float)
-    if kinds == {"functional"}:
+    if functional:
         names = set()
         for i, case in enumerate(cases):
             meta = case.get("metadata")

@@ -52,10 +52,31 @@ def test_leetcode_answers_need_the_prelude_their_datasets_run_with(run):
     assert run(case.right[0], case.tests, prelude="typing").pass_rate == 1.0
 
 
-def test_a_global_function_comes_before_solution_and_a_missing_target_fails(run):
+def test_the_solution_method_comes_before_a_global_of_its_name_and_a_missing_target_fails(run):
+    # APPS's, TACO's and LiveCodeBench's evaluators call Solution().<fn_name> whenever the
+    # program has class Solution: a global of that name is a helper (here a recursive one with
+    # other parameters), and a global alone is the target.
     tests = {"inputs": ["1\n2"], "outputs": ["3"], "fn_name": "total"}
     both = "def total(a, b):\n    return a + b\n\nclass Solution:\n    def total(self, a, b):\n        return a - b\n"
-    assert run(both, tests).pass_rate == 1.0
+    assert run(both, tests).pass_rate == 0.0
+    helper = (
+        "def search(nums, target, lo, hi):\n"
+        "    if lo > hi:\n        return -1\n"
+        "    mid = (lo + hi) // 2\n"
+        "    if nums[mid] == target:\n        return mid\n"
+        "    if nums[mid] < target:\n        return search(nums, target, mid + 1, hi)\n"
+        "    return search(nums, target, lo, mid - 1)\n\n"
+        "class Solution:\n"
+        "    def search(self, nums, target):\n"
+        "        return search(nums, target, 0, len(nums) - 1)\n"
+    )
+    cases = {"inputs": ["[-1,0,3,5,9,12]\n9", "[-1,0,3,5,9,12]\n2"], "outputs": ["4", "-1"], "fn_name": "search"}
+    assert run(helper, cases).pass_rate == 1.0
+    apps = {"inputs": [[[-1, 0, 3, 5, 9, 12], 9]], "outputs": [[4]], "fn_name": "search"}
+    assert run(helper, apps).pass_rate == 1.0
+    # A class Solution without the method leaves the global the target.
+    other = "def total(a, b):\n    return a + b\n\nclass Solution:\n    def other(self):\n        pass\n"
+    assert run(other, tests).pass_rate == 1.0
     neither = run("def plus(a, b):\n    return a + b\n", tests)
     assert neither.tests[0].verdict is Verdict.RUNTIME_ERROR
     assert "neither 'total' nor a class 'Solution' is defined by the program" in neither.tests[0].message
@@ -259,3 +280,19 @@ def test_a_contest_sized_case_is_a_test_like_any_other(run):
         assert run(program, tests).pass_rate == 1.0
     wrong = program.replace("sorted(map(int, data[1:]))", "sorted(map(int, data[1:]), reverse=True)")
     assert run(wrong, [{"stdin": stdin, "expected_stdout": stdout}]).pass_rate == 0.0
+
+
+def test_primeintellect_cases_score_right_programs_one_and_wrong_ones_zero(run):
+    calls = json.dumps(
+        [
+            {"input": [[1, 2, 3], 2], "output": [[4, 6]], "type": "function_call", "fn_name": "scale"},
+            {"input": [[], 5], "output": [[]], "type": "function_call", "fn_name": "scale"},
+        ]
+    )
+    right = "class Solution:\n    def scale(self, xs, k):\n        return [x * k for x in xs[1:]]\n"
+    wrong = "def scale(xs, k):\n    return [x * k for x in xs] or [0]\n"
+    assert run(right, calls).pass_rate == 1.0
+    assert run(wrong, calls).pass_rate == 0.0
+    stdin = [{"input": "2 3\n", "output": "5\n", "type": "stdin_stdout"}]
+    assert run("a, b = map(int, input().split())\nprint(a + b)\n", stdin).pass_rate == 1.0
+    assert run("a, b = map(int, input().split())\nprint(a * b)\n", stdin).pass_rate == 0.0

@@ -64,6 +64,50 @@ def test_deepcoder_pairs_without_a_testtype_are_stdin_cases():
         parse_tests([{"input": "1", "output": "1"}, {"stdin": "1", "expected_stdout": "1"}])
 
 
+def test_primeintellect_cases_say_their_type_and_give_a_calls_arguments_as_a_list():
+    # PrimeIntellect's verifiable-coding-problems (and SYNTHETIC-1): rllm turns the cases into
+    # TACO's object, so a call's input is the argument list and its output the result (or it
+    # in a list), and stdin cases are compared with TACO's tolerance.
+    calls = [
+        {"input": [[1, 2], 3], "output": [6], "type": "function_call", "fn_name": "f"},
+        {"input": [[], 0], "output": 0, "type": "function_call", "fn_name": "f"},
+    ]
+    for raw in (calls, json.dumps(calls)):
+        assert parse_tests(raw) == (
+            CallTest("f", ([1, 2], 3), [6], "Solution", (6,)),
+            CallTest("f", ([], 0), 0, "Solution"),
+        )
+        assert formats.function_name(raw) == "f"
+    stdin = [{"input": "1 2\n", "output": "3\n", "type": "stdin_stdout"}, {"input": ["4"], "output": ["4"]}]
+    assert parse_tests(stdin) == (StdioTest("1 2\n", "3\n", "float"), StdioTest("4", "4", "float"))
+    assert parse_tests(stdin).prelude == "lcb"
+
+
+@pytest.mark.parametrize(
+    "cases, field, message",
+    [
+        ([{"input": "1", "output": "1", "type": "checker"}], "tests[0].type", "stdin_stdout"),
+        ([{"input": "1", "output": "1", "type": 3}], "tests[0].type", "function_call"),
+        (
+            [{"input": "1", "output": "1", "type": "stdin_stdout"}, {"input": [1], "output": 1, "fn_name": "f"}],
+            "tests",
+            "mixes",
+        ),
+        (
+            [{"input": [1], "output": "1", "type": "stdin_stdout"}, {"input": "1", "output": "1"}],
+            "tests[0].input",
+            "string",
+        ),
+        ([{"input": 7, "output": 1, "type": "function_call", "fn_name": "f"}], "tests[0].input", "argument list"),
+        ([{"input": [1], "output": 1, "type": "function_call"}], "tests[0].metadata", "func_name"),
+    ],
+)
+def test_malformed_primeintellect_cases_name_the_field(cases, field, message):
+    with pytest.raises(InvalidJob) as err:
+        parse_tests(cases)
+    assert err.value.field == field and message in err.value.message, err.value
+
+
 def test_livecodebench_case_lists_as_a_list_or_its_json_text():
     # public_test_cases / private_test_cases, and the DeepCoder and verl datasets' `tests`.
     stdin = [
