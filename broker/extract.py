@@ -5,7 +5,8 @@ fences, fences without newlines, unclosed or nested fences): an opening fence is
 backticks or more, first on its line (after blanks; after prose only with a language tag,
 "Here it is: ```python"), followed by an optional language tag, and the rest of its line,
 which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its block
-runs to the next run of as many backticks first or last on its line (`x = 1```), or to the end
+runs to the next run of as many backticks alone on its line (indented at most 3 spaces past
+the opening fence, as CommonMark has it) or last on a line of code (`x = 1```), or to the end
 of the text.
 Scanning goes on at the line after a closing fence. A fence with no newline after it opens
 nothing. A block's lines lose the
@@ -48,6 +49,7 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
     runs to the end of the text (a completion cut off inside it)."""
     blocks: list[tuple[str, str, bool]] = []
     pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
+    loose = False  # a block closed loosely (see _closing): the rest is read so too
     size = len(text)
     while True:
         start = text.find(FENCE, pos)
@@ -72,7 +74,10 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
             taken = eol
             continue
         fence = text[start:run]
-        end = _closing(text, fence, eol + 1)
+        indent = len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4)) if not after_prose else 0
+        # Once a block had no strict close, the rest is read loosely: never scanned to its end again.
+        end, strict = _closing(text, fence, eol + 1, indent, loose)
+        loose = loose or not strict
         if end < 0:  # unclosed: the block runs to the end
             blocks.append((tag, dedent(text[eol + 1 :]), False))
             break
@@ -84,27 +89,40 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
     return blocks
 
 
-_BLANK_TO_EOL = re.compile(r"`*[ \t\r]*(?:\n|\Z)")
+_BLANK_TO_EOL = re.compile(r"[ \t\r]*(?:\n|\Z)")
+_BACKTICKS = re.compile(r"`*")
+# A closing fence first on its line is indented at most this much past its opening fence
+# (CommonMark's 3 spaces): a fence indented further is the code's (a docstring's example).
+_CLOSE_INDENT = 3
 
 
-def _closing(text: str, fence: str, pos: int) -> int:
-    """Where the fence that closes a block of `fence` is, from `pos` (-1: none): a run as long
-    or longer, first on its line or last on it (`x = 1```); one inside a line of code
-    (`fence = '```'`) is the code's. Linear: a line's start is looked for once."""
-    line_end = -1
+def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = False) -> tuple[int, bool]:
+    """(where the fence that closes a block of `fence`, its opening fence indented `indent`,
+    is, from `pos` (-1: none); whether it is one by the strict rule). Strictly, a run as long
+    or longer with nothing after it on its line, first on its line and indented at most
+    _CLOSE_INDENT past the opening fence (a "```python" line, or a "    ```" line in a
+    docstring, is the code's), or last on a line of code (`x = 1```); a fence inside a line of
+    code (`fence = '```'`) is the code's. Where nothing closes the block strictly, or with
+    `loose`, the first run first on its line does, at any indentation (an answer whose closing
+    fence is indented with its code). Linear: each run of backticks is looked at once."""
+    first = -1  # the first run first on its line
     while True:
         at = text.find(fence, pos)
         if at < 0:
-            return -1
-        if at > line_end:  # the first candidate on its line
-            line_end = text.find("\n", at)
-            if line_end < 0:
-                line_end = len(text)
-            if not text[text.rfind("\n", 0, at) + 1 : at].strip(" \t"):
-                return at
-        if _BLANK_TO_EOL.match(text, at + len(fence)):
-            return at
-        pos = at + 1
+            return first, False
+        run_end = _BACKTICKS.match(text, at).end()  # type: ignore[union-attr]
+        lead = text[text.rfind("\n", 0, at) + 1 : at]
+        blank_after = _BLANK_TO_EOL.match(text, run_end) is not None
+        if not lead.strip(" \t"):
+            if loose:
+                return at, False
+            if blank_after and len(lead.expandtabs(4)) <= indent + _CLOSE_INDENT:
+                return at, True
+            if first < 0:
+                first = at
+        elif blank_after:
+            return at, True
+        pos = run_end  # the rest of this run closes nothing either
 
 
 _THINK_END = "</think>"
@@ -197,10 +215,18 @@ def _defines(code: str, wanted: set[str], pattern: re.Pattern[str] | None = None
         return False
     if not (pattern or _definition_of(wanted)).search(code):
         return False
+    tree = _tree(code)
+    return tree is not None and _tree_defines(tree, wanted)
+
+
+def _tree(code: str) -> ast.Module | None:
     try:
-        tree = parse(code)
+        return parse(code)
     except _PARSE_ERRORS:
-        return False
+        return None
+
+
+def _tree_defines(tree: ast.Module, wanted: set[str]) -> bool:
     defining = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     if any(isinstance(n, defining) and n.name in wanted for n in ast.walk(tree)):
         return True
@@ -244,7 +270,8 @@ def extract_code(completion: str, tests: Any = None, prompt: Any = None, wanted:
     """
     if wanted is None:
         wanted = called_names(tests or [])
-    program = _continued(prompt, completion, wanted) or _extract(answer_text(completion), wanted)
+    opened = _open_block(prompt) if isinstance(prompt, str) else None
+    program = _continued(prompt, completion, wanted) or _extract(answer_text(completion), wanted, opened)
     try:
         size = len(program.encode("utf-8"))
     except UnicodeEncodeError:
@@ -269,8 +296,8 @@ def _continued(prompt: Any, completion: str, wanted: set[str]) -> str | None:
     return whole
 
 
-def _extract(completion: str, wanted: set[str]) -> str:
-    lead, rest = _leading_code(completion)
+def _extract(completion: str, wanted: set[str], opened: str | None = None) -> str:
+    lead, rest = _leading_code(completion, opened)
     blocks = ([("python", lead, True)] if lead is not None else []) + _scan(rest)
     python = [(tag, body, closed) for tag, body, closed in blocks if not tag or tag in _PY_TAGS]
     tagged = [(body, closed) for tag, body, closed in python if tag]
@@ -278,11 +305,23 @@ def _extract(completion: str, wanted: set[str]) -> str:
     if not python:
         return completion if not blocks else max((b for _, b, _ in blocks), key=len)
     if wanted:
-        # The last block that defines a function the tests call, whether or not it parses:
-        # a draft comes before its answer, and a broken answer is the answer (it fails).
+        # The last block that defines a function the tests call: a draft comes before its
+        # answer. A tagged block that does not parse still counts (a broken answer is the answer:
+        # it fails, as the reference scorers' last Python block does); a bare one does not (a
+        # signature shown on its own, `def add(a: int) -> int`), nor a block that parses without
+        # defining it (usage whose comment says "def add").
         pattern = _definition_of(wanted)
-        for _, body, _ in reversed(python):
-            if len(body) <= MAX_PROGRAM_BYTES and pattern.search(body):
+        budget = _PARSE_BUDGET
+        for tag, body, _ in reversed(python):
+            if len(body) > MAX_PROGRAM_BYTES or not pattern.search(body):
+                continue
+            if len(body) > budget:  # past what is parsed to choose: the text's word for it
+                return body
+            budget -= len(body)
+            parsed = _tree(body)
+            if parsed is None and tag:
+                return body
+            if parsed is not None and _tree_defines(parsed, wanted):
                 return body
     if tagged:
         # The last Python block, as the reference scorers take it (verl's prime_code,
@@ -304,19 +343,44 @@ def _extract(completion: str, wanted: set[str]) -> str:
     return max(bare, key=len)
 
 
-def _leading_code(completion: str) -> tuple[str | None, str]:
-    """(the code before the completion's first fence, the text after that fence) when the
-    completion starts inside a block its prompt opened (`...```python\n` in the prompt): code,
-    then a bare fence that closes it; else (None, the completion)."""
+def _before_closing_fence(completion: str) -> str | None:
+    """The text before the completion's first fence, when that fence is bare and first on its
+    line (it closes a block the prompt opened); else None."""
     at = completion.find(FENCE)
     if at <= 0:
-        return None, completion
+        return None
     line_start = completion.rfind("\n", 0, at) + 1
     eol = completion.find("\n", at)
     fence_line = completion[at : eol if eol >= 0 else len(completion)]
     if completion[line_start:at].strip(" \t") or fence_line.strip("`").strip():
-        return None, completion  # not first on its line, or a tagged (opening) fence
-    code = dedent(completion[:line_start])
+        return None  # not first on its line, or a tagged (opening) fence
+    return completion[:line_start]
+
+
+def _open_block(prompt: str) -> str | None:
+    """The code of the Python block `prompt` ends inside (it opened a fence and left it open),
+    or None."""
+    if len(prompt) > 4 * MAX_PROGRAM_BYTES:
+        return None
+    blocks = _scan(prompt)
+    if not blocks or blocks[-1][2] or blocks[-1][0] not in _PY_TAGS:
+        return None
+    return blocks[-1][1]
+
+
+def _leading_code(completion: str, opened: str | None = None) -> tuple[str | None, str]:
+    """(the code before the completion's first fence, the text after that fence) when the
+    completion starts inside a block its prompt opened (`...```python\n` in the prompt): code,
+    then a bare fence that closes it; else (None, the completion). `opened`: the code the
+    prompt's block holds (a signature and docstring), before the completion's where the two
+    parse together (a body, `    return a + b`)."""
+    lead = _before_closing_fence(completion)
+    if lead is None:
+        return None, completion
+    eol = completion.find("\n", len(lead))
+    if opened is not None and len(opened) + len(lead) <= MAX_PROGRAM_BYTES and _program(opened + lead):
+        return opened + lead, completion[eol + 1 :] if eol >= 0 else ""
+    code = dedent(lead)
     if not code.strip() or len(code) > MAX_PROGRAM_BYTES or not _program(code, bare=True):
         return None, completion  # prose before a block, not code
     return code, completion[eol + 1 :] if eol >= 0 else ""

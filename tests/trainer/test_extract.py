@@ -3,6 +3,7 @@
 import json
 from textwrap import dedent
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,10 +77,10 @@ def test_a_megabyte_completion():
 
 
 def test_nested_and_unclosed_fences():
-    # a fence inside a block closes it, wherever it is on its line; scanning goes on on the
-    # next line (the rest of a closing fence's line opens nothing)
+    # A block closes at a fence alone on its line (CommonMark: a "```bash" line opens nothing
+    # inside a block); scanning goes on on the next line.
     text = "```python\ndef f():\n    s = '''\n```bash\nls\n```\n'''\n    return 1\n```"
-    assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("", "'''\n    return 1\n")]
+    assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n```bash\nls\n")]
     assert fenced_blocks("```py\nx = 1```\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]  # last on its line
     # mid-line, inside code (fence = '```'): the code's own text
     assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1```python\ny = 2\n")]
@@ -286,3 +287,49 @@ def test_a_completion_that_repeats_the_prompts_def_keeps_the_prompts_imports():
     assert extract_code(again, [check], prompt) == prompt + again
     indented = 'def total(xs):\n    """Sum of xs."""\n    '  # the prompt ends in the body's indentation
     assert extract_code("return sum(xs)\n", [check], indented) == indented + "return sum(xs)\n"
+
+
+def test_a_fence_indented_past_its_blocks_is_the_codes_own():
+    # A docstring's markdown example: indented more than 3 spaces past the opening fence, it is
+    # code (CommonMark), and the program is whole.
+    program = 'def add(a, b):\n    """Add.\n\n    ```\n    >>> add(1, 2)\n    3\n    ```\n    """\n    return a + b\n'
+    assert extract_code(f"Here:\n```python\n{program}```\nDone.\n", ["assert add(1, 2) == 3"]) == program
+    # In a list item, the fences are indented together.
+    item = "1. Code:\n   ```python\n   def add(a, b):\n       return a + b\n   ```\n2. Done.\n"
+    assert extract_code(item, ["assert add(1, 2) == 3"]) == "def add(a, b):\n    return a + b\n"
+    # With no fence that closes it so, one indented with the code still does.
+    loose = "```python\ndef add(a, b):\n    return a + b\n    ```\nThat is all.\n"
+    assert extract_code(loose, ["assert add(1, 2) == 3"]) == "def add(a, b):\n    return a + b\n"
+
+
+@pytest.mark.timeout(60)  # read once per position, the run would take the host's CPU for minutes
+def test_a_long_run_of_backticks_in_the_code_is_read_once():
+    # Each position of a run not first on its line was tried, and each try read the rest of the
+    # run: quadratic (a 40,000-backtick string took 19 s of the host's CPU, this one minutes).
+    program = "def add(a, b):\n    return a + b\nx = '" + "`" * 200_000 + "'\n"
+    assert extract_code(f"```python\n{program}```\n", ["assert add(1, 2) == 3"]) == program
+    assert fenced_blocks("```python\n" + "y = 1" + "`" * 200_000 + "\nz\n") == [("python", "y = 1")]
+
+
+def test_a_block_that_only_names_the_function_is_not_its_definition():
+    tests = ["assert add(1, 2) == 3"]
+    answer = "```python\ndef add(a, b):\n    return a + b\n```\n"
+    # A bare block with the signature alone (it does not parse), after the answer.
+    signature = answer + "The signature is:\n```\ndef add(a: int, b: int) -> int\n```\n"
+    assert extract_code(signature, tests) == "def add(a, b):\n    return a + b\n"
+    # Usage whose comment says "def add": it parses, and defines nothing the tests call.
+    usage = answer + "Use it:\n```python\n# no need to def add again\nprint(add(1, 2))\n```\n"
+    assert extract_code(usage, tests) == "def add(a, b):\n    return a + b\n"
+    # A tagged answer that does not parse is still the answer (it fails), as before.
+    broken = answer + "Final:\n```python\ndef add(a, b)\n    return a + b\n```\n"
+    assert extract_code(broken, tests) == "def add(a, b)\n    return a + b\n"
+
+
+def test_a_body_that_closes_the_block_its_prompt_opened_continues_the_prompts_code():
+    tests = ["assert add(1, 2) == 3"]
+    prompt = 'Complete the function.\n```python\ndef add(a, b):\n    """Sum."""\n'
+    program = extract_code("    return a + b\n```\n", tests, prompt)
+    assert program == 'def add(a, b):\n    """Sum."""\n    return a + b\n'
+    # A later block that defines the function is the answer still.
+    later = "    pass\n```\nBetter:\n```python\ndef add(a, b):\n    return b + a\n```\n"
+    assert extract_code(later, tests, prompt) == "def add(a, b):\n    return b + a\n"
