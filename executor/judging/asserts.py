@@ -1374,6 +1374,14 @@ class TrustedAssert:
         own (Budget.for_value)."""
         budget = budget if budget is not None else Budget.for_job()
         simple = self._simple
+        sized = self._size_check
+        if (
+            sized is not None
+            and isinstance(encoded, list)
+            and len(encoded) == len(self.probes)
+            and wire_larger_than(encoded[sized[0]], sized[1])
+        ):
+            return False, f"{self.probes[sized[0]]} returned a value far larger than the expected one"
         try:
             if not isinstance(encoded, list) or len(encoded) != len(self.probes):
                 raise DecodeError("wrong number of values")
@@ -1425,6 +1433,23 @@ class TrustedAssert:
             return None
         return node.left.index, compare[1], value
 
+    @functools.cached_property
+    def _size_check(self) -> tuple[int, int] | None:
+        """(probe index, the most nodes its wire form may have) when the plan is one probe `==`
+        a literal (`assert f(1) == [1, [2, 3]]`): a value past size_bound of the literal equals
+        nothing it could, and fails unread, at what the literal costs. None for other plans."""
+        node = self.plan
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) is ast.Eq):
+            return None
+        sides = (node.left, node.comparators[0])
+        probes = [i for i, side in enumerate(sides) if type(side) is _Probe]
+        if len(probes) != 1:
+            return None
+        count = _literal_nodes(sides[1 - probes[0]])
+        if count is None:
+            return None
+        return cast(_Probe, sides[probes[0]]).index, size_bound(count)
+
     def _explain(self, values: list[Any]) -> str:
         node = self.plan
         if (
@@ -1441,6 +1466,52 @@ class TrustedAssert:
             return f"{self.probes[node.left.index]} gave {short_repr(got)}; expected {name} {expected}"
         shown = ", ".join(f"{p} = {short_repr(v, 80)}" for p, v in zip(self.probes, values))
         return f"assertion failed: {self.source.strip()[:200]}" + (f" (with {shown})" if shown else "")
+
+
+def wire_larger_than(data: Any, bound: int) -> bool:
+    """Does the wire form `data` (JSON data, as the frame carried it) hold more than `bound`
+    values, items and keys? Counted no further than the bound, at any depth."""
+    count, todo = 0, [data]
+    while todo:
+        v = todo.pop()
+        count += 1
+        if type(v) is dict:
+            count += len(v)
+            todo.extend(v.values())
+        elif type(v) is list:
+            todo.extend(v)
+        if count > bound:
+            return True
+    return False
+
+
+def size_bound(nodes: int) -> int:
+    """The most nodes the wire form (codec.py) of a value equal to one of `nodes` nodes (values,
+    items and keys) may have: a tagged value (a tuple, a dict's pairs, a large int) takes up to
+    3 nodes where the literal has one. A value past it equals nothing with that many: judging
+    it then costs what the test's side does, never what the program chose to return."""
+    return 4 * nodes + 1024
+
+
+def _literal_nodes(node: ast.AST) -> int | None:
+    """How many values, items and keys the literal `node` builds (None: not a literal)."""
+    count, todo = 0, [node]
+    while todo:
+        n = todo.pop()
+        count += 1
+        constant = n.operand if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)) else n
+        if isinstance(constant, ast.Constant):
+            if isinstance(constant.value, (tuple, frozenset)):  # a folded container: not counted here
+                return None
+            continue
+        if isinstance(n, (ast.List, ast.Tuple, ast.Set)):
+            todo.extend(n.elts)
+        elif isinstance(n, ast.Dict) and all(k is not None for k in n.keys):
+            todo.extend(k for k in n.keys if k is not None)
+            todo.extend(n.values)
+        else:
+            return None
+    return count
 
 
 def _is_number(value: Any) -> bool:

@@ -5,8 +5,9 @@ name and its arguments) enters the sandbox; the result comes back as a value (co
 is compared here, type-strict as JSON types are: `True` is not `1`, a tuple equals a list,
 a complex, a set or a program object equals nothing (DESIGN section 9).
 
-Optional fields: "method_of": "Solution" - when the program defines no global `func`, call
-the method `func` of a fresh `Solution()` (LeetCode-style programs); "accepted": [v1, v2]
+Optional fields: "method_of": "Solution" - call the method `func` of a fresh `Solution()`
+where it has one, else the global `func` (LeetCode-style programs, as the datasets'
+evaluators call them); "accepted": [v1, v2]
 in place of "expected" - the result may equal any of them (at most 64; APPS accepts a
 call's result as `outputs[i]` or `outputs[i][0]`).
 """
@@ -31,7 +32,7 @@ from ..sandbox.codec import (
     exceeds,
 )
 from ..verdict import Verdict
-from .asserts import short_repr
+from .asserts import short_repr, size_bound, wire_larger_than
 from .budget import Budget
 from .kind import TESTS, JudgeContext, Phase, Plan, ended, verdict_of
 
@@ -42,8 +43,8 @@ MAX_ACCEPTED = 64
 @dataclass(frozen=True)
 class CallTest:
     """Call `func(*args)` from the program; pass when the result == expected (or any of
-    `also`). `method_of`: a class whose fresh instance's method `func` is called when the
-    program defines no global `func`."""
+    `also`). `method_of`: a class whose fresh instance's method `func` is called where it has
+    one, else the global `func`."""
 
     func: str
     args: tuple[Any, ...]
@@ -116,9 +117,13 @@ class Call:
         return pb
 
     def plan(self, test: CallTest, earlier: Sequence[Plan]) -> Plan:
-        # detail: True when no value the sandbox carries back could match (codec.exceeds),
-        # worked out once per suite, not per program.
-        return Plan(test, self, all(exceeds(want) for want in (test.expected, *test.also)))
+        # detail: True when no value the sandbox carries back could match (codec.exceeds), else
+        # the most nodes a value's wire form may have and still equal one (size_bound); worked
+        # out once per suite, not per program.
+        wants = (test.expected, *test.also)
+        if all(exceeds(want) for want in wants):
+            return Plan(test, self, True)
+        return Plan(test, self, size_bound(max(json_nodes(want) for want in wants)))
 
     def sandbox_spec(self, plan: Plan) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "call", "func": plan.test.func, "args": list(plan.test.args)}
@@ -137,6 +142,12 @@ class Call:
                 f"more than {MAX_DEPTH} deep, more than the sandbox carries back",
                 phase.get("cpu_ms"),
             )
+        if wire_larger_than(phase.get("v"), plan.detail):
+            return TestResult(
+                Verdict.FAILED,
+                f"{test.func}(...) returned a value far larger than the expected one",
+                phase.get("cpu_ms"),
+            )
         try:
             value = decode_bounded(phase.get("v"), Budget.for_call_value())
         except DecodeError as exc:
@@ -151,6 +162,20 @@ class Call:
         wanted = short_repr(test.expected) if not test.also else f"one of {short_repr([test.expected, *test.also])}"
         message = f"{test.func}(...) returned {short_repr(value)}; expected {wanted}"
         return verdict_of(ok, message, phase)
+
+
+def json_nodes(value: Any) -> int:
+    """How many values, items and keys `value` (JSON data) holds, itself included."""
+    count, todo = 0, [value]
+    while todo:
+        v = todo.pop()
+        count += 1
+        if isinstance(v, dict):
+            count += len(v)  # its keys
+            todo.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
+    return count
 
 
 def as_json(value: Any) -> Any:

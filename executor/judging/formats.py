@@ -32,7 +32,7 @@ of its cases, each "functional" case naming its function in its metadata or a `f
   checkers.py) for LiveCodeBench's case lists, unless the object names another in "checker"
   (with "tolerance" for "float").
 - With `fn_name`: one call test per pair, calling the method `fn_name` of a fresh
-  `Solution()` where the program's class Solution has one (as the datasets' evaluators do: a
+  `Solution()` where that instance has one (as the datasets' evaluators do: a
   global of that name is then a helper), else the program's global function `fn_name`. An input
   that is a string is LiveCodeBench's encoding: one JSON value per line, one line per
   argument, and the output is JSON text. An input that is a list is APPS's: the arguments

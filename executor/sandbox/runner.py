@@ -106,7 +106,7 @@ _SYNTAX_ERRORS = (SyntaxError, IndentationError, TabError)
 _exc_str = BaseException.__str__
 _qualname = type.__dict__["__qualname__"].__get__
 _compile, _eval, _exec = compile, eval, exec
-_getattr, _hasattr = getattr, hasattr
+_getattr, _callable = getattr, callable
 _len, _isinstance, _enumerate = len, isinstance, enumerate
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _monotonic = time.monotonic
@@ -516,10 +516,17 @@ def run_tests(program, tests, ctl_fd, res_fd, prelude=None):
                 if fn is not None and fn is given.get(name) and not binds(code, name):
                     fn = None  # the prelude's (itertools.count), which the program's code never binds
                 cls = ns.get(owner) if owner is not None else None
-                # LeetCode style: Solution().name wherever the program's class has that method, as
-                # the datasets' evaluators call it (a global of the same name is then a helper).
-                if cls is not None and (fn is None or (_isinstance(cls, type) and _hasattr(cls, name))):
+                # LeetCode style: Solution().name wherever a fresh Solution() has that method, as the
+                # datasets' evaluators call it (a global of the same name is then a helper).
+                if cls is not None and fn is None:
                     fn = _getattr(cls(), name)
+                elif cls is not None and _callable(cls):
+                    try:
+                        method = _getattr(cls(), name, None)
+                    except Exception:  # the evaluators would fail here; the global is still an answer
+                        method = None
+                    if method is not None:
+                        fn = method
                 elif fn is None and owner is not None:
                     raise _NameError("neither %r nor a class %r is defined by the program" % (name, owner))
                 if fn is None:

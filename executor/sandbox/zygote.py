@@ -457,7 +457,7 @@ class Zygote:
                     break
             except process.PhaseEnd as exc:
                 phases.append({"s": exc.status, "m": exc.message})
-                values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1))
+                values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1), child)
                 if values:  # what a value phase computed before the limit: an earlier
                     phases[-1]["v"] = values  # assert may have failed already
                 break
@@ -475,7 +475,7 @@ class Zygote:
         if ended:
             kind, why = process.describe_exit(status, self.env.memcg)
             phases.append({"s": kind, "m": "program ended during this phase: " + why})
-            values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2))
+            values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2), child)
             if values:
                 phases[-1]["v"] = values
         os.close(log_fd)
@@ -1055,14 +1055,17 @@ def _values_log():
     return fd
 
 
-def _logged(log_fd, test_index, known, probes):
+def _logged(log_fd, test_index, known, probes, child):
     """The values a value phase logged before it ended abnormally (a limit, a crash, an
     os._exit in a later probe), or `known` (what its part frames brought) if those are as many.
     Records: a 4-byte length, then JSON [test index, encoded value]; a zero length ends the
     log. What the program wrote there itself only claims values it could have returned; it
-    costs the zygote no more than a frame of the same size: at most `probes` values are taken,
-    at most 4 records per probe read, each counted as a node, and none deeper than a frame."""
-    values, at, nodes, records = [], 0, 0, 0
+    costs the zygote and the host no more than frames of the same size: at most `probes`
+    values are taken, at most 4 records per probe read, none larger or deeper than a value a
+    frame carries, and all within what the job's answer may still hold (`child`'s frames
+    spent the rest of process.MAX_ANSWER_NODES and MAX_ANSWER_BYTES)."""
+    values, at, records = [], 0, 0
+    nodes, size = child.answer_nodes, child.answer_bytes
     try:
         while at + 4 <= LOG_MAX and len(values) < probes and records < 4 * probes + 16:
             n = int.from_bytes(os.pread(log_fd, 4, at), "big")
@@ -1070,8 +1073,11 @@ def _logged(log_fd, test_index, known, probes):
                 break
             body = os.pread(log_fd, n, at + 4)
             records += 1
-            nodes += 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
-            if nodes > process.MAX_ANSWER_NODES:
+            counted = 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
+            nodes, size = nodes + counted, size + n
+            if counted > codec.MAX_ENCODED_NODES + 4 or nodes > process.MAX_ANSWER_NODES:
+                break
+            if size > process.MAX_ANSWER_BYTES:
                 break
             record = frames.loads(body)
             if type(record) is not list or len(record) != 2 or process.too_deep(record[1]):

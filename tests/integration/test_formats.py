@@ -74,6 +74,13 @@ def test_the_solution_method_comes_before_a_global_of_its_name_and_a_missing_tar
     assert run(helper, cases).pass_rate == 1.0
     apps = {"inputs": [[[-1, 0, 3, 5, 9, 12], 9]], "outputs": [[4]], "fn_name": "search"}
     assert run(helper, apps).pass_rate == 1.0
+    # A method the instance gets in __init__ (memoized there) is the instance's, as a fresh
+    # Solution() has it.
+    memo = helper.replace(
+        "class Solution:\n",
+        "class Solution:\n    def __init__(self):\n        self.search = self._search\n",
+    ).replace("    def search(self, nums, target):", "    def _search(self, nums, target):")
+    assert "def _search(self" in memo and run(memo, cases).pass_rate == 1.0
     # A class Solution without the method leaves the global the target.
     other = "def total(a, b):\n    return a + b\n\nclass Solution:\n    def other(self):\n        pass\n"
     assert run(other, tests).pass_rate == 1.0

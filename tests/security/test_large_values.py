@@ -174,3 +174,41 @@ def test_a_trie_of_defaultdicts_as_deep_as_a_test_can_write_is_judged(solo_pool)
     call = {"call": "make_trie", "args": [["a" * 180]], "expected": eval(literal)}
     result = solo_pool.run(make_job(program, [call]))
     assert result.verdict is Verdict.PASSED, show(result)
+
+
+NESTED = "X = [[[[i]]] for i in range(60000)]\ndef f(*args):\n    return X\n"  # 240,000 nodes
+
+
+@pytest.mark.parametrize(
+    "test",
+    [{"call": "f", "args": [1], "expected": [1]}, "assert f(1) == [1]", "assert [[1], 2] == f(1)"],
+    ids=["call", "assert", "assert, literal first"],
+)
+def test_a_value_far_larger_than_the_expected_one_fails_unread(solo_pool, test):
+    # Decoded and copied, two such values a job cost the host seconds of CPU whatever its cpu_s;
+    # counted up to a bound the expected value sets, it fails at what the test's side costs.
+    result = solo_pool.run(make_job(NESTED, [test, test]))
+    assert [t.verdict for t in result.tests] == [Verdict.FAILED] * 2, show(result)
+    assert all("far larger than the expected one" in (t.message or "") for t in result.tests), show(result)
+
+
+@pytest.mark.parametrize(
+    "program, test",
+    [
+        # Each item of these takes 3 nodes on the wire where the expected value has 1: a value
+        # equal to it is never past the bound.
+        ("def f():\n    return tuple(() for _ in range(3000))\n", {"call": "f", "expected": [[]] * 3000}),
+        ("def f():\n    return [()] * 3000\n", "assert f() == [" + "(), " * 3000 + "]"),
+        ("def f():\n    return [{} for _ in range(3000)]\n", "assert f() == [" + "{}, " * 3000 + "]"),
+        ("def f():\n    return [2**70] * 3000\n", "assert f() == [" + f"{2**70}, " * 3000 + "]"),
+        (
+            "def f():\n    return {i: () for i in range(2000)}\n",
+            "assert f() == {" + "".join(f"{i}: (), " for i in range(2000)) + "}",
+        ),
+        ("def f():\n    return 'x' * 100000\n", "assert f() == '" + "x" * 100000 + "'"),
+    ],
+    ids=["call tuples", "tuples", "dicts", "large ints", "dict of tuples", "a long string"],
+)
+def test_a_value_equal_to_the_expected_one_is_within_the_bound(solo_pool, program, test):
+    result = solo_pool.run(make_job(program, [test]))
+    assert result.verdict is Verdict.PASSED, show(result)

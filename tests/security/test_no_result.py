@@ -91,6 +91,23 @@ def test_a_scribbled_values_log_is_the_programs_own_failure(solo_pool, name):
     assert solo_pool.stats["slot_restarts"] == before["slot_restarts"]
 
 
+def test_the_values_log_holds_no_more_than_the_jobs_answer_has_left(solo_pool):
+    # Two values of about 480,000 nodes spend most of the job's answer (process.MAX_ANSWER_NODES);
+    # a third, written into the log by the program itself before it exits, was judged all the
+    # same, and failed its test (the log's count started again at 0, and took values twice the
+    # codec's per-value cap): more for the host to read than the job's answer may hold. Past
+    # it, the test is the program's end.
+    program = (
+        "import json, os\nX = [[[i]] for i in range(160000)]\n"
+        "def f(k):\n    if k < 2:\n        return X\n"
+        "    body = json.dumps([k, [0] * 300000]).encode()\n"
+        "    os.pwrite(7, len(body).to_bytes(4, 'big') + body + bytes(4), 0)\n    os._exit(0)\n"
+    )
+    tests = ["assert f(0) == 7", "assert f(1) == 7", "assert f(2) == list(range(300000))"]
+    result = solo_pool.run(make_job(program, tests, cpu_s=2))
+    assert [t.verdict for t in result.tests] == [Verdict.FAILED, Verdict.FAILED, Verdict.RUNTIME_ERROR], show(result)
+
+
 def test_the_bounded_judge_charges_the_program_only_for_its_values(solo_pool):
     # The test's own text ('ab' * 400000) is computed first, under the job's limits; the
     # program's 11 MB values are parsed only after, so their memory is the program's: failed.
