@@ -6,8 +6,9 @@ backticks or more, first on its line (after blanks; after prose only with a lang
 "Here it is: ```python"), followed by an optional language tag, and the rest of its line,
 which holds no backtick (so prose that writes "a ```python``` block" opens nothing); its block
 runs to the next run of as many backticks alone on its line (indented at most 3 spaces past
-the opening fence, as CommonMark has it) or last on a line of code (`x = 1```), or to the end
-of the text.
+the opening fence, as CommonMark has it, or further where only that leaves a Python block's
+code parsing) or last on a line of code (`x = 1```), to the next tagged fence first on its line
+(which opens the next block: this one was left open), or to the end of the text.
 Scanning goes on at the line after a closing fence. A fence with no newline after it opens
 nothing. A block's lines lose the
 indentation they share (a block in a list item).
@@ -50,6 +51,7 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
     blocks: list[tuple[str, str, bool]] = []
     pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
     loose = False  # a block closed loosely (see _closing): the rest is read so too
+    parse_left = _PARSE_BUDGET  # text parsed to tell an indented closing fence from code
     size = len(text)
     while True:
         start = text.find(FENCE, pos)
@@ -74,14 +76,22 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
             taken = eol
             continue
         fence = text[start:run]
-        indent = len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4)) if not after_prose else 0
-        # Once a block had no strict close, the rest is read loosely: never scanned to its end again.
-        end, strict = _closing(text, fence, eol + 1, indent, loose)
-        loose = loose or not strict
+        indent = len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4))  # its column
+        # Once a block was looked for to the end in vain, the rest is read loosely: never
+        # scanned to its end again.
+        end, reopen, in_vain, indented = _closing(text, fence, eol + 1, indent, loose)
+        loose = loose or in_vain
+        if indented >= 0 and tag in _PY_TAGS and end - eol <= parse_left:
+            parse_left -= 2 * (end - eol)
+            if _closes_the_code(text, eol + 1, indented, end):
+                end = indented  # "    ```" was the answer's closing fence, indented with its code
         if end < 0:  # unclosed: the block runs to the end
             blocks.append((tag, dedent(text[eol + 1 :]), False))
             break
-        blocks.append((tag, dedent(text[eol + 1 : end]), True))
+        blocks.append((tag, dedent(text[eol + 1 : end]), not reopen))
+        if reopen:  # ended by the opening fence of the next block, read from its line
+            pos, taken = end, -1
+            continue
         pos = end + len(fence)
         taken = text.find("\n", end)  # the rest of the closing fence's line opens nothing
         if taken < 0:
@@ -96,33 +106,61 @@ _BACKTICKS = re.compile(r"`*")
 _CLOSE_INDENT = 3
 
 
-def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = False) -> tuple[int, bool]:
-    """(where the fence that closes a block of `fence`, its opening fence indented `indent`,
-    is, from `pos` (-1: none); whether it is one by the strict rule). Strictly, a run as long
-    or longer with nothing after it on its line, first on its line and indented at most
-    _CLOSE_INDENT past the opening fence (a "```python" line, or a "    ```" line in a
-    docstring, is the code's), or last on a line of code (`x = 1```); a fence inside a line of
-    code (`fence = '```'`) is the code's. Where nothing closes the block strictly, or with
-    `loose`, the first run first on its line does, at any indentation (an answer whose closing
-    fence is indented with its code). Linear: each run of backticks is looked at once."""
-    first = -1  # the first run first on its line
+_BLANKS = re.compile(r"[ \t]*")
+_OPENING_REST = re.compile(r"[ \t]*[A-Za-z0-9_+-]+[ \t\r]*(?:\n|\Z)")  # "```python" opens a block
+
+
+def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = False) -> tuple[int, bool, bool, int]:
+    """(where the block of `fence`, its opening fence at column `indent`, ends from `pos` (-1:
+    at the end of the text); whether it ends at another block's opening fence, which the scan
+    then reads; whether it was looked for to the end of the text in vain; the first fence
+    alone on its line but indented past the rule before where it ends, or -1).
+
+    It ends at a run as long or longer with nothing after it on its line, first on its line and
+    indented at most _CLOSE_INDENT past the opening fence (a "    ```" line in a docstring is the
+    code's), or last on a line of code (`x = 1```); a fence inside a line of code (`fence =
+    '```'`) is the code's. A tagged fence first on its line ("```python") opens another block:
+    this one ended before it, at a fence first on its line but indented further (an answer whose
+    closing fence is indented with its code) if there was one, else just before it. Where
+    nothing ends it so up to the end of the text, or with `loose`, the first run first on its
+    line does, at any indentation. Linear: each run of backticks is looked at once, each line's
+    start once."""
+    first = -1  # the first run first on its line, indented past the strict rule
+    line_start = line_end = first_col = -1
     while True:
         at = text.find(fence, pos)
         if at < 0:
-            return first, False
+            return first, False, True, -1
+        if at > line_end:  # the first run on a line not seen yet
+            line_start = text.rfind("\n", 0, at) + 1
+            line_end = text.find("\n", at)
+            line_end = len(text) if line_end < 0 else line_end
+            first_col = _BLANKS.match(text, line_start).end()  # type: ignore[union-attr]
         run_end = _BACKTICKS.match(text, at).end()  # type: ignore[union-attr]
-        lead = text[text.rfind("\n", 0, at) + 1 : at]
         blank_after = _BLANK_TO_EOL.match(text, run_end) is not None
-        if not lead.strip(" \t"):
+        if at == first_col:
             if loose:
-                return at, False
-            if blank_after and len(lead.expandtabs(4)) <= indent + _CLOSE_INDENT:
-                return at, True
-            if first < 0:
-                first = at
+                return at, False, False, -1
+            if blank_after:
+                if len(text[line_start:at].expandtabs(4)) <= indent + _CLOSE_INDENT:
+                    return at, False, False, first
+                if first < 0:
+                    first = at
+            elif _OPENING_REST.match(text, run_end):  # another block opens: this one is over
+                return (first, False, False, -1) if first >= 0 else (line_start, True, False, -1)
         elif blank_after:
-            return at, True
+            return at, False, False, first
         pos = run_end  # the rest of this run closes nothing either
+
+
+def _closes_the_code(text: str, body: int, indented: int, end: int) -> bool:
+    """Does the indented fence at `indented` close the Python block whose body starts at `body`
+    (it ends at `end` by the rule)? Where the body up to the rule's end does not parse and the
+    body up to the indented fence does: a docstring's own fenced example leaves both parsing
+    (or neither), and stays the code's."""
+    if end - body > MAX_PROGRAM_BYTES:
+        return False
+    return not _program(dedent(text[body:end])) and _program(dedent(text[body:indented]))
 
 
 _THINK_END = "</think>"
@@ -378,12 +416,28 @@ def _leading_code(completion: str, opened: str | None = None) -> tuple[str | Non
     if lead is None:
         return None, completion
     eol = completion.find("\n", len(lead))
-    if opened is not None and len(opened) + len(lead) <= MAX_PROGRAM_BYTES and _program(opened + lead):
+    if opened is not None and len(opened) + len(lead) <= MAX_PROGRAM_BYTES and _adds_code(opened, lead):
         return opened + lead, completion[eol + 1 :] if eol >= 0 else ""
     code = dedent(lead)
     if not code.strip() or len(code) > MAX_PROGRAM_BYTES or not _program(code, bare=True):
         return None, completion  # prose before a block, not code
     return code, completion[eol + 1 :] if eol >= 0 else ""
+
+
+def _adds_code(opened: str, lead: str) -> bool:
+    """Do `opened` (the code of the block a prompt left open) and `lead` parse together, with
+    code of the lead's own (not blank lines or comments, which the prompt's code alone would
+    pass for: a signature and docstring is a program)?"""
+    whole = _tree(opened + lead)
+    if whole is None:
+        return False
+    alone = _tree(opened)
+    if alone is None:
+        return True
+    added = whole.body[len(alone.body) :]  # statements of the lead's own after the prompt's code
+    if any(_states_a_value(stmt) for stmt in added):
+        return False  # "Answer", a sample value: prose before a block of the completion's own
+    return sum(1 for _ in ast.walk(whole)) > sum(1 for _ in ast.walk(alone))
 
 
 def _program(code: str, bare: bool = False) -> bool:

@@ -63,9 +63,9 @@ def test_many_fences_without_newlines():
 
 
 def test_many_fences_with_newlines_and_an_unclosed_last_one():
-    text = "```python\n" * 16_001 + "def f():\n    return 1\n"  # 8,000 empty blocks, then one to the end
+    text = "```python\n" * 16_001 + "def f():\n    return 1\n"  # each opens a block: 16,000 empty ones
     blocks = fenced_blocks(text)
-    assert len(blocks) == 8_001 and all(b == ("python", "") for b in blocks[:-1])
+    assert len(blocks) == 16_001 and all(b == ("python", "") for b in blocks[:-1])
     assert extract_code(text) == "def f():\n    return 1\n"
 
 
@@ -77,10 +77,10 @@ def test_a_megabyte_completion():
 
 
 def test_nested_and_unclosed_fences():
-    # A block closes at a fence alone on its line (CommonMark: a "```bash" line opens nothing
-    # inside a block); scanning goes on on the next line.
+    # A block closes at a fence alone on its line; a tagged fence first on its line opens the
+    # next block (the first was left open); scanning goes on on the line after a closing fence.
     text = "```python\ndef f():\n    s = '''\n```bash\nls\n```\n'''\n    return 1\n```"
-    assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n```bash\nls\n")]
+    assert fenced_blocks(text) == [("python", "def f():\n    s = '''\n"), ("bash", "ls\n")]
     assert fenced_blocks("```py\nx = 1```\ny = 2\n```\nz\n") == [("py", "x = 1"), ("", "z\n")]  # last on its line
     # mid-line, inside code (fence = '```'): the code's own text
     assert fenced_blocks("```py\nx = 1```python\ny = 2\n```\nz\n") == [("py", "x = 1```python\ny = 2\n")]
@@ -333,3 +333,39 @@ def test_a_body_that_closes_the_block_its_prompt_opened_continues_the_prompts_co
     # A later block that defines the function is the answer still.
     later = "    pass\n```\nBetter:\n```python\ndef add(a, b):\n    return b + a\n```\n"
     assert extract_code(later, tests, prompt) == "def add(a, b):\n    return b + a\n"
+
+
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "```python\n" + ADD + "    ```\n\nExample:\n```\n>>> add(1, 2)\n3\n```\n",  # closed with its code's indent
+        "```python\ndef add(a, b):\n\treturn a + b\n\t```\nOutput:\n```\n3\n```\n",
+        "1. Solution:\n   - ```python\n     def add(a, b):\n         return a + b\n     ```\n2. Usage:\n   ```\n   add(1, 2)\n   ```\n",
+        "10. Final code: ```python\n    def add(a, b):\n        return a + b\n    ```\n11. O(1).\n\nOutput:\n```\n3\n```\n",
+        "Draft:\n```python\ndef add(a, b):\n    return a - b\n\nFinal:\n```python\n" + ADD + "```\n",  # draft left open
+    ],
+    ids=["indented close", "tab-indented close", "nested list item", "list item after prose", "open draft"],
+)
+def test_the_answer_block_ends_where_its_author_closed_it(completion):
+    program = extract_code(completion, ["assert add(1, 2) == 3"])
+    assert program.replace("\t", "    ") == ADD, program
+
+
+def test_a_fence_after_a_prompts_open_block_closes_it_only_after_code_of_the_completions_own():
+    tests = ["assert add(1, 2) == 3"]
+    prompt = 'Complete it.\n```python\ndef add(a, b):\n    """Sum."""\n'
+    for lead in ("\n", "<think>hm</think>\n\n", "Answer\n", "    # thinking\n"):
+        assert extract_code(lead + "```\n" + ADD + "```\n", tests, prompt) == ADD, lead
+    # A refusal is no answer: the prompt's stub (it returns None) does not stand in for it.
+    assert "def add" not in extract_code("\n```\nI'm sorry, I can't help with that.\n", tests, prompt)
+    # The completion closes the block the prompt opened, then answers in a block of its own.
+    assert extract_code("```\n```python\n" + ADD + "```\n", tests, prompt) == ADD
+
+
+@pytest.mark.timeout(60)  # a look back to its line's start per run of backticks: minutes on one line
+def test_many_runs_of_backticks_on_one_line_are_read_once_each():
+    text = "```python\n" + "x```" * 250_000 + "\n"
+    assert fenced_blocks(text) == [("python", "x```" * 249_999 + "x")]  # the last run ends the line
