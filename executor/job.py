@@ -289,7 +289,12 @@ def parse_tests(raw: Any, rules: JobRules = JobRules()) -> Tests:
     tests: list[Test] = []
     total = 0
     for item, where in zip(raw, fields, strict=True):
-        text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=repr)
+        try:
+            text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=repr)
+        except ValueError:  # an int past the interpreter's digit limit: no JSON writer takes it
+            raise InvalidJob(where, "holds an integer too long to write as JSON (over 4300 digits)") from None
+        except RecursionError:
+            raise InvalidJob(where, "nested too deeply to write as JSON") from None
         size = len(text.encode("utf-8", "surrogatepass"))  # bytes, as a sandbox's answer counts them
         if size > rules.max_test_bytes:
             what = "bytes as JSON" if isinstance(item, str) else "bytes as JSON, all its fields together"

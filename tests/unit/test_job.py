@@ -235,6 +235,17 @@ def test_values_that_are_not_json_are_refused_naming_them():
         assert err.value.field == field and kind in err.value.message, err.value
 
 
+def test_an_integer_no_json_writer_takes_is_refused_naming_the_test():
+    # Past CPython's 4,300-digit limit for int -> str, json.dumps raised a bare ValueError.
+    for tests, field in (
+        ([{"call": "f", "args": [1], "expected": 10**5000}], "tests[0]"),
+        ([{"input": [10**5000], "output": [1], "type": "function_call", "fn_name": "f"}], "tests.inputs[0]"),
+    ):
+        with pytest.raises(InvalidJob) as err:
+            Job.from_dict(make(tests=tests))
+        assert err.value.field == field and "4300 digits" in err.value.message, err.value
+
+
 @pytest.mark.parametrize(
     "test",
     [
