@@ -116,10 +116,10 @@ def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = Fal
     then reads; whether it was looked for to the end of the text in vain; the first fence
     alone on its line but indented past the rule before where it ends, or -1).
 
-    It ends at a run as long or longer with nothing after it on its line, first on its line and
-    indented at most _CLOSE_INDENT past the opening fence (a "    ```" line in a docstring is the
-    code's), or last on a line of code (`x = 1```); a fence inside a line of code (`fence =
-    '```'`) is the code's. A tagged fence first on its line ("```python") opens another block:
+    It ends at a run as long or longer first on its line and indented at most _CLOSE_INDENT
+    past the opening fence (a "    ```" line in a docstring is the code's), or last on a line of
+    code (`x = 1```); a fence inside a line of code (`fence = '```'`) is the code's. A tagged
+    fence first on its line ("```python"), so indented, opens another block:
     this one ended before it, at a fence first on its line but indented further (an answer whose
     closing fence is indented with its code) if there was one, else just before it. Where
     nothing ends it so up to the end of the text, or with `loose`, the first run first on its
@@ -141,13 +141,14 @@ def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = Fal
         if at == first_col:
             if loose:
                 return at, False, False, -1
-            if blank_after:
-                if len(text[line_start:at].expandtabs(4)) <= indent + _CLOSE_INDENT:
-                    return at, False, False, first
-                if first < 0:
-                    first = at
-            elif _OPENING_REST.match(text, run_end):  # another block opens: this one is over
-                return (first, False, False, -1) if first >= 0 else (line_start, True, False, -1)
+            in_line = len(text[line_start:at].expandtabs(4)) <= indent + _CLOSE_INDENT
+            if _OPENING_REST.match(text, run_end):  # "```python": another block's opening fence
+                if in_line:  # this one is over (further in, it is the code's: a docstring's)
+                    return (first, False, False, -1) if first >= 0 else (line_start, True, False, -1)
+            elif in_line:  # alone on its line, or with words after it ("``` # done")
+                return at, False, False, first
+            elif blank_after and first < 0:
+                first = at
         elif blank_after:
             return at, False, False, first
         pos = run_end  # the rest of this run closes nothing either

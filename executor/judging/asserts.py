@@ -1487,10 +1487,12 @@ def wire_larger_than(data: Any, bound: int) -> bool:
 
 def size_bound(nodes: int) -> int:
     """The most nodes the wire form (codec.py) of a value equal to one of `nodes` nodes (values,
-    items and keys) may have: a tagged value (a tuple, a dict's pairs, a large int) takes up to
-    3 nodes where the literal has one. A value past it equals nothing with that many: judging
-    it then costs what the test's side does, never what the program chose to return."""
-    return 4 * nodes + 1024
+    items and keys) may have. Each value's tag takes a few nodes where the literal has one: 3
+    for a tuple, a dict's pairs or a large int, 5 for a Fraction, a complex or a numpy scalar,
+    up to 10 for a namedtuple of one field (its name and fields cross with it). A value past
+    the bound equals nothing with that many: judging it then costs what the test's side does,
+    never what the program chose to return."""
+    return 16 * nodes + 4096
 
 
 def _literal_nodes(node: ast.AST) -> int | None:

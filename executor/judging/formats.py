@@ -137,7 +137,7 @@ def _from_cases(cases: list[Any], where: str) -> dict[str, Any]:
             if "output" not in case:
                 raise InvalidJob(f"{where}[{i}].output", "missing")
             continue
-        for key, value in (("input", inp), ("output", out)):
+        for key, value in zip(("input", "output"), (inp, out), strict=True):
             lines = not functional and isinstance(value, list) and all(isinstance(x, str) for x in value)
             if not (isinstance(value, str) or lines):
                 what = "an argument list or its JSON text" if functional and key == "input" else "a string"

@@ -206,8 +206,31 @@ def test_a_value_far_larger_than_the_expected_one_fails_unread(solo_pool, test):
             "assert f() == {" + "".join(f"{i}: (), " for i in range(2000)) + "}",
         ),
         ("def f():\n    return 'x' * 100000\n", "assert f() == '" + "x" * 100000 + "'"),
+        # 5 nodes a Fraction, 10 a namedtuple of one field: equal to floats and tuples.
+        (
+            "from fractions import Fraction\ndef f():\n    return [Fraction(1, 2)] * 3000\n",
+            "assert f() == [" + "0.5, " * 3000 + "]",
+        ),
+        (
+            "from collections import namedtuple\nP = namedtuple('P', 'x')\ndef f():\n    return [P(1)] * 3000\n",
+            "assert f() == [" + "(1,), " * 3000 + "]",
+        ),
+        (
+            "from collections import namedtuple\nP = namedtuple('P', 'x')\ndef f():\n    return [P(i) for i in range(3000)]\n",
+            {"call": "f", "expected": [[i] for i in range(3000)]},
+        ),
     ],
-    ids=["call tuples", "tuples", "dicts", "large ints", "dict of tuples", "a long string"],
+    ids=[
+        "call tuples",
+        "tuples",
+        "dicts",
+        "large ints",
+        "dict of tuples",
+        "a long string",
+        "fractions",
+        "namedtuples",
+        "call namedtuples",
+    ],
 )
 def test_a_value_equal_to_the_expected_one_is_within_the_bound(solo_pool, program, test):
     result = solo_pool.run(make_job(program, [test]))

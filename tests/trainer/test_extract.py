@@ -369,3 +369,10 @@ def test_a_fence_after_a_prompts_open_block_closes_it_only_after_code_of_the_com
 def test_many_runs_of_backticks_on_one_line_are_read_once_each():
     text = "```python\n" + "x```" * 250_000 + "\n"
     assert fenced_blocks(text) == [("python", "x```" * 249_999 + "x")]  # the last run ends the line
+
+
+def test_a_closing_fence_with_words_after_it_still_closes_and_a_docstrings_tagged_one_is_code():
+    assert fenced_blocks("```python\n" + ADD + "```# 0\nmore\n") == [("python", ADD)]
+    assert fenced_blocks("```python\n" + ADD + "``` that is all\n") == [("python", ADD)]
+    program = 'def add(a, b):\n    """\n    ```python\n    >>> add(1, 2)\n    ```\n    """\n    return a + b\n'
+    assert extract_code("```python\n" + program + "```\n", ["assert add(1, 2) == 3"]) == program
