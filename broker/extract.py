@@ -80,6 +80,9 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
         # Once a block was looked for to the end in vain, the rest is read loosely: never
         # scanned to its end again.
         end, reopen, in_vain, indented = _closing(text, fence, eol + 1, indent, loose)
+        if end < 0 and len(fence) > len(FENCE):  # "````python" never closed by four: by three,
+            end, reopen, in_vain, indented = _closing(text, FENCE, eol + 1, indent, loose)  # as scorers do
+            fence = FENCE
         loose = loose or in_vain
         if indented >= 0 and tag in _PY_TAGS and end - eol <= parse_left:
             parse_left -= 2 * (end - eol)
@@ -139,12 +142,15 @@ def _closing(text: str, fence: str, pos: int, indent: int = 0, loose: bool = Fal
         run_end = _BACKTICKS.match(text, at).end()  # type: ignore[union-attr]
         blank_after = _BLANK_TO_EOL.match(text, run_end) is not None
         if at == first_col:
+            opening = _OPENING_REST.match(text, run_end) is not None  # "```python": another block's
             if loose:
-                return at, False, False, -1
+                return (line_start, True, False, -1) if opening else (at, False, False, -1)
             in_line = len(text[line_start:at].expandtabs(4)) <= indent + _CLOSE_INDENT
-            if _OPENING_REST.match(text, run_end):  # "```python": another block's opening fence
+            if opening:
                 if in_line:  # this one is over (further in, it is the code's: a docstring's)
-                    return (first, False, False, -1) if first >= 0 else (line_start, True, False, -1)
+                    # Ended at an indented fence far before where the search got to: the rest is
+                    # read loosely, never searched that far again.
+                    return (first, False, True, -1) if first >= 0 else (line_start, True, False, -1)
             elif in_line:  # alone on its line, or with words after it ("``` # done")
                 return at, False, False, first
             elif blank_after and first < 0:
@@ -451,7 +457,10 @@ def _program(code: str, bare: bool = False) -> bool:
 
 
 def _states_a_value(stmt: ast.stmt) -> bool:
-    """A statement that is only a literal value (`5`, `[1, 2]`, `-3`, `x`): sample data."""
+    """A statement that is only a literal value (`5`, `[1, 2]`, `-3`, `x`): sample data; or a
+    bare annotation (`Language: Python3`, `Approach: greedy`): prose that parses."""
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+        return True
     if not isinstance(stmt, ast.Expr):
         return False
     return all(

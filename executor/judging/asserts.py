@@ -1476,6 +1476,11 @@ def wire_larger_than(data: Any, bound: int) -> bool:
         v = todo.pop()
         count += 1
         if type(v) is dict:
+            reduced = v.get("R") if len(v) == 1 else None
+            if type(reduced) is list and len(reduced) >= 2:  # [type name, value, fields?, ...]:
+                count += 3  # its fields (a namedtuple's, with their defaults) describe the type,
+                todo.append(reduced[1])  # and come with every instance: only the value counts
+                continue
             count += len(v)
             todo.extend(v.values())
         elif type(v) is list:

@@ -374,6 +374,7 @@ class Zygote:
             checker, rpc = self._start_tester(limits, len(tests) + 1, job["snippets_fd"])
             floor = checker.pid
         log_fd = _values_log()
+        records_max = 4 * sum(_probes(tests, k) for k in range(len(tests))) + 16  # the log's, in all
         try:
             child = self._start_program(
                 limits,
@@ -457,7 +458,7 @@ class Zygote:
                     break
             except process.PhaseEnd as exc:
                 phases.append({"s": exc.status, "m": exc.message})
-                values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1), child)
+                values = _logged(log_fd, i - 1, child.part, _probes(tests, i - 1), child, records_max)
                 if values:  # what a value phase computed before the limit: an earlier
                     phases[-1]["v"] = values  # assert may have failed already
                 break
@@ -475,7 +476,7 @@ class Zygote:
         if ended:
             kind, why = process.describe_exit(status, self.env.memcg)
             phases.append({"s": kind, "m": "program ended during this phase: " + why})
-            values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2), child)
+            values = _logged(log_fd, len(phases) - 2, child.part, _probes(tests, len(phases) - 2), child, records_max)
             if values:
                 phases[-1]["v"] = values
         os.close(log_fd)
@@ -1055,24 +1056,35 @@ def _values_log():
     return fd
 
 
-def _logged(log_fd, test_index, known, probes, child):
+_RECORD_INDEX = re.compile(rb"\[\s*(-?\d{1,9})\s*,")  # a log record's test index, at its start
+
+
+def _logged(log_fd, test_index, known, probes, child, records_max):
     """The values a value phase logged before it ended abnormally (a limit, a crash, an
     os._exit in a later probe), or `known` (what its part frames brought) if those are as many.
     Records: a 4-byte length, then JSON [test index, encoded value]; a zero length ends the
     log. What the program wrote there itself only claims values it could have returned; it
     costs the zygote and the host no more than frames of the same size: at most `probes`
-    values are taken, at most 4 records per probe read, none larger or deeper than a value a
-    frame carries, and all within what the job's answer may still hold (`child`'s frames
-    spent the rest of process.MAX_ANSWER_NODES and MAX_ANSWER_BYTES)."""
+    values are taken, none larger or deeper than a value a frame carries, and all within what
+    the job's answer may still hold (`child`'s frames spent the rest of
+    process.MAX_ANSWER_NODES and MAX_ANSWER_BYTES). Earlier tests' records (their values came
+    in their own frames, counted there) are stepped over unread; at most `records_max` records
+    (4 per probe of the job) are looked at in all."""
     values, at, records = [], 0, 0
     nodes, size = child.answer_nodes, child.answer_bytes
     try:
-        while at + 4 <= LOG_MAX and len(values) < probes and records < 4 * probes + 16:
+        while at + 4 <= LOG_MAX and len(values) < probes and records < records_max:
             n = int.from_bytes(os.pread(log_fd, 4, at), "big")
             if not n or at + 4 + n > LOG_MAX:
                 break
-            body = os.pread(log_fd, n, at + 4)
             records += 1
+            index = _RECORD_INDEX.match(os.pread(log_fd, min(n, 16), at + 4))
+            if index is None:
+                break
+            if int(index.group(1)) != test_index:
+                at += 4 + n
+                continue
+            body = os.pread(log_fd, n, at + 4)
             counted = 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
             nodes, size = nodes + counted, size + n
             if counted > codec.MAX_ENCODED_NODES + 4 or nodes > process.MAX_ANSWER_NODES:

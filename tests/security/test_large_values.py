@@ -219,6 +219,12 @@ def test_a_value_far_larger_than_the_expected_one_fails_unread(solo_pool, test):
             "from collections import namedtuple\nP = namedtuple('P', 'x')\ndef f():\n    return [P(i) for i in range(3000)]\n",
             {"call": "f", "expected": [[i] for i in range(3000)]},
         ),
+        (  # a namedtuple's fields cross with every instance, defaults and all: not counted
+            "from collections import namedtuple\nP = namedtuple('P', 'x y', defaults=(0, 0))\n"
+            "S = namedtuple('S', 'a b', defaults=(P(), P()))\nR = namedtuple('R', 't b', defaults=(S(), S()))\n"
+            "def f(n):\n    return [R(S(P(i, 0), P(i + 1, 0)), S(P(i, 1), P(i + 1, 1))) for i in range(n)]\n",
+            "assert f(60) == " + repr([(((i, 0), (i + 1, 0)), ((i, 1), (i + 1, 1))) for i in range(60)]),
+        ),
     ],
     ids=[
         "call tuples",
@@ -230,6 +236,7 @@ def test_a_value_far_larger_than_the_expected_one_fails_unread(solo_pool, test):
         "fractions",
         "namedtuples",
         "call namedtuples",
+        "nested namedtuples with defaults",
     ],
 )
 def test_a_value_equal_to_the_expected_one_is_within_the_bound(solo_pool, program, test):

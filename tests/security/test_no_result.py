@@ -108,6 +108,19 @@ def test_the_values_log_holds_no_more_than_the_jobs_answer_has_left(solo_pool):
     assert [t.verdict for t in result.tests] == [Verdict.FAILED, Verdict.FAILED, Verdict.RUNTIME_ERROR], show(result)
 
 
+def test_a_value_before_a_loop_is_judged_after_earlier_tests_logged_theirs(solo_pool):
+    # One values log a job: earlier tests' records were read and counted again (their values
+    # had come in their frames), so after 18 tests of 30,000 items the last one's failing value
+    # before its loop went unjudged (timeout, where the check stops at its failed assert).
+    program = (
+        "def f(x):\n    return x + 1\ndef ok():\n    return 1\n"
+        "def zeros(k):\n    return [0] * k\ndef hang():\n    while True:\n        pass\n"
+    )
+    earlier = [f"assert zeros({30000 - i}) == [0] * {30000 - i}\nassert ok() == 1" for i in range(18)]
+    result = solo_pool.run(make_job(program, [*earlier, "assert f(0) == 0\nassert hang() is None"], cpu_s=1, wall_s=3))
+    assert [t.verdict for t in result.tests] == [Verdict.PASSED] * 18 + [Verdict.FAILED], show(result)
+
+
 def test_the_bounded_judge_charges_the_program_only_for_its_values(solo_pool):
     # The test's own text ('ab' * 400000) is computed first, under the job's limits; the
     # program's 11 MB values are parsed only after, so their memory is the program's: failed.

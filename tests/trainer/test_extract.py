@@ -376,3 +376,29 @@ def test_a_closing_fence_with_words_after_it_still_closes_and_a_docstrings_tagge
     assert fenced_blocks("```python\n" + ADD + "``` that is all\n") == [("python", ADD)]
     program = 'def add(a, b):\n    """\n    ```python\n    >>> add(1, 2)\n    ```\n    """\n    return a + b\n'
     assert extract_code("```python\n" + program + "```\n", ["assert add(1, 2) == 3"]) == program
+
+
+@pytest.mark.timeout(60)  # each block searched to the text's far end again: minutes at 1 MB
+def test_blocks_ended_at_an_indented_fence_far_before_the_search_ended_stay_linear():
+    text = "x ```python\n      ```\n" * 40_000 + "```python\n" + ADD + "```\n"
+    assert extract_code(text, ["assert add(1, 2) == 3"]) == ADD
+
+
+def test_read_loosely_a_tagged_fence_still_opens_the_next_block():
+    # A ````-block closed only by an over-indented fence sends the rest into the loose reading;
+    # there a "```python" line must still open the final answer, not close the draft.
+    completion = (
+        "````\nadd two numbers\n    ````\n"
+        "```python\ndef add(a, b):\n    return a + b\n"
+        "```python\ndef add(a, b):\n    return a - b\n```\n"
+    )
+    assert extract_code(completion, ["assert add(1, 2) == 3"]) == "def add(a, b):\n    return a - b\n"
+
+
+def test_a_longer_fence_never_closed_by_its_length_closes_at_three():
+    assert extract_code("````python\n" + ADD + "```\nDone.\n", ["assert add(1, 2) == 3"]) == ADD
+
+
+@pytest.mark.parametrize("prose", ["Language: Python3", "Approach: greedy"])
+def test_prose_that_parses_as_an_annotation_is_not_a_block(prose):
+    assert extract_code(f"{prose}\n```\n{ADD}```\n", ["assert add(1, 2) == 3"]) == ADD
