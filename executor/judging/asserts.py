@@ -2279,8 +2279,10 @@ def _unrolled(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _literal_items(node: ast.expr) -> list[ast.expr] | None:
-    """The items of a literal list/tuple/set, or of range() over int literals; else None."""
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+    """The items of a literal list/tuple, or of range() over int literals; else None. A set's
+    are not: Python runs its loop once per distinct item, in the set's order, not as written
+    (such a loop runs in the test process, as Python runs it)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
         if all(not _names_in(e) for e in node.elts):
             return list(node.elts)
         return None

@@ -940,3 +940,23 @@ EQ_ALL = "class E:\n    def __eq__(self, o):\n        return True\n    __hash__ 
 )
 def test_an_item_of_a_comparison_earns_nothing(pool, host, test):
     assert_no_reward(pool.run(make_job(EQ_ALL, [test])))
+
+
+@pytest.mark.parametrize(
+    "program, test, passes",
+    [
+        # Python runs it over {10, 20}, in the set's order: a program answering in the written
+        # order fails; the asserts once per distinct item.
+        ("seq = [20, 10]\ndef f():\n    return seq.pop(0)\n", "for x in {20, 10}:\n    assert f() == x\n", False),
+        ("seq = [10, 20]\ndef f():\n    return seq.pop(0)\n", "for x in {20, 10}:\n    assert f() == x\n", True),
+        (
+            "calls = []\ndef f(x):\n    calls.append(x)\n    return len(calls)\n",
+            "for x in {7, 7}:\n    assert f(x) == 1\n",
+            True,
+        ),
+    ],
+    ids=["written order", "set order", "distinct items"],
+)
+def test_a_loop_over_a_set_literal_runs_as_python_runs_it(solo_pool, program, test, passes):
+    result = solo_pool.run(make_job(program, [test]))
+    assert (result.verdict is Verdict.PASSED) is passes, show(result)
