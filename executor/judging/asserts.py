@@ -27,6 +27,7 @@ import ast
 import builtins
 import copy
 import functools
+import math
 import operator
 import re
 import reprlib
@@ -1685,6 +1686,36 @@ def _check_growth(owner: Any, name: str, args: list[Any], kwargs: dict[str, Any]
         raise TooCostly(Reason.STRING)
 
 
+# Encodings the trusted side runs within its bounds (see Bounds.codec_chars): linear in the text.
+# Others (punycode, idna; the rest of the codec registry) are judged in a process of their own.
+_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1", "utf-16", "utf-16-le", "utf-16-be", "utf-32"}
+    | {"utf-32-le", "utf-32-be", "cp1252", "unicode_escape", "raw_unicode_escape"}
+)
+_INT_FOLDS = frozenset({math.lcm, math.gcd, math.prod})
+
+
+def _check_costly_call(func: Any, owner: Any, args: list[Any], kwargs: dict[str, Any], bounds: Bounds) -> None:
+    """TooCostly for a call whose work grows faster than what its arguments' sizes show: an
+    operation on a Decimal of many digits, a codec other than the linear ones, and lcm, gcd
+    or prod of many large ints together (each passes the bound on one int)."""
+    _check_decimals(bounds, owner, *args, *kwargs.values())
+    name = getattr(func, "__name__", "")
+    if name in ("encode", "decode") and type(owner) in (str, bytes, bytearray) and len(owner) > bounds.codec_chars:
+        encoding = kwargs.get("encoding", args[0] if args else "utf-8")
+        if not isinstance(encoding, str) or encoding.lower().replace("_", "-") not in _ENCODINGS:
+            raise TooCostly(Reason.ENCODING)
+    if func in _INT_FOLDS:
+        ints = [*args[0]] if func is math.prod and len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+        if sum(v.bit_length() for v in ints if type(v) is int) > 4 * bounds.int_bits:
+            raise TooCostly(Reason.INT_ARGUMENT)
+
+
+def _check_decimals(bounds: Bounds, *values: Any) -> None:
+    if any(type(v) is Decimal and v.is_finite() and len(v.as_tuple().digits) > bounds.decimal_digits for v in values):
+        raise TooCostly(Reason.DECIMAL)
+
+
 def _check_pow(bounds: Bounds, base: Any, exponent: Any = 1, modulus: Any = None) -> None:
     """Refuse a power whose exact result would be huge (`10 ** 10 ** 10`, a Fraction `** 16384`),
     or a modular power whose work is (pow(a, 2 ** 60000, m) of big m)."""
@@ -1696,6 +1727,7 @@ def _check_pow(bounds: Bounds, base: Any, exponent: Any = 1, modulus: Any = None
         ):
             raise TooCostly(Reason.POWER)
         return
+    _check_decimals(bounds, base, exponent)
     if not (_is_number(exponent) and _is_number(base)) or isinstance(exponent, float) or isinstance(base, float):
         return
     try:  # any exact number: an int, or a Fraction/Decimal that is one in disguise
@@ -1755,6 +1787,11 @@ class _Evaluator:
         """Call a whitelisted callable with bounded work: directly from the plan, or as a
         key function or filter a built-in calls for each item (see _callback)."""
         owner = getattr(func, "__self__", None)
+        # An iterator whose length nothing tells (Counter.elements(), itertools.count()) is walked
+        # here, within the budget, before anything walks it unbounded: max(), set(), ''.join().
+        args = [self._walkable(a) for a in args]
+        kwargs = {k: self._walkable(v) for k, v in kwargs.items()}
+        _check_costly_call(func, owner, args, kwargs, self.bounds)
         # range(10**12) and round(x, -10**9) are the calls a large int makes slow (the methods
         # a test may call cannot grow their result, and ints here have at most 65537 bits).
         sized = args if func is range else [*args[1:2], *kwargs.values()] if func is round else []
@@ -1790,6 +1827,18 @@ class _Evaluator:
         if (func is Fraction or func is Decimal) and args and isinstance(args[0], str):
             _check_exponent(args[0])  # Fraction('1e10000000') is a 10**10**7 to build
         return self._built(self._number(func(*args, **kwargs)))
+
+    def _walkable(self, value: Any) -> Any:
+        """`value`, or for an iterator whose length is not known (no length hint), an iterator
+        over its items taken here up to what the budget has left (TooCostly past it)."""
+        if not isinstance(value, Iterator) or operator.length_hint(value, -1) > 0:
+            return value
+        left = self.budget.left
+        items = list(islice(value, left + 1))
+        if len(items) > left:
+            raise TooCostly(Reason.ITERATOR)
+        self._charge(len(items))
+        return iter(items)
 
     def _callback(self, value: Any) -> Any:
         """A built-in that another calls for each item (`key=str`, `filter(bool, ...)`) is
@@ -1918,6 +1967,8 @@ class _Evaluator:
             _carried(left_node, left, op, comparator, right)
             if isinstance(op, (ast.In, ast.NotIn)) and _walk_length(right) > self.budget.left:
                 raise TooCostly(Reason.ARGUMENT)  # 0.5 in range(10**12) walks it
+            if isinstance(op, (ast.In, ast.NotIn)):
+                right = self._walkable(right)  # 0 in itertools.count(1) never ends
             if not _truth(_CMP[type(op)][1](left, right)):
                 return False
             left, left_node = right, comparator

@@ -82,6 +82,13 @@ class Bounds:
     items: int = 1 << 18
     # The most characters a string method, format width or bytes(n) may make at once.
     text_chars: int = 1 << 22
+    # The most digits of a Decimal an operation may take: work on one grows faster than its
+    # digits (a non-integer power ~ digits ** 2.5, its exact ratio ~ digits ** 2), far above
+    # any precision a test asks for (the default context keeps 28).
+    decimal_digits: int = 1000
+    # The most characters a text encoding other than the linear ones may take (punycode and
+    # idna cost the text's length times its distinct code points): none here.
+    codec_chars: int = 0
 
 
 HOST = Bounds()  # the serving process's
@@ -93,6 +100,8 @@ KERNEL = Bounds(  # a process whose CPU and memory the kernel bounds instead (ju
     int_bits=UNLIMITED,
     items=UNLIMITED,
     text_chars=UNLIMITED,
+    decimal_digits=UNLIMITED,
+    codec_chars=UNLIMITED,
 )
 
 # -- Fixed caps, never lifted ---------------------------------------------------------------
@@ -219,6 +228,9 @@ class Reason(Enum):
     OPERANDS = "numbers too large to evaluate here"
     RESULT = "number too large to evaluate"
     NUMBERS = "too many numbers printed other than as expected to compare here"
+    ITERATOR = "an iterator too long to walk here"
+    DECIMAL = "a Decimal with too many digits to evaluate here"
+    ENCODING = "a text encoding not evaluated here"
 
 
 class TooCostly(OverflowError):

@@ -178,6 +178,13 @@ def test_a_probe_against_a_literal_is_judged_as_the_evaluator_judges_it(op, lite
         "assert f() in range(10 ** 12)",
         "assert f() == len(list(range(10 ** 9)))",
         "assert f() == [0] * (1 << 40)",
+        # Work past what the arguments' sizes show (a red-team round's finds, 5-22 s each here):
+        "assert f() == Decimal('0.' + '1' * 10000) ** Decimal('0.5')",  # ~ digits ** 2.5
+        "assert f() == Fraction(Decimal('0.' + '1' * 300000))",  # its exact ratio ~ digits ** 2
+        "assert f() == max(Counter({1: 10 ** 9}).elements())",  # an iterator with no length hint
+        "assert f() == len(list(Counter({1: 5 * 10 ** 7}).elements()))",
+        "assert f() == math.lcm(" + ", ".join(f"3 ** 20000 + {2 * k + 1}" for k in range(80)) + ")",
+        "assert f() == ''.join(map(chr, range(256, 12256))).encode('punycode')",  # length x distinct
     ],
 )
 def test_the_host_evaluator_is_bounded(src):

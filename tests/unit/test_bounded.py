@@ -30,6 +30,9 @@ def test_a_test_whose_own_text_exceeds_the_limits_is_not_judgeable():
     for test, limits in (
         ("assert f() == 10 ** 10 ** 10", {"cpu_s": 0.5, "wall_s": 5}),
         ("assert f() == 'x' * 10 ** 10", {"memory_mb": 64}),
+        # Refused in the serving process, then run as they are where the kernel bounds them:
+        ("assert f() == Decimal('0.' + '1' * 10000) ** Decimal('0.5')", {"cpu_s": 0.5, "wall_s": 5}),
+        ("assert f() == ''.join(map(chr, range(256, 12256))).encode('punycode')", {"cpu_s": 0.5, "wall_s": 5}),
     ):
         result = run(test, 5, **limits)
         assert result.verdict is Verdict.INFRA_ERROR and result.tests[0].verdict is Verdict.INFRA_ERROR, result
