@@ -1693,6 +1693,11 @@ _ENCODINGS = frozenset(
     | {"utf-32-le", "utf-32-be", "cp1252", "unicode_escape", "raw_unicode_escape"}
 )
 _INT_FOLDS = frozenset({math.lcm, math.gcd, math.prod})
+# Callables that walk an iterator argument to its end (or until an item decides, any and all).
+_WALKERS = frozenset(
+    {max, min, sorted, list, tuple, set, frozenset, dict, any, all, builtins.sum, math.prod, math.fsum}
+    | {Counter, OrderedDict, defaultdict, deque}
+)
 
 
 def _check_costly_call(func: Any, owner: Any, args: list[Any], kwargs: dict[str, Any], bounds: Bounds) -> None:
@@ -1778,7 +1783,7 @@ class _Evaluator:
     def sum(self, values: Any, start: Any = 0) -> Any:
         """The test's sum(): over numbers only (summing lists or strings is quadratic), at
         most `bounds.items` of them."""
-        items = list(values)
+        items = list(self._walkable(values))
         if len(items) > self.bounds.items or not all(type(v) in (int, float, complex, bool) for v in [start, *items]):
             raise TypeError("sum() of non-numbers is not judged on the trusted side")
         return builtins.sum(items, start)
@@ -1788,9 +1793,11 @@ class _Evaluator:
         key function or filter a built-in calls for each item (see _callback)."""
         owner = getattr(func, "__self__", None)
         # An iterator whose length nothing tells (Counter.elements(), itertools.count()) is walked
-        # here, within the budget, before anything walks it unbounded: max(), set(), ''.join().
-        args = [self._walkable(a) for a in args]
-        kwargs = {k: self._walkable(v) for k, v in kwargs.items()}
+        # here, within the budget, before a call that walks it whole does: max(), set(),
+        # ''.join(). Lazy ones (zip, islice, next) take what they need of it, as they would.
+        if func in _WALKERS or getattr(func, "__name__", "") == "join":
+            args = [self._walkable(a) for a in args]
+            kwargs = {k: self._walkable(v) for k, v in kwargs.items()}
         _check_costly_call(func, owner, args, kwargs, self.bounds)
         # range(10**12) and round(x, -10**9) are the calls a large int makes slow (the methods
         # a test may call cannot grow their result, and ints here have at most 65537 bits).
