@@ -283,12 +283,17 @@ VALUE_METHODS: dict[type, frozenset[str]] = {
             "copy_negate",
             "normalize",
             "as_tuple",
+            "as_integer_ratio",  # quadratic in its digits: bounded by Bounds.decimal_digits
+            "quantize",
             "real",
             "imag",
             "conjugate",
         }
     ),
 }
+
+
+_ANY_VALUE_METHOD = frozenset().union(*VALUE_METHODS.values())
 
 
 def _methods_of(value: Any) -> frozenset[str]:
@@ -1001,6 +1006,8 @@ class _Planner(ast.NodeTransformer):
                     raise Unsupported(f"{type(func.value.value).__name__}.{func.attr}")
                 if func.attr == "format" and isinstance(func.value.value, str):
                     _check_format(func.value.value)  # its fields are known now: refuse them now
+            if func.attr not in _ANY_VALUE_METHOD:  # no value here has it: the test process runs it
+                raise Unsupported(f"method {func.attr}")
             func.value = self.plan(func.value)  # a method of a plain value, checked when judged
             return func
         raise Unsupported("callee")
