@@ -2344,14 +2344,32 @@ def _unrolled(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _literal_items(node: ast.expr) -> list[ast.expr] | None:
-    """The items of a literal list/tuple, or of range() over int literals; else None. A set's
-    are not: Python runs its loop once per distinct item, in the set's order, not as written
-    (such a loop runs in the test process, as Python runs it)."""
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if all(not _names_in(e) for e in node.elts):
-            return list(node.elts)
-        return None
+    """The items of a literal list/tuple/set, or of range() over int literals; else None. A
+    set's as Python walks it: once per distinct item (the first of equal ones written, which
+    the set keeps), in the set's order, not as written."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        if any(_names_in(e) for e in node.elts):
+            return None
+        if isinstance(node, ast.Set):
+            return _set_order(node.elts)
+        return list(node.elts)
     return _range_items(node, UNROLLED_ASSERTS)
+
+
+def _set_order(elts: list[ast.expr]) -> list[ast.expr] | None:
+    """The literal items `elts` in the order a set built of them in that order yields them."""
+    if len(elts) > UNROLLED_ASSERTS:
+        return None
+    try:
+        values = [ast.literal_eval(e) for e in elts]
+        walked = list(set(values))  # built as BUILD_SET builds it: in the written order
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None  # not literal values, or unhashable ones (the loop raises: the test process)
+    kept: list[ast.expr] = []
+    for item in walked:
+        # the element the set kept: the first one written equal to it (1 before 1.0 and True)
+        kept.append(next(e for e, v in zip(elts, values) if v is item))
+    return kept
 
 
 def _names_in(node: ast.AST) -> bool:

@@ -960,3 +960,15 @@ def test_an_item_of_a_comparison_earns_nothing(pool, host, test):
 def test_a_loop_over_a_set_literal_runs_as_python_runs_it(solo_pool, program, test, passes):
     result = solo_pool.run(make_job(program, [test]))
     assert (result.verdict is Verdict.PASSED) is passes, show(result)
+
+
+def test_a_loop_over_a_set_literal_is_judged_on_the_trusted_side(solo_pool):
+    # Unrolled here (in the set's order): a program object whose __sub__ says 0.0 gains nothing,
+    # as it gains nothing outside a loop.
+    rigged = "class Z:\n    def __sub__(self, o):\n        return 0.0\n    __rsub__ = __sub__\ndef area(r):\n    return Z()\n"
+    for test in (
+        "assert abs(area(2) - 12.566370614359172) < 1e-6",
+        "for r in {2}:\n    assert abs(area(r) - 12.566370614359172) < 1e-6",
+    ):
+        result = solo_pool.run(make_job(rigged, [test]))
+        assert result.verdict is Verdict.FAILED, show(result)
