@@ -51,6 +51,18 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
     blocks: list[tuple[str, str, bool]] = []
     pos, taken = 0, -1  # taken: the end of a line where text or a fence came first
     loose = False  # a block closed loosely (see _closing): the rest is read so too
+    vain: dict[int, int] = {}  # fence length -> where a loose search for one found none to the end
+
+    def closing(fence: str, pos: int, indent: int, loose: bool) -> tuple[int, bool, bool, int]:
+        """_closing, but a loose search for a fence no run of its length closes from `pos` on
+        (one from earlier found none) is not made again: each is made once, linearly."""
+        if loose and any(n <= len(fence) and at <= pos for n, at in vain.items()):
+            return -1, False, True, -1
+        found = _closing(text, fence, pos, indent, loose)
+        if loose and found[0] < 0:
+            vain[len(fence)] = min(vain.get(len(fence), pos), pos)
+        return found
+
     parse_left = _PARSE_BUDGET  # text parsed to tell an indented closing fence from code
     size = len(text)
     while True:
@@ -79,10 +91,11 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
         indent = len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4))  # its column
         # Once a block was looked for to the end in vain, the rest is read loosely: never
         # scanned to its end again.
-        end, reopen, in_vain, indented = _closing(text, fence, eol + 1, indent, loose)
+        end, reopen, in_vain, indented = closing(fence, eol + 1, indent, loose)
         if end < 0 and len(fence) > len(FENCE):  # "````python" never closed by four: by three,
-            end, reopen, in_vain, indented = _closing(text, FENCE, eol + 1, indent, loose)  # as scorers do
+            end, reopen, vain_again, indented = closing(FENCE, eol + 1, indent, loose)  # as scorers do
             fence = FENCE
+            in_vain = in_vain or vain_again  # the first search went to the end: never again
         loose = loose or in_vain
         if indented >= 0 and tag in _PY_TAGS and end - eol <= parse_left:
             parse_left -= 2 * (end - eol)

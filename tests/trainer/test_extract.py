@@ -402,3 +402,9 @@ def test_a_longer_fence_never_closed_by_its_length_closes_at_three():
 @pytest.mark.parametrize("prose", ["Language: Python3", "Approach: greedy"])
 def test_prose_that_parses_as_an_annotation_is_not_a_block(prose):
     assert extract_code(f"{prose}\n```\n{ADD}```\n", ["assert add(1, 2) == 3"]) == ADD
+
+
+@pytest.mark.timeout(60)  # each "x ````python" searched to the end for four backticks: minutes at 340 KB
+def test_longer_fences_no_run_of_their_length_closes_are_searched_for_once():
+    text = "x ````python\n```\n" * 20_000 + "```python\n" + ADD + "```\n"
+    assert extract_code(text, ["assert add(1, 2) == 3"]) == ADD
