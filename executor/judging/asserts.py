@@ -1713,7 +1713,7 @@ def _check_costly_call(func: Any, owner: Any, args: list[Any], kwargs: dict[str,
     or prod of many large ints together (each passes the bound on one int)."""
     _check_decimals(bounds, owner, *args, *kwargs.values())
     name = getattr(func, "__name__", "")
-    if name in ("encode", "decode") and type(owner) in (str, bytes, bytearray) and len(owner) > bounds.codec_chars:
+    if name in ("encode", "decode") and isinstance(owner, (str, bytes, bytearray)) and len(owner) > bounds.codec_chars:
         encoding = kwargs.get("encoding", args[0] if args else "utf-8")
         if not isinstance(encoding, str) or encoding.lower().replace("_", "-") not in _ENCODINGS:
             raise TooCostly(Reason.ENCODING)
