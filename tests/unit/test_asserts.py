@@ -659,3 +659,12 @@ def test_a_method_no_trusted_value_has_runs_in_the_test_process():
         assert plan_assert(src) is None, src
     assert judge("assert f() == Decimal('0.5').as_integer_ratio()", (1, 2)) == (True, None)
     assert judge("assert f() == Decimal('2.675').quantize(Decimal('0.01'))", __import__("decimal").Decimal("2.68"))[0]
+
+
+def test_a_programs_text_is_held_to_the_linear_codecs_too():
+    class Text(str):  # a program's str subclass crosses as a stand-in of one
+        pass
+
+    text = encode(Text("".join(map(chr, range(256, 12256)))))
+    assert too_costly(plan_assert("assert f().encode('punycode') == b'x'"), [text])
+    assert plan_assert("assert f().encode('utf-8') == b'ab'").judge([encode(Text("ab"))]) == (True, None)
