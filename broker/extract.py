@@ -80,7 +80,8 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
             break
         tag_end = _TAG.match(text, run).end()  # type: ignore[union-attr]
         tag = text[run:tag_end].strip().lower()
-        after_prose = bool(text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"))
+        before = text[text.rfind("\n", 0, start) + 1 : start]  # the fence's line up to it
+        after_prose = bool(before.strip(" \t"))
         # No backtick after its tag ("a ```python``` block" in prose opens nothing), and after
         # prose on its line only a tagged fence that ends the line opens ("Here is the code:
         # ```python", not "in a ```python block below").
@@ -88,7 +89,7 @@ def _scan(text: str) -> list[tuple[str, str, bool]]:
             taken = eol
             continue
         fence = text[start:run]
-        indent = len(text[text.rfind("\n", 0, start) + 1 : start].expandtabs(4))  # its column
+        indent = len(before.expandtabs(4))  # its column
         # Once a block was looked for to the end in vain, the rest is read loosely: never
         # scanned to its end again.
         end, reopen, in_vain, indented = closing(fence, eol + 1, indent, loose)
@@ -328,8 +329,7 @@ def extract_code(completion: str, tests: Any = None, prompt: Any = None, wanted:
     """
     if wanted is None:
         wanted = called_names(tests or [])
-    opened = _open_block(prompt) if isinstance(prompt, str) else None
-    program = _continued(prompt, completion, wanted) or _extract(answer_text(completion), wanted, opened)
+    program = _continued(prompt, completion, wanted) or _extract(answer_text(completion), wanted, prompt)
     try:
         size = len(program.encode("utf-8"))
     except UnicodeEncodeError:
@@ -354,8 +354,8 @@ def _continued(prompt: Any, completion: str, wanted: set[str]) -> str | None:
     return whole
 
 
-def _extract(completion: str, wanted: set[str], opened: str | None = None) -> str:
-    lead, rest = _leading_code(completion, opened)
+def _extract(completion: str, wanted: set[str], prompt: Any = None) -> str:
+    lead, rest = _leading_code(completion, prompt)
     blocks = ([("python", lead, True)] if lead is not None else []) + _scan(rest)
     python = [(tag, body, closed) for tag, body, closed in blocks if not tag or tag in _PY_TAGS]
     tagged = [(body, closed) for tag, body, closed in python if tag]
@@ -426,16 +426,17 @@ def _open_block(prompt: str) -> str | None:
     return blocks[-1][1]
 
 
-def _leading_code(completion: str, opened: str | None = None) -> tuple[str | None, str]:
+def _leading_code(completion: str, prompt: Any = None) -> tuple[str | None, str]:
     """(the code before the completion's first fence, the text after that fence) when the
     completion starts inside a block its prompt opened (`...```python\n` in the prompt): code,
-    then a bare fence that closes it; else (None, the completion). `opened`: the code the
-    prompt's block holds (a signature and docstring), before the completion's where the two
-    parse together (a body, `    return a + b`)."""
+    then a bare fence that closes it; else (None, the completion). The code the prompt's block
+    holds (a signature and docstring) comes before the completion's where the two parse
+    together (a body, `    return a + b`); the prompt is read only for such a completion."""
     lead = _before_closing_fence(completion)
     if lead is None:
         return None, completion
     eol = completion.find("\n", len(lead))
+    opened = _open_block(prompt) if isinstance(prompt, str) else None
     if opened is not None and len(opened) + len(lead) <= MAX_PROGRAM_BYTES and _adds_code(opened, lead):
         return opened + lead, completion[eol + 1 :] if eol >= 0 else ""
     code = dedent(lead)
@@ -462,11 +463,8 @@ def _adds_code(opened: str, lead: str) -> bool:
 
 def _program(code: str, bare: bool = False) -> bool:
     """Does `code` parse (and, for a bare block, do anything more than state a value)?"""
-    try:
-        tree = parse(code)
-    except _PARSE_ERRORS:
-        return False
-    return not bare or any(not _states_a_value(stmt) for stmt in tree.body)
+    tree = _tree(code)
+    return tree is not None and (not bare or any(not _states_a_value(stmt) for stmt in tree.body))
 
 
 def _states_a_value(stmt: ast.stmt) -> bool:
