@@ -329,7 +329,7 @@ class Child:
         self.answer_bytes += n
         if self.answer_bytes > MAX_ANSWER_BYTES:
             raise PhaseEnd(OUTPUT, "result values exceeded %d MiB" % (MAX_ANSWER_BYTES >> 20))
-        self.answer_nodes += body.count(b",") + body.count(b"[") + body.count(b"{")
+        self.answer_nodes += frame_nodes(body)
         if self.answer_nodes > MAX_ANSWER_NODES:
             raise PhaseEnd(OUTPUT, "result values exceeded %d nodes" % MAX_ANSWER_NODES)
         try:
@@ -669,6 +669,12 @@ def _kill_job_processes(protected):
         except OSError:
             pass
     return found
+
+
+def frame_nodes(body):
+    """About how many values a frame's JSON `body` holds, counted without parsing it (its
+    separators and openings): what MAX_ANSWER_NODES bounds, for frames and the values log alike."""
+    return body.count(b",") + body.count(b"[") + body.count(b"{")
 
 
 def too_deep(value):

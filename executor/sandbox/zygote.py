@@ -1085,7 +1085,7 @@ def _logged(log_fd, test_index, known, probes, child, records_max):
                 at += 4 + n
                 continue
             body = os.pread(log_fd, n, at + 4)
-            counted = 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
+            counted = 1 + process.frame_nodes(body)
             nodes, size = nodes + counted, size + n
             if counted > codec.MAX_ENCODED_NODES + 4 or nodes > process.MAX_ANSWER_NODES:
                 break
